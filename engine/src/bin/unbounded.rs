@@ -1,0 +1,69 @@
+//! `unbounded`: the command-line runner.
+//!
+//!   unbounded run FILE.json      run a scenario, print the runner output document
+//!   unbounded explain FILE.json  print the incremental plan of a scenario's query
+//!   unbounded bench [ROWS]       time the engine on a synthetic stream
+
+use std::process::ExitCode;
+
+use unbounded_engine::scenario::{self, Scenario};
+
+const USAGE: &str = "usage: unbounded run FILE.json | unbounded explain FILE.json | unbounded bench [ROWS]";
+
+fn read(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["run", path] => {
+            let text = match read(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match scenario::run_text(&text) {
+                Ok(out) => {
+                    println!("{}", serde_json::to_string_pretty(&out.document).unwrap_or_default());
+                    if out.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                }
+                Err(e) => {
+                    eprintln!("{path}: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        ["explain", path] => {
+            let result = read(path).and_then(|t| Scenario::parse(&t).map_err(|e| e.to_string())).and_then(|s| {
+                let catalog = s.catalog().map_err(|e| e.to_string())?;
+                let def = unbounded_engine::QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
+                unbounded_engine::StreamingQuery::start(def).map(|q| q.explain()).map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(plan) => {
+                    print!("{plan}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        ["bench"] => unbounded_engine::bench::run_cli(1_000_000),
+        ["bench", rows] => match rows.parse() {
+            Ok(n) => unbounded_engine::bench::run_cli(n),
+            Err(_) => {
+                eprintln!("{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Compares a runner output document with an expected one by FORMAT.md's rules: per `run` step,
+//! the rows of all its batches as a multiset; then the final sink; numbers with a relative
+//! tolerance of 1e-9; timestamps normalised. Batch metrics (watermark, dropped_late,
+//! state_rows) are compared batch by batch, since they are what the playground teaches.
+
+use serde_json::Value as Json;
+
+use crate::time::parse_timestamp;
+
+const TOLERANCE: f64 = 1e-9;
+
+fn close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= TOLERANCE * a.abs().max(b.abs())
+}
+
+/// Equality of two values with the tolerance and timestamp normalisation.
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => close(x, y),
+            _ => x == y,
+        },
+        (Json::String(x), Json::String(y)) => x == y || matches!((parse_timestamp(x), parse_timestamp(y)), (Some(p), Some(q)) if p == q),
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Json::Object(x), Json::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
+        _ => a == b,
+    }
+}
+
+/// A sort key that puts equal rows next to each other.
+fn sort_key(v: &Json) -> String {
+    match v {
+        Json::Number(n) => n.as_f64().map(|f| format!("{f:.6e}")).unwrap_or_else(|| n.to_string()),
+        Json::String(s) => parse_timestamp(s).map(|t| format!("ts:{t:020}")).unwrap_or_else(|| format!("s:{s}")),
+        Json::Array(items) => format!("[{}]", items.iter().map(sort_key).collect::<Vec<_>>().join(",")),
+        Json::Object(m) => format!("{{{}}}", m.iter().map(|(k, v)| format!("{k}={}", sort_key(v))).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+fn multiset_diff(what: &str, expected: &[Json], actual: &[Json], out: &mut Vec<String>) {
+    let mut e: Vec<&Json> = expected.iter().collect();
+    let mut a: Vec<&Json> = actual.iter().collect();
+    e.sort_by_key(|r| sort_key(r));
+    a.sort_by_key(|r| sort_key(r));
+    if e.len() == a.len() && e.iter().zip(&a).all(|(x, y)| same(x, y)) {
+        return;
+    }
+    let missing: Vec<String> = e.iter().filter(|x| !a.iter().any(|y| same(x, y))).map(|x| x.to_string()).collect();
+    let extra: Vec<String> = a.iter().filter(|y| !e.iter().any(|x| same(x, y))).map(|y| y.to_string()).collect();
+    out.push(format!(
+        "{what}: expected {} rows, got {}; missing {:?}; unexpected {:?}",
+        e.len(),
+        a.len(),
+        missing,
+        extra
+    ));
+}
+
+fn rows_of(run: &Json) -> Vec<Json> {
+    run["batches"].as_array().map(|bs| bs.iter().flat_map(|b| b["rows"].as_array().cloned().unwrap_or_default()).collect()).unwrap_or_default()
+}
+
+/// Every difference between `expected` and `actual`; empty when they conform.
+pub fn compare(expected: &Json, actual: &Json) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(err) = expected.get("error") {
+        match actual.get("error") {
+            None => out.push(format!("expected the error {err}, but the query ran")),
+            Some(got) => {
+                if got["kind"] != err["kind"] {
+                    out.push(format!("error kind: expected {}, got {}", err["kind"], got["kind"]));
+                }
+                if let Some(c) = err.get("spark_condition") {
+                    if got.get("spark_condition") != Some(c) {
+                        out.push(format!("spark_condition: expected {c}, got {:?}", got.get("spark_condition")));
+                    }
+                }
+                let want = err["message"].as_str().unwrap_or_default();
+                if !got["message"].as_str().unwrap_or_default().contains(want) {
+                    out.push(format!("error message: expected it to contain {want:?}, got {}", got["message"]));
+                }
+            }
+        }
+        return out;
+    }
+    if let Some(err) = actual.get("error") {
+        out.push(format!("unexpected error: {err}"));
+    }
+    if expected["columns"] != actual["columns"] {
+        out.push(format!("columns: expected {}, got {}", expected["columns"], actual["columns"]));
+    }
+    let (er, ar) = (expected["runs"].as_array().cloned().unwrap_or_default(), actual["runs"].as_array().cloned().unwrap_or_default());
+    if er.len() != ar.len() {
+        out.push(format!("expected {} run steps, got {}", er.len(), ar.len()));
+    }
+    for (e, a) in er.iter().zip(&ar) {
+        let step = &e["step"];
+        if e["step"] != a["step"] {
+            out.push(format!("run step index: expected {step}, got {}", a["step"]));
+            continue;
+        }
+        multiset_diff(&format!("rows of run step {step}"), &rows_of(e), &rows_of(a), &mut out);
+        let (eb, ab) = (e["batches"].as_array().cloned().unwrap_or_default(), a["batches"].as_array().cloned().unwrap_or_default());
+        if eb.len() != ab.len() {
+            out.push(format!("run step {step}: expected {} micro-batches, got {}", eb.len(), ab.len()));
+            continue;
+        }
+        for (x, y) in eb.iter().zip(&ab) {
+            for key in ["watermark", "dropped_late", "state_rows"] {
+                if !same(&x[key], &y[key]) {
+                    out.push(format!("run step {step}, batch {}: {key} expected {}, got {}", x["batch_id"], x[key], y[key]));
+                }
+            }
+        }
+    }
+    let empty = Vec::new();
+    multiset_diff("sink", expected["sink"].as_array().unwrap_or(&empty), actual["sink"].as_array().unwrap_or(&empty), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn order_inside_a_step_does_not_matter_but_content_does() {
+        let e = json!({"columns": ["a"], "runs": [{"step": 1, "batches": [{"batch_id": 0, "watermark": null, "dropped_late": 0, "state_rows": 0, "rows": [[1], [2]]}]}], "sink": [[1], [2]]});
+        let mut a = e.clone();
+        a["runs"][0]["batches"][0]["rows"] = json!([[2], [1]]);
+        assert!(compare(&e, &a).is_empty());
+        a["sink"] = json!([[1], [3]]);
+        assert_eq!(compare(&e, &a).len(), 1);
+    }
+
+    #[test]
+    fn numbers_have_a_relative_tolerance_and_timestamps_normalise() {
+        assert!(same(&json!(70.7), &json!(70.70000000000001)));
+        assert!(!same(&json!(70.7), &json!(70.71)));
+        assert!(same(&json!("2026-01-01 00:00:01"), &json!("2026-01-01T00:00:01.000000")));
+    }
+
+    #[test]
+    fn metrics_are_compared_batch_by_batch() {
+        let e = json!({"columns": [], "runs": [{"step": 1, "batches": [{"batch_id": 0, "watermark": null, "dropped_late": 0, "state_rows": 2, "rows": []}]}], "sink": []});
+        let mut a = e.clone();
+        a["runs"][0]["batches"][0]["state_rows"] = json!(3);
+        assert!(compare(&e, &a)[0].contains("state_rows"));
+    }
+
+    #[test]
+    fn errors_compare_by_kind_condition_and_message() {
+        let e = json!({"error": {"kind": "missing_watermark", "message": "Invalid streaming output mode: append.", "spark_condition": "X"}});
+        let a = json!({"error": {"kind": "missing_watermark", "message": "[X] Invalid streaming output mode: append. More.", "spark_condition": "X"}});
+        assert!(compare(&e, &a).is_empty());
+        assert!(!compare(&e, &json!({"error": {"kind": "parse", "message": "", "spark_condition": "X"}})).is_empty());
+    }
+}

@@ -1,0 +1,302 @@
+//! `CAST` with Spark 4's ANSI semantics: invalid input or overflow fails the batch
+//! (`CAST_INVALID_INPUT`, `CAST_OVERFLOW`); `try_cast` gives NULL instead.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{new_null_array, Array, ArrayRef};
+
+use crate::error::{Error, Result};
+use crate::time::{format_timestamp, parse_timestamp, MICROS_PER_SECOND};
+use crate::types::DataType;
+use crate::value::{spark_double_string, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CastMode {
+    /// `CAST`: fail the batch on a value that does not fit.
+    Ansi,
+    /// `try_cast`: NULL for a value that does not fit.
+    Try,
+}
+
+/// Whether Spark allows `CAST(from AS to)` at all (checked at analysis).
+pub fn can_cast(from: &DataType, to: &DataType) -> bool {
+    use DataType::*;
+    if from == to || *from == Null {
+        return true;
+    }
+    match (from, to) {
+        (_, String) => true,
+        (String, Int | BigInt | Double | Boolean | Timestamp) => true,
+        (Int | BigInt | Double | Boolean, Int | BigInt | Double | Boolean) => true,
+        (Int | BigInt | Double, Timestamp) | (Timestamp, BigInt | Double | Int) => true,
+        _ => false,
+    }
+}
+
+fn invalid(value: &str, from: &DataType, to: &DataType) -> Error {
+    Error::runtime(
+        "CAST_INVALID_INPUT",
+        format!(
+            "[CAST_INVALID_INPUT] The value '{value}' of the type \"{}\" cannot be cast to \"{}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018",
+            from.spark_name(),
+            to.spark_name()
+        ),
+    )
+}
+
+fn overflow(value: &Value, from: &DataType, to: &DataType) -> Error {
+    let literal = match value {
+        Value::BigInt(v) => format!("{v}L"),
+        Value::Double(v) => format!("{}D", spark_double_string(*v)),
+        other => other.to_spark_string(),
+    };
+    Error::runtime(
+        "CAST_OVERFLOW",
+        format!(
+            "[CAST_OVERFLOW] The value {literal} of the type \"{}\" cannot be cast to \"{}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. SQLSTATE: 22003",
+            from.spark_name(),
+            to.spark_name()
+        ),
+    )
+}
+
+/// One source cell, read without allocating.
+enum Cell<'a> {
+    Str(&'a str),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    Ts(i64),
+}
+
+fn read<'a>(array: &'a dyn Array, i: usize) -> Option<Cell<'a>> {
+    if array.is_null(i) {
+        return None;
+    }
+    use arrow_schema::DataType as A;
+    Some(match array.data_type() {
+        A::Utf8 => Cell::Str(array.as_string::<i32>().value(i)),
+        A::Int32 => Cell::Int(array.as_primitive::<Int32Type>().value(i) as i64),
+        A::Int64 => Cell::Int(array.as_primitive::<Int64Type>().value(i)),
+        A::Float64 => Cell::Double(array.as_primitive::<Float64Type>().value(i)),
+        A::Boolean => Cell::Bool(array.as_boolean().value(i)),
+        A::Timestamp(_, _) => Cell::Ts(array.as_primitive::<TimestampMicrosecondType>().value(i)),
+        _ => return None,
+    })
+}
+
+/// Parses an integer as Spark's string-to-integral cast does: surrounding blanks allowed, a
+/// sign, digits; a fractional part is malformed.
+fn parse_integer(s: &str) -> Option<i128> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    t.parse::<i128>().ok()
+}
+
+fn parse_double(s: &str) -> Option<f64> {
+    let t = s.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "nan" => Some(f64::NAN),
+        "infinity" | "+infinity" | "inf" | "+inf" => Some(f64::INFINITY),
+        "-infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        _ => {
+            let t = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+            if t.is_empty() || t.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
+                None
+            } else {
+                t.parse::<f64>().ok()
+            }
+        }
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "t" | "true" | "y" | "yes" | "1" => Some(true),
+        "f" | "false" | "n" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMode) -> Result<ArrayRef> {
+    if from == to {
+        return Ok(array.clone());
+    }
+    if *from == DataType::Null || array.null_count() == array.len() {
+        return Ok(new_null_array(&to.to_arrow(), array.len()));
+    }
+    if !can_cast(from, to) {
+        return Err(Error::type_mismatch(format!(
+            "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+            from.spark_name(),
+            to.spark_name()
+        )));
+    }
+    let n = array.len();
+    // Each cell: Ok(Some(v)) a value, Ok(None) NULL, Err(e) an ANSI failure (NULL under try_cast).
+    let fail = |e: Error| -> Result<()> { if mode == CastMode::Try { Ok(()) } else { Err(e) } };
+    macro_rules! build {
+        ($builder:expr, $convert:expr) => {{
+            let mut b = $builder;
+            for i in 0..n {
+                match read(array.as_ref(), i) {
+                    None => b.append_null(),
+                    Some(cell) => match $convert(cell) {
+                        Ok(v) => b.append_value(v),
+                        Err(e) => {
+                            fail(e)?;
+                            b.append_null()
+                        }
+                    },
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    Ok(match to {
+        DataType::Int | DataType::BigInt => {
+            let (lo, hi) = if *to == DataType::Int { (i32::MIN as i128, i32::MAX as i128) } else { (i64::MIN as i128, i64::MAX as i128) };
+            let convert = |cell: Cell| -> Result<i64> {
+                let wide: i128 = match cell {
+                    Cell::Str(s) => parse_integer(s).ok_or_else(|| invalid(s, from, to))?,
+                    Cell::Int(v) => v as i128,
+                    Cell::Double(d) => {
+                        if d.is_nan() || d.is_infinite() || d.trunc() < lo as f64 || d.trunc() > hi as f64 {
+                            return Err(overflow(&Value::Double(d), from, to));
+                        }
+                        d.trunc() as i128
+                    }
+                    Cell::Bool(b) => b as i128,
+                    Cell::Ts(t) => t.div_euclid(MICROS_PER_SECOND) as i128,
+                };
+                if wide < lo || wide > hi {
+                    let shown = match cell {
+                        Cell::Str(s) => return Err(invalid(s, from, to)),
+                        Cell::Int(v) => Value::BigInt(v),
+                        _ => Value::BigInt(wide as i64),
+                    };
+                    return Err(overflow(&shown, from, to));
+                }
+                Ok(wide as i64)
+            };
+            if *to == DataType::Int {
+                build!(Int32Builder::with_capacity(n), |c| convert(c).map(|v| v as i32))
+            } else {
+                build!(Int64Builder::with_capacity(n), convert)
+            }
+        }
+        DataType::Double => build!(Float64Builder::with_capacity(n), |cell| -> Result<f64> {
+            Ok(match cell {
+                Cell::Str(s) => parse_double(s).ok_or_else(|| invalid(s, from, to))?,
+                Cell::Int(v) => v as f64,
+                Cell::Double(d) => d,
+                Cell::Bool(b) => b as i64 as f64,
+                Cell::Ts(t) => t as f64 / MICROS_PER_SECOND as f64,
+            })
+        }),
+        DataType::Boolean => build!(BooleanBuilder::with_capacity(n), |cell| -> Result<bool> {
+            Ok(match cell {
+                Cell::Str(s) => parse_bool(s).ok_or_else(|| invalid(s, from, to))?,
+                Cell::Int(v) => v != 0,
+                Cell::Double(d) => d != 0.0,
+                Cell::Bool(b) => b,
+                Cell::Ts(t) => t != 0,
+            })
+        }),
+        DataType::Timestamp => build!(TimestampMicrosecondBuilder::with_capacity(n), |cell| -> Result<i64> {
+            Ok(match cell {
+                Cell::Str(s) => parse_timestamp(s).ok_or_else(|| invalid(s, from, to))?,
+                Cell::Int(v) => v.checked_mul(MICROS_PER_SECOND).ok_or_else(|| overflow(&Value::BigInt(v), from, to))?,
+                Cell::Double(d) => {
+                    let micros = (d * MICROS_PER_SECOND as f64).trunc();
+                    if !micros.is_finite() || micros.abs() > i64::MAX as f64 {
+                        return Err(overflow(&Value::Double(d), from, to));
+                    }
+                    micros as i64
+                }
+                Cell::Bool(_) => return Err(invalid("boolean", from, to)),
+                Cell::Ts(t) => t,
+            })
+        }),
+        DataType::String => {
+            let mut b = StringBuilder::with_capacity(n, n * 8);
+            for i in 0..n {
+                match read(array.as_ref(), i) {
+                    None if array.is_null(i) => b.append_null(),
+                    None => b.append_value(Value::from_array(array.as_ref(), i).to_spark_string()),
+                    Some(Cell::Str(s)) => b.append_value(s),
+                    Some(Cell::Int(v)) => b.append_value(v.to_string()),
+                    Some(Cell::Double(d)) => b.append_value(spark_double_string(d)),
+                    Some(Cell::Bool(v)) => b.append_value(if v { "true" } else { "false" }),
+                    Some(Cell::Ts(t)) => b.append_value(format_timestamp(t)),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        other => return Err(Error::internal(format!("no cast to {other}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Int32Array, StringArray};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn strings(v: Vec<Option<&str>>) -> ArrayRef {
+        Arc::new(StringArray::from(v))
+    }
+
+    #[test]
+    fn string_to_int_trims_and_keeps_nulls() {
+        let out = cast_array(&strings(vec![Some(" -7 "), None, Some("42")]), &DataType::String, &DataType::Int, CastMode::Ansi).unwrap();
+        let out = out.as_primitive::<Int32Type>();
+        assert_eq!(out.value(0), -7);
+        assert!(out.is_null(1));
+        assert_eq!(out.value(2), 42);
+    }
+
+    #[test]
+    fn ansi_cast_fails_where_try_cast_gives_null() {
+        let input = strings(vec![Some("abc"), Some("3.5"), Some("2147483648")]);
+        let err = cast_array(&input, &DataType::String, &DataType::Int, CastMode::Ansi).unwrap_err();
+        assert_eq!(err.spark_condition, Some("CAST_INVALID_INPUT"));
+        assert!(err.message.contains("The value 'abc' of the type \"STRING\" cannot be cast to \"INT\""), "{}", err.message);
+        let out = cast_array(&input, &DataType::String, &DataType::Int, CastMode::Try).unwrap();
+        assert_eq!(out.null_count(), 3);
+    }
+
+    #[test]
+    fn double_to_int_overflow_is_cast_overflow() {
+        let input: ArrayRef = Arc::new(arrow_array::Float64Array::from(vec![1e10]));
+        let err = cast_array(&input, &DataType::Double, &DataType::Int, CastMode::Ansi).unwrap_err();
+        assert_eq!(err.spark_condition, Some("CAST_OVERFLOW"));
+        assert!(err.message.contains("1.0E10D"), "{}", err.message);
+        let truncated = cast_array(&(Arc::new(arrow_array::Float64Array::from(vec![-2.9])) as ArrayRef), &DataType::Double, &DataType::Int, CastMode::Ansi).unwrap();
+        assert_eq!(truncated.as_primitive::<Int32Type>().value(0), -2);
+    }
+
+    #[test]
+    fn to_string_prints_like_spark() {
+        let d: ArrayRef = Arc::new(arrow_array::Float64Array::from(vec![Some(20.0), Some(1e10), None]));
+        let out = cast_array(&d, &DataType::Double, &DataType::String, CastMode::Ansi).unwrap();
+        let out = out.as_string::<i32>();
+        assert_eq!((out.value(0), out.value(1), out.is_null(2)), ("20.0", "1.0E10", true));
+        let i: ArrayRef = Arc::new(Int32Array::from(vec![5]));
+        assert_eq!(cast_array(&i, &DataType::Int, &DataType::String, CastMode::Ansi).unwrap().as_string::<i32>().value(0), "5");
+    }
+
+    #[test]
+    fn string_to_timestamp_and_boolean() {
+        let out = cast_array(&strings(vec![Some("2026-01-01 00:00:01")]), &DataType::String, &DataType::Timestamp, CastMode::Ansi).unwrap();
+        assert_eq!(out.as_primitive::<TimestampMicrosecondType>().value(0), parse_timestamp("2026-01-01 00:00:01").unwrap());
+        let out = cast_array(&strings(vec![Some("yes"), Some("F")]), &DataType::String, &DataType::Boolean, CastMode::Ansi).unwrap();
+        assert!(out.as_boolean().value(0) && !out.as_boolean().value(1));
+    }
+}

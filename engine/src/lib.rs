@@ -1,0 +1,26 @@
+//! Unbounded's streaming engine: Spark-style streaming SQL run incrementally, micro-batch by
+//! micro-batch. The pipeline, in the order a query passes through it:
+//! [`sql`] (parse and analyse) -> [`plan`] (logical plan, then operators) -> [`ops`] (incremental
+//! operators) -> [`sink`]; [`source`] holds the replayable inputs, [`checkpoint`] the offset and
+//! commit logs, and [`query`] drives micro-batches. [`scenario`] replays the scenario format.
+
+pub mod error;
+pub mod expr;
+pub mod time;
+pub mod types;
+pub mod value;
+pub mod plan;
+pub mod sql;
+
+pub use error::{Error, ErrorKind, Result};
+pub mod bench;
+pub mod checkpoint;
+pub mod conformance;
+pub mod ops;
+pub mod progress;
+pub mod query;
+pub mod scenario;
+pub mod sink;
+pub mod source;
+
+pub use query::{FailurePoint, OutputMode, QueryDefinition, StreamingQuery};

@@ -1,0 +1,83 @@
+//! Turns the logical plan into the operator tree a micro-batch runs through.
+
+use arrow_array::RecordBatch;
+use arrow_select::filter::filter_record_batch;
+
+use crate::error::{Error, Result};
+use crate::ops::{FilterOp, LimitOp, Node, ProjectOp, StaticJoinOp, UnionOp, WatermarkOp};
+use crate::plan::LogicalPlan;
+
+/// The operator tree plus what the query needs to feed it.
+pub struct Pipeline {
+    pub root: Node,
+    /// Source names, by the index `Node::Scan` uses.
+    pub sources: Vec<String>,
+    /// Delay of each watermark operator, in microseconds, by operator id.
+    pub watermark_delays: Vec<i64>,
+}
+
+pub fn build(plan: &LogicalPlan) -> Result<Pipeline> {
+    let mut p = Pipeline { root: Node::Scan { index: 0 }, sources: Vec::new(), watermark_delays: Vec::new() };
+    p.root = node(plan, &mut p)?;
+    Ok(p)
+}
+
+fn op(op: impl crate::ops::Operator + 'static, children: Vec<Node>) -> Node {
+    Node::Op { op: Box::new(op), children }
+}
+
+fn node(plan: &LogicalPlan, p: &mut Pipeline) -> Result<Node> {
+    Ok(match plan {
+        LogicalPlan::Source { name, .. } => {
+            let index = match p.sources.iter().position(|s| s == name) {
+                Some(i) => i,
+                None => {
+                    p.sources.push(name.clone());
+                    p.sources.len() - 1
+                }
+            };
+            Node::Scan { index }
+        }
+        LogicalPlan::Table { name, .. } => return Err(Error::internal(format!("static table {name} outside a join"))),
+        LogicalPlan::Filter { input, predicate } => op(FilterOp::new(predicate.clone()), vec![node(input, p)?]),
+        LogicalPlan::Project { input, exprs, schema } => op(ProjectOp::new(exprs.clone(), schema.to_arrow()), vec![node(input, p)?]),
+        LogicalPlan::Watermark { input, event_time, delay } => {
+            let id = p.watermark_delays.len();
+            p.watermark_delays.push(delay.total_micros());
+            op(WatermarkOp::new(id, *event_time), vec![node(input, p)?])
+        }
+        LogicalPlan::StaticJoin { stream, table, kind, stream_keys, table_keys, residual, stream_first, schema } => {
+            let rows = evaluate_static(table)?;
+            let join = StaticJoinOp::new(*kind, stream_keys.clone(), rows, table_keys, residual.clone(), *stream_first, schema.to_arrow())?;
+            op(join, vec![node(stream, p)?])
+        }
+        LogicalPlan::Union { inputs, schema } => {
+            let children = inputs.iter().map(|i| node(i, p)).collect::<Result<Vec<_>>>()?;
+            op(UnionOp::new(schema.to_arrow()), children)
+        }
+        LogicalPlan::Limit { input, n } => op(LimitOp::new(*n), vec![node(input, p)?]),
+    })
+}
+
+/// Computes a static subplan (a table, filtered or projected) once, when the query starts.
+fn evaluate_static(plan: &LogicalPlan) -> Result<RecordBatch> {
+    match plan {
+        LogicalPlan::Table { rows, .. } => Ok(rows.clone()),
+        LogicalPlan::Filter { input, predicate } => {
+            let b = evaluate_static(input)?;
+            let mask = predicate.evaluate_predicate(&b)?;
+            Ok(filter_record_batch(&b, &mask)?)
+        }
+        LogicalPlan::Project { input, exprs, schema } => {
+            let b = evaluate_static(input)?;
+            let cols = exprs.iter().map(|e| e.evaluate_to_array(&b)).collect::<Result<Vec<_>>>()?;
+            let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+            Ok(RecordBatch::try_new_with_options(schema.to_arrow(), cols, &options)?)
+        }
+        LogicalPlan::Limit { input, n } => {
+            let b = evaluate_static(input)?;
+            Ok(b.slice(0, (*n).min(b.num_rows())))
+        }
+        other => Err(Error::unsupported(format!("this static subquery cannot be joined yet:\n{other}"))),
+    }
+}

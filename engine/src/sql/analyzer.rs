@@ -1,0 +1,1219 @@
+//! Name resolution and typing: sqlparser's AST plus the streaming clauses become a typed
+//! [`LogicalPlan`]. Errors carry the line and column of what they are about.
+
+use std::collections::HashMap;
+
+use arrow_array::RecordBatch;
+use sqlparser::ast::{self, Spanned};
+
+use super::coercion::wider_type;
+use super::interval::{interval_from_parts, parse_interval_string, Interval, Unit};
+use super::streaming::{Prepared, WatermarkClause, MARKER_PREFIX};
+use super::suggest;
+use crate::error::{Error, ErrorKind, Phase, Position, Result};
+use crate::expr::{BinaryOp, CastMode, Expr, Func, LikePattern};
+use crate::plan::{JoinKind, LogicalPlan};
+use crate::time::parse_timestamp;
+use crate::types::{Column, DataType, Schema};
+use crate::value::Value;
+
+/// What a query can read: streaming sources and static tables, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub sources: Vec<(String, Schema)>,
+    pub tables: Vec<(String, Schema, RecordBatch)>,
+}
+
+impl Catalog {
+    fn source(&self, name: &str) -> Option<&(String, Schema)> {
+        self.sources.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
+    fn table(&self, name: &str) -> Option<&(String, Schema, RecordBatch)> {
+        self.tables.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The analysed query and the facts the streaming rules are checked against at start.
+#[derive(Debug, Clone)]
+pub struct AnalyzedQuery {
+    pub plan: LogicalPlan,
+    /// Where the query aggregates (GROUP BY, an aggregate function, DISTINCT), if it does.
+    pub aggregation: Option<Position>,
+    /// `count(DISTINCT ...)` and friends, refused on streams.
+    pub distinct_aggregate: Option<Position>,
+    /// An `OVER (...)` window function, refused on streams: its name and position.
+    pub over_window: Option<(String, Position)>,
+    /// Where the query sorts (ORDER BY), if it does.
+    pub order_by: Option<Position>,
+}
+
+const AGGREGATES: &[&str] = &[
+    "count", "sum", "avg", "mean", "min", "max", "first", "last", "first_value", "last_value", "count_if",
+    "approx_count_distinct", "collect_list", "collect_set", "stddev", "stddev_samp", "stddev_pop", "variance",
+    "var_samp", "var_pop", "any", "some", "every", "bool_and", "bool_or", "max_by", "min_by", "array_agg",
+];
+const TIME_WINDOWS: &[&str] = &["window", "session_window", "window_time"];
+
+/// A column visible to expressions: its qualifier (table name or alias), name and type.
+#[derive(Debug, Clone)]
+struct ScopeColumn {
+    qualifier: Option<String>,
+    name: String,
+    data_type: DataType,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    columns: Vec<ScopeColumn>,
+}
+
+impl Scope {
+    fn from_schema(schema: &Schema, qualifier: Option<&str>) -> Scope {
+        Scope {
+            columns: schema
+                .columns
+                .iter()
+                .map(|c| ScopeColumn { qualifier: qualifier.map(str::to_string), name: c.name.clone(), data_type: c.data_type.clone() })
+                .collect(),
+        }
+    }
+
+    fn requalify(mut self, qualifier: Option<&str>) -> Scope {
+        for c in &mut self.columns {
+            c.qualifier = qualifier.map(str::to_string);
+        }
+        self
+    }
+}
+
+fn position_of(span: sqlparser::tokenizer::Span) -> Option<Position> {
+    (span.start.line > 0).then_some(Position { line: span.start.line, column: span.start.column })
+}
+
+fn expr_position(e: &ast::Expr) -> Option<Position> {
+    position_of(e.span())
+}
+
+fn quote(name: &str) -> String {
+    format!("`{name}`")
+}
+
+/// Analyses `sql` against `catalog`.
+pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
+    let (query, prepared) = super::parse(sql)?;
+    let mut a = Analyzer { catalog, prepared: &prepared, ctes: Vec::new(), aggregation: None, distinct_aggregate: None, over_window: None, order_by: None };
+    let (plan, _) = a.query(&query)?;
+    if !plan.is_streaming() {
+        return Err(Error::unsupported(
+            "[WRITE_STREAM_NOT_ALLOWED] 'writeStream' can be called only on streaming Dataset/DataFrame. The query reads no streaming source: name one of the scenario's sources in FROM. SQLSTATE: 42601",
+        )
+        .with_condition("WRITE_STREAM_NOT_ALLOWED"));
+    }
+    Ok(AnalyzedQuery { plan, aggregation: a.aggregation, distinct_aggregate: a.distinct_aggregate, over_window: a.over_window, order_by: a.order_by })
+}
+
+struct Analyzer<'a> {
+    catalog: &'a Catalog,
+    prepared: &'a Prepared,
+    /// Common table expressions in scope, innermost last.
+    ctes: Vec<HashMap<String, ast::Query>>,
+    aggregation: Option<Position>,
+    distinct_aggregate: Option<Position>,
+    over_window: Option<(String, Position)>,
+    order_by: Option<Position>,
+}
+
+impl Analyzer<'_> {
+    fn query(&mut self, q: &ast::Query) -> Result<(LogicalPlan, Scope)> {
+        let pushed = if let Some(with) = &q.with {
+            let mut map = HashMap::new();
+            for cte in &with.cte_tables {
+                map.insert(cte.alias.name.value.to_ascii_lowercase(), (*cte.query).clone());
+            }
+            self.ctes.push(map);
+            true
+        } else {
+            false
+        };
+        let result = self.query_body(q);
+        if pushed {
+            self.ctes.pop();
+        }
+        result
+    }
+
+    fn query_body(&mut self, q: &ast::Query) -> Result<(LogicalPlan, Scope)> {
+        let (mut plan, scope) = self.set_expr(&q.body)?;
+        if let Some(order) = &q.order_by {
+            let pos = match &order.kind {
+                ast::OrderByKind::Expressions(exprs) => exprs.first().and_then(|e| expr_position(&e.expr)),
+                _ => None,
+            };
+            self.order_by.get_or_insert(pos.unwrap_or(Position { line: 1, column: 1 }));
+        }
+        if let Some(limit) = &q.limit_clause {
+            match limit {
+                ast::LimitClause::LimitOffset { limit: Some(e), offset: None, limit_by } if limit_by.is_empty() => {
+                    let n = match e {
+                        ast::Expr::Value(v) => match &v.value {
+                            ast::Value::Number(n, _) => n.parse::<usize>().ok(),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                    .ok_or_else(|| Error::type_mismatch("[INVALID_LIMIT_LIKE_EXPRESSION.IS_NEGATIVE] LIMIT takes a non-negative integer literal").at(expr_position(e)))?;
+                    plan = LogicalPlan::Limit { input: Box::new(plan), n };
+                }
+                ast::LimitClause::LimitOffset { limit: None, offset: None, .. } => {}
+                _ => return Err(Error::unsupported("OFFSET is not supported on streaming DataFrames/Datasets; use LIMIT n alone")),
+            }
+        }
+        Ok((plan, scope))
+    }
+
+    fn set_expr(&mut self, s: &ast::SetExpr) -> Result<(LogicalPlan, Scope)> {
+        match s {
+            ast::SetExpr::Select(select) => self.select(select),
+            ast::SetExpr::Query(q) => self.query(q),
+            ast::SetExpr::SetOperation { op: ast::SetOperator::Union, set_quantifier, left, right } => {
+                let (lp, ls) = self.set_expr(left)?;
+                let (rp, rs) = self.set_expr(right)?;
+                if !matches!(set_quantifier, ast::SetQuantifier::All) {
+                    // UNION without ALL removes duplicates: an aggregation on every column.
+                    self.aggregation.get_or_insert(Position { line: 1, column: 1 });
+                }
+                self.union(vec![(lp, ls), (rp, rs)])
+            }
+            ast::SetExpr::SetOperation { op, .. } => {
+                Err(Error::unsupported(format!("{op} is not supported on streaming DataFrames/Datasets; UNION ALL is")))
+            }
+            ast::SetExpr::Values(_) => Err(Error::unsupported("VALUES is a static relation; a streaming query reads a source")),
+            other => Err(Error::unsupported(format!("`{}` is not supported in a streaming query", other.to_string().chars().take(40).collect::<String>()))),
+        }
+    }
+
+    fn union(&mut self, inputs: Vec<(LogicalPlan, Scope)>) -> Result<(LogicalPlan, Scope)> {
+        let width = inputs[0].1.columns.len();
+        let mut types: Vec<DataType> = inputs[0].1.columns.iter().map(|c| c.data_type.clone()).collect();
+        for (_, scope) in &inputs[1..] {
+            if scope.columns.len() != width {
+                return Err(Error::type_mismatch(format!(
+                    "[NUM_COLUMNS_MISMATCH] UNION can only be performed on inputs with the same number of columns, but the first input has {width} columns and the second input has {} columns. SQLSTATE: 42826",
+                    scope.columns.len()
+                ))
+                .with_condition("NUM_COLUMNS_MISMATCH"));
+            }
+            for (k, c) in scope.columns.iter().enumerate() {
+                types[k] = wider_type(&types[k], &c.data_type).ok_or_else(|| {
+                    Error::type_mismatch(format!(
+                        "[INCOMPATIBLE_COLUMN_TYPE] UNION can only be performed on inputs with compatible column types. The column `{}` has the type \"{}\" in the second input and \"{}\" in the first. SQLSTATE: 42825",
+                        c.name,
+                        c.data_type.spark_name(),
+                        types[k].spark_name()
+                    ))
+                    .with_condition("INCOMPATIBLE_COLUMN_TYPE")
+                })?;
+            }
+        }
+        let schema = Schema::new(
+            inputs[0].1.columns.iter().zip(&types).map(|(c, t)| Column { name: c.name.clone(), data_type: t.clone() }).collect(),
+        );
+        let plans = inputs
+            .into_iter()
+            .map(|(plan, scope)| {
+                if scope.columns.iter().zip(&types).all(|(c, t)| &c.data_type == t) {
+                    return plan;
+                }
+                let exprs = scope.columns.iter().enumerate().map(|(k, c)| Expr::column(k, c.data_type.clone()).cast_to(&types[k])).collect();
+                LogicalPlan::Project { input: Box::new(plan), exprs, schema: schema.clone() }
+            })
+            .collect();
+        let scope = Scope::from_schema(&schema, None);
+        Ok((LogicalPlan::Union { inputs: plans, schema }, scope))
+    }
+
+    fn select(&mut self, s: &ast::Select) -> Result<(LogicalPlan, Scope)> {
+        let (mut plan, scope) = match s.from.as_slice() {
+            [] => return Err(Error::unsupported("A streaming query needs a FROM clause that names a source")),
+            [one] => self.table_with_joins(one)?,
+            [_, second, ..] => {
+                return Err(Error::unsupported("Comma-separated FROM items form a cross join, which is not supported on streams; use JOIN ... ON")
+                    .at(position_of(second.relation.span())))
+            }
+        };
+        if let Some(w) = &s.selection {
+            let predicate = self.expr(w, &scope)?;
+            if !matches!(predicate.data_type(), DataType::Boolean | DataType::Null) {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve \"{w}\" due to data type mismatch: Filter expression \"{w}\" of type \"{}\" is not a boolean. SQLSTATE: 42K09",
+                    predicate.data_type().spark_name()
+                ))
+                .at(expr_position(w)));
+            }
+            plan = LogicalPlan::Filter { input: Box::new(plan), predicate };
+        }
+        // Aggregations are recognised here; the streaming rules refuse them at start until the
+        // stateful aggregation operator exists.
+        let group_by_used = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, _) => exprs.first().map(|e| expr_position(e).unwrap_or(Position { line: 1, column: 1 })),
+            ast::GroupByExpr::All(_) => Some(Position { line: 1, column: 1 }),
+        };
+        let mut found = group_by_used;
+        if s.distinct.is_some() {
+            found.get_or_insert(position_of(s.select_token.0.span).unwrap_or(Position { line: 1, column: 1 }));
+        }
+        if let Some(h) = &s.having {
+            found.get_or_insert(expr_position(h).unwrap_or(Position { line: 1, column: 1 }));
+        }
+        for item in &s.projection {
+            if let ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } = item {
+                self.scan_for_aggregates(e, &mut found);
+            }
+        }
+        if let Some(pos) = found {
+            self.aggregation.get_or_insert(pos);
+            return Ok((plan, scope));
+        }
+        if let Some((name, pos)) = self.over_window.clone() {
+            return Err(non_time_window(&name).at(Some(pos)));
+        }
+        let mut exprs = Vec::new();
+        let mut columns = Vec::new();
+        for item in &s.projection {
+            match item {
+                ast::SelectItem::Wildcard(_) => {
+                    for (k, c) in scope.columns.iter().enumerate() {
+                        exprs.push(Expr::column(k, c.data_type.clone()));
+                        columns.push(Column { name: c.name.clone(), data_type: c.data_type.clone() });
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(kind, _) => {
+                    let q = match kind {
+                        ast::SelectItemQualifiedWildcardKind::ObjectName(n) => n.to_string(),
+                        ast::SelectItemQualifiedWildcardKind::Expr(e) => e.to_string(),
+                    };
+                    let before = exprs.len();
+                    for (k, c) in scope.columns.iter().enumerate() {
+                        if c.qualifier.as_deref().is_some_and(|cq| cq.eq_ignore_ascii_case(&q)) {
+                            exprs.push(Expr::column(k, c.data_type.clone()));
+                            columns.push(Column { name: c.name.clone(), data_type: c.data_type.clone() });
+                        }
+                    }
+                    if exprs.len() == before {
+                        return Err(Error::new(
+                            ErrorKind::UnknownTable,
+                            format!("[CANNOT_RESOLVE_STAR_EXPAND] Cannot resolve {}.* given input columns {}. SQLSTATE: 42704", quote(&q), column_list(&scope)),
+                        )
+                        .at(position_of(item.span())));
+                    }
+                }
+                ast::SelectItem::UnnamedExpr(e) => {
+                    let resolved = self.expr(e, &scope)?;
+                    columns.push(Column { name: output_name(e), data_type: resolved.data_type() });
+                    exprs.push(resolved);
+                }
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    let resolved = self.expr(expr, &scope)?;
+                    columns.push(Column { name: alias.value.clone(), data_type: resolved.data_type() });
+                    exprs.push(resolved);
+                }
+                ast::SelectItem::ExprWithAliases { expr, .. } => {
+                    return Err(Error::unsupported("multiple aliases for one expression are not supported").at(expr_position(expr)))
+                }
+            }
+        }
+        let schema = Schema::new(columns);
+        let scope = Scope::from_schema(&schema, None);
+        Ok((LogicalPlan::Project { input: Box::new(plan), exprs, schema }, scope))
+    }
+
+    /// Notes aggregate calls, time windows, DISTINCT aggregates and OVER windows.
+    fn scan_for_aggregates(&mut self, e: &ast::Expr, found: &mut Option<Position>) {
+        let mut visit = |f: &ast::Function| {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let pos = position_of(f.name.span()).unwrap_or(Position { line: 1, column: 1 });
+            if f.over.is_some() {
+                self.over_window.get_or_insert((name.clone(), pos));
+                return;
+            }
+            if AGGREGATES.contains(&name.as_str()) || TIME_WINDOWS.contains(&name.as_str()) {
+                found.get_or_insert(pos);
+                if let ast::FunctionArguments::List(l) = &f.args {
+                    if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)) {
+                        self.distinct_aggregate.get_or_insert(pos);
+                    }
+                }
+            }
+        };
+        walk_functions(e, &mut visit);
+    }
+
+    fn table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+        let (mut plan, mut scope) = self.factor(&twj.relation)?;
+        for join in &twj.joins {
+            let right = self.factor(&join.relation)?;
+            let (p, s) = self.join((plan, scope), right, join)?;
+            plan = p;
+            scope = s;
+        }
+        Ok((plan, scope))
+    }
+
+    fn factor(&mut self, f: &ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
+        match f {
+            ast::TableFactor::Table { name, alias, args: None, .. } => {
+                let ident = match name.0.last() {
+                    Some(ast::ObjectNamePart::Identifier(i)) => i.clone(),
+                    _ => return Err(Error::parse("a table name is expected", position_of(name.span()))),
+                };
+                let pos = position_of(ident.span);
+                let with_stream = pos.is_some_and(|p| self.prepared.stream_refs.contains(&p));
+                let (clause, alias) = self.split_marker(alias.as_ref())?;
+                let key = ident.value.to_ascii_lowercase();
+                let (plan, scope) = if let Some(cte) = self.ctes.iter().rev().find_map(|m| m.get(&key)).cloned() {
+                    let (plan, scope) = self.query(&cte)?;
+                    (plan, scope.requalify(Some(&ident.value)))
+                } else if let Some((n, schema)) = self.catalog.source(&ident.value) {
+                    (LogicalPlan::Source { name: n.clone(), schema: schema.clone() }, Scope::from_schema(schema, Some(&ident.value)))
+                } else if let Some((n, schema, rows)) = self.catalog.table(&ident.value) {
+                    if with_stream {
+                        return Err(Error::unsupported(format!(
+                            "{n} is not a temp view of streaming logical plan, please use batch API such as `DataFrameReader.table` to read it. (`{n}` is a static table: remove STREAM, or read one of the sources: {})",
+                            self.catalog.sources.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                        .with_condition("_LEGACY_ERROR_TEMP_1008")
+                        .in_phase(Phase::Analysis)
+                        .at(pos));
+                    }
+                    (LogicalPlan::Table { name: n.clone(), schema: schema.clone(), rows: rows.clone() }, Scope::from_schema(schema, Some(&ident.value)))
+                } else {
+                    return Err(self.unknown_table(&ident.value).at(pos));
+                };
+                let (plan, scope) = match clause {
+                    Some(c) => self.apply_watermark(plan, scope, &c)?,
+                    None => (plan, scope),
+                };
+                let qualifier = alias.as_ref().map(|a| a.value.clone()).unwrap_or(ident.value.clone());
+                Ok((plan, scope.requalify(Some(&qualifier))))
+            }
+            ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
+                let (clause, alias) = self.split_marker(alias.as_ref())?;
+                let (plan, scope) = self.query(subquery)?;
+                let (plan, scope) = match clause {
+                    Some(c) => self.apply_watermark(plan, scope, &c)?,
+                    None => (plan, scope),
+                };
+                let q = alias.map(|a| a.value);
+                Ok((plan, scope.requalify(q.as_deref())))
+            }
+            ast::TableFactor::Function { name, .. } | ast::TableFactor::Table { name, .. } => Err(Error::unsupported(format!(
+                "table-valued functions such as `{name}(...)` are not supported; Spark has no window TVFs either: use GROUP BY window(ts, '10 seconds')"
+            ))
+            .at(position_of(name.span()))),
+            other => Err(Error::unsupported(format!("`{other}` is not supported in FROM of a streaming query")).at(position_of(other.span()))),
+        }
+    }
+
+    fn unknown_table(&self, name: &str) -> Error {
+        let known: Vec<&str> = self.catalog.sources.iter().map(|(n, _)| n.as_str()).chain(self.catalog.tables.iter().map(|(n, _, _)| n.as_str())).collect();
+        let hint = match suggest::likely(name, known.iter().copied()) {
+            Some(s) => format!(" Did you mean `{s}`?"),
+            None if known.is_empty() => " The scenario declares no sources or tables.".to_string(),
+            None => format!(" Known sources and tables: {}.", known.join(", ")),
+        };
+        Error::new(
+            ErrorKind::UnknownTable,
+            format!("[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found.{hint} SQLSTATE: 42P01"),
+        )
+        .with_condition("TABLE_OR_VIEW_NOT_FOUND")
+    }
+
+    /// Separates a watermark marker alias (`__wN`) from a real alias.
+    fn split_marker(&self, alias: Option<&ast::TableAlias>) -> Result<(Option<WatermarkClause>, Option<ast::Ident>)> {
+        let Some(a) = alias else { return Ok((None, None)) };
+        if let Some(n) = a.name.value.strip_prefix(MARKER_PREFIX).and_then(|n| n.parse::<usize>().ok()) {
+            if let Some(clause) = self.prepared.watermarks.get(n) {
+                return Ok((Some(clause.clone()), clause.alias.clone()));
+            }
+        }
+        if !a.columns.is_empty() {
+            return Err(Error::unsupported("column aliases on a relation (`AS t(a, b)`) are not supported").at(position_of(a.name.span)));
+        }
+        Ok((None, Some(a.name.clone())))
+    }
+
+    fn apply_watermark(&mut self, plan: LogicalPlan, scope: Scope, clause: &WatermarkClause) -> Result<(LogicalPlan, Scope)> {
+        let resolved = self.expr(&clause.event_time, &scope)?;
+        let (plan, scope, index) = match (&clause.name, &resolved) {
+            (None, Expr::Column { index, .. }) => (plan, scope, *index),
+            (None, _) => {
+                return Err(Error::unsupported(format!(
+                    "Name the event-time expression: WATERMARK {} AS event_time DELAY OF ...",
+                    clause.event_time
+                ))
+                .at(Some(clause.position)))
+            }
+            (Some(name), _) => {
+                // The named expression becomes a new column that carries the watermark.
+                let mut exprs: Vec<Expr> = scope.columns.iter().enumerate().map(|(k, c)| Expr::column(k, c.data_type.clone())).collect();
+                let mut columns: Vec<Column> = scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect();
+                exprs.push(resolved.clone());
+                columns.push(Column { name: name.value.clone(), data_type: resolved.data_type() });
+                let schema = Schema::new(columns);
+                let mut new_scope = scope.clone();
+                new_scope.columns.push(ScopeColumn { qualifier: None, name: name.value.clone(), data_type: resolved.data_type() });
+                let index = schema.len() - 1;
+                (LogicalPlan::Project { input: Box::new(plan), exprs, schema }, new_scope, index)
+            }
+        };
+        let t = &scope.columns[index].data_type;
+        if *t != DataType::Timestamp {
+            return Err(Error::type_mismatch(format!(
+                "[EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE] The event time `{}` has the invalid type \"{}\", but expected \"TIMESTAMP\". SQLSTATE: 42K09",
+                scope.columns[index].name,
+                t.spark_name()
+            ))
+            .with_condition("EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE")
+            .at(expr_position(&clause.event_time)));
+        }
+        if clause.delay.total_micros() < 0 {
+            return Err(Error::type_mismatch("the watermark delay must not be negative").at(Some(clause.position)));
+        }
+        Ok((LogicalPlan::Watermark { input: Box::new(plan), event_time: index, delay: clause.delay }, scope))
+    }
+
+    fn join(&mut self, left: (LogicalPlan, Scope), right: (LogicalPlan, Scope), join: &ast::Join) -> Result<(LogicalPlan, Scope)> {
+        use ast::JoinOperator as J;
+        let pos = position_of(join.relation.span());
+        let (kind_name, constraint) = match &join.join_operator {
+            J::Join(c) | J::Inner(c) => ("Inner", c),
+            J::Left(c) | J::LeftOuter(c) => ("LeftOuter", c),
+            J::Right(c) | J::RightOuter(c) => ("RightOuter", c),
+            J::FullOuter(c) => ("FullOuter", c),
+            J::CrossJoin(_) => return Err(Error::unsupported("CROSS JOIN is not supported on streams; join on a key with JOIN ... ON").at(pos)),
+            other => return Err(Error::unsupported(format!("{other:?} joins are not supported yet; use JOIN or LEFT JOIN")).at(pos)),
+        };
+        let (ls, rs) = (left.0.is_streaming(), right.0.is_streaming());
+        if ls && rs {
+            return Err(Error::unsupported("Stream-stream joins are not supported by this version of Unbounded yet; join a stream with a static table").at(pos));
+        }
+        if !ls && !rs {
+            return Err(Error::unsupported("Joining two static tables is not supported; join a stream with a static table").at(pos));
+        }
+        let refuse = |m: &str| Err(Error::unsupported(format!("{m} (Join a stream with LEFT JOIN to a static table, keeping the stream on the preserved side.)")).with_condition("_LEGACY_ERROR_TEMP_3102").at(pos));
+        let kind = match (kind_name, ls) {
+            ("Inner", _) => JoinKind::Inner,
+            ("LeftOuter", true) | ("RightOuter", false) => JoinKind::LeftOuter,
+            ("LeftOuter", false) => return refuse("LeftOuter join with a streaming DataFrame/Dataset on the right and a static DataFrame/Dataset on the left is not supported;"),
+            ("RightOuter", true) => return refuse("RightOuter join with a streaming DataFrame/Dataset on the left and a static DataFrame/Dataset on the right is not supported;"),
+            (_, true) => return refuse("FullOuter joins with streaming DataFrames/Datasets on the left and a static DataFrame/Dataset on the right is not supported;"),
+            (_, false) => return refuse("FullOuter joins with streaming DataFrames/Datasets on the right and a static DataFrame/Dataset on the left is not supported;"),
+        };
+        let nl = left.1.columns.len();
+        let mut combined = left.1.clone();
+        combined.columns.extend(right.1.columns.iter().cloned());
+        let schema = Schema::new(combined.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect());
+        // Conjuncts of the condition: equalities across the sides become hash keys.
+        let mut conjuncts = Vec::new();
+        let mut using_drop: Vec<usize> = Vec::new();
+        match constraint {
+            ast::JoinConstraint::On(e) => {
+                let cond = self.expr(e, &combined)?;
+                if !matches!(cond.data_type(), DataType::Boolean | DataType::Null) {
+                    return Err(Error::type_mismatch(format!("the join condition `{e}` must be a boolean, not {}", cond.data_type().spark_name())).at(expr_position(e)));
+                }
+                split_and(cond, &mut conjuncts);
+            }
+            ast::JoinConstraint::Using(names) => {
+                for n in names {
+                    let name = n.to_string();
+                    let find = |scope: &Scope, offset: usize| {
+                        scope.columns.iter().position(|c| c.name.eq_ignore_ascii_case(&name)).map(|k| (k + offset, scope.columns[k].data_type.clone()))
+                    };
+                    let (Some((li, lt)), Some((ri, rt))) = (find(&left.1, 0), find(&right.1, nl)) else {
+                        return Err(Error::new(ErrorKind::UnknownColumn, format!("[UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `{name}` cannot be resolved on both sides of the join. SQLSTATE: 42703")).at(pos));
+                    };
+                    let t = wider_type(&lt, &rt).ok_or_else(|| Error::type_mismatch(format!("USING column `{name}` has types {lt} and {rt}")).at(pos))?;
+                    conjuncts.push(Expr::Binary { op: BinaryOp::Eq, left: Box::new(Expr::column(li, lt).cast_to(&t)), right: Box::new(Expr::column(ri, rt).cast_to(&t)), data_type: DataType::Boolean });
+                    using_drop.push(ri);
+                }
+            }
+            ast::JoinConstraint::Natural => return Err(Error::unsupported("NATURAL JOIN is not supported; name the keys with ON or USING").at(pos)),
+            ast::JoinConstraint::None => return Err(Error::unsupported("A join needs a condition: JOIN t ON a.k = t.k").at(pos)),
+        }
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        let mut residual: Option<Expr> = None;
+        for c in conjuncts {
+            if let Expr::Binary { op: BinaryOp::Eq, left: a, right: b, .. } = &c {
+                let side = |e: &Expr| {
+                    let mut cols = Vec::new();
+                    e.columns(&mut cols);
+                    if cols.is_empty() { None } else if cols.iter().all(|&k| k < nl) { Some(0) } else if cols.iter().all(|&k| k >= nl) { Some(1) } else { None }
+                };
+                match (side(a), side(b)) {
+                    (Some(0), Some(1)) => {
+                        left_keys.push((**a).clone());
+                        right_keys.push(b.map_columns(&|k| k - nl));
+                        continue;
+                    }
+                    (Some(1), Some(0)) => {
+                        left_keys.push((**b).clone());
+                        right_keys.push(a.map_columns(&|k| k - nl));
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            residual = Some(match residual {
+                None => c,
+                Some(r) => Expr::Binary { op: BinaryOp::And, left: Box::new(r), right: Box::new(c), data_type: DataType::Boolean },
+            });
+        }
+        let (stream, table, stream_keys, table_keys, stream_first) = if ls {
+            (left.0, right.0, left_keys, right_keys, true)
+        } else {
+            (right.0, left.0, right_keys, left_keys, false)
+        };
+        let mut plan = LogicalPlan::StaticJoin {
+            stream: Box::new(stream),
+            table: Box::new(table),
+            kind,
+            stream_keys,
+            table_keys,
+            residual,
+            stream_first,
+            schema: schema.clone(),
+        };
+        let mut scope = combined;
+        if !using_drop.is_empty() {
+            // USING keeps one copy of each key column, as Spark does.
+            let keep: Vec<usize> = (0..schema.len()).filter(|k| !using_drop.contains(k)).collect();
+            let exprs = keep.iter().map(|&k| Expr::column(k, schema.columns[k].data_type.clone())).collect();
+            let pschema = Schema::new(keep.iter().map(|&k| schema.columns[k].clone()).collect());
+            scope.columns = keep.iter().map(|&k| scope.columns[k].clone()).collect();
+            plan = LogicalPlan::Project { input: Box::new(plan), exprs, schema: pschema };
+        }
+        Ok((plan, scope))
+    }
+
+    fn resolve_column(&self, parts: &[ast::Ident], scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
+        let pos = position_of(parts[0].span);
+        let lookup = |qualifier: Option<&str>, name: &str| -> Vec<usize> {
+            scope
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.name.eq_ignore_ascii_case(name)
+                        && qualifier.is_none_or(|q| c.qualifier.as_deref().is_some_and(|cq| cq.eq_ignore_ascii_case(q)))
+                })
+                .map(|(k, _)| k)
+                .collect()
+        };
+        // Try `col`, then `qualifier.col`, then `col.field`, then `qualifier.col.field`.
+        let mut attempts: Vec<(Option<&str>, &str, Option<&str>)> = Vec::new();
+        match parts {
+            [c] => attempts.push((None, &c.value, None)),
+            [a, b] => {
+                attempts.push((Some(&a.value), &b.value, None));
+                attempts.push((None, &a.value, Some(&b.value)));
+            }
+            [a, b, c] => attempts.push((Some(&a.value), &b.value, Some(&c.value))),
+            _ => {}
+        }
+        for (q, name, field) in attempts {
+            let hits = lookup(q, name);
+            if hits.len() > 1 {
+                let options: Vec<String> = hits
+                    .iter()
+                    .map(|&k| match &scope.columns[k].qualifier {
+                        Some(q) => format!("`{q}`.`{}`", scope.columns[k].name),
+                        None => format!("`{}`", scope.columns[k].name),
+                    })
+                    .collect();
+                return Err(Error::new(
+                    ErrorKind::AmbiguousColumn,
+                    format!("[AMBIGUOUS_REFERENCE] Reference `{name}` is ambiguous, could be: [{}]. Qualify it with its table or alias. SQLSTATE: 42704", options.join(", ")),
+                )
+                .with_condition("AMBIGUOUS_REFERENCE")
+                .at(pos));
+            }
+            if let Some(&k) = hits.first() {
+                let col = Expr::column(k, scope.columns[k].data_type.clone());
+                return match field {
+                    None => Ok(col),
+                    Some(f) => field_access(col, f, pos),
+                };
+            }
+        }
+        let name = parts.iter().map(|p| format!("`{}`", p.value)).collect::<Vec<_>>().join(".");
+        let wanted = &parts[parts.len().min(2) - 1].value;
+        let candidates: Vec<String> = scope
+            .columns
+            .iter()
+            .map(|c| match (&c.qualifier, parts.len() > 1) {
+                (Some(q), true) => format!("`{q}`.`{}`", c.name),
+                _ => format!("`{}`", c.name),
+            })
+            .collect();
+        let names: Vec<&str> = scope.columns.iter().map(|c| c.name.as_str()).collect();
+        let best = suggest::closest(wanted, names.iter().copied(), 5);
+        let mut shown: Vec<String> = Vec::new();
+        for b in best {
+            for (k, n) in names.iter().enumerate() {
+                if *n == b && !shown.contains(&candidates[k]) {
+                    shown.push(candidates[k].clone());
+                }
+            }
+        }
+        shown.truncate(5);
+        let _ = whole;
+        Err(Error::new(
+            ErrorKind::UnknownColumn,
+            format!(
+                "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name {name} cannot be resolved. Did you mean one of the following? [{}]. SQLSTATE: 42703",
+                shown.join(", ")
+            ),
+        )
+        .with_condition("UNRESOLVED_COLUMN.WITH_SUGGESTION")
+        .at(pos))
+    }
+
+    fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        self.expr_inner(e, scope).map_err(|err| err.at(expr_position(e)))
+    }
+
+    fn expr_inner(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Identifier(i) => self.resolve_column(std::slice::from_ref(i), scope, e)?,
+            E::CompoundIdentifier(parts) => self.resolve_column(parts, scope, e)?,
+            E::Nested(inner) => self.expr(inner, scope)?,
+            E::Value(v) => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
+            E::TypedString(ts) => {
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                match ts.data_type {
+                    ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) | ast::DataType::Date => {
+                        let t = parse_timestamp(&text).ok_or_else(|| {
+                            Error::parse(format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP\" is invalid: '{text}'. SQLSTATE: 42604"), position_of(ts.value.span))
+                        })?;
+                        Expr::Literal(Value::Timestamp(t))
+                    }
+                    ref other => return Err(Error::unsupported(format!("typed literals of type {other} are not supported"))),
+                }
+            }
+            E::UnaryOp { op, expr } => {
+                let inner = self.expr(expr, scope)?;
+                match op {
+                    ast::UnaryOperator::Not => Expr::Not(Box::new(boolean_operand(inner, expr)?)),
+                    ast::UnaryOperator::Minus => match inner {
+                        Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
+                        Expr::Literal(Value::BigInt(v)) => Expr::Literal(Value::BigInt(-v)),
+                        Expr::Literal(Value::Double(v)) => Expr::Literal(Value::Double(-v)),
+                        other if other.data_type().is_numeric() => Expr::Negate(Box::new(other)),
+                        other => return Err(unary_mismatch("-", &other, expr)),
+                    },
+                    ast::UnaryOperator::Plus => inner,
+                    other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
+                }
+            }
+            E::BinaryOp { left, op, right } => self.binary(left, op, right, scope, e)?,
+            E::IsNull(x) => Expr::IsNull(Box::new(self.expr(x, scope)?)),
+            E::IsNotNull(x) => Expr::IsNotNull(Box::new(self.expr(x, scope)?)),
+            E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
+                let v = boolean_operand(self.expr(x, scope)?, x)?;
+                let want = matches!(e, E::IsTrue(_) | E::IsNotFalse(_));
+                let eq = Expr::Binary { op: BinaryOp::NullSafeEq, left: Box::new(v), right: Box::new(Expr::Literal(Value::Boolean(true))), data_type: DataType::Boolean };
+                let is_true = eq;
+                match e {
+                    E::IsTrue(_) => is_true,
+                    E::IsNotTrue(_) => Expr::Not(Box::new(is_true)),
+                    _ => {
+                        let is_false = Expr::Binary { op: BinaryOp::NullSafeEq, left: Box::new(boolean_operand(self.expr(x, scope)?, x)?), right: Box::new(Expr::Literal(Value::Boolean(false))), data_type: DataType::Boolean };
+                        if want { Expr::Not(Box::new(is_false)) } else { is_false }
+                    }
+                }
+            }
+            E::InList { expr, list, negated } => {
+                let v = self.expr(expr, scope)?;
+                let items = list.iter().map(|i| self.expr(i, scope)).collect::<Result<Vec<_>>>()?;
+                let mut t = v.data_type();
+                for i in &items {
+                    t = comparison_type(&t, &i.data_type()).ok_or_else(|| compare_mismatch(e, &v.data_type(), &i.data_type()))?;
+                }
+                Expr::InList { expr: Box::new(v.cast_to(&t)), list: items.into_iter().map(|i| i.cast_to(&t)).collect(), negated: *negated }
+            }
+            E::Between { expr, negated, low, high } => {
+                let v = self.expr(expr, scope)?;
+                let lo = self.expr(low, scope)?;
+                let hi = self.expr(high, scope)?;
+                let ge = compare(BinaryOp::GtEq, v.clone(), lo, e)?;
+                let le = compare(BinaryOp::LtEq, v, hi, e)?;
+                let both = Expr::Binary { op: BinaryOp::And, left: Box::new(ge), right: Box::new(le), data_type: DataType::Boolean };
+                if *negated { Expr::Not(Box::new(both)) } else { both }
+            }
+            E::Like { negated, expr, pattern, escape_char, any: false } | E::ILike { negated, expr, pattern, escape_char, any: false } => {
+                if escape_char.is_some() {
+                    return Err(Error::unsupported("LIKE ... ESCAPE is not supported; the escape character is \\"));
+                }
+                let v = self.expr(expr, scope)?;
+                let v = if v.data_type() == DataType::String { v } else { v.cast_to(&DataType::String) };
+                let text = match self.expr(pattern, scope)? {
+                    Expr::Literal(Value::String(s)) => s,
+                    _ => return Err(Error::unsupported("the LIKE pattern must be a string literal").at(expr_position(pattern))),
+                };
+                let p = LikePattern::new(&text, matches!(e, E::ILike { .. }))
+                    .map_err(|m| Error::runtime("INVALID_FORMAT.ESC_AT_THE_END", m).in_phase(Phase::Analysis))?;
+                Expr::Like { expr: Box::new(v), pattern: p, negated: *negated }
+            }
+            E::Case { operand, conditions, else_result, .. } => {
+                let op = operand.as_ref().map(|o| self.expr(o, scope)).transpose()?;
+                let mut whens = Vec::new();
+                for c in conditions {
+                    let cond = self.expr(&c.condition, scope)?;
+                    let cond = match &op {
+                        Some(o) => compare(BinaryOp::Eq, o.clone(), cond, e)?,
+                        None => boolean_operand(cond, &c.condition)?,
+                    };
+                    whens.push((cond, self.expr(&c.result, scope)?));
+                }
+                let otherwise = else_result.as_ref().map(|x| self.expr(x, scope)).transpose()?;
+                let mut t = DataType::Null;
+                for r in whens.iter().map(|(_, r)| r).chain(otherwise.iter()) {
+                    t = wider_type(&t, &r.data_type()).ok_or_else(|| {
+                        Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"{e}\" due to data type mismatch: Input to `casewhen` should all be the same type, but it's ({}). SQLSTATE: 42K09",
+                            whens.iter().map(|(_, r)| r).chain(otherwise.iter()).map(|r| format!("\"{}\"", r.data_type().spark_name())).collect::<Vec<_>>().join(", ")
+                        ))
+                    })?;
+                }
+                Expr::Case {
+                    branches: whens.into_iter().map(|(w, r)| (w, r.cast_to(&t))).collect(),
+                    otherwise: otherwise.map(|o| Box::new(o.cast_to(&t))),
+                    data_type: t,
+                }
+            }
+            E::Cast { kind, expr, data_type, .. } => {
+                let v = self.expr(expr, scope)?;
+                let to = sql_type(data_type)?;
+                if !crate::expr::cast_array_allowed(&v.data_type(), &to) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{e}\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+                        v.data_type().spark_name(),
+                        to.spark_name()
+                    )));
+                }
+                let mode = match kind {
+                    ast::CastKind::TryCast | ast::CastKind::SafeCast => CastMode::Try,
+                    _ => CastMode::Ansi,
+                };
+                if v.data_type() == to { v } else { Expr::Cast { expr: Box::new(v), to, mode } }
+            }
+            E::Function(f) => self.function(f, scope, e)?,
+            E::CompoundFieldAccess { root, access_chain } => {
+                let mut v = self.expr(root, scope)?;
+                for access in access_chain {
+                    v = match access {
+                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                            let idx = self.expr(index, scope)?;
+                            let elem = match v.data_type() {
+                                DataType::Array(inner) => *inner,
+                                other => return Err(Error::type_mismatch(format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `[]` needs an ARRAY, not {}", other.spark_name()))),
+                            };
+                            let idx = if idx.data_type().is_integral() { idx.cast_to(&DataType::Int) } else { return Err(Error::type_mismatch("an array index must be an integer")) };
+                            Expr::Index { expr: Box::new(v), index: Box::new(idx), data_type: elem }
+                        }
+                        ast::AccessExpr::Dot(ast::Expr::Identifier(field)) => field_access(v, &field.value, position_of(field.span))?,
+                        other => return Err(Error::unsupported(format!("the access `{other}` is not supported"))),
+                    };
+                }
+                v
+            }
+            E::Interval(_) => {
+                return Err(Error::type_mismatch("An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS"))
+            }
+            other => return Err(Error::unsupported(format!("the expression `{other}` is not supported yet"))),
+        })
+    }
+
+    fn binary(&mut self, left: &ast::Expr, op: &ast::BinaryOperator, right: &ast::Expr, scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
+        use ast::BinaryOperator as B;
+        // Timestamp ± INTERVAL.
+        if let (B::Plus | B::Minus, ast::Expr::Interval(iv)) = (op, right) {
+            let ts = self.expr(left, scope)?;
+            let ts = if ts.data_type() == DataType::String { ts.cast_to(&DataType::Timestamp) } else { ts };
+            if ts.data_type() != DataType::Timestamp {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{whole}\" due to data type mismatch: an INTERVAL can only be added to a TIMESTAMP, not to \"{}\". SQLSTATE: 42K09",
+                    ts.data_type().spark_name()
+                )));
+            }
+            let mut interval = interval_literal(iv)?;
+            if matches!(op, B::Minus) {
+                interval = Interval { months: -interval.months, micros: -interval.micros };
+            }
+            return Ok(Expr::Call {
+                func: Func::AddInterval,
+                args: vec![ts, Expr::Literal(Value::Int(interval.months)), Expr::Literal(Value::BigInt(interval.micros))],
+                data_type: DataType::Timestamp,
+            });
+        }
+        if let (B::Plus, ast::Expr::Interval(_)) = (op, left) {
+            return self.binary(right, op, left, scope, whole);
+        }
+        let l = self.expr(left, scope)?;
+        let r = self.expr(right, scope)?;
+        let bop = match op {
+            B::Plus => BinaryOp::Add,
+            B::Minus => BinaryOp::Subtract,
+            B::Multiply => BinaryOp::Multiply,
+            B::Divide => BinaryOp::Divide,
+            B::Modulo => BinaryOp::Modulo,
+            B::Eq => BinaryOp::Eq,
+            B::NotEq => BinaryOp::NotEq,
+            B::Lt => BinaryOp::Lt,
+            B::LtEq => BinaryOp::LtEq,
+            B::Gt => BinaryOp::Gt,
+            B::GtEq => BinaryOp::GtEq,
+            B::Spaceship => BinaryOp::NullSafeEq,
+            B::And => BinaryOp::And,
+            B::Or => BinaryOp::Or,
+            B::StringConcat => {
+                let (args, t) = Func::Concat.check(vec![l, r])?;
+                return Ok(Expr::Call { func: Func::Concat, args, data_type: t });
+            }
+            other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
+        };
+        if bop.is_comparison() {
+            return compare(bop, l, r, whole);
+        }
+        if matches!(bop, BinaryOp::And | BinaryOp::Or) {
+            let l = boolean_operand(l, left)?;
+            let r = boolean_operand(r, right)?;
+            return Ok(Expr::Binary { op: bop, left: Box::new(l), right: Box::new(r), data_type: DataType::Boolean });
+        }
+        // Arithmetic: numeric operands meet at the wider type; `/` always gives a double.
+        let numeric = |t: &DataType| -> Option<DataType> {
+            match t {
+                t if t.is_numeric() => Some(t.clone()),
+                DataType::String => Some(DataType::Double),
+                DataType::Null => Some(DataType::Null),
+                _ => None,
+            }
+        };
+        let (lt, rt) = (l.data_type(), r.data_type());
+        let t = match (numeric(&lt), numeric(&rt)) {
+            (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\"). SQLSTATE: 42K09",
+                spark_sql(whole),
+                lt.spark_name(),
+                rt.spark_name()
+            ))
+            .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
+        })?;
+        let t = if bop == BinaryOp::Divide || t == DataType::Null { DataType::Double } else { t };
+        Ok(Expr::Binary { op: bop, left: Box::new(l.cast_to(&t)), right: Box::new(r.cast_to(&t)), data_type: t })
+    }
+
+    fn function(&mut self, f: &ast::Function, scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
+        let name = f.name.to_string();
+        let lower = name.to_ascii_lowercase();
+        let pos = position_of(f.name.span());
+        if f.over.is_some() {
+            return Err(non_time_window(&lower).at(pos));
+        }
+        if AGGREGATES.contains(&lower.as_str()) || TIME_WINDOWS.contains(&lower.as_str()) {
+            return Err(Error::unsupported(format!(
+                "`{lower}` aggregates rows; it can only be used in a SELECT with GROUP BY (or alone, for a global aggregation), not in WHERE, ON or a WATERMARK clause"
+            ))
+            .at(pos));
+        }
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::None => vec![],
+            ast::FunctionArguments::List(list) => {
+                if list.duplicate_treatment.is_some() {
+                    return Err(Error::unsupported(format!("DISTINCT inside `{lower}(...)` is only meaningful for aggregates")).at(pos));
+                }
+                list.args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                        _ => Err(Error::unsupported(format!("`{a}` is not a supported argument of {lower}")).at(pos)),
+                    })
+                    .collect::<Result<_>>()?
+            }
+            ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
+        };
+        let mut resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+        match lower.as_str() {
+            "if" | "iff" => {
+                if resolved.len() != 3 {
+                    return Err(Error::type_mismatch(format!("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `if` requires 3 parameters but the actual number is {}. SQLSTATE: 42605", resolved.len())).at(pos));
+                }
+                let otherwise = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let then = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let cond = boolean_operand(resolved.pop().unwrap_or(Expr::Literal(Value::Null)), whole)?;
+                let t = wider_type(&then.data_type(), &otherwise.data_type())
+                    .ok_or_else(|| Error::type_mismatch(format!("the branches of `{whole}` have incompatible types {} and {}", then.data_type(), otherwise.data_type())).at(pos))?;
+                return Ok(Expr::Case { branches: vec![(cond, then.cast_to(&t))], otherwise: Some(Box::new(otherwise.cast_to(&t))), data_type: t });
+            }
+            "nullif" => {
+                if resolved.len() != 2 {
+                    return Err(Error::type_mismatch(format!("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `nullif` requires 2 parameters but the actual number is {}. SQLSTATE: 42605", resolved.len())).at(pos));
+                }
+                let b = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let a = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let t = a.data_type();
+                let eq = compare(BinaryOp::Eq, a.clone(), b, whole)?;
+                return Ok(Expr::Case { branches: vec![(eq, Expr::Literal(Value::Null).cast_to(&t))], otherwise: Some(Box::new(a)), data_type: t });
+            }
+            _ => {}
+        }
+        let func = Func::by_name(&lower).ok_or_else(|| {
+            let hint = suggest::likely(&lower, Func::NAMES.iter().copied()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
+            Error::new(
+                ErrorKind::UnknownFunction,
+                format!("[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`].{hint} SQLSTATE: 42883"),
+            )
+            .with_condition("UNRESOLVED_ROUTINE")
+            .at(pos)
+        })?;
+        let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
+        Ok(Expr::Call { func, args, data_type })
+    }
+}
+
+fn non_time_window(name: &str) -> Error {
+    Error::unsupported(format!(
+        "[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] Window function is not supported in {} on streaming DataFrames/Datasets. Structured Streaming only supports time-window aggregation using the WINDOW function. SQLSTATE: 42KDE",
+        name.to_ascii_uppercase()
+    ))
+    .with_condition("NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING")
+}
+
+fn column_list(scope: &Scope) -> String {
+    format!("[{}]", scope.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", "))
+}
+
+fn split_and(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::Binary { op: BinaryOp::And, left, right, .. } => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn walk_functions(e: &ast::Expr, visit: &mut dyn FnMut(&ast::Function)) {
+    use ast::Expr as E;
+    match e {
+        E::Function(f) => {
+            visit(f);
+            if let ast::FunctionArguments::List(l) = &f.args {
+                for a in &l.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                        walk_functions(x, visit);
+                    }
+                }
+            }
+        }
+        E::BinaryOp { left, right, .. } => {
+            walk_functions(left, visit);
+            walk_functions(right, visit);
+        }
+        E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } | E::IsNull(expr) | E::IsNotNull(expr) => walk_functions(expr, visit),
+        E::Case { operand, conditions, else_result, .. } => {
+            operand.iter().for_each(|o| walk_functions(o, visit));
+            for c in conditions {
+                walk_functions(&c.condition, visit);
+                walk_functions(&c.result, visit);
+            }
+            else_result.iter().for_each(|o| walk_functions(o, visit));
+        }
+        E::CompoundFieldAccess { root, .. } => walk_functions(root, visit),
+        _ => {}
+    }
+}
+
+fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Result<Expr> {
+    if v.data_type() != DataType::Window {
+        return Err(Error::new(ErrorKind::UnknownColumn, format!("[INVALID_EXTRACT_BASE_FIELD_TYPE] Can't extract a value from \"{}\": `.{field}` needs a struct such as a window. SQLSTATE: 42000", v.data_type().spark_name())).at(pos));
+    }
+    let index = match field.to_ascii_lowercase().as_str() {
+        "start" => 0,
+        "end" => 1,
+        _ => {
+            return Err(Error::new(ErrorKind::UnknownColumn, format!("[FIELD_NOT_FOUND] No such struct field `{field}` in `start`, `end`. SQLSTATE: 42704")).at(pos))
+        }
+    };
+    Ok(Expr::Field { expr: Box::new(v), index })
+}
+
+fn literal(v: &ast::Value) -> Result<Expr, String> {
+    Ok(Expr::Literal(match v {
+        ast::Value::Number(n, long) => {
+            let lower = n.to_ascii_lowercase();
+            if *long || lower.ends_with('l') {
+                Value::BigInt(lower.trim_end_matches('l').parse().map_err(|_| format!("'{n}' is not a valid BIGINT"))?)
+            } else if lower.ends_with('d') {
+                Value::Double(lower.trim_end_matches('d').parse().map_err(|_| format!("'{n}' is not a valid DOUBLE"))?)
+            } else if let Ok(i) = n.parse::<i32>() {
+                Value::Int(i)
+            } else if let Ok(i) = n.parse::<i64>() {
+                Value::BigInt(i)
+            } else {
+                Value::Double(n.parse().map_err(|_| format!("'{n}' is not a number"))?)
+            }
+        }
+        ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Value::String(s.clone()),
+        ast::Value::Boolean(b) => Value::Boolean(*b),
+        ast::Value::Null => Value::Null,
+        other => return Err(format!("the literal {other} is not supported")),
+    }))
+}
+
+fn interval_literal(iv: &ast::Interval) -> Result<Interval> {
+    let value = match iv.value.as_ref() {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.clone(),
+            ast::Value::SingleQuotedString(s) => s.clone(),
+            other => return Err(Error::parse(format!("invalid interval value {other}"), position_of(v.span))),
+        },
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+        other => return Err(Error::unsupported(format!("the interval value must be a literal, not `{other}`"))),
+    };
+    let unit_of = |f: &ast::DateTimeField| Unit::parse(&f.to_string());
+    let result = match &iv.leading_field {
+        None => parse_interval_string(&value),
+        Some(f) => {
+            let from = unit_of(f).ok_or_else(|| Error::unsupported(format!("the interval unit {f} is not supported")))?;
+            let to = iv.last_field.as_ref().map(|l| unit_of(l).ok_or_else(|| Error::unsupported(format!("the interval unit {l} is not supported")))).transpose()?;
+            interval_from_parts(&value, from, to)
+        }
+    };
+    result.map_err(|m| Error::parse(format!("[INVALID_INTERVAL_FORMAT] Error parsing interval '{value}': {m}. SQLSTATE: 22006"), None))
+}
+
+fn sql_type(t: &ast::DataType) -> Result<DataType> {
+    use ast::DataType as D;
+    Ok(match t {
+        D::Int(_) | D::Integer(_) | D::Int32 => DataType::Int,
+        D::BigInt(_) | D::Int64 => DataType::BigInt,
+        D::Double(_) | D::DoublePrecision | D::Float(_) | D::Real | D::Float64 | D::Float8 => DataType::Double,
+        D::String(_) | D::Varchar(_) | D::Text | D::Char(_) => DataType::String,
+        D::Boolean | D::Bool => DataType::Boolean,
+        D::Timestamp(_, _) | D::Datetime(_) => DataType::Timestamp,
+        D::Custom(name, _) if name.to_string().eq_ignore_ascii_case("long") => DataType::BigInt,
+        other => return Err(Error::unsupported(format!("the type {other} is not supported; use STRING, INT, BIGINT, DOUBLE, BOOLEAN or TIMESTAMP"))),
+    })
+}
+
+fn boolean_operand(e: Expr, at: &ast::Expr) -> Result<Expr> {
+    match e.data_type() {
+        DataType::Boolean => Ok(e),
+        DataType::Null => Ok(e.cast_to(&DataType::Boolean)),
+        other => Err(Error::type_mismatch(format!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: a BOOLEAN is required, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+            spark_sql(at),
+            spark_sql(at),
+            other.spark_name()
+        ))
+        .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE")
+        .at(expr_position(at))),
+    }
+}
+
+fn unary_mismatch(op: &str, e: &Expr, at: &ast::Expr) -> Error {
+    Error::type_mismatch(format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `{op}` needs a numeric operand, but \"{}\" has the type \"{}\". SQLSTATE: 42K09", spark_sql(at), e.data_type().spark_name()))
+}
+
+/// The type two sides of a comparison meet at: Spark casts a string to the other side's type.
+fn comparison_type(a: &DataType, b: &DataType) -> Option<DataType> {
+    match (a, b) {
+        (DataType::String, t) | (t, DataType::String) if matches!(t, DataType::Int | DataType::BigInt | DataType::Double | DataType::Timestamp | DataType::Boolean) => {
+            Some(if t.is_integral() { DataType::BigInt } else { t.clone() })
+        }
+        _ => wider_type(a, b),
+    }
+}
+
+fn compare_mismatch(at: &ast::Expr, a: &DataType, b: &DataType) -> Error {
+    Error::type_mismatch(format!(
+        "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\"). SQLSTATE: 42K09",
+        spark_sql(at),
+        a.spark_name(),
+        b.spark_name()
+    ))
+    .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
+}
+
+fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
+    let (lt, rt) = (l.data_type(), r.data_type());
+    if matches!(lt, DataType::Array(_) | DataType::Window) || matches!(rt, DataType::Array(_) | DataType::Window) {
+        if lt != rt {
+            return Err(compare_mismatch(at, &lt, &rt));
+        }
+    }
+    let t = comparison_type(&lt, &rt).ok_or_else(|| compare_mismatch(at, &lt, &rt))?;
+    let t = if t == DataType::Null { DataType::Boolean } else { t };
+    Ok(Expr::Binary { op, left: Box::new(l.cast_to(&t)), right: Box::new(r.cast_to(&t)), data_type: DataType::Boolean })
+}
+
+/// The column name Spark gives an unaliased expression (`round(((temp * 1.8) + 32), 2)`).
+pub fn output_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(i) => i.value.clone(),
+        ast::Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()).unwrap_or_default(),
+        other => spark_sql(other),
+    }
+}
+
+/// Spark's SQL rendering of an expression: binary operators fully parenthesised, function names
+/// lower case, string literals bare.
+pub fn spark_sql(e: &ast::Expr) -> String {
+    use ast::Expr as E;
+    match e {
+        E::Identifier(i) => i.value.clone(),
+        E::CompoundIdentifier(parts) => parts.iter().map(|p| p.value.clone()).collect::<Vec<_>>().join("."),
+        E::Nested(inner) => spark_sql(inner),
+        E::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+            ast::Value::Null => "NULL".into(),
+            ast::Value::Boolean(b) => b.to_string(),
+            other => other.to_string(),
+        },
+        E::BinaryOp { left, op, right } => format!("({} {} {})", spark_sql(left), op, spark_sql(right)),
+        E::UnaryOp { op: ast::UnaryOperator::Not, expr } => format!("(NOT {})", spark_sql(expr)),
+        E::UnaryOp { op, expr } => format!("{op}{}", spark_sql(expr)),
+        E::Function(f) => {
+            let args = match &f.args {
+                ast::FunctionArguments::List(l) => l
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => spark_sql(x),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => String::new(),
+            };
+            format!("{}({args})", f.name.to_string().to_ascii_lowercase())
+        }
+        E::Cast { kind: ast::CastKind::TryCast, expr, data_type, .. } => format!("TRY_CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase()),
+        E::Cast { expr, data_type, .. } => format!("CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase()),
+        E::IsNull(x) => format!("({} IS NULL)", spark_sql(x)),
+        E::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,189 @@
+//! Interval literals as Spark spells them: `INTERVAL 10 SECONDS`, `INTERVAL 1 MINUTE 30 SECONDS`,
+//! `INTERVAL '0:10' MINUTE TO SECOND`, and the strings of `window(ts, '10 minutes')`.
+
+use crate::time::MICROS_PER_SECOND;
+
+/// A calendar interval: months (calendar-aware) plus an exact duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Interval {
+    pub months: i32,
+    pub micros: i64,
+}
+
+impl Interval {
+    pub fn from_micros(micros: i64) -> Self {
+        Interval { months: 0, micros }
+    }
+
+    /// The interval as an exact duration; a month counts as 31 days, as Spark's watermark delay does.
+    pub fn total_micros(&self) -> i64 {
+        self.micros + self.months as i64 * 31 * 86_400 * MICROS_PER_SECOND
+    }
+
+    fn add(&mut self, unit: Unit, amount: f64) -> Result<(), String> {
+        match unit {
+            Unit::Year => self.months += (amount * 12.0) as i32,
+            Unit::Month => self.months += amount as i32,
+            _ => {
+                let micros = amount * unit.micros() as f64;
+                if !micros.is_finite() || micros.abs() > i64::MAX as f64 / 2.0 {
+                    return Err("the interval is too large".into());
+                }
+                self.micros += micros.round() as i64
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.months != 0 {
+            parts.push(format!("{} months", self.months));
+        }
+        let mut rest = self.micros;
+        for (unit, size) in [("days", 86_400 * MICROS_PER_SECOND), ("hours", 3600 * MICROS_PER_SECOND), ("minutes", 60 * MICROS_PER_SECOND)] {
+            if rest.abs() >= size {
+                parts.push(format!("{} {unit}", rest / size));
+                rest %= size;
+            }
+        }
+        if rest != 0 || parts.is_empty() {
+            let secs = rest as f64 / MICROS_PER_SECOND as f64;
+            parts.push(format!("{secs} seconds"));
+        }
+        write!(f, "{}", parts.join(" "))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Year,
+    Month,
+    Week,
+    Day,
+    Hour,
+    Minute,
+    Second,
+    Millisecond,
+    Microsecond,
+}
+
+impl Unit {
+    /// Accepts singular, plural and Spark's short spellings, any case.
+    pub fn parse(word: &str) -> Option<Unit> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "year" | "years" | "yr" | "yrs" | "y" => Unit::Year,
+            "month" | "months" | "mon" | "mons" => Unit::Month,
+            "week" | "weeks" | "w" => Unit::Week,
+            "day" | "days" | "d" => Unit::Day,
+            "hour" | "hours" | "hr" | "hrs" | "h" => Unit::Hour,
+            "minute" | "minutes" | "min" | "mins" | "m" => Unit::Minute,
+            "second" | "seconds" | "sec" | "secs" | "s" => Unit::Second,
+            "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => Unit::Millisecond,
+            "microsecond" | "microseconds" | "us" | "usec" | "usecs" => Unit::Microsecond,
+            _ => return None,
+        })
+    }
+
+    fn micros(self) -> i64 {
+        match self {
+            Unit::Year | Unit::Month => 0,
+            Unit::Week => 7 * 86_400 * MICROS_PER_SECOND,
+            Unit::Day => 86_400 * MICROS_PER_SECOND,
+            Unit::Hour => 3600 * MICROS_PER_SECOND,
+            Unit::Minute => 60 * MICROS_PER_SECOND,
+            Unit::Second => MICROS_PER_SECOND,
+            Unit::Millisecond => 1000,
+            Unit::Microsecond => 1,
+        }
+    }
+}
+
+/// Parses `"10 minutes"`, `"1 hour 30 minutes"`, `"interval 5 seconds"` (the strings of
+/// `window(...)` and friends).
+pub fn parse_interval_string(text: &str) -> Result<Interval, String> {
+    let mut words = text.split_whitespace().peekable();
+    if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("interval")) {
+        words.next();
+    }
+    let mut out = Interval::default();
+    let mut any = false;
+    while let Some(amount) = words.next() {
+        let value: f64 = amount.parse().map_err(|_| format!("'{amount}' is not a number"))?;
+        let unit_word = words.next().ok_or_else(|| format!("a unit is missing after '{amount}'"))?;
+        let unit = Unit::parse(unit_word).ok_or_else(|| format!("'{unit_word}' is not an interval unit"))?;
+        out.add(unit, value)?;
+        any = true;
+    }
+    if !any {
+        return Err("the interval is empty".into());
+    }
+    Ok(out)
+}
+
+/// One `number unit` pair or the quoted form of a typed interval literal (`'0:10' MINUTE TO SECOND`).
+pub fn interval_from_parts(value: &str, from: Unit, to: Option<Unit>) -> Result<Interval, String> {
+    let mut out = Interval::default();
+    match to {
+        None => {
+            let v: f64 = value.trim().parse().map_err(|_| format!("'{value}' is not a number"))?;
+            out.add(from, v)?;
+        }
+        Some(last) => {
+            // 'd h:m:s' style: split on ':' and whitespace, aligned to the last unit.
+            let (negative, body) = match value.trim().strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, value.trim()),
+            };
+            let fields: Vec<&str> = body.split([':', ' ']).filter(|s| !s.is_empty()).collect();
+            let order = [Unit::Day, Unit::Hour, Unit::Minute, Unit::Second];
+            let end = order.iter().position(|u| *u == last).ok_or("unsupported interval range")?;
+            let start = order.iter().position(|u| *u == from).ok_or("unsupported interval range")?;
+            if start > end || fields.len() != end - start + 1 {
+                return Err(format!("'{value}' does not match the pattern of {from:?} TO {last:?}"));
+            }
+            for (field, unit) in fields.iter().zip(&order[start..=end]) {
+                let v: f64 = field.parse().map_err(|_| format!("'{field}' is not a number"))?;
+                out.add(*unit, v)?;
+            }
+            if negative {
+                out.micros = -out.micros;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn strings_with_units_and_plurals() {
+        assert_eq!(parse_interval_string("10 seconds").unwrap().micros, 10 * MICROS_PER_SECOND);
+        assert_eq!(parse_interval_string("1 minute").unwrap().micros, 60 * MICROS_PER_SECOND);
+        assert_eq!(parse_interval_string("1 hour 30 minutes").unwrap().micros, 5400 * MICROS_PER_SECOND);
+        assert_eq!(parse_interval_string("interval 2 days").unwrap().micros, 2 * 86_400 * MICROS_PER_SECOND);
+        assert_eq!(parse_interval_string("500 milliseconds").unwrap().micros, 500_000);
+        assert!(parse_interval_string("ten seconds").is_err());
+        assert!(parse_interval_string("10 fortnights").is_err());
+        assert!(parse_interval_string("").is_err());
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(interval_from_parts("0:10", Unit::Minute, Some(Unit::Second)).unwrap().micros, 10 * MICROS_PER_SECOND);
+        assert_eq!(interval_from_parts("1 2:00:00", Unit::Day, Some(Unit::Second)).unwrap().micros, 26 * 3600 * MICROS_PER_SECOND);
+        assert!(interval_from_parts("1:2:3", Unit::Minute, Some(Unit::Second)).is_err());
+    }
+
+    #[test]
+    fn displays_readably() {
+        assert_eq!(parse_interval_string("90 seconds").unwrap().to_string(), "1 minutes 30 seconds");
+        assert_eq!(parse_interval_string("5 seconds").unwrap().to_string(), "5 seconds");
+    }
+}
