@@ -1,1 +1,43 @@
+//! Unbounded in the browser: the playground page (Yew), the session it drives through
+//! [`protocol`] messages, and the JavaScript API for embedding.
 
+pub mod app;
+pub mod protocol;
+pub mod session;
+
+use wasm_bindgen::prelude::*;
+
+/// Renders the playground into `#app` (or the body) when loaded in a page; does nothing in
+/// Node or a worker, so the same module serves the JavaScript API there.
+#[wasm_bindgen(start)]
+pub fn start() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    match document.get_element_by_id("app") {
+        Some(root) => {
+            yew::Renderer::<app::App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<app::App>::new().render();
+        }
+    }
+}
+
+/// Runs a scenario (FORMAT.md text) and returns the runner output document, with `ok` false
+/// when the query was refused or failed. Throws an Error naming the position or step when the
+/// file is malformed.
+#[wasm_bindgen(js_name = runScenario)]
+pub fn run_scenario(text: &str) -> Result<JsValue, JsError> {
+    let out = unbounded_engine::scenario::run_text(text).map_err(|e| JsError::new(&e.to_string()))?;
+    let result = serde_json::json!({"ok": out.ok, "document": out.document});
+    result.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Like [`run_scenario`] but returns the output document as JSON text, exactly as the CLI prints
+/// it (JavaScript numbers would turn `22.0` into `22`).
+#[wasm_bindgen(js_name = runScenarioJson)]
+pub fn run_scenario_json(text: &str) -> Result<String, JsError> {
+    let out = unbounded_engine::scenario::run_text(text).map_err(|e| JsError::new(&e.to_string()))?;
+    serde_json::to_string_pretty(&out.document).map_err(|e| JsError::new(&e.to_string()))
+}
+
+use serde::Serialize;

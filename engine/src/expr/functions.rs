@@ -289,6 +289,10 @@ impl Func {
 
     pub fn evaluate(self, args: &[Columnar], data_type: &DataType, num_rows: usize) -> Result<Columnar> {
         let scalar = args.iter().all(Columnar::is_scalar);
+        if !scalar && num_rows == 0 {
+            // Kernels read literal arguments at row 0; an empty batch has none to read.
+            return Ok(Columnar::Array(arrow_array::new_empty_array(&data_type.to_arrow())));
+        }
         let len = if scalar { 1 } else { num_rows };
         let arrays = args.iter().map(|c| c.clone().into_array(len)).collect::<Result<Vec<_>>>()?;
         let out = self.kernel(&arrays, args, data_type, len)?;
@@ -872,6 +876,14 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn functions_over_an_empty_batch_give_an_empty_column() {
+        let empty: ArrayRef = Arc::new(arrow_array::Float64Array::from(Vec::<f64>::new()));
+        let args = [Columnar::Array(empty), Columnar::Scalar(Arc::new(arrow_array::Int32Array::from(vec![2])))];
+        let out = Func::Round.evaluate(&args, &DataType::Double, 0).unwrap();
+        assert_eq!(out.array().len(), 0);
+    }
 
     #[test]
     fn round_is_half_up_on_the_decimal_form() {

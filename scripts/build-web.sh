@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the playground into dist/: the wasm crate (release), wasm-bindgen's JS glue, wasm-opt
+# -Oz, then the page and its static assets. Needs the tools scripts/setup.sh installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+profile=${PROFILE:-release}
+cargo build -p unbounded-web --target wasm32-unknown-unknown --locked $([ "$profile" = release ] && echo --release)
+rm -rf dist && mkdir -p dist
+wasm-bindgen --target web --no-typescript --out-dir dist --out-name unbounded_web "target/wasm32-unknown-unknown/$profile/unbounded_web.wasm"
+if [ "$profile" = release ] && [ "${WASM_OPT:-1}" != 0 ]; then
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    -o dist/unbounded_web_bg.wasm dist/unbounded_web_bg.wasm
+fi
+cp index.html dist/
+cp -r www dist/www
+echo "built dist/ ($(du -h dist/unbounded_web_bg.wasm | cut -f1) of wasm)"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets up and runs every test of Unbounded; the last line sums them up: "total: N passed, M failed".
+#   native unit, conformance and session tests; the engine's tests compiled to wasm under Node;
+#   the web crate's tests in headless Chromium (cargo and wasm-pack); the release build of the
+#   page; the end-to-end tests of the built page in headless Chromium.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --tests || { echo "setup failed"; echo "total: 0 passed, 1 failed"; exit 1; }
+export PATH="$PWD/node_modules/.bin:$PATH"
+logs=$(mktemp -d)
+passed=0
+failed=0
+
+# Runs a suite, echoing its output; adds up the "N passed; M failed" lines it prints.
+suite() {
+  local name=$1; shift
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$logs/$name.log"
+  local status=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -Eo '([0-9]+) passed' "$logs/$name.log" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '([0-9]+) failed' "$logs/$name.log" | awk '{s+=$1} END {print s+0}')
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  echo "=== $name: $p passed, $f failed (exit $status)"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+suite native cargo test --workspace --locked
+suite engine-wasm-node cargo test -p unbounded-engine --locked --target wasm32-unknown-unknown --tests
+suite web-wasm-chromium cargo test -p unbounded-web --locked --target wasm32-unknown-unknown --tests
+suite web-wasm-pack wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install web
+
+echo "=== build: scripts/build-web.sh"
+if bash scripts/build-web.sh; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >/dev/null 2>&1 &
+  server=$!
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+  suite e2e node e2e/playground.mjs "http://127.0.0.1:$port/" e2e/screenshots
+  kill "$server" 2>/dev/null
+else
+  echo "=== build failed"
+  failed=$((failed + 1))
+fi
+
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,72 @@
+//! The sink's content, each micro-batch's progress, the dead-letter output and the plan.
+
+use serde_json::Value as Json;
+use yew::prelude::*;
+
+use crate::protocol::Snapshot;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub snapshot: Snapshot,
+}
+
+/// A cell as text: event values are always shown as text, never as markup.
+fn cell(v: &Json) -> String {
+    match v {
+        Json::Null => "NULL".into(),
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[function_component(OutputPanel)]
+pub fn output_panel(props: &Props) -> Html {
+    let s = &props.snapshot;
+    let last = s.batches.last();
+    let is_new = |row: &Vec<Json>| last.is_some_and(|b| b.rows.contains(row));
+    html! {
+        <section class="panel output-panel">
+            <h2>{ format!("Output ({} mode)", s.output_mode) }</h2>
+            <table id="output">
+                <thead><tr>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
+                <tbody>
+                    { for s.sink.iter().map(|row| html! {
+                        <tr class={classes!(is_new(row).then_some("new"))}>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
+                    }) }
+                </tbody>
+            </table>
+            if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
+            <h3>{"Micro-batches"}</h3>
+            <table id="progress">
+                <thead><tr>
+                    <th title="batch id">{"batch"}</th><th title="input rows">{"in"}</th><th title="output rows">{"out"}</th>
+                    <th title="event-time watermark in effect">{"watermark"}</th><th title="rows held in state">{"state"}</th>
+                    <th title="rows dropped as late">{"late"}</th><th title="bad records sent to the dead-letter output">{"bad"}</th>
+                    <th title="trigger execution time">{"ms"}</th>
+                </tr></thead>
+                <tbody>
+                    { for s.batches.iter().rev().map(|b| html! {
+                        <tr>
+                            <td>{ b.batch_id }</td><td>{ b.input_rows }</td><td>{ b.output_rows }</td>
+                            <td>{ b.watermark.clone().unwrap_or_else(|| "none".into()) }</td>
+                            <td>{ b.state_rows }</td><td>{ b.dropped_late }</td><td>{ b.bad_records }</td>
+                            <td>{ format!("{:.1}", b.duration_ms) }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            if !s.dead_letter.is_empty() {
+                <h3>{"Dead-letter output"}</h3>
+                <ul id="dead-letter">
+                    { for s.dead_letter.iter().map(|d| html! {
+                        <li><code>{ format!("{}@{}", d.source, d.offset) }</code>{" "}<code>{ d.row.to_string() }</code><div class="reason">{ &d.reason }</div></li>
+                    }) }
+                </ul>
+            }
+            <details>
+                <summary>{"EXPLAIN"}</summary>
+                <pre id="explain">{ &s.explain }</pre>
+            </details>
+        </section>
+    }
+}
