@@ -20,7 +20,7 @@ const WAITING_FOR_CAPABILITIES: &[&str] = &[
 #[test]
 fn scenarios_conform_to_their_expected_output() {
     let all = scenarios(&scenario_root());
-    assert!(all.len() >= 7, "found only {} scenarios under {}", all.len(), scenario_root().display());
+    assert!(all.len() >= 30, "found only {} scenarios under {}", all.len(), scenario_root().display());
     let mut failures = Vec::new();
     let mut pending = Vec::new();
     let mut passed = 0;

@@ -3,12 +3,13 @@
 //!   unbounded run FILE.json      run a scenario, print the runner output document
 //!   unbounded explain FILE.json  print the incremental plan of a scenario's query
 //!   unbounded bench [ROWS]       time the engine on a synthetic stream
+//!   unbounded compare EXPECTED ACTUAL   compare two runner documents by FORMAT.md's rules
 
 use std::process::ExitCode;
 
 use unbounded_engine::scenario::{self, Scenario};
 
-const USAGE: &str = "usage: unbounded run FILE.json | unbounded explain FILE.json | unbounded bench [ROWS]";
+const USAGE: &str = "usage: unbounded run FILE.json | unbounded explain FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
 
 fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
@@ -50,6 +51,20 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("{e}");
                     ExitCode::from(1)
+                }
+            }
+        }
+        ["compare", expected, actual] => {
+            let load = |p: &str| read(p).and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| format!("{p}: {e}")));
+            match (load(expected), load(actual)) {
+                (Ok(e), Ok(a)) => {
+                    let diffs = unbounded_engine::conformance::compare(&e, &a);
+                    diffs.iter().for_each(|d| println!("{d}"));
+                    if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("{e}");
+                    ExitCode::from(2)
                 }
             }
         }

@@ -9,7 +9,7 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
     let has_watermark = q.plan.has_watermark();
     if let Some(pos) = q.distinct_aggregate {
         return Err(Error::unsupported(
-            "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.",
+            "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.;",
         )
         .with_condition("_LEGACY_ERROR_TEMP_3102")
         .at(Some(pos)));

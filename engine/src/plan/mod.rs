@@ -2,6 +2,7 @@
 //! starts, and the pipeline of incremental operators built from it.
 
 pub mod checks;
+pub mod optimize;
 pub mod logical;
 pub mod physical;
 

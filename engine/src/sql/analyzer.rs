@@ -104,6 +104,7 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
     let (query, prepared) = super::parse(sql)?;
     let mut a = Analyzer { catalog, prepared: &prepared, ctes: Vec::new(), aggregation: None, distinct_aggregate: None, over_window: None, order_by: None };
     let (plan, _) = a.query(&query)?;
+    let plan = crate::plan::optimize::optimize(plan);
     if !plan.is_streaming() {
         return Err(Error::unsupported(
             "[WRITE_STREAM_NOT_ALLOWED] 'writeStream' can be called only on streaming Dataset/DataFrame. The query reads no streaming source: name one of the scenario's sources in FROM. SQLSTATE: 42601",
@@ -267,8 +268,10 @@ impl Analyzer<'_> {
             found.get_or_insert(expr_position(h).unwrap_or(Position { line: 1, column: 1 }));
         }
         for item in &s.projection {
-            if let ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } = item {
-                self.scan_for_aggregates(e, &mut found);
+            match item {
+                ast::SelectItem::UnnamedExpr(e) => self.scan_for_aggregates(e, None, &mut found),
+                ast::SelectItem::ExprWithAlias { expr, alias } => self.scan_for_aggregates(expr, Some(&alias.value), &mut found),
+                _ => {}
             }
         }
         if let Some(pos) = found {
@@ -329,12 +332,17 @@ impl Analyzer<'_> {
     }
 
     /// Notes aggregate calls, time windows, DISTINCT aggregates and OVER windows.
-    fn scan_for_aggregates(&mut self, e: &ast::Expr, found: &mut Option<Position>) {
+    fn scan_for_aggregates(&mut self, e: &ast::Expr, alias: Option<&str>, found: &mut Option<Position>) {
         let mut visit = |f: &ast::Function| {
             let name = f.name.to_string().to_ascii_lowercase();
             let pos = position_of(f.name.span()).unwrap_or(Position { line: 1, column: 1 });
             if f.over.is_some() {
-                self.over_window.get_or_insert((name.clone(), pos));
+                let call = format!("{}()", name.to_ascii_uppercase());
+                let described = match alias {
+                    Some(a) => format!("{call} (as column `{a}`)"),
+                    None => call,
+                };
+                self.over_window.get_or_insert((described, pos));
                 return;
             }
             if AGGREGATES.contains(&name.as_str()) || TIME_WINDOWS.contains(&name.as_str()) {
@@ -424,7 +432,7 @@ impl Analyzer<'_> {
         };
         Error::new(
             ErrorKind::UnknownTable,
-            format!("[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found.{hint} SQLSTATE: 42P01"),
+            format!("[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog.{hint} SQLSTATE: 42P01"),
         )
         .with_condition("TABLE_OR_VIEW_NOT_FOUND")
     }
@@ -626,13 +634,14 @@ impl Analyzer<'_> {
         for (q, name, field) in attempts {
             let hits = lookup(q, name);
             if hits.len() > 1 {
-                let options: Vec<String> = hits
+                let mut options: Vec<String> = hits
                     .iter()
                     .map(|&k| match &scope.columns[k].qualifier {
                         Some(q) => format!("`{q}`.`{}`", scope.columns[k].name),
                         None => format!("`{}`", scope.columns[k].name),
                     })
                     .collect();
+                options.sort();
                 return Err(Error::new(
                     ErrorKind::AmbiguousColumn,
                     format!("[AMBIGUOUS_REFERENCE] Reference `{name}` is ambiguous, could be: [{}]. Qualify it with its table or alias. SQLSTATE: 42704", options.join(", ")),
@@ -815,6 +824,51 @@ impl Analyzer<'_> {
                 if v.data_type() == to { v } else { Expr::Cast { expr: Box::new(v), to, mode } }
             }
             E::Function(f) => self.function(f, scope, e)?,
+            // sqlparser gives these SQL-standard forms their own nodes; they are plain functions.
+            E::Floor { expr, field } | E::Ceil { expr, field } => {
+                if !matches!(field, ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)) {
+                    return Err(Error::unsupported("CEIL and FLOOR take one argument here: floor(x)"));
+                }
+                let func = if matches!(e, E::Floor { .. }) { Func::Floor } else { Func::Ceil };
+                let arg = self.expr(expr, scope)?;
+                call(func, vec![arg])?
+            }
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![self.expr(expr, scope)?];
+                args.push(match substring_from {
+                    Some(f) => self.expr(f, scope)?,
+                    None => Expr::Literal(Value::Int(1)),
+                });
+                if let Some(n) = substring_for {
+                    args.push(self.expr(n, scope)?);
+                }
+                call(Func::Substring, args)?
+            }
+            E::Trim { expr, trim_where, trim_what, trim_characters } => {
+                if trim_what.is_some() || trim_characters.is_some() {
+                    return Err(Error::unsupported("TRIM of characters other than spaces is not supported yet; trim(x) removes spaces"));
+                }
+                let func = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => Func::Ltrim,
+                    Some(ast::TrimWhereField::Trailing) => Func::Rtrim,
+                    _ => Func::Trim,
+                };
+                let arg = self.expr(expr, scope)?;
+                call(func, vec![arg])?
+            }
+            E::Extract { field, expr, .. } => {
+                let func = match field {
+                    ast::DateTimeField::Year | ast::DateTimeField::Years => Func::Year,
+                    ast::DateTimeField::Month | ast::DateTimeField::Months => Func::Month,
+                    ast::DateTimeField::Day | ast::DateTimeField::Days => Func::DayOfMonth,
+                    ast::DateTimeField::Hour | ast::DateTimeField::Hours => Func::Hour,
+                    ast::DateTimeField::Minute | ast::DateTimeField::Minutes => Func::Minute,
+                    ast::DateTimeField::Second | ast::DateTimeField::Seconds => Func::Second,
+                    other => return Err(Error::unsupported(format!("EXTRACT({other} FROM ...) is not supported yet"))),
+                };
+                let arg = self.expr(expr, scope)?;
+                call(func, vec![arg])?
+            }
             E::CompoundFieldAccess { root, access_chain } => {
                 let mut v = self.expr(root, scope)?;
                 for access in access_chain {
@@ -929,7 +983,7 @@ impl Analyzer<'_> {
         let lower = name.to_ascii_lowercase();
         let pos = position_of(f.name.span());
         if f.over.is_some() {
-            return Err(non_time_window(&lower).at(pos));
+            return Err(non_time_window(&format!("{}()", lower.to_ascii_uppercase())).at(pos));
         }
         if AGGREGATES.contains(&lower.as_str()) || TIME_WINDOWS.contains(&lower.as_str()) {
             return Err(Error::unsupported(format!(
@@ -982,7 +1036,7 @@ impl Analyzer<'_> {
             let hint = suggest::likely(&lower, Func::NAMES.iter().copied()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
             Error::new(
                 ErrorKind::UnknownFunction,
-                format!("[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`].{hint} SQLSTATE: 42883"),
+                format!("[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].{hint} SQLSTATE: 42883"),
             )
             .with_condition("UNRESOLVED_ROUTINE")
             .at(pos)
@@ -992,10 +1046,14 @@ impl Analyzer<'_> {
     }
 }
 
+fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
+    let (args, data_type) = func.check(args)?;
+    Ok(Expr::Call { func, args, data_type })
+}
+
 fn non_time_window(name: &str) -> Error {
     Error::unsupported(format!(
-        "[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] Window function is not supported in {} on streaming DataFrames/Datasets. Structured Streaming only supports time-window aggregation using the WINDOW function. SQLSTATE: 42KDE",
-        name.to_ascii_uppercase()
+        "[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] Window function is not supported in {name} on streaming DataFrames/Datasets. Structured Streaming only supports time-window aggregation using the WINDOW function. SQLSTATE: 42KDE"
     ))
     .with_condition("NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING")
 }

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Replays scenario files through Apache Spark (PySpark 4.x) and writes the runner output document
+Spark produces: the reference our conformance suites are checked against.
+
+A developer tool: the project's tests never need Spark. Install it with
+`pip install 'pyspark==4.3.*'` (Java 17), then:
+
+    python3 tests/spark/run_spark.py SCENARIO.json [...]          # print Spark's documents
+    python3 tests/spark/run_spark.py --write SCENARIO.json [...]  # write NAME.expected.json
+
+How each step maps onto Spark (as in ../shared/SPARK-SEMANTICS.md): a source is a temp view over
+`spark.readStream.schema(...).json(dir)`; `add` writes one new JSON-lines file; `run` is
+`processAllAvailable()`; `restart` stops the query and starts it again on the same checkpoint;
+`fail` is skipped (a failure must not change the result). Records that do not fit their column
+are not given to Spark: in Unbounded they go to the dead-letter output, which Spark lacks.
+Static tables are temp views over DataFrames. The session time zone is UTC.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+from datetime import datetime, timezone
+
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+from pyspark.errors import PySparkException
+
+TYPES = {"string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(),
+         "double": T.DoubleType(), "boolean": T.BooleanType(), "timestamp": T.TimestampType()}
+
+
+def fits(value, type_name):
+    """Mirrors the engine's check of a scenario value against its column type."""
+    if value is None:
+        return True
+    if type_name == "string":
+        return not isinstance(value, (list, dict))
+    if type_name in ("int", "bigint"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        return -2**31 <= value < 2**31 if type_name == "int" else -2**63 <= value < 2**63
+    if type_name == "double":
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)) or value in ("NaN", "Infinity", "-Infinity")
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    if type_name == "timestamp":
+        return isinstance(value, str) and parse_ts(value) is not None
+    return False
+
+
+def parse_ts(text):
+    s = text.strip().replace("T", " ").rstrip("Z")
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            pass
+    return None
+
+
+def fmt_ts(dt):
+    base = dt.strftime("%Y-%m-%d %H:%M:%S")
+    if dt.microsecond:
+        base += ("." + f"{dt.microsecond:06d}").rstrip("0")
+    return base
+
+
+def to_json(v):
+    if isinstance(v, datetime):
+        return fmt_ts(v)
+    if isinstance(v, T.Row):
+        d = v.asDict()
+        if set(d) == {"start", "end"}:
+            return {"start": to_json(d["start"]), "end": to_json(d["end"])}
+        return {k: to_json(x) for k, x in d.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_json(x) for x in v]
+    return v
+
+
+def spark_watermark(text):
+    """Spark reports the watermark as ISO-8601 UTC; the epoch means none."""
+    if not text:
+        return None
+    dt = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return None if dt.replace(tzinfo=timezone.utc).timestamp() <= 0 else fmt_ts(dt)
+
+
+KINDS = [("PARSE_SYNTAX_ERROR", "parse"), ("PARSE_EMPTY", "parse"), ("UNRESOLVED_COLUMN", "unknown_column"),
+         ("TABLE_OR_VIEW_NOT_FOUND", "unknown_table"), ("UNRESOLVED_ROUTINE", "unknown_function"),
+         ("AMBIGUOUS_REFERENCE", "ambiguous_column"), ("DATATYPE_MISMATCH", "type_mismatch"),
+         ("EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE", "type_mismatch"), ("WRONG_NUM_ARGS", "type_mismatch"),
+         ("NUM_COLUMNS_MISMATCH", "type_mismatch"), ("INCOMPATIBLE_COLUMN_TYPE", "type_mismatch")]
+
+
+def error_doc(name, exc, phase):
+    condition = getattr(exc, "getCondition", lambda: None)() or getattr(exc, "getErrorClass", lambda: None)()
+    message = next((line.strip() for line in str(exc).split("\n") if line.strip()), "")
+    if phase == "batch":
+        # A batch failure reaches Python wrapped (STREAM_FAILED, FOREACH_BATCH_USER_FUNCTION_ERROR):
+        # report the root cause, the innermost [CONDITION] line.
+        import re
+        causes = [m for m in re.finditer(r"\[([A-Z][A-Z_.]+)\] [^\n]*", str(exc))
+                  if m.group(1) not in ("STREAM_FAILED", "FOREACH_BATCH_USER_FUNCTION_ERROR")]
+        if causes:
+            condition, message = causes[-1].group(1), causes[-1].group(0).strip()
+    kind = next((k for prefix, k in KINDS if condition and condition.startswith(prefix)), None)
+    if kind is None:
+        if phase == "batch":
+            kind = "runtime"
+        elif "without watermark" in message and "append" in message:
+            kind = "missing_watermark"
+        elif "output mode" in message or "Sorting is not supported" in message:
+            kind = "unsupported_output_mode"
+        else:
+            kind = "unsupported_operation"
+    err = {"kind": kind, "message": message, "phase": phase}
+    if condition:
+        err["spark_condition"] = condition
+    return {"name": name, "error": err}
+
+
+def run(spark, scenario, workdir):
+    name = scenario["name"]
+    sources = scenario["sources"]
+    for t, spec in scenario.get("tables", {}).items():
+        schema = T.StructType([T.StructField(c, TYPES[ty]) for c, ty in spec["schema"]])
+        rows = [[parse_ts(v) if ty == "timestamp" and v is not None else v for v, (_, ty) in zip(r, spec["schema"])]
+                for r in spec.get("rows", [])]
+        spark.createDataFrame(rows, schema).createOrReplaceTempView(t)
+    dirs = {}
+    for s, spec in sources.items():
+        d = os.path.join(workdir, "src", s)
+        os.makedirs(d)
+        dirs[s] = d
+        schema = T.StructType([T.StructField(c, TYPES[ty]) for c, ty in spec["schema"]])
+        (spark.readStream.schema(schema).option("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
+         .json(d).createOrReplaceTempView(s))
+    try:
+        df = spark.sql(scenario["query"])
+    except PySparkException as e:
+        return error_doc(name, e, "analysis")
+    batches = {}
+
+    def collect(batch_df, batch_id):
+        batches[batch_id] = [to_json(list(r)) for r in batch_df.collect()]
+
+    checkpoint = os.path.join(workdir, "checkpoint")
+    mode = scenario.get("output_mode", "append")
+
+    def start():
+        return df.writeStream.foreachBatch(collect).outputMode(mode).option("checkpointLocation", checkpoint).start()
+
+    try:
+        query = start()
+    except PySparkException as e:
+        return error_doc(name, e, "start")
+    files = 0
+    seen = -1
+    runs = []
+    doc = {"name": name, "columns": df.columns}
+    for i, step in enumerate(scenario["steps"]):
+        if "add" in step:
+            schema = sources[step["add"]]["schema"]
+            good = [r for r in step["rows"] if all(fits(v, ty) for v, (_, ty) in zip(r, schema))]
+            files += 1
+            path = os.path.join(dirs[step["add"]], f"part-{files:05d}.json")
+            with open(path + ".tmp", "w") as f:
+                for r in good:
+                    f.write(json.dumps({c: v for v, (c, _) in zip(r, schema)}) + "\n")
+            os.rename(path + ".tmp", path)
+        elif "run" in step:
+            try:
+                query.processAllAvailable()
+            except Exception as e:  # the batch failed: the query is dead, as in Spark
+                runs.append({"step": i, "batches": []})
+                doc.update(runs=runs, error=error_doc(name, e, "batch")["error"])
+                break
+            out = []
+            for p in query.recentProgress:
+                if p.batchId <= seen:
+                    continue
+                seen = p.batchId
+                ops = p.stateOperators or []
+                out.append({"batch_id": p.batchId,
+                            "watermark": spark_watermark((p.eventTime or {}).get("watermark")),
+                            "dropped_late": sum(o.numRowsDroppedByWatermark for o in ops),
+                            "state_rows": sum(o.numRowsTotal for o in ops),
+                            "rows": batches.get(p.batchId, [])})
+            runs.append({"step": i, "batches": out})
+        elif "restart" in step:
+            query.stop()
+            query = start()
+    query.stop()
+    doc["runs"] = runs
+    ids = sorted(batches)
+    key = scenario_update_key(scenario)
+    if mode == "complete":
+        doc["sink"] = batches[ids[-1]] if ids else []
+    elif mode == "update" and key:
+        # FORMAT.md: an update-mode sink keeps the latest row per key (the GROUP BY columns).
+        idx = [df.columns.index(k) for k in key]
+        latest = {}
+        for b in ids:
+            for r in batches[b]:
+                latest[json.dumps([r[i] for i in idx])] = r
+        doc["update_key"] = key
+        doc["sink"] = list(latest.values())
+    else:
+        doc["sink"] = [r for b in ids for r in batches[b]]
+    return doc
+
+
+def scenario_update_key(scenario):
+    """The update-mode key of an aggregating query: named in the scenario's existing expected
+    file (`update_key`), since it is the GROUP BY columns as they appear in the output."""
+    path = scenario.get("_path", "").replace(".json", ".expected.json")
+    try:
+        with open(path) as f:
+            return json.load(f).get("update_key")
+    except (OSError, ValueError):
+        return None
+
+
+def main(argv):
+    write = "--write" in argv
+    paths = [a for a in argv if a != "--write"]
+    spark = (SparkSession.builder.master("local[2]").appName("unbounded-reference")
+             .config("spark.sql.session.timeZone", "UTC").config("spark.sql.shuffle.partitions", "2")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    for path in paths:
+        with open(path) as f:
+            scenario = json.load(f)
+        scenario["_path"] = path
+        workdir = tempfile.mkdtemp(prefix="unbounded-spark-")
+        try:
+            doc = run(spark, scenario, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            for t in spark.catalog.listTables():
+                spark.catalog.dropTempView(t.name)
+        text = json.dumps(doc, indent=2)
+        if write:
+            with open(path.replace(".json", ".expected.json"), "w") as f:
+                f.write(text + "\n")
+            print(f"wrote {path.replace('.json', '.expected.json')}", file=sys.stderr)
+        else:
+            print(text)
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
