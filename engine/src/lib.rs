@@ -7,6 +7,7 @@
 pub mod error;
 pub mod expr;
 pub mod time;
+pub mod trigger;
 pub mod types;
 pub mod value;
 pub mod plan;

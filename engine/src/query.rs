@@ -178,12 +178,17 @@ pub struct StreamingQuery {
     history: Vec<QueryProgress>,
 }
 
+/// Checkpoint names of the operators, in visit order: stateful ones are numbered among
+/// themselves as Spark numbers its state directories (`state/0`, `state/1`, ...), plus the
+/// operator's name so a person reading the checkpoint knows whose state it is.
 fn operator_ids(pipeline: &Pipeline) -> Vec<Option<String>> {
     let mut ids = Vec::new();
-    let mut k = 0;
+    let mut stateful = 0;
     pipeline.root.visit(&mut |op| {
-        ids.push(op.checkpoint().map(|_| format!("{k}-{}", op.name())));
-        k += 1;
+        ids.push(op.checkpoint().map(|_| {
+            stateful += 1;
+            format!("{}-{}", stateful - 1, op.name())
+        }));
     });
     ids
 }
@@ -557,4 +562,178 @@ fn query_id(sql: &str) -> String {
         h = h.wrapping_mul(0x100000001b3);
     }
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Column, DataType};
+    use serde_json::json;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A clock the test moves by hand.
+    #[derive(Clone, Default)]
+    struct FakeClock(Rc<Cell<f64>>);
+
+    impl Clock for FakeClock {
+        fn now_ms(&self) -> f64 {
+            self.0.get()
+        }
+    }
+
+    fn definition(sql: &str) -> QueryDefinition {
+        let schema = Schema::new(vec![
+            Column { name: "id".into(), data_type: DataType::Int },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        QueryDefinition { sql: sql.into(), output_mode: OutputMode::Append, catalog: Catalog { sources: vec![("events".into(), schema)], tables: vec![] } }
+    }
+
+    fn rows(ids: &[i32]) -> Vec<serde_json::Value> {
+        ids.iter().map(|i| json!([i, format!("2026-01-01 00:00:{:02}", i % 60)])).collect()
+    }
+
+    fn sink_ids(q: &StreamingQuery) -> Vec<i64> {
+        q.sink()
+            .versions()
+            .iter()
+            .flat_map(|v| crate::scenario::rows_json(&v.rows))
+            .map(|r| r[0].as_i64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_failure_point_recovers_exactly_once() {
+        for point in FailurePoint::ALL {
+            let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events WHERE id % 2 = 1")).unwrap();
+            q.add_json("events", &rows(&[1, 2, 3])).unwrap();
+            q.process_all_available().unwrap();
+            q.add_json("events", &rows(&[5, 6, 7])).unwrap();
+            q.inject_failure(point);
+            let report = q.process_all_available().unwrap();
+            assert_eq!(report.failures, vec![(1, point)], "{point:?}");
+            assert_eq!(report.batches.len(), 1, "{point:?}: the retried batch is reported once");
+            assert_eq!(report.batches[0].batch_id, 1);
+            assert_eq!(sink_ids(&q), vec![1, 3, 5, 7], "{point:?}: nothing lost, nothing duplicated");
+            assert_eq!(q.sink().versions().len(), 2, "{point:?}");
+            let expect_skip = u64::from(point == FailurePoint::AfterSinkWrite);
+            assert_eq!(q.sink().skipped_replays(), expect_skip, "{point:?}: only a batch the sink already has is skipped");
+        }
+    }
+
+    #[test]
+    fn restart_resumes_after_the_last_commit() {
+        let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+        q.add_json("events", &rows(&[1, 2])).unwrap();
+        q.process_all_available().unwrap();
+        q.restart().unwrap();
+        q.add_json("events", &rows(&[3])).unwrap();
+        let r = q.process_all_available().unwrap();
+        assert_eq!(r.batches.iter().map(|b| b.batch_id).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(sink_ids(&q), vec![1, 2, 3]);
+        // Nothing new: a restart runs no batch.
+        q.restart().unwrap();
+        assert!(q.process_all_available().unwrap().batches.is_empty());
+    }
+
+    #[test]
+    fn an_uncommitted_batch_is_replayed_with_the_same_offsets() {
+        let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+        q.add_json("events", &rows(&[1, 2])).unwrap();
+        q.inject_failure(FailurePoint::AfterStateWrite);
+        // A crash outside process_all_available: the query is stopped mid-batch.
+        assert!(matches!(q.run_one().unwrap(), Some(BatchOutcome::Crashed(0, FailurePoint::AfterStateWrite))));
+        // More data arrives before the restart; the replayed batch 0 must not take it.
+        q.add_json("events", &rows(&[3])).unwrap();
+        q.restart().unwrap();
+        let r = q.process_all_available().unwrap();
+        let per_batch: Vec<(u64, usize)> = r.batches.iter().map(|b| (b.batch_id, b.rows.num_rows())).collect();
+        assert_eq!(per_batch, vec![(0, 2), (1, 1)]);
+    }
+
+    #[test]
+    fn the_checkpoint_is_laid_out_like_sparks() {
+        let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events LIMIT 5")).unwrap();
+        q.add_json("events", &rows(&[1])).unwrap();
+        q.process_all_available().unwrap();
+        let storage = q.checkpoint().storage();
+        assert!(storage.read("metadata").unwrap().is_some());
+        assert_eq!(storage.list("offsets").unwrap(), vec!["0"]);
+        assert_eq!(storage.list("commits").unwrap(), vec!["0"]);
+        assert_eq!(storage.list("state").unwrap(), vec!["0-globalLimit"]);
+        let offsets = String::from_utf8(storage.read("offsets/0").unwrap().unwrap()).unwrap();
+        assert!(offsets.starts_with("v1\n"), "{offsets}");
+        assert!(offsets.contains("\"events\":[0,1]"), "{offsets}");
+    }
+
+    #[test]
+    fn a_foreign_checkpoint_is_refused() {
+        let mut first = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+        first.add_json("events", &rows(&[1])).unwrap();
+        first.process_all_available().unwrap();
+        let mut storage = MemoryStorage::new();
+        for dir in ["offsets", "commits"] {
+            for n in first.checkpoint().storage().list(dir).unwrap() {
+                let path = format!("{dir}/{n}");
+                storage.write(&path, &first.checkpoint().storage().read(&path).unwrap().unwrap()).unwrap();
+            }
+        }
+        storage.write("metadata", &first.checkpoint().storage().read("metadata").unwrap().unwrap()).unwrap();
+        let err = StreamingQuery::start_with(definition("SELECT ts FROM STREAM events"), Box::new(storage), Box::new(SystemClock::default())).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(err.message.contains("belongs to another query"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_refused_query_creates_nothing() {
+        let err = StreamingQuery::start(QueryDefinition { output_mode: OutputMode::Complete, ..definition("SELECT id FROM STREAM events") }).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::UnsupportedOutputMode);
+    }
+
+    #[test]
+    fn the_watermark_follows_the_max_event_time_from_the_next_batch_on() {
+        let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events WATERMARK ts DELAY OF INTERVAL 10 SECONDS")).unwrap();
+        q.add_json("events", &rows(&[30])).unwrap();
+        let b0 = q.process_all_available().unwrap();
+        assert_eq!(b0.batches[0].watermark, None);
+        q.add_json("events", &rows(&[5])).unwrap();
+        let b1 = q.process_all_available().unwrap();
+        assert_eq!(b1.batches[0].watermark.map(crate::time::format_timestamp).as_deref(), Some("2026-01-01 00:00:20"));
+        // An older event does not move it back; the row is not dropped by a stateless query.
+        assert_eq!(b1.batches[0].rows.num_rows(), 1);
+        q.add_json("events", &rows(&[6])).unwrap();
+        let b2 = q.process_all_available().unwrap();
+        assert_eq!(b2.batches[0].watermark.map(crate::time::format_timestamp).as_deref(), Some("2026-01-01 00:00:20"));
+    }
+
+    #[test]
+    fn progress_uses_the_callers_clock() {
+        let clock = FakeClock::default();
+        let mut q = StreamingQuery::start_with(definition("SELECT id FROM STREAM events"), Box::new(MemoryStorage::new()), Box::new(clock.clone())).unwrap();
+        q.add_json("events", &rows(&[1, 2, 3, 4])).unwrap();
+        clock.0.set(1000.0);
+        q.process_all_available().unwrap();
+        q.add_json("events", &rows(&[5, 6])).unwrap();
+        clock.0.set(3000.0);
+        let p = &q.process_all_available().unwrap().batches[0].progress;
+        assert_eq!((p.batch_id, p.num_input_rows, p.timestamp_ms), (1, 2, 3000.0));
+        assert_eq!(p.input_rows_per_second, 1.0, "2 rows over the 2 s since the previous trigger");
+        assert_eq!(p.sources[0].start_offset, 4);
+        assert_eq!(p.sources[0].end_offset, 6);
+    }
+
+    #[test]
+    fn a_processing_time_trigger_runs_a_batch_per_interval() {
+        let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+        let mut trigger = crate::trigger::ProcessingTimeTrigger::new(1000.0);
+        q.add_json("events", &rows(&[1])).unwrap();
+        assert_eq!(trigger.tick(&mut q, 0.0).unwrap().batches.len(), 1);
+        q.add_json("events", &rows(&[2])).unwrap();
+        assert_eq!(trigger.tick(&mut q, 500.0).unwrap().batches.len(), 0, "not due yet: the event waits");
+        assert_eq!(trigger.tick(&mut q, 1000.0).unwrap().batches.len(), 1);
+        assert_eq!(sink_ids(&q), vec![1, 2]);
+    }
 }

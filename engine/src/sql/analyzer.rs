@@ -697,7 +697,10 @@ impl Analyzer<'_> {
     fn expr_inner(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         use ast::Expr as E;
         Ok(match e {
-            E::Identifier(i) => self.resolve_column(std::slice::from_ref(i), scope, e)?,
+            E::Identifier(i) => match suffixed_number(i) {
+                Some(v) => Expr::Literal(v),
+                None => self.resolve_column(std::slice::from_ref(i), scope, e)?,
+            },
             E::CompoundIdentifier(parts) => self.resolve_column(parts, scope, e)?,
             E::Nested(inner) => self.expr(inner, scope)?,
             E::Value(v) => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
@@ -1046,6 +1049,24 @@ impl Analyzer<'_> {
     }
 }
 
+/// Spark's typed numeric literals `10L` (BIGINT), `10S`/`10Y` (SMALLINT/TINYINT, here INT) and
+/// `1.5D` (DOUBLE), which the tokenizer hands over as identifiers.
+fn suffixed_number(i: &ast::Ident) -> Option<Value> {
+    if i.quote_style.is_some() || i.value.len() < 2 {
+        return None;
+    }
+    let (body, suffix) = i.value.split_at(i.value.len() - 1);
+    if !body.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    match suffix {
+        "L" | "l" => body.parse().ok().map(Value::BigInt),
+        "S" | "s" | "Y" | "y" => body.parse().ok().map(Value::Int),
+        "D" | "d" => body.parse().ok().map(Value::Double),
+        _ => None,
+    }
+}
+
 fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
     let (args, data_type) = func.check(args)?;
     Ok(Expr::Call { func, args, data_type })
@@ -1273,5 +1294,93 @@ pub fn spark_sql(e: &ast::Expr) -> String {
         E::IsNull(x) => format!("({} IS NULL)", spark_sql(x)),
         E::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Column;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn catalog() -> Catalog {
+        let readings = Schema::new(vec![
+            Column { name: "device".into(), data_type: DataType::String },
+            Column { name: "temp".into(), data_type: DataType::Double },
+            Column { name: "humidity".into(), data_type: DataType::Int },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        let devices = Schema::new(vec![Column { name: "device".into(), data_type: DataType::String }, Column { name: "site".into(), data_type: DataType::String }]);
+        let rows = RecordBatch::new_empty(devices.to_arrow());
+        Catalog { sources: vec![("readings".into(), readings)], tables: vec![("devices".into(), devices, rows)] }
+    }
+
+    fn error(sql: &str) -> Error {
+        analyze(sql, &catalog()).err().unwrap_or_else(|| panic!("expected an error for {sql}"))
+    }
+
+    fn at(e: &Error) -> (ErrorKind, u64, u64) {
+        let p = e.position.unwrap_or_else(|| panic!("no position in {e}"));
+        (e.kind, p.line, p.column)
+    }
+
+    #[test]
+    fn errors_have_a_kind_and_a_place() {
+        assert_eq!(at(&error("SELEC device FROM readings")), (ErrorKind::Parse, 1, 1));
+        assert_eq!(at(&error("SELECT device,\n  pressure\nFROM readings")), (ErrorKind::UnknownColumn, 2, 3));
+        assert_eq!(at(&error("SELECT * FROM STREAM nosuch")), (ErrorKind::UnknownTable, 1, 22));
+        assert_eq!(at(&error("SELECT upperr(device) FROM readings")), (ErrorKind::UnknownFunction, 1, 8));
+        assert_eq!(at(&error("SELECT device FROM readings r JOIN devices d ON r.device = d.device")), (ErrorKind::AmbiguousColumn, 1, 8));
+        assert_eq!(at(&error("SELECT temp + (humidity > 50) FROM readings")).0, ErrorKind::TypeMismatch);
+        assert_eq!(at(&error("SELECT * FROM readings WATERMARK device DELAY OF INTERVAL 1 SECOND")), (ErrorKind::TypeMismatch, 1, 34));
+        assert_eq!(at(&error("SELECT * FROM readings WHERE humidity")).0, ErrorKind::TypeMismatch);
+    }
+
+    #[test]
+    fn suggestions_name_the_likely_column_and_function() {
+        assert!(error("SELECT tmp FROM readings").message.contains("Did you mean one of the following? [`temp`"));
+        assert!(error("SELECT upperr(device) FROM readings").message.contains("Did you mean `upper`?"));
+        assert!(error("SELECT * FROM reading").message.contains("Did you mean `readings`?"));
+    }
+
+    #[test]
+    fn unaliased_columns_are_named_as_spark_names_them() {
+        let q = analyze("SELECT r.device, round(temp * 1.8 + 32, 2), upper(device), CAST(humidity AS STRING), temp > 1 FROM readings r", &catalog()).unwrap();
+        assert_eq!(q.plan.schema().names(), vec!["device", "round(((temp * 1.8) + 32), 2)", "upper(device)", "CAST(humidity AS STRING)", "(temp > 1)"]);
+    }
+
+    #[test]
+    fn types_follow_sparks_rules() {
+        let q = analyze("SELECT humidity + 1 AS a, humidity / 2 AS b, humidity * temp AS c, floor(temp) AS d, '5' > humidity AS e, coalesce(humidity, 0L) AS f FROM readings", &catalog()).unwrap();
+        let types: Vec<DataType> = q.plan.schema().columns.iter().map(|c| c.data_type.clone()).collect();
+        assert_eq!(types, vec![DataType::Int, DataType::Double, DataType::Double, DataType::BigInt, DataType::Boolean, DataType::BigInt]);
+    }
+
+    #[test]
+    fn streaming_facts_are_recorded_for_the_start_checks() {
+        let q = analyze("SELECT device, count(*) FROM readings GROUP BY device", &catalog()).unwrap();
+        assert!(q.aggregation.is_some() && q.distinct_aggregate.is_none());
+        let q = analyze("SELECT count(DISTINCT device) FROM readings", &catalog()).unwrap();
+        assert!(q.distinct_aggregate.is_some());
+        let q = analyze("SELECT DISTINCT device FROM readings", &catalog()).unwrap();
+        assert!(q.aggregation.is_some());
+        let q = analyze("SELECT device FROM readings ORDER BY device", &catalog()).unwrap();
+        assert!(q.order_by.is_some());
+        assert_eq!(error("SELECT * FROM devices").kind, ErrorKind::UnsupportedOperation);
+        assert_eq!(error("SELECT * FROM STREAM devices").spark_condition, Some("_LEGACY_ERROR_TEMP_1008"));
+    }
+
+    #[test]
+    fn joins_split_keys_from_the_rest_of_the_condition() {
+        let q = analyze("SELECT r.device, d.site FROM readings r LEFT JOIN devices d ON r.device = d.device AND r.temp > 20", &catalog()).unwrap();
+        fn find(p: &LogicalPlan) -> Option<(usize, bool, JoinKind)> {
+            if let LogicalPlan::StaticJoin { stream_keys, residual, kind, .. } = p {
+                return Some((stream_keys.len(), residual.is_some(), *kind));
+            }
+            p.children().into_iter().find_map(find)
+        }
+        assert_eq!(find(&q.plan), Some((1, true, JoinKind::LeftOuter)));
+        assert_eq!(error("SELECT * FROM devices d LEFT JOIN readings r ON r.device = d.device").kind, ErrorKind::UnsupportedOperation);
     }
 }
