@@ -26,6 +26,13 @@ suite() {
   failed=$((failed + f))
 }
 
+lint() {
+  cargo fmt --all -- --check || { echo "formatting differs: run cargo fmt --all"; return 1; }
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  cargo clippy -p unbounded-web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+  echo "lint: 1 passed, 0 failed"
+}
+suite lint lint
 suite native cargo test --workspace --locked
 suite engine-wasm-node cargo test -p unbounded-engine --locked --target wasm32-unknown-unknown --tests
 suite web-wasm-chromium cargo test -p unbounded-web --locked --target wasm32-unknown-unknown --tests

@@ -26,7 +26,12 @@ pub fn readings(offset: usize, n: usize) -> RecordBatch {
     let ts: Vec<i64> = (offset..offset + n).map(|i| 1_767_225_600_000_000 + i as i64 * 1000).collect();
     RecordBatch::try_new(
         readings_schema().to_arrow(),
-        vec![Arc::new(StringArray::from(devices)), Arc::new(Float64Array::from(temps)), Arc::new(Int32Array::from(hum)), Arc::new(TimestampMicrosecondArray::from(ts))],
+        vec![
+            Arc::new(StringArray::from(devices)),
+            Arc::new(Float64Array::from(temps)),
+            Arc::new(Int32Array::from(hum)),
+            Arc::new(TimestampMicrosecondArray::from(ts)),
+        ],
     )
     .expect("synthetic batch matches its schema")
 }
@@ -37,7 +42,8 @@ pub const FILTER_PROJECT: &str = "SELECT device, round(temp * 1.8 + 32, 2) AS te
 /// returns (rows out, seconds).
 pub fn filter_project(rows: usize, batch: usize) -> (u64, f64) {
     let catalog = Catalog { sources: vec![("readings".into(), readings_schema())], tables: vec![] };
-    let mut q = StreamingQuery::start(QueryDefinition { sql: FILTER_PROJECT.into(), output_mode: OutputMode::Append, catalog }).expect("bench query starts");
+    let mut q = StreamingQuery::start(QueryDefinition { sql: FILTER_PROJECT.into(), output_mode: OutputMode::Append, catalog })
+        .expect("bench query starts");
     let inputs: Vec<RecordBatch> = (0..rows).step_by(batch).map(|o| readings(o, batch.min(rows - o))).collect();
     #[cfg(not(target_arch = "wasm32"))]
     let start = std::time::Instant::now();
@@ -58,7 +64,10 @@ pub fn filter_project(rows: usize, batch: usize) -> (u64, f64) {
 pub fn run_cli(rows: usize) -> std::process::ExitCode {
     for batch in [1_000, 10_000, 100_000] {
         let (out, secs) = filter_project(rows, batch);
-        println!("filter+project  rows={rows:>9}  batch={batch:>6}  out={out:>9}  {secs:>7.3}s  {:>12.0} rows/s", rows as f64 / secs.max(1e-9));
+        println!(
+            "filter+project  rows={rows:>9}  batch={batch:>6}  out={out:>9}  {secs:>7.3}s  {:>12.0} rows/s",
+            rows as f64 / secs.max(1e-9)
+        );
     }
     std::process::ExitCode::SUCCESS
 }

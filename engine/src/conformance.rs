@@ -48,17 +48,14 @@ fn multiset_diff(what: &str, expected: &[Json], actual: &[Json], out: &mut Vec<S
     }
     let missing: Vec<String> = e.iter().filter(|x| !a.iter().any(|y| same(x, y))).map(|x| x.to_string()).collect();
     let extra: Vec<String> = a.iter().filter(|y| !e.iter().any(|x| same(x, y))).map(|y| y.to_string()).collect();
-    out.push(format!(
-        "{what}: expected {} rows, got {}; missing {:?}; unexpected {:?}",
-        e.len(),
-        a.len(),
-        missing,
-        extra
-    ));
+    out.push(format!("{what}: expected {} rows, got {}; missing {:?}; unexpected {:?}", e.len(), a.len(), missing, extra));
 }
 
 fn rows_of(run: &Json) -> Vec<Json> {
-    run["batches"].as_array().map(|bs| bs.iter().flat_map(|b| b["rows"].as_array().cloned().unwrap_or_default()).collect()).unwrap_or_default()
+    run["batches"]
+        .as_array()
+        .map(|bs| bs.iter().flat_map(|b| b["rows"].as_array().cloned().unwrap_or_default()).collect())
+        .unwrap_or_default()
 }
 
 /// The part of an error message that must match: before a "Did you mean" list (whose order is
@@ -165,7 +162,8 @@ mod tests {
 
     #[test]
     fn errors_compare_by_kind_condition_and_message() {
-        let e = json!({"error": {"kind": "missing_watermark", "message": "Invalid streaming output mode: append.", "spark_condition": "X"}});
+        let e =
+            json!({"error": {"kind": "missing_watermark", "message": "Invalid streaming output mode: append.", "spark_condition": "X"}});
         let a = json!({"error": {"kind": "missing_watermark", "message": "[X] Invalid streaming output mode: append. More.", "spark_condition": "X"}});
         assert!(compare(&e, &a).is_empty());
         assert!(!compare(&e, &json!({"error": {"kind": "parse", "message": "", "spark_condition": "X"}})).is_empty());

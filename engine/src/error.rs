@@ -85,9 +85,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let phase = match kind {
-            ErrorKind::MissingWatermark
-            | ErrorKind::UnsupportedOutputMode
-            | ErrorKind::UnsupportedOperation => Phase::Start,
+            ErrorKind::MissingWatermark | ErrorKind::UnsupportedOutputMode | ErrorKind::UnsupportedOperation => Phase::Start,
             ErrorKind::Runtime => Phase::Batch,
             _ => Phase::Analysis,
         };

@@ -6,12 +6,12 @@
 
 pub mod error;
 pub mod expr;
+pub mod plan;
+pub mod sql;
 pub mod time;
 pub mod trigger;
 pub mod types;
 pub mod value;
-pub mod plan;
-pub mod sql;
 
 pub use error::{Error, ErrorKind, Result};
 pub mod bench;

@@ -54,7 +54,8 @@ pub enum FailurePoint {
 }
 
 impl FailurePoint {
-    pub const ALL: [FailurePoint; 4] = [FailurePoint::BeforeOffsetsWrite, FailurePoint::AfterOffsetsWrite, FailurePoint::AfterStateWrite, FailurePoint::AfterSinkWrite];
+    pub const ALL: [FailurePoint; 4] =
+        [FailurePoint::BeforeOffsetsWrite, FailurePoint::AfterOffsetsWrite, FailurePoint::AfterStateWrite, FailurePoint::AfterSinkWrite];
 
     pub fn parse(s: &str) -> Option<FailurePoint> {
         FailurePoint::ALL.into_iter().find(|p| p.as_str() == s)
@@ -222,16 +223,36 @@ impl StreamingQuery {
             })?,
         }
         let runtime = Self::runtime_from(&analyzed, &checkpoint)?;
-        Ok(StreamingQuery { id, definition, analyzed, sources, sink: MemorySink::new(), checkpoint, dead_letter: Vec::new(), clock, runtime, armed: None, history: Vec::new() })
+        Ok(StreamingQuery {
+            id,
+            definition,
+            analyzed,
+            sources,
+            sink: MemorySink::new(),
+            checkpoint,
+            dead_letter: Vec::new(),
+            clock,
+            runtime,
+            armed: None,
+            history: Vec::new(),
+        })
     }
 
     /// Builds fresh operators and loads what the checkpoint holds: offsets, watermark, state.
     fn runtime_from(analyzed: &AnalyzedQuery, checkpoint: &Checkpoint) -> Result<Runtime> {
-        let mut pipeline = physical::build(&analyzed.plan)?;
+        let pipeline = physical::build(&analyzed.plan)?;
         let operator_watermarks = vec![None; pipeline.watermark_delays.len()];
         let latest = checkpoint.latest_offsets()?;
         let commit = checkpoint.latest_commit()?;
-        let mut rt = Runtime { pipeline: physical::build(&analyzed.plan)?, next_batch_id: 0, committed: BTreeMap::new(), pending: None, watermark: 0, operator_watermarks, last_trigger_ms: None };
+        let mut rt = Runtime {
+            pipeline,
+            next_batch_id: 0,
+            committed: BTreeMap::new(),
+            pending: None,
+            watermark: 0,
+            operator_watermarks,
+            last_trigger_ms: None,
+        };
         let committed_id = commit.as_ref().map(|c| c.batch_id);
         match (&latest, &commit) {
             (Some(o), c) if c.as_ref().is_none_or(|c| c.batch_id < o.batch_id) => {
@@ -252,17 +273,25 @@ impl StreamingQuery {
                 rt.watermark = o.watermark_micros.max(c.next_watermark_micros);
                 rt.next_batch_id = c.batch_id + 1;
             }
-            (None, Some(c)) => return Err(Error::invalid_input(format!("the checkpoint is inconsistent: commits/{} has no offsets entry; delete the checkpoint to start again", c.batch_id))),
+            (None, Some(c)) => {
+                return Err(Error::invalid_input(format!(
+                    "the checkpoint is inconsistent: commits/{} has no offsets entry; delete the checkpoint to start again",
+                    c.batch_id
+                )))
+            }
             _ => {}
         }
         // State is loaded at the version the last commit produced (batch N writes version N+1).
         if let Some(done) = committed_id {
-            let ids = operator_ids(&pipeline);
+            let ids = operator_ids(&rt.pipeline);
             let mut k = 0;
-            pipeline.root.visit_mut(&mut |op| {
+            rt.pipeline.root.visit_mut(&mut |op| {
                 if let Some(Some(id)) = ids.get(k) {
                     let bytes = checkpoint.read_state(id, done + 1)?.ok_or_else(|| {
-                        Error::invalid_input(format!("the checkpoint has no state for operator `{id}` at version {}; delete the checkpoint to start again", done + 1))
+                        Error::invalid_input(format!(
+                            "the checkpoint has no state for operator `{id}` at version {}; delete the checkpoint to start again",
+                            done + 1
+                        ))
                     })?;
                     op.restore(&bytes)?;
                 }
@@ -270,7 +299,6 @@ impl StreamingQuery {
                 Ok(())
             })?;
         }
-        rt.pipeline = pipeline;
         Ok(rt)
     }
 
@@ -317,10 +345,9 @@ impl StreamingQuery {
 
     fn source_mut(&mut self, name: &str) -> Result<&mut SourceLog> {
         let known: Vec<String> = self.sources.iter().map(|s| s.name().to_string()).collect();
-        self.sources
-            .iter_mut()
-            .find(|s| s.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", "))))
+        self.sources.iter_mut().find(|s| s.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
+            Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", ")))
+        })
     }
 
     /// Appends rows (JSON arrays in schema order) to a source's log. Nothing is processed yet.
@@ -408,7 +435,12 @@ impl StreamingQuery {
                 if !any_new {
                     return Ok(None);
                 }
-                let entry = OffsetEntry { batch_id: self.runtime.next_batch_id, sources: ranges, watermark_micros: self.runtime.watermark, batch_timestamp_ms: started };
+                let entry = OffsetEntry {
+                    batch_id: self.runtime.next_batch_id,
+                    sources: ranges,
+                    watermark_micros: self.runtime.watermark,
+                    batch_timestamp_ms: started,
+                };
                 (entry, false)
             }
         };
@@ -443,7 +475,11 @@ impl StreamingQuery {
             inputs.push(read.rows);
         }
         let got_batch = self.clock.now_ms();
-        let mut ctx = BatchContext { sources: &inputs, watermark_micros: entry.watermark_micros, max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()] };
+        let mut ctx = BatchContext {
+            sources: &inputs,
+            watermark_micros: entry.watermark_micros,
+            max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()],
+        };
         let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?;
         let max_event_time = ctx.max_event_time;
         // State version N+1 for every stateful operator.
@@ -589,7 +625,11 @@ mod tests {
             Column { name: "id".into(), data_type: DataType::Int },
             Column { name: "ts".into(), data_type: DataType::Timestamp },
         ]);
-        QueryDefinition { sql: sql.into(), output_mode: OutputMode::Append, catalog: Catalog { sources: vec![("events".into(), schema)], tables: vec![] } }
+        QueryDefinition {
+            sql: sql.into(),
+            output_mode: OutputMode::Append,
+            catalog: Catalog { sources: vec![("events".into(), schema)], tables: vec![] },
+        }
     }
 
     fn rows(ids: &[i32]) -> Vec<serde_json::Value> {
@@ -597,12 +637,7 @@ mod tests {
     }
 
     fn sink_ids(q: &StreamingQuery) -> Vec<i64> {
-        q.sink()
-            .versions()
-            .iter()
-            .flat_map(|v| crate::scenario::rows_json(&v.rows))
-            .map(|r| r[0].as_i64().unwrap())
-            .collect()
+        q.sink().versions().iter().flat_map(|v| crate::scenario::rows_json(&v.rows)).map(|r| r[0].as_i64().unwrap()).collect()
     }
 
     #[test]
@@ -682,14 +717,20 @@ mod tests {
             }
         }
         storage.write("metadata", &first.checkpoint().storage().read("metadata").unwrap().unwrap()).unwrap();
-        let err = StreamingQuery::start_with(definition("SELECT ts FROM STREAM events"), Box::new(storage), Box::new(SystemClock::default())).err().unwrap();
+        let err =
+            StreamingQuery::start_with(definition("SELECT ts FROM STREAM events"), Box::new(storage), Box::new(SystemClock::default()))
+                .err()
+                .unwrap();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert!(err.message.contains("belongs to another query"), "{}", err.message);
     }
 
     #[test]
     fn a_refused_query_creates_nothing() {
-        let err = StreamingQuery::start(QueryDefinition { output_mode: OutputMode::Complete, ..definition("SELECT id FROM STREAM events") }).err().unwrap();
+        let err =
+            StreamingQuery::start(QueryDefinition { output_mode: OutputMode::Complete, ..definition("SELECT id FROM STREAM events") })
+                .err()
+                .unwrap();
         assert_eq!(err.kind, ErrorKind::UnsupportedOutputMode);
     }
 
@@ -712,7 +753,9 @@ mod tests {
     #[test]
     fn progress_uses_the_callers_clock() {
         let clock = FakeClock::default();
-        let mut q = StreamingQuery::start_with(definition("SELECT id FROM STREAM events"), Box::new(MemoryStorage::new()), Box::new(clock.clone())).unwrap();
+        let mut q =
+            StreamingQuery::start_with(definition("SELECT id FROM STREAM events"), Box::new(MemoryStorage::new()), Box::new(clock.clone()))
+                .unwrap();
         q.add_json("events", &rows(&[1, 2, 3, 4])).unwrap();
         clock.0.set(1000.0);
         q.process_all_available().unwrap();

@@ -54,8 +54,9 @@ fn schema_of(v: &Json, context: &str) -> Result<Schema> {
         let pair = c.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad(format!("{context}: schema entry {i} must be [name, type]")))?;
         let name = pair[0].as_str().ok_or_else(|| bad(format!("{context}: schema entry {i}: the column name must be a string")))?;
         let tname = pair[1].as_str().ok_or_else(|| bad(format!("{context}: schema entry {i}: the type must be a string")))?;
-        let data_type = DataType::from_schema_name(tname)
-            .ok_or_else(|| bad(format!("{context}: column `{name}` has unknown type `{tname}` (use string, int, bigint, double, boolean or timestamp)")))?;
+        let data_type = DataType::from_schema_name(tname).ok_or_else(|| {
+            bad(format!("{context}: column `{name}` has unknown type `{tname}` (use string, int, bigint, double, boolean or timestamp)"))
+        })?;
         if columns.iter().any(|c: &Column| c.name.eq_ignore_ascii_case(name)) {
             return Err(bad(format!("{context}: column `{name}` is declared twice")));
         }
@@ -70,7 +71,8 @@ fn schema_of(v: &Json, context: &str) -> Result<Schema> {
 impl Scenario {
     /// Parses and validates a scenario file. Errors name the JSON position, key or step.
     pub fn parse(text: &str) -> Result<Scenario> {
-        let doc: Json = serde_json::from_str(text).map_err(|e| bad(format!("the scenario is not valid JSON: {e} (line {}, column {})", e.line(), e.column())))?;
+        let doc: Json = serde_json::from_str(text)
+            .map_err(|e| bad(format!("the scenario is not valid JSON: {e} (line {}, column {})", e.line(), e.column())))?;
         Scenario::from_json(&doc)
     }
 
@@ -79,13 +81,21 @@ impl Scenario {
         check_keys(obj, &["version", "name", "description", "sources", "tables", "query", "output_mode", "steps"], "scenario")?;
         match obj.get("version").and_then(Json::as_u64) {
             Some(FORMAT_VERSION) => {}
-            Some(v) => return Err(bad(format!("scenario version {v} is not supported; this version of Unbounded reads version {FORMAT_VERSION}"))),
+            Some(v) => {
+                return Err(bad(format!("scenario version {v} is not supported; this version of Unbounded reads version {FORMAT_VERSION}")))
+            }
             None => return Err(bad("scenario: `version` is missing (it must be 1)")),
         }
         let name = obj.get("name").and_then(Json::as_str).ok_or_else(|| bad("scenario: `name` is missing"))?.to_string();
-        let description = obj.get("description").map(|d| d.as_str().map(str::to_string).ok_or_else(|| bad("scenario: `description` must be a string"))).transpose()?;
+        let description = obj
+            .get("description")
+            .map(|d| d.as_str().map(str::to_string).ok_or_else(|| bad("scenario: `description` must be a string")))
+            .transpose()?;
         let mut sources = Vec::new();
-        let src = obj.get("sources").and_then(Json::as_object).ok_or_else(|| bad("scenario: `sources` must be an object of source name -> {\"schema\": ...}"))?;
+        let src = obj
+            .get("sources")
+            .and_then(Json::as_object)
+            .ok_or_else(|| bad("scenario: `sources` must be an object of source name -> {\"schema\": ...}"))?;
         for (sname, s) in src {
             let context = format!("source `{sname}`");
             let so = s.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
@@ -109,7 +119,8 @@ impl Scenario {
         }
         let query = obj.get("query").and_then(Json::as_str).ok_or_else(|| bad("scenario: `query` (the SQL text) is missing"))?.to_string();
         let mode_text = obj.get("output_mode").and_then(Json::as_str).unwrap_or("append");
-        let output_mode = OutputMode::parse(mode_text).ok_or_else(|| bad(format!("scenario: `output_mode` must be append, update or complete, not `{mode_text}`")))?;
+        let output_mode = OutputMode::parse(mode_text)
+            .ok_or_else(|| bad(format!("scenario: `output_mode` must be append, update or complete, not `{mode_text}`")))?;
         let mut steps = Vec::new();
         for (i, s) in obj.get("steps").and_then(Json::as_array).ok_or_else(|| bad("scenario: `steps` must be a list"))?.iter().enumerate() {
             let context = format!("step {i}");
@@ -118,14 +129,23 @@ impl Scenario {
                 check_keys(so, &["add", "rows"], &context)?;
                 let source = source.as_str().ok_or_else(|| bad(format!("{context}: `add` names a source")))?;
                 if !sources.iter().any(|(n, _)| n == source) {
-                    return Err(bad(format!("{context}: unknown source `{source}` (sources: {})", sources.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))));
+                    return Err(bad(format!(
+                        "{context}: unknown source `{source}` (sources: {})",
+                        sources.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                    )));
                 }
-                let rows = so.get("rows").and_then(Json::as_array).ok_or_else(|| bad(format!("{context}: `rows` must be a list of rows")))?.clone();
+                let rows = so
+                    .get("rows")
+                    .and_then(Json::as_array)
+                    .ok_or_else(|| bad(format!("{context}: `rows` must be a list of rows")))?
+                    .clone();
                 let width = sources.iter().find(|(n, _)| n == source).map(|(_, s)| s.len()).unwrap_or(0);
                 for (r, row) in rows.iter().enumerate() {
                     match row.as_array() {
                         Some(values) if values.len() == width => {}
-                        Some(values) => return Err(bad(format!("{context}: row {r} has {} values, but `{source}` has {width} columns", values.len()))),
+                        Some(values) => {
+                            return Err(bad(format!("{context}: row {r} has {} values, but `{source}` has {width} columns", values.len())))
+                        }
                         None => return Err(bad(format!("{context}: row {r} must be a list of values"))),
                     }
                 }
@@ -145,11 +165,17 @@ impl Scenario {
             } else if let Some(v) = so.get("fail") {
                 check_keys(so, &["fail"], &context)?;
                 let point = v.as_str().and_then(FailurePoint::parse).ok_or_else(|| {
-                    bad(format!("{context}: `fail` must be one of {}", FailurePoint::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")))
+                    bad(format!(
+                        "{context}: `fail` must be one of {}",
+                        FailurePoint::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
                 })?;
                 Step::Fail(point)
             } else {
-                return Err(bad(format!("{context}: expected one of the keys add, run, restart, fail; found {}", so.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))));
+                return Err(bad(format!(
+                    "{context}: expected one of the keys add, run, restart, fail; found {}",
+                    so.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                )));
             };
             steps.push(step);
         }
@@ -179,7 +205,9 @@ pub struct RunOutput {
 }
 
 pub fn rows_json(batch: &RecordBatch) -> Vec<Json> {
-    (0..batch.num_rows()).map(|i| Json::Array(batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i).to_json()).collect())).collect()
+    (0..batch.num_rows())
+        .map(|i| Json::Array(batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i).to_json()).collect()))
+        .collect()
 }
 
 fn error_json(e: &Error) -> Json {

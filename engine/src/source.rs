@@ -138,7 +138,13 @@ impl SourceLog {
 }
 
 /// Decodes JSON rows column by column. Returns the good rows, their offsets and the bad records.
-fn decode_rows(source: &str, schema: &Schema, arrow_schema: &SchemaRef, rows: &[Json], start: u64) -> Result<(RecordBatch, Vec<u64>, Vec<BadRecord>)> {
+fn decode_rows(
+    source: &str,
+    schema: &Schema,
+    arrow_schema: &SchemaRef,
+    rows: &[Json],
+    start: u64,
+) -> Result<(RecordBatch, Vec<u64>, Vec<BadRecord>)> {
     // First pass: find bad rows, so the builders only see good ones.
     let mut bad = Vec::new();
     let mut good = Vec::with_capacity(rows.len());
@@ -205,7 +211,8 @@ fn decode_rows(source: &str, schema: &Schema, arrow_schema: &SchemaRef, rows: &[
         };
         columns.push(array);
     }
-    let batch = RecordBatch::try_new_with_options(arrow_schema.clone(), columns, &arrow_array::RecordBatchOptions::new().with_row_count(Some(n)))?;
+    let batch =
+        RecordBatch::try_new_with_options(arrow_schema.clone(), columns, &arrow_array::RecordBatchOptions::new().with_row_count(Some(n)))?;
     Ok((batch, good, bad))
 }
 

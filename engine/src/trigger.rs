@@ -39,7 +39,11 @@ impl ProcessingTimeTrigger {
 
     /// Runs the query's next micro-batch if one is due at `now_ms`.
     pub fn tick(&mut self, query: &mut StreamingQuery, now_ms: f64) -> Result<RunReport> {
-        if self.due(now_ms) { query.step() } else { Ok(RunReport::default()) }
+        if self.due(now_ms) {
+            query.step()
+        } else {
+            Ok(RunReport::default())
+        }
     }
 }
 

@@ -37,9 +37,7 @@ impl Value {
             Value::Double(_) => DataType::Double,
             Value::Boolean(_) => DataType::Boolean,
             Value::Timestamp(_) => DataType::Timestamp,
-            Value::Array(items) => {
-                DataType::Array(Box::new(items.first().map(|v| v.data_type()).unwrap_or(DataType::String)))
-            }
+            Value::Array(items) => DataType::Array(Box::new(items.first().map(|v| v.data_type()).unwrap_or(DataType::String))),
             Value::Window { .. } => DataType::Window,
         }
     }
@@ -125,7 +123,11 @@ pub fn spark_double_string(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 || (1e-3..1e7).contains(&a) {
         let s = format!("{v}");
-        if s.contains('.') { s } else { format!("{s}.0") }
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
     } else {
         let s = format!("{v:e}");
         let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));

@@ -19,7 +19,12 @@ pub struct Session {
 }
 
 fn error_info(e: &Error) -> ErrorInfo {
-    ErrorInfo { kind: e.kind.code().to_string(), message: e.message.clone(), line: e.position.map(|p| p.line), column: e.position.map(|p| p.column) }
+    ErrorInfo {
+        kind: e.kind.code().to_string(),
+        message: e.message.clone(),
+        line: e.position.map(|p| p.line),
+        column: e.position.map(|p| p.column),
+    }
 }
 
 fn batch_info(b: &BatchReport) -> BatchInfo {
@@ -118,7 +123,11 @@ impl Session {
                     .unwrap_or(0);
                 RelationInfo {
                     name: name.clone(),
-                    columns: schema.columns.iter().map(|c| ColumnInfo { name: c.name.clone(), data_type: c.data_type.to_string() }).collect(),
+                    columns: schema
+                        .columns
+                        .iter()
+                        .map(|c| ColumnInfo { name: c.name.clone(), data_type: c.data_type.to_string() })
+                        .collect(),
                     rows,
                     pending: rows.saturating_sub(read),
                 }
@@ -144,12 +153,20 @@ impl Session {
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
             batches: self.batches.clone(),
-            sink: q.map(|q| scenario::sink_rows(q).into_iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect()).unwrap_or_default(),
+            sink: q
+                .map(|q| scenario::sink_rows(q).into_iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect())
+                .unwrap_or_default(),
             dead_letter: q
                 .map(|q| {
                     q.dead_letter()
                         .iter()
-                        .map(|d| DeadLetterInfo { batch_id: d.batch_id, source: d.record.source.clone(), offset: d.record.offset, row: d.record.row.clone(), reason: d.record.reason.clone() })
+                        .map(|d| DeadLetterInfo {
+                            batch_id: d.batch_id,
+                            source: d.record.source.clone(),
+                            offset: d.record.offset,
+                            row: d.record.row.clone(),
+                            reason: d.record.reason.clone(),
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -170,11 +187,17 @@ mod tests {
     fn replays_the_scenario_and_runs_new_events() {
         let mut s = Session::from_scenario(TRUCKS).unwrap();
         assert_eq!(s.snapshot().sink.len(), 4);
-        let snap = s.handle(Request::AddEvent { source: "truck_readings".into(), row: vec![json!("t-03"), json!(8.0), json!(10), json!("2026-03-02 08:02:00")] });
+        let snap = s.handle(Request::AddEvent {
+            source: "truck_readings".into(),
+            row: vec![json!("t-03"), json!(8.0), json!(10), json!("2026-03-02 08:02:00")],
+        });
         assert_eq!(snap.sources[0].pending, 1);
         let snap = s.handle(Request::RunBatch);
         assert_eq!(snap.sink.len(), 5);
-        assert_eq!(snap.batches.last().unwrap().rows, vec![vec![json!("t-03"), json!("Munich"), json!(8.0), json!(46.4), json!("2026-03-02 08:02:00")]]);
+        assert_eq!(
+            snap.batches.last().unwrap().rows,
+            vec![vec![json!("t-03"), json!("Munich"), json!(8.0), json!(46.4), json!("2026-03-02 08:02:00")]]
+        );
         assert!(snap.error.is_none());
     }
 
@@ -182,7 +205,10 @@ mod tests {
     fn a_refused_query_leaves_the_session_as_it_was() {
         let mut s = Session::from_scenario(TRUCKS).unwrap();
         let before = s.snapshot();
-        let snap = s.handle(Request::SetQuery { sql: "SELECT r.truck_id, pressure FROM STREAM truck_readings r".into(), output_mode: "append".into() });
+        let snap = s.handle(Request::SetQuery {
+            sql: "SELECT r.truck_id, pressure FROM STREAM truck_readings r".into(),
+            output_mode: "append".into(),
+        });
         let err = snap.error.clone().unwrap();
         assert_eq!((err.kind.as_str(), err.line, err.column), ("unknown_column", Some(1), Some(20)));
         assert_eq!(Snapshot { error: None, ..snap }, before);
@@ -202,7 +228,10 @@ mod tests {
     #[test]
     fn a_bad_event_goes_to_the_dead_letter_output() {
         let mut s = Session::from_scenario(TRUCKS).unwrap();
-        s.handle(Request::AddEvent { source: "truck_readings".into(), row: vec![json!("t-01"), json!("hot"), json!(1), json!("2026-03-02 08:03:00")] });
+        s.handle(Request::AddEvent {
+            source: "truck_readings".into(),
+            row: vec![json!("t-01"), json!("hot"), json!(1), json!("2026-03-02 08:03:00")],
+        });
         let snap = s.handle(Request::RunBatch);
         assert_eq!(snap.dead_letter.len(), 1);
         assert!(snap.dead_letter[0].reason.contains("temp_c"));

@@ -61,7 +61,7 @@ fn browser_output_is_the_native_one() {
 #[wasm_bindgen_test]
 fn a_malformed_scenario_throws_an_error_naming_the_step() {
     let text = r#"{"version": 1, "name": "x", "sources": {"s": {"schema": [["a", "int"]]}}, "query": "SELECT a FROM s", "steps": [{"run": {}}, {"ad": "s"}]}"#;
-    let err = unbounded_web::run_scenario(text).err().expect("malformed file must throw");
+    let Err(err) = unbounded_web::run_scenario(text) else { panic!("a malformed file must throw") };
     let message = js_sys::Error::from(wasm_bindgen::JsValue::from(err)).message();
     assert!(String::from(message).contains("step 1"));
 }

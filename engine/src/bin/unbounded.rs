@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use unbounded_engine::scenario::{self, Scenario};
 
-const USAGE: &str = "usage: unbounded run FILE.json | unbounded explain FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
+const USAGE: &str =
+    "usage: unbounded run FILE.json | unbounded explain FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
 
 fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
@@ -29,7 +30,11 @@ fn main() -> ExitCode {
             match scenario::run_text(&text) {
                 Ok(out) => {
                     println!("{}", serde_json::to_string_pretty(&out.document).unwrap_or_default());
-                    if out.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                    if out.ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
                 }
                 Err(e) => {
                     eprintln!("{path}: {e}");
@@ -60,7 +65,11 @@ fn main() -> ExitCode {
                 (Ok(e), Ok(a)) => {
                     let diffs = unbounded_engine::conformance::compare(&e, &a);
                     diffs.iter().for_each(|d| println!("{d}"));
-                    if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                    if diffs.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     eprintln!("{e}");

@@ -27,13 +27,14 @@ pub fn can_cast(from: &DataType, to: &DataType) -> bool {
     if from == to || *from == Null {
         return true;
     }
-    match (from, to) {
-        (_, String) => true,
-        (String, Int | BigInt | Double | Boolean | Timestamp) => true,
-        (Int | BigInt | Double | Boolean, Int | BigInt | Double | Boolean) => true,
-        (Int | BigInt | Double, Timestamp) | (Timestamp, BigInt | Double | Int) => true,
-        _ => false,
-    }
+    matches!(
+        (from, to),
+        (_, String)
+            | (String, Int | BigInt | Double | Boolean | Timestamp)
+            | (Int | BigInt | Double | Boolean, Int | BigInt | Double | Boolean)
+            | (Int | BigInt | Double, Timestamp)
+            | (Timestamp, BigInt | Double | Int)
+    )
 }
 
 fn invalid(value: &str, from: &DataType, to: &DataType) -> Error {
@@ -139,7 +140,13 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
     }
     let n = array.len();
     // Each cell: Ok(Some(v)) a value, Ok(None) NULL, Err(e) an ANSI failure (NULL under try_cast).
-    let fail = |e: Error| -> Result<()> { if mode == CastMode::Try { Ok(()) } else { Err(e) } };
+    let fail = |e: Error| -> Result<()> {
+        if mode == CastMode::Try {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    };
     macro_rules! build {
         ($builder:expr, $convert:expr) => {{
             let mut b = $builder;
@@ -278,7 +285,13 @@ mod tests {
         let err = cast_array(&input, &DataType::Double, &DataType::Int, CastMode::Ansi).unwrap_err();
         assert_eq!(err.spark_condition, Some("CAST_OVERFLOW"));
         assert!(err.message.contains("1.0E10D"), "{}", err.message);
-        let truncated = cast_array(&(Arc::new(arrow_array::Float64Array::from(vec![-2.9])) as ArrayRef), &DataType::Double, &DataType::Int, CastMode::Ansi).unwrap();
+        let truncated = cast_array(
+            &(Arc::new(arrow_array::Float64Array::from(vec![-2.9])) as ArrayRef),
+            &DataType::Double,
+            &DataType::Int,
+            CastMode::Ansi,
+        )
+        .unwrap();
         assert_eq!(truncated.as_primitive::<Int32Type>().value(0), -2);
     }
 

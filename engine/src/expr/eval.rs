@@ -56,7 +56,11 @@ impl Columnar {
 
     /// Wraps a freshly computed array: scalar if every input was scalar.
     pub fn wrap(array: ArrayRef, scalar: bool) -> Columnar {
-        if scalar { Columnar::Scalar(array) } else { Columnar::Array(array) }
+        if scalar {
+            Columnar::Scalar(array)
+        } else {
+            Columnar::Array(array)
+        }
     }
 }
 
@@ -83,9 +87,7 @@ pub fn scalar_array(value: &Value, data_type: &DataType) -> Result<ArrayRef> {
         (Value::Double(v), _) => Arc::new(Float64Array::from(vec![*v])),
         (Value::Boolean(v), _) => Arc::new(BooleanArray::from(vec![*v])),
         (Value::Timestamp(v), _) => Arc::new(TimestampMicrosecondArray::from(vec![*v])),
-        (Value::Window { .. }, _) | (Value::Array(_), _) => {
-            return Err(Error::internal("struct and array literals are not supported"))
-        }
+        (Value::Window { .. }, _) | (Value::Array(_), _) => return Err(Error::internal("struct and array literals are not supported")),
     })
 }
 
@@ -234,7 +236,13 @@ fn check_divisor(l: &Columnar, r: &Columnar) -> Result<()> {
     if r_scalar && !is_zero(0) {
         return Ok(());
     }
-    let rows = if l_scalar && r_scalar { 1 } else if l_scalar { ra.len() } else { la.len() };
+    let rows = if l_scalar && r_scalar {
+        1
+    } else if l_scalar {
+        ra.len()
+    } else {
+        la.len()
+    };
     for i in 0..rows {
         let (li, ri) = (if l_scalar { 0 } else { i }, if r_scalar { 0 } else { i });
         if !la.is_null(li) && is_zero(ri) {
@@ -274,7 +282,11 @@ fn evaluate_case(batch: &RecordBatch, branches: &[(Expr, Expr)], otherwise: Opti
         let sub = subset(batch, &remaining)?;
         let cond = when.evaluate_predicate(&sub)?;
         let (hit, miss): (Vec<u32>, Vec<u32>) = remaining.iter().enumerate().fold((vec![], vec![]), |(mut h, mut m), (k, &row)| {
-            if cond.value(k) { h.push(row) } else { m.push(row) }
+            if cond.value(k) {
+                h.push(row)
+            } else {
+                m.push(row)
+            }
             (h, m)
         });
         if !hit.is_empty() {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{Int32Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, ArrayRef};
@@ -91,10 +91,48 @@ impl Func {
 
     /// Every name a person can call, for "did you mean" and the editor's completion.
     pub const NAMES: &'static [&'static str] = &[
-        "abs", "bround", "ceil", "ceiling", "char_length", "coalesce", "concat", "concat_ws", "date_format", "date_trunc",
-        "day", "dayofmonth", "element_at", "floor", "hour", "ifnull", "lcase", "length", "lower", "ltrim", "minute", "month",
-        "nvl", "round", "rtrim", "second", "size", "split", "sqrt", "substr", "substring", "to_timestamp", "trim",
-        "try_element_at", "try_to_timestamp", "ucase", "upper", "year", "cast", "try_cast", "if", "nullif",
+        "abs",
+        "bround",
+        "ceil",
+        "ceiling",
+        "char_length",
+        "coalesce",
+        "concat",
+        "concat_ws",
+        "date_format",
+        "date_trunc",
+        "day",
+        "dayofmonth",
+        "element_at",
+        "floor",
+        "hour",
+        "ifnull",
+        "lcase",
+        "length",
+        "lower",
+        "ltrim",
+        "minute",
+        "month",
+        "nvl",
+        "round",
+        "rtrim",
+        "second",
+        "size",
+        "split",
+        "sqrt",
+        "substr",
+        "substring",
+        "to_timestamp",
+        "trim",
+        "try_element_at",
+        "try_to_timestamp",
+        "ucase",
+        "upper",
+        "year",
+        "cast",
+        "try_cast",
+        "if",
+        "nullif",
     ];
 
     pub fn name(self) -> &'static str {
@@ -150,7 +188,11 @@ impl Func {
         let to = |e: Expr, t: &DataType| -> Result<Expr> { coerce_arg(self, e, t) };
         let numeric = |e: Expr| -> Result<Expr> {
             let t = e.data_type();
-            if t.is_numeric() { Ok(e) } else { coerce_arg(self, e, &T::Double) }
+            if t.is_numeric() {
+                Ok(e)
+            } else {
+                coerce_arg(self, e, &T::Double)
+            }
         };
         let mut a = args;
         let ty = match self {
@@ -171,7 +213,10 @@ impl Func {
             }
             Func::ConcatWs => {
                 arity(1, usize::MAX)?;
-                a = a.into_iter().map(|e| if matches!(e.data_type(), T::Array(_)) { Ok(e) } else { to(e, &T::String) }).collect::<Result<_>>()?;
+                a = a
+                    .into_iter()
+                    .map(|e| if matches!(e.data_type(), T::Array(_)) { Ok(e) } else { to(e, &T::String) })
+                    .collect::<Result<_>>()?;
                 T::String
             }
             Func::Substring => {
@@ -394,12 +439,14 @@ impl Func {
                 acc
             }
             Func::Abs => match a[0].data_type() {
-                arrow_schema::DataType::Int32 => {
-                    Arc::new(a[0].as_primitive::<Int32Type>().try_unary::<_, Int32Type, _>(|v| v.checked_abs().ok_or_else(|| arith_overflow("abs")))?) as ArrayRef
-                }
-                arrow_schema::DataType::Int64 => {
-                    Arc::new(a[0].as_primitive::<Int64Type>().try_unary::<_, Int64Type, _>(|v| v.checked_abs().ok_or_else(|| arith_overflow("abs")))?)
-                }
+                arrow_schema::DataType::Int32 => Arc::new(
+                    a[0].as_primitive::<Int32Type>()
+                        .try_unary::<_, Int32Type, _>(|v| v.checked_abs().ok_or_else(|| arith_overflow("abs")))?,
+                ) as ArrayRef,
+                arrow_schema::DataType::Int64 => Arc::new(
+                    a[0].as_primitive::<Int64Type>()
+                        .try_unary::<_, Int64Type, _>(|v| v.checked_abs().ok_or_else(|| arith_overflow("abs")))?,
+                ),
                 _ => Arc::new(a[0].as_primitive::<Float64Type>().unary::<_, Float64Type>(f64::abs)),
             },
             Func::Round | Func::Bround => {
@@ -407,12 +454,12 @@ impl Func {
                 let half_even = self == Func::Bround;
                 match a[0].data_type() {
                     arrow_schema::DataType::Float64 => {
-                        Arc::new(a[0].as_primitive::<Float64Type>().unary::<_, Float64Type>(|v| round_double(v, scale, half_even))) as ArrayRef
+                        Arc::new(a[0].as_primitive::<Float64Type>().unary::<_, Float64Type>(|v| round_double(v, scale, half_even)))
+                            as ArrayRef
                     }
-                    arrow_schema::DataType::Int32 => Arc::new(
-                        a[0].as_primitive::<Int32Type>()
-                            .try_unary::<_, Int32Type, _>(|v| round_integer(v as i64, scale, half_even).and_then(|r| i32::try_from(r).map_err(|_| arith_overflow("round"))))?,
-                    ),
+                    arrow_schema::DataType::Int32 => Arc::new(a[0].as_primitive::<Int32Type>().try_unary::<_, Int32Type, _>(|v| {
+                        round_integer(v as i64, scale, half_even).and_then(|r| i32::try_from(r).map_err(|_| arith_overflow("round")))
+                    })?),
                     _ => Arc::new(a[0].as_primitive::<Int64Type>().try_unary::<_, Int64Type, _>(|v| round_integer(v, scale, half_even))?),
                 }
             }
@@ -492,7 +539,9 @@ impl Func {
                 let ts = a[0].as_primitive::<TimestampMicrosecondType>();
                 let months = a[1].as_primitive::<Int32Type>().value(0);
                 let micros = a[2].as_primitive::<Int64Type>().value(0);
-                Arc::new(ts.try_unary::<_, TimestampMicrosecondType, _>(|t| add_interval(t, months, micros).ok_or_else(|| arith_overflow("+")))?)
+                Arc::new(
+                    ts.try_unary::<_, TimestampMicrosecondType, _>(|t| add_interval(t, months, micros).ok_or_else(|| arith_overflow("+")))?,
+                )
             }
         })
         .and_then(|out: ArrayRef| {
@@ -532,7 +581,10 @@ fn mismatch(func: Func, arg: &Expr, expected: &str) -> Error {
 }
 
 fn arith_overflow(op: &str) -> Error {
-    Error::runtime("ARITHMETIC_OVERFLOW", format!("[ARITHMETIC_OVERFLOW] Overflow in {op}. Use a wider type (BIGINT, DOUBLE) to avoid it. SQLSTATE: 22003"))
+    Error::runtime(
+        "ARITHMETIC_OVERFLOW",
+        format!("[ARITHMETIC_OVERFLOW] Overflow in {op}. Use a wider type (BIGINT, DOUBLE) to avoid it. SQLSTATE: 22003"),
+    )
 }
 
 /// Applies `f` to every non-null string, reusing one buffer.
@@ -556,7 +608,13 @@ fn map_str(input: &ArrayRef, f: impl Fn(&str, &mut String)) -> ArrayRef {
 /// Spark's `substring(str, pos[, len])`: 1-based, 0 acts as 1, negative counts from the end.
 fn substring_sql(s: &str, pos: i32, len: Option<i32>) -> &str {
     let n = s.chars().count() as i64;
-    let start = if pos > 0 { pos as i64 - 1 } else if pos < 0 { n + pos as i64 } else { 0 };
+    let start = if pos > 0 {
+        pos as i64 - 1
+    } else if pos < 0 {
+        n + pos as i64
+    } else {
+        0
+    };
     let end = match len {
         Some(l) => start + l as i64,
         None => i64::MAX,
@@ -575,7 +633,12 @@ fn split(strings: &ArrayRef, patterns: &ArrayRef, raw_pattern: &Columnar) -> Res
     let p = patterns.as_string::<i32>();
     let compile = |pat: &str| {
         regex_lite::Regex::new(pat).map_err(|e| {
-            Error::runtime("INVALID_PARAMETER_VALUE.PATTERN", format!("[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter `regex` in `split` is invalid: '{pat}': {e}. SQLSTATE: 22023"))
+            Error::runtime(
+                "INVALID_PARAMETER_VALUE.PATTERN",
+                format!(
+                    "[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter `regex` in `split` is invalid: '{pat}': {e}. SQLSTATE: 22023"
+                ),
+            )
         })
     };
     let fixed = match raw_pattern {
@@ -630,18 +693,31 @@ pub fn array_index(list: &Columnar, index: &Columnar, num_rows: usize, one_based
             if k == 0 {
                 return Err(Error::runtime("INVALID_INDEX_OF_ZERO", "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003"));
             }
-            if k > 0 { k - 1 } else { n + k }
+            if k > 0 {
+                k - 1
+            } else {
+                n + k
+            }
         } else {
             k
         };
         if pos < 0 || pos >= n {
             if fail {
                 let (cond, hint) = if one_based {
-                    ("INVALID_ARRAY_INDEX_IN_ELEMENT_AT", "Use `try_element_at` to tolerate accessing element at invalid index and return NULL instead.")
+                    (
+                        "INVALID_ARRAY_INDEX_IN_ELEMENT_AT",
+                        "Use `try_element_at` to tolerate accessing element at invalid index and return NULL instead.",
+                    )
                 } else {
-                    ("INVALID_ARRAY_INDEX", "Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead.")
+                    (
+                        "INVALID_ARRAY_INDEX",
+                        "Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead.",
+                    )
                 };
-                return Err(Error::runtime(cond, format!("[{cond}] The index {k} is out of bounds. The array has {n} elements. {hint} SQLSTATE: 22003")));
+                return Err(Error::runtime(
+                    cond,
+                    format!("[{cond}] The index {k} is out of bounds. The array has {n} elements. {hint} SQLSTATE: 22003"),
+                ));
             }
             take_idx.push(None);
             continue;
@@ -779,7 +855,11 @@ pub fn spark_pattern_to_chrono(p: &str) -> Result<String> {
             // Quoted literal text; '' is a single quote.
             i += 1;
             while i < chars.len() && chars[i] != '\'' {
-                if chars[i] == '%' { out.push_str("%%") } else { out.push(chars[i]) }
+                if chars[i] == '%' {
+                    out.push_str("%%")
+                } else {
+                    out.push(chars[i])
+                }
                 i += 1;
             }
             if i + 1 < chars.len() && chars[i + 1] == '\'' {
@@ -857,18 +937,14 @@ pub fn add_interval(ts: i64, months: i32, micros: i64) -> Option<i64> {
         ts
     } else {
         let dt = from_micros(ts)?;
-        let moved = if months > 0 { dt.checked_add_months(Months::new(months as u32))? } else { dt.checked_sub_months(Months::new(months.unsigned_abs()))? };
+        let moved = if months > 0 {
+            dt.checked_add_months(Months::new(months as u32))?
+        } else {
+            dt.checked_sub_months(Months::new(months.unsigned_abs()))?
+        };
         to_micros(&moved)
     };
     shifted.checked_add(micros)
-}
-
-/// Not used by the kernels above, kept for callers that build doubles generically.
-#[allow(dead_code)]
-fn doubles(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
-    let mut b = Float64Builder::new();
-    values.for_each(|v| b.append_option(v));
-    Arc::new(b.finish())
 }
 
 #[cfg(test)]
@@ -950,7 +1026,10 @@ mod tests {
         let p: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["/", "/"]));
         let raw = Columnar::Scalar(Arc::new(arrow_array::StringArray::from(vec!["/"])));
         let out = split(&s, &p, &raw).unwrap();
-        assert_eq!(Value::from_array(out.as_ref(), 0), Value::Array(vec![Value::String("a".into()), Value::String("b".into()), Value::String("".into())]));
+        assert_eq!(
+            Value::from_array(out.as_ref(), 0),
+            Value::Array(vec![Value::String("a".into()), Value::String("b".into()), Value::String("".into())])
+        );
         assert_eq!(Value::from_array(out.as_ref(), 1), Value::Null);
     }
 }

@@ -23,7 +23,9 @@ impl LikePattern {
             tokens.push(match c {
                 '\\' => match chars.next() {
                     Some(n) => Token::Char(fold(n, case_insensitive)),
-                    None => return Err(format!("the pattern '{pattern}' is invalid: the escape character is not allowed to end the pattern")),
+                    None => {
+                        return Err(format!("the pattern '{pattern}' is invalid: the escape character is not allowed to end the pattern"))
+                    }
                 },
                 '_' => Token::One,
                 '%' => Token::Any,
@@ -67,7 +69,11 @@ impl LikePattern {
 }
 
 fn fold(c: char, case_insensitive: bool) -> char {
-    if case_insensitive { c.to_lowercase().next().unwrap_or(c) } else { c }
+    if case_insensitive {
+        c.to_lowercase().next().unwrap_or(c)
+    } else {
+        c
+    }
 }
 
 #[cfg(test)]

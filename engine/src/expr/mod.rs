@@ -69,24 +69,59 @@ impl BinaryOp {
 /// analyzer inserts the casts), so evaluation never guesses.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    Column { index: usize, data_type: DataType },
+    Column {
+        index: usize,
+        data_type: DataType,
+    },
     Literal(Value),
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr>, data_type: DataType },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        data_type: DataType,
+    },
     Not(Box<Expr>),
     Negate(Box<Expr>),
     IsNull(Box<Expr>),
     IsNotNull(Box<Expr>),
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Like { expr: Box<Expr>, pattern: LikePattern, negated: bool },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: LikePattern,
+        negated: bool,
+    },
     /// Searched CASE; each branch is evaluated only on the rows it wins, as Spark does, so an
     /// ANSI error in a branch that no row takes does not fail the batch.
-    Case { branches: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>>, data_type: DataType },
-    Cast { expr: Box<Expr>, to: DataType, mode: CastMode },
-    Call { func: Func, args: Vec<Expr>, data_type: DataType },
+    Case {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+        data_type: DataType,
+    },
+    Cast {
+        expr: Box<Expr>,
+        to: DataType,
+        mode: CastMode,
+    },
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+        data_type: DataType,
+    },
     /// `w.start` / `w.end` of a window struct.
-    Field { expr: Box<Expr>, index: usize },
+    Field {
+        expr: Box<Expr>,
+        index: usize,
+    },
     /// `arr[i]`, 0-based, failing the batch when out of range (Spark ANSI).
-    Index { expr: Box<Expr>, index: Box<Expr>, data_type: DataType },
+    Index {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+        data_type: DataType,
+    },
 }
 
 impl Expr {
@@ -156,9 +191,15 @@ impl Expr {
 
     /// Rewrites column indices (used when an expression moves onto another operator's input).
     pub fn map_columns(&self, f: &dyn Fn(usize) -> usize) -> Expr {
-        let m = |e: &Expr| Box::new(e.map_columns(f));
+        self.transform_columns(&|index, data_type| Expr::Column { index: f(index), data_type: data_type.clone() })
+    }
+
+    /// Replaces every column reference by what `f` makes of it (another column, or the
+    /// expression a projection computes for it), keeping the rest of the tree.
+    pub fn transform_columns(&self, f: &dyn Fn(usize, &DataType) -> Expr) -> Expr {
+        let m = |e: &Expr| Box::new(e.transform_columns(f));
         match self {
-            Expr::Column { index, data_type } => Expr::Column { index: f(*index), data_type: data_type.clone() },
+            Expr::Column { index, data_type } => f(*index, data_type),
             Expr::Literal(v) => Expr::Literal(v.clone()),
             Expr::Binary { op, left, right, data_type } => {
                 Expr::Binary { op: *op, left: m(left), right: m(right), data_type: data_type.clone() }
@@ -168,21 +209,47 @@ impl Expr {
             Expr::IsNull(e) => Expr::IsNull(m(e)),
             Expr::IsNotNull(e) => Expr::IsNotNull(m(e)),
             Expr::InList { expr, list, negated } => {
-                Expr::InList { expr: m(expr), list: list.iter().map(|e| e.map_columns(f)).collect(), negated: *negated }
+                Expr::InList { expr: m(expr), list: list.iter().map(|e| e.transform_columns(f)).collect(), negated: *negated }
             }
             Expr::Like { expr, pattern, negated } => Expr::Like { expr: m(expr), pattern: pattern.clone(), negated: *negated },
             Expr::Case { branches, otherwise, data_type } => Expr::Case {
-                branches: branches.iter().map(|(w, t)| (w.map_columns(f), t.map_columns(f))).collect(),
+                branches: branches.iter().map(|(w, t)| (w.transform_columns(f), t.transform_columns(f))).collect(),
                 otherwise: otherwise.as_ref().map(|o| m(o)),
                 data_type: data_type.clone(),
             },
             Expr::Cast { expr, to, mode } => Expr::Cast { expr: m(expr), to: to.clone(), mode: *mode },
             Expr::Call { func, args, data_type } => {
-                Expr::Call { func: *func, args: args.iter().map(|e| e.map_columns(f)).collect(), data_type: data_type.clone() }
+                Expr::Call { func: *func, args: args.iter().map(|e| e.transform_columns(f)).collect(), data_type: data_type.clone() }
             }
             Expr::Field { expr, index } => Expr::Field { expr: m(expr), index: *index },
             Expr::Index { expr, index, data_type } => Expr::Index { expr: m(expr), index: m(index), data_type: data_type.clone() },
         }
+    }
+
+    /// Splits `a AND b AND c` into its conjuncts.
+    pub fn conjuncts(self) -> Vec<Expr> {
+        fn walk(e: Expr, out: &mut Vec<Expr>) {
+            match e {
+                Expr::Binary { op: BinaryOp::And, left, right, .. } => {
+                    walk(*left, out);
+                    walk(*right, out);
+                }
+                other => out.push(other),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
+    /// `a AND b AND ...`; None for no conjuncts.
+    pub fn and_all(parts: Vec<Expr>) -> Option<Expr> {
+        parts.into_iter().reduce(|acc, p| Expr::Binary {
+            op: BinaryOp::And,
+            left: Box::new(acc),
+            right: Box::new(p),
+            data_type: DataType::Boolean,
+        })
     }
 }
 
@@ -281,7 +348,10 @@ mod tests {
 
     #[test]
     fn case_coalesce_and_casts() {
-        assert_eq!(eval("CASE WHEN i > 0 THEN 'pos' WHEN i < 0 THEN 'neg' END"), vec![Value::String("pos".into()), Value::Null, Value::String("neg".into())]);
+        assert_eq!(
+            eval("CASE WHEN i > 0 THEN 'pos' WHEN i < 0 THEN 'neg' END"),
+            vec![Value::String("pos".into()), Value::Null, Value::String("neg".into())]
+        );
         // The branch that would divide by zero is never evaluated for the row that is 0.
         assert_eq!(eval("CASE WHEN d = 0 THEN 0.0 ELSE 1 / d END"), vec![Value::Double(1.0 / 1.5), Value::Null, Value::Double(0.0)]);
         assert_eq!(eval("coalesce(s, 'none')"), vec![Value::String("a".into()), Value::String("none".into()), Value::String("Bc".into())]);

@@ -31,7 +31,13 @@ fn encode_value(c: &dyn Array, i: usize, buf: &mut Vec<u8>) {
         ArrowType::Float64 => {
             // Spark treats -0.0 = 0.0 and NaN = NaN in keys.
             let v = c.as_primitive::<Float64Type>().value(i);
-            let v = if v == 0.0 { 0.0 } else if v.is_nan() { f64::NAN } else { v };
+            let v = if v == 0.0 {
+                0.0
+            } else if v.is_nan() {
+                f64::NAN
+            } else {
+                v
+            };
             buf.extend_from_slice(&v.to_bits().to_le_bytes());
         }
         ArrowType::Boolean => buf.push(c.as_boolean().value(i) as u8),

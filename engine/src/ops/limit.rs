@@ -46,7 +46,8 @@ impl Operator for LimitOp {
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        let raw: [u8; 8] = bytes.try_into().map_err(|_| Error::invalid_input("the LIMIT state in the checkpoint is damaged (expected 8 bytes)"))?;
+        let raw: [u8; 8] =
+            bytes.try_into().map_err(|_| Error::invalid_input("the LIMIT state in the checkpoint is damaged (expected 8 bytes)"))?;
         self.emitted = u64::from_le_bytes(raw) as usize;
         Ok(())
     }

@@ -69,8 +69,13 @@ pub trait Operator {
 /// A node of the operator tree.
 pub enum Node {
     /// Reads this batch's rows of source `index`.
-    Scan { index: usize },
-    Op { op: Box<dyn Operator>, children: Vec<Node> },
+    Scan {
+        index: usize,
+    },
+    Op {
+        op: Box<dyn Operator>,
+        children: Vec<Node>,
+    },
 }
 
 impl Node {

@@ -23,7 +23,15 @@ pub struct StaticJoinOp {
 }
 
 impl StaticJoinOp {
-    pub fn new(kind: JoinKind, stream_keys: Vec<Expr>, table: RecordBatch, table_keys: &[Expr], residual: Option<Expr>, stream_first: bool, schema: SchemaRef) -> Result<Self> {
+    pub fn new(
+        kind: JoinKind,
+        stream_keys: Vec<Expr>,
+        table: RecordBatch,
+        table_keys: &[Expr],
+        residual: Option<Expr>,
+        stream_first: bool,
+        schema: SchemaRef,
+    ) -> Result<Self> {
         let key_columns = table_keys.iter().map(|k| k.evaluate_to_array(&table)).collect::<Result<Vec<_>>>()?;
         let mut index: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
         let mut buf = Vec::new();
@@ -40,7 +48,8 @@ impl StaticJoinOp {
         let t_idx = UInt32Array::from(table_rows.to_vec());
         let s_cols = stream.columns().iter().map(|c| take(c.as_ref(), &s_idx, None)).collect::<std::result::Result<Vec<_>, _>>()?;
         let t_cols = self.table.columns().iter().map(|c| take(c.as_ref(), &t_idx, None)).collect::<std::result::Result<Vec<_>, _>>()?;
-        let columns: Vec<ArrayRef> = if self.stream_first { s_cols.into_iter().chain(t_cols).collect() } else { t_cols.into_iter().chain(s_cols).collect() };
+        let columns: Vec<ArrayRef> =
+            if self.stream_first { s_cols.into_iter().chain(t_cols).collect() } else { t_cols.into_iter().chain(s_cols).collect() };
         let options = RecordBatchOptions::new().with_row_count(Some(stream_rows.len()));
         Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)
     }

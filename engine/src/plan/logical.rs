@@ -18,13 +18,31 @@ pub enum JoinKind {
 #[derive(Debug, Clone)]
 pub enum LogicalPlan {
     /// A streaming source: a replayable log read one offset range per micro-batch.
-    Source { name: String, schema: Schema },
+    Source {
+        name: String,
+        schema: Schema,
+    },
     /// A static table, read whole.
-    Table { name: String, schema: Schema, rows: RecordBatch },
-    Filter { input: Box<LogicalPlan>, predicate: Expr },
-    Project { input: Box<LogicalPlan>, exprs: Vec<Expr>, schema: Schema },
+    Table {
+        name: String,
+        schema: Schema,
+        rows: RecordBatch,
+    },
+    Filter {
+        input: Box<LogicalPlan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<LogicalPlan>,
+        exprs: Vec<Expr>,
+        schema: Schema,
+    },
     /// Declares column `event_time` of the input as event time with a watermark delay.
-    Watermark { input: Box<LogicalPlan>, event_time: usize, delay: Interval },
+    Watermark {
+        input: Box<LogicalPlan>,
+        event_time: usize,
+        delay: Interval,
+    },
     /// A stream joined with a static table on equal keys plus an optional residual condition.
     /// Output columns are in the order the query wrote the two sides.
     StaticJoin {
@@ -38,9 +56,15 @@ pub enum LogicalPlan {
         stream_first: bool,
         schema: Schema,
     },
-    Union { inputs: Vec<LogicalPlan>, schema: Schema },
+    Union {
+        inputs: Vec<LogicalPlan>,
+        schema: Schema,
+    },
     /// A streaming LIMIT: a global count kept across micro-batches (Spark keeps it in state).
-    Limit { input: Box<LogicalPlan>, n: usize },
+    Limit {
+        input: Box<LogicalPlan>,
+        n: usize,
+    },
 }
 
 impl LogicalPlan {
@@ -58,7 +82,10 @@ impl LogicalPlan {
     pub fn children(&self) -> Vec<&LogicalPlan> {
         match self {
             LogicalPlan::Source { .. } | LogicalPlan::Table { .. } => vec![],
-            LogicalPlan::Filter { input, .. } | LogicalPlan::Project { input, .. } | LogicalPlan::Watermark { input, .. } | LogicalPlan::Limit { input, .. } => {
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Project { input, .. }
+            | LogicalPlan::Watermark { input, .. }
+            | LogicalPlan::Limit { input, .. } => {
                 vec![input]
             }
             LogicalPlan::StaticJoin { stream, table, .. } => vec![stream, table],

@@ -2,8 +2,8 @@
 //! starts, and the pipeline of incremental operators built from it.
 
 pub mod checks;
-pub mod optimize;
 pub mod logical;
+pub mod optimize;
 pub mod physical;
 
 pub use logical::{JoinKind, LogicalPlan};

@@ -49,9 +49,34 @@ pub struct AnalyzedQuery {
 }
 
 const AGGREGATES: &[&str] = &[
-    "count", "sum", "avg", "mean", "min", "max", "first", "last", "first_value", "last_value", "count_if",
-    "approx_count_distinct", "collect_list", "collect_set", "stddev", "stddev_samp", "stddev_pop", "variance",
-    "var_samp", "var_pop", "any", "some", "every", "bool_and", "bool_or", "max_by", "min_by", "array_agg",
+    "count",
+    "sum",
+    "avg",
+    "mean",
+    "min",
+    "max",
+    "first",
+    "last",
+    "first_value",
+    "last_value",
+    "count_if",
+    "approx_count_distinct",
+    "collect_list",
+    "collect_set",
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "variance",
+    "var_samp",
+    "var_pop",
+    "any",
+    "some",
+    "every",
+    "bool_and",
+    "bool_or",
+    "max_by",
+    "min_by",
+    "array_agg",
 ];
 const TIME_WINDOWS: &[&str] = &["window", "session_window", "window_time"];
 
@@ -102,7 +127,15 @@ fn quote(name: &str) -> String {
 /// Analyses `sql` against `catalog`.
 pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
     let (query, prepared) = super::parse(sql)?;
-    let mut a = Analyzer { catalog, prepared: &prepared, ctes: Vec::new(), aggregation: None, distinct_aggregate: None, over_window: None, order_by: None };
+    let mut a = Analyzer {
+        catalog,
+        prepared: &prepared,
+        ctes: Vec::new(),
+        aggregation: None,
+        distinct_aggregate: None,
+        over_window: None,
+        order_by: None,
+    };
     let (plan, _) = a.query(&query)?;
     let plan = crate::plan::optimize::optimize(plan);
     if !plan.is_streaming() {
@@ -111,7 +144,13 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
         )
         .with_condition("WRITE_STREAM_NOT_ALLOWED"));
     }
-    Ok(AnalyzedQuery { plan, aggregation: a.aggregation, distinct_aggregate: a.distinct_aggregate, over_window: a.over_window, order_by: a.order_by })
+    Ok(AnalyzedQuery {
+        plan,
+        aggregation: a.aggregation,
+        distinct_aggregate: a.distinct_aggregate,
+        over_window: a.over_window,
+        order_by: a.order_by,
+    })
 }
 
 struct Analyzer<'a> {
@@ -163,7 +202,10 @@ impl Analyzer<'_> {
                         },
                         _ => None,
                     }
-                    .ok_or_else(|| Error::type_mismatch("[INVALID_LIMIT_LIKE_EXPRESSION.IS_NEGATIVE] LIMIT takes a non-negative integer literal").at(expr_position(e)))?;
+                    .ok_or_else(|| {
+                        Error::type_mismatch("[INVALID_LIMIT_LIKE_EXPRESSION.IS_NEGATIVE] LIMIT takes a non-negative integer literal")
+                            .at(expr_position(e))
+                    })?;
                     plan = LogicalPlan::Limit { input: Box::new(plan), n };
                 }
                 ast::LimitClause::LimitOffset { limit: None, offset: None, .. } => {}
@@ -190,7 +232,10 @@ impl Analyzer<'_> {
                 Err(Error::unsupported(format!("{op} is not supported on streaming DataFrames/Datasets; UNION ALL is")))
             }
             ast::SetExpr::Values(_) => Err(Error::unsupported("VALUES is a static relation; a streaming query reads a source")),
-            other => Err(Error::unsupported(format!("`{}` is not supported in a streaming query", other.to_string().chars().take(40).collect::<String>()))),
+            other => Err(Error::unsupported(format!(
+                "`{}` is not supported in a streaming query",
+                other.to_string().chars().take(40).collect::<String>()
+            ))),
         }
     }
 
@@ -226,7 +271,8 @@ impl Analyzer<'_> {
                 if scope.columns.iter().zip(&types).all(|(c, t)| &c.data_type == t) {
                     return plan;
                 }
-                let exprs = scope.columns.iter().enumerate().map(|(k, c)| Expr::column(k, c.data_type.clone()).cast_to(&types[k])).collect();
+                let exprs =
+                    scope.columns.iter().enumerate().map(|(k, c)| Expr::column(k, c.data_type.clone()).cast_to(&types[k])).collect();
                 LogicalPlan::Project { input: Box::new(plan), exprs, schema: schema.clone() }
             })
             .collect();
@@ -239,8 +285,10 @@ impl Analyzer<'_> {
             [] => return Err(Error::unsupported("A streaming query needs a FROM clause that names a source")),
             [one] => self.table_with_joins(one)?,
             [_, second, ..] => {
-                return Err(Error::unsupported("Comma-separated FROM items form a cross join, which is not supported on streams; use JOIN ... ON")
-                    .at(position_of(second.relation.span())))
+                return Err(Error::unsupported(
+                    "Comma-separated FROM items form a cross join, which is not supported on streams; use JOIN ... ON",
+                )
+                .at(position_of(second.relation.span())))
             }
         };
         if let Some(w) = &s.selection {
@@ -306,7 +354,11 @@ impl Analyzer<'_> {
                     if exprs.len() == before {
                         return Err(Error::new(
                             ErrorKind::UnknownTable,
-                            format!("[CANNOT_RESOLVE_STAR_EXPAND] Cannot resolve {}.* given input columns {}. SQLSTATE: 42704", quote(&q), column_list(&scope)),
+                            format!(
+                                "[CANNOT_RESOLVE_STAR_EXPAND] Cannot resolve {}.* given input columns {}. SQLSTATE: 42704",
+                                quote(&q),
+                                column_list(&scope)
+                            ),
                         )
                         .at(position_of(item.span())));
                     }
@@ -424,7 +476,8 @@ impl Analyzer<'_> {
     }
 
     fn unknown_table(&self, name: &str) -> Error {
-        let known: Vec<&str> = self.catalog.sources.iter().map(|(n, _)| n.as_str()).chain(self.catalog.tables.iter().map(|(n, _, _)| n.as_str())).collect();
+        let known: Vec<&str> =
+            self.catalog.sources.iter().map(|(n, _)| n.as_str()).chain(self.catalog.tables.iter().map(|(n, _, _)| n.as_str())).collect();
         let hint = match suggest::likely(name, known.iter().copied()) {
             Some(s) => format!(" Did you mean `{s}`?"),
             None if known.is_empty() => " The scenario declares no sources or tables.".to_string(),
@@ -465,7 +518,8 @@ impl Analyzer<'_> {
             (Some(name), _) => {
                 // The named expression becomes a new column that carries the watermark.
                 let mut exprs: Vec<Expr> = scope.columns.iter().enumerate().map(|(k, c)| Expr::column(k, c.data_type.clone())).collect();
-                let mut columns: Vec<Column> = scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect();
+                let mut columns: Vec<Column> =
+                    scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect();
                 exprs.push(resolved.clone());
                 columns.push(Column { name: name.value.clone(), data_type: resolved.data_type() });
                 let schema = Schema::new(columns);
@@ -499,17 +553,28 @@ impl Analyzer<'_> {
             J::Left(c) | J::LeftOuter(c) => ("LeftOuter", c),
             J::Right(c) | J::RightOuter(c) => ("RightOuter", c),
             J::FullOuter(c) => ("FullOuter", c),
-            J::CrossJoin(_) => return Err(Error::unsupported("CROSS JOIN is not supported on streams; join on a key with JOIN ... ON").at(pos)),
+            J::CrossJoin(_) => {
+                return Err(Error::unsupported("CROSS JOIN is not supported on streams; join on a key with JOIN ... ON").at(pos))
+            }
             other => return Err(Error::unsupported(format!("{other:?} joins are not supported yet; use JOIN or LEFT JOIN")).at(pos)),
         };
         let (ls, rs) = (left.0.is_streaming(), right.0.is_streaming());
         if ls && rs {
-            return Err(Error::unsupported("Stream-stream joins are not supported by this version of Unbounded yet; join a stream with a static table").at(pos));
+            return Err(Error::unsupported(
+                "Stream-stream joins are not supported by this version of Unbounded yet; join a stream with a static table",
+            )
+            .at(pos));
         }
         if !ls && !rs {
             return Err(Error::unsupported("Joining two static tables is not supported; join a stream with a static table").at(pos));
         }
-        let refuse = |m: &str| Err(Error::unsupported(format!("{m} (Join a stream with LEFT JOIN to a static table, keeping the stream on the preserved side.)")).with_condition("_LEGACY_ERROR_TEMP_3102").at(pos));
+        let refuse = |m: &str| {
+            Err(Error::unsupported(format!(
+                "{m} (Join a stream with LEFT JOIN to a static table, keeping the stream on the preserved side.)"
+            ))
+            .with_condition("_LEGACY_ERROR_TEMP_3102")
+            .at(pos))
+        };
         let kind = match (kind_name, ls) {
             ("Inner", _) => JoinKind::Inner,
             ("LeftOuter", true) | ("RightOuter", false) => JoinKind::LeftOuter,
@@ -521,7 +586,8 @@ impl Analyzer<'_> {
         let nl = left.1.columns.len();
         let mut combined = left.1.clone();
         combined.columns.extend(right.1.columns.iter().cloned());
-        let schema = Schema::new(combined.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect());
+        let schema =
+            Schema::new(combined.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect());
         // Conjuncts of the condition: equalities across the sides become hash keys.
         let mut conjuncts = Vec::new();
         let mut using_drop: Vec<usize> = Vec::new();
@@ -529,25 +595,41 @@ impl Analyzer<'_> {
             ast::JoinConstraint::On(e) => {
                 let cond = self.expr(e, &combined)?;
                 if !matches!(cond.data_type(), DataType::Boolean | DataType::Null) {
-                    return Err(Error::type_mismatch(format!("the join condition `{e}` must be a boolean, not {}", cond.data_type().spark_name())).at(expr_position(e)));
+                    return Err(Error::type_mismatch(format!(
+                        "the join condition `{e}` must be a boolean, not {}",
+                        cond.data_type().spark_name()
+                    ))
+                    .at(expr_position(e)));
                 }
-                split_and(cond, &mut conjuncts);
+                conjuncts.extend(cond.conjuncts());
             }
             ast::JoinConstraint::Using(names) => {
                 for n in names {
                     let name = n.to_string();
                     let find = |scope: &Scope, offset: usize| {
-                        scope.columns.iter().position(|c| c.name.eq_ignore_ascii_case(&name)).map(|k| (k + offset, scope.columns[k].data_type.clone()))
+                        scope
+                            .columns
+                            .iter()
+                            .position(|c| c.name.eq_ignore_ascii_case(&name))
+                            .map(|k| (k + offset, scope.columns[k].data_type.clone()))
                     };
                     let (Some((li, lt)), Some((ri, rt))) = (find(&left.1, 0), find(&right.1, nl)) else {
                         return Err(Error::new(ErrorKind::UnknownColumn, format!("[UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `{name}` cannot be resolved on both sides of the join. SQLSTATE: 42703")).at(pos));
                     };
-                    let t = wider_type(&lt, &rt).ok_or_else(|| Error::type_mismatch(format!("USING column `{name}` has types {lt} and {rt}")).at(pos))?;
-                    conjuncts.push(Expr::Binary { op: BinaryOp::Eq, left: Box::new(Expr::column(li, lt).cast_to(&t)), right: Box::new(Expr::column(ri, rt).cast_to(&t)), data_type: DataType::Boolean });
+                    let t = wider_type(&lt, &rt)
+                        .ok_or_else(|| Error::type_mismatch(format!("USING column `{name}` has types {lt} and {rt}")).at(pos))?;
+                    conjuncts.push(Expr::Binary {
+                        op: BinaryOp::Eq,
+                        left: Box::new(Expr::column(li, lt).cast_to(&t)),
+                        right: Box::new(Expr::column(ri, rt).cast_to(&t)),
+                        data_type: DataType::Boolean,
+                    });
                     using_drop.push(ri);
                 }
             }
-            ast::JoinConstraint::Natural => return Err(Error::unsupported("NATURAL JOIN is not supported; name the keys with ON or USING").at(pos)),
+            ast::JoinConstraint::Natural => {
+                return Err(Error::unsupported("NATURAL JOIN is not supported; name the keys with ON or USING").at(pos))
+            }
             ast::JoinConstraint::None => return Err(Error::unsupported("A join needs a condition: JOIN t ON a.k = t.k").at(pos)),
         }
         let mut left_keys = Vec::new();
@@ -558,7 +640,15 @@ impl Analyzer<'_> {
                 let side = |e: &Expr| {
                     let mut cols = Vec::new();
                     e.columns(&mut cols);
-                    if cols.is_empty() { None } else if cols.iter().all(|&k| k < nl) { Some(0) } else if cols.iter().all(|&k| k >= nl) { Some(1) } else { None }
+                    if cols.is_empty() {
+                        None
+                    } else if cols.iter().all(|&k| k < nl) {
+                        Some(0)
+                    } else if cols.iter().all(|&k| k >= nl) {
+                        Some(1)
+                    } else {
+                        None
+                    }
                 };
                 match (side(a), side(b)) {
                     (Some(0), Some(1)) => {
@@ -574,16 +664,10 @@ impl Analyzer<'_> {
                     _ => {}
                 }
             }
-            residual = Some(match residual {
-                None => c,
-                Some(r) => Expr::Binary { op: BinaryOp::And, left: Box::new(r), right: Box::new(c), data_type: DataType::Boolean },
-            });
+            residual = Expr::and_all(residual.into_iter().chain([c]).collect());
         }
-        let (stream, table, stream_keys, table_keys, stream_first) = if ls {
-            (left.0, right.0, left_keys, right_keys, true)
-        } else {
-            (right.0, left.0, right_keys, left_keys, false)
-        };
+        let (stream, table, stream_keys, table_keys, stream_first) =
+            if ls { (left.0, right.0, left_keys, right_keys, true) } else { (right.0, left.0, right_keys, left_keys, false) };
         let mut plan = LogicalPlan::StaticJoin {
             stream: Box::new(stream),
             table: Box::new(table),
@@ -606,7 +690,7 @@ impl Analyzer<'_> {
         Ok((plan, scope))
     }
 
-    fn resolve_column(&self, parts: &[ast::Ident], scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
+    fn resolve_column(&self, parts: &[ast::Ident], scope: &Scope) -> Result<Expr> {
         let pos = position_of(parts[0].span);
         let lookup = |qualifier: Option<&str>, name: &str| -> Vec<usize> {
             scope
@@ -678,7 +762,6 @@ impl Analyzer<'_> {
             }
         }
         shown.truncate(5);
-        let _ = whole;
         Err(Error::new(
             ErrorKind::UnknownColumn,
             format!(
@@ -699,9 +782,9 @@ impl Analyzer<'_> {
         Ok(match e {
             E::Identifier(i) => match suffixed_number(i) {
                 Some(v) => Expr::Literal(v),
-                None => self.resolve_column(std::slice::from_ref(i), scope, e)?,
+                None => self.resolve_column(std::slice::from_ref(i), scope)?,
             },
-            E::CompoundIdentifier(parts) => self.resolve_column(parts, scope, e)?,
+            E::CompoundIdentifier(parts) => self.resolve_column(parts, scope)?,
             E::Nested(inner) => self.expr(inner, scope)?,
             E::Value(v) => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
             E::TypedString(ts) => {
@@ -740,14 +823,28 @@ impl Analyzer<'_> {
             E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
                 let v = boolean_operand(self.expr(x, scope)?, x)?;
                 let want = matches!(e, E::IsTrue(_) | E::IsNotFalse(_));
-                let eq = Expr::Binary { op: BinaryOp::NullSafeEq, left: Box::new(v), right: Box::new(Expr::Literal(Value::Boolean(true))), data_type: DataType::Boolean };
+                let eq = Expr::Binary {
+                    op: BinaryOp::NullSafeEq,
+                    left: Box::new(v),
+                    right: Box::new(Expr::Literal(Value::Boolean(true))),
+                    data_type: DataType::Boolean,
+                };
                 let is_true = eq;
                 match e {
                     E::IsTrue(_) => is_true,
                     E::IsNotTrue(_) => Expr::Not(Box::new(is_true)),
                     _ => {
-                        let is_false = Expr::Binary { op: BinaryOp::NullSafeEq, left: Box::new(boolean_operand(self.expr(x, scope)?, x)?), right: Box::new(Expr::Literal(Value::Boolean(false))), data_type: DataType::Boolean };
-                        if want { Expr::Not(Box::new(is_false)) } else { is_false }
+                        let is_false = Expr::Binary {
+                            op: BinaryOp::NullSafeEq,
+                            left: Box::new(boolean_operand(self.expr(x, scope)?, x)?),
+                            right: Box::new(Expr::Literal(Value::Boolean(false))),
+                            data_type: DataType::Boolean,
+                        };
+                        if want {
+                            Expr::Not(Box::new(is_false))
+                        } else {
+                            is_false
+                        }
                     }
                 }
             }
@@ -767,7 +864,11 @@ impl Analyzer<'_> {
                 let ge = compare(BinaryOp::GtEq, v.clone(), lo, e)?;
                 let le = compare(BinaryOp::LtEq, v, hi, e)?;
                 let both = Expr::Binary { op: BinaryOp::And, left: Box::new(ge), right: Box::new(le), data_type: DataType::Boolean };
-                if *negated { Expr::Not(Box::new(both)) } else { both }
+                if *negated {
+                    Expr::Not(Box::new(both))
+                } else {
+                    both
+                }
             }
             E::Like { negated, expr, pattern, escape_char, any: false } | E::ILike { negated, expr, pattern, escape_char, any: false } => {
                 if escape_char.is_some() {
@@ -824,7 +925,11 @@ impl Analyzer<'_> {
                     ast::CastKind::TryCast | ast::CastKind::SafeCast => CastMode::Try,
                     _ => CastMode::Ansi,
                 };
-                if v.data_type() == to { v } else { Expr::Cast { expr: Box::new(v), to, mode } }
+                if v.data_type() == to {
+                    v
+                } else {
+                    Expr::Cast { expr: Box::new(v), to, mode }
+                }
             }
             E::Function(f) => self.function(f, scope, e)?,
             // sqlparser gives these SQL-standard forms their own nodes; they are plain functions.
@@ -880,9 +985,18 @@ impl Analyzer<'_> {
                             let idx = self.expr(index, scope)?;
                             let elem = match v.data_type() {
                                 DataType::Array(inner) => *inner,
-                                other => return Err(Error::type_mismatch(format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `[]` needs an ARRAY, not {}", other.spark_name()))),
+                                other => {
+                                    return Err(Error::type_mismatch(format!(
+                                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `[]` needs an ARRAY, not {}",
+                                        other.spark_name()
+                                    )))
+                                }
                             };
-                            let idx = if idx.data_type().is_integral() { idx.cast_to(&DataType::Int) } else { return Err(Error::type_mismatch("an array index must be an integer")) };
+                            let idx = if idx.data_type().is_integral() {
+                                idx.cast_to(&DataType::Int)
+                            } else {
+                                return Err(Error::type_mismatch("an array index must be an integer"));
+                            };
                             Expr::Index { expr: Box::new(v), index: Box::new(idx), data_type: elem }
                         }
                         ast::AccessExpr::Dot(ast::Expr::Identifier(field)) => field_access(v, &field.value, position_of(field.span))?,
@@ -892,7 +1006,9 @@ impl Analyzer<'_> {
                 v
             }
             E::Interval(_) => {
-                return Err(Error::type_mismatch("An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS"))
+                return Err(Error::type_mismatch(
+                    "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
+                ))
             }
             other => return Err(Error::unsupported(format!("the expression `{other}` is not supported yet"))),
         })
@@ -1014,14 +1130,28 @@ impl Analyzer<'_> {
         match lower.as_str() {
             "if" | "iff" => {
                 if resolved.len() != 3 {
-                    return Err(Error::type_mismatch(format!("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `if` requires 3 parameters but the actual number is {}. SQLSTATE: 42605", resolved.len())).at(pos));
+                    return Err(Error::type_mismatch(format!(
+                        "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `if` requires 3 parameters but the actual number is {}. SQLSTATE: 42605",
+                        resolved.len()
+                    ))
+                    .at(pos));
                 }
                 let otherwise = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let then = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let cond = boolean_operand(resolved.pop().unwrap_or(Expr::Literal(Value::Null)), whole)?;
-                let t = wider_type(&then.data_type(), &otherwise.data_type())
-                    .ok_or_else(|| Error::type_mismatch(format!("the branches of `{whole}` have incompatible types {} and {}", then.data_type(), otherwise.data_type())).at(pos))?;
-                return Ok(Expr::Case { branches: vec![(cond, then.cast_to(&t))], otherwise: Some(Box::new(otherwise.cast_to(&t))), data_type: t });
+                let t = wider_type(&then.data_type(), &otherwise.data_type()).ok_or_else(|| {
+                    Error::type_mismatch(format!(
+                        "the branches of `{whole}` have incompatible types {} and {}",
+                        then.data_type(),
+                        otherwise.data_type()
+                    ))
+                    .at(pos)
+                })?;
+                return Ok(Expr::Case {
+                    branches: vec![(cond, then.cast_to(&t))],
+                    otherwise: Some(Box::new(otherwise.cast_to(&t))),
+                    data_type: t,
+                });
             }
             "nullif" => {
                 if resolved.len() != 2 {
@@ -1031,7 +1161,11 @@ impl Analyzer<'_> {
                 let a = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let t = a.data_type();
                 let eq = compare(BinaryOp::Eq, a.clone(), b, whole)?;
-                return Ok(Expr::Case { branches: vec![(eq, Expr::Literal(Value::Null).cast_to(&t))], otherwise: Some(Box::new(a)), data_type: t });
+                return Ok(Expr::Case {
+                    branches: vec![(eq, Expr::Literal(Value::Null).cast_to(&t))],
+                    otherwise: Some(Box::new(a)),
+                    data_type: t,
+                });
             }
             _ => {}
         }
@@ -1083,16 +1217,6 @@ fn column_list(scope: &Scope) -> String {
     format!("[{}]", scope.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", "))
 }
 
-fn split_and(e: Expr, out: &mut Vec<Expr>) {
-    match e {
-        Expr::Binary { op: BinaryOp::And, left, right, .. } => {
-            split_and(*left, out);
-            split_and(*right, out);
-        }
-        other => out.push(other),
-    }
-}
-
 fn walk_functions(e: &ast::Expr, visit: &mut dyn FnMut(&ast::Function)) {
     use ast::Expr as E;
     match e {
@@ -1110,7 +1234,9 @@ fn walk_functions(e: &ast::Expr, visit: &mut dyn FnMut(&ast::Function)) {
             walk_functions(left, visit);
             walk_functions(right, visit);
         }
-        E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } | E::IsNull(expr) | E::IsNotNull(expr) => walk_functions(expr, visit),
+        E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } | E::IsNull(expr) | E::IsNotNull(expr) => {
+            walk_functions(expr, visit)
+        }
         E::Case { operand, conditions, else_result, .. } => {
             operand.iter().for_each(|o| walk_functions(o, visit));
             for c in conditions {
@@ -1132,7 +1258,11 @@ fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Result<Expr> {
         "start" => 0,
         "end" => 1,
         _ => {
-            return Err(Error::new(ErrorKind::UnknownColumn, format!("[FIELD_NOT_FOUND] No such struct field `{field}` in `start`, `end`. SQLSTATE: 42704")).at(pos))
+            return Err(Error::new(
+                ErrorKind::UnknownColumn,
+                format!("[FIELD_NOT_FOUND] No such struct field `{field}` in `start`, `end`. SQLSTATE: 42704"),
+            )
+            .at(pos))
         }
     };
     Ok(Expr::Field { expr: Box::new(v), index })
@@ -1176,7 +1306,11 @@ fn interval_literal(iv: &ast::Interval) -> Result<Interval> {
         None => parse_interval_string(&value),
         Some(f) => {
             let from = unit_of(f).ok_or_else(|| Error::unsupported(format!("the interval unit {f} is not supported")))?;
-            let to = iv.last_field.as_ref().map(|l| unit_of(l).ok_or_else(|| Error::unsupported(format!("the interval unit {l} is not supported")))).transpose()?;
+            let to = iv
+                .last_field
+                .as_ref()
+                .map(|l| unit_of(l).ok_or_else(|| Error::unsupported(format!("the interval unit {l} is not supported"))))
+                .transpose()?;
             interval_from_parts(&value, from, to)
         }
     };
@@ -1193,7 +1327,11 @@ fn sql_type(t: &ast::DataType) -> Result<DataType> {
         D::Boolean | D::Bool => DataType::Boolean,
         D::Timestamp(_, _) | D::Datetime(_) => DataType::Timestamp,
         D::Custom(name, _) if name.to_string().eq_ignore_ascii_case("long") => DataType::BigInt,
-        other => return Err(Error::unsupported(format!("the type {other} is not supported; use STRING, INT, BIGINT, DOUBLE, BOOLEAN or TIMESTAMP"))),
+        other => {
+            return Err(Error::unsupported(format!(
+                "the type {other} is not supported; use STRING, INT, BIGINT, DOUBLE, BOOLEAN or TIMESTAMP"
+            )))
+        }
     })
 }
 
@@ -1213,13 +1351,19 @@ fn boolean_operand(e: Expr, at: &ast::Expr) -> Result<Expr> {
 }
 
 fn unary_mismatch(op: &str, e: &Expr, at: &ast::Expr) -> Error {
-    Error::type_mismatch(format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `{op}` needs a numeric operand, but \"{}\" has the type \"{}\". SQLSTATE: 42K09", spark_sql(at), e.data_type().spark_name()))
+    Error::type_mismatch(format!(
+        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `{op}` needs a numeric operand, but \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+        spark_sql(at),
+        e.data_type().spark_name()
+    ))
 }
 
 /// The type two sides of a comparison meet at: Spark casts a string to the other side's type.
 fn comparison_type(a: &DataType, b: &DataType) -> Option<DataType> {
     match (a, b) {
-        (DataType::String, t) | (t, DataType::String) if matches!(t, DataType::Int | DataType::BigInt | DataType::Double | DataType::Timestamp | DataType::Boolean) => {
+        (DataType::String, t) | (t, DataType::String)
+            if matches!(t, DataType::Int | DataType::BigInt | DataType::Double | DataType::Timestamp | DataType::Boolean) =>
+        {
             Some(if t.is_integral() { DataType::BigInt } else { t.clone() })
         }
         _ => wider_type(a, b),
@@ -1238,10 +1382,9 @@ fn compare_mismatch(at: &ast::Expr, a: &DataType, b: &DataType) -> Error {
 
 fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
     let (lt, rt) = (l.data_type(), r.data_type());
-    if matches!(lt, DataType::Array(_) | DataType::Window) || matches!(rt, DataType::Array(_) | DataType::Window) {
-        if lt != rt {
-            return Err(compare_mismatch(at, &lt, &rt));
-        }
+    let nested = |t: &DataType| matches!(t, DataType::Array(_) | DataType::Window);
+    if (nested(&lt) || nested(&rt)) && lt != rt {
+        return Err(compare_mismatch(at, &lt, &rt));
     }
     let t = comparison_type(&lt, &rt).ok_or_else(|| compare_mismatch(at, &lt, &rt))?;
     let t = if t == DataType::Null { DataType::Boolean } else { t };
@@ -1289,7 +1432,9 @@ pub fn spark_sql(e: &ast::Expr) -> String {
             };
             format!("{}({args})", f.name.to_string().to_ascii_lowercase())
         }
-        E::Cast { kind: ast::CastKind::TryCast, expr, data_type, .. } => format!("TRY_CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase()),
+        E::Cast { kind: ast::CastKind::TryCast, expr, data_type, .. } => {
+            format!("TRY_CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase())
+        }
         E::Cast { expr, data_type, .. } => format!("CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase()),
         E::IsNull(x) => format!("({} IS NULL)", spark_sql(x)),
         E::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
@@ -1311,7 +1456,10 @@ mod tests {
             Column { name: "humidity".into(), data_type: DataType::Int },
             Column { name: "ts".into(), data_type: DataType::Timestamp },
         ]);
-        let devices = Schema::new(vec![Column { name: "device".into(), data_type: DataType::String }, Column { name: "site".into(), data_type: DataType::String }]);
+        let devices = Schema::new(vec![
+            Column { name: "device".into(), data_type: DataType::String },
+            Column { name: "site".into(), data_type: DataType::String },
+        ]);
         let rows = RecordBatch::new_empty(devices.to_arrow());
         Catalog { sources: vec![("readings".into(), readings)], tables: vec![("devices".into(), devices, rows)] }
     }
@@ -1346,8 +1494,15 @@ mod tests {
 
     #[test]
     fn unaliased_columns_are_named_as_spark_names_them() {
-        let q = analyze("SELECT r.device, round(temp * 1.8 + 32, 2), upper(device), CAST(humidity AS STRING), temp > 1 FROM readings r", &catalog()).unwrap();
-        assert_eq!(q.plan.schema().names(), vec!["device", "round(((temp * 1.8) + 32), 2)", "upper(device)", "CAST(humidity AS STRING)", "(temp > 1)"]);
+        let q = analyze(
+            "SELECT r.device, round(temp * 1.8 + 32, 2), upper(device), CAST(humidity AS STRING), temp > 1 FROM readings r",
+            &catalog(),
+        )
+        .unwrap();
+        assert_eq!(
+            q.plan.schema().names(),
+            vec!["device", "round(((temp * 1.8) + 32), 2)", "upper(device)", "CAST(humidity AS STRING)", "(temp > 1)"]
+        );
     }
 
     #[test]
@@ -1373,7 +1528,8 @@ mod tests {
 
     #[test]
     fn joins_split_keys_from_the_rest_of_the_condition() {
-        let q = analyze("SELECT r.device, d.site FROM readings r LEFT JOIN devices d ON r.device = d.device AND r.temp > 20", &catalog()).unwrap();
+        let q = analyze("SELECT r.device, d.site FROM readings r LEFT JOIN devices d ON r.device = d.device AND r.temp > 20", &catalog())
+            .unwrap();
         fn find(p: &LogicalPlan) -> Option<(usize, bool, JoinKind)> {
             if let LogicalPlan::StaticJoin { stream_keys, residual, kind, .. } = p {
                 return Some((stream_keys.len(), residual.is_some(), *kind));

@@ -43,7 +43,8 @@ impl std::fmt::Display for Interval {
             parts.push(format!("{} months", self.months));
         }
         let mut rest = self.micros;
-        for (unit, size) in [("days", 86_400 * MICROS_PER_SECOND), ("hours", 3600 * MICROS_PER_SECOND), ("minutes", 60 * MICROS_PER_SECOND)] {
+        for (unit, size) in [("days", 86_400 * MICROS_PER_SECOND), ("hours", 3600 * MICROS_PER_SECOND), ("minutes", 60 * MICROS_PER_SECOND)]
+        {
             if rest.abs() >= size {
                 parts.push(format!("{} {unit}", rest / size));
                 rest %= size;

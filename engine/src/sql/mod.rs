@@ -50,7 +50,10 @@ pub(crate) fn parse_error(e: &ParserError) -> Error {
 /// Parses one streaming query (after the streaming pre-pass).
 pub fn parse(sql: &str) -> Result<(ast::Query, streaming::Prepared)> {
     if sql.trim().is_empty() {
-        return Err(Error::parse("[PARSE_EMPTY_STATEMENT] Syntax error, unexpected empty statement. SQLSTATE: 42617", Some(Position { line: 1, column: 1 })));
+        return Err(Error::parse(
+            "[PARSE_EMPTY_STATEMENT] Syntax error, unexpected empty statement. SQLSTATE: 42617",
+            Some(Position { line: 1, column: 1 }),
+        ));
     }
     let prepared = streaming::prepare(sql)?;
     let mut statements = Parser::parse_sql(&DatabricksDialect {}, &prepared.text).map_err(|e| parse_error(&e))?;
@@ -63,7 +66,10 @@ pub fn parse(sql: &str) -> Result<(ast::Query, streaming::Prepared)> {
     match statements.remove(0) {
         ast::Statement::Query(q) => Ok((*q, prepared)),
         other => Err(Error::parse(
-            format!("[PARSE_SYNTAX_ERROR] Only a SELECT query can run as a stream, not `{}`. SQLSTATE: 42601", other.to_string().split_whitespace().next().unwrap_or("?")),
+            format!(
+                "[PARSE_SYNTAX_ERROR] Only a SELECT query can run as a stream, not `{}`. SQLSTATE: 42601",
+                other.to_string().split_whitespace().next().unwrap_or("?")
+            ),
             Some(Position { line: 1, column: 1 }),
         )),
     }

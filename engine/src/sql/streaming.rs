@@ -42,9 +42,27 @@ pub struct Prepared {
 
 /// Words that end a relation and can never be a table name or alias after `STREAM`.
 const CLAUSE_WORDS: &[Keyword] = &[
-    Keyword::WHERE, Keyword::GROUP, Keyword::ORDER, Keyword::LIMIT, Keyword::JOIN, Keyword::INNER, Keyword::LEFT,
-    Keyword::RIGHT, Keyword::FULL, Keyword::CROSS, Keyword::ON, Keyword::UNION, Keyword::AS, Keyword::HAVING,
-    Keyword::WINDOW, Keyword::USING, Keyword::SELECT, Keyword::FROM, Keyword::OUTER, Keyword::SEMI, Keyword::ANTI,
+    Keyword::WHERE,
+    Keyword::GROUP,
+    Keyword::ORDER,
+    Keyword::LIMIT,
+    Keyword::JOIN,
+    Keyword::INNER,
+    Keyword::LEFT,
+    Keyword::RIGHT,
+    Keyword::FULL,
+    Keyword::CROSS,
+    Keyword::ON,
+    Keyword::UNION,
+    Keyword::AS,
+    Keyword::HAVING,
+    Keyword::WINDOW,
+    Keyword::USING,
+    Keyword::SELECT,
+    Keyword::FROM,
+    Keyword::OUTER,
+    Keyword::SEMI,
+    Keyword::ANTI,
 ];
 
 fn is_word(t: &Token, kw: &str) -> bool {
@@ -121,7 +139,10 @@ impl Text {
 pub fn prepare(sql: &str) -> Result<Prepared> {
     let dialect = DatabricksDialect {};
     let all = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| {
-        Error::parse(format!("[PARSE_SYNTAX_ERROR] {}. SQLSTATE: 42601", e.message), Some(Position { line: e.location.line, column: e.location.column }))
+        Error::parse(
+            format!("[PARSE_SYNTAX_ERROR] {}. SQLSTATE: 42601", e.message),
+            Some(Position { line: e.location.line, column: e.location.column }),
+        )
     })?;
     let toks: Vec<TokenWithSpan> = all.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
     let eof = TokenWithSpan::wrap(Token::EOF);
@@ -132,7 +153,8 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
-        let after_from_or_join = i > 0 && (is_word(&at(i - 1).token, "FROM") || is_word(&at(i - 1).token, "JOIN") || at(i - 1).token == Token::Comma);
+        let after_from_or_join =
+            i > 0 && (is_word(&at(i - 1).token, "FROM") || is_word(&at(i - 1).token, "JOIN") || at(i - 1).token == Token::Comma);
         if is_word(&t.token, "STREAM") && after_from_or_join {
             if at(i + 1).token == Token::LParen && is_name(&at(i + 2).token) && at(i + 3).token == Token::RParen {
                 stream_refs.push(pos(at(i + 2)));
@@ -323,7 +345,8 @@ fn parse_interval_literal(toks: &[TokenWithSpan], mut k: usize) -> Result<(Inter
             }
             _ => break,
         };
-        let unit = unit_at(k + 1).ok_or_else(|| syntax_error(at(k + 1), "expected an interval unit (SECONDS, MINUTES, HOURS, DAYS, ...)"))?;
+        let unit =
+            unit_at(k + 1).ok_or_else(|| syntax_error(at(k + 1), "expected an interval unit (SECONDS, MINUTES, HOURS, DAYS, ...)"))?;
         let value = if negative { format!("-{value}") } else { value };
         let part = interval_from_parts(&value, unit, None).map_err(|m| Error::parse(m, Some(pos(at(k)))))?;
         total.months += part.months;

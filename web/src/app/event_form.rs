@@ -22,7 +22,9 @@ pub fn typed_value(data_type: &str, text: &str) -> Json {
     }
     match data_type {
         "int" | "bigint" => t.parse::<i64>().map(Json::from).unwrap_or_else(|_| Json::String(text.to_string())),
-        "double" => t.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Json::Number).unwrap_or_else(|| Json::String(text.to_string())),
+        "double" => {
+            t.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Json::Number).unwrap_or_else(|| Json::String(text.to_string()))
+        }
         "boolean" => match t.to_ascii_lowercase().as_str() {
             "true" => Json::Bool(true),
             "false" => Json::Bool(false),
@@ -40,7 +42,13 @@ pub fn event_form(props: &Props) -> Html {
     let Some(source) = source else { return html! { <p>{"The scenario has no sources."}</p> } };
     // Keep one text value per column of the selected source.
     if values.len() != source.columns.len() {
-        values.set(source.columns.iter().map(|c| if c.data_type == "timestamp" { "2026-03-02 08:02:00".to_string() } else { String::new() }).collect());
+        values.set(
+            source
+                .columns
+                .iter()
+                .map(|c| if c.data_type == "timestamp" { "2026-03-02 08:02:00".to_string() } else { String::new() })
+                .collect(),
+        );
     }
     let on_source = {
         let (selected, values) = (selected.clone(), values.clone());
