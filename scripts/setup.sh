@@ -10,6 +10,7 @@ want_tests=0
 [ "${1:-}" = "--tests" ] && want_tests=1
 
 rustup target add wasm32-unknown-unknown >/dev/null
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
 
 # wasm-bindgen-cli must equal the wasm-bindgen version in Cargo.lock exactly.
 wb_version=$(cargo pkgid --offline wasm-bindgen 2>/dev/null || cargo pkgid wasm-bindgen)
