@@ -7,15 +7,10 @@ use unbounded_engine::conformance::compare;
 use unbounded_engine::scenario::run_text;
 use unbounded_tests::{scenario_root, scenarios};
 
-/// Scenarios that need operators not built yet (stateful aggregation: issue 3; stream-stream
-/// joins). Each must be refused with `unsupported_operation` today; remove a name when its
-/// capability lands, and the test then demands that it conforms.
-const WAITING_FOR_CAPABILITIES: &[&str] = &[
-    "spark-examples/000-format-example.json",
-    "spark-examples/023-keyed-agg-update.json",
-    "spark-examples/030-tumbling-append-late.json",
-    "spark-examples/057-ss-left-outer-join.json",
-];
+/// Scenarios that need operators not built yet (stream-stream joins). Each must be refused with
+/// `unsupported_operation` today; remove a name when its capability lands, and the test then
+/// demands that it conforms.
+const WAITING_FOR_CAPABILITIES: &[&str] = &["spark-examples/057-ss-left-outer-join.json"];
 
 #[test]
 fn scenarios_conform_to_their_expected_output() {

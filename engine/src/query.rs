@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 
 use crate::checkpoint::{Checkpoint, CheckpointStorage, CommitEntry, MemoryStorage, Metadata, OffsetEntry, FORMAT_VERSION};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::{BatchContext, StateOperatorProgress};
+use crate::ops::{BatchContext, LateRow, StateOperatorProgress};
 use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
 use crate::progress::{DurationMs, QueryProgress, SourceProgress};
@@ -134,6 +134,8 @@ pub struct BatchReport {
     pub state_rows: u64,
     pub rows: RecordBatch,
     pub bad_records: Vec<BadRecord>,
+    /// Every row a stateful operator dropped as late, with why (`dropped_late` is Spark's count).
+    pub late_rows: Vec<LateRow>,
     pub progress: QueryProgress,
 }
 
@@ -160,6 +162,9 @@ struct Runtime {
     pending: Option<OffsetEntry>,
     /// The global watermark in microseconds (0: none yet). Never moves backwards.
     watermark: i64,
+    /// The watermark the last micro-batch ran with: when the global one has moved past it, a
+    /// no-data batch may be due.
+    last_batch_watermark: i64,
     /// Each watermark operator's own watermark; None until it has seen data since the start.
     operator_watermarks: Vec<Option<i64>>,
     last_trigger_ms: Option<f64>,
@@ -222,7 +227,7 @@ impl StreamingQuery {
                 output_mode: definition.output_mode.as_str().to_string(),
             })?,
         }
-        let runtime = Self::runtime_from(&analyzed, &checkpoint)?;
+        let runtime = Self::runtime_from(&analyzed, definition.output_mode, &checkpoint)?;
         Ok(StreamingQuery {
             id,
             definition,
@@ -239,8 +244,8 @@ impl StreamingQuery {
     }
 
     /// Builds fresh operators and loads what the checkpoint holds: offsets, watermark, state.
-    fn runtime_from(analyzed: &AnalyzedQuery, checkpoint: &Checkpoint) -> Result<Runtime> {
-        let pipeline = physical::build(&analyzed.plan)?;
+    fn runtime_from(analyzed: &AnalyzedQuery, mode: OutputMode, checkpoint: &Checkpoint) -> Result<Runtime> {
+        let pipeline = physical::build(&analyzed.plan, mode)?;
         let operator_watermarks = vec![None; pipeline.watermark_delays.len()];
         let latest = checkpoint.latest_offsets()?;
         let commit = checkpoint.latest_commit()?;
@@ -250,6 +255,7 @@ impl StreamingQuery {
             committed: BTreeMap::new(),
             pending: None,
             watermark: 0,
+            last_batch_watermark: 0,
             operator_watermarks,
             last_trigger_ms: None,
         };
@@ -271,6 +277,7 @@ impl StreamingQuery {
             (Some(o), Some(c)) => {
                 rt.committed = o.sources.iter().map(|(k, (_, end))| (k.clone(), *end)).collect();
                 rt.watermark = o.watermark_micros.max(c.next_watermark_micros);
+                rt.last_batch_watermark = o.watermark_micros;
                 rt.next_batch_id = c.batch_id + 1;
             }
             (None, Some(c)) => {
@@ -312,6 +319,12 @@ impl StreamingQuery {
 
     pub fn schema(&self) -> &Schema {
         self.analyzed.plan.schema()
+    }
+
+    /// The output columns that identify a row of an aggregating query (see FORMAT.md's
+    /// update-mode sink); None for a query without aggregation.
+    pub fn update_key(&self) -> Option<&[String]> {
+        self.analyzed.update_key.as_deref()
     }
 
     /// The incremental plan, as EXPLAIN shows it.
@@ -368,7 +381,7 @@ impl StreamingQuery {
     /// outside the query and keep everything; operators, offsets in flight and per-input
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
-        self.runtime = Self::runtime_from(&self.analyzed, &self.checkpoint)?;
+        self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint)?;
         Ok(())
     }
 
@@ -432,7 +445,10 @@ impl StreamingQuery {
                     any_new |= end > start;
                     ranges.insert(name.clone(), (start, end));
                 }
-                if !any_new {
+                // Without new data, a batch still runs when the watermark has moved since the last
+                // one and an operator emits or evicts on it (Spark's no-data batch).
+                let no_data_due = self.runtime.watermark > self.runtime.last_batch_watermark && self.runtime.pipeline.wants_no_data_batch();
+                if !any_new && !no_data_due {
                     return Ok(None);
                 }
                 let entry = OffsetEntry {
@@ -476,12 +492,14 @@ impl StreamingQuery {
         }
         let got_batch = self.clock.now_ms();
         let mut ctx = BatchContext {
+            late_rows: Vec::new(),
             sources: &inputs,
             watermark_micros: entry.watermark_micros,
             max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()],
         };
         let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?;
         let max_event_time = ctx.max_event_time;
+        let late_rows = ctx.late_rows;
         // State version N+1 for every stateful operator.
         let ids = operator_ids(&self.runtime.pipeline);
         let mut states = Vec::new();
@@ -522,6 +540,7 @@ impl StreamingQuery {
         self.runtime.next_batch_id = batch_id + 1;
         self.runtime.pending = None;
         self.runtime.watermark = next_watermark;
+        self.runtime.last_batch_watermark = entry.watermark_micros;
 
         let num_input_rows: u64 = inputs.iter().map(|b| b.num_rows() as u64).sum();
         let since_last = self.runtime.last_trigger_ms.map(|t| started - t).unwrap_or(0.0);
@@ -565,6 +584,7 @@ impl StreamingQuery {
             state_rows: state_ops.iter().map(|s| s.num_rows_total).sum(),
             rows,
             bad_records: bad,
+            late_rows,
             progress,
         }))))
     }

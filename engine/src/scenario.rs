@@ -251,10 +251,24 @@ fn run_json(step: usize, r: &RunReport) -> Json {
 /// What the sink holds at the end, as FORMAT.md defines it per output mode.
 pub fn sink_rows(q: &StreamingQuery) -> Vec<Json> {
     let versions = q.sink().versions();
-    match q.output_mode() {
-        OutputMode::Complete => versions.last().map(|v| rows_json(&v.rows)).unwrap_or_default(),
+    match (q.output_mode(), q.update_key()) {
+        (OutputMode::Complete, _) => versions.last().map(|v| rows_json(&v.rows)).unwrap_or_default(),
+        // Update mode keeps the latest row per key (no key: a global aggregation, one row).
+        (OutputMode::Update, Some(key)) => {
+            let names = q.schema().names();
+            let idx: Vec<usize> = key.iter().filter_map(|k| names.iter().position(|n| n == k)).collect();
+            let mut latest: Vec<(Vec<Json>, Json)> = Vec::new();
+            for row in versions.iter().flat_map(|v| rows_json(&v.rows)) {
+                let k: Vec<Json> = idx.iter().map(|&i| row[i].clone()).collect();
+                match latest.iter_mut().find(|(existing, _)| *existing == k) {
+                    Some(slot) => slot.1 = row,
+                    None => latest.push((k, row)),
+                }
+            }
+            latest.into_iter().map(|(_, r)| r).collect()
+        }
         // Without aggregation, update behaves like append.
-        OutputMode::Append | OutputMode::Update => versions.iter().flat_map(|v| rows_json(&v.rows)).collect(),
+        (OutputMode::Append | OutputMode::Update, _) => versions.iter().flat_map(|v| rows_json(&v.rows)).collect(),
     }
 }
 
@@ -294,6 +308,9 @@ pub fn run(s: &Scenario) -> Result<RunOutput> {
     let mut doc = Map::new();
     doc.insert("name".into(), json!(s.name));
     doc.insert("columns".into(), Json::Array(columns));
+    if let (OutputMode::Update, Some(key)) = (query.output_mode(), query.update_key()) {
+        doc.insert("update_key".into(), json!(key));
+    }
     doc.insert("runs".into(), Json::Array(runs));
     doc.insert("sink".into(), Json::Array(sink_rows(&query)));
     if !query.dead_letter().is_empty() {

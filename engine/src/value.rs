@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use crate::time::format_timestamp;
 use crate::types::DataType;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Null,
     String(String),
@@ -24,6 +24,40 @@ pub enum Value {
 }
 
 impl Value {
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(v) => Some(*v as i64),
+            Value::BigInt(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(v) => Some(*v as f64),
+            Value::BigInt(v) => Some(*v as f64),
+            Value::Double(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Order of two non-null values of one type, as Spark's min/max and ORDER BY see it
+    /// (NaN is larger than any double).
+    pub fn compare(&self, other: &Value) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::Boolean(a), Value::Boolean(b)) => a.cmp(b),
+            (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
+            (Value::Window { start: a, end: x }, Value::Window { start: b, end: y }) => (a, x).cmp(&(b, y)),
+            (Value::Double(a), Value::Double(b)) => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())),
+            (a, b) => match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+                _ => Ordering::Equal,
+            },
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -107,6 +141,51 @@ impl Value {
                 format!("[{}]", items.iter().map(|v| v.to_spark_string()).collect::<Vec<_>>().join(", "))
             }
             Value::Window { start, end } => format!("{{{}, {}}}", format_timestamp(*start), format_timestamp(*end)),
+        }
+    }
+}
+
+/// Builds an Arrow column of type `data_type` from values (state and results, not a hot path).
+pub fn values_to_array(values: &[Value], data_type: &DataType) -> arrow_array::ArrayRef {
+    use std::sync::Arc;
+    match data_type {
+        DataType::String => Arc::new(
+            values.iter().map(|v| if let Value::String(s) = v { Some(s.as_str()) } else { None }).collect::<arrow_array::StringArray>(),
+        ),
+        DataType::Int => {
+            Arc::new(values.iter().map(|v| if let Value::Int(x) = v { Some(*x) } else { None }).collect::<arrow_array::Int32Array>())
+        }
+        DataType::BigInt => Arc::new(values.iter().map(|v| v.as_i64()).collect::<arrow_array::Int64Array>()),
+        DataType::Double => Arc::new(values.iter().map(|v| v.as_f64()).collect::<arrow_array::Float64Array>()),
+        DataType::Boolean => {
+            Arc::new(values.iter().map(|v| if let Value::Boolean(b) = v { Some(*b) } else { None }).collect::<arrow_array::BooleanArray>())
+        }
+        DataType::Timestamp => Arc::new(
+            values
+                .iter()
+                .map(|v| if let Value::Timestamp(t) = v { Some(*t) } else { None })
+                .collect::<arrow_array::TimestampMicrosecondArray>(),
+        ),
+        DataType::Null => arrow_array::new_null_array(&arrow_schema::DataType::Null, values.len()),
+        DataType::Window => {
+            let starts: arrow_array::TimestampMicrosecondArray =
+                values.iter().map(|v| if let Value::Window { start, .. } = v { Some(*start) } else { None }).collect();
+            let ends: arrow_array::TimestampMicrosecondArray =
+                values.iter().map(|v| if let Value::Window { end, .. } = v { Some(*end) } else { None }).collect();
+            let nulls = arrow_buffer::NullBuffer::from(values.iter().map(|v| !v.is_null()).collect::<Vec<bool>>());
+            Arc::new(arrow_array::StructArray::new(crate::types::window_fields(), vec![Arc::new(starts), Arc::new(ends)], Some(nulls)))
+        }
+        DataType::Array(inner) => {
+            let flat: Vec<Value> = values.iter().flat_map(|v| if let Value::Array(items) = v { items.clone() } else { vec![] }).collect();
+            let child = values_to_array(&flat, inner);
+            let mut offsets = vec![0i32];
+            for v in values {
+                let n = if let Value::Array(items) = v { items.len() as i32 } else { 0 };
+                offsets.push(offsets.last().copied().unwrap_or(0) + n);
+            }
+            let nulls = arrow_buffer::NullBuffer::from(values.iter().map(|v| !v.is_null()).collect::<Vec<bool>>());
+            let field = Arc::new(arrow_schema::Field::new("element", inner.to_arrow(), true));
+            Arc::new(arrow_array::ListArray::new(field, arrow_buffer::OffsetBuffer::new(offsets.into()), child, Some(nulls)))
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Typed, resolved expressions: what the analyzer produces from SQL and what operators evaluate,
 //! a column at a time, over Arrow record batches with Spark's (ANSI) semantics.
 
+pub mod aggregate;
 mod cast;
 mod eval;
 mod functions;
 mod like;
 
+pub use aggregate::{AggFunc, AggregateCall};
 pub use cast::{cast_array, CastMode};
 pub use eval::Columnar;
 pub use functions::Func;
@@ -197,10 +199,21 @@ impl Expr {
     /// Replaces every column reference by what `f` makes of it (another column, or the
     /// expression a projection computes for it), keeping the rest of the tree.
     pub fn transform_columns(&self, f: &dyn Fn(usize, &DataType) -> Expr) -> Expr {
-        let m = |e: &Expr| Box::new(e.transform_columns(f));
+        self.rewrite(&|e| match e {
+            Expr::Column { index, data_type } => Some(f(*index, data_type)),
+            _ => None,
+        })
+    }
+
+    /// Rewrites top-down: where `f` returns a replacement the subtree is replaced (and not
+    /// visited further); elsewhere the children are rewritten.
+    pub fn rewrite(&self, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
+        if let Some(replacement) = f(self) {
+            return replacement;
+        }
+        let m = |e: &Expr| Box::new(e.rewrite(f));
         match self {
-            Expr::Column { index, data_type } => f(*index, data_type),
-            Expr::Literal(v) => Expr::Literal(v.clone()),
+            Expr::Column { .. } | Expr::Literal(_) => self.clone(),
             Expr::Binary { op, left, right, data_type } => {
                 Expr::Binary { op: *op, left: m(left), right: m(right), data_type: data_type.clone() }
             }
@@ -209,17 +222,17 @@ impl Expr {
             Expr::IsNull(e) => Expr::IsNull(m(e)),
             Expr::IsNotNull(e) => Expr::IsNotNull(m(e)),
             Expr::InList { expr, list, negated } => {
-                Expr::InList { expr: m(expr), list: list.iter().map(|e| e.transform_columns(f)).collect(), negated: *negated }
+                Expr::InList { expr: m(expr), list: list.iter().map(|e| e.rewrite(f)).collect(), negated: *negated }
             }
             Expr::Like { expr, pattern, negated } => Expr::Like { expr: m(expr), pattern: pattern.clone(), negated: *negated },
             Expr::Case { branches, otherwise, data_type } => Expr::Case {
-                branches: branches.iter().map(|(w, t)| (w.transform_columns(f), t.transform_columns(f))).collect(),
+                branches: branches.iter().map(|(w, t)| (w.rewrite(f), t.rewrite(f))).collect(),
                 otherwise: otherwise.as_ref().map(|o| m(o)),
                 data_type: data_type.clone(),
             },
             Expr::Cast { expr, to, mode } => Expr::Cast { expr: m(expr), to: to.clone(), mode: *mode },
             Expr::Call { func, args, data_type } => {
-                Expr::Call { func: *func, args: args.iter().map(|e| e.transform_columns(f)).collect(), data_type: data_type.clone() }
+                Expr::Call { func: *func, args: args.iter().map(|e| e.rewrite(f)).collect(), data_type: data_type.clone() }
             }
             Expr::Field { expr, index } => Expr::Field { expr: m(expr), index: *index },
             Expr::Index { expr, index, data_type } => Expr::Index { expr: m(expr), index: m(index), data_type: data_type.clone() },

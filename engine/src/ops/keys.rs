@@ -19,6 +19,20 @@ pub fn encode_row(columns: &[ArrayRef], i: usize, buf: &mut Vec<u8>) -> bool {
     true
 }
 
+/// Writes row `i` of `columns` into `buf` with NULLs encoded (grouping keys may be NULL: all
+/// NULLs of a key column form one group, as in SQL's GROUP BY).
+pub fn encode_group(columns: &[ArrayRef], i: usize, buf: &mut Vec<u8>) {
+    buf.clear();
+    for c in columns {
+        if c.is_null(i) {
+            buf.push(0);
+        } else {
+            buf.push(1);
+            encode_value(c.as_ref(), i, buf);
+        }
+    }
+}
+
 fn encode_value(c: &dyn Array, i: usize, buf: &mut Vec<u8>) {
     match c.data_type() {
         ArrowType::Utf8 => {

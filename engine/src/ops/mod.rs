@@ -2,6 +2,7 @@
 //! through a tree of [`Node`]s; stateful operators keep their state between batches and hand it
 //! to the checkpoint.
 
+mod aggregate;
 mod filter;
 pub mod keys;
 mod limit;
@@ -9,13 +10,16 @@ mod project;
 mod static_join;
 mod union;
 mod watermark;
+pub mod window;
 
+pub use aggregate::AggregateOp;
 pub use filter::FilterOp;
 pub use limit::LimitOp;
 pub use project::ProjectOp;
 pub use static_join::StaticJoinOp;
 pub use union::UnionOp;
 pub use watermark::WatermarkOp;
+pub use window::WindowAssignOp;
 
 use arrow_array::RecordBatch;
 use serde::Serialize;
@@ -30,6 +34,21 @@ pub struct BatchContext<'a> {
     pub watermark_micros: i64,
     /// Largest event time each watermark operator saw in this batch.
     pub max_event_time: Vec<Option<i64>>,
+    /// Rows dropped as late by stateful operators in this batch, with why.
+    pub late_rows: Vec<LateRow>,
+}
+
+/// A row a stateful operator dropped because it arrived behind the watermark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateRow {
+    pub operator: String,
+    /// The row as the operator received it.
+    pub row: Vec<crate::value::Value>,
+    /// Its event time (a window's end for a windowed aggregation).
+    pub event_time: i64,
+    pub watermark: i64,
+    /// The closed window it fell into, for a windowed aggregation.
+    pub window: Option<(i64, i64)>,
 }
 
 /// Spark's `stateOperators` progress entry for one stateful operator.
@@ -53,6 +72,12 @@ pub trait Operator {
     /// The operator's state metrics; None for stateless operators.
     fn state_progress(&self) -> Option<StateOperatorProgress> {
         None
+    }
+
+    /// Whether a micro-batch without new data should run when the watermark moves (Spark's
+    /// `shouldRunAnotherBatch`): operators that emit or evict on the watermark say yes.
+    fn wants_no_data_batch(&self) -> bool {
+        false
     }
 
     /// The operator's state, serialised for the checkpoint; None for stateless operators.

@@ -2,8 +2,16 @@
 //! output mode fits which query, and which operations a stream refuses.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::plan::LogicalPlan;
 use crate::query::OutputMode;
 use crate::sql::AnalyzedQuery;
+
+fn aggregates(plan: &LogicalPlan, out: &mut Vec<Option<usize>>) {
+    if let LogicalPlan::Aggregate { event_time_key, .. } = plan {
+        out.push(*event_time_key);
+    }
+    plan.children().into_iter().for_each(|c| aggregates(c, out));
+}
 
 pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
     let has_watermark = q.plan.has_watermark();
@@ -14,8 +22,13 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
         .with_condition("_LEGACY_ERROR_TEMP_3102")
         .at(Some(pos)));
     }
+    let mut aggs = Vec::new();
+    aggregates(&q.plan, &mut aggs);
+    // Append emits a group once, when the watermark passes its event time: without a watermark,
+    // or with one the GROUP BY does not carry, that moment never comes.
+    let append_without_event_time = mode == OutputMode::Append && aggs.iter().any(|et| et.is_none() || !has_watermark);
     match (q.aggregation, mode) {
-        (Some(pos), OutputMode::Append) if !has_watermark => {
+        (Some(pos), OutputMode::Append) if !has_watermark || append_without_event_time => {
             return Err(Error::new(
                 ErrorKind::MissingWatermark,
                 "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] Invalid streaming output mode: append. This output mode is not supported for streaming aggregations without watermark on streaming DataFrames/DataSets. SQLSTATE: 42KDE",
@@ -42,11 +55,15 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
             .at(Some(pos)));
         }
     }
-    if let Some(pos) = q.aggregation {
+    if aggs.len() > 1 {
         return Err(Error::unsupported(
-            "Streaming aggregation (GROUP BY, aggregate functions, DISTINCT, windows) is not supported by this version of Unbounded yet: it arrives with the stateful operators.",
+            "Chained aggregations (an aggregation over the result of another) are not supported by this version of Unbounded yet.",
         )
-        .at(Some(pos)));
+        .at(q.aggregation));
+    }
+    if let (Some(pos), Some(_)) = (q.order_by, q.aggregation) {
+        return Err(Error::unsupported("ORDER BY on an aggregation in complete mode is not supported by this version of Unbounded yet.")
+            .at(Some(pos)));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use arrow_array::RecordBatch;
 
-use crate::expr::Expr;
+use crate::expr::{AggregateCall, Expr};
 use crate::sql::interval::Interval;
 use crate::types::Schema;
 
@@ -65,6 +65,32 @@ pub enum LogicalPlan {
         input: Box<LogicalPlan>,
         n: usize,
     },
+    /// `window(time, size[, slide[, start]])`: appends a `{start, end}` column, one row per
+    /// window that covers the row's time (several for sliding windows; none for a NULL time).
+    WindowAssign {
+        input: Box<LogicalPlan>,
+        time: Expr,
+        window: WindowSpec,
+        schema: Schema,
+    },
+    /// Stateful aggregation: groups by `keys`, then `aggregates`; output is keys then aggregates.
+    Aggregate {
+        input: Box<LogicalPlan>,
+        keys: Vec<Expr>,
+        aggregates: Vec<AggregateCall>,
+        /// The key that carries event time (a window or the watermarked column), which drives
+        /// emission in append mode, eviction and late-row dropping.
+        event_time_key: Option<usize>,
+        schema: Schema,
+    },
+}
+
+/// A time window's shape, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSpec {
+    pub size: i64,
+    pub slide: i64,
+    pub start: i64,
 }
 
 impl LogicalPlan {
@@ -74,7 +100,9 @@ impl LogicalPlan {
             | LogicalPlan::Table { schema, .. }
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::StaticJoin { schema, .. }
-            | LogicalPlan::Union { schema, .. } => schema,
+            | LogicalPlan::Union { schema, .. }
+            | LogicalPlan::WindowAssign { schema, .. }
+            | LogicalPlan::Aggregate { schema, .. } => schema,
             LogicalPlan::Filter { input, .. } | LogicalPlan::Watermark { input, .. } | LogicalPlan::Limit { input, .. } => input.schema(),
         }
     }
@@ -85,9 +113,9 @@ impl LogicalPlan {
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Project { input, .. }
             | LogicalPlan::Watermark { input, .. }
-            | LogicalPlan::Limit { input, .. } => {
-                vec![input]
-            }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::WindowAssign { input, .. }
+            | LogicalPlan::Aggregate { input, .. } => vec![input],
             LogicalPlan::StaticJoin { stream, table, .. } => vec![stream, table],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
         }
@@ -96,6 +124,38 @@ impl LogicalPlan {
     /// Whether any leaf is a streaming source.
     pub fn is_streaming(&self) -> bool {
         matches!(self, LogicalPlan::Source { .. }) || self.children().iter().any(|c| c.is_streaming())
+    }
+
+    /// The output column that carries event time (Spark's watermark metadata on an attribute):
+    /// the watermarked column, a window computed from it, or a grouping key that is one of those.
+    pub fn event_time_column(&self) -> Option<usize> {
+        match self {
+            LogicalPlan::Watermark { event_time, .. } => Some(*event_time),
+            LogicalPlan::Source { .. } | LogicalPlan::Table { .. } => None,
+            LogicalPlan::Filter { input, .. } | LogicalPlan::Limit { input, .. } => input.event_time_column(),
+            LogicalPlan::Project { input, exprs, .. } => {
+                let et = input.event_time_column()?;
+                exprs.iter().position(|e| matches!(e, Expr::Column { index, .. } if *index == et))
+            }
+            LogicalPlan::WindowAssign { input, time, schema, .. } => {
+                let et = input.event_time_column()?;
+                matches!(time, Expr::Column { index, .. } if *index == et).then_some(schema.len() - 1)
+            }
+            LogicalPlan::Aggregate { event_time_key, .. } => *event_time_key,
+            LogicalPlan::StaticJoin { stream, stream_first, table, .. } => {
+                let et = stream.event_time_column()?;
+                Some(if *stream_first { et } else { table.schema().len() + et })
+            }
+            LogicalPlan::Union { inputs, .. } => {
+                let first = inputs.first()?.event_time_column()?;
+                inputs.iter().all(|i| i.event_time_column() == Some(first)).then_some(first)
+            }
+        }
+    }
+
+    /// Whether the plan holds state between micro-batches.
+    pub fn is_stateful(&self) -> bool {
+        matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Limit { .. }) || self.children().iter().any(|c| c.is_stateful())
     }
 
     pub fn has_watermark(&self) -> bool {
@@ -115,6 +175,27 @@ impl LogicalPlan {
             LogicalPlan::StaticJoin { kind, .. } => writeln!(f, "{pad}StreamStaticJoin {kind:?} (stateless: the table is hashed once)")?,
             LogicalPlan::Union { .. } => writeln!(f, "{pad}Union")?,
             LogicalPlan::Limit { n, .. } => writeln!(f, "{pad}StreamingGlobalLimit {n} (state: rows emitted so far)")?,
+            LogicalPlan::WindowAssign { window, .. } => {
+                let iv = |m: i64| crate::sql::interval::Interval::from_micros(m).to_string();
+                if window.slide == window.size {
+                    writeln!(f, "{pad}TimeWindow tumbling {}", iv(window.size))?
+                } else {
+                    writeln!(f, "{pad}TimeWindow sliding {} every {}", iv(window.size), iv(window.slide))?
+                }
+            }
+            LogicalPlan::Aggregate { keys, aggregates, event_time_key, schema, .. } => {
+                let names = schema.names();
+                let key_names = names[..keys.len()].join(", ");
+                let evict = match event_time_key {
+                    Some(k) => format!("evicted when `{}` is behind the watermark", names[*k]),
+                    None => "never evicted (no event-time key)".to_string(),
+                };
+                writeln!(
+                    f,
+                    "{pad}StatefulAggregate keys [{key_names}], {} aggregates (state: one row per group; {evict})",
+                    aggregates.len()
+                )?
+            }
         }
         for c in self.children() {
             c.fmt_indent(f, depth + 1)?;

@@ -27,7 +27,13 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
                 schema,
             }
         }
-        leaf => leaf,
+        LogicalPlan::WindowAssign { input, time, window, schema } => {
+            LogicalPlan::WindowAssign { input: Box::new(optimize(*input)), time, window, schema }
+        }
+        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, schema } => {
+            LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, schema }
+        }
+        leaf @ (LogicalPlan::Source { .. } | LogicalPlan::Table { .. }) => leaf,
     }
 }
 

@@ -4,8 +4,9 @@ use arrow_array::RecordBatch;
 use arrow_select::filter::filter_record_batch;
 
 use crate::error::{Error, Result};
-use crate::ops::{FilterOp, LimitOp, Node, ProjectOp, StaticJoinOp, UnionOp, WatermarkOp};
+use crate::ops::{AggregateOp, FilterOp, LimitOp, Node, ProjectOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp};
 use crate::plan::LogicalPlan;
+use crate::query::OutputMode;
 
 /// The operator tree plus what the query needs to feed it.
 pub struct Pipeline {
@@ -16,17 +17,32 @@ pub struct Pipeline {
     pub watermark_delays: Vec<i64>,
 }
 
-pub fn build(plan: &LogicalPlan) -> Result<Pipeline> {
+impl Pipeline {
+    /// Whether some operator wants a no-data batch when the watermark moves.
+    pub fn wants_no_data_batch(&self) -> bool {
+        let mut wants = false;
+        self.root.visit(&mut |op| wants |= op.wants_no_data_batch());
+        wants
+    }
+}
+
+pub fn build(plan: &LogicalPlan, mode: OutputMode) -> Result<Pipeline> {
     let mut p = Pipeline { root: Node::Scan { index: 0 }, sources: Vec::new(), watermark_delays: Vec::new() };
-    p.root = node(plan, &mut p)?;
+    let ctx = Build { mode, has_watermark: plan.has_watermark() };
+    p.root = node(plan, &mut p, &ctx)?;
     Ok(p)
+}
+
+struct Build {
+    mode: OutputMode,
+    has_watermark: bool,
 }
 
 fn op(op: impl crate::ops::Operator + 'static, children: Vec<Node>) -> Node {
     Node::Op { op: Box::new(op), children }
 }
 
-fn node(plan: &LogicalPlan, p: &mut Pipeline) -> Result<Node> {
+fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
     Ok(match plan {
         LogicalPlan::Source { name, .. } => {
             let index = match p.sources.iter().position(|s| s == name) {
@@ -39,23 +55,30 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline) -> Result<Node> {
             Node::Scan { index }
         }
         LogicalPlan::Table { name, .. } => return Err(Error::internal(format!("static table {name} outside a join"))),
-        LogicalPlan::Filter { input, predicate } => op(FilterOp::new(predicate.clone()), vec![node(input, p)?]),
-        LogicalPlan::Project { input, exprs, schema } => op(ProjectOp::new(exprs.clone(), schema.to_arrow()), vec![node(input, p)?]),
+        LogicalPlan::Filter { input, predicate } => op(FilterOp::new(predicate.clone()), vec![node(input, p, b)?]),
+        LogicalPlan::Project { input, exprs, schema } => op(ProjectOp::new(exprs.clone(), schema.to_arrow()), vec![node(input, p, b)?]),
         LogicalPlan::Watermark { input, event_time, delay } => {
             let id = p.watermark_delays.len();
             p.watermark_delays.push(delay.total_micros());
-            op(WatermarkOp::new(id, *event_time), vec![node(input, p)?])
+            op(WatermarkOp::new(id, *event_time), vec![node(input, p, b)?])
         }
         LogicalPlan::StaticJoin { stream, table, kind, stream_keys, table_keys, residual, stream_first, schema } => {
             let rows = evaluate_static(table)?;
             let join = StaticJoinOp::new(*kind, stream_keys.clone(), rows, table_keys, residual.clone(), *stream_first, schema.to_arrow())?;
-            op(join, vec![node(stream, p)?])
+            op(join, vec![node(stream, p, b)?])
         }
         LogicalPlan::Union { inputs, schema } => {
-            let children = inputs.iter().map(|i| node(i, p)).collect::<Result<Vec<_>>>()?;
+            let children = inputs.iter().map(|i| node(i, p, b)).collect::<Result<Vec<_>>>()?;
             op(UnionOp::new(schema.to_arrow()), children)
         }
-        LogicalPlan::Limit { input, n } => op(LimitOp::new(*n), vec![node(input, p)?]),
+        LogicalPlan::Limit { input, n } => op(LimitOp::new(*n), vec![node(input, p, b)?]),
+        LogicalPlan::WindowAssign { input, time, window, schema } => {
+            op(WindowAssignOp::new(time.clone(), *window, schema.to_arrow()), vec![node(input, p, b)?])
+        }
+        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, schema } => op(
+            AggregateOp::new(keys.clone(), aggregates.clone(), schema.to_arrow(), b.mode, *event_time_key, b.has_watermark),
+            vec![node(input, p, b)?],
+        ),
     })
 }
 

@@ -11,7 +11,8 @@ use super::interval::{interval_from_parts, parse_interval_string, Interval, Unit
 use super::streaming::{Prepared, WatermarkClause, MARKER_PREFIX};
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
-use crate::expr::{BinaryOp, CastMode, Expr, Func, LikePattern};
+use crate::expr::{AggFunc, AggregateCall, BinaryOp, CastMode, Expr, Func, LikePattern};
+use crate::plan::logical::WindowSpec;
 use crate::plan::{JoinKind, LogicalPlan};
 use crate::time::parse_timestamp;
 use crate::types::{Column, DataType, Schema};
@@ -46,6 +47,18 @@ pub struct AnalyzedQuery {
     pub over_window: Option<(String, Position)>,
     /// Where the query sorts (ORDER BY), if it does.
     pub order_by: Option<Position>,
+    /// The output columns that identify a row of an aggregating query (its GROUP BY columns):
+    /// an update-mode sink keeps the latest row per such key.
+    pub update_key: Option<Vec<String>>,
+}
+
+/// Aggregate calls are collected while a SELECT list or HAVING of an aggregation is resolved;
+/// each stands in the expression as a column at `AGG_PLACEHOLDER + k` until it is rewritten
+/// onto the aggregate's output.
+const AGG_PLACEHOLDER: usize = 1 << 40;
+
+struct AggCollector {
+    calls: Vec<(String, AggregateCall)>,
 }
 
 const AGGREGATES: &[&str] = &[
@@ -135,6 +148,9 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
         distinct_aggregate: None,
         over_window: None,
         order_by: None,
+        collecting: None,
+        window_column: None,
+        alias_fallback: Vec::new(),
     };
     let (plan, _) = a.query(&query)?;
     let plan = crate::plan::optimize::optimize(plan);
@@ -144,12 +160,14 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
         )
         .with_condition("WRITE_STREAM_NOT_ALLOWED"));
     }
+    let update_key = update_key_of(&plan);
     Ok(AnalyzedQuery {
         plan,
         aggregation: a.aggregation,
         distinct_aggregate: a.distinct_aggregate,
         over_window: a.over_window,
         order_by: a.order_by,
+        update_key,
     })
 }
 
@@ -162,6 +180,12 @@ struct Analyzer<'a> {
     distinct_aggregate: Option<Position>,
     over_window: Option<(String, Position)>,
     order_by: Option<Position>,
+    /// Set while resolving the SELECT list or HAVING of an aggregation.
+    collecting: Option<AggCollector>,
+    /// The `window(...)` of the aggregation being resolved: its SQL text and column.
+    window_column: Option<(String, usize)>,
+    /// SELECT aliases HAVING may refer to, resolved.
+    alias_fallback: Vec<(String, Expr)>,
 }
 
 impl Analyzer<'_> {
@@ -324,7 +348,7 @@ impl Analyzer<'_> {
         }
         if let Some(pos) = found {
             self.aggregation.get_or_insert(pos);
-            return Ok((plan, scope));
+            return self.aggregate_select(s, plan, scope);
         }
         if let Some((name, pos)) = self.over_window.clone() {
             return Err(non_time_window(&name).at(Some(pos)));
@@ -407,6 +431,299 @@ impl Analyzer<'_> {
             }
         };
         walk_functions(e, &mut visit);
+    }
+
+    /// Resolves an aggregate call while collecting: its arguments in the input scope, then a
+    /// placeholder column for it.
+    fn aggregate_call(&mut self, f: &ast::Function, name: &str, scope: &Scope, whole: &ast::Expr, pos: Option<Position>) -> Result<Expr> {
+        let (args, star) = match &f.args {
+            ast::FunctionArguments::List(list) => match list.args.as_slice() {
+                [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)] => (vec![], true),
+                args => {
+                    let exprs = args
+                        .iter()
+                        .map(|a| match a {
+                            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                            other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    // An aggregate inside an aggregate's argument is an error, as in Spark.
+                    let saved = self.collecting.take();
+                    let resolved = exprs.iter().map(|e| self.expr(e, scope)).collect::<Result<Vec<_>>>();
+                    self.collecting = saved;
+                    let resolved = resolved.map_err(|e| {
+                        if e.message.contains("aggregates rows") {
+                            Error::unsupported("[NESTED_AGGREGATE_FUNCTION] It is not allowed to use an aggregate function in the argument of another aggregate function. Please use the inner aggregate function in a sub-query. SQLSTATE: 42607").at(pos)
+                        } else {
+                            e
+                        }
+                    })?;
+                    (resolved, false)
+                }
+            },
+            _ => (vec![], false),
+        };
+        let call = AggFunc::resolve(name, args, star).map_err(|e| e.at(pos))?;
+        let text = spark_sql(whole).to_ascii_lowercase();
+        let collector = self.collecting.as_mut().ok_or_else(|| Error::internal("aggregate outside an aggregation"))?;
+        let k = match collector.calls.iter().position(|(t, _)| *t == text) {
+            Some(k) => k,
+            None => {
+                collector.calls.push((text, call.clone()));
+                collector.calls.len() - 1
+            }
+        };
+        Ok(Expr::column(AGG_PLACEHOLDER + k, call.data_type))
+    }
+
+    /// Plans `SELECT ... GROUP BY ... HAVING ...` (and `SELECT DISTINCT`): window assignment,
+    /// the stateful aggregate, HAVING as a filter over it, then the SELECT list over its output.
+    fn aggregate_select(&mut self, s: &ast::Select, plan: LogicalPlan, scope: Scope) -> Result<(LogicalPlan, Scope)> {
+        let group_exprs: Vec<&ast::Expr> = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.iter().collect(),
+            ast::GroupByExpr::Expressions(..) => {
+                return Err(Error::unsupported("GROUP BY ... WITH ROLLUP/CUBE is not supported on streams"))
+            }
+            ast::GroupByExpr::All(_) => return Err(Error::unsupported("GROUP BY ALL is not supported yet; name the grouping columns")),
+        };
+        let items: Vec<(&ast::Expr, Option<&ast::Ident>)> = s
+            .projection
+            .iter()
+            .map(|item| match item {
+                ast::SelectItem::UnnamedExpr(e) => Ok((e, None)),
+                ast::SelectItem::ExprWithAlias { expr, alias } => Ok((expr, Some(alias))),
+                other => Err(Error::unsupported("SELECT * cannot be combined with GROUP BY or DISTINCT: name the columns")
+                    .at(position_of(other.span()))),
+            })
+            .collect::<Result<_>>()?;
+        // One time window per aggregation.
+        let mut windows: Vec<ast::Function> = Vec::new();
+        for e in group_exprs.iter().copied().chain(items.iter().map(|(e, _)| *e)) {
+            walk_functions(e, &mut |f| {
+                if f.name.to_string().eq_ignore_ascii_case("window") && f.over.is_none() {
+                    windows.push(f.clone());
+                }
+            });
+        }
+        let (mut plan, mut scope) = (plan, scope);
+        let saved_window = self.window_column.take();
+        if let Some(w) = windows.first() {
+            let whole = ast::Expr::Function(w.clone());
+            let (time, spec) = self.window_spec(w, &scope)?;
+            let mut schema =
+                Schema::new(scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect());
+            schema.columns.push(Column { name: "window".into(), data_type: DataType::Window });
+            plan = LogicalPlan::WindowAssign { input: Box::new(plan), time, window: spec, schema };
+            scope.columns.push(ScopeColumn { qualifier: None, name: "window".into(), data_type: DataType::Window });
+            self.window_column = Some((spark_sql(&whole), scope.columns.len() - 1));
+        }
+        let result = self.aggregate_body(s, &group_exprs, &items, plan, &scope);
+        self.window_column = saved_window;
+        result
+    }
+
+    fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
+        let pos = position_of(w.name.span());
+        let args: Vec<&ast::Expr> = match &w.args {
+            ast::FunctionArguments::List(l) => l
+                .args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                    _ => Err(Error::type_mismatch("window() takes a timestamp and interval strings").at(pos)),
+                })
+                .collect::<Result<_>>()?,
+            _ => vec![],
+        };
+        if args.len() < 2 || args.len() > 4 {
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `window` requires [2, 3, 4] parameters but the actual number is {}. SQLSTATE: 42605",
+                args.len()
+            ))
+            .at(pos));
+        }
+        let time = self.expr(args[0], scope)?;
+        let time = match time.data_type() {
+            DataType::Timestamp => time,
+            DataType::String => time.cast_to(&DataType::Timestamp),
+            other => {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"window(...)\" due to data type mismatch: the first parameter requires the \"TIMESTAMP\" type, however it has the type \"{}\". SQLSTATE: 42K09",
+                    other.spark_name()
+                ))
+                .at(expr_position(args[0])))
+            }
+        };
+        let duration = |e: &ast::Expr| -> Result<i64> {
+            let text = match e {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::SingleQuotedString(t) | ast::Value::DoubleQuotedString(t) => t.clone(),
+                    _ => return Err(Error::type_mismatch("a window duration is a string such as '10 seconds'").at(expr_position(e))),
+                },
+                ast::Expr::Interval(iv) => return interval_literal(iv).map(|i| i.micros),
+                _ => return Err(Error::type_mismatch("a window duration is a string such as '10 seconds'").at(expr_position(e))),
+            };
+            let iv = parse_interval_string(&text).map_err(|m| {
+                Error::parse(
+                    format!("[INVALID_INTERVAL_FORMAT] Error parsing '{text}' to interval: {m}. SQLSTATE: 22006"),
+                    expr_position(e),
+                )
+            })?;
+            if iv.months != 0 {
+                return Err(
+                    Error::type_mismatch(format!("Intervals greater than a month are not supported ({text}).")).at(expr_position(e))
+                );
+            }
+            Ok(iv.micros)
+        };
+        let size = duration(args[1])?;
+        let slide = args.get(2).map(|a| duration(a)).transpose()?.unwrap_or(size);
+        let start = args.get(3).map(|a| duration(a)).transpose()?.unwrap_or(0);
+        if size <= 0 || slide <= 0 {
+            return Err(Error::type_mismatch("The window duration and slide duration must be greater than 0.").at(pos));
+        }
+        if slide > size {
+            return Err(Error::type_mismatch(format!(
+                "The slide duration ({}) must be less than or equal to the windowDuration ({}).",
+                Interval::from_micros(slide),
+                Interval::from_micros(size)
+            ))
+            .at(pos));
+        }
+        if start.abs() >= slide {
+            return Err(Error::type_mismatch("The absolute value of the start time must be less than the slideDuration.").at(pos));
+        }
+        Ok((time, WindowSpec { size, slide, start }))
+    }
+
+    fn aggregate_body(
+        &mut self,
+        s: &ast::Select,
+        group_exprs: &[&ast::Expr],
+        items: &[(&ast::Expr, Option<&ast::Ident>)],
+        plan: LogicalPlan,
+        scope: &Scope,
+    ) -> Result<(LogicalPlan, Scope)> {
+        // Grouping keys: input columns first, then SELECT aliases and ordinals, as Spark does.
+        let mut keys: Vec<Expr> = Vec::new();
+        let mut key_names: Vec<String> = Vec::new();
+        let distinct = s.distinct.is_some();
+        let key_sources: Vec<(&ast::Expr, String)> = if distinct {
+            if !group_exprs.is_empty() {
+                return Err(Error::unsupported(
+                    "SELECT DISTINCT over a GROUP BY chains two aggregations, which is not supported by this version of Unbounded yet",
+                ));
+            }
+            items.iter().map(|(e, a)| (*e, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e)))).collect()
+        } else {
+            let mut out = Vec::new();
+            for g in group_exprs {
+                if let ast::Expr::Value(v) = g {
+                    if let ast::Value::Number(n, _) = &v.value {
+                        let k: usize = n.parse().unwrap_or(0);
+                        let (e, a) = items.get(k.wrapping_sub(1)).ok_or_else(|| {
+                            Error::type_mismatch(format!("[GROUP_BY_POS_OUT_OF_RANGE] GROUP BY position {n} is not in select list (valid range is [1, {}]). SQLSTATE: 42805", items.len()))
+                                .at(position_of(v.span))
+                        })?;
+                        out.push((*e, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e))));
+                        continue;
+                    }
+                }
+                out.push((*g, output_name(g)));
+            }
+            out
+        };
+        for (g, name) in key_sources {
+            let resolved = match self.expr(g, scope) {
+                Ok(e) => (e, name),
+                Err(e) if e.kind == ErrorKind::UnknownColumn => {
+                    let alias = match g {
+                        ast::Expr::Identifier(i) => items.iter().find(|(_, a)| a.is_some_and(|a| a.value.eq_ignore_ascii_case(&i.value))),
+                        _ => None,
+                    };
+                    match alias {
+                        Some((aliased, Some(a))) => (self.expr(aliased, scope)?, a.value.clone()),
+                        _ => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            if !keys.contains(&resolved.0) {
+                keys.push(resolved.0);
+                key_names.push(resolved.1);
+            }
+        }
+        // The SELECT list and HAVING, with aggregate calls collected.
+        self.collecting = Some(AggCollector { calls: Vec::new() });
+        let resolved_items: Result<Vec<(Expr, String)>> =
+            items.iter().map(|(e, a)| Ok((self.expr(e, scope)?, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e))))).collect();
+        let resolved_items = match resolved_items {
+            Ok(r) => r,
+            Err(e) => {
+                self.collecting = None;
+                return Err(e);
+            }
+        };
+        self.alias_fallback = resolved_items.iter().map(|(e, n)| (n.clone(), e.clone())).collect();
+        let having = s.having.as_ref().map(|h| self.expr(h, scope).map(|e| (e, h)));
+        self.alias_fallback.clear();
+        let calls = self.collecting.take().map(|c| c.calls).unwrap_or_default();
+        let having = having.transpose()?;
+        let aggregates: Vec<AggregateCall> = calls.into_iter().map(|(_, c)| c).collect();
+        let nk = keys.len();
+        let mut columns: Vec<Column> =
+            keys.iter().zip(&key_names).map(|(k, n)| Column { name: n.clone(), data_type: k.data_type() }).collect();
+        columns.extend(aggregates.iter().enumerate().map(|(k, a)| Column { name: format!("agg_{k}"), data_type: a.data_type.clone() }));
+        let event_time_key =
+            plan.event_time_column().and_then(|et| keys.iter().position(|k| matches!(k, Expr::Column { index, .. } if *index == et)));
+        let mut out =
+            LogicalPlan::Aggregate { input: Box::new(plan), keys: keys.clone(), aggregates, event_time_key, schema: Schema::new(columns) };
+        // Rewrites an expression over the input into one over the aggregate's output.
+        let onto_output = |e: &Expr, what: &ast::Expr| -> Result<Expr> {
+            let uncovered = std::cell::RefCell::new(None);
+            let rewritten = e.rewrite(&|sub| {
+                if let Some(k) = keys.iter().position(|key| key == sub) {
+                    return Some(Expr::column(k, sub.data_type()));
+                }
+                match sub {
+                    Expr::Column { index, data_type } if *index >= AGG_PLACEHOLDER => {
+                        Some(Expr::column(nk + index - AGG_PLACEHOLDER, data_type.clone()))
+                    }
+                    Expr::Column { index, .. } => {
+                        uncovered.borrow_mut().get_or_insert(*index);
+                        None
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(index) = uncovered.into_inner() {
+                let name = scope.columns.get(index).map(|c| c.name.clone()).unwrap_or_default();
+                let text = spark_sql(what);
+                return Err(Error::new(
+                    ErrorKind::UnknownColumn,
+                    format!(
+                        "[MISSING_AGGREGATION] The non-aggregating expression \"{text}\" is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use \"any_value({name})\" if you do not care which of the values within a group is returned. SQLSTATE: 42803"
+                    ),
+                )
+                .with_condition("MISSING_AGGREGATION")
+                .at(expr_position(what)));
+            }
+            Ok(rewritten)
+        };
+        if let Some((h, text)) = having {
+            let predicate = onto_output(&h, text)?;
+            out = LogicalPlan::Filter { input: Box::new(boolean_filter_input(out, &predicate, text)?), predicate };
+        }
+        let mut exprs = Vec::new();
+        let mut cols = Vec::new();
+        for ((e, name), (ast_e, _)) in resolved_items.iter().zip(items) {
+            let rewritten = onto_output(e, ast_e)?;
+            cols.push(Column { name: name.clone(), data_type: rewritten.data_type() });
+            exprs.push(rewritten);
+        }
+        let schema = Schema::new(cols);
+        let scope = Scope::from_schema(&schema, None);
+        Ok((LogicalPlan::Project { input: Box::new(out), exprs, schema }, scope))
     }
 
     fn table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
@@ -782,7 +1099,15 @@ impl Analyzer<'_> {
         Ok(match e {
             E::Identifier(i) => match suffixed_number(i) {
                 Some(v) => Expr::Literal(v),
-                None => self.resolve_column(std::slice::from_ref(i), scope)?,
+                None => match self.resolve_column(std::slice::from_ref(i), scope) {
+                    Err(e) if e.kind == ErrorKind::UnknownColumn => {
+                        match self.alias_fallback.iter().find(|(a, _)| a.eq_ignore_ascii_case(&i.value)) {
+                            Some((_, resolved)) => resolved.clone(),
+                            None => return Err(e),
+                        }
+                    }
+                    other => other?,
+                },
             },
             E::CompoundIdentifier(parts) => self.resolve_column(parts, scope)?,
             E::Nested(inner) => self.expr(inner, scope)?,
@@ -1104,11 +1429,36 @@ impl Analyzer<'_> {
         if f.over.is_some() {
             return Err(non_time_window(&format!("{}()", lower.to_ascii_uppercase())).at(pos));
         }
-        if AGGREGATES.contains(&lower.as_str()) || TIME_WINDOWS.contains(&lower.as_str()) {
+        if lower == "window" {
+            let text = spark_sql(whole);
+            return match &self.window_column {
+                Some((t, index)) if *t == text => Ok(Expr::column(*index, DataType::Window)),
+                Some((t, _)) => Err(Error::unsupported(format!(
+                    "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported: `{t}` and `{text}`. Use one window in the query."
+                ))
+                .at(pos)),
+                None => Err(Error::unsupported("window(...) is used to group rows: put it in the GROUP BY of an aggregation").at(pos)),
+            };
+        }
+        if TIME_WINDOWS.contains(&lower.as_str()) {
             return Err(Error::unsupported(format!(
-                "`{lower}` aggregates rows; it can only be used in a SELECT with GROUP BY (or alone, for a global aggregation), not in WHERE, ON or a WATERMARK clause"
+                "`{lower}` is not supported by this version of Unbounded yet; tumbling and sliding window() are"
             ))
             .at(pos));
+        }
+        if AGGREGATES.contains(&lower.as_str()) {
+            if !AggFunc::is_aggregate_name(&lower) {
+                return Err(
+                    Error::unsupported(format!("the aggregate `{lower}` is not supported by this version of Unbounded yet")).at(pos)
+                );
+            }
+            let Some(_) = &self.collecting else {
+                return Err(Error::unsupported(format!(
+                    "`{lower}` aggregates rows; it can only be used in a SELECT with GROUP BY (or alone, for a global aggregation), not in WHERE, ON or a WATERMARK clause"
+                ))
+                .at(pos));
+            };
+            return self.aggregate_call(f, &lower, scope, whole, pos);
         }
         let args: Vec<&ast::Expr> = match &f.args {
             ast::FunctionArguments::None => vec![],
@@ -1204,6 +1554,33 @@ fn suffixed_number(i: &ast::Ident) -> Option<Value> {
 fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
     let (args, data_type) = func.check(args)?;
     Ok(Expr::Call { func, args, data_type })
+}
+
+/// HAVING must be a boolean; returns the input unchanged when it is.
+fn boolean_filter_input(input: LogicalPlan, predicate: &Expr, text: &ast::Expr) -> Result<LogicalPlan> {
+    if !matches!(predicate.data_type(), DataType::Boolean | DataType::Null) {
+        return Err(Error::type_mismatch(format!("HAVING `{text}` must be a boolean, not {}", predicate.data_type().spark_name()))
+            .at(expr_position(text)));
+    }
+    Ok(input)
+}
+
+/// The output columns of an aggregating query that are its grouping keys.
+fn update_key_of(plan: &LogicalPlan) -> Option<Vec<String>> {
+    let LogicalPlan::Project { input, exprs, schema } = plan else { return None };
+    let mut below = input.as_ref();
+    while let LogicalPlan::Filter { input, .. } = below {
+        below = input;
+    }
+    let LogicalPlan::Aggregate { keys, .. } = below else { return None };
+    Some(
+        exprs
+            .iter()
+            .zip(&schema.columns)
+            .filter(|(e, _)| matches!(e, Expr::Column { index, .. } if *index < keys.len()))
+            .map(|(_, c)| c.name.clone())
+            .collect(),
+    )
 }
 
 fn non_time_window(name: &str) -> Error {
@@ -1430,7 +1807,15 @@ pub fn spark_sql(e: &ast::Expr) -> String {
                     .join(", "),
                 _ => String::new(),
             };
-            format!("{}({args})", f.name.to_string().to_ascii_lowercase())
+            let name = f.name.to_string().to_ascii_lowercase();
+            let distinct = matches!(&f.args, ast::FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
+            if name == "count" && (args == "*" || args.is_empty()) {
+                return "count(1)".into();
+            }
+            if distinct {
+                return format!("{name}(DISTINCT {args})");
+            }
+            format!("{name}({args})")
         }
         E::Cast { kind: ast::CastKind::TryCast, expr, data_type, .. } => {
             format!("TRY_CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase())
