@@ -47,6 +47,8 @@ pub enum Func {
     Hour,
     Minute,
     Second,
+    /// `sort_array(arr [, ascending])`: NULLs first when ascending, last when descending.
+    SortArray,
     /// `ts ± INTERVAL`: args are the timestamp, then literal months and microseconds to add.
     AddInterval,
 }
@@ -85,6 +87,7 @@ impl Func {
             "hour" => Func::Hour,
             "minute" => Func::Minute,
             "second" => Func::Second,
+            "sort_array" => Func::SortArray,
             _ => return None,
         })
     }
@@ -167,6 +170,7 @@ impl Func {
             Func::Hour => "hour",
             Func::Minute => "minute",
             Func::Second => "second",
+            Func::SortArray => "sort_array",
             Func::AddInterval => "timestampadd",
         }
     }
@@ -326,6 +330,17 @@ impl Func {
                 arity(1, 1)?;
                 a = vec![to(a.remove(0), &T::Timestamp)?];
                 T::Int
+            }
+            Func::SortArray => {
+                arity(1, 2)?;
+                let t = a[0].data_type();
+                if !matches!(t, T::Array(_)) {
+                    return Err(mismatch(self, &a[0], "ARRAY"));
+                }
+                if a.len() == 2 && !matches!(a[1], Expr::Literal(Value::Boolean(_))) {
+                    return Err(Error::type_mismatch("the second argument of `sort_array` must be TRUE or FALSE"));
+                }
+                t
             }
             Func::AddInterval => T::Timestamp,
         };
@@ -534,6 +549,31 @@ impl Func {
                     }));
                 }
                 Arc::new(b.finish())
+            }
+            Func::SortArray => {
+                let ascending = a.get(1).map(|b| b.as_boolean().value(0)).unwrap_or(true);
+                let inner = match data_type {
+                    DataType::Array(inner) => inner.as_ref().clone(),
+                    _ => DataType::Null,
+                };
+                let sorted: Vec<Value> = (0..len)
+                    .map(|i| match Value::from_array(a[0].as_ref(), i) {
+                        Value::Array(mut items) => {
+                            items.sort_by(|x, y| match (x.is_null(), y.is_null()) {
+                                (true, true) => std::cmp::Ordering::Equal,
+                                (true, false) => std::cmp::Ordering::Less,
+                                (false, true) => std::cmp::Ordering::Greater,
+                                _ => x.compare(y),
+                            });
+                            if !ascending {
+                                items.reverse();
+                            }
+                            Value::Array(items)
+                        }
+                        other => other,
+                    })
+                    .collect();
+                crate::value::values_to_array(&sorted, &DataType::Array(Box::new(inner)))
             }
             Func::AddInterval => {
                 let ts = a[0].as_primitive::<TimestampMicrosecondType>();
