@@ -139,7 +139,7 @@ def run(spark, scenario, workdir):
         (spark.readStream.schema(schema).option("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
          .json(d).createOrReplaceTempView(s))
     try:
-        df = spark.sql(scenario["query"])
+        df = spark.sql(translate_dedup(spark, scenario["query"]))
     except PySparkException as e:
         return error_doc(name, e, "analysis")
     batches = {}
@@ -233,6 +233,30 @@ def scenario_update_key(scenario):
         return json.loads(out.stdout).get("update_key")
     except ValueError:
         return None
+
+
+DEDUP = None
+
+
+def translate_dedup(spark, query):
+    """Unbounded's `relation [WATERMARK ...] DEDUPLICATE [WITHIN WATERMARK] BY (cols)` is the
+    DataFrame call `dropDuplicates(cols)` / `dropDuplicatesWithinWatermark(cols)` on that relation:
+    register the relation so deduplicated as a temp view and read the view instead."""
+    import re
+    pattern = re.compile(r"(?P<rel>STREAM\s*\(\s*\w+\s*\)|STREAM\s+\w+|\b\w+)(?P<wm>\s+WATERMARK\s+.+?\s+DELAY\s+OF\s+INTERVAL\s+.+?)?"
+                         r"\s+DEDUPLICATE(?P<within>\s+WITHIN\s+WATERMARK)?\s+BY\s*\((?P<cols>[^)]*)\)", re.I | re.S)
+    n = 0
+    while True:
+        m = pattern.search(query)
+        if not m:
+            return query
+        base = spark.sql(f"SELECT * FROM {m.group('rel')}{m.group('wm') or ''}")
+        cols = [c.strip() for c in m.group("cols").split(",")]
+        deduped = base.dropDuplicatesWithinWatermark(cols) if m.group("within") else base.dropDuplicates(cols)
+        view = f"__dedup{n}"
+        deduped.createOrReplaceTempView(view)
+        query = query[:m.start()] + view + query[m.end():]
+        n += 1
 
 
 def main(argv):

@@ -3,6 +3,7 @@
 //! to the checkpoint.
 
 mod aggregate;
+mod dedup;
 mod filter;
 pub mod keys;
 mod limit;
@@ -13,6 +14,7 @@ mod watermark;
 pub mod window;
 
 pub use aggregate::AggregateOp;
+pub use dedup::DedupOp;
 pub use filter::FilterOp;
 pub use limit::LimitOp;
 pub use project::ProjectOp;

@@ -55,9 +55,9 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
             .at(Some(pos)));
         }
     }
-    if aggs.len() > 1 {
+    if q.plan.count_stateful() > 1 {
         return Err(Error::unsupported(
-            "Chained aggregations (an aggregation over the result of another) are not supported by this version of Unbounded yet.",
+            "Chained stateful operators (an aggregation or deduplication over the result of another) are not supported by this version of Unbounded yet.",
         )
         .at(q.aggregation));
     }

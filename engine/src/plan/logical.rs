@@ -73,6 +73,16 @@ pub enum LogicalPlan {
         window: WindowSpec,
         schema: Schema,
     },
+    /// `DEDUPLICATE [WITHIN WATERMARK] BY (cols)`: Spark's `dropDuplicates(cols)` and
+    /// `dropDuplicatesWithinWatermark(cols)`; keeps the first row of each key.
+    Deduplicate {
+        input: Box<LogicalPlan>,
+        keys: Vec<usize>,
+        within_watermark: bool,
+        /// The watermark delay, for WITHIN WATERMARK: a key is remembered until the watermark
+        /// passes its first event time plus this.
+        delay_micros: i64,
+    },
     /// Stateful aggregation: groups by `keys`, then `aggregates`; output is keys then aggregates.
     Aggregate {
         input: Box<LogicalPlan>,
@@ -83,6 +93,14 @@ pub enum LogicalPlan {
         event_time_key: Option<usize>,
         schema: Schema,
     },
+}
+
+impl LogicalPlan {
+    /// How many aggregations and deduplications the plan chains.
+    pub fn count_stateful(&self) -> usize {
+        usize::from(matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Deduplicate { .. }))
+            + self.children().iter().map(|c| c.count_stateful()).sum::<usize>()
+    }
 }
 
 /// A time window's shape, in microseconds.
@@ -103,7 +121,10 @@ impl LogicalPlan {
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::WindowAssign { schema, .. }
             | LogicalPlan::Aggregate { schema, .. } => schema,
-            LogicalPlan::Filter { input, .. } | LogicalPlan::Watermark { input, .. } | LogicalPlan::Limit { input, .. } => input.schema(),
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Watermark { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Deduplicate { input, .. } => input.schema(),
         }
     }
 
@@ -115,6 +136,7 @@ impl LogicalPlan {
             | LogicalPlan::Watermark { input, .. }
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
+            | LogicalPlan::Deduplicate { input, .. }
             | LogicalPlan::Aggregate { input, .. } => vec![input],
             LogicalPlan::StaticJoin { stream, table, .. } => vec![stream, table],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
@@ -132,7 +154,9 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Watermark { event_time, .. } => Some(*event_time),
             LogicalPlan::Source { .. } | LogicalPlan::Table { .. } => None,
-            LogicalPlan::Filter { input, .. } | LogicalPlan::Limit { input, .. } => input.event_time_column(),
+            LogicalPlan::Filter { input, .. } | LogicalPlan::Limit { input, .. } | LogicalPlan::Deduplicate { input, .. } => {
+                input.event_time_column()
+            }
             LogicalPlan::Project { input, exprs, .. } => {
                 let et = input.event_time_column()?;
                 exprs.iter().position(|e| matches!(e, Expr::Column { index, .. } if *index == et))
@@ -155,7 +179,8 @@ impl LogicalPlan {
 
     /// Whether the plan holds state between micro-batches.
     pub fn is_stateful(&self) -> bool {
-        matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Limit { .. }) || self.children().iter().any(|c| c.is_stateful())
+        matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Limit { .. } | LogicalPlan::Deduplicate { .. })
+            || self.children().iter().any(|c| c.is_stateful())
     }
 
     pub fn has_watermark(&self) -> bool {
@@ -182,6 +207,24 @@ impl LogicalPlan {
                 } else {
                     writeln!(f, "{pad}TimeWindow sliding {} every {}", iv(window.size), iv(window.slide))?
                 }
+            }
+            LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
+                let names = input.schema().names();
+                let cols: Vec<&str> = keys.iter().map(|&k| names[k].as_str()).collect();
+                let evict = match (within_watermark, input.event_time_column()) {
+                    (true, _) => format!(
+                        "each key kept until the watermark passes its first event time + {}",
+                        crate::sql::interval::Interval::from_micros(*delay_micros)
+                    ),
+                    (false, Some(et)) if keys.contains(&et) => format!("evicted when `{}` is behind the watermark", names[et]),
+                    _ => "never evicted (no event-time column among the keys)".to_string(),
+                };
+                writeln!(
+                    f,
+                    "{pad}StreamingDeduplicate{} by [{}] (state: one row per key; {evict})",
+                    if *within_watermark { "WithinWatermark" } else { "" },
+                    cols.join(", ")
+                )?
             }
             LogicalPlan::Aggregate { keys, aggregates, event_time_key, schema, .. } => {
                 let names = schema.names();

@@ -33,6 +33,9 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, schema } => {
             LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, schema }
         }
+        LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
+            LogicalPlan::Deduplicate { input: Box::new(optimize(*input)), keys, within_watermark, delay_micros }
+        }
         leaf @ (LogicalPlan::Source { .. } | LogicalPlan::Table { .. }) => leaf,
     }
 }

@@ -4,7 +4,7 @@ use arrow_array::RecordBatch;
 use arrow_select::filter::filter_record_batch;
 
 use crate::error::{Error, Result};
-use crate::ops::{AggregateOp, FilterOp, LimitOp, Node, ProjectOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp};
+use crate::ops::{AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp};
 use crate::plan::LogicalPlan;
 use crate::query::OutputMode;
 
@@ -74,6 +74,10 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
         LogicalPlan::Limit { input, n } => op(LimitOp::new(*n), vec![node(input, p, b)?]),
         LogicalPlan::WindowAssign { input, time, window, schema } => {
             op(WindowAssignOp::new(time.clone(), *window, schema.to_arrow()), vec![node(input, p, b)?])
+        }
+        LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
+            let event_time = if b.has_watermark { input.event_time_column() } else { None };
+            op(DedupOp::new(keys.clone(), event_time, *within_watermark, *delay_micros), vec![node(input, p, b)?])
         }
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, schema } => op(
             AggregateOp::new(keys.clone(), aggregates.clone(), schema.to_arrow(), b.mode, *event_time_key, b.has_watermark),

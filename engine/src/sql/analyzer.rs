@@ -8,7 +8,7 @@ use sqlparser::ast::{self, Spanned};
 
 use super::coercion::wider_type;
 use super::interval::{interval_from_parts, parse_interval_string, Interval, Unit};
-use super::streaming::{Prepared, WatermarkClause, MARKER_PREFIX};
+use super::streaming::{DedupClause, Prepared, RelationClauses, WatermarkClause, MARKER_PREFIX};
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
 use crate::expr::{AggFunc, AggregateCall, BinaryOp, CastMode, Expr, Func, LikePattern};
@@ -767,20 +767,14 @@ impl Analyzer<'_> {
                 } else {
                     return Err(self.unknown_table(&ident.value).at(pos));
                 };
-                let (plan, scope) = match clause {
-                    Some(c) => self.apply_watermark(plan, scope, &c)?,
-                    None => (plan, scope),
-                };
+                let (plan, scope) = self.apply_clauses(plan, scope, clause.as_ref())?;
                 let qualifier = alias.as_ref().map(|a| a.value.clone()).unwrap_or(ident.value.clone());
                 Ok((plan, scope.requalify(Some(&qualifier))))
             }
             ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
                 let (clause, alias) = self.split_marker(alias.as_ref())?;
                 let (plan, scope) = self.query(subquery)?;
-                let (plan, scope) = match clause {
-                    Some(c) => self.apply_watermark(plan, scope, &c)?,
-                    None => (plan, scope),
-                };
+                let (plan, scope) = self.apply_clauses(plan, scope, clause.as_ref())?;
                 let q = alias.map(|a| a.value);
                 Ok((plan, scope.requalify(q.as_deref())))
             }
@@ -807,18 +801,60 @@ impl Analyzer<'_> {
         .with_condition("TABLE_OR_VIEW_NOT_FOUND")
     }
 
-    /// Separates a watermark marker alias (`__wN`) from a real alias.
-    fn split_marker(&self, alias: Option<&ast::TableAlias>) -> Result<(Option<WatermarkClause>, Option<ast::Ident>)> {
+    /// Separates a clauses marker alias (`__wN`) from a real alias.
+    fn split_marker(&self, alias: Option<&ast::TableAlias>) -> Result<(Option<RelationClauses>, Option<ast::Ident>)> {
         let Some(a) = alias else { return Ok((None, None)) };
         if let Some(n) = a.name.value.strip_prefix(MARKER_PREFIX).and_then(|n| n.parse::<usize>().ok()) {
-            if let Some(clause) = self.prepared.watermarks.get(n) {
-                return Ok((Some(clause.clone()), clause.alias.clone()));
+            if let Some(clauses) = self.prepared.relations.get(n) {
+                return Ok((Some(clauses.clone()), clauses.alias.clone()));
             }
         }
         if !a.columns.is_empty() {
             return Err(Error::unsupported("column aliases on a relation (`AS t(a, b)`) are not supported").at(position_of(a.name.span)));
         }
         Ok((None, Some(a.name.clone())))
+    }
+
+    /// A relation's WATERMARK, then its DEDUPLICATE.
+    fn apply_clauses(&mut self, plan: LogicalPlan, scope: Scope, clauses: Option<&RelationClauses>) -> Result<(LogicalPlan, Scope)> {
+        let Some(c) = clauses else { return Ok((plan, scope)) };
+        let (plan, scope) = match &c.watermark {
+            Some(w) => self.apply_watermark(plan, scope, w)?,
+            None => (plan, scope),
+        };
+        match &c.dedup {
+            Some(d) => self.apply_dedup(plan, scope, d),
+            None => Ok((plan, scope)),
+        }
+    }
+
+    fn apply_dedup(&mut self, plan: LogicalPlan, scope: Scope, d: &DedupClause) -> Result<(LogicalPlan, Scope)> {
+        let mut keys = Vec::new();
+        for c in &d.columns {
+            match self.resolve_column(std::slice::from_ref(c), &scope)? {
+                Expr::Column { index, .. } if !keys.contains(&index) => keys.push(index),
+                Expr::Column { .. } => {}
+                _ => {
+                    return Err(Error::type_mismatch(format!("DEDUPLICATE BY takes column names; `{}` is a field", c.value))
+                        .at(position_of(c.span)))
+                }
+            }
+        }
+        let delay = if d.within_watermark {
+            match (plan.event_time_column(), watermark_delay(&plan)) {
+                (Some(_), Some(delay)) => delay,
+                _ => {
+                    return Err(Error::unsupported(
+                        "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark; (DEDUPLICATE WITHIN WATERMARK needs a WATERMARK clause on the same relation, before it.)",
+                    )
+                    .with_condition("_LEGACY_ERROR_TEMP_3102")
+                    .at(Some(d.position)))
+                }
+            }
+        } else {
+            0
+        };
+        Ok((LogicalPlan::Deduplicate { input: Box::new(plan), keys, within_watermark: d.within_watermark, delay_micros: delay }, scope))
     }
 
     fn apply_watermark(&mut self, plan: LogicalPlan, scope: Scope, clause: &WatermarkClause) -> Result<(LogicalPlan, Scope)> {
@@ -1554,6 +1590,14 @@ fn suffixed_number(i: &ast::Ident) -> Option<Value> {
 fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
     let (args, data_type) = func.check(args)?;
     Ok(Expr::Call { func, args, data_type })
+}
+
+/// The delay of the watermark that governs `plan`'s event time, if any.
+fn watermark_delay(plan: &LogicalPlan) -> Option<i64> {
+    match plan {
+        LogicalPlan::Watermark { delay, .. } => Some(delay.total_micros()),
+        other => other.children().into_iter().find_map(watermark_delay),
+    }
 }
 
 /// HAVING must be a boolean; returns the input unchanged when it is.

@@ -1,10 +1,13 @@
 //! The streaming forms Spark 4.1+ adds to its SQL and sqlparser does not know:
-//! `STREAM src`, `STREAM(src)` and `relation WATERMARK expr [AS name] DELAY OF INTERVAL ... [[AS] alias]`.
+//! `STREAM src`, `STREAM(src)` and `relation WATERMARK expr [AS name] DELAY OF INTERVAL ... [[AS] alias]`;
+//! and Unbounded's own `relation [WATERMARK ...] DEDUPLICATE [WITHIN WATERMARK] BY (cols) [[AS] alias]`,
+//! the SQL form of Spark's `dropDuplicates(cols)` / `dropDuplicatesWithinWatermark(cols)`, which
+//! Spark SQL has no syntax for.
 //!
 //! They are taken out of the text before sqlparser sees it, and every character they occupied is
-//! blanked (newlines kept), so every other token keeps its line and column for error messages. A
-//! watermark clause leaves a marker alias `AS __wN` in place of its `WATERMARK` keyword (nine
-//! characters, enough for the marker), which ties the clause to the relation it follows.
+//! blanked (newlines kept), so every other token keeps its line and column for error messages. The
+//! clauses of a relation leave a marker alias `AS __wN` in place of their first keyword
+//! (`WATERMARK` or `DEDUPLICATE`, both long enough for it), which ties them to the relation.
 
 use sqlparser::ast;
 use sqlparser::dialect::DatabricksDialect;
@@ -25,17 +28,31 @@ pub struct WatermarkClause {
     /// `AS name` of the event-time expression: the new column that carries the watermark.
     pub name: Option<ast::Ident>,
     pub delay: Interval,
-    /// The relation's alias, written after the clause.
-    pub alias: Option<ast::Ident>,
     pub position: Position,
+}
+
+/// `DEDUPLICATE [WITHIN WATERMARK] BY (cols)`.
+#[derive(Debug, Clone)]
+pub struct DedupClause {
+    pub columns: Vec<ast::Ident>,
+    pub within_watermark: bool,
+    pub position: Position,
+}
+
+/// The streaming clauses written after one relation, and its alias (written after them).
+#[derive(Debug, Clone)]
+pub struct RelationClauses {
+    pub watermark: Option<WatermarkClause>,
+    pub dedup: Option<DedupClause>,
+    pub alias: Option<ast::Ident>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The SQL with the streaming forms blanked out, ready for sqlparser.
     pub text: String,
-    /// Watermark clauses; clause `i` is referenced by the alias `__w{i}`.
-    pub watermarks: Vec<WatermarkClause>,
+    /// Clauses of relations; entry `i` is referenced by the alias `__w{i}`.
+    pub relations: Vec<RelationClauses>,
     /// Where a relation name was written after `STREAM`.
     pub stream_refs: Vec<Position>,
 }
@@ -148,7 +165,7 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
     let eof = TokenWithSpan::wrap(Token::EOF);
     let at = |i: usize| -> &TokenWithSpan { toks.get(i).unwrap_or(&eof) };
     let mut text = Text::new(sql);
-    let mut watermarks = Vec::new();
+    let mut relations = Vec::new();
     let mut stream_refs = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -170,24 +187,25 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
                 continue;
             }
         }
-        if is_word(&t.token, "WATERMARK") {
+        if is_word(&t.token, "WATERMARK") || is_word(&t.token, "DEDUPLICATE") {
             if !follows_relation(&toks, i) {
-                return Err(syntax_error(t, "a WATERMARK clause must follow a table name or a subquery, before its alias"));
+                let word = if is_word(&t.token, "WATERMARK") { "WATERMARK" } else { "DEDUPLICATE" };
+                return Err(syntax_error(t, &format!("a {word} clause must follow a table name or a subquery, before its alias")));
             }
-            let (clause, end) = parse_clause(&toks, i, &dialect)?;
-            let marker = format!("AS {MARKER_PREFIX}{}", watermarks.len());
+            let (clauses, end) = parse_clauses(&toks, i, &dialect)?;
+            let marker = format!("AS {MARKER_PREFIX}{}", relations.len());
             if marker.chars().count() > "WATERMARK".len() {
-                return Err(Error::unsupported("at most 100 WATERMARK clauses fit in one query"));
+                return Err(Error::unsupported("at most 100 relations with WATERMARK or DEDUPLICATE clauses fit in one query"));
             }
             text.blank(t, at(end - 1));
             text.write(t, &marker);
-            watermarks.push(clause);
+            relations.push(clauses);
             i = end;
             continue;
         }
         i += 1;
     }
-    Ok(Prepared { text: text.chars.into_iter().collect(), watermarks, stream_refs })
+    Ok(Prepared { text: text.chars.into_iter().collect(), relations, stream_refs })
 }
 
 /// Spark's grammar allows the clause right after a relation primary: a (dotted) table name that
@@ -198,6 +216,14 @@ fn follows_relation(toks: &[TokenWithSpan], i: usize) -> bool {
         let t = &toks[k].token;
         is_word(t, "FROM") || is_word(t, "JOIN") || *t == Token::Comma || is_word(t, "STREAM")
     };
+    // DEDUPLICATE may follow a relation's WATERMARK clause: that one was checked already.
+    if is_word(&toks[i].token, "DEDUPLICATE") && i > 0 && toks[..i].iter().rev().any(|t| is_word(&t.token, "WATERMARK")) {
+        if let Some(w) = toks[..i].iter().rposition(|t| is_word(&t.token, "WATERMARK")) {
+            if toks[w..i].iter().any(|t| is_word(&t.token, "DELAY")) && follows_relation(toks, w) {
+                return true;
+            }
+        }
+    }
     if i == 0 {
         return false;
     }
@@ -234,9 +260,86 @@ fn follows_relation(toks: &[TokenWithSpan], i: usize) -> bool {
     }
 }
 
-/// Parses `WATERMARK expr [[AS] name] DELAY OF INTERVAL ... [[AS] alias]` starting at token `i`;
-/// returns the clause and the index of the first token after it.
-fn parse_clause(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect) -> Result<(WatermarkClause, usize)> {
+/// Parses `[WATERMARK ...] [DEDUPLICATE ...] [[AS] alias]` starting at token `i`; returns the
+/// clauses and the index of the first token after them.
+fn parse_clauses(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect) -> Result<(RelationClauses, usize)> {
+    let eof = TokenWithSpan::wrap(Token::EOF);
+    let at = |k: usize| -> &TokenWithSpan { toks.get(k).unwrap_or(&eof) };
+    let mut k = i;
+    let watermark = if is_word(&at(k).token, "WATERMARK") {
+        let (w, next) = parse_watermark(toks, k, dialect)?;
+        k = next;
+        Some(w)
+    } else {
+        None
+    };
+    let dedup = if is_word(&at(k).token, "DEDUPLICATE") {
+        let (d, next) = parse_dedup(toks, k)?;
+        k = next;
+        Some(d)
+    } else {
+        None
+    };
+    // Optional alias of the relation.
+    let alias = if is_word(&at(k).token, "AS") {
+        match &at(k + 1).token {
+            Token::Word(w) => {
+                k += 2;
+                Some(ast::Ident { value: w.value.clone(), quote_style: w.quote_style, span: at(k - 1).span })
+            }
+            _ => return Err(syntax_error(at(k + 1), "expected an alias after AS")),
+        }
+    } else if is_name(&at(k).token) && !is_word(&at(k).token, "DEDUPLICATE") {
+        let Token::Word(w) = &at(k).token else { unreachable!("is_name checked a word") };
+        k += 1;
+        Some(ast::Ident { value: w.value.clone(), quote_style: w.quote_style, span: at(k - 1).span })
+    } else {
+        None
+    };
+    Ok((RelationClauses { watermark, dedup, alias }, k))
+}
+
+/// `DEDUPLICATE [WITHIN WATERMARK] BY (col, ...)` at token `i`.
+fn parse_dedup(toks: &[TokenWithSpan], i: usize) -> Result<(DedupClause, usize)> {
+    let eof = TokenWithSpan::wrap(Token::EOF);
+    let at = |k: usize| -> &TokenWithSpan { toks.get(k).unwrap_or(&eof) };
+    let mut k = i + 1;
+    let within_watermark = is_word(&at(k).token, "WITHIN");
+    if within_watermark {
+        if !is_word(&at(k + 1).token, "WATERMARK") {
+            return Err(syntax_error(at(k + 1), "expected DEDUPLICATE WITHIN WATERMARK BY (columns)"));
+        }
+        k += 2;
+    }
+    if !is_word(&at(k).token, "BY") {
+        return Err(syntax_error(at(k), "expected DEDUPLICATE [WITHIN WATERMARK] BY (columns)"));
+    }
+    if at(k + 1).token != Token::LParen {
+        return Err(syntax_error(at(k + 1), "the columns of DEDUPLICATE BY go in parentheses: BY (event_id, ts)"));
+    }
+    k += 2;
+    let mut columns = Vec::new();
+    loop {
+        match &at(k).token {
+            Token::Word(w) => columns.push(ast::Ident { value: w.value.clone(), quote_style: w.quote_style, span: at(k).span }),
+            _ => return Err(syntax_error(at(k), "expected a column name")),
+        }
+        k += 1;
+        match at(k).token {
+            Token::Comma => k += 1,
+            Token::RParen => {
+                k += 1;
+                break;
+            }
+            _ => return Err(syntax_error(at(k), "expected `,` or `)` in DEDUPLICATE BY (...)")),
+        }
+    }
+    Ok((DedupClause { columns, within_watermark, position: pos(&toks[i]) }, k))
+}
+
+/// Parses `WATERMARK expr [[AS] name] DELAY OF INTERVAL ...` starting at token `i`; returns the
+/// clause and the index of the first token after it.
+fn parse_watermark(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect) -> Result<(WatermarkClause, usize)> {
     let eof = TokenWithSpan::wrap(Token::EOF);
     let at = |k: usize| -> &TokenWithSpan { toks.get(k).unwrap_or(&eof) };
     // The event-time expression runs up to `DELAY OF` at paren depth 0.
@@ -284,24 +387,7 @@ fn parse_clause(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect) -
     }
     k += 1;
     let (delay, next) = parse_interval_literal(toks, k)?;
-    k = next;
-    // Optional alias of the relation.
-    let alias = if is_word(&at(k).token, "AS") {
-        match &at(k + 1).token {
-            Token::Word(w) => {
-                k += 2;
-                Some(ast::Ident { value: w.value.clone(), quote_style: w.quote_style, span: at(k - 1).span })
-            }
-            _ => return Err(syntax_error(at(k + 1), "expected an alias after AS")),
-        }
-    } else if is_name(&at(k).token) {
-        let Token::Word(w) = &at(k).token else { unreachable!("is_name checked a word") };
-        k += 1;
-        Some(ast::Ident { value: w.value.clone(), quote_style: w.quote_style, span: at(k - 1).span })
-    } else {
-        None
-    };
-    Ok((WatermarkClause { event_time, name, delay, alias, position: pos(&toks[i]) }, k))
+    Ok((WatermarkClause { event_time, name, delay, position: pos(&toks[i]) }, next))
 }
 
 /// `10 SECONDS`, `1 MINUTE 30 SECONDS`, `'0:10' MINUTE TO SECOND` (after the INTERVAL keyword).
@@ -389,9 +475,10 @@ mod tests {
         assert!(p.text.starts_with("SELECT * FROM        src AS __w0 "), "{}", p.text);
         assert!(p.text.ends_with(" WHERE x"));
         assert_eq!(p.text.chars().count(), "SELECT * FROM STREAM src WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS s WHERE x".len());
-        let c = &p.watermarks[0];
+        let r = &p.relations[0];
+        let c = r.watermark.as_ref().unwrap();
         assert_eq!(c.delay.micros, 10 * MICROS_PER_SECOND);
-        assert_eq!(c.alias.as_ref().map(|a| a.value.as_str()), Some("s"));
+        assert_eq!(r.alias.as_ref().map(|a| a.value.as_str()), Some("s"));
         assert_eq!(c.event_time.to_string(), "ts");
     }
 
@@ -407,9 +494,10 @@ mod tests {
             ("SELECT * FROM src WATERMARK ts + INTERVAL 1 SECOND AS ets DELAY OF INTERVAL 3 SECONDS AS x", 3, Some("x"), Some("ets")),
         ] {
             let p = prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-            let c = &p.watermarks[0];
+            let r = &p.relations[0];
+            let c = r.watermark.as_ref().unwrap();
             assert_eq!(c.delay.micros, delay_secs * MICROS_PER_SECOND, "{sql}");
-            assert_eq!(c.alias.as_ref().map(|a| a.value.as_str()), alias, "{sql}");
+            assert_eq!(r.alias.as_ref().map(|a| a.value.as_str()), alias, "{sql}");
             assert_eq!(c.name.as_ref().map(|a| a.value.as_str()), name, "{sql}");
         }
     }
@@ -438,6 +526,37 @@ mod tests {
         let p = prepare(sql).unwrap();
         assert_eq!(p.text.lines().count(), 5);
         assert_eq!(p.text.lines().nth(4), Some("WHERE x"));
-        assert_eq!(p.watermarks[0].position, Position { line: 3, column: 3 });
+        assert_eq!(p.relations[0].watermark.as_ref().unwrap().position, Position { line: 3, column: 3 });
+    }
+
+    #[test]
+    fn deduplicate_clauses_alone_and_after_a_watermark() {
+        let p = prepare("SELECT * FROM STREAM events DEDUPLICATE BY (id) e WHERE x").unwrap();
+        let r = &p.relations[0];
+        let d = r.dedup.as_ref().unwrap();
+        assert_eq!((d.columns.len(), d.within_watermark, r.alias.as_ref().map(|a| a.value.as_str())), (1, false, Some("e")));
+        assert!(p.text.starts_with("SELECT * FROM        events AS __w0 "), "{}", p.text);
+        assert!(p.text.ends_with(" WHERE x"));
+        let p =
+            prepare("SELECT * FROM events WATERMARK ts DELAY OF INTERVAL 5 SECONDS DEDUPLICATE WITHIN WATERMARK BY (id, ts) AS e").unwrap();
+        let r = &p.relations[0];
+        assert!(r.watermark.is_some());
+        let d = r.dedup.as_ref().unwrap();
+        assert_eq!((d.columns.len(), d.within_watermark), (2, true));
+        assert_eq!(r.alias.as_ref().map(|a| a.value.as_str()), Some("e"));
+    }
+
+    #[test]
+    fn deduplicate_mistakes_are_syntax_errors() {
+        for (sql, near) in [
+            ("SELECT * FROM events DEDUPLICATE id", "'id'"),
+            ("SELECT * FROM events DEDUPLICATE BY id", "in parentheses"),
+            ("SELECT * FROM events DEDUPLICATE WITHIN BY (id)", "WITHIN WATERMARK"),
+            ("SELECT * FROM events e DEDUPLICATE BY (id)", "'DEDUPLICATE'"),
+            ("SELECT * FROM events DEDUPLICATE BY (id,)", "expected a column name"),
+        ] {
+            let e = prepare(sql).unwrap_err();
+            assert!(e.message.contains(near), "{sql}: {}", e.message);
+        }
     }
 }

@@ -1,0 +1,135 @@
+use std::collections::BTreeMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow_select::filter::filter_record_batch;
+
+use super::keys::encode_group;
+use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// Spark's `dropDuplicates(cols)` (StreamingDeduplicateExec) and
+/// `dropDuplicatesWithinWatermark(cols)`: the first row of each key passes, later ones are
+/// dropped. With a watermark, a key is forgotten once the watermark passes its event time (when
+/// the event time is a key) or its first event time plus the delay (within watermark); in those
+/// two cases a row at or behind the watermark is dropped as late. With keys that do not include
+/// the event time, Spark drops nothing as late and forgets nothing (observed on Spark 4.3).
+pub struct DedupOp {
+    keys: Vec<usize>,
+    /// The input's event-time column, when the query has a watermark.
+    event_time: Option<usize>,
+    within_watermark: bool,
+    delay: i64,
+    /// Key -> when it may be forgotten (event time), or None to keep it forever.
+    seen: BTreeMap<Vec<u8>, Option<i64>>,
+    metrics: StateOperatorProgress,
+}
+
+impl DedupOp {
+    pub fn new(keys: Vec<usize>, event_time: Option<usize>, within_watermark: bool, delay: i64) -> Self {
+        DedupOp { keys, event_time, within_watermark, delay, seen: BTreeMap::new(), metrics: StateOperatorProgress::default() }
+    }
+
+    fn drops_late(&self) -> bool {
+        self.within_watermark || self.event_time.is_some_and(|et| self.keys.contains(&et))
+    }
+
+    fn expiry(&self, event_time: Option<i64>) -> Option<i64> {
+        let t = event_time?;
+        if self.within_watermark {
+            Some(t + self.delay)
+        } else if self.event_time.is_some_and(|et| self.keys.contains(&et)) {
+            Some(t)
+        } else {
+            None
+        }
+    }
+}
+
+impl Operator for DedupOp {
+    fn name(&self) -> &'static str {
+        if self.within_watermark {
+            "dedupeWithinWatermark"
+        } else {
+            "dedupe"
+        }
+    }
+
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+        let batch = inputs.remove(0);
+        let watermark = ctx.watermark_micros;
+        let key_columns: Vec<ArrayRef> = self.keys.iter().map(|&k| batch.column(k).clone()).collect();
+        let times = match self.event_time {
+            Some(et) => Some(
+                batch
+                    .column(et)
+                    .as_primitive_opt::<TimestampMicrosecondType>()
+                    .ok_or_else(|| Error::internal("event time is not a timestamp"))?,
+            ),
+            None => None,
+        };
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        let mut buf = Vec::new();
+        let (mut added, mut dropped_late) = (0u64, 0u64);
+        for i in 0..batch.num_rows() {
+            let t = times.and_then(|t| (!t.is_null(i)).then(|| t.value(i)));
+            if let (Some(t), true) = (t, watermark > 0 && self.drops_late()) {
+                if t <= watermark {
+                    dropped_late += 1;
+                    ctx.late_rows.push(LateRow {
+                        operator: self.name().to_string(),
+                        row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
+                        event_time: t,
+                        watermark,
+                        window: None,
+                    });
+                    keep.push(false);
+                    continue;
+                }
+            }
+            encode_group(&key_columns, i, &mut buf);
+            if self.seen.contains_key(buf.as_slice()) {
+                keep.push(false);
+                continue;
+            }
+            self.seen.insert(buf.clone(), self.expiry(t));
+            added += 1;
+            keep.push(true);
+        }
+        let before = self.seen.len();
+        if watermark > 0 {
+            self.seen.retain(|_, expiry| expiry.is_none_or(|e| e > watermark));
+        }
+        self.metrics = StateOperatorProgress {
+            operator_name: self.name().to_string(),
+            num_rows_total: self.seen.len() as u64,
+            num_rows_updated: added,
+            num_rows_removed: (before - self.seen.len()) as u64,
+            num_rows_dropped_by_watermark: dropped_late,
+            memory_used_bytes: self.seen.keys().map(|k| k.len() as u64 + 16).sum(),
+        };
+        Ok(filter_record_batch(&batch, &BooleanArray::from(keep))?)
+    }
+
+    fn state_progress(&self) -> Option<StateOperatorProgress> {
+        Some(self.metrics.clone())
+    }
+
+    fn wants_no_data_batch(&self) -> bool {
+        self.event_time.is_some()
+    }
+
+    fn checkpoint(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(&self.seen.iter().collect::<Vec<_>>()).ok()
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        let entries: Vec<(Vec<u8>, Option<i64>)> = serde_json::from_slice(bytes)
+            .map_err(|e| Error::invalid_input(format!("the deduplication state in the checkpoint is damaged: {e}")))?;
+        self.seen = entries.into_iter().collect();
+        self.metrics.num_rows_total = self.seen.len() as u64;
+        Ok(())
+    }
+}
