@@ -235,6 +235,25 @@ fn batch_json(b: &BatchReport) -> Json {
     if !b.bad_records.is_empty() {
         m.insert("bad_records".into(), json!(b.bad_records.len()));
     }
+    if !b.late_rows.is_empty() {
+        // Every row dropped as late, with why: `dropped_late` above is Spark's count of them.
+        let late: Vec<Json> = b
+            .late_rows
+            .iter()
+            .map(|l| {
+                let mut o = Map::new();
+                o.insert("operator".into(), json!(l.operator));
+                o.insert("row".into(), Json::Array(l.row.iter().map(Value::to_json).collect()));
+                o.insert("event_time".into(), json!(format_timestamp(l.event_time)));
+                o.insert("watermark".into(), json!(format_timestamp(l.watermark)));
+                if let Some((start, end)) = l.window {
+                    o.insert("window".into(), json!({"start": format_timestamp(start), "end": format_timestamp(end)}));
+                }
+                Json::Object(o)
+            })
+            .collect();
+        m.insert("late_rows".into(), Json::Array(late));
+    }
     Json::Object(m)
 }
 

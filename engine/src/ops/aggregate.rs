@@ -222,3 +222,88 @@ impl Operator for AggregateOp {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::sql::Catalog;
+    use crate::types::{Column, DataType, Schema};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn query(sql: &str, mode: OutputMode) -> StreamingQuery {
+        let schema = Schema::new(vec![
+            Column { name: "k".into(), data_type: DataType::String },
+            Column { name: "v".into(), data_type: DataType::Int },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        StreamingQuery::start(QueryDefinition {
+            sql: sql.into(),
+            output_mode: mode,
+            catalog: Catalog { sources: vec![("s".into(), schema)], tables: vec![] },
+        })
+        .unwrap()
+    }
+
+    fn add(q: &mut StreamingQuery, rows: serde_json::Value) {
+        q.add_json("s", rows.as_array().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_empty_batch_emits_nothing_and_keeps_state() {
+        let mut q = query("SELECT k, count(*) AS n FROM s GROUP BY k", OutputMode::Update);
+        add(&mut q, json!([["a", 1, "2026-01-01 00:00:01"]]));
+        q.process_all_available().unwrap();
+        // Only bad records: the batch runs with no rows.
+        add(&mut q, json!([["a", "x", "2026-01-01 00:00:02"]]));
+        let r = q.process_all_available().unwrap();
+        assert_eq!((r.batches.len(), r.batches[0].rows.num_rows(), r.batches[0].state_rows), (1, 0, 1));
+    }
+
+    #[test]
+    fn null_values_and_keys() {
+        let mut q = query("SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS s, min(v) AS lo FROM s GROUP BY k", OutputMode::Complete);
+        add(&mut q, json!([[null, null, null], [null, 2, null], ["a", null, null]]));
+        let r = q.process_all_available().unwrap();
+        let rows = crate::scenario::rows_json(&r.batches[0].rows);
+        assert!(rows.contains(&json!([null, 2, 1, 2, 2])), "{rows:?}");
+        assert!(rows.contains(&json!(["a", 1, 0, null, null])), "{rows:?}");
+    }
+
+    #[test]
+    fn a_watermark_that_does_not_move_runs_no_extra_batch() {
+        let mut q = query("SELECT window(ts, '10 seconds') AS w, count(*) AS n FROM STREAM s WATERMARK ts DELAY OF INTERVAL 5 SECONDS GROUP BY window(ts, '10 seconds')", OutputMode::Append);
+        add(&mut q, json!([["a", 1, "2026-01-01 00:00:20"]]));
+        assert_eq!(q.process_all_available().unwrap().batches.len(), 2, "data batch, then the no-data batch for the new watermark");
+        add(&mut q, json!([["a", 1, "2026-01-01 00:00:12"]]));
+        assert_eq!(q.process_all_available().unwrap().batches.len(), 1, "an older event does not move the watermark: no no-data batch");
+    }
+
+    #[test]
+    fn tiny_and_huge_windows() {
+        let mut q =
+            query("SELECT window(ts, '1 millisecond') AS w, count(*) AS n FROM s GROUP BY window(ts, '1 millisecond')", OutputMode::Update);
+        add(&mut q, json!([["a", 1, "2026-01-01 00:00:00.0005"], ["a", 1, "2026-01-01 00:00:00.0015"]]));
+        let rows = crate::scenario::rows_json(&q.process_all_available().unwrap().batches[0].rows);
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows.contains(&json!([{"start": "2026-01-01 00:00:00", "end": "2026-01-01 00:00:00.001"}, 1])), "{rows:?}");
+        let mut q = query("SELECT window(ts, '7 days') AS w, count(*) AS n FROM s GROUP BY window(ts, '7 days')", OutputMode::Update);
+        add(&mut q, json!([["a", 1, "2026-01-01 00:00:00"], ["a", 1, "2026-01-07 23:00:00"]]));
+        let rows = crate::scenario::rows_json(&q.process_all_available().unwrap().batches[0].rows);
+        // Epoch-aligned: week windows start on Thursdays (1970-01-01 was one).
+        assert_eq!(rows, vec![json!([{"start": "2026-01-01 00:00:00", "end": "2026-01-08 00:00:00"}, 2])]);
+    }
+
+    #[test]
+    fn a_row_exactly_at_the_watermark_is_late_for_a_timestamp_key() {
+        let mut q = query("SELECT DISTINCT k, ts FROM STREAM s WATERMARK ts DELAY OF INTERVAL 10 SECONDS", OutputMode::Append);
+        add(&mut q, json!([["a", 1, "2026-01-01 00:00:30"]]));
+        q.process_all_available().unwrap();
+        add(&mut q, json!([["b", 1, "2026-01-01 00:00:20"], ["c", 1, "2026-01-01 00:00:20.000001"]]));
+        let b = &q.process_all_available().unwrap().batches[0];
+        assert_eq!(b.dropped_late, 1);
+        assert_eq!(b.late_rows[0].row[0], crate::value::Value::String("b".into()));
+    }
+}
