@@ -254,6 +254,66 @@ impl AggregateCall {
         Ok(())
     }
 
+    /// Merges `later` (rows after those of `acc`, as sessions merge in time order) into `acc`.
+    pub fn merge(&self, acc: &mut Accumulator, later: Accumulator) -> Result<()> {
+        match (acc, later) {
+            (Accumulator::Count(a), Accumulator::Count(b)) => *a += b,
+            (Accumulator::SumInt(a), Accumulator::SumInt(b)) => {
+                if let Some(b) = b {
+                    *a = Some(a.unwrap_or(0).checked_add(b).ok_or_else(|| {
+                        Error::runtime("ARITHMETIC_OVERFLOW", "[ARITHMETIC_OVERFLOW] long overflow in sum. SQLSTATE: 22003")
+                    })?);
+                }
+            }
+            (Accumulator::SumDouble(a), Accumulator::SumDouble(b)) => {
+                if let Some(b) = b {
+                    *a = Some(a.unwrap_or(0.0) + b);
+                }
+            }
+            (Accumulator::Avg { sum, count }, Accumulator::Avg { sum: s2, count: c2 }) => {
+                *sum += s2;
+                *count += c2;
+            }
+            (Accumulator::MinMax(a), Accumulator::MinMax(Some(b))) => {
+                let better = match a {
+                    None => true,
+                    Some(cur) => {
+                        let ord = b.compare(cur);
+                        if self.func == AggFunc::Min {
+                            ord.is_lt()
+                        } else {
+                            ord.is_gt()
+                        }
+                    }
+                };
+                if better {
+                    *a = Some(b);
+                }
+            }
+            (Accumulator::MinMax(_), Accumulator::MinMax(None)) => {}
+            (Accumulator::Pick { value, taken }, Accumulator::Pick { value: v2, taken: t2 }) => {
+                let take_later = match self.func {
+                    AggFunc::First { .. } => !*taken && t2,
+                    _ => t2,
+                };
+                if take_later {
+                    *value = v2;
+                    *taken = true;
+                }
+            }
+            (Accumulator::Distinct(a), Accumulator::Distinct(b)) => {
+                for v in b {
+                    if !a.contains(&v) {
+                        a.push(v);
+                    }
+                }
+            }
+            (Accumulator::List(a), Accumulator::List(b)) => a.extend(b),
+            (a, b) => return Err(Error::internal(format!("cannot merge {b:?} into {a:?}"))),
+        }
+        Ok(())
+    }
+
     /// The aggregate's value for a group.
     pub fn result(&self, acc: &Accumulator) -> Value {
         match acc {

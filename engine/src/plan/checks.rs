@@ -13,6 +13,10 @@ fn aggregates(plan: &LogicalPlan, out: &mut Vec<Option<usize>>) {
     plan.children().into_iter().for_each(|c| aggregates(c, out));
 }
 
+fn has_session_window(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Aggregate { session: Some(_), .. }) || plan.children().into_iter().any(has_session_window)
+}
+
 pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
     let has_watermark = q.plan.has_watermark();
     if let Some(pos) = q.distinct_aggregate {
@@ -24,6 +28,14 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
     }
     let mut aggs = Vec::new();
     aggregates(&q.plan, &mut aggs);
+    if mode == OutputMode::Update && has_session_window(&q.plan) {
+        return Err(Error::new(
+            ErrorKind::UnsupportedOutputMode,
+            "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] Invalid streaming output mode: update. This output mode is not supported for session window streaming aggregations on streaming DataFrames/DataSets. SQLSTATE: 42KDE",
+        )
+        .with_condition("STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION")
+        .at(q.aggregation));
+    }
     // Append emits a group once, when the watermark passes its event time: without a watermark,
     // or with one the GROUP BY does not carry, that moment never comes.
     let append_without_event_time = mode == OutputMode::Append && aggs.iter().any(|et| et.is_none() || !has_watermark);

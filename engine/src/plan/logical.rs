@@ -91,6 +91,9 @@ pub enum LogicalPlan {
         /// The key that carries event time (a window or the watermarked column), which drives
         /// emission in append mode, eviction and late-row dropping.
         event_time_key: Option<usize>,
+        /// A session window among the keys: then `keys[session.key]` stands for the session,
+        /// which the operator computes by merging rows of the other keys.
+        session: Option<SessionSpec>,
         schema: Schema,
     },
 }
@@ -101,6 +104,22 @@ impl LogicalPlan {
         usize::from(matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Deduplicate { .. }))
             + self.children().iter().map(|c| c.count_stateful()).sum::<usize>()
     }
+}
+
+/// `session_window(time, gap)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSpec {
+    /// Position of the session among the grouping keys.
+    pub key: usize,
+    pub time: Expr,
+    pub gap: SessionGap,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionGap {
+    Fixed(i64),
+    /// A string expression (`CASE ... THEN '5 seconds' ...`) evaluated for each row.
+    PerRow(Expr),
 }
 
 /// A time window's shape, in microseconds.
@@ -226,8 +245,19 @@ impl LogicalPlan {
                     cols.join(", ")
                 )?
             }
-            LogicalPlan::Aggregate { keys, aggregates, event_time_key, schema, .. } => {
+            LogicalPlan::Aggregate { keys, aggregates, event_time_key, schema, session, .. } => {
                 let names = schema.names();
+                if let Some(sp) = session {
+                    let gap = match &sp.gap {
+                        SessionGap::Fixed(m) => crate::sql::interval::Interval::from_micros(*m).to_string(),
+                        SessionGap::PerRow(_) => "a gap computed per row".to_string(),
+                    };
+                    writeln!(
+                        f,
+                        "{pad}SessionWindow `{}` gap {gap} (rows of one key whose gaps touch merge into one session)",
+                        names[sp.key]
+                    )?;
+                }
                 let key_names = names[..keys.len()].join(", ");
                 let evict = match event_time_key {
                     Some(k) => format!("evicted when `{}` is behind the watermark", names[*k]),

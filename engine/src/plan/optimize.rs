@@ -30,8 +30,8 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::WindowAssign { input, time, window, schema } => {
             LogicalPlan::WindowAssign { input: Box::new(optimize(*input)), time, window, schema }
         }
-        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, schema } => {
-            LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, schema }
+        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session, schema } => {
+            LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, session, schema }
         }
         LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
             LogicalPlan::Deduplicate { input: Box::new(optimize(*input)), keys, within_watermark, delay_micros }

@@ -4,7 +4,9 @@ use arrow_array::RecordBatch;
 use arrow_select::filter::filter_record_batch;
 
 use crate::error::{Error, Result};
-use crate::ops::{AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp};
+use crate::ops::{
+    AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, SessionWindowOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp,
+};
 use crate::plan::LogicalPlan;
 use crate::query::OutputMode;
 
@@ -79,8 +81,19 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
             let event_time = if b.has_watermark { input.event_time_column() } else { None };
             op(DedupOp::new(keys.clone(), event_time, *within_watermark, *delay_micros), vec![node(input, p, b)?])
         }
-        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, schema } => op(
+        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session: None, schema } => op(
             AggregateOp::new(keys.clone(), aggregates.clone(), schema.to_arrow(), b.mode, *event_time_key, b.has_watermark),
+            vec![node(input, p, b)?],
+        ),
+        LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session: Some(session), schema } => op(
+            SessionWindowOp::new(
+                keys.clone(),
+                session.clone(),
+                aggregates.clone(),
+                schema.to_arrow(),
+                b.mode,
+                event_time_key.is_some() && b.has_watermark,
+            ),
             vec![node(input, p, b)?],
         ),
     })

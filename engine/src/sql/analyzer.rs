@@ -12,7 +12,7 @@ use super::streaming::{DedupClause, Prepared, RelationClauses, WatermarkClause, 
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
 use crate::expr::{AggFunc, AggregateCall, BinaryOp, CastMode, Expr, Func, LikePattern};
-use crate::plan::logical::WindowSpec;
+use crate::plan::logical::{SessionGap, SessionSpec, WindowSpec};
 use crate::plan::{JoinKind, LogicalPlan};
 use crate::time::parse_timestamp;
 use crate::types::{Column, DataType, Schema};
@@ -56,6 +56,10 @@ pub struct AnalyzedQuery {
 /// each stands in the expression as a column at `AGG_PLACEHOLDER + k` until it is rewritten
 /// onto the aggregate's output.
 const AGG_PLACEHOLDER: usize = 1 << 40;
+
+/// The session window of an aggregation stands among its keys as this column until the session
+/// operator computes it.
+const SESSION_PLACEHOLDER: usize = AGG_PLACEHOLDER - 1;
 
 struct AggCollector {
     calls: Vec<(String, AggregateCall)>,
@@ -150,6 +154,7 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
         order_by: None,
         collecting: None,
         window_column: None,
+        session_window: None,
         alias_fallback: Vec::new(),
     };
     let (plan, _) = a.query(&query)?;
@@ -184,6 +189,8 @@ struct Analyzer<'a> {
     collecting: Option<AggCollector>,
     /// The `window(...)` of the aggregation being resolved: its SQL text and column.
     window_column: Option<(String, usize)>,
+    /// The `session_window(...)` of the aggregation being resolved: its SQL text, time and gap.
+    session_window: Option<(String, Expr, SessionGap)>,
     /// SELECT aliases HAVING may refer to, resolved.
     alias_fallback: Vec<(String, Expr)>,
 }
@@ -498,12 +505,28 @@ impl Analyzer<'_> {
             .collect::<Result<_>>()?;
         // One time window per aggregation.
         let mut windows: Vec<ast::Function> = Vec::new();
+        let mut sessions: Vec<ast::Function> = Vec::new();
         for e in group_exprs.iter().copied().chain(items.iter().map(|(e, _)| *e)) {
             walk_functions(e, &mut |f| {
-                if f.name.to_string().eq_ignore_ascii_case("window") && f.over.is_none() {
+                let name = f.name.to_string().to_ascii_lowercase();
+                if name == "window" && f.over.is_none() {
                     windows.push(f.clone());
+                } else if name == "session_window" {
+                    sessions.push(f.clone());
                 }
             });
+        }
+        if let (Some(w), Some(_)) = (windows.first(), sessions.first()) {
+            return Err(Error::unsupported(
+                "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.",
+            )
+            .at(position_of(w.name.span())));
+        }
+        let saved_session = self.session_window.take();
+        if let Some(sw) = sessions.first() {
+            let whole = ast::Expr::Function(sw.clone());
+            let (time, gap) = self.session_spec(sw, &scope)?;
+            self.session_window = Some((spark_sql(&whole), time, gap));
         }
         let (mut plan, mut scope) = (plan, scope);
         let saved_window = self.window_column.take();
@@ -519,7 +542,66 @@ impl Analyzer<'_> {
         }
         let result = self.aggregate_body(s, &group_exprs, &items, plan, &scope);
         self.window_column = saved_window;
+        self.session_window = saved_session;
         result
+    }
+
+    fn session_spec(&mut self, f: &ast::Function, scope: &Scope) -> Result<(Expr, SessionGap)> {
+        let pos = position_of(f.name.span());
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::List(l) => l
+                .args
+                .iter()
+                .filter_map(|a| if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = a { Some(e) } else { None })
+                .collect(),
+            _ => vec![],
+        };
+        if args.len() != 2 {
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `session_window` requires 2 parameters but the actual number is {}. SQLSTATE: 42605",
+                args.len()
+            ))
+            .at(pos));
+        }
+        let time = self.expr(args[0], scope)?;
+        let time = match time.data_type() {
+            DataType::Timestamp => time,
+            DataType::String => time.cast_to(&DataType::Timestamp),
+            other => {
+                return Err(Error::type_mismatch(format!("session_window needs a TIMESTAMP, not {}", other.spark_name()))
+                    .at(expr_position(args[0])))
+            }
+        };
+        let gap = match args[1] {
+            ast::Expr::Value(v) if matches!(v.value, ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_)) => {
+                let text = match &v.value {
+                    ast::Value::SingleQuotedString(t) | ast::Value::DoubleQuotedString(t) => t.clone(),
+                    _ => String::new(),
+                };
+                let iv = parse_interval_string(&text).map_err(|m| {
+                    Error::parse(
+                        format!("[INVALID_INTERVAL_FORMAT] Error parsing '{text}' to interval: {m}. SQLSTATE: 22006"),
+                        position_of(v.span),
+                    )
+                })?;
+                if iv.months != 0 {
+                    return Err(
+                        Error::type_mismatch(format!("Intervals greater than a month are not supported ({text}).")).at(position_of(v.span))
+                    );
+                }
+                SessionGap::Fixed(iv.micros)
+            }
+            ast::Expr::Interval(iv) => SessionGap::Fixed(interval_literal(iv)?.micros),
+            other => {
+                let gap = self.expr(other, scope)?;
+                if !matches!(gap.data_type(), DataType::String | DataType::Null) {
+                    return Err(Error::type_mismatch("a session gap is a string such as '5 minutes', or an expression giving one")
+                        .at(expr_position(other)));
+                }
+                SessionGap::PerRow(gap)
+            }
+        };
+        Ok((time, gap))
     }
 
     fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
@@ -674,10 +756,29 @@ impl Analyzer<'_> {
         let mut columns: Vec<Column> =
             keys.iter().zip(&key_names).map(|(k, n)| Column { name: n.clone(), data_type: k.data_type() }).collect();
         columns.extend(aggregates.iter().enumerate().map(|(k, a)| Column { name: format!("agg_{k}"), data_type: a.data_type.clone() }));
-        let event_time_key =
+        let mut event_time_key =
             plan.event_time_column().and_then(|et| keys.iter().position(|k| matches!(k, Expr::Column { index, .. } if *index == et)));
-        let mut out =
-            LogicalPlan::Aggregate { input: Box::new(plan), keys: keys.clone(), aggregates, event_time_key, schema: Schema::new(columns) };
+        let session = match &self.session_window {
+            None => None,
+            Some((_, time, gap)) => {
+                let key = keys
+                    .iter()
+                    .position(|k| matches!(k, Expr::Column { index, .. } if *index == SESSION_PLACEHOLDER))
+                    .ok_or_else(|| Error::unsupported("session_window(...) must be in the GROUP BY of the aggregation that selects it"))?;
+                let time_is_event_time =
+                    plan.event_time_column().is_some_and(|et| matches!(time, Expr::Column { index, .. } if *index == et));
+                event_time_key = time_is_event_time.then_some(key);
+                Some(SessionSpec { key, time: time.clone(), gap: gap.clone() })
+            }
+        };
+        let mut out = LogicalPlan::Aggregate {
+            input: Box::new(plan),
+            keys: keys.clone(),
+            aggregates,
+            event_time_key,
+            session,
+            schema: Schema::new(columns),
+        };
         // Rewrites an expression over the input into one over the aggregate's output.
         let onto_output = |e: &Expr, what: &ast::Expr| -> Result<Expr> {
             let uncovered = std::cell::RefCell::new(None);
@@ -1476,9 +1577,20 @@ impl Analyzer<'_> {
                 None => Err(Error::unsupported("window(...) is used to group rows: put it in the GROUP BY of an aggregation").at(pos)),
             };
         }
+        if lower == "session_window" {
+            let text = spark_sql(whole);
+            return match &self.session_window {
+                Some((t, _, _)) if *t == text => Ok(Expr::column(SESSION_PLACEHOLDER, DataType::Window)),
+                Some((t, _, _)) => Err(Error::unsupported(format!(
+                    "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported: `{t}` and `{text}`. Use one window in the query."
+                ))
+                .at(pos)),
+                None => Err(Error::unsupported("session_window(...) groups rows into sessions: put it in the GROUP BY of an aggregation").at(pos)),
+            };
+        }
         if TIME_WINDOWS.contains(&lower.as_str()) {
             return Err(Error::unsupported(format!(
-                "`{lower}` is not supported by this version of Unbounded yet; tumbling and sliding window() are"
+                "`{lower}` is not supported by this version of Unbounded yet; window() and session_window() are"
             ))
             .at(pos));
         }

@@ -1,0 +1,232 @@
+use std::collections::{BTreeMap, HashMap};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::SchemaRef;
+use serde::{Deserialize, Serialize};
+
+use super::keys::encode_group;
+use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
+use crate::error::{Error, Result};
+use crate::expr::aggregate::Accumulator;
+use crate::expr::{AggregateCall, Expr};
+use crate::plan::logical::{SessionGap, SessionSpec};
+use crate::query::OutputMode;
+use crate::sql::interval::parse_interval_string;
+use crate::types::DataType;
+use crate::value::{values_to_array, Value};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Session {
+    start: i64,
+    end: i64,
+    /// Values of the other grouping keys.
+    key: Vec<Value>,
+    accumulators: Vec<Accumulator>,
+}
+
+/// `GROUP BY session_window(ts, gap), keys...`: per key, each row opens the session
+/// `[ts, ts + gap)`; sessions that touch or overlap merge (inclusive, as in Spark), with their
+/// aggregates. Append emits a session once the watermark passes its end; complete emits all.
+pub struct SessionWindowOp {
+    keys: Vec<Expr>,
+    session: SessionSpec,
+    aggregates: Vec<AggregateCall>,
+    schema: SchemaRef,
+    mode: OutputMode,
+    /// Whether the watermark closes sessions and drops late rows (append with an event-time session).
+    evicts: bool,
+    key_types: Vec<DataType>,
+    state: BTreeMap<Vec<u8>, Vec<Session>>,
+    gaps: HashMap<String, Option<i64>>,
+    metrics: StateOperatorProgress,
+}
+
+impl SessionWindowOp {
+    pub fn new(
+        keys: Vec<Expr>,
+        session: SessionSpec,
+        aggregates: Vec<AggregateCall>,
+        schema: SchemaRef,
+        mode: OutputMode,
+        event_time_with_watermark: bool,
+    ) -> Self {
+        let key_types = keys.iter().map(Expr::data_type).collect();
+        SessionWindowOp {
+            keys,
+            session,
+            aggregates,
+            schema,
+            evicts: event_time_with_watermark && mode != OutputMode::Complete,
+            mode,
+            key_types,
+            state: BTreeMap::new(),
+            gaps: HashMap::new(),
+            metrics: StateOperatorProgress::default(),
+        }
+    }
+
+    fn gap_of(&mut self, text: &str) -> Option<i64> {
+        *self
+            .gaps
+            .entry(text.to_string())
+            .or_insert_with(|| parse_interval_string(text).ok().filter(|iv| iv.months == 0).map(|iv| iv.micros))
+    }
+
+    /// Adds `new` to the key's sessions, merging every session it touches.
+    fn merge_in(&self, sessions: &mut Vec<Session>, new: Session) -> Result<()> {
+        let (mut touching, rest): (Vec<Session>, Vec<Session>) = sessions.drain(..).partition(|s| s.start <= new.end && new.start <= s.end);
+        touching.push(new);
+        touching.sort_by_key(|s| s.start);
+        let mut merged = touching.remove(0);
+        for later in touching {
+            merged.end = merged.end.max(later.end);
+            for ((call, acc), other) in self.aggregates.iter().zip(merged.accumulators.iter_mut()).zip(later.accumulators) {
+                call.merge(acc, other)?;
+            }
+        }
+        *sessions = rest;
+        let at = sessions.partition_point(|s| s.start < merged.start);
+        sessions.insert(at, merged);
+        Ok(())
+    }
+
+    fn output(&self, sessions: &[&Session]) -> Result<RecordBatch> {
+        let width = self.keys.len() + self.aggregates.len();
+        let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(sessions.len()); width];
+        for s in sessions {
+            let mut others = s.key.iter();
+            for (k, column) in columns.iter_mut().enumerate().take(self.keys.len()) {
+                column.push(if k == self.session.key {
+                    Value::Window { start: s.start, end: s.end }
+                } else {
+                    others.next().cloned().unwrap_or(Value::Null)
+                });
+            }
+            for (a, (call, acc)) in self.aggregates.iter().zip(&s.accumulators).enumerate() {
+                columns[self.keys.len() + a].push(call.result(acc));
+            }
+        }
+        let types = self.key_types.iter().chain(self.aggregates.iter().map(|a| &a.data_type));
+        let arrays: Vec<ArrayRef> = columns.iter().zip(types).map(|(v, t)| values_to_array(v, t)).collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(sessions.len()));
+        Ok(RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?)
+    }
+}
+
+impl Operator for SessionWindowOp {
+    fn name(&self) -> &'static str {
+        "sessionWindowStateStoreSave"
+    }
+
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+        let batch = inputs.remove(0);
+        let watermark = ctx.watermark_micros;
+        let other_keys: Vec<ArrayRef> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != self.session.key)
+            .map(|(_, e)| e.evaluate_to_array(&batch))
+            .collect::<Result<_>>()?;
+        let times = self.session.time.evaluate_to_array(&batch)?;
+        let times = times
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| Error::internal("session_window over a non-timestamp"))?
+            .clone();
+        let gaps = match &self.session.gap {
+            SessionGap::Fixed(_) => None,
+            SessionGap::PerRow(e) => Some(e.evaluate_to_array(&batch)?),
+        };
+        let args =
+            self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;
+        let mut buf = Vec::new();
+        let (mut dropped, mut updated) = (0u64, 0u64);
+        for i in 0..batch.num_rows() {
+            if times.is_null(i) {
+                continue;
+            }
+            let t = times.value(i);
+            let gap = match (&self.session.gap, &gaps) {
+                (SessionGap::Fixed(g), _) => Some(*g),
+                (_, Some(g)) if !g.is_null(i) => {
+                    let text = g.as_string::<i32>().value(i).to_string();
+                    self.gap_of(&text)
+                }
+                _ => None,
+            };
+            // Spark drops rows whose gap is missing, zero or negative.
+            let Some(gap) = gap.filter(|g| *g > 0) else { continue };
+            if self.evicts && watermark > 0 && t + gap <= watermark {
+                dropped += 1;
+                ctx.late_rows.push(LateRow {
+                    operator: self.name().to_string(),
+                    row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
+                    event_time: t,
+                    watermark,
+                    window: Some((t, t + gap)),
+                });
+                continue;
+            }
+            encode_group(&other_keys, i, &mut buf);
+            let mut accumulators: Vec<Accumulator> = self.aggregates.iter().map(AggregateCall::new_accumulator).collect();
+            for (a, call) in self.aggregates.iter().enumerate() {
+                let v = args[a].as_ref().map(|c| Value::from_array(c.as_ref(), i)).unwrap_or(Value::Null);
+                call.update(&mut accumulators[a], &v)?;
+            }
+            let key = other_keys.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
+            let mut sessions = self.state.remove(buf.as_slice()).unwrap_or_default();
+            self.merge_in(&mut sessions, Session { start: t, end: t + gap, key, accumulators })?;
+            self.state.insert(buf.clone(), sessions);
+            updated += 1;
+        }
+        let before: usize = self.state.values().map(Vec::len).sum();
+        let out = match self.mode {
+            OutputMode::Append if self.evicts && watermark > 0 => {
+                let mut closed = Vec::new();
+                for sessions in self.state.values_mut() {
+                    let (done, open): (Vec<Session>, Vec<Session>) = sessions.drain(..).partition(|s| s.end <= watermark);
+                    *sessions = open;
+                    closed.extend(done);
+                }
+                self.state.retain(|_, s| !s.is_empty());
+                self.output(&closed.iter().collect::<Vec<_>>())?
+            }
+            OutputMode::Append | OutputMode::Update => self.output(&[])?,
+            OutputMode::Complete => {
+                let all: Vec<&Session> = self.state.values().flatten().collect();
+                self.output(&all)?
+            }
+        };
+        let total: usize = self.state.values().map(Vec::len).sum();
+        self.metrics = StateOperatorProgress {
+            operator_name: self.name().to_string(),
+            num_rows_total: total as u64,
+            num_rows_updated: updated,
+            num_rows_removed: (before - total) as u64,
+            num_rows_dropped_by_watermark: dropped,
+            memory_used_bytes: (total * 64) as u64,
+        };
+        Ok(out)
+    }
+
+    fn state_progress(&self) -> Option<StateOperatorProgress> {
+        Some(self.metrics.clone())
+    }
+
+    fn wants_no_data_batch(&self) -> bool {
+        self.evicts
+    }
+
+    fn checkpoint(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(&self.state.iter().collect::<Vec<_>>()).ok()
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        let entries: Vec<(Vec<u8>, Vec<Session>)> = serde_json::from_slice(bytes)
+            .map_err(|e| Error::invalid_input(format!("the session window state in the checkpoint is damaged: {e}")))?;
+        self.state = entries.into_iter().collect();
+        Ok(())
+    }
+}
