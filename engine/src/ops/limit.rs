@@ -3,17 +3,20 @@ use arrow_array::RecordBatch;
 use super::{BatchContext, Operator, StateOperatorProgress};
 use crate::error::{Error, Result};
 
-/// A streaming LIMIT: Spark keeps the number of rows emitted so far in state (one row), so the
-/// limit holds across micro-batches and restarts.
+/// A streaming LIMIT: in append mode Spark keeps the number of rows emitted so far in state
+/// (one row), so the limit holds across micro-batches and restarts; in complete mode it limits
+/// each batch's whole result.
 pub struct LimitOp {
     limit: usize,
     emitted: usize,
     updated: bool,
+    /// Whether the count runs across batches (append) or starts afresh each batch (complete).
+    global: bool,
 }
 
 impl LimitOp {
-    pub fn new(limit: usize) -> Self {
-        LimitOp { limit, emitted: 0, updated: false }
+    pub fn new(limit: usize, global: bool) -> Self {
+        LimitOp { limit, emitted: 0, updated: false, global }
     }
 }
 
@@ -24,6 +27,9 @@ impl Operator for LimitOp {
 
     fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
+        if !self.global {
+            return Ok(batch.slice(0, self.limit.min(batch.num_rows())));
+        }
         let room = self.limit.saturating_sub(self.emitted);
         let take = room.min(batch.num_rows());
         self.updated = batch.num_rows() > 0;
@@ -32,6 +38,9 @@ impl Operator for LimitOp {
     }
 
     fn state_progress(&self) -> Option<StateOperatorProgress> {
+        if !self.global {
+            return None;
+        }
         Some(StateOperatorProgress {
             operator_name: self.name().to_string(),
             num_rows_total: 1,
@@ -42,6 +51,9 @@ impl Operator for LimitOp {
     }
 
     fn checkpoint(&self) -> Option<Vec<u8>> {
+        if !self.global {
+            return None;
+        }
         Some((self.emitted as u64).to_le_bytes().to_vec())
     }
 

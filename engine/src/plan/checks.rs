@@ -73,9 +73,16 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
         )
         .at(q.aggregation));
     }
-    if let (Some(pos), Some(_)) = (q.order_by, q.aggregation) {
-        return Err(Error::unsupported("ORDER BY on an aggregation in complete mode is not supported by this version of Unbounded yet.")
-            .at(Some(pos)));
+    if mode == OutputMode::Update && has_limit(&q.plan) {
+        return Err(Error::new(
+            ErrorKind::UnsupportedOutputMode,
+            "Limits are not supported on streaming DataFrames/Datasets in Update output mode;",
+        )
+        .with_condition("_LEGACY_ERROR_TEMP_3102"));
     }
     Ok(())
+}
+
+fn has_limit(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Limit { .. }) || plan.children().into_iter().any(has_limit)
 }

@@ -73,6 +73,12 @@ pub enum LogicalPlan {
         window: WindowSpec,
         schema: Schema,
     },
+    /// ORDER BY: sorts each batch's output (only the whole result of a complete-mode
+    /// aggregation can be sorted).
+    Sort {
+        input: Box<LogicalPlan>,
+        keys: Vec<SortKey>,
+    },
     /// `DEDUPLICATE [WITHIN WATERMARK] BY (cols)`: Spark's `dropDuplicates(cols)` and
     /// `dropDuplicatesWithinWatermark(cols)`; keeps the first row of each key.
     Deduplicate {
@@ -104,6 +110,13 @@ impl LogicalPlan {
         usize::from(matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Deduplicate { .. }))
             + self.children().iter().map(|c| c.count_stateful()).sum::<usize>()
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
 }
 
 /// `session_window(time, gap)`.
@@ -143,6 +156,7 @@ impl LogicalPlan {
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Watermark { input, .. }
             | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Deduplicate { input, .. } => input.schema(),
         }
     }
@@ -156,6 +170,7 @@ impl LogicalPlan {
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::Deduplicate { input, .. }
+            | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Aggregate { input, .. } => vec![input],
             LogicalPlan::StaticJoin { stream, table, .. } => vec![stream, table],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
@@ -173,9 +188,10 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Watermark { event_time, .. } => Some(*event_time),
             LogicalPlan::Source { .. } | LogicalPlan::Table { .. } => None,
-            LogicalPlan::Filter { input, .. } | LogicalPlan::Limit { input, .. } | LogicalPlan::Deduplicate { input, .. } => {
-                input.event_time_column()
-            }
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Deduplicate { input, .. } => input.event_time_column(),
             LogicalPlan::Project { input, exprs, .. } => {
                 let et = input.event_time_column()?;
                 exprs.iter().position(|e| matches!(e, Expr::Column { index, .. } if *index == et))
@@ -227,6 +243,7 @@ impl LogicalPlan {
                     writeln!(f, "{pad}TimeWindow sliding {} every {}", iv(window.size), iv(window.slide))?
                 }
             }
+            LogicalPlan::Sort { keys, .. } => writeln!(f, "{pad}Sort by {} keys (the whole result, every batch)", keys.len())?,
             LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
                 let names = input.schema().names();
                 let cols: Vec<&str> = keys.iter().map(|&k| names[k].as_str()).collect();

@@ -33,6 +33,7 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session, schema } => {
             LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, session, schema }
         }
+        LogicalPlan::Sort { input, keys } => LogicalPlan::Sort { input: Box::new(optimize(*input)), keys },
         LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
             LogicalPlan::Deduplicate { input: Box::new(optimize(*input)), keys, within_watermark, delay_micros }
         }

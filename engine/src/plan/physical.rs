@@ -5,7 +5,7 @@ use arrow_select::filter::filter_record_batch;
 
 use crate::error::{Error, Result};
 use crate::ops::{
-    AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, SessionWindowOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp,
+    AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, SessionWindowOp, SortOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp,
 };
 use crate::plan::LogicalPlan;
 use crate::query::OutputMode;
@@ -73,7 +73,10 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
             let children = inputs.iter().map(|i| node(i, p, b)).collect::<Result<Vec<_>>>()?;
             op(UnionOp::new(schema.to_arrow()), children)
         }
-        LogicalPlan::Limit { input, n } => op(LimitOp::new(*n), vec![node(input, p, b)?]),
+        // In complete mode each batch emits the whole result: a LIMIT is per batch (top-N after
+        // a sort), not the running count Spark keeps for append mode.
+        LogicalPlan::Limit { input, n } => op(LimitOp::new(*n, b.mode != OutputMode::Complete), vec![node(input, p, b)?]),
+        LogicalPlan::Sort { input, keys } => op(SortOp::new(keys.clone()), vec![node(input, p, b)?]),
         LogicalPlan::WindowAssign { input, time, window, schema } => {
             op(WindowAssignOp::new(time.clone(), *window, schema.to_arrow()), vec![node(input, p, b)?])
         }

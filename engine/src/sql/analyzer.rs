@@ -12,7 +12,7 @@ use super::streaming::{DedupClause, Prepared, RelationClauses, WatermarkClause, 
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
 use crate::expr::{AggFunc, AggregateCall, BinaryOp, CastMode, Expr, Func, LikePattern};
-use crate::plan::logical::{SessionGap, SessionSpec, WindowSpec};
+use crate::plan::logical::{SessionGap, SessionSpec, SortKey, WindowSpec};
 use crate::plan::{JoinKind, LogicalPlan};
 use crate::time::parse_timestamp;
 use crate::types::{Column, DataType, Schema};
@@ -217,11 +217,34 @@ impl Analyzer<'_> {
     fn query_body(&mut self, q: &ast::Query) -> Result<(LogicalPlan, Scope)> {
         let (mut plan, scope) = self.set_expr(&q.body)?;
         if let Some(order) = &q.order_by {
-            let pos = match &order.kind {
-                ast::OrderByKind::Expressions(exprs) => exprs.first().and_then(|e| expr_position(&e.expr)),
-                _ => None,
+            let exprs = match &order.kind {
+                ast::OrderByKind::Expressions(exprs) => exprs,
+                _ => return Err(Error::unsupported("ORDER BY ALL is not supported; name the columns")),
             };
+            let pos = exprs.first().and_then(|e| expr_position(&e.expr));
             self.order_by.get_or_insert(pos.unwrap_or(Position { line: 1, column: 1 }));
+            // Sorting is allowed on an aggregation in complete mode only (checked at start); the
+            // keys are resolved over the query's output columns, by name, alias or ordinal.
+            let mut keys = Vec::new();
+            for o in exprs {
+                let key = match &o.expr {
+                    ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
+                        let ast::Value::Number(n, _) = &v.value else { unreachable!("matched a number") };
+                        let k: usize = n.parse().unwrap_or(0);
+                        let c = scope.columns.get(k.wrapping_sub(1)).ok_or_else(|| {
+                            Error::type_mismatch(format!("[ORDER_BY_POS_OUT_OF_RANGE] ORDER BY position {n} is not in select list (valid range is [1, {}]). SQLSTATE: 42805", scope.columns.len()))
+                                .at(position_of(v.span))
+                        })?;
+                        Expr::column(k - 1, c.data_type.clone())
+                    }
+                    e => self.expr(e, &scope)?,
+                };
+                let descending = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+                // Spark's default: NULLS FIRST ascending, NULLS LAST descending.
+                let nulls_first = o.options.nulls_first.unwrap_or(!descending);
+                keys.push(SortKey { expr: key, descending, nulls_first });
+            }
+            plan = LogicalPlan::Sort { input: Box::new(plan), keys };
         }
         if let Some(limit) = &q.limit_clause {
             match limit {
