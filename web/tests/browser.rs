@@ -25,6 +25,16 @@ const CASES: &[(&str, &str, &str)] = &[
         include_str!("../../tests/scenarios/spark-examples/070-error-append-agg-no-watermark.expected.json"),
     ),
     (
+        "030-tumbling-append-late",
+        include_str!("../../tests/scenarios/spark-examples/030-tumbling-append-late.json"),
+        include_str!("../../tests/scenarios/spark-examples/030-tumbling-append-late.expected.json"),
+    ),
+    (
+        "session-append",
+        include_str!("../../tests/scenarios/stateful/session-append.json"),
+        include_str!("../../tests/scenarios/stateful/session-append.expected.json"),
+    ),
+    (
         "trucks-cold-chain",
         include_str!("../../tests/scenarios/stateless/trucks-cold-chain.json"),
         include_str!("../../tests/scenarios/stateless/trucks-cold-chain.expected.json"),
@@ -48,7 +58,7 @@ fn browser_output_is_the_native_one() {
     // runScenarioJson gives the text the native CLI prints, byte for byte; the trucks expected
     // file was written by the native CLI. The object form differs only in how JavaScript writes
     // numbers (22.0 is 22), which the conformance rules treat as equal.
-    let (_, trucks, trucks_expected) = CASES[3];
+    let (_, trucks, trucks_expected) = CASES[5];
     let text = unbounded_web::run_scenario_json(trucks).unwrap();
     assert_eq!(text.trim_end(), trucks_expected.trim_end());
     for (name, scenario, _) in CASES {

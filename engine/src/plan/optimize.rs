@@ -73,6 +73,25 @@ fn push_filter(input: LogicalPlan, predicate: Expr) -> LogicalPlan {
             let both = Expr::Binary { op: BinaryOp::And, left: Box::new(first), right: Box::new(predicate), data_type: DataType::Boolean };
             push_filter(*below, both)
         }
+        // Conditions on the stream's columns alone go below the join, to the stream (for a LEFT
+        // join the stream is the preserved side, so a WHERE on it may move below too).
+        LogicalPlan::StaticJoin { stream, table, kind, stream_keys, table_keys, residual, stream_first, schema } => {
+            let table_width = table.schema().len();
+            let stream_width = stream.schema().len();
+            let offset = if stream_first { 0 } else { table_width };
+            let (down, stay): (Vec<Expr>, Vec<Expr>) = predicate.conjuncts().into_iter().partition(|p| {
+                let mut cols = Vec::new();
+                p.columns(&mut cols);
+                !cols.is_empty() && cols.iter().all(|&c| c >= offset && c < offset + stream_width)
+            });
+            let stream = match Expr::and_all(down) {
+                Some(p) => push_filter(*stream, p.map_columns(&|c| c - offset)),
+                None => *stream,
+            };
+            let join =
+                LogicalPlan::StaticJoin { stream: Box::new(stream), table, kind, stream_keys, table_keys, residual, stream_first, schema };
+            filter(join, Expr::and_all(stay))
+        }
         other => LogicalPlan::Filter { input: Box::new(other), predicate },
     }
 }
@@ -91,6 +110,21 @@ mod tests {
             Column { name: "ts".into(), data_type: DataType::Timestamp },
         ]);
         Catalog { sources: vec![("events".into(), schema)], tables: vec![] }
+    }
+
+    #[test]
+    fn a_filter_on_the_stream_side_goes_below_a_static_join() {
+        let mut c = catalog();
+        let table = Schema::new(vec![
+            Column { name: "id".into(), data_type: DataType::Int },
+            Column { name: "name".into(), data_type: DataType::String },
+        ]);
+        c.tables.push(("names".into(), table.clone(), arrow_array::RecordBatch::new_empty(table.to_arrow())));
+        let q = analyze("SELECT e.id FROM STREAM events WATERMARK ts DELAY OF INTERVAL 5 SECONDS AS e JOIN names n ON e.id = n.id WHERE e.id > 0 AND n.name <> 'x'", &c).unwrap();
+        let text = optimize(q.plan).to_string();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        assert_eq!(lines[1], "Filter", "the condition on the table stays above: {text}");
+        assert_eq!(&lines[3..6], &["EventTimeWatermark ts delay 5 seconds", "Filter", "StreamingSource events [id, ts]"], "{text}");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub struct AnalyzedQuery {
 /// Aggregate calls are collected while a SELECT list or HAVING of an aggregation is resolved;
 /// each stands in the expression as a column at `AGG_PLACEHOLDER + k` until it is rewritten
 /// onto the aggregate's output.
-const AGG_PLACEHOLDER: usize = 1 << 40;
+const AGG_PLACEHOLDER: usize = 1 << 30;
 
 /// The session window of an aggregation stands among its keys as this column until the session
 /// operator computes it.

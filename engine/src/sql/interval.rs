@@ -38,21 +38,21 @@ impl Interval {
 
 impl std::fmt::Display for Interval {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: i64, unit: &str| if n.abs() == 1 { format!("{n} {unit}") } else { format!("{n} {unit}s") };
         let mut parts = Vec::new();
         if self.months != 0 {
-            parts.push(format!("{} months", self.months));
+            parts.push(plural(self.months as i64, "month"));
         }
         let mut rest = self.micros;
-        for (unit, size) in [("days", 86_400 * MICROS_PER_SECOND), ("hours", 3600 * MICROS_PER_SECOND), ("minutes", 60 * MICROS_PER_SECOND)]
-        {
+        for (unit, size) in [("day", 86_400 * MICROS_PER_SECOND), ("hour", 3600 * MICROS_PER_SECOND), ("minute", 60 * MICROS_PER_SECOND)] {
             if rest.abs() >= size {
-                parts.push(format!("{} {unit}", rest / size));
+                parts.push(plural(rest / size, unit));
                 rest %= size;
             }
         }
         if rest != 0 || parts.is_empty() {
             let secs = rest as f64 / MICROS_PER_SECOND as f64;
-            parts.push(format!("{secs} seconds"));
+            parts.push(if secs == 1.0 { "1 second".to_string() } else { format!("{secs} seconds") });
         }
         write!(f, "{}", parts.join(" "))
     }
@@ -184,7 +184,8 @@ mod tests {
 
     #[test]
     fn displays_readably() {
-        assert_eq!(parse_interval_string("90 seconds").unwrap().to_string(), "1 minutes 30 seconds");
+        assert_eq!(parse_interval_string("90 seconds").unwrap().to_string(), "1 minute 30 seconds");
+        assert_eq!(parse_interval_string("2 hours").unwrap().to_string(), "2 hours");
         assert_eq!(parse_interval_string("5 seconds").unwrap().to_string(), "5 seconds");
     }
 }
