@@ -13,6 +13,15 @@ fn aggregates(plan: &LogicalPlan, out: &mut Vec<Option<usize>>) {
     plan.children().into_iter().for_each(|c| aggregates(c, out));
 }
 
+/// Whether a deduplication or limit reads the output of an aggregation.
+fn stateful_above_aggregate(plan: &LogicalPlan, above: bool) -> bool {
+    match plan {
+        LogicalPlan::Aggregate { .. } if above => true,
+        LogicalPlan::Deduplicate { .. } => plan.children().into_iter().any(|c| stateful_above_aggregate(c, true)),
+        _ => plan.children().into_iter().any(|c| stateful_above_aggregate(c, above)),
+    }
+}
+
 fn has_session_window(plan: &LogicalPlan) -> bool {
     matches!(plan, LogicalPlan::Aggregate { session: Some(_), .. }) || plan.children().into_iter().any(has_session_window)
 }
@@ -67,7 +76,9 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
             .at(Some(pos)));
         }
     }
-    if q.plan.count_stateful() > 1 {
+    // Deduplication feeding one aggregation runs (each operator filters its own late rows);
+    // an aggregation over another aggregation needs per-operator watermarks, not built yet.
+    if aggs.len() > 1 || (q.plan.count_stateful() > 1 && aggs.is_empty()) || stateful_above_aggregate(&q.plan, false) {
         return Err(Error::unsupported(
             "Chained stateful operators (an aggregation or deduplication over the result of another) are not supported by this version of Unbounded yet.",
         )
@@ -85,4 +96,50 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
 
 fn has_limit(plan: &LogicalPlan) -> bool {
     matches!(plan, LogicalPlan::Limit { .. }) || plan.children().into_iter().any(has_limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::{analyze, Catalog};
+    use crate::types::{Column, DataType, Schema};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn check(sql: &str, mode: OutputMode) -> Result<()> {
+        let schema = Schema::new(vec![
+            Column { name: "id".into(), data_type: DataType::String },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        let q = analyze(sql, &Catalog { sources: vec![("e".into(), schema)], tables: vec![] })?;
+        check_start(&q, mode)
+    }
+
+    #[test]
+    fn dedup_may_feed_an_aggregation_but_not_read_one() {
+        let wm = "FROM STREAM e WATERMARK ts DELAY OF INTERVAL 5 SECONDS";
+        assert!(check(
+            &format!("SELECT window(ts, '1 minute') AS w, count(*) AS n {wm} DEDUPLICATE BY (id, ts) GROUP BY window(ts, '1 minute')"),
+            OutputMode::Append
+        )
+        .is_ok());
+        let over = format!("SELECT * FROM (SELECT id, count(*) AS n {wm} GROUP BY id) DEDUPLICATE BY (id)");
+        let err = check(&over, OutputMode::Update).unwrap_err();
+        assert!(err.message.contains("Chained stateful operators"), "{}", err.message);
+        let twice = format!("SELECT n, count(*) FROM (SELECT id, count(*) AS n {wm} GROUP BY id) GROUP BY n");
+        assert!(check(&twice, OutputMode::Update).is_err());
+    }
+
+    #[test]
+    fn output_mode_rules() {
+        assert_eq!(check("SELECT id FROM e", OutputMode::Complete).unwrap_err().kind, ErrorKind::UnsupportedOutputMode);
+        assert_eq!(check("SELECT id, count(*) FROM e GROUP BY id", OutputMode::Append).unwrap_err().kind, ErrorKind::MissingWatermark);
+        assert!(check("SELECT id, count(*) FROM e GROUP BY id", OutputMode::Update).is_ok());
+        assert_eq!(check("SELECT id FROM e ORDER BY id", OutputMode::Append).unwrap_err().kind, ErrorKind::UnsupportedOutputMode);
+        assert!(check("SELECT id, count(*) AS n FROM e GROUP BY id ORDER BY n", OutputMode::Complete).is_ok());
+        assert_eq!(
+            check("SELECT id, count(*) FROM e GROUP BY id LIMIT 1", OutputMode::Update).unwrap_err().kind,
+            ErrorKind::UnsupportedOutputMode
+        );
+    }
 }
