@@ -455,6 +455,7 @@ impl StreamingQuery {
                     batch_id: self.runtime.next_batch_id,
                     sources: ranges,
                     watermark_micros: self.runtime.watermark,
+                    late_watermark_micros: self.runtime.last_batch_watermark,
                     batch_timestamp_ms: started,
                 };
                 (entry, false)
@@ -495,6 +496,7 @@ impl StreamingQuery {
             late_rows: Vec::new(),
             sources: &inputs,
             watermark_micros: entry.watermark_micros,
+            late_watermark_micros: entry.late_watermark_micros,
             max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()],
         };
         let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?;

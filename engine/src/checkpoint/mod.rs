@@ -38,8 +38,13 @@ pub struct OffsetEntry {
     pub batch_id: u64,
     /// Offset range per source: `[start, end)`.
     pub sources: BTreeMap<String, (u64, u64)>,
-    /// Event-time watermark in effect for the batch, in microseconds (0 = none yet).
+    /// Event-time watermark in effect for the batch, in microseconds (0 = none yet): stateful
+    /// operators emit and evict by it.
     pub watermark_micros: i64,
+    /// The previous batch's watermark: stateful operators drop input rows behind it as late
+    /// (Spark 3.4+ separates the two so chained operators do not drop each other's output).
+    #[serde(default)]
+    pub late_watermark_micros: i64,
     /// Processing time the batch started at, in milliseconds.
     pub batch_timestamp_ms: f64,
 }

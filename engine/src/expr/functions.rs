@@ -49,6 +49,9 @@ pub enum Func {
     Second,
     /// `sort_array(arr [, ascending])`: NULLs first when ascending, last when descending.
     SortArray,
+    /// `window_time(w)`: the last instant of a window (end - 1 µs), which keeps event time for a
+    /// downstream window aggregation.
+    WindowTime,
     /// `ts ± INTERVAL`: args are the timestamp, then literal months and microseconds to add.
     AddInterval,
 }
@@ -88,6 +91,7 @@ impl Func {
             "minute" => Func::Minute,
             "second" => Func::Second,
             "sort_array" => Func::SortArray,
+            "window_time" => Func::WindowTime,
             _ => return None,
         })
     }
@@ -171,6 +175,7 @@ impl Func {
             Func::Minute => "minute",
             Func::Second => "second",
             Func::SortArray => "sort_array",
+            Func::WindowTime => "window_time",
             Func::AddInterval => "timestampadd",
         }
     }
@@ -341,6 +346,13 @@ impl Func {
                     return Err(Error::type_mismatch("the second argument of `sort_array` must be TRUE or FALSE"));
                 }
                 t
+            }
+            Func::WindowTime => {
+                arity(1, 1)?;
+                if a[0].data_type() != T::Window {
+                    return Err(mismatch(self, &a[0], "STRUCT<start: TIMESTAMP, end: TIMESTAMP>"));
+                }
+                T::Timestamp
             }
             Func::AddInterval => T::Timestamp,
         };
@@ -574,6 +586,15 @@ impl Func {
                     })
                     .collect();
                 crate::value::values_to_array(&sorted, &DataType::Array(Box::new(inner)))
+            }
+            Func::WindowTime => {
+                let w = a[0].as_struct();
+                let ends = w.column(1).as_primitive::<TimestampMicrosecondType>();
+                let mut b = TimestampMicrosecondBuilder::with_capacity(len);
+                for i in 0..len {
+                    b.append_option((!w.is_null(i) && !ends.is_null(i)).then(|| ends.value(i) - 1));
+                }
+                Arc::new(b.finish())
             }
             Func::AddInterval => {
                 let ts = a[0].as_primitive::<TimestampMicrosecondType>();

@@ -105,6 +105,7 @@ impl Operator for AggregateOp {
         self.batches += 1;
         let now = self.batches;
         let watermark = ctx.watermark_micros;
+        let late_watermark = ctx.late_watermark_micros;
         let key_columns = self.keys.iter().map(|k| k.evaluate_to_array(&batch)).collect::<Result<Vec<_>>>()?;
         let arg_columns =
             self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;
@@ -113,19 +114,19 @@ impl Operator for AggregateOp {
         let mut updated = 0u64;
         for i in 0..batch.num_rows() {
             encode_group(&key_columns, i, &mut buf);
-            if self.evicts() && watermark > 0 {
+            if self.evicts() && late_watermark > 0 {
                 let key: Vec<Value> = key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
                 if let Some((time, window)) = self.key_time(&key) {
                     // Late: the row's window has closed (end <= watermark), or its time is at
                     // or behind the watermark for a raw timestamp key.
-                    if time <= watermark {
+                    if time <= late_watermark {
                         // Spark counts drops after partial aggregation: once per key.
                         late_keys.insert(buf.clone());
                         ctx.late_rows.push(LateRow {
                             operator: self.name().to_string(),
                             row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
                             event_time: time,
-                            watermark,
+                            watermark: late_watermark,
                             window,
                         });
                         continue;

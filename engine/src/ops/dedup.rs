@@ -75,14 +75,15 @@ impl Operator for DedupOp {
         let (mut added, mut dropped_late) = (0u64, 0u64);
         for i in 0..batch.num_rows() {
             let t = times.and_then(|t| (!t.is_null(i)).then(|| t.value(i)));
-            if let (Some(t), true) = (t, watermark > 0 && self.drops_late()) {
-                if t <= watermark {
+            let late_watermark = ctx.late_watermark_micros;
+            if let (Some(t), true) = (t, late_watermark > 0 && self.drops_late()) {
+                if t <= late_watermark {
                     dropped_late += 1;
                     ctx.late_rows.push(LateRow {
                         operator: self.name().to_string(),
                         row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
                         event_time: t,
-                        watermark,
+                        watermark: late_watermark,
                         window: None,
                     });
                     keep.push(false);

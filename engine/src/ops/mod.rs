@@ -36,8 +36,10 @@ use crate::error::Result;
 pub struct BatchContext<'a> {
     /// This batch's rows of each source, by source index.
     pub sources: &'a [RecordBatch],
-    /// The event-time watermark in effect, in microseconds (0 = none yet).
+    /// The event-time watermark in effect, in microseconds (0 = none yet): for emission and eviction.
     pub watermark_micros: i64,
+    /// The watermark input rows are judged late against: the previous batch's.
+    pub late_watermark_micros: i64,
     /// Largest event time each watermark operator saw in this batch.
     pub max_event_time: Vec<Option<i64>>,
     /// Rows dropped as late by stateful operators in this batch, with why.

@@ -158,13 +158,13 @@ impl Operator for SessionWindowOp {
             };
             // Spark drops rows whose gap is missing, zero or negative.
             let Some(gap) = gap.filter(|g| *g > 0) else { continue };
-            if self.evicts && watermark > 0 && t + gap <= watermark {
+            if self.evicts && ctx.late_watermark_micros > 0 && t + gap <= ctx.late_watermark_micros {
                 dropped += 1;
                 ctx.late_rows.push(LateRow {
                     operator: self.name().to_string(),
                     row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
                     event_time: t,
-                    watermark,
+                    watermark: ctx.late_watermark_micros,
                     window: Some((t, t + gap)),
                 });
                 continue;

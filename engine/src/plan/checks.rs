@@ -78,7 +78,14 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
     }
     // Deduplication feeding one aggregation runs (each operator filters its own late rows);
     // an aggregation over another aggregation needs per-operator watermarks, not built yet.
-    if aggs.len() > 1 || (q.plan.count_stateful() > 1 && aggs.is_empty()) || stateful_above_aggregate(&q.plan, false) {
+    if aggs.len() > 1 && (mode != OutputMode::Append || !has_watermark) {
+        return Err(Error::unsupported(
+            "Detected pattern of possible 'correctness' issue due to global watermark. The query contains stateful operation which can emit rows older than the current watermark plus allowed late record delay, which are \"late rows\" in downstream stateful operations and these rows can be discarded. Please refer the programming guide doc for more details. If you understand the possible risk of correctness issue and still need to run the query, you can disable this check by setting the config `spark.sql.streaming.statefulOperator.checkCorrectness.enabled` to false.;",
+        )
+        .with_condition("_LEGACY_ERROR_TEMP_3102")
+        .at(q.aggregation));
+    }
+    if (q.plan.count_stateful() > 1 && aggs.is_empty()) || stateful_above_aggregate(&q.plan, false) {
         return Err(Error::unsupported(
             "Chained stateful operators (an aggregation or deduplication over the result of another) are not supported by this version of Unbounded yet.",
         )

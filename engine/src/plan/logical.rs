@@ -112,6 +112,18 @@ impl LogicalPlan {
     }
 }
 
+/// Whether `e` is the event-time column `et`, or `window_time()` of it (which Spark keeps as
+/// event time, unlike `w.end`).
+pub fn carries_event_time(e: &Expr, et: usize) -> bool {
+    match e {
+        Expr::Column { index, .. } => *index == et,
+        Expr::Call { func: crate::expr::Func::WindowTime, args, .. } => {
+            matches!(args.as_slice(), [Expr::Column { index, .. }] if *index == et)
+        }
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortKey {
     pub expr: Expr,
@@ -194,11 +206,11 @@ impl LogicalPlan {
             | LogicalPlan::Deduplicate { input, .. } => input.event_time_column(),
             LogicalPlan::Project { input, exprs, .. } => {
                 let et = input.event_time_column()?;
-                exprs.iter().position(|e| matches!(e, Expr::Column { index, .. } if *index == et))
+                exprs.iter().position(|e| carries_event_time(e, et))
             }
             LogicalPlan::WindowAssign { input, time, schema, .. } => {
                 let et = input.event_time_column()?;
-                matches!(time, Expr::Column { index, .. } if *index == et).then_some(schema.len() - 1)
+                carries_event_time(time, et).then_some(schema.len() - 1)
             }
             LogicalPlan::Aggregate { event_time_key, .. } => *event_time_key,
             LogicalPlan::StaticJoin { stream, stream_first, table, .. } => {

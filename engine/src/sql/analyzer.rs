@@ -95,7 +95,7 @@ const AGGREGATES: &[&str] = &[
     "min_by",
     "array_agg",
 ];
-const TIME_WINDOWS: &[&str] = &["window", "session_window", "window_time"];
+const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
 /// A column visible to expressions: its qualifier (table name or alias), name and type.
 #[derive(Debug, Clone)]
