@@ -112,6 +112,8 @@ def error_doc(name, exc, phase):
             kind = "runtime"
         elif "without watermark" in message and "append" in message:
             kind = "missing_watermark"
+        elif message.startswith("Stream-stream") and "without a watermark" in message:
+            kind = "missing_watermark"  # FORMAT.md: an outer join lacking its watermarks and range
         elif "output mode" in message or "Sorting is not supported" in message:
             kind = "unsupported_output_mode"
         else:

@@ -22,6 +22,10 @@ fn stateful_above_aggregate(plan: &LogicalPlan, above: bool) -> bool {
     }
 }
 
+fn has_stream_join(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::StreamJoin { .. }) || plan.children().into_iter().any(has_stream_join)
+}
+
 fn has_session_window(plan: &LogicalPlan) -> bool {
     matches!(plan, LogicalPlan::Aggregate { session: Some(_), .. }) || plan.children().into_iter().any(has_session_window)
 }
@@ -88,6 +92,14 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
     if (q.plan.count_stateful() > 1 && aggs.is_empty()) || stateful_above_aggregate(&q.plan, false) {
         return Err(Error::unsupported(
             "Chained stateful operators (an aggregation or deduplication over the result of another) are not supported by this version of Unbounded yet.",
+        )
+        .at(q.aggregation));
+    }
+    // A stream-stream join's output watermark lags its input by the time range (Spark derives it
+    // from the join condition); a stateful operator after the join needs that, not built yet.
+    if has_stream_join(&q.plan) && q.plan.count_stateful() > 0 {
+        return Err(Error::unsupported(
+            "A stream-stream join followed by an aggregation or deduplication is not supported by this version of Unbounded yet.",
         )
         .at(q.aggregation));
     }

@@ -15,6 +15,14 @@ pub enum JoinKind {
     LeftOuter,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamJoinKind {
+    Inner,
+    LeftOuter,
+    RightOuter,
+    FullOuter,
+}
+
 #[derive(Debug, Clone)]
 pub enum LogicalPlan {
     /// A streaming source: a replayable log read one offset range per micro-batch.
@@ -58,6 +66,23 @@ pub enum LogicalPlan {
     },
     Union {
         inputs: Vec<LogicalPlan>,
+        schema: Schema,
+    },
+    /// Two streams joined on equal keys and a residual condition (usually a time range). Both
+    /// sides are buffered in state; a side is evicted once the watermark says no future row of
+    /// the other side can match it.
+    StreamJoin {
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        kind: StreamJoinKind,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        residual: Option<Expr>,
+        /// Event-time columns of each side (when watermarked).
+        left_time: Option<usize>,
+        right_time: Option<usize>,
+        /// From the range condition: `right_time - left_time` lies in `[lo, hi]` (microseconds).
+        bounds: (Option<i64>, Option<i64>),
         schema: Schema,
     },
     /// A streaming LIMIT: a global count kept across micro-batches (Spark keeps it in state).
@@ -162,6 +187,7 @@ impl LogicalPlan {
             | LogicalPlan::Table { schema, .. }
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::StaticJoin { schema, .. }
+            | LogicalPlan::StreamJoin { schema, .. }
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::WindowAssign { schema, .. }
             | LogicalPlan::Aggregate { schema, .. } => schema,
@@ -185,6 +211,7 @@ impl LogicalPlan {
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Aggregate { input, .. } => vec![input],
             LogicalPlan::StaticJoin { stream, table, .. } => vec![stream, table],
+            LogicalPlan::StreamJoin { left, right, .. } => vec![left, right],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
         }
     }
@@ -217,6 +244,8 @@ impl LogicalPlan {
                 let et = stream.event_time_column()?;
                 Some(if *stream_first { et } else { table.schema().len() + et })
             }
+            // The joined row's event time is the left side's (Spark keeps both; one is enough here).
+            LogicalPlan::StreamJoin { left_time, .. } => *left_time,
             LogicalPlan::Union { inputs, .. } => {
                 let first = inputs.first()?.event_time_column()?;
                 inputs.iter().all(|i| i.event_time_column() == Some(first)).then_some(first)
@@ -226,8 +255,10 @@ impl LogicalPlan {
 
     /// Whether the plan holds state between micro-batches.
     pub fn is_stateful(&self) -> bool {
-        matches!(self, LogicalPlan::Aggregate { .. } | LogicalPlan::Limit { .. } | LogicalPlan::Deduplicate { .. })
-            || self.children().iter().any(|c| c.is_stateful())
+        matches!(
+            self,
+            LogicalPlan::Aggregate { .. } | LogicalPlan::Limit { .. } | LogicalPlan::Deduplicate { .. } | LogicalPlan::StreamJoin { .. }
+        ) || self.children().iter().any(|c| c.is_stateful())
     }
 
     pub fn has_watermark(&self) -> bool {
@@ -256,6 +287,14 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Sort { keys, .. } => writeln!(f, "{pad}Sort by {} keys (the whole result, every batch)", keys.len())?,
+            LogicalPlan::StreamJoin { kind, bounds, .. } => {
+                let iv = |m: i64| crate::sql::interval::Interval::from_micros(m).to_string();
+                let range = match bounds {
+                    (Some(lo), Some(hi)) => format!("right time - left time within [{}, {}]", iv(*lo), iv(*hi)),
+                    _ => "no time range: state is never evicted".to_string(),
+                };
+                writeln!(f, "{pad}StreamingSymmetricHashJoin {kind:?} (state: both sides' rows; {range})")?
+            }
             LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
                 let names = input.schema().names();
                 let cols: Vec<&str> = keys.iter().map(|&k| names[k].as_str()).collect();

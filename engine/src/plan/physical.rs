@@ -5,7 +5,8 @@ use arrow_select::filter::filter_record_batch;
 
 use crate::error::{Error, Result};
 use crate::ops::{
-    AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, SessionWindowOp, SortOp, StaticJoinOp, UnionOp, WatermarkOp, WindowAssignOp,
+    AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, SessionWindowOp, SortOp, StaticJoinOp, StreamJoinOp, UnionOp, WatermarkOp,
+    WindowAssignOp,
 };
 use crate::plan::LogicalPlan;
 use crate::query::OutputMode;
@@ -68,6 +69,22 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
             let rows = evaluate_static(table)?;
             let join = StaticJoinOp::new(*kind, stream_keys.clone(), rows, table_keys, residual.clone(), *stream_first, schema.to_arrow())?;
             op(join, vec![node(stream, p, b)?])
+        }
+        LogicalPlan::StreamJoin { left, right, kind, left_keys, right_keys, residual, left_time, right_time, bounds, schema } => {
+            let types = |p: &LogicalPlan| p.schema().columns.iter().map(|c| c.data_type.clone()).collect::<Vec<_>>();
+            let join = StreamJoinOp::new(
+                *kind,
+                left_keys.clone(),
+                right_keys.clone(),
+                residual.clone(),
+                if b.has_watermark { *left_time } else { None },
+                if b.has_watermark { *right_time } else { None },
+                *bounds,
+                types(left),
+                types(right),
+                schema.to_arrow(),
+            );
+            op(join, vec![node(left, p, b)?, node(right, p, b)?])
         }
         LogicalPlan::Union { inputs, schema } => {
             let children = inputs.iter().map(|i| node(i, p, b)).collect::<Result<Vec<_>>>()?;

@@ -12,6 +12,7 @@ use super::streaming::{DedupClause, Prepared, RelationClauses, WatermarkClause, 
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
 use crate::expr::{AggFunc, AggregateCall, BinaryOp, CastMode, Expr, Func, LikePattern};
+use crate::plan::logical::StreamJoinKind;
 use crate::plan::logical::{SessionGap, SessionSpec, SortKey, WindowSpec};
 use crate::plan::{JoinKind, LogicalPlan};
 use crate::time::parse_timestamp;
@@ -1036,12 +1037,7 @@ impl Analyzer<'_> {
             other => return Err(Error::unsupported(format!("{other:?} joins are not supported yet; use JOIN or LEFT JOIN")).at(pos)),
         };
         let (ls, rs) = (left.0.is_streaming(), right.0.is_streaming());
-        if ls && rs {
-            return Err(Error::unsupported(
-                "Stream-stream joins are not supported by this version of Unbounded yet; join a stream with a static table",
-            )
-            .at(pos));
-        }
+        let stream_stream = ls && rs;
         if !ls && !rs {
             return Err(Error::unsupported("Joining two static tables is not supported; join a stream with a static table").at(pos));
         }
@@ -1052,13 +1048,17 @@ impl Analyzer<'_> {
             .with_condition("_LEGACY_ERROR_TEMP_3102")
             .at(pos))
         };
-        let kind = match (kind_name, ls) {
+        let kind = if stream_stream {
+            JoinKind::Inner
+        } else {
+            match (kind_name, ls) {
             ("Inner", _) => JoinKind::Inner,
             ("LeftOuter", true) | ("RightOuter", false) => JoinKind::LeftOuter,
             ("LeftOuter", false) => return refuse("LeftOuter join with a streaming DataFrame/Dataset on the right and a static DataFrame/Dataset on the left is not supported;"),
             ("RightOuter", true) => return refuse("RightOuter join with a streaming DataFrame/Dataset on the left and a static DataFrame/Dataset on the right is not supported;"),
             (_, true) => return refuse("FullOuter joins with streaming DataFrames/Datasets on the left and a static DataFrame/Dataset on the right is not supported;"),
             (_, false) => return refuse("FullOuter joins with streaming DataFrames/Datasets on the right and a static DataFrame/Dataset on the left is not supported;"),
+        }
         };
         let nl = left.1.columns.len();
         let mut combined = left.1.clone();
@@ -1143,6 +1143,9 @@ impl Analyzer<'_> {
             }
             residual = Expr::and_all(residual.into_iter().chain([c]).collect());
         }
+        if stream_stream {
+            return self.stream_join(left, right, kind_name, left_keys, right_keys, residual, schema, combined, using_drop, pos);
+        }
         let (stream, table, stream_keys, table_keys, stream_first) =
             if ls { (left.0, right.0, left_keys, right_keys, true) } else { (right.0, left.0, right_keys, left_keys, false) };
         let mut plan = LogicalPlan::StaticJoin {
@@ -1164,6 +1167,71 @@ impl Analyzer<'_> {
             scope.columns = keep.iter().map(|&k| scope.columns[k].clone()).collect();
             plan = LogicalPlan::Project { input: Box::new(plan), exprs, schema: pschema };
         }
+        Ok((plan, scope))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn stream_join(
+        &mut self,
+        left: (LogicalPlan, Scope),
+        right: (LogicalPlan, Scope),
+        kind_name: &str,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        residual: Option<Expr>,
+        schema: Schema,
+        scope: Scope,
+        using_drop: Vec<usize>,
+        pos: Option<Position>,
+    ) -> Result<(LogicalPlan, Scope)> {
+        if !using_drop.is_empty() {
+            return Err(Error::unsupported("JOIN ... USING between two streams is not supported yet; write the condition with ON").at(pos));
+        }
+        let nl = left.1.columns.len();
+        let (left_time, right_time) = (left.0.event_time_column(), right.0.event_time_column());
+        // The time range: conjuncts comparing the two event times, as `right - left` in [lo, hi].
+        let (mut lo, mut hi): (Option<i64>, Option<i64>) = (None, None);
+        if let (Some(lt), Some(rt)) = (left_time, right_time) {
+            for c in residual.clone().map(Expr::conjuncts).unwrap_or_default() {
+                if let Some((op, bound)) = time_bound(&c, lt, nl + rt) {
+                    match op {
+                        BinaryOp::GtEq => lo = Some(lo.map_or(bound, |l| l.max(bound))),
+                        BinaryOp::Gt => lo = Some(lo.map_or(bound + 1, |l| l.max(bound + 1))),
+                        BinaryOp::LtEq => hi = Some(hi.map_or(bound, |h| h.min(bound))),
+                        BinaryOp::Lt => hi = Some(hi.map_or(bound - 1, |h| h.min(bound - 1))),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let kind = match kind_name {
+            "Inner" => StreamJoinKind::Inner,
+            "LeftOuter" => StreamJoinKind::LeftOuter,
+            "RightOuter" => StreamJoinKind::RightOuter,
+            _ => StreamJoinKind::FullOuter,
+        };
+        if kind != StreamJoinKind::Inner && (left_time.is_none() || right_time.is_none() || lo.is_none() || hi.is_none()) {
+            return Err(Error::new(
+                ErrorKind::MissingWatermark,
+                format!(
+                    "Stream-stream {kind_name} join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition; (Give both streams a WATERMARK and bound one event time by the other in ON, e.g. c.ts BETWEEN i.ts AND i.ts + INTERVAL 20 SECONDS.)"
+                ),
+            )
+            .with_condition("_LEGACY_ERROR_TEMP_3102")
+            .at(pos));
+        }
+        let plan = LogicalPlan::StreamJoin {
+            left: Box::new(left.0),
+            right: Box::new(right.0),
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+            left_time,
+            right_time,
+            bounds: (lo, hi),
+            schema,
+        };
         Ok((plan, scope))
     }
 
@@ -1725,6 +1793,48 @@ fn suffixed_number(i: &ast::Ident) -> Option<Value> {
 fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
     let (args, data_type) = func.check(args)?;
     Ok(Expr::Call { func, args, data_type })
+}
+
+/// If `c` compares the two event times (`r >= l + INTERVAL ..`, mirrored forms too), the
+/// comparison as `right - left OP bound`.
+fn time_bound(c: &Expr, left_time: usize, right_time: usize) -> Option<(BinaryOp, i64)> {
+    let Expr::Binary { op, left, right, .. } = c else { return None };
+    if !matches!(op, BinaryOp::GtEq | BinaryOp::Gt | BinaryOp::LtEq | BinaryOp::Lt) {
+        return None;
+    }
+    // Whether `e` is the right side's time, and its offset, for `col` or `col + INTERVAL`.
+    let side = |e: &Expr| -> Option<(bool, i64)> {
+        let column = |e: &Expr| match e {
+            Expr::Column { index, .. } if *index == left_time => Some(false),
+            Expr::Column { index, .. } if *index == right_time => Some(true),
+            _ => None,
+        };
+        match e {
+            Expr::Call { func: Func::AddInterval, args, .. } => match args.as_slice() {
+                [inner, Expr::Literal(Value::Int(0)), Expr::Literal(Value::BigInt(m))] => column(inner).map(|r| (r, *m)),
+                _ => None,
+            },
+            other => column(other).map(|r| (r, 0)),
+        }
+    };
+    let (a_right, a_off) = side(left)?;
+    let (b_right, b_off) = side(right)?;
+    if a_right == b_right {
+        return None;
+    }
+    if a_right {
+        // r + a OP l + b  =>  r - l OP b - a
+        Some((*op, b_off - a_off))
+    } else {
+        // l + a OP r + b  =>  r - l (flipped OP) a - b
+        let flipped = match op {
+            BinaryOp::GtEq => BinaryOp::LtEq,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::LtEq => BinaryOp::GtEq,
+            _ => BinaryOp::Gt,
+        };
+        Some((flipped, a_off - b_off))
+    }
 }
 
 /// The delay of the watermark that governs `plan`'s event time, if any.
