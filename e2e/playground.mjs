@@ -116,6 +116,28 @@ await test("event-text-is-text-not-html", async (page) => {
   expect(!(await page.evaluate(() => window.pwned)), "no script ran");
 });
 
+await test("sql-help-shows-the-dedup-extension", async (page) => {
+  await page.locator("#sql-help summary").click();
+  const help = await page.locator("#sql-help").innerText();
+  expect(help.includes("DEDUPLICATE BY (event_id, ts)") && help.includes("dropDuplicates"), `help: ${help}`);
+  expect(help.includes("DELAY OF INTERVAL") && help.includes("withWatermark"), `help: ${help}`);
+  await page.screenshot({ path: `${shots}/05-sql-help.png`, fullPage: true });
+});
+
+await test("stateful-query-shows-watermark-and-state", async (page) => {
+  await page.locator("#sql").fill(
+    "SELECT window(ts, '1 minute') AS w, truck_id, max(temp_c) AS hottest\nFROM STREAM truck_readings WATERMARK ts DELAY OF INTERVAL 10 SECONDS\nGROUP BY window(ts, '1 minute'), truck_id");
+  await page.locator("#mode").selectOption("update");
+  await page.locator("#start").click();
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length >= 2);
+  const progress = await page.locator("#progress").innerText();
+  expect(progress.includes("2026-03-02 08:00:57"), `the watermark (max event time 08:01:07 - 10 s) shows: ${progress}`);
+  const rows = await outputRows(page);
+  expect(rows.length >= 4, `windows per truck in the output: ${rows}`);
+  await page.screenshot({ path: `${shots}/06-stateful.png`, fullPage: true });
+});
+
 await browser.close();
 let failed = 0;
 for (const [name, err] of results) {

@@ -2,6 +2,7 @@
 //! [`protocol`] messages, and the JavaScript API for embedding.
 
 pub mod app;
+pub mod clock;
 pub mod protocol;
 pub mod session;
 

@@ -68,7 +68,9 @@ impl Session {
 
     fn start_query(&self, sql: &str, mode: OutputMode) -> Result<StreamingQuery, Error> {
         let catalog = self.scenario.catalog()?;
-        let mut q = StreamingQuery::start(QueryDefinition { sql: sql.to_string(), output_mode: mode, catalog })?;
+        let definition = QueryDefinition { sql: sql.to_string(), output_mode: mode, catalog };
+        let storage = Box::new(unbounded_engine::checkpoint::MemoryStorage::new());
+        let mut q = StreamingQuery::start_with(definition, storage, crate::clock::clock())?;
         for (source, row) in &self.events {
             q.add_json(source, std::slice::from_ref(row))?;
         }

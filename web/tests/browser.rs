@@ -84,3 +84,14 @@ fn the_page_renders_the_default_scenario() {
     document.body().unwrap().append_child(&root).unwrap();
     unbounded_web::start();
 }
+
+#[wasm_bindgen_test]
+fn the_browser_clock_is_real_time() {
+    use unbounded_engine::query::Clock;
+    let clock = unbounded_web::clock::BrowserClock;
+    let a = clock.now_ms();
+    let start = js_sys::Date::now();
+    while js_sys::Date::now() - start < 5.0 {}
+    let b = clock.now_ms();
+    assert!(b - a >= 4.0, "performance.now() advanced {} ms over a 5 ms busy wait", b - a);
+}

@@ -2,6 +2,7 @@
 //! [`Snapshot`]); every change goes through a [`Request`] to the session.
 
 mod event_form;
+mod help;
 mod output;
 
 use std::cell::RefCell;
@@ -96,6 +97,7 @@ pub fn app() -> Html {
                         <button id="start" onclick={start.reform(|_: MouseEvent| ())} title="Ctrl+Enter">{"Start query"}</button>
                     </div>
                     { query_error.map(|e| error_view(&e, &sql)).unwrap_or_default() }
+                    <help::SqlHelp />
                     <h3>{"Schema"}</h3>
                     <div id="schema">
                         { for snapshot.sources.iter().map(|s| html! {

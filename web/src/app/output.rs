@@ -10,12 +10,33 @@ pub struct Props {
     pub snapshot: Snapshot,
 }
 
-/// A cell as text: event values are always shown as text, never as markup.
-fn cell(v: &Json) -> String {
+/// A cell as text: event values are always shown as text, never as markup. A window reads as
+/// the half-open interval it is.
+pub fn cell(v: &Json) -> String {
     match v {
         Json::Null => "NULL".into(),
         Json::String(s) => s.clone(),
+        Json::Object(m) if m.contains_key("start") && m.contains_key("end") => {
+            format!("[{}, {})", cell(&m["start"]), cell(&m["end"]))
+        }
+        Json::Array(items) => format!("[{}]", items.iter().map(cell).collect::<Vec<_>>().join(", ")),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+    use serde_json::json;
+
+    #[test]
+    fn windows_read_as_intervals_and_nulls_as_null() {
+        assert_eq!(
+            cell(&json!({"start": "2026-01-01 00:00:00", "end": "2026-01-01 00:00:10"})),
+            "[2026-01-01 00:00:00, 2026-01-01 00:00:10)"
+        );
+        assert_eq!(cell(&json!(null)), "NULL");
+        assert_eq!(cell(&json!(["a", null])), "[a, NULL]");
     }
 }
 

@@ -1,0 +1,30 @@
+//! Processing time in the browser: `performance.now()` (or `Date.now()` where there is no
+//! `performance`, as in some workers), so batch durations and rates are real.
+
+use unbounded_engine::query::Clock;
+
+pub struct BrowserClock;
+
+impl Clock for BrowserClock {
+    fn now_ms(&self) -> f64 {
+        let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok().filter(|p| !p.is_undefined());
+        match performance.and_then(|p| js_sys::Reflect::get(&p, &"now".into()).ok().map(|f| (p, f))) {
+            Some((p, now)) if now.is_function() => {
+                js_sys::Function::from(now).call0(&p).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now)
+            }
+            _ => js_sys::Date::now(),
+        }
+    }
+}
+
+/// The clock a query in this environment should use.
+pub fn clock() -> Box<dyn Clock> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Box::new(BrowserClock)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Box::new(unbounded_engine::query::SystemClock::default())
+    }
+}
