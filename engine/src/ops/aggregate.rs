@@ -308,3 +308,44 @@ mod tests {
         assert_eq!(b.late_rows[0].row[0], crate::value::Value::String("b".into()));
     }
 }
+
+#[cfg(test)]
+mod metrics_tests {
+    use serde_json::json;
+
+    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::sql::Catalog;
+    use crate::types::{Column, DataType, Schema};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn state_operator_progress_counts_updates_removals_and_drops() {
+        let schema = Schema::new(vec![
+            Column { name: "k".into(), data_type: DataType::String },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        let sql = "SELECT window(ts, '10 seconds') AS w, k, count(*) AS n FROM STREAM s WATERMARK ts DELAY OF INTERVAL 0 SECONDS GROUP BY window(ts, '10 seconds'), k";
+        let def = QueryDefinition {
+            sql: sql.into(),
+            output_mode: OutputMode::Update,
+            catalog: Catalog { sources: vec![("s".into(), schema)], tables: vec![] },
+        };
+        let mut q = StreamingQuery::start(def).unwrap();
+        q.add_json(
+            "s",
+            json!([["a", "2026-01-01 00:00:01"], ["b", "2026-01-01 00:00:02"], ["a", "2026-01-01 00:00:12"]]).as_array().unwrap(),
+        )
+        .unwrap();
+        let run = q.process_all_available().unwrap();
+        let data = &run.batches[0].progress.state_operators[0];
+        assert_eq!((data.num_rows_total, data.num_rows_updated, data.num_rows_removed), (3, 3, 0));
+        assert!(data.memory_used_bytes > 0);
+        // The no-data batch at watermark 00:00:12 evicts the two groups of [0, 10).
+        let evict = &run.batches[1].progress.state_operators[0];
+        assert_eq!((evict.num_rows_total, evict.num_rows_updated, evict.num_rows_removed), (1, 0, 2));
+        q.add_json("s", json!([["a", "2026-01-01 00:00:03"], ["a", "2026-01-01 00:00:04"]]).as_array().unwrap()).unwrap();
+        let late = &q.process_all_available().unwrap().batches[0].progress.state_operators[0];
+        assert_eq!(late.num_rows_dropped_by_watermark, 1, "two late rows of one window and key count once");
+    }
+}
