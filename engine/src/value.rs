@@ -190,6 +190,26 @@ pub fn values_to_array(values: &[Value], data_type: &DataType) -> arrow_array::A
     }
 }
 
+/// Builds a record batch from rows of values (the output of stateful operators, which keep
+/// their state as values).
+pub fn rows_to_batch(
+    rows: impl Iterator<Item = Vec<Value>>,
+    types: &[DataType],
+    schema: &arrow_schema::SchemaRef,
+) -> crate::error::Result<arrow_array::RecordBatch> {
+    let mut columns: Vec<Vec<Value>> = vec![Vec::new(); types.len()];
+    let mut n = 0;
+    for row in rows {
+        for (column, v) in columns.iter_mut().zip(row) {
+            column.push(v);
+        }
+        n += 1;
+    }
+    let arrays: Vec<arrow_array::ArrayRef> = columns.iter().zip(types).map(|(v, t)| values_to_array(v, t)).collect();
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(n));
+    Ok(arrow_array::RecordBatch::try_new_with_options(schema.clone(), arrays, &options)?)
+}
+
 /// Java's `Double.toString`, which Spark uses for `CAST(double AS STRING)`: `1.0`, `70.7`,
 /// `1.0E10`, `1.0E-4`, `NaN`, `Infinity`.
 pub fn spark_double_string(v: f64) -> String {

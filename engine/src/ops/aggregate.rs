@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashSet};
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,7 @@ use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
 use crate::query::OutputMode;
 use crate::types::DataType;
-use crate::value::{values_to_array, Value};
+use crate::value::{rows_to_batch, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Group {
@@ -77,21 +77,24 @@ impl AggregateOp {
         }
     }
 
+    /// Removes and returns the groups whose event time is at or behind the watermark.
+    fn remove_closed(&mut self, watermark: i64) -> Vec<Group> {
+        let closed: Vec<Vec<u8>> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| self.key_time(&g.key).is_some_and(|(t, _)| t <= watermark))
+            .map(|(k, _)| k.clone())
+            .collect();
+        closed.iter().filter_map(|k| self.groups.remove(k)).collect()
+    }
+
     fn output(&self, groups: &[&Group]) -> Result<RecordBatch> {
-        let width = self.keys.len() + self.aggregates.len();
-        let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(groups.len()); width];
-        for g in groups {
-            for (k, v) in g.key.iter().enumerate() {
-                columns[k].push(v.clone());
-            }
-            for (a, (call, acc)) in self.aggregates.iter().zip(&g.accumulators).enumerate() {
-                columns[self.keys.len() + a].push(call.result(acc));
-            }
-        }
-        let types = self.key_types.iter().chain(self.aggregates.iter().map(|a| &a.data_type));
-        let arrays: Vec<ArrayRef> = columns.iter().zip(types).map(|(vals, t)| values_to_array(vals, t)).collect();
-        let options = RecordBatchOptions::new().with_row_count(Some(groups.len()));
-        Ok(RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?)
+        let columns = groups.iter().map(|g| {
+            let results = self.aggregates.iter().zip(&g.accumulators).map(|(call, acc)| call.result(acc));
+            g.key.iter().cloned().chain(results).collect()
+        });
+        let types: Vec<DataType> = self.key_types.iter().chain(self.aggregates.iter().map(|a| &a.data_type)).cloned().collect();
+        rows_to_batch(columns, &types, &self.schema)
     }
 }
 
@@ -163,15 +166,7 @@ impl Operator for AggregateOp {
                 let changed: Vec<&Group> = self.groups.values().filter(|g| g.touched == now).collect();
                 let out = self.output(&changed)?;
                 if self.evicts() && watermark > 0 {
-                    let expired: Vec<Vec<u8>> = self
-                        .groups
-                        .iter()
-                        .filter(|(_, g)| self.key_time(&g.key).is_some_and(|(t, _)| t <= watermark))
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                    expired.iter().for_each(|k| {
-                        self.groups.remove(k);
-                    });
+                    self.remove_closed(watermark);
                 }
                 out
             }
@@ -179,13 +174,7 @@ impl Operator for AggregateOp {
                 if watermark == 0 || !self.evicts() {
                     self.output(&[])?
                 } else {
-                    let closed: Vec<Vec<u8>> = self
-                        .groups
-                        .iter()
-                        .filter(|(_, g)| self.key_time(&g.key).is_some_and(|(t, _)| t <= watermark))
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                    let emitted: Vec<Group> = closed.iter().filter_map(|k| self.groups.remove(k)).collect();
+                    let emitted = self.remove_closed(watermark);
                     self.output(&emitted.iter().collect::<Vec<_>>())?
                 }
             }

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,7 @@ use crate::plan::logical::{SessionGap, SessionSpec};
 use crate::query::OutputMode;
 use crate::sql::interval::parse_interval_string;
 use crate::types::DataType;
-use crate::value::{values_to_array, Value};
+use crate::value::{rows_to_batch, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Session {
@@ -93,25 +93,22 @@ impl SessionWindowOp {
     }
 
     fn output(&self, sessions: &[&Session]) -> Result<RecordBatch> {
-        let width = self.keys.len() + self.aggregates.len();
-        let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(sessions.len()); width];
-        for s in sessions {
+        let rows = sessions.iter().map(|s| {
             let mut others = s.key.iter();
-            for (k, column) in columns.iter_mut().enumerate().take(self.keys.len()) {
-                column.push(if k == self.session.key {
-                    Value::Window { start: s.start, end: s.end }
-                } else {
-                    others.next().cloned().unwrap_or(Value::Null)
-                });
-            }
-            for (a, (call, acc)) in self.aggregates.iter().zip(&s.accumulators).enumerate() {
-                columns[self.keys.len() + a].push(call.result(acc));
-            }
-        }
-        let types = self.key_types.iter().chain(self.aggregates.iter().map(|a| &a.data_type));
-        let arrays: Vec<ArrayRef> = columns.iter().zip(types).map(|(v, t)| values_to_array(v, t)).collect();
-        let options = RecordBatchOptions::new().with_row_count(Some(sessions.len()));
-        Ok(RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?)
+            let keys: Vec<Value> = (0..self.keys.len())
+                .map(|k| {
+                    if k == self.session.key {
+                        Value::Window { start: s.start, end: s.end }
+                    } else {
+                        others.next().cloned().unwrap_or(Value::Null)
+                    }
+                })
+                .collect();
+            let results = self.aggregates.iter().zip(&s.accumulators).map(|(call, acc)| call.result(acc));
+            keys.into_iter().chain(results).collect()
+        });
+        let types: Vec<DataType> = self.key_types.iter().chain(self.aggregates.iter().map(|a| &a.data_type)).cloned().collect();
+        rows_to_batch(rows, &types, &self.schema)
     }
 }
 

@@ -572,14 +572,7 @@ impl Analyzer<'_> {
 
     fn session_spec(&mut self, f: &ast::Function, scope: &Scope) -> Result<(Expr, SessionGap)> {
         let pos = position_of(f.name.span());
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::List(l) => l
-                .args
-                .iter()
-                .filter_map(|a| if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = a { Some(e) } else { None })
-                .collect(),
-            _ => vec![],
-        };
+        let args = plain_args(f).ok_or_else(|| Error::type_mismatch("session_window() takes a timestamp and a gap").at(pos))?;
         if args.len() != 2 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `session_window` requires 2 parameters but the actual number is {}. SQLSTATE: 42605",
@@ -630,17 +623,7 @@ impl Analyzer<'_> {
 
     fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
         let pos = position_of(w.name.span());
-        let args: Vec<&ast::Expr> = match &w.args {
-            ast::FunctionArguments::List(l) => l
-                .args
-                .iter()
-                .map(|a| match a {
-                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                    _ => Err(Error::type_mismatch("window() takes a timestamp and interval strings").at(pos)),
-                })
-                .collect::<Result<_>>()?,
-            _ => vec![],
-        };
+        let args = plain_args(w).ok_or_else(|| Error::type_mismatch("window() takes a timestamp and interval strings").at(pos))?;
         if args.len() < 2 || args.len() > 4 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `window` requires [2, 3, 4] parameters but the actual number is {}. SQLSTATE: 42605",
@@ -1834,6 +1817,21 @@ fn time_bound(c: &Expr, left_time: usize, right_time: usize) -> Option<(BinaryOp
             _ => BinaryOp::Gt,
         };
         Some((flipped, a_off - b_off))
+    }
+}
+
+/// A call's plain (unnamed, non-wildcard) arguments; None when it has another kind.
+fn plain_args(f: &ast::Function) -> Option<Vec<&ast::Expr>> {
+    match &f.args {
+        ast::FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Some(vec![]),
     }
 }
 
