@@ -10,7 +10,7 @@ use super::keys::encode_row;
 use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::logical::StreamJoinKind;
+use crate::plan::logical::{StreamJoinKind, StreamJoinSpec};
 use crate::types::DataType;
 use crate::value::{values_to_array, Value};
 
@@ -36,13 +36,7 @@ struct Buffered {
 /// the watermark and the time range decide when a buffered row can no longer match, and then it
 /// leaves the state (NULL-padded into the output first, for the outer side of an outer join).
 pub struct StreamJoinOp {
-    kind: StreamJoinKind,
-    left_keys: Vec<Expr>,
-    right_keys: Vec<Expr>,
-    residual: Option<Expr>,
-    left_time: Option<usize>,
-    right_time: Option<usize>,
-    bounds: (Option<i64>, Option<i64>),
+    spec: StreamJoinSpec,
     left_types: Vec<DataType>,
     right_types: Vec<DataType>,
     schema: SchemaRef,
@@ -53,27 +47,9 @@ pub struct StreamJoinOp {
 }
 
 impl StreamJoinOp {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        kind: StreamJoinKind,
-        left_keys: Vec<Expr>,
-        right_keys: Vec<Expr>,
-        residual: Option<Expr>,
-        left_time: Option<usize>,
-        right_time: Option<usize>,
-        bounds: (Option<i64>, Option<i64>),
-        left_types: Vec<DataType>,
-        right_types: Vec<DataType>,
-        schema: SchemaRef,
-    ) -> Self {
+    pub fn new(spec: StreamJoinSpec, left_types: Vec<DataType>, right_types: Vec<DataType>, schema: SchemaRef) -> Self {
         StreamJoinOp {
-            kind,
-            left_keys,
-            right_keys,
-            residual,
-            left_time,
-            right_time,
-            bounds,
+            spec,
             left_types,
             right_types,
             schema,
@@ -125,7 +101,7 @@ impl StreamJoinOp {
 
     /// Which candidate pairs pass the residual condition.
     fn passing(&self, pairs: &[Pair]) -> Result<Vec<bool>> {
-        let Some(residual) = &self.residual else { return Ok(vec![true; pairs.len()]) };
+        let Some(residual) = &self.spec.residual else { return Ok(vec![true; pairs.len()]) };
         if pairs.is_empty() {
             return Ok(vec![]);
         }
@@ -135,11 +111,11 @@ impl StreamJoinOp {
     }
 
     fn outer_left(&self) -> bool {
-        matches!(self.kind, StreamJoinKind::LeftOuter | StreamJoinKind::FullOuter)
+        matches!(self.spec.kind, StreamJoinKind::LeftOuter | StreamJoinKind::FullOuter)
     }
 
     fn outer_right(&self) -> bool {
-        matches!(self.kind, StreamJoinKind::RightOuter | StreamJoinKind::FullOuter)
+        matches!(self.spec.kind, StreamJoinKind::RightOuter | StreamJoinKind::FullOuter)
     }
 }
 
@@ -172,8 +148,10 @@ impl Operator for StreamJoinOp {
                     })
                     .collect()
             };
-        let mut new_left = keep_on_time(Self::rows_of(&left_batch, &self.left_keys, self.left_time)?, self.left_time.is_some(), ctx);
-        let mut new_right = keep_on_time(Self::rows_of(&right_batch, &self.right_keys, self.right_time)?, self.right_time.is_some(), ctx);
+        let mut new_left =
+            keep_on_time(Self::rows_of(&left_batch, &self.spec.left_keys, self.spec.left_time)?, self.spec.left_time.is_some(), ctx);
+        let mut new_right =
+            keep_on_time(Self::rows_of(&right_batch, &self.spec.right_keys, self.spec.right_time)?, self.spec.right_time.is_some(), ctx);
 
         // Candidate pairs: new left x (right state + new right), then new right x left state.
         enum Side {
@@ -260,9 +238,9 @@ impl Operator for StreamJoinOp {
         let mut padded: Vec<[Option<Vec<Value>>; 2]> = Vec::new();
         let before = self.left.values().map(Vec::len).sum::<usize>() + self.right.values().map(Vec::len).sum::<usize>();
         if wm > 0 {
-            let (lo, hi) = self.bounds;
+            let (lo, hi) = self.spec.bounds;
             let (outer_left, outer_right) = (self.outer_left(), self.outer_right());
-            if let (Some(hi), Some(_)) = (hi, self.left_time) {
+            if let (Some(hi), Some(_)) = (hi, self.spec.left_time) {
                 for rows in self.left.values_mut() {
                     rows.retain(|b| {
                         let expired = b.time.is_some_and(|t| t + hi < wm);
@@ -273,7 +251,7 @@ impl Operator for StreamJoinOp {
                     });
                 }
             }
-            if let (Some(lo), Some(_)) = (lo, self.right_time) {
+            if let (Some(lo), Some(_)) = (lo, self.spec.right_time) {
                 for rows in self.right.values_mut() {
                     rows.retain(|b| {
                         let expired = b.time.is_some_and(|t| t - lo < wm);
@@ -306,7 +284,7 @@ impl Operator for StreamJoinOp {
     }
 
     fn wants_no_data_batch(&self) -> bool {
-        self.left_time.is_some() || self.right_time.is_some()
+        self.spec.left_time.is_some() || self.spec.right_time.is_some()
     }
 
     fn checkpoint(&self) -> Option<Vec<u8>> {

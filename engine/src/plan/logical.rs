@@ -15,6 +15,21 @@ pub enum JoinKind {
     LeftOuter,
 }
 
+/// How two streams are joined: what the plan says and what the join operator runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamJoinSpec {
+    pub kind: StreamJoinKind,
+    pub left_keys: Vec<Expr>,
+    pub right_keys: Vec<Expr>,
+    /// Evaluated over the joined row (left columns, then right).
+    pub residual: Option<Expr>,
+    /// Event-time columns of each side (when watermarked).
+    pub left_time: Option<usize>,
+    pub right_time: Option<usize>,
+    /// From the range condition: `right_time - left_time` lies in `[lo, hi]` (microseconds).
+    pub bounds: (Option<i64>, Option<i64>),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamJoinKind {
     Inner,
@@ -74,15 +89,7 @@ pub enum LogicalPlan {
     StreamJoin {
         left: Box<LogicalPlan>,
         right: Box<LogicalPlan>,
-        kind: StreamJoinKind,
-        left_keys: Vec<Expr>,
-        right_keys: Vec<Expr>,
-        residual: Option<Expr>,
-        /// Event-time columns of each side (when watermarked).
-        left_time: Option<usize>,
-        right_time: Option<usize>,
-        /// From the range condition: `right_time - left_time` lies in `[lo, hi]` (microseconds).
-        bounds: (Option<i64>, Option<i64>),
+        spec: StreamJoinSpec,
         schema: Schema,
     },
     /// A streaming LIMIT: a global count kept across micro-batches (Spark keeps it in state).
@@ -245,7 +252,7 @@ impl LogicalPlan {
                 Some(if *stream_first { et } else { table.schema().len() + et })
             }
             // The joined row's event time is the left side's (Spark keeps both; one is enough here).
-            LogicalPlan::StreamJoin { left_time, .. } => *left_time,
+            LogicalPlan::StreamJoin { spec, .. } => spec.left_time,
             LogicalPlan::Union { inputs, .. } => {
                 let first = inputs.first()?.event_time_column()?;
                 inputs.iter().all(|i| i.event_time_column() == Some(first)).then_some(first)
@@ -287,7 +294,7 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Sort { keys, .. } => writeln!(f, "{pad}Sort by {} keys (the whole result, every batch)", keys.len())?,
-            LogicalPlan::StreamJoin { kind, bounds, .. } => {
+            LogicalPlan::StreamJoin { spec: StreamJoinSpec { kind, bounds, .. }, .. } => {
                 let iv = |m: i64| crate::sql::interval::Interval::from_micros(m).to_string();
                 let range = match bounds {
                     (Some(lo), Some(hi)) => format!("right time - left time within [{}, {}]", iv(*lo), iv(*hi)),

@@ -34,19 +34,8 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
             LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, session, schema }
         }
         LogicalPlan::Sort { input, keys } => LogicalPlan::Sort { input: Box::new(optimize(*input)), keys },
-        LogicalPlan::StreamJoin { left, right, kind, left_keys, right_keys, residual, left_time, right_time, bounds, schema } => {
-            LogicalPlan::StreamJoin {
-                left: Box::new(optimize(*left)),
-                right: Box::new(optimize(*right)),
-                kind,
-                left_keys,
-                right_keys,
-                residual,
-                left_time,
-                right_time,
-                bounds,
-                schema,
-            }
+        LogicalPlan::StreamJoin { left, right, spec, schema } => {
+            LogicalPlan::StreamJoin { left: Box::new(optimize(*left)), right: Box::new(optimize(*right)), spec, schema }
         }
         LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
             LogicalPlan::Deduplicate { input: Box::new(optimize(*input)), keys, within_watermark, delay_micros }

@@ -70,20 +70,14 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
             let join = StaticJoinOp::new(*kind, stream_keys.clone(), rows, table_keys, residual.clone(), *stream_first, schema.to_arrow())?;
             op(join, vec![node(stream, p, b)?])
         }
-        LogicalPlan::StreamJoin { left, right, kind, left_keys, right_keys, residual, left_time, right_time, bounds, schema } => {
+        LogicalPlan::StreamJoin { left, right, spec, schema } => {
             let types = |p: &LogicalPlan| p.schema().columns.iter().map(|c| c.data_type.clone()).collect::<Vec<_>>();
-            let join = StreamJoinOp::new(
-                *kind,
-                left_keys.clone(),
-                right_keys.clone(),
-                residual.clone(),
-                if b.has_watermark { *left_time } else { None },
-                if b.has_watermark { *right_time } else { None },
-                *bounds,
-                types(left),
-                types(right),
-                schema.to_arrow(),
-            );
+            let mut spec = spec.clone();
+            // Without a watermark in the query, nothing is late and nothing is evicted.
+            if !b.has_watermark {
+                (spec.left_time, spec.right_time) = (None, None);
+            }
+            let join = StreamJoinOp::new(spec, types(left), types(right), schema.to_arrow());
             op(join, vec![node(left, p, b)?, node(right, p, b)?])
         }
         LogicalPlan::Union { inputs, schema } => {

@@ -12,8 +12,8 @@ use super::streaming::{DedupClause, Prepared, RelationClauses, WatermarkClause, 
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
 use crate::expr::{AggFunc, AggregateCall, BinaryOp, CastMode, Expr, Func, LikePattern};
-use crate::plan::logical::StreamJoinKind;
 use crate::plan::logical::{SessionGap, SessionSpec, SortKey, WindowSpec};
+use crate::plan::logical::{StreamJoinKind, StreamJoinSpec};
 use crate::plan::{JoinKind, LogicalPlan};
 use crate::time::parse_timestamp;
 use crate::types::{Column, DataType, Schema};
@@ -580,45 +580,33 @@ impl Analyzer<'_> {
             ))
             .at(pos));
         }
-        let time = self.expr(args[0], scope)?;
-        let time = match time.data_type() {
-            DataType::Timestamp => time,
-            DataType::String => time.cast_to(&DataType::Timestamp),
-            other => {
-                return Err(Error::type_mismatch(format!("session_window needs a TIMESTAMP, not {}", other.spark_name()))
-                    .at(expr_position(args[0])))
-            }
-        };
-        let gap = match args[1] {
-            ast::Expr::Value(v) if matches!(v.value, ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_)) => {
-                let text = match &v.value {
-                    ast::Value::SingleQuotedString(t) | ast::Value::DoubleQuotedString(t) => t.clone(),
-                    _ => String::new(),
-                };
-                let iv = parse_interval_string(&text).map_err(|m| {
-                    Error::parse(
-                        format!("[INVALID_INTERVAL_FORMAT] Error parsing '{text}' to interval: {m}. SQLSTATE: 22006"),
-                        position_of(v.span),
-                    )
-                })?;
-                if iv.months != 0 {
-                    return Err(
-                        Error::type_mismatch(format!("Intervals greater than a month are not supported ({text}).")).at(position_of(v.span))
-                    );
-                }
-                SessionGap::Fixed(iv.micros)
-            }
-            ast::Expr::Interval(iv) => SessionGap::Fixed(interval_literal(iv)?.micros),
-            other => {
-                let gap = self.expr(other, scope)?;
+        let time = self.time_arg("session_window", args[0], scope)?;
+        let gap = match duration_literal(args[1]) {
+            Some(micros) => SessionGap::Fixed(micros?),
+            None => {
+                let gap = self.expr(args[1], scope)?;
                 if !matches!(gap.data_type(), DataType::String | DataType::Null) {
                     return Err(Error::type_mismatch("a session gap is a string such as '5 minutes', or an expression giving one")
-                        .at(expr_position(other)));
+                        .at(expr_position(args[1])));
                 }
                 SessionGap::PerRow(gap)
             }
         };
         Ok((time, gap))
+    }
+
+    /// The time argument of `window`/`session_window`: a timestamp, or a string cast to one.
+    fn time_arg(&mut self, function: &str, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        let time = self.expr(e, scope)?;
+        match time.data_type() {
+            DataType::Timestamp => Ok(time),
+            DataType::String => Ok(time.cast_to(&DataType::Timestamp)),
+            other => Err(Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{function}(...)\" due to data type mismatch: the first parameter requires the \"TIMESTAMP\" type, however it has the type \"{}\". SQLSTATE: 42K09",
+                other.spark_name()
+            ))
+            .at(expr_position(e))),
+        }
     }
 
     fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
@@ -631,39 +619,10 @@ impl Analyzer<'_> {
             ))
             .at(pos));
         }
-        let time = self.expr(args[0], scope)?;
-        let time = match time.data_type() {
-            DataType::Timestamp => time,
-            DataType::String => time.cast_to(&DataType::Timestamp),
-            other => {
-                return Err(Error::type_mismatch(format!(
-                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"window(...)\" due to data type mismatch: the first parameter requires the \"TIMESTAMP\" type, however it has the type \"{}\". SQLSTATE: 42K09",
-                    other.spark_name()
-                ))
-                .at(expr_position(args[0])))
-            }
-        };
-        let duration = |e: &ast::Expr| -> Result<i64> {
-            let text = match e {
-                ast::Expr::Value(v) => match &v.value {
-                    ast::Value::SingleQuotedString(t) | ast::Value::DoubleQuotedString(t) => t.clone(),
-                    _ => return Err(Error::type_mismatch("a window duration is a string such as '10 seconds'").at(expr_position(e))),
-                },
-                ast::Expr::Interval(iv) => return interval_literal(iv).map(|i| i.micros),
-                _ => return Err(Error::type_mismatch("a window duration is a string such as '10 seconds'").at(expr_position(e))),
-            };
-            let iv = parse_interval_string(&text).map_err(|m| {
-                Error::parse(
-                    format!("[INVALID_INTERVAL_FORMAT] Error parsing '{text}' to interval: {m}. SQLSTATE: 22006"),
-                    expr_position(e),
-                )
-            })?;
-            if iv.months != 0 {
-                return Err(
-                    Error::type_mismatch(format!("Intervals greater than a month are not supported ({text}).")).at(expr_position(e))
-                );
-            }
-            Ok(iv.micros)
+        let time = self.time_arg("window", args[0], scope)?;
+        let duration = |e: &ast::Expr| {
+            duration_literal(e)
+                .unwrap_or_else(|| Err(Error::type_mismatch("a window duration is a string such as '10 seconds'").at(expr_position(e))))
         };
         let size = duration(args[1])?;
         let slide = args.get(2).map(|a| duration(a)).transpose()?.unwrap_or(size);
@@ -1203,18 +1162,8 @@ impl Analyzer<'_> {
             .with_condition("_LEGACY_ERROR_TEMP_3102")
             .at(pos));
         }
-        let plan = LogicalPlan::StreamJoin {
-            left: Box::new(left.0),
-            right: Box::new(right.0),
-            kind,
-            left_keys,
-            right_keys,
-            residual,
-            left_time,
-            right_time,
-            bounds: (lo, hi),
-            schema,
-        };
+        let spec = StreamJoinSpec { kind, left_keys, right_keys, residual, left_time, right_time, bounds: (lo, hi) };
+        let plan = LogicalPlan::StreamJoin { left: Box::new(left.0), right: Box::new(right.0), spec, schema };
         Ok((plan, scope))
     }
 
@@ -1818,6 +1767,36 @@ fn time_bound(c: &Expr, left_time: usize, right_time: usize) -> Option<(BinaryOp
         };
         Some((flipped, a_off - b_off))
     }
+}
+
+/// A duration written as a literal (`'10 seconds'` or `INTERVAL 10 SECONDS`), in microseconds;
+/// None when `e` is not a literal. Months have no fixed length, so they are refused.
+fn duration_literal(e: &ast::Expr) -> Option<Result<i64>> {
+    let text = match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(t) | ast::Value::DoubleQuotedString(t) => t.clone(),
+            _ => return None,
+        },
+        ast::Expr::Interval(iv) => return Some(interval_literal(iv).map(|i| i.micros)),
+        _ => return None,
+    };
+    Some(
+        parse_interval_string(&text)
+            .map_err(|m| {
+                Error::parse(
+                    format!("[INVALID_INTERVAL_FORMAT] Error parsing '{text}' to interval: {m}. SQLSTATE: 22006"),
+                    expr_position(e),
+                )
+            })
+            .and_then(|iv| {
+                if iv.months != 0 {
+                    return Err(
+                        Error::type_mismatch(format!("Intervals greater than a month are not supported ({text}).")).at(expr_position(e))
+                    );
+                }
+                Ok(iv.micros)
+            }),
+    )
 }
 
 /// A call's plain (unnamed, non-wildcard) arguments; None when it has another kind.
