@@ -19,6 +19,10 @@ pub enum ErrorKind {
     Runtime,
     /// A malformed scenario file or API call: names the position or step.
     InvalidInput,
+    /// A checkpoint that cannot be used: damaged, from another query or another version.
+    Checkpoint,
+    /// A query whose state grew past the configured limit.
+    StateLimit,
     /// A bug in the engine, never the user's fault.
     Internal,
 }
@@ -37,6 +41,8 @@ impl ErrorKind {
             ErrorKind::UnsupportedOperation => "unsupported_operation",
             ErrorKind::Runtime => "runtime",
             ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Checkpoint => "checkpoint",
+            ErrorKind::StateLimit => "state_limit",
             ErrorKind::Internal => "internal",
         }
     }
@@ -86,7 +92,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let phase = match kind {
             ErrorKind::MissingWatermark | ErrorKind::UnsupportedOutputMode | ErrorKind::UnsupportedOperation => Phase::Start,
-            ErrorKind::Runtime => Phase::Batch,
+            ErrorKind::Runtime | ErrorKind::StateLimit => Phase::Batch,
             _ => Phase::Analysis,
         };
         Error { kind, message: message.into(), spark_condition: None, position: None, phase }

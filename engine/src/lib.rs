@@ -23,5 +23,7 @@ pub mod query;
 pub mod scenario;
 pub mod sink;
 pub mod source;
+pub mod state;
+pub mod storage;
 
 pub use query::{FailurePoint, OutputMode, QueryDefinition, StreamingQuery};

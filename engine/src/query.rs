@@ -6,15 +6,17 @@ use std::collections::BTreeMap;
 
 use arrow_array::RecordBatch;
 
-use crate::checkpoint::{Checkpoint, CheckpointStorage, CommitEntry, MemoryStorage, Metadata, OffsetEntry, FORMAT_VERSION};
+use crate::checkpoint::{Checkpoint, CheckpointError, CommitEntry, DeadLetterEntry, Metadata, OffsetEntry};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{BatchContext, LateRow, StateOperatorProgress};
 use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
 use crate::progress::{DurationMs, QueryProgress, SourceProgress};
-use crate::sink::{MemorySink, Sink};
+use crate::sink::{BatchWrite, FileSink, Sink, TableSink};
 use crate::source::{BadRecord, SourceLog};
 use crate::sql::{analyze, AnalyzedQuery, Catalog};
+use crate::state::{StateLimits, StateStoreConfig, VersionedTable};
+use crate::storage::SharedStorage;
 use crate::time::format_timestamp;
 use crate::types::Schema;
 
@@ -117,6 +119,30 @@ pub struct QueryDefinition {
     pub catalog: Catalog,
 }
 
+/// Where and how a query keeps what must survive it.
+pub struct QueryOptions {
+    /// Holds the checkpoint (`checkpoint/`), the transactional table (`tables/sink/`) and the
+    /// at-least-once file (`files/sink/`).
+    pub storage: SharedStorage,
+    pub clock: Box<dyn Clock>,
+    pub state_store: StateStoreConfig,
+    pub limits: StateLimits,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            storage: SharedStorage::memory(),
+            clock: Box::new(SystemClock::default()),
+            state_store: StateStoreConfig::default(),
+            limits: StateLimits::default(),
+        }
+    }
+}
+
+/// The name of the query's sinks, as a table and as a file.
+pub const SINK_NAME: &str = "sink";
+
 /// A bad record routed to the dead-letter output by batch `batch_id`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadLetter {
@@ -137,6 +163,8 @@ pub struct BatchReport {
     /// Every row a stateful operator dropped as late, with why (`dropped_late` is Spark's count).
     pub late_rows: Vec<LateRow>,
     pub progress: QueryProgress,
+    /// Whether the transactional table skipped the batch as one it had committed before.
+    pub skipped_by_table: bool,
 }
 
 /// What one `run` (process all available) did.
@@ -171,146 +199,183 @@ struct Runtime {
 }
 
 pub struct StreamingQuery {
-    id: String,
     definition: QueryDefinition,
     analyzed: AnalyzedQuery,
     sources: Vec<SourceLog>,
-    sink: MemorySink,
+    storage: SharedStorage,
     checkpoint: Checkpoint,
+    metadata: Metadata,
+    table: TableSink,
+    file: FileSink,
     dead_letter: Vec<DeadLetter>,
     clock: Box<dyn Clock>,
+    state_store: StateStoreConfig,
+    limits: StateLimits,
     runtime: Runtime,
     armed: Option<FailurePoint>,
     history: Vec<QueryProgress>,
 }
 
-/// Checkpoint names of the operators, in visit order: stateful ones are numbered among
-/// themselves as Spark numbers its state directories (`state/0`, `state/1`, ...), plus the
-/// operator's name so a person reading the checkpoint knows whose state it is.
-fn operator_ids(pipeline: &Pipeline) -> Vec<Option<String>> {
-    let mut ids = Vec::new();
-    let mut stateful = 0;
+/// A stateful operator's place in the checkpoint: `state/<id>/<table>` for each of its tables.
+struct StatefulOperator {
+    /// Index in visit order.
+    index: usize,
+    /// Numbered among the stateful operators as Spark numbers its state directories, plus the
+    /// operator's name so a person reading the checkpoint knows whose state it is.
+    id: String,
+    tables: &'static [&'static str],
+}
+
+fn stateful_operators(pipeline: &Pipeline) -> Vec<StatefulOperator> {
+    let mut out = Vec::new();
+    let mut index = 0;
     pipeline.root.visit(&mut |op| {
-        ids.push(op.checkpoint().map(|_| {
-            stateful += 1;
-            format!("{}-{}", stateful - 1, op.name())
-        }));
+        let tables = op.state_table_names();
+        if !tables.is_empty() {
+            out.push(StatefulOperator { index, id: format!("{}-{}", out.len(), op.name()), tables });
+        }
+        index += 1;
     });
-    ids
+    out
+}
+
+/// A new id for a new checkpoint: the query text, the time and a counter, hashed (FNV-1a:
+/// tiny and stable), so two checkpoints of one query still differ, as in Spark.
+fn new_query_id(sql: &str, now_ms: f64) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STARTED: AtomicU64 = AtomicU64::new(0);
+    let salt = STARTED.fetch_add(1, Ordering::Relaxed);
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in sql.bytes().chain(now_ms.to_bits().to_le_bytes()).chain(salt.to_le_bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
 }
 
 impl StreamingQuery {
-    /// Analyses and checks the query, and starts it over fresh sources, sink and an in-memory
+    /// Analyses and checks the query, and starts it over fresh sources, sinks and an in-memory
     /// checkpoint. A refused query returns the error and creates nothing.
     pub fn start(definition: QueryDefinition) -> Result<Self> {
-        Self::start_with(definition, Box::new(MemoryStorage::new()), Box::new(SystemClock::default()))
+        Self::start_with(definition, QueryOptions::default())
     }
 
-    pub fn start_with(definition: QueryDefinition, storage: Box<dyn CheckpointStorage>, clock: Box<dyn Clock>) -> Result<Self> {
+    /// Starts the query over `options.storage`: from its checkpoint when it holds one for this
+    /// query, or a new one. A checkpoint of another query is refused and left untouched.
+    pub fn start_with(definition: QueryDefinition, options: QueryOptions) -> Result<Self> {
         let analyzed = analyze(&definition.sql, &definition.catalog)?;
         check_start(&analyzed, definition.output_mode)?;
-        let sources = definition.catalog.sources.iter().map(|(n, s)| SourceLog::new(n, s.clone())).collect();
-        let id = query_id(&definition.sql);
-        let mut checkpoint = Checkpoint::new(storage);
-        match checkpoint.metadata()? {
-            Some(m) if m.query != definition.sql || m.output_mode != definition.output_mode.as_str() => {
-                return Err(Error::invalid_input(format!(
-                    "the checkpoint belongs to another query (query id {}, output mode {}); start with a new checkpoint, or run that query",
-                    m.id, m.output_mode
-                )))
-            }
-            Some(_) => {}
-            None => checkpoint.write_metadata(&Metadata {
-                id: id.clone(),
-                format_version: FORMAT_VERSION,
-                query: definition.sql.clone(),
-                output_mode: definition.output_mode.as_str().to_string(),
-            })?,
-        }
-        let runtime = Self::runtime_from(&analyzed, definition.output_mode, &checkpoint)?;
+        let sources: Vec<SourceLog> = definition.catalog.sources.iter().map(|(n, s)| SourceLog::new(n, s.clone())).collect();
+        let pipeline = physical::build(&analyzed.plan, definition.output_mode)?;
+        let expected = Metadata {
+            id: new_query_id(&definition.sql, options.clock.now_ms()),
+            query: definition.sql.clone(),
+            output_mode: definition.output_mode.as_str().to_string(),
+            sources: pipeline
+                .sources
+                .iter()
+                .filter_map(|name| sources.iter().find(|s| s.name() == name))
+                .map(|s| (s.name().to_string(), s.schema().columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()))
+                .collect(),
+            operators: stateful_operators(&pipeline).iter().map(|o| format!("{}[{}]", o.id, o.tables.join(","))).collect(),
+        };
+        let mut checkpoint = Checkpoint::new(Box::new(options.storage.scoped("checkpoint")));
+        let metadata = checkpoint.open(&expected)?;
+        let names = analyzed.plan.schema().names();
+        let key = analyzed.update_key.as_ref().map(|k| k.iter().filter_map(|c| names.iter().position(|n| n == c)).collect());
+        let table = TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), definition.output_mode, key)?;
+        let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")))?;
+        let runtime = Self::runtime_from(&analyzed, definition.output_mode, &checkpoint, options.state_store)?;
+        let dead_letter = Self::dead_letters_from(&checkpoint)?;
         Ok(StreamingQuery {
-            id,
             definition,
             analyzed,
             sources,
-            sink: MemorySink::new(),
+            storage: options.storage,
             checkpoint,
-            dead_letter: Vec::new(),
-            clock,
+            metadata,
+            table,
+            file,
+            dead_letter,
+            clock: options.clock,
+            state_store: options.state_store,
+            limits: options.limits,
             runtime,
             armed: None,
             history: Vec::new(),
         })
     }
 
+    fn dead_letters_from(checkpoint: &Checkpoint) -> Result<Vec<DeadLetter>> {
+        let mut out = Vec::new();
+        for (batch_id, entries) in checkpoint.dead_letters()? {
+            out.extend(entries.into_iter().map(|e| DeadLetter {
+                batch_id,
+                record: BadRecord { source: e.source, offset: e.offset, row: e.row, column: e.column, reason: e.reason },
+            }));
+        }
+        Ok(out)
+    }
+
     /// Builds fresh operators and loads what the checkpoint holds: offsets, watermark, state.
-    fn runtime_from(analyzed: &AnalyzedQuery, mode: OutputMode, checkpoint: &Checkpoint) -> Result<Runtime> {
-        let pipeline = physical::build(&analyzed.plan, mode)?;
-        let operator_watermarks = vec![None; pipeline.watermark_delays.len()];
-        let latest = checkpoint.latest_offsets()?;
-        let commit = checkpoint.latest_commit()?;
+    /// Everything is read before anything is applied, so a damaged checkpoint changes nothing.
+    fn runtime_from(analyzed: &AnalyzedQuery, mode: OutputMode, checkpoint: &Checkpoint, config: StateStoreConfig) -> Result<Runtime> {
+        let recovery = checkpoint.recover()?;
+        let mut pipeline = physical::build(&analyzed.plan, mode)?;
+        // State is loaded at the version the last commit produced (batch N writes version N+1).
+        let version = recovery.commit.as_ref().map_or(0, |c| c.batch_id + 1);
+        let stateful = stateful_operators(&pipeline);
+        let mut loaded = Vec::new();
+        for op in &stateful {
+            for table in op.tables {
+                let store = VersionedTable { dir: format!("state/{}/{table}", op.id), config };
+                loaded.push(store.load(checkpoint.storage(), version)?);
+            }
+        }
+        let mut loaded = loaded.into_iter();
+        let mut index = 0;
+        pipeline.root.visit_mut(&mut |op| {
+            if let Some(s) = stateful.iter().find(|s| s.index == index) {
+                for table in op.state_tables() {
+                    let entries = loaded.next().unwrap_or_default();
+                    table.load(entries).map_err(|detail| {
+                        Error::from(CheckpointError::Damaged { path: format!("state/{} (version {version})", s.id), detail })
+                    })?;
+                }
+                op.state_loaded();
+            }
+            index += 1;
+            Ok(())
+        })?;
         let mut rt = Runtime {
+            operator_watermarks: vec![None; pipeline.watermark_delays.len()],
             pipeline,
             next_batch_id: 0,
             committed: BTreeMap::new(),
             pending: None,
             watermark: 0,
             last_batch_watermark: 0,
-            operator_watermarks,
             last_trigger_ms: None,
         };
-        let committed_id = commit.as_ref().map(|c| c.batch_id);
-        match (&latest, &commit) {
-            (Some(o), c) if c.as_ref().is_none_or(|c| c.batch_id < o.batch_id) => {
-                if c.as_ref().is_some_and(|c| c.batch_id + 1 != o.batch_id) {
-                    return Err(Error::invalid_input(format!(
-                        "the checkpoint is inconsistent: offsets/{} has no commit for batch {}; delete the checkpoint to start again",
-                        o.batch_id,
-                        o.batch_id.saturating_sub(1)
-                    )));
-                }
-                rt.committed = o.sources.iter().map(|(k, (start, _))| (k.clone(), *start)).collect();
-                rt.watermark = o.watermark_micros;
-                rt.next_batch_id = o.batch_id;
-                rt.pending = Some(o.clone());
-            }
-            (Some(o), Some(c)) => {
-                rt.committed = o.sources.iter().map(|(k, (_, end))| (k.clone(), *end)).collect();
-                rt.watermark = o.watermark_micros.max(c.next_watermark_micros);
-                rt.last_batch_watermark = o.watermark_micros;
-                rt.next_batch_id = c.batch_id + 1;
-            }
-            (None, Some(c)) => {
-                return Err(Error::invalid_input(format!(
-                    "the checkpoint is inconsistent: commits/{} has no offsets entry; delete the checkpoint to start again",
-                    c.batch_id
-                )))
-            }
-            _ => {}
+        if let (Some(c), Some(o)) = (&recovery.commit, &recovery.committed_offsets) {
+            rt.committed = o.sources.iter().map(|(k, (_, end))| (k.clone(), *end)).collect();
+            rt.watermark = o.watermark_micros.max(c.next_watermark_micros);
+            rt.last_batch_watermark = o.watermark_micros;
+            rt.next_batch_id = c.batch_id + 1;
         }
-        // State is loaded at the version the last commit produced (batch N writes version N+1).
-        if let Some(done) = committed_id {
-            let ids = operator_ids(&rt.pipeline);
-            let mut k = 0;
-            rt.pipeline.root.visit_mut(&mut |op| {
-                if let Some(Some(id)) = ids.get(k) {
-                    let bytes = checkpoint.read_state(id, done + 1)?.ok_or_else(|| {
-                        Error::invalid_input(format!(
-                            "the checkpoint has no state for operator `{id}` at version {}; delete the checkpoint to start again",
-                            done + 1
-                        ))
-                    })?;
-                    op.restore(&bytes)?;
-                }
-                k += 1;
-                Ok(())
-            })?;
+        if let Some(p) = recovery.pending {
+            rt.committed = p.sources.iter().map(|(k, (start, _))| (k.clone(), *start)).collect();
+            rt.watermark = p.watermark_micros;
+            rt.next_batch_id = p.batch_id;
+            rt.pending = Some(p);
         }
         Ok(rt)
     }
 
+    /// The query's id, kept in the checkpoint's metadata: the same across restarts, new with a
+    /// new checkpoint.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.metadata.id
     }
 
     pub fn output_mode(&self) -> OutputMode {
@@ -332,8 +397,19 @@ impl StreamingQuery {
         self.analyzed.plan.to_string()
     }
 
-    pub fn sink(&self) -> &MemorySink {
-        &self.sink
+    /// The transactional, idempotent table the query writes.
+    pub fn table(&self) -> &TableSink {
+        &self.table
+    }
+
+    /// The at-least-once file the query writes beside it.
+    pub fn file(&self) -> &FileSink {
+        &self.file
+    }
+
+    /// Everything the query keeps: `checkpoint/`, `tables/`, `files/`.
+    pub fn storage(&self) -> &SharedStorage {
+        &self.storage
     }
 
     pub fn dead_letter(&self) -> &[DeadLetter] {
@@ -381,8 +457,19 @@ impl StreamingQuery {
     /// outside the query and keep everything; operators, offsets in flight and per-input
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
-        self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint)?;
+        self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint, self.state_store)?;
+        self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
         Ok(())
+    }
+
+    /// Deletes the checkpoint and starts the query from scratch under a new id, as Spark does
+    /// with a new checkpoint location: every source is read again from offset 0. The sinks keep
+    /// what they hold, so the whole history is written to them again.
+    pub fn lose_checkpoint(&mut self) -> Result<()> {
+        self.checkpoint.storage_mut().delete_all("").map_err(Error::from)?;
+        let fresh = Metadata { id: new_query_id(&self.definition.sql, self.clock.now_ms()), ..self.metadata.clone() };
+        self.metadata = self.checkpoint.open(&fresh)?;
+        self.restart()
     }
 
     /// Runs every available micro-batch, like Spark's `processAllAvailable()`: a batch with all
@@ -502,34 +589,33 @@ impl StreamingQuery {
         let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?;
         let max_event_time = ctx.max_event_time;
         let late_rows = ctx.late_rows;
-        // State version N+1 for every stateful operator.
-        let ids = operator_ids(&self.runtime.pipeline);
-        let mut states = Vec::new();
-        let mut state_ops: Vec<StateOperatorProgress> = Vec::new();
-        let mut k = 0;
-        self.runtime.pipeline.root.visit(&mut |op| {
-            if let (Some(Some(id)), Some(bytes)) = (ids.get(k), op.checkpoint()) {
-                states.push((id.clone(), bytes));
-            }
-            if let Some(p) = op.state_progress() {
-                state_ops.push(p);
-            }
-            k += 1;
-        });
-        for (id, bytes) in &states {
-            self.checkpoint.write_state(id, batch_id + 1, bytes)?;
-            // Keep the version a restart needs and the one before it.
-            self.checkpoint.clean_state(id, batch_id.saturating_sub(1))?;
-        }
+        // State version N+1 of every stateful operator's tables.
+        let mut state_ops = self.write_state(batch_id + 1)?;
         if self.crash_here(FailurePoint::AfterStateWrite) {
             return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::AfterStateWrite)));
         }
-        self.sink.commit(batch_id, &rows)?;
-        for record in &bad {
-            if !self.dead_letter.iter().any(|d| d.record.source == record.source && d.record.offset == record.offset) {
-                self.dead_letter.push(DeadLetter { batch_id, record: record.clone() });
+        // Dead letters are kept with the checkpoint, by batch, before the sinks see the batch.
+        if !bad.is_empty() {
+            let entries: Vec<DeadLetterEntry> = bad
+                .iter()
+                .map(|r| DeadLetterEntry {
+                    source: r.source.clone(),
+                    offset: r.offset,
+                    row: r.row.clone(),
+                    column: r.column.clone(),
+                    reason: r.reason.clone(),
+                })
+                .collect();
+            self.checkpoint.write_dead_letters(batch_id, &entries)?;
+            for record in &bad {
+                if !self.dead_letter.iter().any(|d| d.record.source == record.source && d.record.offset == record.offset) {
+                    self.dead_letter.push(DeadLetter { batch_id, record: record.clone() });
+                }
             }
         }
+        let write = BatchWrite { query_id: &self.metadata.id, batch_id, rows: &rows };
+        let skipped_by_table = !self.table.write(&write)?;
+        self.file.write(&write)?;
         let added = self.clock.now_ms();
         if self.crash_here(FailurePoint::AfterSinkWrite) {
             return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::AfterSinkWrite)));
@@ -557,7 +643,7 @@ impl StreamingQuery {
             event_time.insert("max".to_string(), format_timestamp(*max));
         }
         let progress = QueryProgress {
-            id: self.id.clone(),
+            id: self.metadata.id.clone(),
             batch_id,
             timestamp_ms: entry.batch_timestamp_ms,
             num_input_rows,
@@ -573,7 +659,7 @@ impl StreamingQuery {
                 trigger_execution: total,
             },
             event_time,
-            state_operators: state_ops.clone(),
+            state_operators: std::mem::take(&mut state_ops),
             sources: source_progress,
             num_output_rows: rows.num_rows() as u64,
             num_bad_records: bad.len() as u64,
@@ -582,13 +668,79 @@ impl StreamingQuery {
         Ok(Some(BatchOutcome::Committed(Box::new(BatchReport {
             batch_id,
             watermark: (entry.watermark_micros > 0).then_some(entry.watermark_micros),
-            dropped_late: state_ops.iter().map(|s| s.num_rows_dropped_by_watermark).sum(),
-            state_rows: state_ops.iter().map(|s| s.num_rows_total).sum(),
+            dropped_late: progress.state_operators.iter().map(|s| s.num_rows_dropped_by_watermark).sum(),
+            state_rows: progress.state_operators.iter().map(|s| s.num_rows_total).sum(),
+            skipped_by_table,
             rows,
             bad_records: bad,
             late_rows,
             progress,
         }))))
+    }
+
+    /// Writes `version` of every stateful operator's tables and returns the operators' progress,
+    /// with the state's size as written. State over the query's limits stops the query here,
+    /// before the sinks see the batch.
+    fn write_state(&mut self, version: u64) -> Result<Vec<StateOperatorProgress>> {
+        let stateful = stateful_operators(&self.runtime.pipeline);
+        let config = self.state_store;
+        let storage = self.checkpoint.storage_mut();
+        let mut progress = Vec::new();
+        let mut owners = Vec::new();
+        let mut index = 0;
+        self.runtime.pipeline.root.visit_mut(&mut |op| {
+            let mut p = op.state_progress();
+            if p.is_some() {
+                owners.push(stateful.iter().find(|s| s.index == index).map_or(op.name().to_string(), |s| s.id.clone()));
+            }
+            if let Some(s) = stateful.iter().find(|s| s.index == index) {
+                let mut bytes = 0;
+                for (name, table) in s.tables.iter().zip(op.state_tables()) {
+                    VersionedTable { dir: format!("state/{}/{name}", s.id), config }.commit(storage, version, table)?;
+                    bytes += table.bytes();
+                }
+                if let Some(p) = p.as_mut() {
+                    p.memory_used_bytes = bytes;
+                }
+            }
+            progress.extend(p);
+            index += 1;
+            Ok(())
+        })?;
+        self.check_limits(&owners, &progress)?;
+        Ok(progress)
+    }
+
+    /// `owners[k]` names the operator of `progress[k]`.
+    fn check_limits(&self, owners: &[String], progress: &[StateOperatorProgress]) -> Result<()> {
+        let rows: u64 = progress.iter().map(|p| p.num_rows_total).sum();
+        let bytes: u64 = progress.iter().map(|p| p.memory_used_bytes).sum();
+        let limits = self.limits;
+        if rows <= limits.max_rows && bytes <= limits.max_bytes {
+            return Ok(());
+        }
+        let Some((k, biggest)) = progress.iter().enumerate().max_by_key(|(_, p)| (p.num_rows_total, p.memory_used_bytes)) else {
+            return Ok(());
+        };
+        let id = owners.get(k).cloned().unwrap_or_else(|| biggest.operator_name.clone());
+        let (what, limit) = if rows > limits.max_rows {
+            (format!("{rows} rows"), format!("{} rows", limits.max_rows))
+        } else {
+            (format!("{bytes} bytes"), format!("{} bytes", limits.max_bytes))
+        };
+        let advice = if self.analyzed.plan.has_watermark() {
+            "a shorter watermark delay (WATERMARK ts DELAY OF ...) or a smaller window lets it forget sooner"
+        } else {
+            "add a watermark (FROM STREAM src WATERMARK ts DELAY OF INTERVAL 10 SECONDS) and group by a window of the event time, so old state can be dropped"
+        };
+        Err(Error::new(
+            ErrorKind::StateLimit,
+            format!(
+                "the query's state grew to {what}, over the limit of {limit}; most of it is held by operator `{id}` ({} rows). \
+                 The query stopped before committing this batch. State that only grows needs a way to end: {advice}",
+                biggest.num_rows_total
+            ),
+        ))
     }
 
     /// Spark's watermark rule: each watermark operator proposes (max event time seen) - delay,
@@ -611,20 +763,10 @@ impl StreamingQuery {
     }
 }
 
-/// A stable id for a query text: the same query gets the same checkpoint identity.
-fn query_id(sql: &str) -> String {
-    // FNV-1a: tiny, stable across platforms and releases.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in sql.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Storage;
     use crate::types::{Column, DataType};
     use serde_json::json;
     use std::cell::Cell;
@@ -659,7 +801,7 @@ mod tests {
     }
 
     fn sink_ids(q: &StreamingQuery) -> Vec<i64> {
-        q.sink().versions().iter().flat_map(|v| crate::scenario::rows_json(&v.rows)).map(|r| r[0].as_i64().unwrap()).collect()
+        q.table().rows().iter().map(|r| r[0].as_i64().unwrap()).collect()
     }
 
     #[test]
@@ -675,9 +817,12 @@ mod tests {
             assert_eq!(report.batches.len(), 1, "{point:?}: the retried batch is reported once");
             assert_eq!(report.batches[0].batch_id, 1);
             assert_eq!(sink_ids(&q), vec![1, 3, 5, 7], "{point:?}: nothing lost, nothing duplicated");
-            assert_eq!(q.sink().versions().len(), 2, "{point:?}");
-            let expect_skip = u64::from(point == FailurePoint::AfterSinkWrite);
-            assert_eq!(q.sink().skipped_replays(), expect_skip, "{point:?}: only a batch the sink already has is skipped");
+            assert_eq!(q.table().versions().len(), 2, "{point:?}");
+            let replayed = point == FailurePoint::AfterSinkWrite;
+            assert_eq!(q.table().skipped_replays(), u64::from(replayed), "{point:?}: only a batch the table already has is skipped");
+            let file: Vec<i64> = q.file().rows().iter().map(|r| r[0].as_i64().unwrap()).collect();
+            let expected_file: &[i64] = if replayed { &[1, 3, 5, 7, 5, 7] } else { &[1, 3, 5, 7] };
+            assert_eq!(file, expected_file, "{point:?}: the at-least-once file writes a replayed batch again");
         }
     }
 
@@ -716,35 +861,81 @@ mod tests {
         let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events LIMIT 5")).unwrap();
         q.add_json("events", &rows(&[1])).unwrap();
         q.process_all_available().unwrap();
-        let storage = q.checkpoint().storage();
+        let storage = q.storage().scoped("checkpoint");
         assert!(storage.read("metadata").unwrap().is_some());
         assert_eq!(storage.list("offsets").unwrap(), vec!["0"]);
         assert_eq!(storage.list("commits").unwrap(), vec!["0"]);
         assert_eq!(storage.list("state").unwrap(), vec!["0-globalLimit"]);
+        assert_eq!(storage.list("state/0-globalLimit/default").unwrap(), vec!["1.delta"]);
         let offsets = String::from_utf8(storage.read("offsets/0").unwrap().unwrap()).unwrap();
-        assert!(offsets.starts_with("v1\n"), "{offsets}");
+        assert!(offsets.starts_with("v1 crc32:"), "{offsets}");
         assert!(offsets.contains("\"events\":[0,1]"), "{offsets}");
+        assert_eq!(q.storage().scoped("").list("").unwrap(), vec!["checkpoint", "files", "tables"]);
+    }
+
+    fn start_on(sql: &str, storage: &SharedStorage) -> Result<StreamingQuery> {
+        StreamingQuery::start_with(definition(sql), QueryOptions { storage: storage.clone(), ..QueryOptions::default() })
     }
 
     #[test]
-    fn a_foreign_checkpoint_is_refused() {
-        let mut first = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+    fn a_foreign_checkpoint_is_refused_and_left_as_it_was() {
+        let storage = SharedStorage::memory();
+        let mut first = start_on("SELECT id FROM STREAM events", &storage).unwrap();
         first.add_json("events", &rows(&[1])).unwrap();
         first.process_all_available().unwrap();
-        let mut storage = MemoryStorage::new();
-        for dir in ["offsets", "commits"] {
-            for n in first.checkpoint().storage().list(dir).unwrap() {
-                let path = format!("{dir}/{n}");
-                storage.write(&path, &first.checkpoint().storage().read(&path).unwrap().unwrap()).unwrap();
-            }
-        }
-        storage.write("metadata", &first.checkpoint().storage().read("metadata").unwrap().unwrap()).unwrap();
-        let err =
-            StreamingQuery::start_with(definition("SELECT ts FROM STREAM events"), Box::new(storage), Box::new(SystemClock::default()))
-                .err()
-                .unwrap();
-        assert_eq!(err.kind, ErrorKind::InvalidInput);
-        assert!(err.message.contains("belongs to another query"), "{}", err.message);
+        let before = storage.scoped("checkpoint").read("metadata").unwrap();
+        let err = start_on("SELECT id\nFROM STREAM events WHERE id > 1", &storage).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::Checkpoint);
+        assert!(err.message.contains("belongs to another query") && err.message.contains("line 1, column 10"), "{}", err.message);
+        assert_eq!(storage.scoped("checkpoint").read("metadata").unwrap(), before);
+    }
+
+    #[test]
+    fn a_checkpoint_resumes_in_a_new_process() {
+        // A second query object over the same storage is what a page reload or a new CLI run is.
+        let storage = SharedStorage::memory();
+        let mut first = start_on("SELECT id FROM STREAM events", &storage).unwrap();
+        first.add_json("events", &rows(&[1, 2])).unwrap();
+        first.process_all_available().unwrap();
+        let first_id = first.id().to_string();
+        drop(first);
+        let mut second = start_on("SELECT id FROM STREAM events", &storage).unwrap();
+        assert_eq!(second.id(), first_id, "the query id lives in the checkpoint");
+        second.add_json("events", &rows(&[1, 2, 3])).unwrap();
+        let r = second.process_all_available().unwrap();
+        assert_eq!(r.batches.iter().map(|b| b.batch_id).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(sink_ids(&second), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn losing_the_checkpoint_writes_everything_again() {
+        let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+        q.add_json("events", &rows(&[1, 2])).unwrap();
+        q.process_all_available().unwrap();
+        let old_id = q.id().to_string();
+        q.lose_checkpoint().unwrap();
+        assert_ne!(q.id(), old_id, "a new checkpoint is a new query");
+        q.add_json("events", &rows(&[3])).unwrap();
+        q.process_all_available().unwrap();
+        assert_eq!(sink_ids(&q), vec![1, 2, 1, 2, 3], "the table takes the new query id's batches: duplicates, as the seeds warn");
+        assert_eq!(q.file().rows().len(), 5);
+    }
+
+    #[test]
+    fn state_over_the_limit_stops_the_query_naming_the_operator() {
+        let options = QueryOptions { limits: crate::state::StateLimits { max_rows: 3, max_bytes: u64::MAX }, ..QueryOptions::default() };
+        let mut q = StreamingQuery::start_with(
+            QueryDefinition { output_mode: OutputMode::Update, ..definition("SELECT id, count(*) AS n FROM STREAM events GROUP BY id") },
+            options,
+        )
+        .unwrap();
+        q.add_json("events", &rows(&[1, 2, 3])).unwrap();
+        q.process_all_available().unwrap();
+        q.add_json("events", &rows(&[4])).unwrap();
+        let err = q.process_all_available().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::StateLimit);
+        assert!(err.message.contains("`0-stateStoreSave`") && err.message.contains("add a watermark"), "{}", err.message);
+        assert_eq!(q.table().versions().len(), 1, "the batch over the limit reached no sink");
     }
 
     #[test]
@@ -775,9 +966,11 @@ mod tests {
     #[test]
     fn progress_uses_the_callers_clock() {
         let clock = FakeClock::default();
-        let mut q =
-            StreamingQuery::start_with(definition("SELECT id FROM STREAM events"), Box::new(MemoryStorage::new()), Box::new(clock.clone()))
-                .unwrap();
+        let mut q = StreamingQuery::start_with(
+            definition("SELECT id FROM STREAM events"),
+            QueryOptions { clock: Box::new(clock.clone()), ..QueryOptions::default() },
+        )
+        .unwrap();
         q.add_json("events", &rows(&[1, 2, 3, 4])).unwrap();
         clock.0.set(1000.0);
         q.process_all_available().unwrap();

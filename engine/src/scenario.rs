@@ -6,7 +6,7 @@ use arrow_array::RecordBatch;
 use serde_json::{json, Map, Value as Json};
 
 use crate::error::{Error, Result};
-use crate::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, RunReport, StreamingQuery};
+use crate::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use crate::source::SourceLog;
 use crate::sql::Catalog;
 use crate::time::format_timestamp;
@@ -267,37 +267,27 @@ fn run_json(step: usize, r: &RunReport) -> Json {
     Json::Object(m)
 }
 
-/// What the sink holds at the end, as FORMAT.md defines it per output mode.
+/// What the sink holds at the end, as FORMAT.md defines it per output mode: the transactional
+/// table's rows (appended, upserted by the update key, or replaced in complete mode).
 pub fn sink_rows(q: &StreamingQuery) -> Vec<Json> {
-    let versions = q.sink().versions();
-    match (q.output_mode(), q.update_key()) {
-        (OutputMode::Complete, _) => versions.last().map(|v| rows_json(&v.rows)).unwrap_or_default(),
-        // Update mode keeps the latest row per key (no key: a global aggregation, one row).
-        (OutputMode::Update, Some(key)) => {
-            let names = q.schema().names();
-            let idx: Vec<usize> = key.iter().filter_map(|k| names.iter().position(|n| n == k)).collect();
-            let mut latest: Vec<(Vec<Json>, Json)> = Vec::new();
-            for row in versions.iter().flat_map(|v| rows_json(&v.rows)) {
-                let k: Vec<Json> = idx.iter().map(|&i| row[i].clone()).collect();
-                match latest.iter_mut().find(|(existing, _)| *existing == k) {
-                    Some(slot) => slot.1 = row,
-                    None => latest.push((k, row)),
-                }
-            }
-            latest.into_iter().map(|(_, r)| r).collect()
-        }
-        // Without aggregation, update behaves like append.
-        (OutputMode::Append | OutputMode::Update, _) => versions.iter().flat_map(|v| rows_json(&v.rows)).collect(),
-    }
+    q.table().rows().to_vec()
 }
 
 /// Runs a scenario end to end and builds the runner output document.
 pub fn run(s: &Scenario) -> Result<RunOutput> {
+    run_with(s, QueryOptions::default())
+}
+
+/// Runs a scenario over the given storage: with a checkpoint there from an earlier run, the
+/// query resumes after its last commit (the sources are filled again by the `add` steps).
+pub fn run_with(s: &Scenario, options: QueryOptions) -> Result<RunOutput> {
     let catalog = s.catalog()?;
     let definition = QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
-    let mut query = match StreamingQuery::start(definition) {
+    let mut query = match StreamingQuery::start_with(definition, options) {
         Ok(q) => q,
-        Err(e) if e.kind == crate::ErrorKind::InvalidInput || e.kind == crate::ErrorKind::Internal => return Err(e),
+        Err(e) if matches!(e.kind, crate::ErrorKind::InvalidInput | crate::ErrorKind::Internal | crate::ErrorKind::Checkpoint) => {
+            return Err(e)
+        }
         Err(e) => return Ok(RunOutput { document: json!({"name": s.name, "error": error_json(&e)}), ok: false }),
     };
     let columns: Vec<Json> = query.schema().columns.iter().map(|c| json!(c.name)).collect();

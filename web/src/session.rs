@@ -2,7 +2,7 @@
 //! and its history. Pure Rust over the engine: it runs in the page today and in a worker later.
 
 use serde_json::Value as Json;
-use unbounded_engine::query::{BatchReport, OutputMode, QueryDefinition, StreamingQuery};
+use unbounded_engine::query::{BatchReport, OutputMode, QueryDefinition, QueryOptions, StreamingQuery};
 use unbounded_engine::scenario::{self, Scenario, Step};
 use unbounded_engine::time::format_timestamp;
 use unbounded_engine::Error;
@@ -69,8 +69,8 @@ impl Session {
     fn start_query(&self, sql: &str, mode: OutputMode) -> Result<StreamingQuery, Error> {
         let catalog = self.scenario.catalog()?;
         let definition = QueryDefinition { sql: sql.to_string(), output_mode: mode, catalog };
-        let storage = Box::new(unbounded_engine::checkpoint::MemoryStorage::new());
-        let mut q = StreamingQuery::start_with(definition, storage, crate::clock::clock())?;
+        let options = QueryOptions { clock: crate::clock::clock(), ..QueryOptions::default() };
+        let mut q = StreamingQuery::start_with(definition, options)?;
         for (source, row) in &self.events {
             q.add_json(source, std::slice::from_ref(row))?;
         }

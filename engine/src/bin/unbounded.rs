@@ -1,16 +1,20 @@
 //! `unbounded`: the command-line runner.
 //!
-//!   unbounded run FILE.json      run a scenario, print the runner output document
+//!   unbounded run FILE.json [--checkpoint DIR]
+//!                                run a scenario, print the runner output document; with a
+//!                                checkpoint directory, resume where an earlier run stopped
 //!   unbounded explain FILE.json  print the incremental plan of a scenario's query
 //!   unbounded bench [ROWS]       time the engine on a synthetic stream
 //!   unbounded compare EXPECTED ACTUAL   compare two runner documents by FORMAT.md's rules
 
 use std::process::ExitCode;
 
+use unbounded_engine::query::QueryOptions;
 use unbounded_engine::scenario::{self, Scenario};
+use unbounded_engine::storage::SharedStorage;
 
 const USAGE: &str =
-    "usage: unbounded run FILE.json | unbounded explain FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
+    "usage: unbounded run FILE.json [--checkpoint DIR] | unbounded explain FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
 
 fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
@@ -19,7 +23,17 @@ fn read(path: &str) -> Result<String, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["run", path] => {
+        ["run", path] | ["run", path, "--checkpoint", _] => {
+            let options = match args.get(3) {
+                Some(dir) => match unbounded_engine::storage::DirStorage::open(dir) {
+                    Ok(storage) => QueryOptions { storage: SharedStorage::new(storage), ..QueryOptions::default() },
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => QueryOptions::default(),
+            };
             let text = match read(path) {
                 Ok(t) => t,
                 Err(e) => {
@@ -27,7 +41,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match scenario::run_text(&text) {
+            match Scenario::parse(&text).and_then(|s| scenario::run_with(&s, options)) {
                 Ok(out) => {
                     println!("{}", serde_json::to_string_pretty(&out.document).unwrap_or_default());
                     if out.ok {

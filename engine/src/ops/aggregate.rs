@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::encode_group;
 use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
 use crate::query::OutputMode;
+use crate::state::{KeyedState, StateTable};
 use crate::types::DataType;
 use crate::value::{rows_to_batch, Value};
 
@@ -17,8 +18,19 @@ use crate::value::{rows_to_batch, Value};
 struct Group {
     key: Vec<Value>,
     accumulators: Vec<Accumulator>,
-    /// The micro-batch that last changed this group (update mode emits those).
+    /// The micro-batch that last changed this group (update mode emits those); counted from the
+    /// operator's start, so not kept in the checkpoint.
+    #[serde(skip)]
     touched: u64,
+}
+
+/// The event time of a group key: a window's end, or the timestamp itself.
+fn key_time(event_time_key: Option<usize>, key: &[Value]) -> Option<(i64, Option<(i64, i64)>)> {
+    match &key[event_time_key?] {
+        Value::Window { start, end } => Some((*end, Some((*start, *end)))),
+        Value::Timestamp(t) => Some((*t, None)),
+        _ => None,
+    }
 }
 
 /// Stateful aggregation, Spark's StateStoreRestore/Save pair in one operator: each micro-batch
@@ -34,7 +46,8 @@ pub struct AggregateOp {
     event_time_key: Option<usize>,
     /// Whether the query has a watermark at all (then no-data batches run when it moves).
     query_has_watermark: bool,
-    groups: BTreeMap<Vec<u8>, Group>,
+    groups: KeyedState<Group>,
+    /// Micro-batches run since the operator started.
     batches: u64,
     metrics: StateOperatorProgress,
 }
@@ -57,7 +70,7 @@ impl AggregateOp {
             mode,
             event_time_key,
             query_has_watermark,
-            groups: BTreeMap::new(),
+            groups: KeyedState::new(),
             batches: 0,
             metrics: StateOperatorProgress { operator_name: "stateStoreSave".into(), ..Default::default() },
         }
@@ -68,24 +81,10 @@ impl AggregateOp {
         self.mode != OutputMode::Complete && self.event_time_key.is_some()
     }
 
-    /// The event time of a group key: a window's end, or the timestamp itself.
-    fn key_time(&self, key: &[Value]) -> Option<(i64, Option<(i64, i64)>)> {
-        match &key[self.event_time_key?] {
-            Value::Window { start, end } => Some((*end, Some((*start, *end)))),
-            Value::Timestamp(t) => Some((*t, None)),
-            _ => None,
-        }
-    }
-
     /// Removes and returns the groups whose event time is at or behind the watermark.
     fn remove_closed(&mut self, watermark: i64) -> Vec<Group> {
-        let closed: Vec<Vec<u8>> = self
-            .groups
-            .iter()
-            .filter(|(_, g)| self.key_time(&g.key).is_some_and(|(t, _)| t <= watermark))
-            .map(|(k, _)| k.clone())
-            .collect();
-        closed.iter().filter_map(|k| self.groups.remove(k)).collect()
+        let time_key = self.event_time_key;
+        self.groups.remove_where(|g| key_time(time_key, &g.key).is_some_and(|(t, _)| t <= watermark)).into_iter().map(|(_, g)| g).collect()
     }
 
     fn output(&self, groups: &[&Group]) -> Result<RecordBatch> {
@@ -119,7 +118,7 @@ impl Operator for AggregateOp {
             encode_group(&key_columns, i, &mut buf);
             if self.evicts() && late_watermark > 0 {
                 let key: Vec<Value> = key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
-                if let Some((time, window)) = self.key_time(&key) {
+                if let Some((time, window)) = key_time(self.event_time_key, &key) {
                     // Late: the row's window has closed (end <= watermark), or its time is at
                     // or behind the watermark for a raw timestamp key.
                     if time <= late_watermark {
@@ -136,14 +135,12 @@ impl Operator for AggregateOp {
                     }
                 }
             }
-            let group = match self.groups.get_mut(buf.as_slice()) {
-                Some(g) => g,
-                None => {
-                    let key = key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
-                    let accumulators = self.aggregates.iter().map(AggregateCall::new_accumulator).collect();
-                    self.groups.entry(buf.clone()).or_insert(Group { key, accumulators, touched: 0 })
-                }
-            };
+            let aggregates = &self.aggregates;
+            let group = self.groups.get_or_insert_with(&buf, || Group {
+                key: key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
+                accumulators: aggregates.iter().map(AggregateCall::new_accumulator).collect(),
+                touched: 0,
+            });
             if group.touched != now {
                 group.touched = now;
                 updated += 1;
@@ -185,7 +182,7 @@ impl Operator for AggregateOp {
             num_rows_updated: updated,
             num_rows_removed: (before - self.groups.len()) as u64,
             num_rows_dropped_by_watermark: late_keys.len() as u64,
-            memory_used_bytes: self.groups.iter().map(|(k, g)| k.len() as u64 + 48 * (g.key.len() + g.accumulators.len()) as u64).sum(),
+            memory_used_bytes: 0,
         };
         Ok(out)
     }
@@ -198,18 +195,16 @@ impl Operator for AggregateOp {
         self.mode != OutputMode::Complete && self.query_has_watermark
     }
 
-    fn checkpoint(&self) -> Option<Vec<u8>> {
-        let groups: Vec<(&Vec<u8>, &Group)> = self.groups.iter().collect();
-        serde_json::to_vec(&(self.batches, groups)).ok()
+    fn state_table_names(&self) -> &'static [&'static str] {
+        &["default"]
     }
 
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        let (batches, groups): (u64, Vec<(Vec<u8>, Group)>) = serde_json::from_slice(bytes)
-            .map_err(|e| Error::invalid_input(format!("the aggregation state in the checkpoint is damaged: {e}")))?;
-        self.batches = batches;
-        self.groups = groups.into_iter().collect();
+    fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
+        vec![&mut self.groups]
+    }
+
+    fn state_loaded(&mut self) {
         self.metrics.num_rows_total = self.groups.len() as u64;
-        Ok(())
     }
 }
 

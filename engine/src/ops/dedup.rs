@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
@@ -8,6 +6,7 @@ use arrow_select::filter::filter_record_batch;
 use super::keys::encode_group;
 use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
 use crate::error::{Error, Result};
+use crate::state::{KeyedState, StateTable};
 use crate::value::Value;
 
 /// Spark's `dropDuplicates(cols)` (StreamingDeduplicateExec) and
@@ -23,13 +22,13 @@ pub struct DedupOp {
     within_watermark: bool,
     delay: i64,
     /// Key -> when it may be forgotten (event time), or None to keep it forever.
-    seen: BTreeMap<Vec<u8>, Option<i64>>,
+    seen: KeyedState<Option<i64>>,
     metrics: StateOperatorProgress,
 }
 
 impl DedupOp {
     pub fn new(keys: Vec<usize>, event_time: Option<usize>, within_watermark: bool, delay: i64) -> Self {
-        DedupOp { keys, event_time, within_watermark, delay, seen: BTreeMap::new(), metrics: StateOperatorProgress::default() }
+        DedupOp { keys, event_time, within_watermark, delay, seen: KeyedState::new(), metrics: StateOperatorProgress::default() }
     }
 
     fn drops_late(&self) -> bool {
@@ -101,7 +100,7 @@ impl Operator for DedupOp {
         }
         let before = self.seen.len();
         if watermark > 0 {
-            self.seen.retain(|_, expiry| expiry.is_none_or(|e| e > watermark));
+            self.seen.remove_where(|expiry| expiry.is_some_and(|e| e <= watermark));
         }
         self.metrics = StateOperatorProgress {
             operator_name: self.name().to_string(),
@@ -109,7 +108,7 @@ impl Operator for DedupOp {
             num_rows_updated: added,
             num_rows_removed: (before - self.seen.len()) as u64,
             num_rows_dropped_by_watermark: dropped_late,
-            memory_used_bytes: self.seen.keys().map(|k| k.len() as u64 + 16).sum(),
+            memory_used_bytes: 0,
         };
         Ok(filter_record_batch(&batch, &BooleanArray::from(keep))?)
     }
@@ -122,15 +121,15 @@ impl Operator for DedupOp {
         self.event_time.is_some()
     }
 
-    fn checkpoint(&self) -> Option<Vec<u8>> {
-        serde_json::to_vec(&self.seen.iter().collect::<Vec<_>>()).ok()
+    fn state_table_names(&self) -> &'static [&'static str] {
+        &["default"]
     }
 
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        let entries: Vec<(Vec<u8>, Option<i64>)> = serde_json::from_slice(bytes)
-            .map_err(|e| Error::invalid_input(format!("the deduplication state in the checkpoint is damaged: {e}")))?;
-        self.seen = entries.into_iter().collect();
+    fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
+        vec![&mut self.seen]
+    }
+
+    fn state_loaded(&mut self) {
         self.metrics.num_rows_total = self.seen.len() as u64;
-        Ok(())
     }
 }

@@ -1,14 +1,16 @@
 use arrow_array::RecordBatch;
 
 use super::{BatchContext, Operator, StateOperatorProgress};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::state::{KeyedState, StateTable};
 
 /// A streaming LIMIT: in append mode Spark keeps the number of rows emitted so far in state
 /// (one row), so the limit holds across micro-batches and restarts; in complete mode it limits
 /// each batch's whole result.
 pub struct LimitOp {
     limit: usize,
-    emitted: usize,
+    /// Rows emitted so far, as one state row under the empty key.
+    emitted: KeyedState<u64>,
     updated: bool,
     /// Whether the count runs across batches (append) or starts afresh each batch (complete).
     global: bool,
@@ -16,7 +18,7 @@ pub struct LimitOp {
 
 impl LimitOp {
     pub fn new(limit: usize, global: bool) -> Self {
-        LimitOp { limit, emitted: 0, updated: false, global }
+        LimitOp { limit, emitted: KeyedState::new(), updated: false, global }
     }
 }
 
@@ -30,10 +32,13 @@ impl Operator for LimitOp {
         if !self.global {
             return Ok(batch.slice(0, self.limit.min(batch.num_rows())));
         }
-        let room = self.limit.saturating_sub(self.emitted);
-        let take = room.min(batch.num_rows());
+        let emitted = self.emitted.get(b"").copied().unwrap_or(0);
+        let take = (self.limit as u64).saturating_sub(emitted).min(batch.num_rows() as u64);
         self.updated = batch.num_rows() > 0;
-        self.emitted += take;
+        if self.updated {
+            self.emitted.insert(Vec::new(), emitted + take);
+        }
+        let take = take as usize;
         Ok(batch.slice(0, take))
     }
 
@@ -45,22 +50,23 @@ impl Operator for LimitOp {
             operator_name: self.name().to_string(),
             num_rows_total: 1,
             num_rows_updated: u64::from(self.updated),
-            memory_used_bytes: 8,
             ..Default::default()
         })
     }
 
-    fn checkpoint(&self) -> Option<Vec<u8>> {
-        if !self.global {
-            return None;
+    fn state_table_names(&self) -> &'static [&'static str] {
+        if self.global {
+            &["default"]
+        } else {
+            &[]
         }
-        Some((self.emitted as u64).to_le_bytes().to_vec())
     }
 
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        let raw: [u8; 8] =
-            bytes.try_into().map_err(|_| Error::invalid_input("the LIMIT state in the checkpoint is damaged (expected 8 bytes)"))?;
-        self.emitted = u64::from_le_bytes(raw) as usize;
-        Ok(())
+    fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
+        if self.global {
+            vec![&mut self.emitted]
+        } else {
+            Vec::new()
+        }
     }
 }

@@ -33,6 +33,7 @@ use arrow_array::RecordBatch;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::state::StateTable;
 
 /// What one micro-batch hands its operators.
 pub struct BatchContext<'a> {
@@ -90,15 +91,20 @@ pub trait Operator {
         false
     }
 
-    /// The operator's state, serialised for the checkpoint; None for stateless operators.
-    fn checkpoint(&self) -> Option<Vec<u8>> {
-        None
+    /// The names of the operator's state tables (`default`, or `left` and `right` for a join);
+    /// empty for a stateless operator.
+    fn state_table_names(&self) -> &'static [&'static str] {
+        &[]
     }
 
-    /// Restores state written by [`Operator::checkpoint`].
-    fn restore(&mut self, _bytes: &[u8]) -> Result<()> {
-        Ok(())
+    /// The state tables, in the order of [`Operator::state_table_names`], for the state store to
+    /// write a version of after each micro-batch and to load on restart.
+    fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
+        Vec::new()
     }
+
+    /// Called once the state tables were loaded from the checkpoint.
+    fn state_loaded(&mut self) {}
 }
 
 /// A node of the operator tree.

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
@@ -14,6 +14,7 @@ use crate::expr::{AggregateCall, Expr};
 use crate::plan::logical::{SessionGap, SessionSpec};
 use crate::query::OutputMode;
 use crate::sql::interval::parse_interval_string;
+use crate::state::{KeyedState, StateTable};
 use crate::types::DataType;
 use crate::value::{rows_to_batch, Value};
 
@@ -38,7 +39,7 @@ pub struct SessionWindowOp {
     /// Whether the watermark closes sessions and drops late rows (append with an event-time session).
     evicts: bool,
     key_types: Vec<DataType>,
-    state: BTreeMap<Vec<u8>, Vec<Session>>,
+    state: KeyedState<Vec<Session>>,
     gaps: HashMap<String, Option<i64>>,
     metrics: StateOperatorProgress,
 }
@@ -61,7 +62,7 @@ impl SessionWindowOp {
             evicts: event_time_with_watermark && mode != OutputMode::Complete,
             mode,
             key_types,
-            state: BTreeMap::new(),
+            state: KeyedState::new(),
             gaps: HashMap::new(),
             metrics: StateOperatorProgress::default(),
         }
@@ -182,12 +183,17 @@ impl Operator for SessionWindowOp {
         let out = match self.mode {
             OutputMode::Append if self.evicts && watermark > 0 => {
                 let mut closed = Vec::new();
-                for sessions in self.state.values_mut() {
+                let keys: Vec<Vec<u8>> =
+                    self.state.iter().filter(|(_, ss)| ss.iter().any(|s| s.end <= watermark)).map(|(k, _)| k.clone()).collect();
+                for key in keys {
+                    let Some(sessions) = self.state.get_mut(&key) else { continue };
                     let (done, open): (Vec<Session>, Vec<Session>) = sessions.drain(..).partition(|s| s.end <= watermark);
                     *sessions = open;
                     closed.extend(done);
+                    if sessions.is_empty() {
+                        self.state.remove(&key);
+                    }
                 }
-                self.state.retain(|_, s| !s.is_empty());
                 self.output(&closed.iter().collect::<Vec<_>>())?
             }
             OutputMode::Append | OutputMode::Update => self.output(&[])?,
@@ -203,7 +209,7 @@ impl Operator for SessionWindowOp {
             num_rows_updated: updated,
             num_rows_removed: (before - total) as u64,
             num_rows_dropped_by_watermark: dropped,
-            memory_used_bytes: (total * 64) as u64,
+            memory_used_bytes: 0,
         };
         Ok(out)
     }
@@ -216,14 +222,15 @@ impl Operator for SessionWindowOp {
         self.evicts
     }
 
-    fn checkpoint(&self) -> Option<Vec<u8>> {
-        serde_json::to_vec(&self.state.iter().collect::<Vec<_>>()).ok()
+    fn state_table_names(&self) -> &'static [&'static str] {
+        &["default"]
     }
 
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        let entries: Vec<(Vec<u8>, Vec<Session>)> = serde_json::from_slice(bytes)
-            .map_err(|e| Error::invalid_input(format!("the session window state in the checkpoint is damaged: {e}")))?;
-        self.state = entries.into_iter().collect();
-        Ok(())
+    fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
+        vec![&mut self.state]
+    }
+
+    fn state_loaded(&mut self) {
+        self.metrics.num_rows_total = self.state.values().map(|s| s.len() as u64).sum();
     }
 }

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
@@ -11,6 +9,7 @@ use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::logical::{StreamJoinKind, StreamJoinSpec};
+use crate::state::{KeyedState, StateTable};
 use crate::types::DataType;
 use crate::value::{values_to_array, Value};
 
@@ -19,8 +18,8 @@ type Pair<'a> = (Option<&'a Vec<Value>>, Option<&'a Vec<Value>>);
 
 /// The row a match found on the other side of a new row.
 enum Matched {
-    LeftState(Option<Vec<u8>>, usize),
-    RightState(Option<Vec<u8>>, usize),
+    LeftState(Vec<u8>, usize),
+    RightState(Vec<u8>, usize),
     NewRight(usize),
 }
 
@@ -29,6 +28,41 @@ struct Buffered {
     row: Vec<Value>,
     time: Option<i64>,
     matched: bool,
+}
+
+/// A join key as a state key: a NULL key (which matches nothing, but an outer row with it still
+/// waits for the watermark) is kept apart from every real key.
+fn state_key(key: &Option<Vec<u8>>) -> Vec<u8> {
+    match key {
+        None => vec![0],
+        Some(k) => present_key(k),
+    }
+}
+
+fn present_key(key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 1);
+    out.push(1);
+    out.extend_from_slice(key);
+    out
+}
+
+/// Removes the rows `expired` picks from every key of `side`, NULL-padding each that never
+/// matched into `padded` when `outer`; keys left without rows leave the state.
+fn evict(side: &mut KeyedState<Vec<Buffered>>, expired: impl Fn(&Buffered) -> bool, outer: bool, mut pad: impl FnMut(Vec<Value>)) {
+    let keys: Vec<Vec<u8>> = side.iter().filter(|(_, rows)| rows.iter().any(&expired)).map(|(k, _)| k.clone()).collect();
+    for key in keys {
+        let Some(rows) = side.get_mut(&key) else { continue };
+        rows.retain(|b| {
+            let gone = expired(b);
+            if gone && outer && !b.matched {
+                pad(b.row.clone());
+            }
+            !gone
+        });
+        if rows.is_empty() {
+            side.remove(&key);
+        }
+    }
 }
 
 /// Spark's StreamingSymmetricHashJoinExec: both sides' rows wait in state for matches from the
@@ -40,9 +74,9 @@ pub struct StreamJoinOp {
     left_types: Vec<DataType>,
     right_types: Vec<DataType>,
     schema: SchemaRef,
-    /// Key bytes (None: a NULL key, which matches nothing) -> buffered rows.
-    left: BTreeMap<Option<Vec<u8>>, Vec<Buffered>>,
-    right: BTreeMap<Option<Vec<u8>>, Vec<Buffered>>,
+    /// [`state_key`] -> buffered rows.
+    left: KeyedState<Vec<Buffered>>,
+    right: KeyedState<Vec<Buffered>>,
     metrics: StateOperatorProgress,
 }
 
@@ -53,8 +87,8 @@ impl StreamJoinOp {
             left_types,
             right_types,
             schema,
-            left: BTreeMap::new(),
-            right: BTreeMap::new(),
+            left: KeyedState::new(),
+            right: KeyedState::new(),
             metrics: StateOperatorProgress::default(),
         }
     }
@@ -155,30 +189,32 @@ impl Operator for StreamJoinOp {
 
         // Candidate pairs: new left x (right state + new right), then new right x left state.
         enum Side {
-            State(Option<Vec<u8>>, usize),
+            State(Vec<u8>, usize),
             New(usize),
         }
         let mut candidates: Vec<(usize, Side, bool)> = Vec::new(); // (index into the "driver" list, other side, driver is left)
         for (i, (key, _)) in new_left.iter().enumerate() {
             let Some(k) = key else { continue };
-            if let Some(rows) = self.right.get(&Some(k.clone())) {
-                candidates.extend((0..rows.len()).map(|j| (i, Side::State(Some(k.clone()), j), true)));
+            let sk = present_key(k);
+            if let Some(rows) = self.right.get(&sk) {
+                candidates.extend((0..rows.len()).map(|j| (i, Side::State(sk.clone(), j), true)));
             }
             candidates
                 .extend(new_right.iter().enumerate().filter(|(_, (rk, _))| rk.as_ref() == Some(k)).map(|(j, _)| (i, Side::New(j), true)));
         }
         for (j, (key, _)) in new_right.iter().enumerate() {
             let Some(k) = key else { continue };
-            if let Some(rows) = self.left.get(&Some(k.clone())) {
-                candidates.extend((0..rows.len()).map(|i| (j, Side::State(Some(k.clone()), i), false)));
+            let sk = present_key(k);
+            if let Some(rows) = self.left.get(&sk) {
+                candidates.extend((0..rows.len()).map(|i| (j, Side::State(sk.clone(), i), false)));
             }
         }
         let pairs: Vec<Pair> = candidates
             .iter()
             .map(|(d, other, driver_left)| {
                 let other_row = match (other, driver_left) {
-                    (Side::State(k, j), true) => &self.right[k][*j].row,
-                    (Side::State(k, j), false) => &self.left[k][*j].row,
+                    (Side::State(k, j), true) => &self.right[k.as_slice()][*j].row,
+                    (Side::State(k, j), false) => &self.left[k.as_slice()][*j].row,
                     (Side::New(j), _) => &new_right[*j].1.row,
                 };
                 if *driver_left {
@@ -227,45 +263,27 @@ impl Operator for StreamJoinOp {
             }
         }
         for (key, b) in new_left.drain(..) {
-            self.left.entry(key).or_default().push(b);
+            self.left.get_or_insert_with(&state_key(&key), Vec::new).push(b);
         }
         for (key, b) in new_right.drain(..) {
-            self.right.entry(key).or_default().push(b);
+            self.right.get_or_insert_with(&state_key(&key), Vec::new).push(b);
         }
         // Eviction: a left row can match no future right row once left.time + hi < watermark; a
         // right row none once right.time - lo < watermark.
         // Outer rows that expire unmatched: (left, right), one of them missing.
         let mut padded: Vec<[Option<Vec<Value>>; 2]> = Vec::new();
-        let before = self.left.values().map(Vec::len).sum::<usize>() + self.right.values().map(Vec::len).sum::<usize>();
+        let before = self.left.values().chain(self.right.values()).map(Vec::len).sum::<usize>();
         if wm > 0 {
             let (lo, hi) = self.spec.bounds;
             let (outer_left, outer_right) = (self.outer_left(), self.outer_right());
             if let (Some(hi), Some(_)) = (hi, self.spec.left_time) {
-                for rows in self.left.values_mut() {
-                    rows.retain(|b| {
-                        let expired = b.time.is_some_and(|t| t + hi < wm);
-                        if expired && outer_left && !b.matched {
-                            padded.push([Some(b.row.clone()), None]);
-                        }
-                        !expired
-                    });
-                }
+                evict(&mut self.left, |b| b.time.is_some_and(|t| t + hi < wm), outer_left, |row| padded.push([Some(row), None]));
             }
             if let (Some(lo), Some(_)) = (lo, self.spec.right_time) {
-                for rows in self.right.values_mut() {
-                    rows.retain(|b| {
-                        let expired = b.time.is_some_and(|t| t - lo < wm);
-                        if expired && outer_right && !b.matched {
-                            padded.push([None, Some(b.row.clone())]);
-                        }
-                        !expired
-                    });
-                }
+                evict(&mut self.right, |b| b.time.is_some_and(|t| t - lo < wm), outer_right, |row| padded.push([None, Some(row)]));
             }
-            self.left.retain(|_, v| !v.is_empty());
-            self.right.retain(|_, v| !v.is_empty());
         }
-        let total = self.left.values().map(Vec::len).sum::<usize>() + self.right.values().map(Vec::len).sum::<usize>();
+        let total = self.left.values().chain(self.right.values()).map(Vec::len).sum::<usize>();
         let mut rows: Vec<Pair> = out_pairs.iter().map(|(l, r)| (Some(l), Some(r))).collect();
         rows.extend(padded.iter().map(|[l, r]| (l.as_ref(), r.as_ref())));
         self.metrics = StateOperatorProgress {
@@ -274,7 +292,7 @@ impl Operator for StreamJoinOp {
             num_rows_updated: (left_batch.num_rows() + right_batch.num_rows()) as u64,
             num_rows_removed: (before + left_batch.num_rows() + right_batch.num_rows()).saturating_sub(total + dropped as usize) as u64,
             num_rows_dropped_by_watermark: dropped,
-            memory_used_bytes: (total * 64) as u64,
+            memory_used_bytes: 0,
         };
         self.assemble(&rows)
     }
@@ -287,18 +305,15 @@ impl Operator for StreamJoinOp {
         self.spec.left_time.is_some() || self.spec.right_time.is_some()
     }
 
-    fn checkpoint(&self) -> Option<Vec<u8>> {
-        let l: Vec<_> = self.left.iter().collect();
-        let r: Vec<_> = self.right.iter().collect();
-        serde_json::to_vec(&(l, r)).ok()
+    fn state_table_names(&self) -> &'static [&'static str] {
+        &["left", "right"]
     }
 
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        type Side = Vec<(Option<Vec<u8>>, Vec<Buffered>)>;
-        let (l, r): (Side, Side) =
-            serde_json::from_slice(bytes).map_err(|e| Error::invalid_input(format!("the join state in the checkpoint is damaged: {e}")))?;
-        self.left = l.into_iter().collect();
-        self.right = r.into_iter().collect();
-        Ok(())
+    fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
+        vec![&mut self.left, &mut self.right]
+    }
+
+    fn state_loaded(&mut self) {
+        self.metrics.num_rows_total = self.left.values().chain(self.right.values()).map(|r| r.len() as u64).sum();
     }
 }

@@ -1,0 +1,101 @@
+//! `SELECT ... FROM sink VERSION AS OF n`: a batch query over the transactional table as it was
+//! at a version, run by the same operators as a stream, in one micro-batch.
+
+use serde_json::Value as Json;
+
+use super::TableSink;
+use crate::error::{Error, Position, Result};
+use crate::ops::BatchContext;
+use crate::plan::physical;
+use crate::query::OutputMode;
+use crate::scenario::rows_json;
+use crate::source::SourceLog;
+use crate::sql::{analyze, Catalog};
+use crate::types::Schema;
+
+/// The result of a query over the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableQueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Json>,
+    /// The version read (the latest when the query names none).
+    pub version: Option<u64>,
+}
+
+/// Finds `VERSION AS OF <n>` (any case), blanks it out so every other token keeps its line and
+/// column, and returns the version.
+fn take_version(sql: &str) -> Result<(String, Option<u64>)> {
+    let lower = sql.to_ascii_lowercase();
+    let words: Vec<(usize, &str)> = lower.split_whitespace().map(|w| (w.as_ptr() as usize - lower.as_ptr() as usize, w)).collect();
+    let mut out = sql.to_string();
+    let mut version = None;
+    for (k, w) in words.iter().enumerate() {
+        if w.1 != "version" || words.get(k + 1).map(|x| x.1) != Some("as") || words.get(k + 2).map(|x| x.1) != Some("of") {
+            continue;
+        }
+        let position = |offset: usize| {
+            let before = &sql[..offset];
+            Position {
+                line: before.matches('\n').count() as u64 + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1,
+            }
+        };
+        let Some(&(at, number)) = words.get(k + 3) else {
+            return Err(Error::parse("VERSION AS OF needs a version number, as in `VERSION AS OF 3`", Some(position(w.0))));
+        };
+        let digits = number.trim_end_matches(';');
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| Error::parse(format!("`{digits}` is not a table version: VERSION AS OF takes a number"), Some(position(at))))?;
+        if version.is_some_and(|v| v != n) {
+            return Err(Error::parse("a query can read one version of the table", Some(position(w.0))));
+        }
+        version = Some(n);
+        let end = at + digits.len();
+        out.replace_range(w.0..end, &" ".repeat(end - w.0));
+    }
+    Ok((out, version))
+}
+
+/// Runs `sql` over `table` (whose rows have `schema`) as of the version the query names.
+pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<TableQueryResult> {
+    let (sql, version) = take_version(sql)?;
+    let rows = match version {
+        Some(v) => table.rows_at(v)?,
+        None => table.rows().to_vec(),
+    };
+    let catalog = Catalog { sources: vec![(table.name().to_string(), schema.clone())], tables: vec![] };
+    let analyzed = analyze(&sql, &catalog)?;
+    // A batch query: every operator sees all rows at once and emits everything (complete mode).
+    let mut pipeline = physical::build(&analyzed.plan, OutputMode::Complete)?;
+    let mut log = SourceLog::new(table.name(), schema.clone());
+    log.append_json(&rows)?;
+    let read = log.read(0, log.latest_offset())?;
+    let inputs = vec![read.rows];
+    let mut ctx = BatchContext {
+        sources: &inputs,
+        watermark_micros: 0,
+        late_watermark_micros: 0,
+        max_event_time: vec![None; pipeline.watermark_delays.len()],
+        late_rows: Vec::new(),
+    };
+    let out = pipeline.root.execute(&mut ctx)?;
+    Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: rows_json(&out), version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn version_as_of_is_taken_out_in_place() {
+        let (sql, v) = take_version("SELECT *\nFROM sink VERSION AS OF 3 WHERE n > 1").unwrap();
+        assert_eq!(v, Some(3));
+        assert_eq!(sql, format!("SELECT *\nFROM sink {} WHERE n > 1", " ".repeat("VERSION AS OF 3".len())));
+        let err = take_version("SELECT * FROM sink\nversion as of x").unwrap_err();
+        assert_eq!(err.position, Some(Position { line: 2, column: 15 }));
+        assert_eq!(take_version("SELECT version FROM sink").unwrap().1, None);
+    }
+}

@@ -1,0 +1,39 @@
+//! The state store: each stateful operator keeps its state in [`KeyedState`] tables (one, or one
+//! per side for a join), and every micro-batch writes a new version of each table to the
+//! checkpoint, as a delta with a snapshot every few versions ([`store`]), within [`StateLimits`].
+
+pub mod keyed;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+pub use keyed::KeyedState;
+pub use store::{StateStoreConfig, VersionedTable};
+
+/// What the state store needs of an operator's table, whatever its value type.
+pub trait StateTable {
+    /// The entries changed since the last call, encoded: `Some(value)` for a put, `None` for a
+    /// delete.
+    fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)>;
+    /// Every entry, encoded, in key order.
+    fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// Replaces the table's content with decoded `entries`.
+    fn load(&mut self, entries: BTreeMap<Vec<u8>, Vec<u8>>) -> Result<(), String>;
+    fn rows(&self) -> u64;
+    /// Encoded size of keys and values as of the last version written.
+    fn bytes(&self) -> u64;
+}
+
+/// How much state one query may hold. Going over stops the query with an error naming the
+/// operator, instead of letting unbounded state freeze the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateLimits {
+    pub max_rows: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for StateLimits {
+    fn default() -> Self {
+        StateLimits { max_rows: 1_000_000, max_bytes: 256 * 1024 * 1024 }
+    }
+}
