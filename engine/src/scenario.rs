@@ -7,7 +7,6 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::error::{Error, Result};
 use crate::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
-use crate::source::SourceLog;
 use crate::sql::Catalog;
 use crate::time::format_timestamp;
 use crate::types::{Column, DataType, Schema};
@@ -186,13 +185,7 @@ impl Scenario {
     pub fn catalog(&self) -> Result<Catalog> {
         let mut tables = Vec::new();
         for (name, schema, rows) in &self.tables {
-            let mut log = SourceLog::new(name, schema.clone());
-            log.append_json(rows).map_err(|e| bad(format!("table `{name}`: {}", e.message)))?;
-            let read = log.read(0, log.latest_offset())?;
-            if let Some(b) = read.bad.first() {
-                return Err(bad(format!("table `{name}`, row {}: {}", b.offset, b.reason)));
-            }
-            tables.push((name.clone(), schema.clone(), read.rows));
+            tables.push(Catalog::table_from_json(name, schema.clone(), rows)?);
         }
         Ok(Catalog { sources: self.sources.clone(), tables })
     }

@@ -7,6 +7,7 @@
 //! truncated or foreign file be refused instead of half-read.
 
 mod error;
+pub mod suite;
 
 pub use error::CheckpointError;
 
@@ -224,9 +225,28 @@ impl Checkpoint {
         Ok(out)
     }
 
+    /// Checks the frame of every file, so damage anywhere in the checkpoint is reported when
+    /// the query starts, not when (or never, if) the file is next read.
+    pub fn verify(&self) -> Result<(), CheckpointError> {
+        let mut dirs = vec![String::new()];
+        while let Some(dir) = dirs.pop() {
+            for name in self.storage.list(&dir).map_err(CheckpointError::Storage)? {
+                let path = join(&dir, &name);
+                match self.storage.read(&path).map_err(CheckpointError::Storage)? {
+                    Some(bytes) => {
+                        unframe(&path, &bytes)?;
+                    }
+                    None => dirs.push(path),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Where to resume: the last commit, and the batch after it when its offsets were written
     /// but it never committed. Only that last batch may lack a commit; any other gap is damage.
     pub fn recover(&self) -> Result<Recovery, CheckpointError> {
+        self.verify()?;
         let offsets = self.numbered("offsets")?;
         let commits = self.numbered("commits")?;
         let (Some(&latest), last_commit) = (offsets.last(), commits.last().copied()) else {

@@ -89,6 +89,40 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::types::{Column, DataType};
+    use serde_json::json;
+
+    #[test]
+    fn the_table_keeps_its_versions_and_answers_version_as_of() {
+        let schema = Schema::new(vec![
+            Column { name: "device".into(), data_type: DataType::String },
+            Column { name: "temp".into(), data_type: DataType::Double },
+        ]);
+        let mut q = StreamingQuery::start(QueryDefinition {
+            sql: "SELECT device, count(*) AS n FROM STREAM readings GROUP BY device".into(),
+            output_mode: OutputMode::Update,
+            catalog: Catalog { sources: vec![("readings".into(), schema)], tables: vec![] },
+        })
+        .unwrap();
+        q.add_json("readings", &[json!(["d1", 20.0]), json!(["d2", 21.0])]).unwrap();
+        q.process_all_available().unwrap();
+        q.add_json("readings", &[json!(["d1", 22.0]), json!(["d3", 23.0])]).unwrap();
+        q.process_all_available().unwrap();
+        let history: Vec<(u64, u64, &str, u64, u64)> =
+            q.table().versions().iter().map(|v| (v.version, v.batch_id, v.operation.as_str(), v.rows_added, v.rows_updated)).collect();
+        assert_eq!(history, vec![(0, 0, "MERGE", 2, 0), (1, 1, "MERGE", 1, 1)]);
+        let at = |sql: &str| query_table(sql, q.table(), q.schema()).unwrap();
+        let v0 = at("SELECT device, n FROM sink VERSION AS OF 0 ORDER BY device");
+        assert_eq!(v0.rows, vec![json!(["d1", 1]), json!(["d2", 1])]);
+        let now = at("SELECT device, n FROM sink ORDER BY device");
+        assert_eq!(now.rows, vec![json!(["d1", 2]), json!(["d2", 1]), json!(["d3", 1])]);
+        let total = at("SELECT sum(n) AS rows_seen FROM sink VERSION AS OF 1");
+        assert_eq!((total.columns, total.rows), (vec!["rows_seen".to_string()], vec![json!([4])]));
+        let err = query_table("SELECT * FROM sink VERSION AS OF 9", q.table(), q.schema()).unwrap_err();
+        assert!(err.message.contains("versions 0 to 1; there is no version 9"), "{}", err.message);
+    }
+
     #[test]
     fn version_as_of_is_taken_out_in_place() {
         let (sql, v) = take_version("SELECT *\nFROM sink VERSION AS OF 3 WHERE n > 1").unwrap();

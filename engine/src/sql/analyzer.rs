@@ -27,6 +27,18 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// A static table from rows written as the scenario format writes them. A value that does
+    /// not fit its column is an error here: a static table has no dead-letter output.
+    pub fn table_from_json(name: &str, schema: Schema, rows: &[serde_json::Value]) -> Result<(String, Schema, RecordBatch)> {
+        let mut log = crate::source::SourceLog::new(name, schema.clone());
+        log.append_json(rows).map_err(|e| Error::invalid_input(format!("table `{name}`: {}", e.message)))?;
+        let read = log.read(0, log.latest_offset())?;
+        if let Some(b) = read.bad.first() {
+            return Err(Error::invalid_input(format!("table `{name}`, row {}: {}", b.offset, b.reason)));
+        }
+        Ok((name.to_string(), schema, read.rows))
+    }
+
     fn source(&self, name: &str) -> Option<&(String, Schema)> {
         self.sources.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
     }

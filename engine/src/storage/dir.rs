@@ -38,7 +38,8 @@ impl Storage for DirStorage {
         match fs::read(self.path(path)?) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) if self.path(path)?.is_dir() => Err(io_error(path, std::io::Error::other(format!("is a directory ({e})")))),
+            // A directory is not a file: like a missing file, there is nothing to read.
+            Err(_) if self.path(path)?.is_dir() => Ok(None),
             Err(e) => Err(io_error(path, e)),
         }
     }

@@ -55,6 +55,7 @@ pub fn check_phase(s: &mut dyn Storage) -> Result<(), String> {
     check(read(s, "offsets/11")?.is_none(), || "a deleted file came back".into())?;
     check(read(s, "gone/deep/b")?.is_none(), || "delete_all left a nested file".into())?;
     check(read(s, "missing")?.is_none(), || "a missing file must read as None".into())?;
+    check(read(s, "offsets")?.is_none(), || "a directory must read as None: it is not a file".into())?;
     let root = s.list("").map_err(e)?;
     check(root == ["commits", "metadata", "offsets", "state"], || format!("list(\"\") gave {root:?}"))?;
     let state = s.list("state").map_err(e)?;
