@@ -20,19 +20,26 @@ fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+fn open_dir(dir: &str) -> Result<SharedStorage, String> {
+    unbounded_engine::storage::DirStorage::open(dir).map(SharedStorage::new).map_err(|e| e.to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn open_dir(dir: &str) -> Result<SharedStorage, String> {
+    Err(format!("--checkpoint {dir}: a directory checkpoint needs the native build"))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["run", path] | ["run", path, "--checkpoint", _] => {
-            let options = match args.get(3) {
-                Some(dir) => match unbounded_engine::storage::DirStorage::open(dir) {
-                    Ok(storage) => QueryOptions { storage: SharedStorage::new(storage), ..QueryOptions::default() },
-                    Err(e) => {
-                        eprintln!("{e}");
-                        return ExitCode::from(2);
-                    }
-                },
-                None => QueryOptions::default(),
+            let options = match args.get(3).map(|dir| open_dir(dir)).transpose() {
+                Ok(storage) => QueryOptions { storage: storage.unwrap_or_else(SharedStorage::memory), ..QueryOptions::default() },
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
             };
             let text = match read(path) {
                 Ok(t) => t,
