@@ -131,11 +131,19 @@ impl IdbStorage {
     }
 
     /// Resolves once every write made so far is durable: read-write transactions on one store
-    /// complete in order, so an empty one completing means all before it have.
-    pub async fn flushed(&self) -> Result<(), String> {
-        let tx = self.db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite).map_err(|e| js_error("flush", e))?;
-        transaction_done(&tx).await.map_err(|e| js_error("flush", e))?;
-        self.check().map_err(|e| e.detail)
+    /// complete in order, so an empty one completing means all before it have. The future holds
+    /// no borrow of the storage, so the engine can go on meanwhile.
+    pub fn flushed(&self) -> impl std::future::Future<Output = Result<(), String>> {
+        let tx = self.db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite);
+        let failure = self.failure.clone();
+        async move {
+            let tx = tx.map_err(|e| js_error("flush", e))?;
+            transaction_done(&tx).await.map_err(|e| js_error("flush", e))?;
+            match failure.borrow().as_ref() {
+                Some(f) => Err(f.clone()),
+                None => Ok(()),
+            }
+        }
     }
 
     pub fn close(&self) {

@@ -35,12 +35,14 @@ async fn indexeddb_passes_the_storage_suite_across_reopening() {
 async fn a_query_resumes_from_indexeddb_after_a_reload() {
     let (handle, storage) = shared(fresh("unbounded-test-resume").await);
     suite::first_half(&storage).unwrap();
-    handle.borrow().flushed().await.unwrap();
+    let flush = handle.borrow().flushed();
+    flush.await.unwrap();
     handle.borrow().close();
     drop((handle, storage));
     let (handle, storage) = shared(IdbStorage::open("unbounded-test-resume").await.unwrap());
     suite::second_half(&storage).unwrap();
-    handle.borrow().flushed().await.unwrap();
+    let flush = handle.borrow().flushed();
+    flush.await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -58,6 +60,7 @@ async fn damaged_checkpoints_in_indexeddb_are_refused() {
     .unwrap();
     assert_eq!(cases.len(), 9, "{cases:?}");
     for h in handles {
-        h.borrow().flushed().await.unwrap();
+        let flush = h.borrow().flushed();
+        flush.await.unwrap();
     }
 }
