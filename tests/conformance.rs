@@ -57,3 +57,14 @@ fn scenarios_conform_to_their_expected_output() {
     println!("conformance: {passed} scenarios conform; {} wait for capabilities not built yet: {pending:?}", pending.len());
     assert!(failures.is_empty(), "{} scenarios do not conform:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[test]
+fn every_scenario_survives_export_and_import() {
+    // The playground shares and saves sessions with Scenario::to_json: nothing may be lost.
+    for (path, _) in scenarios(&scenario_root()) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let parsed = unbounded_engine::scenario::Scenario::parse(&text).unwrap();
+        let again = unbounded_engine::scenario::Scenario::from_json(&parsed.to_json()).unwrap();
+        assert_eq!(again, parsed, "{}", path.display());
+    }
+}

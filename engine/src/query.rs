@@ -424,6 +424,16 @@ impl StreamingQuery {
         &self.history
     }
 
+    /// A batch whose offsets were written but that never committed: the next run re-runs it.
+    pub fn pending_batch(&self) -> Option<u64> {
+        self.runtime.pending.as_ref().map(|p| p.batch_id)
+    }
+
+    /// How far the query has read `source`: the end offset of its last committed batch.
+    pub fn committed_offset(&self, source: &str) -> Option<u64> {
+        self.runtime.committed.iter().find(|(k, _)| k.eq_ignore_ascii_case(source)).map(|(_, v)| *v)
+    }
+
     pub fn watermark(&self) -> Option<i64> {
         (self.runtime.watermark > 0).then_some(self.runtime.watermark)
     }
@@ -508,6 +518,13 @@ impl StreamingQuery {
             }
         }
         Ok(report)
+    }
+
+    /// Runs at most one micro-batch and, when an armed failure crashes it, leaves the query
+    /// stopped at that point instead of recovering: what a closed tab or a killed process
+    /// leaves behind. Returns whether the batch crashed.
+    pub fn step_without_recovery(&mut self) -> Result<bool> {
+        Ok(matches!(self.run_one()?, Some(BatchOutcome::Crashed(..))))
     }
 
     fn crash_here(&mut self, point: FailurePoint) -> bool {

@@ -22,7 +22,7 @@ pub enum Step {
     Fail(FailurePoint),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     pub name: String,
     pub description: Option<String>,
@@ -179,6 +179,34 @@ impl Scenario {
             steps.push(step);
         }
         Ok(Scenario { name, description, sources, tables, query, output_mode, steps })
+    }
+
+    /// The scenario as a FORMAT.md document: what the playground exports, shares and saves.
+    pub fn to_json(&self) -> Json {
+        let schema = |s: &Schema| Json::Array(s.columns.iter().map(|c| json!([c.name, c.data_type.to_string()])).collect());
+        let mut doc = Map::new();
+        doc.insert("version".into(), json!(FORMAT_VERSION));
+        doc.insert("name".into(), json!(self.name));
+        if let Some(d) = &self.description {
+            doc.insert("description".into(), json!(d));
+        }
+        let sources: Map<String, Json> = self.sources.iter().map(|(n, s)| (n.clone(), json!({"schema": schema(s)}))).collect();
+        doc.insert("sources".into(), Json::Object(sources));
+        if !self.tables.is_empty() {
+            let tables: Map<String, Json> =
+                self.tables.iter().map(|(n, s, rows)| (n.clone(), json!({"schema": schema(s), "rows": rows}))).collect();
+            doc.insert("tables".into(), Json::Object(tables));
+        }
+        doc.insert("query".into(), json!(self.query));
+        doc.insert("output_mode".into(), json!(self.output_mode.as_str()));
+        let steps = self.steps.iter().map(|step| match step {
+            Step::Add { source, rows } => json!({"add": source, "rows": rows}),
+            Step::Run => json!({"run": {}}),
+            Step::Restart => json!({"restart": {}}),
+            Step::Fail(point) => json!({"fail": point.as_str()}),
+        });
+        doc.insert("steps".into(), Json::Array(steps.collect()));
+        Json::Object(doc)
     }
 
     /// The catalog the query is analysed against: sources and decoded static tables.

@@ -6,6 +6,10 @@ pub mod clock;
 pub mod idb;
 pub mod protocol;
 pub mod session;
+pub mod worker;
+
+/// The scenario a new session starts with.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../tests/scenarios/stateless/trucks-cold-chain.json");
 
 use wasm_bindgen::prelude::*;
 

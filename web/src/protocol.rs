@@ -1,20 +1,58 @@
-//! The messages between the page and the engine's session. The page only sends [`Request`]s and
-//! renders [`Snapshot`]s, so the session can move into a Web Worker without the UI changing.
+//! The messages between the page and the engine's session, which runs in a Web Worker. The page
+//! only sends [`Request`]s and renders [`Snapshot`]s; both cross the worker boundary as JSON.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+/// Where the session keeps its checkpoint, sink tables and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageKind {
+    /// Gone with the page: a reload starts the session again.
+    Memory,
+    /// IndexedDB: a reload resumes the query from its checkpoint.
+    #[default]
+    IndexedDb,
+}
+
+impl StorageKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            StorageKind::Memory => "memory",
+            StorageKind::IndexedDb => "IndexedDB",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
+    /// The first message: open the storage; resume the session saved there, or start
+    /// `scenario` (a shared link's) when one is given or nothing is saved.
+    Init { storage: StorageKind, scenario: Option<String> },
     /// Replace the session with a scenario (FORMAT.md text); its steps are replayed.
     LoadScenario { text: String },
-    /// Start a new query over everything the sources hold; a refused query changes nothing.
+    /// Start a new query (with a new checkpoint and sinks) over everything the sources hold; a
+    /// refused query changes nothing.
     SetQuery { sql: String, output_mode: String },
     /// Append one event (values in schema order, as the scenario format writes them).
     AddEvent { source: String, row: Vec<Json> },
+    /// Append several events to one source.
+    AddEvents { source: String, rows: Vec<Json> },
     /// Process all available data: one micro-batch plus any no-data batch.
     RunBatch,
+    /// Run at most one micro-batch.
+    Step,
+    /// Arm a crash of the next micro-batch at a point of FORMAT.md's list.
+    InjectFailure { point: String },
+    /// Stop the query and start it again from its checkpoint.
+    Restart,
+    /// Delete the checkpoint and start the query from scratch (the sinks keep their rows).
+    LoseCheckpoint,
+    /// Move the session to the other storage.
+    SetStorage { storage: StorageKind },
+    /// Put the session, as a scenario file, in the next snapshot's `exported`.
+    Export,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -52,6 +90,8 @@ pub struct BatchInfo {
     pub bad_records: u64,
     pub duration_ms: f64,
     pub rows: Vec<Vec<Json>>,
+    /// The transactional table had this batch already (a replay after a crash) and skipped it.
+    pub skipped_by_table: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -63,6 +103,40 @@ pub struct DeadLetterInfo {
     pub reason: String,
 }
 
+/// A crash the query recovered from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailureInfo {
+    pub batch_id: u64,
+    pub point: String,
+}
+
+/// One version of the transactional table (its history).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableVersionInfo {
+    pub version: u64,
+    pub batch_id: u64,
+    pub query_id: String,
+    pub operation: String,
+    pub rows_added: u64,
+    pub rows_updated: u64,
+    pub rows_removed: u64,
+}
+
+/// One write of the at-least-once file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FilePartInfo {
+    pub part: u64,
+    pub batch_id: u64,
+    pub rows: u64,
+}
+
+/// A file of the checkpoint, for the page's tree.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckpointFileInfo {
+    pub path: String,
+    pub bytes: u64,
+}
+
 /// Everything the page shows, consistent as of one moment.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Snapshot {
@@ -70,15 +144,29 @@ pub struct Snapshot {
     pub description: String,
     pub sql: String,
     pub output_mode: String,
+    pub storage: StorageKind,
+    pub query_id: String,
     pub sources: Vec<RelationInfo>,
     pub tables: Vec<RelationInfo>,
     /// Result columns of the running query (empty when none runs).
     pub columns: Vec<String>,
     pub batches: Vec<BatchInfo>,
-    /// The sink's content (FORMAT.md's rule per output mode).
+    /// The transactional table's content (FORMAT.md's rule per output mode).
     pub sink: Vec<Vec<Json>>,
+    pub table_history: Vec<TableVersionInfo>,
+    /// Everything the at-least-once file holds, duplicates included.
+    pub file_rows: Vec<Vec<Json>>,
+    pub file_parts: Vec<FilePartInfo>,
     pub dead_letter: Vec<DeadLetterInfo>,
+    pub failures: Vec<FailureInfo>,
+    /// The failure point armed for the next micro-batch, if any.
+    pub armed: Option<String>,
+    pub checkpoint: Vec<CheckpointFileInfo>,
     pub explain: String,
     /// The error of the last request, shown in place; the session is unchanged by it.
     pub error: Option<ErrorInfo>,
+    /// Something the person should know that is not an error (a resumed session, say).
+    pub notice: Option<String>,
+    /// The session as a scenario file, after an Export request.
+    pub exported: Option<String>,
 }

@@ -1,21 +1,43 @@
-//! A playground session: the scenario being built (sources, tables, events), the running query
-//! and its history. Pure Rust over the engine: it runs in the page today and in a worker later.
+//! A playground session: the scenario being built (sources, tables, query), every event added,
+//! the running query and what it did. Pure Rust over the engine and a [`SharedStorage`]: it
+//! runs in the Web Worker, and natively in tests.
+//!
+//! The session keeps itself in the storage beside the query's checkpoint and sinks:
+//! `session/definition` (the scenario without steps) and `session/events/N` (each `add`), so a
+//! session on IndexedDB survives a page reload: the events are added again and the query
+//! resumes from its checkpoint.
 
 use serde_json::Value as Json;
-use unbounded_engine::query::{BatchReport, OutputMode, QueryDefinition, QueryOptions, StreamingQuery};
+use unbounded_engine::checkpoint::{frame, unframe};
+use unbounded_engine::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use unbounded_engine::scenario::{self, Scenario, Step};
+use unbounded_engine::storage::{join, SharedStorage, Storage};
 use unbounded_engine::time::format_timestamp;
-use unbounded_engine::Error;
+use unbounded_engine::{Error, ErrorKind};
 
-use crate::protocol::{BatchInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, RelationInfo, Request, Snapshot};
+use crate::protocol::{
+    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, RelationInfo, Request, Snapshot,
+    StorageKind, TableVersionInfo,
+};
+
+const DEFINITION: &str = "session/definition";
+const EVENTS: &str = "session/events";
 
 pub struct Session {
+    /// Sources, tables, query and mode; `steps` stays empty (events are kept apart).
     scenario: Scenario,
-    /// Every event added, in order: a new query replays them from offset 0.
+    /// Every event added, in order: a new query reads them from offset 0.
     events: Vec<(String, Json)>,
+    storage: SharedStorage,
+    kind: StorageKind,
     query: Option<StreamingQuery>,
     batches: Vec<BatchInfo>,
+    failures: Vec<FailureInfo>,
+    armed: Option<FailurePoint>,
     error: Option<ErrorInfo>,
+    notice: Option<String>,
+    exported: Option<String>,
+    next_chunk: u64,
 }
 
 fn error_info(e: &Error) -> ErrorInfo {
@@ -38,76 +60,264 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
         bad_records: b.bad_records.len() as u64,
         duration_ms: b.progress.duration_ms.trigger_execution,
         rows: scenario::rows_json(&b.rows).into_iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect(),
+        skipped_by_table: b.skipped_by_table,
     }
 }
 
+fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
+    Error::from(e)
+}
+
+fn read_framed(storage: &SharedStorage, path: &str) -> Result<Option<Json>, Error> {
+    let Some(bytes) = storage.scoped("").read(path).map_err(storage_error)? else { return Ok(None) };
+    let body = unframe(path, &bytes)?;
+    serde_json::from_slice(body).map(Some).map_err(|e| Error::new(ErrorKind::Checkpoint, format!("`{path}` is damaged: {e}")))
+}
+
+fn write_framed(storage: &SharedStorage, path: &str, value: &Json) -> Result<(), Error> {
+    storage.scoped("").write(path, &frame(value.to_string().as_bytes())).map_err(storage_error)
+}
+
 impl Session {
-    /// A session over `text` (scenario format), with its steps replayed.
-    pub fn from_scenario(text: &str) -> Result<Session, Error> {
+    /// A new session over `text` (scenario format) on `storage`, which is emptied first; the
+    /// scenario's steps are replayed.
+    pub fn start(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
-        let mut s = Session { scenario: scenario.clone(), events: Vec::new(), query: None, batches: Vec::new(), error: None };
-        s.query = Some(s.start_query(&scenario.query, scenario.output_mode)?);
+        // Check the query before touching the storage: a refused scenario changes nothing.
+        let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
+        StreamingQuery::start(definition)?;
+        storage.scoped("").delete_all("").map_err(storage_error)?;
+        let mut s = Session {
+            scenario: Scenario { steps: Vec::new(), ..scenario.clone() },
+            events: Vec::new(),
+            storage,
+            kind,
+            query: None,
+            batches: Vec::new(),
+            failures: Vec::new(),
+            armed: None,
+            error: None,
+            notice: None,
+            exported: None,
+            next_chunk: 0,
+        };
+        s.save_definition()?;
+        s.query = Some(s.start_query()?);
         for step in &scenario.steps {
             match step {
-                Step::Add { source, rows } => {
-                    for row in rows {
-                        s.add_event(source, row.clone())?;
-                    }
-                }
-                Step::Run => s.run()?,
+                Step::Add { source, rows } => s.add_events(source, rows.clone())?,
+                Step::Run => s.run(|q| q.process_all_available())?,
                 Step::Restart => s.query_mut()?.restart()?,
-                Step::Fail(point) => s.query_mut()?.inject_failure(*point),
+                Step::Fail(point) => s.arm(*point)?,
             }
         }
         Ok(s)
     }
 
-    fn query_mut(&mut self) -> Result<&mut StreamingQuery, Error> {
-        self.query.as_mut().ok_or_else(|| Error::invalid_input("no query is running"))
+    /// A session in memory, for tests and for the page when IndexedDB is not wanted.
+    pub fn from_scenario(text: &str) -> Result<Session, Error> {
+        Session::start(text, SharedStorage::memory(), StorageKind::Memory)
     }
 
-    fn start_query(&self, sql: &str, mode: OutputMode) -> Result<StreamingQuery, Error> {
-        let catalog = self.scenario.catalog()?;
-        let definition = QueryDefinition { sql: sql.to_string(), output_mode: mode, catalog };
-        let options = QueryOptions { clock: crate::clock::clock(), ..QueryOptions::default() };
-        let mut q = StreamingQuery::start_with(definition, options)?;
+    /// The session saved in `storage`, if there is one: its events are added again and the
+    /// query resumes from its checkpoint. A checkpoint that cannot be used leaves the session
+    /// without a running query and says why (losing the checkpoint starts it again).
+    pub fn resume(storage: SharedStorage, kind: StorageKind) -> Result<Option<Session>, Error> {
+        let Some(definition) = read_framed(&storage, DEFINITION)? else { return Ok(None) };
+        let scenario = Scenario::from_json(&definition)?;
+        let mut events = Vec::new();
+        let chunks = storage.scoped(EVENTS).list("").map_err(storage_error)?;
+        for name in &chunks {
+            let chunk = read_framed(&storage, &join(EVENTS, name))?.unwrap_or_default();
+            for pair in chunk.as_array().into_iter().flatten() {
+                if let (Some(source), Some(row)) = (pair.get(0).and_then(Json::as_str), pair.get(1)) {
+                    events.push((source.to_string(), row.clone()));
+                }
+            }
+        }
+        let next_chunk = chunks.last().and_then(|n| n.parse::<u64>().ok()).map_or(0, |n| n + 1);
+        let mut s = Session {
+            scenario,
+            events,
+            storage,
+            kind,
+            query: None,
+            batches: Vec::new(),
+            failures: Vec::new(),
+            armed: None,
+            error: None,
+            notice: None,
+            exported: None,
+            next_chunk,
+        };
+        match s.start_query() {
+            Ok(q) => {
+                let pending = q.pending_batch();
+                s.notice = Some(match pending {
+                    Some(b) => format!(
+                        "Resumed after a reload: {} events, and batch {b} was planned but never committed, so the next run re-runs it with the same offsets.",
+                        s.events.len()
+                    ),
+                    None => format!("Resumed after a reload: {} events; the query continues after its last commit.", s.events.len()),
+                });
+                s.query = Some(q);
+            }
+            Err(e) => s.error = Some(error_info(&e)),
+        }
+        Ok(Some(s))
+    }
+
+    fn query_mut(&mut self) -> Result<&mut StreamingQuery, Error> {
+        self.query.as_mut().ok_or_else(|| Error::invalid_input("no query is running: start one, or lose the checkpoint to start again"))
+    }
+
+    fn save_definition(&self) -> Result<(), Error> {
+        write_framed(&self.storage, DEFINITION, &self.scenario.to_json())
+    }
+
+    fn definition(&self, sql: &str, mode: OutputMode) -> Result<QueryDefinition, Error> {
+        Ok(QueryDefinition { sql: sql.to_string(), output_mode: mode, catalog: self.scenario.catalog()? })
+    }
+
+    /// Starts the session's query on its storage, over every event so far.
+    fn start_query(&self) -> Result<StreamingQuery, Error> {
+        let options = QueryOptions { storage: self.storage.clone(), clock: crate::clock::clock(), ..QueryOptions::default() };
+        let mut q = StreamingQuery::start_with(self.definition(&self.scenario.query, self.scenario.output_mode)?, options)?;
         for (source, row) in &self.events {
             q.add_json(source, std::slice::from_ref(row))?;
         }
         Ok(q)
     }
 
-    fn add_event(&mut self, source: &str, row: Json) -> Result<(), Error> {
-        self.query_mut()?.add_json(source, std::slice::from_ref(&row))?;
-        self.events.push((source.to_string(), row));
+    /// A new query: checked first, then started with a new checkpoint and new sinks.
+    fn set_query(&mut self, sql: &str, mode: OutputMode) -> Result<(), Error> {
+        StreamingQuery::start(self.definition(sql, mode)?)?;
+        let root = &mut self.storage.scoped("");
+        for dir in ["checkpoint", "tables", "files"] {
+            root.delete_all(dir).map_err(storage_error)?;
+        }
+        self.scenario.query = sql.to_string();
+        self.scenario.output_mode = mode;
+        self.save_definition()?;
+        self.query = None;
+        self.batches.clear();
+        self.failures.clear();
+        self.armed = None;
+        self.query = Some(self.start_query()?);
         Ok(())
     }
 
-    fn run(&mut self) -> Result<(), Error> {
-        let report = self.query_mut()?.process_all_available()?;
+    /// Appends events to a source and keeps them with the session. A refused batch of rows (a
+    /// wrong number of values) adds nothing.
+    fn add_events(&mut self, source: &str, rows: Vec<Json>) -> Result<(), Error> {
+        let name = self
+            .scenario
+            .sources
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(source))
+            .map(|(n, _)| n.clone())
+            .ok_or_else(|| Error::new(ErrorKind::UnknownTable, format!("there is no source `{source}`")))?;
+        if let Some(q) = self.query.as_mut() {
+            q.add_json(&name, &rows)?;
+        }
+        let chunk = Json::Array(rows.iter().map(|r| Json::Array(vec![Json::String(name.clone()), r.clone()])).collect());
+        write_framed(&self.storage, &join(EVENTS, &format!("{:010}", self.next_chunk)), &chunk)?;
+        self.next_chunk += 1;
+        self.events.extend(rows.into_iter().map(|r| (name.clone(), r)));
+        Ok(())
+    }
+
+    fn arm(&mut self, point: FailurePoint) -> Result<(), Error> {
+        self.query_mut()?.inject_failure(point);
+        self.armed = Some(point);
+        Ok(())
+    }
+
+    fn run(&mut self, how: impl FnOnce(&mut StreamingQuery) -> unbounded_engine::Result<RunReport>) -> Result<(), Error> {
+        let report = how(self.query_mut()?)?;
+        if !report.batches.is_empty() || !report.failures.is_empty() {
+            self.armed = None;
+        }
+        self.failures.extend(report.failures.iter().map(|(b, p)| FailureInfo { batch_id: *b, point: p.as_str().to_string() }));
         self.batches.extend(report.batches.iter().map(batch_info));
         Ok(())
     }
 
+    /// The session as a scenario file: its sources, tables and query, every event, and a run.
+    pub fn export(&self) -> Scenario {
+        let mut steps: Vec<Step> = Vec::new();
+        for (source, row) in &self.events {
+            match steps.last_mut() {
+                Some(Step::Add { source: s, rows }) if s == source => rows.push(row.clone()),
+                _ => steps.push(Step::Add { source: source.clone(), rows: vec![row.clone()] }),
+            }
+        }
+        if !steps.is_empty() {
+            steps.push(Step::Run);
+        }
+        Scenario { steps, ..self.scenario.clone() }
+    }
+
+    pub fn storage(&self) -> &SharedStorage {
+        &self.storage
+    }
+
+    pub fn storage_kind(&self) -> StorageKind {
+        self.kind
+    }
+
     /// Applies a request. A request that fails leaves the session as it was and records the
-    /// error for the page to show in place.
+    /// error for the page to show in place. `Init` and `SetStorage` need the worker (they open
+    /// storage) and are handled there.
     pub fn handle(&mut self, request: Request) -> Snapshot {
+        self.notice = None;
+        self.exported = None;
         let result = match request {
-            Request::LoadScenario { text } => Session::from_scenario(&text).map(|s| *self = s),
+            Request::Init { .. } | Request::SetStorage { .. } => Ok(()),
+            Request::LoadScenario { text } => Session::start(&text, self.storage.clone(), self.kind).map(|s| *self = s),
             Request::SetQuery { sql, output_mode } => match OutputMode::parse(&output_mode) {
                 None => Err(Error::invalid_input(format!("unknown output mode `{output_mode}`: use append, update or complete"))),
-                Some(mode) => self.start_query(&sql, mode).map(|q| {
-                    self.scenario.query = sql;
-                    self.scenario.output_mode = mode;
-                    self.query = Some(q);
-                    self.batches.clear();
-                }),
+                Some(mode) => self.set_query(&sql, mode),
             },
-            Request::AddEvent { source, row } => self.add_event(&source, Json::Array(row)),
-            Request::RunBatch => self.run(),
+            Request::AddEvent { source, row } => self.add_events(&source, vec![Json::Array(row)]),
+            Request::AddEvents { source, rows } => self.add_events(&source, rows),
+            Request::RunBatch => self.run(|q| q.process_all_available()),
+            Request::Step => self.run(|q| q.step()),
+            Request::InjectFailure { point } => match FailurePoint::parse(&point) {
+                Some(p) => self.arm(p),
+                None => Err(Error::invalid_input(format!(
+                    "unknown failure point `{point}`: use one of {}",
+                    FailurePoint::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                ))),
+            },
+            Request::Restart => self.query_mut().and_then(|q| q.restart()).map(|_| {
+                self.notice = Some("Restarted from the checkpoint: state, offsets and the watermark were loaded from it.".into());
+            }),
+            Request::LoseCheckpoint => self.lose_checkpoint(),
+            Request::Export => {
+                self.exported = serde_json::to_string_pretty(&self.export().to_json()).ok();
+                Ok(())
+            }
         };
         self.error = result.err().map(|e| error_info(&e));
         self.snapshot()
+    }
+
+    fn lose_checkpoint(&mut self) -> Result<(), Error> {
+        match self.query.as_mut() {
+            Some(q) => q.lose_checkpoint()?,
+            None => {
+                // The checkpoint could not be used: start again without it.
+                self.storage.scoped("").delete_all("checkpoint").map_err(storage_error)?;
+                self.query = Some(self.start_query()?);
+            }
+        }
+        self.armed = None;
+        self.notice = Some(
+            "The checkpoint is gone: the query starts again from offset 0 under a new id, and every event is written to the sinks again."
+                .into(),
+        );
+        Ok(())
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -117,12 +327,8 @@ impl Session {
             .sources
             .iter()
             .map(|(name, schema)| {
-                let rows = q.and_then(|q| q.source(name)).map(|s| s.latest_offset()).unwrap_or(0);
-                let read: u64 = q
-                    .and_then(|q| q.history().last())
-                    .and_then(|p| p.sources.iter().find(|s| s.description == format!("MemoryStream[{name}]")))
-                    .map(|s| s.end_offset)
-                    .unwrap_or(0);
+                let rows = self.events.iter().filter(|(s, _)| s == name).count() as u64;
+                let read = q.and_then(|q| q.committed_offset(name)).unwrap_or(0);
                 RelationInfo {
                     name: name.clone(),
                     columns: schema
@@ -146,17 +352,45 @@ impl Session {
                 pending: 0,
             })
             .collect();
+        let as_rows = |rows: &[Json]| rows.iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect::<Vec<_>>();
         Snapshot {
             scenario_name: self.scenario.name.clone(),
             description: self.scenario.description.clone().unwrap_or_default(),
             sql: self.scenario.query.clone(),
             output_mode: self.scenario.output_mode.as_str().to_string(),
+            storage: self.kind,
+            query_id: q.map(|q| q.id().to_string()).unwrap_or_default(),
             sources,
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
             batches: self.batches.clone(),
-            sink: q
-                .map(|q| scenario::sink_rows(q).into_iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect())
+            sink: q.map(|q| as_rows(q.table().rows())).unwrap_or_default(),
+            table_history: q
+                .map(|q| {
+                    q.table()
+                        .versions()
+                        .iter()
+                        .map(|v| TableVersionInfo {
+                            version: v.version,
+                            batch_id: v.batch_id,
+                            query_id: v.query_id.clone(),
+                            operation: v.operation.clone(),
+                            rows_added: v.rows_added,
+                            rows_updated: v.rows_updated,
+                            rows_removed: v.rows_removed,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            file_rows: q.map(|q| as_rows(&q.file().rows())).unwrap_or_default(),
+            file_parts: q
+                .map(|q| {
+                    q.file()
+                        .parts()
+                        .iter()
+                        .map(|p| FilePartInfo { part: p.part, batch_id: p.batch_id, rows: p.rows.len() as u64 })
+                        .collect()
+                })
                 .unwrap_or_default(),
             dead_letter: q
                 .map(|q| {
@@ -172,9 +406,32 @@ impl Session {
                         .collect()
                 })
                 .unwrap_or_default(),
+            failures: self.failures.clone(),
+            armed: self.armed.map(|p| p.as_str().to_string()),
+            checkpoint: self.checkpoint_files(),
             explain: q.map(|q| q.explain()).unwrap_or_default(),
             error: self.error.clone(),
+            notice: self.notice.clone(),
+            exported: self.exported.clone(),
         }
+    }
+
+    /// Every file under `checkpoint/`, in order.
+    fn checkpoint_files(&self) -> Vec<CheckpointFileInfo> {
+        let storage = self.storage.scoped("checkpoint");
+        let mut out = Vec::new();
+        let mut dirs = vec![String::new()];
+        while let Some(dir) = dirs.pop() {
+            for name in storage.list(&dir).unwrap_or_default() {
+                let path = join(&dir, &name);
+                match storage.read(&path).ok().flatten() {
+                    Some(bytes) => out.push(CheckpointFileInfo { path, bytes: bytes.len() as u64 }),
+                    None => dirs.push(path),
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
     }
 }
 
@@ -238,5 +495,75 @@ mod tests {
         assert_eq!(snap.dead_letter.len(), 1);
         assert!(snap.dead_letter[0].reason.contains("temp_c"));
         assert_eq!(snap.batches.last().unwrap().bad_records, 1);
+    }
+
+    fn add(s: &mut Session, truck: &str, speed: i64, time: &str) -> Snapshot {
+        s.handle(Request::AddEvent { source: "truck_readings".into(), row: vec![json!(truck), json!(8.0), json!(speed), json!(time)] })
+    }
+
+    #[test]
+    fn a_saved_session_resumes_where_it_stopped() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(TRUCKS, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let before = s.snapshot();
+        add(&mut s, "t-03", 10, "2026-03-02 08:02:00");
+        // The page goes away mid-batch: the batch's offsets are written, its commit is not.
+        s.handle(Request::InjectFailure { point: "after_state_write".into() });
+        let q = s.query.as_mut().unwrap();
+        assert!(q.step_without_recovery().unwrap(), "the armed crash stops the batch");
+        drop(s);
+        let mut resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().expect("a session was saved");
+        let snap = resumed.snapshot();
+        assert!(snap.notice.as_deref().unwrap_or("").contains("batch 2 was planned but never committed"), "{:?}", snap.notice);
+        assert_eq!(snap.sink, before.sink, "the table kept what was committed");
+        assert_eq!(snap.sources[0].rows, 8);
+        let snap = resumed.handle(Request::RunBatch);
+        assert_eq!(snap.batches.iter().map(|b| b.batch_id).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(snap.sink.len(), 5);
+        let reference = Session::from_scenario(&resumed.handle(Request::Export).exported.unwrap()).unwrap();
+        assert_eq!(reference.snapshot().sink, snap.sink, "the same as a run without the interruption");
+    }
+
+    #[test]
+    fn every_failure_point_is_recovered_and_shown() {
+        for point in FailurePoint::ALL {
+            let mut s = Session::from_scenario(TRUCKS).unwrap();
+            add(&mut s, "t-03", 10, "2026-03-02 08:02:00");
+            assert_eq!(s.handle(Request::InjectFailure { point: point.as_str().into() }).armed.as_deref(), Some(point.as_str()));
+            let snap = s.handle(Request::RunBatch);
+            assert_eq!(snap.failures, vec![FailureInfo { batch_id: 2, point: point.as_str().into() }]);
+            assert_eq!(snap.armed, None);
+            assert_eq!(snap.sink.len(), 5, "{point:?}: exactly once in the table");
+            let expect_file = if point == FailurePoint::AfterSinkWrite { 6 } else { 5 };
+            assert_eq!(snap.file_rows.len(), expect_file, "{point:?}: the at-least-once file");
+            let replay = point == FailurePoint::AfterSinkWrite;
+            assert_eq!(snap.batches.last().unwrap().skipped_by_table, replay, "{point:?}: the table skips only what it has");
+        }
+    }
+
+    #[test]
+    fn losing_the_checkpoint_duplicates_into_both_sinks() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let old_id = s.snapshot().query_id;
+        let snap = s.handle(Request::LoseCheckpoint);
+        assert_ne!(snap.query_id, old_id);
+        assert!(snap.notice.is_some());
+        let snap = s.handle(Request::RunBatch);
+        assert_eq!(snap.sink.len(), 8, "the whole history again, under the new query id");
+        assert_eq!(snap.table_history.last().unwrap().query_id, snap.query_id);
+        assert!(snap.checkpoint.iter().any(|f| f.path == "metadata"), "{:?}", snap.checkpoint);
+    }
+
+    #[test]
+    fn a_new_query_gets_a_new_checkpoint_and_sink() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(TRUCKS, storage.clone(), StorageKind::Memory).unwrap();
+        s.handle(Request::SetQuery { sql: "SELECT truck_id FROM STREAM truck_readings".into(), output_mode: "append".into() });
+        let snap = s.handle(Request::RunBatch);
+        assert_eq!(snap.sink.len(), 7);
+        assert_eq!(snap.table_history.len(), 1);
+        let resumed = Session::resume(storage, StorageKind::Memory).unwrap().unwrap();
+        assert_eq!(resumed.snapshot().sql, "SELECT truck_id FROM STREAM truck_readings");
+        assert_eq!(resumed.snapshot().sink.len(), 7);
     }
 }

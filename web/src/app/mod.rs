@@ -1,25 +1,26 @@
 //! The playground page, first version: Yew function components over one state (the latest
 //! [`Snapshot`]); every change goes through a [`Request`] to the session.
 
+mod break_it;
 mod event_form;
 mod help;
 mod output;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement, MessageEvent};
 use yew::prelude::*;
 
-use crate::protocol::{ErrorInfo, Request, Snapshot};
-use crate::session::Session;
+use crate::protocol::{ErrorInfo, Request, Snapshot, StorageKind};
 
-pub const DEFAULT_SCENARIO: &str = include_str!("../../../tests/scenarios/stateless/trucks-cold-chain.json");
+/// Where the page remembers the storage a person chose.
+const STORAGE_CHOICE: &str = "unbounded.storage";
 
-/// Sends requests to the session and hands back its snapshot. Today the session lives in this
-/// thread; the page never touches it except through here.
+/// The session's worker, as the page sees it: requests go in, snapshots come back.
 #[derive(Clone)]
-pub struct Backend(Rc<RefCell<Session>>);
+pub struct Backend(Rc<web_sys::Worker>);
 
 impl PartialEq for Backend {
     fn eq(&self, other: &Self) -> bool {
@@ -28,25 +29,91 @@ impl PartialEq for Backend {
 }
 
 impl Backend {
-    pub fn send(&self, r: Request) -> Snapshot {
-        self.0.borrow_mut().handle(r)
+    fn start() -> Result<Backend, String> {
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        web_sys::Worker::new_with_options("./www/worker.js", &options)
+            .map(|w| Backend(Rc::new(w)))
+            .map_err(|e| format!("the engine's worker could not start: {e:?}"))
+    }
+
+    pub fn send(&self, r: Request) {
+        if let Ok(text) = serde_json::to_string(&r) {
+            let _ = self.0.post_message(&JsValue::from_str(&text));
+        }
+    }
+}
+
+/// The storage to open: `?storage=memory|indexeddb` in the address, else the last choice, else
+/// IndexedDB (so a reload resumes the session).
+fn storage_choice() -> StorageKind {
+    let window = web_sys::window();
+    let from_url = window
+        .as_ref()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
+        .and_then(|p| p.get("storage"));
+    let remembered =
+        || window.as_ref().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item(STORAGE_CHOICE).ok().flatten());
+    match from_url.or_else(remembered).as_deref() {
+        Some("memory") => StorageKind::Memory,
+        _ => StorageKind::IndexedDb,
+    }
+}
+
+fn remember_storage(kind: StorageKind) {
+    let value = if kind == StorageKind::Memory { "memory" } else { "indexeddb" };
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(STORAGE_CHOICE, value);
     }
 }
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let backend = use_memo((), |_| {
-        let session = Session::from_scenario(DEFAULT_SCENARIO).expect("the bundled default scenario is valid (tested)");
-        Backend(Rc::new(RefCell::new(session)))
-    });
-    let snapshot = use_state(|| backend.0.borrow().snapshot());
-    let sql = use_state(|| snapshot.sql.clone());
-    let mode = use_state(|| snapshot.output_mode.clone());
-
+    let backend = use_memo((), |_| Backend::start());
+    let snapshot = use_state(|| None::<Snapshot>);
+    let sql = use_state(String::new);
+    let mode = use_state(|| "append".to_string());
+    // The query text the editor last took from the session: a new one replaces the editor's.
+    let shown_sql = use_mut_ref(String::new);
+    {
+        let (backend, snapshot, sql, mode, shown_sql) = (backend.clone(), snapshot.clone(), sql.clone(), mode.clone(), shown_sql.clone());
+        use_effect_with((), move |_| {
+            let listener = match &*backend {
+                Ok(b) => {
+                    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                        let Some(text) = e.data().as_string() else { return };
+                        let Ok(next) = serde_json::from_str::<Snapshot>(&text) else { return };
+                        if *shown_sql.borrow() != next.sql && !next.sql.is_empty() {
+                            *shown_sql.borrow_mut() = next.sql.clone();
+                            sql.set(next.sql.clone());
+                            mode.set(next.output_mode.clone());
+                        }
+                        snapshot.set(Some(next));
+                    });
+                    b.0.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+                    b.send(Request::Init { storage: storage_choice(), scenario: None });
+                    Some((b.clone(), handler))
+                }
+                Err(_) => None,
+            };
+            move || {
+                if let Some((b, _handler)) = listener {
+                    b.0.set_onmessage(None);
+                }
+            }
+        });
+    }
+    let backend = match &*backend {
+        Ok(b) => b.clone(),
+        Err(e) => return html! { <div class="page"><div class="error" role="alert">{ e.clone() }</div></div> },
+    };
+    let Some(snapshot) = (*snapshot).clone() else {
+        return html! { <div class="page"><header><h1>{"Unbounded"}</h1></header><p class="muted" id="starting">{"Starting the engine…"}</p></div> };
+    };
     let send = {
-        let backend = (*backend).clone();
-        let snapshot = snapshot.clone();
-        Callback::from(move |r: Request| snapshot.set(backend.send(r)))
+        let backend = backend.clone();
+        Callback::from(move |r: Request| backend.send(r))
     };
     let on_sql = {
         let sql = sql.clone();
@@ -73,21 +140,47 @@ pub fn app() -> Html {
         let send = send.clone();
         Callback::from(move |_| send.emit(Request::RunBatch))
     };
+    let step = {
+        let send = send.clone();
+        Callback::from(move |_| send.emit(Request::Step))
+    };
+    let on_storage = {
+        let send = send.clone();
+        Callback::from(move |e: Event| {
+            let kind = if e.target_unchecked_into::<HtmlSelectElement>().value() == "memory" {
+                StorageKind::Memory
+            } else {
+                StorageKind::IndexedDb
+            };
+            remember_storage(kind);
+            send.emit(Request::SetStorage { storage: kind });
+        })
+    };
     let pending: u64 = snapshot.sources.iter().map(|s| s.pending).sum();
-    let query_error = snapshot.error.clone().filter(|e| e.kind != "invalid_input");
+    let query_error = snapshot.error.clone().filter(|e| !matches!(e.kind.as_str(), "invalid_input" | "checkpoint" | "storage"));
     let input_error = snapshot.error.clone().filter(|e| e.kind == "invalid_input");
+    let storage_error = snapshot.error.clone().filter(|e| matches!(e.kind.as_str(), "checkpoint" | "storage"));
+    let sql_text = (*sql).clone();
 
     html! {
         <div class="page">
             <header>
                 <h1>{"Unbounded"}</h1>
                 <p class="tagline">{"A Structured Streaming playground: type streaming SQL, push events, run micro-batches."}</p>
+                <label class="storage-choice" for="storage">{"Storage "}
+                    <select id="storage" onchange={on_storage} title="Where the checkpoint, the sinks and the events are kept">
+                        <option value="indexeddb" selected={snapshot.storage == StorageKind::IndexedDb}>{"IndexedDB (survives a reload)"}</option>
+                        <option value="memory" selected={snapshot.storage == StorageKind::Memory}>{"memory (gone on reload)"}</option>
+                    </select>
+                </label>
             </header>
+            if let Some(n) = snapshot.notice.clone() { <div id="notice" class="notice" role="status">{ n }</div> }
+            if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
             <main>
                 <section class="panel query-panel">
                     <h2>{"Query"}</h2>
                     <p class="scenario-description">{ snapshot.description.clone() }</p>
-                    <textarea id="sql" spellcheck="false" rows="7" value={(*sql).clone()} oninput={on_sql} onkeydown={on_key}
+                    <textarea id="sql" spellcheck="false" rows="7" value={sql_text.clone()} oninput={on_sql} onkeydown={on_key}
                         aria-label="Streaming SQL query" aria-invalid={query_error.is_some().to_string()} />
                     <div class="row">
                         <label for="mode">{"Output mode "}</label>
@@ -96,7 +189,7 @@ pub fn app() -> Html {
                         </select>
                         <button id="start" onclick={start.reform(|_: MouseEvent| ())} title="Ctrl+Enter">{"Start query"}</button>
                     </div>
-                    { query_error.map(|e| error_view(&e, &sql)).unwrap_or_default() }
+                    { query_error.map(|e| error_view(&e, &sql_text)).unwrap_or_default() }
                     <help::SqlHelp />
                     <h3>{"Schema"}</h3>
                     <div id="schema">
@@ -122,9 +215,11 @@ pub fn app() -> Html {
                     { input_error.map(|e| html! { <div id="event-error" class="error" role="alert">{ e.message }</div> }).unwrap_or_default() }
                     <div class="row">
                         <button id="run" class="primary" onclick={run}>{ format!("Run micro-batch ({pending} waiting)") }</button>
+                        <button id="step" onclick={step} title="Run at most one micro-batch">{"Step"}</button>
                     </div>
+                    <break_it::BreakIt snapshot={snapshot.clone()} send={send.clone()} />
                 </section>
-                <output::OutputPanel snapshot={(*snapshot).clone()} />
+                <output::OutputPanel snapshot={snapshot.clone()} />
             </main>
         </div>
     }

@@ -40,6 +40,21 @@ mod tests {
     }
 }
 
+/// How the file compares with the table: where a replay wrote a batch twice.
+fn file_summary(s: &Snapshot) -> String {
+    let mut written: Vec<u64> = s.file_parts.iter().map(|p| p.batch_id).collect();
+    written.sort_unstable();
+    let mut twice: Vec<u64> = written.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    twice.dedup();
+    if twice.is_empty() {
+        "Every batch was written once: no duplicates.".into()
+    } else {
+        let ids: Vec<String> = twice.iter().map(u64::to_string).collect();
+        let which = if ids.len() == 1 { format!("Batch {} was", ids[0]) } else { format!("Batches {} were", ids.join(", ")) };
+        format!("{which} written more than once: replayed after a crash, which this sink cannot recognise.")
+    }
+}
+
 #[function_component(OutputPanel)]
 pub fn output_panel(props: &Props) -> Html {
     let s = &props.snapshot;
@@ -57,6 +72,17 @@ pub fn output_panel(props: &Props) -> Html {
                 </tbody>
             </table>
             if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
+            <h3>{"Table history (exactly once)"}</h3>
+            <table id="table-history">
+                <thead><tr><th>{"version"}</th><th>{"batch"}</th><th>{"operation"}</th><th>{"added"}</th><th>{"updated"}</th><th>{"removed"}</th><th>{"query id"}</th></tr></thead>
+                <tbody>
+                    { for s.table_history.iter().rev().map(|v| html! {
+                        <tr><td>{ v.version }</td><td>{ v.batch_id }</td><td>{ &v.operation }</td><td>{ v.rows_added }</td><td>{ v.rows_updated }</td><td>{ v.rows_removed }</td><td>{ v.query_id.chars().take(8).collect::<String>() }</td></tr>
+                    }) }
+                </tbody>
+            </table>
+            <h3>{ format!("At-least-once file ({} rows in {} writes)", s.file_rows.len(), s.file_parts.len()) }</h3>
+            <p class="muted" id="file-summary">{ file_summary(s) }</p>
             <h3>{"Micro-batches"}</h3>
             <table id="progress">
                 <thead><tr>

@@ -1,0 +1,142 @@
+//! The engine's side of the page: runs in a dedicated Web Worker (`www/worker.js` loads this
+//! module and calls [`worker_main`]), owns the [`Session`] and its storage, and answers every
+//! [`Request`] with a [`Snapshot`], both as JSON text. The page never waits on the engine.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use unbounded_engine::storage::SharedStorage;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::idb::{self, IdbStorage};
+use crate::protocol::{ErrorInfo, Request, Snapshot, StorageKind};
+use crate::session::Session;
+
+/// The IndexedDB database a playground session lives in.
+pub const DATABASE: &str = "unbounded-playground";
+
+#[derive(Default)]
+struct Worker {
+    session: Option<Session>,
+    queue: VecDeque<Request>,
+    /// Opening storage is asynchronous; requests wait in `queue` meanwhile, in order.
+    busy: bool,
+}
+
+type Shared = Rc<RefCell<Worker>>;
+
+fn post(snapshot: &Snapshot) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    if let Ok(text) = serde_json::to_string(snapshot) {
+        let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+fn post_error(message: String) {
+    post(&Snapshot { error: Some(ErrorInfo { kind: "storage".into(), message, line: None, column: None }), ..Snapshot::default() });
+}
+
+/// Opens the storage of `kind`. IndexedDB that cannot be opened (a private window, say) falls
+/// back to memory, and the notice says so.
+async fn open(kind: StorageKind) -> (SharedStorage, StorageKind, Option<String>) {
+    match kind {
+        StorageKind::Memory => (SharedStorage::memory(), StorageKind::Memory, None),
+        StorageKind::IndexedDb => match IdbStorage::open(DATABASE).await {
+            Ok(storage) => (idb::shared(storage).1, StorageKind::IndexedDb, None),
+            Err(e) => (SharedStorage::memory(), StorageKind::Memory, Some(format!("{e}; the session is kept in memory instead."))),
+        },
+    }
+}
+
+/// Starts or resumes the session on newly opened storage.
+async fn init(state: Shared, kind: StorageKind, scenario: Option<String>, carry: Option<String>) {
+    let (storage, kind, fallback) = open(kind).await;
+    let resumed = match (&scenario, &carry) {
+        (None, None) => Session::resume(storage.clone(), kind),
+        _ => Ok(None),
+    };
+    let text = carry.or(scenario).unwrap_or_else(|| crate::DEFAULT_SCENARIO.to_string());
+    let started = match resumed {
+        Ok(Some(s)) => Ok((s, fallback)),
+        Ok(None) => Session::start(&text, storage, kind).map(|s| (s, fallback)),
+        // A saved session that cannot be read: start the default one, and say why.
+        Err(e) => Session::start(crate::DEFAULT_SCENARIO, storage, kind)
+            .map(|s| (s, Some(format!("The saved session could not be read ({e}); a new one was started.")))),
+    };
+    match started {
+        Ok((s, notice)) => {
+            let mut snapshot = s.snapshot();
+            if notice.is_some() {
+                snapshot.notice = notice;
+            }
+            state.borrow_mut().session = Some(s);
+            post(&snapshot);
+        }
+        Err(e) => post_error(format!("the session could not start: {e}")),
+    }
+    state.borrow_mut().busy = false;
+    drive(&state);
+}
+
+/// Handles queued requests in order until one needs to wait for storage.
+fn drive(state: &Shared) {
+    loop {
+        let request = {
+            let mut w = state.borrow_mut();
+            if w.busy {
+                return;
+            }
+            match w.queue.pop_front() {
+                Some(r) => r,
+                None => return,
+            }
+        };
+        match request {
+            Request::Init { storage, scenario } => {
+                state.borrow_mut().busy = true;
+                wasm_bindgen_futures::spawn_local(init(state.clone(), storage, scenario, None));
+                return;
+            }
+            Request::SetStorage { storage } => {
+                let carry = state.borrow_mut().session.as_mut().and_then(|s| s.handle(Request::Export).exported);
+                state.borrow_mut().busy = true;
+                wasm_bindgen_futures::spawn_local(init(state.clone(), storage, None, carry));
+                return;
+            }
+            other => {
+                let snapshot = match state.borrow_mut().session.as_mut() {
+                    Some(s) => s.handle(other),
+                    None => {
+                        post_error("the session has not started".into());
+                        continue;
+                    }
+                };
+                post(&snapshot);
+            }
+        }
+    }
+}
+
+/// The worker's entry point: answers the page's requests.
+#[wasm_bindgen(js_name = workerMain)]
+pub fn worker_main() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let state: Shared = Rc::new(RefCell::new(Worker::default()));
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let parsed = e.data().as_string().ok_or_else(|| "a request must be JSON text".to_string()).and_then(|text| {
+            serde_json::from_str::<Request>(&text).map_err(|err| format!("the page sent a request the worker does not know: {err}"))
+        });
+        match parsed {
+            Ok(request) => {
+                state.borrow_mut().queue.push_back(request);
+                drive(&state);
+            }
+            Err(message) => post_error(message),
+        }
+    });
+    scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+}

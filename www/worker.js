@@ -1,0 +1,9 @@
+// The engine's Web Worker: loads the same wasm module as the page and hands it the messages.
+// Messages that arrive while the module loads are kept and replayed, in order.
+import init, { workerMain } from "../unbounded_web.js";
+
+const early = [];
+self.onmessage = (e) => early.push(e.data);
+await init();
+workerMain();
+for (const data of early) self.dispatchEvent(new MessageEvent("message", { data }));
