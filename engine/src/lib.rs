@@ -17,6 +17,7 @@ pub use error::{Error, ErrorKind, Result};
 pub mod bench;
 pub mod checkpoint;
 pub mod conformance;
+pub mod generate;
 pub mod ops;
 pub mod progress;
 pub mod query;

@@ -53,6 +53,26 @@ pub enum Request {
     SetStorage { storage: StorageKind },
     /// Put the session, as a scenario file, in the next snapshot's `exported`.
     Export,
+    /// Start the processing-time trigger: a micro-batch every `interval_ms`.
+    Play { interval_ms: f64 },
+    /// Stop the trigger (and the generator with it).
+    Pause,
+    /// Process everything available, then stop (Spark's `availableNow`).
+    AvailableNow,
+    /// Turn a synthetic event generator on with these knobs, or off.
+    SetGenerator { config: Option<GeneratorConfig> },
+}
+
+pub use unbounded_engine::generate::{GeneratorConfig, GeneratorKind};
+
+/// The live run: trigger and generator.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct LiveInfo {
+    pub playing: bool,
+    pub interval_ms: f64,
+    pub generator: Option<GeneratorConfig>,
+    /// The generator's event-time clock.
+    pub event_clock: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -169,4 +189,8 @@ pub struct Snapshot {
     pub notice: Option<String>,
     /// The session as a scenario file, after an Export request.
     pub exported: Option<String>,
+    pub live: LiveInfo,
+    /// Rows in the table and in the file; `sink` and `file_rows` hold the last ones only.
+    pub sink_total: u64,
+    pub file_total: u64,
 }

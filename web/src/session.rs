@@ -9,15 +9,18 @@
 
 use serde_json::Value as Json;
 use unbounded_engine::checkpoint::{frame, unframe};
+use unbounded_engine::generate::{Generator, GeneratorConfig};
 use unbounded_engine::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use unbounded_engine::scenario::{self, Scenario, Step};
 use unbounded_engine::storage::{join, SharedStorage, Storage};
-use unbounded_engine::time::format_timestamp;
+use unbounded_engine::time::{format_timestamp, parse_timestamp};
+use unbounded_engine::trigger::ProcessingTimeTrigger;
+use unbounded_engine::types::DataType;
 use unbounded_engine::{Error, ErrorKind};
 
 use crate::protocol::{
-    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, RelationInfo, Request, Snapshot,
-    StorageKind, TableVersionInfo,
+    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LiveInfo, RelationInfo, Request,
+    Snapshot, StorageKind, TableVersionInfo,
 };
 
 const DEFINITION: &str = "session/definition";
@@ -38,7 +41,23 @@ pub struct Session {
     notice: Option<String>,
     exported: Option<String>,
     next_chunk: u64,
+    live: Live,
 }
+
+/// A live run: a processing-time trigger and, optionally, a generator feeding the sources.
+#[derive(Default)]
+struct Live {
+    trigger: Option<ProcessingTimeTrigger>,
+    interval_ms: f64,
+    generator: Option<Generator>,
+    last_tick_ms: Option<f64>,
+}
+
+/// The most rows of the table and the file a snapshot carries (the newest); the page shows
+/// counts for the rest, so a long live run does not flood it.
+pub const SNAPSHOT_ROWS: usize = 500;
+/// The most micro-batches a snapshot lists (the newest).
+pub const SNAPSHOT_BATCHES: usize = 200;
 
 fn error_info(e: &Error) -> ErrorInfo {
     ErrorInfo {
@@ -100,6 +119,7 @@ impl Session {
             notice: None,
             exported: None,
             next_chunk: 0,
+            live: Live::default(),
         };
         s.save_definition()?;
         s.query = Some(s.start_query()?);
@@ -149,6 +169,7 @@ impl Session {
             notice: None,
             exported: None,
             next_chunk,
+            live: Live::default(),
         };
         match s.start_query() {
             Ok(q) => {
@@ -298,9 +319,116 @@ impl Session {
                 self.exported = serde_json::to_string_pretty(&self.export().to_json()).ok();
                 Ok(())
             }
+            Request::Play { interval_ms } => {
+                self.live.interval_ms = interval_ms.max(0.0);
+                self.live.trigger = Some(ProcessingTimeTrigger::new(self.live.interval_ms));
+                self.live.last_tick_ms = None;
+                Ok(())
+            }
+            Request::Pause => {
+                self.live.trigger = None;
+                Ok(())
+            }
+            Request::AvailableNow => {
+                self.live.trigger = None;
+                self.run(|q| q.process_all_available())
+            }
+            Request::SetGenerator { config } => self.set_generator(config),
         };
         self.error = result.err().map(|e| error_info(&e));
         self.snapshot()
+    }
+
+    /// Turns the generator on (its sources must be the session's, with the same columns) or off.
+    /// Its event-time clock starts after the newest event the session holds.
+    fn set_generator(&mut self, config: Option<GeneratorConfig>) -> Result<(), Error> {
+        let Some(config) = config else {
+            self.live.generator = None;
+            return Ok(());
+        };
+        for (name, schema) in config.kind.sources() {
+            let ours = self.scenario.sources.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, s)| s);
+            if ours.is_none_or(|s| s.columns != schema.columns) {
+                let columns: Vec<String> = schema.columns.iter().map(|c| format!("{} {}", c.name, c.data_type)).collect();
+                return Err(Error::invalid_input(format!(
+                    "the {} generator writes to `{name}` ({}), which this session does not have: open its example from the gallery",
+                    config.kind.label(),
+                    columns.join(", ")
+                )));
+            }
+        }
+        match self.live.generator.as_mut() {
+            Some(g) if g.config().kind == config.kind => g.set_config(config),
+            _ => {
+                let start = self.newest_event_time().map_or(unbounded_engine::generate::START_MICROS, |t| t + 1_000_000);
+                self.live.generator = Some(Generator::starting_at(config, start));
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest timestamp among all events, rounded down to the second.
+    fn newest_event_time(&self) -> Option<i64> {
+        let mut newest = None;
+        for (source, row) in &self.events {
+            let Some((_, schema)) = self.scenario.sources.iter().find(|(n, _)| n == source) else { continue };
+            for (k, c) in schema.columns.iter().enumerate() {
+                if c.data_type == DataType::Timestamp {
+                    if let Some(t) = row.get(k).and_then(Json::as_str).and_then(parse_timestamp) {
+                        newest = newest.max(Some(t - t.rem_euclid(1_000_000)));
+                    }
+                }
+            }
+        }
+        newest
+    }
+
+    /// Moves the live run to processing time `now_ms`: the generator adds the events of the
+    /// time since the last tick, and the trigger runs a micro-batch when one is due. Returns
+    /// whether anything happened. A failing batch stops the run and shows the error.
+    pub fn tick(&mut self, now_ms: f64) -> bool {
+        if self.live.trigger.is_none() {
+            self.live.last_tick_ms = None;
+            return false;
+        }
+        let elapsed = now_ms - self.live.last_tick_ms.unwrap_or(now_ms);
+        self.live.last_tick_ms = Some(now_ms);
+        let mut changed = false;
+        if let Some(g) = self.live.generator.as_mut() {
+            let events = g.advance(elapsed);
+            let mut by_source: Vec<(&'static str, Vec<Json>)> = Vec::new();
+            for e in events {
+                match by_source.iter_mut().find(|(s, _)| *s == e.source) {
+                    Some((_, rows)) => rows.push(Json::Array(e.row)),
+                    None => by_source.push((e.source, vec![Json::Array(e.row)])),
+                }
+            }
+            for (source, rows) in by_source {
+                changed = true;
+                if let Err(e) = self.add_events(source, rows) {
+                    self.stop_with(e);
+                    return true;
+                }
+            }
+        }
+        let due = self.live.trigger.as_mut().is_some_and(|t| t.due(now_ms));
+        if due {
+            self.notice = None;
+            if let Err(e) = self.run(|q| q.step()) {
+                self.stop_with(e);
+            }
+            changed = true;
+        }
+        changed
+    }
+
+    fn stop_with(&mut self, e: Error) {
+        self.live.trigger = None;
+        self.error = Some(error_info(&e));
+    }
+
+    pub fn playing(&self) -> bool {
+        self.live.trigger.is_some()
     }
 
     fn lose_checkpoint(&mut self) -> Result<(), Error> {
@@ -352,7 +480,9 @@ impl Session {
                 pending: 0,
             })
             .collect();
-        let as_rows = |rows: &[Json]| rows.iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect::<Vec<_>>();
+        let as_rows = |rows: &[Json]| {
+            rows[rows.len().saturating_sub(SNAPSHOT_ROWS)..].iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect::<Vec<_>>()
+        };
         Snapshot {
             scenario_name: self.scenario.name.clone(),
             description: self.scenario.description.clone().unwrap_or_default(),
@@ -363,7 +493,7 @@ impl Session {
             sources,
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
-            batches: self.batches.clone(),
+            batches: self.batches[self.batches.len().saturating_sub(SNAPSHOT_BATCHES)..].to_vec(),
             sink: q.map(|q| as_rows(q.table().rows())).unwrap_or_default(),
             table_history: q
                 .map(|q| {
@@ -413,6 +543,14 @@ impl Session {
             error: self.error.clone(),
             notice: self.notice.clone(),
             exported: self.exported.clone(),
+            live: LiveInfo {
+                playing: self.live.trigger.is_some(),
+                interval_ms: self.live.interval_ms,
+                generator: self.live.generator.as_ref().map(|g| g.config().clone()),
+                event_clock: self.live.generator.as_ref().map(|g| format_timestamp(g.clock_micros())),
+            },
+            sink_total: q.map_or(0, |q| q.table().rows().len() as u64),
+            file_total: q.map_or(0, |q| q.file().parts().iter().map(|p| p.rows.len() as u64).sum()),
         }
     }
 
@@ -565,5 +703,29 @@ mod tests {
         let resumed = Session::resume(storage, StorageKind::Memory).unwrap().unwrap();
         assert_eq!(resumed.snapshot().sql, "SELECT truck_id FROM STREAM truck_readings");
         assert_eq!(resumed.snapshot().sink.len(), 7);
+    }
+
+    #[test]
+    fn a_live_run_generates_events_and_triggers_batches_on_time() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let config = GeneratorConfig { events_per_second: 20.0, ..GeneratorConfig::default() };
+        assert!(s.handle(Request::SetGenerator { config: Some(config) }).error.is_none());
+        s.handle(Request::Play { interval_ms: 1000.0 });
+        let before = s.snapshot().batches.len();
+        let mut t = 0.0;
+        while t <= 3000.0 {
+            s.tick(t);
+            t += 100.0;
+        }
+        let snap = s.snapshot();
+        assert!(snap.live.playing);
+        assert_eq!(snap.sources[0].rows, 7 + 60, "20 events a second for 3 s");
+        assert_eq!(snap.batches.len() - before, 3, "a batch at 1000, 2000 and 3000 ms (at 0 there was nothing new)");
+        assert!(snap.live.event_clock.as_deref().unwrap_or("") > "2026-03-02 08:01:07", "the generator continues after the newest event");
+        s.handle(Request::Pause);
+        assert!(!s.tick(4000.0), "a paused session does nothing");
+        let wrong = GeneratorConfig { kind: unbounded_engine::generate::GeneratorKind::Ads, ..GeneratorConfig::default() };
+        let err = s.handle(Request::SetGenerator { config: Some(wrong) }).error.unwrap();
+        assert!(err.message.contains("`impressions`"), "{}", err.message);
     }
 }

@@ -24,6 +24,40 @@ struct Worker {
     queue: VecDeque<Request>,
     /// Opening storage is asynchronous; requests wait in `queue` meanwhile, in order.
     busy: bool,
+    /// When the last snapshot went to the page, in processing time.
+    last_post_ms: f64,
+}
+
+/// How often a live run moves on, and the least time between two snapshots it sends: the page
+/// redraws ten times a second at most, however fast events arrive.
+const TICK_MS: i32 = 50;
+const SNAPSHOT_EVERY_MS: f64 = 100.0;
+
+fn now_ms() -> f64 {
+    use unbounded_engine::query::Clock;
+    crate::clock::BrowserClock.now_ms()
+}
+
+/// One tick of the live run, if one is playing.
+fn tick(state: &Shared) {
+    let now = now_ms();
+    let snapshot = {
+        let mut guard = state.borrow_mut();
+        let w = &mut *guard;
+        if w.busy || !w.queue.is_empty() {
+            return;
+        }
+        let Some(session) = w.session.as_mut() else { return };
+        let was_playing = session.playing();
+        let changed = session.tick(now);
+        // Always report the run stopping (an error); otherwise at most every SNAPSHOT_EVERY_MS.
+        if !(changed && now - w.last_post_ms >= SNAPSHOT_EVERY_MS || was_playing && !session.playing()) {
+            return;
+        }
+        w.last_post_ms = now;
+        session.snapshot()
+    };
+    post(&snapshot);
 }
 
 type Shared = Rc<RefCell<Worker>>;
@@ -125,6 +159,7 @@ fn drive(state: &Shared) {
 pub fn worker_main() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let state: Shared = Rc::new(RefCell::new(Worker::default()));
+    let ticking = state.clone();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let parsed = e.data().as_string().ok_or_else(|| "a request must be JSON text".to_string()).and_then(|text| {
             serde_json::from_str::<Request>(&text).map_err(|err| format!("the page sent a request the worker does not know: {err}"))
@@ -139,4 +174,7 @@ pub fn worker_main() {
     });
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
+    let ticker = Closure::<dyn FnMut()>::new(move || tick(&ticking));
+    let _ = scope.set_interval_with_callback_and_timeout_and_arguments_0(ticker.as_ref().unchecked_ref(), TICK_MS);
+    ticker.forget();
 }

@@ -4,7 +4,9 @@
 mod break_it;
 mod event_form;
 mod help;
+mod live;
 mod output;
+mod share;
 
 use std::rc::Rc;
 
@@ -217,7 +219,9 @@ pub fn app() -> Html {
                         <button id="run" class="primary" onclick={run}>{ format!("Run micro-batch ({pending} waiting)") }</button>
                         <button id="step" onclick={step} title="Run at most one micro-batch">{"Step"}</button>
                     </div>
+                    <live::LivePanel snapshot={snapshot.clone()} send={send.clone()} />
                     <break_it::BreakIt snapshot={snapshot.clone()} send={send.clone()} />
+                    <share::SharePanel snapshot={snapshot.clone()} send={send.clone()} />
                 </section>
                 <output::OutputPanel snapshot={snapshot.clone()} />
             </main>

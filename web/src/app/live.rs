@@ -1,0 +1,136 @@
+//! Driving time: Spark's triggers (one step, a processing-time interval, available-now) and a
+//! synthetic event generator with its knobs, with event time shown beside processing time.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::protocol::{GeneratorConfig, GeneratorKind, Request, Snapshot};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub snapshot: Snapshot,
+    pub send: Callback<Request>,
+}
+
+const INTERVALS: [(f64, &str); 5] = [(250.0, "250 ms"), (500.0, "0.5 s"), (1000.0, "1 s"), (2000.0, "2 s"), (5000.0, "5 s")];
+
+fn kind_name(kind: GeneratorKind) -> &'static str {
+    match kind {
+        GeneratorKind::Trucks => "trucks",
+        GeneratorKind::Clickstream => "clickstream",
+        GeneratorKind::Payments => "payments",
+        GeneratorKind::Ads => "ads",
+        GeneratorKind::Nexmark => "nexmark",
+    }
+}
+
+/// A number input for one knob; what it turns is applied at once when the generator runs.
+fn knob(id: &str, label: &str, value: f64, step: &str, on: Callback<f64>) -> Html {
+    let oninput = Callback::from(move |e: InputEvent| {
+        if let Ok(v) = e.target_unchecked_into::<HtmlInputElement>().value().parse::<f64>() {
+            on.emit(v);
+        }
+    });
+    html! {
+        <label class="knob" for={id.to_string()}>
+            <span>{ label }</span>
+            <input id={id.to_string()} type="number" min="0" step={step.to_string()} value={value.to_string()} {oninput} />
+        </label>
+    }
+}
+
+#[function_component(LivePanel)]
+pub fn live_panel(props: &Props) -> Html {
+    let s = &props.snapshot;
+    let send = props.send.clone();
+    let interval = use_state(|| 1000.0);
+    // The knobs as the person set them; sent whole whenever one changes while generating.
+    let knobs = use_state(GeneratorConfig::default);
+    let generating = s.live.generator.is_some();
+
+    let apply = {
+        let (send, knobs) = (send.clone(), knobs.clone());
+        move |change: Box<dyn Fn(&mut GeneratorConfig)>| {
+            let mut next = (*knobs).clone();
+            change(&mut next);
+            if generating {
+                send.emit(Request::SetGenerator { config: Some(next.clone()) });
+            }
+            knobs.set(next);
+        }
+    };
+    let on_kind = {
+        let apply = apply.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let kind = GeneratorKind::ALL.into_iter().find(|k| kind_name(*k) == value).unwrap_or_default();
+            apply(Box::new(move |c| c.kind = kind));
+        })
+    };
+    let make = |set: fn(&mut GeneratorConfig, f64)| {
+        let apply = apply.clone();
+        Callback::from(move |v: f64| apply(Box::new(move |c| set(c, v))))
+    };
+    let toggle_generator = {
+        let (send, knobs) = (send.clone(), knobs.clone());
+        Callback::from(move |_: MouseEvent| {
+            send.emit(Request::SetGenerator { config: if generating { None } else { Some((*knobs).clone()) } });
+        })
+    };
+    let play = {
+        let (send, interval, playing) = (send.clone(), interval.clone(), s.live.playing);
+        Callback::from(move |_: MouseEvent| send.emit(if playing { Request::Pause } else { Request::Play { interval_ms: *interval } }))
+    };
+    let on_interval = {
+        let (send, interval, playing) = (send.clone(), interval.clone(), s.live.playing);
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<f64>().unwrap_or(1000.0);
+            interval.set(v);
+            if playing {
+                send.emit(Request::Play { interval_ms: v });
+            }
+        })
+    };
+    let k = &*knobs;
+    html! {
+        <div id="live">
+            <h3>{"Drive time"}</h3>
+            <div class="row" role="group" aria-label="Trigger">
+                <button id="play" class={classes!(s.live.playing.then_some("playing"))} aria-pressed={s.live.playing.to_string()} onclick={play}
+                    title="Processing-time trigger: a micro-batch every interval">
+                    { if s.live.playing { "Pause" } else { "Play" } }
+                </button>
+                <label for="interval">{"every "}</label>
+                <select id="interval" onchange={on_interval}>
+                    { for INTERVALS.iter().map(|(v, label)| html! { <option value={v.to_string()} selected={*v == *interval}>{ *label }</option> }) }
+                </select>
+                <button id="available-now" onclick={send.reform(|_| Request::AvailableNow)} title="Process everything available, then stop (availableNow)">{"Available now"}</button>
+            </div>
+            <div class="clocks muted">
+                <span id="event-clock">{ format!("event time: {}", s.live.event_clock.clone().unwrap_or_else(|| "—".into())) }</span>
+                <span>{ format!("watermark: {}", s.batches.last().and_then(|b| b.watermark.clone()).unwrap_or_else(|| "none".into())) }</span>
+            </div>
+            <details id="generator" open={generating}>
+                <summary>{ if generating { format!("Generator: {} (running)", k.kind.label()) } else { "Generator".to_string() } }</summary>
+                <div class="row">
+                    <label for="generator-kind">{"Stream "}</label>
+                    <select id="generator-kind" onchange={on_kind}>
+                        { for GeneratorKind::ALL.iter().map(|g| html! { <option value={kind_name(*g)} selected={*g == k.kind}>{ g.label() }</option> }) }
+                    </select>
+                </div>
+                <div class="knobs">
+                    { knob("gen-rate", "events / s", k.events_per_second, "1", make(|c, v| c.events_per_second = v)) }
+                    { knob("gen-keys", "keys", k.keys as f64, "1", make(|c, v| c.keys = v.max(1.0) as u32)) }
+                    { knob("gen-spread", "out of order (s)", k.out_of_order_ms as f64 / 1000.0, "0.5", make(|c, v| c.out_of_order_ms = (v * 1000.0) as i64)) }
+                    { knob("gen-late", "late share (%)", k.late_share * 100.0, "1", make(|c, v| c.late_share = (v / 100.0).clamp(0.0, 1.0))) }
+                    { knob("gen-late-by", "late by (s)", k.late_by_ms as f64 / 1000.0, "1", make(|c, v| c.late_by_ms = (v * 1000.0) as i64)) }
+                    { knob("gen-dupes", "duplicates (%)", k.duplicate_share * 100.0, "1", make(|c, v| c.duplicate_share = (v / 100.0).clamp(0.0, 1.0))) }
+                    { knob("gen-bad", "bad records (%)", k.bad_share * 100.0, "1", make(|c, v| c.bad_share = (v / 100.0).clamp(0.0, 1.0))) }
+                    { knob("gen-speed", "event s per s", k.speed, "1", make(|c, v| c.speed = v)) }
+                </div>
+                <button id="toggle-generator" onclick={toggle_generator}>{ if generating { "Stop generating" } else { "Start generating" } }</button>
+                <p class="muted">{"Events are generated while the trigger plays."}</p>
+            </details>
+        </div>
+    }
+}
