@@ -209,6 +209,23 @@ await test("reload-mid-run-resumes-from-the-last-commit", async (page) => {
   await page.screenshot({ path: `${shots}/09-resumed-after-reload.png`, fullPage: true });
 });
 
+await test("time-travel-through-the-table", async (page) => {
+  await page.locator("#table-history tbody tr").first().waitFor();
+  // Version 0 is the first batch: two alerts.
+  await page.locator("#table-history tbody tr").last().click();
+  await page.locator("#table-query-result").waitFor();
+  expect((await page.locator("#table-query").innerText()).includes("as of version 0: 2 rows"), await page.locator("#table-query").innerText());
+  await page.locator("#table-sql").fill("SELECT city, count(*) AS alerts FROM sink GROUP BY city ORDER BY city");
+  await page.locator("#table-sql").press("Enter");
+  await page.waitForFunction(() => document.querySelector("#table-query-result thead").textContent.includes("alerts"));
+  const rows = await page.locator("#table-query-result tbody tr").allInnerTexts();
+  expect(JSON.stringify(rows) === JSON.stringify(["Cologne\t1", "Hamburg\t2", "Munich\t1"]), `a batch query over the table: ${rows}`);
+  await page.locator("#table-sql").fill("SELECT * FROM sink VERSION AS OF 7");
+  await page.locator("#table-sql").press("Enter");
+  await page.waitForFunction(() => document.querySelector("#table-query").textContent.includes("no version 7"));
+  await page.screenshot({ path: `${shots}/10-time-travel.png`, fullPage: true });
+});
+
 await test("memory-storage-starts-over-on-reload", async (page) => {
   await page.locator("#output tbody tr").first().waitFor();
   await page.locator("#storage").selectOption("memory");

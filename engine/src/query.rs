@@ -561,6 +561,7 @@ impl StreamingQuery {
                     watermark_micros: self.runtime.watermark,
                     late_watermark_micros: self.runtime.last_batch_watermark,
                     batch_timestamp_ms: started,
+                    conf: self.conf(),
                 };
                 (entry, false)
             }
@@ -693,6 +694,21 @@ impl StreamingQuery {
             late_rows,
             progress,
         }))))
+    }
+
+    /// The settings recorded with every batch's offsets.
+    fn conf(&self) -> BTreeMap<String, String> {
+        [
+            ("spark.sql.streaming.multipleWatermarkPolicy", "min".to_string()),
+            ("spark.sql.streaming.stateStore.providerClass", "unbounded.VersionedTable (delta + snapshot, postcard)".to_string()),
+            ("spark.sql.streaming.stateStore.minDeltasForSnapshot", self.state_store.snapshot_interval.to_string()),
+            ("spark.sql.streaming.minBatchesToRetain", self.state_store.versions_to_retain.to_string()),
+            ("unbounded.state.maxRows", self.limits.max_rows.to_string()),
+            ("unbounded.state.maxBytes", self.limits.max_bytes.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     /// Writes `version` of every stateful operator's tables and returns the operators' progress,

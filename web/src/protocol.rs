@@ -61,6 +61,19 @@ pub enum Request {
     AvailableNow,
     /// Turn a synthetic event generator on with these knobs, or off.
     SetGenerator { config: Option<GeneratorConfig> },
+    /// A batch query over the transactional table, e.g. `SELECT * FROM sink VERSION AS OF 3`.
+    QueryTable { sql: String },
+}
+
+/// The answer to a [`Request::QueryTable`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableQueryInfo {
+    pub sql: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Json>>,
+    /// The version read; None for the table as it is now.
+    pub version: Option<u64>,
+    pub error: Option<ErrorInfo>,
 }
 
 pub use unbounded_engine::generate::{GeneratorConfig, GeneratorKind};
@@ -190,6 +203,8 @@ pub struct Snapshot {
     /// The session as a scenario file, after an Export request.
     pub exported: Option<String>,
     pub live: LiveInfo,
+    /// The last query over the transactional table.
+    pub table_query: Option<TableQueryInfo>,
     /// Rows in the table and in the file; `sink` and `file_rows` hold the last ones only.
     pub sink_total: u64,
     pub file_total: u64,

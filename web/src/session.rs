@@ -20,7 +20,7 @@ use unbounded_engine::{Error, ErrorKind};
 
 use crate::protocol::{
     BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LiveInfo, RelationInfo, Request,
-    Snapshot, StorageKind, TableVersionInfo,
+    Snapshot, StorageKind, TableQueryInfo, TableVersionInfo,
 };
 
 const DEFINITION: &str = "session/definition";
@@ -42,6 +42,7 @@ pub struct Session {
     exported: Option<String>,
     next_chunk: u64,
     live: Live,
+    table_query: Option<TableQueryInfo>,
 }
 
 /// A live run: a processing-time trigger and, optionally, a generator feeding the sources.
@@ -120,6 +121,7 @@ impl Session {
             exported: None,
             next_chunk: 0,
             live: Live::default(),
+            table_query: None,
         };
         s.save_definition()?;
         s.query = Some(s.start_query()?);
@@ -170,6 +172,7 @@ impl Session {
             exported: None,
             next_chunk,
             live: Live::default(),
+            table_query: None,
         };
         match s.start_query() {
             Ok(q) => {
@@ -334,9 +337,32 @@ impl Session {
                 self.run(|q| q.process_all_available())
             }
             Request::SetGenerator { config } => self.set_generator(config),
+            Request::QueryTable { sql } => {
+                self.table_query = Some(self.query_table(&sql));
+                Ok(())
+            }
         };
         self.error = result.err().map(|e| error_info(&e));
         self.snapshot()
+    }
+
+    /// Runs a batch query over the transactional table; its error is shown with the query.
+    fn query_table(&self, sql: &str) -> TableQueryInfo {
+        let result = self
+            .query
+            .as_ref()
+            .ok_or_else(|| Error::invalid_input("no query is running, so there is no table"))
+            .and_then(|q| unbounded_engine::sink::time_travel::query_table(sql, q.table(), q.schema()));
+        match result {
+            Ok(r) => TableQueryInfo {
+                sql: sql.to_string(),
+                columns: r.columns,
+                rows: r.rows.iter().map(|row| row.as_array().cloned().unwrap_or_default()).collect(),
+                version: r.version,
+                error: None,
+            },
+            Err(e) => TableQueryInfo { sql: sql.to_string(), columns: vec![], rows: vec![], version: None, error: Some(error_info(&e)) },
+        }
     }
 
     /// Turns the generator on (its sources must be the session's, with the same columns) or off.
@@ -543,6 +569,7 @@ impl Session {
             error: self.error.clone(),
             notice: self.notice.clone(),
             exported: self.exported.clone(),
+            table_query: self.table_query.clone(),
             live: LiveInfo {
                 playing: self.live.trigger.is_some(),
                 interval_ms: self.live.interval_ms,
@@ -727,5 +754,17 @@ mod tests {
         let wrong = GeneratorConfig { kind: unbounded_engine::generate::GeneratorKind::Ads, ..GeneratorConfig::default() };
         let err = s.handle(Request::SetGenerator { config: Some(wrong) }).error.unwrap();
         assert!(err.message.contains("`impressions`"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_table_answers_version_as_of() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let snap = s.handle(Request::QueryTable { sql: "SELECT truck_id, city FROM sink VERSION AS OF 0 ORDER BY truck_id".into() });
+        let q = snap.table_query.unwrap();
+        assert_eq!((q.version, q.rows.len(), q.error), (Some(0), 2, None));
+        let snap = s.handle(Request::QueryTable { sql: "SELECT count(*) AS n FROM sink".into() });
+        assert_eq!(snap.table_query.unwrap().rows, vec![vec![json!(4)]]);
+        let snap = s.handle(Request::QueryTable { sql: "SELECT nope FROM sink".into() });
+        assert_eq!(snap.table_query.unwrap().error.unwrap().kind, "unknown_column");
     }
 }

@@ -83,6 +83,10 @@ pub struct OffsetEntry {
     pub late_watermark_micros: i64,
     /// Processing time the batch started at, in milliseconds.
     pub batch_timestamp_ms: f64,
+    /// The settings the batch ran with (Spark keeps its SQL confs here), so a replay runs with
+    /// the same ones and a person can see them.
+    #[serde(default)]
+    pub conf: BTreeMap<String, String>,
 }
 
 /// `commits/N`: batch N finished; the watermark the next batch will use.
@@ -287,6 +291,7 @@ mod tests {
             watermark_micros: 0,
             late_watermark_micros: 0,
             batch_timestamp_ms: 0.0,
+            conf: BTreeMap::new(),
         }
     }
 

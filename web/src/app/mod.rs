@@ -223,7 +223,7 @@ pub fn app() -> Html {
                     <break_it::BreakIt snapshot={snapshot.clone()} send={send.clone()} />
                     <share::SharePanel snapshot={snapshot.clone()} send={send.clone()} />
                 </section>
-                <output::OutputPanel snapshot={snapshot.clone()} />
+                <output::OutputPanel snapshot={snapshot.clone()} send={send.clone()} />
             </main>
         </div>
     }

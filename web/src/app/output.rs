@@ -3,11 +3,14 @@
 use serde_json::Value as Json;
 use yew::prelude::*;
 
-use crate::protocol::Snapshot;
+use web_sys::HtmlInputElement;
+
+use crate::protocol::{Request, Snapshot, TableQueryInfo};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub snapshot: Snapshot,
+    pub send: Callback<Request>,
 }
 
 /// A cell as text: event values are always shown as text, never as markup. A window reads as
@@ -37,6 +40,57 @@ mod tests {
         );
         assert_eq!(cell(&json!(null)), "NULL");
         assert_eq!(cell(&json!(["a", null])), "[a, NULL]");
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TableQueryProps {
+    query: Option<TableQueryInfo>,
+    send: Callback<Request>,
+}
+
+/// A batch query over the table: time travel with `VERSION AS OF`.
+#[function_component(TableQuery)]
+fn table_query(props: &TableQueryProps) -> Html {
+    let text = use_state(|| "SELECT * FROM sink VERSION AS OF 0".to_string());
+    {
+        // A click in the history fills the box with the query it ran.
+        let text = text.clone();
+        use_effect_with(props.query.as_ref().map(|q| q.sql.clone()), move |sql| {
+            if let Some(sql) = sql {
+                text.set(sql.clone());
+            }
+        });
+    }
+    let oninput = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| text.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let run = {
+        let (text, send) = (text.clone(), props.send.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            send.emit(Request::QueryTable { sql: (*text).clone() });
+        })
+    };
+    html! {
+        <div id="table-query">
+            <form class="row" onsubmit={run}>
+                <input id="table-sql" aria-label="A query over the sink table" value={(*text).clone()} {oninput} />
+                <button type="submit">{"Query the table"}</button>
+            </form>
+            if let Some(q) = &props.query {
+                if let Some(e) = &q.error {
+                    <div class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div>
+                } else {
+                    <p class="muted">{ match q.version { Some(v) => format!("The table as of version {v}: {} rows", q.rows.len()), None => format!("{} rows", q.rows.len()) } }</p>
+                    <table id="table-query-result">
+                        <thead><tr>{ for q.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
+                        <tbody>{ for q.rows.iter().map(|row| html! { <tr>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr> }) }</tbody>
+                    </table>
+                }
+            }
+        </div>
     }
 }
 
@@ -73,14 +127,19 @@ pub fn output_panel(props: &Props) -> Html {
             </table>
             if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
             <h3>{"Table history (exactly once)"}</h3>
-            <table id="table-history">
+            <p class="muted">{"Each batch commits one version, tagged with the query id and batch id. Click a version to see the table as it was."}</p>
+            <table id="table-history" class="clickable">
                 <thead><tr><th>{"version"}</th><th>{"batch"}</th><th>{"operation"}</th><th>{"added"}</th><th>{"updated"}</th><th>{"removed"}</th><th>{"query id"}</th></tr></thead>
                 <tbody>
-                    { for s.table_history.iter().rev().map(|v| html! {
-                        <tr><td>{ v.version }</td><td>{ v.batch_id }</td><td>{ &v.operation }</td><td>{ v.rows_added }</td><td>{ v.rows_updated }</td><td>{ v.rows_removed }</td><td>{ v.query_id.chars().take(8).collect::<String>() }</td></tr>
-                    }) }
+                    { for s.table_history.iter().rev().map(|v| {
+                        let sql = format!("SELECT * FROM sink VERSION AS OF {}", v.version);
+                        let onclick = props.send.reform(move |_: MouseEvent| Request::QueryTable { sql: sql.clone() });
+                        html! {
+                        <tr {onclick} tabindex="0" title="Show the table as of this version"><td>{ v.version }</td><td>{ v.batch_id }</td><td>{ &v.operation }</td><td>{ v.rows_added }</td><td>{ v.rows_updated }</td><td>{ v.rows_removed }</td><td>{ v.query_id.chars().take(8).collect::<String>() }</td></tr>
+                    }}) }
                 </tbody>
             </table>
+            <TableQuery query={s.table_query.clone()} send={props.send.clone()} />
             <h3>{ format!("At-least-once file ({} rows in {} writes)", s.file_rows.len(), s.file_parts.len()) }</h3>
             <p class="muted" id="file-summary">{ file_summary(s) }</p>
             <h3>{"Micro-batches"}</h3>
