@@ -226,6 +226,26 @@ await test("time-travel-through-the-table", async (page) => {
   await page.screenshot({ path: `${shots}/10-time-travel.png`, fullPage: true });
 });
 
+await test("gallery-watermark-trade-off", async (page) => {
+  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#gallery summary").click();
+  const lateColumn = async () => (await page.locator("#progress tbody tr").allInnerTexts()).map((r) => Number(r.split("\t")[5]));
+  await page.locator("#example-watermark-small").click();
+  await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("small watermark"));
+  await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
+  const small = (await lateColumn()).reduce((a, b) => a + b, 0);
+  const smallRows = (await outputRows(page)).length;
+  await page.locator("#example-watermark-large").click();
+  await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("large watermark"));
+  await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
+  const large = (await lateColumn()).reduce((a, b) => a + b, 0);
+  expect(small === 2 && large === 0, `the small watermark drops the two stragglers (${small}), the large none (${large})`);
+  expect(smallRows === 4 && (await outputRows(page)).length === 3, "the small one has emitted more windows by the end");
+  await page.locator("#example-nexmark").click();
+  await page.waitForFunction(() => document.querySelector("#generator-kind").value === "nexmark");
+  await page.screenshot({ path: `${shots}/11-gallery.png`, fullPage: true });
+});
+
 await test("memory-storage-starts-over-on-reload", async (page) => {
   await page.locator("#output tbody tr").first().waitFor();
   await page.locator("#storage").selectOption("memory");

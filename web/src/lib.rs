@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod gallery;
 pub mod idb;
 pub mod protocol;
 pub mod session;

@@ -10,6 +10,8 @@ use crate::protocol::{GeneratorConfig, GeneratorKind, Request, Snapshot};
 pub struct Props {
     pub snapshot: Snapshot,
     pub send: Callback<Request>,
+    /// The generator that fits the session's sources, offered first.
+    pub suggested: Option<GeneratorKind>,
 }
 
 const INTERVALS: [(f64, &str); 5] = [(250.0, "250 ms"), (500.0, "0.5 s"), (1000.0, "1 s"), (2000.0, "2 s"), (5000.0, "5 s")];
@@ -47,6 +49,14 @@ pub fn live_panel(props: &Props) -> Html {
     // The knobs as the person set them; sent whole whenever one changes while generating.
     let knobs = use_state(GeneratorConfig::default);
     let generating = s.live.generator.is_some();
+    {
+        let knobs = knobs.clone();
+        use_effect_with(props.suggested, move |suggested| {
+            if let Some(kind) = suggested {
+                knobs.set(GeneratorConfig { kind: *kind, ..(*knobs).clone() });
+            }
+        });
+    }
 
     let apply = {
         let (send, knobs) = (send.clone(), knobs.clone());

@@ -3,6 +3,7 @@
 
 mod break_it;
 mod event_form;
+mod gallery;
 mod help;
 mod live;
 mod output;
@@ -163,6 +164,19 @@ pub fn app() -> Html {
     let input_error = snapshot.error.clone().filter(|e| e.kind == "invalid_input");
     let storage_error = snapshot.error.clone().filter(|e| matches!(e.kind.as_str(), "checkpoint" | "storage"));
     let sql_text = (*sql).clone();
+    let example = gallery::example_named(&snapshot.scenario_name);
+    // The generator whose sources this session has, to offer first.
+    let suggested = example.and_then(|e| e.generator).or_else(|| {
+        crate::protocol::GeneratorKind::ALL.into_iter().find(|k| {
+            k.sources().iter().all(|(name, schema)| {
+                snapshot.sources.iter().any(|s| {
+                    s.name == *name
+                        && s.columns.len() == schema.columns.len()
+                        && s.columns.iter().zip(&schema.columns).all(|(a, b)| a.name == b.name && a.data_type == b.data_type.to_string())
+                })
+            })
+        })
+    });
 
     html! {
         <div class="page">
@@ -178,9 +192,13 @@ pub fn app() -> Html {
             </header>
             if let Some(n) = snapshot.notice.clone() { <div id="notice" class="notice" role="status">{ n }</div> }
             if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
+            <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} />
             <main>
                 <section class="panel query-panel">
                     <h2>{"Query"}</h2>
+                    if let Some(e) = example {
+                        <p id="watch" class="watch"><strong>{ format!("{}: ", e.title) }</strong>{ e.watch }</p>
+                    }
                     <p class="scenario-description">{ snapshot.description.clone() }</p>
                     <textarea id="sql" spellcheck="false" rows="7" value={sql_text.clone()} oninput={on_sql} onkeydown={on_key}
                         aria-label="Streaming SQL query" aria-invalid={query_error.is_some().to_string()} />
@@ -219,7 +237,7 @@ pub fn app() -> Html {
                         <button id="run" class="primary" onclick={run}>{ format!("Run micro-batch ({pending} waiting)") }</button>
                         <button id="step" onclick={step} title="Run at most one micro-batch">{"Step"}</button>
                     </div>
-                    <live::LivePanel snapshot={snapshot.clone()} send={send.clone()} />
+                    <live::LivePanel snapshot={snapshot.clone()} send={send.clone()} {suggested} />
                     <break_it::BreakIt snapshot={snapshot.clone()} send={send.clone()} />
                     <share::SharePanel snapshot={snapshot.clone()} send={send.clone()} />
                 </section>

@@ -1,0 +1,53 @@
+//! The example gallery, by topic: one click loads an example as the session.
+
+use yew::prelude::*;
+
+use crate::gallery::{Example, EXAMPLES};
+use crate::protocol::Request;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub send: Callback<Request>,
+    /// The example shown now, to mark it.
+    pub current: Option<&'static str>,
+}
+
+#[function_component(Gallery)]
+pub fn gallery(props: &Props) -> Html {
+    let mut topics: Vec<&str> = Vec::new();
+    for e in EXAMPLES {
+        if !topics.contains(&e.topic) {
+            topics.push(e.topic);
+        }
+    }
+    let button = |e: &'static Example| {
+        let send = props.send.clone();
+        let onclick = Callback::from(move |_: MouseEvent| send.emit(Request::LoadScenario { text: e.scenario.to_string() }));
+        let current = props.current == Some(e.id);
+        html! {
+            <li><button id={format!("example-{}", e.id)} class={classes!("example", current.then_some("current"))} aria-current={current.then_some("true")} title={e.watch} {onclick}>{ e.title }</button></li>
+        }
+    };
+    html! {
+        <details id="gallery" class="panel">
+            <summary>{ format!("Examples ({}): every feature, one click each", EXAMPLES.len()) }</summary>
+            <div class="topics">
+                { for topics.iter().map(|t| html! {
+                    <div class="topic">
+                        <h3>{ *t }</h3>
+                        <ul>{ for EXAMPLES.iter().filter(|e| e.topic == *t).map(button) }</ul>
+                    </div>
+                }) }
+            </div>
+        </details>
+    }
+}
+
+/// The example a session came from, by its scenario's name (names are read once).
+pub fn example_named(name: &str) -> Option<&'static Example> {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        EXAMPLES.iter().map(|e| unbounded_engine::scenario::Scenario::parse(e.scenario).map(|s| s.name).unwrap_or_default()).collect()
+    });
+    names.iter().position(|n| n == name).map(|k| &EXAMPLES[k])
+}
