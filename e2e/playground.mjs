@@ -1,6 +1,9 @@
 // End-to-end test of the built page in headless Chromium, driven the way a person uses it:
 // type a query, add events, run micro-batches, read the output; screenshots for a human to look at.
 // Usage: node e2e/playground.mjs URL SCREENSHOT_DIR
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const [url, shots = "e2e/screenshots"] = process.argv.slice(2);
@@ -138,6 +141,11 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   await page.screenshot({ path: `${shots}/06-stateful.png`, fullPage: true });
 });
 
+async function downloadScenario(page) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#download").click()]);
+  return readFileSync(await download.path(), "utf8");
+}
+
 async function addTruckEvent(page, truck, temp, time) {
   await page.locator("#field-truck_id").fill(truck);
   await page.locator("#field-temp_c").fill(String(temp));
@@ -195,9 +203,7 @@ await test("reload-mid-run-resumes-from-the-last-commit", async (page) => {
   expect(notice.includes("Resumed after a reload"), `the page says it resumed: ${notice}`);
   await page.locator("#available-now").click();
   await page.waitForFunction(() => document.querySelector("#run").textContent.includes("(0 waiting)"));
-  await page.locator("#export").click();
-  await page.locator("#exported").waitFor();
-  const scenario = await page.locator("#exported").inputValue();
+  const scenario = await downloadScenario(page);
   // The same events, run without interruption by the runner, give the same table.
   const doc = await page.evaluate(async (text) => JSON.parse((await import("/unbounded_web.js")).runScenarioJson(text)), scenario);
   const key = (cells) => `${cells[0]}|${cells[1]}|${cells[4]}`;
@@ -244,6 +250,58 @@ await test("gallery-watermark-trade-off", async (page) => {
   await page.locator("#example-nexmark").click();
   await page.waitForFunction(() => document.querySelector("#generator-kind").value === "nexmark");
   await page.screenshot({ path: `${shots}/11-gallery.png`, fullPage: true });
+});
+
+await test("share-a-link-and-open-it", async (page) => {
+  await page.locator("#output tbody tr").first().waitFor();
+  await addTruckEvent(page, "t-04", 9.0, "2026-03-02 08:30:00");
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 5);
+  await page.locator("#share-link").click();
+  await page.locator("#link").waitFor();
+  const link = await page.locator("#link").inputValue();
+  expect(link.includes("#s=1."), `a versioned link: ${link.slice(0, 80)}`);
+  // Opened elsewhere (a fresh browser profile), the link gives the same session.
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  await other.goto(link);
+  await other.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 5);
+  expect((await other.locator("#schema").innerText()).includes("8 events"), "every event came with the link");
+  expect(!(await other.evaluate(() => location.hash)), "the link is opened once: a reload resumes the session");
+  await other.screenshot({ path: `${shots}/12-opened-link.png`, fullPage: true });
+  // A link of another format version, or a damaged one, says why it cannot open.
+  for (const [url, says] of [[link.replace("#s=1.", "#s=7."), "another version of Unbounded"], [link.split("#")[0] + "#s=1.AAAA-broken", "damaged"]]) {
+    const fresh = await context.newPage();
+    await fresh.goto(url);
+    await fresh.locator("#link-error").waitFor();
+    const text = await fresh.locator("#link-error").innerText();
+    expect(text.includes(says), text);
+    await fresh.locator("#output tbody tr").first().waitFor();
+    await fresh.close();
+  }
+  await context.close();
+});
+
+await test("import-export-and-pyspark", async (page) => {
+  await page.locator("#output tbody tr").first().waitFor();
+  const text = await downloadScenario(page);
+  const steps = JSON.parse(text).steps;
+  expect(steps.length === 2 && steps[0].rows.length === 7 && "run" in steps[1], `the download is a scenario: every event, then a run: ${JSON.stringify(steps).slice(0, 120)}`);
+  const bad = join(tmpdir(), "unbounded-bad-scenario.json");
+  writeFileSync(bad, '{"version": 1, "name": "x", "sources": {}, "query": "SELECT 1", "stepz": []}');
+  await page.locator("#import").setInputFiles(bad);
+  await page.locator("#share-message").waitFor();
+  expect((await page.locator("#share-message").innerText()).includes("unknown key `stepz`"), await page.locator("#share-message").innerText());
+  const good = join(tmpdir(), "unbounded-good-scenario.json");
+  writeFileSync(good, readFileSync("tests/scenarios/gallery/payments-dedup-retries.json", "utf8"));
+  await page.locator("#import").setInputFiles(good);
+  await page.waitForFunction(() => document.querySelector("#sql").value.includes("DEDUPLICATE WITHIN WATERMARK"));
+  await page.locator("#copy-pyspark").click();
+  await page.locator("#pyspark").waitFor();
+  const program = await page.locator("#pyspark").innerText();
+  expect(program.includes(".dropDuplicatesWithinWatermark([\"payment_id\"])") && program.includes("spark.readStream.schema("),
+    `a PySpark program: ${program.slice(0, 200)}`);
+  await page.screenshot({ path: `${shots}/13-pyspark.png`, fullPage: true });
 });
 
 await test("memory-storage-starts-over-on-reload", async (page) => {

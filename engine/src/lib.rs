@@ -20,6 +20,7 @@ pub mod conformance;
 pub mod generate;
 pub mod ops;
 pub mod progress;
+pub mod pyspark;
 pub mod query;
 pub mod scenario;
 pub mod sink;

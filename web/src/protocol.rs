@@ -202,6 +202,8 @@ pub struct Snapshot {
     pub notice: Option<String>,
     /// The session as a scenario file, after an Export request.
     pub exported: Option<String>,
+    /// The same session as a PySpark program, after an Export request.
+    pub exported_pyspark: Option<String>,
     pub live: LiveInfo,
     /// The last query over the transactional table.
     pub table_query: Option<TableQueryInfo>,

@@ -40,6 +40,7 @@ pub struct Session {
     error: Option<ErrorInfo>,
     notice: Option<String>,
     exported: Option<String>,
+    exported_pyspark: Option<String>,
     next_chunk: u64,
     live: Live,
     table_query: Option<TableQueryInfo>,
@@ -119,6 +120,7 @@ impl Session {
             error: None,
             notice: None,
             exported: None,
+            exported_pyspark: None,
             next_chunk: 0,
             live: Live::default(),
             table_query: None,
@@ -170,6 +172,7 @@ impl Session {
             error: None,
             notice: None,
             exported: None,
+            exported_pyspark: None,
             next_chunk,
             live: Live::default(),
             table_query: None,
@@ -296,6 +299,7 @@ impl Session {
     pub fn handle(&mut self, request: Request) -> Snapshot {
         self.notice = None;
         self.exported = None;
+        self.exported_pyspark = None;
         let result = match request {
             Request::Init { .. } | Request::SetStorage { .. } => Ok(()),
             Request::LoadScenario { text } => Session::start(&text, self.storage.clone(), self.kind).map(|s| *self = s),
@@ -319,7 +323,9 @@ impl Session {
             }),
             Request::LoseCheckpoint => self.lose_checkpoint(),
             Request::Export => {
-                self.exported = serde_json::to_string_pretty(&self.export().to_json()).ok();
+                let scenario = self.export();
+                self.exported = serde_json::to_string_pretty(&scenario.to_json()).ok();
+                self.exported_pyspark = Some(unbounded_engine::pyspark::pyspark(&scenario));
                 Ok(())
             }
             Request::Play { interval_ms } => {
@@ -569,6 +575,7 @@ impl Session {
             error: self.error.clone(),
             notice: self.notice.clone(),
             exported: self.exported.clone(),
+            exported_pyspark: self.exported_pyspark.clone(),
             table_query: self.table_query.clone(),
             live: LiveInfo {
                 playing: self.live.trigger.is_some(),

@@ -92,10 +92,19 @@ async fn init(state: Shared, kind: StorageKind, scenario: Option<String>, carry:
         (None, None) => Session::resume(storage.clone(), kind),
         _ => Ok(None),
     };
+    let shared = scenario.is_some();
     let text = carry.or(scenario).unwrap_or_else(|| crate::DEFAULT_SCENARIO.to_string());
     let started = match resumed {
         Ok(Some(s)) => Ok((s, fallback)),
-        Ok(None) => Session::start(&text, storage, kind).map(|s| (s, fallback)),
+        Ok(None) => match Session::start(&text, storage.clone(), kind) {
+            // A shared link that does not open: say why, and resume or start as without it.
+            Err(e) if shared => match Session::resume(storage.clone(), kind) {
+                Ok(Some(s)) => Ok((s, Some(format!("The shared link could not be opened: {e}")))),
+                _ => Session::start(crate::DEFAULT_SCENARIO, storage, kind)
+                    .map(|s| (s, Some(format!("The shared link could not be opened: {e}")))),
+            },
+            other => other.map(|s| (s, fallback)),
+        },
         // A saved session that cannot be read: start the default one, and say why.
         Err(e) => Session::start(crate::DEFAULT_SCENARIO, storage, kind)
             .map(|s| (s, Some(format!("The saved session could not be read ({e}); a new one was started.")))),

@@ -4,6 +4,7 @@
 //!                                run a scenario, print the runner output document; with a
 //!                                checkpoint directory, resume where an earlier run stopped
 //!   unbounded explain FILE.json  print the incremental plan of a scenario's query
+//!   unbounded pyspark FILE.json  print the equivalent PySpark Structured Streaming program
 //!   unbounded bench [ROWS]       time the engine on a synthetic stream
 //!   unbounded compare EXPECTED ACTUAL   compare two runner documents by FORMAT.md's rules
 
@@ -14,7 +15,7 @@ use unbounded_engine::scenario::{self, Scenario};
 use unbounded_engine::storage::SharedStorage;
 
 const USAGE: &str =
-    "usage: unbounded run FILE.json [--checkpoint DIR] | unbounded explain FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
+    "usage: unbounded run FILE.json [--checkpoint DIR] | unbounded explain FILE.json | unbounded pyspark FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
 
 fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
@@ -63,6 +64,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["pyspark", path] => match read(path).and_then(|t| Scenario::parse(&t).map_err(|e| format!("{path}: {e}"))) {
+            Ok(s) => {
+                print!("{}", unbounded_engine::pyspark::pyspark(&s));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
         ["explain", path] => {
             let result = read(path).and_then(|t| Scenario::parse(&t).map_err(|e| e.to_string())).and_then(|s| {
                 let catalog = s.catalog().map_err(|e| e.to_string())?;

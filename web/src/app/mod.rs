@@ -64,6 +64,14 @@ fn storage_choice() -> StorageKind {
     }
 }
 
+fn page_path() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
+}
+
+fn page_query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
 fn remember_storage(kind: StorageKind) {
     let value = if kind == StorageKind::Memory { "memory" } else { "indexeddb" };
     if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
@@ -79,8 +87,10 @@ pub fn app() -> Html {
     let mode = use_state(|| "append".to_string());
     // The query text the editor last took from the session: a new one replaces the editor's.
     let shown_sql = use_mut_ref(String::new);
+    let link_error = use_state(|| None::<String>);
     {
-        let (backend, snapshot, sql, mode, shown_sql) = (backend.clone(), snapshot.clone(), sql.clone(), mode.clone(), shown_sql.clone());
+        let (backend, snapshot, sql, mode, shown_sql, link_error) =
+            (backend.clone(), snapshot.clone(), sql.clone(), mode.clone(), shown_sql.clone(), link_error.clone());
         use_effect_with((), move |_| {
             let listener = match &*backend {
                 Ok(b) => {
@@ -95,7 +105,26 @@ pub fn app() -> Html {
                         snapshot.set(Some(next));
                     });
                     b.0.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-                    b.send(Request::Init { storage: storage_choice(), scenario: None });
+                    let (b2, link_error) = (b.clone(), link_error.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let window = web_sys::window();
+                        let hash = window.as_ref().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                        let scenario = match share::scenario_from_link(&hash).await {
+                            Some(Ok(text)) => Some(text),
+                            Some(Err(e)) => {
+                                link_error.set(Some(format!("This shared link cannot be opened: {e}")));
+                                None
+                            }
+                            None => None,
+                        };
+                        if scenario.is_some() {
+                            // Opened once: a reload resumes the session instead of the link.
+                            if let Some(h) = window.and_then(|w| w.history().ok()) {
+                                let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{}{}", page_path(), page_query())));
+                            }
+                        }
+                        b2.send(Request::Init { storage: storage_choice(), scenario });
+                    });
                     Some((b.clone(), handler))
                 }
                 Err(_) => None,
@@ -191,6 +220,7 @@ pub fn app() -> Html {
                 </label>
             </header>
             if let Some(n) = snapshot.notice.clone() { <div id="notice" class="notice" role="status">{ n }</div> }
+            if let Some(e) = (*link_error).clone() { <div id="link-error" class="error" role="alert">{ e }</div> }
             if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
             <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} />
             <main>
