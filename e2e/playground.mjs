@@ -178,14 +178,14 @@ await test("inject-each-failure-and-recover", async (page) => {
 
 await test("lose-the-checkpoint-replays-everything", async (page) => {
   await page.locator("#output tbody tr").first().waitFor();
-  const oldId = await page.locator("#checkpoint summary").innerText();
+  const oldId = await page.locator("#checkpoint > summary").innerText();
   await page.locator("#lose-checkpoint").click();
   await page.locator("#notice").waitFor();
   expect((await page.locator("#notice").innerText()).includes("checkpoint is gone"), "the page says what happened");
   expect((await page.locator("#run").innerText()).includes("7 waiting"), "every event is new again");
   await page.locator("#run").click();
   await page.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 8);
-  expect(oldId !== (await page.locator("#checkpoint summary").innerText()), "a new query id");
+  expect(oldId !== (await page.locator("#checkpoint > summary").innerText()), "a new query id");
   await page.screenshot({ path: `${shots}/08-lost-checkpoint.png`, fullPage: true });
 });
 
@@ -302,6 +302,35 @@ await test("import-export-and-pyspark", async (page) => {
   expect(program.includes(".dropDuplicatesWithinWatermark([\"payment_id\"])") && program.includes("spark.readStream.schema("),
     `a PySpark program: ${program.slice(0, 200)}`);
   await page.screenshot({ path: `${shots}/13-pyspark.png`, fullPage: true });
+});
+
+await test("timeline-state-and-checkpoint", async (page) => {
+  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#gallery summary").click();
+  await page.locator("#example-watermark-small").click();
+  await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
+  // The timeline: a dot per event, the watermark line, closed windows, two late drops that say why.
+  expect((await page.locator("#timeline circle.event").count()) === 10, "ten events on the timeline");
+  expect((await page.locator("#watermark-line").count()) === 1, "the watermark line");
+  expect((await page.locator("#timeline rect.band.closed").count()) >= 4, "closed windows");
+  const drops = await page.locator("#timeline .late-drop title").evaluateAll((ts) => ts.map((t) => t.textContent));
+  expect(drops.length === 2 && drops[0].includes("(d1, 18.0, 2026-01-01 00:00:06") && drops[0].includes("window [00:00:00, 00:00:10) had closed: the watermark 2026-01-01 00:00:15"),
+    `late drops with their row, event time and watermark: ${drops}`);
+  await page.locator("#timeline").screenshot({ path: `${shots}/14-timeline.png` });
+  // The state store: the open window, and the one the last batch evicted.
+  const state = await page.locator("#state").innerText();
+  expect(state.includes("0-stateStoreSave/default") && state.includes("[2026-01-01 00:01:10, 2026-01-01 00:01:20)"), `state: ${state}`);
+  expect(state.includes("evicted by the last batch"), `evictions shown: ${state}`);
+  // The checkpoint as a tree: offsets, commits and state versions, each with its content.
+  await page.locator("#checkpoint > summary").click();
+  await page.locator('#checkpoint button[data-path="offsets/4"]').click();
+  await page.waitForFunction(() => (document.querySelector("#checkpoint-file") || {}).textContent?.includes("watermark_micros"));
+  const offsets = await page.locator("#checkpoint-file").innerText();
+  expect(offsets.startsWith("v1 crc32:") && offsets.includes('"readings"'), `offsets/4: ${offsets}`);
+  await page.locator("#checkpoint summary", { hasText: "state/0-stateStoreSave/default/" }).click();
+  await page.locator('#checkpoint button[data-path="state/0-stateStoreSave/default/10.snapshot"]').click();
+  await page.waitForFunction(() => document.querySelector("#checkpoint-file").textContent.includes("a snapshot"));
+  await page.screenshot({ path: `${shots}/15-state-and-checkpoint.png`, fullPage: true });
 });
 
 await test("memory-storage-starts-over-on-reload", async (page) => {

@@ -167,6 +167,30 @@ pub struct BatchReport {
     pub skipped_by_table: bool,
 }
 
+/// What a person sees of one state table: its size, its first entries and what the last
+/// batch evicted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TableView {
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// The first entries, in key order, as JSON.
+    pub sample: Vec<String>,
+    /// Entries the last batch removed (the first few), as JSON.
+    pub evicted: Vec<String>,
+}
+
+/// One stateful operator's state, for the page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StateView {
+    /// Its checkpoint name, `0-stateStoreSave`.
+    pub operator: String,
+    pub tables: Vec<TableView>,
+}
+
+/// How many entries of each state table a view shows.
+pub const STATE_SAMPLE: usize = 50;
+
 /// What one `run` (process all available) did.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
@@ -214,6 +238,7 @@ pub struct StreamingQuery {
     runtime: Runtime,
     armed: Option<FailurePoint>,
     history: Vec<QueryProgress>,
+    state_view: Vec<StateView>,
 }
 
 /// A stateful operator's place in the checkpoint: `state/<id>/<table>` for each of its tables.
@@ -303,7 +328,46 @@ impl StreamingQuery {
             runtime,
             armed: None,
             history: Vec::new(),
-        })
+            state_view: Vec::new(),
+        }
+        .with_state_view())
+    }
+
+    fn with_state_view(mut self) -> Self {
+        self.refresh_state_view();
+        self
+    }
+
+    /// Reads what the page shows of every stateful operator's state.
+    fn refresh_state_view(&mut self) {
+        let stateful = stateful_operators(&self.runtime.pipeline);
+        let mut views = Vec::new();
+        let mut index = 0;
+        let _ = self.runtime.pipeline.root.visit_mut(&mut |op| {
+            if let Some(s) = stateful.iter().find(|s| s.index == index) {
+                let tables = s
+                    .tables
+                    .iter()
+                    .zip(op.state_tables())
+                    .map(|(name, t)| TableView {
+                        name: name.to_string(),
+                        rows: t.rows(),
+                        bytes: t.bytes(),
+                        sample: t.sample(STATE_SAMPLE),
+                        evicted: t.evicted().to_vec(),
+                    })
+                    .collect();
+                views.push(StateView { operator: s.id.clone(), tables });
+            }
+            index += 1;
+            Ok(())
+        });
+        self.state_view = views;
+    }
+
+    /// Every stateful operator's state as of the last batch or restart.
+    pub fn state_view(&self) -> &[StateView] {
+        &self.state_view
     }
 
     fn dead_letters_from(checkpoint: &Checkpoint) -> Result<Vec<DeadLetter>> {
@@ -392,6 +456,18 @@ impl StreamingQuery {
         self.analyzed.update_key.as_deref()
     }
 
+    /// The query's time window (`window(ts, size, slide)`), when it groups by one.
+    pub fn window_spec(&self) -> Option<crate::plan::logical::WindowSpec> {
+        let mut stack = vec![&self.analyzed.plan];
+        while let Some(p) = stack.pop() {
+            if let crate::plan::logical::LogicalPlan::WindowAssign { window, .. } = p {
+                return Some(*window);
+            }
+            stack.extend(p.children());
+        }
+        None
+    }
+
     /// The incremental plan, as EXPLAIN shows it.
     pub fn explain(&self) -> String {
         self.analyzed.plan.to_string()
@@ -469,6 +545,7 @@ impl StreamingQuery {
     pub fn restart(&mut self) -> Result<()> {
         self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint, self.state_store)?;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
+        self.refresh_state_view();
         Ok(())
     }
 
@@ -741,6 +818,7 @@ impl StreamingQuery {
             Ok(())
         })?;
         self.check_limits(&owners, &progress)?;
+        self.refresh_state_view();
         Ok(progress)
     }
 

@@ -63,6 +63,8 @@ pub enum Request {
     SetGenerator { config: Option<GeneratorConfig> },
     /// A batch query over the transactional table, e.g. `SELECT * FROM sink VERSION AS OF 3`.
     QueryTable { sql: String },
+    /// Show the content of one checkpoint file (a path under `checkpoint/`).
+    ReadCheckpoint { path: String },
 }
 
 /// The answer to a [`Request::QueryTable`].
@@ -125,6 +127,66 @@ pub struct BatchInfo {
     pub rows: Vec<Vec<Json>>,
     /// The transactional table had this batch already (a replay after a crash) and skipped it.
     pub skipped_by_table: bool,
+    /// The watermark in microseconds, for the timeline.
+    pub watermark_micros: Option<i64>,
+    /// The offsets each source's read covered: `[start, end)`.
+    pub offsets: Vec<SourceRange>,
+    /// Every row a stateful operator dropped as late, with why.
+    pub late: Vec<LateInfo>,
+    /// Processing time the batch started at (ms since the page loaded) and its rates.
+    pub timestamp_ms: f64,
+    pub input_rows_per_second: f64,
+    pub processed_rows_per_second: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceRange {
+    pub source: String,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// A row dropped as late: the row, its event time and the watermark it was behind.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LateInfo {
+    pub operator: String,
+    pub row: Vec<Json>,
+    pub event_time: i64,
+    pub watermark: i64,
+    /// The closed window it fell into, `[start, end)` in microseconds.
+    pub window: Option<(i64, i64)>,
+}
+
+/// One event on the timeline: which source, its offset there and its event time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventMark {
+    pub source: String,
+    pub offset: u64,
+    pub event_time: Option<i64>,
+}
+
+/// A time window of the query, in microseconds: `window(ts, size, slide, start)`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct WindowInfo {
+    pub size: i64,
+    pub slide: i64,
+    pub start: i64,
+}
+
+/// One stateful operator's state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StateInfo {
+    pub operator: String,
+    pub tables: Vec<StateTableInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StateTableInfo {
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sample: Vec<String>,
+    pub evicted: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -207,6 +269,13 @@ pub struct Snapshot {
     pub live: LiveInfo,
     /// The last query over the transactional table.
     pub table_query: Option<TableQueryInfo>,
+    /// The newest events, for the timeline.
+    pub timeline: Vec<EventMark>,
+    /// The query's time window, when it has one.
+    pub window: Option<WindowInfo>,
+    pub state: Vec<StateInfo>,
+    /// The checkpoint file asked for last: its path and content as text.
+    pub checkpoint_file: Option<(String, String)>,
     /// Rows in the table and in the file; `sink` and `file_rows` hold the last ones only.
     pub sink_total: u64,
     pub file_total: u64,

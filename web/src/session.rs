@@ -19,8 +19,8 @@ use unbounded_engine::types::DataType;
 use unbounded_engine::{Error, ErrorKind};
 
 use crate::protocol::{
-    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LiveInfo, RelationInfo, Request,
-    Snapshot, StorageKind, TableQueryInfo, TableVersionInfo,
+    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, EventMark, FailureInfo, FilePartInfo, LateInfo, LiveInfo,
+    RelationInfo, Request, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo, TableVersionInfo, WindowInfo,
 };
 
 const DEFINITION: &str = "session/definition";
@@ -44,6 +44,7 @@ pub struct Session {
     next_chunk: u64,
     live: Live,
     table_query: Option<TableQueryInfo>,
+    checkpoint_file: Option<(String, String)>,
 }
 
 /// A live run: a processing-time trigger and, optionally, a generator feeding the sources.
@@ -82,8 +83,38 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
         duration_ms: b.progress.duration_ms.trigger_execution,
         rows: scenario::rows_json(&b.rows).into_iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect(),
         skipped_by_table: b.skipped_by_table,
+        watermark_micros: b.watermark,
+        offsets: b
+            .progress
+            .sources
+            .iter()
+            .map(|p| SourceRange {
+                source: p.description.trim_start_matches("MemoryStream[").trim_end_matches(']').to_string(),
+                start: p.start_offset,
+                end: p.end_offset,
+            })
+            .collect(),
+        late: b
+            .late_rows
+            .iter()
+            .take(LATE_SHOWN)
+            .map(|l| LateInfo {
+                operator: l.operator.clone(),
+                row: l.row.iter().map(|v| v.to_json()).collect(),
+                event_time: l.event_time,
+                watermark: l.watermark,
+                window: l.window,
+            })
+            .collect(),
+        timestamp_ms: b.progress.timestamp_ms,
+        input_rows_per_second: b.progress.input_rows_per_second,
+        processed_rows_per_second: b.progress.processed_rows_per_second,
     }
 }
+
+/// The most late rows a batch lists, and the most events the timeline shows (the newest).
+const LATE_SHOWN: usize = 100;
+pub const TIMELINE_EVENTS: usize = 600;
 
 fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
     Error::from(e)
@@ -124,6 +155,7 @@ impl Session {
             next_chunk: 0,
             live: Live::default(),
             table_query: None,
+            checkpoint_file: None,
         };
         s.save_definition()?;
         s.query = Some(s.start_query()?);
@@ -176,6 +208,7 @@ impl Session {
             next_chunk,
             live: Live::default(),
             table_query: None,
+            checkpoint_file: None,
         };
         match s.start_query() {
             Ok(q) => {
@@ -343,6 +376,10 @@ impl Session {
                 self.run(|q| q.process_all_available())
             }
             Request::SetGenerator { config } => self.set_generator(config),
+            Request::ReadCheckpoint { path } => {
+                self.checkpoint_file = Some((path.clone(), self.read_checkpoint(&path)));
+                Ok(())
+            }
             Request::QueryTable { sql } => {
                 self.table_query = Some(self.query_table(&sql));
                 Ok(())
@@ -350,6 +387,29 @@ impl Session {
         };
         self.error = result.err().map(|e| error_info(&e));
         self.snapshot()
+    }
+
+    /// A checkpoint file as text: JSON logs pretty-printed, state files summarised.
+    fn read_checkpoint(&self, path: &str) -> String {
+        let full = join("checkpoint", path);
+        let bytes = match self.storage.scoped("").read(&full) {
+            Ok(Some(b)) => b,
+            Ok(None) => return format!("`{path}` is not in the checkpoint (any more)."),
+            Err(e) => return e.to_string(),
+        };
+        if path.ends_with(".delta") || path.ends_with(".snapshot") {
+            return unbounded_engine::state::store::describe_file(path, &bytes).unwrap_or_else(|e| e.to_string());
+        }
+        let header = bytes.split(|b| *b == b'\n').next().map(|h| String::from_utf8_lossy(h).to_string()).unwrap_or_default();
+        match unframe(path, &bytes) {
+            Ok(body) => {
+                let text = serde_json::from_slice::<Json>(body)
+                    .and_then(|v| serde_json::to_string_pretty(&v))
+                    .unwrap_or_else(|_| String::from_utf8_lossy(body).to_string());
+                format!("{header}\n{text}")
+            }
+            Err(e) => e.to_string(),
+        }
     }
 
     /// Runs a batch query over the transactional table; its error is shown with the query.
@@ -577,6 +637,30 @@ impl Session {
             exported: self.exported.clone(),
             exported_pyspark: self.exported_pyspark.clone(),
             table_query: self.table_query.clone(),
+            checkpoint_file: self.checkpoint_file.clone(),
+            timeline: self.timeline(),
+            window: q.and_then(|q| q.window_spec()).map(|w| WindowInfo { size: w.size, slide: w.slide, start: w.start }),
+            state: q
+                .map(|q| {
+                    q.state_view()
+                        .iter()
+                        .map(|v| StateInfo {
+                            operator: v.operator.clone(),
+                            tables: v
+                                .tables
+                                .iter()
+                                .map(|t| StateTableInfo {
+                                    name: t.name.clone(),
+                                    rows: t.rows,
+                                    bytes: t.bytes,
+                                    sample: t.sample.clone(),
+                                    evicted: t.evicted.clone(),
+                                })
+                                .collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             live: LiveInfo {
                 playing: self.live.trigger.is_some(),
                 interval_ms: self.live.interval_ms,
@@ -586,6 +670,27 @@ impl Session {
             sink_total: q.map_or(0, |q| q.table().rows().len() as u64),
             file_total: q.map_or(0, |q| q.file().parts().iter().map(|p| p.rows.len() as u64).sum()),
         }
+    }
+
+    /// The newest events with their offsets and event times (a source's first timestamp column).
+    fn timeline(&self) -> Vec<EventMark> {
+        let first = self.events.len().saturating_sub(TIMELINE_EVENTS);
+        let mut offsets: Vec<u64> =
+            self.scenario.sources.iter().map(|(n, _)| self.events[..first].iter().filter(|(s, _)| s == n).count() as u64).collect();
+        let time_columns: Vec<Option<usize>> = self
+            .scenario
+            .sources
+            .iter()
+            .map(|(_, schema)| schema.columns.iter().position(|c| c.data_type == DataType::Timestamp))
+            .collect();
+        let mut marks = Vec::with_capacity(self.events.len() - first);
+        for (source, row) in &self.events[first..] {
+            let Some(k) = self.scenario.sources.iter().position(|(n, _)| n == source) else { continue };
+            let event_time = time_columns[k].and_then(|c| row.get(c)).and_then(Json::as_str).and_then(parse_timestamp);
+            marks.push(EventMark { source: source.clone(), offset: offsets[k], event_time });
+            offsets[k] += 1;
+        }
+        marks
     }
 
     /// Every file under `checkpoint/`, in order.

@@ -22,15 +22,22 @@ pub struct KeyedState<V> {
     map: BTreeMap<Vec<u8>, Slot<V>>,
     changed: BTreeSet<Vec<u8>>,
     encoded_bytes: u64,
+    /// The first few entries removed since the last version, as JSON, for a person to see what
+    /// the watermark evicted; and those of the last version written.
+    evicting: Vec<String>,
+    evicted: Vec<String>,
 }
+
+/// How many evicted entries a version keeps for display.
+const EVICTED_SHOWN: usize = 20;
 
 impl<V> Default for KeyedState<V> {
     fn default() -> Self {
-        KeyedState { map: BTreeMap::new(), changed: BTreeSet::new(), encoded_bytes: 0 }
+        KeyedState { map: BTreeMap::new(), changed: BTreeSet::new(), encoded_bytes: 0, evicting: Vec::new(), evicted: Vec::new() }
     }
 }
 
-impl<V> KeyedState<V> {
+impl<V: Serialize> KeyedState<V> {
     pub fn new() -> Self {
         KeyedState::default()
     }
@@ -90,6 +97,9 @@ impl<V> KeyedState<V> {
         let slot = self.map.remove(key)?;
         self.touch(key);
         self.encoded_bytes -= u64::from(slot.encoded_len);
+        if self.evicting.len() < EVICTED_SHOWN {
+            self.evicting.push(serde_json::to_string(&slot.value).unwrap_or_default());
+        }
         Some(slot.value)
     }
 
@@ -130,6 +140,7 @@ fn encode<V: Serialize>(value: &V) -> Vec<u8> {
 
 impl<V: Serialize + DeserializeOwned> StateTable for KeyedState<V> {
     fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.evicted = std::mem::take(&mut self.evicting);
         let changed = std::mem::take(&mut self.changed);
         changed
             .into_iter()
@@ -157,8 +168,16 @@ impl<V: Serialize + DeserializeOwned> StateTable for KeyedState<V> {
             bytes += encoded.len() as u64;
             map.insert(key, Slot { value, encoded_len: encoded.len() as u32 });
         }
-        *self = KeyedState { map, changed: BTreeSet::new(), encoded_bytes: bytes };
+        *self = KeyedState { map, encoded_bytes: bytes, ..KeyedState::default() };
         Ok(())
+    }
+
+    fn sample(&self, limit: usize) -> Vec<String> {
+        self.map.values().take(limit).map(|s| serde_json::to_string(&s.value).unwrap_or_default()).collect()
+    }
+
+    fn evicted(&self) -> &[String] {
+        &self.evicted
     }
 
     fn rows(&self) -> u64 {

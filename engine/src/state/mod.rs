@@ -22,6 +22,10 @@ pub trait StateTable {
     fn rows(&self) -> u64;
     /// Encoded size of keys and values as of the last version written.
     fn bytes(&self) -> u64;
+    /// The first `limit` values, in key order, as JSON: what a person sees of the state.
+    fn sample(&self, limit: usize) -> Vec<String>;
+    /// The first few entries the last version removed, as JSON.
+    fn evicted(&self) -> &[String];
 }
 
 /// How much state one query may hold. Going over stops the query with an error naming the

@@ -148,6 +148,25 @@ impl VersionedTable {
     }
 }
 
+/// A person's summary of a state file (`N.delta` or `N.snapshot`) of the checkpoint.
+pub fn describe_file(path: &str, bytes: &[u8]) -> Result<String, CheckpointError> {
+    let body = unframe(path, bytes)?;
+    let damaged = |e: postcard::Error| CheckpointError::Damaged { path: path.to_string(), detail: format!("it does not decode ({e})") };
+    if path.ends_with(".snapshot") {
+        let snapshot: Snapshot = postcard::from_bytes(body).map_err(damaged)?;
+        let size: usize = snapshot.iter().map(|(k, v)| k.len() + v.len()).sum();
+        Ok(format!("a snapshot: the whole table, {} entries ({size} bytes of keys and values, postcard-encoded)", snapshot.len()))
+    } else {
+        let delta: Delta = postcard::from_bytes(body).map_err(damaged)?;
+        let puts = delta.iter().filter(|(_, v)| v.is_some()).count();
+        Ok(format!(
+            "a delta: {puts} entries written and {} removed since the version before ({} bytes, postcard-encoded)",
+            delta.len() - puts,
+            body.len()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

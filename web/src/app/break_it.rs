@@ -23,6 +23,44 @@ const POINTS: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// The checkpoint's files as a tree of directories; a file shows its content when clicked.
+fn tree(s: &Snapshot, send: &Callback<Request>) -> Html {
+    let mut dirs: std::collections::BTreeMap<String, Vec<(String, u64)>> = std::collections::BTreeMap::new();
+    for f in &s.checkpoint {
+        let (dir, name) = f.path.rsplit_once('/').unwrap_or(("", f.path.as_str()));
+        dirs.entry(dir.to_string()).or_default().push((name.to_string(), f.bytes));
+    }
+    let file = |dir: &str, name: &str, size: u64| {
+        let path = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+        let onclick = send.reform({
+            let path = path.clone();
+            move |_: MouseEvent| Request::ReadCheckpoint { path: path.clone() }
+        });
+        let current = s.checkpoint_file.as_ref().is_some_and(|(p, _)| *p == path);
+        html! {
+            <li><button class={classes!("file", current.then_some("current"))} data-path={path.clone()} {onclick}>{ name.to_string() }</button>
+                <span class="muted">{ format!(" {size} B") }</span></li>
+        }
+    };
+    html! {
+        <ul class="checkpoint-tree">
+            { for dirs.iter().map(|(dir, files)| if dir.is_empty() {
+                html! { <>{ for files.iter().map(|(n, b)| file(dir, n, *b)) }</> }
+            } else {
+                let mut sorted = files.clone();
+                // Batch and version files in number order, not text order.
+                sorted.sort_by_key(|(n, _)| (n.split('.').next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(u64::MAX), n.clone()));
+                html! {
+                    <li><details open={!dir.starts_with("state") || files.len() <= 6}>
+                        <summary><code>{ format!("{dir}/") }</code><span class="muted">{ format!(" {} files", files.len()) }</span></summary>
+                        <ul>{ for sorted.iter().map(|(n, b)| file(dir, n, *b)) }</ul>
+                    </details></li>
+                }
+            }) }
+        </ul>
+    }
+}
+
 #[function_component(BreakIt)]
 pub fn break_it(props: &Props) -> Html {
     let s = &props.snapshot;
@@ -62,9 +100,13 @@ pub fn break_it(props: &Props) -> Html {
             }
             <details id="checkpoint">
                 <summary>{ format!("Checkpoint ({} files, query id {})", s.checkpoint.len(), s.query_id) }</summary>
-                <ul class="checkpoint-files">
-                    { for s.checkpoint.iter().map(|f| html! { <li><code>{ &f.path }</code>{" "}<span class="muted">{ format!("{} B", f.bytes) }</span></li> }) }
-                </ul>
+                { tree(s, &send) }
+                if let Some((path, text)) = &s.checkpoint_file {
+                    <div class="checkpoint-file">
+                        <code>{ format!("checkpoint/{path}") }</code>
+                        <pre id="checkpoint-file">{ text }</pre>
+                    </div>
+                }
             </details>
         </div>
     }

@@ -6,8 +6,11 @@ mod event_form;
 mod gallery;
 mod help;
 mod live;
-mod output;
+pub mod output;
+mod progress_chart;
 mod share;
+mod state_view;
+mod timeline;
 
 use std::rc::Rc;
 

@@ -116,6 +116,8 @@ pub fn output_panel(props: &Props) -> Html {
     let is_new = |row: &Vec<Json>| last.is_some_and(|b| b.rows.contains(row));
     html! {
         <section class="panel output-panel">
+            <h2>{"Timeline"}</h2>
+            <super::timeline::Timeline snapshot={s.clone()} />
             <h2>{ format!("Output ({} mode)", s.output_mode) }</h2>
             <table id="output">
                 <thead><tr>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
@@ -142,7 +144,9 @@ pub fn output_panel(props: &Props) -> Html {
             <TableQuery query={s.table_query.clone()} send={props.send.clone()} />
             <h3>{ format!("At-least-once file ({} rows in {} writes)", s.file_rows.len(), s.file_parts.len()) }</h3>
             <p class="muted" id="file-summary">{ file_summary(s) }</p>
+            <super::state_view::StateView snapshot={s.clone()} />
             <h3>{"Micro-batches"}</h3>
+            <super::progress_chart::ProgressChart batches={s.batches.clone()} />
             <table id="progress">
                 <thead><tr>
                     <th title="batch id">{"batch"}</th><th title="input rows">{"in"}</th><th title="output rows">{"out"}</th>

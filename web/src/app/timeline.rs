@@ -1,0 +1,179 @@
+//! The timeline: the diagram of Spark's programming guide, live. Event time goes up, processing
+//! time (micro-batches) goes right; a dot per event in the batch that read it, the watermark as
+//! a step line, windows as bands that close when the watermark passes their end, and late drops
+//! as red marks that say which row, its event time and the watermark at that moment.
+
+use std::collections::BTreeMap;
+
+use unbounded_engine::time::format_timestamp;
+use yew::prelude::*;
+
+use crate::app::output::cell;
+use crate::protocol::{BatchInfo, Snapshot};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub snapshot: Snapshot,
+}
+
+const W: f64 = 640.0;
+const H: f64 = 280.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 8.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 28.0;
+/// Batches shown, the newest; the last slot is for events no batch has read yet.
+const SLOTS: usize = 24;
+const WINDOWS_SHOWN: usize = 40;
+
+fn clock(micros: i64) -> String {
+    let t = format_timestamp(micros);
+    t.split(' ').nth(1).unwrap_or(&t).to_string()
+}
+
+/// The slot of the batch that read `offset` of `source`, or the pending slot.
+fn slot_of(batches: &[BatchInfo], source: &str, offset: u64) -> Option<usize> {
+    for (k, b) in batches.iter().enumerate() {
+        if b.offsets.iter().any(|r| r.source == source && r.start <= offset && offset < r.end) {
+            return Some(k);
+        }
+    }
+    let read_to = batches.iter().flat_map(|b| b.offsets.iter()).filter(|r| r.source == source).map(|r| r.end).max().unwrap_or(0);
+    (offset >= read_to).then_some(batches.len())
+}
+
+#[function_component(Timeline)]
+pub fn timeline(props: &Props) -> Html {
+    let s = &props.snapshot;
+    let batches = &s.batches[s.batches.len().saturating_sub(SLOTS)..];
+    let slots = batches.len() + 1;
+    let slot_w = (W - LEFT - RIGHT) / slots as f64;
+    let x = |slot: usize| LEFT + (slot as f64 + 0.5) * slot_w;
+    let dots: Vec<(usize, i64, u64)> =
+        s.timeline.iter().filter_map(|e| Some((slot_of(batches, &e.source, e.offset)?, e.event_time?, e.offset))).collect();
+    let late: Vec<(usize, &crate::protocol::LateInfo)> =
+        batches.iter().enumerate().flat_map(|(k, b)| b.late.iter().map(move |l| (k, l))).collect();
+    let watermarks: Vec<(usize, i64)> = batches.iter().enumerate().filter_map(|(k, b)| Some((k, b.watermark_micros?))).collect();
+    let times: Vec<i64> =
+        dots.iter().map(|d| d.1).chain(late.iter().map(|l| l.1.event_time)).chain(watermarks.iter().map(|w| w.1)).collect();
+    if times.is_empty() {
+        return html! {
+            <div id="timeline" class="timeline">
+                <p class="muted">{"The timeline fills as events arrive: event time up, micro-batches to the right."}</p>
+            </div>
+        };
+    }
+    let (mut lo, mut hi) = (times.iter().copied().min().unwrap_or(0), times.iter().copied().max().unwrap_or(0));
+    let pad = ((hi - lo) / 10).max(2_000_000);
+    lo -= pad;
+    hi += pad;
+    let y = |t: i64| TOP + (hi - t.clamp(lo, hi)) as f64 / (hi - lo) as f64 * (H - TOP - BOTTOM);
+
+    // Windows touched by the shown events: from the batch of their first event until the batch
+    // whose watermark passed their end.
+    let mut windows: BTreeMap<i64, usize> = BTreeMap::new();
+    if let Some(w) = s.window.filter(|w| w.slide > 0) {
+        for (slot, t, _) in &dots {
+            let last_start = (t - w.start).div_euclid(w.slide) * w.slide + w.start;
+            let mut start = last_start;
+            while start > t - w.size {
+                let first = windows.entry(start).or_insert(*slot);
+                *first = (*first).min(*slot);
+                start -= w.slide;
+            }
+        }
+    }
+    let bands: Vec<Html> = s
+        .window
+        .map(|w| {
+            windows
+                .iter()
+                .rev()
+                .take(WINDOWS_SHOWN)
+                .map(|(start, first)| {
+                    let end = start + w.size;
+                    let closed = watermarks.iter().find(|(_, wm)| *wm >= end).map(|(k, _)| *k);
+                    let x0 = x(*first) - slot_w / 2.0;
+                    let x1 = closed.map_or(W - RIGHT, |k| x(k) + slot_w / 2.0);
+                    let label = format!(
+                        "window [{}, {}){}",
+                        clock(*start),
+                        clock(end),
+                        if closed.is_some() { ": closed, the watermark passed its end" } else { ": open" }
+                    );
+                    html! {
+                        <rect class={classes!("band", closed.map(|_| "closed"))} x={x0.to_string()} y={y(end).to_string()}
+                            width={(x1 - x0).max(1.0).to_string()} height={(y(*start) - y(end)).max(1.0).to_string()}>
+                            <title>{ label }</title>
+                        </rect>
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut watermark_path = String::new();
+    for (k, wm) in &watermarks {
+        let (x0, x1, yy) = (x(*k) - slot_w / 2.0, x(*k) + slot_w / 2.0, y(*wm));
+        watermark_path.push_str(&format!("{}{x0:.1},{yy:.1} L{x1:.1},{yy:.1} ", if watermark_path.is_empty() { "M" } else { "L" }));
+    }
+    let ticks = [hi - pad, (hi + lo) / 2, lo + pad];
+    html! {
+        <div id="timeline" class="timeline">
+            <svg viewBox={format!("0 0 {W} {H}")} role="img" aria-label="Event time against processing time, with the watermark, windows and late drops">
+                { for bands }
+                <rect class="pending-slot" x={(x(slots - 1) - slot_w / 2.0).to_string()} y={TOP.to_string()} width={slot_w.to_string()} height={(H - TOP - BOTTOM).to_string()}>
+                    <title>{"Events no micro-batch has read yet"}</title>
+                </rect>
+                { for ticks.iter().map(|t| html! {
+                    <>
+                        <line class="grid" x1={LEFT.to_string()} x2={(W - RIGHT).to_string()} y1={y(*t).to_string()} y2={y(*t).to_string()} />
+                        <text class="axis" x={(LEFT - 4.0).to_string()} y={(y(*t) + 3.0).to_string()} text-anchor="end">{ clock(*t) }</text>
+                    </>
+                }) }
+                { for batches.iter().enumerate().filter(|(k, _)| k % (1 + slots / 12) == 0).map(|(k, b)| html! {
+                    <text class="axis" x={x(k).to_string()} y={(H - BOTTOM + 14.0).to_string()} text-anchor="middle">{ b.batch_id }</text>
+                }) }
+                <text class="axis" x={x(slots - 1).to_string()} y={(H - BOTTOM + 14.0).to_string()} text-anchor="middle">{"new"}</text>
+                <text class="axis" x={((LEFT + W) / 2.0).to_string()} y={(H - 2.0).to_string()} text-anchor="middle">{"micro-batch (processing time)"}</text>
+                { for dots.iter().map(|(slot, t, offset)| {
+                    let jitter = ((*offset % 7) as f64 - 3.0) * (slot_w / 9.0).min(3.0);
+                    html! { <circle class="event" cx={(x(*slot) + jitter).to_string()} cy={y(*t).to_string()} r="2.6"><title>{ format!("event time {}", format_timestamp(*t)) }</title></circle> }
+                }) }
+                if !watermark_path.is_empty() {
+                    <path id="watermark-line" class="watermark" d={watermark_path} />
+                }
+                { for late.iter().map(|(slot, l)| {
+                    let (cx, cy) = (x(*slot), y(l.event_time));
+                    let row: Vec<String> = l.row.iter().map(cell).collect();
+                    let why = match l.window {
+                        Some((a, b)) => format!(
+                            "dropped as late by {}: ({}). Its window [{}, {}) had closed: the watermark {} had passed its end.",
+                            l.operator,
+                            row.join(", "),
+                            clock(a),
+                            clock(b),
+                            format_timestamp(l.watermark)
+                        ),
+                        None => format!(
+                            "dropped as late by {}: ({}) with event time {}, at or behind the watermark {}.",
+                            l.operator,
+                            row.join(", "),
+                            format_timestamp(l.event_time),
+                            format_timestamp(l.watermark)
+                        ),
+                    };
+                    html! {
+                        <g class="late-drop">
+                            <path d={format!("M{:.1},{:.1} l8,8 m0,-8 l-8,8", cx - 4.0, cy - 4.0)} />
+                            <title>{ why }</title>
+                        </g>
+                    }
+                }) }
+            </svg>
+            <p class="legend muted">
+                <span class="key dot" />{"event "}<span class="key wm" />{"watermark "}<span class="key band" />{"open window "}
+                <span class="key closed" />{"closed window "}<span class="key late" />{"late drop (hover for why)"}
+            </p>
+        </div>
+    }
+}
