@@ -333,6 +333,31 @@ await test("timeline-state-and-checkpoint", async (page) => {
   await page.screenshot({ path: `${shots}/15-state-and-checkpoint.png`, fullPage: true });
 });
 
+await test("editor-highlights-underlines-and-completes", async (page) => {
+  await page.locator("#output tbody tr").first().waitFor();
+  expect((await page.locator(".editor .backdrop .kw").first().innerText()) === "SELECT", "keywords are highlighted");
+  expect((await page.locator(".editor .gutter").innerText()).startsWith("1\n2\n3"), "line numbers");
+  await page.locator("#sql").fill("SELECT truck_id,\n       pressure\nFROM STREAM truck_readings");
+  await page.locator("#sql").press("Control+Enter");
+  await page.locator(".editor .err").waitFor();
+  expect((await page.locator(".editor .err").innerText()) === "pressure", "the unknown column is underlined in place");
+  // Completion: type the start of a name, pick with the keyboard.
+  await page.locator("#sql").fill("");
+  await page.locator("#sql").pressSequentially("SELECT tr");
+  await page.locator("#completion").waitFor();
+  const offered = await page.locator("#completion li").allInnerTexts();
+  expect(offered.some((o) => o.includes("truck_readings")) && offered.some((o) => o.includes("truck_id")), `offers: ${offered}`);
+  await page.screenshot({ path: `${shots}/16-editor.png` });
+  const column = offered.findIndex((o) => o.startsWith("truck_id"));
+  for (let k = 0; k < column; k++) await page.locator("#sql").press("ArrowDown");
+  await page.locator("#sql").press("Tab");
+  const value = await page.locator("#sql").inputValue();
+  expect(value === "SELECT truck_id", `the chosen name replaces the word: ${value}`);
+  await page.locator("#sql").pressSequentially(" FROM STREAM truck_readings");
+  await page.locator("#sql").press("Control+Enter");
+  await page.waitForFunction(() => !document.querySelector(".editor .err") && !document.querySelector("#query-error"));
+});
+
 await test("memory-storage-starts-over-on-reload", async (page) => {
   await page.locator("#output tbody tr").first().waitFor();
   await page.locator("#storage").selectOption("memory");

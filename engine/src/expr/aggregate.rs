@@ -40,25 +40,27 @@ pub struct AggregateCall {
 }
 
 impl AggFunc {
+    /// Every aggregate a person can call.
+    pub const NAMES: &'static [&'static str] = &[
+        "count",
+        "sum",
+        "avg",
+        "mean",
+        "min",
+        "max",
+        "first",
+        "first_value",
+        "last",
+        "last_value",
+        "count_if",
+        "approx_count_distinct",
+        "collect_list",
+        "collect_set",
+        "array_agg",
+    ];
+
     pub fn is_aggregate_name(name: &str) -> bool {
-        matches!(
-            name,
-            "count"
-                | "sum"
-                | "avg"
-                | "mean"
-                | "min"
-                | "max"
-                | "first"
-                | "first_value"
-                | "last"
-                | "last_value"
-                | "count_if"
-                | "approx_count_distinct"
-                | "collect_list"
-                | "collect_set"
-                | "array_agg"
-        )
+        AggFunc::NAMES.contains(&name)
     }
 
     /// Builds the call for `name(args)`; `star` for `count(*)`.

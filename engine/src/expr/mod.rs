@@ -4,7 +4,7 @@
 pub mod aggregate;
 mod cast;
 mod eval;
-mod functions;
+pub mod functions;
 mod like;
 
 pub use aggregate::{AggFunc, AggregateCall};

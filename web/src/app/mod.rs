@@ -2,6 +2,7 @@
 //! [`Snapshot`]); every change goes through a [`Request`] to the session.
 
 mod break_it;
+mod editor;
 mod event_form;
 mod gallery;
 mod help;
@@ -16,7 +17,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlSelectElement, HtmlTextAreaElement, MessageEvent};
+use web_sys::{HtmlSelectElement, MessageEvent};
 use yew::prelude::*;
 
 use crate::protocol::{ErrorInfo, Request, Snapshot, StorageKind};
@@ -150,10 +151,6 @@ pub fn app() -> Html {
         let backend = backend.clone();
         Callback::from(move |r: Request| backend.send(r))
     };
-    let on_sql = {
-        let sql = sql.clone();
-        Callback::from(move |e: InputEvent| sql.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
-    };
     let on_mode = {
         let mode = mode.clone();
         Callback::from(move |e: Event| mode.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
@@ -161,15 +158,6 @@ pub fn app() -> Html {
     let start = {
         let (send, sql, mode) = (send.clone(), sql.clone(), mode.clone());
         Callback::from(move |_| send.emit(Request::SetQuery { sql: (*sql).clone(), output_mode: (*mode).clone() }))
-    };
-    let on_key = {
-        let start = start.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
-                e.prevent_default();
-                start.emit(());
-            }
-        })
     };
     let run = {
         let send = send.clone();
@@ -233,8 +221,8 @@ pub fn app() -> Html {
                         <p id="watch" class="watch"><strong>{ format!("{}: ", e.title) }</strong>{ e.watch }</p>
                     }
                     <p class="scenario-description">{ snapshot.description.clone() }</p>
-                    <textarea id="sql" spellcheck="false" rows="7" value={sql_text.clone()} oninput={on_sql} onkeydown={on_key}
-                        aria-label="Streaming SQL query" aria-invalid={query_error.is_some().to_string()} />
+                    <editor::Editor value={sql_text.clone()} error={query_error.clone()} sources={snapshot.sources.clone()} tables={snapshot.tables.clone()}
+                        on_change={let sql = sql.clone(); Callback::from(move |v: String| sql.set(v))} on_run={start.clone()} />
                     <div class="row">
                         <label for="mode">{"Output mode "}</label>
                         <select id="mode" onchange={on_mode}>
