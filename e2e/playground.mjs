@@ -358,6 +358,34 @@ await test("editor-highlights-underlines-and-completes", async (page) => {
   await page.waitForFunction(() => !document.querySelector(".editor .err") && !document.querySelector("#query-error"));
 });
 
+await test("edit-schema-and-paste-events", async (page) => {
+  await page.locator("#output tbody tr").first().waitFor();
+  // The form starts from the newest event: the next truck, one second later.
+  expect((await page.locator("#field-truck_id").inputValue()) === "t-05", "the next key");
+  expect((await page.locator("#field-ts").inputValue()) === "2026-03-02 08:01:08", "one second after the newest event");
+  // Paste CSV with a header, in another column order; a bad line is named.
+  await page.locator("#paste summary").click();
+  await page.locator("#paste-text").fill("ts,truck_id,temp_c,speed_kmh\n2026-03-02 08:02:00,t-01,9.5,40\n2026-03-02 08:02:01,t-02");
+  await page.locator("#add-pasted").click();
+  expect((await page.locator("#paste-error").innerText()).includes("line 3: 2 values"), await page.locator("#paste-error").innerText());
+  await page.locator("#paste-text").fill('{"truck_id": "t-01", "temp_c": 9.5, "ts": "2026-03-02 08:02:00"}\n["t-02", 8.5, 30, "2026-03-02 08:02:01"]');
+  await page.locator("#add-pasted").click();
+  await page.waitForFunction(() => document.querySelector("#run").textContent.includes("2 waiting"));
+  // Add a depot for a new truck in the static table, and a second source.
+  await page.locator("#edit-schema").click();
+  await page.locator(".draft-rows").fill('["t-01","D1","Hamburg"]\n["t-02","D2","Hamburg"]\n["t-09","D9","Bremen"]');
+  await page.locator("#add-source").click();
+  await page.locator(".draft-name").last().fill("alarms");
+  await page.locator(".draft-columns").last().fill("truck_id string, level int, ts timestamp");
+  await page.locator("#apply-schema").click();
+  await page.waitForFunction(() => document.querySelector("#schema").textContent.includes("alarms"));
+  const schema = await page.locator("#schema").innerText();
+  expect(schema.includes("truck_locations (static table) 3 rows") && schema.includes("level"), `schema: ${schema}`);
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#run").textContent.includes("(0 waiting)"));
+  await page.screenshot({ path: `${shots}/17-schema-and-paste.png`, fullPage: true });
+});
+
 await test("memory-storage-starts-over-on-reload", async (page) => {
   await page.locator("#output tbody tr").first().waitFor();
   await page.locator("#storage").selectOption("memory");

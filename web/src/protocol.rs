@@ -65,6 +65,21 @@ pub enum Request {
     QueryTable { sql: String },
     /// Show the content of one checkpoint file (a path under `checkpoint/`).
     ReadCheckpoint { path: String },
+    /// Replace the sources and static tables. Events of a source that keeps its number of
+    /// columns stay; the query restarts with a new checkpoint, or waits for a fix if it no
+    /// longer fits.
+    SetRelations { sources: Vec<RelationDef>, tables: Vec<RelationDef> },
+}
+
+/// A source or a static table as the schema editor writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RelationDef {
+    pub name: String,
+    /// `[name, type]` pairs.
+    pub columns: Vec<(String, String)>,
+    /// A static table's rows (empty for a source).
+    #[serde(default)]
+    pub rows: Vec<Json>,
 }
 
 /// The answer to a [`Request::QueryTable`].
@@ -104,6 +119,12 @@ pub struct RelationInfo {
     pub rows: u64,
     /// Records not yet read by a micro-batch (sources only).
     pub pending: u64,
+    /// A static table's rows (tables only), for the schema editor.
+    #[serde(default)]
+    pub table_rows: Vec<Json>,
+    /// The newest event (sources only): the event form starts from it.
+    #[serde(default)]
+    pub last_row: Option<Vec<Json>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

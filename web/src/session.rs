@@ -20,7 +20,8 @@ use unbounded_engine::{Error, ErrorKind};
 
 use crate::protocol::{
     BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, EventMark, FailureInfo, FilePartInfo, LateInfo, LiveInfo,
-    RelationInfo, Request, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo, TableVersionInfo, WindowInfo,
+    RelationDef, RelationInfo, Request, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo, TableVersionInfo,
+    WindowInfo,
 };
 
 const DEFINITION: &str = "session/definition";
@@ -376,6 +377,7 @@ impl Session {
                 self.run(|q| q.process_all_available())
             }
             Request::SetGenerator { config } => self.set_generator(config),
+            Request::SetRelations { sources, tables } => self.set_relations(sources, tables),
             Request::ReadCheckpoint { path } => {
                 self.checkpoint_file = Some((path.clone(), self.read_checkpoint(&path)));
                 Ok(())
@@ -387,6 +389,61 @@ impl Session {
         };
         self.error = result.err().map(|e| error_info(&e));
         self.snapshot()
+    }
+
+    /// New sources and tables, checked by the scenario format's own rules (so errors name the
+    /// relation and column). Events of a source whose width is unchanged are kept.
+    fn set_relations(&mut self, sources: Vec<RelationDef>, tables: Vec<RelationDef>) -> Result<(), Error> {
+        let mut doc = self.scenario.to_json();
+        let schema = |cols: &[(String, String)]| {
+            Json::Array(cols.iter().map(|(n, t)| Json::Array(vec![n.clone().into(), t.clone().into()])).collect())
+        };
+        doc["sources"] = sources
+            .iter()
+            .map(|s| (s.name.clone(), serde_json::json!({"schema": schema(&s.columns)})))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        doc["tables"] = tables
+            .iter()
+            .map(|t| (t.name.clone(), serde_json::json!({"schema": schema(&t.columns), "rows": t.rows})))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        let next = Scenario::from_json(&doc)?;
+        next.catalog()?;
+        let width = |name: &str, sc: &Scenario| sc.sources.iter().find(|(n, _)| n == name).map(|(_, s)| s.len());
+        let before = self.events.len();
+        let kept: Vec<(String, Json)> =
+            self.events.iter().filter(|(s, _)| width(s, &next).is_some() && width(s, &next) == width(s, &self.scenario)).cloned().collect();
+        let dropped = before - kept.len();
+        let root = &mut self.storage.scoped("");
+        for dir in ["checkpoint", "tables", "files", EVENTS] {
+            root.delete_all(dir).map_err(storage_error)?;
+        }
+        self.scenario = next;
+        self.events = Vec::new();
+        self.next_chunk = 0;
+        self.query = None;
+        self.batches.clear();
+        self.failures.clear();
+        self.save_definition()?;
+        let mut by_source: Vec<(String, Vec<Json>)> = Vec::new();
+        for (s, r) in kept {
+            match by_source.last_mut() {
+                Some((last, rows)) if *last == s => rows.push(r),
+                _ => by_source.push((s, vec![r])),
+            }
+        }
+        for (s, rows) in by_source {
+            self.add_events(&s, rows)?;
+        }
+        self.notice = Some(if dropped > 0 {
+            format!("The sources and tables changed; {dropped} events of sources whose columns changed were removed, and the query starts over with a new checkpoint.")
+        } else {
+            "The sources and tables changed; the query starts over with a new checkpoint.".to_string()
+        });
+        // A query that no longer fits waits for a fix: its error shows in the editor.
+        self.query = Some(self.start_query()?);
+        Ok(())
     }
 
     /// A checkpoint file as text: JSON logs pretty-printed, state files summarised.
@@ -558,6 +615,8 @@ impl Session {
                         .collect(),
                     rows,
                     pending: rows.saturating_sub(read),
+                    table_rows: Vec::new(),
+                    last_row: self.events.iter().rev().find(|(s, _)| s == name).and_then(|(_, r)| r.as_array().cloned()),
                 }
             })
             .collect();
@@ -570,6 +629,8 @@ impl Session {
                 columns: schema.columns.iter().map(|c| ColumnInfo { name: c.name.clone(), data_type: c.data_type.to_string() }).collect(),
                 rows: rows.len() as u64,
                 pending: 0,
+                table_rows: rows.clone(),
+                last_row: None,
             })
             .collect();
         let as_rows = |rows: &[Json]| {
@@ -878,5 +939,39 @@ mod tests {
         assert_eq!(snap.table_query.unwrap().rows, vec![vec![json!(4)]]);
         let snap = s.handle(Request::QueryTable { sql: "SELECT nope FROM sink".into() });
         assert_eq!(snap.table_query.unwrap().error.unwrap().kind, "unknown_column");
+    }
+
+    fn def(name: &str, cols: &[(&str, &str)], rows: Vec<Json>) -> RelationDef {
+        RelationDef { name: name.into(), columns: cols.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(), rows }
+    }
+
+    #[test]
+    fn sources_and_tables_can_be_edited() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let readings = [("truck_id", "string"), ("temp_c", "double"), ("speed_kmh", "int"), ("ts", "timestamp")];
+        let locations = [("truck_id", "string"), ("depot", "string"), ("city", "string")];
+        // A new depot row for t-09: its readings now join.
+        let rows = vec![json!(["t-01", "D1", "Hamburg"]), json!(["t-09", "D9", "Bremen"])];
+        let snap = s.handle(Request::SetRelations {
+            sources: vec![def("truck_readings", &readings, vec![])],
+            tables: vec![def("truck_locations", &locations, rows)],
+        });
+        assert!(snap.error.is_none(), "{:?}", snap.error);
+        assert_eq!((snap.sources[0].rows, snap.sources[0].pending, snap.tables[0].rows), (7, 7, 2), "events kept, read again");
+        let snap = s.handle(Request::RunBatch);
+        assert!(snap.sink.iter().any(|r| r[1] == json!("Bremen")), "{:?}", snap.sink);
+        // A bad type is refused with the scenario format's message, and nothing changes.
+        let bad = s.handle(Request::SetRelations { sources: vec![def("truck_readings", &[("truck_id", "text")], vec![])], tables: vec![] });
+        assert!(bad.error.unwrap().message.contains("unknown type `text`"));
+        assert_eq!(s.snapshot().sources[0].rows, 7);
+        // A changed width drops that source's events; a query that no longer fits waits for a fix.
+        let narrow = s.handle(Request::SetRelations {
+            sources: vec![def("truck_readings", &[("truck_id", "string"), ("ts", "timestamp")], vec![])],
+            tables: vec![],
+        });
+        assert_eq!(narrow.sources[0].rows, 0);
+        assert_eq!(narrow.error.map(|e| e.kind), Some("unknown_table".to_string()), "truck_locations is gone");
+        let fixed = s.handle(Request::SetQuery { sql: "SELECT truck_id FROM STREAM truck_readings".into(), output_mode: "append".into() });
+        assert!(fixed.error.is_none(), "{:?}", fixed.error);
     }
 }

@@ -377,6 +377,8 @@ mod tests {
             columns: vec![ColumnInfo { name: "event_id".into(), data_type: "string".into() }],
             rows: 0,
             pending: 0,
+            table_rows: vec![],
+            last_row: None,
         };
         let offer = candidates("ev", &[events], &[]);
         assert_eq!(offer[0], ("events".to_string(), "source"));

@@ -8,7 +8,9 @@ mod gallery;
 mod help;
 mod live;
 pub mod output;
+mod paste;
 mod progress_chart;
+mod schema;
 mod share;
 mod state_view;
 mod timeline;
@@ -233,26 +235,12 @@ pub fn app() -> Html {
                     { query_error.map(|e| error_view(&e, &sql_text)).unwrap_or_default() }
                     <help::SqlHelp />
                     <h3>{"Schema"}</h3>
-                    <div id="schema">
-                        { for snapshot.sources.iter().map(|s| html! {
-                            <div class="relation source">
-                                <strong>{ &s.name }</strong>{" (stream) "}
-                                <span class="muted">{ format!("{} events, {} waiting", s.rows, s.pending) }</span>
-                                <ul>{ for s.columns.iter().map(|c| html! { <li><code>{ &c.name }</code>{" "}<span class="type">{ &c.data_type }</span></li> }) }</ul>
-                            </div>
-                        }) }
-                        { for snapshot.tables.iter().map(|t| html! {
-                            <div class="relation table">
-                                <strong>{ &t.name }</strong>{" (static table) "}
-                                <span class="muted">{ format!("{} rows", t.rows) }</span>
-                                <ul>{ for t.columns.iter().map(|c| html! { <li><code>{ &c.name }</code>{" "}<span class="type">{ &c.data_type }</span></li> }) }</ul>
-                            </div>
-                        }) }
-                    </div>
+                    <schema::SchemaPanel sources={snapshot.sources.clone()} tables={snapshot.tables.clone()} send={send.clone()} />
                 </section>
                 <section class="panel events-panel">
                     <h2>{"Events"}</h2>
                     <event_form::EventForm sources={snapshot.sources.clone()} send={send.clone()} />
+                    <paste::PasteEvents sources={snapshot.sources.clone()} send={send.clone()} />
                     { input_error.map(|e| html! { <div id="event-error" class="error" role="alert">{ e.message }</div> }).unwrap_or_default() }
                     <div class="row">
                         <button id="run" class="primary" onclick={run}>{ format!("Run micro-batch ({pending} waiting)") }</button>
