@@ -187,6 +187,11 @@ impl Storage for IdbStorage {
         self.files.read(path)
     }
 
+    fn size(&self, path: &str) -> StorageResult<Option<u64>> {
+        self.check()?;
+        self.files.size(path)
+    }
+
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()> {
         let value = Uint8Array::from(bytes);
         self.apply(path, |store| store.put_with_key(&value, &JsValue::from_str(path)))?;

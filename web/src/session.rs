@@ -32,6 +32,8 @@ pub struct Session {
     scenario: Scenario,
     /// Every event added, in order: a new query reads them from offset 0.
     events: Vec<(String, Json)>,
+    /// How many of `events` each source has: snapshots read it ten times a second.
+    event_counts: std::collections::HashMap<String, u64>,
     storage: SharedStorage,
     kind: StorageKind,
     query: Option<StreamingQuery>,
@@ -113,6 +115,22 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
     }
 }
 
+/// The newest `SNAPSHOT_ROWS` rows of the file, read from its last parts only.
+fn newest_file_rows(parts: &[unbounded_engine::sink::FilePart]) -> Vec<Vec<Json>> {
+    let mut rows: Vec<Vec<Json>> = Vec::new();
+    for part in parts.iter().rev() {
+        for row in part.rows.iter().rev() {
+            if rows.len() == SNAPSHOT_ROWS {
+                rows.reverse();
+                return rows;
+            }
+            rows.push(row.as_array().cloned().unwrap_or_default());
+        }
+    }
+    rows.reverse();
+    rows
+}
+
 /// The most late rows a batch lists, and the most events the timeline shows (the newest).
 const LATE_SHOWN: usize = 100;
 pub const TIMELINE_EVENTS: usize = 600;
@@ -132,17 +150,16 @@ fn write_framed(storage: &SharedStorage, path: &str, value: &Json) -> Result<(),
 }
 
 impl Session {
-    /// A new session over `text` (scenario format) on `storage`, which is emptied first; the
-    /// scenario's steps are replayed.
-    pub fn start(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
-        let scenario = Scenario::parse(text)?;
-        // Check the query before touching the storage: a refused scenario changes nothing.
-        let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
-        StreamingQuery::start(definition)?;
-        storage.scoped("").delete_all("").map_err(storage_error)?;
-        let mut s = Session {
-            scenario: Scenario { steps: Vec::new(), ..scenario.clone() },
-            events: Vec::new(),
+    /// A session with nothing run yet: no query, no batches, no messages.
+    fn new(scenario: Scenario, events: Vec<(String, Json)>, storage: SharedStorage, kind: StorageKind, next_chunk: u64) -> Session {
+        let mut event_counts = std::collections::HashMap::new();
+        for (source, _) in &events {
+            *event_counts.entry(source.clone()).or_insert(0) += 1;
+        }
+        Session {
+            scenario,
+            events,
+            event_counts,
             storage,
             kind,
             query: None,
@@ -153,11 +170,22 @@ impl Session {
             notice: None,
             exported: None,
             exported_pyspark: None,
-            next_chunk: 0,
+            next_chunk,
             live: Live::default(),
             table_query: None,
             checkpoint_file: None,
-        };
+        }
+    }
+
+    /// A new session over `text` (scenario format) on `storage`, which is emptied first; the
+    /// scenario's steps are replayed.
+    pub fn start(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
+        let scenario = Scenario::parse(text)?;
+        // Check the query before touching the storage: a refused scenario changes nothing.
+        let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
+        StreamingQuery::start(definition)?;
+        storage.scoped("").delete_all("").map_err(storage_error)?;
+        let mut s = Session::new(Scenario { steps: Vec::new(), ..scenario.clone() }, Vec::new(), storage, kind, 0);
         s.save_definition()?;
         s.query = Some(s.start_query()?);
         for step in &scenario.steps {
@@ -193,24 +221,7 @@ impl Session {
             }
         }
         let next_chunk = chunks.last().and_then(|n| n.parse::<u64>().ok()).map_or(0, |n| n + 1);
-        let mut s = Session {
-            scenario,
-            events,
-            storage,
-            kind,
-            query: None,
-            batches: Vec::new(),
-            failures: Vec::new(),
-            armed: None,
-            error: None,
-            notice: None,
-            exported: None,
-            exported_pyspark: None,
-            next_chunk,
-            live: Live::default(),
-            table_query: None,
-            checkpoint_file: None,
-        };
+        let mut s = Session::new(scenario, events, storage, kind, next_chunk);
         match s.start_query() {
             Ok(q) => {
                 let pending = q.pending_batch();
@@ -284,6 +295,7 @@ impl Session {
         let chunk = Json::Array(rows.iter().map(|r| Json::Array(vec![Json::String(name.clone()), r.clone()])).collect());
         write_framed(&self.storage, &join(EVENTS, &format!("{:010}", self.next_chunk)), &chunk)?;
         self.next_chunk += 1;
+        *self.event_counts.entry(name.clone()).or_insert(0) += rows.len() as u64;
         self.events.extend(rows.into_iter().map(|r| (name.clone(), r)));
         Ok(())
     }
@@ -421,6 +433,7 @@ impl Session {
         }
         self.scenario = next;
         self.events = Vec::new();
+        self.event_counts.clear();
         self.next_chunk = 0;
         self.query = None;
         self.batches.clear();
@@ -604,7 +617,7 @@ impl Session {
             .sources
             .iter()
             .map(|(name, schema)| {
-                let rows = self.events.iter().filter(|(s, _)| s == name).count() as u64;
+                let rows = self.event_counts.get(name).copied().unwrap_or(0);
                 let read = q.and_then(|q| q.committed_offset(name)).unwrap_or(0);
                 RelationInfo {
                     name: name.clone(),
@@ -616,7 +629,10 @@ impl Session {
                     rows,
                     pending: rows.saturating_sub(read),
                     table_rows: Vec::new(),
-                    last_row: self.events.iter().rev().find(|(s, _)| s == name).and_then(|(_, r)| r.as_array().cloned()),
+                    last_row: (rows > 0)
+                        .then(|| self.events.iter().rev().find(|(s, _)| s == name))
+                        .flatten()
+                        .and_then(|(_, r)| r.as_array().cloned()),
                 }
             })
             .collect();
@@ -665,7 +681,7 @@ impl Session {
                         .collect()
                 })
                 .unwrap_or_default(),
-            file_rows: q.map(|q| as_rows(&q.file().rows())).unwrap_or_default(),
+            file_rows: q.map(|q| newest_file_rows(q.file().parts())).unwrap_or_default(),
             file_parts: q
                 .map(|q| {
                     q.file()
@@ -736,8 +752,16 @@ impl Session {
     /// The newest events with their offsets and event times (a source's first timestamp column).
     fn timeline(&self) -> Vec<EventMark> {
         let first = self.events.len().saturating_sub(TIMELINE_EVENTS);
-        let mut offsets: Vec<u64> =
-            self.scenario.sources.iter().map(|(n, _)| self.events[..first].iter().filter(|(s, _)| s == n).count() as u64).collect();
+        // Each source's offset where the shown tail starts: its count less its events in the tail.
+        let mut offsets: Vec<u64> = self
+            .scenario
+            .sources
+            .iter()
+            .map(|(n, _)| {
+                let in_tail = self.events[first..].iter().filter(|(s, _)| s == n).count() as u64;
+                self.event_counts.get(n).copied().unwrap_or(0) - in_tail
+            })
+            .collect();
         let time_columns: Vec<Option<usize>> = self
             .scenario
             .sources
@@ -762,8 +786,8 @@ impl Session {
         while let Some(dir) = dirs.pop() {
             for name in storage.list(&dir).unwrap_or_default() {
                 let path = join(&dir, &name);
-                match storage.read(&path).ok().flatten() {
-                    Some(bytes) => out.push(CheckpointFileInfo { path, bytes: bytes.len() as u64 }),
+                match storage.size(&path).ok().flatten() {
+                    Some(bytes) => out.push(CheckpointFileInfo { path, bytes }),
                     None => dirs.push(path),
                 }
             }

@@ -152,6 +152,16 @@ fn edit(storage: &SharedStorage, path: &str, change: impl FnOnce(&mut Vec<u8>)) 
     s.write(path, &bytes).map_err(|e| e.to_string())
 }
 
+/// Changes `metadata`'s body and frames it again, as another query or version would have
+/// written it: the checksum is right, the content is not this query's.
+fn rewrite_metadata(storage: &SharedStorage, from: &str, to: &str) -> Result<(), String> {
+    edit(storage, "metadata", |b| {
+        let text = String::from_utf8_lossy(b).replace(from, to);
+        let body = text.split_once('\n').map(|(_, body)| body.to_string()).unwrap_or_default();
+        *b = crate::checkpoint::frame(body.as_bytes());
+    })
+}
+
 /// Every kind of damage, each on a fresh checkpoint: the start is refused with the specific
 /// error and the checkpoint is left as it was. Returns the cases checked.
 pub fn corruption_cases(fresh: &mut dyn FnMut() -> SharedStorage) -> Result<Vec<&'static str>, String> {
@@ -206,20 +216,12 @@ pub fn corruption_cases(fresh: &mut dyn FnMut() -> SharedStorage) -> Result<Vec<
     done.push("a foreign query's checkpoint");
 
     let s = written(fresh)?;
-    edit(&s, "metadata", |b| {
-        let text = String::from_utf8_lossy(b).replace("\"double\"", "\"string\"");
-        let body = text.split_once('\n').map(|(_, body)| body.to_string()).unwrap_or_default();
-        *b = crate::checkpoint::frame(body.as_bytes());
-    })?;
+    rewrite_metadata(&s, "\"double\"", "\"string\"")?;
     expect_refusal(&s, SQL, "changed schema", "the source `readings` changed since the checkpoint was written")?;
     done.push("a changed source schema");
 
     let s = written(fresh)?;
-    edit(&s, "metadata", |b| {
-        let text = String::from_utf8_lossy(b).replace("0-stateStoreSave[default]", "0-dedupe[default]");
-        let body = text.split_once('\n').map(|(_, body)| body.to_string()).unwrap_or_default();
-        *b = crate::checkpoint::frame(body.as_bytes());
-    })?;
+    rewrite_metadata(&s, "0-stateStoreSave[default]", "0-dedupe[default]")?;
     expect_refusal(&s, SQL, "changed layout", "stateful operators changed")?;
     done.push("a changed operator layout");
 

@@ -136,10 +136,6 @@ impl TableSink {
         Ok(t)
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Every committed version, oldest first: the table's history.
     pub fn versions(&self) -> &[TableVersion] {
         &self.versions

@@ -3,7 +3,7 @@
 
 use serde_json::Value as Json;
 
-use super::TableSink;
+use super::{Sink, TableSink};
 use crate::error::{Error, Position, Result};
 use crate::ops::BatchContext;
 use crate::plan::physical;

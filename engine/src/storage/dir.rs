@@ -44,6 +44,15 @@ impl Storage for DirStorage {
         }
     }
 
+    fn size(&self, path: &str) -> StorageResult<Option<u64>> {
+        match fs::metadata(self.path(path)?) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(path, e)),
+        }
+    }
+
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()> {
         let target = self.path(path)?;
         if let Some(parent) = target.parent() {

@@ -38,6 +38,10 @@ impl Storage for MemoryStorage {
         Ok(self.files.get(path).cloned())
     }
 
+    fn size(&self, path: &str) -> StorageResult<Option<u64>> {
+        Ok(self.files.get(path).map(|b| b.len() as u64))
+    }
+
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()> {
         self.files.insert(path.to_string(), bytes.to_vec());
         Ok(())

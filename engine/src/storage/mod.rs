@@ -42,6 +42,11 @@ pub type StorageResult<T> = std::result::Result<T, StorageError>;
 /// the new ones, never a mix; writes become durable in the order they were made.
 pub trait Storage {
     fn read(&self, path: &str) -> StorageResult<Option<Vec<u8>>>;
+    /// A file's size; None for a missing file or a directory. Storages that know it without
+    /// reading the file say so.
+    fn size(&self, path: &str) -> StorageResult<Option<u64>> {
+        Ok(self.read(path)?.map(|b| b.len() as u64))
+    }
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()>;
     /// The names directly under `dir` (files and directories), sorted.
     fn list(&self, dir: &str) -> StorageResult<Vec<String>>;
@@ -118,6 +123,10 @@ impl Scoped {
 impl Storage for Scoped {
     fn read(&self, path: &str) -> StorageResult<Option<Vec<u8>>> {
         self.inner.borrow().read(&self.full(path))
+    }
+
+    fn size(&self, path: &str) -> StorageResult<Option<u64>> {
+        self.inner.borrow().size(&self.full(path))
     }
 
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()> {

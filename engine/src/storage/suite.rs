@@ -56,6 +56,9 @@ pub fn check_phase(s: &mut dyn Storage) -> Result<(), String> {
     check(read(s, "gone/deep/b")?.is_none(), || "delete_all left a nested file".into())?;
     check(read(s, "missing")?.is_none(), || "a missing file must read as None".into())?;
     check(read(s, "offsets")?.is_none(), || "a directory must read as None: it is not a file".into())?;
+    let size = |p: &str| s.size(p).map_err(|e| e.to_string());
+    check(size("state/0-agg/default/2.snapshot")? == Some(1_000_000), || "size() must give a file's length".into())?;
+    check(size("offsets")?.is_none() && size("missing")?.is_none(), || "size() of a directory or a missing file must be None".into())?;
     let root = s.list("").map_err(e)?;
     check(root == ["commits", "metadata", "offsets", "state"], || format!("list(\"\") gave {root:?}"))?;
     let state = s.list("state").map_err(e)?;
