@@ -15,7 +15,10 @@ const browser = await chromium.launch({
 });
 
 const results = [];
+// ONLY=part-of-a-name runs the matching tests alone, for working on one.
+const only = process.env.ONLY;
 async function test(name, body) {
+  if (only && !name.includes(only)) return;
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -39,11 +42,13 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-const outputRows = (page) => page.locator("#output tbody tr").allInnerTexts();
+// The table's rows as text, cells joined by tabs, without the column that marks changes.
+const outputRows = (page) => page.locator("#output tbody.rows tr")
+  .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td:not(.change)")].map((td) => td.innerText).join("\t")));
 
 await test("loads-default-scenario", async (page) => {
   // The default scenario's steps were replayed: four alerts in the sink, two micro-batches.
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   const rows = await outputRows(page);
   expect(rows.length === 4, `expected 4 output rows, got ${rows.length}: ${rows}`);
   expect(rows[0].includes("Hamburg"), `first row should be t-02 in Hamburg: ${rows[0]}`);
@@ -58,13 +63,13 @@ await test("type-query-add-events-run", async (page) => {
     "SELECT r.truck_id, l.depot, r.speed_kmh\nFROM STREAM truck_readings r\nLEFT JOIN truck_locations l ON r.truck_id = l.truck_id\nWHERE r.speed_kmh >= 50");
   await page.locator("#mode").selectOption("update");
   await page.locator("#start").click();
-  await page.locator("#output thead th").nth(2).waitFor();
+  await page.locator("#output thead th").nth(3).waitFor();
   expect((await page.locator("#output thead").innerText()).includes("speed_kmh"), "new columns shown");
   expect((await page.locator("#query-error").count()) === 0, "no error for a valid query");
   // The new query replays every event so far: 7 events waiting.
   expect((await page.locator("#run").innerText()).includes("7 waiting"), await page.locator("#run").innerText());
   await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 3);
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 3);
   // Add one event through the form, then run one more micro-batch.
   await page.locator("#field-truck_id").fill("t-09");
   await page.locator("#field-temp_c").fill("2.5");
@@ -73,8 +78,8 @@ await test("type-query-add-events-run", async (page) => {
   await page.locator("#add-event").click();
   await page.waitForFunction(() => document.querySelector("#run").textContent.includes("1 waiting"));
   await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 4);
-  const newRows = await page.locator("#output tbody tr.new").allInnerTexts();
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 4);
+  const newRows = await page.locator("#output tbody.rows tr.added").allInnerTexts();
   expect(newRows.length === 1 && newRows[0].includes("t-09") && newRows[0].includes("NULL"),
     `the last batch's row is highlighted and NULL-padded by the LEFT JOIN: ${newRows}`);
   await page.screenshot({ path: `${shots}/02-query-events-run.png`, fullPage: true });
@@ -141,6 +146,38 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   await page.screenshot({ path: `${shots}/06-stateful.png`, fullPage: true });
 });
 
+await test("last-batch-rows-marked-added-updated-removed", async (page) => {
+  await page.locator("#sql").fill(
+    "SELECT truck_id, count(*) AS readings\nFROM STREAM truck_readings\nGROUP BY truck_id\nHAVING count(*) < 2");
+  await page.locator("#mode").selectOption("complete");
+  await page.locator("#start").click();
+  await page.locator("#run").click();
+  await page.locator("#output-change").waitFor();
+  // t-02 gets its second reading and leaves the table; t-05 is new.
+  await addTruckEvent(page, "t-02", 5, "2026-03-02 08:02:00");
+  await addTruckEvent(page, "t-05", 5, "2026-03-02 08:02:01");
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#output-change").textContent.includes("Batch 1"));
+  const marked = async (cls) => (await page.locator(`#output tr.${cls}`).allInnerTexts()).map((t) => t.split("\t").slice(1, 2).join());
+  expect(JSON.stringify(await marked("added")) === '["t-05"]', `added: ${await marked("added")}`);
+  expect(JSON.stringify(await marked("removed")) === '["t-02"]', `removed: ${await marked("removed")}`);
+  expect((await outputRows(page)).every((r) => !r.startsWith("t-02")), "a removed row is not counted in the table");
+  await page.screenshot({ path: `${shots}/06b-changes-complete.png`, fullPage: true });
+  // Update mode upserts by key: a known key is updated, a new one added.
+  await page.locator("#sql").fill("SELECT truck_id, max(temp_c) AS hottest\nFROM STREAM truck_readings\nGROUP BY truck_id");
+  await page.locator("#mode").selectOption("update");
+  await page.locator("#start").click();
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#output-change")?.textContent.includes("Batch 0"));
+  await addTruckEvent(page, "t-03", 12, "2026-03-02 08:03:00");
+  await addTruckEvent(page, "t-08", 1, "2026-03-02 08:03:01");
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#output-change").textContent.includes("Batch 1"));
+  expect(JSON.stringify(await marked("updated")) === '["t-03"]', `updated: ${await marked("updated")}`);
+  expect(JSON.stringify(await marked("added")) === '["t-08"]', `added: ${await marked("added")}`);
+  await page.screenshot({ path: `${shots}/06c-changes-update.png`, fullPage: true });
+});
+
 async function downloadScenario(page) {
   const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#download").click()]);
   return readFileSync(await download.path(), "utf8");
@@ -156,7 +193,7 @@ async function addTruckEvent(page, truck, temp, time) {
 }
 
 await test("inject-each-failure-and-recover", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   const points = ["before_offsets_write", "after_offsets_write", "after_state_write", "after_sink_write"];
   for (const [k, point] of points.entries()) {
     await page.locator(`#fail-${point}`).click();
@@ -165,7 +202,7 @@ await test("inject-each-failure-and-recover", async (page) => {
     await addTruckEvent(page, "t-01", 9.5, `2026-03-02 08:10:0${k}`);
     await page.locator("#run").click();
     await page.waitForFunction((n) => document.querySelectorAll("#failures li").length === n, k + 1);
-    await page.waitForFunction((n) => document.querySelectorAll("#output tbody tr").length === n, 5 + k);
+    await page.waitForFunction((n) => document.querySelectorAll("#output tbody.rows tr").length === n, 5 + k);
   }
   const failures = await page.locator("#failures").innerText();
   expect(failures.includes("Batch 5 crashed after sink write"), `recoveries listed: ${failures}`);
@@ -177,20 +214,20 @@ await test("inject-each-failure-and-recover", async (page) => {
 });
 
 await test("lose-the-checkpoint-replays-everything", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   const oldId = await page.locator("#checkpoint > summary").innerText();
   await page.locator("#lose-checkpoint").click();
   await page.locator("#notice").waitFor();
   expect((await page.locator("#notice").innerText()).includes("checkpoint is gone"), "the page says what happened");
   expect((await page.locator("#run").innerText()).includes("7 waiting"), "every event is new again");
   await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 8);
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 8);
   expect(oldId !== (await page.locator("#checkpoint > summary").innerText()), "a new query id");
   await page.screenshot({ path: `${shots}/08-lost-checkpoint.png`, fullPage: true });
 });
 
 await test("reload-mid-run-resumes-from-the-last-commit", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#generator summary").click();
   await page.locator("#gen-rate").fill("40");
   await page.locator("#toggle-generator").click();
@@ -233,7 +270,7 @@ await test("time-travel-through-the-table", async (page) => {
 });
 
 await test("gallery-watermark-trade-off", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#gallery summary").click();
   const lateColumn = async () => (await page.locator("#progress tbody tr").allInnerTexts()).map((r) => Number(r.split("\t")[5]));
   await page.locator("#example-watermark-small").click();
@@ -253,10 +290,10 @@ await test("gallery-watermark-trade-off", async (page) => {
 });
 
 await test("share-a-link-and-open-it", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   await addTruckEvent(page, "t-04", 9.0, "2026-03-02 08:30:00");
   await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 5);
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 5);
   await page.locator("#share-link").click();
   await page.locator("#link").waitFor();
   const link = await page.locator("#link").inputValue();
@@ -265,7 +302,7 @@ await test("share-a-link-and-open-it", async (page) => {
   const context = await browser.newContext();
   const other = await context.newPage();
   await other.goto(link);
-  await other.waitForFunction(() => document.querySelectorAll("#output tbody tr").length === 5);
+  await other.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 5);
   expect((await other.locator("#schema").innerText()).includes("8 events"), "every event came with the link");
   expect(!(await other.evaluate(() => location.hash)), "the link is opened once: a reload resumes the session");
   await other.screenshot({ path: `${shots}/12-opened-link.png`, fullPage: true });
@@ -276,14 +313,14 @@ await test("share-a-link-and-open-it", async (page) => {
     await fresh.locator("#link-error").waitFor();
     const text = await fresh.locator("#link-error").innerText();
     expect(text.includes(says), text);
-    await fresh.locator("#output tbody tr").first().waitFor();
+    await fresh.locator("#output tbody.rows tr").first().waitFor();
     await fresh.close();
   }
   await context.close();
 });
 
 await test("import-export-and-pyspark", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   const text = await downloadScenario(page);
   const steps = JSON.parse(text).steps;
   expect(steps.length === 2 && steps[0].rows.length === 7 && "run" in steps[1], `the download is a scenario: every event, then a run: ${JSON.stringify(steps).slice(0, 120)}`);
@@ -305,7 +342,7 @@ await test("import-export-and-pyspark", async (page) => {
 });
 
 await test("timeline-state-and-checkpoint", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#gallery summary").click();
   await page.locator("#example-watermark-small").click();
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
@@ -334,7 +371,7 @@ await test("timeline-state-and-checkpoint", async (page) => {
 });
 
 await test("editor-highlights-underlines-and-completes", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   expect((await page.locator(".editor .backdrop .kw").first().innerText()) === "SELECT", "keywords are highlighted");
   expect((await page.locator(".editor .gutter").innerText()).startsWith("1\n2\n3"), "line numbers");
   await page.locator("#sql").fill("SELECT truck_id,\n       pressure\nFROM STREAM truck_readings");
@@ -359,7 +396,7 @@ await test("editor-highlights-underlines-and-completes", async (page) => {
 });
 
 await test("edit-schema-and-paste-events", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   // The form starts from the newest event: the next truck, one second later.
   expect((await page.locator("#field-truck_id").inputValue()) === "t-05", "the next key");
   expect((await page.locator("#field-ts").inputValue()) === "2026-03-02 08:01:08", "one second after the newest event");
@@ -387,12 +424,12 @@ await test("edit-schema-and-paste-events", async (page) => {
 });
 
 await test("memory-storage-starts-over-on-reload", async (page) => {
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#storage").selectOption("memory");
   await page.waitForFunction(() => document.querySelector("#storage").value === "memory");
   await addTruckEvent(page, "t-02", 7, "2026-03-02 08:20:00");
   await page.reload();
-  await page.locator("#output tbody tr").first().waitFor();
+  await page.locator("#output tbody.rows tr").first().waitFor();
   expect((await page.locator("#storage").inputValue()) === "memory", "the choice is remembered");
   expect((await page.locator("#schema").innerText()).includes("7 events"), "the added event is gone with the memory");
 });

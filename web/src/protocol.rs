@@ -253,6 +253,16 @@ pub struct CheckpointFileInfo {
     pub bytes: u64,
 }
 
+/// What the newest version of the table changed, row by row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SinkChange {
+    /// The batch that wrote the newest version.
+    pub batch_id: Option<u64>,
+    pub added: Vec<usize>,
+    pub updated: Vec<usize>,
+    pub removed: Vec<Vec<Json>>,
+}
+
 /// Everything the page shows, consistent as of one moment.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Snapshot {
@@ -269,6 +279,8 @@ pub struct Snapshot {
     pub batches: Vec<BatchInfo>,
     /// The transactional table's content (FORMAT.md's rule per output mode).
     pub sink: Vec<Vec<Json>>,
+    /// What the newest table version changed: indexes into `sink`, and the rows it removed.
+    pub sink_change: SinkChange,
     pub table_history: Vec<TableVersionInfo>,
     /// Everything the at-least-once file holds, duplicates included.
     pub file_rows: Vec<Vec<Json>>,

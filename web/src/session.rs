@@ -20,8 +20,8 @@ use unbounded_engine::{Error, ErrorKind};
 
 use crate::protocol::{
     BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, EventMark, FailureInfo, FilePartInfo, LateInfo, LiveInfo,
-    RelationDef, RelationInfo, Request, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo, TableVersionInfo,
-    WindowInfo,
+    RelationDef, RelationInfo, Request, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo,
+    TableVersionInfo, WindowInfo,
 };
 
 const DEFINITION: &str = "session/definition";
@@ -112,6 +112,21 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
         timestamp_ms: b.progress.timestamp_ms,
         input_rows_per_second: b.progress.input_rows_per_second,
         processed_rows_per_second: b.progress.processed_rows_per_second,
+    }
+}
+
+/// The newest table version's changes, as indexes into the snapshot's rows (its newest
+/// `SNAPSHOT_ROWS`): changes to rows it leaves out are not shown.
+fn sink_change(q: &StreamingQuery) -> SinkChange {
+    let table = q.table();
+    let first = table.rows().len().saturating_sub(SNAPSHOT_ROWS);
+    let shown = |rows: &[usize]| rows.iter().filter(|&&i| i >= first).map(|&i| i - first).collect();
+    let change = table.last_change();
+    SinkChange {
+        batch_id: table.versions().last().map(|v| v.batch_id),
+        added: shown(&change.added),
+        updated: shown(&change.updated),
+        removed: change.removed.iter().take(SNAPSHOT_ROWS).map(|r| r.as_array().cloned().unwrap_or_default()).collect(),
     }
 }
 
@@ -664,6 +679,7 @@ impl Session {
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
             batches: self.batches[self.batches.len().saturating_sub(SNAPSHOT_BATCHES)..].to_vec(),
             sink: q.map(|q| as_rows(q.table().rows())).unwrap_or_default(),
+            sink_change: q.map(sink_change).unwrap_or_default(),
             table_history: q
                 .map(|q| {
                     q.table()
@@ -833,6 +849,38 @@ mod tests {
         let err = snap.error.clone().unwrap();
         assert_eq!((err.kind.as_str(), err.line, err.column), ("unknown_column", Some(1), Some(20)));
         assert_eq!(Snapshot { error: None, ..snap }, before);
+    }
+
+    #[test]
+    fn the_last_batch_marks_rows_added_updated_and_removed() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let sql = "SELECT truck_id, count(*) AS n FROM STREAM truck_readings GROUP BY truck_id HAVING count(*) < 2";
+        let snap = s.handle(Request::SetQuery { sql: sql.into(), output_mode: "complete".into() });
+        assert!(snap.error.is_none(), "{:?}", snap.error);
+        s.handle(Request::RunBatch);
+        // t-02 reaches two readings and leaves the table; t-05 is new; t-03 is unchanged.
+        add(&mut s, "t-02", 10, "2026-03-02 08:02:00");
+        add(&mut s, "t-05", 10, "2026-03-02 08:02:00");
+        let snap = s.handle(Request::RunBatch);
+        let change = &snap.sink_change;
+        let named = |ids: &[usize]| ids.iter().map(|&i| snap.sink[i][0].clone()).collect::<Vec<_>>();
+        assert_eq!(change.batch_id, Some(1));
+        assert_eq!(named(&change.added), vec![json!("t-05")]);
+        assert!(change.updated.is_empty());
+        assert_eq!(change.removed, vec![vec![json!("t-02"), json!(1)]]);
+
+        let snap = s.handle(Request::SetQuery {
+            sql: "SELECT truck_id, count(*) AS n FROM STREAM truck_readings GROUP BY truck_id".into(),
+            output_mode: "update".into(),
+        });
+        assert!(snap.error.is_none(), "{:?}", snap.error);
+        s.handle(Request::RunBatch);
+        add(&mut s, "t-03", 10, "2026-03-02 08:03:00");
+        add(&mut s, "t-07", 10, "2026-03-02 08:03:00");
+        let snap = s.handle(Request::RunBatch);
+        let named = |ids: &[usize]| ids.iter().map(|&i| snap.sink[i][0].clone()).collect::<Vec<_>>();
+        assert_eq!(named(&snap.sink_change.updated), vec![json!("t-03")]);
+        assert_eq!(named(&snap.sink_change.added), vec![json!("t-07")]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod table;
 pub mod time_travel;
 
 pub use file::{FilePart, FileSink};
-pub use table::{TableSink, TableVersion};
+pub use table::{TableChange, TableSink, TableVersion};
 
 use arrow_array::RecordBatch;
 

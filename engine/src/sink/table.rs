@@ -26,6 +26,16 @@ pub struct TableVersion {
     pub rows: Vec<Json>,
 }
 
+/// What the newest version changed, for showing it: the rows now in the table it added or
+/// updated (indexes into [`TableSink::rows`]) and the rows it removed. Complete mode rewrites the
+/// whole table, so there it is the difference from the table before.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableChange {
+    pub added: Vec<usize>,
+    pub updated: Vec<usize>,
+    pub removed: Vec<Json>,
+}
+
 /// The rows of a table, with the row index of each key for upserts.
 #[derive(Debug, Clone, Default)]
 struct Content {
@@ -67,23 +77,61 @@ impl Layout {
         }
     }
 
-    fn apply(&self, content: &mut Content, rows: &[Json]) {
+    fn apply(&self, content: &mut Content, rows: &[Json]) -> TableChange {
+        let mut change = TableChange::default();
         match self.mode {
-            OutputMode::Complete => content.rows = rows.to_vec(),
+            OutputMode::Complete => {
+                change = self.difference(&content.rows, rows);
+                content.rows = rows.to_vec();
+            }
             _ if self.upserts() => {
                 for row in rows {
                     let k = self.key_of(row).unwrap_or_default();
                     match content.index.get(&k) {
-                        Some(&i) => content.rows[i] = row.clone(),
+                        Some(&i) => {
+                            content.rows[i] = row.clone();
+                            if !change.added.contains(&i) && !change.updated.contains(&i) {
+                                change.updated.push(i);
+                            }
+                        }
                         None => {
                             content.index.insert(k, content.rows.len());
+                            change.added.push(content.rows.len());
                             content.rows.push(row.clone());
                         }
                     }
                 }
             }
-            _ => content.rows.extend(rows.iter().cloned()),
+            _ => {
+                change.added = (content.rows.len()..content.rows.len() + rows.len()).collect();
+                content.rows.extend(rows.iter().cloned());
+            }
         }
+        change
+    }
+
+    /// How `new` differs from `old`: rows matched by key (or, without one, by their values)
+    /// are updated when their values differ; the unmatched are added or removed.
+    fn difference(&self, old: &[Json], new: &[Json]) -> TableChange {
+        let identity = |row: &Json| match self.key_of(row) {
+            Some(k) => k,
+            None => row.to_string(),
+        };
+        let mut before: HashMap<String, Vec<&Json>> = HashMap::new();
+        for row in old {
+            before.entry(identity(row)).or_default().push(row);
+        }
+        let mut change = TableChange::default();
+        for (i, row) in new.iter().enumerate() {
+            match before.get_mut(&identity(row)).and_then(Vec::pop) {
+                Some(was) if was == row => {}
+                Some(_) => change.updated.push(i),
+                None => change.added.push(i),
+            }
+        }
+        // Left over, in the order the old table had them.
+        change.removed = old.iter().filter(|row| before.get_mut(&identity(row)).and_then(Vec::pop).is_some()).cloned().collect();
+        change
     }
 }
 
@@ -96,6 +144,7 @@ pub struct TableSink {
     layout: Layout,
     versions: Vec<TableVersion>,
     content: Content,
+    last_change: TableChange,
     /// The last batch id committed per query id (Delta's SetTransaction).
     txns: BTreeMap<String, u64>,
     skipped_replays: u64,
@@ -115,6 +164,7 @@ impl TableSink {
             layout: Layout { mode, key },
             versions: Vec::new(),
             content: Content::default(),
+            last_change: TableChange::default(),
             txns: BTreeMap::new(),
             skipped_replays: 0,
         };
@@ -129,7 +179,7 @@ impl TableSink {
                 let detail = format!("version {expected} was expected there, it holds {}", v.version);
                 return Err(CheckpointError::Damaged { path, detail }.into());
             }
-            t.layout.apply(&mut t.content, &v.rows);
+            t.last_change = t.layout.apply(&mut t.content, &v.rows);
             t.txns.insert(v.query_id.clone(), v.batch_id);
             t.versions.push(v);
         }
@@ -144,6 +194,11 @@ impl TableSink {
     /// The table's rows now.
     pub fn rows(&self) -> &[Json] {
         &self.content.rows
+    }
+
+    /// What the newest version changed.
+    pub fn last_change(&self) -> &TableChange {
+        &self.last_change
     }
 
     /// The table's rows as of `version` (time travel: `VERSION AS OF`).
@@ -197,9 +252,58 @@ impl Sink for TableSink {
         let body = serde_json::to_vec(&v).map_err(|e| Error::internal(e.to_string()))?;
         // The version exists once its file does: apply it only after the write.
         self.storage.write(&version_path(v.version), &frame(&body)).map_err(Error::from)?;
-        self.layout.apply(&mut self.content, &v.rows);
+        self.last_change = self.layout.apply(&mut self.content, &v.rows);
         self.txns.insert(v.query_id.clone(), v.batch_id);
         self.versions.push(v);
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fold(layout: &Layout, batches: &[Vec<Json>]) -> (Content, TableChange) {
+        let mut content = Content::default();
+        let mut change = TableChange::default();
+        for rows in batches {
+            change = layout.apply(&mut content, rows);
+        }
+        (content, change)
+    }
+
+    #[test]
+    fn append_adds_the_batch_rows_at_the_end() {
+        let layout = Layout { mode: OutputMode::Append, key: None };
+        let (content, change) = fold(&layout, &[vec![json!(["a", 1])], vec![json!(["b", 2]), json!(["a", 1])]]);
+        assert_eq!(content.rows.len(), 3);
+        assert_eq!(change, TableChange { added: vec![1, 2], updated: vec![], removed: vec![] });
+    }
+
+    #[test]
+    fn update_tells_new_keys_from_changed_ones() {
+        let layout = Layout { mode: OutputMode::Update, key: Some(vec![0]) };
+        let (content, change) = fold(&layout, &[vec![json!(["a", 1]), json!(["b", 1])], vec![json!(["b", 2]), json!(["c", 1])]]);
+        assert_eq!(content.rows, vec![json!(["a", 1]), json!(["b", 2]), json!(["c", 1])]);
+        assert_eq!(change, TableChange { added: vec![2], updated: vec![1], removed: vec![] });
+    }
+
+    #[test]
+    fn complete_shows_the_difference_from_the_table_before() {
+        let layout = Layout { mode: OutputMode::Complete, key: Some(vec![0]) };
+        let first = vec![json!(["a", 1]), json!(["b", 1]), json!(["gone", 5])];
+        let second = vec![json!(["a", 1]), json!(["b", 2]), json!(["c", 1])];
+        let (content, change) = fold(&layout, &[first, second.clone()]);
+        assert_eq!(content.rows, second);
+        assert_eq!(change, TableChange { added: vec![2], updated: vec![1], removed: vec![json!(["gone", 5])] });
+    }
+
+    #[test]
+    fn complete_without_a_key_matches_rows_by_value() {
+        let layout = Layout { mode: OutputMode::Complete, key: None };
+        let (_, change) = fold(&layout, &[vec![json!([1]), json!([1]), json!([2])], vec![json!([1]), json!([3])]]);
+        assert_eq!(change, TableChange { added: vec![1], updated: vec![], removed: vec![json!([1]), json!([2])] });
     }
 }

@@ -112,20 +112,47 @@ fn file_summary(s: &Snapshot) -> String {
 #[function_component(OutputPanel)]
 pub fn output_panel(props: &Props) -> Html {
     let s = &props.snapshot;
-    let last = s.batches.last();
-    let is_new = |row: &Vec<Json>| last.is_some_and(|b| b.rows.contains(row));
+    let change = &s.sink_change;
+    let status = |i: usize| {
+        if change.added.contains(&i) {
+            Some("added")
+        } else if change.updated.contains(&i) {
+            Some("updated")
+        } else {
+            None
+        }
+    };
     html! {
         <section class="panel output-panel">
             <h2>{"Timeline"}</h2>
             <super::timeline::Timeline snapshot={s.clone()} />
             <h2>{ format!("Output ({} mode)", s.output_mode) }</h2>
+            if let Some(batch) = change.batch_id {
+                <p class="legend" id="output-change">
+                    { format!("Batch {batch} ") }
+                    <span class="key added"></span>{ format!("added {}", change.added.len()) }
+                    <span class="key updated"></span>{ format!("updated {}", change.updated.len()) }
+                    <span class="key removed"></span>{ format!("removed {}", change.removed.len()) }
+                    if s.output_mode == "complete" { <span class="muted">{" (complete mode rewrites the table; marked: what differs from before)"}</span> }
+                </p>
+            }
             <table id="output">
-                <thead><tr>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
-                <tbody>
-                    { for s.sink.iter().map(|row| html! {
-                        <tr class={classes!(is_new(row).then_some("new"))}>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
+                <thead><tr><th class="change" aria-label="change"></th>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
+                <tbody class="rows">
+                    { for s.sink.iter().enumerate().map(|(i, row)| {
+                        let st = status(i);
+                        html! {
+                            <tr class={classes!(st)}><td class="change" title={st.map(|s| format!("{s} by the last batch"))}>{ match st { Some("added") => "+", Some("updated") => "~", _ => "" } }</td>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
+                        }
                     }) }
                 </tbody>
+                if !change.removed.is_empty() {
+                    <tbody class="removed-rows">
+                        { for change.removed.iter().map(|row| html! {
+                            <tr class="removed"><td class="change" title="removed by the last batch">{"−"}</td>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
+                        }) }
+                    </tbody>
+                }
             </table>
             if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
             <h3>{"Table history (exactly once)"}</h3>
