@@ -434,6 +434,89 @@ await test("memory-storage-starts-over-on-reload", async (page) => {
   expect((await page.locator("#schema").innerText()).includes("7 events"), "the added event is gone with the memory");
 });
 
+await test("theme-switch-light-dark-and-from-the-address", async (page) => {
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.locator("#theme").selectOption("dark");
+  expect((await background()) === "rgb(21, 25, 29)", `dark background: ${await background()}`);
+  await page.screenshot({ path: `${shots}/15-dark.png`, fullPage: true });
+  await page.reload();
+  await page.locator("#sql").waitFor();
+  expect((await page.locator("#theme").inputValue()) === "dark", "the choice is remembered");
+  expect((await background()) === "rgb(21, 25, 29)", "and applied before the page starts");
+  await page.locator("#theme").selectOption("light");
+  expect((await background()) === "rgb(247, 247, 244)", `light background: ${await background()}`);
+  // An embedding site picks the theme in the address, whatever was chosen before.
+  await page.goto(url + (url.includes("?") ? "&" : "?") + "theme=dark");
+  await page.locator("#sql").waitFor();
+  expect((await background()) === "rgb(21, 25, 29)", "?theme=dark wins");
+  await page.locator("#theme").selectOption("system");
+  await page.emulateMedia({ colorScheme: "dark" });
+  expect((await background()) === "rgb(21, 25, 29)", "the system's dark scheme");
+  await page.emulateMedia({ colorScheme: "light" });
+  expect((await background()) === "rgb(247, 247, 244)", "the system's light scheme");
+});
+
+await test("keyboard-reaches-every-control", async (page) => {
+  await page.locator("#run").click();
+  await page.locator("#table-history button.version").first().waitFor();
+  // Every control a pointer can reach, with every fold opened.
+  await page.evaluate(() => document.querySelectorAll("details").forEach((d) => { d.open = true; }));
+  await page.waitForTimeout(100);
+  const controls = await page.evaluate(() => {
+    const all = [...document.querySelectorAll("button, select, input, textarea, summary, a[href], [tabindex]:not([tabindex='-1'])")];
+    return all.filter((el) => !el.disabled && el.checkVisibility()).map((el, i) => {
+      el.dataset.kb = String(i);
+      const labelled = el.getAttribute("aria-label") || el.title || (el.id && document.querySelector(`label[for='${el.id}']`)) ||
+        el.closest("label") || (el.textContent || "").trim() || el.getAttribute("placeholder");
+      return { i, what: el.id || el.className || el.tagName, labelled: !!labelled };
+    });
+  });
+  const unnamed = controls.filter((c) => !c.labelled).map((c) => c.what);
+  expect(unnamed.length === 0, `every control has a name: ${unnamed}`);
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  const reached = new Set();
+  for (let k = 0; k < controls.length + 10; k++) {
+    await page.keyboard.press("Tab");
+    const i = await page.evaluate(() => document.activeElement?.dataset.kb);
+    if (i !== undefined) reached.add(Number(i));
+  }
+  const missed = controls.filter((c) => !reached.has(c.i)).map((c) => c.what);
+  expect(missed.length === 0, `Tab reaches every control (${controls.length}); missed: ${missed}`);
+  // Enter on a version of the history travels in time; Ctrl+Enter in the editor restarts.
+  await page.locator("#table-history button.version").first().focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#table-query-result").waitFor();
+  await page.locator("#sql").focus();
+  await page.keyboard.press("End");
+  await page.keyboard.type(" AND r.temp_c > 5.0");
+  await page.keyboard.press("Control+Enter");
+  await page.waitForFunction(() => /[1-9]\d* waiting/.test(document.querySelector("#run").textContent));
+  // The focused control is visibly marked.
+  await page.locator("#run").focus();
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Tab");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  expect(outline === "solid", `a focus ring: ${outline}`);
+  await page.screenshot({ path: `${shots}/16-keyboard.png` });
+});
+
+await test("layout-from-1280-px-down-to-a-narrow-column", async (page) => {
+  await page.locator("#run").click();
+  await page.locator("#progress tbody tr").first().waitFor();
+  for (const width of [1280, 1024, 720, 480, 360]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(100);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow <= 0, `no sideways scrolling at ${width} px: the page is ${overflow} px too wide`);
+    // Controls stay on screen: none starts beyond the right edge.
+    const outside = await page.evaluate(() => [...document.querySelectorAll("button, select, input, textarea")]
+      .filter((el) => el.getClientRects().length && el.closest(".output-panel, table") === null)
+      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((el) => el.id || el.className));
+    expect(outside.length === 0, `controls within ${width} px: ${outside}`);
+    await page.screenshot({ path: `${shots}/17-width-${width}.png`, fullPage: width <= 480 });
+  }
+});
+
 await browser.close();
 let failed = 0;
 for (const [name, err] of results) {

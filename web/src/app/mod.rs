@@ -13,6 +13,7 @@ mod progress_chart;
 mod schema;
 mod share;
 mod state_view;
+mod theme;
 mod timeline;
 
 use std::rc::Rc;
@@ -205,12 +206,15 @@ pub fn app() -> Html {
             <header>
                 <h1>{"Unbounded"}</h1>
                 <p class="tagline">{"A Structured Streaming playground: type streaming SQL, push events, run micro-batches."}</p>
+                <div class="settings">
+                <theme::ThemeChoice />
                 <label class="storage-choice" for="storage">{"Storage "}
                     <select id="storage" onchange={on_storage} title="Where the checkpoint, the sinks and the events are kept">
                         <option value="indexeddb" selected={snapshot.storage == StorageKind::IndexedDb}>{"IndexedDB (survives a reload)"}</option>
                         <option value="memory" selected={snapshot.storage == StorageKind::Memory}>{"memory (gone on reload)"}</option>
                     </select>
                 </label>
+                </div>
             </header>
             if let Some(n) = snapshot.notice.clone() { <div id="notice" class="notice" role="status">{ n }</div> }
             if let Some(e) = (*link_error).clone() { <div id="link-error" class="error" role="alert">{ e }</div> }

@@ -162,9 +162,10 @@ pub fn output_panel(props: &Props) -> Html {
                 <tbody>
                     { for s.table_history.iter().rev().map(|v| {
                         let sql = format!("SELECT * FROM sink VERSION AS OF {}", v.version);
+                        // The whole row is clickable; the version is a button, for the keyboard.
                         let onclick = props.send.reform(move |_: MouseEvent| Request::QueryTable { sql: sql.clone() });
                         html! {
-                        <tr {onclick} tabindex="0" title="Show the table as of this version"><td>{ v.version }</td><td>{ v.batch_id }</td><td>{ &v.operation }</td><td>{ v.rows_added }</td><td>{ v.rows_updated }</td><td>{ v.rows_removed }</td><td>{ v.query_id.chars().take(8).collect::<String>() }</td></tr>
+                        <tr {onclick} title="Show the table as of this version"><td><button class="version" aria-label={format!("Show the table as of version {}", v.version)}>{ v.version }</button></td><td>{ v.batch_id }</td><td>{ &v.operation }</td><td>{ v.rows_added }</td><td>{ v.rows_updated }</td><td>{ v.rows_removed }</td><td>{ v.query_id.chars().take(8).collect::<String>() }</td></tr>
                     }}) }
                 </tbody>
             </table>

@@ -45,6 +45,9 @@ fn slot_of(batches: &[BatchInfo], source: &str, offset: u64) -> Option<usize> {
 #[function_component(Timeline)]
 pub fn timeline(props: &Props) -> Html {
     let s = &props.snapshot;
+    // The late drop last focused, pointed at or clicked: said in words under the chart, so a
+    // keyboard or touch user reads what the tooltip tells a mouse user.
+    let detail = use_state(|| None::<String>);
     let batches = &s.batches[s.batches.len().saturating_sub(SLOTS)..];
     let slots = batches.len() + 1;
     let slot_w = (W - LEFT - RIGHT) / slots as f64;
@@ -162,9 +165,18 @@ pub fn timeline(props: &Props) -> Html {
                             format_timestamp(l.watermark)
                         ),
                     };
+                    let show = {
+                        let (detail, why) = (detail.clone(), why.clone());
+                        move || detail.set(Some(why.clone()))
+                    };
+                    let (onfocus, onclick, onmouseenter) = {
+                        let (a, b, c) = (show.clone(), show.clone(), show);
+                        (Callback::from(move |_: FocusEvent| a()), Callback::from(move |_: MouseEvent| b()), Callback::from(move |_: MouseEvent| c()))
+                    };
                     html! {
-                        <g class="late-drop">
+                        <g class="late-drop" tabindex="0" role="img" aria-label={why.clone()} {onfocus} {onclick} {onmouseenter}>
                             <path d={format!("M{:.1},{:.1} l8,8 m0,-8 l-8,8", cx - 4.0, cy - 4.0)} />
+                            <rect class="hit" x={format!("{:.1}", cx - 6.0)} y={format!("{:.1}", cy - 6.0)} width="12" height="12" />
                             <title>{ why }</title>
                         </g>
                     }
@@ -172,8 +184,11 @@ pub fn timeline(props: &Props) -> Html {
             </svg>
             <p class="legend muted">
                 <span class="key dot" />{"event "}<span class="key wm" />{"watermark "}<span class="key band" />{"open window "}
-                <span class="key closed" />{"closed window "}<span class="key late" />{"late drop (hover for why)"}
+                <span class="key closed" />{"closed window "}<span class="key late" />{"late drop (point at it or focus it for why)"}
             </p>
+            if let Some(d) = (*detail).clone().filter(|_| !late.is_empty()) {
+                <p id="late-detail" class="late-detail" role="status">{ d }</p>
+            }
         </div>
     }
 }
