@@ -7,7 +7,7 @@ use crate::protocol::{Request, Snapshot, StorageKind};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub snapshot: Snapshot,
+    pub snapshot: std::rc::Rc<Snapshot>,
     pub send: Callback<Request>,
 }
 

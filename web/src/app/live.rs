@@ -8,7 +8,7 @@ use crate::protocol::{GeneratorConfig, GeneratorKind, Request, Snapshot};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub snapshot: Snapshot,
+    pub snapshot: std::rc::Rc<Snapshot>,
     pub send: Callback<Request>,
     /// The generator that fits the session's sources, offered first.
     pub suggested: Option<GeneratorKind>,

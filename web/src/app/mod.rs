@@ -89,7 +89,7 @@ fn remember_storage(kind: StorageKind) {
 #[function_component(App)]
 pub fn app() -> Html {
     let backend = use_memo((), |_| Backend::start());
-    let snapshot = use_state(|| None::<Snapshot>);
+    let snapshot = use_state(|| None::<Rc<Snapshot>>);
     let sql = use_state(String::new);
     let mode = use_state(|| "append".to_string());
     // The query text the editor last took from the session: a new one replaces the editor's.
@@ -109,7 +109,7 @@ pub fn app() -> Html {
                             sql.set(next.sql.clone());
                             mode.set(next.output_mode.clone());
                         }
-                        snapshot.set(Some(next));
+                        snapshot.set(Some(Rc::new(next)));
                     });
                     b.0.set_onmessage(Some(handler.as_ref().unchecked_ref()));
                     let (b2, link_error) = (b.clone(), link_error.clone());

@@ -9,7 +9,7 @@ use crate::protocol::{Request, Snapshot, TableQueryInfo};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub snapshot: Snapshot,
+    pub snapshot: std::rc::Rc<Snapshot>,
     pub send: Callback<Request>,
 }
 

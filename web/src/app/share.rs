@@ -52,7 +52,7 @@ enum Want {
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub snapshot: Snapshot,
+    pub snapshot: std::rc::Rc<Snapshot>,
     pub send: Callback<Request>,
 }
 

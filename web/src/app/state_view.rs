@@ -38,7 +38,7 @@ fn entry(text: &str) -> String {
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub snapshot: Snapshot,
+    pub snapshot: std::rc::Rc<Snapshot>,
 }
 
 fn bytes(n: u64) -> String {

@@ -13,7 +13,7 @@ use crate::protocol::{BatchInfo, Snapshot};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub snapshot: Snapshot,
+    pub snapshot: std::rc::Rc<Snapshot>,
 }
 
 const W: f64 = 640.0;
