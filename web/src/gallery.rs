@@ -127,6 +127,14 @@ pub const EXAMPLES: &[Example] = &[
         generator: Some(GeneratorKind::Payments),
     },
     Example {
+        id: "medallion",
+        topic: "Medallion",
+        title: "Bronze, silver, gold",
+        watch: "Bronze: the raw stream, its bad record in the dead letters. Silver: retries and refunds gone, EUR only. Gold: revenue per minute, written once final.",
+        scenario: scenario!("gallery/medallion-payments.json"),
+        generator: Some(GeneratorKind::Payments),
+    },
+    Example {
         id: "exactly-once",
         topic: "Exactly once",
         title: "A crash after the sink write",
