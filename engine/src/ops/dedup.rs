@@ -21,9 +21,23 @@ pub struct DedupOp {
     event_time: Option<usize>,
     within_watermark: bool,
     delay: i64,
-    /// Key -> when it may be forgotten (event time), or None to keep it forever.
-    seen: KeyedState<Option<i64>>,
+    seen: KeyedState<Seen>,
     metrics: StateOperatorProgress,
+}
+
+/// A key seen, kept with its values so the page can show what the state holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Seen {
+    key: Vec<Value>,
+    /// When the watermark passing this time forgets the key (a `Value::Timestamp`), or None to
+    /// keep it forever.
+    expires: Option<Value>,
+}
+
+impl Seen {
+    fn expired(&self, watermark: i64) -> bool {
+        matches!(self.expires, Some(Value::Timestamp(t)) if t <= watermark)
+    }
 }
 
 impl DedupOp {
@@ -94,13 +108,14 @@ impl Operator for DedupOp {
                 keep.push(false);
                 continue;
             }
-            self.seen.insert(buf.clone(), self.expiry(t));
+            let key = key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
+            self.seen.insert(buf.clone(), Seen { key, expires: self.expiry(t).map(Value::Timestamp) });
             added += 1;
             keep.push(true);
         }
         let before = self.seen.len();
         if watermark > 0 {
-            self.seen.remove_where(|expiry| expiry.is_some_and(|e| e <= watermark));
+            self.seen.remove_where(|seen| seen.expired(watermark));
         }
         self.metrics = StateOperatorProgress {
             operator_name: self.name().to_string(),
