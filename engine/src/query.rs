@@ -510,6 +510,11 @@ impl StreamingQuery {
         self.runtime.committed.iter().find(|(k, _)| k.eq_ignore_ascii_case(source)).map(|(_, v)| *v)
     }
 
+    /// Whether the query reads `source` (a session may declare streams its query does not use).
+    pub fn reads(&self, source: &str) -> bool {
+        self.runtime.pipeline.sources.iter().any(|s| s.eq_ignore_ascii_case(source))
+    }
+
     pub fn watermark(&self) -> Option<i64> {
         (self.runtime.watermark > 0).then_some(self.runtime.watermark)
     }
@@ -913,6 +918,26 @@ mod tests {
 
     fn sink_ids(q: &StreamingQuery) -> Vec<i64> {
         q.table().rows().iter().map(|r| r[0].as_i64().unwrap()).collect()
+    }
+
+    #[test]
+    fn the_state_view_shows_each_deduplicated_key_and_when_it_expires() {
+        let sql = "SELECT * FROM STREAM events WATERMARK ts DELAY OF INTERVAL 10 SECONDS DEDUPLICATE WITHIN WATERMARK BY (id)";
+        let mut q = StreamingQuery::start(definition(sql)).unwrap();
+        q.add_json("events", &rows(&[1, 2, 1])).unwrap();
+        q.process_all_available().unwrap();
+        let table = &q.state_view()[0].tables[0];
+        assert_eq!(table.rows, 2);
+        let first: serde_json::Value = serde_json::from_str(&table.sample[0]).unwrap();
+        // 00:00:01 + 10 s, in microseconds.
+        assert_eq!(first, json!({"key": [{"Int": 1}], "expires": {"Timestamp": 1_767_225_611_000_000i64}}));
+        // The watermark (00:00:02 - 10 s) has not passed it; 00:00:30 moves it to 00:00:20.
+        q.add_json("events", &rows(&[30])).unwrap();
+        q.process_all_available().unwrap();
+        let table = &q.state_view()[0].tables[0];
+        assert_eq!(table.rows, 1);
+        assert_eq!(table.evicted.len(), 2, "{:?}", table.evicted);
+        assert!(table.evicted[0].contains(r#"{"Int":1}"#), "{:?}", table.evicted);
     }
 
     #[test]

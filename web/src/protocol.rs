@@ -117,8 +117,11 @@ pub struct RelationInfo {
     pub columns: Vec<ColumnInfo>,
     /// Records in a source's log, or rows of a static table.
     pub rows: u64,
-    /// Records not yet read by a micro-batch (sources only).
+    /// Records not yet read by a micro-batch (sources the query reads only).
     pub pending: u64,
+    /// Whether the running query reads this source; false for a table, or a stream it ignores.
+    #[serde(default)]
+    pub read: bool,
     /// A static table's rows (tables only), for the schema editor.
     #[serde(default)]
     pub table_rows: Vec<Json>,
@@ -312,4 +315,8 @@ pub struct Snapshot {
     /// Rows in the table and in the file; `sink` and `file_rows` hold the last ones only.
     pub sink_total: u64,
     pub file_total: u64,
+    /// Versions in the table's history and records in the dead-letter output; `table_history`
+    /// and `dead_letter` hold the newest `SNAPSHOT_BATCHES` only.
+    pub history_total: u64,
+    pub dead_letter_total: u64,
 }

@@ -62,7 +62,7 @@ struct Live {
 /// The most rows of the table and the file a snapshot carries (the newest); the page shows
 /// counts for the rest, so a long live run does not flood it.
 pub const SNAPSHOT_ROWS: usize = 500;
-/// The most micro-batches a snapshot lists (the newest).
+/// The most micro-batches, table versions and dead letters a snapshot lists (the newest).
 pub const SNAPSHOT_BATCHES: usize = 200;
 
 fn error_info(e: &Error) -> ErrorInfo {
@@ -149,6 +149,11 @@ fn newest_file_rows(parts: &[unbounded_engine::sink::FilePart]) -> Vec<Vec<Json>
 /// The most late rows a batch lists, and the most events the timeline shows (the newest).
 const LATE_SHOWN: usize = 100;
 pub const TIMELINE_EVENTS: usize = 600;
+
+/// The last `n` items: what a snapshot sends of a list that grows with every batch.
+fn newest<T>(items: &[T], n: usize) -> &[T] {
+    &items[items.len().saturating_sub(n)..]
+}
 
 fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
     Error::from(e)
@@ -633,6 +638,7 @@ impl Session {
             .iter()
             .map(|(name, schema)| {
                 let rows = self.event_counts.get(name).copied().unwrap_or(0);
+                let read_by_query = q.is_some_and(|q| q.reads(name));
                 let read = q.and_then(|q| q.committed_offset(name)).unwrap_or(0);
                 RelationInfo {
                     name: name.clone(),
@@ -642,7 +648,8 @@ impl Session {
                         .map(|c| ColumnInfo { name: c.name.clone(), data_type: c.data_type.to_string() })
                         .collect(),
                     rows,
-                    pending: rows.saturating_sub(read),
+                    pending: if read_by_query { rows.saturating_sub(read) } else { 0 },
+                    read: read_by_query,
                     table_rows: Vec::new(),
                     last_row: (rows > 0)
                         .then(|| self.events.iter().rev().find(|(s, _)| s == name))
@@ -660,6 +667,7 @@ impl Session {
                 columns: schema.columns.iter().map(|c| ColumnInfo { name: c.name.clone(), data_type: c.data_type.to_string() }).collect(),
                 rows: rows.len() as u64,
                 pending: 0,
+                read: false,
                 table_rows: rows.clone(),
                 last_row: None,
             })
@@ -677,13 +685,12 @@ impl Session {
             sources,
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
-            batches: self.batches[self.batches.len().saturating_sub(SNAPSHOT_BATCHES)..].to_vec(),
+            batches: newest(&self.batches, SNAPSHOT_BATCHES).to_vec(),
             sink: q.map(|q| as_rows(q.table().rows())).unwrap_or_default(),
             sink_change: q.map(sink_change).unwrap_or_default(),
             table_history: q
                 .map(|q| {
-                    q.table()
-                        .versions()
+                    newest(q.table().versions(), SNAPSHOT_BATCHES)
                         .iter()
                         .map(|v| TableVersionInfo {
                             version: v.version,
@@ -709,7 +716,7 @@ impl Session {
                 .unwrap_or_default(),
             dead_letter: q
                 .map(|q| {
-                    q.dead_letter()
+                    newest(q.dead_letter(), SNAPSHOT_BATCHES)
                         .iter()
                         .map(|d| DeadLetterInfo {
                             batch_id: d.batch_id,
@@ -762,6 +769,8 @@ impl Session {
             },
             sink_total: q.map_or(0, |q| q.table().rows().len() as u64),
             file_total: q.map_or(0, |q| q.file().parts().iter().map(|p| p.rows.len() as u64).sum()),
+            history_total: q.map_or(0, |q| q.table().versions().len() as u64),
+            dead_letter_total: q.map_or(0, |q| q.dead_letter().len() as u64),
         }
     }
 
@@ -905,6 +914,42 @@ mod tests {
         assert_eq!(snap.dead_letter.len(), 1);
         assert!(snap.dead_letter[0].reason.contains("temp_c"));
         assert_eq!(snap.batches.last().unwrap().bad_records, 1);
+    }
+
+    #[test]
+    fn a_stream_the_query_does_not_read_has_nothing_waiting() {
+        let mut s = Session::from_scenario(include_str!("../../tests/scenarios/gallery/nexmark-hot-auctions.json")).unwrap();
+        let snap = s.handle(Request::AddEvent {
+            source: "person".into(),
+            row: vec![json!(1), json!("Ada"), json!("Oslo"), json!("OS"), json!("2026-01-01 00:00:01")],
+        });
+        let person = snap.sources.iter().find(|r| r.name == "person").unwrap();
+        assert_eq!((person.pending, person.read), (0, false), "{} events, none waiting: the query reads only bids", person.rows);
+        let bid = snap.sources.iter().find(|r| r.name == "bid").unwrap();
+        assert!(bid.read);
+        let snap = s.handle(Request::SetQuery { sql: "SELECT name FROM STREAM person".into(), output_mode: "append".into() });
+        let person = snap.sources.iter().find(|r| r.name == "person").unwrap();
+        assert_eq!((person.pending, person.read), (person.rows, true), "a new query reads every event from the start");
+    }
+
+    #[test]
+    fn a_long_run_sends_the_newest_history_and_dead_letters_with_their_totals() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let batches = SNAPSHOT_BATCHES + 5;
+        for i in 0..batches {
+            s.handle(Request::AddEvent {
+                source: "truck_readings".into(),
+                row: vec![json!("t-01"), json!(format!("hot-{i}")), json!(1), json!("2026-03-02 08:03:00")],
+            });
+            s.handle(Request::RunBatch);
+        }
+        let snap = s.snapshot();
+        assert_eq!(snap.dead_letter.len(), SNAPSHOT_BATCHES);
+        assert_eq!(snap.dead_letter_total, batches as u64);
+        assert_eq!(snap.dead_letter.last().unwrap().row.to_string(), format!(r#"["t-01","hot-{}",1,"2026-03-02 08:03:00"]"#, batches - 1));
+        assert_eq!(snap.table_history.len(), SNAPSHOT_BATCHES);
+        assert!(snap.history_total > SNAPSHOT_BATCHES as u64, "{}", snap.history_total);
+        assert_eq!(snap.table_history.last().unwrap().version + 1, snap.history_total);
     }
 
     fn add(s: &mut Session, truck: &str, speed: i64, time: &str) -> Snapshot {

@@ -377,6 +377,7 @@ mod tests {
             columns: vec![ColumnInfo { name: "event_id".into(), data_type: "string".into() }],
             rows: 0,
             pending: 0,
+            read: true,
             table_rows: vec![],
             last_row: None,
         };

@@ -109,6 +109,14 @@ fn file_summary(s: &Snapshot) -> String {
     }
 }
 
+/// "The newest 500 of 12,345 rows", when the snapshot carries only the newest of a list.
+fn shown_of(shown: usize, total: u64, what: &str, id: &'static str) -> Html {
+    if shown as u64 >= total {
+        return Html::default();
+    }
+    html! { <p class="muted" {id}>{ format!("Showing the newest {shown} of {total} {what}.") }</p> }
+}
+
 #[function_component(OutputPanel)]
 pub fn output_panel(props: &Props) -> Html {
     let s = &props.snapshot;
@@ -155,6 +163,7 @@ pub fn output_panel(props: &Props) -> Html {
                 }
             </table>
             if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
+            { shown_of(s.sink.len(), s.sink_total, "rows", "output-shown") }
             <h3>{"Table history (exactly once)"}</h3>
             <p class="muted">{"Each batch commits one version, tagged with the query id and batch id. Click a version to see the table as it was."}</p>
             <table id="table-history" class="clickable">
@@ -169,6 +178,7 @@ pub fn output_panel(props: &Props) -> Html {
                     }}) }
                 </tbody>
             </table>
+            { shown_of(s.table_history.len(), s.history_total, "versions (VERSION AS OF reads every one)", "history-shown") }
             <TableQuery query={s.table_query.clone()} send={props.send.clone()} />
             <h3>{ format!("At-least-once file ({} rows in {} writes)", s.file_rows.len(), s.file_parts.len()) }</h3>
             <p class="muted" id="file-summary">{ file_summary(s) }</p>
@@ -195,6 +205,7 @@ pub fn output_panel(props: &Props) -> Html {
             </table>
             if !s.dead_letter.is_empty() {
                 <h3>{"Dead-letter output"}</h3>
+                { shown_of(s.dead_letter.len(), s.dead_letter_total, "bad records", "dead-letter-shown") }
                 <ul id="dead-letter">
                     { for s.dead_letter.iter().map(|d| html! {
                         <li><code>{ format!("{}@{}", d.source, d.offset) }</code>{" "}<code>{ d.row.to_string() }</code><div class="reason">{ &d.reason }</div></li>
