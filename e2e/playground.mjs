@@ -143,6 +143,11 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   expect(progress.includes("2026-03-02 08:00:57"), `the watermark (max event time 08:01:07 - 10 s) shows: ${progress}`);
   const rows = await outputRows(page);
   expect(rows.length >= 4, `windows per truck in the output: ${rows}`);
+  // Event time beside processing time: the newest event, and the wall clock of the last batch.
+  const clocks = await page.locator(".clocks").innerText();
+  const year = new Date().getUTCFullYear();
+  expect(clocks.includes("event time: 2026-03-02 08:01:07") && new RegExp(`processing time: ${year}-\\d\\d-\\d\\d [\\d:.]+ \\(batch 1\\)`).test(clocks)
+    && clocks.includes("watermark: 2026-03-02 08:00:57"), `the clocks: ${clocks}`);
   await page.screenshot({ path: `${shots}/06-stateful.png`, fullPage: true });
 });
 

@@ -1,5 +1,7 @@
-//! Processing time in the browser: `performance.now()` (or `Date.now()` where there is no
-//! `performance`, as in some workers), so batch durations and rates are real.
+//! Processing time in the browser: wall-clock milliseconds since the epoch, as Spark's progress
+//! reports them, from `performance.timeOrigin + performance.now()` (sub-millisecond and never
+//! going back, so batch durations and rates are real), or `Date.now()` where there is no
+//! `performance`, as in some workers.
 
 use unbounded_engine::query::Clock;
 
@@ -10,7 +12,12 @@ impl Clock for BrowserClock {
         let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok().filter(|p| !p.is_undefined());
         match performance.and_then(|p| js_sys::Reflect::get(&p, &"now".into()).ok().map(|f| (p, f))) {
             Some((p, now)) if now.is_function() => {
-                js_sys::Function::from(now).call0(&p).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now)
+                let origin = js_sys::Reflect::get(&p, &"timeOrigin".into()).ok().and_then(|v| v.as_f64());
+                let since_origin = js_sys::Function::from(now).call0(&p).ok().and_then(|v| v.as_f64());
+                match (origin, since_origin) {
+                    (Some(origin), Some(since)) => origin + since,
+                    _ => js_sys::Date::now(),
+                }
             }
             _ => js_sys::Date::now(),
         }

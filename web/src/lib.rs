@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod event_log;
 pub mod gallery;
 pub mod idb;
 pub mod protocol;

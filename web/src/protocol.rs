@@ -157,7 +157,7 @@ pub struct BatchInfo {
     pub offsets: Vec<SourceRange>,
     /// Every row a stateful operator dropped as late, with why.
     pub late: Vec<LateInfo>,
-    /// Processing time the batch started at (ms since the page loaded) and its rates.
+    /// Processing time the batch started at (wall-clock ms since the epoch) and its rates.
     pub timestamp_ms: f64,
     pub input_rows_per_second: f64,
     pub processed_rows_per_second: f64,

@@ -8,32 +8,31 @@
 //! resumes from its checkpoint.
 
 use serde_json::Value as Json;
-use unbounded_engine::checkpoint::{frame, unframe};
+use unbounded_engine::checkpoint::unframe;
 use unbounded_engine::generate::{Generator, GeneratorConfig};
 use unbounded_engine::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use unbounded_engine::scenario::{self, Scenario, Step};
 use unbounded_engine::storage::{join, SharedStorage, Storage};
-use unbounded_engine::time::{format_timestamp, parse_timestamp};
+use unbounded_engine::time::format_timestamp;
 use unbounded_engine::trigger::ProcessingTimeTrigger;
-use unbounded_engine::types::DataType;
 use unbounded_engine::{Error, ErrorKind};
 
+use crate::event_log::{read_framed, write_framed, EventLog, MAX_EVENTS};
 use crate::protocol::{
-    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, EventMark, FailureInfo, FilePartInfo, LateInfo, LiveInfo,
-    RelationDef, RelationInfo, Request, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo,
-    TableVersionInfo, WindowInfo,
+    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LateInfo, LiveInfo, RelationDef,
+    RelationInfo, Request, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo, TableVersionInfo,
+    WindowInfo,
 };
 
 const DEFINITION: &str = "session/definition";
-const EVENTS: &str = "session/events";
 
 pub struct Session {
     /// Sources, tables, query and mode; `steps` stays empty (events are kept apart).
     scenario: Scenario,
     /// Every event added, in order: a new query reads them from offset 0.
-    events: Vec<(String, Json)>,
-    /// How many of `events` each source has: snapshots read it ten times a second.
-    event_counts: std::collections::HashMap<String, u64>,
+    events: EventLog,
+    /// The most events the session takes from a generator (`MAX_EVENTS`; less in tests).
+    max_events: u64,
     storage: SharedStorage,
     kind: StorageKind,
     query: Option<StreamingQuery>,
@@ -44,7 +43,6 @@ pub struct Session {
     notice: Option<String>,
     exported: Option<String>,
     exported_pyspark: Option<String>,
-    next_chunk: u64,
     live: Live,
     table_query: Option<TableQueryInfo>,
     checkpoint_file: Option<(String, String)>,
@@ -146,9 +144,8 @@ fn newest_file_rows(parts: &[unbounded_engine::sink::FilePart]) -> Vec<Vec<Json>
     rows
 }
 
-/// The most late rows a batch lists, and the most events the timeline shows (the newest).
+/// The most late rows a batch lists.
 const LATE_SHOWN: usize = 100;
-pub const TIMELINE_EVENTS: usize = 600;
 
 /// The last `n` items: what a snapshot sends of a list that grows with every batch.
 fn newest<T>(items: &[T], n: usize) -> &[T] {
@@ -159,27 +156,13 @@ fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
     Error::from(e)
 }
 
-fn read_framed(storage: &SharedStorage, path: &str) -> Result<Option<Json>, Error> {
-    let Some(bytes) = storage.scoped("").read(path).map_err(storage_error)? else { return Ok(None) };
-    let body = unframe(path, &bytes)?;
-    serde_json::from_slice(body).map(Some).map_err(|e| Error::new(ErrorKind::Checkpoint, format!("`{path}` is damaged: {e}")))
-}
-
-fn write_framed(storage: &SharedStorage, path: &str, value: &Json) -> Result<(), Error> {
-    storage.scoped("").write(path, &frame(value.to_string().as_bytes())).map_err(storage_error)
-}
-
 impl Session {
     /// A session with nothing run yet: no query, no batches, no messages.
-    fn new(scenario: Scenario, events: Vec<(String, Json)>, storage: SharedStorage, kind: StorageKind, next_chunk: u64) -> Session {
-        let mut event_counts = std::collections::HashMap::new();
-        for (source, _) in &events {
-            *event_counts.entry(source.clone()).or_insert(0) += 1;
-        }
+    fn new(scenario: Scenario, events: EventLog, storage: SharedStorage, kind: StorageKind) -> Session {
         Session {
             scenario,
             events,
-            event_counts,
+            max_events: MAX_EVENTS,
             storage,
             kind,
             query: None,
@@ -190,7 +173,6 @@ impl Session {
             notice: None,
             exported: None,
             exported_pyspark: None,
-            next_chunk,
             live: Live::default(),
             table_query: None,
             checkpoint_file: None,
@@ -205,7 +187,8 @@ impl Session {
         let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
         StreamingQuery::start(definition)?;
         storage.scoped("").delete_all("").map_err(storage_error)?;
-        let mut s = Session::new(Scenario { steps: Vec::new(), ..scenario.clone() }, Vec::new(), storage, kind, 0);
+        let events = EventLog::empty(storage.clone())?;
+        let mut s = Session::new(Scenario { steps: Vec::new(), ..scenario.clone() }, events, storage, kind);
         s.save_definition()?;
         s.query = Some(s.start_query()?);
         for step in &scenario.steps {
@@ -230,27 +213,17 @@ impl Session {
     pub fn resume(storage: SharedStorage, kind: StorageKind) -> Result<Option<Session>, Error> {
         let Some(definition) = read_framed(&storage, DEFINITION)? else { return Ok(None) };
         let scenario = Scenario::from_json(&definition)?;
-        let mut events = Vec::new();
-        let chunks = storage.scoped(EVENTS).list("").map_err(storage_error)?;
-        for name in &chunks {
-            let chunk = read_framed(&storage, &join(EVENTS, name))?.unwrap_or_default();
-            for pair in chunk.as_array().into_iter().flatten() {
-                if let (Some(source), Some(row)) = (pair.get(0).and_then(Json::as_str), pair.get(1)) {
-                    events.push((source.to_string(), row.clone()));
-                }
-            }
-        }
-        let next_chunk = chunks.last().and_then(|n| n.parse::<u64>().ok()).map_or(0, |n| n + 1);
-        let mut s = Session::new(scenario, events, storage, kind, next_chunk);
+        let events = EventLog::open(storage.clone(), &scenario.sources)?;
+        let mut s = Session::new(scenario, events, storage, kind);
         match s.start_query() {
             Ok(q) => {
                 let pending = q.pending_batch();
                 s.notice = Some(match pending {
                     Some(b) => format!(
                         "Resumed after a reload: {} events, and batch {b} was planned but never committed, so the next run re-runs it with the same offsets.",
-                        s.events.len()
+                        s.events.total()
                     ),
-                    None => format!("Resumed after a reload: {} events; the query continues after its last commit.", s.events.len()),
+                    None => format!("Resumed after a reload: {} events; the query continues after its last commit.", s.events.total()),
                 });
                 s.query = Some(q);
             }
@@ -275,9 +248,7 @@ impl Session {
     fn start_query(&self) -> Result<StreamingQuery, Error> {
         let options = QueryOptions { storage: self.storage.clone(), clock: crate::clock::clock(), ..QueryOptions::default() };
         let mut q = StreamingQuery::start_with(self.definition(&self.scenario.query, self.scenario.output_mode)?, options)?;
-        for (source, row) in &self.events {
-            q.add_json(source, std::slice::from_ref(row))?;
-        }
+        self.events.for_each_chunk(|source, rows| q.add_json(source, rows))?;
         Ok(q)
     }
 
@@ -312,12 +283,7 @@ impl Session {
         if let Some(q) = self.query.as_mut() {
             q.add_json(&name, &rows)?;
         }
-        let chunk = Json::Array(rows.iter().map(|r| Json::Array(vec![Json::String(name.clone()), r.clone()])).collect());
-        write_framed(&self.storage, &join(EVENTS, &format!("{:010}", self.next_chunk)), &chunk)?;
-        self.next_chunk += 1;
-        *self.event_counts.entry(name.clone()).or_insert(0) += rows.len() as u64;
-        self.events.extend(rows.into_iter().map(|r| (name.clone(), r)));
-        Ok(())
+        self.events.append(&name, &rows, &self.scenario.sources)
     }
 
     fn arm(&mut self, point: FailurePoint) -> Result<(), Error> {
@@ -339,12 +305,14 @@ impl Session {
     /// The session as a scenario file: its sources, tables and query, every event, and a run.
     pub fn export(&self) -> Scenario {
         let mut steps: Vec<Step> = Vec::new();
-        for (source, row) in &self.events {
+        // Events in storage that no longer read back are left out of the export, not invented.
+        let _ = self.events.for_each_chunk(|source, chunk| {
             match steps.last_mut() {
-                Some(Step::Add { source: s, rows }) if s == source => rows.push(row.clone()),
-                _ => steps.push(Step::Add { source: source.clone(), rows: vec![row.clone()] }),
+                Some(Step::Add { source: s, rows }) if s == source => rows.extend_from_slice(chunk),
+                _ => steps.push(Step::Add { source: source.to_string(), rows: chunk.to_vec() }),
             }
-        }
+            Ok(())
+        });
         if !steps.is_empty() {
             steps.push(Step::Run);
         }
@@ -443,29 +411,29 @@ impl Session {
         let next = Scenario::from_json(&doc)?;
         next.catalog()?;
         let width = |name: &str, sc: &Scenario| sc.sources.iter().find(|(n, _)| n == name).map(|(_, s)| s.len());
-        let before = self.events.len();
-        let kept: Vec<(String, Json)> =
-            self.events.iter().filter(|(s, _)| width(s, &next).is_some() && width(s, &next) == width(s, &self.scenario)).cloned().collect();
-        let dropped = before - kept.len();
+        let mut by_source: Vec<(String, Vec<Json>)> = Vec::new();
+        let mut dropped = 0;
+        self.events.for_each_chunk(|s, rows| {
+            if width(s, &next).is_none() || width(s, &next) != width(s, &self.scenario) {
+                dropped += rows.len();
+                return Ok(());
+            }
+            match by_source.last_mut() {
+                Some((last, kept)) if last == s => kept.extend_from_slice(rows),
+                _ => by_source.push((s.to_string(), rows.to_vec())),
+            }
+            Ok(())
+        })?;
         let root = &mut self.storage.scoped("");
-        for dir in ["checkpoint", "tables", "files", EVENTS] {
+        for dir in ["checkpoint", "tables", "files"] {
             root.delete_all(dir).map_err(storage_error)?;
         }
         self.scenario = next;
-        self.events = Vec::new();
-        self.event_counts.clear();
-        self.next_chunk = 0;
+        self.events = EventLog::empty(self.storage.clone())?;
         self.query = None;
         self.batches.clear();
         self.failures.clear();
         self.save_definition()?;
-        let mut by_source: Vec<(String, Vec<Json>)> = Vec::new();
-        for (s, r) in kept {
-            match by_source.last_mut() {
-                Some((last, rows)) if *last == s => rows.push(r),
-                _ => by_source.push((s, vec![r])),
-            }
-        }
         for (s, rows) in by_source {
             self.add_events(&s, rows)?;
         }
@@ -542,27 +510,11 @@ impl Session {
         match self.live.generator.as_mut() {
             Some(g) if g.config().kind == config.kind => g.set_config(config),
             _ => {
-                let start = self.newest_event_time().map_or(unbounded_engine::generate::START_MICROS, |t| t + 1_000_000);
+                let start = self.events.newest_time().map_or(unbounded_engine::generate::START_MICROS, |t| t + 1_000_000);
                 self.live.generator = Some(Generator::starting_at(config, start));
             }
         }
         Ok(())
-    }
-
-    /// The newest timestamp among all events, rounded down to the second.
-    fn newest_event_time(&self) -> Option<i64> {
-        let mut newest = None;
-        for (source, row) in &self.events {
-            let Some((_, schema)) = self.scenario.sources.iter().find(|(n, _)| n == source) else { continue };
-            for (k, c) in schema.columns.iter().enumerate() {
-                if c.data_type == DataType::Timestamp {
-                    if let Some(t) = row.get(k).and_then(Json::as_str).and_then(parse_timestamp) {
-                        newest = newest.max(Some(t - t.rem_euclid(1_000_000)));
-                    }
-                }
-            }
-        }
-        newest
     }
 
     /// Moves the live run to processing time `now_ms`: the generator adds the events of the
@@ -576,6 +528,15 @@ impl Session {
         let elapsed = now_ms - self.live.last_tick_ms.unwrap_or(now_ms);
         self.live.last_tick_ms = Some(now_ms);
         let mut changed = false;
+        if self.live.generator.is_some() && self.events.total() >= self.max_events {
+            self.live.generator = None;
+            self.live.trigger = None;
+            self.notice = Some(format!(
+                "The live run stopped at {} events, the most a session holds: every event stays replayable (losing the checkpoint reads them all again), so more would fill the tab's memory. Step or press Play to process what is waiting; load an example to start afresh.",
+                self.events.total()
+            ));
+            return true;
+        }
         if let Some(g) = self.live.generator.as_mut() {
             let events = g.advance(elapsed);
             let mut by_source: Vec<(&'static str, Vec<Json>)> = Vec::new();
@@ -637,7 +598,7 @@ impl Session {
             .sources
             .iter()
             .map(|(name, schema)| {
-                let rows = self.event_counts.get(name).copied().unwrap_or(0);
+                let rows = self.events.count(name);
                 let read_by_query = q.is_some_and(|q| q.reads(name));
                 let read = q.and_then(|q| q.committed_offset(name)).unwrap_or(0);
                 RelationInfo {
@@ -651,10 +612,7 @@ impl Session {
                     pending: if read_by_query { rows.saturating_sub(read) } else { 0 },
                     read: read_by_query,
                     table_rows: Vec::new(),
-                    last_row: (rows > 0)
-                        .then(|| self.events.iter().rev().find(|(s, _)| s == name))
-                        .flatten()
-                        .and_then(|(_, r)| r.as_array().cloned()),
+                    last_row: self.events.last_row(name),
                 }
             })
             .collect();
@@ -738,7 +696,7 @@ impl Session {
             exported_pyspark: self.exported_pyspark.clone(),
             table_query: self.table_query.clone(),
             checkpoint_file: self.checkpoint_file.clone(),
-            timeline: self.timeline(),
+            timeline: self.events.recent(),
             window: q.and_then(|q| q.window_spec()).map(|w| WindowInfo { size: w.size, slide: w.slide, start: w.start }),
             state: q
                 .map(|q| {
@@ -774,35 +732,6 @@ impl Session {
         }
     }
 
-    /// The newest events with their offsets and event times (a source's first timestamp column).
-    fn timeline(&self) -> Vec<EventMark> {
-        let first = self.events.len().saturating_sub(TIMELINE_EVENTS);
-        // Each source's offset where the shown tail starts: its count less its events in the tail.
-        let mut offsets: Vec<u64> = self
-            .scenario
-            .sources
-            .iter()
-            .map(|(n, _)| {
-                let in_tail = self.events[first..].iter().filter(|(s, _)| s == n).count() as u64;
-                self.event_counts.get(n).copied().unwrap_or(0) - in_tail
-            })
-            .collect();
-        let time_columns: Vec<Option<usize>> = self
-            .scenario
-            .sources
-            .iter()
-            .map(|(_, schema)| schema.columns.iter().position(|c| c.data_type == DataType::Timestamp))
-            .collect();
-        let mut marks = Vec::with_capacity(self.events.len() - first);
-        for (source, row) in &self.events[first..] {
-            let Some(k) = self.scenario.sources.iter().position(|(n, _)| n == source) else { continue };
-            let event_time = time_columns[k].and_then(|c| row.get(c)).and_then(Json::as_str).and_then(parse_timestamp);
-            marks.push(EventMark { source: source.clone(), offset: offsets[k], event_time });
-            offsets[k] += 1;
-        }
-        marks
-    }
-
     /// Every file under `checkpoint/`, in order.
     fn checkpoint_files(&self) -> Vec<CheckpointFileInfo> {
         let storage = self.storage.scoped("checkpoint");
@@ -826,6 +755,7 @@ impl Session {
 mod tests {
     use super::*;
     use serde_json::json;
+    use unbounded_engine::time::parse_timestamp;
 
     const TRUCKS: &str = include_str!("../../tests/scenarios/stateless/trucks-cold-chain.json");
 
@@ -1044,6 +974,37 @@ mod tests {
         let wrong = GeneratorConfig { kind: unbounded_engine::generate::GeneratorKind::Ads, ..GeneratorConfig::default() };
         let err = s.handle(Request::SetGenerator { config: Some(wrong) }).error.unwrap();
         assert!(err.message.contains("`impressions`"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_live_run_stops_when_the_session_holds_the_most_events_it_can() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        s.max_events = 50;
+        let config = GeneratorConfig { events_per_second: 20.0, ..GeneratorConfig::default() };
+        s.handle(Request::SetGenerator { config: Some(config) });
+        s.handle(Request::Play { interval_ms: 1000.0 });
+        let mut t = 0.0;
+        while t <= 10_000.0 {
+            s.tick(t);
+            t += 100.0;
+        }
+        let snap = s.snapshot();
+        assert!(!snap.live.playing && snap.live.generator.is_none());
+        let rows = snap.sources[0].rows;
+        assert!((50..52).contains(&rows), "stopped at the first tick past 50 events: {rows}");
+        assert!(snap.notice.unwrap_or_default().contains(&format!("stopped at {rows} events")));
+    }
+
+    #[test]
+    fn the_timeline_and_the_event_form_survive_a_reload() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(TRUCKS, storage.clone(), StorageKind::IndexedDb).unwrap();
+        add(&mut s, "t-09", 10, "2026-03-02 08:05:00");
+        let before = s.snapshot();
+        let resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().unwrap().snapshot();
+        assert_eq!(resumed.timeline, before.timeline);
+        assert_eq!(resumed.sources, before.sources);
+        assert_eq!(resumed.timeline.last().map(|m| (m.offset, m.event_time)), Some((7, parse_timestamp("2026-03-02 08:05:00"))));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Driving time: Spark's triggers (one step, a processing-time interval, available-now) and a
 //! synthetic event generator with its knobs, with event time shown beside processing time.
 
+use unbounded_engine::time::format_timestamp;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -39,6 +40,25 @@ fn knob(id: &str, label: &str, value: f64, step: &str, on: Callback<f64>) -> Htm
             <input id={id.to_string()} type="number" min="0" step={step.to_string()} value={value.to_string()} {oninput} />
         </label>
     }
+}
+
+/// Processing time: when the last micro-batch started, by the wall clock (UTC, to the
+/// millisecond), as Spark's progress reports it.
+fn processing_clock(s: &Snapshot) -> String {
+    match s.batches.last() {
+        Some(b) => {
+            format!("processing time: {} (batch {})", format_timestamp(b.timestamp_ms.round() as i64 * 1000), b.batch_id)
+        }
+        None => "processing time: no batch yet".into(),
+    }
+}
+
+/// Event time: the generator's clock while one runs, else the newest event's time.
+fn event_clock(s: &Snapshot) -> String {
+    if let Some(clock) = &s.live.event_clock {
+        return clock.clone();
+    }
+    s.timeline.iter().filter_map(|m| m.event_time).max().map(format_timestamp).unwrap_or_else(|| "no events yet".into())
 }
 
 #[function_component(LivePanel)]
@@ -117,7 +137,8 @@ pub fn live_panel(props: &Props) -> Html {
                 <button id="available-now" onclick={send.reform(|_| Request::AvailableNow)} title="Process everything available, then stop (availableNow)">{"Available now"}</button>
             </div>
             <div class="clocks muted">
-                <span id="event-clock">{ format!("event time: {}", s.live.event_clock.clone().unwrap_or_else(|| "—".into())) }</span>
+                <span id="processing-clock">{ processing_clock(s) }</span>
+                <span id="event-clock">{ format!("event time: {}", event_clock(s)) }</span>
                 <span>{ format!("watermark: {}", s.batches.last().and_then(|b| b.watermark.clone()).unwrap_or_else(|| "none".into())) }</span>
             </div>
             <details id="generator" open={generating}>

@@ -22,7 +22,7 @@ fn sparkline(id: &str, label: &str, values: &[f64], unit: &str) -> Html {
     html! {
         <figure class="spark" id={id.to_string()}>
             <svg viewBox={format!("0 0 {w} {h}")} role="img" aria-label={label.to_string()}><polyline points={points.join(" ")} /></svg>
-            <figcaption>{ format!("{label}: {} {unit}", if last >= 100.0 { format!("{last:.0}") } else { format!("{last:.1}") }) }</figcaption>
+            <figcaption>{ format!("{label}: {} {unit}", if last >= 100.0 || last.fract() == 0.0 { format!("{last:.0}") } else { format!("{last:.1}") }) }</figcaption>
         </figure>
     }
 }
