@@ -921,6 +921,33 @@ mod tests {
     }
 
     #[test]
+    fn the_state_view_shows_join_rows_with_their_times_and_each_evicted_row() {
+        let schema = |time: &str| {
+            Schema::new(vec![
+                Column { name: "id".into(), data_type: DataType::Int },
+                Column { name: time.into(), data_type: DataType::Timestamp },
+            ])
+        };
+        let sql = "SELECT l.id FROM STREAM a WATERMARK lt DELAY OF INTERVAL 10 SECONDS AS l \
+                   JOIN STREAM b WATERMARK rt DELAY OF INTERVAL 10 SECONDS AS r ON l.id = r.id AND r.rt BETWEEN l.lt AND l.lt + INTERVAL 5 SECONDS";
+        let catalog = Catalog { sources: vec![("a".into(), schema("lt")), ("b".into(), schema("rt"))], tables: vec![] };
+        let mut q = StreamingQuery::start(QueryDefinition { sql: sql.into(), output_mode: OutputMode::Append, catalog }).unwrap();
+        // Two left rows under one key; no watermark yet, as b has no data.
+        q.add_json("a", &[json!([1, "2026-01-01 00:00:01"]), json!([1, "2026-01-01 00:00:30"])]).unwrap();
+        q.process_all_available().unwrap();
+        let left = &q.state_view()[0].tables[0];
+        assert_eq!(left.rows, 1, "one key");
+        assert!(left.sample[0].contains(r#""time":{"Timestamp":1767225601000000}"#), "{:?}", left.sample);
+        q.add_json("a", &[json!([2, "2026-01-01 00:01:00"])]).unwrap();
+        q.add_json("b", &[json!([9, "2026-01-01 00:01:00"])]).unwrap();
+        q.process_all_available().unwrap();
+        let left = &q.state_view()[0].tables[0];
+        // The watermark (00:00:50) passed 00:00:01 + 5 s and 00:00:30 + 5 s: both rows of key 1 go.
+        assert_eq!(left.evicted.len(), 2, "each evicted row, not the emptied key: {:?}", left.evicted);
+        assert!(left.evicted.iter().all(|e| e.starts_with(r#"{"row":[{"Int":1}"#)), "{:?}", left.evicted);
+    }
+
+    #[test]
     fn the_state_view_shows_each_deduplicated_key_and_when_it_expires() {
         let sql = "SELECT * FROM STREAM events WATERMARK ts DELAY OF INTERVAL 10 SECONDS DEDUPLICATE WITHIN WATERMARK BY (id)";
         let mut q = StreamingQuery::start(definition(sql)).unwrap();

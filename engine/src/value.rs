@@ -235,11 +235,70 @@ pub fn spark_double_string(v: f64) -> String {
     }
 }
 
+/// Serde for an event time kept in state (`#[serde(with = "crate::value::event_time")]` on an
+/// `Option<i64>` of microseconds): written as a `Value::Timestamp`, so the state store's view
+/// shows a time rather than a count of microseconds.
+pub mod event_time {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Value;
+
+    pub fn serialize<S: Serializer>(micros: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        micros.map(Value::Timestamp).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None => Ok(None),
+            Some(Value::Timestamp(t)) => Ok(Some(t)),
+            Some(other) => Err(D::Error::custom(format!("an event time must be a timestamp, not {other:?}"))),
+        }
+    }
+}
+
+/// Serde for a required time kept in state (`#[serde(with = "crate::value::timestamp")]` on an
+/// `i64` of microseconds), written as a `Value::Timestamp` like [`event_time`].
+pub mod timestamp {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
+        super::event_time::serialize(&Some(*micros), s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        use serde::de::Error as _;
+        super::event_time::deserialize(d)?.ok_or_else(|| D::Error::custom("a time is missing"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Kept {
+        #[serde(with = "event_time")]
+        maybe: Option<i64>,
+        #[serde(with = "timestamp")]
+        always: i64,
+    }
+
+    #[test]
+    fn times_in_state_read_as_timestamps_and_round_trip() {
+        let kept = Kept { maybe: Some(1_767_225_600_000_000), always: 1_767_225_610_000_000 };
+        let json = serde_json::to_value(&kept).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"maybe": {"Timestamp": 1_767_225_600_000_000i64}, "always": {"Timestamp": 1_767_225_610_000_000i64}})
+        );
+        assert_eq!(serde_json::from_value::<Kept>(json).unwrap(), kept);
+        let none = Kept { maybe: None, ..kept };
+        assert_eq!(postcard::from_bytes::<Kept>(&postcard::to_allocvec(&none).unwrap()).unwrap(), none);
+        let wrong = serde_json::json!({"maybe": {"Int": 3}, "always": {"Timestamp": 0}});
+        assert!(serde_json::from_value::<Kept>(wrong).unwrap_err().to_string().contains("must be a timestamp"));
+    }
 
     #[test]
     fn doubles_print_like_java() {

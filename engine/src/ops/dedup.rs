@@ -29,14 +29,14 @@ pub struct DedupOp {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Seen {
     key: Vec<Value>,
-    /// When the watermark passing this time forgets the key (a `Value::Timestamp`), or None to
-    /// keep it forever.
-    expires: Option<Value>,
+    /// When the watermark passing this time forgets the key, or None to keep it forever.
+    #[serde(with = "crate::value::event_time")]
+    expires: Option<i64>,
 }
 
 impl Seen {
     fn expired(&self, watermark: i64) -> bool {
-        matches!(self.expires, Some(Value::Timestamp(t)) if t <= watermark)
+        self.expires.is_some_and(|t| t <= watermark)
     }
 }
 
@@ -109,7 +109,7 @@ impl Operator for DedupOp {
                 continue;
             }
             let key = key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
-            self.seen.insert(buf.clone(), Seen { key, expires: self.expiry(t).map(Value::Timestamp) });
+            self.seen.insert(buf.clone(), Seen { key, expires: self.expiry(t) });
             added += 1;
             keep.push(true);
         }

@@ -20,7 +20,9 @@ use crate::value::{rows_to_batch, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Session {
+    #[serde(with = "crate::value::timestamp")]
     start: i64,
+    #[serde(with = "crate::value::timestamp")]
     end: i64,
     /// Values of the other grouping keys.
     key: Vec<Value>,

@@ -26,6 +26,7 @@ enum Matched {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Buffered {
     row: Vec<Value>,
+    #[serde(with = "crate::value::event_time")]
     time: Option<i64>,
     matched: bool,
 }
@@ -52,15 +53,18 @@ fn evict(side: &mut KeyedState<Vec<Buffered>>, expired: impl Fn(&Buffered) -> bo
     let keys: Vec<Vec<u8>> = side.iter().filter(|(_, rows)| rows.iter().any(&expired)).map(|(k, _)| k.clone()).collect();
     for key in keys {
         let Some(rows) = side.get_mut(&key) else { continue };
-        rows.retain(|b| {
-            let gone = expired(b);
-            if gone && outer && !b.matched {
+        let (gone, kept): (Vec<Buffered>, Vec<Buffered>) = std::mem::take(rows).into_iter().partition(&expired);
+        *rows = kept;
+        let emptied = rows.is_empty();
+        for b in gone {
+            if outer && !b.matched {
                 pad(b.row.clone());
             }
-            !gone
-        });
-        if rows.is_empty() {
-            side.remove(&key);
+            side.note_evicted(&b);
+        }
+        // Each evicted row is shown once, above; the emptied key goes quietly.
+        if emptied {
+            side.forget(&key);
         }
     }
 }

@@ -93,14 +93,26 @@ impl<V: Serialize> KeyedState<V> {
         }
     }
 
+    /// Removes `key`, and shows its value among what the last version evicted.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
+        let value = self.forget(key)?;
+        self.note_evicted(&value);
+        Some(value)
+    }
+
+    /// Removes `key` without showing its value as evicted (the caller showed its parts).
+    pub fn forget(&mut self, key: &[u8]) -> Option<V> {
         let slot = self.map.remove(key)?;
         self.touch(key);
         self.encoded_bytes -= u64::from(slot.encoded_len);
-        if self.evicting.len() < EVICTED_SHOWN {
-            self.evicting.push(serde_json::to_string(&slot.value).unwrap_or_default());
-        }
         Some(slot.value)
+    }
+
+    /// Shows `item` among what the last version evicted (the first `EVICTED_SHOWN` are kept).
+    pub fn note_evicted(&mut self, item: &impl Serialize) {
+        if self.evicting.len() < EVICTED_SHOWN {
+            self.evicting.push(serde_json::to_string(item).unwrap_or_default());
+        }
     }
 
     /// Removes and returns every entry `remove` picks, in key order.

@@ -27,7 +27,12 @@ pub fn humanize(v: &Json) -> String {
                 (k, v) => format!("{k} {}", humanize(v)),
             }
         }
-        Json::Object(m) => m.iter().map(|(k, v)| format!("{k}: {}", humanize(v))).collect::<Vec<_>>().join("; "),
+        // A deduplicated key without an expiry is kept for ever.
+        Json::Object(m) => m
+            .iter()
+            .map(|(k, v)| if k == "expires" && v.is_null() { format!("{k}: never") } else { format!("{k}: {}", humanize(v)) })
+            .collect::<Vec<_>>()
+            .join("; "),
         other => other.to_string(),
     }
 }
@@ -95,5 +100,10 @@ mod tests {
             "key: ([2026-01-01 00:00:00, 2026-01-01 00:00:10), d1, NULL); accumulators: (Count 2, Avg sum: 41.0; count: 2)"
         );
         assert_eq!(humanize(&json!({"Timestamp": 1767225600000000i64})), "2026-01-01 00:00:00");
+        assert_eq!(humanize(&json!({"key": [{"String": "e1"}], "expires": null})), "key: (e1); expires: never");
+        assert_eq!(
+            humanize(&json!({"key": [{"String": "e1"}], "expires": {"Timestamp": 1767225610000000i64}})),
+            "key: (e1); expires: 2026-01-01 00:00:10"
+        );
     }
 }
