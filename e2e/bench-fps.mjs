@@ -1,7 +1,9 @@
 // Benchmark, not a test: does the page keep drawing at 60 frames per second while a generator
 // pushes 10,000 events per second into the engine's worker? Prints frame times measured with
-// requestAnimationFrame on the page, and how far the engine kept up with the generator.
+// requestAnimationFrame on the page, how far the engine kept up with the generator, and how much
+// memory each event costs the tab.
 // Usage: node e2e/bench-fps.mjs URL [SECONDS] [EVENTS_PER_SECOND]
+import { execSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
 const [url, seconds = "10", rate = "10000"] = process.argv.slice(2);
@@ -30,7 +32,9 @@ async function run(storage, example) {
   // Every source's count ("N events" per stream in the schema panel), summed.
   const events = async () => [...(await page.locator("#schema").innerText()).matchAll(/(\d+) events/g)].reduce((n, m) => n + Number(m[1]), 0);
   const batches = async () => Number(await page.locator("#progress tbody tr td").first().innerText().catch(() => "0"));
-  const [events0, batch0] = [await events(), await batches()];
+  // Memory: the resident size of Chromium's renderer processes (the page and its worker), in KB.
+  const rss = () => Number(execSync("ps -eo rss,args | awk '/chromium.*--type=renderer/ && !/awk/ {s+=$1} END {print s+0}'").toString());
+  const [events0, batch0, rss0] = [await events(), await batches(), rss()];
   const { frames, longTasks } = await page.evaluate((ms) => new Promise((done) => {
     const times = [];
     // Main-thread tasks over 50 ms: what makes a frame late.
@@ -43,7 +47,7 @@ async function run(storage, example) {
     };
     requestAnimationFrame(frame);
   }), Number(seconds) * 1000);
-  const [events1, batch1] = [await events(), await batches()];
+  const [events1, batch1, rss1] = [await events(), await batches(), rss()];
   await page.close();
   const gaps = frames.slice(1).map((t, i) => t - frames[i]).sort((a, b) => a - b);
   const at = (q) => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))];
@@ -58,6 +62,8 @@ async function run(storage, example) {
     long_task_ms_max: Math.round(Math.max(0, ...longTasks)),
     events_per_s: Math.round((events1 - events0) / elapsed),
     batches: batch1 - batch0,
+    // Renderer memory grown per event taken in, over the run (noisy: wasm memory grows in steps).
+    rss_bytes_per_event: Math.round(((rss1 - rss0) * 1024) / Math.max(1, events1 - events0)),
     problems,
   };
 }

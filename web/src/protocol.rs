@@ -148,7 +148,6 @@ pub struct BatchInfo {
     pub dropped_late: u64,
     pub bad_records: u64,
     pub duration_ms: f64,
-    pub rows: Vec<Vec<Json>>,
     /// The transactional table had this batch already (a replay after a crash) and skipped it.
     pub skipped_by_table: bool,
     /// The watermark in microseconds, for the timeline.

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use unbounded_engine::checkpoint::unframe;
 use unbounded_engine::generate::{Generator, GeneratorConfig};
 use unbounded_engine::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
-use unbounded_engine::scenario::{self, Scenario, Step};
+use unbounded_engine::scenario::{Scenario, Step};
 use unbounded_engine::storage::{join, SharedStorage, Storage};
 use unbounded_engine::time::format_timestamp;
 use unbounded_engine::trigger::ProcessingTimeTrigger;
@@ -82,7 +82,6 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
         dropped_late: b.dropped_late,
         bad_records: b.bad_records.len() as u64,
         duration_ms: b.progress.duration_ms.trigger_execution,
-        rows: scenario::rows_json(&b.rows).into_iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect(),
         skipped_by_table: b.skipped_by_table,
         watermark_micros: b.watermark,
         offsets: b
@@ -299,6 +298,9 @@ impl Session {
         }
         self.failures.extend(report.failures.iter().map(|(b, p)| FailureInfo { batch_id: *b, point: p.as_str().to_string() }));
         self.batches.extend(report.batches.iter().map(batch_info));
+        // Only the newest are ever shown; a long live run must not keep every batch.
+        let excess = self.batches.len().saturating_sub(SNAPSHOT_BATCHES);
+        self.batches.drain(..excess);
         Ok(())
     }
 
@@ -770,10 +772,9 @@ mod tests {
         assert_eq!(snap.sources[0].pending, 1);
         let snap = s.handle(Request::RunBatch);
         assert_eq!(snap.sink.len(), 5);
-        assert_eq!(
-            snap.batches.last().unwrap().rows,
-            vec![vec![json!("t-03"), json!("Munich"), json!(8.0), json!(46.4), json!("2026-03-02 08:02:00")]]
-        );
+        assert_eq!(snap.batches.last().unwrap().output_rows, 1);
+        assert_eq!(snap.sink_change.added, vec![4]);
+        assert_eq!(snap.sink[4], vec![json!("t-03"), json!("Munich"), json!(8.0), json!(46.4), json!("2026-03-02 08:02:00")]);
         assert!(snap.error.is_none());
     }
 
