@@ -319,6 +319,21 @@ await test("gallery-medallion-bronze-silver-gold", async (page) => {
   await page.screenshot({ path: `${shots}/11b-medallion.png`, fullPage: true });
 });
 
+await test("a-documentation-page-opens-an-example-by-its-id", async (page) => {
+  // What a documentation site embeds: ?example=ID (with memory storage, so a reader's visit keeps nothing).
+  await page.goto(`${url}?storage=memory&example=medallion`);
+  await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("Bronze"));
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 3);
+  expect((await page.locator("#storage").inputValue()) === "memory", "the storage the address asked for");
+  expect(new URL(page.url()).search === "?storage=memory", `opened once: a reload resumes instead (${page.url()})`);
+  // An id that does not exist says which ones do, and the page still works.
+  await page.goto(`${url}?storage=memory&example=medalion`);
+  await page.locator("#link-error").waitFor();
+  const text = await page.locator("#link-error").innerText();
+  expect(text.includes("no example `medalion`") && text.includes("medallion"), text);
+  await page.locator("#output tbody.rows tr").first().waitFor();
+});
+
 await test("share-a-link-and-open-it", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
   await addTruckEvent(page, "t-04", 9.0, "2026-03-02 08:30:00");

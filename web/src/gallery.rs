@@ -184,6 +184,14 @@ pub const EXAMPLES: &[Example] = &[
     },
 ];
 
+/// The example a documentation page asks for with `?example=ID`: its scenario, or why there is none.
+pub fn example_by_id(id: &str) -> Result<&'static Example, String> {
+    EXAMPLES.iter().find(|e| e.id == id).ok_or_else(|| {
+        let ids: Vec<&str> = EXAMPLES.iter().map(|e| e.id).collect();
+        format!("there is no example `{id}`; the examples are {}", ids.join(", "))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +210,12 @@ mod tests {
         }
         let ids: std::collections::HashSet<&str> = EXAMPLES.iter().map(|e| e.id).collect();
         assert_eq!(ids.len(), EXAMPLES.len(), "ids are unique");
+    }
+
+    #[test]
+    fn an_example_is_found_by_its_id_or_the_ids_are_listed() {
+        assert_eq!(example_by_id("medallion").map(|e| e.title), Ok("Bronze, silver, gold"));
+        let err = example_by_id("medalion").err().unwrap();
+        assert!(err.contains("`medalion`") && err.contains("medallion, exactly-once"), "{err}");
     }
 }

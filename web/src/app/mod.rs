@@ -58,11 +58,7 @@ impl Backend {
 /// IndexedDB (so a reload resumes the session).
 fn storage_choice() -> StorageKind {
     let window = web_sys::window();
-    let from_url = window
-        .as_ref()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
-        .and_then(|p| p.get("storage"));
+    let from_url = query_param("storage");
     let remembered =
         || window.as_ref().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item(STORAGE_CHOICE).ok().flatten());
     match from_url.or_else(remembered).as_deref() {
@@ -75,8 +71,24 @@ fn page_path() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
 }
 
+fn query_param(name: &str) -> Option<String> {
+    web_sys::UrlSearchParams::new_with_str(&page_query()).ok()?.get(name)
+}
+
 fn page_query() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// The page's query string without `name` (`?storage=memory` stays for the reload).
+fn page_query_without(name: &str) -> String {
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&page_query()) else { return String::new() };
+    params.delete(name);
+    let rest = String::from(params.to_string());
+    if rest.is_empty() {
+        rest
+    } else {
+        format!("?{rest}")
+    }
 }
 
 fn remember_storage(kind: StorageKind) {
@@ -122,12 +134,24 @@ pub fn app() -> Html {
                                 link_error.set(Some(format!("This shared link cannot be opened: {e}")));
                                 None
                             }
-                            None => None,
+                            // `?example=ID`: a documentation page opens one example of the gallery.
+                            None => match query_param("example").map(|id| crate::gallery::example_by_id(&id)) {
+                                Some(Ok(e)) => Some(e.scenario.to_string()),
+                                Some(Err(e)) => {
+                                    link_error.set(Some(format!("This link cannot open its example: {e}.")));
+                                    None
+                                }
+                                None => None,
+                            },
                         };
                         if scenario.is_some() {
                             // Opened once: a reload resumes the session instead of the link.
                             if let Some(h) = window.and_then(|w| w.history().ok()) {
-                                let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{}{}", page_path(), page_query())));
+                                let _ = h.replace_state_with_url(
+                                    &JsValue::NULL,
+                                    "",
+                                    Some(&format!("{}{}", page_path(), page_query_without("example"))),
+                                );
                             }
                         }
                         b2.send(Request::Init { storage: storage_choice(), scenario });
