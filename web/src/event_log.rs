@@ -71,12 +71,17 @@ impl EventLog {
         }
     }
 
-    /// The log `storage` holds, summarised against the session's `sources`.
-    pub fn open(storage: SharedStorage, sources: &[(String, Schema)]) -> Result<EventLog, Error> {
+    /// The log `storage` holds, summarised against the session's `sources`; `feed` gets every
+    /// chunk's rows as they are read (a resuming session's query takes them there).
+    pub fn open(
+        storage: SharedStorage,
+        sources: &[(String, Schema)],
+        mut feed: impl FnMut(&str, &[Json]) -> Result<(), Error>,
+    ) -> Result<EventLog, Error> {
         let mut log = EventLog::fresh(storage.clone());
         for_each_chunk(&storage, |source, rows| {
             log.remember(source, rows, sources);
-            Ok(())
+            feed(source, rows)
         })?;
         log.next_chunk = chunk_names(&storage)?.last().and_then(|n| n.parse::<u64>().ok()).map_or(0, |n| n + 1);
         Ok(log)
@@ -218,7 +223,13 @@ mod tests {
         assert_eq!((last.source.as_str(), last.offset, last.event_time), ("a", 509, parse_timestamp("2026-01-01 00:13:29.5")));
 
         // Opened again from storage, it knows the same, and appends after the last chunk.
-        let mut reopened = EventLog::open(storage, &sources()).unwrap();
+        let mut fed = 0;
+        let mut reopened = EventLog::open(storage, &sources(), |_, rows| {
+            fed += rows.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fed, 810, "every row, fed as it is read");
         assert_eq!((reopened.count("a"), reopened.count("b"), reopened.total()), (510, 300, 810));
         assert_eq!(reopened.recent(), recent);
         assert_eq!(reopened.last_row("a"), log.last_row("a"));
@@ -239,7 +250,7 @@ mod tests {
         let storage = SharedStorage::memory();
         EventLog::empty(storage.clone()).unwrap().append("a", &rows(0, 3), &sources()).unwrap();
         EventLog::empty(storage.clone()).unwrap();
-        let log = EventLog::open(storage, &sources()).unwrap();
+        let log = EventLog::open(storage, &sources(), |_, _| Ok(())).unwrap();
         assert_eq!(log.total(), 0);
         assert!(log.recent().is_empty());
     }

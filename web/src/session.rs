@@ -155,6 +155,14 @@ fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
     Error::from(e)
 }
 
+/// The scenario's query started on `storage` (from its checkpoint, if there is one), with no
+/// events added yet.
+fn start_on(storage: &SharedStorage, scenario: &Scenario) -> Result<StreamingQuery, Error> {
+    let options = QueryOptions { storage: storage.clone(), clock: crate::clock::clock(), ..QueryOptions::default() };
+    let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
+    StreamingQuery::start_with(definition, options)
+}
+
 impl Session {
     /// A session with nothing run yet: no query, no batches, no messages.
     fn new(scenario: Scenario, events: EventLog, storage: SharedStorage, kind: StorageKind) -> Session {
@@ -212,9 +220,18 @@ impl Session {
     pub fn resume(storage: SharedStorage, kind: StorageKind) -> Result<Option<Session>, Error> {
         let Some(definition) = read_framed(&storage, DEFINITION)? else { return Ok(None) };
         let scenario = Scenario::from_json(&definition)?;
-        let events = EventLog::open(storage.clone(), &scenario.sources)?;
+        // The events are read once, summarised and fed to the query as they come.
+        let mut query = start_on(&storage, &scenario);
+        let events = EventLog::open(storage.clone(), &scenario.sources, |source, rows| {
+            if let Ok(q) = &mut query {
+                if let Err(e) = q.add_json(source, rows) {
+                    query = Err(e);
+                }
+            }
+            Ok(())
+        })?;
         let mut s = Session::new(scenario, events, storage, kind);
-        match s.start_query() {
+        match query {
             Ok(q) => {
                 let pending = q.pending_batch();
                 s.notice = Some(match pending {
@@ -245,8 +262,7 @@ impl Session {
 
     /// Starts the session's query on its storage, over every event so far.
     fn start_query(&self) -> Result<StreamingQuery, Error> {
-        let options = QueryOptions { storage: self.storage.clone(), clock: crate::clock::clock(), ..QueryOptions::default() };
-        let mut q = StreamingQuery::start_with(self.definition(&self.scenario.query, self.scenario.output_mode)?, options)?;
+        let mut q = start_on(&self.storage, &self.scenario)?;
         self.events.for_each_chunk(|source, rows| q.add_json(source, rows))?;
         Ok(q)
     }
