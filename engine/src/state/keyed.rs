@@ -22,6 +22,8 @@ pub struct KeyedState<V> {
     map: BTreeMap<Vec<u8>, Slot<V>>,
     changed: BTreeSet<Vec<u8>>,
     encoded_bytes: u64,
+    /// The keys' bytes, kept as keys come and go: the size is read after every batch.
+    key_bytes: u64,
     /// The first few entries removed since the last version, as JSON, for a person to see what
     /// the watermark evicted; and those of the last version written.
     evicting: Vec<String>,
@@ -33,7 +35,14 @@ const EVICTED_SHOWN: usize = 20;
 
 impl<V> Default for KeyedState<V> {
     fn default() -> Self {
-        KeyedState { map: BTreeMap::new(), changed: BTreeSet::new(), encoded_bytes: 0, evicting: Vec::new(), evicted: Vec::new() }
+        KeyedState {
+            map: BTreeMap::new(),
+            changed: BTreeSet::new(),
+            encoded_bytes: 0,
+            key_bytes: 0,
+            evicting: Vec::new(),
+            evicted: Vec::new(),
+        }
     }
 }
 
@@ -78,6 +87,7 @@ impl<V: Serialize> KeyedState<V> {
         self.touch(key);
         if !self.map.contains_key(key) {
             self.map.insert(key.to_vec(), Slot { value: make(), encoded_len: 0 });
+            self.key_bytes += key.len() as u64;
         }
         &mut self.map.get_mut(key).expect("inserted above").value
     }
@@ -87,6 +97,7 @@ impl<V: Serialize> KeyedState<V> {
         match self.map.entry(key) {
             btree_map::Entry::Occupied(mut e) => Some(std::mem::replace(&mut e.get_mut().value, value)),
             btree_map::Entry::Vacant(e) => {
+                self.key_bytes += e.key().len() as u64;
                 e.insert(Slot { value, encoded_len: 0 });
                 None
             }
@@ -105,6 +116,7 @@ impl<V: Serialize> KeyedState<V> {
         let slot = self.map.remove(key)?;
         self.touch(key);
         self.encoded_bytes -= u64::from(slot.encoded_len);
+        self.key_bytes -= key.len() as u64;
         Some(slot.value)
     }
 
@@ -180,7 +192,8 @@ impl<V: Serialize + DeserializeOwned> StateTable for KeyedState<V> {
             bytes += encoded.len() as u64;
             map.insert(key, Slot { value, encoded_len: encoded.len() as u32 });
         }
-        *self = KeyedState { map, encoded_bytes: bytes, ..KeyedState::default() };
+        let key_bytes = map.keys().map(|k| k.len() as u64).sum();
+        *self = KeyedState { map, encoded_bytes: bytes, key_bytes, ..KeyedState::default() };
         Ok(())
     }
 
@@ -197,7 +210,7 @@ impl<V: Serialize + DeserializeOwned> StateTable for KeyedState<V> {
     }
 
     fn bytes(&self) -> u64 {
-        self.encoded_bytes + self.map.keys().map(|k| k.len() as u64).sum::<u64>()
+        self.encoded_bytes + self.key_bytes
     }
 }
 
@@ -225,6 +238,23 @@ mod tests {
         assert_eq!(restored.get(b"a"), Some(&("a".to_string(), 11)));
         assert_eq!(restored.rows(), 1);
         assert_eq!(restored.bytes(), t.bytes());
+    }
+
+    #[test]
+    fn the_size_follows_keys_and_values_as_they_come_and_go() {
+        let mut t: KeyedState<i64> = KeyedState::new();
+        t.insert(b"abc".to_vec(), 1);
+        *t.get_or_insert_with(b"de", || 2) += 1;
+        t.insert(b"abc".to_vec(), 5);
+        t.take_changes();
+        let encoded = |v: i64| postcard::to_allocvec(&v).unwrap().len() as u64;
+        assert_eq!(t.bytes(), 3 + 2 + encoded(5) + encoded(3));
+        t.remove(b"abc");
+        t.take_changes();
+        assert_eq!(t.bytes(), 2 + encoded(3));
+        t.forget(b"de");
+        t.take_changes();
+        assert_eq!((t.bytes(), t.rows()), (0, 0));
     }
 
     #[test]
