@@ -9,8 +9,8 @@ A developer tool: the project's tests never need Spark. Install it with
     python3 tests/spark/run_spark.py --write SCENARIO.json [...]  # write NAME.expected.json
 
 How each step maps onto Spark (as in ../shared/SPARK-SEMANTICS.md): a source is a temp view over
-`spark.readStream.schema(...).json(dir)`; `add` writes one new JSON-lines file; `run` is
-`processAllAvailable()`; `restart` stops the query and starts it again on the same checkpoint;
+`spark.readStream.schema(...).json(dir)`; `add` writes one new JSON-lines file, moved in with
+the others when the next `run` (or `restart`) comes; `run` is `processAllAvailable()`; `restart` stops the query and starts it again on the same checkpoint;
 `fail` is skipped (a failure must not change the result). Records that do not fit their column
 are not given to Spark: in Unbounded they go to the dead-letter output, which Spark lacks.
 Static tables are temp views over DataFrames. The session time zone is UTC.
@@ -163,17 +163,30 @@ def run(spark, scenario, workdir):
     seen = -1
     runs = []
     doc = {"name": name, "columns": df.columns}
+    # The running query polls its sources all the time: the files of the `add` steps before a
+    # `run` are written aside and moved in together, so one micro-batch sees all of them, as
+    # the engine's does (written one by one, two sources' files could land in two batches).
+    staging = os.path.join(workdir, "staging")
+    os.makedirs(staging)
+    waiting = []
+
+    def publish():
+        for aside, path in waiting:
+            os.rename(aside, path)
+        waiting.clear()
+
     for i, step in enumerate(scenario["steps"]):
         if "add" in step:
             schema = sources[step["add"]]["schema"]
             good = [r for r in step["rows"] if all(fits(v, ty) for v, (_, ty) in zip(r, schema))]
             files += 1
-            path = os.path.join(dirs[step["add"]], f"part-{files:05d}.json")
-            with open(path + ".tmp", "w") as f:
+            aside = os.path.join(staging, f"part-{files:05d}.json")
+            with open(aside, "w") as f:
                 for r in good:
                     f.write(json.dumps({c: v for v, (c, _) in zip(r, schema)}) + "\n")
-            os.rename(path + ".tmp", path)
+            waiting.append((aside, os.path.join(dirs[step["add"]], f"part-{files:05d}.json")))
         elif "run" in step:
+            publish()
             try:
                 query.processAllAvailable()
             except Exception as e:  # the batch failed: the query is dead, as in Spark
@@ -194,6 +207,7 @@ def run(spark, scenario, workdir):
             runs.append({"step": i, "batches": out})
         elif "restart" in step:
             query.stop()
+            publish()
             query = start()
     query.stop()
     doc["runs"] = runs
