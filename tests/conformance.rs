@@ -10,10 +10,7 @@ use unbounded_tests::{scenario_root, scenarios};
 /// Scenarios that need operators not built yet. Each must be refused with
 /// `unsupported_operation` today; remove a name when its capability lands, and the test then
 /// demands that it conforms.
-const WAITING_FOR_CAPABILITIES: &[&str] = &[
-    // Needs the join's output watermark, which Spark derives from the time range.
-    "stream-joins/ss-join-then-window.json",
-];
+const WAITING_FOR_CAPABILITIES: &[&str] = &[];
 
 #[test]
 fn scenarios_conform_to_their_expected_output() {

@@ -167,6 +167,14 @@ pub const EXAMPLES: &[Example] = &[
         generator: Some(GeneratorKind::Ads),
     },
     Example {
+        id: "join-then-window",
+        topic: "Stream-stream joins",
+        title: "Clicks per ad and window",
+        watch: "The join feeds a count: a window is final once the join's output watermark (20 s behind the input's) passes its end.",
+        scenario: scenario!("stream-joins/ss-join-then-window.json"),
+        generator: Some(GeneratorKind::Ads),
+    },
+    Example {
         id: "nexmark",
         topic: "Benchmarks",
         title: "Nexmark: hot auctions",

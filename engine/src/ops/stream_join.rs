@@ -157,6 +157,25 @@ impl StreamJoinOp {
     }
 }
 
+impl StreamJoinOp {
+    /// Spark's output watermark of a stream-stream join (`produceOutputWatermark`): the lower of
+    /// the two sides' state watermarks. A side's state watermark is the newest event time its
+    /// buffered rows can no longer be matched at: `watermark - hi` for the left, `watermark + lo`
+    /// for the right, less 1 ms since eviction is strict (a row exactly there may still match).
+    /// A joined row cannot be older than it, so an aggregation above emits against it.
+    fn output_watermark(&self, watermark: i64) -> i64 {
+        if watermark <= 0 {
+            return watermark;
+        }
+        let (lo, hi) = self.spec.bounds;
+        let sides = [
+            hi.filter(|_| self.spec.left_time.is_some()).map(|hi| watermark - hi),
+            lo.filter(|_| self.spec.right_time.is_some()).map(|lo| watermark + lo),
+        ];
+        sides.into_iter().flatten().min().map_or(watermark, |w| w - 1_000)
+    }
+}
+
 impl Operator for StreamJoinOp {
     fn name(&self) -> &'static str {
         "symmetricHashJoin"
@@ -298,6 +317,9 @@ impl Operator for StreamJoinOp {
             num_rows_dropped_by_watermark: dropped,
             memory_used_bytes: 0,
         };
+        // What the operators above see: the join's output watermark, not the input's.
+        ctx.watermark_micros = self.output_watermark(ctx.watermark_micros);
+        ctx.late_watermark_micros = self.output_watermark(ctx.late_watermark_micros);
         self.assemble(&rows)
     }
 

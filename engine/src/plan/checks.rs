@@ -2,6 +2,7 @@
 //! output mode fits which query, and which operations a stream refuses.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::plan::logical::StreamJoinKind;
 use crate::plan::LogicalPlan;
 use crate::query::OutputMode;
 use crate::sql::AnalyzedQuery;
@@ -22,8 +23,12 @@ fn stateful_above_aggregate(plan: &LogicalPlan, above: bool) -> bool {
     }
 }
 
-fn has_stream_join(plan: &LogicalPlan) -> bool {
-    matches!(plan, LogicalPlan::StreamJoin { .. }) || plan.children().into_iter().any(has_stream_join)
+/// The kind of the first stream-stream join in the plan, if it has one.
+fn stream_join_kind(plan: &LogicalPlan) -> Option<StreamJoinKind> {
+    match plan {
+        LogicalPlan::StreamJoin { spec, .. } => Some(spec.kind),
+        _ => plan.children().into_iter().find_map(stream_join_kind),
+    }
 }
 
 fn has_session_window(plan: &LogicalPlan) -> bool {
@@ -95,12 +100,14 @@ pub fn check_start(q: &AnalyzedQuery, mode: OutputMode) -> Result<()> {
         )
         .at(q.aggregation));
     }
-    // A stream-stream join's output watermark lags its input by the time range (Spark derives it
-    // from the join condition); a stateful operator after the join needs that, not built yet.
-    if has_stream_join(&q.plan) && q.plan.count_stateful() > 0 {
-        return Err(Error::unsupported(
-            "A stream-stream join followed by an aggregation or deduplication is not supported by this version of Unbounded yet.",
+    // A join's output can feed an aggregation (its output watermark lags its input), but
+    // complete mode would keep every joined row: Spark refuses it whatever the join.
+    if let (Some(kind), OutputMode::Complete) = (stream_join_kind(&q.plan), mode) {
+        return Err(Error::new(
+            ErrorKind::UnsupportedOutputMode,
+            format!("{kind:?} join between two streaming DataFrames/Datasets is not supported in Complete output mode, only in Append and Update output modes;"),
         )
+        .with_condition("_LEGACY_ERROR_TEMP_3102")
         .at(q.aggregation));
     }
     if mode == OutputMode::Update && has_limit(&q.plan) {

@@ -297,7 +297,12 @@ impl LogicalPlan {
             LogicalPlan::StreamJoin { spec: StreamJoinSpec { kind, bounds, .. }, .. } => {
                 let iv = |m: i64| crate::sql::interval::Interval::from_micros(m).to_string();
                 let range = match bounds {
-                    (Some(lo), Some(hi)) => format!("right time - left time within [{}, {}]", iv(*lo), iv(*hi)),
+                    (Some(lo), Some(hi)) => format!(
+                        "right time - left time within [{}, {}]; output watermark: the input's less {} and 1 ms",
+                        iv(*lo),
+                        iv(*hi),
+                        iv((*hi).max(-*lo))
+                    ),
                     _ => "no time range: state is never evicted".to_string(),
                 };
                 writeln!(f, "{pad}StreamingSymmetricHashJoin {kind:?} (state: both sides' rows; {range})")?
