@@ -82,6 +82,11 @@ const QUERIES: &[QueryCase] = &[
         mode: OutputMode::Append,
         two_streams: true,
     },
+    QueryCase {
+        sql: "SELECT window(e.ts, '10 seconds') AS w, e.key, count(*) AS n FROM STREAM events WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS e JOIN STREAM clicks WATERMARK ts2 DELAY OF INTERVAL 10 SECONDS AS c ON e.key = c.key AND c.ts2 BETWEEN e.ts AND e.ts + INTERVAL 15 SECONDS GROUP BY window(e.ts, '10 seconds'), e.key",
+        mode: OutputMode::Append,
+        two_streams: true,
+    },
 ];
 
 #[derive(Debug, Clone)]
