@@ -334,6 +334,19 @@ await test("a-documentation-page-opens-an-example-by-its-id", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
 });
 
+await test("a-join-feeding-a-count-closes-windows-on-its-output-watermark", async (page) => {
+  await page.goto(`${url}?storage=memory&example=join-then-window`);
+  await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 2);
+  // The last batch's watermark is 00:01:50; the join's output watermark 20.001 s behind it: the
+  // window ending 00:01:30 is still open (Spark holds it too), the one ending 00:01:00 is closed.
+  const bands = await page.evaluate(() => [...document.querySelectorAll("rect.band title")].map((t) => t.textContent));
+  expect(bands.includes("window [00:01:00, 00:01:30): open")
+    && bands.includes("window [00:00:30, 00:01:00): closed, the join's output watermark passed its end"), `bands: ${bands.join(" | ")}`);
+  await page.locator("#explain").evaluate((e) => e.closest("details").open = true);
+  expect((await page.locator("#explain").innerText()).includes("output watermark: the input's less 20.001 seconds"), "EXPLAIN says so");
+  await page.screenshot({ path: `${shots}/11c-join-then-window.png`, fullPage: true });
+});
+
 await test("share-a-link-and-open-it", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
   await addTruckEvent(page, "t-04", 9.0, "2026-03-02 08:30:00");

@@ -468,6 +468,25 @@ impl StreamingQuery {
         None
     }
 
+    /// How far behind the query's watermark the time window's aggregation closes windows: a
+    /// stream-stream join below it hands it its output watermark, which lags the input's.
+    pub fn window_watermark_lag(&self) -> i64 {
+        use crate::plan::logical::LogicalPlan;
+        fn join_lag(p: &LogicalPlan) -> Option<i64> {
+            match p {
+                LogicalPlan::StreamJoin { spec, .. } => spec.output_watermark_lag(),
+                _ => p.children().into_iter().find_map(join_lag),
+            }
+        }
+        fn window_lag(p: &LogicalPlan) -> Option<i64> {
+            match p {
+                LogicalPlan::WindowAssign { .. } => Some(join_lag(p).unwrap_or(0)),
+                _ => p.children().into_iter().find_map(window_lag),
+            }
+        }
+        window_lag(&self.analyzed.plan).unwrap_or(0)
+    }
+
     /// The incremental plan, as EXPLAIN shows it.
     pub fn explain(&self) -> String {
         self.analyzed.plan.to_string()

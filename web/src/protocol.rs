@@ -194,6 +194,9 @@ pub struct WindowInfo {
     pub size: i64,
     pub slide: i64,
     pub start: i64,
+    /// A window closes when the watermark less this passes its end (a join's output lag).
+    #[serde(default)]
+    pub lag: i64,
 }
 
 /// One stateful operator's state.

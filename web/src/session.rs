@@ -715,7 +715,12 @@ impl Session {
             table_query: self.table_query.clone(),
             checkpoint_file: self.checkpoint_file.clone(),
             timeline: self.events.recent(),
-            window: q.and_then(|q| q.window_spec()).map(|w| WindowInfo { size: w.size, slide: w.slide, start: w.start }),
+            window: q.and_then(|q| Some((q.window_spec()?, q.window_watermark_lag()))).map(|(w, lag)| WindowInfo {
+                size: w.size,
+                slide: w.slide,
+                start: w.start,
+                lag,
+            }),
             state: q
                 .map(|q| {
                     q.state_view()
@@ -877,6 +882,17 @@ mod tests {
         let snap = s.handle(Request::SetQuery { sql: "SELECT name FROM STREAM person".into(), output_mode: "append".into() });
         let person = snap.sources.iter().find(|r| r.name == "person").unwrap();
         assert_eq!((person.pending, person.read), (person.rows, true), "a new query reads every event from the start");
+    }
+
+    #[test]
+    fn windows_above_a_join_close_on_its_output_watermark() {
+        let s = Session::from_scenario(include_str!("../../tests/scenarios/stream-joins/ss-join-then-window.json")).unwrap();
+        let window = s.snapshot().window.unwrap();
+        // c.click_ts BETWEEN i.imp_ts AND i.imp_ts + INTERVAL 20 SECONDS: 20 s, and 1 ms.
+        assert_eq!((window.size, window.lag), (30_000_000, 20_001_000));
+        assert_eq!(Session::from_scenario(TRUCKS).unwrap().snapshot().window, None);
+        let tumbling = Session::from_scenario(include_str!("../../tests/scenarios/gallery/watermark-small.json")).unwrap();
+        assert_eq!(tumbling.snapshot().window.map(|w| w.lag), Some(0));
     }
 
     #[test]

@@ -158,21 +158,12 @@ impl StreamJoinOp {
 }
 
 impl StreamJoinOp {
-    /// Spark's output watermark of a stream-stream join (`produceOutputWatermark`): the lower of
-    /// the two sides' state watermarks. A side's state watermark is the newest event time its
-    /// buffered rows can no longer be matched at: `watermark - hi` for the left, `watermark + lo`
-    /// for the right, less 1 ms since eviction is strict (a row exactly there may still match).
-    /// A joined row cannot be older than it, so an aggregation above emits against it.
+    /// The watermark the operators above the join see (see `StreamJoinSpec::output_watermark_lag`).
     fn output_watermark(&self, watermark: i64) -> i64 {
-        if watermark <= 0 {
-            return watermark;
+        match self.spec.output_watermark_lag() {
+            Some(lag) if watermark > 0 => watermark - lag,
+            _ => watermark,
         }
-        let (lo, hi) = self.spec.bounds;
-        let sides = [
-            hi.filter(|_| self.spec.left_time.is_some()).map(|hi| watermark - hi),
-            lo.filter(|_| self.spec.right_time.is_some()).map(|lo| watermark + lo),
-        ];
-        sides.into_iter().flatten().min().map_or(watermark, |w| w - 1_000)
     }
 }
 

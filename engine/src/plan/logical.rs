@@ -30,6 +30,19 @@ pub struct StreamJoinSpec {
     pub bounds: (Option<i64>, Option<i64>),
 }
 
+impl StreamJoinSpec {
+    /// How far the join's output watermark lags its input (Spark's `produceOutputWatermark`):
+    /// the lower of the two sides' state watermarks, `watermark - hi` for the left and
+    /// `watermark + lo` for the right, less 1 ms since eviction is strict (a row exactly there
+    /// may still match). None without a bounded, watermarked side: the input's passes through.
+    pub fn output_watermark_lag(&self) -> Option<i64> {
+        let (lo, hi) = self.bounds;
+        let left = hi.filter(|_| self.left_time.is_some());
+        let right = lo.filter(|_| self.right_time.is_some()).map(|lo| -lo);
+        left.into_iter().chain(right).max().map(|lag| lag + 1_000)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamJoinKind {
     Inner,
@@ -294,16 +307,15 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Sort { keys, .. } => writeln!(f, "{pad}Sort by {} keys (the whole result, every batch)", keys.len())?,
-            LogicalPlan::StreamJoin { spec: StreamJoinSpec { kind, bounds, .. }, .. } => {
+            LogicalPlan::StreamJoin { spec: spec @ StreamJoinSpec { kind, bounds, .. }, .. } => {
                 let iv = |m: i64| crate::sql::interval::Interval::from_micros(m).to_string();
                 let range = match bounds {
-                    (Some(lo), Some(hi)) => format!(
-                        "right time - left time within [{}, {}]; output watermark: the input's less {} and 1 ms",
-                        iv(*lo),
-                        iv(*hi),
-                        iv((*hi).max(-*lo))
-                    ),
+                    (Some(lo), Some(hi)) => format!("right time - left time within [{}, {}]", iv(*lo), iv(*hi)),
                     _ => "no time range: state is never evicted".to_string(),
+                };
+                let range = match spec.output_watermark_lag() {
+                    Some(lag) => format!("{range}; output watermark: the input's less {}", iv(lag)),
+                    None => range,
                 };
                 writeln!(f, "{pad}StreamingSymmetricHashJoin {kind:?} (state: both sides' rows; {range})")?
             }

@@ -95,14 +95,19 @@ pub fn timeline(props: &Props) -> Html {
                 .take(WINDOWS_SHOWN)
                 .map(|(start, first)| {
                     let end = start + w.size;
-                    let closed = watermarks.iter().find(|(_, wm)| *wm >= end).map(|(k, _)| *k);
+                    // Above a stream-stream join, the window closes on the join's output watermark.
+                    let closed = watermarks.iter().find(|(_, wm)| *wm - w.lag >= end).map(|(k, _)| *k);
                     let x0 = x(*first) - slot_w / 2.0;
                     let x1 = closed.map_or(W - RIGHT, |k| x(k) + slot_w / 2.0);
                     let label = format!(
                         "window [{}, {}){}",
                         clock(*start),
                         clock(end),
-                        if closed.is_some() { ": closed, the watermark passed its end" } else { ": open" }
+                        match (closed.is_some(), w.lag > 0) {
+                            (true, false) => ": closed, the watermark passed its end",
+                            (true, true) => ": closed, the join's output watermark passed its end",
+                            (false, _) => ": open",
+                        }
                     );
                     html! {
                         <rect class={classes!("band", closed.map(|_| "closed"))} x={x0.to_string()} y={y(end).to_string()}
