@@ -155,9 +155,7 @@ impl StreamJoinOp {
     fn outer_right(&self) -> bool {
         matches!(self.spec.kind, StreamJoinKind::RightOuter | StreamJoinKind::FullOuter)
     }
-}
 
-impl StreamJoinOp {
     /// The watermark the operators above the join see (see `StreamJoinSpec::output_watermark_lag`).
     fn output_watermark(&self, watermark: i64) -> i64 {
         match self.spec.output_watermark_lag() {
