@@ -106,21 +106,23 @@ impl EventLog {
         // Only the newest TIMELINE_EVENTS rows can be on the timeline.
         let first_shown = rows.len().saturating_sub(TIMELINE_EVENTS);
         for (i, row) in rows.iter().enumerate() {
-            let times: Vec<Option<i64>> =
-                time_columns.iter().map(|&k| row.get(k).and_then(Json::as_str).and_then(parse_timestamp)).collect();
-            for t in times.iter().flatten() {
-                self.newest_time = self.newest_time.max(Some(t - t.rem_euclid(1_000_000)));
+            let time_at = |k: usize| row.get(k).and_then(Json::as_str).and_then(parse_timestamp);
+            // The timeline plots a source's first timestamp column.
+            let mut first_time = None;
+            for (n, &k) in time_columns.iter().enumerate() {
+                let t = time_at(k);
+                if n == 0 {
+                    first_time = t;
+                }
+                if let Some(t) = t {
+                    self.newest_time = self.newest_time.max(Some(t - t.rem_euclid(1_000_000)));
+                }
             }
             if i >= first_shown {
                 if self.recent.len() == TIMELINE_EVENTS {
                     self.recent.pop_front();
                 }
-                // The timeline plots a source's first timestamp column.
-                self.recent.push_back(EventMark {
-                    source: source.to_string(),
-                    offset: *count + i as u64,
-                    event_time: times.first().copied().flatten(),
-                });
+                self.recent.push_back(EventMark { source: source.to_string(), offset: *count + i as u64, event_time: first_time });
             }
         }
         *count += rows.len() as u64;

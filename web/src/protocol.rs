@@ -101,7 +101,7 @@ pub struct LiveInfo {
     pub playing: bool,
     pub interval_ms: f64,
     pub generator: Option<GeneratorConfig>,
-    /// The generator's event-time clock.
+    /// Event time: the generator's clock while one runs, else the newest event's time (to the second).
     pub event_clock: Option<String>,
 }
 

@@ -661,7 +661,7 @@ impl Session {
             sources,
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
-            batches: newest(&self.batches, SNAPSHOT_BATCHES).to_vec(),
+            batches: self.batches.clone(),
             sink: q.map(|q| as_rows(q.table().rows())).unwrap_or_default(),
             sink_change: q.map(sink_change).unwrap_or_default(),
             table_history: q
@@ -746,7 +746,10 @@ impl Session {
                 playing: self.live.trigger.is_some(),
                 interval_ms: self.live.interval_ms,
                 generator: self.live.generator.as_ref().map(|g| g.config().clone()),
-                event_clock: self.live.generator.as_ref().map(|g| format_timestamp(g.clock_micros())),
+                event_clock: match &self.live.generator {
+                    Some(g) => Some(format_timestamp(g.clock_micros())),
+                    None => self.events.newest_time().map(format_timestamp),
+                },
             },
             sink_total: q.map_or(0, |q| q.table().rows().len() as u64),
             file_total: q.map_or(0, |q| q.file().parts().iter().map(|p| p.rows.len() as u64).sum()),

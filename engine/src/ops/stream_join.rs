@@ -57,10 +57,10 @@ fn evict(side: &mut KeyedState<Vec<Buffered>>, expired: impl Fn(&Buffered) -> bo
         *rows = kept;
         let emptied = rows.is_empty();
         for b in gone {
-            if outer && !b.matched {
-                pad(b.row.clone());
-            }
             side.note_evicted(&b);
+            if outer && !b.matched {
+                pad(b.row);
+            }
         }
         // Each evicted row is shown once, above; the emptied key goes quietly.
         if emptied {

@@ -53,14 +53,6 @@ fn processing_clock(s: &Snapshot) -> String {
     }
 }
 
-/// Event time: the generator's clock while one runs, else the newest event's time.
-fn event_clock(s: &Snapshot) -> String {
-    if let Some(clock) = &s.live.event_clock {
-        return clock.clone();
-    }
-    s.timeline.iter().filter_map(|m| m.event_time).max().map(format_timestamp).unwrap_or_else(|| "no events yet".into())
-}
-
 #[function_component(LivePanel)]
 pub fn live_panel(props: &Props) -> Html {
     let s = &props.snapshot;
@@ -138,7 +130,7 @@ pub fn live_panel(props: &Props) -> Html {
             </div>
             <div class="clocks muted">
                 <span id="processing-clock">{ processing_clock(s) }</span>
-                <span id="event-clock">{ format!("event time: {}", event_clock(s)) }</span>
+                <span id="event-clock">{ format!("event time: {}", s.live.event_clock.as_deref().unwrap_or("no events yet")) }</span>
                 <span>{ format!("watermark: {}", s.batches.last().and_then(|b| b.watermark.clone()).unwrap_or_else(|| "none".into())) }</span>
             </div>
             <details id="generator" open={generating}>

@@ -71,8 +71,12 @@ fn page_path() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
 }
 
+fn page_params() -> Option<web_sys::UrlSearchParams> {
+    web_sys::UrlSearchParams::new_with_str(&page_query()).ok()
+}
+
 fn query_param(name: &str) -> Option<String> {
-    web_sys::UrlSearchParams::new_with_str(&page_query()).ok()?.get(name)
+    page_params()?.get(name)
 }
 
 fn page_query() -> String {
@@ -81,7 +85,7 @@ fn page_query() -> String {
 
 /// The page's query string without `name` (`?storage=memory` stays for the reload).
 fn page_query_without(name: &str) -> String {
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&page_query()) else { return String::new() };
+    let Some(params) = page_params() else { return String::new() };
     params.delete(name);
     let rest = String::from(params.to_string());
     if rest.is_empty() {
