@@ -13,13 +13,90 @@ use crate::types::Schema;
 /// The most events per source written into the program's sample data.
 const SAMPLE_EVENTS: usize = 200;
 
-fn ddl(schema: &Schema) -> String {
-    schema.columns.iter().map(|c| format!("{} {}", c.name, c.data_type.spark_name())).collect::<Vec<_>>().join(", ")
+/// Whether `s` is a name Spark reads without backquotes.
+fn plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn python_str(s: &str) -> String {
-    // JSON string syntax is valid Python for the text people type.
-    Json::String(s.to_string()).to_string()
+/// A column name for a Spark DDL string: backquoted unless it is a plain identifier.
+fn ddl_name(name: &str) -> String {
+    if plain_identifier(name) {
+        name.to_string()
+    } else {
+        format!("`{}`", name.replace('`', "``"))
+    }
+}
+
+fn ddl(schema: &Schema) -> String {
+    schema.columns.iter().map(|c| format!("{} {}", ddl_name(&c.name), c.data_type.spark_name())).collect::<Vec<_>>().join(", ")
+}
+
+/// `s` as a Python string literal that decodes to exactly `s`. Only printable ASCII is written
+/// as itself; everything else is an escape, so no text from a scenario can end the literal or
+/// the line, hide itself from a reader (bidi controls), or depend on the file's encoding.
+pub fn python_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if (c as u32) < 0x10000 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Characters that end a line for Python, an editor or a terminal, or that reorder or hide text
+/// (Unicode's line and paragraph separators, bidi controls, zero-width and other format chars).
+fn unsafe_in_comment(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+/// `text` as `#` comment lines: one per line of the text, every character that could end the
+/// comment or disguise the code around it replaced by a space.
+fn comment(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split(['\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}']) {
+        let clean: String = line.chars().map(|c| if unsafe_in_comment(c) { ' ' } else { c }).collect();
+        let clean = clean.trim_end();
+        out.push('#');
+        if !clean.is_empty() {
+            out.push(' ');
+            out.push_str(clean);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn python_value(v: &Json) -> String {
@@ -28,8 +105,30 @@ fn python_value(v: &Json) -> String {
         Json::Bool(true) => "True".into(),
         Json::Bool(false) => "False".into(),
         Json::String(s) => python_str(s),
-        other => other.to_string(),
+        // A JSON number is a Python number literal (serde_json never writes NaN or infinity).
+        Json::Number(n) => n.to_string(),
+        // Not a value of any column type (a bad record in the playground): kept as its JSON text.
+        other => python_str(&other.to_string()),
     }
+}
+
+/// A Python tuple of a row's values.
+fn python_row(row: &Json) -> String {
+    let values: Vec<String> = row.as_array().map(|v| v.iter().map(python_value).collect()).unwrap_or_default();
+    format!("({}{})", values.join(", "), if values.len() == 1 { "," } else { "" })
+}
+
+/// The SQL text as adjacent string literals, one per line of the query, in parentheses.
+fn python_sql(query: &str) -> String {
+    let mut out = String::from("(\n");
+    for line in query.split_inclusive('\n') {
+        let _ = writeln!(out, "    {}", python_str(line));
+    }
+    if query.is_empty() {
+        out.push_str("    \"\"\n");
+    }
+    out.push(')');
+    out
 }
 
 /// The query with each `relation [WATERMARK ...] DEDUPLICATE [WITHIN WATERMARK] BY (cols)`
@@ -41,31 +140,50 @@ pub fn translate_dedup(query: &str) -> (String, Vec<String>) {
     .expect("the pattern is valid");
     let mut query = query.to_string();
     let mut views = Vec::new();
-    while let Some(m) = pattern.captures(&query) {
+    // A view can be deduplicated again (`... BY (a) DEDUPLICATE BY (b)`), so the next search
+    // starts where the last view name was put, not at the start: linear in the query's length.
+    let mut from = 0;
+    while let Some(m) = pattern.captures_at(&query, from) {
         let whole = m.get(0).map_or(0..0, |g| g.range());
         let relation = format!("{}{}", &m["rel"], m.name("wm").map_or("", |g| g.as_str()));
         let cols: Vec<String> = m["cols"].split(',').map(|c| python_str(c.trim())).collect();
         let call = if m.name("within").is_some() { "dropDuplicatesWithinWatermark" } else { "dropDuplicates" };
         let view = format!("dedup_{}", views.len());
-        views.push(format!(
-            "# DEDUPLICATE{} BY ({}) is the DataFrame call {call}:\nspark.sql({}).{call}([{}]).createOrReplaceTempView({})",
+        let mut text = comment(&format!(
+            "DEDUPLICATE{} BY ({}) is the DataFrame call {call}:",
             if call == "dropDuplicates" { "" } else { " WITHIN WATERMARK" },
-            m["cols"].trim(),
+            m["cols"].split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+        let _ = write!(
+            text,
+            "spark.sql({}).{call}([{}]).createOrReplaceTempView({})",
             python_str(&format!("SELECT * FROM {}", relation.split_whitespace().collect::<Vec<_>>().join(" "))),
             cols.join(", "),
             python_str(&view)
-        ));
+        );
+        views.push(text);
+        from = whole.start;
         query.replace_range(whole, &view);
     }
     (query, views)
 }
 
-/// The PySpark program for `s`.
+/// The PySpark program for `s`. Nothing the scenario supplies is written as code: names, values
+/// and the SQL are escaped string literals, and names and descriptions in comments are cleaned.
 pub fn pyspark(s: &Scenario) -> String {
-    let name = s.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+    let mut name = s.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+    if name.is_empty() {
+        name = "scenario".into();
+    }
     let mut out = String::new();
-    let _ = writeln!(out, "# {}: generated by Unbounded (the Structured Streaming playground).", s.name);
-    let _ = writeln!(out, "# Needs Spark 4.1 or later, which reads STREAM and WATERMARK ... DELAY OF in SQL.");
+    // The first two lines are fixed: Python reads a `coding:` cookie there, and a scenario name
+    // naming a codec such as unicode_escape would turn `\u000a` in it into a new line of code.
+    out.push_str("# Generated by Unbounded (the Structured Streaming playground) from the scenario named below.\n");
+    out.push_str("# Needs Spark 4.1 or later, which reads STREAM and WATERMARK ... DELAY OF in SQL.\n");
+    out.push_str(&comment(&format!("Scenario: {}", s.name)));
+    if let Some(d) = &s.description {
+        out.push_str(&comment(d));
+    }
     out.push_str("import json\nimport os\n\nfrom pyspark.sql import SparkSession\n\n");
     let _ = writeln!(
         out,
@@ -74,7 +192,12 @@ pub fn pyspark(s: &Scenario) -> String {
     );
     out.push_str("# Sources. Replace each with your stream (Kafka, Auto Loader, ...); here each reads JSON-lines\n");
     out.push_str("# files from a directory, filled below with this session's events.\n");
-    let _ = writeln!(out, "DATA = \"/tmp/unbounded/{name}\"");
+    let _ = writeln!(out, "DATA = {}\n\n", python_str(&format!("/tmp/unbounded/{name}")));
+    out.push_str("def write_events(source, columns, rows):\n");
+    out.push_str("    os.makedirs(os.path.join(DATA, source), exist_ok=True)\n");
+    out.push_str("    with open(os.path.join(DATA, source, \"part-0.json\"), \"w\") as f:\n");
+    out.push_str("        for row in rows:\n");
+    out.push_str("            f.write(json.dumps(dict(zip(columns, row))) + \"\\n\")\n\n\n");
     for (source, schema) in &s.sources {
         let rows: Vec<&Json> = s
             .steps
@@ -86,34 +209,24 @@ pub fn pyspark(s: &Scenario) -> String {
             .flatten()
             .take(SAMPLE_EVENTS)
             .collect();
-        let _ = writeln!(out, "os.makedirs(f\"{{DATA}}/{source}\", exist_ok=True)");
         let columns: Vec<String> = schema.columns.iter().map(|c| python_str(&c.name)).collect();
-        let _ = writeln!(out, "{source}_events = [");
+        let _ = writeln!(out, "write_events({}, [{}], [", python_str(source), columns.join(", "));
         for row in &rows {
-            let values: Vec<String> = row.as_array().map(|v| v.iter().map(python_value).collect()).unwrap_or_default();
-            let _ = writeln!(out, "    ({}{}),", values.join(", "), if values.len() == 1 { "," } else { "" });
+            let _ = writeln!(out, "    {},", python_row(row));
         }
-        let _ = writeln!(out, "]");
-        let _ = writeln!(out, "with open(f\"{{DATA}}/{source}/part-0.json\", \"w\") as f:");
-        let _ = writeln!(out, "    for row in {source}_events:");
-        let _ = writeln!(out, "        f.write(json.dumps(dict(zip([{}], row))) + \"\\n\")", columns.join(", "));
+        out.push_str("])\n");
         let _ = writeln!(
             out,
-            "(spark.readStream.schema({}).option(\"timestampFormat\", \"yyyy-MM-dd HH:mm:ss[.SSSSSS]\")\n    .json(f\"{{DATA}}/{source}\").createOrReplaceTempView({}))\n",
+            "(spark.readStream.schema({}).option(\"timestampFormat\", \"yyyy-MM-dd HH:mm:ss[.SSSSSS]\")\n    .json(os.path.join(DATA, {})).createOrReplaceTempView({}))\n",
             python_str(&ddl(schema)),
+            python_str(source),
             python_str(source)
         );
     }
     if !s.tables.is_empty() {
         out.push_str("# Static tables.\n");
         for (table, schema, rows) in &s.tables {
-            let values: Vec<String> = rows
-                .iter()
-                .map(|r| {
-                    let v: Vec<String> = r.as_array().map(|v| v.iter().map(python_value).collect()).unwrap_or_default();
-                    format!("({}{})", v.join(", "), if v.len() == 1 { "," } else { "" })
-                })
-                .collect();
+            let values: Vec<String> = rows.iter().map(python_row).collect();
             let _ = writeln!(
                 out,
                 "spark.createDataFrame([{}], {}).createOrReplaceTempView({})",
@@ -131,13 +244,13 @@ pub fn pyspark(s: &Scenario) -> String {
     if !views.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "result = spark.sql(\"\"\"\n{}\n\"\"\")\n", query.replace("\"\"\"", "\\\"\\\"\\\""));
+    let _ = writeln!(out, "result = spark.sql{}\n", python_sql(&query));
     out.push_str("# Delta is transactional and idempotent, like the playground's table: a replayed batch is skipped.\n");
     out.push_str("# Without Delta Lake, .format(\"parquet\") works in append mode. The files above are read in one\n");
     out.push_str("# micro-batch, where the playground's events arrived over several: late data may differ.\n");
     let _ = writeln!(
         out,
-        "query = (result.writeStream\n    .outputMode({})\n    .format(\"delta\")\n    .option(\"checkpointLocation\", f\"{{DATA}}/_checkpoint\")\n    .trigger(processingTime=\"1 second\")\n    .toTable({}))",
+        "query = (result.writeStream\n    .outputMode({})\n    .format(\"delta\")\n    .option(\"checkpointLocation\", os.path.join(DATA, \"_checkpoint\"))\n    .trigger(processingTime=\"1 second\")\n    .toTable({}))",
         python_str(s.output_mode.as_str()),
         python_str(&format!("{name}_sink"))
     );
@@ -167,6 +280,39 @@ mod tests {
         );
         let (q, views) = translate_dedup("SELECT * FROM STREAM events DEDUPLICATE BY (id, ts)");
         assert_eq!((q.as_str(), views[0].contains(r#".dropDuplicates(["id", "ts"])"#)), ("SELECT * FROM dedup_0", true));
+    }
+
+    #[test]
+    fn python_strings_escape_everything_but_printable_ascii() {
+        assert_eq!(python_str(r#"a "b" \c {d}"#), r#""a \"b\" \\c {d}""#);
+        assert_eq!(python_str("\n\r\t\0\u{7f}\u{85}"), r#""\n\r\t\x00\x7f\x85""#);
+        assert_eq!(python_str("caf\u{e9} \u{2028}\u{202e}"), r#""caf\xe9 \u2028\u202e""#);
+        assert_eq!(python_str("\u{1F600}"), r#""\U0001f600""#);
+        assert_eq!(python_str(""), r#""""#);
+    }
+
+    #[test]
+    fn comments_keep_one_line_per_line_and_no_control_characters() {
+        assert_eq!(comment("a\nimport os\r\nb\u{2028}c"), "# a\n# import os\n#\n# b\n# c\n");
+        assert_eq!(comment("x\u{0}y\u{1b}[2J\u{202e}z\u{7f}"), "# x y [2J z\n");
+    }
+
+    #[test]
+    fn the_scenario_name_never_reaches_the_first_two_lines() {
+        let mut s = Scenario::parse(
+            r#"{"version": 1, "name": "n", "sources": {"e": {"schema": [["a", "string"]]}}, "query": "SELECT * FROM STREAM e", "steps": []}"#,
+        )
+        .unwrap();
+        s.name = "# -*- coding: unicode_escape -*-".into();
+        let py = pyspark(&s);
+        assert!(py.lines().take(2).all(|l| !l.contains("coding")), "{py}");
+    }
+
+    #[test]
+    fn chained_deduplication_reads_the_view_before_it() {
+        let (q, views) = translate_dedup("SELECT * FROM STREAM e DEDUPLICATE BY (a) DEDUPLICATE BY (b)");
+        assert_eq!(q, "SELECT * FROM dedup_1");
+        assert!(views[1].contains(r#"spark.sql("SELECT * FROM dedup_0").dropDuplicates(["b"])"#), "{}", views[1]);
     }
 
     #[test]
