@@ -2,7 +2,11 @@
 //! query and steps, and the runner output document it produces. The playground exports and
 //! imports it, the CLI runs it, and conformance suites are written in it.
 
+use std::cell::RefCell;
+use std::fmt;
+
 use arrow_array::RecordBatch;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Value as Json};
 
 use crate::error::{Error, Result};
@@ -13,6 +17,19 @@ use crate::types::{Column, DataType, Schema};
 use crate::value::Value;
 
 pub const FORMAT_VERSION: u64 = 1;
+
+/// The largest scenario text read, in bytes (a share link, an imported file, the CLI's input).
+pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
+/// The most rows a scenario may hold, over all its `add` steps and tables.
+pub const MAX_ROWS: usize = 1_000_000;
+/// The most steps a scenario may have.
+pub const MAX_STEPS: usize = 100_000;
+/// The longest name (of the scenario, a source, a table or a column), in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// The longest string anywhere in a scenario (a value, the query, the description), in bytes.
+pub const MAX_STRING_BYTES: usize = 1024 * 1024;
+/// The deepest nesting of JSON arrays and objects in a scenario (the document itself is 1).
+pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -37,28 +54,401 @@ fn bad(message: impl Into<String>) -> Error {
     Error::invalid_input(message)
 }
 
+/// One step of a path into the JSON document, for messages that say where.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Whether `s` is a name Spark reads without quotes: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_plain_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `s` for a message: as it is when it is a plain name, else as a JSON string, so a name with a
+/// line break or a control character cannot disguise the message around it.
+fn shown(s: &str) -> String {
+    if is_plain_name(s) {
+        s.to_string()
+    } else {
+        Json::String(s.to_string()).to_string()
+    }
+}
+
+fn path_text(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if is_plain_name(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Key(k) => out.push_str(&format!("[{}]", Json::String(k.clone()))),
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() {
+        "the document".into()
+    } else {
+        format!("`{out}`")
+    }
+}
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+/// An integer literal too large for 64 bits: serde_json reads it as the nearest double without a
+/// word, so a scenario would run on a number nobody typed.
+#[derive(Debug, Clone)]
+struct HugeInteger {
+    /// Its index among the document's numbers, in text order (the order the parser sees them).
+    ordinal: usize,
+    literal: String,
+    offset: usize,
+}
+
+/// Every integer literal of `text` that fits neither i64 nor u64. Strings are skipped; the text
+/// is otherwise taken as JSON (the parser refuses it if it is not).
+fn huge_integers(text: &str) -> Vec<HugeInteger> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut i, mut ordinal) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let literal = &text[start..i];
+                let integer = !literal.contains(['.', 'e', 'E']);
+                if integer && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
+                    out.push(HugeInteger { ordinal, literal: literal.to_string(), offset: start });
+                }
+                ordinal += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[derive(Default)]
+struct ParseState {
+    path: Vec<Seg>,
+    numbers: usize,
+    huge: Vec<HugeInteger>,
+    next_huge: usize,
+    found: Vec<(Vec<Seg>, HugeInteger)>,
+    rows: usize,
+}
+
+/// Reads a JSON document as `serde_json::Value` does, but refuses what `Value` would silently
+/// change or what would cost more than the limits: a key twice in one object (`Value` keeps the
+/// last), nesting past `MAX_DEPTH`, strings past `MAX_STRING_BYTES`, more than `MAX_STEPS` steps
+/// or `MAX_ROWS` rows (counted as they are read, before the rest is), and it notes integers
+/// too large for 64 bits where they are.
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    state: &'a RefCell<ParseState>,
+}
+
+impl Strict<'_> {
+    fn number<E: de::Error>(&self, value: Json) -> std::result::Result<Json, E> {
+        let mut st = self.state.borrow_mut();
+        let ordinal = st.numbers;
+        st.numbers += 1;
+        if let Some(h) = st.huge.get(st.next_huge).filter(|h| h.ordinal == ordinal).cloned() {
+            st.next_huge += 1;
+            let path = st.path.clone();
+            st.found.push((path, h));
+        }
+        Ok(value)
+    }
+
+    fn string<E: de::Error>(&self, v: &str) -> std::result::Result<Json, E> {
+        if v.len() > MAX_STRING_BYTES {
+            let st = self.state.borrow();
+            return Err(E::custom(format!(
+                "the string at {} is {} bytes long; the limit is {MAX_STRING_BYTES} bytes (1 MiB)",
+                path_text(&st.path),
+                v.len()
+            )));
+        }
+        Ok(Json::String(v.to_string()))
+    }
+
+    fn enter<E: de::Error>(&self) -> std::result::Result<(), E> {
+        let st = self.state.borrow();
+        if st.path.len() + 1 > MAX_DEPTH {
+            return Err(E::custom(format!("{} nests arrays and objects deeper than {MAX_DEPTH} levels, the limit", path_text(&st.path))));
+        }
+        Ok(())
+    }
+
+    /// Counts element `i` of the array at the current path where the path is `steps` or a
+    /// `rows` list, refusing past the limits as soon as they are passed.
+    fn count_element<E: de::Error>(&self, i: usize) -> std::result::Result<(), E> {
+        let mut st = self.state.borrow_mut();
+        let is = |k: &Seg, name: &str| matches!(k, Seg::Key(x) if x == name);
+        let rows_list = match st.path.as_slice() {
+            [steps] if is(steps, "steps") => {
+                if i >= MAX_STEPS {
+                    return Err(E::custom(format!("the scenario has more than {MAX_STEPS} steps, the limit")));
+                }
+                false
+            }
+            [top, Seg::Index(_), rows] | [top, Seg::Key(_), rows] => (is(top, "steps") || is(top, "tables")) && is(rows, "rows"),
+            _ => false,
+        };
+        if rows_list {
+            st.rows += 1;
+            if st.rows > MAX_ROWS {
+                return Err(E::custom(format!("the scenario has more than {MAX_ROWS} rows (at {}), the limit", path_text(&st.path))));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Json;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Json, E> {
+        self.number(Json::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Json, E> {
+        self.number(Json::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Json, E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.number(Json::Number(n)),
+            None => Err(E::custom(format!("{} is not a finite number", path_text(&self.state.borrow().path)))),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Json, E> {
+        self.string(v)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Json, A::Error> {
+        self.enter()?;
+        let mut out = Vec::new();
+        loop {
+            self.state.borrow_mut().path.push(Seg::Index(out.len()));
+            let next = seq.next_element_seed(self)?;
+            self.state.borrow_mut().path.pop();
+            let Some(v) = next else { break };
+            self.count_element(out.len())?;
+            out.push(v);
+        }
+        Ok(Json::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Json, A::Error> {
+        self.enter()?;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key.len() > MAX_STRING_BYTES {
+                return Err(de::Error::custom(format!(
+                    "a key in {} is longer than {MAX_STRING_BYTES} bytes",
+                    path_text(&self.state.borrow().path)
+                )));
+            }
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "the key {} appears twice in {}; each key may appear once (JSON readers disagree on which one counts)",
+                    shown(&key),
+                    path_text(&self.state.borrow().path)
+                )));
+            }
+            self.state.borrow_mut().path.push(Seg::Key(key.clone()));
+            let value = map.next_value_seed(self)?;
+            self.state.borrow_mut().path.pop();
+            out.insert(key, value);
+        }
+        Ok(Json::Object(out))
+    }
+}
+
+/// The error for a JSON document the reader refused, with its position.
+fn json_error(e: &serde_json::Error) -> Error {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let what = text.strip_suffix(&suffix).unwrap_or(&text);
+    let what = if what == "number out of range" { "a number too large for a double (it would be infinity)" } else { what };
+    match e.classify() {
+        serde_json::error::Category::Data => bad(format!("the scenario is refused: {what} (line {}, column {})", e.line(), e.column())),
+        _ => bad(format!("the scenario is not valid JSON: {what} (line {}, column {})", e.line(), e.column())),
+    }
+}
+
+/// The declared type of the column a row value at `path` belongs to: `(where, column, type)`.
+fn column_at(doc: &Json, path: &[Seg]) -> Option<(String, String, String)> {
+    let find = |m: &Map<String, Json>, name: &str| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+    let (context, schema, c) = match path {
+        [Seg::Key(steps), Seg::Index(i), Seg::Key(rows), Seg::Index(r), Seg::Index(c)] if steps == "steps" && rows == "rows" => {
+            let source = doc["steps"][*i]["add"].as_str()?;
+            (format!("step {i}, row {r}"), find(doc["sources"].as_object()?, source)?["schema"].clone(), *c)
+        }
+        [Seg::Key(tables), Seg::Key(t), Seg::Key(rows), Seg::Index(r), Seg::Index(c)] if tables == "tables" && rows == "rows" => {
+            (format!("table {}, row {r}", shown(t)), find(doc["tables"].as_object()?, t)?["schema"].clone(), *c)
+        }
+        _ => return None,
+    };
+    let pair = schema.get(c)?;
+    Some((context, pair[0].as_str()?.to_string(), pair[1].as_str()?.to_string()))
+}
+
+/// Parses scenario text strictly (see `Strict`), then refuses an integer too large for 64 bits
+/// anywhere but in a double column, where Spark too reads it as the nearest double.
+fn strict_json(text: &str) -> Result<Json> {
+    let state = RefCell::new(ParseState { huge: huge_integers(text), ..ParseState::default() });
+    let mut de = serde_json::Deserializer::from_str(text);
+    let doc = Strict { state: &state }.deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(&e))?;
+    let found = std::mem::take(&mut state.borrow_mut().found);
+    for (path, h) in found {
+        let (line, column) = line_column(text, h.offset);
+        let at = format!("line {line}, column {column}");
+        match column_at(&doc, &path) {
+            Some((_, _, t)) if DataType::from_schema_name(&t) == Some(DataType::Double) => {}
+            Some((context, name, t)) => return Err(bad(format!(
+                "{context}: column {} ({t}): the integer {} does not fit in 64 bits ({at}); JSON readers keep only an approximation of it",
+                shown(&name),
+                h.literal
+            ))),
+            None => {
+                return Err(bad(format!("{}: the integer {} does not fit in 64 bits ({at})", path_text(&path), h.literal)));
+            }
+        }
+    }
+    Ok(doc)
+}
+
 fn check_keys(obj: &Map<String, Json>, allowed: &[&str], context: &str) -> Result<()> {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
-            return Err(bad(format!("{context}: unknown key `{key}` (expected one of: {})", allowed.join(", "))));
+            return Err(bad(format!("{context}: unknown key {} (expected one of: {})", shown(key), allowed.join(", "))));
         }
     }
     Ok(())
 }
 
-fn schema_of(v: &Json, context: &str) -> Result<Schema> {
+/// Refuses a source, table or column name Spark would need quoted, or one past the length limit.
+fn check_name(kind: &str, name: &str, at: &str) -> Result<()> {
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(bad(format!("{at}: the {kind} name is {chars} characters long; the limit is {MAX_NAME_CHARS}")));
+    }
+    if !is_plain_name(name) {
+        return Err(bad(format!(
+            "{at}: the {kind} name {} is not a plain name: use letters, digits and `_`, not starting with a digit (Spark would need it quoted, and scenarios do not quote names)",
+            shown(name)
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a value nested deeper than `MAX_DEPTH` (`depth` is its own depth in the document) or holding
+/// a string past `MAX_STRING_BYTES`. Iterative: the value may come from anywhere.
+fn check_value(v: &Json, depth: usize, at: &dyn Fn() -> String) -> Result<()> {
+    let mut stack = vec![(v, depth)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Json::String(s) if s.len() > MAX_STRING_BYTES => {
+                return Err(bad(format!("{}: a string of {} bytes; the limit is {MAX_STRING_BYTES} bytes (1 MiB)", at(), s.len())))
+            }
+            Json::Array(_) | Json::Object(_) if d > MAX_DEPTH => {
+                return Err(bad(format!("{}: a value nested deeper than {MAX_DEPTH} levels, the limit", at())))
+            }
+            Json::Array(items) => stack.extend(items.iter().map(|x| (x, d + 1))),
+            Json::Object(m) => stack.extend(m.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a second name that equals an earlier one but for case: Spark resolves names without
+/// case, so they would be one name.
+fn check_unique<'a>(kind: &str, name: &str, earlier: impl IntoIterator<Item = &'a str>, at: &str) -> Result<()> {
+    if let Some(other) = earlier.into_iter().find(|o| o.eq_ignore_ascii_case(name)) {
+        return Err(bad(format!(
+            "{at}: the {kind} {} is declared twice (as {} too); Spark does not tell names apart by case",
+            shown(name),
+            shown(other)
+        )));
+    }
+    Ok(())
+}
+
+/// The running total of rows after `more`, refused past `MAX_ROWS`.
+fn count_rows(total: usize, more: usize, context: &str) -> Result<usize> {
+    let total = total.saturating_add(more);
+    if total > MAX_ROWS {
+        return Err(bad(format!("{context}: the scenario has more than {MAX_ROWS} rows, the limit")));
+    }
+    Ok(total)
+}
+
+fn schema_of(v: &Json, context: &str, at: &[Seg]) -> Result<Schema> {
     let cols = v.as_array().ok_or_else(|| bad(format!("{context}: `schema` must be a list of [name, type] pairs")))?;
     let mut columns = Vec::new();
     for (i, c) in cols.iter().enumerate() {
         let pair = c.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad(format!("{context}: schema entry {i} must be [name, type]")))?;
         let name = pair[0].as_str().ok_or_else(|| bad(format!("{context}: schema entry {i}: the column name must be a string")))?;
         let tname = pair[1].as_str().ok_or_else(|| bad(format!("{context}: schema entry {i}: the type must be a string")))?;
+        let mut path = at.to_vec();
+        path.extend([key("schema"), Seg::Index(i), Seg::Index(0)]);
+        check_name("column", name, &format!("{context}, {}", path_text(&path)))?;
         let data_type = DataType::from_schema_name(tname).ok_or_else(|| {
-            bad(format!("{context}: column `{name}` has unknown type `{tname}` (use string, int, bigint, double, boolean or timestamp)"))
+            bad(format!(
+                "{context}: column `{name}` has unknown type {} (use string, int, bigint, double, boolean or timestamp)",
+                shown(tname)
+            ))
         })?;
-        if columns.iter().any(|c: &Column| c.name.eq_ignore_ascii_case(name)) {
-            return Err(bad(format!("{context}: column `{name}` is declared twice")));
-        }
+        check_unique("column", name, columns.iter().map(|c: &Column| c.name.as_str()), context)?;
         columns.push(Column { name: name.to_string(), data_type });
     }
     if columns.is_empty() {
@@ -68,87 +458,127 @@ fn schema_of(v: &Json, context: &str) -> Result<Schema> {
 }
 
 impl Scenario {
-    /// Parses and validates a scenario file. Errors name the JSON position, key or step.
+    /// Parses and validates a scenario file. Errors name the JSON position, key or step. The
+    /// text is read strictly: a key twice in an object, an integer too large for 64 bits, and
+    /// anything past the `MAX_*` limits is refused, naming where and the limit.
     pub fn parse(text: &str) -> Result<Scenario> {
-        let doc: Json = serde_json::from_str(text)
-            .map_err(|e| bad(format!("the scenario is not valid JSON: {e} (line {}, column {})", e.line(), e.column())))?;
-        Scenario::from_json(&doc)
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(bad(format!("the scenario is {} bytes long; the limit is {MAX_SCENARIO_BYTES} bytes (16 MiB)", text.len())));
+        }
+        Scenario::from_json(&strict_json(text)?)
     }
 
+    /// Validates a scenario document (what `parse` reads, or what the page saved). Every name a
+    /// query or an exported program uses must be a plain name, unique regardless of case.
     pub fn from_json(doc: &Json) -> Result<Scenario> {
         let obj = doc.as_object().ok_or_else(|| bad("the scenario must be a JSON object"))?;
         check_keys(obj, &["version", "name", "description", "sources", "tables", "query", "output_mode", "steps"], "scenario")?;
-        match obj.get("version").and_then(Json::as_u64) {
-            Some(FORMAT_VERSION) => {}
+        match obj.get("version") {
+            Some(v) if v.as_u64() == Some(FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(bad(format!("scenario version {v} is not supported; this version of Unbounded reads version {FORMAT_VERSION}")))
             }
             None => return Err(bad("scenario: `version` is missing (it must be 1)")),
         }
-        let name = obj.get("name").and_then(Json::as_str).ok_or_else(|| bad("scenario: `name` is missing"))?.to_string();
+        let name =
+            obj.get("name").and_then(Json::as_str).ok_or_else(|| bad("scenario: `name` is missing (it must be a string)"))?.to_string();
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(bad(format!("scenario: `name` is {} characters long; the limit is {MAX_NAME_CHARS}", name.chars().count())));
+        }
         let description = obj
             .get("description")
             .map(|d| d.as_str().map(str::to_string).ok_or_else(|| bad("scenario: `description` must be a string")))
             .transpose()?;
-        let mut sources = Vec::new();
+        if let Some(d) = &description {
+            check_value(&Json::String(d.clone()), 1, &|| "scenario: `description`".into())?;
+        }
+        let mut sources: Vec<(String, Schema)> = Vec::new();
         let src = obj
             .get("sources")
             .and_then(Json::as_object)
             .ok_or_else(|| bad("scenario: `sources` must be an object of source name -> {\"schema\": ...}"))?;
         for (sname, s) in src {
-            let context = format!("source `{sname}`");
+            let at = [key("sources"), key(sname)];
+            let context = format!("source {}", shown(sname));
+            check_name("source", sname, &path_text(&at))?;
+            check_unique("source", sname, sources.iter().map(|(n, _)| n.as_str()), &path_text(&at))?;
             let so = s.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
             check_keys(so, &["schema"], &context)?;
-            sources.push((sname.clone(), schema_of(so.get("schema").unwrap_or(&Json::Null), &context)?));
+            sources.push((sname.clone(), schema_of(so.get("schema").unwrap_or(&Json::Null), &context, &at)?));
         }
-        let mut tables = Vec::new();
+        let mut tables: Vec<(String, Schema, Vec<Json>)> = Vec::new();
+        let mut total_rows = 0usize;
         if let Some(t) = obj.get("tables") {
             let t = t.as_object().ok_or_else(|| bad("scenario: `tables` must be an object of table name -> {\"schema\", \"rows\"}"))?;
             for (tname, tv) in t {
-                let context = format!("table `{tname}`");
+                let at = [key("tables"), key(tname)];
+                let context = format!("table {}", shown(tname));
+                check_name("table", tname, &path_text(&at))?;
+                check_unique("table", tname, tables.iter().map(|(n, _, _)| n.as_str()), &path_text(&at))?;
+                if let Some((s, _)) = sources.iter().find(|(s, _)| s.eq_ignore_ascii_case(tname)) {
+                    return Err(bad(format!(
+                        "{context}: a source has the same name ({}); Spark does not tell names apart by case",
+                        shown(s)
+                    )));
+                }
                 let to = tv.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
                 check_keys(to, &["schema", "rows"], &context)?;
-                let schema = schema_of(to.get("schema").unwrap_or(&Json::Null), &context)?;
-                let rows = to.get("rows").and_then(Json::as_array).cloned().unwrap_or_default();
-                if sources.iter().any(|(s, _)| s.eq_ignore_ascii_case(tname)) {
-                    return Err(bad(format!("{context}: a source has the same name")));
+                let schema = schema_of(to.get("schema").unwrap_or(&Json::Null), &context, &at)?;
+                let rows = match to.get("rows") {
+                    None => &[][..],
+                    Some(r) => r.as_array().ok_or_else(|| bad(format!("{context}: `rows` must be a list of rows")))?.as_slice(),
+                };
+                total_rows = count_rows(total_rows, rows.len(), &context)?;
+                // Checked before the copy: copying (and dropping) a value recurses on its depth.
+                for (r, row) in rows.iter().enumerate() {
+                    check_value(row, 5, &|| format!("{context}, row {r}"))?;
                 }
-                tables.push((tname.clone(), schema, rows));
+                tables.push((tname.clone(), schema, rows.to_vec()));
             }
         }
         let query = obj.get("query").and_then(Json::as_str).ok_or_else(|| bad("scenario: `query` (the SQL text) is missing"))?.to_string();
-        let mode_text = obj.get("output_mode").and_then(Json::as_str).unwrap_or("append");
+        check_value(&Json::String(query.clone()), 1, &|| "scenario: `query`".into())?;
+        let mode_text = match obj.get("output_mode") {
+            None => "append",
+            Some(m) => {
+                m.as_str().ok_or_else(|| bad(format!("scenario: `output_mode` must be a string (append, update or complete), not {m}")))?
+            }
+        };
         let output_mode = OutputMode::parse(mode_text)
-            .ok_or_else(|| bad(format!("scenario: `output_mode` must be append, update or complete, not `{mode_text}`")))?;
+            .ok_or_else(|| bad(format!("scenario: `output_mode` must be append, update or complete, not {}", shown(mode_text))))?;
         let mut steps = Vec::new();
-        for (i, s) in obj.get("steps").and_then(Json::as_array).ok_or_else(|| bad("scenario: `steps` must be a list"))?.iter().enumerate() {
+        let step_list = obj.get("steps").and_then(Json::as_array).ok_or_else(|| bad("scenario: `steps` must be a list"))?;
+        if step_list.len() > MAX_STEPS {
+            return Err(bad(format!("the scenario has {} steps; the limit is {MAX_STEPS}", step_list.len())));
+        }
+        for (i, s) in step_list.iter().enumerate() {
             let context = format!("step {i}");
             let so = s.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
             let step = if let Some(source) = so.get("add") {
                 check_keys(so, &["add", "rows"], &context)?;
                 let source = source.as_str().ok_or_else(|| bad(format!("{context}: `add` names a source")))?;
-                if !sources.iter().any(|(n, _)| n == source) {
+                // One name regardless of case, as in the query; kept as the source declares it.
+                let Some((source, schema)) = sources.iter().find(|(n, _)| n.eq_ignore_ascii_case(source)) else {
                     return Err(bad(format!(
-                        "{context}: unknown source `{source}` (sources: {})",
+                        "{context}: unknown source {} (sources: {})",
+                        shown(source),
                         sources.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
                     )));
-                }
-                let rows = so
-                    .get("rows")
-                    .and_then(Json::as_array)
-                    .ok_or_else(|| bad(format!("{context}: `rows` must be a list of rows")))?
-                    .clone();
-                let width = sources.iter().find(|(n, _)| n == source).map(|(_, s)| s.len()).unwrap_or(0);
+                };
+                let rows =
+                    so.get("rows").and_then(Json::as_array).ok_or_else(|| bad(format!("{context}: `rows` must be a list of rows")))?;
+                total_rows = count_rows(total_rows, rows.len(), &context)?;
+                let width = schema.len();
                 for (r, row) in rows.iter().enumerate() {
                     match row.as_array() {
-                        Some(values) if values.len() == width => {}
+                        Some(values) if values.len() == width => check_value(row, 5, &|| format!("{context}, row {r}"))?,
                         Some(values) => {
                             return Err(bad(format!("{context}: row {r} has {} values, but `{source}` has {width} columns", values.len())))
                         }
                         None => return Err(bad(format!("{context}: row {r} must be a list of values"))),
                     }
                 }
-                Step::Add { source: source.to_string(), rows }
+                Step::Add { source: source.clone(), rows: rows.clone() }
             } else if let Some(v) = so.get("run") {
                 check_keys(so, &["run"], &context)?;
                 if !v.as_object().is_some_and(Map::is_empty) {
@@ -173,7 +603,7 @@ impl Scenario {
             } else {
                 return Err(bad(format!(
                     "{context}: expected one of the keys add, run, restart, fail; found {}",
-                    so.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    so.keys().map(|k| shown(k)).collect::<Vec<_>>().join(", ")
                 )));
             };
             steps.push(step);
@@ -361,4 +791,159 @@ pub fn run_with(s: &Scenario, options: QueryOptions) -> Result<RunOutput> {
 /// Parses and runs scenario text: the entry point the CLI and the wasm build share.
 pub fn run_text(text: &str) -> Result<RunOutput> {
     run(&Scenario::parse(text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A scenario around the given sources, tables and steps (JSON fragments).
+    fn doc(sources: &str, tables: &str, steps: &str) -> String {
+        format!(
+            r#"{{"version": 1, "name": "t", "sources": {{{sources}}}, "tables": {{{tables}}}, "query": "SELECT * FROM STREAM events", "steps": [{steps}]}}"#
+        )
+    }
+
+    fn refused(text: &str) -> String {
+        match Scenario::parse(text) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => {
+                assert_eq!(e.kind, crate::ErrorKind::InvalidInput, "{e}");
+                e.message
+            }
+        }
+    }
+
+    const EVENTS: &str = r#""events": {"schema": [["id", "string"], ["n", "bigint"], ["x", "double"]]}"#;
+
+    #[test]
+    fn a_key_twice_is_refused_with_where() {
+        let e = refused(r#"{"version": 1, "name": "a", "name": "b", "sources": {}, "query": "", "steps": []}"#);
+        assert!(e.contains("`name` appears twice") || e.contains("name appears twice"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
+        let e = refused(&doc(&format!(r#"{EVENTS}, "events": {{"schema": [["a", "string"]]}}"#), "", ""));
+        assert!(e.contains("events appears twice in `sources`"), "{e}");
+        let e = refused(&doc(EVENTS, "", r#"{"add": "events", "rows": [], "rows": []}"#));
+        assert!(e.contains("rows appears twice in `steps[0]`"), "{e}");
+    }
+
+    #[test]
+    fn names_that_differ_only_by_case_are_one_name() {
+        let e = refused(&doc(&format!(r#"{EVENTS}, "Events": {{"schema": [["a", "string"]]}}"#), "", ""));
+        assert!(e.contains("`sources.Events`") && e.contains("declared twice"), "{e}");
+        let e = refused(&doc(EVENTS, r#""t": {"schema": [["a", "string"]]}, "T": {"schema": [["a", "string"]]}"#, ""));
+        assert!(e.contains("`tables.T`"), "{e}");
+        let e = refused(&doc(EVENTS, r#""EVENTS": {"schema": [["a", "string"]]}"#, ""));
+        assert!(e.contains("a source has the same name"), "{e}");
+        let e = refused(&doc(r#""events": {"schema": [["id", "string"], ["ID", "int"]]}"#, "", ""));
+        assert!(e.contains("column ID is declared twice"), "{e}");
+        // A step names its source regardless of case, and keeps the declared spelling.
+        let s = Scenario::parse(&doc(EVENTS, "", r#"{"add": "EVENTS", "rows": [["a", 1, 2.0]]}"#)).unwrap();
+        assert_eq!(s.steps[0], Step::Add { source: "events".into(), rows: vec![json!(["a", 1, 2.0])] });
+    }
+
+    #[test]
+    fn names_spark_would_quote_are_refused_with_their_path() {
+        for (sources, tables, path) in [
+            (r#""my events": {"schema": [["a", "string"]]}"#, "", r#"`sources["my events"]`"#),
+            (r#""1st": {"schema": [["a", "string"]]}"#, "", r#"`sources["1st"]`"#),
+            (r#""ev\nimport os": {"schema": [["a", "string"]]}"#, "", r#"`sources["ev\nimport os"]`"#),
+            (r#""events": {"schema": [["id", "string"], ["a b", "int"]]}"#, "", "`sources.events.schema[1][0]`"),
+            (EVENTS, r#""t-1": {"schema": [["a", "string"]]}"#, r#"`tables["t-1"]`"#),
+            (EVENTS, r#""t": {"schema": [["caf\u00e9", "string"]]}"#, "`tables.t.schema[0][0]`"),
+        ] {
+            let e = refused(&doc(sources, tables, ""));
+            assert!(e.contains(path) && e.contains("not a plain name"), "{path}: {e}");
+        }
+        let long = "a".repeat(MAX_NAME_CHARS + 1);
+        let e = refused(&doc(&format!(r#""{long}": {{"schema": [["a", "string"]]}}"#), "", ""));
+        assert!(e.contains("the limit is 128"), "{e}");
+        assert!(Scenario::parse(&doc(&format!(r#""{}": {{"schema": [["_a1", "string"]]}}"#, &long[1..]), "", "")).is_ok());
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_exactly_are_refused() {
+        let e = refused(&doc(EVENTS, "", r#"{"add": "events", "rows": [["a", 1, 1e400]]}"#));
+        assert!(e.contains("infinity") && e.contains("line 1"), "{e}");
+        let e = refused(&doc(EVENTS, "", r#"{"add": "events", "rows": [["a", 1, 2], ["b", 123456789012345678901234567890, 2]]}"#));
+        assert!(e.contains("step 0, row 1: column n (bigint): the integer 123456789012345678901234567890 does not fit in 64 bits"), "{e}");
+        let e = refused(&doc(EVENTS, r#""t": {"schema": [["s", "string"]], "rows": [[-99999999999999999999]]}"#, ""));
+        assert!(e.contains("table t, row 0: column s (string)"), "{e}");
+        let e = refused(&doc(EVENTS, "", "").replace(r#""version": 1"#, r#""version": 100000000000000000000"#));
+        assert!(e.contains("`version`: the integer 100000000000000000000"), "{e}");
+        // A double column reads a long integer as the nearest double, as Spark does; strings
+        // that look like numbers are not numbers.
+        let s = Scenario::parse(&doc(
+            EVENTS,
+            "",
+            r#"{"add": "events", "rows": [["1e400 99999999999999999999", 18446744073709551615, 123456789012345678901234567890]]}"#,
+        ))
+        .unwrap();
+        let Step::Add { rows, .. } = &s.steps[0] else { panic!() };
+        assert_eq!(rows[0][2].as_f64(), Some(1.2345678901234568e29));
+    }
+
+    #[test]
+    fn sizes_past_the_limits_are_refused_naming_the_limit() {
+        let big = format!("{}{}", doc(EVENTS, "", ""), " ".repeat(MAX_SCENARIO_BYTES));
+        assert!(refused(&big).contains("the limit is 16777216 bytes"));
+        let steps = vec![r#"{"run": {}}"#; MAX_STEPS + 1].join(",");
+        assert!(refused(&doc(EVENTS, "", &steps)).contains(&format!("more than {MAX_STEPS} steps")));
+        let rows = vec![r#"["a",1,2]"#; MAX_ROWS / 2 + 1].join(",");
+        let add = format!(r#"{{"add": "events", "rows": [{rows}]}}"#);
+        let e = refused(&doc(EVENTS, "", &format!("{add},{add}")));
+        assert!(e.contains(&format!("more than {MAX_ROWS} rows")), "{e}");
+        let long = "x".repeat(MAX_STRING_BYTES + 1);
+        let e = refused(&doc(EVENTS, "", &format!(r#"{{"add": "events", "rows": [["{long}", 1, 2]]}}"#)));
+        assert!(e.contains("`steps[0].rows[0][0]` is 1048577 bytes long"), "{e}");
+    }
+
+    #[test]
+    fn nesting_is_bounded_in_text_and_in_documents() {
+        // A row is at depth 5, so its value may nest 59 more levels: a bad record, but readable.
+        let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let at = |n: usize| doc(EVENTS, "", &format!(r#"{{"add": "events", "rows": [["a", 1, {}]]}}"#, nested(n)));
+        assert!(Scenario::parse(&at(MAX_DEPTH - 5)).is_ok());
+        assert!(refused(&at(MAX_DEPTH - 4)).contains("deeper than 64 levels"));
+        assert!(refused(&at(100_000)).contains("deeper than 64 levels"));
+        // The same value built as a document, not text, and far deeper: refused, no recursion.
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            v = Json::Array(vec![v]);
+        }
+        let mut d: Json = serde_json::from_str(&doc(EVENTS, "", r#"{"add": "events", "rows": [["a", 1, 0]]}"#)).unwrap();
+        d["steps"][0]["rows"][0][2] = v;
+        let e = Scenario::from_json(&d).unwrap_err();
+        assert!(e.message.contains("deeper than 64 levels"), "{e}");
+        // Dropping so deep a value is itself recursive in serde_json: take it apart first.
+        let mut stack = vec![d];
+        while let Some(mut x) = stack.pop() {
+            match &mut x {
+                Json::Array(items) => stack.append(items),
+                Json::Object(m) => stack.extend(std::mem::take(m).into_iter().map(|(_, v)| v)),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn loose_shapes_are_refused_not_defaulted() {
+        assert!(
+            refused(&doc(EVENTS, "", "").replace(r#""steps""#, r#""output_mode": 5, "steps""#)).contains("`output_mode` must be a string")
+        );
+        assert!(refused(&doc(EVENTS, r#""t": {"schema": [["a", "string"]], "rows": {}}"#, "")).contains("`rows` must be a list"));
+        assert!(refused(&doc(EVENTS, "", "").replace(r#""version": 1"#, r#""version": 1.5"#)).contains("version 1.5 is not supported"));
+    }
+
+    #[test]
+    fn the_strict_reader_reads_what_serde_json_reads() {
+        let text = r#"{"a": [1, -2, 3.5, 1e300, "s\u00e9\n", null, true, {"b": {}}, []], "c": 18446744073709551615}"#;
+        let state = RefCell::new(ParseState::default());
+        let mut de = serde_json::Deserializer::from_str(text);
+        let v = Strict { state: &state }.deserialize(&mut de).unwrap();
+        assert_eq!(v, serde_json::from_str::<Json>(text).unwrap());
+        assert_eq!(huge_integers(r#"["12345678901234567890123", 1, -99999999999999999999, 2e30]"#).len(), 1);
+    }
 }
