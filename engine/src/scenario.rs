@@ -353,11 +353,14 @@ fn strict_json(text: &str) -> Result<Json> {
         let at = format!("line {line}, column {column}");
         match column_at(&doc, &path) {
             Some((_, _, t)) if DataType::from_schema_name(&t) == Some(DataType::Double) => {}
-            Some((context, name, t)) => return Err(bad(format!(
-                "{context}: column {} ({t}): the integer {} does not fit in 64 bits ({at}); JSON readers keep only an approximation of it",
-                shown(&name),
-                h.literal
-            ))),
+            Some((context, name, t)) => {
+                let name = shown(&name);
+                let why = "JSON readers keep only an approximation of it";
+                return Err(bad(format!(
+                    "{context}: column {name} ({t}): the integer {} does not fit in 64 bits ({at}); {why}",
+                    h.literal
+                )));
+            }
             None => {
                 return Err(bad(format!("{}: the integer {} does not fit in 64 bits ({at})", path_text(&path), h.literal)));
             }
