@@ -7,6 +7,10 @@
 //!   unbounded pyspark FILE.json  print the equivalent PySpark Structured Streaming program
 //!   unbounded bench [ROWS]       time the engine on a synthetic stream
 //!   unbounded compare EXPECTED ACTUAL   compare two runner documents by FORMAT.md's rules
+//!
+//! Exit codes: 0 done (or conforms), 1 the query failed or was refused (or does not conform),
+//! 2 bad input (a file that is not a valid scenario, too large, unreadable; bad arguments),
+//! 3 a bug in Unbounded (a panic, reported instead of aborting).
 
 use std::process::ExitCode;
 
@@ -17,8 +21,27 @@ use unbounded_engine::storage::SharedStorage;
 const USAGE: &str =
     "usage: unbounded run FILE.json [--checkpoint DIR] | unbounded explain FILE.json | unbounded pyspark FILE.json | unbounded bench [ROWS] | unbounded compare EXPECTED.json ACTUAL.json";
 
+/// The largest runner document `compare` reads (a document holds every row a run emitted).
+const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The most rows `bench` generates: its input is built before the clock starts.
+const MAX_BENCH_ROWS: usize = 20_000_000;
+
+/// Reads a text file of at most `limit` bytes, refusing a larger one before reading it.
+fn read_limited(path: &str, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file that is too large without reading all of it.
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{path}: the file is larger than {limit} bytes, the limit"));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{path}: the file is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+}
+
 fn read(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    read_limited(path, scenario::MAX_SCENARIO_BYTES as u64)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -31,7 +54,15 @@ fn open_dir(dir: &str) -> Result<SharedStorage, String> {
     Err(format!("--checkpoint {dir}: a directory checkpoint needs the native build"))
 }
 
+/// The exit code of a panic: a bug, never the input's fault, so neither 1 nor 2.
+const EXIT_BUG: i32 = 3;
+
 fn main() -> ExitCode {
+    // Release builds abort on a panic: say what happened and exit with a code, not a signal.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error (a bug in Unbounded, please report it with the input file): {info}");
+        std::process::exit(EXIT_BUG);
+    }));
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["run", path] | ["run", path, "--checkpoint", _] => {
@@ -75,10 +106,16 @@ fn main() -> ExitCode {
             }
         },
         ["explain", path] => {
-            let result = read(path).and_then(|t| Scenario::parse(&t).map_err(|e| e.to_string())).and_then(|s| {
-                let catalog = s.catalog().map_err(|e| e.to_string())?;
+            let s = match read(path).and_then(|t| Scenario::parse(&t).map_err(|e| format!("{path}: {e}"))) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let result = s.catalog().and_then(|catalog| {
                 let def = unbounded_engine::QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
-                unbounded_engine::StreamingQuery::start(def).map(|q| q.explain()).map_err(|e| e.to_string())
+                unbounded_engine::StreamingQuery::start(def).map(|q| q.explain())
             });
             match result {
                 Ok(plan) => {
@@ -86,13 +123,16 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    eprintln!("{path}: {e}");
                     ExitCode::from(1)
                 }
             }
         }
         ["compare", expected, actual] => {
-            let load = |p: &str| read(p).and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| format!("{p}: {e}")));
+            let load = |p: &str| {
+                read_limited(p, MAX_DOCUMENT_BYTES)
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| format!("{p}: {e}")))
+            };
             match (load(expected), load(actual)) {
                 (Ok(e), Ok(a)) => {
                     let diffs = unbounded_engine::conformance::compare(&e, &a);
@@ -110,10 +150,10 @@ fn main() -> ExitCode {
             }
         }
         ["bench"] => unbounded_engine::bench::run_cli(1_000_000),
-        ["bench", rows] => match rows.parse() {
-            Ok(n) => unbounded_engine::bench::run_cli(n),
-            Err(_) => {
-                eprintln!("{USAGE}");
+        ["bench", rows] => match rows.parse::<usize>() {
+            Ok(n) if (1..=MAX_BENCH_ROWS).contains(&n) => unbounded_engine::bench::run_cli(n),
+            _ => {
+                eprintln!("bench: ROWS must be a whole number from 1 to {MAX_BENCH_ROWS}, not {rows}\n{USAGE}");
                 ExitCode::from(2)
             }
         },
