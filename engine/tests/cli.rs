@@ -1,5 +1,7 @@
 //! The CLI on input files a stranger could send: every one is refused with a message and exit
 //! code 2 (bad input), never a panic, a stack overflow or an unbounded read.
+// The wasm build has no processes to spawn.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
