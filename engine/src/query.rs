@@ -1159,6 +1159,9 @@ mod tests {
         let b1 = q.process_all_available().unwrap();
         assert_eq!(b1.batches[0].watermark, None);
         assert_eq!(b1.batches[0].rows.num_rows(), 1);
+        // At the first instant of the calendar, max - delay is below i64::MIN.
+        q.add_json("events", &[json!([7, "0001-01-01 00:00:00"])]).unwrap();
+        assert_eq!(q.process_all_available().unwrap().batches[0].watermark, None);
     }
 
     #[test]
