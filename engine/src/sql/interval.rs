@@ -29,11 +29,12 @@ impl Interval {
 
     /// The sum of two intervals, refused when a part overflows: months must fit in 32 bits and the
     /// rest in 64 bits of microseconds, as in Spark (whose days are a separate part of the rest).
+    /// The range is kept symmetric (no `i32::MIN` months, no `i64::MIN` microseconds), so every
+    /// parsed interval can be negated, as `ts - INTERVAL ...` does.
     pub fn checked_add(self, other: Interval) -> Result<Interval, String> {
-        Ok(Interval {
-            months: self.months.checked_add(other.months).ok_or_else(too_large)?,
-            micros: self.micros.checked_add(other.micros).ok_or_else(too_large)?,
-        })
+        let months = self.months.checked_add(other.months).filter(|m| *m != i32::MIN).ok_or_else(too_large)?;
+        let micros = self.micros.checked_add(other.micros).filter(|m| *m != i64::MIN).ok_or_else(too_large)?;
+        Ok(Interval { months, micros })
     }
 
     /// The interval with its sign flipped (`-INTERVAL ...`), refused at the one value that has none.
@@ -264,5 +265,16 @@ mod tests {
         assert!(min.to_string().contains("months"));
         assert!(Interval::from_micros(i64::MAX).to_string().contains("days"));
         assert!(Interval::from_micros(i64::MIN).checked_neg().is_err());
+    }
+
+    #[test]
+    fn every_parsed_interval_can_be_negated() {
+        // Two parts of -2^62 each sum to i64::MIN, which has no negation.
+        let err = parse_interval_string("-4611686018427387904 microseconds -4611686018427387904 microseconds").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        let iv = parse_interval_string("-4611686018427387904 microseconds -4611686018427386880 microseconds").unwrap();
+        assert_eq!(iv.checked_neg().unwrap().micros, i64::MAX - 1023);
+        assert!(parse_interval_string("-2147483648 months").is_err());
+        assert!(parse_interval_string("-1073741824 months -1073741824 months").is_err());
     }
 }
