@@ -20,6 +20,9 @@ use crate::time::{checked_shift, datetime_overflow, format_timestamp};
 use crate::types::DataType;
 use crate::value::{rows_to_batch, Value};
 
+/// How many distinct per-row gap strings stay parsed.
+const GAP_CACHE: usize = 1024;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Session {
     #[serde(with = "crate::value::timestamp")]
@@ -73,6 +76,10 @@ impl SessionWindowOp {
     }
 
     fn gap_of(&mut self, text: &str) -> Option<i64> {
+        // Gaps are row values: bound the cache so distinct strings cannot grow it without end.
+        if self.gaps.len() >= GAP_CACHE && !self.gaps.contains_key(text) {
+            self.gaps.clear();
+        }
         *self
             .gaps
             .entry(text.to_string())
