@@ -885,7 +885,9 @@ impl StreamingQuery {
         let rt = &mut self.runtime;
         for (k, max) in max_event_time.iter().enumerate() {
             if let Some(max) = max {
-                let proposal = (max.div_euclid(1000) * 1000) - rt.pipeline.watermark_delays[k];
+                // Saturating: a delay longer than the time since year 1 proposes "before 0", which
+                // leaves the watermark unset as in Spark, where wrapping would jump it to the far future.
+                let proposal = (max.div_euclid(1000) * 1000).saturating_sub(rt.pipeline.watermark_delays[k]);
                 let slot = &mut rt.operator_watermarks[k];
                 *slot = Some(slot.map_or(proposal, |s| s.max(proposal)));
             }
@@ -1143,6 +1145,23 @@ mod tests {
         q.add_json("events", &rows(&[6])).unwrap();
         let b2 = q.process_all_available().unwrap();
         assert_eq!(b2.batches[0].watermark.map(crate::time::format_timestamp).as_deref(), Some("2026-01-01 00:00:20"));
+    }
+
+    #[test]
+    fn a_delay_longer_than_the_calendar_leaves_the_watermark_unset_instead_of_wrapping() {
+        // 300,000 years of 31-day months is past 64 bits of microseconds: the proposal used to
+        // wrap into the far future (year 185515) and drop every later event as late.
+        let sql = "SELECT id FROM STREAM events WATERMARK ts DELAY OF INTERVAL 300000 YEARS";
+        let mut q = StreamingQuery::start(definition(sql)).unwrap();
+        q.add_json("events", &rows(&[30])).unwrap();
+        q.process_all_available().unwrap();
+        q.add_json("events", &rows(&[5])).unwrap();
+        let b1 = q.process_all_available().unwrap();
+        assert_eq!(b1.batches[0].watermark, None);
+        assert_eq!(b1.batches[0].rows.num_rows(), 1);
+        // At the first instant of the calendar, max - delay is below i64::MIN.
+        q.add_json("events", &[json!([7, "0001-01-01 00:00:00"])]).unwrap();
+        assert_eq!(q.process_all_available().unwrap().batches[0].watermark, None);
     }
 
     #[test]

@@ -1,28 +1,60 @@
 //! Timestamps as the scenario format and Spark write them: `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC,
 //! microsecond precision, stored as microseconds since the epoch.
+//!
+//! Every timestamp the engine holds lies in Spark's TIMESTAMP range, 0001-01-01 00:00:00 to
+//! 9999-12-31 23:59:59.999999: values are checked where they enter (parsing, casts, arithmetic),
+//! so formatting and calendar arithmetic never meet a value the calendar cannot represent.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 
+/// 0001-01-01 00:00:00, the first instant of Spark's TIMESTAMP range.
+pub const MIN_TIMESTAMP: i64 = -62_135_596_800_000_000;
+/// 9999-12-31 23:59:59.999999, the last instant of Spark's TIMESTAMP range.
+pub const MAX_TIMESTAMP: i64 = 253_402_300_799_999_999;
+
+/// `micros` when it lies in Spark's TIMESTAMP range.
+pub fn in_range(micros: i64) -> Option<i64> {
+    (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(&micros).then_some(micros)
+}
+
+/// `t + delta` when both the sum exists and it lies in the TIMESTAMP range.
+pub fn checked_shift(t: i64, delta: i64) -> Option<i64> {
+    t.checked_add(delta).and_then(in_range)
+}
+
+/// Spark's `DATETIME_OVERFLOW` (what ANSI mode raises when time arithmetic leaves the calendar),
+/// saying which operation on which value overflowed.
+pub fn datetime_overflow(operation: impl std::fmt::Display) -> crate::error::Error {
+    crate::error::Error::runtime(
+        "DATETIME_OVERFLOW",
+        format!(
+            "[DATETIME_OVERFLOW] Datetime operation overflow: {operation}. Timestamps must lie between 0001-01-01 00:00:00 and 9999-12-31 23:59:59.999999. SQLSTATE: 22008"
+        ),
+    )
+}
+
 /// Parses the forms Spark's `CAST(string AS TIMESTAMP)` accepts most often: a date, a date and
-/// time separated by a space or `T`, optional fraction, optional trailing `Z`/`UTC`.
+/// time separated by a space or `T`, optional fraction, optional trailing `Z`/`UTC`. A time
+/// outside the TIMESTAMP range is not a timestamp.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let s = text.trim();
     let s = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")).unwrap_or(s);
     if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(to_micros(&date.and_time(NaiveTime::MIN)));
+        return in_range(to_micros(&date.and_time(NaiveTime::MIN)));
     }
     let normalised;
-    let s = if s.len() > 10 && s.as_bytes()[10] == b'T' {
-        normalised = format!("{} {}", &s[..10], &s[11..]);
-        normalised.as_str()
-    } else {
-        s
+    let s = match (s.get(..10), s.get(10..11), s.get(11..)) {
+        (Some(date), Some("T"), Some(time)) => {
+            normalised = format!("{date} {time}");
+            normalised.as_str()
+        }
+        _ => s,
     };
     for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(to_micros(&dt));
+            return in_range(to_micros(&dt));
         }
     }
     None
@@ -78,5 +110,29 @@ mod tests {
         for s in ["", "yesterday", "2026-13-01", "2026-01-01 25:00:00", "1"] {
             assert_eq!(parse_timestamp(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn only_timestamps_in_sparks_range_parse() {
+        assert_eq!(parse_timestamp("0001-01-01 00:00:00"), Some(MIN_TIMESTAMP));
+        assert_eq!(parse_timestamp("9999-12-31 23:59:59.999999"), Some(MAX_TIMESTAMP));
+        assert_eq!(format_timestamp(MIN_TIMESTAMP), "0001-01-01 00:00:00");
+        assert_eq!(format_timestamp(MAX_TIMESTAMP), "9999-12-31 23:59:59.999999");
+        for s in ["0000-12-31 23:59:59", "+10000-01-01", "10000-01-01 00:00:00", "-0001-01-01", "+262143-12-31T00:00:00", "262144-01-01"] {
+            assert_eq!(parse_timestamp(s), None, "{s}");
+        }
+        // A multi-byte character where the date/time separator would be must not split a char.
+        assert_eq!(parse_timestamp("2026-01-01é00:00:00"), None);
+    }
+
+    #[test]
+    fn shifts_stay_in_range() {
+        assert_eq!(checked_shift(MAX_TIMESTAMP, 1), None);
+        assert_eq!(checked_shift(MIN_TIMESTAMP, -1), None);
+        assert_eq!(checked_shift(i64::MAX, 1), None);
+        assert_eq!(checked_shift(0, 5), Some(5));
+        let e = datetime_overflow("x + y");
+        assert_eq!(e.spark_condition, Some("DATETIME_OVERFLOW"));
+        assert!(e.message.contains("x + y"));
     }
 }

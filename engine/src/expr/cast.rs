@@ -9,7 +9,7 @@ use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecond
 use arrow_array::{new_null_array, Array, ArrayRef};
 
 use crate::error::{Error, Result};
-use crate::time::{format_timestamp, parse_timestamp, MICROS_PER_SECOND};
+use crate::time::{format_timestamp, in_range, parse_timestamp, MAX_TIMESTAMP, MICROS_PER_SECOND, MIN_TIMESTAMP};
 use crate::types::DataType;
 use crate::value::{spark_double_string, Value};
 
@@ -218,10 +218,11 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
         DataType::Timestamp => build!(TimestampMicrosecondBuilder::with_capacity(n), |cell| -> Result<i64> {
             Ok(match cell {
                 Cell::Str(s) => parse_timestamp(s).ok_or_else(|| invalid(s, from, to))?,
-                Cell::Int(v) => v.checked_mul(MICROS_PER_SECOND).ok_or_else(|| overflow(&Value::BigInt(v), from, to))?,
+                // A number of seconds outside the TIMESTAMP range overflows (no such timestamp exists).
+                Cell::Int(v) => v.checked_mul(MICROS_PER_SECOND).and_then(in_range).ok_or_else(|| overflow(&Value::BigInt(v), from, to))?,
                 Cell::Double(d) => {
                     let micros = (d * MICROS_PER_SECOND as f64).trunc();
-                    if !micros.is_finite() || micros.abs() > i64::MAX as f64 {
+                    if !micros.is_finite() || micros < MIN_TIMESTAMP as f64 || micros > MAX_TIMESTAMP as f64 {
                         return Err(overflow(&Value::Double(d), from, to));
                     }
                     micros as i64
@@ -311,5 +312,22 @@ mod tests {
         assert_eq!(out.as_primitive::<TimestampMicrosecondType>().value(0), parse_timestamp("2026-01-01 00:00:01").unwrap());
         let out = cast_array(&strings(vec![Some("yes"), Some("F")]), &DataType::String, &DataType::Boolean, CastMode::Ansi).unwrap();
         assert!(out.as_boolean().value(0) && !out.as_boolean().value(1));
+    }
+
+    #[test]
+    fn numbers_outside_the_timestamp_range_overflow_or_give_null() {
+        let ints: ArrayRef = Arc::new(arrow_array::Int64Array::from(vec![253_402_300_800i64, -62_135_596_801, i64::MAX, 0]));
+        let e = cast_array(&ints, &DataType::BigInt, &DataType::Timestamp, CastMode::Ansi).unwrap_err();
+        assert_eq!(e.spark_condition, Some("CAST_OVERFLOW"));
+        assert!(e.message.contains("253402300800L"), "{}", e.message);
+        let out = cast_array(&ints, &DataType::BigInt, &DataType::Timestamp, CastMode::Try).unwrap();
+        assert_eq!(out.null_count(), 3);
+        let last_second: ArrayRef = Arc::new(arrow_array::Int64Array::from(vec![253_402_300_799i64, -62_135_596_800]));
+        assert!(cast_array(&last_second, &DataType::BigInt, &DataType::Timestamp, CastMode::Ansi).is_ok());
+        let doubles: ArrayRef = Arc::new(arrow_array::Float64Array::from(vec![1e300, -1e12, f64::NAN, f64::INFINITY]));
+        let out = cast_array(&doubles, &DataType::Double, &DataType::Timestamp, CastMode::Try).unwrap();
+        assert_eq!(out.null_count(), 4);
+        let strings = strings(vec![Some("10000-01-01"), Some("0000-01-01 00:00:00")]);
+        assert_eq!(cast_array(&strings, &DataType::String, &DataType::Timestamp, CastMode::Try).unwrap().null_count(), 2);
     }
 }

@@ -11,7 +11,9 @@ use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 use super::{Columnar, Expr};
 use crate::error::{Error, Result};
-use crate::time::{from_micros, parse_timestamp, to_micros, MICROS_PER_SECOND};
+use crate::time::{datetime_overflow, format_timestamp, from_micros, in_range, parse_timestamp, to_micros, MICROS_PER_SECOND};
+
+mod pattern;
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -521,7 +523,7 @@ impl Func {
                         b.append_null();
                         continue;
                     }
-                    b.append_option(date_trunc(unit.value(i), ts.value(i)));
+                    b.append_option(date_trunc(unit.value(i), ts.value(i))?);
                 }
                 Arc::new(b.finish())
             }
@@ -529,7 +531,7 @@ impl Func {
                 let ts = a[0].as_primitive::<TimestampMicrosecondType>();
                 let fmt = a[1].as_string::<i32>();
                 let mut b = StringBuilder::with_capacity(len, len * 20);
-                let mut cached: Option<(String, String)> = None;
+                let mut cached: Option<(String, Vec<pattern::Piece>)> = None;
                 for i in 0..len {
                     if ts.is_null(i) || fmt.is_null(i) {
                         b.append_null();
@@ -537,13 +539,15 @@ impl Func {
                     }
                     let spark_fmt = fmt.value(i);
                     if cached.as_ref().is_none_or(|(k, _)| k != spark_fmt) {
-                        cached = Some((spark_fmt.to_string(), spark_pattern_to_chrono(spark_fmt)?));
+                        cached = Some((spark_fmt.to_string(), pattern::compile(spark_fmt, false)?));
                     }
-                    let chrono_fmt = &cached.as_ref().map(|c| c.1.clone()).unwrap_or_default();
-                    match from_micros(ts.value(i)) {
-                        Some(dt) => b.append_value(dt.format(chrono_fmt).to_string()),
-                        None => b.append_null(),
-                    }
+                    let Some((_, pieces)) = &cached else {
+                        b.append_null();
+                        continue;
+                    };
+                    let t = ts.value(i);
+                    let dt = from_micros(t).ok_or_else(|| datetime_overflow(format!("date_format of {}", format_timestamp(t))))?;
+                    b.append_value(pattern::format(pieces, &dt));
                 }
                 Arc::new(b.finish())
             }
@@ -592,7 +596,15 @@ impl Func {
                 let ends = w.column(1).as_primitive::<TimestampMicrosecondType>();
                 let mut b = TimestampMicrosecondBuilder::with_capacity(len);
                 for i in 0..len {
-                    b.append_option((!w.is_null(i) && !ends.is_null(i)).then(|| ends.value(i) - 1));
+                    if w.is_null(i) || ends.is_null(i) {
+                        b.append_null();
+                        continue;
+                    }
+                    let end = ends.value(i);
+                    let last = end.checked_sub(1).and_then(in_range);
+                    b.append_value(
+                        last.ok_or_else(|| datetime_overflow(format!("window_time of a window ending at {}", format_timestamp(end))))?,
+                    );
                 }
                 Arc::new(b.finish())
             }
@@ -600,9 +612,12 @@ impl Func {
                 let ts = a[0].as_primitive::<TimestampMicrosecondType>();
                 let months = a[1].as_primitive::<Int32Type>().value(0);
                 let micros = a[2].as_primitive::<Int64Type>().value(0);
-                Arc::new(
-                    ts.try_unary::<_, TimestampMicrosecondType, _>(|t| add_interval(t, months, micros).ok_or_else(|| arith_overflow("+")))?,
-                )
+                Arc::new(ts.try_unary::<_, TimestampMicrosecondType, _>(|t| {
+                    add_interval(t, months, micros).ok_or_else(|| {
+                        let interval = crate::sql::interval::Interval { months, micros };
+                        datetime_overflow(format!("{} + INTERVAL '{interval}'", format_timestamp(t)))
+                    })
+                })?)
             }
         })
         .and_then(|out: ArrayRef| {
@@ -897,99 +912,40 @@ fn to_timestamp(a: &[ArrayRef], len: usize, fail: bool) -> Result<ArrayRef> {
 fn parse_with_pattern(text: &str, spark_fmt: &str) -> Result<Option<i64>> {
     let f = spark_pattern_to_chrono(spark_fmt)?;
     if let Ok(dt) = NaiveDateTime::parse_from_str(text, &f) {
-        return Ok(Some(to_micros(&dt)));
+        return Ok(in_range(to_micros(&dt)));
     }
     if let Ok(d) = NaiveDate::parse_from_str(text, &f) {
-        return Ok(Some(to_micros(&d.and_time(NaiveTime::MIN))));
+        return Ok(in_range(to_micros(&d.and_time(NaiveTime::MIN))));
     }
     Ok(None)
 }
 
-/// Translates a Spark datetime pattern (`yyyy-MM-dd HH:mm:ss`) into a chrono format string.
+/// Translates a Spark datetime pattern (`yyyy-MM-dd HH:mm:ss`) into a chrono format string for
+/// parsing, refusing by name the letters Spark or Unbounded cannot parse.
 pub fn spark_pattern_to_chrono(p: &str) -> Result<String> {
-    let chars: Vec<char> = p.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\'' {
-            // Quoted literal text; '' is a single quote.
-            i += 1;
-            while i < chars.len() && chars[i] != '\'' {
-                if chars[i] == '%' {
-                    out.push_str("%%")
-                } else {
-                    out.push(chars[i])
-                }
-                i += 1;
-            }
-            if i + 1 < chars.len() && chars[i + 1] == '\'' {
-                out.push('\'');
-            }
-            i += 1;
-            continue;
-        }
-        let mut run = 1;
-        while i + run < chars.len() && chars[i + run] == c {
-            run += 1;
-        }
-        let piece = match (c, run) {
-            ('y', 2) => "%y".to_string(),
-            ('y', _) => "%Y".to_string(),
-            ('M', 1) => "%-m".to_string(),
-            ('M', 2) => "%m".to_string(),
-            ('M', 3) => "%b".to_string(),
-            ('M', _) => "%B".to_string(),
-            ('d', 1) => "%-d".to_string(),
-            ('d', _) => "%d".to_string(),
-            ('H', 1) => "%-H".to_string(),
-            ('H', _) => "%H".to_string(),
-            ('h', 1) => "%-I".to_string(),
-            ('h', _) => "%I".to_string(),
-            ('m', 1) => "%-M".to_string(),
-            ('m', _) => "%M".to_string(),
-            ('s', 1) => "%-S".to_string(),
-            ('s', _) => "%S".to_string(),
-            ('S', n) if n <= 3 => "%3f".to_string(),
-            ('S', n) if n <= 6 => "%6f".to_string(),
-            ('S', _) => "%9f".to_string(),
-            ('a', _) => "%p".to_string(),
-            ('E', n) if n <= 3 => "%a".to_string(),
-            ('E', _) => "%A".to_string(),
-            ('D', _) => "%j".to_string(),
-            ('X' | 'Z' | 'x', _) => "%z".to_string(),
-            ('%', n) => "%%".repeat(n),
-            (c, n) if c.is_ascii_alphabetic() => {
-                return Err(Error::runtime(
-                    "INVALID_DATETIME_PATTERN",
-                    format!("[INVALID_DATETIME_PATTERN.ILLEGAL_CHARACTER] Illegal pattern character found in datetime pattern: {}. Provide legal character. SQLSTATE: 22007", c.to_string().repeat(n)),
-                ))
-            }
-            (c, n) => c.to_string().repeat(n),
-        };
-        out.push_str(&piece);
-        i += run;
-    }
-    Ok(out)
+    Ok(pattern::chrono_parse_format(&pattern::compile(p, true)?))
 }
 
-fn date_trunc(unit: &str, micros: i64) -> Option<i64> {
-    let dt = from_micros(micros)?;
+/// `date_trunc(unit, ts)`: None for an unknown unit (Spark gives NULL). A timestamp in range
+/// truncates into range, except a week before 0001-01-01 (a Monday, so only out-of-range input).
+fn date_trunc(unit: &str, micros: i64) -> Result<Option<i64>> {
+    let overflow = || datetime_overflow(format!("date_trunc('{unit}', {})", format_timestamp(micros)));
+    let dt = from_micros(micros).ok_or_else(overflow)?;
     let date = dt.date();
-    let midnight = |d: NaiveDate| Some(to_micros(&d.and_time(NaiveTime::MIN)));
-    let floor_to = |step: i64| Some(micros.div_euclid(step) * step);
+    let midnight = |d: Option<NaiveDate>| d.map(|d| to_micros(&d.and_time(NaiveTime::MIN))).ok_or_else(overflow).map(Some);
+    let floor_to = |step: i64| micros.div_euclid(step).checked_mul(step).ok_or_else(overflow).map(Some);
     match unit.to_ascii_uppercase().as_str() {
-        "YEAR" | "YYYY" | "YY" => midnight(NaiveDate::from_ymd_opt(date.year(), 1, 1)?),
-        "QUARTER" => midnight(NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1)?),
-        "MONTH" | "MM" | "MON" => midnight(NaiveDate::from_ymd_opt(date.year(), date.month(), 1)?),
-        "WEEK" => midnight(date - chrono::Duration::days(date.weekday().num_days_from_monday() as i64)),
-        "DAY" | "DD" => midnight(date),
+        "YEAR" | "YYYY" | "YY" => midnight(NaiveDate::from_ymd_opt(date.year(), 1, 1)),
+        "QUARTER" => midnight(NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1)),
+        "MONTH" | "MM" | "MON" => midnight(NaiveDate::from_ymd_opt(date.year(), date.month(), 1)),
+        "WEEK" => midnight(date.checked_sub_days(chrono::Days::new(date.weekday().num_days_from_monday() as u64))),
+        "DAY" | "DD" => midnight(Some(date)),
         "HOUR" => floor_to(3600 * MICROS_PER_SECOND),
         "MINUTE" => floor_to(60 * MICROS_PER_SECOND),
         "SECOND" => floor_to(MICROS_PER_SECOND),
         "MILLISECOND" => floor_to(1000),
-        "MICROSECOND" => Some(micros),
-        _ => None,
+        "MICROSECOND" => Ok(Some(micros)),
+        _ => Ok(None),
     }
 }
 
@@ -1005,7 +961,8 @@ pub fn add_interval(ts: i64, months: i32, micros: i64) -> Option<i64> {
         };
         to_micros(&moved)
     };
-    shifted.checked_add(micros)
+    // Spark's ANSI mode raises DATETIME_OVERFLOW for a result outside the TIMESTAMP range.
+    shifted.checked_add(micros).and_then(in_range)
 }
 
 #[cfg(test)]
@@ -1059,19 +1016,20 @@ mod tests {
         assert_eq!(spark_pattern_to_chrono("yyyy-MM-dd HH:mm:ss").unwrap(), "%Y-%m-%d %H:%M:%S");
         assert_eq!(spark_pattern_to_chrono("dd/MM/yyyy 'at' HH").unwrap(), "%d/%m/%Y at %H");
         assert!(spark_pattern_to_chrono("yyyy-qq").is_err());
+        assert!(spark_pattern_to_chrono("yyyy-MM-dd HH:mm:ss XXX").is_err());
     }
 
     #[test]
     fn date_trunc_units() {
         let t = parse_timestamp("2026-05-17 13:45:12.5").unwrap();
-        let f = |u| crate::time::format_timestamp(date_trunc(u, t).unwrap());
+        let f = |u| crate::time::format_timestamp(date_trunc(u, t).unwrap().unwrap());
         assert_eq!(f("hour"), "2026-05-17 13:00:00");
         assert_eq!(f("MINUTE"), "2026-05-17 13:45:00");
         assert_eq!(f("day"), "2026-05-17 00:00:00");
         assert_eq!(f("month"), "2026-05-01 00:00:00");
         assert_eq!(f("quarter"), "2026-04-01 00:00:00");
         assert_eq!(f("week"), "2026-05-11 00:00:00");
-        assert_eq!(date_trunc("fortnight", t), None);
+        assert_eq!(date_trunc("fortnight", t), Ok(None));
     }
 
     #[test]
@@ -1092,5 +1050,194 @@ mod tests {
             Value::Array(vec![Value::String("a".into()), Value::String("b".into()), Value::String("".into())])
         );
         assert_eq!(Value::from_array(out.as_ref(), 1), Value::Null);
+    }
+    /// Times at and past every edge: i64's, chrono's calendar's and Spark's TIMESTAMP range.
+    fn extreme_times() -> Vec<i64> {
+        use crate::time::{MAX_TIMESTAMP, MIN_TIMESTAMP};
+        let chrono_min = NaiveDateTime::MIN.and_utc().timestamp_micros();
+        let chrono_max = NaiveDateTime::MAX.and_utc().timestamp_micros();
+        vec![
+            i64::MIN,
+            i64::MIN + 1,
+            chrono_min - 1,
+            chrono_min,
+            chrono_min + 86_400 * MICROS_PER_SECOND,
+            MIN_TIMESTAMP - 1,
+            MIN_TIMESTAMP,
+            -1,
+            0,
+            1,
+            1_767_225_600_123_456,
+            MAX_TIMESTAMP,
+            MAX_TIMESTAMP + 1,
+            chrono_max,
+            chrono_max + 1,
+            i64::MAX,
+        ]
+    }
+
+    fn scalar_string(s: &str) -> Columnar {
+        Columnar::Scalar(Arc::new(arrow_array::StringArray::from(vec![s])))
+    }
+
+    fn timestamps(times: &[i64]) -> Columnar {
+        Columnar::Array(Arc::new(arrow_array::TimestampMicrosecondArray::from(times.to_vec())))
+    }
+
+    /// A call that may fail, but only with an error a user can act on.
+    fn no_internal(what: &str, out: Result<Columnar>) -> Option<Columnar> {
+        match out {
+            Ok(c) => Some(c),
+            Err(e) => {
+                assert_ne!(e.kind, crate::error::ErrorKind::Internal, "{what}: {}", e.message);
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn every_pattern_letter_at_every_extreme_time_formats_parses_or_refuses_by_name() {
+        let times = extreme_times();
+        let in_range_times: Vec<i64> = times.iter().copied().filter(|t| in_range(*t).is_some()).collect();
+        let mut patterns: Vec<String> = Vec::new();
+        for letter in ('A'..='Z').chain('a'..='z') {
+            for n in 1..=6 {
+                patterns.push(letter.to_string().repeat(n));
+            }
+        }
+        patterns.extend(
+            [
+                "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
+                "G yyyy QQQ MMMM EEEE a hh:mm",
+                "[yyyy]'#'",
+                "''''",
+                "'",
+                "yyyy-MM-dd HH:mm:ss ZZZZZ",
+                "%Y %",
+            ]
+            .map(String::from),
+        );
+        for p in &patterns {
+            let fmt = scalar_string(p);
+            // Every time at once, then each alone so an error on one cannot hide a panic on another.
+            no_internal(p, Func::DateFormat.evaluate(&[timestamps(&times), fmt.clone()], &DataType::String, times.len()));
+            for t in &times {
+                no_internal(p, Func::DateFormat.evaluate(&[timestamps(&[*t]), fmt.clone()], &DataType::String, 1));
+            }
+            // A pattern that compiles formats every time in range.
+            if pattern::compile(p, false).is_ok() {
+                let out = Func::DateFormat.evaluate(&[timestamps(&in_range_times), fmt.clone()], &DataType::String, in_range_times.len());
+                assert!(out.is_ok(), "{p}: {:?}", out.err());
+            }
+            // Parsing: junk, the edges of the calendar, and this pattern's own output.
+            let mut texts: Vec<String> = [
+                "",
+                "x",
+                "0000-00-00",
+                "9999-12-31 23:59:59",
+                "0001-01-01 00:00:00",
+                "+262143-01-01",
+                "-0001-01-01",
+                "99999999999999999999",
+            ]
+            .map(String::from)
+            .to_vec();
+            if let Ok(pieces) = pattern::compile(p, false) {
+                texts.extend(in_range_times.iter().filter_map(|t| from_micros(*t)).map(|dt| pattern::format(&pieces, &dt)));
+            }
+            let text = Columnar::Array(Arc::new(arrow_array::StringArray::from(texts.clone())));
+            for f in [Func::ToTimestamp, Func::TryToTimestamp] {
+                if let Some(out) = no_internal(p, f.evaluate(&[text.clone(), fmt.clone()], &DataType::Timestamp, texts.len())) {
+                    let parsed = out.array().as_primitive::<TimestampMicrosecondType>().clone();
+                    assert!(parsed.iter().flatten().all(|t| in_range(t).is_some()), "{p}: a timestamp outside the range was parsed");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn datetime_functions_at_extreme_times_never_panic_and_never_leave_the_range() {
+        let times = extreme_times();
+        let units = [
+            "year",
+            "yyyy",
+            "yy",
+            "quarter",
+            "month",
+            "mm",
+            "mon",
+            "week",
+            "day",
+            "dd",
+            "hour",
+            "minute",
+            "second",
+            "millisecond",
+            "microsecond",
+            "fortnight",
+            "",
+        ];
+        for t in &times {
+            for unit in units {
+                let what = format!("date_trunc('{unit}', {t})");
+                let out = Func::DateTrunc.evaluate(&[scalar_string(unit), timestamps(&[*t])], &DataType::Timestamp, 1);
+                if let Some(out) = no_internal(&what, out) {
+                    let out = out.array().as_primitive::<TimestampMicrosecondType>().clone();
+                    if in_range(*t).is_some() {
+                        assert!(out.iter().flatten().all(|v| in_range(v).is_some()), "{what}");
+                    }
+                }
+            }
+            for f in [Func::Year, Func::Month, Func::DayOfMonth, Func::Hour, Func::Minute, Func::Second] {
+                no_internal(f.name(), f.evaluate(&[timestamps(&[*t])], &DataType::Int, 1));
+            }
+            for months in [0, 1, -1, 12 * 9999, i32::MAX, i32::MIN] {
+                for micros in [0, 1, -1, i64::MAX, i64::MIN, 86_400 * MICROS_PER_SECOND] {
+                    let args = [
+                        timestamps(&[*t]),
+                        Columnar::Scalar(Arc::new(arrow_array::Int32Array::from(vec![months]))),
+                        Columnar::Scalar(Arc::new(arrow_array::Int64Array::from(vec![micros]))),
+                    ];
+                    let what = format!("{t} + {months} months {micros} us");
+                    match Func::AddInterval.evaluate(&args, &DataType::Timestamp, 1) {
+                        Ok(out) => {
+                            let v = out.array().as_primitive::<TimestampMicrosecondType>().value(0);
+                            assert!(in_range(v).is_some(), "{what} = {v}");
+                        }
+                        Err(e) => assert_eq!(e.spark_condition, Some("DATETIME_OVERFLOW"), "{what}: {}", e.message),
+                    }
+                }
+            }
+            let window = arrow_array::StructArray::new(
+                crate::types::window_fields(),
+                vec![
+                    Arc::new(arrow_array::TimestampMicrosecondArray::from(vec![*t])) as ArrayRef,
+                    Arc::new(arrow_array::TimestampMicrosecondArray::from(vec![*t])) as ArrayRef,
+                ],
+                None,
+            );
+            no_internal("window_time", Func::WindowTime.evaluate(&[Columnar::Array(Arc::new(window))], &DataType::Timestamp, 1));
+        }
+    }
+
+    #[test]
+    fn a_timestamp_plus_an_interval_past_9999_is_a_datetime_overflow() {
+        let t = parse_timestamp("9999-12-31 00:00:00").unwrap();
+        let args = [
+            timestamps(&[t]),
+            Columnar::Scalar(Arc::new(arrow_array::Int32Array::from(vec![0]))),
+            Columnar::Scalar(Arc::new(arrow_array::Int64Array::from(vec![86_400 * MICROS_PER_SECOND]))),
+        ];
+        let e = Func::AddInterval.evaluate(&args, &DataType::Timestamp, 1).unwrap_err();
+        assert_eq!(e.spark_condition, Some("DATETIME_OVERFLOW"));
+        assert!(e.message.contains("9999-12-31 00:00:00 + INTERVAL '1 day'"), "{}", e.message);
+        assert_eq!(add_interval(t, 0, 86_400 * MICROS_PER_SECOND - 1), Some(crate::time::MAX_TIMESTAMP));
+    }
+
+    #[test]
+    fn date_format_prints_zone_letters_for_utc() {
+        let ts = timestamps(&[parse_timestamp("2026-05-17 13:45:12").unwrap()]);
+        let out = Func::DateFormat.evaluate(&[ts, scalar_string("yyyy-MM-dd HH:mm:ssZ XXX xx")], &DataType::String, 1).unwrap();
+        assert_eq!(Value::from_array(out.array().as_ref(), 0), Value::String("2026-05-17 13:45:12+0000 Z +0000".into()));
     }
 }

@@ -14,9 +14,14 @@ use crate::expr::{AggregateCall, Expr};
 use crate::plan::logical::{SessionGap, SessionSpec};
 use crate::query::OutputMode;
 use crate::sql::interval::parse_interval_string;
+use crate::sql::interval::Interval;
 use crate::state::{KeyedState, StateTable};
+use crate::time::{checked_shift, datetime_overflow, format_timestamp};
 use crate::types::DataType;
 use crate::value::{rows_to_batch, Value};
+
+/// How many distinct per-row gap strings stay parsed.
+const GAP_CACHE: usize = 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Session {
@@ -71,28 +76,40 @@ impl SessionWindowOp {
     }
 
     fn gap_of(&mut self, text: &str) -> Option<i64> {
+        // Gaps are row values: bound the cache so distinct strings cannot grow it without end.
+        if self.gaps.len() >= GAP_CACHE && !self.gaps.contains_key(text) {
+            self.gaps.clear();
+        }
         *self
             .gaps
             .entry(text.to_string())
             .or_insert_with(|| parse_interval_string(text).ok().filter(|iv| iv.months == 0).map(|iv| iv.micros))
     }
 
-    /// Adds `new` to the key's sessions, merging every session it touches.
-    fn merge_in(&self, sessions: &mut Vec<Session>, new: Session) -> Result<()> {
-        let (mut touching, rest): (Vec<Session>, Vec<Session>) = sessions.drain(..).partition(|s| s.start <= new.end && new.start <= s.end);
-        touching.push(new);
-        touching.sort_by_key(|s| s.start);
-        let mut merged = touching.remove(0);
-        for later in touching {
-            merged.end = merged.end.max(later.end);
-            for ((call, acc), other) in self.aggregates.iter().zip(merged.accumulators.iter_mut()).zip(later.accumulators) {
-                call.merge(acc, other)?;
+    /// Merges a batch's new one-row sessions of a key into the key's sessions: one stable sort by
+    /// start (the stored sessions first on a tie, so aggregates see them first), then one pass that
+    /// folds every session into the one before it when they touch. The key's sessions stay sorted
+    /// by start and disjoint, so their ends are sorted too. O((n + m) log(n + m)) per batch, where
+    /// merging row by row was quadratic in the sessions of a key.
+    fn merge_batch(aggregates: &[AggregateCall], stored: Vec<Session>, new: Vec<Session>) -> Result<Vec<Session>> {
+        let mut all = stored;
+        all.extend(new);
+        all.sort_by_key(|s| s.start);
+        let mut out: Vec<Session> = Vec::with_capacity(all.len());
+        for next in all {
+            match out.last_mut() {
+                // Sorted by start, so `next` touches the last merged session exactly when it starts
+                // at or before that session's end (inclusive, as in Spark).
+                Some(last) if next.start <= last.end => {
+                    last.end = last.end.max(next.end);
+                    for ((call, acc), other) in aggregates.iter().zip(last.accumulators.iter_mut()).zip(next.accumulators) {
+                        call.merge(acc, other)?;
+                    }
+                }
+                _ => out.push(next),
             }
         }
-        *sessions = rest;
-        let at = sessions.partition_point(|s| s.start < merged.start);
-        sessions.insert(at, merged);
-        Ok(())
+        Ok(out)
     }
 
     fn output(&self, sessions: &[&Session]) -> Result<RecordBatch> {
@@ -143,6 +160,8 @@ impl Operator for SessionWindowOp {
             self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;
         let mut buf = Vec::new();
         let (mut dropped, mut updated) = (0u64, 0u64);
+        // The batch's new sessions by key, in row order; merged into state once per key below.
+        let mut new_sessions: HashMap<Vec<u8>, Vec<Session>> = HashMap::new();
         for i in 0..batch.num_rows() {
             if times.is_null(i) {
                 continue;
@@ -158,14 +177,21 @@ impl Operator for SessionWindowOp {
             };
             // Spark drops rows whose gap is missing, zero or negative.
             let Some(gap) = gap.filter(|g| *g > 0) else { continue };
-            if self.evicts && ctx.late_watermark_micros > 0 && t + gap <= ctx.late_watermark_micros {
+            let end = checked_shift(t, gap).ok_or_else(|| {
+                datetime_overflow(format!(
+                    "the session of the event time {} with gap {} ends after the calendar",
+                    format_timestamp(t),
+                    Interval::from_micros(gap)
+                ))
+            })?;
+            if self.evicts && ctx.late_watermark_micros > 0 && end <= ctx.late_watermark_micros {
                 dropped += 1;
                 ctx.late_rows.push(LateRow {
                     operator: self.name().to_string(),
                     row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
                     event_time: t,
                     watermark: ctx.late_watermark_micros,
-                    window: Some((t, t + gap)),
+                    window: Some((t, end)),
                 });
                 continue;
             }
@@ -176,22 +202,39 @@ impl Operator for SessionWindowOp {
                 call.update(&mut accumulators[a], &v)?;
             }
             let key = other_keys.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
-            let mut sessions = self.state.remove(buf.as_slice()).unwrap_or_default();
-            self.merge_in(&mut sessions, Session { start: t, end: t + gap, key, accumulators })?;
-            self.state.insert(buf.clone(), sessions);
+            let session = Session { start: t, end, key, accumulators };
+            match new_sessions.get_mut(buf.as_slice()) {
+                Some(list) => list.push(session),
+                None => {
+                    new_sessions.insert(buf.clone(), vec![session]);
+                }
+            }
             updated += 1;
+        }
+        for (key, new) in new_sessions {
+            // In place: `remove` would also show the key's sessions as evicted.
+            match self.state.get_mut(&key) {
+                Some(stored) => {
+                    let merged = Self::merge_batch(&self.aggregates, std::mem::take(stored), new)?;
+                    *stored = merged;
+                }
+                None => {
+                    let merged = Self::merge_batch(&self.aggregates, Vec::new(), new)?;
+                    self.state.insert(key, merged);
+                }
+            }
         }
         let before: usize = self.state.values().map(Vec::len).sum();
         let out = match self.mode {
             OutputMode::Append if self.evicts && watermark > 0 => {
                 let mut closed = Vec::new();
+                // A key's sessions are sorted by end: the closed ones are a prefix.
                 let keys: Vec<Vec<u8>> =
-                    self.state.iter().filter(|(_, ss)| ss.iter().any(|s| s.end <= watermark)).map(|(k, _)| k.clone()).collect();
+                    self.state.iter().filter(|(_, ss)| ss.first().is_some_and(|s| s.end <= watermark)).map(|(k, _)| k.clone()).collect();
                 for key in keys {
                     let Some(sessions) = self.state.get_mut(&key) else { continue };
-                    let (done, open): (Vec<Session>, Vec<Session>) = sessions.drain(..).partition(|s| s.end <= watermark);
-                    *sessions = open;
-                    closed.extend(done);
+                    let done = sessions.partition_point(|s| s.end <= watermark);
+                    closed.extend(sessions.drain(..done));
                     if sessions.is_empty() {
                         self.state.remove(&key);
                     }
@@ -234,5 +277,116 @@ impl Operator for SessionWindowOp {
 
     fn state_loaded(&mut self) {
         self.metrics.num_rows_total = self.state.values().map(|s| s.len() as u64).sum();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::sql::Catalog;
+    use crate::time::{format_timestamp, parse_timestamp, MAX_TIMESTAMP, MICROS_PER_SECOND};
+    use crate::types::{Column, DataType, Schema};
+    use serde_json::{json, Value as Json};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn query(sql: &str, mode: OutputMode) -> StreamingQuery {
+        let schema = Schema::new(vec![
+            Column { name: "user".into(), data_type: DataType::String },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        let catalog = Catalog { sources: vec![("events".into(), schema)], tables: vec![] };
+        StreamingQuery::start(QueryDefinition { sql: sql.into(), output_mode: mode, catalog }).unwrap()
+    }
+
+    const COUNT_PER_SESSION: &str = "SELECT session_window(ts, '5 seconds') AS s, count(*) AS n FROM STREAM events \
+        GROUP BY session_window(ts, '5 seconds')";
+
+    fn at(seconds: i64) -> Json {
+        let base = parse_timestamp("2026-01-01 00:00:00").unwrap();
+        json!(["u1", format_timestamp(base + seconds * MICROS_PER_SECOND)])
+    }
+
+    /// The table's sessions as (start second, end second, count), sorted.
+    fn sessions(q: &StreamingQuery) -> Vec<(i64, i64, i64)> {
+        let base = parse_timestamp("2026-01-01 00:00:00").unwrap();
+        let secs = |v: &Json| (parse_timestamp(v.as_str().unwrap()).unwrap() - base) / MICROS_PER_SECOND;
+        let mut out: Vec<(i64, i64, i64)> =
+            q.table().rows().iter().map(|r| (secs(&r[0]["start"]), secs(&r[0]["end"]), r[1].as_i64().unwrap())).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn sessions_merge_the_same_whether_rows_come_in_one_batch_or_many_and_in_any_order() {
+        let order = [10, 12, 30, 16, 26, 50, 21];
+        let mut one = query(COUNT_PER_SESSION, OutputMode::Complete);
+        one.add_json("events", &order.map(at)).unwrap();
+        one.process_all_available().unwrap();
+        let mut many = query(COUNT_PER_SESSION, OutputMode::Complete);
+        for t in order {
+            many.add_json("events", &[at(t)]).unwrap();
+            many.process_all_available().unwrap();
+        }
+        // 21 bridges [10, 21) and [26, 35), which touch it at both ends (inclusive, as in Spark).
+        assert_eq!(sessions(&one), vec![(10, 35, 6), (50, 55, 1)]);
+        assert_eq!(sessions(&many), sessions(&one));
+    }
+
+    /// One key's rows at the given seconds, built directly (no JSON to parse, so the test times
+    /// the operator).
+    fn batch_at(seconds: impl Iterator<Item = i64>) -> arrow_array::RecordBatch {
+        use arrow_array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+        use std::sync::Arc;
+        let base = parse_timestamp("2026-01-01 00:00:00").unwrap();
+        let times: Vec<i64> = seconds.map(|s| base + s * MICROS_PER_SECOND).collect();
+        let users = StringArray::from(vec!["u1"; times.len()]);
+        let schema = Schema::new(vec![
+            Column { name: "user".into(), data_type: DataType::String },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        arrow_array::RecordBatch::try_new(
+            schema.to_arrow(),
+            vec![Arc::new(users) as ArrayRef, Arc::new(TimestampMicrosecondArray::from(times)) as ArrayRef],
+        )
+        .unwrap()
+    }
+
+    // Append with a watermark years behind: nothing closes, so every session stays in state.
+    const OPEN_SESSIONS: &str = "SELECT session_window(ts, '5 seconds') AS s, count(*) AS n FROM STREAM events \
+        WATERMARK ts DELAY OF INTERVAL 3650 DAYS GROUP BY session_window(ts, '5 seconds')";
+
+    #[test]
+    fn a_hundred_thousand_sessions_on_one_key_in_one_batch_merge_in_n_log_n() {
+        // Rows 10 s apart never touch; newest first, so each one lands before all the others.
+        // Merging row by row scanned every session of the key for every row: 5e9 steps here.
+        let n = 100_000;
+        let mut q = query(OPEN_SESSIONS, OutputMode::Append);
+        q.add_batch("events", batch_at((0..n).rev().map(|i| i * 10))).unwrap();
+        let report = q.process_all_available().unwrap();
+        assert_eq!(report.batches[0].progress.state_operators[0].num_rows_total, n as u64);
+    }
+
+    #[test]
+    fn a_hundred_thousand_sessions_on_one_key_across_batches_merge_in_n_log_n() {
+        let mut q = query(OPEN_SESSIONS, OutputMode::Append);
+        let (batches, per_batch) = (5, 20_000);
+        let mut total = 0;
+        for b in 0..batches {
+            // Interleaved across batches, so every batch inserts among the stored sessions.
+            q.add_batch("events", batch_at((0..per_batch).map(|i| (i * batches + b) * 10))).unwrap();
+            let report = q.process_all_available().unwrap();
+            total = report.batches.last().unwrap().progress.state_operators[0].num_rows_total;
+        }
+        assert_eq!(total, (batches * per_batch) as u64);
+    }
+
+    #[test]
+    fn a_session_ending_after_9999_fails_the_batch_naming_the_event_time() {
+        let mut q = query(COUNT_PER_SESSION, OutputMode::Complete);
+        q.add_json("events", &[json!(["u1", format_timestamp(MAX_TIMESTAMP - MICROS_PER_SECOND)])]).unwrap();
+        let err = q.process_all_available().unwrap_err();
+        assert_eq!(err.spark_condition, Some("DATETIME_OVERFLOW"));
+        assert!(err.message.contains("9999-12-31 23:59:58.999999") && err.message.contains("5 seconds"), "{}", err.message);
     }
 }

@@ -10,6 +10,8 @@ use super::{BatchContext, Operator};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::logical::WindowSpec;
+use crate::sql::interval::Interval;
+use crate::time::{datetime_overflow, format_timestamp, in_range};
 use crate::types::window_fields;
 
 /// `window(ts, size, slide, start)`: appends the `{start, end}` of every window that covers
@@ -26,17 +28,26 @@ impl WindowAssignOp {
     }
 }
 
-/// The starts of the windows that contain `t`, latest first.
-pub fn window_starts(t: i64, w: &WindowSpec, out: &mut Vec<i64>) {
+/// The starts of the windows that contain `t`, latest first. None when a window of `t` would
+/// start or end outside the TIMESTAMP range (or the spec is degenerate): the arithmetic runs in
+/// 128 bits, so no bound wraps.
+pub fn window_starts(t: i64, w: &WindowSpec, out: &mut Vec<i64>) -> Option<()> {
     out.clear();
-    let last_start = t - (t - w.start).rem_euclid(w.slide);
-    let overlapping = (w.size + w.slide - 1) / w.slide;
+    let (t, size, slide, start) = (t as i128, w.size as i128, w.slide as i128, w.start as i128);
+    if size <= 0 || slide <= 0 {
+        return None;
+    }
+    let last_start = t - (t - start).rem_euclid(slide);
+    let overlapping = (size + slide - 1) / slide;
     for k in 0..overlapping {
-        let s = last_start - k * w.slide;
-        if s <= t && t < s + w.size {
+        let s = last_start - k * slide;
+        if s <= t && t < s + size {
+            let s = i64::try_from(s).ok().and_then(in_range)?;
+            i64::try_from(s as i128 + size).ok().and_then(in_range)?;
             out.push(s);
         }
     }
+    Some(())
 }
 
 impl Operator for WindowAssignOp {
@@ -53,7 +64,14 @@ impl Operator for WindowAssignOp {
         let mut scratch = Vec::new();
         for (i, t) in times.iter().enumerate() {
             let Some(t) = t else { continue };
-            window_starts(t, &self.window, &mut scratch);
+            window_starts(t, &self.window, &mut scratch).ok_or_else(|| {
+                datetime_overflow(format!(
+                    "a window of the event time {} (window size {}, slide {}) falls outside the calendar",
+                    format_timestamp(t),
+                    Interval::from_micros(self.window.size),
+                    Interval::from_micros(self.window.slide)
+                ))
+            })?;
             for &s in &scratch {
                 rows.push(i as u32);
                 starts.push(s);
@@ -86,7 +104,7 @@ mod tests {
 
     fn starts(t: i64, size: i64, slide: i64, start: i64) -> Vec<i64> {
         let mut out = Vec::new();
-        window_starts(t * S, &WindowSpec { size: size * S, slide: slide * S, start: start * S }, &mut out);
+        window_starts(t * S, &WindowSpec { size: size * S, slide: slide * S, start: start * S }, &mut out).unwrap();
         out.into_iter().map(|s| s / S).collect()
     }
 
@@ -109,5 +127,47 @@ mod tests {
     fn a_start_offset_shifts_windows() {
         assert_eq!(starts(3, 10, 5, 2), vec![2, -3]);
         assert_eq!(starts(1, 10, 5, 2), vec![-3, -8]);
+    }
+
+    #[test]
+    fn windows_at_the_ends_of_the_calendar_are_refused_not_wrapped() {
+        use crate::time::{MAX_TIMESTAMP, MIN_TIMESTAMP};
+        let day = 86_400 * S;
+        let mut out = Vec::new();
+        // The last day's window ends after 9999-12-31 23:59:59.999999: no such timestamp.
+        assert_eq!(window_starts(MAX_TIMESTAMP, &WindowSpec { size: day, slide: day, start: 0 }, &mut out), None);
+        assert_eq!(window_starts(MAX_TIMESTAMP - day, &WindowSpec { size: day, slide: day, start: 0 }, &mut out), Some(()));
+        assert_eq!(window_starts(MIN_TIMESTAMP, &WindowSpec { size: day, slide: day / 2, start: 0 }, &mut out), None);
+        // Extreme specs and times must not overflow in the arithmetic itself.
+        for t in [i64::MIN, i64::MAX, 0, MIN_TIMESTAMP, MAX_TIMESTAMP] {
+            for (size, slide, start) in
+                [(i64::MAX, i64::MAX, i64::MIN), (i64::MAX, i64::MAX / 2 + 1, i64::MAX), (1, 1, i64::MIN), (0, 0, 0), (-5, 3, 0)]
+            {
+                let _ = window_starts(t, &WindowSpec { size, slide, start }, &mut out);
+            }
+        }
+    }
+
+    #[test]
+    fn an_overflowing_window_fails_the_batch_naming_the_event_time() {
+        use crate::expr::Expr;
+        use crate::time::MAX_TIMESTAMP;
+        use arrow_schema::{DataType as A, Field, Schema, TimeUnit};
+        let input = Arc::new(Schema::new(vec![Field::new("ts", A::Timestamp(TimeUnit::Microsecond, None), true)]));
+        let batch =
+            RecordBatch::try_new(input.clone(), vec![Arc::new(TimestampMicrosecondArray::from(vec![MAX_TIMESTAMP])) as ArrayRef]).unwrap();
+        let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("window", A::Struct(window_fields()), true));
+        let day = 86_400 * S;
+        let mut op = WindowAssignOp::new(
+            Expr::Column { index: 0, data_type: crate::types::DataType::Timestamp },
+            WindowSpec { size: day, slide: day, start: 0 },
+            Arc::new(Schema::new(fields)),
+        );
+        let mut ctx =
+            BatchContext { sources: &[], watermark_micros: 0, late_watermark_micros: 0, max_event_time: vec![], late_rows: vec![] };
+        let err = op.on_batch(vec![batch], &mut ctx).unwrap_err();
+        assert_eq!(err.spark_condition, Some("DATETIME_OVERFLOW"));
+        assert!(err.message.contains("9999-12-31 23:59:59.999999"), "{}", err.message);
     }
 }

@@ -16,24 +16,65 @@ impl Interval {
     }
 
     /// The interval as an exact duration; a month counts as 31 days, as Spark's watermark delay does.
+    /// A duration past 64 bits of microseconds (over 292,000 years) saturates: as a watermark delay
+    /// it then never lets the watermark rise above 0, as Spark's does not.
     pub fn total_micros(&self) -> i64 {
-        self.micros + self.months as i64 * 31 * 86_400 * MICROS_PER_SECOND
+        self.checked_total_micros().unwrap_or(if self.months < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// The exact duration, None when it does not fit in 64 bits of microseconds.
+    pub fn checked_total_micros(&self) -> Option<i64> {
+        (self.months as i64).checked_mul(MONTH_MICROS)?.checked_add(self.micros)
+    }
+
+    /// The sum of two intervals, refused when a part overflows: months must fit in 32 bits and the
+    /// rest in 64 bits of microseconds, as in Spark (whose days are a separate part of the rest).
+    /// The range is kept symmetric (no `i32::MIN` months, no `i64::MIN` microseconds), so every
+    /// parsed interval can be negated, as `ts - INTERVAL ...` does.
+    pub fn checked_add(self, other: Interval) -> Result<Interval, String> {
+        let months = self.months.checked_add(other.months).filter(|m| *m != i32::MIN).ok_or_else(too_large)?;
+        let micros = self.micros.checked_add(other.micros).filter(|m| *m != i64::MIN).ok_or_else(too_large)?;
+        Ok(Interval { months, micros })
+    }
+
+    /// The interval with its sign flipped (`-INTERVAL ...`), refused at the one value that has none.
+    pub fn checked_neg(self) -> Result<Interval, String> {
+        Ok(Interval { months: self.months.checked_neg().ok_or_else(too_large)?, micros: self.micros.checked_neg().ok_or_else(too_large)? })
     }
 
     fn add(&mut self, unit: Unit, amount: f64) -> Result<(), String> {
-        match unit {
-            Unit::Year => self.months += (amount * 12.0) as i32,
-            Unit::Month => self.months += amount as i32,
-            _ => {
-                let micros = amount * unit.micros() as f64;
-                if !micros.is_finite() || micros.abs() > i64::MAX as f64 / 2.0 {
-                    return Err("the interval is too large".into());
-                }
-                self.micros += micros.round() as i64
-            }
+        if !amount.is_finite() {
+            return Err(too_large());
         }
+        let part = match unit {
+            Unit::Year | Unit::Month => {
+                let months = if unit == Unit::Year { amount * 12.0 } else { amount };
+                // `as` saturates: compare in floating point before converting.
+                if months.abs() > i32::MAX as f64 {
+                    return Err(too_large());
+                }
+                Interval { months: months.trunc() as i32, micros: 0 }
+            }
+            _ => {
+                let micros = (amount * unit.micros() as f64).round();
+                if !micros.is_finite() || micros.abs() >= i64::MAX as f64 {
+                    return Err(too_large());
+                }
+                Interval::from_micros(micros as i64)
+            }
+        };
+        *self = self.checked_add(part)?;
         Ok(())
     }
+}
+
+/// A month as an exact duration (31 days), as Spark's watermark delay counts it.
+const MONTH_MICROS: i64 = 31 * 86_400 * MICROS_PER_SECOND;
+
+/// The message for an interval whose value does not fit (Spark: an arithmetic exception while
+/// parsing the interval).
+fn too_large() -> String {
+    "the interval is too large: its years and months must come to at most 2147483647 months, and its weeks, days, hours, minutes and seconds to at most 106751991 days".to_string()
 }
 
 impl std::fmt::Display for Interval {
@@ -45,7 +86,7 @@ impl std::fmt::Display for Interval {
         }
         let mut rest = self.micros;
         for (unit, size) in [("day", 86_400 * MICROS_PER_SECOND), ("hour", 3600 * MICROS_PER_SECOND), ("minute", 60 * MICROS_PER_SECOND)] {
-            if rest.abs() >= size {
+            if rest.unsigned_abs() >= size.unsigned_abs() {
                 parts.push(plural(rest / size, unit));
                 rest %= size;
             }
@@ -150,7 +191,7 @@ pub fn interval_from_parts(value: &str, from: Unit, to: Option<Unit>) -> Result<
                 out.add(*unit, v)?;
             }
             if negative {
-                out.micros = -out.micros;
+                out = out.checked_neg()?;
             }
         }
     }
@@ -187,5 +228,53 @@ mod tests {
         assert_eq!(parse_interval_string("90 seconds").unwrap().to_string(), "1 minute 30 seconds");
         assert_eq!(parse_interval_string("2 hours").unwrap().to_string(), "2 hours");
         assert_eq!(parse_interval_string("5 seconds").unwrap().to_string(), "5 seconds");
+    }
+
+    #[test]
+    fn overflowing_intervals_are_refused_as_too_large_not_wrapped() {
+        for text in [
+            "300000000 years",
+            "2147483648 months",
+            "1e300 seconds",
+            "106751992 days",
+            "9223372036854775807 seconds",
+            "nan seconds",
+            "inf days",
+        ] {
+            let err = parse_interval_string(text).unwrap_err();
+            assert!(err.contains("too large"), "{text}: {err}");
+        }
+        // Each part fits alone, their sum does not.
+        assert!(parse_interval_string("100000000 days 100000000 days").unwrap_err().contains("too large"));
+        assert!(parse_interval_string("2000000000 months 2000000000 months").unwrap_err().contains("too large"));
+        // i64::MAX microseconds is 106751991 days 4:00:54.775807.
+        assert!(interval_from_parts("106751991 4:00:54", Unit::Day, Some(Unit::Second)).is_ok());
+        assert!(interval_from_parts("106751991 4:00:55", Unit::Day, Some(Unit::Second)).unwrap_err().contains("too large"));
+        assert!(interval_from_parts("1e19", Unit::Microsecond, None).unwrap_err().contains("too large"));
+        // Huge but valid: Spark accepts 300,000 years; as a duration it saturates instead of wrapping.
+        let huge = parse_interval_string("300000 years").unwrap();
+        assert_eq!(huge.months, 3_600_000);
+        assert_eq!(huge.checked_total_micros(), None);
+        assert_eq!(huge.total_micros(), i64::MAX);
+        assert_eq!(Interval { months: i32::MIN, micros: 0 }.total_micros(), i64::MIN);
+    }
+
+    #[test]
+    fn extreme_intervals_display_without_overflow() {
+        let min = Interval { months: i32::MIN, micros: i64::MIN };
+        assert!(min.to_string().contains("months"));
+        assert!(Interval::from_micros(i64::MAX).to_string().contains("days"));
+        assert!(Interval::from_micros(i64::MIN).checked_neg().is_err());
+    }
+
+    #[test]
+    fn every_parsed_interval_can_be_negated() {
+        // Two parts of -2^62 each sum to i64::MIN, which has no negation.
+        let err = parse_interval_string("-4611686018427387904 microseconds -4611686018427387904 microseconds").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        let iv = parse_interval_string("-4611686018427387904 microseconds -4611686018427386880 microseconds").unwrap();
+        assert_eq!(iv.checked_neg().unwrap().micros, i64::MAX - 1023);
+        assert!(parse_interval_string("-2147483648 months").is_err());
+        assert!(parse_interval_string("-1073741824 months -1073741824 months").is_err());
     }
 }
