@@ -2,12 +2,20 @@
 //! per side for a join), and every micro-batch writes a new version of each table to the
 //! checkpoint, as a delta with a snapshot every few versions ([`store`]), within [`StateLimits`].
 
+pub mod bounded;
 pub mod keyed;
 pub mod store;
 
 use std::collections::BTreeMap;
 
 pub use keyed::KeyedState;
+
+/// The layout of the state the operators keep: their value types as postcard encodes them and
+/// the keys `ops::keys` builds. Saved in a checkpoint's metadata, so a checkpoint from a release
+/// with another layout (an enum with a new variant, a field more) is refused instead of decoded
+/// into wrong values. Bump it with every change to a state type; the pinned encodings in
+/// `checkpoint::suite::state_layout_fingerprint` say when.
+pub const STATE_LAYOUT: u32 = 1;
 pub use store::{StateStoreConfig, VersionedTable};
 
 /// What the state store needs of an operator's table, whatever its value type.
