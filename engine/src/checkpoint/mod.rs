@@ -437,6 +437,20 @@ fn check_offsets(
             format!("its late-row watermark {} is past its watermark {}", e.late_watermark_micros, e.watermark_micros),
         ));
     }
+    // Each batch drops late rows by the watermark the batch before it ran with; the first has none.
+    let late = previous.map_or(0, |p| p.watermark_micros);
+    if e.batch_id == 0 && e.watermark_micros != 0 {
+        return Err(damaged(
+            &path,
+            format!("the first batch runs with the watermark {}, but a query starts without one", e.watermark_micros),
+        ));
+    }
+    if (e.batch_id == 0 || previous.is_some()) && e.late_watermark_micros != late {
+        return Err(damaged(
+            &path,
+            format!("its late-row watermark {} is not {late}, the watermark the batch before it ran with", e.late_watermark_micros),
+        ));
+    }
     if let Some(p) = previous.filter(|p| p.watermark_micros > e.watermark_micros) {
         return Err(damaged(
             &path,
