@@ -235,10 +235,32 @@ impl Checkpoint {
     }
 
     /// Every dead letter kept, by batch id.
+    /// Each record must come from a source of the query and, while the batch's offsets are
+    /// kept, from the range that batch read.
     pub fn dead_letters(&self) -> Result<Vec<(u64, Vec<DeadLetterEntry>)>, CheckpointError> {
         let mut out = Vec::new();
+        let sources = self.metadata()?.map(|m| m.sources).unwrap_or_default();
         for id in self.numbered("dead_letter")? {
-            out.push((id, self.read_json(&format!("dead_letter/{id}"))?.unwrap_or_default()));
+            let path = format!("dead_letter/{id}");
+            let entries: Vec<DeadLetterEntry> = self.read_json(&path)?.unwrap_or_default();
+            let ranges = self.offsets(id)?.map(|o| o.sources);
+            for e in &entries {
+                if !sources.contains_key(&e.source) {
+                    return Err(damaged(&path, format!("it holds a record of `{}`, a source the query does not read", e.source)));
+                }
+                if let Some((start, end)) = ranges.as_ref().and_then(|r| r.get(&e.source)) {
+                    if !(*start..*end).contains(&e.offset) {
+                        return Err(damaged(
+                            &path,
+                            format!(
+                                "it holds a record at offset {} of `{}`, outside the offsets {start} to {end} batch {id} read",
+                                e.offset, e.source
+                            ),
+                        ));
+                    }
+                }
+            }
+            out.push((id, entries));
         }
         Ok(out)
     }

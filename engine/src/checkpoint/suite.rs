@@ -287,6 +287,10 @@ const DAMAGE_BATCHES: usize = 12;
 
 fn add(q: &mut StreamingQuery, k: usize) -> Result<(), String> {
     q.add_json("readings", &batch(k)).map_err(|e| e.to_string())?;
+    if k == 2 {
+        // A bad record in a committed batch, so its dead letter file is one the resume reads.
+        q.add_json("readings", &[json!(["d8", "warm", "2026-01-01 00:00:15"])]).map_err(|e| e.to_string())?;
+    }
     q.add_json("alerts", &alerts(k)).map_err(|e| e.to_string())
 }
 
