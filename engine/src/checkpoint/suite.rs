@@ -557,3 +557,30 @@ pub fn every_damage(fresh: &mut dyn FnMut() -> SharedStorage) -> Result<(usize, 
     }
     Ok((refused, harmless))
 }
+
+/// A checksum of the state files a fixed run of every stateful operator writes (with every
+/// aggregate function): it changes when a state value's type, its postcard encoding or the
+/// keys' encoding changes, which is when [`crate::state::STATE_LAYOUT`] must be bumped, so old
+/// checkpoints are refused instead of decoded into wrong values.
+pub fn state_layout_fingerprint() -> Result<u32, String> {
+    let every_aggregate = "SELECT window(ts, '10 seconds') AS w, device, count(*) AS n, sum(temp) AS s, avg(temp) AS a, \
+                           mean(temp) AS m, min(temp) AS lo, max(ts) AS hi, first(temp) AS f, first_value(device) AS fv, \
+                           last(temp) AS l, last_value(ts) AS lv, count_if(temp > 20) AS c, approx_count_distinct(temp) AS d, \
+                           collect_list(temp) AS cl, collect_set(device) AS cs, array_agg(ts) AS ag \
+                           FROM STREAM readings WATERMARK ts DELAY OF INTERVAL 5 SECONDS GROUP BY window(ts, '10 seconds'), device";
+    let limit = "SELECT device FROM STREAM readings LIMIT 5";
+    let mut hasher = crc32fast::Hasher::new();
+    for sql in STATEFUL.iter().map(|q| q.sql).chain([every_aggregate, limit]) {
+        let storage = SharedStorage::memory();
+        let mut q = StreamingQuery::start_with(two_sources(sql), damage_options(&storage)).map_err(|e| format!("{sql}: {e}"))?;
+        for k in 0..WRITTEN {
+            add(&mut q, k)?;
+            q.process_all_available().map_err(|e| format!("{sql}: {e}"))?;
+        }
+        for (path, bytes) in all_files(&storage)?.iter().filter(|(p, _)| p.starts_with("checkpoint/state/")) {
+            hasher.update(path.as_bytes());
+            hasher.update(body(bytes));
+        }
+    }
+    Ok(hasher.finalize())
+}

@@ -49,3 +49,26 @@ impl Default for StateLimits {
         StateLimits { max_rows: 1_000_000, max_bytes: 256 * 1024 * 1024 }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The state encoding of [`STATE_LAYOUT`], as `checkpoint::suite::state_layout_fingerprint`
+    /// computes it.
+    const PINNED: (u32, u32) = (1, 0);
+
+    #[test]
+    fn the_state_layout_version_changes_with_the_state_encoding() {
+        let fingerprint = crate::checkpoint::suite::state_layout_fingerprint().unwrap();
+        assert_eq!(
+            (STATE_LAYOUT, fingerprint),
+            PINNED,
+            "the encoding of the operators' state changed: saved checkpoints would be decoded into wrong values. \
+             Bump STATE_LAYOUT and pin ({}, {fingerprint:#010x}) here",
+            STATE_LAYOUT + 1
+        );
+    }
+}
