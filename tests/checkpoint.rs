@@ -44,3 +44,9 @@ fn damaged_checkpoints_are_refused_on_disk() {
     assert_eq!(cases.len(), 9);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn every_damage_to_every_file_is_refused_or_harmless() {
+    let (refused, harmless) = suite::every_damage(&mut SharedStorage::memory).unwrap();
+    assert!(refused > 1000 && harmless < refused / 4, "{refused} refused, {harmless} harmless");
+}

@@ -278,6 +278,29 @@ fn new_query_id(sql: &str, now_ms: f64) -> String {
     format!("{h:016x}")
 }
 
+/// The sink table holds every batch the checkpoint says committed (it is written first) and
+/// none past the last one planned: otherwise the two are not one query's.
+fn check_sink(table: &TableSink, id: &str, rt: &Runtime) -> Result<()> {
+    let planned = rt.pending.as_ref().map_or(rt.next_batch_id.checked_sub(1), |p| Some(p.batch_id));
+    let committed = match &rt.pending {
+        Some(p) => p.batch_id.checked_sub(1),
+        None => planned,
+    };
+    let written = table.last_batch_id(id);
+    let detail = match (committed, written) {
+        (Some(c), None) => format!("the checkpoint says batch {c} committed, but the sink table holds no batch of this query"),
+        (Some(c), Some(w)) if w < c => {
+            format!("the checkpoint says batch {c} committed, but the sink table holds its batches only up to {w}")
+        }
+        (_, Some(w)) if planned.is_none_or(|p| w > p) => match planned {
+            Some(p) => format!("the sink table holds batch {w}, past the checkpoint's last batch {p}"),
+            None => format!("the sink table holds batches up to {w}, but the checkpoint has none"),
+        },
+        _ => return Ok(()),
+    };
+    Err(CheckpointError::SinkMismatch { id: id.to_string(), detail }.into())
+}
+
 impl StreamingQuery {
     /// Analyses and checks the query, and starts it over fresh sources, sinks and an in-memory
     /// checkpoint. A refused query returns the error and creates nothing.
@@ -294,6 +317,7 @@ impl StreamingQuery {
         let pipeline = physical::build(&analyzed.plan, definition.output_mode)?;
         let expected = Metadata {
             id: new_query_id(&definition.sql, options.clock.now_ms()),
+            state_layout: crate::state::STATE_LAYOUT,
             query: definition.sql.clone(),
             output_mode: definition.output_mode.as_str().to_string(),
             sources: pipeline
@@ -310,7 +334,8 @@ impl StreamingQuery {
         let key = analyzed.update_key.as_ref().map(|k| k.iter().filter_map(|c| names.iter().position(|n| n == c)).collect());
         let table = TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), definition.output_mode, key)?;
         let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")))?;
-        let runtime = Self::runtime_from(&analyzed, definition.output_mode, &checkpoint, options.state_store)?;
+        let runtime = Self::runtime_from(&analyzed, definition.output_mode, &checkpoint, &metadata, options.state_store)?;
+        check_sink(&table, &metadata.id, &runtime)?;
         let dead_letter = Self::dead_letters_from(&checkpoint)?;
         Ok(StreamingQuery {
             definition,
@@ -383,8 +408,14 @@ impl StreamingQuery {
 
     /// Builds fresh operators and loads what the checkpoint holds: offsets, watermark, state.
     /// Everything is read before anything is applied, so a damaged checkpoint changes nothing.
-    fn runtime_from(analyzed: &AnalyzedQuery, mode: OutputMode, checkpoint: &Checkpoint, config: StateStoreConfig) -> Result<Runtime> {
-        let recovery = checkpoint.recover()?;
+    fn runtime_from(
+        analyzed: &AnalyzedQuery,
+        mode: OutputMode,
+        checkpoint: &Checkpoint,
+        metadata: &Metadata,
+        config: StateStoreConfig,
+    ) -> Result<Runtime> {
+        let recovery = checkpoint.recover(metadata)?;
         let mut pipeline = physical::build(&analyzed.plan, mode)?;
         // State is loaded at the version the last commit produced (batch N writes version N+1).
         let version = recovery.commit.as_ref().map_or(0, |c| c.batch_id + 1);
@@ -567,7 +598,7 @@ impl StreamingQuery {
     /// outside the query and keep everything; operators, offsets in flight and per-input
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
-        self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint, self.state_store)?;
+        self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint, &self.metadata, self.state_store)?;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
         self.refresh_state_view();
         Ok(())
@@ -636,8 +667,39 @@ impl StreamingQuery {
         false
     }
 
+    /// The first source holding fewer records than the checkpoint says were read (or, for a
+    /// planned batch, will be read): `(source, offset, the source's end)`.
+    fn source_behind(&self) -> Option<(String, u64, u64)> {
+        self.runtime.pipeline.sources.iter().find_map(|name| {
+            let read = match &self.runtime.pending {
+                Some(p) => p.sources.get(name).map_or(0, |r| r.1),
+                None => self.runtime.committed.get(name).copied().unwrap_or(0),
+            };
+            let end = self.source(name).map_or(0, SourceLog::latest_offset);
+            (end < read).then(|| (name.clone(), read, end))
+        })
+    }
+
+    /// Whether a source still holds fewer records than the checkpoint says were read: true
+    /// after resuming in a new process until the sources are filled again (the CLI's `add`
+    /// steps refill them as they go). No batch runs meanwhile.
+    pub fn replaying(&self) -> bool {
+        self.source_behind().is_some()
+    }
+
+    /// Refuses to go on while a source holds fewer records than the checkpoint says were read:
+    /// the checkpoint is wrong (or the records are gone), and going on would take the records
+    /// that come next as read.
+    pub fn check_sources(&self) -> Result<()> {
+        match self.source_behind() {
+            Some((source, offset, end)) => Err(CheckpointError::OffsetsPastSource { source, offset, end }.into()),
+            None => Ok(()),
+        }
+    }
+
     /// Plans and runs the next micro-batch, if there is anything to do.
     fn run_one(&mut self) -> Result<Option<BatchOutcome>> {
+        self.check_sources()?;
         let started = self.clock.now_ms();
         let (entry, replay) = match self.runtime.pending.clone() {
             Some(e) => (e, true),

@@ -53,6 +53,28 @@ pub enum CheckpointError {
         was: Vec<String>,
         now: Vec<String>,
     },
+    /// The checkpoint was written by a release whose state layout differs from this one's.
+    StateLayout {
+        found: u32,
+    },
+    /// The checkpoint's metadata now names another query id than the one this query opened it
+    /// with: another page, tab or process started a query on the same checkpoint.
+    Replaced {
+        ours: String,
+        found: String,
+    },
+    /// The checkpoint says `source` was read up to `offset`, but the source holds records only
+    /// up to `end`: the records the checkpoint counts as read are not there.
+    OffsetsPastSource {
+        source: String,
+        offset: u64,
+        end: u64,
+    },
+    /// The checkpoint and the sink table disagree on which batches of query `id` were written.
+    SinkMismatch {
+        id: String,
+        detail: String,
+    },
     Internal(String),
 }
 
@@ -103,6 +125,27 @@ impl fmt::Display for CheckpointError {
                 was.join(", "),
                 now.join(", ")
             ),
+            CheckpointError::StateLayout { found } => write!(
+                f,
+                "the checkpoint's state was written by another version of Unbounded (state layout {found}; this version reads layout {}), \
+                 so it cannot be decoded safely; lose the checkpoint to start over",
+                crate::state::STATE_LAYOUT
+            ),
+            CheckpointError::Replaced { ours, found } => write!(
+                f,
+                "the checkpoint was taken over: it now belongs to query id {found}, not to this query (id {ours}); another page, tab or \
+                 process started a query on it. Nothing was loaded; {START_AGAIN}"
+            ),
+            CheckpointError::OffsetsPastSource { source, offset, end } => write!(
+                f,
+                "the checkpoint says source `{source}` was read up to offset {offset}, but the source holds records only up to offset {end}: \
+                 the records it counts as read are not there, and new records would be taken as read and never processed. \
+                 Add the missing records to `{source}`, or {START_AGAIN}"
+            ),
+            CheckpointError::SinkMismatch { id, detail } => write!(
+                f,
+                "the checkpoint and the sink table disagree about query {id}: {detail}. The two must be kept (or lost) together; {START_AGAIN}"
+            ),
             CheckpointError::Internal(m) => write!(f, "internal error (a bug in Unbounded) while writing the checkpoint: {m}"),
         }
     }
@@ -136,6 +179,9 @@ fn first_difference(a: &str, b: &str) -> (usize, usize) {
 impl super::Metadata {
     /// Whether a query described by `now` may start from the checkpoint this metadata heads.
     pub fn check_matches(&self, now: &super::Metadata) -> Result<(), CheckpointError> {
+        if self.state_layout != now.state_layout {
+            return Err(CheckpointError::StateLayout { found: self.state_layout });
+        }
         if self.query != now.query {
             let (line, column) = first_difference(&self.query, &now.query);
             return Err(CheckpointError::ForeignQuery { id: self.id.clone(), query: self.query.clone(), line, column });

@@ -188,7 +188,7 @@ impl<V: Serialize + DeserializeOwned> StateTable for KeyedState<V> {
         let mut map = BTreeMap::new();
         let mut bytes = 0;
         for (key, encoded) in entries {
-            let value: V = postcard::from_bytes(&encoded).map_err(|e| format!("a value does not decode ({e})"))?;
+            let value: V = super::bounded::decode(&encoded).map_err(|e| format!("a value does not decode ({e})"))?;
             bytes += encoded.len() as u64;
             map.insert(key, Slot { value, encoded_len: encoded.len() as u32 });
         }

@@ -2,12 +2,20 @@
 //! per side for a join), and every micro-batch writes a new version of each table to the
 //! checkpoint, as a delta with a snapshot every few versions ([`store`]), within [`StateLimits`].
 
+pub mod bounded;
 pub mod keyed;
 pub mod store;
 
 use std::collections::BTreeMap;
 
 pub use keyed::KeyedState;
+
+/// The layout of the state the operators keep: their value types as postcard encodes them and
+/// the keys `ops::keys` builds. Saved in a checkpoint's metadata, so a checkpoint from a release
+/// with another layout (an enum with a new variant, a field more) is refused instead of decoded
+/// into wrong values. Bump it with every change to a state type; the pinned encodings in
+/// `checkpoint::suite::state_layout_fingerprint` say when.
+pub const STATE_LAYOUT: u32 = 1;
 pub use store::{StateStoreConfig, VersionedTable};
 
 /// What the state store needs of an operator's table, whatever its value type.
@@ -39,5 +47,28 @@ pub struct StateLimits {
 impl Default for StateLimits {
     fn default() -> Self {
         StateLimits { max_rows: 1_000_000, max_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The state encoding of [`STATE_LAYOUT`], as `checkpoint::suite::state_layout_fingerprint`
+    /// computes it.
+    const PINNED: (u32, u32) = (1, 0x1d2e_3633);
+
+    #[test]
+    fn the_state_layout_version_changes_with_the_state_encoding() {
+        let fingerprint = crate::checkpoint::suite::state_layout_fingerprint().unwrap();
+        assert_eq!(
+            (STATE_LAYOUT, fingerprint),
+            PINNED,
+            "the encoding of the operators' state changed: saved checkpoints would be decoded into wrong values. \
+             Bump STATE_LAYOUT and pin ({}, {fingerprint:#010x}) here",
+            STATE_LAYOUT + 1
+        );
     }
 }

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use super::bounded::decode;
 use super::StateTable;
 use crate::checkpoint::{frame, unframe, CheckpointError};
 use crate::storage::{join, Storage};
@@ -41,19 +42,22 @@ pub struct VersionedTable {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum FileKind {
+pub enum FileKind {
     Delta,
     Snapshot,
 }
 
-fn parse_name(name: &str) -> Option<(u64, FileKind)> {
+/// The version and kind a state file's name gives: `12.delta`, `20.snapshot` (the number
+/// written as Unbounded writes it: no sign, no leading zero).
+pub fn parse_name(name: &str) -> Option<(u64, FileKind)> {
     let (v, ext) = name.split_once('.')?;
     let kind = match ext {
         "delta" => FileKind::Delta,
         "snapshot" => FileKind::Snapshot,
         _ => return None,
     };
-    Some((v.parse().ok()?, kind))
+    let version: u64 = v.parse().ok()?;
+    (version.to_string() == v).then_some((version, kind))
 }
 
 fn storage_error(e: crate::storage::StorageError) -> CheckpointError {
@@ -62,8 +66,13 @@ fn storage_error(e: crate::storage::StorageError) -> CheckpointError {
 
 impl VersionedTable {
     fn files(&self, storage: &dyn Storage) -> Result<Vec<(u64, FileKind)>, CheckpointError> {
-        let mut files: Vec<(u64, FileKind)> =
-            storage.list(&self.dir).map_err(storage_error)?.iter().filter_map(|n| parse_name(n)).collect();
+        let mut files = Vec::new();
+        for name in storage.list(&self.dir).map_err(storage_error)? {
+            files.push(parse_name(&name).ok_or_else(|| CheckpointError::Damaged {
+                path: join(&self.dir, &name),
+                detail: "a file that is not `<version>.delta` or `<version>.snapshot` lies among the state versions".into(),
+            })?);
+        }
         files.sort_unstable();
         Ok(files)
     }
@@ -76,11 +85,11 @@ impl VersionedTable {
     /// when one is due; then removes what no retained version needs.
     pub fn commit(&self, storage: &mut dyn Storage, version: u64, table: &mut dyn StateTable) -> Result<(), CheckpointError> {
         let delta: Delta = table.take_changes();
-        let body = postcard::to_allocvec(&delta).map_err(|e| CheckpointError::Internal(e.to_string()))?;
+        let body = postcard::to_allocvec(&(version, &delta)).map_err(|e| CheckpointError::Internal(e.to_string()))?;
         storage.write(&self.path(version, FileKind::Delta), &frame(&body)).map_err(storage_error)?;
         if version % self.config.snapshot_interval == 0 {
             let snapshot: Snapshot = table.encode_all();
-            let body = postcard::to_allocvec(&snapshot).map_err(|e| CheckpointError::Internal(e.to_string()))?;
+            let body = postcard::to_allocvec(&(version, &snapshot)).map_err(|e| CheckpointError::Internal(e.to_string()))?;
             storage.write(&self.path(version, FileKind::Snapshot), &frame(&body)).map_err(storage_error)?;
         }
         self.clean(storage, version.saturating_sub(self.config.versions_to_retain))
@@ -102,7 +111,7 @@ impl VersionedTable {
         let base = files.iter().filter(|(v, k)| *k == FileKind::Snapshot && *v <= version).map(|(v, _)| *v).next_back();
         if let Some(base) = base {
             let path = self.path(base, FileKind::Snapshot);
-            let snapshot: Snapshot = read(storage, &path)?;
+            let snapshot: Snapshot = read(storage, &path, base)?;
             entries.extend(snapshot);
         }
         for v in base.map_or(1, |b| b + 1)..=version {
@@ -110,7 +119,7 @@ impl VersionedTable {
             if !files.contains(&(v, FileKind::Delta)) {
                 return Err(CheckpointError::MissingState { table: self.dir.clone(), version, missing: path });
             }
-            let delta: Delta = read(storage, &path)?;
+            let delta: Delta = read(storage, &path, v)?;
             for (key, value) in delta {
                 match value {
                     Some(value) => entries.insert(key, value),
@@ -122,13 +131,23 @@ impl VersionedTable {
     }
 }
 
-fn read<T: serde::de::DeserializeOwned>(storage: &dyn Storage, path: &str) -> Result<T, CheckpointError> {
+fn read<T: serde::de::DeserializeOwned>(storage: &dyn Storage, path: &str, version: u64) -> Result<T, CheckpointError> {
     let bytes = storage
         .read(path)
         .map_err(storage_error)?
         .ok_or_else(|| CheckpointError::Damaged { path: path.to_string(), detail: "the file vanished while it was read".into() })?;
-    let body = unframe(path, &bytes)?;
-    postcard::from_bytes(body).map_err(|e| CheckpointError::Damaged { path: path.to_string(), detail: format!("it does not decode ({e})") })
+    decode_file(path, unframe(path, &bytes)?, version)
+}
+
+/// A state file's body: the version it was written as (so a file copied under another name is
+/// caught), then its entries.
+fn decode_file<T: serde::de::DeserializeOwned>(path: &str, body: &[u8], version: u64) -> Result<T, CheckpointError> {
+    let damaged = |detail: String| CheckpointError::Damaged { path: path.to_string(), detail };
+    let (found, entries): (u64, T) = decode(body).map_err(|e| damaged(format!("it does not decode ({e})")))?;
+    if found != version {
+        return Err(damaged(format!("it holds version {found} of the table, not the version {version} its name says")));
+    }
+    Ok(entries)
 }
 
 impl VersionedTable {
@@ -151,13 +170,17 @@ impl VersionedTable {
 /// A person's summary of a state file (`N.delta` or `N.snapshot`) of the checkpoint.
 pub fn describe_file(path: &str, bytes: &[u8]) -> Result<String, CheckpointError> {
     let body = unframe(path, bytes)?;
-    let damaged = |e: postcard::Error| CheckpointError::Damaged { path: path.to_string(), detail: format!("it does not decode ({e})") };
-    if path.ends_with(".snapshot") {
-        let snapshot: Snapshot = postcard::from_bytes(body).map_err(damaged)?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (version, kind) = parse_name(name).ok_or_else(|| CheckpointError::Damaged {
+        path: path.to_string(),
+        detail: "its name is not `<version>.delta` or `<version>.snapshot`".into(),
+    })?;
+    if kind == FileKind::Snapshot {
+        let snapshot: Snapshot = decode_file(path, body, version)?;
         let size: usize = snapshot.iter().map(|(k, v)| k.len() + v.len()).sum();
         Ok(format!("a snapshot: the whole table, {} entries ({size} bytes of keys and values, postcard-encoded)", snapshot.len()))
     } else {
-        let delta: Delta = postcard::from_bytes(body).map_err(damaged)?;
+        let delta: Delta = decode_file(path, body, version)?;
         let puts = delta.iter().filter(|(_, v)| v.is_some()).count();
         Ok(format!(
             "a delta: {puts} entries written and {} removed since the version before ({} bytes, postcard-encoded)",
