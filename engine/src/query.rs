@@ -437,6 +437,9 @@ impl StreamingQuery {
                         Error::from(CheckpointError::Damaged { path: format!("state/{} (version {version})", s.id), detail })
                     })?;
                 }
+                op.check_state().map_err(|detail| {
+                    Error::from(CheckpointError::Damaged { path: format!("state/{} (version {version})", s.id), detail })
+                })?;
                 op.state_loaded();
             }
             index += 1;

@@ -514,6 +514,7 @@ impl Session {
             self.live.generator = None;
             return Ok(());
         };
+        config.validate()?;
         for (name, schema) in config.kind.sources() {
             let ours = self.scenario.sources.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, s)| s);
             if ours.is_none_or(|s| s.columns != schema.columns) {

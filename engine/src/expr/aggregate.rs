@@ -1,10 +1,13 @@
 //! Aggregate functions: which exist, their argument rules and result types (Spark's), and the
 //! accumulators that keep their running state per group.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::Expr;
 use crate::error::{Error, Result};
+use crate::ops::keys::encode_values;
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -168,11 +171,103 @@ pub enum Accumulator {
         value: Value,
         taken: bool,
     },
-    Distinct(Vec<Value>),
+    Distinct(DistinctValues),
     List(Vec<Value>),
 }
 
+/// The distinct values of `collect_set`/`approx_count_distinct`, in first-seen order. Kept in
+/// state as the plain list; the hash index beside it is rebuilt after a restart, so adding a
+/// value costs the same with 10 values as with 100,000.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DistinctValues {
+    items: Vec<Value>,
+    /// The values' key encodings (`ops::keys`): -0.0 = 0.0 and NaN = NaN, as Spark groups them
+    /// and as its `collect_set` dedupes since 4.2 (SPARK-57298).
+    #[serde(skip)]
+    index: HashSet<Vec<u8>>,
+}
+
+impl DistinctValues {
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+
+    /// Adds `v` unless an equal value is there already.
+    pub fn insert(&mut self, v: &Value) {
+        if self.index.len() != self.items.len() {
+            // Loaded from a checkpoint: the index was not saved.
+            self.reindex();
+        }
+        let mut key = Vec::new();
+        encode_values(std::slice::from_ref(v), &mut key);
+        if self.index.insert(key) {
+            self.items.push(v.clone());
+        }
+    }
+
+    fn reindex(&mut self) {
+        let mut buf = Vec::new();
+        let (mut index, mut items) = (HashSet::with_capacity(self.items.len()), Vec::with_capacity(self.items.len()));
+        for v in std::mem::take(&mut self.items) {
+            encode_values(std::slice::from_ref(&v), &mut buf);
+            // A checkpoint holding a value twice keeps it once.
+            if index.insert(buf.clone()) {
+                items.push(v);
+            }
+        }
+        self.index = index;
+        self.items = items;
+    }
+}
+
+impl PartialEq for DistinctValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl std::fmt::Debug for DistinctValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.items.fmt(f)
+    }
+}
+
+/// Counts are BIGINTs; only a count read from a damaged checkpoint could get near the top.
+fn add_count(n: &mut i64, by: i64) -> Result<()> {
+    *n = n
+        .checked_add(by)
+        .ok_or_else(|| Error::runtime("ARITHMETIC_OVERFLOW", "[ARITHMETIC_OVERFLOW] long overflow in count. SQLSTATE: 22003"))?;
+    Ok(())
+}
+
 impl AggregateCall {
+    /// Whether `acc` (read back from a checkpoint) is an accumulator of this call: the right
+    /// kind, holding values of the right type; a mismatch would otherwise surface as a wrong
+    /// result or a failed batch much later.
+    pub fn fits(&self, acc: &Accumulator) -> bool {
+        let fresh = self.new_accumulator();
+        if std::mem::discriminant(&fresh) != std::mem::discriminant(acc) {
+            return false;
+        }
+        let item_type = match &self.data_type {
+            DataType::Array(inner) => inner.as_ref(),
+            other => other,
+        };
+        match acc {
+            Accumulator::Count(n) => *n >= 0,
+            Accumulator::Avg { count, .. } => *count >= 0,
+            Accumulator::SumInt(_) | Accumulator::SumDouble(_) => true,
+            Accumulator::MinMax(v) => v.as_ref().is_none_or(|v| !v.is_null() && crate::ops::fits(v, &self.data_type)),
+            Accumulator::Pick { value, taken } => (*taken || value.is_null()) && crate::ops::fits(value, &self.data_type),
+            Accumulator::Distinct(seen) => {
+                let arg_type = self.arg.as_ref().map(Expr::data_type).unwrap_or(DataType::Null);
+                seen.items.iter().all(|v| !v.is_null() && crate::ops::fits(v, &arg_type))
+            }
+            Accumulator::List(items) => items.iter().all(|v| !v.is_null() && crate::ops::fits(v, item_type)),
+        }
+    }
+
     pub fn new_accumulator(&self) -> Accumulator {
         match self.func {
             AggFunc::CountRows | AggFunc::Count | AggFunc::CountIf => Accumulator::Count(0),
@@ -181,7 +276,7 @@ impl AggregateCall {
             AggFunc::Avg => Accumulator::Avg { sum: 0.0, count: 0 },
             AggFunc::Min | AggFunc::Max => Accumulator::MinMax(None),
             AggFunc::First { .. } | AggFunc::Last { .. } => Accumulator::Pick { value: Value::Null, taken: false },
-            AggFunc::ApproxCountDistinct | AggFunc::CollectSet => Accumulator::Distinct(Vec::new()),
+            AggFunc::ApproxCountDistinct | AggFunc::CollectSet => Accumulator::Distinct(DistinctValues::default()),
             AggFunc::CollectList => Accumulator::List(Vec::new()),
         }
     }
@@ -189,9 +284,9 @@ impl AggregateCall {
     /// Folds one input value (the argument's value for a row; Null for `count(*)`'s rows).
     pub fn update(&self, acc: &mut Accumulator, v: &Value) -> Result<()> {
         match (self.func, acc) {
-            (AggFunc::CountRows, Accumulator::Count(n)) => *n += 1,
-            (AggFunc::Count, Accumulator::Count(n)) => *n += i64::from(!v.is_null()),
-            (AggFunc::CountIf, Accumulator::Count(n)) => *n += i64::from(*v == Value::Boolean(true)),
+            (AggFunc::CountRows, Accumulator::Count(n)) => add_count(n, 1)?,
+            (AggFunc::Count, Accumulator::Count(n)) => add_count(n, i64::from(!v.is_null()))?,
+            (AggFunc::CountIf, Accumulator::Count(n)) => add_count(n, i64::from(*v == Value::Boolean(true)))?,
             (AggFunc::Sum, Accumulator::SumInt(s)) => {
                 if let Some(x) = v.as_i64() {
                     *s = Some(s.unwrap_or(0).checked_add(x).ok_or_else(|| {
@@ -207,7 +302,7 @@ impl AggregateCall {
             (AggFunc::Avg, Accumulator::Avg { sum, count }) => {
                 if let Some(x) = v.as_f64() {
                     *sum += x;
-                    *count += 1;
+                    add_count(count, 1)?;
                 }
             }
             (AggFunc::Min | AggFunc::Max, Accumulator::MinMax(cur)) => {
@@ -242,8 +337,8 @@ impl AggregateCall {
                 }
             }
             (AggFunc::ApproxCountDistinct | AggFunc::CollectSet, Accumulator::Distinct(seen)) => {
-                if !v.is_null() && !seen.contains(v) {
-                    seen.push(v.clone());
+                if !v.is_null() {
+                    seen.insert(v);
                 }
             }
             (AggFunc::CollectList, Accumulator::List(items)) => {
@@ -259,7 +354,7 @@ impl AggregateCall {
     /// Merges `later` (rows after those of `acc`, as sessions merge in time order) into `acc`.
     pub fn merge(&self, acc: &mut Accumulator, later: Accumulator) -> Result<()> {
         match (acc, later) {
-            (Accumulator::Count(a), Accumulator::Count(b)) => *a += b,
+            (Accumulator::Count(a), Accumulator::Count(b)) => add_count(a, b)?,
             (Accumulator::SumInt(a), Accumulator::SumInt(b)) => {
                 if let Some(b) = b {
                     *a = Some(a.unwrap_or(0).checked_add(b).ok_or_else(|| {
@@ -274,7 +369,7 @@ impl AggregateCall {
             }
             (Accumulator::Avg { sum, count }, Accumulator::Avg { sum: s2, count: c2 }) => {
                 *sum += s2;
-                *count += c2;
+                add_count(count, c2)?;
             }
             (Accumulator::MinMax(a), Accumulator::MinMax(Some(b))) => {
                 let better = match a {
@@ -304,10 +399,8 @@ impl AggregateCall {
                 }
             }
             (Accumulator::Distinct(a), Accumulator::Distinct(b)) => {
-                for v in b {
-                    if !a.contains(&v) {
-                        a.push(v);
-                    }
+                for v in &b.items {
+                    a.insert(v);
                 }
             }
             (Accumulator::List(a), Accumulator::List(b)) => a.extend(b),
@@ -331,8 +424,55 @@ impl AggregateCall {
             }
             Accumulator::MinMax(v) => v.clone().unwrap_or(Value::Null),
             Accumulator::Pick { value, .. } => value.clone(),
-            Accumulator::Distinct(seen) if self.func == AggFunc::ApproxCountDistinct => Value::BigInt(seen.len() as i64),
-            Accumulator::Distinct(items) | Accumulator::List(items) => Value::Array(items.clone()),
+            Accumulator::Distinct(seen) if self.func == AggFunc::ApproxCountDistinct => Value::BigInt(seen.items.len() as i64),
+            Accumulator::Distinct(seen) => Value::Array(seen.items.clone()),
+            Accumulator::List(items) => Value::Array(items.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn collect_set() -> AggregateCall {
+        AggFunc::resolve("collect_set", vec![Expr::column(0, DataType::String)], false).unwrap()
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.into())
+    }
+
+    #[test]
+    fn a_set_read_back_from_state_still_keeps_each_value_once() {
+        let call = collect_set();
+        let mut acc = call.new_accumulator();
+        for v in ["a", "b", "a"] {
+            call.update(&mut acc, &s(v)).unwrap();
+        }
+        let bytes = postcard::to_allocvec(&acc).unwrap();
+        // Variant 6, then the plain list: the layout state had before the index existed.
+        let plain = [vec![6u8], postcard::to_allocvec(&vec![s("a"), s("b")]).unwrap()].concat();
+        assert_eq!(bytes, plain, "kept in state as the plain list");
+        let mut back: Accumulator = postcard::from_bytes(&bytes).unwrap();
+        call.update(&mut back, &s("b")).unwrap();
+        call.update(&mut back, &s("c")).unwrap();
+        assert_eq!(call.result(&back), Value::Array(vec![s("a"), s("b"), s("c")]));
+        let mut other = call.new_accumulator();
+        call.update(&mut other, &s("c")).unwrap();
+        call.update(&mut other, &s("d")).unwrap();
+        call.merge(&mut back, other).unwrap();
+        assert_eq!(call.result(&back), Value::Array(vec![s("a"), s("b"), s("c"), s("d")]));
+    }
+
+    #[test]
+    fn a_count_at_the_top_of_bigint_is_an_overflow_error() {
+        let call = AggFunc::resolve("count", vec![], true).unwrap();
+        let mut acc = Accumulator::Count(i64::MAX);
+        let err = call.update(&mut acc, &Value::Null).unwrap_err();
+        assert_eq!(err.spark_condition, Some("ARITHMETIC_OVERFLOW"));
+        assert!(call.merge(&mut Accumulator::Count(i64::MAX), Accumulator::Count(1)).is_err());
     }
 }

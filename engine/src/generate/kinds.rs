@@ -1,5 +1,8 @@
 //! What each generator emits: its sources' schemas and one step of its stream.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
@@ -78,11 +81,17 @@ impl GeneratorKind {
 /// Per-kind memory between events.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KindState {
-    /// Clicks owed to earlier impressions: (event time, ad, impression id).
-    clicks_due: Vec<(i64, String, String)>,
+    /// Clicks owed to earlier impressions, soonest first: (event time, sequence, ad, impression
+    /// id). A heap, so each event costs a log of what is owed, not a scan of it.
+    pub(super) clicks_due: BinaryHeap<Reverse<(i64, u64, String, String)>>,
+    pub(super) clicks_owed: u64,
     persons: u64,
     auctions: u64,
 }
+
+/// Clicks owed at most: with the clock stopped (speed 0) none come due, and impressions keep
+/// owing more.
+const MAX_CLICKS_DUE: usize = 100_000;
 
 const URLS: [&str; 6] = ["/", "/search", "/product/42", "/product/7", "/cart", "/checkout"];
 const CITIES: [(&str, &str); 5] = [("Portland", "OR"), ("Boise", "ID"), ("Seattle", "WA"), ("Kent", "WA"), ("Bend", "OR")];
@@ -114,19 +123,20 @@ pub(crate) fn next(g: &mut Generator) -> Vec<Event> {
         }
         GeneratorKind::Ads => {
             let mut out = Vec::new();
-            // Clicks whose time has come, in the order they were owed.
+            // Clicks whose time has come, in time order (then in the order they were owed).
             let now = g.clock;
-            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut g.state.clicks_due).into_iter().partition(|(t, _, _)| *t <= now);
-            g.state.clicks_due = later;
-            for (t, ad, imp) in due {
+            while g.state.clicks_due.peek().is_some_and(|Reverse((t, ..))| *t <= now) {
+                let Some(Reverse((t, _, ad, imp))) = g.state.clicks_due.pop() else { break };
                 out.push(ev("ad_clicks", vec![json!(ad), json!(imp), json!(format_timestamp(t))]));
             }
             let imp_id = format!("i-{:05}", g.id());
             let ad = g.key("ad-");
             let t = g.event_time();
-            if g.rng.chance(0.3) {
+            if g.rng.chance(0.3) && g.state.clicks_due.len() < MAX_CLICKS_DUE {
                 let delay = (1 + g.rng.below(15) as i64) * 1_000_000;
-                g.state.clicks_due.push((t + delay, ad.as_str().unwrap_or_default().to_string(), imp_id.clone()));
+                g.state.clicks_owed += 1;
+                let owed = (t.saturating_add(delay), g.state.clicks_owed, ad.as_str().unwrap_or_default().to_string(), imp_id.clone());
+                g.state.clicks_due.push(Reverse(owed));
             }
             out.push(ev("impressions", vec![json!(imp_id), ad, json!(format_timestamp(t))]));
             out
@@ -145,7 +155,7 @@ pub(crate) fn next(g: &mut Generator) -> Vec<Event> {
                 let category = 10 + g.rng.below(5) as i64;
                 let initial = 100 + g.rng.below(900) as i64;
                 let t = g.event_time();
-                let expires = format_timestamp(t + (10 + g.rng.below(50) as i64) * 1_000_000);
+                let expires = format_timestamp(t.saturating_add((10 + g.rng.below(50) as i64) * 1_000_000));
                 vec![ev(
                     "auction",
                     vec![

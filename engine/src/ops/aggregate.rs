@@ -4,7 +4,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
-use super::keys::encode_group;
+use super::keys::{encode_group, encode_values};
 use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
 use crate::error::Result;
 use crate::expr::aggregate::Accumulator;
@@ -26,7 +26,7 @@ struct Group {
 
 /// The event time of a group key: a window's end, or the timestamp itself.
 fn key_time(event_time_key: Option<usize>, key: &[Value]) -> Option<(i64, Option<(i64, i64)>)> {
-    match &key[event_time_key?] {
+    match key.get(event_time_key?)? {
         Value::Window { start, end } => Some((*end, Some((*start, *end)))),
         Value::Timestamp(t) => Some((*t, None)),
         _ => None,
@@ -145,12 +145,12 @@ impl Operator for AggregateOp {
                 group.touched = now;
                 updated += 1;
             }
-            for (a, call) in self.aggregates.iter().enumerate() {
-                let v = match &arg_columns[a] {
+            for ((call, acc), arg) in self.aggregates.iter().zip(group.accumulators.iter_mut()).zip(&arg_columns) {
+                let v = match arg {
                     Some(col) => Value::from_array(col.as_ref(), i),
                     None => Value::Null,
                 };
-                call.update(&mut group.accumulators[a], &v)?;
+                call.update(acc, &v)?;
             }
         }
         let before = self.groups.len();
@@ -180,7 +180,7 @@ impl Operator for AggregateOp {
             operator_name: self.name().to_string(),
             num_rows_total: self.groups.len() as u64,
             num_rows_updated: updated,
-            num_rows_removed: (before - self.groups.len()) as u64,
+            num_rows_removed: before.saturating_sub(self.groups.len()) as u64,
             num_rows_dropped_by_watermark: late_keys.len() as u64,
             memory_used_bytes: 0,
         };
@@ -201,6 +201,28 @@ impl Operator for AggregateOp {
 
     fn state_tables(&mut self) -> Vec<&mut dyn StateTable> {
         vec![&mut self.groups]
+    }
+
+    fn check_state(&self) -> std::result::Result<(), String> {
+        let mut buf = Vec::new();
+        for (key, group) in self.groups.iter() {
+            super::row_fits(&group.key, &self.key_types).map_err(|e| format!("a group's key does not fit the query's GROUP BY: {e}"))?;
+            encode_values(&group.key, &mut buf);
+            if &buf != key {
+                return Err(format!("the group stored under one key holds the key values {:?} of another", group.key));
+            }
+            if group.accumulators.len() != self.aggregates.len() {
+                return Err(format!(
+                    "a group holds {} aggregate values where the query has {} aggregates",
+                    group.accumulators.len(),
+                    self.aggregates.len()
+                ));
+            }
+            if let Some((call, acc)) = self.aggregates.iter().zip(&group.accumulators).find(|(call, acc)| !call.fits(acc)) {
+                return Err(format!("a group's running value {acc:?} is not one of {:?}", call.func));
+            }
+        }
+        Ok(())
     }
 
     fn state_loaded(&mut self) {
@@ -267,6 +289,29 @@ mod tests {
     }
 
     #[test]
+    fn equal_arrays_are_one_group() {
+        // The key encoding once wrote the row number for arrays: every row its own group.
+        let mut q = query("SELECT split(k, ',') AS parts, count(*) AS n FROM s GROUP BY split(k, ',')", OutputMode::Complete);
+        add(&mut q, json!([["a,b", 1, null], ["a,b", 2, null], ["a", 3, null], ["a,b", 4, null], [null, 5, null]]));
+        let mut rows = crate::scenario::rows_json(&q.process_all_available().unwrap().batches[0].rows);
+        rows.sort_by_key(|r| r.to_string());
+        assert_eq!(rows, vec![json!([["a", "b"], 3]), json!([["a"], 1]), json!([null, 1])]);
+    }
+
+    #[test]
+    fn collect_set_and_approx_count_distinct_keep_each_value_once() {
+        let mut q = query(
+            "SELECT k, approx_count_distinct(d) AS n, collect_set(d) AS s FROM \
+             (SELECT k, CASE WHEN v = 0 THEN CAST('NaN' AS DOUBLE) WHEN v = 1 THEN 0.0 WHEN v = 2 THEN -0.0 ELSE 1.5 END AS d FROM s) GROUP BY k",
+            OutputMode::Complete,
+        );
+        // NaN = NaN and -0.0 = 0.0, as Spark groups them.
+        add(&mut q, json!([["a", 1, null], ["a", 0, null], ["a", 0, null], ["a", 2, null], ["a", 3, null], ["a", 3, null]]));
+        let rows = crate::scenario::rows_json(&q.process_all_available().unwrap().batches[0].rows);
+        assert_eq!(rows, vec![json!(["a", 3, [0.0, "NaN", 1.5]])]);
+    }
+
+    #[test]
     fn tiny_and_huge_windows() {
         let mut q =
             query("SELECT window(ts, '1 millisecond') AS w, count(*) AS n FROM s GROUP BY window(ts, '1 millisecond')", OutputMode::Update);
@@ -290,6 +335,78 @@ mod tests {
         let b = &q.process_all_available().unwrap().batches[0];
         assert_eq!(b.dropped_late, 1);
         assert_eq!(b.late_rows[0].row[0], crate::value::Value::String("b".into()));
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use arrow_schema::{Field, Schema as ArrowSchema};
+
+    use super::*;
+    use crate::expr::aggregate::AggFunc;
+    use crate::ops::Operator;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// `SELECT k, count(*) FROM s GROUP BY k` over a string k, as the planner builds it.
+    fn op() -> AggregateOp {
+        let schema = Arc::new(ArrowSchema::new(vec![
+            Field::new("k", arrow_schema::DataType::Utf8, true),
+            Field::new("n", arrow_schema::DataType::Int64, false),
+        ]));
+        let count = AggFunc::resolve("count", vec![], true).unwrap();
+        AggregateOp::new(vec![Expr::column(0, DataType::String)], vec![count], schema, OutputMode::Update, None, false)
+    }
+
+    fn loaded(groups: Vec<(Vec<u8>, Group)>) -> AggregateOp {
+        let mut op = op();
+        let entries: BTreeMap<Vec<u8>, Vec<u8>> = groups.into_iter().map(|(k, g)| (k, postcard::to_allocvec(&g).unwrap())).collect();
+        op.state_tables()[0].load(entries).unwrap();
+        op
+    }
+
+    fn group(key: Vec<Value>, accumulators: Vec<Accumulator>) -> Group {
+        Group { key, accumulators, touched: 0 }
+    }
+
+    fn key_of(values: &[Value]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        encode_values(values, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn state_this_operator_wrote_passes_the_check() {
+        let key = vec![Value::String("a".into())];
+        let op = loaded(vec![(key_of(&key), group(key, vec![Accumulator::Count(2)]))]);
+        assert_eq!(op.check_state(), Ok(()));
+    }
+
+    #[test]
+    fn damaged_groups_are_refused_with_what_is_wrong() {
+        let a = vec![Value::String("a".into())];
+        let cases: Vec<(Vec<u8>, Group, &str)> = vec![
+            // An empty group key used to panic when the key was read.
+            (key_of(&[]), group(vec![], vec![Accumulator::Count(1)]), "has 0 values"),
+            (key_of(&a), group(vec![Value::Int(1)], vec![Accumulator::Count(1)]), "not of type STRING"),
+            (key_of(&[Value::String("b".into())]), group(a.clone(), vec![Accumulator::Count(1)]), "of another"),
+            (key_of(&a), group(a.clone(), vec![]), "0 aggregate values"),
+            (key_of(&a), group(a.clone(), vec![Accumulator::List(vec![])]), "not one of CountRows"),
+            (key_of(&a), group(a.clone(), vec![Accumulator::Count(-3)]), "not one of CountRows"),
+        ];
+        for (key, g, says) in cases {
+            let err = loaded(vec![(key, g.clone())]).check_state().unwrap_err();
+            assert!(err.contains(says), "{g:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_event_time_key_that_is_not_there_is_no_time() {
+        assert_eq!(key_time(Some(3), &[]), None);
+        assert_eq!(key_time(Some(0), &[Value::Timestamp(5)]), Some((5, None)));
     }
 }
 

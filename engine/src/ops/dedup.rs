@@ -3,7 +3,7 @@ use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_select::filter::filter_record_batch;
 
-use super::keys::encode_group;
+use super::keys::{encode_group, encode_values};
 use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
 use crate::error::{Error, Result};
 use crate::state::{KeyedState, StateTable};
@@ -52,7 +52,8 @@ impl DedupOp {
     fn expiry(&self, event_time: Option<i64>) -> Option<i64> {
         let t = event_time?;
         if self.within_watermark {
-            Some(t + self.delay)
+            // Past the end of time the key is never forgotten (no watermark gets there).
+            Some(t.saturating_add(self.delay))
         } else if self.event_time.is_some_and(|et| self.keys.contains(&et)) {
             Some(t)
         } else {
@@ -121,7 +122,7 @@ impl Operator for DedupOp {
             operator_name: self.name().to_string(),
             num_rows_total: self.seen.len() as u64,
             num_rows_updated: added,
-            num_rows_removed: (before - self.seen.len()) as u64,
+            num_rows_removed: before.saturating_sub(self.seen.len()) as u64,
             num_rows_dropped_by_watermark: dropped_late,
             memory_used_bytes: 0,
         };
@@ -144,7 +145,62 @@ impl Operator for DedupOp {
         vec![&mut self.seen]
     }
 
+    fn check_state(&self) -> std::result::Result<(), String> {
+        let forgets = self.within_watermark || self.event_time.is_some_and(|et| self.keys.contains(&et));
+        let mut buf = Vec::new();
+        for (key, seen) in self.seen.iter() {
+            if seen.key.len() != self.keys.len() {
+                return Err(format!("a key holds {} values where the query deduplicates by {}", seen.key.len(), self.keys.len()));
+            }
+            encode_values(&seen.key, &mut buf);
+            if &buf != key {
+                return Err(format!("the entry stored under one key holds the key values {:?} of another", seen.key));
+            }
+            if !forgets && seen.expires.is_some() {
+                return Err("a key has an expiry time, but this query never forgets its keys".into());
+            }
+        }
+        Ok(())
+    }
+
     fn state_loaded(&mut self) {
         self.metrics.num_rows_total = self.seen.len() as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ops::keys::encode_values;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn loaded(op: &mut DedupOp, key: &[Value], seen: Seen) {
+        let mut k = Vec::new();
+        encode_values(key, &mut k);
+        let entries = BTreeMap::from([(k, postcard::to_allocvec(&seen).unwrap())]);
+        op.state_tables()[0].load(entries).unwrap();
+    }
+
+    #[test]
+    fn damaged_keys_are_refused_with_what_is_wrong() {
+        let a = vec![Value::String("a".into())];
+        let mut op = DedupOp::new(vec![0], None, false, 0);
+        loaded(&mut op, &a, Seen { key: a.clone(), expires: None });
+        assert_eq!(op.check_state(), Ok(()));
+        loaded(&mut op, &a, Seen { key: vec![], expires: None });
+        assert!(op.check_state().unwrap_err().contains("holds 0 values"));
+        loaded(&mut op, &a, Seen { key: vec![Value::String("b".into())], expires: None });
+        assert!(op.check_state().unwrap_err().contains("of another"));
+        loaded(&mut op, &a, Seen { key: a.clone(), expires: Some(5) });
+        assert!(op.check_state().unwrap_err().contains("never forgets"));
+    }
+
+    #[test]
+    fn an_expiry_past_the_end_of_time_never_comes() {
+        let op = DedupOp::new(vec![0], Some(1), true, i64::MAX);
+        assert_eq!(op.expiry(Some(1_000)), Some(i64::MAX));
     }
 }

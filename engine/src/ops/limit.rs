@@ -36,7 +36,7 @@ impl Operator for LimitOp {
         let take = (self.limit as u64).saturating_sub(emitted).min(batch.num_rows() as u64);
         self.updated = batch.num_rows() > 0;
         if self.updated {
-            self.emitted.insert(Vec::new(), emitted + take);
+            self.emitted.insert(Vec::new(), emitted.saturating_add(take));
         }
         let take = take as usize;
         Ok(batch.slice(0, take))
@@ -67,6 +67,13 @@ impl Operator for LimitOp {
             vec![&mut self.emitted]
         } else {
             Vec::new()
+        }
+    }
+
+    fn check_state(&self) -> std::result::Result<(), String> {
+        match self.emitted.iter().find(|(k, _)| !k.is_empty()) {
+            Some((k, _)) => Err(format!("the limit's state has a key {k:?}; its only key is the empty one")),
+            None => Ok(()),
         }
     }
 }

@@ -34,6 +34,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::state::StateTable;
+use crate::types::DataType;
+use crate::value::Value;
 
 /// What one micro-batch hands its operators.
 pub struct BatchContext<'a> {
@@ -103,8 +105,69 @@ pub trait Operator {
         Vec::new()
     }
 
-    /// Called once the state tables were loaded from the checkpoint.
+    /// Called once the state tables were loaded from the checkpoint, before
+    /// [`Operator::state_loaded`]: checks that what was read is state this operator could have
+    /// written (key shapes, value types, keys that match their values), and says what is wrong
+    /// when it is not, so a damaged checkpoint is refused rather than trusted.
+    fn check_state(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    /// Called once the state tables were loaded from the checkpoint (and checked).
     fn state_loaded(&mut self) {}
+}
+
+/// Whether `v` is a value of type `t` (NULL is a value of every type): state read back from a
+/// checkpoint is checked with it before an operator uses it.
+pub fn fits(v: &Value, t: &DataType) -> bool {
+    match (v, t) {
+        (Value::Null, _) => true,
+        (Value::String(_), DataType::String)
+        | (Value::Int(_), DataType::Int)
+        | (Value::BigInt(_), DataType::BigInt)
+        | (Value::Double(_), DataType::Double)
+        | (Value::Boolean(_), DataType::Boolean)
+        | (Value::Timestamp(_), DataType::Timestamp) => true,
+        (Value::Window { start, end }, DataType::Window) => start <= end,
+        (Value::Array(items), DataType::Array(inner)) => items.iter().all(|v| fits(v, inner)),
+        _ => false,
+    }
+}
+
+/// Checks a row of values read back from a checkpoint against the types of its columns.
+pub fn row_fits(row: &[Value], types: &[DataType]) -> std::result::Result<(), String> {
+    if row.len() != types.len() {
+        return Err(format!("a row has {} values where the operator's rows have {}", row.len(), types.len()));
+    }
+    match row.iter().zip(types).position(|(v, t)| !fits(v, t)) {
+        Some(k) => Err(format!("a row's value {:?} at position {k} is not of type {}", row[k], types[k].spark_name())),
+        None => Ok(()),
+    }
+}
+
+/// How many candidate pairs a join may consider in one micro-batch: counted before any is
+/// built, so a join that would explode (no equality key, or one hot key) stops at once.
+pub const MAX_JOIN_PAIRS_PER_BATCH: u64 = 10_000_000;
+
+/// How many rows a join may output in one micro-batch.
+pub const MAX_JOIN_OUTPUT_ROWS_PER_BATCH: u64 = 2_000_000;
+
+/// The error for a join that would output more than [`MAX_JOIN_OUTPUT_ROWS_PER_BATCH`] rows
+/// (`rows`: how many it would, or had reached when it stopped).
+pub(crate) fn too_many_rows(join: &str, rows: u64) -> crate::error::Error {
+    join_too_large(
+        format!("the {join} join would output at least {rows} rows in this micro-batch, over the limit of {MAX_JOIN_OUTPUT_ROWS_PER_BATCH} rows"),
+        "Make the join condition stricter (an equality on a key with many values, a tighter time range), or feed fewer rows per micro-batch.",
+    )
+}
+
+/// The error for a join over one of the budgets above: `what` says what it would have done
+/// and the limit, `advice` how to stay within it.
+pub(crate) fn join_too_large(what: String, advice: &str) -> crate::error::Error {
+    crate::error::Error::new(
+        crate::error::ErrorKind::Runtime,
+        format!("{what}; the query stopped before doing that work, and before committing this micro-batch. {advice}"),
+    )
 }
 
 /// A node of the operator tree.

@@ -2,11 +2,13 @@ use std::collections::HashMap;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::SchemaRef;
+use arrow_select::concat::concat_batches;
+use arrow_select::filter::filter_record_batch;
 use arrow_select::take::take;
 
 use super::keys::encode_row;
-use super::{BatchContext, Operator};
-use crate::error::Result;
+use super::{join_too_large, too_many_rows, BatchContext, Operator, MAX_JOIN_OUTPUT_ROWS_PER_BATCH, MAX_JOIN_PAIRS_PER_BATCH};
+use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::JoinKind;
 
@@ -55,58 +57,177 @@ impl StaticJoinOp {
     }
 }
 
+impl StaticJoinOp {
+    /// Assembles one chunk of candidate pairs, keeps those that pass the residual condition, and
+    /// notes which stream rows found a match.
+    fn emit(&self, stream: &RecordBatch, rows: &mut Chunk, out: &mut Output) -> Result<()> {
+        if rows.stream.is_empty() {
+            return Ok(());
+        }
+        let batch = self.assemble(stream, &rows.stream, &rows.table)?;
+        let batch = match &self.residual {
+            None => {
+                rows.stream.iter().for_each(|&i| set(&mut out.matched, i));
+                batch
+            }
+            Some(residual) => {
+                let pass = residual.evaluate_predicate(&batch)?;
+                rows.stream.iter().enumerate().filter(|(k, _)| pass.value(*k)).for_each(|(_, &i)| set(&mut out.matched, i));
+                filter_record_batch(&batch, &pass)?
+            }
+        };
+        out.rows += batch.num_rows() as u64;
+        if out.rows > MAX_JOIN_OUTPUT_ROWS_PER_BATCH {
+            return Err(too_many_rows("stream-static", out.rows));
+        }
+        out.batches.push(batch);
+        rows.stream.clear();
+        rows.table.clear();
+        Ok(())
+    }
+}
+
+/// How many candidate pairs are assembled (and checked against the residual condition) at once.
+const CHUNK: usize = 1 << 16;
+
+const ADVICE: &str = "Join on an equality condition between the stream and the table (ON s.k = t.k) on a key with many values, \
+    so each stream row meets few table rows; or feed fewer rows per micro-batch.";
+
+/// Candidate pairs waiting to be assembled: stream row and table row indices.
+#[derive(Default)]
+struct Chunk {
+    stream: Vec<u32>,
+    table: Vec<Option<u32>>,
+}
+
+struct Output {
+    batches: Vec<RecordBatch>,
+    rows: u64,
+    /// Which stream rows matched a table row.
+    matched: Vec<bool>,
+}
+
+fn set(flags: &mut [bool], i: u32) {
+    if let Some(f) = flags.get_mut(i as usize) {
+        *f = true;
+    }
+}
+
 impl Operator for StaticJoinOp {
     fn name(&self) -> &'static str {
         "streamStaticJoin"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
-        let stream = inputs.remove(0);
+    fn on_batch(&mut self, inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+        let stream = inputs.into_iter().next().ok_or_else(|| Error::internal("a stream-static join needs its stream input"))?;
         let keys = self.stream_keys.iter().map(|k| k.evaluate_to_array(&stream)).collect::<Result<Vec<_>>>()?;
-        let mut s_rows: Vec<u32> = Vec::with_capacity(stream.num_rows());
-        let mut t_rows: Vec<Option<u32>> = Vec::with_capacity(stream.num_rows());
+        // Each stream row's table matches, counted before any pair is built: without an equality
+        // key every stream row meets the whole table.
         let mut buf = Vec::new();
+        let mut matches: Vec<&[u32]> = Vec::with_capacity(stream.num_rows());
+        let mut pairs = 0u64;
         for i in 0..stream.num_rows() {
-            if keys.is_empty() || encode_row(&keys, i, &mut buf) {
-                if let Some(matches) = self.index.get(buf.as_slice()) {
-                    for &m in matches {
-                        s_rows.push(i as u32);
-                        t_rows.push(Some(m));
-                    }
+            let m = if keys.is_empty() || encode_row(&keys, i, &mut buf) { self.index.get(buf.as_slice()) } else { None };
+            let m = m.map_or(&[][..], Vec::as_slice);
+            pairs = pairs.saturating_add(m.len() as u64);
+            matches.push(m);
+        }
+        if pairs > MAX_JOIN_PAIRS_PER_BATCH {
+            let what = if self.stream_keys.is_empty() {
+                "stream rows x table rows: the join has no equality key"
+            } else {
+                "stream rows x table rows with the same key"
+            };
+            return Err(join_too_large(
+                format!("the stream-static join would consider {pairs} candidate pairs ({what}) in this micro-batch, over the limit of {MAX_JOIN_PAIRS_PER_BATCH}"),
+                ADVICE,
+            ));
+        }
+        // Without a residual condition every candidate is an output row.
+        if self.residual.is_none() && pairs > MAX_JOIN_OUTPUT_ROWS_PER_BATCH {
+            return Err(too_many_rows("stream-static", pairs));
+        }
+        let mut out = Output { batches: Vec::new(), rows: 0, matched: vec![false; stream.num_rows()] };
+        let mut chunk = Chunk::default();
+        for (i, m) in matches.iter().enumerate() {
+            for &t in m.iter() {
+                chunk.stream.push(i as u32);
+                chunk.table.push(Some(t));
+                if chunk.stream.len() == CHUNK {
+                    self.emit(&stream, &mut chunk, &mut out)?;
                 }
             }
         }
-        let Some(residual) = &self.residual else {
-            if self.kind == JoinKind::LeftOuter {
-                add_unmatched(stream.num_rows(), &mut s_rows, &mut t_rows);
-            }
-            return self.assemble(&stream, &s_rows, &t_rows);
-        };
-        // Candidates must also pass the residual condition; a stream row none passes is
-        // NULL-padded in a LEFT join.
-        let candidates = self.assemble(&stream, &s_rows, &t_rows)?;
-        let pass = residual.evaluate_predicate(&candidates)?;
-        let (mut s_keep, mut t_keep) = (Vec::new(), Vec::new());
-        for k in 0..s_rows.len() {
-            if pass.value(k) {
-                s_keep.push(s_rows[k]);
-                t_keep.push(t_rows[k]);
-            }
-        }
+        self.emit(&stream, &mut chunk, &mut out)?;
+        // A stream row no pair passed for is NULL-padded in a LEFT join.
         if self.kind == JoinKind::LeftOuter {
-            add_unmatched(stream.num_rows(), &mut s_keep, &mut t_keep);
+            let unmatched: Vec<u32> = out.matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| i as u32).collect();
+            let none = vec![None; unmatched.len()];
+            out.batches.push(self.assemble(&stream, &unmatched, &none)?);
         }
-        self.assemble(&stream, &s_keep, &t_keep)
+        if out.batches.is_empty() {
+            return self.assemble(&stream, &[], &[]);
+        }
+        Ok(concat_batches(&self.schema, &out.batches)?)
     }
 }
 
-fn add_unmatched(n: usize, s_rows: &mut Vec<u32>, t_rows: &mut Vec<Option<u32>>) {
-    let mut matched = vec![false; n];
-    s_rows.iter().for_each(|&i| matched[i as usize] = true);
-    for (i, m) in matched.iter().enumerate() {
-        if !m {
-            s_rows.push(i as u32);
-            t_rows.push(None);
-        }
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value as Json};
+
+    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::sql::Catalog;
+    use crate::types::{Column, DataType, Schema};
+    use crate::ErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn schema(v: &str) -> Schema {
+        Schema::new(vec![Column { name: "k".into(), data_type: DataType::Int }, Column { name: v.into(), data_type: DataType::Int }])
+    }
+
+    fn rows(n: usize, key: impl Fn(usize) -> i64) -> Vec<Json> {
+        (0..n).map(|i| json!([key(i), i])).collect()
+    }
+
+    fn query(sql: &str, table_rows: &[Json]) -> StreamingQuery {
+        let table = Catalog::table_from_json("t", schema("v"), table_rows).unwrap();
+        let catalog = Catalog { sources: vec![("s".into(), schema("x"))], tables: vec![table] };
+        StreamingQuery::start(QueryDefinition { sql: sql.into(), output_mode: OutputMode::Append, catalog }).unwrap()
+    }
+
+    fn output(q: &mut StreamingQuery) -> usize {
+        q.process_all_available().unwrap().batches.iter().map(|b| b.rows.num_rows()).sum()
+    }
+
+    #[test]
+    fn a_cross_product_over_the_budget_is_refused_before_it_is_built() {
+        let mut q = query("SELECT s.x, t.v FROM STREAM s JOIN t ON s.x >= t.v", &rows(4_000, |i| i as i64));
+        q.add_json("s", &rows(4_000, |i| i as i64)).unwrap();
+        let err = q.process_all_available().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Runtime, "{err}");
+        assert!(err.message.contains("16000000 candidate pairs") && err.message.contains("no equality key"), "{err}");
+        assert!(err.message.contains("limit of 10000000") && err.message.contains("ON s.k = t.k"), "{err}");
+    }
+
+    #[test]
+    fn an_output_over_the_row_limit_is_refused_before_it_is_built() {
+        let mut q = query("SELECT s.x, t.v FROM STREAM s JOIN t ON s.k = t.k", &rows(2_000, |_| 1));
+        q.add_json("s", &rows(1_001, |_| 1)).unwrap();
+        let err = q.process_all_available().unwrap_err();
+        assert!(err.message.contains("at least 2002000 rows"), "{err}");
+    }
+
+    #[test]
+    fn pairs_past_one_chunk_keep_exactly_the_matches() {
+        // 300 x 300 candidates = 90,000: more than one chunk. x >= v keeps 300 * 301 / 2.
+        let mut q = query("SELECT s.x, t.v FROM STREAM s JOIN t ON s.x >= t.v", &rows(300, |_| 0));
+        q.add_json("s", &rows(300, |_| 0)).unwrap();
+        assert_eq!(output(&mut q), 45_150);
+        // In a LEFT join a stream row that passes with no table row is NULL-padded once.
+        let mut q = query("SELECT s.x, t.v FROM STREAM s LEFT JOIN t ON s.k = t.k AND s.x > t.v", &rows(300, |_| 0));
+        q.add_json("s", &rows(300, |_| 0)).unwrap();
+        assert_eq!(output(&mut q), 299 * 300 / 2 + 1, "x = 0 matches nothing and is padded");
     }
 }
