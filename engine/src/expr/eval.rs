@@ -106,6 +106,20 @@ impl Expr {
                 let r = right.evaluate(batch)?;
                 binary(*op, &l, &r, batch.num_rows())
             }
+            Expr::Chain { first, links } => {
+                let mut acc = first.evaluate(batch)?;
+                let mut acc_type = first.data_type();
+                for link in links {
+                    if let Some(to) = &link.left_cast {
+                        let scalar = acc.is_scalar();
+                        acc = Columnar::wrap(cast_array(acc.array(), &acc_type, to, super::CastMode::Ansi)?, scalar);
+                    }
+                    let r = link.right.evaluate(batch)?;
+                    acc = binary(link.op, &acc, &r, batch.num_rows())?;
+                    acc_type = link.data_type.clone();
+                }
+                Ok(acc)
+            }
             Expr::Not(e) => {
                 let v = e.evaluate(batch)?;
                 let scalar = v.is_scalar();

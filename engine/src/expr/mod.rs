@@ -65,6 +65,28 @@ impl BinaryOp {
     pub fn is_arithmetic(self) -> bool {
         matches!(self, BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo)
     }
+
+    /// Operators of one precedence level, which SQL chains left-deep (`a + b - c`): a run of
+    /// them becomes one [`Expr::Chain`].
+    fn family(self) -> u8 {
+        match self {
+            BinaryOp::And => 0,
+            BinaryOp::Or => 1,
+            BinaryOp::Add | BinaryOp::Subtract => 2,
+            BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo => 3,
+            _ => 4,
+        }
+    }
+}
+
+/// One step of an [`Expr::Chain`]: the value so far (cast to `left_cast` first, when set)
+/// combined with `right`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub op: BinaryOp,
+    pub left_cast: Option<DataType>,
+    pub right: Expr,
+    pub data_type: DataType,
 }
 
 /// A resolved expression. Operands are already coerced to the types the operation needs (the
@@ -81,6 +103,13 @@ pub enum Expr {
         left: Box<Expr>,
         right: Box<Expr>,
         data_type: DataType,
+    },
+    /// A left-deep run of binary operators of one precedence level, `((first op r) op r) ...`,
+    /// kept flat: a query may chain thousands of terms, and no pass (analysis, evaluation, clone,
+    /// drop) may recurse on their number. Never empty; built by [`Expr::binary`].
+    Chain {
+        first: Box<Expr>,
+        links: Vec<Link>,
     },
     Not(Box<Expr>),
     Negate(Box<Expr>),
@@ -132,6 +161,7 @@ impl Expr {
             Expr::Column { data_type, .. } => data_type.clone(),
             Expr::Literal(v) => v.data_type(),
             Expr::Binary { data_type, .. } => data_type.clone(),
+            Expr::Chain { first, links } => links.last().map_or_else(|| first.data_type(), |l| l.data_type.clone()),
             Expr::Not(_) | Expr::IsNull(_) | Expr::IsNotNull(_) | Expr::InList { .. } | Expr::Like { .. } => DataType::Boolean,
             Expr::Negate(e) => e.data_type(),
             Expr::Case { data_type, .. } => data_type.clone(),
@@ -146,6 +176,57 @@ impl Expr {
         Expr::Column { index, data_type }
     }
 
+    /// `left op right` (operands already coerced). When `left` is itself a run of operators of
+    /// the same precedence level (possibly under the cast the analyzer put on it), the new step
+    /// extends that run instead of nesting it, so chains stay flat however long they are.
+    pub fn binary(op: BinaryOp, left: Expr, right: Expr, data_type: DataType) -> Expr {
+        let chains = |e: &Expr| match e {
+            Expr::Binary { op: inner, .. } => inner.family() == op.family(),
+            Expr::Chain { links, .. } => links.last().is_some_and(|l| l.op.family() == op.family()),
+            _ => false,
+        };
+        let (left, left_cast) = match left {
+            Expr::Cast { expr, to, mode: CastMode::Ansi } if chains(&expr) => (*expr, Some(to)),
+            other => (other, None),
+        };
+        if !chains(&left) {
+            let left = match left_cast {
+                Some(to) => Expr::Cast { expr: Box::new(left), to, mode: CastMode::Ansi },
+                None => left,
+            };
+            return Expr::Binary { op, left: Box::new(left), right: Box::new(right), data_type };
+        }
+        let link = Link { op, left_cast, right, data_type };
+        match left {
+            Expr::Binary { op: first_op, left: first, right: first_right, data_type: first_type } => {
+                Expr::Chain { first, links: vec![Link { op: first_op, left_cast: None, right: *first_right, data_type: first_type }, link] }
+            }
+            Expr::Chain { first, mut links } => {
+                links.push(link);
+                Expr::Chain { first, links }
+            }
+            other => other,
+        }
+    }
+
+    /// When `self` is a chain whose leading steps are exactly `prefix` (a binary expression or
+    /// a shorter chain), the steps after it: `a + b + c` after `a + b` is `+ c`. A GROUP BY key
+    /// `a + b` is a part of the SELECT expression `a + b + c`, as in Spark.
+    pub fn chain_after<'e>(&'e self, prefix: &Expr) -> Option<&'e [Link]> {
+        let Expr::Chain { first, links } = self else { return None };
+        let (p_first, p_links): (&Expr, Vec<Link>) = match prefix {
+            Expr::Binary { op, left, right, data_type } => {
+                (left, vec![Link { op: *op, left_cast: None, right: (**right).clone(), data_type: data_type.clone() }])
+            }
+            Expr::Chain { first, links } => (first, links.clone()),
+            _ => return None,
+        };
+        if p_links.len() >= links.len() || p_first != first.as_ref() || links[..p_links.len()] != p_links[..] {
+            return None;
+        }
+        Some(&links[p_links.len()..])
+    }
+
     /// Wraps `self` in an ANSI cast unless it already has type `to`.
     pub fn cast_to(self, to: &DataType) -> Expr {
         let from = self.data_type();
@@ -158,6 +239,62 @@ impl Expr {
         Expr::Cast { expr: Box::new(self), to: to.clone(), mode: CastMode::Ansi }
     }
 
+    /// The number of nodes in the expression, counting no further than `cap`.
+    pub fn size_up_to(&self, cap: usize) -> usize {
+        self.weighted_size(&|_| None, cap)
+    }
+
+    /// The number of nodes, where `weight` may stand for a whole subtree (say, the size of the
+    /// expression a column will be replaced by); counting no further than `cap`.
+    pub fn weighted_size(&self, weight: &dyn Fn(&Expr) -> Option<usize>, cap: usize) -> usize {
+        let mut n: usize = 0;
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            if let Some(w) = weight(e) {
+                n = n.saturating_add(w);
+                if n >= cap {
+                    return cap;
+                }
+                continue;
+            }
+            n += 1;
+            if n >= cap {
+                return cap;
+            }
+            match e {
+                Expr::Column { .. } | Expr::Literal(_) => {}
+                Expr::Binary { left, right, .. } | Expr::Index { expr: left, index: right, .. } => {
+                    todo.push(left);
+                    todo.push(right);
+                }
+                Expr::Chain { first, links } => {
+                    todo.push(first);
+                    todo.extend(links.iter().map(|l| &l.right));
+                }
+                Expr::Not(e)
+                | Expr::Negate(e)
+                | Expr::IsNull(e)
+                | Expr::IsNotNull(e)
+                | Expr::Like { expr: e, .. }
+                | Expr::Cast { expr: e, .. }
+                | Expr::Field { expr: e, .. } => todo.push(e),
+                Expr::InList { expr, list, .. } => {
+                    todo.push(expr);
+                    todo.extend(list.iter());
+                }
+                Expr::Case { branches, otherwise, .. } => {
+                    for (w, t) in branches {
+                        todo.push(w);
+                        todo.push(t);
+                    }
+                    todo.extend(otherwise.as_deref());
+                }
+                Expr::Call { args, .. } => todo.extend(args.iter()),
+            }
+        }
+        n
+    }
+
     /// Visits every column this expression reads.
     pub fn columns(&self, out: &mut Vec<usize>) {
         match self {
@@ -166,6 +303,10 @@ impl Expr {
             Expr::Binary { left, right, .. } => {
                 left.columns(out);
                 right.columns(out);
+            }
+            Expr::Chain { first, links } => {
+                first.columns(out);
+                links.iter().for_each(|l| l.right.columns(out));
             }
             Expr::Not(e) | Expr::Negate(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => e.columns(out),
             Expr::InList { expr, list, .. } => {
@@ -217,6 +358,13 @@ impl Expr {
             Expr::Binary { op, left, right, data_type } => {
                 Expr::Binary { op: *op, left: m(left), right: m(right), data_type: data_type.clone() }
             }
+            Expr::Chain { first, links } => Expr::Chain {
+                first: m(first),
+                links: links
+                    .iter()
+                    .map(|l| Link { op: l.op, left_cast: l.left_cast.clone(), right: l.right.rewrite(f), data_type: l.data_type.clone() })
+                    .collect(),
+            },
             Expr::Not(e) => Expr::Not(m(e)),
             Expr::Negate(e) => Expr::Negate(m(e)),
             Expr::IsNull(e) => Expr::IsNull(m(e)),
@@ -241,28 +389,28 @@ impl Expr {
 
     /// Splits `a AND b AND c` into its conjuncts.
     pub fn conjuncts(self) -> Vec<Expr> {
-        fn walk(e: Expr, out: &mut Vec<Expr>) {
+        // An explicit stack: parenthesised ANDs nest on the right as deep as the query does.
+        let mut out = Vec::new();
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
             match e {
                 Expr::Binary { op: BinaryOp::And, left, right, .. } => {
-                    walk(*left, out);
-                    walk(*right, out);
+                    todo.push(*right);
+                    todo.push(*left);
+                }
+                Expr::Chain { first, links } if links.iter().all(|l| l.op == BinaryOp::And && l.left_cast.is_none()) => {
+                    todo.extend(links.into_iter().rev().map(|l| l.right));
+                    todo.push(*first);
                 }
                 other => out.push(other),
             }
         }
-        let mut out = Vec::new();
-        walk(self, &mut out);
         out
     }
 
     /// `a AND b AND ...`; None for no conjuncts.
     pub fn and_all(parts: Vec<Expr>) -> Option<Expr> {
-        parts.into_iter().reduce(|acc, p| Expr::Binary {
-            op: BinaryOp::And,
-            left: Box::new(acc),
-            right: Box::new(p),
-            data_type: DataType::Boolean,
-        })
+        parts.into_iter().reduce(|acc, p| Expr::binary(BinaryOp::And, acc, p, DataType::Boolean))
     }
 }
 

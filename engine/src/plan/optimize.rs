@@ -6,6 +6,10 @@ use crate::expr::{BinaryOp, Expr};
 use crate::plan::LogicalPlan;
 use crate::types::DataType;
 
+/// The largest predicate (in expression nodes) a filter is rewritten into when it is pushed
+/// below a projection.
+const MAX_PUSHED_PREDICATE: usize = 10_000;
+
 pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
     match plan {
         LogicalPlan::Filter { input, predicate } => push_filter(optimize(*input), predicate),
@@ -54,6 +58,17 @@ fn filter(input: LogicalPlan, predicate: Option<Expr>) -> LogicalPlan {
 fn push_filter(input: LogicalPlan, predicate: Expr) -> LogicalPlan {
     match input {
         LogicalPlan::Project { input: below, exprs, schema } => {
+            // Substituting the projection's expressions can multiply the predicate's size at
+            // every level it passes (`SELECT x + x AS x` stacked thirty times): past a bound the
+            // filter stays where the query wrote it.
+            let sizes: Vec<usize> = exprs.iter().map(|e| e.size_up_to(MAX_PUSHED_PREDICATE)).collect();
+            let weight = |e: &Expr| match e {
+                Expr::Column { index, .. } => Some(sizes.get(*index).copied().unwrap_or(1)),
+                _ => None,
+            };
+            if predicate.weighted_size(&weight, MAX_PUSHED_PREDICATE) >= MAX_PUSHED_PREDICATE {
+                return LogicalPlan::Filter { input: Box::new(LogicalPlan::Project { input: below, exprs, schema }), predicate };
+            }
             let pushed = predicate.transform_columns(&|index, _| exprs[index].clone());
             LogicalPlan::Project { input: Box::new(push_filter(*below, pushed)), exprs, schema }
         }
@@ -73,7 +88,7 @@ fn push_filter(input: LogicalPlan, predicate: Expr) -> LogicalPlan {
             LogicalPlan::Union { inputs: inputs.into_iter().map(|i| push_filter(i, predicate.clone())).collect(), schema }
         }
         LogicalPlan::Filter { input: below, predicate: first } => {
-            let both = Expr::Binary { op: BinaryOp::And, left: Box::new(first), right: Box::new(predicate), data_type: DataType::Boolean };
+            let both = Expr::binary(BinaryOp::And, first, predicate, DataType::Boolean);
             push_filter(*below, both)
         }
         // Conditions on the stream's columns alone go below the join, to the stream (for a LEFT

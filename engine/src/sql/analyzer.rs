@@ -1,13 +1,12 @@
 //! Name resolution and typing: sqlparser's AST plus the streaming clauses become a typed
 //! [`LogicalPlan`]. Errors carry the line and column of what they are about.
 
-use std::collections::HashMap;
-
 use arrow_array::RecordBatch;
 use sqlparser::ast::{self, Spanned};
 
 use super::coercion::wider_type;
 use super::interval::{interval_from_parts, parse_interval_string, Interval, Unit};
+use super::limits;
 use super::streaming::{DedupClause, Prepared, RelationClauses, WatermarkClause, MARKER_PREFIX};
 use super::suggest;
 use crate::error::{Error, ErrorKind, Phase, Position, Result};
@@ -138,7 +137,7 @@ fn position_of(span: sqlparser::tokenizer::Span) -> Option<Position> {
 }
 
 fn expr_position(e: &ast::Expr) -> Option<Position> {
-    position_of(e.span())
+    limits::expr_position(e)
 }
 
 fn quote(name: &str) -> String {
@@ -148,10 +147,19 @@ fn quote(name: &str) -> String {
 /// Analyses `sql` against `catalog`.
 pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
     let (query, prepared) = super::parse(sql)?;
+    let result = analyze_parsed(&query, &prepared, catalog);
+    limits::dismantle_query(query);
+    limits::dismantle_exprs(prepared.relations.into_iter().filter_map(|r| r.watermark.map(|w| w.event_time)).collect());
+    result
+}
+
+fn analyze_parsed(query: &ast::Query, prepared: &Prepared, catalog: &Catalog) -> Result<AnalyzedQuery> {
     let mut a = Analyzer {
         catalog,
-        prepared: &prepared,
+        prepared,
         ctes: Vec::new(),
+        relations: 0,
+        nesting: 0,
         aggregation: None,
         distinct_aggregate: None,
         over_window: None,
@@ -161,7 +169,7 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
         session_window: None,
         alias_fallback: Vec::new(),
     };
-    let (plan, _) = a.query(&query)?;
+    let (plan, _) = a.query(query)?;
     let plan = crate::plan::optimize::optimize(plan);
     if !plan.is_streaming() {
         return Err(Error::unsupported(
@@ -183,8 +191,15 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Result<AnalyzedQuery> {
 struct Analyzer<'a> {
     catalog: &'a Catalog,
     prepared: &'a Prepared,
-    /// Common table expressions in scope, innermost last.
-    ctes: Vec<HashMap<String, ast::Query>>,
+    /// Common table expressions in scope, in the order they are defined (outer WITH first). A
+    /// CTE sees only the ones before it, as in Spark: in `WITH events AS (... FROM events)` the
+    /// inner `events` is the source, and two CTEs cannot refer to each other.
+    ctes: Vec<(String, &'a ast::Query)>,
+    /// Relations read and queries analysed so far: a CTE is analysed again wherever it is used,
+    /// so stacked CTEs can expand exponentially; counted against [`limits::MAX_RELATIONS`].
+    relations: usize,
+    /// How many queries (subqueries, CTE bodies) enclose the one being analysed.
+    nesting: usize,
     aggregation: Option<Position>,
     distinct_aggregate: Option<Position>,
     over_window: Option<(String, Position)>,
@@ -199,26 +214,49 @@ struct Analyzer<'a> {
     alias_fallback: Vec<(String, Expr)>,
 }
 
-impl Analyzer<'_> {
-    fn query(&mut self, q: &ast::Query) -> Result<(LogicalPlan, Scope)> {
-        let pushed = if let Some(with) = &q.with {
-            let mut map = HashMap::new();
-            for cte in &with.cte_tables {
-                map.insert(cte.alias.name.value.to_ascii_lowercase(), (*cte.query).clone());
-            }
-            self.ctes.push(map);
-            true
-        } else {
-            false
-        };
-        let result = self.query_body(q);
-        if pushed {
-            self.ctes.pop();
+impl<'a> Analyzer<'a> {
+    /// Counts one more relation or query against the plan-size budget.
+    fn count_relation(&mut self, pos: Option<Position>) -> Result<()> {
+        self.relations += 1;
+        if self.relations > limits::MAX_RELATIONS {
+            return Err(limits::too_many_relations(self.relations).at(pos));
         }
-        result
+        Ok(())
     }
 
-    fn query_body(&mut self, q: &ast::Query) -> Result<(LogicalPlan, Scope)> {
+    fn query(&mut self, q: &'a ast::Query) -> Result<(LogicalPlan, Scope)> {
+        let pos = limits::query_position(q);
+        self.count_relation(pos)?;
+        if self.nesting >= limits::MAX_QUERY_NESTING {
+            return Err(limits::nested_too_deeply_queries().at(pos));
+        }
+        let outer = self.ctes.len();
+        if let Some(with) = &q.with {
+            for cte in &with.cte_tables {
+                let name = cte.alias.name.value.to_ascii_lowercase();
+                if self.ctes[outer..].iter().any(|(n, _)| *n == name) {
+                    return Err(Error::parse(
+                        format!(
+                            "[DUPLICATED_CTE_NAMES] CTE definition can't have duplicate names: {}. SQLSTATE: 42602",
+                            quote(&cte.alias.name.value)
+                        ),
+                        position_of(cte.alias.name.span),
+                    )
+                    .with_condition("DUPLICATED_CTE_NAMES"));
+                }
+                self.ctes.push((name, &cte.query));
+            }
+        }
+        self.nesting += 1;
+        let result = self.query_body(q);
+        self.nesting -= 1;
+        self.ctes.truncate(outer);
+        let (plan, scope) = result?;
+        limits::check_plan_depth(&plan).map_err(|e| e.at(pos))?;
+        Ok((plan, scope))
+    }
+
+    fn query_body(&mut self, q: &'a ast::Query) -> Result<(LogicalPlan, Scope)> {
         let (mut plan, scope) = self.set_expr(&q.body)?;
         if let Some(order) = &q.order_by {
             let exprs = match &order.kind {
@@ -273,7 +311,7 @@ impl Analyzer<'_> {
         Ok((plan, scope))
     }
 
-    fn set_expr(&mut self, s: &ast::SetExpr) -> Result<(LogicalPlan, Scope)> {
+    fn set_expr(&mut self, s: &'a ast::SetExpr) -> Result<(LogicalPlan, Scope)> {
         match s {
             ast::SetExpr::Select(select) => self.select(select),
             ast::SetExpr::Query(q) => self.query(q),
@@ -338,7 +376,7 @@ impl Analyzer<'_> {
         Ok((LogicalPlan::Union { inputs: plans, schema }, scope))
     }
 
-    fn select(&mut self, s: &ast::Select) -> Result<(LogicalPlan, Scope)> {
+    fn select(&mut self, s: &'a ast::Select) -> Result<(LogicalPlan, Scope)> {
         let (mut plan, scope) = match s.from.as_slice() {
             [] => return Err(Error::unsupported("A streaming query needs a FROM clause that names a source")),
             [one] => self.table_with_joins(one)?,
@@ -353,7 +391,9 @@ impl Analyzer<'_> {
             let predicate = self.expr(w, &scope)?;
             if !matches!(predicate.data_type(), DataType::Boolean | DataType::Null) {
                 return Err(Error::type_mismatch(format!(
-                    "[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve \"{w}\" due to data type mismatch: Filter expression \"{w}\" of type \"{}\" is not a boolean. SQLSTATE: 42K09",
+                    "[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve \"{}\" due to data type mismatch: Filter expression \"{}\" of type \"{}\" is not a boolean. SQLSTATE: 42K09",
+                    spark_sql(w),
+                    spark_sql(w),
                     predicate.data_type().spark_name()
                 ))
                 .at(expr_position(w)));
@@ -531,15 +571,15 @@ impl Analyzer<'_> {
             })
             .collect::<Result<_>>()?;
         // One time window per aggregation.
-        let mut windows: Vec<ast::Function> = Vec::new();
-        let mut sessions: Vec<ast::Function> = Vec::new();
+        let mut windows: Vec<&ast::Function> = Vec::new();
+        let mut sessions: Vec<&ast::Function> = Vec::new();
         for e in group_exprs.iter().copied().chain(items.iter().map(|(e, _)| *e)) {
             walk_functions(e, &mut |f| {
                 let name = f.name.to_string().to_ascii_lowercase();
                 if name == "window" && f.over.is_none() {
-                    windows.push(f.clone());
+                    windows.push(f);
                 } else if name == "session_window" {
-                    sessions.push(f.clone());
+                    sessions.push(f);
                 }
             });
         }
@@ -551,21 +591,19 @@ impl Analyzer<'_> {
         }
         let saved_session = self.session_window.take();
         if let Some(sw) = sessions.first() {
-            let whole = ast::Expr::Function(sw.clone());
             let (time, gap) = self.session_spec(sw, &scope)?;
-            self.session_window = Some((spark_sql(&whole), time, gap));
+            self.session_window = Some((spark_sql_function(sw), time, gap));
         }
         let (mut plan, mut scope) = (plan, scope);
         let saved_window = self.window_column.take();
         if let Some(w) = windows.first() {
-            let whole = ast::Expr::Function(w.clone());
             let (time, spec) = self.window_spec(w, &scope)?;
             let mut schema =
                 Schema::new(scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect());
             schema.columns.push(Column { name: "window".into(), data_type: DataType::Window });
             plan = LogicalPlan::WindowAssign { input: Box::new(plan), time, window: spec, schema };
             scope.columns.push(ScopeColumn { qualifier: None, name: "window".into(), data_type: DataType::Window });
-            self.window_column = Some((spark_sql(&whole), scope.columns.len() - 1));
+            self.window_column = Some((spark_sql_function(w), scope.columns.len() - 1));
         }
         let result = self.aggregate_body(s, &group_exprs, &items, plan, &scope);
         self.window_column = saved_window;
@@ -641,8 +679,19 @@ impl Analyzer<'_> {
             ))
             .at(pos));
         }
-        if start.abs() >= slide {
+        if start.checked_abs().is_none_or(|a| a >= slide) {
             return Err(Error::type_mismatch("The absolute value of the start time must be less than the slideDuration.").at(pos));
+        }
+        // Each row falls into ceil(size / slide) windows: bounded before any row is assigned.
+        let per_row = size / slide + i64::from(size % slide != 0);
+        if per_row > limits::MAX_WINDOWS_PER_ROW {
+            return Err(Error::unsupported(format!(
+                "window({}, {}) puts every row into {per_row} windows (window duration / slide duration); at most {} windows per row are supported. Use a longer slide or a shorter window",
+                Interval::from_micros(size),
+                Interval::from_micros(slide),
+                limits::MAX_WINDOWS_PER_ROW
+            ))
+            .at(pos));
         }
         Ok((time, WindowSpec { size, slide, start }))
     }
@@ -751,21 +800,7 @@ impl Analyzer<'_> {
         // Rewrites an expression over the input into one over the aggregate's output.
         let onto_output = |e: &Expr, what: &ast::Expr| -> Result<Expr> {
             let uncovered = std::cell::RefCell::new(None);
-            let rewritten = e.rewrite(&|sub| {
-                if let Some(k) = keys.iter().position(|key| key == sub) {
-                    return Some(Expr::column(k, sub.data_type()));
-                }
-                match sub {
-                    Expr::Column { index, data_type } if *index >= AGG_PLACEHOLDER => {
-                        Some(Expr::column(nk + index - AGG_PLACEHOLDER, data_type.clone()))
-                    }
-                    Expr::Column { index, .. } => {
-                        uncovered.borrow_mut().get_or_insert(*index);
-                        None
-                    }
-                    _ => None,
-                }
-            });
+            let rewritten = onto_keys(e, &keys, nk, &uncovered);
             if let Some(index) = uncovered.into_inner() {
                 let name = scope.columns.get(index).map(|c| c.name.clone()).unwrap_or_default();
                 let text = spark_sql(what);
@@ -796,7 +831,10 @@ impl Analyzer<'_> {
         Ok((LogicalPlan::Project { input: Box::new(out), exprs, schema }, scope))
     }
 
-    fn table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+    fn table_with_joins(&mut self, twj: &'a ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+        if twj.joins.len() > limits::MAX_JOINS {
+            return Err(limits::too_many_joins(twj.joins.len()).at(limits::relation_position(&twj.joins[limits::MAX_JOINS].relation)));
+        }
         let (mut plan, mut scope) = self.factor(&twj.relation)?;
         for join in &twj.joins {
             let right = self.factor(&join.relation)?;
@@ -807,7 +845,7 @@ impl Analyzer<'_> {
         Ok((plan, scope))
     }
 
-    fn factor(&mut self, f: &ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
+    fn factor(&mut self, f: &'a ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
         match f {
             ast::TableFactor::Table { name, alias, args: None, .. } => {
                 let ident = match name.0.last() {
@@ -818,8 +856,14 @@ impl Analyzer<'_> {
                 let with_stream = pos.is_some_and(|p| self.prepared.stream_refs.contains(&p));
                 let (clause, alias) = self.split_marker(alias.as_ref())?;
                 let key = ident.value.to_ascii_lowercase();
-                let (plan, scope) = if let Some(cte) = self.ctes.iter().rev().find_map(|m| m.get(&key)).cloned() {
-                    let (plan, scope) = self.query(&cte)?;
+                self.count_relation(pos)?;
+                let (plan, scope) = if let Some(i) = self.ctes.iter().rposition(|(n, _)| *n == key) {
+                    // The CTE's body sees the CTEs defined before it, not itself or later ones.
+                    let cte = self.ctes[i].1;
+                    let hidden = self.ctes.split_off(i);
+                    let result = self.query(cte);
+                    self.ctes.extend(hidden);
+                    let (plan, scope) = result?;
                     (plan, scope.requalify(Some(&ident.value)))
                 } else if let Some((n, schema)) = self.catalog.source(&ident.value) {
                     (LogicalPlan::Source { name: n.clone(), schema: schema.clone() }, Scope::from_schema(schema, Some(&ident.value)))
@@ -962,7 +1006,15 @@ impl Analyzer<'_> {
             .with_condition("EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE")
             .at(expr_position(&clause.event_time)));
         }
-        if clause.delay.total_micros() < 0 {
+        // The delay as a duration (a month counts as 31 days), computed without wrapping.
+        let delay = i64::from(clause.delay.months)
+            .checked_mul(31 * 86_400 * crate::time::MICROS_PER_SECOND)
+            .and_then(|m| m.checked_add(clause.delay.micros))
+            .ok_or_else(|| {
+                Error::type_mismatch(format!("the watermark delay {} is too large: at most about 292,000 years", clause.delay))
+                    .at(Some(clause.position))
+            })?;
+        if delay < 0 {
             return Err(Error::type_mismatch("the watermark delay must not be negative").at(Some(clause.position)));
         }
         Ok((LogicalPlan::Watermark { input: Box::new(plan), event_time: index, delay: clause.delay }, scope))
@@ -1018,7 +1070,8 @@ impl Analyzer<'_> {
                 let cond = self.expr(e, &combined)?;
                 if !matches!(cond.data_type(), DataType::Boolean | DataType::Null) {
                     return Err(Error::type_mismatch(format!(
-                        "the join condition `{e}` must be a boolean, not {}",
+                        "the join condition `{}` must be a boolean, not {}",
+                        spark_sql(e),
                         cond.data_type().spark_name()
                     ))
                     .at(expr_position(e)));
@@ -1254,9 +1307,12 @@ impl Analyzer<'_> {
     }
 
     fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
-        self.expr_inner(e, scope).map_err(|err| err.at(expr_position(e)))
+        self.expr_inner(e, scope).map_err(|err| if err.position.is_some() { err } else { err.at(expr_position(e)) })
     }
 
+    /// Dispatches on the form of `e`. Each larger form is resolved in its own function: this one
+    /// is on the path of every nesting level, and an unoptimised build gives a function one
+    /// stack slot per temporary of all its arms.
     fn expr_inner(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         use ast::Expr as E;
         Ok(match e {
@@ -1275,6 +1331,36 @@ impl Analyzer<'_> {
             E::CompoundIdentifier(parts) => self.resolve_column(parts, scope)?,
             E::Nested(inner) => self.expr(inner, scope)?,
             E::Value(v) => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
+            E::TypedString(_) => return self.expr_typed_string(e, scope),
+            E::UnaryOp { .. } => return self.expr_unary(e, scope),
+            E::BinaryOp { .. } => self.binary_chain(e, scope)?,
+            E::IsNull(x) => Expr::IsNull(Box::new(self.expr(x, scope)?)),
+            E::IsNotNull(x) => Expr::IsNotNull(Box::new(self.expr(x, scope)?)),
+            E::IsTrue(_) | E::IsFalse(_) | E::IsNotTrue(_) | E::IsNotFalse(_) => return self.expr_is_truth(e, scope),
+            E::InList { .. } => return self.expr_in_list(e, scope),
+            E::Between { .. } => return self.expr_between(e, scope),
+            E::Like { any: false, .. } | E::ILike { any: false, .. } => return self.expr_like(e, scope),
+            E::Case { .. } => return self.expr_case(e, scope),
+            E::Cast { .. } => return self.expr_cast(e, scope),
+            E::Function(f) => self.function(f, scope, e)?,
+            // sqlparser gives these SQL-standard forms their own nodes; they are plain functions.
+            E::Floor { .. } | E::Ceil { .. } => return self.expr_floor_ceil(e, scope),
+            E::Substring { .. } => return self.expr_substring(e, scope),
+            E::Trim { .. } => return self.expr_trim(e, scope),
+            E::Extract { .. } => return self.expr_extract(e, scope),
+            E::CompoundFieldAccess { .. } => return self.expr_field_access(e, scope),
+            E::Interval(_) => {
+                return Err(Error::type_mismatch(
+                    "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
+                ))
+            }
+            other => return Err(Error::unsupported(format!("the expression `{other}` is not supported yet"))),
+        })
+    }
+
+    fn expr_typed_string(&mut self, e: &ast::Expr, _scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::TypedString(ts) => {
                 let text = match &ts.value.value {
                     ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
@@ -1290,6 +1376,13 @@ impl Analyzer<'_> {
                     ref other => return Err(Error::unsupported(format!("typed literals of type {other} are not supported"))),
                 }
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_unary(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::UnaryOp { op, expr } => {
                 let inner = self.expr(expr, scope)?;
                 match op {
@@ -1305,9 +1398,13 @@ impl Analyzer<'_> {
                     other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
                 }
             }
-            E::BinaryOp { left, op, right } => self.binary(left, op, right, scope, e)?,
-            E::IsNull(x) => Expr::IsNull(Box::new(self.expr(x, scope)?)),
-            E::IsNotNull(x) => Expr::IsNotNull(Box::new(self.expr(x, scope)?)),
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_is_truth(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
                 let v = boolean_operand(self.expr(x, scope)?, x)?;
                 let want = matches!(e, E::IsTrue(_) | E::IsNotFalse(_));
@@ -1336,6 +1433,13 @@ impl Analyzer<'_> {
                     }
                 }
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_in_list(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::InList { expr, list, negated } => {
                 let v = self.expr(expr, scope)?;
                 let items = list.iter().map(|i| self.expr(i, scope)).collect::<Result<Vec<_>>>()?;
@@ -1345,6 +1449,13 @@ impl Analyzer<'_> {
                 }
                 Expr::InList { expr: Box::new(v.cast_to(&t)), list: items.into_iter().map(|i| i.cast_to(&t)).collect(), negated: *negated }
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_between(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Between { expr, negated, low, high } => {
                 let v = self.expr(expr, scope)?;
                 let lo = self.expr(low, scope)?;
@@ -1358,6 +1469,13 @@ impl Analyzer<'_> {
                     both
                 }
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_like(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Like { negated, expr, pattern, escape_char, any: false } | E::ILike { negated, expr, pattern, escape_char, any: false } => {
                 if escape_char.is_some() {
                     return Err(Error::unsupported("LIKE ... ESCAPE is not supported; the escape character is \\"));
@@ -1372,6 +1490,13 @@ impl Analyzer<'_> {
                     .map_err(|m| Error::runtime("INVALID_FORMAT.ESC_AT_THE_END", m).in_phase(Phase::Analysis))?;
                 Expr::Like { expr: Box::new(v), pattern: p, negated: *negated }
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_case(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Case { operand, conditions, else_result, .. } => {
                 let op = operand.as_ref().map(|o| self.expr(o, scope)).transpose()?;
                 let mut whens = Vec::new();
@@ -1388,7 +1513,8 @@ impl Analyzer<'_> {
                 for r in whens.iter().map(|(_, r)| r).chain(otherwise.iter()) {
                     t = wider_type(&t, &r.data_type()).ok_or_else(|| {
                         Error::type_mismatch(format!(
-                            "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"{e}\" due to data type mismatch: Input to `casewhen` should all be the same type, but it's ({}). SQLSTATE: 42K09",
+                            "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: Input to `casewhen` should all be the same type, but it's ({}). SQLSTATE: 42K09",
+                            spark_sql(e),
                             whens.iter().map(|(_, r)| r).chain(otherwise.iter()).map(|r| format!("\"{}\"", r.data_type().spark_name())).collect::<Vec<_>>().join(", ")
                         ))
                     })?;
@@ -1399,12 +1525,20 @@ impl Analyzer<'_> {
                     data_type: t,
                 }
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_cast(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Cast { kind, expr, data_type, .. } => {
                 let v = self.expr(expr, scope)?;
                 let to = sql_type(data_type)?;
                 if !crate::expr::cast_array_allowed(&v.data_type(), &to) {
                     return Err(Error::type_mismatch(format!(
-                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{e}\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{}\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+                        spark_sql(e),
                         v.data_type().spark_name(),
                         to.spark_name()
                     )));
@@ -1419,8 +1553,13 @@ impl Analyzer<'_> {
                     Expr::Cast { expr: Box::new(v), to, mode }
                 }
             }
-            E::Function(f) => self.function(f, scope, e)?,
-            // sqlparser gives these SQL-standard forms their own nodes; they are plain functions.
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_floor_ceil(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Floor { expr, field } | E::Ceil { expr, field } => {
                 if !matches!(field, ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)) {
                     return Err(Error::unsupported("CEIL and FLOOR take one argument here: floor(x)"));
@@ -1429,6 +1568,13 @@ impl Analyzer<'_> {
                 let arg = self.expr(expr, scope)?;
                 call(func, vec![arg])?
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_substring(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Substring { expr, substring_from, substring_for, .. } => {
                 let mut args = vec![self.expr(expr, scope)?];
                 args.push(match substring_from {
@@ -1440,6 +1586,13 @@ impl Analyzer<'_> {
                 }
                 call(Func::Substring, args)?
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_trim(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Trim { expr, trim_where, trim_what, trim_characters } => {
                 if trim_what.is_some() || trim_characters.is_some() {
                     return Err(Error::unsupported("TRIM of characters other than spaces is not supported yet; trim(x) removes spaces"));
@@ -1452,6 +1605,13 @@ impl Analyzer<'_> {
                 let arg = self.expr(expr, scope)?;
                 call(func, vec![arg])?
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_extract(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::Extract { field, expr, .. } => {
                 let func = match field {
                     ast::DateTimeField::Year | ast::DateTimeField::Years => Func::Year,
@@ -1465,6 +1625,13 @@ impl Analyzer<'_> {
                 let arg = self.expr(expr, scope)?;
                 call(func, vec![arg])?
             }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    fn expr_field_access(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
             E::CompoundFieldAccess { root, access_chain } => {
                 let mut v = self.expr(root, scope)?;
                 for access in access_chain {
@@ -1493,24 +1660,57 @@ impl Analyzer<'_> {
                 }
                 v
             }
-            E::Interval(_) => {
-                return Err(Error::type_mismatch(
-                    "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
-                ))
-            }
-            other => return Err(Error::unsupported(format!("the expression `{other}` is not supported yet"))),
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
         })
     }
 
-    fn binary(&mut self, left: &ast::Expr, op: &ast::BinaryOperator, right: &ast::Expr, scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
+    /// `a op b op c ...`: sqlparser nests such a chain one level per term on the left, so it is
+    /// walked with a loop here (and kept flat in the typed expression, see [`Expr::binary`]).
+    fn binary_chain(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::BinaryOperator as B;
+        let mut spine: Vec<(&ast::Expr, &ast::BinaryOperator, &ast::Expr)> = Vec::new();
+        let mut leftmost = e;
+        while let ast::Expr::BinaryOp { left, op, right } = leftmost {
+            spine.push((leftmost, op, right));
+            leftmost = left;
+        }
+        spine.reverse();
+        let mut steps = spine.into_iter();
+        // `INTERVAL ... + ts` is `ts + INTERVAL ...`.
+        let (mut acc, mut acc_ast) = match (leftmost, steps.as_slice().first()) {
+            (ast::Expr::Interval(_), Some(&(whole, B::Plus, right))) => {
+                steps.next();
+                let ts = self.expr(right, scope)?;
+                (self.binary_step(ts, right, &B::Plus, leftmost, scope, whole).map_err(|err| err.at(expr_position(whole)))?, whole)
+            }
+            _ => (self.expr(leftmost, scope)?, leftmost),
+        };
+        for (whole, op, right) in steps {
+            acc = self.binary_step(acc, acc_ast, op, right, scope, whole).map_err(|err| err.at(expr_position(whole)))?;
+            acc_ast = whole;
+        }
+        Ok(acc)
+    }
+
+    /// One step of a chain: `l` (already resolved from `left`) combined with `right`.
+    fn binary_step(
+        &mut self,
+        l: Expr,
+        left: &ast::Expr,
+        op: &ast::BinaryOperator,
+        right: &ast::Expr,
+        scope: &Scope,
+        whole: &ast::Expr,
+    ) -> Result<Expr> {
         use ast::BinaryOperator as B;
         // Timestamp ± INTERVAL.
         if let (B::Plus | B::Minus, ast::Expr::Interval(iv)) = (op, right) {
-            let ts = self.expr(left, scope)?;
+            let ts = l;
             let ts = if ts.data_type() == DataType::String { ts.cast_to(&DataType::Timestamp) } else { ts };
             if ts.data_type() != DataType::Timestamp {
                 return Err(Error::type_mismatch(format!(
-                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{whole}\" due to data type mismatch: an INTERVAL can only be added to a TIMESTAMP, not to \"{}\". SQLSTATE: 42K09",
+                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: an INTERVAL can only be added to a TIMESTAMP, not to \"{}\". SQLSTATE: 42K09",
+                    spark_sql(whole),
                     ts.data_type().spark_name()
                 )));
             }
@@ -1518,16 +1718,13 @@ impl Analyzer<'_> {
             if matches!(op, B::Minus) {
                 interval = Interval { months: -interval.months, micros: -interval.micros };
             }
-            return Ok(Expr::Call {
-                func: Func::AddInterval,
-                args: vec![ts, Expr::Literal(Value::Int(interval.months)), Expr::Literal(Value::BigInt(interval.micros))],
-                data_type: DataType::Timestamp,
-            });
+            return add_interval(ts, interval);
         }
         if let (B::Plus, ast::Expr::Interval(_)) = (op, left) {
-            return self.binary(right, op, left, scope, whole);
+            return Err(Error::type_mismatch(
+                "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
+            ));
         }
-        let l = self.expr(left, scope)?;
         let r = self.expr(right, scope)?;
         let bop = match op {
             B::Plus => BinaryOp::Add,
@@ -1545,6 +1742,12 @@ impl Analyzer<'_> {
             B::And => BinaryOp::And,
             B::Or => BinaryOp::Or,
             B::StringConcat => {
+                // `a || b || c` is concat(a, b, c): one call, however long the chain.
+                if let Expr::Call { func: Func::Concat, mut args, data_type } = l {
+                    let (more, _) = Func::Concat.check(vec![r])?;
+                    args.extend(more);
+                    return Ok(Expr::Call { func: Func::Concat, args, data_type });
+                }
                 let (args, t) = Func::Concat.check(vec![l, r])?;
                 return Ok(Expr::Call { func: Func::Concat, args, data_type: t });
             }
@@ -1556,7 +1759,7 @@ impl Analyzer<'_> {
         if matches!(bop, BinaryOp::And | BinaryOp::Or) {
             let l = boolean_operand(l, left)?;
             let r = boolean_operand(r, right)?;
-            return Ok(Expr::Binary { op: bop, left: Box::new(l), right: Box::new(r), data_type: DataType::Boolean });
+            return Ok(Expr::binary(bop, l, r, DataType::Boolean));
         }
         // Arithmetic: numeric operands meet at the wider type; `/` always gives a double.
         let numeric = |t: &DataType| -> Option<DataType> {
@@ -1582,7 +1785,7 @@ impl Analyzer<'_> {
             .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
         })?;
         let t = if bop == BinaryOp::Divide || t == DataType::Null { DataType::Double } else { t };
-        Ok(Expr::Binary { op: bop, left: Box::new(l.cast_to(&t)), right: Box::new(r.cast_to(&t)), data_type: t })
+        Ok(Expr::binary(bop, l.cast_to(&t), r.cast_to(&t), t))
     }
 
     fn function(&mut self, f: &ast::Function, scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
@@ -1665,7 +1868,8 @@ impl Analyzer<'_> {
                 let cond = boolean_operand(resolved.pop().unwrap_or(Expr::Literal(Value::Null)), whole)?;
                 let t = wider_type(&then.data_type(), &otherwise.data_type()).ok_or_else(|| {
                     Error::type_mismatch(format!(
-                        "the branches of `{whole}` have incompatible types {} and {}",
+                        "the branches of `{}` have incompatible types {} and {}",
+                        spark_sql(whole),
                         then.data_type(),
                         otherwise.data_type()
                     ))
@@ -1707,6 +1911,41 @@ impl Analyzer<'_> {
     }
 }
 
+/// Rewrites `e` (over an aggregation's input) onto its output: grouping keys and aggregate
+/// placeholders become output columns; the first input column left over is noted in `uncovered`.
+fn onto_keys(e: &Expr, keys: &[Expr], nk: usize, uncovered: &std::cell::RefCell<Option<usize>>) -> Expr {
+    e.rewrite(&|sub| {
+        if let Some(k) = keys.iter().position(|key| key == sub) {
+            return Some(Expr::column(k, sub.data_type()));
+        }
+        // A key may be the leading part of a chain: `a + b` in `a + b + c`.
+        for (k, key) in keys.iter().enumerate() {
+            if let Some(rest) = sub.chain_after(key) {
+                let links = rest
+                    .iter()
+                    .map(|l| crate::expr::Link {
+                        op: l.op,
+                        left_cast: l.left_cast.clone(),
+                        right: onto_keys(&l.right, keys, nk, uncovered),
+                        data_type: l.data_type.clone(),
+                    })
+                    .collect();
+                return Some(Expr::Chain { first: Box::new(Expr::column(k, key.data_type())), links });
+            }
+        }
+        match sub {
+            Expr::Column { index, data_type } if *index >= AGG_PLACEHOLDER => {
+                Some(Expr::column(nk + index - AGG_PLACEHOLDER, data_type.clone()))
+            }
+            Expr::Column { index, .. } => {
+                uncovered.borrow_mut().get_or_insert(*index);
+                None
+            }
+            _ => None,
+        }
+    })
+}
+
 /// Spark's typed numeric literals `10L` (BIGINT), `10S`/`10Y` (SMALLINT/TINYINT, here INT) and
 /// `1.5D` (DOUBLE), which the tokenizer hands over as identifiers.
 fn suffixed_number(i: &ast::Ident) -> Option<Value> {
@@ -1723,6 +1962,42 @@ fn suffixed_number(i: &ast::Ident) -> Option<Value> {
         "D" | "d" => body.parse().ok().map(Value::Double),
         _ => None,
     }
+}
+
+/// `ts + interval`. A duration added to an addition merges into it (the months of the first
+/// are added before either duration, so the result is the same), which keeps a chain of
+/// `+ INTERVAL ...` from nesting; additions that cannot merge may nest only so deep.
+fn add_interval(ts: Expr, interval: Interval) -> Result<Expr> {
+    if interval.months == 0 {
+        if let Expr::Call { func: Func::AddInterval, args, .. } = &ts {
+            if let [inner, Expr::Literal(Value::Int(months)), Expr::Literal(Value::BigInt(micros))] = args.as_slice() {
+                if let Some(sum) = micros.checked_add(interval.micros) {
+                    return Ok(Expr::Call {
+                        func: Func::AddInterval,
+                        args: vec![inner.clone(), Expr::Literal(Value::Int(*months)), Expr::Literal(Value::BigInt(sum))],
+                        data_type: DataType::Timestamp,
+                    });
+                }
+            }
+        }
+    }
+    let mut depth = 0;
+    let mut inner = &ts;
+    while let Expr::Call { func: Func::AddInterval, args, .. } = inner {
+        depth += 1;
+        if depth >= limits::MAX_NESTING {
+            return Err(limits::nested_too_deeply(None));
+        }
+        match args.first() {
+            Some(a) => inner = a,
+            None => break,
+        }
+    }
+    Ok(Expr::Call {
+        func: Func::AddInterval,
+        args: vec![ts, Expr::Literal(Value::Int(interval.months)), Expr::Literal(Value::BigInt(interval.micros))],
+        data_type: DataType::Timestamp,
+    })
 }
 
 fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
@@ -1863,36 +2138,39 @@ fn column_list(scope: &Scope) -> String {
     format!("[{}]", scope.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", "))
 }
 
-fn walk_functions(e: &ast::Expr, visit: &mut dyn FnMut(&ast::Function)) {
+/// Visits every function call in `e`, outermost first, with an explicit stack (operator chains
+/// are as deep as they are long).
+fn walk_functions<'e>(e: &'e ast::Expr, visit: &mut dyn FnMut(&'e ast::Function)) {
     use ast::Expr as E;
-    match e {
-        E::Function(f) => {
-            visit(f);
-            if let ast::FunctionArguments::List(l) = &f.args {
-                for a in &l.args {
-                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
-                        walk_functions(x, visit);
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        match e {
+            E::Function(f) => {
+                visit(f);
+                if let ast::FunctionArguments::List(l) = &f.args {
+                    for a in l.args.iter().rev() {
+                        if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                            todo.push(x);
+                        }
                     }
                 }
             }
-        }
-        E::BinaryOp { left, right, .. } => {
-            walk_functions(left, visit);
-            walk_functions(right, visit);
-        }
-        E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } | E::IsNull(expr) | E::IsNotNull(expr) => {
-            walk_functions(expr, visit)
-        }
-        E::Case { operand, conditions, else_result, .. } => {
-            operand.iter().for_each(|o| walk_functions(o, visit));
-            for c in conditions {
-                walk_functions(&c.condition, visit);
-                walk_functions(&c.result, visit);
+            E::BinaryOp { left, right, .. } => {
+                todo.push(right);
+                todo.push(left);
             }
-            else_result.iter().for_each(|o| walk_functions(o, visit));
+            E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } | E::IsNull(expr) | E::IsNotNull(expr) => todo.push(expr),
+            E::Case { operand, conditions, else_result, .. } => {
+                todo.extend(else_result.as_deref());
+                for c in conditions.iter().rev() {
+                    todo.push(&c.result);
+                    todo.push(&c.condition);
+                }
+                todo.extend(operand.as_deref());
+            }
+            E::CompoundFieldAccess { root, .. } => todo.push(root),
+            _ => {}
         }
-        E::CompoundFieldAccess { root, .. } => walk_functions(root, visit),
-        _ => {}
     }
 }
 
@@ -2034,7 +2312,7 @@ fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
     }
     let t = comparison_type(&lt, &rt).ok_or_else(|| compare_mismatch(at, &lt, &rt))?;
     let t = if t == DataType::Null { DataType::Boolean } else { t };
-    Ok(Expr::Binary { op, left: Box::new(l.cast_to(&t)), right: Box::new(r.cast_to(&t)), data_type: DataType::Boolean })
+    Ok(Expr::binary(op, l.cast_to(&t), r.cast_to(&t), DataType::Boolean))
 }
 
 /// The column name Spark gives an unaliased expression (`round(((temp * 1.8) + 32), 2)`).
@@ -2060,32 +2338,24 @@ pub fn spark_sql(e: &ast::Expr) -> String {
             ast::Value::Boolean(b) => b.to_string(),
             other => other.to_string(),
         },
-        E::BinaryOp { left, op, right } => format!("({} {} {})", spark_sql(left), op, spark_sql(right)),
+        E::BinaryOp { .. } => {
+            // `(((a OR b) OR c) OR d)`, built with a loop: the chain is as deep as it is long.
+            let mut spine = Vec::new();
+            let mut leftmost = e;
+            while let E::BinaryOp { left, op, right } = leftmost {
+                spine.push((op, right));
+                leftmost = left;
+            }
+            let mut out = "(".repeat(spine.len());
+            out.push_str(&spark_sql(leftmost));
+            for (op, right) in spine.into_iter().rev() {
+                out.push_str(&format!(" {op} {})", spark_sql(right)));
+            }
+            out
+        }
         E::UnaryOp { op: ast::UnaryOperator::Not, expr } => format!("(NOT {})", spark_sql(expr)),
         E::UnaryOp { op, expr } => format!("{op}{}", spark_sql(expr)),
-        E::Function(f) => {
-            let args = match &f.args {
-                ast::FunctionArguments::List(l) => l
-                    .args
-                    .iter()
-                    .map(|a| match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => spark_sql(x),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                _ => String::new(),
-            };
-            let name = f.name.to_string().to_ascii_lowercase();
-            let distinct = matches!(&f.args, ast::FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
-            if name == "count" && (args == "*" || args.is_empty()) {
-                return "count(1)".into();
-            }
-            if distinct {
-                return format!("{name}(DISTINCT {args})");
-            }
-            format!("{name}({args})")
-        }
+        E::Function(f) => spark_sql_function(f),
         E::Cast { kind: ast::CastKind::TryCast, expr, data_type, .. } => {
             format!("TRY_CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase())
         }
@@ -2094,6 +2364,32 @@ pub fn spark_sql(e: &ast::Expr) -> String {
         E::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
         other => other.to_string(),
     }
+}
+
+/// Spark's name for a function call: `round(((temp * 1.8) + 32), 2)`.
+fn spark_sql_function(f: &ast::Function) -> String {
+    let args = match &f.args {
+        ast::FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => spark_sql(x),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    };
+    let name = f.name.to_string().to_ascii_lowercase();
+    let distinct =
+        matches!(&f.args, ast::FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
+    if name == "count" && (args == "*" || args.is_empty()) {
+        return "count(1)".into();
+    }
+    if distinct {
+        return format!("{name}(DISTINCT {args})");
+    }
+    format!("{name}({args})")
 }
 
 #[cfg(test)]

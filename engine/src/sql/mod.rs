@@ -4,6 +4,7 @@
 pub mod analyzer;
 pub mod coercion;
 pub mod interval;
+pub mod limits;
 pub mod streaming;
 mod suggest;
 
@@ -19,7 +20,7 @@ use crate::error::{Error, Position, Result};
 pub(crate) fn parse_error(e: &ParserError) -> Error {
     let raw = match e {
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => m.clone(),
-        ParserError::RecursionLimitExceeded => "the query is nested too deeply".to_string(),
+        ParserError::RecursionLimitExceeded => return limits::nested_too_deeply(None),
     };
     // sqlparser appends " at Line: L, Column: C".
     let (message, position) = match raw.rfind(" at Line: ") {
@@ -55,8 +56,21 @@ pub fn parse(sql: &str) -> Result<(ast::Query, streaming::Prepared)> {
             Some(Position { line: 1, column: 1 }),
         ));
     }
+    limits::check_text(sql)?;
     let prepared = streaming::prepare(sql)?;
-    let mut statements = Parser::parse_sql(&DatabricksDialect {}, &prepared.text).map_err(|e| parse_error(&e))?;
+    let dialect = DatabricksDialect {};
+    let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(limits::PARSER_RECURSION_LIMIT)
+        .try_with_sql(&prepared.text)
+        .map_err(|e| parse_error(&e))?;
+    let mut statements = parser.parse_statements().map_err(|e| match e {
+        // sqlparser stops where its nesting limit tripped: that is the place to show.
+        ParserError::RecursionLimitExceeded => {
+            let at = parser.peek_token_ref().span.start;
+            limits::nested_too_deeply((at.line > 0).then_some(Position { line: at.line, column: at.column }))
+        }
+        other => parse_error(&other),
+    })?;
     if statements.len() != 1 {
         return Err(Error::parse(
             format!("[PARSE_SYNTAX_ERROR] A streaming query is one SELECT statement; found {}. SQLSTATE: 42601", statements.len()),

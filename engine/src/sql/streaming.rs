@@ -162,6 +162,10 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
         )
     })?;
     let toks: Vec<TokenWithSpan> = all.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    if let Some(t) = toks.get(super::limits::MAX_SQL_TOKENS) {
+        return Err(super::limits::too_many_tokens(toks.len(), pos(t)));
+    }
+    super::limits::check_nesting(&toks)?;
     let eof = TokenWithSpan::wrap(Token::EOF);
     let at = |i: usize| -> &TokenWithSpan { toks.get(i).unwrap_or(&eof) };
     let mut text = Text::new(sql);
@@ -367,7 +371,8 @@ fn parse_watermark(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect
     }
     let mut expr_tokens: Vec<TokenWithSpan> = toks[i + 1..k].to_vec();
     expr_tokens.push(TokenWithSpan::wrap(Token::EOF));
-    let mut parser = Parser::new(dialect).with_tokens_with_locations(expr_tokens);
+    let mut parser =
+        Parser::new(dialect).with_recursion_limit(super::limits::PARSER_RECURSION_LIMIT).with_tokens_with_locations(expr_tokens);
     let event_time = parser.parse_expr().map_err(|e| super::parse_error(&e))?;
     let name = if parser.parse_keyword(Keyword::AS) {
         Some(parser.parse_identifier().map_err(|e| super::parse_error(&e))?)
@@ -435,8 +440,16 @@ fn parse_interval_literal(toks: &[TokenWithSpan], mut k: usize) -> Result<(Inter
             unit_at(k + 1).ok_or_else(|| syntax_error(at(k + 1), "expected an interval unit (SECONDS, MINUTES, HOURS, DAYS, ...)"))?;
         let value = if negative { format!("-{value}") } else { value };
         let part = interval_from_parts(&value, unit, None).map_err(|m| Error::parse(m, Some(pos(at(k)))))?;
-        total.months += part.months;
-        total.micros += part.micros;
+        let (months, micros) = match (total.months.checked_add(part.months), total.micros.checked_add(part.micros)) {
+            (Some(m), Some(u)) => (m, u),
+            _ => {
+                return Err(Error::parse(
+                    "[INVALID_INTERVAL_FORMAT] The interval is too large: its parts add up past the largest interval (about 292,000 years). SQLSTATE: 22006",
+                    Some(pos(at(k))),
+                ))
+            }
+        };
+        total = Interval { months, micros };
         any = true;
         k += 2;
     }
