@@ -39,8 +39,11 @@ struct Inner {
     /// The worker's report of a panic: the request it was handling, None between requests.
     panicked_in: Cell<Option<Option<u64>>>,
     listener: RefCell<Option<Callback<Message>>>,
-    closures: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    closures: RefCell<Vec<Handler>>,
 }
+
+/// A handler of the worker's events, kept alive as long as the worker is listened to.
+type Handler = Closure<dyn FnMut(JsValue)>;
 
 impl PartialEq for Backend {
     fn eq(&self, other: &Self) -> bool {
