@@ -23,8 +23,30 @@ export async function compressText(text) {
   return toBase64Url(await pipe(new TextEncoder().encode(text), new CompressionStream("deflate-raw")));
 }
 
-export async function decompressText(encoded) {
-  return new TextDecoder().decode(await pipe(fromBase64Url(encoded), new DecompressionStream("deflate-raw")));
+// The text, or null when it unpacks to more than maxBytes: the stream is read chunk by chunk and
+// dropped as soon as it passes the limit, so a small link cannot make the tab hold gigabytes.
+export async function decompressText(encoded, maxBytes) {
+  const out = new Blob([fromBase64Url(encoded)]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  const reader = out.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder("utf-8", { fatal: true }).decode(all);
 }
 
 export async function copyText(text) {
@@ -42,7 +64,10 @@ export function download(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export async function readFile(input) {
+// The chosen file's text; a number (its size) instead when it is larger than maxBytes, unread.
+export async function readFile(input, maxBytes) {
   const file = input.files && input.files[0];
-  return file ? await file.text() : null;
+  if (!file) return null;
+  if (file.size > maxBytes) return file.size;
+  return await file.text();
 }

@@ -146,6 +146,12 @@ impl IdbStorage {
         }
     }
 
+    /// The files as they were loaded, the database closed: a copy that writes nothing back.
+    pub fn into_files(self) -> MemoryStorage {
+        self.db.close();
+        self.files
+    }
+
     pub fn close(&self) {
         self.db.close();
     }

@@ -30,6 +30,13 @@ pub fn start() {
     }
 }
 
+/// For the test of the page's recovery: makes the engine's worker panic, when the page was
+/// opened with `?debug=panic`. Returns whether it did.
+#[wasm_bindgen(js_name = debugPanic)]
+pub fn debug_panic() -> bool {
+    app::debug_panic()
+}
+
 /// Runs a scenario (FORMAT.md text) and returns the runner output document, with `ok` false
 /// when the query was refused or failed. Throws an Error naming the position or step when the
 /// file is malformed.

@@ -28,8 +28,18 @@ impl StorageKind {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
     /// The first message: open the storage; resume the session saved there, or start
-    /// `scenario` (a shared link's) when one is given or nothing is saved.
-    Init { storage: StorageKind, scenario: Option<String> },
+    /// `scenario` (a shared link's) when one is given or nothing is saved. A link never
+    /// replaces a saved session: it opens in memory, and the person may keep it.
+    Init {
+        storage: StorageKind,
+        scenario: Option<String>,
+        /// The session's namespace in IndexedDB (see [`database`]); empty for the first one.
+        #[serde(default)]
+        session: String,
+        /// Another tab writes this session: open a copy of it in memory and write nothing.
+        #[serde(default)]
+        read_only: bool,
+    },
     /// Replace the session with a scenario (FORMAT.md text); its steps are replayed.
     LoadScenario { text: String },
     /// Start a new query (with a new checkpoint and sinks) over everything the sources hold; a
@@ -49,8 +59,13 @@ pub enum Request {
     Restart,
     /// Delete the checkpoint and start the query from scratch (the sinks keep their rows).
     LoseCheckpoint,
-    /// Move the session to the other storage.
-    SetStorage { storage: StorageKind },
+    /// Move the session to the other storage; to IndexedDB, under the namespace `session`
+    /// (a new one, so no saved session is overwritten).
+    SetStorage {
+        storage: StorageKind,
+        #[serde(default)]
+        session: String,
+    },
     /// Put the session, as a scenario file, in the next snapshot's `exported`.
     Export,
     /// Start the processing-time trigger: a micro-batch every `interval_ms`.
@@ -69,6 +84,41 @@ pub enum Request {
     /// columns stay; the query restarts with a new checkpoint, or waits for a fix if it no
     /// longer fits.
     SetRelations { sources: Vec<RelationDef>, tables: Vec<RelationDef> },
+    /// Panics in the worker, for the test of the page's recovery: a panic there is a trap that
+    /// ends the worker, whatever caused it. Harmless if a stranger sends it: the page offers to
+    /// restart the engine, which resumes the session.
+    DebugPanic,
+}
+
+/// What the worker posts when it panics, just before its wasm module traps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkerPanic {
+    /// The panic's message and where in the source it happened.
+    pub panic: String,
+    /// The request it happened in (counting from 0, as `Snapshot::answered` counts), or None
+    /// when it happened between requests (a tick of the live run).
+    pub request: Option<u64>,
+}
+
+/// The IndexedDB database of the session namespace `session`: the first session keeps the
+/// name it always had, so sessions saved before namespaces still resume.
+pub fn database(session: &str) -> String {
+    if session.is_empty() || session == FIRST_SESSION {
+        DATABASE.to_string()
+    } else {
+        format!("{DATABASE}.{session}")
+    }
+}
+
+/// The IndexedDB database of the first session.
+pub const DATABASE: &str = "unbounded-playground";
+/// The namespace of the first session.
+pub const FIRST_SESSION: &str = "main";
+
+/// Whether `id` can name a session namespace: it goes into a database and a lock name, and it
+/// comes from the page's local storage, which anything on the origin may have written.
+pub fn valid_session_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// A source or a static table as the schema editor writes it.
@@ -321,4 +371,12 @@ pub struct Snapshot {
     /// and `dead_letter` hold the newest `SNAPSHOT_BATCHES` only.
     pub history_total: u64,
     pub dead_letter_total: u64,
+    /// How many requests the worker had taken when it posted this: the page knows which of its
+    /// requests were done when the worker stops.
+    #[serde(default)]
+    pub answered: u64,
+    /// Set when the session is a copy in memory that nothing saves (a link opened over a saved
+    /// session, or a session another tab writes): why, for the page to offer keeping it.
+    #[serde(default)]
+    pub detached: Option<String>,
 }

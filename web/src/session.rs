@@ -46,6 +46,8 @@ pub struct Session {
     live: Live,
     table_query: Option<TableQueryInfo>,
     checkpoint_file: Option<(String, String)>,
+    /// Why this session is a copy in memory that nothing saves, when it is one.
+    detached: Option<String>,
 }
 
 /// A live run: a processing-time trigger and, optionally, a generator feeding the sources.
@@ -143,6 +145,38 @@ fn newest_file_rows(parts: &[unbounded_engine::sink::FilePart]) -> Vec<Vec<Json>
     rows
 }
 
+/// How the worker opens a session: see [`Session::open`].
+pub struct Opening {
+    pub storage: SharedStorage,
+    pub kind: StorageKind,
+    pub read_only: bool,
+    /// A shared link's scenario.
+    pub scenario: Option<String>,
+    /// The session moved from the other storage, as a scenario file.
+    pub carry: Option<String>,
+    /// What the person should know about the storage (IndexedDB could not open, say).
+    pub notice: Option<String>,
+}
+
+/// The largest scenario text a session opens (a link, an imported file, a pasted one): about
+/// 2,000 trucks' events a minute for an hour. Anything a stranger sends is held whole in the
+/// tab, in the saved session and in every export, so it must be bounded.
+pub const MAX_SCENARIO_BYTES: usize = 4 * 1024 * 1024;
+
+fn check_scenario_size(text: &str) -> Result<(), Error> {
+    if text.len() > MAX_SCENARIO_BYTES {
+        return Err(Error::invalid_input(format!(
+            "the scenario is {} KiB, more than the {} KiB a session opens: split it, or trim its events",
+            text.len() / 1024,
+            MAX_SCENARIO_BYTES / 1024
+        )));
+    }
+    Ok(())
+}
+
+/// The generator's bounds are the engine's: the page's inputs use them as `min` and `max`.
+pub use unbounded_engine::generate::{MAX_EVENTS_PER_SECOND, MAX_KEYS, MAX_SPEED, MAX_SPREAD_MS};
+
 /// The most late rows a batch lists.
 const LATE_SHOWN: usize = 100;
 
@@ -183,6 +217,7 @@ impl Session {
             live: Live::default(),
             table_query: None,
             checkpoint_file: None,
+            detached: None,
         }
     }
 
@@ -246,6 +281,73 @@ impl Session {
             Err(e) => s.error = Some(error_info(&e)),
         }
         Ok(Some(s))
+    }
+
+    /// The session the worker opens on newly opened storage: the one carried over from the
+    /// other storage, a shared link's, the one saved there, or the default one. Nothing saved is
+    /// ever replaced without the person asking: a link over a saved session, or a saved session
+    /// that cannot be read, opens in memory and says so. `read_only` means `storage` is a copy
+    /// in memory of a session another tab writes.
+    pub fn open(opening: Opening) -> Result<Session, Error> {
+        let Opening { storage, kind, read_only, scenario, carry, notice } = opening;
+        if let Some(text) = carry {
+            return Session::start(&text, storage, kind).map(|s| s.with_notice(notice));
+        }
+        let kind = if read_only { StorageKind::Memory } else { kind };
+        let (scenario, notice) = match scenario.as_deref().map(check_scenario_size) {
+            Some(Err(e)) => (None, Some(format!("The shared link could not be opened: {e}"))),
+            _ => (scenario, notice),
+        };
+        // Anything in the storage counts as saved, even what no longer reads back.
+        let saved = kind == StorageKind::IndexedDb && !storage.scoped("").list("").map_err(storage_error)?.is_empty();
+        let mut session = match scenario {
+            Some(text) if saved => match Session::start(&text, SharedStorage::memory(), StorageKind::Memory) {
+                Ok(s) => s.detached_because(
+                    "The link opened in memory: the session saved in this browser is untouched, and a reload goes back to it. Keep this one to save it as a new session (the saved one stays too).",
+                ),
+                Err(e) => Session::resume_or_default(storage, kind, Some(format!("The shared link could not be opened: {e}")))?,
+            },
+            Some(text) => match Session::start(&text, storage.clone(), kind) {
+                Ok(s) => s.with_notice(notice),
+                Err(e) => Session::resume_or_default(storage, kind, Some(format!("The shared link could not be opened: {e}")))?,
+            },
+            None => Session::resume_or_default(storage, kind, notice)?,
+        };
+        if read_only {
+            session.detached = Some(
+                "This session is open in another tab, which saves it: this tab works on a copy in memory and saves nothing. Keep it to save it as a session of its own.".into(),
+            );
+        }
+        Ok(session)
+    }
+
+    /// The saved session, or the default one when nothing is saved. A saved session that cannot
+    /// be read stays as it is: the default one opens in memory beside it.
+    fn resume_or_default(storage: SharedStorage, kind: StorageKind, notice: Option<String>) -> Result<Session, Error> {
+        match Session::resume(storage.clone(), kind) {
+            Ok(Some(s)) => Ok(match notice {
+                Some(n) => s.with_notice(Some(n)),
+                None => s,
+            }),
+            Ok(None) => Session::start(crate::DEFAULT_SCENARIO, storage, kind).map(|s| s.with_notice(notice)),
+            Err(e) => Session::start(crate::DEFAULT_SCENARIO, SharedStorage::memory(), StorageKind::Memory).map(|s| {
+                s.detached_because(&format!(
+                    "The saved session could not be read ({e}): it is left as it was, and this tab works on a new session in memory. Keep this one to save it as a new session."
+                ))
+            }),
+        }
+    }
+
+    fn with_notice(mut self, notice: Option<String>) -> Session {
+        if notice.is_some() {
+            self.notice = notice;
+        }
+        self
+    }
+
+    fn detached_because(mut self, why: &str) -> Session {
+        self.detached = Some(why.to_string());
+        self
     }
 
     fn query_mut(&mut self) -> Result<&mut StreamingQuery, Error> {
@@ -353,8 +455,15 @@ impl Session {
         self.exported = None;
         self.exported_pyspark = None;
         let result = match request {
-            Request::Init { .. } | Request::SetStorage { .. } => Ok(()),
-            Request::LoadScenario { text } => Session::start(&text, self.storage.clone(), self.kind).map(|s| *self = s),
+            Request::Init { .. } | Request::SetStorage { .. } | Request::DebugPanic => Ok(()),
+            Request::LoadScenario { text } => {
+                check_scenario_size(&text).and_then(|_| Session::start(&text, self.storage.clone(), self.kind)).map(|s| {
+                    // A copy in memory stays one: loading a scenario saves nothing either.
+                    let detached = self.detached.take();
+                    *self = s;
+                    self.detached = detached;
+                })
+            }
             Request::SetQuery { sql, output_mode } => match OutputMode::parse(&output_mode) {
                 None => Err(Error::invalid_input(format!("unknown output mode `{output_mode}`: use append, update or complete"))),
                 Some(mode) => self.set_query(&sql, mode),
@@ -756,6 +865,8 @@ impl Session {
             file_total: q.map_or(0, |q| q.file().parts().iter().map(|p| p.rows.len() as u64).sum()),
             history_total: q.map_or(0, |q| q.table().versions().len() as u64),
             dead_letter_total: q.map_or(0, |q| q.dead_letter().len() as u64),
+            answered: 0,
+            detached: self.detached.clone(),
         }
     }
 
@@ -921,6 +1032,123 @@ mod tests {
 
     fn add(s: &mut Session, truck: &str, speed: i64, time: &str) -> Snapshot {
         s.handle(Request::AddEvent { source: "truck_readings".into(), row: vec![json!(truck), json!(8.0), json!(speed), json!(time)] })
+    }
+
+    fn files(storage: &SharedStorage) -> Vec<(String, Vec<u8>)> {
+        fn walk(storage: &SharedStorage, dir: &str, out: &mut Vec<(String, Vec<u8>)>) {
+            let root = storage.scoped("");
+            for name in root.list(dir).unwrap() {
+                let path = join(dir, &name);
+                match root.read(&path).unwrap() {
+                    Some(bytes) => out.push((path, bytes)),
+                    None => walk(storage, &path, out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(storage, "", &mut out);
+        out
+    }
+
+    fn opening(storage: &SharedStorage, scenario: Option<&str>) -> Opening {
+        Opening {
+            storage: storage.clone(),
+            kind: StorageKind::IndexedDb,
+            read_only: false,
+            scenario: scenario.map(str::to_string),
+            carry: None,
+            notice: None,
+        }
+    }
+
+    const MEDALLION: &str = include_str!("../../tests/scenarios/gallery/medallion-payments.json");
+
+    #[test]
+    fn a_link_over_a_saved_session_opens_in_memory_and_leaves_it_as_it_was() {
+        let storage = SharedStorage::memory();
+        let mut saved = Session::start(TRUCKS, storage.clone(), StorageKind::IndexedDb).unwrap();
+        add(&mut saved, "t-03", 10, "2026-03-02 08:02:00");
+        drop(saved);
+        let before = files(&storage);
+        let mut linked = Session::open(opening(&storage, Some(MEDALLION))).unwrap();
+        let snap = linked.handle(Request::RunBatch);
+        assert_eq!(snap.storage, StorageKind::Memory);
+        assert!(snap.detached.as_deref().unwrap_or("").contains("untouched"), "{:?}", snap.detached);
+        assert_ne!(snap.scenario_name, "trucks-cold-chain");
+        assert!(files(&storage) == before, "the saved session's files did not change");
+        // Loading another scenario in the copy saves nothing either, and it stays a copy.
+        let snap = linked.handle(Request::LoadScenario { text: TRUCKS.into() });
+        assert!(snap.detached.is_some());
+        assert!(files(&storage) == before);
+        let resumed = Session::open(opening(&storage, None)).unwrap().snapshot();
+        assert_eq!((resumed.storage, resumed.detached, resumed.sources[0].rows), (StorageKind::IndexedDb, None, 8));
+    }
+
+    #[test]
+    fn a_link_with_nothing_saved_is_saved_at_once() {
+        let storage = SharedStorage::memory();
+        let s = Session::open(opening(&storage, Some(MEDALLION))).unwrap().snapshot();
+        assert_eq!((s.storage, s.detached), (StorageKind::IndexedDb, None));
+        assert!(!files(&storage).is_empty());
+    }
+
+    #[test]
+    fn a_session_another_tab_writes_opens_as_a_copy_that_writes_nothing() {
+        let storage = SharedStorage::memory();
+        drop(Session::start(TRUCKS, storage.clone(), StorageKind::IndexedDb).unwrap());
+        let before = files(&storage);
+        // The worker hands a copy of the files; the session must say it is one.
+        let copy = SharedStorage::new(unbounded_engine::storage::MemoryStorage::from_files(before.iter().cloned().collect()));
+        let mut s = Session::open(Opening { storage: copy, read_only: true, ..opening(&storage, None) }).unwrap();
+        let snap = add(&mut s, "t-03", 10, "2026-03-02 08:02:00");
+        assert_eq!((snap.storage, snap.sources[0].rows), (StorageKind::Memory, 8));
+        assert!(snap.detached.as_deref().unwrap_or("").contains("another tab"), "{:?}", snap.detached);
+        assert!(files(&storage) == before);
+    }
+
+    #[test]
+    fn a_saved_session_that_cannot_be_read_is_left_alone() {
+        let storage = SharedStorage::memory();
+        storage.scoped("").write(DEFINITION, b"not a framed definition").unwrap();
+        let before = files(&storage);
+        let s = Session::open(opening(&storage, None)).unwrap().snapshot();
+        assert_eq!(s.storage, StorageKind::Memory);
+        assert!(s.detached.as_deref().unwrap_or("").contains("could not be read"), "{:?}", s.detached);
+        assert!(files(&storage) == before);
+    }
+
+    #[test]
+    fn a_scenario_larger_than_the_limit_is_refused_and_changes_nothing() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(MAX_SCENARIO_BYTES));
+        let snap = s.handle(Request::LoadScenario { text: huge.clone() });
+        let e = snap.error.unwrap();
+        assert_eq!(e.kind, "invalid_input");
+        assert!(e.message.contains("more than the 4096 KiB a session opens"), "{}", e.message);
+        assert_eq!(snap.scenario_name, "trucks-cold-chain");
+        // A link as large opens the saved session (or the default one) and says why.
+        let opened = Session::open(opening(&SharedStorage::memory(), Some(&huge))).unwrap().snapshot();
+        assert!(opened.notice.unwrap_or_default().contains("more than the 4096 KiB"));
+    }
+
+    #[test]
+    fn generator_knobs_out_of_bounds_or_not_finite_are_refused() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let bad = [
+            GeneratorConfig { events_per_second: 1e308, ..GeneratorConfig::default() },
+            GeneratorConfig { events_per_second: f64::NAN, ..GeneratorConfig::default() },
+            GeneratorConfig { speed: f64::INFINITY, ..GeneratorConfig::default() },
+            GeneratorConfig { out_of_order_ms: i64::MAX, ..GeneratorConfig::default() },
+            GeneratorConfig { late_by_ms: -1, ..GeneratorConfig::default() },
+            GeneratorConfig { late_share: 2.0, ..GeneratorConfig::default() },
+        ];
+        for config in bad {
+            let snap = s.handle(Request::SetGenerator { config: Some(config.clone()) });
+            assert_eq!(snap.error.map(|e| e.kind), Some("invalid_input".to_string()), "{config:?}");
+            assert!(snap.live.generator.is_none());
+        }
+        let most = GeneratorConfig { events_per_second: MAX_EVENTS_PER_SECOND, speed: MAX_SPEED, ..GeneratorConfig::default() };
+        assert!(s.handle(Request::SetGenerator { config: Some(most) }).error.is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::protocol::{GeneratorConfig, GeneratorKind, Request, Snapshot};
+use crate::session::{MAX_EVENTS_PER_SECOND, MAX_KEYS, MAX_SPEED, MAX_SPREAD_MS};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -27,17 +28,24 @@ fn kind_name(kind: GeneratorKind) -> &'static str {
     }
 }
 
-/// A number input for one knob; what it turns is applied at once when the generator runs.
-fn knob(id: &str, label: &str, value: f64, step: &str, on: Callback<f64>) -> Html {
+/// A number from a knob's input: within `[0, max]`, or None for what is not a finite number (the
+/// input may hold anything typed, `1e308` included; the knob keeps its value then).
+fn knob_value(text: &str, max: f64) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.clamp(0.0, max))
+}
+
+/// A number input for one knob, bounded by `max` (in the input's unit); what it turns is
+/// applied at once when the generator runs.
+fn knob(id: &str, label: &str, value: f64, step: &str, max: f64, on: Callback<f64>) -> Html {
     let oninput = Callback::from(move |e: InputEvent| {
-        if let Ok(v) = e.target_unchecked_into::<HtmlInputElement>().value().parse::<f64>() {
+        if let Some(v) = knob_value(&e.target_unchecked_into::<HtmlInputElement>().value(), max) {
             on.emit(v);
         }
     });
     html! {
         <label class="knob" for={id.to_string()}>
             <span>{ label }</span>
-            <input id={id.to_string()} type="number" min="0" step={step.to_string()} value={value.to_string()} {oninput} />
+            <input id={id.to_string()} type="number" min="0" max={max.to_string()} step={step.to_string()} value={value.to_string()} {oninput} />
         </label>
     }
 }
@@ -114,6 +122,7 @@ pub fn live_panel(props: &Props) -> Html {
         })
     };
     let k = &*knobs;
+    let max_seconds = MAX_SPREAD_MS as f64 / 1000.0;
     html! {
         <div id="live">
             <h3>{"Drive time"}</h3>
@@ -142,18 +151,33 @@ pub fn live_panel(props: &Props) -> Html {
                     </select>
                 </div>
                 <div class="knobs">
-                    { knob("gen-rate", "events / s", k.events_per_second, "1", make(|c, v| c.events_per_second = v)) }
-                    { knob("gen-keys", "keys", k.keys as f64, "1", make(|c, v| c.keys = v.max(1.0) as u32)) }
-                    { knob("gen-spread", "out of order (s)", k.out_of_order_ms as f64 / 1000.0, "0.5", make(|c, v| c.out_of_order_ms = (v * 1000.0) as i64)) }
-                    { knob("gen-late", "late share (%)", k.late_share * 100.0, "1", make(|c, v| c.late_share = (v / 100.0).clamp(0.0, 1.0))) }
-                    { knob("gen-late-by", "late by (s)", k.late_by_ms as f64 / 1000.0, "1", make(|c, v| c.late_by_ms = (v * 1000.0) as i64)) }
-                    { knob("gen-dupes", "duplicates (%)", k.duplicate_share * 100.0, "1", make(|c, v| c.duplicate_share = (v / 100.0).clamp(0.0, 1.0))) }
-                    { knob("gen-bad", "bad records (%)", k.bad_share * 100.0, "1", make(|c, v| c.bad_share = (v / 100.0).clamp(0.0, 1.0))) }
-                    { knob("gen-speed", "event s per s", k.speed, "1", make(|c, v| c.speed = v)) }
+                    { knob("gen-rate", "events / s", k.events_per_second, "1", MAX_EVENTS_PER_SECOND, make(|c, v| c.events_per_second = v)) }
+                    { knob("gen-keys", "keys", k.keys as f64, "1", f64::from(MAX_KEYS), make(|c, v| c.keys = v.max(1.0) as u32)) }
+                    { knob("gen-spread", "out of order (s)", k.out_of_order_ms as f64 / 1000.0, "0.5", max_seconds, make(|c, v| c.out_of_order_ms = (v * 1000.0) as i64)) }
+                    { knob("gen-late", "late share (%)", k.late_share * 100.0, "1", 100.0, make(|c, v| c.late_share = v / 100.0)) }
+                    { knob("gen-late-by", "late by (s)", k.late_by_ms as f64 / 1000.0, "1", max_seconds, make(|c, v| c.late_by_ms = (v * 1000.0) as i64)) }
+                    { knob("gen-dupes", "duplicates (%)", k.duplicate_share * 100.0, "1", 100.0, make(|c, v| c.duplicate_share = v / 100.0)) }
+                    { knob("gen-bad", "bad records (%)", k.bad_share * 100.0, "1", 100.0, make(|c, v| c.bad_share = v / 100.0)) }
+                    { knob("gen-speed", "event s per s", k.speed, "1", MAX_SPEED, make(|c, v| c.speed = v)) }
                 </div>
                 <button id="toggle-generator" onclick={toggle_generator}>{ if generating { "Stop generating" } else { "Start generating" } }</button>
                 <p class="muted">{"Events are generated while the trigger plays."}</p>
             </details>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knob_values_are_finite_and_within_bounds() {
+        assert_eq!(knob_value("40", MAX_EVENTS_PER_SECOND), Some(40.0));
+        assert_eq!(knob_value("1e308", MAX_EVENTS_PER_SECOND), Some(MAX_EVENTS_PER_SECOND));
+        assert_eq!(knob_value("-3", 100.0), Some(0.0));
+        for text in ["1e400", "inf", "NaN", "-infinity", "", "x"] {
+            assert_eq!(knob_value(text, 100.0), None, "{text}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The playground page, first version: Yew function components over one state (the latest
 //! [`Snapshot`]); every change goes through a [`Request`] to the session.
 
+mod backend;
 mod break_it;
 mod editor;
 mod event_form;
@@ -11,6 +12,7 @@ pub mod output;
 mod paste;
 mod progress_chart;
 mod schema;
+mod sessions;
 mod share;
 mod state_view;
 mod theme;
@@ -19,8 +21,7 @@ mod timeline;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlSelectElement, MessageEvent};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::protocol::{ErrorInfo, Request, Snapshot, StorageKind};
@@ -28,30 +29,20 @@ use crate::protocol::{ErrorInfo, Request, Snapshot, StorageKind};
 /// Where the page remembers the storage a person chose.
 const STORAGE_CHOICE: &str = "unbounded.storage";
 
-/// The session's worker, as the page sees it: requests go in, snapshots come back.
-#[derive(Clone)]
-pub struct Backend(Rc<web_sys::Worker>);
+pub use backend::Backend;
+use backend::Message;
 
-impl PartialEq for Backend {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
+thread_local! {
+    /// The page's worker when the address asks for `?debug=panic`: the test of the page's
+    /// recovery makes the engine panic through [`debug_panic`] when it wants to.
+    static DEBUG_BACKEND: std::cell::RefCell<Option<Backend>> = const { std::cell::RefCell::new(None) };
 }
 
-impl Backend {
-    fn start() -> Result<Backend, String> {
-        let options = web_sys::WorkerOptions::new();
-        options.set_type(web_sys::WorkerType::Module);
-        web_sys::Worker::new_with_options("./www/worker.js", &options)
-            .map(|w| Backend(Rc::new(w)))
-            .map_err(|e| format!("the engine's worker could not start: {e:?}"))
-    }
-
-    pub fn send(&self, r: Request) {
-        if let Ok(text) = serde_json::to_string(&r) {
-            let _ = self.0.post_message(&JsValue::from_str(&text));
-        }
-    }
+/// Makes the engine panic, if the page was opened with `?debug=panic`; says whether it asked.
+/// A link cannot do more with it than a stranger's script on the page could: stop the worker,
+/// which the page then offers to restart.
+pub fn debug_panic() -> bool {
+    DEBUG_BACKEND.with(|d| d.borrow().as_ref().map(|b| b.send(Request::DebugPanic)).is_some())
 }
 
 /// The storage to open: `?storage=memory|indexeddb` in the address, else the last choice, else
@@ -111,23 +102,35 @@ pub fn app() -> Html {
     // The query text the editor last took from the session: a new one replaces the editor's.
     let shown_sql = use_mut_ref(String::new);
     let link_error = use_state(|| None::<String>);
+    // Why the engine's worker stopped, while it is stopped.
+    let stopped = use_state(|| None::<String>);
+    // The session namespace whose lock this tab holds (empty: none).
+    let session_id = use_mut_ref(String::new);
     {
-        let (backend, snapshot, sql, mode, shown_sql, link_error) =
-            (backend.clone(), snapshot.clone(), sql.clone(), mode.clone(), shown_sql.clone(), link_error.clone());
+        let (backend, snapshot, sql, mode, shown_sql, link_error, stopped, session_id) = (
+            backend.clone(),
+            snapshot.clone(),
+            sql.clone(),
+            mode.clone(),
+            shown_sql.clone(),
+            link_error.clone(),
+            stopped.clone(),
+            session_id.clone(),
+        );
         use_effect_with((), move |_| {
-            let listener = match &*backend {
+            let listening = match &*backend {
                 Ok(b) => {
-                    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                        let Some(text) = e.data().as_string() else { return };
-                        let Ok(next) = serde_json::from_str::<Snapshot>(&text) else { return };
-                        if *shown_sql.borrow() != next.sql && !next.sql.is_empty() {
-                            *shown_sql.borrow_mut() = next.sql.clone();
-                            sql.set(next.sql.clone());
-                            mode.set(next.output_mode.clone());
+                    b.listen(Callback::from(move |m: Message| match m {
+                        Message::Snapshot(next) => {
+                            if *shown_sql.borrow() != next.sql && !next.sql.is_empty() {
+                                *shown_sql.borrow_mut() = next.sql.clone();
+                                sql.set(next.sql.clone());
+                                mode.set(next.output_mode.clone());
+                            }
+                            snapshot.set(Some(Rc::new(*next)));
                         }
-                        snapshot.set(Some(Rc::new(next)));
-                    });
-                    b.0.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+                        Message::Stopped(why) => stopped.set(Some(why)),
+                    }));
                     let (b2, link_error) = (b.clone(), link_error.clone());
                     wasm_bindgen_futures::spawn_local(async move {
                         let window = web_sys::window();
@@ -148,7 +151,7 @@ pub fn app() -> Html {
                                 None => None,
                             },
                         };
-                        if scenario.is_some() {
+                        if scenario.is_some() || hash.starts_with("#s=") {
                             // Opened once: a reload resumes the session instead of the link.
                             if let Some(h) = window.and_then(|w| w.history().ok()) {
                                 let _ = h.replace_state_with_url(
@@ -158,15 +161,25 @@ pub fn app() -> Html {
                                 );
                             }
                         }
-                        b2.send(Request::Init { storage: storage_choice(), scenario });
+                        let storage = storage_choice();
+                        let id = sessions::current();
+                        // Another tab writes this session: this one works on a copy.
+                        let read_only = storage == StorageKind::IndexedDb && !sessions::hold(&id).await;
+                        if storage == StorageKind::IndexedDb && !read_only {
+                            *session_id.borrow_mut() = id.clone();
+                        }
+                        b2.send(Request::Init { storage, scenario, session: id, read_only });
+                        if query_param("debug").as_deref() == Some("panic") {
+                            DEBUG_BACKEND.with(|d| *d.borrow_mut() = Some(b2.clone()));
+                        }
                     });
-                    Some((b.clone(), handler))
+                    Some(b.clone())
                 }
                 Err(_) => None,
             };
             move || {
-                if let Some((b, _handler)) = listener {
-                    b.0.set_onmessage(None);
+                if let Some(b) = listening {
+                    b.forget_listener();
                 }
             }
         });
@@ -198,16 +211,43 @@ pub fn app() -> Html {
         let send = send.clone();
         Callback::from(move |_| send.emit(Request::Step))
     };
+    // Saving a session in memory puts it in a new namespace of its own: no saved session is
+    // ever overwritten by another without the person asking.
+    let keep = {
+        let (send, session_id) = (send.clone(), session_id.clone());
+        Callback::from(move |_: ()| {
+            let (send, session_id) = (send.clone(), session_id.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let id = sessions::new_id();
+                if !sessions::hold(&id).await {
+                    return;
+                }
+                let old = std::mem::replace(&mut *session_id.borrow_mut(), id.clone());
+                sessions::release(&old);
+                sessions::set_current(&id);
+                remember_storage(StorageKind::IndexedDb);
+                send.emit(Request::SetStorage { storage: StorageKind::IndexedDb, session: id });
+            });
+        })
+    };
     let on_storage = {
-        let send = send.clone();
+        let (send, keep, session_id) = (send.clone(), keep.clone(), session_id.clone());
         Callback::from(move |e: Event| {
-            let kind = if e.target_unchecked_into::<HtmlSelectElement>().value() == "memory" {
-                StorageKind::Memory
+            if e.target_unchecked_into::<HtmlSelectElement>().value() == "memory" {
+                remember_storage(StorageKind::Memory);
+                // Nothing of this tab writes the saved session any more: another tab may.
+                sessions::release(&std::mem::take(&mut *session_id.borrow_mut()));
+                send.emit(Request::SetStorage { storage: StorageKind::Memory, session: String::new() });
             } else {
-                StorageKind::IndexedDb
-            };
-            remember_storage(kind);
-            send.emit(Request::SetStorage { storage: kind });
+                keep.emit(());
+            }
+        })
+    };
+    let restart_engine = {
+        let (backend, stopped) = (backend.clone(), stopped.clone());
+        Callback::from(move |_: MouseEvent| match backend.restart() {
+            Ok(()) => stopped.set(None),
+            Err(e) => stopped.set(Some(e)),
         })
     };
     let pending: u64 = snapshot.sources.iter().map(|s| s.pending).sum();
@@ -244,7 +284,25 @@ pub fn app() -> Html {
                 </label>
                 </div>
             </header>
+            if let Some(why) = (*stopped).clone() {
+                <div id="engine-stopped" class="error" role="alert">
+                    <div class="kind">{"the engine stopped"}</div>
+                    <div class="message">{ why }</div>
+                    <p>{ if snapshot.storage == StorageKind::IndexedDb && snapshot.detached.is_none() {
+                        "The page shows the session as it last was. Restarting the engine resumes it from its checkpoint in IndexedDB."
+                    } else {
+                        "The page shows the session as it last was. Restarting the engine replays this page's copy of it, without the request the engine stopped in (events a generator made are not in the copy)."
+                    } }</p>
+                    <button id="restart-engine" class="primary" onclick={restart_engine}>{"Restart the engine"}</button>
+                </div>
+            }
             if let Some(n) = snapshot.notice.clone() { <div id="notice" class="notice" role="status">{ n }</div> }
+            if let Some(why) = snapshot.detached.clone() {
+                <div id="detached" class="notice" role="status">
+                    <span>{ why }</span>{" "}
+                    <button id="keep-session" onclick={keep.reform(|_: MouseEvent| ())}>{"Keep this session"}</button>
+                </div>
+            }
             if let Some(e) = (*link_error).clone() { <div id="link-error" class="error" role="alert">{ e }</div> }
             if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
             <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} />

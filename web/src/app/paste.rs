@@ -9,6 +9,10 @@ use yew::prelude::*;
 use super::event_form::typed_value;
 use crate::protocol::{ColumnInfo, RelationInfo, Request};
 
+/// The most text one paste adds: every event stays in the session, its saved copy and its
+/// exports, so one paste must not be able to fill the tab.
+pub const MAX_PASTE_BYTES: usize = 1024 * 1024;
+
 /// One CSV line's fields: commas separate, double quotes quote (`""` is a quote).
 fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
@@ -57,6 +61,13 @@ fn row_from_json(v: Json, columns: &[ColumnInfo]) -> Result<Json, String> {
 
 /// The rows in `text`, in schema order, or an error naming the line.
 pub fn parse_pasted(text: &str, columns: &[ColumnInfo]) -> Result<Vec<Json>, String> {
+    if text.len() > MAX_PASTE_BYTES {
+        return Err(format!(
+            "the pasted text is {} KiB, more than the {} KiB added at once: paste it in parts",
+            text.len().div_ceil(1024),
+            MAX_PASTE_BYTES / 1024
+        ));
+    }
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err("paste rows first: CSV lines, or JSON lines".into());
@@ -149,7 +160,7 @@ pub fn paste_events(props: &Props) -> Html {
                         { for props.sources.iter().enumerate().map(|(i, s)| html! { <option selected={i == *selected}>{ &s.name }</option> }) }
                     </select>
                 </div>
-                <textarea id="paste-text" rows="5" spellcheck="false" aria-label="Events as CSV or JSON lines" placeholder={placeholder} value={(*text).clone()}
+                <textarea id="paste-text" rows="5" maxlength={MAX_PASTE_BYTES.to_string()} spellcheck="false" aria-label="Events as CSV or JSON lines" placeholder={placeholder} value={(*text).clone()}
                     oninput={let text = text.clone(); Callback::from(move |e: InputEvent| text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
                 if let Some(e) = &*error { <div id="paste-error" class="error" role="alert">{ e }</div> }
                 <button id="add-pasted" type="submit">{"Add events"}</button>
@@ -185,5 +196,15 @@ mod tests {
         assert_eq!(parse_pasted("[[\"a\", 1, null]]", &columns()).unwrap(), vec![json!(["a", 1, null])]);
         assert!(parse_pasted("{\"nope\": 1}", &columns()).unwrap_err().starts_with("line 1: there is no column `nope`"));
         assert!(parse_pasted("[1, 2", &columns()).unwrap_err().starts_with("line 1: not JSON"));
+    }
+
+    #[test]
+    fn a_paste_larger_than_the_limit_is_refused_before_it_is_parsed() {
+        let line = "a,1,2026-01-01 00:00:01\n";
+        let text = line.repeat(MAX_PASTE_BYTES / line.len() + 1);
+        let e = parse_pasted(&text, &columns()).unwrap_err();
+        assert!(e.contains("more than the 1024 KiB added at once"), "{e}");
+        let fits = line.repeat(MAX_PASTE_BYTES / line.len());
+        assert_eq!(parse_pasted(&fits, &columns()).map(|r| r.len()).ok(), Some(MAX_PASTE_BYTES / line.len()));
     }
 }

@@ -12,17 +12,38 @@ extern "C" {
     #[wasm_bindgen(js_name = compressText, catch)]
     async fn compress_text(text: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = decompressText, catch)]
-    async fn decompress_text(encoded: &str) -> Result<JsValue, JsValue>;
+    async fn decompress_text(encoded: &str, max_bytes: f64) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = copyText, catch)]
     async fn copy_text(text: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = download)]
     fn download(name: &str, text: &str, mime: &str);
     #[wasm_bindgen(js_name = readFile, catch)]
-    async fn read_file(input: &HtmlInputElement) -> Result<JsValue, JsValue>;
+    async fn read_file(input: &HtmlInputElement, max_bytes: f64) -> Result<JsValue, JsValue>;
 }
 
 /// The version of the link format, first in the fragment: `#s=1.<payload>`.
 pub const LINK_VERSION: &str = "1";
+
+/// The longest link payload this page makes or opens, in characters: links this long already
+/// break in chat programs and mail, and a longer one is a session to send as a file.
+pub const MAX_LINK_CHARS: usize = 64 * 1024;
+
+use crate::session::MAX_SCENARIO_BYTES;
+
+fn kib(bytes: f64) -> String {
+    format!("{} KiB", (bytes / 1024.0).ceil())
+}
+
+/// Why a link's payload is refused before it is unpacked, if it is.
+pub fn link_too_long(payload: &str) -> Option<String> {
+    (payload.len() > MAX_LINK_CHARS).then(|| {
+        format!(
+            "the link holds {} of data, more than the {} a link may hold: ask for the scenario file instead (Download scenario, then Import scenario)",
+            kib(payload.len() as f64),
+            kib(MAX_LINK_CHARS as f64)
+        )
+    })
+}
 
 /// What a shared link in the address holds: a scenario to open, or why it cannot be opened.
 pub async fn scenario_from_link(fragment: &str) -> Option<Result<String, String>> {
@@ -35,7 +56,14 @@ pub async fn scenario_from_link(fragment: &str) -> Option<Result<String, String>
             "the link was made by another version of Unbounded (link format {version}; this page reads format {LINK_VERSION}). Export the scenario file where the link was made and import it here."
         )));
     }
-    Some(match decompress_text(payload).await {
+    if let Some(e) = link_too_long(payload) {
+        return Some(Err(e));
+    }
+    Some(match decompress_text(payload, MAX_SCENARIO_BYTES as f64).await {
+        Ok(text) if text.is_null() => Err(format!(
+            "the link unpacks to more than the {} a session opens: ask for the scenario file instead",
+            kib(MAX_SCENARIO_BYTES as f64)
+        )),
         Ok(text) => text.as_string().ok_or_else(|| "the link does not hold text".to_string()),
         Err(_) => Err("the link is damaged (it does not decompress): was it copied whole?".into()),
     })
@@ -71,6 +99,14 @@ pub fn share_panel(props: &Props) -> Html {
             match *want {
                 Want::Link => wasm_bindgen_futures::spawn_local(async move {
                     match compress_text(&scenario).await.ok().and_then(|v| v.as_string()) {
+                        Some(payload) if payload.len() > MAX_LINK_CHARS => {
+                            link.set(None);
+                            message.set(Some(format!(
+                                "This session is too large for a link ({} compressed; a link holds at most {}): download the scenario file instead.",
+                                kib(payload.len() as f64),
+                                kib(MAX_LINK_CHARS as f64)
+                            )));
+                        }
                         Some(payload) => {
                             let location = web_sys::window().map(|w| w.location());
                             let base = location
@@ -114,8 +150,23 @@ pub fn share_panel(props: &Props) -> Html {
             let input: HtmlInputElement = e.target_unchecked_into();
             let (send, message) = (send.clone(), message.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let text = read_file(&input).await.ok().and_then(|v| v.as_string());
+                let read = read_file(&input, MAX_SCENARIO_BYTES as f64).await;
                 input.set_value("");
+                let text = match read.map(|v| (v.as_f64(), v)) {
+                    Ok((Some(size), _)) => {
+                        message.set(Some(format!(
+                            "The file is {}, more than the {} a session opens: the session is unchanged.",
+                            kib(size),
+                            kib(MAX_SCENARIO_BYTES as f64)
+                        )));
+                        return;
+                    }
+                    Ok((None, v)) => v.as_string(),
+                    Err(_) => {
+                        message.set(Some("The file could not be read (is it text?): the session is unchanged.".into()));
+                        return;
+                    }
+                };
                 let Some(text) = text else { return };
                 // Checked here first, so a bad file is named at once and the session is untouched.
                 match unbounded_engine::scenario::Scenario::parse(&text) {

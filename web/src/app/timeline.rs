@@ -9,7 +9,7 @@ use unbounded_engine::time::format_timestamp;
 use yew::prelude::*;
 
 use crate::app::output::cell;
-use crate::protocol::{BatchInfo, Snapshot};
+use crate::protocol::{BatchInfo, Snapshot, WindowInfo};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -42,6 +42,36 @@ fn slot_of(batches: &[BatchInfo], source: &str, offset: u64) -> Option<usize> {
     (offset >= read_to).then_some(batches.len())
 }
 
+/// The newest `WINDOWS_SHOWN` windows the events fall in, each with the slot of its first event.
+/// An event falls in size / slide windows, which a query may make millions: only each event's
+/// newest `WINDOWS_SHOWN` can be among the newest of all, so no more are looked at.
+fn windows_shown(window: Option<WindowInfo>, dots: &[(usize, i64, u64)]) -> BTreeMap<i64, usize> {
+    let mut windows: BTreeMap<i64, usize> = BTreeMap::new();
+    let Some(w) = window.filter(|w| w.slide > 0 && w.size > 0) else { return windows };
+    for (slot, t, _) in dots {
+        let Some(last_start) =
+            t.checked_sub(w.start).map(|d| d.div_euclid(w.slide)).and_then(|k| k.checked_mul(w.slide)).and_then(|d| d.checked_add(w.start))
+        else {
+            continue;
+        };
+        let mut start = last_start;
+        for _ in 0..WINDOWS_SHOWN {
+            if start <= t.saturating_sub(w.size) {
+                break;
+            }
+            let first = windows.entry(start).or_insert(*slot);
+            *first = (*first).min(*slot);
+            let Some(next) = start.checked_sub(w.slide) else { break };
+            start = next;
+        }
+    }
+    // Keep the newest only, so the map stays small however many events there are.
+    while windows.len() > WINDOWS_SHOWN {
+        windows.pop_first();
+    }
+    windows
+}
+
 #[function_component(Timeline)]
 pub fn timeline(props: &Props) -> Html {
     let s = &props.snapshot;
@@ -66,26 +96,15 @@ pub fn timeline(props: &Props) -> Html {
             </div>
         };
     }
-    let (mut lo, mut hi) = (times.iter().copied().min().unwrap_or(0), times.iter().copied().max().unwrap_or(0));
-    let pad = ((hi - lo) / 10).max(2_000_000);
-    lo -= pad;
-    hi += pad;
-    let y = |t: i64| TOP + (hi - t.clamp(lo, hi)) as f64 / (hi - lo) as f64 * (H - TOP - BOTTOM);
+    // In floating point: event times at the ends of the calendar must not overflow the scale.
+    let (lo, hi) = (times.iter().copied().min().unwrap_or(0) as f64, times.iter().copied().max().unwrap_or(0) as f64);
+    let pad = ((hi - lo) / 10.0).max(2_000_000.0);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let y = |t: i64| TOP + (hi - (t as f64).clamp(lo, hi)) / (hi - lo) * (H - TOP - BOTTOM);
 
     // Windows touched by the shown events: from the batch of their first event until the batch
     // whose watermark passed their end.
-    let mut windows: BTreeMap<i64, usize> = BTreeMap::new();
-    if let Some(w) = s.window.filter(|w| w.slide > 0) {
-        for (slot, t, _) in &dots {
-            let last_start = (t - w.start).div_euclid(w.slide) * w.slide + w.start;
-            let mut start = last_start;
-            while start > t - w.size {
-                let first = windows.entry(start).or_insert(*slot);
-                *first = (*first).min(*slot);
-                start -= w.slide;
-            }
-        }
-    }
+    let windows = windows_shown(s.window, &dots);
     let bands: Vec<Html> = s
         .window
         .map(|w| {
@@ -94,9 +113,9 @@ pub fn timeline(props: &Props) -> Html {
                 .rev()
                 .take(WINDOWS_SHOWN)
                 .map(|(start, first)| {
-                    let end = start + w.size;
+                    let end = start.saturating_add(w.size);
                     // Above a stream-stream join, the window closes on the join's output watermark.
-                    let closed = watermarks.iter().find(|(_, wm)| *wm - w.lag >= end).map(|(k, _)| *k);
+                    let closed = watermarks.iter().find(|(_, wm)| wm.saturating_sub(w.lag) >= end).map(|(k, _)| *k);
                     let x0 = x(*first) - slot_w / 2.0;
                     let x1 = closed.map_or(W - RIGHT, |k| x(k) + slot_w / 2.0);
                     let label = format!(
@@ -124,7 +143,7 @@ pub fn timeline(props: &Props) -> Html {
         let (x0, x1, yy) = (x(*k) - slot_w / 2.0, x(*k) + slot_w / 2.0, y(*wm));
         watermark_path.push_str(&format!("{}{x0:.1},{yy:.1} L{x1:.1},{yy:.1} ", if watermark_path.is_empty() { "M" } else { "L" }));
     }
-    let ticks = [hi - pad, (hi + lo) / 2, lo + pad];
+    let ticks = [hi - pad, (hi + lo) / 2.0, lo + pad].map(|t| t as i64);
     html! {
         <div id="timeline" class="timeline">
             <svg viewBox={format!("0 0 {W} {H}")} role="img" aria-label="Event time against processing time, with the watermark, windows and late drops">
@@ -195,5 +214,36 @@ pub fn timeline(props: &Props) -> Html {
                 <p id="late-detail" class="late-detail" role="status">{ d }</p>
             }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_a_million_times_its_slide_draws_only_the_newest_windows() {
+        // '1 day', '1 microsecond': 86.4 billion windows per event; quadratic or per-window work
+        // would not finish.
+        let day = 86_400_000_000;
+        let w = WindowInfo { size: day, slide: 1, start: 0, lag: 0 };
+        let dots: Vec<(usize, i64, u64)> = (0..500).map(|k| (k as usize % 24, 1_772_438_400_000_000 + k * 1_000, k as u64)).collect();
+        let shown = windows_shown(Some(w), &dots);
+        assert_eq!(shown.len(), WINDOWS_SHOWN);
+        let newest = dots.last().map(|d| d.1).unwrap_or_default();
+        assert_eq!(shown.keys().next_back(), Some(&newest));
+        assert_eq!(shown.keys().next(), Some(&(newest - WINDOWS_SHOWN as i64 + 1)));
+    }
+
+    #[test]
+    fn windows_at_the_ends_of_the_calendar_do_not_overflow() {
+        let w = WindowInfo { size: 3_600_000_000, slide: 60_000_000, start: 0, lag: 0 };
+        let dots = vec![(0, i64::MIN, 0), (1, i64::MAX, 1), (1, i64::MIN + 5, 2)];
+        let shown = windows_shown(Some(w), &dots);
+        assert!(shown.len() <= WINDOWS_SHOWN);
+        // The same windows as the plain definition for an ordinary event: the 60 that contain it.
+        let shown = windows_shown(Some(w), &[(0, 7_200_000_000, 0)]);
+        assert_eq!(shown.len(), WINDOWS_SHOWN.min(60));
+        assert!(shown.keys().all(|s| *s <= 7_200_000_000 && s + w.size > 7_200_000_000));
     }
 }
