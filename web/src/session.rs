@@ -1305,7 +1305,8 @@ mod tests {
         assert!(snap.sink.iter().any(|r| r[1] == json!("Bremen")), "{:?}", snap.sink);
         // A bad type is refused with the scenario format's message, and nothing changes.
         let bad = s.handle(Request::SetRelations { sources: vec![def("truck_readings", &[("truck_id", "text")], vec![])], tables: vec![] });
-        assert!(bad.error.unwrap().message.contains("unknown type `text`"));
+        let message = bad.error.unwrap().message;
+        assert!(message.contains("has unknown type text"), "{message}");
         assert_eq!(s.snapshot().sources[0].rows, 7);
         // A changed width drops that source's events; a query that no longer fits waits for a fix.
         let narrow = s.handle(Request::SetRelations {

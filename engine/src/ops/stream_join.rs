@@ -621,19 +621,20 @@ mod tests {
     }
 
     #[test]
-    fn eviction_bounds_past_the_end_of_time_do_not_wrap() {
-        // A range of +/- 292,000 years (the largest the intervals allow): evicting a 2026 right row computes rt - lo, past i64.
-        // A wrap (release) evicts it at once and loses the second match; debug panics.
-        let schema = |t: &str| {
-            Schema::new(vec![
-                Column { name: "k".into(), data_type: DataType::Int },
-                Column { name: t.into(), data_type: DataType::Timestamp },
-            ])
-        };
-        let sql = "SELECT a.k FROM STREAM a WATERMARK lt DELAY OF INTERVAL 1 SECOND JOIN STREAM b WATERMARK rt DELAY OF INTERVAL 1 SECOND \
-                   ON a.k = b.k AND b.rt - INTERVAL 53375900 DAYS <= a.lt + INTERVAL 53375900 DAYS AND b.rt + INTERVAL 53375900 DAYS >= a.lt - INTERVAL 53375900 DAYS";
-        let catalog = Catalog { sources: vec![("a".into(), schema("lt")), ("b".into(), schema("rt"))], tables: vec![] };
-        let mut q = StreamingQuery::start(QueryDefinition { sql: sql.into(), output_mode: OutputMode::Append, catalog }).unwrap();
+    fn a_range_past_the_calendar_is_an_overflow_error_not_a_wrapped_eviction() {
+        // A range of +/- 146,000 years: rt - lo used to wrap past i64 in the eviction bound, evict the
+        // 2026 right row at once and lose the second match. Now the bound's own arithmetic leaves the
+        // calendar first and the batch fails with Spark's DATETIME_OVERFLOW.
+        let mut q = wide_range_join(53_375_900);
+        q.add_json("a", &[json!([1, "1970-01-01 00:00:10"])]).unwrap();
+        q.add_json("b", &[json!([1, "2026-01-01 00:00:00"])]).unwrap();
+        let e = q.process_all_available().unwrap_err();
+        assert_eq!(e.spark_condition.as_deref(), Some("DATETIME_OVERFLOW"), "{e}");
+    }
+
+    #[test]
+    fn a_range_of_seven_hundred_years_keeps_the_buffered_row() {
+        let mut q = wide_range_join(255_500);
         q.add_json("a", &[json!([1, "1970-01-01 00:00:10"])]).unwrap();
         q.add_json("b", &[json!([1, "2026-01-01 00:00:00"])]).unwrap();
         let first = q.process_all_available().unwrap();
@@ -641,5 +642,21 @@ mod tests {
         q.add_json("a", &[json!([1, "1970-01-01 00:00:20"])]).unwrap();
         let run = q.process_all_available().unwrap();
         assert_eq!(run.batches.iter().map(|b| b.rows.num_rows()).sum::<usize>(), 1, "the buffered right row still matches");
+    }
+
+    /// `a JOIN b` on `k` with `rt` within `days` either side of `lt`.
+    fn wide_range_join(days: u32) -> StreamingQuery {
+        let schema = |t: &str| {
+            Schema::new(vec![
+                Column { name: "k".into(), data_type: DataType::Int },
+                Column { name: t.into(), data_type: DataType::Timestamp },
+            ])
+        };
+        let sql = format!(
+            "SELECT a.k FROM STREAM a WATERMARK lt DELAY OF INTERVAL 1 SECOND JOIN STREAM b WATERMARK rt DELAY OF INTERVAL 1 SECOND \
+             ON a.k = b.k AND b.rt - INTERVAL {days} DAYS <= a.lt + INTERVAL {days} DAYS AND b.rt + INTERVAL {days} DAYS >= a.lt - INTERVAL {days} DAYS"
+        );
+        let catalog = Catalog { sources: vec![("a".into(), schema("lt")), ("b".into(), schema("rt"))], tables: vec![] };
+        StreamingQuery::start(QueryDefinition { sql, output_mode: OutputMode::Append, catalog }).unwrap()
     }
 }
