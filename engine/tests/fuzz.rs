@@ -45,7 +45,8 @@ impl Rng {
     }
 }
 
-const COLUMNS: &[(&str, &str)] = &[("k", "string"), ("v", "bigint"), ("n", "int"), ("d", "double"), ("b", "boolean"), ("s", "string"), ("ts", "timestamp")];
+const COLUMNS: &[(&str, &str)] =
+    &[("k", "string"), ("v", "bigint"), ("n", "int"), ("d", "double"), ("b", "boolean"), ("s", "string"), ("ts", "timestamp")];
 
 const TIMESTAMPS: &[&str] = &[
     "2026-01-01 00:00:00",
@@ -65,9 +66,11 @@ const TIMESTAMPS: &[&str] = &[
     "",
 ];
 
-const INTERVAL_UNITS: &[&str] = &["MICROSECOND", "MILLISECOND", "SECOND", "SECONDS", "MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "MONTH", "YEAR"];
+const INTERVAL_UNITS: &[&str] =
+    &["MICROSECOND", "MILLISECOND", "SECOND", "SECONDS", "MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "MONTH", "YEAR"];
 
-const INTERVAL_AMOUNTS: &[&str] = &["0", "1", "5", "10", "-1", "-5", "9223372036854775807", "-9223372036854775808", "1e9", "99999999999999", "3.5", "0.000001"];
+const INTERVAL_AMOUNTS: &[&str] =
+    &["0", "1", "5", "10", "-1", "-5", "9223372036854775807", "-9223372036854775808", "1e9", "99999999999999", "3.5", "0.000001"];
 
 const DURATIONS: &[&str] = &[
     "10 seconds",
@@ -87,7 +90,23 @@ const DURATIONS: &[&str] = &[
     "",
 ];
 
-const TRUNC_UNITS: &[&str] = &["year", "yyyy", "quarter", "month", "mm", "week", "day", "dd", "hour", "minute", "second", "millisecond", "microsecond", "fortnight", ""];
+const TRUNC_UNITS: &[&str] = &[
+    "year",
+    "yyyy",
+    "quarter",
+    "month",
+    "mm",
+    "week",
+    "day",
+    "dd",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "microsecond",
+    "fortnight",
+    "",
+];
 
 fn string_literal(rng: &mut Rng) -> String {
     let raw = match rng.below(12) {
@@ -168,7 +187,11 @@ fn expr(rng: &mut Rng, depth: usize) -> String {
             format!("({} {op} {})", expr(rng, d), expr(rng, d))
         }
         7 => format!("(ts {} {})", rng.pick(&["+", "-"]), literal(rng)),
-        8 => format!("CAST({} AS {})", expr(rng, d), rng.pick(&["STRING", "INT", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "DATE", "DECIMAL(10,2)", "ARRAY<INT>"])),
+        8 => format!(
+            "CAST({} AS {})",
+            expr(rng, d),
+            rng.pick(&["STRING", "INT", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "DATE", "DECIMAL(10,2)", "ARRAY<INT>"])
+        ),
         9 => format!("CASE WHEN {} THEN {} ELSE {} END", expr(rng, d), expr(rng, d), expr(rng, d)),
         10 => format!("({} IS {}NULL)", expr(rng, d), if rng.chance(50) { "NOT " } else { "" }),
         11 => format!("({} {}LIKE {})", expr(rng, d), if rng.chance(30) { "NOT " } else { "" }, string_literal(rng)),
@@ -229,7 +252,8 @@ fn query(rng: &mut Rng) -> String {
         }
         2 => {
             let size = rng.pick(DURATIONS);
-            let w = if rng.chance(50) { format!("window(ts, '{size}', '{}')", rng.pick(DURATIONS)) } else { format!("window(ts, '{size}')") };
+            let w =
+                if rng.chance(50) { format!("window(ts, '{size}', '{}')", rng.pick(DURATIONS)) } else { format!("window(ts, '{size}')") };
             format!("SELECT {w} AS w, k, {} AS a, {} AS b FROM STREAM events{wm} GROUP BY {w}, k", aggregate(rng), aggregate(rng))
         }
         3 => {
@@ -243,10 +267,17 @@ fn query(rng: &mut Rng) -> String {
         }
         6 => {
             let on = if rng.chance(50) { "e.k = t.k".to_string() } else { expr(rng, 2).replace("ts", "e.ts") };
-            format!("SELECT e.k, e.v, t.x FROM STREAM events{wm} AS e {} dims t ON {on}", rng.pick(&["JOIN", "LEFT JOIN", "LEFT OUTER JOIN"]))
+            format!(
+                "SELECT e.k, e.v, t.x FROM STREAM events{wm} AS e {} dims t ON {on}",
+                rng.pick(&["JOIN", "LEFT JOIN", "LEFT OUTER JOIN"])
+            )
         }
         7 => {
-            let range = rng.pick(&["", " AND c.ts BETWEEN e.ts AND e.ts + INTERVAL 20 SECONDS", " AND c.ts > e.ts - INTERVAL 9223372036854775807 MICROSECONDS"]);
+            let range = rng.pick(&[
+                "",
+                " AND c.ts BETWEEN e.ts AND e.ts + INTERVAL 20 SECONDS",
+                " AND c.ts > e.ts - INTERVAL 9223372036854775807 MICROSECONDS",
+            ]);
             let cond = if rng.chance(70) { format!("e.k = c.k{range}") } else { "e.v < c.v".to_string() };
             format!(
                 "SELECT e.k, c.v, e.ts FROM STREAM events{wm} AS e {} STREAM clicks WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS c ON {cond}",
@@ -324,7 +355,9 @@ fn scenario(seed: u64) -> String {
     for _ in 0..1 + rng.below(6) {
         match rng.below(10) {
             0 => steps.push(json!({"restart": {}})),
-            1 => steps.push(json!({"fail": *rng.pick(&["before_offsets_write", "after_offsets_write", "after_state_write", "after_sink_write"])})),
+            1 => steps.push(
+                json!({"fail": *rng.pick(&["before_offsets_write", "after_offsets_write", "after_state_write", "after_sink_write"])}),
+            ),
             2 => {
                 let count = 1 + rng.below(4);
                 steps.push(json!({"add": "clicks", "rows": rows(&mut rng, count)}));
@@ -406,7 +439,18 @@ fn the_generator_reaches_every_function_and_every_query_shape() {
     for name in Func::NAMES.iter().chain(AggFunc::NAMES) {
         assert!(all.contains(&format!("{name}(")), "no generated case calls {name}");
     }
-    for needle in ["session_window(", "DEDUPLICATE", "JOIN dims", "JOIN STREAM clicks", "WITH c0", "UNION ALL", "\"restart\"", "\"fail\"", "date_format(", "NOT (NOT ("] {
+    for needle in [
+        "session_window(",
+        "DEDUPLICATE",
+        "JOIN dims",
+        "JOIN STREAM clicks",
+        "WITH c0",
+        "UNION ALL",
+        "\"restart\"",
+        "\"fail\"",
+        "date_format(",
+        "NOT (NOT (",
+    ] {
         assert!(all.contains(needle), "no generated case contains {needle}");
     }
 }

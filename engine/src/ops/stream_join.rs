@@ -629,7 +629,7 @@ mod tests {
         q.add_json("a", &[json!([1, "1970-01-01 00:00:10"])]).unwrap();
         q.add_json("b", &[json!([1, "2026-01-01 00:00:00"])]).unwrap();
         let e = q.process_all_available().unwrap_err();
-        assert_eq!(e.spark_condition.as_deref(), Some("DATETIME_OVERFLOW"), "{e}");
+        assert_eq!(e.spark_condition, Some("DATETIME_OVERFLOW"), "{e}");
     }
 
     #[test]
