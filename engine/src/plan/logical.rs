@@ -39,7 +39,7 @@ impl StreamJoinSpec {
         let (lo, hi) = self.bounds;
         let left = hi.filter(|_| self.left_time.is_some());
         let right = lo.filter(|_| self.right_time.is_some()).map(|lo| -lo);
-        left.into_iter().chain(right).max().map(|lag| lag + 1_000)
+        left.into_iter().chain(right).max().map(|lag| lag.saturating_add(1_000))
     }
 }
 

@@ -2034,7 +2034,7 @@ fn time_bound(c: &Expr, left_time: usize, right_time: usize) -> Option<(BinaryOp
     }
     if a_right {
         // r + a OP l + b  =>  r - l OP b - a
-        Some((*op, b_off - a_off))
+        Some((*op, b_off.saturating_sub(a_off)))
     } else {
         // l + a OP r + b  =>  r - l (flipped OP) a - b
         let flipped = match op {
@@ -2043,7 +2043,7 @@ fn time_bound(c: &Expr, left_time: usize, right_time: usize) -> Option<(BinaryOp
             BinaryOp::LtEq => BinaryOp::GtEq,
             _ => BinaryOp::Gt,
         };
-        Some((flipped, a_off - b_off))
+        Some((flipped, a_off.saturating_sub(b_off)))
     }
 }
 
