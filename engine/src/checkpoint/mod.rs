@@ -28,9 +28,8 @@ pub const BATCHES_TO_RETAIN: u64 = 100;
 /// it must still be a number.
 pub const MAX_BATCH_ID: u64 = i64::MAX as u64;
 
-/// The latest instant Spark's timestamps reach, 9999-12-31 23:59:59.999999 UTC, in microseconds:
-/// no watermark lies past it.
-pub const MAX_TIMESTAMP_MICROS: i64 = 253_402_300_799_999_999;
+// No watermark lies past the latest instant Spark's timestamps reach.
+use crate::time::MAX_TIMESTAMP as MAX_TIMESTAMP_MICROS;
 
 /// Frames `body` for storage: version, checksum and length, then the bytes.
 pub fn frame(body: &[u8]) -> Vec<u8> {
