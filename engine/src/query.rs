@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 
 use crate::checkpoint::{Checkpoint, CheckpointError, CommitEntry, DeadLetterEntry, Metadata, OffsetEntry};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::{BatchContext, LateRow, StateOperatorProgress};
+use crate::ops::{BatchContext, LateRow, StateOperatorProgress, Watermarks};
 use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
 use crate::progress::{DurationMs, QueryProgress, SourceProgress};
@@ -766,11 +766,10 @@ impl StreamingQuery {
         let mut ctx = BatchContext {
             late_rows: Vec::new(),
             sources: &inputs,
-            watermark_micros: entry.watermark_micros,
-            late_watermark_micros: entry.late_watermark_micros,
+            watermarks: Watermarks { eviction: entry.watermark_micros, late: entry.late_watermark_micros },
             max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()],
         };
-        let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?;
+        let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?.rows;
         let max_event_time = ctx.max_event_time;
         let late_rows = ctx.late_rows;
         // State version N+1 of every stateful operator's tables.

@@ -5,7 +5,7 @@ use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{encode_group, encode_values};
-use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
+use super::{BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks};
 use crate::error::Result;
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
@@ -102,12 +102,12 @@ impl Operator for AggregateOp {
         "stateStoreSave"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, watermarks: Watermarks, ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         self.batches += 1;
         let now = self.batches;
-        let watermark = ctx.watermark_micros;
-        let late_watermark = ctx.late_watermark_micros;
+        let watermark = watermarks.eviction;
+        let late_watermark = watermarks.late;
         let key_columns = self.keys.iter().map(|k| k.evaluate_to_array(&batch)).collect::<Result<Vec<_>>>()?;
         let arg_columns =
             self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;

@@ -4,7 +4,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_select::filter::filter_record_batch;
 
 use super::keys::{encode_group, encode_values};
-use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
+use super::{BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks};
 use crate::error::{Error, Result};
 use crate::state::{KeyedState, StateTable};
 use crate::value::Value;
@@ -71,9 +71,9 @@ impl Operator for DedupOp {
         }
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, watermarks: Watermarks, ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
-        let watermark = ctx.watermark_micros;
+        let watermark = watermarks.eviction;
         let key_columns: Vec<ArrayRef> = self.keys.iter().map(|&k| batch.column(k).clone()).collect();
         let times = match self.event_time {
             Some(et) => Some(
@@ -89,7 +89,7 @@ impl Operator for DedupOp {
         let (mut added, mut dropped_late) = (0u64, 0u64);
         for i in 0..batch.num_rows() {
             let t = times.and_then(|t| (!t.is_null(i)).then(|| t.value(i)));
-            let late_watermark = ctx.late_watermark_micros;
+            let late_watermark = watermarks.late;
             if let (Some(t), true) = (t, late_watermark > 0 && self.drops_late()) {
                 if t <= late_watermark {
                     dropped_late += 1;

@@ -1,7 +1,7 @@
 use arrow_array::RecordBatch;
 use arrow_select::filter::filter_record_batch;
 
-use super::{BatchContext, Operator};
+use super::{BatchContext, Operator, Watermarks};
 use crate::error::Result;
 use crate::expr::Expr;
 
@@ -21,7 +21,7 @@ impl Operator for FilterOp {
         "filter"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         if batch.num_rows() == 0 {
             return Ok(batch);

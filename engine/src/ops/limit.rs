@@ -1,6 +1,6 @@
 use arrow_array::RecordBatch;
 
-use super::{BatchContext, Operator, StateOperatorProgress};
+use super::{BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::Result;
 use crate::state::{KeyedState, StateTable};
 
@@ -27,7 +27,7 @@ impl Operator for LimitOp {
         "globalLimit"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         if !self.global {
             return Ok(batch.slice(0, self.limit.min(batch.num_rows())));

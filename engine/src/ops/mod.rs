@@ -37,18 +37,42 @@ use crate::state::StateTable;
 use crate::types::DataType;
 use crate::value::Value;
 
-/// What one micro-batch hands its operators.
+/// What one micro-batch hands its operators, besides their inputs. It holds nothing an operator
+/// changes for another: watermarks travel with the batches (see [`Watermarks`]).
 pub struct BatchContext<'a> {
     /// This batch's rows of each source, by source index.
     pub sources: &'a [RecordBatch],
-    /// The event-time watermark in effect, in microseconds (0 = none yet): for emission and eviction.
-    pub watermark_micros: i64,
-    /// The watermark input rows are judged late against: the previous batch's.
-    pub late_watermark_micros: i64,
+    /// The query's watermarks for this batch: what every scan hands the operators above it.
+    pub watermarks: Watermarks,
     /// Largest event time each watermark operator saw in this batch.
     pub max_event_time: Vec<Option<i64>>,
     /// Rows dropped as late by stateful operators in this batch, with why.
     pub late_rows: Vec<LateRow>,
+}
+
+/// The event-time watermarks a batch carries from an operator to the one above it, in
+/// microseconds (0 = none yet). Each operator reads its inputs' and says what its output carries
+/// ([`Operator::output_watermarks`]): a stream-stream join lowers them for the operators above
+/// it, and for those only (Spark's per-operator watermark propagation), never for a sibling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Watermarks {
+    /// For emission and eviction: this batch's watermark.
+    pub eviction: i64,
+    /// What input rows are judged late against: the previous batch's.
+    pub late: i64,
+}
+
+impl Watermarks {
+    /// The watermarks an operator with several inputs sees: the lowest of each (Spark's `min` policy).
+    pub fn min(self, other: Watermarks) -> Watermarks {
+        Watermarks { eviction: self.eviction.min(other.eviction), late: self.late.min(other.late) }
+    }
+}
+
+/// The message between operators: a batch of rows and the watermarks that come with it.
+pub struct Batch {
+    pub rows: RecordBatch,
+    pub watermarks: Watermarks,
 }
 
 /// A row a stateful operator dropped because it arrived behind the watermark.
@@ -79,8 +103,15 @@ pub trait Operator {
     /// Short name for EXPLAIN, progress and checkpoint paths.
     fn name(&self) -> &'static str;
 
-    /// Processes one micro-batch: the outputs of the children, in order.
-    fn on_batch(&mut self, inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch>;
+    /// Processes one micro-batch: the outputs of the children, in order, and the watermarks they
+    /// carry (the lowest of the children's).
+    fn on_batch(&mut self, inputs: Vec<RecordBatch>, watermarks: Watermarks, ctx: &mut BatchContext) -> Result<RecordBatch>;
+
+    /// The watermarks the operator's output carries, given its input's: the same for every
+    /// operator but the stream-stream join, whose rows may lie behind its input's watermark.
+    fn output_watermarks(&self, input: Watermarks) -> Watermarks {
+        input
+    }
 
     /// The operator's state metrics; None for stateless operators.
     fn state_progress(&self) -> Option<StateOperatorProgress> {
@@ -183,12 +214,21 @@ pub enum Node {
 }
 
 impl Node {
-    pub fn execute(&mut self, ctx: &mut BatchContext) -> Result<RecordBatch> {
+    /// Runs the subtree on this micro-batch: its output rows and the watermarks they carry.
+    pub fn execute(&mut self, ctx: &mut BatchContext) -> Result<Batch> {
         match self {
-            Node::Scan { index } => Ok(ctx.sources[*index].clone()),
+            Node::Scan { index } => Ok(Batch { rows: ctx.sources[*index].clone(), watermarks: ctx.watermarks }),
             Node::Op { op, children } => {
-                let inputs = children.iter_mut().map(|c| c.execute(ctx)).collect::<Result<Vec<_>>>()?;
-                op.on_batch(inputs, ctx)
+                let mut inputs = Vec::with_capacity(children.len());
+                let mut watermarks: Option<Watermarks> = None;
+                for child in children.iter_mut() {
+                    let out = child.execute(ctx)?;
+                    watermarks = Some(watermarks.map_or(out.watermarks, |w| w.min(out.watermarks)));
+                    inputs.push(out.rows);
+                }
+                let watermarks = watermarks.unwrap_or(ctx.watermarks);
+                let rows = op.on_batch(inputs, watermarks, ctx)?;
+                Ok(Batch { rows, watermarks: op.output_watermarks(watermarks) })
             }
         }
     }

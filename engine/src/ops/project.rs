@@ -1,7 +1,7 @@
 use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::SchemaRef;
 
-use super::{BatchContext, Operator};
+use super::{BatchContext, Operator, Watermarks};
 use crate::error::Result;
 use crate::expr::Expr;
 
@@ -22,7 +22,7 @@ impl Operator for ProjectOp {
         "project"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         let columns = self.exprs.iter().map(|e| e.evaluate_to_array(&batch)).collect::<Result<Vec<_>>>()?;
         let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));

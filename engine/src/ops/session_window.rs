@@ -7,7 +7,7 @@ use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
 use super::keys::encode_group;
-use super::{BatchContext, LateRow, Operator, StateOperatorProgress};
+use super::{BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks};
 use crate::error::{Error, Result};
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
@@ -137,9 +137,9 @@ impl Operator for SessionWindowOp {
         "sessionWindowStateStoreSave"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, watermarks: Watermarks, ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
-        let watermark = ctx.watermark_micros;
+        let watermark = watermarks.eviction;
         let other_keys: Vec<ArrayRef> = self
             .keys
             .iter()
@@ -184,13 +184,13 @@ impl Operator for SessionWindowOp {
                     Interval::from_micros(gap)
                 ))
             })?;
-            if self.evicts && ctx.late_watermark_micros > 0 && end <= ctx.late_watermark_micros {
+            if self.evicts && watermarks.late > 0 && end <= watermarks.late {
                 dropped += 1;
                 ctx.late_rows.push(LateRow {
                     operator: self.name().to_string(),
                     row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
                     event_time: t,
-                    watermark: ctx.late_watermark_micros,
+                    watermark: watermarks.late,
                     window: Some((t, end)),
                 });
                 continue;

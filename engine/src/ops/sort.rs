@@ -3,7 +3,7 @@ use std::cmp::Ordering;
 use arrow_array::{RecordBatch, UInt32Array};
 use arrow_select::take::take_record_batch;
 
-use super::{BatchContext, Operator};
+use super::{BatchContext, Operator, Watermarks};
 use crate::error::Result;
 use crate::plan::logical::SortKey;
 use crate::value::Value;
@@ -24,7 +24,7 @@ impl Operator for SortOp {
         "sort"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         let columns = self.keys.iter().map(|k| k.expr.evaluate_to_array(&batch)).collect::<Result<Vec<_>>>()?;
         let values: Vec<Vec<Value>> =

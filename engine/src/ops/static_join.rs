@@ -7,7 +7,7 @@ use arrow_select::filter::filter_record_batch;
 use arrow_select::take::take;
 
 use super::keys::encode_row;
-use super::{join_too_large, too_many_rows, BatchContext, Operator, MAX_JOIN_OUTPUT_ROWS_PER_BATCH, MAX_JOIN_PAIRS_PER_BATCH};
+use super::{join_too_large, too_many_rows, BatchContext, Operator, Watermarks, MAX_JOIN_OUTPUT_ROWS_PER_BATCH, MAX_JOIN_PAIRS_PER_BATCH};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::JoinKind;
@@ -118,7 +118,7 @@ impl Operator for StaticJoinOp {
         "streamStaticJoin"
     }
 
-    fn on_batch(&mut self, inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let stream = inputs.into_iter().next().ok_or_else(|| Error::internal("a stream-static join needs its stream input"))?;
         let keys = self.stream_keys.iter().map(|k| k.evaluate_to_array(&stream)).collect::<Result<Vec<_>>>()?;
         // Each stream row's table matches, counted before any pair is built: without an equality

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::encode_row;
 use super::{
-    join_too_large, too_many_rows, BatchContext, LateRow, Operator, StateOperatorProgress, MAX_JOIN_OUTPUT_ROWS_PER_BATCH,
+    join_too_large, too_many_rows, BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks, MAX_JOIN_OUTPUT_ROWS_PER_BATCH,
     MAX_JOIN_PAIRS_PER_BATCH,
 };
 use crate::error::{Error, Result};
@@ -287,13 +287,13 @@ impl Operator for StreamJoinOp {
         "symmetricHashJoin"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, watermarks: Watermarks, ctx: &mut BatchContext) -> Result<RecordBatch> {
         let (Some(left_batch), Some(right_batch)) = (inputs.first().cloned(), inputs.get(1).cloned()) else {
             return Err(Error::internal("a stream-stream join needs two inputs"));
         };
         inputs.clear();
-        let late_wm = ctx.late_watermark_micros;
-        let wm = ctx.watermark_micros;
+        let late_wm = watermarks.late;
+        let wm = watermarks.eviction;
         let mut dropped = 0u64;
         let mut keep_on_time =
             |rows: Vec<(Option<Vec<u8>>, Buffered)>, has_time: bool, ctx: &mut BatchContext| -> Vec<(Option<Vec<u8>>, Buffered)> {
@@ -402,10 +402,12 @@ impl Operator for StreamJoinOp {
             num_rows_dropped_by_watermark: dropped,
             memory_used_bytes: 0,
         };
-        // What the operators above see: the join's output watermark, not the input's.
-        ctx.watermark_micros = self.output_watermark(ctx.watermark_micros);
-        ctx.late_watermark_micros = self.output_watermark(ctx.late_watermark_micros);
         Ok(arrow_select::concat::concat_batches(&self.schema, &batches)?)
+    }
+
+    /// What the operators above see: the join's output watermark, not the input's.
+    fn output_watermarks(&self, input: Watermarks) -> Watermarks {
+        Watermarks { eviction: self.output_watermark(input.eviction), late: self.output_watermark(input.late) }
     }
 
     fn state_progress(&self) -> Option<StateOperatorProgress> {
@@ -642,6 +644,39 @@ mod tests {
         q.add_json("a", &[json!([1, "1970-01-01 00:00:20"])]).unwrap();
         let run = q.process_all_available().unwrap();
         assert_eq!(run.batches.iter().map(|b| b.rows.num_rows()).sum::<usize>(), 1, "the buffered right row still matches");
+    }
+
+    #[test]
+    fn a_joins_output_watermark_does_not_reach_its_union_all_sibling() {
+        // The join's output watermark lags its input by the range (an hour); the deduplication in
+        // the other branch of the UNION ALL must judge lateness by the query's watermark. When the
+        // join wrote its lowered watermark into a context shared by the whole tree, the sibling,
+        // run after it, kept the 09:30 row that Spark drops as late.
+        let schema = |k: &str, t: &str| {
+            Schema::new(vec![
+                Column { name: k.into(), data_type: DataType::Int },
+                Column { name: t.into(), data_type: DataType::Timestamp },
+            ])
+        };
+        let sql = "SELECT a.k AS id, a.lt AS ts FROM STREAM a WATERMARK lt DELAY OF INTERVAL 0 SECONDS \
+                   JOIN STREAM b WATERMARK rt DELAY OF INTERVAL 0 SECONDS \
+                   ON a.k = b.k AND b.rt >= a.lt - INTERVAL 1 HOUR AND b.rt <= a.lt + INTERVAL 1 HOUR \
+                   UNION ALL SELECT id, ts FROM (SELECT DISTINCT id, ts FROM STREAM c WATERMARK ts DELAY OF INTERVAL 0 SECONDS)";
+        let catalog = Catalog {
+            sources: vec![("a".into(), schema("k", "lt")), ("b".into(), schema("k", "rt")), ("c".into(), schema("id", "ts"))],
+            tables: vec![],
+        };
+        let mut q = StreamingQuery::start(QueryDefinition { sql: sql.into(), output_mode: OutputMode::Append, catalog }).unwrap();
+        for source in ["a", "b", "c"] {
+            q.add_json(source, &[json!([1, "2026-01-01 10:00:00"])]).unwrap();
+        }
+        q.process_all_available().unwrap();
+        assert_eq!(q.watermark().map(crate::time::format_timestamp).as_deref(), Some("2026-01-01 10:00:00"));
+        q.add_json("c", &[json!([2, "2026-01-01 09:30:00"])]).unwrap();
+        let run = q.process_all_available().unwrap();
+        let batch = &run.batches[0];
+        assert_eq!(batch.rows.num_rows(), 0, "the late row is dropped: {:?}", crate::scenario::rows_json(&batch.rows));
+        assert_eq!(batch.dropped_late, 1);
     }
 
     /// `a JOIN b` on `k` with `rt` within `days` either side of `lt`.

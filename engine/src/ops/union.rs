@@ -1,7 +1,7 @@
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use super::{BatchContext, Operator};
+use super::{BatchContext, Operator, Watermarks};
 use crate::error::Result;
 
 /// UNION ALL: this batch's rows of every input, one after the other.
@@ -20,7 +20,7 @@ impl Operator for UnionOp {
         "union"
     }
 
-    fn on_batch(&mut self, inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         // Inputs carry their own column names; the union's are the first input's.
         let renamed = inputs
             .into_iter()

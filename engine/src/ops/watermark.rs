@@ -2,7 +2,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::RecordBatch;
 
-use super::{BatchContext, Operator};
+use super::{BatchContext, Operator, Watermarks};
 use crate::error::Result;
 
 /// `WATERMARK ts DELAY OF ...`: notes the largest event time of each batch, which the query
@@ -24,7 +24,7 @@ impl Operator for WatermarkOp {
         "watermark"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         let times = batch.column(self.event_time).as_primitive::<TimestampMicrosecondType>();
         if let Some(max) = arrow_arith::aggregate::max(times) {

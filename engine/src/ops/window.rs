@@ -6,7 +6,7 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, StructArray, Timest
 use arrow_schema::SchemaRef;
 use arrow_select::take::take;
 
-use super::{BatchContext, Operator};
+use super::{BatchContext, Operator, Watermarks};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::logical::WindowSpec;
@@ -55,7 +55,7 @@ impl Operator for WindowAssignOp {
         "timeWindow"
     }
 
-    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _ctx: &mut BatchContext) -> Result<RecordBatch> {
+    fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         let times = self.time.evaluate_to_array(&batch)?;
         let times = times.as_primitive_opt::<TimestampMicrosecondType>().ok_or_else(|| Error::internal("window() over a non-timestamp"))?;
@@ -164,9 +164,8 @@ mod tests {
             WindowSpec { size: day, slide: day, start: 0 },
             Arc::new(Schema::new(fields)),
         );
-        let mut ctx =
-            BatchContext { sources: &[], watermark_micros: 0, late_watermark_micros: 0, max_event_time: vec![], late_rows: vec![] };
-        let err = op.on_batch(vec![batch], &mut ctx).unwrap_err();
+        let mut ctx = BatchContext { sources: &[], watermarks: Watermarks::default(), max_event_time: vec![], late_rows: vec![] };
+        let err = op.on_batch(vec![batch], Watermarks::default(), &mut ctx).unwrap_err();
         assert_eq!(err.spark_condition, Some("DATETIME_OVERFLOW"));
         assert!(err.message.contains("9999-12-31 23:59:59.999999"), "{}", err.message);
     }

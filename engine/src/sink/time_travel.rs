@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 use super::{Sink, TableSink};
 use crate::error::{Error, Position, Result};
-use crate::ops::BatchContext;
+use crate::ops::{BatchContext, Watermarks};
 use crate::plan::physical;
 use crate::query::OutputMode;
 use crate::scenario::rows_json;
@@ -74,12 +74,11 @@ pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<Tabl
     let inputs = vec![read.rows];
     let mut ctx = BatchContext {
         sources: &inputs,
-        watermark_micros: 0,
-        late_watermark_micros: 0,
+        watermarks: Watermarks::default(),
         max_event_time: vec![None; pipeline.watermark_delays.len()],
         late_rows: Vec::new(),
     };
-    let out = pipeline.root.execute(&mut ctx)?;
+    let out = pipeline.root.execute(&mut ctx)?.rows;
     Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: rows_json(&out), version })
 }
 
