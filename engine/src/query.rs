@@ -241,29 +241,6 @@ pub struct StreamingQuery {
     state_view: Vec<StateView>,
 }
 
-/// A stateful operator's place in the checkpoint: `state/<id>/<table>` for each of its tables.
-struct StatefulOperator {
-    /// Index in visit order.
-    index: usize,
-    /// Numbered among the stateful operators as Spark numbers its state directories, plus the
-    /// operator's name so a person reading the checkpoint knows whose state it is.
-    id: String,
-    tables: &'static [&'static str],
-}
-
-fn stateful_operators(pipeline: &Pipeline) -> Vec<StatefulOperator> {
-    let mut out = Vec::new();
-    let mut index = 0;
-    pipeline.root.visit(&mut |op| {
-        let tables = op.state_table_names();
-        if !tables.is_empty() {
-            out.push(StatefulOperator { index, id: format!("{}-{}", out.len(), op.name()), tables });
-        }
-        index += 1;
-    });
-    out
-}
-
 /// A new id for a new checkpoint: the query text, the time and a counter, hashed (FNV-1a:
 /// tiny and stable), so two checkpoints of one query still differ, as in Spark.
 fn new_query_id(sql: &str, now_ms: f64) -> String {
@@ -326,7 +303,11 @@ impl StreamingQuery {
                 .filter_map(|name| sources.iter().find(|s| s.name() == name))
                 .map(|s| (s.name().to_string(), s.schema().columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()))
                 .collect(),
-            operators: stateful_operators(&pipeline).iter().map(|o| format!("{}[{}]", o.id, o.tables.join(","))).collect(),
+            operators: {
+                let mut operators = Vec::new();
+                pipeline.root.visit_stateful(&mut |id, op| operators.push(format!("{id}[{}]", op.state_table_names().join(","))));
+                operators
+            },
         };
         let mut checkpoint = Checkpoint::new(Box::new(options.storage.scoped("checkpoint")));
         let metadata = checkpoint.open(&expected)?;
@@ -334,7 +315,7 @@ impl StreamingQuery {
         let key = analyzed.update_key.as_ref().map(|k| k.iter().filter_map(|c| names.iter().position(|n| n == c)).collect());
         let table = TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), definition.output_mode, key)?;
         let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")))?;
-        let runtime = Self::runtime_from(&analyzed, definition.output_mode, &checkpoint, &metadata, options.state_store)?;
+        let runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store)?;
         check_sink(&table, &metadata.id, &runtime)?;
         let dead_letter = Self::dead_letters_from(&checkpoint)?;
         Ok(StreamingQuery {
@@ -365,26 +346,21 @@ impl StreamingQuery {
 
     /// Reads what the page shows of every stateful operator's state.
     fn refresh_state_view(&mut self) {
-        let stateful = stateful_operators(&self.runtime.pipeline);
         let mut views = Vec::new();
-        let mut index = 0;
-        let _ = self.runtime.pipeline.root.visit_mut(&mut |op| {
-            if let Some(s) = stateful.iter().find(|s| s.index == index) {
-                let tables = s
-                    .tables
-                    .iter()
-                    .zip(op.state_tables())
-                    .map(|(name, t)| TableView {
-                        name: name.to_string(),
-                        rows: t.rows(),
-                        bytes: t.bytes(),
-                        sample: t.sample(STATE_SAMPLE),
-                        evicted: t.evicted().to_vec(),
-                    })
-                    .collect();
-                views.push(StateView { operator: s.id.clone(), tables });
-            }
-            index += 1;
+        let _ = self.runtime.pipeline.root.visit_stateful_mut(&mut |id, op| {
+            let tables = op
+                .state_table_names()
+                .iter()
+                .zip(op.state_tables())
+                .map(|(name, t)| TableView {
+                    name: name.to_string(),
+                    rows: t.rows(),
+                    bytes: t.bytes(),
+                    sample: t.sample(STATE_SAMPLE),
+                    evicted: t.evicted().to_vec(),
+                })
+                .collect();
+            views.push(StateView { operator: id.to_string(), tables });
             Ok(())
         });
         self.state_view = views;
@@ -406,43 +382,28 @@ impl StreamingQuery {
         Ok(out)
     }
 
-    /// Builds fresh operators and loads what the checkpoint holds: offsets, watermark, state.
+    /// Loads what the checkpoint holds into freshly built operators: offsets, watermark, state.
     /// Everything is read before anything is applied, so a damaged checkpoint changes nothing.
-    fn runtime_from(
-        analyzed: &AnalyzedQuery,
-        mode: OutputMode,
-        checkpoint: &Checkpoint,
-        metadata: &Metadata,
-        config: StateStoreConfig,
-    ) -> Result<Runtime> {
+    fn runtime_from(mut pipeline: Pipeline, checkpoint: &Checkpoint, metadata: &Metadata, config: StateStoreConfig) -> Result<Runtime> {
         let recovery = checkpoint.recover(metadata)?;
-        let mut pipeline = physical::build(&analyzed.plan, mode)?;
         // State is loaded at the version the last commit produced (batch N writes version N+1).
         let version = recovery.commit.as_ref().map_or(0, |c| c.batch_id + 1);
-        let stateful = stateful_operators(&pipeline);
+        // Every table is read before any operator is touched.
         let mut loaded = Vec::new();
-        for op in &stateful {
-            for table in op.tables {
-                let store = VersionedTable { dir: format!("state/{}/{table}", op.id), config };
-                loaded.push(store.load(checkpoint.storage(), version)?);
+        pipeline.root.visit_stateful(&mut |id, op| {
+            for table in op.state_table_names() {
+                loaded.push(VersionedTable { dir: format!("state/{id}/{table}"), config }.load(checkpoint.storage(), version));
             }
-        }
+        });
         let mut loaded = loaded.into_iter();
-        let mut index = 0;
-        pipeline.root.visit_mut(&mut |op| {
-            if let Some(s) = stateful.iter().find(|s| s.index == index) {
-                for table in op.state_tables() {
-                    let entries = loaded.next().unwrap_or_default();
-                    table.load(entries).map_err(|detail| {
-                        Error::from(CheckpointError::Damaged { path: format!("state/{} (version {version})", s.id), detail })
-                    })?;
-                }
-                op.check_state().map_err(|detail| {
-                    Error::from(CheckpointError::Damaged { path: format!("state/{} (version {version})", s.id), detail })
-                })?;
-                op.state_loaded();
+        pipeline.root.visit_stateful_mut(&mut |id, op| {
+            let damaged = |detail| Error::from(CheckpointError::Damaged { path: format!("state/{id} (version {version})"), detail });
+            for table in op.state_tables() {
+                let entries = loaded.next().transpose()?.unwrap_or_default();
+                table.load(entries).map_err(damaged)?;
             }
-            index += 1;
+            op.check_state().map_err(damaged)?;
+            op.state_loaded();
             Ok(())
         })?;
         let mut rt = Runtime {
@@ -601,7 +562,8 @@ impl StreamingQuery {
     /// outside the query and keep everything; operators, offsets in flight and per-input
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
-        self.runtime = Self::runtime_from(&self.analyzed, self.definition.output_mode, &self.checkpoint, &self.metadata, self.state_store)?;
+        let pipeline = physical::build(&self.analyzed.plan, self.definition.output_mode)?;
+        self.runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store)?;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
         self.refresh_state_view();
         Ok(())
@@ -880,29 +842,21 @@ impl StreamingQuery {
     /// with the state's size as written. State over the query's limits stops the query here,
     /// before the sinks see the batch.
     fn write_state(&mut self, version: u64) -> Result<Vec<StateOperatorProgress>> {
-        let stateful = stateful_operators(&self.runtime.pipeline);
         let config = self.state_store;
         let storage = self.checkpoint.storage_mut();
         let mut progress = Vec::new();
         let mut owners = Vec::new();
-        let mut index = 0;
-        self.runtime.pipeline.root.visit_mut(&mut |op| {
-            let mut p = op.state_progress();
-            if p.is_some() {
-                owners.push(stateful.iter().find(|s| s.index == index).map_or(op.name().to_string(), |s| s.id.clone()));
+        self.runtime.pipeline.root.visit_stateful_mut(&mut |id, op| {
+            let mut bytes = 0;
+            for (name, table) in op.state_table_names().iter().zip(op.state_tables()) {
+                VersionedTable { dir: format!("state/{id}/{name}"), config }.commit(storage, version, table)?;
+                bytes += table.bytes();
             }
-            if let Some(s) = stateful.iter().find(|s| s.index == index) {
-                let mut bytes = 0;
-                for (name, table) in s.tables.iter().zip(op.state_tables()) {
-                    VersionedTable { dir: format!("state/{}/{name}", s.id), config }.commit(storage, version, table)?;
-                    bytes += table.bytes();
-                }
-                if let Some(p) = p.as_mut() {
-                    p.memory_used_bytes = bytes;
-                }
+            if let Some(mut p) = op.state_progress() {
+                p.memory_used_bytes = bytes;
+                progress.push(p);
+                owners.push(id.to_string());
             }
-            progress.extend(p);
-            index += 1;
             Ok(())
         })?;
         self.check_limits(&owners, &progress)?;

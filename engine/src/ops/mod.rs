@@ -204,12 +204,13 @@ pub(crate) fn join_too_large(what: String, advice: &str) -> crate::error::Error 
 /// A node of the operator tree.
 pub enum Node {
     /// Reads this batch's rows of source `index`.
-    Scan {
-        index: usize,
-    },
+    Scan { index: usize },
     Op {
         op: Box<dyn Operator>,
         children: Vec<Node>,
+        /// For a stateful operator, the id the plan gave it: its state lives under
+        /// `state/<id>/<table>` in the checkpoint (Spark's `state/<operatorId>`).
+        state_id: Option<String>,
     },
 }
 
@@ -218,7 +219,7 @@ impl Node {
     pub fn execute(&mut self, ctx: &mut BatchContext) -> Result<Batch> {
         match self {
             Node::Scan { index } => Ok(Batch { rows: ctx.sources[*index].clone(), watermarks: ctx.watermarks }),
-            Node::Op { op, children } => {
+            Node::Op { op, children, .. } => {
                 let mut inputs = Vec::with_capacity(children.len());
                 let mut watermarks: Option<Watermarks> = None;
                 for child in children.iter_mut() {
@@ -233,20 +234,46 @@ impl Node {
         }
     }
 
+    /// Numbers the stateful operators, children before parents, as Spark numbers its state
+    /// directories, with the operator's name so a person reading the checkpoint knows whose
+    /// state it is (`0-stateStoreSave`). `next` is the first number to give.
+    pub fn assign_state_ids(&mut self, next: &mut usize) {
+        if let Node::Op { op, children, state_id } = self {
+            children.iter_mut().for_each(|c| c.assign_state_ids(next));
+            if !op.state_table_names().is_empty() {
+                *state_id = Some(format!("{next}-{}", op.name()));
+                *next += 1;
+            }
+        }
+    }
+
     /// Visits every operator, depth-first, children before parents.
     pub fn visit(&self, f: &mut dyn FnMut(&dyn Operator)) {
-        if let Node::Op { op, children } = self {
+        if let Node::Op { op, children, .. } = self {
             children.iter().for_each(|c| c.visit(f));
             f(op.as_ref());
         }
     }
 
-    pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut dyn Operator) -> Result<()>) -> Result<()> {
-        if let Node::Op { op, children } = self {
-            for c in children.iter_mut() {
-                c.visit_mut(f)?;
+    /// Visits every stateful operator with its state id, children before parents.
+    pub fn visit_stateful(&self, f: &mut dyn FnMut(&str, &dyn Operator)) {
+        if let Node::Op { op, children, state_id } = self {
+            children.iter().for_each(|c| c.visit_stateful(f));
+            if let Some(id) = state_id {
+                f(id, op.as_ref());
             }
-            f(op.as_mut())?;
+        }
+    }
+
+    /// [`Node::visit_stateful`] with the operators mutable, stopping at the first error.
+    pub fn visit_stateful_mut(&mut self, f: &mut dyn FnMut(&str, &mut dyn Operator) -> Result<()>) -> Result<()> {
+        if let Node::Op { op, children, state_id } = self {
+            for c in children.iter_mut() {
+                c.visit_stateful_mut(f)?;
+            }
+            if let Some(id) = state_id {
+                f(id, op.as_mut())?;
+            }
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ pub fn build(plan: &LogicalPlan, mode: OutputMode) -> Result<Pipeline> {
     let mut p = Pipeline { root: Node::Scan { index: 0 }, sources: Vec::new(), watermark_delays: Vec::new() };
     let ctx = Build { mode, has_watermark: plan.has_watermark() };
     p.root = node(plan, &mut p, &ctx)?;
+    p.root.assign_state_ids(&mut 0);
     Ok(p)
 }
 
@@ -42,7 +43,7 @@ struct Build {
 }
 
 fn op(op: impl crate::ops::Operator + 'static, children: Vec<Node>) -> Node {
-    Node::Op { op: Box::new(op), children }
+    Node::Op { op: Box::new(op), children, state_id: None }
 }
 
 fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
