@@ -260,7 +260,8 @@ def translate_dedup(spark, query):
     DataFrame call `dropDuplicates(cols)` / `dropDuplicatesWithinWatermark(cols)` on that relation:
     register the relation so deduplicated as a temp view and read the view instead."""
     import re
-    pattern = re.compile(r"(?P<rel>STREAM\s*\(\s*\w+\s*\)|STREAM\s+\w+|\b\w+)(?P<wm>\s+WATERMARK\s+.+?\s+DELAY\s+OF\s+INTERVAL\s+.+?)?"
+    # A relation is a name or a parenthesised subquery (up to two levels of parentheses inside).
+    pattern = re.compile(r"(?P<rel>STREAM\s*\(\s*\w+\s*\)|STREAM\s+\w+|\b\w+|\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))(?P<wm>\s+WATERMARK\s+.+?\s+DELAY\s+OF\s+INTERVAL\s+.+?)?"
                          r"\s+DEDUPLICATE(?P<within>\s+WITHIN\s+WATERMARK)?\s+BY\s*\((?P<cols>[^)]*)\)", re.I | re.S)
     n = 0
     while True:
