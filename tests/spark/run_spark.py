@@ -212,7 +212,8 @@ def run(spark, scenario, workdir):
     query.stop()
     doc["runs"] = runs
     ids = sorted(batches)
-    key = scenario_update_key(scenario)
+    # Only update mode needs the key; asking for it builds and runs the engine's release CLI.
+    key = scenario_update_key(scenario) if mode == "update" else None
     if mode == "complete":
         doc["sink"] = batches[ids[-1]] if ids else []
     elif mode == "update" and key is not None:
@@ -259,7 +260,8 @@ def translate_dedup(spark, query):
     DataFrame call `dropDuplicates(cols)` / `dropDuplicatesWithinWatermark(cols)` on that relation:
     register the relation so deduplicated as a temp view and read the view instead."""
     import re
-    pattern = re.compile(r"(?P<rel>STREAM\s*\(\s*\w+\s*\)|STREAM\s+\w+|\b\w+)(?P<wm>\s+WATERMARK\s+.+?\s+DELAY\s+OF\s+INTERVAL\s+.+?)?"
+    # A relation is a name or a parenthesised subquery (up to two levels of parentheses inside).
+    pattern = re.compile(r"(?P<rel>STREAM\s*\(\s*\w+\s*\)|STREAM\s+\w+|\b\w+|\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))(?P<wm>\s+WATERMARK\s+.+?\s+DELAY\s+OF\s+INTERVAL\s+.+?)?"
                          r"\s+DEDUPLICATE(?P<within>\s+WITHIN\s+WATERMARK)?\s+BY\s*\((?P<cols>[^)]*)\)", re.I | re.S)
     n = 0
     while True:
