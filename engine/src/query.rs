@@ -238,7 +238,6 @@ pub struct StreamingQuery {
     runtime: Runtime,
     armed: Option<FailurePoint>,
     history: Vec<QueryProgress>,
-    state_view: Vec<StateView>,
 }
 
 /// A new id for a new checkpoint: the query text, the time and a counter, hashed (FNV-1a:
@@ -334,24 +333,18 @@ impl StreamingQuery {
             runtime,
             armed: None,
             history: Vec::new(),
-            state_view: Vec::new(),
-        }
-        .with_state_view())
+        })
     }
 
-    fn with_state_view(mut self) -> Self {
-        self.refresh_state_view();
-        self
-    }
-
-    /// Reads what the page shows of every stateful operator's state.
-    fn refresh_state_view(&mut self) {
+    /// Every stateful operator's state as of the last batch or restart, read when asked for
+    /// (a sample of values is serialised to JSON, which no micro-batch needs).
+    pub fn state_view(&self) -> Vec<StateView> {
         let mut views = Vec::new();
-        let _ = self.runtime.pipeline.root.visit_stateful_mut(&mut |id, op| {
+        self.runtime.pipeline.root.visit_stateful(&mut |id, op| {
             let tables = op
                 .state_table_names()
                 .iter()
-                .zip(op.state_tables())
+                .zip(op.state_tables_ref())
                 .map(|(name, t)| TableView {
                     name: name.to_string(),
                     rows: t.rows(),
@@ -361,14 +354,8 @@ impl StreamingQuery {
                 })
                 .collect();
             views.push(StateView { operator: id.to_string(), tables });
-            Ok(())
         });
-        self.state_view = views;
-    }
-
-    /// Every stateful operator's state as of the last batch or restart.
-    pub fn state_view(&self) -> &[StateView] {
-        &self.state_view
+        views
     }
 
     fn dead_letters_from(checkpoint: &Checkpoint) -> Result<Vec<DeadLetter>> {
@@ -565,7 +552,6 @@ impl StreamingQuery {
         let pipeline = physical::build(&self.analyzed.plan, self.definition.output_mode)?;
         self.runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store)?;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
-        self.refresh_state_view();
         Ok(())
     }
 
@@ -860,7 +846,6 @@ impl StreamingQuery {
             Ok(())
         })?;
         self.check_limits(&owners, &progress)?;
-        self.refresh_state_view();
         Ok(progress)
     }
 

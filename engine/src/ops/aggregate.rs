@@ -203,6 +203,10 @@ impl Operator for AggregateOp {
         vec![&mut self.groups]
     }
 
+    fn state_tables_ref(&self) -> Vec<&dyn StateTable> {
+        vec![&self.groups]
+    }
+
     fn check_state(&self) -> std::result::Result<(), String> {
         let mut buf = Vec::new();
         for (key, group) in self.groups.iter() {

@@ -145,6 +145,10 @@ impl Operator for DedupOp {
         vec![&mut self.seen]
     }
 
+    fn state_tables_ref(&self) -> Vec<&dyn StateTable> {
+        vec![&self.seen]
+    }
+
     fn check_state(&self) -> std::result::Result<(), String> {
         let forgets = self.within_watermark || self.event_time.is_some_and(|et| self.keys.contains(&et));
         let mut buf = Vec::new();

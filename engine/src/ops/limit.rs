@@ -70,6 +70,14 @@ impl Operator for LimitOp {
         }
     }
 
+    fn state_tables_ref(&self) -> Vec<&dyn StateTable> {
+        if self.global {
+            vec![&self.emitted]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn check_state(&self) -> std::result::Result<(), String> {
         match self.emitted.iter().find(|(k, _)| !k.is_empty()) {
             Some((k, _)) => Err(format!("the limit's state has a key {k:?}; its only key is the empty one")),

@@ -136,6 +136,11 @@ pub trait Operator {
         Vec::new()
     }
 
+    /// The same tables, to read: what the state view shows when someone asks for it.
+    fn state_tables_ref(&self) -> Vec<&dyn StateTable> {
+        Vec::new()
+    }
+
     /// Called once the state tables were loaded from the checkpoint, before
     /// [`Operator::state_loaded`]: checks that what was read is state this operator could have
     /// written (key shapes, value types, keys that match their values), and says what is wrong

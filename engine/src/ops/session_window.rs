@@ -275,6 +275,10 @@ impl Operator for SessionWindowOp {
         vec![&mut self.state]
     }
 
+    fn state_tables_ref(&self) -> Vec<&dyn StateTable> {
+        vec![&self.state]
+    }
+
     fn state_loaded(&mut self) {
         self.metrics.num_rows_total = self.state.values().map(|s| s.len() as u64).sum();
     }

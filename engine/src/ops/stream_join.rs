@@ -426,6 +426,10 @@ impl Operator for StreamJoinOp {
         vec![&mut self.left, &mut self.right]
     }
 
+    fn state_tables_ref(&self) -> Vec<&dyn StateTable> {
+        vec![&self.left, &self.right]
+    }
+
     fn check_state(&self) -> std::result::Result<(), String> {
         let n = self.left_types.len();
         let fields = self.schema.fields();
