@@ -5,7 +5,7 @@ use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{encode_group, encode_values};
-use super::{BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks};
+use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::Result;
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
@@ -124,13 +124,7 @@ impl Operator for AggregateOp {
                     if time <= late_watermark {
                         // Spark counts drops after partial aggregation: once per key.
                         late_keys.insert(buf.clone());
-                        ctx.late_rows.push(LateRow {
-                            operator: self.name().to_string(),
-                            row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
-                            event_time: time,
-                            watermark: late_watermark,
-                            window,
-                        });
+                        ctx.drop_late(self.name(), row_values(&batch, i), time, late_watermark, window);
                         continue;
                     }
                 }

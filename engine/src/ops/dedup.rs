@@ -4,7 +4,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_select::filter::filter_record_batch;
 
 use super::keys::{encode_group, encode_values};
-use super::{BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks};
+use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::{Error, Result};
 use crate::state::{KeyedState, StateTable};
 use crate::value::Value;
@@ -93,13 +93,7 @@ impl Operator for DedupOp {
             if let (Some(t), true) = (t, late_watermark > 0 && self.drops_late()) {
                 if t <= late_watermark {
                     dropped_late += 1;
-                    ctx.late_rows.push(LateRow {
-                        operator: self.name().to_string(),
-                        row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
-                        event_time: t,
-                        watermark: late_watermark,
-                        window: None,
-                    });
+                    ctx.drop_late(self.name(), row_values(&batch, i), t, late_watermark, None);
                     keep.push(false);
                     continue;
                 }

@@ -50,6 +50,19 @@ pub struct BatchContext<'a> {
     pub late_rows: Vec<LateRow>,
 }
 
+impl BatchContext<'_> {
+    /// Records a row a stateful operator dropped as late, for the progress, the page and the
+    /// runner document: one place, so every operator reports a drop the same way.
+    pub fn drop_late(&mut self, operator: &str, row: Vec<Value>, event_time: i64, watermark: i64, window: Option<(i64, i64)>) {
+        self.late_rows.push(LateRow { operator: operator.to_string(), row, event_time, watermark, window });
+    }
+}
+
+/// Row `i` of `batch` as values: how a dropped row is kept.
+pub fn row_values(batch: &RecordBatch, i: usize) -> Vec<Value> {
+    batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect()
+}
+
 /// The event-time watermarks a batch carries from an operator to the one above it, in
 /// microseconds (0 = none yet). Each operator reads its inputs' and says what its output carries
 /// ([`Operator::output_watermarks`]): a stream-stream join lowers them for the operators above

@@ -7,7 +7,7 @@ use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
 use super::keys::encode_group;
-use super::{BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks};
+use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::{Error, Result};
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
@@ -186,13 +186,7 @@ impl Operator for SessionWindowOp {
             })?;
             if self.evicts && watermarks.late > 0 && end <= watermarks.late {
                 dropped += 1;
-                ctx.late_rows.push(LateRow {
-                    operator: self.name().to_string(),
-                    row: batch.columns().iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
-                    event_time: t,
-                    watermark: watermarks.late,
-                    window: Some((t, end)),
-                });
+                ctx.drop_late(self.name(), row_values(&batch, i), t, watermarks.late, Some((t, end)));
                 continue;
             }
             encode_group(&other_keys, i, &mut buf);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::encode_row;
 use super::{
-    join_too_large, too_many_rows, BatchContext, LateRow, Operator, StateOperatorProgress, Watermarks, MAX_JOIN_OUTPUT_ROWS_PER_BATCH,
+    join_too_large, too_many_rows, BatchContext, Operator, StateOperatorProgress, Watermarks, MAX_JOIN_OUTPUT_ROWS_PER_BATCH,
     MAX_JOIN_PAIRS_PER_BATCH,
 };
 use crate::error::{Error, Result};
@@ -302,13 +302,7 @@ impl Operator for StreamJoinOp {
                         let late = has_time && late_wm > 0 && b.time.is_some_and(|t| t <= late_wm);
                         if late {
                             dropped += 1;
-                            ctx.late_rows.push(LateRow {
-                                operator: "symmetricHashJoin".into(),
-                                row: b.row.clone(),
-                                event_time: b.time.unwrap_or(0),
-                                watermark: late_wm,
-                                window: None,
-                            });
+                            ctx.drop_late("symmetricHashJoin", b.row.clone(), b.time.unwrap_or(0), late_wm, None);
                         }
                         !late
                     })
