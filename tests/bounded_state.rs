@@ -3,7 +3,7 @@
 //! with every new window.
 
 use unbounded_engine::bench::{readings, readings_schema};
-use unbounded_engine::query::{OutputMode, QueryDefinition, StreamingQuery};
+use unbounded_engine::runtime::{OutputMode, QueryDefinition, StreamingQuery};
 use unbounded_engine::sql::Catalog;
 
 const ROWS: usize = 2_000_000;

@@ -3,7 +3,7 @@
 //! takes a second or two even in a debug build. No timing is asserted.
 
 use serde_json::{json, Value as Json};
-use unbounded_engine::query::{OutputMode, QueryDefinition, StreamingQuery};
+use unbounded_engine::runtime::{OutputMode, QueryDefinition, StreamingQuery};
 use unbounded_engine::sql::Catalog;
 use unbounded_engine::types::{Column, DataType, Schema};
 

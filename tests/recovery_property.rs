@@ -5,7 +5,7 @@
 //! of each batch that was written before its crash (`after_sink_write`), and nothing else.
 
 use serde_json::{json, Value as Json};
-use unbounded_engine::query::{FailurePoint, OutputMode, QueryDefinition, StreamingQuery};
+use unbounded_engine::runtime::{FailurePoint, OutputMode, QueryDefinition, StreamingQuery};
 use unbounded_engine::sql::Catalog;
 use unbounded_engine::types::{Column, DataType, Schema};
 

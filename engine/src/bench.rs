@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::{Float64Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 
-use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
 use crate::sql::Catalog;
 use crate::types::{Column, DataType, Schema};
 

@@ -2,14 +2,13 @@
 //! micro-batch. The pipeline, in the order a query passes through it:
 //! [`sql`] (parse and analyse) -> [`plan`] (logical plan, then operators) -> [`ops`] (incremental
 //! operators) -> [`sink`]; [`source`] holds the replayable inputs, [`checkpoint`] the offset and
-//! commit logs, and [`query`] drives micro-batches. [`scenario`] replays the scenario format.
+//! commit logs, and [`runtime`] drives micro-batches. [`scenario`] replays the scenario format.
 
 pub mod error;
 pub mod expr;
 pub mod plan;
 pub mod sql;
 pub mod time;
-pub mod trigger;
 pub mod types;
 pub mod value;
 
@@ -21,11 +20,11 @@ pub mod generate;
 pub mod ops;
 pub mod progress;
 pub mod pyspark;
-pub mod query;
+pub mod runtime;
 pub mod scenario;
 pub mod sink;
 pub mod source;
 pub mod state;
 pub mod storage;
 
-pub use query::{FailurePoint, OutputMode, QueryDefinition, StreamingQuery};
+pub use runtime::{FailurePoint, OutputMode, QueryDefinition, StreamingQuery};

@@ -10,7 +10,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Value as Json};
 
 use crate::error::{Error, Result};
-use crate::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
+use crate::runtime::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use crate::sql::Catalog;
 use crate::time::format_timestamp;
 use crate::types::{Column, DataType, Schema};

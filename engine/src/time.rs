@@ -85,6 +85,44 @@ pub fn format_timestamp(micros: i64) -> String {
     }
 }
 
+/// Processing time, supplied by whoever drives the query (the browser's `performance.now()`,
+/// the CLI's monotonic clock, a test's fake).
+pub trait Clock {
+    fn now_ms(&self) -> f64;
+}
+
+/// The platform's monotonic clock; on wasm without one, a counter that advances 1 ms per read.
+pub struct SystemClock {
+    #[cfg(not(target_arch = "wasm32"))]
+    start: std::time::Instant,
+    #[cfg(target_arch = "wasm32")]
+    ticks: std::cell::Cell<f64>,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock {
+            #[cfg(not(target_arch = "wasm32"))]
+            start: std::time::Instant::now(),
+            #[cfg(target_arch = "wasm32")]
+            ticks: std::cell::Cell::new(0.0),
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    #[cfg(not(target_arch = "wasm32"))]
+    fn now_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+    #[cfg(target_arch = "wasm32")]
+    fn now_ms(&self) -> f64 {
+        let t = self.ticks.get() + 1.0;
+        self.ticks.set(t);
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

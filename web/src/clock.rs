@@ -3,7 +3,7 @@
 //! going back, so batch durations and rates are real), or `Date.now()` where there is no
 //! `performance`, as in some workers.
 
-use unbounded_engine::query::Clock;
+use unbounded_engine::runtime::Clock;
 
 pub struct BrowserClock;
 
@@ -32,6 +32,6 @@ pub fn clock() -> Box<dyn Clock> {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        Box::new(unbounded_engine::query::SystemClock::default())
+        Box::new(unbounded_engine::runtime::SystemClock::default())
     }
 }

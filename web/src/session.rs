@@ -10,11 +10,11 @@
 use serde_json::Value as Json;
 use unbounded_engine::checkpoint::unframe;
 use unbounded_engine::generate::{Generator, GeneratorConfig};
-use unbounded_engine::query::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
+use unbounded_engine::runtime::trigger::ProcessingTimeTrigger;
+use unbounded_engine::runtime::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use unbounded_engine::scenario::{Scenario, Step};
 use unbounded_engine::storage::{join, SharedStorage, Storage};
 use unbounded_engine::time::format_timestamp;
-use unbounded_engine::trigger::ProcessingTimeTrigger;
 use unbounded_engine::{Error, ErrorKind};
 
 use crate::event_log::{read_framed, write_framed, EventLog, MAX_EVENTS};

@@ -33,7 +33,7 @@ const TICK_MS: i32 = 50;
 const SNAPSHOT_EVERY_MS: f64 = 100.0;
 
 fn now_ms() -> f64 {
-    use unbounded_engine::query::Clock;
+    use unbounded_engine::runtime::Clock;
     crate::clock::BrowserClock.now_ms()
 }
 

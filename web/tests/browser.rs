@@ -87,7 +87,7 @@ fn the_page_renders_the_default_scenario() {
 
 #[wasm_bindgen_test]
 fn the_browser_clock_is_real_time() {
-    use unbounded_engine::query::Clock;
+    use unbounded_engine::runtime::Clock;
     let clock = unbounded_web::clock::BrowserClock;
     let a = clock.now_ms();
     let start = js_sys::Date::now();

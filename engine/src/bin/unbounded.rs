@@ -14,7 +14,7 @@
 
 use std::process::ExitCode;
 
-use unbounded_engine::query::QueryOptions;
+use unbounded_engine::runtime::QueryOptions;
 use unbounded_engine::scenario::{self, Scenario};
 use unbounded_engine::storage::SharedStorage;
 

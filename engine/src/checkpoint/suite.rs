@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 
 use crate::checkpoint::frame;
 use crate::error::ErrorKind;
-use crate::query::{FailurePoint, OutputMode, QueryDefinition, QueryOptions, StreamingQuery};
+use crate::runtime::{FailurePoint, OutputMode, QueryDefinition, QueryOptions, StreamingQuery};
 use crate::sql::Catalog;
 use crate::state::StateStoreConfig;
 use crate::storage::{SharedStorage, Storage};

@@ -9,7 +9,7 @@ use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermark
 use crate::error::Result;
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
-use crate::query::OutputMode;
+use crate::plan::OutputMode;
 use crate::state::{KeyedState, StateTable};
 use crate::types::DataType;
 use crate::value::{rows_to_batch, Value};
@@ -232,7 +232,7 @@ impl Operator for AggregateOp {
 mod tests {
     use serde_json::json;
 
-    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
     use crate::sql::Catalog;
     use crate::types::{Column, DataType, Schema};
     #[cfg(target_arch = "wasm32")]
@@ -412,7 +412,7 @@ mod state_tests {
 mod metrics_tests {
     use serde_json::json;
 
-    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
     use crate::sql::Catalog;
     use crate::types::{Column, DataType, Schema};
     #[cfg(target_arch = "wasm32")]

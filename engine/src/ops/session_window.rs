@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
 use crate::plan::logical::{SessionGap, SessionSpec};
-use crate::query::OutputMode;
+use crate::plan::OutputMode;
 use crate::sql::interval::parse_interval_string;
 use crate::sql::interval::Interval;
 use crate::state::{KeyedState, StateTable};
@@ -280,7 +280,7 @@ impl Operator for SessionWindowOp {
 
 #[cfg(test)]
 mod tests {
-    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
     use crate::sql::Catalog;
     use crate::time::{format_timestamp, parse_timestamp, MAX_TIMESTAMP, MICROS_PER_SECOND};
     use crate::types::{Column, DataType, Schema};

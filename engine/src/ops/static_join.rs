@@ -176,7 +176,7 @@ impl Operator for StaticJoinOp {
 mod tests {
     use serde_json::{json, Value as Json};
 
-    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
     use crate::sql::Catalog;
     use crate::types::{Column, DataType, Schema};
     use crate::ErrorKind;

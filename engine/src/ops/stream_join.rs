@@ -499,7 +499,7 @@ fn check_side(
 mod tests {
     use serde_json::{json, Value as Json};
 
-    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
     use crate::sql::Catalog;
     use crate::types::{Column, DataType, Schema};
     use crate::ErrorKind;

@@ -4,7 +4,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::logical::StreamJoinKind;
 use crate::plan::LogicalPlan;
-use crate::query::OutputMode;
+use crate::plan::OutputMode;
 use crate::sql::AnalyzedQuery;
 
 fn aggregates(plan: &LogicalPlan, out: &mut Vec<Option<usize>>) {

@@ -9,7 +9,7 @@ use crate::ops::{
     WindowAssignOp,
 };
 use crate::plan::LogicalPlan;
-use crate::query::OutputMode;
+use crate::plan::OutputMode;
 
 /// The operator tree plus what the query needs to feed it.
 pub struct Pipeline {

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use super::{BatchWrite, Sink};
 use crate::checkpoint::{frame, unframe, CheckpointError};
 use crate::error::{Error, Result};
-use crate::query::OutputMode;
+use crate::plan::OutputMode;
 use crate::scenario::rows_json;
 use crate::storage::{Scoped, Storage};
 

@@ -7,7 +7,7 @@ use super::{Sink, TableSink};
 use crate::error::{Error, Position, Result};
 use crate::ops::{BatchContext, Watermarks};
 use crate::plan::physical;
-use crate::query::OutputMode;
+use crate::plan::OutputMode;
 use crate::scenario::rows_json;
 use crate::source::SourceLog;
 use crate::sql::{analyze, Catalog};
@@ -88,7 +88,7 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use crate::query::{OutputMode, QueryDefinition, StreamingQuery};
+    use crate::runtime::{OutputMode, QueryDefinition, StreamingQuery};
     use crate::types::{Column, DataType};
     use serde_json::json;
 

@@ -2,7 +2,7 @@
 //! `requestAnimationFrame` time, a test's fake), so the same code runs in the browser and in tests.
 
 use crate::error::Result;
-use crate::query::{RunReport, StreamingQuery};
+use crate::runtime::{RunReport, StreamingQuery};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trigger {

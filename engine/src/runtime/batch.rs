@@ -1,0 +1,239 @@
+//! One micro-batch, in Spark's order: write the offsets, compute, write state version N+1, write
+//! the sinks, write the commit; progress as Spark reports it.
+
+use super::*;
+
+impl StreamingQuery {
+    /// Plans and runs the next micro-batch, if there is anything to do.
+    pub(super) fn run_one(&mut self) -> Result<Option<BatchOutcome>> {
+        self.check_sources()?;
+        let started = self.clock.now_ms();
+        let (entry, replay) = match self.runtime.pending.clone() {
+            Some(e) => (e, true),
+            None => {
+                let mut ranges = BTreeMap::new();
+                let mut any_new = false;
+                for name in &self.runtime.pipeline.sources {
+                    let start = self.runtime.committed.get(name).copied().unwrap_or(0);
+                    let end = self.source(name).map(|s| s.latest_offset()).unwrap_or(start);
+                    any_new |= end > start;
+                    ranges.insert(name.clone(), (start, end));
+                }
+                // Without new data, a batch still runs when the watermark has moved since the last
+                // one and an operator emits or evicts on it (Spark's no-data batch).
+                let no_data_due = self.runtime.watermark > self.runtime.last_batch_watermark && self.runtime.pipeline.wants_no_data_batch();
+                if !any_new && !no_data_due {
+                    return Ok(None);
+                }
+                let entry = OffsetEntry {
+                    batch_id: self.runtime.next_batch_id,
+                    sources: ranges,
+                    watermark_micros: self.runtime.watermark,
+                    late_watermark_micros: self.runtime.last_batch_watermark,
+                    batch_timestamp_ms: started,
+                    conf: self.conf(),
+                };
+                (entry, false)
+            }
+        };
+        let batch_id = entry.batch_id;
+        if self.crash_here(FailurePoint::BeforeOffsetsWrite) {
+            return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::BeforeOffsetsWrite)));
+        }
+        if !replay {
+            self.checkpoint.write_offsets(&entry)?;
+            self.runtime.pending = Some(entry.clone());
+        }
+        let wal_done = self.clock.now_ms();
+        if self.crash_here(FailurePoint::AfterOffsetsWrite) {
+            return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::AfterOffsetsWrite)));
+        }
+        // Read this batch's offset ranges.
+        let mut inputs = Vec::with_capacity(self.runtime.pipeline.sources.len());
+        let mut bad = Vec::new();
+        let mut source_progress = Vec::new();
+        for name in &self.runtime.pipeline.sources {
+            let (start, end) = entry.sources.get(name).copied().unwrap_or((0, 0));
+            let log = self.source(name).ok_or_else(|| Error::internal(format!("source {name} vanished")))?;
+            let read = log.read(start, end)?;
+            source_progress.push(SourceProgress {
+                description: format!("MemoryStream[{name}]"),
+                start_offset: start,
+                end_offset: end,
+                latest_offset: log.latest_offset(),
+                num_input_rows: read.rows.num_rows() as u64,
+            });
+            bad.extend(read.bad);
+            inputs.push(read.rows);
+        }
+        let got_batch = self.clock.now_ms();
+        let mut ctx = BatchContext {
+            late_rows: Vec::new(),
+            sources: &inputs,
+            watermarks: Watermarks { eviction: entry.watermark_micros, late: entry.late_watermark_micros },
+            max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()],
+        };
+        let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?.rows;
+        let max_event_time = ctx.max_event_time;
+        let late_rows = ctx.late_rows;
+        // State version N+1 of every stateful operator's tables.
+        let mut state_ops = self.write_state(batch_id + 1)?;
+        if self.crash_here(FailurePoint::AfterStateWrite) {
+            return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::AfterStateWrite)));
+        }
+        // Dead letters are kept with the checkpoint, by batch, before the sinks see the batch.
+        if !bad.is_empty() {
+            let entries: Vec<DeadLetterEntry> = bad
+                .iter()
+                .map(|r| DeadLetterEntry {
+                    source: r.source.clone(),
+                    offset: r.offset,
+                    row: r.row.clone(),
+                    column: r.column.clone(),
+                    reason: r.reason.clone(),
+                })
+                .collect();
+            self.checkpoint.write_dead_letters(batch_id, &entries)?;
+            for record in &bad {
+                if !self.dead_letter.iter().any(|d| d.record.source == record.source && d.record.offset == record.offset) {
+                    self.dead_letter.push(DeadLetter { batch_id, record: record.clone() });
+                }
+            }
+        }
+        let write = BatchWrite { query_id: &self.metadata.id, batch_id, rows: &rows };
+        let skipped_by_table = !self.table.write(&write)?;
+        self.file.write(&write)?;
+        let added = self.clock.now_ms();
+        if self.crash_here(FailurePoint::AfterSinkWrite) {
+            return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::AfterSinkWrite)));
+        }
+        // The watermark computed from this batch takes effect from the next one.
+        let next_watermark = self.advance_watermark(&max_event_time);
+        self.checkpoint.write_commit(&CommitEntry { batch_id, next_watermark_micros: next_watermark })?;
+        let finished = self.clock.now_ms();
+        self.runtime.committed = entry.sources.iter().map(|(k, (_, end))| (k.clone(), *end)).collect();
+        self.runtime.next_batch_id = batch_id + 1;
+        self.runtime.pending = None;
+        self.runtime.watermark = next_watermark;
+        self.runtime.last_batch_watermark = entry.watermark_micros;
+
+        let num_input_rows: u64 = inputs.iter().map(|b| b.num_rows() as u64).sum();
+        let since_last = self.runtime.last_trigger_ms.map(|t| started - t).unwrap_or(0.0);
+        self.runtime.last_trigger_ms = Some(started);
+        let total = finished - started;
+        let per_second = |rows: u64, ms: f64| if ms > 0.0 { rows as f64 * 1000.0 / ms } else { 0.0 };
+        let mut event_time = BTreeMap::new();
+        if entry.watermark_micros > 0 {
+            event_time.insert("watermark".to_string(), format_timestamp(entry.watermark_micros));
+        }
+        if let Some(max) = max_event_time.iter().flatten().max() {
+            event_time.insert("max".to_string(), format_timestamp(*max));
+        }
+        let progress = QueryProgress {
+            id: self.metadata.id.clone(),
+            batch_id,
+            timestamp_ms: entry.batch_timestamp_ms,
+            num_input_rows,
+            input_rows_per_second: per_second(num_input_rows, since_last),
+            processed_rows_per_second: per_second(num_input_rows, total),
+            duration_ms: DurationMs {
+                latest_offset: 0.0,
+                get_batch: got_batch - wal_done,
+                query_planning: 0.0,
+                add_batch: added - got_batch,
+                wal_commit: wal_done - started,
+                commit_offsets: finished - added,
+                trigger_execution: total,
+            },
+            event_time,
+            state_operators: std::mem::take(&mut state_ops),
+            sources: source_progress,
+            num_output_rows: rows.num_rows() as u64,
+            num_bad_records: bad.len() as u64,
+        };
+        self.history.push(progress.clone());
+        Ok(Some(BatchOutcome::Committed(Box::new(BatchReport {
+            batch_id,
+            watermark: (entry.watermark_micros > 0).then_some(entry.watermark_micros),
+            dropped_late: progress.state_operators.iter().map(|s| s.num_rows_dropped_by_watermark).sum(),
+            state_rows: progress.state_operators.iter().map(|s| s.num_rows_total).sum(),
+            skipped_by_table,
+            rows,
+            bad_records: bad,
+            late_rows,
+            progress,
+        }))))
+    }
+
+    /// The settings recorded with every batch's offsets.
+    pub(super) fn conf(&self) -> BTreeMap<String, String> {
+        [
+            ("spark.sql.streaming.multipleWatermarkPolicy", "min".to_string()),
+            ("spark.sql.streaming.stateStore.providerClass", "unbounded.VersionedTable (delta + snapshot, postcard)".to_string()),
+            ("spark.sql.streaming.stateStore.minDeltasForSnapshot", self.state_store.snapshot_interval.to_string()),
+            ("spark.sql.streaming.minBatchesToRetain", self.state_store.versions_to_retain.to_string()),
+            ("unbounded.state.maxRows", self.limits.max_rows.to_string()),
+            ("unbounded.state.maxBytes", self.limits.max_bytes.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Writes `version` of every stateful operator's tables and returns the operators' progress,
+    /// with the state's size as written. State over the query's limits stops the query here,
+    /// before the sinks see the batch.
+    pub(super) fn write_state(&mut self, version: u64) -> Result<Vec<StateOperatorProgress>> {
+        let config = self.state_store;
+        let storage = self.checkpoint.storage_mut();
+        let mut progress = Vec::new();
+        let mut owners = Vec::new();
+        self.runtime.pipeline.root.visit_stateful_mut(&mut |id, op| {
+            let mut bytes = 0;
+            for (name, table) in op.state_table_names().iter().zip(op.state_tables()) {
+                VersionedTable { dir: format!("state/{id}/{name}"), config }.commit(storage, version, table)?;
+                bytes += table.bytes();
+            }
+            if let Some(mut p) = op.state_progress() {
+                p.memory_used_bytes = bytes;
+                progress.push(p);
+                owners.push(id.to_string());
+            }
+            Ok(())
+        })?;
+        self.check_limits(&owners, &progress)?;
+        Ok(progress)
+    }
+
+    /// `owners[k]` names the operator of `progress[k]`.
+    pub(super) fn check_limits(&self, owners: &[String], progress: &[StateOperatorProgress]) -> Result<()> {
+        let rows: u64 = progress.iter().map(|p| p.num_rows_total).sum();
+        let bytes: u64 = progress.iter().map(|p| p.memory_used_bytes).sum();
+        let limits = self.limits;
+        if rows <= limits.max_rows && bytes <= limits.max_bytes {
+            return Ok(());
+        }
+        let Some((k, biggest)) = progress.iter().enumerate().max_by_key(|(_, p)| (p.num_rows_total, p.memory_used_bytes)) else {
+            return Ok(());
+        };
+        let id = owners.get(k).cloned().unwrap_or_else(|| biggest.operator_name.clone());
+        let (what, limit) = if rows > limits.max_rows {
+            (format!("{rows} rows"), format!("{} rows", limits.max_rows))
+        } else {
+            (format!("{bytes} bytes"), format!("{} bytes", limits.max_bytes))
+        };
+        let advice = if self.analyzed.plan.has_watermark() {
+            "a shorter watermark delay (WATERMARK ts DELAY OF ...) or a smaller window lets it forget sooner"
+        } else {
+            "add a watermark (FROM STREAM src WATERMARK ts DELAY OF INTERVAL 10 SECONDS) and group by a window of the event time, so old state can be dropped"
+        };
+        Err(Error::new(
+            ErrorKind::StateLimit,
+            format!(
+                "the query's state grew to {what}, over the limit of {limit}; most of it is held by operator `{id}` ({} rows). \
+                 The query stopped before committing this batch. State that only grows needs a way to end: {advice}",
+                biggest.num_rows_total
+            ),
+        ))
+    }
+}

@@ -1,0 +1,469 @@
+//! The runtime: a running streaming query. It plans once, then runs micro-batches over its
+//! sources with Spark's batch protocol ([`batch`]: offsets log, compute, state, sink, commit
+//! log), the watermark rule ([`watermark`]), failure injection at each step ([`failure`]) and
+//! recovery from the checkpoint ([`recovery`]); [`trigger`] decides when a batch runs.
+
+mod batch;
+pub mod failure;
+mod recovery;
+pub mod trigger;
+mod watermark;
+
+pub use crate::plan::OutputMode;
+pub use crate::time::{Clock, SystemClock};
+pub use failure::FailurePoint;
+use recovery::{check_sink, new_query_id};
+
+use std::collections::BTreeMap;
+
+use arrow_array::RecordBatch;
+
+use crate::checkpoint::{Checkpoint, CheckpointError, CommitEntry, DeadLetterEntry, Metadata, OffsetEntry};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::{BatchContext, LateRow, StateOperatorProgress, Watermarks};
+use crate::plan::checks::check_start;
+use crate::plan::physical::{self, Pipeline};
+use crate::progress::{DurationMs, QueryProgress, SourceProgress};
+use crate::sink::{BatchWrite, FileSink, Sink, TableSink};
+use crate::source::{BadRecord, SourceLog};
+use crate::sql::{analyze, AnalyzedQuery, Catalog};
+use crate::state::{StateLimits, StateStoreConfig, VersionedTable};
+use crate::storage::SharedStorage;
+use crate::time::format_timestamp;
+use crate::types::Schema;
+
+/// What a query is: its SQL, output mode and the sources and tables it may read.
+#[derive(Debug, Clone)]
+pub struct QueryDefinition {
+    pub sql: String,
+    pub output_mode: OutputMode,
+    pub catalog: Catalog,
+}
+
+/// Where and how a query keeps what must survive it.
+pub struct QueryOptions {
+    /// Holds the checkpoint (`checkpoint/`), the transactional table (`tables/sink/`) and the
+    /// at-least-once file (`files/sink/`).
+    pub storage: SharedStorage,
+    pub clock: Box<dyn Clock>,
+    pub state_store: StateStoreConfig,
+    pub limits: StateLimits,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            storage: SharedStorage::memory(),
+            clock: Box::new(SystemClock::default()),
+            state_store: StateStoreConfig::default(),
+            limits: StateLimits::default(),
+        }
+    }
+}
+
+/// The name of the query's sinks, as a table and as a file.
+pub const SINK_NAME: &str = "sink";
+
+/// A bad record routed to the dead-letter output by batch `batch_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub batch_id: u64,
+    pub record: BadRecord,
+}
+
+/// One micro-batch as it committed.
+#[derive(Debug, Clone)]
+pub struct BatchReport {
+    pub batch_id: u64,
+    /// Watermark in effect for the batch, in microseconds; None before the first one.
+    pub watermark: Option<i64>,
+    pub dropped_late: u64,
+    pub state_rows: u64,
+    pub rows: RecordBatch,
+    pub bad_records: Vec<BadRecord>,
+    /// Every row a stateful operator dropped as late, with why (`dropped_late` is Spark's count).
+    pub late_rows: Vec<LateRow>,
+    pub progress: QueryProgress,
+    /// Whether the transactional table skipped the batch as one it had committed before.
+    pub skipped_by_table: bool,
+}
+
+/// What a person sees of one state table: its size, its first entries and what the last
+/// batch evicted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TableView {
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// The first entries, in key order, as JSON.
+    pub sample: Vec<String>,
+    /// Entries the last batch removed (the first few), as JSON.
+    pub evicted: Vec<String>,
+}
+
+/// One stateful operator's state, for the page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StateView {
+    /// Its checkpoint name, `0-stateStoreSave`.
+    pub operator: String,
+    pub tables: Vec<TableView>,
+}
+
+/// How many entries of each state table a view shows.
+pub const STATE_SAMPLE: usize = 50;
+
+/// What one `run` (process all available) did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub batches: Vec<BatchReport>,
+    /// Crashes injected and recovered from: (batch id, point).
+    pub failures: Vec<(u64, FailurePoint)>,
+}
+
+enum BatchOutcome {
+    Committed(Box<BatchReport>),
+    Crashed(u64, FailurePoint),
+}
+
+/// The query's runtime: everything rebuilt from the checkpoint on restart.
+struct Runtime {
+    pipeline: Pipeline,
+    next_batch_id: u64,
+    /// End offset of the last committed batch, per source.
+    committed: BTreeMap<String, u64>,
+    /// An offsets entry written but never committed: re-run exactly, before anything new.
+    pending: Option<OffsetEntry>,
+    /// The global watermark in microseconds (0: none yet). Never moves backwards.
+    watermark: i64,
+    /// The watermark the last micro-batch ran with: when the global one has moved past it, a
+    /// no-data batch may be due.
+    last_batch_watermark: i64,
+    /// Each watermark operator's own watermark; None until it has seen data since the start.
+    operator_watermarks: Vec<Option<i64>>,
+    last_trigger_ms: Option<f64>,
+}
+
+pub struct StreamingQuery {
+    definition: QueryDefinition,
+    analyzed: AnalyzedQuery,
+    sources: Vec<SourceLog>,
+    storage: SharedStorage,
+    checkpoint: Checkpoint,
+    metadata: Metadata,
+    table: TableSink,
+    file: FileSink,
+    dead_letter: Vec<DeadLetter>,
+    clock: Box<dyn Clock>,
+    state_store: StateStoreConfig,
+    limits: StateLimits,
+    runtime: Runtime,
+    armed: Option<FailurePoint>,
+    history: Vec<QueryProgress>,
+}
+
+impl StreamingQuery {
+    /// Analyses and checks the query, and starts it over fresh sources, sinks and an in-memory
+    /// checkpoint. A refused query returns the error and creates nothing.
+    pub fn start(definition: QueryDefinition) -> Result<Self> {
+        Self::start_with(definition, QueryOptions::default())
+    }
+
+    /// Starts the query over `options.storage`: from its checkpoint when it holds one for this
+    /// query, or a new one. A checkpoint of another query is refused and left untouched.
+    pub fn start_with(definition: QueryDefinition, options: QueryOptions) -> Result<Self> {
+        let analyzed = analyze(&definition.sql, &definition.catalog)?;
+        check_start(&analyzed, definition.output_mode)?;
+        let sources: Vec<SourceLog> = definition.catalog.sources.iter().map(|(n, s)| SourceLog::new(n, s.clone())).collect();
+        let pipeline = physical::build(&analyzed.plan, definition.output_mode)?;
+        let expected = Metadata {
+            id: new_query_id(&definition.sql, options.clock.now_ms()),
+            state_layout: crate::state::STATE_LAYOUT,
+            query: definition.sql.clone(),
+            output_mode: definition.output_mode.as_str().to_string(),
+            sources: pipeline
+                .sources
+                .iter()
+                .filter_map(|name| sources.iter().find(|s| s.name() == name))
+                .map(|s| (s.name().to_string(), s.schema().columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()))
+                .collect(),
+            operators: {
+                let mut operators = Vec::new();
+                pipeline.root.visit_stateful(&mut |id, op| operators.push(format!("{id}[{}]", op.state_table_names().join(","))));
+                operators
+            },
+        };
+        let mut checkpoint = Checkpoint::new(Box::new(options.storage.scoped("checkpoint")));
+        let metadata = checkpoint.open(&expected)?;
+        let names = analyzed.plan.schema().names();
+        let key = analyzed.update_key.as_ref().map(|k| k.iter().filter_map(|c| names.iter().position(|n| n == c)).collect());
+        let table = TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), definition.output_mode, key)?;
+        let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")))?;
+        let runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store)?;
+        check_sink(&table, &metadata.id, &runtime)?;
+        let dead_letter = Self::dead_letters_from(&checkpoint)?;
+        Ok(StreamingQuery {
+            definition,
+            analyzed,
+            sources,
+            storage: options.storage,
+            checkpoint,
+            metadata,
+            table,
+            file,
+            dead_letter,
+            clock: options.clock,
+            state_store: options.state_store,
+            limits: options.limits,
+            runtime,
+            armed: None,
+            history: Vec::new(),
+        })
+    }
+
+    /// Every stateful operator's state as of the last batch or restart, read when asked for
+    /// (a sample of values is serialised to JSON, which no micro-batch needs).
+    pub fn state_view(&self) -> Vec<StateView> {
+        let mut views = Vec::new();
+        self.runtime.pipeline.root.visit_stateful(&mut |id, op| {
+            let tables = op
+                .state_table_names()
+                .iter()
+                .zip(op.state_tables_ref())
+                .map(|(name, t)| TableView {
+                    name: name.to_string(),
+                    rows: t.rows(),
+                    bytes: t.bytes(),
+                    sample: t.sample(STATE_SAMPLE),
+                    evicted: t.evicted().to_vec(),
+                })
+                .collect();
+            views.push(StateView { operator: id.to_string(), tables });
+        });
+        views
+    }
+
+    /// The query's id, kept in the checkpoint's metadata: the same across restarts, new with a
+    /// new checkpoint.
+    pub fn id(&self) -> &str {
+        &self.metadata.id
+    }
+
+    pub fn output_mode(&self) -> OutputMode {
+        self.definition.output_mode
+    }
+
+    pub fn schema(&self) -> &Schema {
+        self.analyzed.plan.schema()
+    }
+
+    /// The output columns that identify a row of an aggregating query (see FORMAT.md's
+    /// update-mode sink); None for a query without aggregation.
+    pub fn update_key(&self) -> Option<&[String]> {
+        self.analyzed.update_key.as_deref()
+    }
+
+    /// The query's time window (`window(ts, size, slide)`), when it groups by one.
+    pub fn window_spec(&self) -> Option<crate::plan::logical::WindowSpec> {
+        let mut stack = vec![&self.analyzed.plan];
+        while let Some(p) = stack.pop() {
+            if let crate::plan::logical::LogicalPlan::WindowAssign { window, .. } = p {
+                return Some(*window);
+            }
+            stack.extend(p.children());
+        }
+        None
+    }
+
+    /// How far behind the query's watermark the time window's aggregation closes windows: a
+    /// stream-stream join below it hands it its output watermark, which lags the input's.
+    pub fn window_watermark_lag(&self) -> i64 {
+        use crate::plan::logical::LogicalPlan;
+        fn join_lag(p: &LogicalPlan) -> Option<i64> {
+            match p {
+                LogicalPlan::StreamJoin { spec, .. } => spec.output_watermark_lag(),
+                _ => p.children().into_iter().find_map(join_lag),
+            }
+        }
+        fn window_lag(p: &LogicalPlan) -> Option<i64> {
+            match p {
+                LogicalPlan::WindowAssign { .. } => Some(join_lag(p).unwrap_or(0)),
+                _ => p.children().into_iter().find_map(window_lag),
+            }
+        }
+        window_lag(&self.analyzed.plan).unwrap_or(0)
+    }
+
+    /// The incremental plan, as EXPLAIN shows it.
+    pub fn explain(&self) -> String {
+        self.analyzed.plan.to_string()
+    }
+
+    /// The transactional, idempotent table the query writes.
+    pub fn table(&self) -> &TableSink {
+        &self.table
+    }
+
+    /// The at-least-once file the query writes beside it.
+    pub fn file(&self) -> &FileSink {
+        &self.file
+    }
+
+    /// Everything the query keeps: `checkpoint/`, `tables/`, `files/`.
+    pub fn storage(&self) -> &SharedStorage {
+        &self.storage
+    }
+
+    pub fn dead_letter(&self) -> &[DeadLetter] {
+        &self.dead_letter
+    }
+
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    pub fn history(&self) -> &[QueryProgress] {
+        &self.history
+    }
+
+    /// A batch whose offsets were written but that never committed: the next run re-runs it.
+    pub fn pending_batch(&self) -> Option<u64> {
+        self.runtime.pending.as_ref().map(|p| p.batch_id)
+    }
+
+    /// How far the query has read `source`: the end offset of its last committed batch.
+    pub fn committed_offset(&self, source: &str) -> Option<u64> {
+        self.runtime.committed.iter().find(|(k, _)| k.eq_ignore_ascii_case(source)).map(|(_, v)| *v)
+    }
+
+    /// Whether the query reads `source` (a session may declare streams its query does not use).
+    pub fn reads(&self, source: &str) -> bool {
+        self.runtime.pipeline.sources.iter().any(|s| s.eq_ignore_ascii_case(source))
+    }
+
+    pub fn watermark(&self) -> Option<i64> {
+        (self.runtime.watermark > 0).then_some(self.runtime.watermark)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourceLog> {
+        self.sources.iter().find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+
+    fn source_mut(&mut self, name: &str) -> Result<&mut SourceLog> {
+        let known: Vec<String> = self.sources.iter().map(|s| s.name().to_string()).collect();
+        self.sources.iter_mut().find(|s| s.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
+            Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", ")))
+        })
+    }
+
+    /// Appends rows (JSON arrays in schema order) to a source's log. Nothing is processed yet.
+    pub fn add_json(&mut self, source: &str, rows: &[serde_json::Value]) -> Result<()> {
+        self.source_mut(source)?.append_json(rows)
+    }
+
+    pub fn add_batch(&mut self, source: &str, batch: RecordBatch) -> Result<()> {
+        self.source_mut(source)?.append_batch(batch)
+    }
+
+    /// Arms a crash at `point` for the next micro-batch.
+    pub fn inject_failure(&mut self, point: FailurePoint) {
+        self.armed = Some(point);
+    }
+
+    /// Stops the query and starts it again from its checkpoint. Sources and the sink live
+    /// outside the query and keep everything; operators, offsets in flight and per-input
+    /// watermarks are rebuilt from what the checkpoint holds.
+    pub fn restart(&mut self) -> Result<()> {
+        let pipeline = physical::build(&self.analyzed.plan, self.definition.output_mode)?;
+        self.runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store)?;
+        self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
+        Ok(())
+    }
+
+    /// Deletes the checkpoint and starts the query from scratch under a new id, as Spark does
+    /// with a new checkpoint location: every source is read again from offset 0. The sinks keep
+    /// what they hold, so the whole history is written to them again.
+    pub fn lose_checkpoint(&mut self) -> Result<()> {
+        self.checkpoint.storage_mut().delete_all("").map_err(Error::from)?;
+        let fresh = Metadata { id: new_query_id(&self.definition.sql, self.clock.now_ms()), ..self.metadata.clone() };
+        self.metadata = self.checkpoint.open(&fresh)?;
+        self.restart()
+    }
+
+    /// Runs every available micro-batch, like Spark's `processAllAvailable()`: a batch with all
+    /// new data, then any no-data batch the watermark calls for. An armed failure crashes its
+    /// batch, the query recovers from the checkpoint and retries it within this call.
+    pub fn process_all_available(&mut self) -> Result<RunReport> {
+        let mut report = RunReport::default();
+        // A retried batch can crash again only if re-armed, so this loop ends.
+        loop {
+            match self.run_one()? {
+                None => break,
+                Some(BatchOutcome::Committed(b)) => report.batches.push(*b),
+                Some(BatchOutcome::Crashed(id, point)) => {
+                    report.failures.push((id, point));
+                    self.restart()?;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs at most one micro-batch (the "step" trigger). Recovers from an injected crash.
+    pub fn step(&mut self) -> Result<RunReport> {
+        let mut report = RunReport::default();
+        loop {
+            match self.run_one()? {
+                None => break,
+                Some(BatchOutcome::Committed(b)) => {
+                    report.batches.push(*b);
+                    break;
+                }
+                Some(BatchOutcome::Crashed(id, point)) => {
+                    report.failures.push((id, point));
+                    self.restart()?;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs at most one micro-batch and, when an armed failure crashes it, leaves the query
+    /// stopped at that point instead of recovering: what a closed tab or a killed process
+    /// leaves behind. Returns whether the batch crashed.
+    pub fn step_without_recovery(&mut self) -> Result<bool> {
+        Ok(matches!(self.run_one()?, Some(BatchOutcome::Crashed(..))))
+    }
+
+    /// The first source holding fewer records than the checkpoint says were read (or, for a
+    /// planned batch, will be read): `(source, offset, the source's end)`.
+    fn source_behind(&self) -> Option<(String, u64, u64)> {
+        self.runtime.pipeline.sources.iter().find_map(|name| {
+            let read = match &self.runtime.pending {
+                Some(p) => p.sources.get(name).map_or(0, |r| r.1),
+                None => self.runtime.committed.get(name).copied().unwrap_or(0),
+            };
+            let end = self.source(name).map_or(0, SourceLog::latest_offset);
+            (end < read).then(|| (name.clone(), read, end))
+        })
+    }
+
+    /// Whether a source still holds fewer records than the checkpoint says were read: true
+    /// after resuming in a new process until the sources are filled again (the CLI's `add`
+    /// steps refill them as they go). No batch runs meanwhile.
+    pub fn replaying(&self) -> bool {
+        self.source_behind().is_some()
+    }
+
+    /// Refuses to go on while a source holds fewer records than the checkpoint says were read:
+    /// the checkpoint is wrong (or the records are gone), and going on would take the records
+    /// that come next as read.
+    pub fn check_sources(&self) -> Result<()> {
+        match self.source_behind() {
+            Some((source, offset, end)) => Err(CheckpointError::OffsetsPastSource { source, offset, end }.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
