@@ -115,6 +115,7 @@ await test("a-kept-session-is-listed-and-the-first-opens-again-and-the-second-is
   await page.locator("#sessions-message").waitFor();
   const said = await page.locator("#sessions-message").innerText();
   expect(said.includes("Deleted") && said.includes("Bronze, silver, gold"), said);
+  expect(await page.evaluate(() => document.activeElement.closest("#saved-sessions") !== null), "the focus stays in the panel");
   await showSessions(page, 1);
   const dbs = await databases(page);
   expect(JSON.stringify(dbs) === JSON.stringify(["unbounded-playground"]), `the second's database is gone: ${dbs}`);
@@ -168,14 +169,24 @@ await test("a-session-another-tab-writes-is-marked-and-not-deleted", async (page
 });
 
 await test("the-list-is-keyboard-accessible", async (page) => {
-  await open(page, url);
+  await keepASecondSession(page);
   await page.locator("#sessions-button").focus();
   await page.keyboard.press("Enter");
   await page.locator("#saved-sessions").waitFor();
   expect((await page.locator("#sessions-button").getAttribute("aria-expanded")) === "true", "the button says it is open");
   expect(await page.evaluate(() => document.activeElement && document.activeElement.id === "saved-sessions"), "the panel takes the focus");
+  await page.waitForFunction(() => document.querySelectorAll("#saved-sessions li.saved-session").length === 2);
   await page.keyboard.press("Tab");
   expect(await page.evaluate(() => document.activeElement.closest("#saved-sessions") !== null), "Tab goes on inside the panel");
+  const focused = () => page.evaluate(() => `${document.activeElement.closest("li")?.dataset.session} ${document.activeElement.className}`);
+  for (let k = 0; k < 6 && (await focused()) !== "main delete-session"; k++) await page.keyboard.press("Tab");
+  expect((await focused()) === "main delete-session", `the first session's Delete is reached by Tab: ${await focused()}`);
+  await page.keyboard.press("Enter");
+  expect((await focused()) === "main cancel-delete", `the confirmation takes the focus, on Cancel: ${await focused()}`);
+  await page.keyboard.press("Escape");
+  await page.locator("#saved-sessions .confirm").waitFor({ state: "detached" });
+  expect((await focused()) === "main delete-session", `Escape leaves the confirmation, back on Delete: ${await focused()}`);
+  expect((await databases(page)).includes("unbounded-playground"), "nothing deleted");
   await page.keyboard.press("Escape");
   await page.locator("#saved-sessions").waitFor({ state: "detached" });
   expect(await page.evaluate(() => document.activeElement && document.activeElement.id === "sessions-button"), "Escape gives the focus back");

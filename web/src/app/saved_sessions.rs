@@ -96,6 +96,24 @@ pub fn saved_sessions(props: &Props) -> Html {
             }
         });
     }
+    {
+        // The button pressed goes when the row changes: the focus moves to what replaced it
+        // (the confirmation's Cancel, or back to the row's Delete), never to the page's body.
+        let (panel_ref, last) = (panel_ref.clone(), use_mut_ref(|| None::<String>));
+        use_effect_with((*confirming).clone(), move |asking| {
+            let target = match asking {
+                Some(id) => Some(format!("[data-session=\"{id}\"] .cancel-delete")),
+                None => last.borrow().as_ref().map(|id| format!("[data-session=\"{id}\"] .delete-session")),
+            };
+            *last.borrow_mut() = asking.clone();
+            if let (Some(panel), Some(target)) = (panel_ref.cast::<HtmlElement>(), target) {
+                match panel.query_selector(&target).ok().flatten().and_then(|e| wasm_bindgen::JsCast::dyn_into::<HtmlElement>(e).ok()) {
+                    Some(button) => drop(button.focus()),
+                    None => drop(panel.focus()),
+                }
+            }
+        });
+    }
     let on_toggle = {
         let (open, refresh, confirming, message) = (open.clone(), refresh.clone(), confirming.clone(), message.clone());
         Callback::from(move |_: MouseEvent| {
@@ -132,9 +150,9 @@ pub fn saved_sessions(props: &Props) -> Html {
     };
 
     let delete = {
-        let (refresh, confirming, message, held) = (refresh.clone(), confirming.clone(), message.clone(), props.held.clone());
+        let (listing, confirming, message, held) = (listing.clone(), confirming.clone(), message.clone(), props.held.clone());
         Callback::from(move |(id, name): (String, String)| {
-            let (refresh, confirming, message, held) = (refresh.clone(), confirming.clone(), message.clone(), held.clone());
+            let (listing, confirming, message, held) = (listing.clone(), confirming.clone(), message.clone(), held.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let said = match sessions::delete(&id).await {
                     Ok(Deletion::Deleted) => format!("Deleted “{name}”."),
@@ -149,9 +167,10 @@ pub fn saved_sessions(props: &Props) -> Html {
                 if sessions::current() == id {
                     sessions::set_current(if held.is_empty() { FIRST_SESSION } else { &held });
                 }
-                confirming.set(None);
+                // All at once, so the focus moves on from a row that is gone.
+                listing.set(list(&held).await);
                 message.set(Some(said));
-                refresh.emit(());
+                confirming.set(None);
             });
         })
     };
