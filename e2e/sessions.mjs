@@ -192,6 +192,18 @@ await test("the-list-is-keyboard-accessible", async (page) => {
   expect(await page.evaluate(() => document.activeElement && document.activeElement.id === "sessions-button"), "Escape gives the focus back");
 });
 
+await test("the-panel-stays-inside-a-narrow-window", async (page) => {
+  await keepASecondSession(page);
+  for (const width of [390, 760, 1100, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    await showSessions(page, 2);
+    const box = await page.locator("#saved-sessions").boundingBox();
+    expect(box.x >= 0 && box.x + box.width <= width, `at ${width} px the panel spans ${box.x} to ${box.x + box.width}`);
+    if (width === 390) await page.screenshot({ path: `${shots}/s06-narrow.png` });
+    await page.keyboard.press("Escape");
+  }
+});
+
 await test("a-registry-a-stranger-wrote-is-read-safely-and-unlisted-databases-are-found", async (page) => {
   const second = await keepASecondSession(page);
   // Anything on the origin may write local storage: markup, bad ids, a huge name, no list at all.
