@@ -46,6 +46,7 @@ if bash scripts/build-web.sh; then
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
   suite e2e node e2e/playground.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-hardening node e2e/hardening.mjs "http://127.0.0.1:$port/" e2e/screenshots
+  suite e2e-sessions node e2e/sessions.mjs "http://127.0.0.1:$port/" e2e/screenshots
   kill "$server" 2>/dev/null
 else
   echo "=== build failed"

@@ -34,3 +34,40 @@ export function newSessionId() {
   crypto.getRandomValues(bytes);
   return "s-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+// The names of this origin's IndexedDB databases, or null where the browser cannot list them.
+export async function databaseNames() {
+  try {
+    if (!(globalThis.indexedDB && indexedDB.databases)) return null;
+    return (await indexedDB.databases()).map((d) => d.name).filter((n) => typeof n === "string");
+  } catch {
+    return null;
+  }
+}
+
+// The locks another tab (or worker) of this origin holds now.
+export async function locksHeldElsewhere() {
+  try {
+    if (!(navigator.locks && navigator.locks.query)) return [];
+    const state = await navigator.locks.query();
+    return (state.held || []).map((l) => l.name).filter((n) => typeof n === "string" && !held.has(n));
+  } catch {
+    return [];
+  }
+}
+
+// Deletes a session's database unless a tab writes it: its lock is taken without waiting and
+// held while the database goes, so no tab opens it meanwhile. "blocked": a page still has the
+// database open; the deletion goes through when it closes it.
+export function deleteSessionDatabase(lockName, databaseName) {
+  if (held.has(lockName)) return Promise.resolve("open-here");
+  const remove = () =>
+    new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(databaseName);
+      request.onsuccess = () => resolve("deleted");
+      request.onerror = () => reject(new Error(`IndexedDB could not delete ${databaseName}: ${request.error ? request.error.message : "it refused"}`));
+      request.onblocked = () => resolve("blocked");
+    });
+  if (!(navigator.locks && navigator.locks.request)) return remove();
+  return navigator.locks.request(lockName, { ifAvailable: true }, (lock) => (lock ? remove() : "open-elsewhere"));
+}

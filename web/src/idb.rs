@@ -90,7 +90,16 @@ async fn open_database(name: &str) -> Result<IdbDatabase, String> {
     open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
     let db = request_done(&open).await.map_err(|e| js_error("open the database", e))?;
     drop(upgrade);
-    db.dyn_into::<IdbDatabase>().map_err(|_| "IndexedDB opened something that is not a database".to_string())
+    let db = db.dyn_into::<IdbDatabase>().map_err(|_| "IndexedDB opened something that is not a database".to_string())?;
+    // A page deleting this session (having found no tab writes it) asks every connection to
+    // close: one this worker opened and no longer uses would otherwise block the deletion.
+    let close = Closure::once_into_js(|e: web_sys::Event| {
+        if let Some(db) = e.target().and_then(|t| t.dyn_into::<IdbDatabase>().ok()) {
+            db.close();
+        }
+    });
+    db.set_onversionchange(Some(close.unchecked_ref()));
+    Ok(db)
 }
 
 /// The first write that failed after the engine had moved on (a full disk, a closed database):

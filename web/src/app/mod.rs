@@ -11,6 +11,7 @@ mod live;
 pub mod output;
 mod paste;
 mod progress_chart;
+mod saved_sessions;
 mod schema;
 mod sessions;
 mod share;
@@ -275,6 +276,7 @@ pub fn app() -> Html {
                 <h1>{"Unbounded"}</h1>
                 <p class="tagline">{"A Structured Streaming playground: type streaming SQL, push events, run micro-batches."}</p>
                 <div class="settings">
+                <saved_sessions::SavedSessions snapshot={snapshot.clone()} held={session_id.borrow().clone()} />
                 <theme::ThemeChoice />
                 <label class="storage-choice" for="storage">{"Storage "}
                     <select id="storage" onchange={on_storage} title="Where the checkpoint, the sinks and the events are kept">
