@@ -106,7 +106,9 @@ pub fn render(measurements: &[Measurement]) -> String {
          engine/hand time: the engine's time over that of the hand-written loop in engine/src/bench/hand.rs computing \
          the same answer from the same Arrow batches (checked row for row: `same answer`). state B/key: the state's encoded bytes (keys and values, as the \
          checkpoint writes them; progress's memoryUsedBytes) over its rows, at the batch holding the most rows. \
-         peak RSS: VmHWM of this process, reset before each workload, inputs included (Linux only). \
+         peak RSS: VmHWM of this process after the engine's run (before the hand loop's), reset before each \
+         workload, its input included (Linux only); memory an earlier workload freed may stay resident, so name one \
+         workload per command for its own peak. \
          Wasm (Node, Chromium) is not measured by this command yet.\n",
         if cfg!(debug_assertions) { "debug (unoptimised: run with --release or cargo bench)" } else { "optimised" },
         machine()
