@@ -1,4 +1,4 @@
-//! Hand-written loops that compute the same answers as W1, W2 (and W7), W3 and W5 over the same
+//! Hand-written loops that compute the same answers as W1, W2 (and W7), W3, W4 and W5 over the same
 //! Arrow batches: the limit the engine is measured against. Each keeps the watermark exactly as
 //! the engine does (max event time of the earlier batches, truncated to milliseconds, minus the
 //! delay; a window is final once its end is at or below it) and writes its output rows to a
@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use arrow_array::RecordBatch;
 
-use super::workloads::{columns, Rows, SLIDE, SLIDE_SIZE, TUMBLE, WATERMARK_DELAY};
+use super::workloads::{columns, Rows, SESSION_GAP, SLIDE, SLIDE_SIZE, TUMBLE, WATERMARK_DELAY};
 
 /// rustc's FxHasher: one multiply per word. No fast hasher is a dependency of the engine, and
 /// this is the one the hand loop used.
@@ -150,6 +150,60 @@ pub fn sliding_update(batches: &[RecordBatch]) -> Rows {
         }
         watermark = advance(watermark, max);
     }
+    out
+}
+
+/// W4: session windows, append mode: a user's session grows while its events come within the
+/// gap of its end, and is final once the watermark reaches its end (last event + gap). Output
+/// columns as the query's: user, session start, count, sum.
+pub fn sessions_append(batches: &[RecordBatch]) -> Rows {
+    #[derive(Clone, Copy)]
+    struct Session {
+        start: i64,
+        end: i64,
+        n: i64,
+        s: i64,
+    }
+    let mut open: FxHashMap<i64, Vec<Session>> = FxHashMap::default();
+    let mut out = Vec::new();
+    let mut watermark = 0;
+    fn emit(open: &mut FxHashMap<i64, Vec<Session>>, watermark: i64, out: &mut Rows) {
+        open.retain(|user, sessions| {
+            sessions.retain(|x| {
+                let closed = x.end <= watermark;
+                if closed {
+                    out.push(vec![*user, x.start, x.n, x.s]);
+                }
+                !closed
+            });
+            !sessions.is_empty()
+        });
+    }
+    for b in batches {
+        let (k, v, ts) = columns(b);
+        let mut max = None;
+        for i in 0..b.num_rows() {
+            max = max.max(Some(ts[i]));
+            let (start, end) = (ts[i], ts[i] + SESSION_GAP);
+            if end <= watermark {
+                continue; // late
+            }
+            let sessions = open.entry(k[i]).or_default();
+            // Merge every session this event's [ts, ts + gap) overlaps.
+            let mut merged = Session { start, end, n: 1, s: v[i] };
+            sessions.retain(|x| {
+                let overlaps = x.start < merged.end && merged.start < x.end;
+                if overlaps {
+                    merged = Session { start: x.start.min(merged.start), end: x.end.max(merged.end), n: x.n + merged.n, s: x.s + merged.s };
+                }
+                !overlaps
+            });
+            sessions.push(merged);
+        }
+        emit(&mut open, watermark, &mut out);
+        watermark = advance(watermark, max);
+    }
+    emit(&mut open, watermark, &mut out);
     out
 }
 

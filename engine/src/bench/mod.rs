@@ -175,13 +175,11 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
             m.note = format!("{} rows out (10 windows an event)", run.output.len());
         }
         Workload::W4 => {
-            let input = session_events(n, BATCH, W4_USERS);
+            let input = session_events(n, BATCH, W4_USERS, EVENT_STEP);
             table::reset_peak_rss();
-            let run = run_engine(W4_SQL, OutputMode::Append, &["events"], single(input))?;
-            m.secs = run.secs;
-            m.state = run.state;
-            m.peak_rss = table::peak_rss();
-            m.note = format!("{} sessions closed; no hand loop yet", run.output.len());
+            let run = run_engine(W4_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
+            let run = hand_check(&mut m, run, &|| hand::sessions_append(&input));
+            m.note = format!("{} sessions closed", run.output.len());
         }
         Workload::W5 => {
             let input = dedup_events(n, BATCH, EVENT_STEP);
@@ -375,8 +373,16 @@ mod tests {
     }
 
     #[test]
+    fn w4_engine_and_hand_loop_agree() {
+        // Bursts of 10 events 1 s apart, each user back after 400 s: past the 5-minute gap.
+        let (engine, hand) = both(W4_SQL, OutputMode::Append, session_events(1_300, 100, 40, 1_000 * MS), hand::sessions_append);
+        assert!(engine.len() >= 40, "the first cycle's sessions closed: {}", engine.len());
+        assert_eq!(engine, hand);
+    }
+
+    #[test]
     fn w4_and_w6_run_and_emit() {
-        let w4 = run_engine(W4_SQL, OutputMode::Append, &["events"], single(session_events(3_000, 500, 20))).expect("W4 runs");
+        let w4 = run_engine(W4_SQL, OutputMode::Append, &["events"], single(session_events(3_000, 500, 20, MS))).expect("W4 runs");
         // Bursts of 10 events 1 ms apart, every user back after 200 ms: one session each, none closed.
         assert!(w4.output.is_empty());
         assert_eq!(w4.state.map(|s| s.rows), Some(20));

@@ -97,10 +97,10 @@ pub fn keyed_events(n: usize, batch: usize, keys: usize, step: i64) -> Vec<Recor
     batches(n, batch, |i| (spread(i, keys), ((i * 31 + 7) % 1000) as i64, BASE_MICROS + i as i64 * step))
 }
 
-/// W4: users active in bursts of 10 events 1 ms apart, each user back only after every other
+/// W4: users active in bursts of 10 events `step` apart, each user back only after every other
 /// user has had its burst, so a session gap shorter than the cycle closes every session.
-pub fn session_events(n: usize, batch: usize, users: usize) -> Vec<RecordBatch> {
-    batches(n, batch, |i| (((i / 10) % users.max(1)) as i64, (i % 100) as i64, BASE_MICROS + i as i64 * MS))
+pub fn session_events(n: usize, batch: usize, users: usize, step: i64) -> Vec<RecordBatch> {
+    batches(n, batch, |i| (((i / 10) % users.max(1)) as i64, (i % 100) as i64, BASE_MICROS + i as i64 * step))
 }
 
 /// How many originals come before their retries in W5's stream.
