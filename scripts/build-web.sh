@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Builds the playground into dist/: the wasm crate (release), wasm-bindgen's JS glue, wasm-opt
-# -Oz, then the page and its static assets. Needs the tools scripts/setup.sh installs.
+# Builds the playground into dist/: the wasm crate (the size-optimised `wasm` profile of the root
+# Cargo.toml; PROFILE=debug for a debug build), wasm-bindgen's JS glue, wasm-opt -Oz, then the page
+# and its static assets. Needs the tools scripts/setup.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-profile=${PROFILE:-release}
-cargo build -p unbounded-web --target wasm32-unknown-unknown --locked $([ "$profile" = release ] && echo --release)
+profile=${PROFILE:-wasm}
+# Cargo's dev profile writes under debug/, every other profile under its own name.
+[ "$profile" = dev ] && profile=debug
+cargo build -p unbounded-web --target wasm32-unknown-unknown --locked --profile "$([ "$profile" = debug ] && echo dev || echo "$profile")"
 rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --no-typescript --out-dir dist --out-name unbounded_web "target/wasm32-unknown-unknown/$profile/unbounded_web.wasm"
-if [ "$profile" = release ] && [ "${WASM_OPT:-1}" != 0 ]; then
+if [ "$profile" != debug ] && [ "${WASM_OPT:-1}" != 0 ]; then
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     -o dist/unbounded_web_bg.wasm dist/unbounded_web_bg.wasm
 fi

@@ -1,8 +1,12 @@
-//! `cargo bench -p unbounded-engine`: rows per second through the engine on synthetic streams.
-//! Speed targets live here (and in the CLI's `bench`), never in timed tests.
+//! `cargo bench -p unbounded-engine [-- W1 ... W8] [EVENTS]`: the benchmark suite's table (see
+//! `unbounded_engine::bench`). Speed targets live here (and in the CLI's `bench`), never in
+//! timed tests.
 
-fn main() {
-    // `cargo test --benches` runs this too; keep that quick.
-    let rows = if std::env::args().any(|a| a == "--bench") { 2_000_000 } else { 20_000 };
-    unbounded_engine::bench::run_cli(rows);
+fn main() -> std::process::ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    // `cargo test --benches` runs this too, without `--bench`: keep that quick.
+    if !std::env::args().any(|a| a == "--bench") && !args.iter().any(|a| a.parse::<usize>().is_ok()) {
+        args.push("2000".into());
+    }
+    unbounded_engine::bench::run_cli(&args)
 }

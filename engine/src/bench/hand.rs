@@ -1,0 +1,258 @@
+//! Hand-written loops that compute the same answers as W1, W2 (and W7), W3, W4 and W5 over the same
+//! Arrow batches: the limit the engine is measured against. Each keeps the watermark exactly as
+//! the engine does (max event time of the earlier batches, truncated to milliseconds, minus the
+//! delay; a window is final once its end is at or below it) and writes its output rows to a
+//! vector, as a sink would.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use arrow_array::RecordBatch;
+
+use super::workloads::{columns, Rows, SESSION_GAP, SLIDE, SLIDE_SIZE, TUMBLE, WATERMARK_DELAY};
+
+/// rustc's FxHasher: one multiply per word. No fast hasher is a dependency of the engine, and
+/// this is the one the hand loop used.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(SEED);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// The engine's watermark after a batch whose largest event time is `max`.
+fn advance(watermark: i64, max: Option<i64>) -> i64 {
+    max.map_or(watermark, |m| watermark.max((m.div_euclid(1000) * 1000).saturating_sub(WATERMARK_DELAY)))
+}
+
+fn window_start(ts: i64, slide: i64) -> i64 {
+    ts - ts.rem_euclid(slide)
+}
+
+/// W1: `WHERE v >= 250`, `SELECT k, v * 3 + 1, ts`.
+pub fn filter_project(batches: &[RecordBatch]) -> Rows {
+    let mut out = Vec::new();
+    for b in batches {
+        let (k, v, ts) = columns(b);
+        for i in 0..b.num_rows() {
+            if v[i] >= 250 {
+                out.push(vec![k[i], v[i] * 3 + 1, ts[i]]);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Default, Clone, Copy)]
+struct Acc {
+    n: i64,
+    s: i64,
+    changed: bool,
+}
+
+/// W2 (and W7): tumbling windows, append mode: a (window, key) row once the watermark closes
+/// its window.
+pub fn tumbling_append(batches: &[RecordBatch]) -> Rows {
+    // Windows by start (the time index), each a hash map of keys.
+    let mut windows: BTreeMap<i64, FxHashMap<i64, Acc>> = BTreeMap::new();
+    let mut out = Vec::new();
+    let mut watermark = 0;
+    fn emit(windows: &mut BTreeMap<i64, FxHashMap<i64, Acc>>, watermark: i64, out: &mut Rows) {
+        while let Some(entry) = windows.first_entry() {
+            if *entry.key() + TUMBLE > watermark {
+                break;
+            }
+            let (start, keys) = entry.remove_entry();
+            out.extend(keys.into_iter().map(|(k, a)| vec![start, k, a.n, a.s]));
+        }
+    }
+    for b in batches {
+        let (k, v, ts) = columns(b);
+        let mut max = None;
+        for i in 0..b.num_rows() {
+            // The watermark sees every row, late or not.
+            max = max.max(Some(ts[i]));
+            let start = window_start(ts[i], TUMBLE);
+            if start + TUMBLE <= watermark {
+                continue; // late
+            }
+            let acc = windows.entry(start).or_default().entry(k[i]).or_default();
+            acc.n += 1;
+            acc.s += v[i];
+        }
+        emit(&mut windows, watermark, &mut out);
+        watermark = advance(watermark, max);
+    }
+    // The no-data batch the engine runs once the last batch moved the watermark.
+    emit(&mut windows, watermark, &mut out);
+    out
+}
+
+/// W3: sliding windows, update mode: every (window, key) a batch changed, with its running
+/// count and sum, unless the watermark closed the window; closed windows are dropped.
+pub fn sliding_update(batches: &[RecordBatch]) -> Rows {
+    let mut windows: BTreeMap<i64, FxHashMap<i64, Acc>> = BTreeMap::new();
+    let mut changed: Vec<(i64, i64)> = Vec::new();
+    let mut out = Vec::new();
+    let mut watermark = 0;
+    let per_row = SLIDE_SIZE / SLIDE;
+    for b in batches {
+        let (k, v, ts) = columns(b);
+        let mut max = None;
+        for i in 0..b.num_rows() {
+            max = max.max(Some(ts[i]));
+            let last = window_start(ts[i], SLIDE);
+            for j in 0..per_row {
+                let start = last - j * SLIDE;
+                if start + SLIDE_SIZE <= watermark {
+                    continue; // late for this window
+                }
+                let acc = windows.entry(start).or_default().entry(k[i]).or_default();
+                acc.n += 1;
+                acc.s += v[i];
+                if !acc.changed {
+                    acc.changed = true;
+                    changed.push((start, k[i]));
+                }
+            }
+        }
+        for (start, key) in changed.drain(..) {
+            if let Some(acc) = windows.get_mut(&start).and_then(|w| w.get_mut(&key)) {
+                acc.changed = false;
+                out.push(vec![start, key, acc.n, acc.s]);
+            }
+        }
+        while let Some(entry) = windows.first_entry() {
+            if *entry.key() + SLIDE_SIZE > watermark {
+                break;
+            }
+            entry.remove();
+        }
+        watermark = advance(watermark, max);
+    }
+    out
+}
+
+/// W4: session windows, append mode: a user's session grows while its events come within the
+/// gap of its end, and is final once the watermark reaches its end (last event + gap). Output
+/// columns as the query's: user, session start, count, sum.
+pub fn sessions_append(batches: &[RecordBatch]) -> Rows {
+    #[derive(Clone, Copy)]
+    struct Session {
+        start: i64,
+        end: i64,
+        n: i64,
+        s: i64,
+    }
+    let mut open: FxHashMap<i64, Vec<Session>> = FxHashMap::default();
+    let mut out = Vec::new();
+    let mut watermark = 0;
+    fn emit(open: &mut FxHashMap<i64, Vec<Session>>, watermark: i64, out: &mut Rows) {
+        open.retain(|user, sessions| {
+            sessions.retain(|x| {
+                let closed = x.end <= watermark;
+                if closed {
+                    out.push(vec![*user, x.start, x.n, x.s]);
+                }
+                !closed
+            });
+            !sessions.is_empty()
+        });
+    }
+    for b in batches {
+        let (k, v, ts) = columns(b);
+        let mut max = None;
+        for i in 0..b.num_rows() {
+            max = max.max(Some(ts[i]));
+            let (start, end) = (ts[i], ts[i] + SESSION_GAP);
+            if end <= watermark {
+                continue; // late
+            }
+            let sessions = open.entry(k[i]).or_default();
+            // Merge every session this event's [ts, ts + gap) overlaps.
+            let mut merged = Session { start, end, n: 1, s: v[i] };
+            sessions.retain(|x| {
+                let overlaps = x.start < merged.end && merged.start < x.end;
+                if overlaps {
+                    merged = Session { start: x.start.min(merged.start), end: x.end.max(merged.end), n: x.n + merged.n, s: x.s + merged.s };
+                }
+                !overlaps
+            });
+            sessions.push(merged);
+        }
+        emit(&mut open, watermark, &mut out);
+        watermark = advance(watermark, max);
+    }
+    emit(&mut open, watermark, &mut out);
+    out
+}
+
+/// W5: `DEDUPLICATE BY (k, ts)` under the watermark: the first row of each (id, event time),
+/// and state forgotten once the watermark passes its event time.
+pub fn dedup(batches: &[RecordBatch]) -> Rows {
+    let mut seen: FxHashSet<(i64, i64)> = FxHashSet::default();
+    // (event time, id) in insertion order: originals arrive in event-time order.
+    let mut by_time: VecDeque<(i64, i64)> = VecDeque::new();
+    let mut out = Vec::new();
+    let mut watermark = 0;
+    for b in batches {
+        let (k, v, ts) = columns(b);
+        let mut max = None;
+        for i in 0..b.num_rows() {
+            max = max.max(Some(ts[i]));
+            if ts[i] <= watermark {
+                continue; // late
+            }
+            if seen.insert((k[i], ts[i])) {
+                by_time.push_back((ts[i], k[i]));
+                out.push(vec![k[i], v[i], ts[i]]);
+            }
+        }
+        while let Some(&(t, id)) = by_time.front() {
+            if t > watermark {
+                break;
+            }
+            seen.remove(&(id, t));
+            by_time.pop_front();
+        }
+        watermark = advance(watermark, max);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn fx_hashes_words_and_bytes_alike() {
+        let mut a = FxHasher::default();
+        a.write_u64(42);
+        let mut b = FxHasher::default();
+        b.write(&42u64.to_le_bytes());
+        assert_eq!(a.finish(), b.finish());
+        assert_ne!(a.finish(), FxHasher::default().finish());
+    }
+}
