@@ -1,4 +1,4 @@
-//! Hand-written loops that compute the same answers as W1, W2 (and W7), W3, W4 and W5 over the same
+//! Hand-written loops that compute the same answers as W1, W2 (and W7), W3, W4, W5 and W6 over the same
 //! Arrow batches: the limit the engine is measured against. Each keeps the watermark exactly as
 //! the engine does (max event time of the earlier batches, truncated to milliseconds, minus the
 //! delay; a window is final once its end is at or below it) and writes its output rows to a
@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use arrow_array::RecordBatch;
 
-use super::workloads::{columns, Rows, SESSION_GAP, SLIDE, SLIDE_SIZE, TUMBLE, WATERMARK_DELAY};
+use super::workloads::{columns, Rows, JOIN_RANGE, SESSION_GAP, SLIDE, SLIDE_SIZE, TUMBLE, WATERMARK_DELAY};
 
 /// rustc's FxHasher: one multiply per word. No fast hasher is a dependency of the engine, and
 /// this is the one the hand loop used.
@@ -236,6 +236,79 @@ pub fn dedup(batches: &[RecordBatch]) -> Rows {
             by_time.pop_front();
         }
         watermark = advance(watermark, max);
+    }
+    out
+}
+
+/// One side of W6's join: rows by key, and (event time, key) in arrival order for eviction.
+#[derive(Default)]
+struct Side {
+    by_key: FxHashMap<i64, VecDeque<(i64, i64)>>,
+    by_time: VecDeque<(i64, i64)>,
+}
+
+impl Side {
+    fn insert(&mut self, k: i64, ts: i64, v: i64) {
+        self.by_key.entry(k).or_default().push_back((ts, v));
+        self.by_time.push_back((ts, k));
+    }
+    /// Forgets rows whose event time is below `bound`: both sides arrive in event-time order.
+    fn evict_below(&mut self, bound: i64) {
+        while let Some(&(ts, k)) = self.by_time.front() {
+            if ts >= bound {
+                break;
+            }
+            self.by_time.pop_front();
+            if let Some(rows) = self.by_key.get_mut(&k) {
+                rows.pop_front();
+                if rows.is_empty() {
+                    self.by_key.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+/// W6: `l JOIN r ON l.k = r.k AND r.ts BETWEEN l.ts AND l.ts + 5 minutes`, batches in pairs
+/// (left, right) as the engine's triggers get them. A left row waits while a right row within
+/// its range can still come (right rows are at least the watermark), a right row while a left
+/// row at or before it can. Output columns: l.k, l.v, r.v, l.ts, r.ts.
+pub fn range_join(left: &[RecordBatch], right: &[RecordBatch]) -> Rows {
+    let (mut l_state, mut r_state) = (Side::default(), Side::default());
+    let mut out = Vec::new();
+    let mut watermark = 0;
+    let (mut l_max, mut r_max): (Option<i64>, Option<i64>) = (None, None);
+    for (lb, rb) in left.iter().zip(right) {
+        let (k, v, ts) = columns(lb);
+        for i in 0..lb.num_rows() {
+            l_max = l_max.max(Some(ts[i]));
+            if let Some(rows) = r_state.by_key.get(&k[i]) {
+                for &(rts, rv) in rows {
+                    if rts >= ts[i] && rts <= ts[i] + JOIN_RANGE {
+                        out.push(vec![k[i], v[i], rv, ts[i], rts]);
+                    }
+                }
+            }
+            l_state.insert(k[i], ts[i], v[i]);
+        }
+        let (k, v, ts) = columns(rb);
+        for i in 0..rb.num_rows() {
+            r_max = r_max.max(Some(ts[i]));
+            if let Some(rows) = l_state.by_key.get(&k[i]) {
+                for &(lts, lv) in rows {
+                    if ts[i] >= lts && ts[i] <= lts + JOIN_RANGE {
+                        out.push(vec![k[i], lv, v[i], lts, ts[i]]);
+                    }
+                }
+            }
+            r_state.insert(k[i], ts[i], v[i]);
+        }
+        // The global watermark is the smaller side's (Spark's min policy), once both have data.
+        if let (Some(l), Some(r)) = (l_max, r_max) {
+            watermark = advance(watermark, Some(l.min(r)));
+        }
+        l_state.evict_below(watermark - JOIN_RANGE);
+        r_state.evict_below(watermark);
     }
     out
 }
