@@ -7,66 +7,9 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import { addTruckEvent, events, expect, open, shots, suite, url } from "./harness.mjs";
 
-const [url, shots = "e2e/screenshots"] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-
-const results = [];
-const only = process.env.ONLY;
-// Each test gets a fresh browser profile (its own IndexedDB); `allow` names console errors the
-// test expects (the worker's trap, say).
-async function test(name, body, { allow = null } = {}) {
-  if (only && !name.includes(only)) return;
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const problems = [];
-  const watch = (page) => {
-    page.on("pageerror", (e) => { if (!(allow && allow.test(e.message))) problems.push(`page error: ${e.message}`); });
-    page.on("console", (m) => {
-      if (m.type() === "error" && !(allow && allow.test(m.text()))) problems.push(`console error: ${m.text()}`);
-    });
-    page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
-  };
-  context.on("page", watch);
-  const page = await context.newPage();
-  try {
-    await body(page, context);
-    if (problems.length) throw new Error(problems.join("; "));
-    results.push([name, null]);
-  } catch (e) {
-    results.push([name, e]);
-    await page.screenshot({ path: `${shots}/FAILED-hardening-${name}.png`, fullPage: true }).catch(() => {});
-  } finally {
-    await context.close();
-  }
-}
-
-function expect(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-async function open(page, address) {
-  await page.goto(address);
-  await page.locator("#sql").waitFor();
-  await page.locator("#output tbody.rows tr").first().waitFor();
-}
-
-async function addTruckEvent(page, truck, temp, time) {
-  await page.locator("#field-truck_id").fill(truck);
-  await page.locator("#field-temp_c").fill(String(temp));
-  await page.locator("#field-speed_kmh").fill("50");
-  await page.locator("#field-ts").fill(time);
-  const before = await page.locator("#schema").innerText();
-  await page.locator("#add-event").click();
-  await page.waitForFunction((b) => document.querySelector("#schema").innerText !== b, before);
-}
-
-const events = (page) => page.locator("#schema").innerText().then((t) => Number((t.match(/(\d+) events/) || [])[1]));
+const { test, finish } = suite("hardening");
 const rows = (page) => page.locator("#output tbody.rows tr").count();
 const debugPanic = (page) => page.evaluate(async () => (await import("/unbounded_web.js")).debugPanic());
 const trap = /unreachable|RuntimeError|panicked|Uncaught/;
@@ -255,10 +198,4 @@ await test("no-inline-script-in-the-page", async (page) => {
   expect((await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "the theme script ran");
 });
 
-await browser.close();
-let failed = 0;
-for (const [name, err] of results) {
-  if (err) { failed++; console.log(`FAIL ${name}: ${err.message}`); } else { console.log(`ok   ${name}`); }
-}
-console.log(`hardening: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish();

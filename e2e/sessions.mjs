@@ -1,63 +1,9 @@
 // End-to-end tests of the saved sessions a person keeps in one browser: each kept session is
 // listed, can be opened again and deleted (after a confirmation), and none is lost silently.
 // Usage: node e2e/sessions.mjs URL SCREENSHOT_DIR
-import { chromium } from "playwright-core";
+import { addTruckEvent, events, expect, open, shots, suite, url } from "./harness.mjs";
 
-const [url, shots = "e2e/screenshots"] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-
-const results = [];
-// ONLY=part-of-a-name runs the matching tests alone, for working on one.
-const only = process.env.ONLY;
-// Each test gets a fresh browser profile: its own IndexedDB and local storage.
-async function test(name, body) {
-  if (only && !name.includes(only)) return;
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const problems = [];
-  context.on("page", (page) => {
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
-    page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
-  });
-  const page = await context.newPage();
-  try {
-    await body(page, context);
-    if (problems.length) throw new Error(problems.join("; "));
-    results.push([name, null]);
-  } catch (e) {
-    results.push([name, e]);
-    await page.screenshot({ path: `${shots}/FAILED-sessions-${name}.png`, fullPage: true }).catch(() => {});
-  } finally {
-    await context.close();
-  }
-}
-
-function expect(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-async function open(page, address) {
-  await page.goto(address);
-  await page.locator("#sql").waitFor();
-  await page.locator("#output tbody.rows tr").first().waitFor();
-}
-
-async function addTruckEvent(page, truck, temp, time) {
-  await page.locator("#field-truck_id").fill(truck);
-  await page.locator("#field-temp_c").fill(String(temp));
-  await page.locator("#field-speed_kmh").fill("50");
-  await page.locator("#field-ts").fill(time);
-  const before = await page.locator("#schema").innerText();
-  await page.locator("#add-event").click();
-  await page.waitForFunction((b) => document.querySelector("#schema").innerText !== b, before);
-}
-
-const events = (page) => page.locator("#schema").innerText().then((t) => Number((t.match(/(\d+) events/) || [])[1]));
+const { test, finish } = suite("sessions");
 const databases = (page) => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
 const sessionRow = (page, id) => page.locator(`#saved-sessions li.saved-session[data-session="${id}"]`);
 const listedIds = (page) => page.locator("#saved-sessions li.saved-session").evaluateAll((lis) => lis.map((li) => li.dataset.session));
@@ -229,10 +175,4 @@ await test("a-registry-a-stranger-wrote-is-read-safely-and-unlisted-databases-ar
   await page.screenshot({ path: `${shots}/s05-found-by-database.png`, fullPage: true });
 });
 
-await browser.close();
-let failed = 0;
-for (const [name, err] of results) {
-  if (err) { failed++; console.log(`FAIL ${name}: ${err.message}`); } else { console.log(`ok   ${name}`); }
-}
-console.log(`sessions: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish();
