@@ -5,7 +5,8 @@ import { chromium } from "playwright-core";
 
 export const [url, shots = "e2e/screenshots"] = process.argv.slice(2);
 
-const browser = await chromium.launch({
+// One headless Chromium for the whole suite.
+export const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   headless: true,
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
