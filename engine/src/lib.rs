@@ -17,6 +17,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod conformance;
 pub mod generate;
+pub mod hash;
 pub mod ops;
 pub mod progress;
 pub mod pyspark;

@@ -4,41 +4,13 @@
 //! delay; a window is final once its end is at or below it) and writes its output rows to a
 //! vector, as a sink would.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, VecDeque};
 
 use arrow_array::RecordBatch;
 
 use super::workloads::{columns, Rows, JOIN_RANGE, SESSION_GAP, SLIDE, SLIDE_SIZE, TUMBLE, WATERMARK_DELAY};
 
-/// rustc's FxHasher: one multiply per word. No fast hasher is a dependency of the engine, and
-/// this is the one the hand loop used.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(SEED);
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.write_u64(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+pub use crate::hash::{FxHashMap, FxHashSet, FxHasher};
 
 /// The engine's watermark after a batch whose largest event time is `max`.
 fn advance(watermark: i64, max: Option<i64>) -> i64 {
@@ -311,21 +283,4 @@ pub fn range_join(left: &[RecordBatch], right: &[RecordBatch]) -> Rows {
         r_state.evict_below(watermark);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn fx_hashes_words_and_bytes_alike() {
-        let mut a = FxHasher::default();
-        a.write_u64(42);
-        let mut b = FxHasher::default();
-        b.write(&42u64.to_le_bytes());
-        assert_eq!(a.finish(), b.finish());
-        assert_ne!(a.finish(), FxHasher::default().finish());
-    }
 }

@@ -370,6 +370,25 @@ fn resume(sql: &str, files: &BTreeMap<String, Vec<u8>>, fresh: &mut dyn FnMut() 
 }
 
 /// The body of a framed file (the suite's own files are well framed).
+/// A state file's body with its entries in key order: the fingerprint pins how each entry is
+/// encoded, not the order an operator writes a version's changes in (a key's put and delete in
+/// one delta keep their order).
+type DeltaFile = (u64, Vec<(Vec<u8>, Option<Vec<u8>>)>);
+type SnapshotFile = (u64, Vec<(Vec<u8>, Vec<u8>)>);
+
+fn entries_in_key_order(path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    let bad = |e: postcard::Error| format!("{path}: {e}");
+    if path.ends_with(".delta") {
+        let (version, mut entries): DeltaFile = postcard::from_bytes(body).map_err(bad)?;
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        postcard::to_allocvec(&(version, entries)).map_err(bad)
+    } else {
+        let (version, mut entries): SnapshotFile = postcard::from_bytes(body).map_err(bad)?;
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        postcard::to_allocvec(&(version, entries)).map_err(bad)
+    }
+}
+
 fn body(bytes: &[u8]) -> &[u8] {
     bytes.iter().position(|b| *b == b'\n').map_or(bytes, |i| &bytes[i + 1..])
 }
@@ -579,7 +598,7 @@ pub fn state_layout_fingerprint() -> Result<u32, String> {
         }
         for (path, bytes) in all_files(&storage)?.iter().filter(|(p, _)| p.starts_with("checkpoint/state/")) {
             hasher.update(path.as_bytes());
-            hasher.update(body(bytes));
+            hasher.update(&entries_in_key_order(path, body(bytes))?);
         }
     }
     Ok(hasher.finalize())

@@ -3,6 +3,7 @@
 //! checkpoint, as a delta with a snapshot every few versions ([`store`]), within [`StateLimits`].
 
 pub mod bounded;
+pub mod index;
 pub mod keyed;
 pub mod store;
 

@@ -1,44 +1,49 @@
-use std::collections::HashSet;
+//! Stateful aggregation, Spark's StateStoreRestore/Save pair in one operator. A batch is folded
+//! column-wise: each row's key becomes a group slot once ([`KeyEncoder`] then the key index),
+//! lateness is one comparison per row, and every aggregate updates its column over the slots.
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
-use serde::{Deserialize, Serialize};
+mod columns;
+mod groups;
 
-use super::keys::{encode_group, encode_values};
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType as ArrowType, SchemaRef};
+
+use self::columns::SKIP;
+use self::groups::{GroupTable, LateKeys};
+use super::keys::KeyEncoder;
 use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::Result;
-use crate::expr::aggregate::Accumulator;
 use crate::expr::{AggregateCall, Expr};
 use crate::plan::OutputMode;
-use crate::state::{KeyedState, StateTable};
+use crate::state::StateTable;
 use crate::types::DataType;
-use crate::value::{rows_to_batch, Value};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Group {
-    key: Vec<Value>,
-    accumulators: Vec<Accumulator>,
-    /// The micro-batch that last changed this group (update mode emits those); counted from the
-    /// operator's start, so not kept in the checkpoint.
-    #[serde(skip)]
-    touched: u64,
-}
+/// Each row's event time (a window's end, or the timestamp), and the windows' starts.
+type RowTimes<'a> = (Vec<Option<i64>>, Option<&'a [i64]>);
 
-/// The event time of a group key: a window's end, or the timestamp itself.
-fn key_time(event_time_key: Option<usize>, key: &[Value]) -> Option<(i64, Option<(i64, i64)>)> {
-    match key.get(event_time_key?)? {
-        Value::Window { start, end } => Some((*end, Some((*start, *end)))),
-        Value::Timestamp(t) => Some((*t, None)),
+/// Each row's event time from the event-time key column: a window's end, or the timestamp.
+fn row_times(column: &ArrayRef) -> Option<RowTimes<'_>> {
+    match column.data_type() {
+        ArrowType::Timestamp(_, _) => {
+            let ts = column.as_primitive::<TimestampMicrosecondType>();
+            Some(((0..ts.len()).map(|i| ts.is_valid(i).then(|| ts.value(i))).collect(), None))
+        }
+        ArrowType::Struct(_) => {
+            let s = column.as_struct();
+            let start = s.column(0).as_primitive::<TimestampMicrosecondType>();
+            let end = s.column(1).as_primitive::<TimestampMicrosecondType>();
+            Some(((0..s.len()).map(|i| s.is_valid(i).then(|| end.value(i))).collect(), Some(start.values())))
+        }
         _ => None,
     }
 }
 
-/// Stateful aggregation, Spark's StateStoreRestore/Save pair in one operator: each micro-batch
-/// folds its rows into the groups it touches; what is emitted and what is evicted follows the
-/// output mode and the watermark.
+/// Stateful aggregation: each micro-batch folds its rows into the groups it touches; what is
+/// emitted and what is evicted follows the output mode and the watermark.
 pub struct AggregateOp {
     keys: Vec<Expr>,
-    key_types: Vec<DataType>,
     aggregates: Vec<AggregateCall>,
     schema: SchemaRef,
     mode: OutputMode,
@@ -46,7 +51,7 @@ pub struct AggregateOp {
     event_time_key: Option<usize>,
     /// Whether the query has a watermark at all (then no-data batches run when it moves).
     query_has_watermark: bool,
-    groups: KeyedState<Group>,
+    groups: GroupTable,
     /// Micro-batches run since the operator started.
     batches: u64,
     metrics: StateOperatorProgress,
@@ -61,16 +66,18 @@ impl AggregateOp {
         event_time_key: Option<usize>,
         query_has_watermark: bool,
     ) -> Self {
-        let key_types = keys.iter().map(Expr::data_type).collect();
+        let key_types: Vec<DataType> = keys.iter().map(Expr::data_type).collect();
+        // The time index orders groups by event time only where the watermark evicts them.
+        let indexed_time = if mode != OutputMode::Complete { event_time_key } else { None };
+        let groups = GroupTable::new(key_types, aggregates.clone(), indexed_time);
         AggregateOp {
             keys,
-            key_types,
             aggregates,
             schema,
             mode,
             event_time_key,
             query_has_watermark,
-            groups: KeyedState::new(),
+            groups,
             batches: 0,
             metrics: StateOperatorProgress { operator_name: "stateStoreSave".into(), ..Default::default() },
         }
@@ -81,19 +88,11 @@ impl AggregateOp {
         self.mode != OutputMode::Complete && self.event_time_key.is_some()
     }
 
-    /// Removes and returns the groups whose event time is at or behind the watermark.
-    fn remove_closed(&mut self, watermark: i64) -> Vec<Group> {
-        let time_key = self.event_time_key;
-        self.groups.remove_where(|g| key_time(time_key, &g.key).is_some_and(|(t, _)| t <= watermark)).into_iter().map(|(_, g)| g).collect()
-    }
-
-    fn output(&self, groups: &[&Group]) -> Result<RecordBatch> {
-        let columns = groups.iter().map(|g| {
-            let results = self.aggregates.iter().zip(&g.accumulators).map(|(call, acc)| call.result(acc));
-            g.key.iter().cloned().chain(results).collect()
-        });
-        let types: Vec<DataType> = self.key_types.iter().chain(self.aggregates.iter().map(|a| &a.data_type)).cloned().collect();
-        rows_to_batch(columns, &types, &self.schema)
+    fn output(&self, slots: &mut [u32]) -> Result<RecordBatch> {
+        self.groups.sort_by_key(slots);
+        let columns = self.groups.output(slots);
+        let options = RecordBatchOptions::new().with_row_count(Some(slots.len()));
+        Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)
     }
 }
 
@@ -111,62 +110,55 @@ impl Operator for AggregateOp {
         let key_columns = self.keys.iter().map(|k| k.evaluate_to_array(&batch)).collect::<Result<Vec<_>>>()?;
         let arg_columns =
             self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;
+        let times = self.event_time_key.and_then(|k| key_columns.get(k)).and_then(row_times);
+        let judge_late = self.evicts() && late_watermark > 0;
+        let encoder = KeyEncoder::new(&key_columns);
         let mut buf = Vec::new();
-        let mut late_keys: HashSet<Vec<u8>> = HashSet::new();
+        let mut late_keys = LateKeys::new();
+        let mut slots = Vec::with_capacity(batch.num_rows());
         let mut updated = 0u64;
+        let mut changed = Vec::new();
         for i in 0..batch.num_rows() {
-            encode_group(&key_columns, i, &mut buf);
-            if self.evicts() && late_watermark > 0 {
-                let key: Vec<Value> = key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();
-                if let Some((time, window)) = key_time(self.event_time_key, &key) {
-                    // Late: the row's window has closed (end <= watermark), or its time is at
-                    // or behind the watermark for a raw timestamp key.
-                    if time <= late_watermark {
-                        // Spark counts drops after partial aggregation: once per key.
-                        late_keys.insert(buf.clone());
-                        ctx.drop_late(self.name(), row_values(&batch, i), time, late_watermark, window);
-                        continue;
-                    }
+            encoder.encode(i, &mut buf);
+            let time = times.as_ref().and_then(|(t, _)| t[i]);
+            if judge_late {
+                // Late: the row's window has closed (end <= watermark), or its time is at or
+                // behind the watermark for a raw timestamp key.
+                if let Some(t) = time.filter(|&t| t <= late_watermark) {
+                    late_keys.insert(buf.clone());
+                    let window = times.as_ref().and_then(|(_, starts)| starts.map(|s| (s[i], t)));
+                    ctx.drop_late(self.name(), row_values(&batch, i), t, late_watermark, window);
+                    slots.push(SKIP);
+                    continue;
                 }
             }
-            let aggregates = &self.aggregates;
-            let group = self.groups.get_or_insert_with(&buf, || Group {
-                key: key_columns.iter().map(|c| Value::from_array(c.as_ref(), i)).collect(),
-                accumulators: aggregates.iter().map(AggregateCall::new_accumulator).collect(),
-                touched: 0,
-            });
-            if group.touched != now {
-                group.touched = now;
+            let slot = self.groups.group(&buf, time);
+            if self.groups.touch(slot, now) {
                 updated += 1;
+                changed.push(slot);
             }
-            for ((call, acc), arg) in self.aggregates.iter().zip(group.accumulators.iter_mut()).zip(&arg_columns) {
-                let v = match arg {
-                    Some(col) => Value::from_array(col.as_ref(), i),
-                    None => Value::Null,
-                };
-                call.update(acc, &v)?;
-            }
+            slots.push(slot);
         }
+        self.groups.update(&slots, &arg_columns)?;
         let before = self.groups.len();
         let out = match self.mode {
-            OutputMode::Complete => {
-                let all: Vec<&Group> = self.groups.values().collect();
-                self.output(&all)?
-            }
+            OutputMode::Complete => self.output(&mut self.groups.slots())?,
             OutputMode::Update => {
-                let changed: Vec<&Group> = self.groups.values().filter(|g| g.touched == now).collect();
-                let out = self.output(&changed)?;
+                let out = self.output(&mut changed)?;
                 if self.evicts() && watermark > 0 {
-                    self.remove_closed(watermark);
+                    let closed = self.groups.take_closed(watermark);
+                    self.groups.remove(&closed);
                 }
                 out
             }
             OutputMode::Append => {
                 if watermark == 0 || !self.evicts() {
-                    self.output(&[])?
+                    self.output(&mut [])?
                 } else {
-                    let emitted = self.remove_closed(watermark);
-                    self.output(&emitted.iter().collect::<Vec<_>>())?
+                    let mut closed = self.groups.take_closed(watermark);
+                    let out = self.output(&mut closed)?;
+                    self.groups.remove(&closed);
+                    out
                 }
             }
         };
@@ -202,25 +194,7 @@ impl Operator for AggregateOp {
     }
 
     fn check_state(&self) -> std::result::Result<(), String> {
-        let mut buf = Vec::new();
-        for (key, group) in self.groups.iter() {
-            super::row_fits(&group.key, &self.key_types).map_err(|e| format!("a group's key does not fit the query's GROUP BY: {e}"))?;
-            encode_values(&group.key, &mut buf);
-            if &buf != key {
-                return Err(format!("the group stored under one key holds the key values {:?} of another", group.key));
-            }
-            if group.accumulators.len() != self.aggregates.len() {
-                return Err(format!(
-                    "a group holds {} aggregate values where the query has {} aggregates",
-                    group.accumulators.len(),
-                    self.aggregates.len()
-                ));
-            }
-            if let Some((call, acc)) = self.aggregates.iter().zip(&group.accumulators).find(|(call, acc)| !call.fits(acc)) {
-                return Err(format!("a group's running value {acc:?} is not one of {:?}", call.func));
-            }
-        }
-        Ok(())
+        self.groups.load_error().map_or(Ok(()), |e| Err(e.to_string()))
     }
 
     fn state_loaded(&mut self) {
@@ -343,9 +317,12 @@ mod state_tests {
 
     use arrow_schema::{Field, Schema as ArrowSchema};
 
+    use super::groups::{key_time, Group};
     use super::*;
-    use crate::expr::aggregate::AggFunc;
+    use crate::expr::aggregate::{Accumulator, AggFunc};
+    use crate::ops::keys::encode_values;
     use crate::ops::Operator;
+    use crate::value::Value;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -367,7 +344,7 @@ mod state_tests {
     }
 
     fn group(key: Vec<Value>, accumulators: Vec<Accumulator>) -> Group {
-        Group { key, accumulators, touched: 0 }
+        Group { key, accumulators }
     }
 
     fn key_of(values: &[Value]) -> Vec<u8> {
