@@ -293,6 +293,113 @@ impl KeyReader<'_> {
     }
 }
 
+/// Writes a key [`encode_group`] wrote for columns of `types` as postcard writes the same values
+/// as a `Vec<Value>`: how state entries holding their key's values are written after every batch
+/// without making the values. A key that is not such a key writes NULLs where it runs out.
+pub fn key_as_postcard(key: &[u8], types: &[DataType], out: &mut Vec<u8>) {
+    varint(types.len() as u64, out);
+    let mut at = 0;
+    for t in types {
+        at = transcode_nullable(key, at, t, out);
+    }
+}
+
+/// postcard's unsigned varint.
+pub fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// postcard's signed varint.
+pub fn zigzag(v: i64, out: &mut Vec<u8>) {
+    varint(((v << 1) ^ (v >> 63)) as u64, out);
+}
+
+/// The `n` bytes of `key` from `at`, or stops at its end (a key this table encoded has them).
+fn bytes_at(key: &[u8], at: usize, n: usize) -> &[u8] {
+    key.get(at..at.saturating_add(n)).unwrap_or_default()
+}
+
+fn word<const N: usize>(key: &[u8], at: usize) -> [u8; N] {
+    let mut w = [0u8; N];
+    let b = bytes_at(key, at, N);
+    w[..b.len()].copy_from_slice(b);
+    w
+}
+
+/// Writes the key value at `at` (marker first) as postcard writes a `Value`; returns where the
+/// next one starts.
+fn transcode_nullable(key: &[u8], at: usize, t: &DataType, out: &mut Vec<u8>) -> usize {
+    match key.get(at) {
+        Some(1) => transcode_value(key, at + 1, t, out),
+        _ => {
+            out.push(0);
+            at + 1
+        }
+    }
+}
+
+fn transcode_value(key: &[u8], at: usize, t: &DataType, out: &mut Vec<u8>) -> usize {
+    match t {
+        DataType::Null => {
+            out.push(0);
+            at
+        }
+        DataType::String => {
+            let n = u32::from_le_bytes(word(key, at)) as usize;
+            let s = bytes_at(key, at + 4, n);
+            out.push(1);
+            varint(s.len() as u64, out);
+            out.extend_from_slice(s);
+            at + 4 + n
+        }
+        DataType::Int => {
+            out.push(2);
+            zigzag(i64::from(i32::from_le_bytes(word(key, at))), out);
+            at + 4
+        }
+        DataType::BigInt => {
+            out.push(3);
+            zigzag(i64::from_le_bytes(word(key, at)), out);
+            at + 8
+        }
+        DataType::Double => {
+            out.push(4);
+            out.extend_from_slice(&word::<8>(key, at));
+            at + 8
+        }
+        DataType::Boolean => {
+            out.push(5);
+            out.push(u8::from(key.get(at).is_some_and(|&b| b != 0)));
+            at + 1
+        }
+        DataType::Timestamp => {
+            out.push(6);
+            zigzag(i64::from_le_bytes(word(key, at)), out);
+            at + 8
+        }
+        DataType::Array(inner) => {
+            let n = u32::from_le_bytes(word(key, at)) as usize;
+            out.push(7);
+            varint(n as u64, out);
+            let mut at = at + 4;
+            for _ in 0..n.min(key.len()) {
+                at = transcode_nullable(key, at, inner, out);
+            }
+            at
+        }
+        DataType::Window => {
+            out.push(8);
+            zigzag(i64::from_le_bytes(word(key, at)), out);
+            zigzag(i64::from_le_bytes(word(key, at + 8)), out);
+            at + 16
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,7 +94,9 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
         }
         LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
             let event_time = if b.has_watermark { input.event_time_column() } else { None };
-            op(DedupOp::new(keys.clone(), event_time, *within_watermark, *delay_micros), vec![node(input, p, b)?])
+            let columns = &input.schema().columns;
+            let key_types = keys.iter().map(|&k| columns.get(k).map_or(crate::types::DataType::Null, |c| c.data_type.clone())).collect();
+            op(DedupOp::new(keys.clone(), key_types, event_time, *within_watermark, *delay_micros), vec![node(input, p, b)?])
         }
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session: None, schema } => op(
             AggregateOp::new(keys.clone(), aggregates.clone(), schema.to_arrow(), b.mode, *event_time_key, b.has_watermark),

@@ -9,12 +9,15 @@ use hashbrown::HashTable;
 
 use crate::hash::hash_bytes;
 
-/// Slot ids for encoded keys. A removed key's slot is reused by a later key.
+/// Slot ids for encoded keys. A removed key's slot is reused by a later key. The keys live in
+/// one buffer (an allocation per key would cost more than the lookup), compacted when removed
+/// keys make up most of it.
 #[derive(Debug, Clone, Default)]
 pub struct KeyIndex {
     table: HashTable<u32>,
-    /// Slot -> its key; None for a free slot.
-    keys: Vec<Option<Box<[u8]>>>,
+    arena: Vec<u8>,
+    /// Slot -> (offset, length) of its key in `arena`; None for a free slot.
+    spans: Vec<Option<(usize, u32)>>,
     free: Vec<u32>,
     key_bytes: u64,
 }
@@ -35,7 +38,7 @@ impl KeyIndex {
 
     /// One past the largest slot id in use: per-slot vectors are this long.
     pub fn slots(&self) -> usize {
-        self.keys.len()
+        self.spans.len()
     }
 
     /// Bytes of the live keys.
@@ -43,65 +46,190 @@ impl KeyIndex {
         self.key_bytes
     }
 
+    #[inline]
+    fn key_of<'a>(arena: &'a [u8], spans: &[Option<(usize, u32)>], slot: u32) -> Option<&'a [u8]> {
+        let (at, len) = spans.get(slot as usize).copied().flatten()?;
+        arena.get(at..at + len as usize)
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<u32> {
-        let keys = &self.keys;
-        self.table.find(hash_bytes(key), |&s| keys[s as usize].as_deref() == Some(key)).copied()
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.table.find(hash_bytes(key), |&s| Self::key_of(arena, spans, s) == Some(key)).copied()
     }
 
     /// The slot of `key`, and whether it was added now. A new key takes a free slot or the
     /// next one (then equal to [`KeyIndex::slots`] before the call).
+    #[inline]
     pub fn insert(&mut self, key: &[u8]) -> (u32, bool) {
         let hash = hash_bytes(key);
-        let keys = &self.keys;
-        if let Some(&slot) = self.table.find(hash, |&s| keys[s as usize].as_deref() == Some(key)) {
+        let (arena, spans) = (&self.arena, &self.spans);
+        if let Some(&slot) = self.table.find(hash, |&s| Self::key_of(arena, spans, s) == Some(key)) {
             return (slot, false);
         }
+        let span = Some((self.arena.len(), key.len() as u32));
+        self.arena.extend_from_slice(key);
         let slot = match self.free.pop() {
             Some(s) => {
-                self.keys[s as usize] = Some(key.into());
+                self.spans[s as usize] = span;
                 s
             }
             None => {
-                self.keys.push(Some(key.into()));
-                (self.keys.len() - 1) as u32
+                self.spans.push(span);
+                (self.spans.len() - 1) as u32
             }
         };
-        let keys = &self.keys;
-        self.table.insert_unique(hash, slot, |&s| keys[s as usize].as_deref().map_or(0, hash_bytes));
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.table.insert_unique(hash, slot, |&s| Self::key_of(arena, spans, s).map_or(0, hash_bytes));
         self.key_bytes += key.len() as u64;
         (slot, true)
     }
 
     /// The key of a live slot.
+    #[inline]
     pub fn key(&self, slot: u32) -> Option<&[u8]> {
-        self.keys.get(slot as usize)?.as_deref()
+        Self::key_of(&self.arena, &self.spans, slot)
     }
 
     /// Frees `slot` and returns its key.
     pub fn remove(&mut self, slot: u32) -> Option<Box<[u8]>> {
-        let key = self.keys.get_mut(slot as usize)?.take()?;
+        let key: Box<[u8]> = self.key(slot)?.into();
         if let Ok(entry) = self.table.find_entry(hash_bytes(&key), |&s| s == slot) {
             entry.remove();
         }
+        self.spans[slot as usize] = None;
         self.free.push(slot);
         self.key_bytes -= key.len() as u64;
+        if self.arena.len() > 4096 && self.key_bytes < self.arena.len() as u64 / 4 {
+            self.compact();
+        }
         Some(key)
+    }
+
+    /// Copies the live keys into a new buffer, dropping the removed ones.
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.key_bytes as usize * 2);
+        for span in self.spans.iter_mut().flatten() {
+            let (at, len) = *span;
+            *span = (arena.len(), len);
+            arena.extend_from_slice(&self.arena[at..at + len as usize]);
+        }
+        self.arena = arena;
     }
 
     /// The live slots, in slot order.
     pub fn live(&self) -> impl Iterator<Item = u32> + '_ {
-        self.keys.iter().enumerate().filter(|(_, k)| k.is_some()).map(|(s, _)| s as u32)
+        self.spans.iter().enumerate().filter(|(_, k)| k.is_some()).map(|(s, _)| s as u32)
     }
 
     /// The live slots in key order: what a person reads the state in, and how versions are written.
     pub fn sorted(&self) -> Vec<u32> {
         let mut slots: Vec<u32> = self.live().collect();
-        slots.sort_unstable_by(|&a, &b| self.keys[a as usize].cmp(&self.keys[b as usize]));
+        slots.sort_unstable_by(|&a, &b| self.key(a).cmp(&self.key(b)));
         slots
     }
 
     pub fn clear(&mut self) {
         *self = KeyIndex::default();
+    }
+
+    /// Bytes the index holds beyond the keys themselves, for the state's size.
+    pub fn overhead_bytes(&self) -> u64 {
+        let table = self.table.capacity() * (std::mem::size_of::<u32>() + 1);
+        let spans = self.spans.capacity() * std::mem::size_of::<Option<(usize, u32)>>();
+        (table + spans + self.arena.capacity()) as u64 - self.key_bytes
+    }
+}
+
+/// How many removed entries a version keeps for a person to see what the watermark evicted.
+pub const EVICTED_SHOWN: usize = 20;
+
+/// What changed in a slot-indexed table since the last version written, and the table's size as
+/// written: the bookkeeping every such table needs to write its versions as deltas.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeLog {
+    dirty: Vec<bool>,
+    dirty_slots: Vec<u32>,
+    /// Keys removed since the last version.
+    removed: Vec<Box<[u8]>>,
+    /// Each slot's encoded size as of the last version written, and their sum.
+    encoded_len: Vec<u32>,
+    encoded_bytes: u64,
+    evicting: Vec<String>,
+    evicted: Vec<String>,
+}
+
+impl ChangeLog {
+    /// Marks `slot` changed (growing the log to hold it).
+    #[inline]
+    pub fn mark(&mut self, slot: u32) {
+        let s = slot as usize;
+        if s >= self.dirty.len() {
+            self.dirty.resize(s + 1, false);
+            self.encoded_len.resize(s + 1, 0);
+        }
+        if !self.dirty[s] {
+            self.dirty[s] = true;
+            self.dirty_slots.push(slot);
+        }
+    }
+
+    /// Whether a removed entry would still be shown among the evicted ones.
+    pub fn shows_more(&self) -> bool {
+        self.evicting.len() < EVICTED_SHOWN
+    }
+
+    /// Records the removal of `key` from `slot`; `shown` is the entry as JSON, when [`ChangeLog::shows_more`].
+    pub fn removed(&mut self, slot: u32, key: Box<[u8]>, shown: Option<String>) {
+        if let Some(len) = self.encoded_len.get_mut(slot as usize) {
+            self.encoded_bytes -= u64::from(std::mem::take(len));
+        }
+        self.removed.push(key);
+        if let Some(s) = shown.filter(|_| self.shows_more()) {
+            self.evicting.push(s);
+        }
+    }
+
+    /// The changes since the last version, encoded by `encode(slot, buf)`: deletes first, so a
+    /// key removed and added again in one version ends up present.
+    pub fn take(&mut self, index: &KeyIndex, mut encode: impl FnMut(u32, &mut Vec<u8>)) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.evicted = std::mem::take(&mut self.evicting);
+        let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = self.removed.drain(..).map(|k| (k.into_vec(), None)).collect();
+        let mut buf = Vec::new();
+        for slot in std::mem::take(&mut self.dirty_slots) {
+            self.dirty[slot as usize] = false;
+            let Some(key) = index.key(slot) else { continue };
+            buf.clear();
+            encode(slot, &mut buf);
+            let len = &mut self.encoded_len[slot as usize];
+            self.encoded_bytes = self.encoded_bytes - u64::from(*len) + buf.len() as u64;
+            *len = buf.len() as u32;
+            changes.push((key.to_vec(), Some(buf.clone())));
+        }
+        changes
+    }
+
+    /// Records `slot` as read back from a checkpoint, `len` bytes encoded: nothing to write for it.
+    pub fn loaded(&mut self, slot: u32, len: usize) {
+        self.mark(slot);
+        self.dirty[slot as usize] = false;
+        // `mark` pushed it last, unless it was marked before.
+        if self.dirty_slots.last() == Some(&slot) {
+            self.dirty_slots.pop();
+        } else {
+            self.dirty_slots.retain(|&s| s != slot);
+        }
+        self.encoded_len[slot as usize] = len as u32;
+        self.encoded_bytes += len as u64;
+    }
+
+    /// Encoded bytes of the values as of the last version written.
+    pub fn encoded_bytes(&self) -> u64 {
+        self.encoded_bytes
+    }
+
+    /// The entries the last version removed, as JSON (the first [`EVICTED_SHOWN`]).
+    pub fn evicted(&self) -> &[String] {
+        &self.evicted
     }
 }
 
@@ -167,6 +295,13 @@ mod tests {
         }
         assert!((1..10_000u32).step_by(2).all(|i| ix.get(&i.to_le_bytes()) == Some(i)));
         assert_eq!(ix.len(), 5_000);
+        // Removing most keys compacts the buffer; the rest are still found.
+        for i in (1..9_000u32).step_by(2) {
+            ix.remove(i);
+        }
+        assert!(ix.arena.len() < 4 * 1_000 * 4 + 4096, "{}", ix.arena.len());
+        assert!((9_001..10_000u32).step_by(2).all(|i| ix.get(&i.to_le_bytes()) == Some(i) && ix.key(i) == Some(&i.to_le_bytes()[..])));
+        assert_eq!(ix.len(), 500);
     }
 
     #[test]

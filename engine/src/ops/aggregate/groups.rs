@@ -12,8 +12,8 @@ use super::columns::AccColumn;
 use crate::error::Result;
 use crate::expr::aggregate::Accumulator;
 use crate::expr::AggregateCall;
-use crate::ops::keys::{decode_key, decode_key_into, encode_values};
-use crate::state::index::{KeyIndex, TimeIndex};
+use crate::ops::keys::{decode_key, decode_key_into, encode_values, key_as_postcard, varint, zigzag};
+use crate::state::index::{ChangeLog, KeyIndex, TimeIndex};
 use crate::state::StateTable;
 use crate::types::DataType;
 use crate::value::{values_to_array, Value};
@@ -37,9 +37,6 @@ pub fn key_time(event_time_key: Option<usize>, key: &[Value]) -> Option<(i64, Op
 /// A slot without an event time.
 const NO_TIME: i64 = i64::MIN;
 
-/// How many evicted groups a version keeps for display.
-const EVICTED_SHOWN: usize = 20;
-
 #[derive(Debug, Clone)]
 pub struct GroupTable {
     index: KeyIndex,
@@ -52,16 +49,7 @@ pub struct GroupTable {
     slot_time: Vec<i64>,
     /// The micro-batch that last changed each slot (update mode emits those).
     touched: Vec<u64>,
-    /// Slots changed since the last version written, once each.
-    dirty: Vec<bool>,
-    dirty_slots: Vec<u32>,
-    /// Keys removed since the last version written.
-    removed: Vec<Box<[u8]>>,
-    /// Each slot's encoded size as of the last version written, and their sum.
-    encoded_len: Vec<u32>,
-    encoded_bytes: u64,
-    evicting: Vec<String>,
-    evicted: Vec<String>,
+    changes: ChangeLog,
     /// What was wrong with the state last loaded, for `Operator::check_state` to say.
     load_error: Option<String>,
 }
@@ -78,13 +66,7 @@ impl GroupTable {
             event_time_key,
             slot_time: Vec::new(),
             touched: Vec::new(),
-            dirty: Vec::new(),
-            dirty_slots: Vec::new(),
-            removed: Vec::new(),
-            encoded_len: Vec::new(),
-            encoded_bytes: 0,
-            evicting: Vec::new(),
-            evicted: Vec::new(),
+            changes: ChangeLog::default(),
             load_error: None,
         }
     }
@@ -112,25 +94,13 @@ impl GroupTable {
         if s >= self.touched.len() {
             self.touched.resize(s + 1, 0);
             self.slot_time.resize(s + 1, NO_TIME);
-            self.dirty.resize(s + 1, false);
-            self.encoded_len.resize(s + 1, 0);
         }
         self.touched[s] = 0;
-        self.encoded_len[s] = 0;
         self.slot_time[s] = time.unwrap_or(NO_TIME);
         if let Some(t) = time {
             self.times.insert(t, slot);
         }
-        self.mark_dirty(slot);
-    }
-
-    #[inline]
-    fn mark_dirty(&mut self, slot: u32) {
-        let d = &mut self.dirty[slot as usize];
-        if !*d {
-            *d = true;
-            self.dirty_slots.push(slot);
-        }
+        self.changes.mark(slot);
     }
 
     /// Marks `slot` changed by micro-batch `now`; true the first time in that batch.
@@ -141,7 +111,7 @@ impl GroupTable {
             return false;
         }
         *t = now;
-        self.mark_dirty(slot);
+        self.changes.mark(slot);
         true
     }
 
@@ -175,14 +145,13 @@ impl GroupTable {
     /// Forgets the groups `slots` (after they were emitted).
     pub fn remove(&mut self, slots: &[u32]) {
         for &slot in slots {
-            if self.evicting.len() < EVICTED_SHOWN {
-                if let Some(g) = self.group_value(slot) {
-                    self.evicting.push(serde_json::to_string(&g).unwrap_or_default());
-                }
-            }
+            let shown = if self.changes.shows_more() {
+                self.group_value(slot).map(|g| serde_json::to_string(&g).unwrap_or_default())
+            } else {
+                None
+            };
             if let Some(key) = self.index.remove(slot) {
-                self.removed.push(key);
-                self.encoded_bytes -= u64::from(std::mem::take(&mut self.encoded_len[slot as usize]));
+                self.changes.removed(slot, key, shown);
             }
         }
     }
@@ -216,12 +185,7 @@ impl GroupTable {
     /// the columns (a checkpoint is written after every batch: no `Value`s on the way).
     fn encode_slot(&self, slot: u32, out: &mut Vec<u8>) {
         out.clear();
-        let key = self.index.key(slot).unwrap_or_default();
-        varint(self.key_types.len() as u64, out);
-        let mut at = 0;
-        for t in &self.key_types {
-            at = transcode_nullable(key, at, t, out);
-        }
+        key_as_postcard(self.index.key(slot).unwrap_or_default(), &self.key_types, out);
         varint(self.columns.len() as u64, out);
         let s = slot as usize;
         for column in &self.columns {
@@ -292,118 +256,12 @@ impl GroupTable {
     }
 }
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn zigzag(v: i64, out: &mut Vec<u8>) {
-    varint(((v << 1) ^ (v >> 63)) as u64, out);
-}
-
-/// Copies `n` bytes of `key` from `at`, or stops at its end (a key this table encoded has them).
-fn bytes_at(key: &[u8], at: usize, n: usize) -> &[u8] {
-    key.get(at..at.saturating_add(n)).unwrap_or_default()
-}
-
-fn word<const N: usize>(key: &[u8], at: usize) -> [u8; N] {
-    let mut w = [0u8; N];
-    let b = bytes_at(key, at, N);
-    w[..b.len()].copy_from_slice(b);
-    w
-}
-
-/// Writes the key value at `at` (marker first) as postcard writes a `Value`; returns where the
-/// next one starts.
-fn transcode_nullable(key: &[u8], at: usize, t: &DataType, out: &mut Vec<u8>) -> usize {
-    match key.get(at) {
-        Some(1) => transcode_value(key, at + 1, t, out),
-        _ => {
-            out.push(0);
-            at + 1
-        }
-    }
-}
-
-fn transcode_value(key: &[u8], at: usize, t: &DataType, out: &mut Vec<u8>) -> usize {
-    match t {
-        DataType::Null => {
-            out.push(0);
-            at
-        }
-        DataType::String => {
-            let n = u32::from_le_bytes(word(key, at)) as usize;
-            let s = bytes_at(key, at + 4, n);
-            out.push(1);
-            varint(s.len() as u64, out);
-            out.extend_from_slice(s);
-            at + 4 + n
-        }
-        DataType::Int => {
-            out.push(2);
-            zigzag(i64::from(i32::from_le_bytes(word(key, at))), out);
-            at + 4
-        }
-        DataType::BigInt => {
-            out.push(3);
-            zigzag(i64::from_le_bytes(word(key, at)), out);
-            at + 8
-        }
-        DataType::Double => {
-            out.push(4);
-            out.extend_from_slice(&word::<8>(key, at));
-            at + 8
-        }
-        DataType::Boolean => {
-            out.push(5);
-            out.push(u8::from(key.get(at).is_some_and(|&b| b != 0)));
-            at + 1
-        }
-        DataType::Timestamp => {
-            out.push(6);
-            zigzag(i64::from_le_bytes(word(key, at)), out);
-            at + 8
-        }
-        DataType::Array(inner) => {
-            let n = u32::from_le_bytes(word(key, at)) as usize;
-            out.push(7);
-            varint(n as u64, out);
-            let mut at = at + 4;
-            for _ in 0..n.min(key.len()) {
-                at = transcode_nullable(key, at, inner, out);
-            }
-            at
-        }
-        DataType::Window => {
-            out.push(8);
-            zigzag(i64::from_le_bytes(word(key, at)), out);
-            zigzag(i64::from_le_bytes(word(key, at + 8)), out);
-            at + 16
-        }
-    }
-}
-
 impl StateTable for GroupTable {
     fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        self.evicted = std::mem::take(&mut self.evicting);
-        // Deletes first: a key removed and made again in one version ends up present.
-        let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = self.removed.drain(..).map(|k| (k.into_vec(), None)).collect();
-        let dirty = std::mem::take(&mut self.dirty_slots);
-        let mut buf = Vec::new();
-        for slot in dirty {
-            self.dirty[slot as usize] = false;
-            let Some(key) = self.index.key(slot) else { continue };
-            let key = key.to_vec();
-            self.encode_slot(slot, &mut buf);
-            let len = &mut self.encoded_len[slot as usize];
-            self.encoded_bytes = self.encoded_bytes - u64::from(*len) + buf.len() as u64;
-            *len = buf.len() as u32;
-            changes.push((key, Some(buf.clone())));
-        }
-        changes
+        let mut changes = std::mem::take(&mut self.changes);
+        let out = changes.take(&self.index, |slot, buf| self.encode_slot(slot, buf));
+        self.changes = changes;
+        out
     }
 
     fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -439,12 +297,8 @@ impl StateTable for GroupTable {
             for (column, acc) in self.columns.iter_mut().zip(group.accumulators) {
                 column.set(slot, acc)?;
             }
-            self.encoded_len[slot as usize] = len as u32;
-            self.encoded_bytes += len as u64;
+            self.changes.loaded(slot, len);
         }
-        // What was read is what the checkpoint holds: nothing to write for it.
-        self.dirty_slots.iter().for_each(|&s| self.dirty[s as usize] = false);
-        self.dirty_slots.clear();
         Ok(())
     }
 
@@ -455,7 +309,7 @@ impl StateTable for GroupTable {
     }
 
     fn evicted(&self) -> &[String] {
-        &self.evicted
+        self.changes.evicted()
     }
 
     fn rows(&self) -> u64 {
@@ -463,7 +317,7 @@ impl StateTable for GroupTable {
     }
 
     fn bytes(&self) -> u64 {
-        self.encoded_bytes + self.index.key_bytes()
+        self.changes.encoded_bytes() + self.index.key_bytes()
     }
 }
 
