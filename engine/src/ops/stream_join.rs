@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -75,15 +75,42 @@ fn state_key_into(key: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(key);
 }
 
-/// Removes the rows `expired` picks from every key of `side`, NULL-padding each that never
-/// matched into `padded` when `outer`; keys left without rows leave the state.
-fn evict(side: &mut KeyedState<Vec<Buffered>>, expired: impl Fn(&Buffered) -> bool, outer: bool, mut pad: impl FnMut(Vec<Value>)) {
-    let keys: Vec<Vec<u8>> = side.iter().filter(|(_, rows)| rows.iter().any(&expired)).map(|(k, _)| k.clone()).collect();
+/// The state keys of one side's rows by event time: a batch evicts from the keys holding
+/// expired rows only, instead of looking at every key.
+type ByTime = BTreeMap<i64, Vec<Vec<u8>>>;
+
+/// Takes the keys of the rows whose time `expired` says is past (a prefix of the times: the
+/// bound grows with the time), each key once.
+fn expired_keys(by_time: &mut ByTime, expired: impl Fn(i64) -> bool) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    while let Some(entry) = by_time.first_entry() {
+        if !expired(*entry.key()) {
+            break;
+        }
+        keys.extend(entry.remove());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Removes the rows `expired` picks from the keys `keys` of `side`, NULL-padding each that never
+/// matched into `padded` when `outer`; keys left without rows leave the state. Returns how many
+/// rows left.
+fn evict(
+    side: &mut KeyedState<Vec<Buffered>>,
+    keys: Vec<Vec<u8>>,
+    expired: impl Fn(&Buffered) -> bool,
+    outer: bool,
+    mut pad: impl FnMut(Vec<Value>),
+) -> usize {
+    let mut removed = 0;
     for key in keys {
         let Some(rows) = side.get_mut(&key) else { continue };
         let (gone, kept): (Vec<Buffered>, Vec<Buffered>) = std::mem::take(rows).into_iter().partition(&expired);
         *rows = kept;
         let emptied = rows.is_empty();
+        removed += gone.len();
         for b in gone {
             side.note_evicted(&b);
             if outer && !b.matched {
@@ -95,6 +122,7 @@ fn evict(side: &mut KeyedState<Vec<Buffered>>, expired: impl Fn(&Buffered) -> bo
             side.forget(&key);
         }
     }
+    removed
 }
 
 /// Spark's StreamingSymmetricHashJoinExec: both sides' rows wait in state for matches from the
@@ -109,6 +137,10 @@ pub struct StreamJoinOp {
     /// [`state_key`] -> buffered rows.
     left: KeyedState<Vec<Buffered>>,
     right: KeyedState<Vec<Buffered>>,
+    left_by_time: ByTime,
+    right_by_time: ByTime,
+    /// Rows buffered on both sides.
+    rows: usize,
     metrics: StateOperatorProgress,
 }
 
@@ -121,6 +153,9 @@ impl StreamJoinOp {
             schema,
             left: KeyedState::new(),
             right: KeyedState::new(),
+            left_by_time: ByTime::new(),
+            right_by_time: ByTime::new(),
+            rows: 0,
             metrics: StateOperatorProgress::default(),
         }
     }
@@ -353,39 +388,39 @@ impl Operator for StreamJoinOp {
                 b.matched = true;
             }
         }
-        for (key, b) in new_left.drain(..) {
-            self.left.get_or_insert_with(&state_key(&key), Vec::new).push(b);
-        }
-        for (key, b) in new_right.drain(..) {
-            self.right.get_or_insert_with(&state_key(&key), Vec::new).push(b);
+        self.rows += new_left.len() + new_right.len();
+        let before = self.rows;
+        for (side, by_time, new) in
+            [(&mut self.left, &mut self.left_by_time, &mut new_left), (&mut self.right, &mut self.right_by_time, &mut new_right)]
+        {
+            for (key, b) in new.drain(..) {
+                let key = state_key(&key);
+                if let Some(t) = b.time {
+                    by_time.entry(t).or_default().push(key.clone());
+                }
+                side.get_or_insert_with(&key, Vec::new).push(b);
+            }
         }
         // Eviction: a left row can match no future right row once left.time + hi < watermark; a
         // right row none once right.time - lo < watermark. Saturating: a bound past the end of
         // time is never behind the watermark, one before its start always is.
         // Outer rows that expire unmatched: (left, right), one of them missing.
         let mut padded: Vec<[Option<Vec<Value>>; 2]> = Vec::new();
-        let before = self.left.values().chain(self.right.values()).map(Vec::len).sum::<usize>();
         if wm > 0 {
             let (lo, hi) = self.spec.bounds;
             let (outer_left, outer_right) = (self.outer_left(), self.outer_right());
             if let (Some(hi), Some(_)) = (hi, self.spec.left_time) {
-                evict(
-                    &mut self.left,
-                    |b| b.time.is_some_and(|t| t.saturating_add(hi) < wm),
-                    outer_left,
-                    |row| padded.push([Some(row), None]),
-                );
+                let gone = |t: i64| t.saturating_add(hi) < wm;
+                let keys = expired_keys(&mut self.left_by_time, gone);
+                self.rows -= evict(&mut self.left, keys, |b| b.time.is_some_and(gone), outer_left, |row| padded.push([Some(row), None]));
             }
             if let (Some(lo), Some(_)) = (lo, self.spec.right_time) {
-                evict(
-                    &mut self.right,
-                    |b| b.time.is_some_and(|t| t.saturating_sub(lo) < wm),
-                    outer_right,
-                    |row| padded.push([None, Some(row)]),
-                );
+                let gone = |t: i64| t.saturating_sub(lo) < wm;
+                let keys = expired_keys(&mut self.right_by_time, gone);
+                self.rows -= evict(&mut self.right, keys, |b| b.time.is_some_and(gone), outer_right, |row| padded.push([None, Some(row)]));
             }
         }
-        let total = self.left.values().chain(self.right.values()).map(Vec::len).sum::<usize>();
+        let (before, total) = (before, self.rows);
         let padded: Vec<Pair> = padded.iter().map(|[l, r]| (l.as_ref(), r.as_ref())).collect();
         batches.push(self.assemble(&padded)?);
         self.metrics = StateOperatorProgress {
@@ -440,7 +475,16 @@ impl Operator for StreamJoinOp {
     }
 
     fn state_loaded(&mut self) {
-        self.metrics.num_rows_total = self.left.values().chain(self.right.values()).map(|r| r.len() as u64).sum();
+        self.rows = self.left.values().chain(self.right.values()).map(Vec::len).sum();
+        for (side, by_time) in [(&self.left, &mut self.left_by_time), (&self.right, &mut self.right_by_time)] {
+            by_time.clear();
+            for (key, rows) in side.iter() {
+                for t in rows.iter().filter_map(|b| b.time) {
+                    by_time.entry(t).or_default().push(key.clone());
+                }
+            }
+        }
+        self.metrics.num_rows_total = self.rows as u64;
     }
 }
 
