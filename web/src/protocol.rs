@@ -202,6 +202,10 @@ pub struct BatchInfo {
     pub skipped_by_table: bool,
     /// The watermark in microseconds, for the timeline.
     pub watermark_micros: Option<i64>,
+    /// The watermark the time window's operator ran with: above a stream-stream join, the
+    /// join's output watermark, which lags the query's. A window closes when it passes its end.
+    #[serde(default)]
+    pub window_watermark_micros: Option<i64>,
     /// The offsets each source's read covered: `[start, end)`.
     pub offsets: Vec<SourceRange>,
     /// Every row a stateful operator dropped as late, with why.
@@ -244,9 +248,6 @@ pub struct WindowInfo {
     pub size: i64,
     pub slide: i64,
     pub start: i64,
-    /// A window closes when the watermark less this passes its end (a join's output lag).
-    #[serde(default)]
-    pub lag: i64,
 }
 
 /// One stateful operator's state.

@@ -48,6 +48,19 @@ pub struct BatchContext<'a> {
     pub max_event_time: Vec<Option<i64>>,
     /// Rows dropped as late by stateful operators in this batch, with why.
     pub late_rows: Vec<LateRow>,
+    /// The watermark each operator ran with in this batch, as the batches carried it to it.
+    pub operator_watermarks: Vec<OperatorWatermark>,
+}
+
+/// The eviction watermark one operator received in a micro-batch: above a stream-stream join it
+/// lags the query's (the page closes a window when the window's operator saw it pass).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorWatermark {
+    /// The operator's name (`timeWindow`, `stateStoreSave`, ...).
+    pub operator: &'static str,
+    /// Its state id, for a stateful operator.
+    pub state_id: Option<String>,
+    pub eviction: i64,
 }
 
 impl BatchContext<'_> {
@@ -237,7 +250,7 @@ impl Node {
     pub fn execute(&mut self, ctx: &mut BatchContext) -> Result<Batch> {
         match self {
             Node::Scan { index } => Ok(Batch { rows: ctx.sources[*index].clone(), watermarks: ctx.watermarks }),
-            Node::Op { op, children, .. } => {
+            Node::Op { op, children, state_id } => {
                 let mut inputs = Vec::with_capacity(children.len());
                 let mut watermarks: Option<Watermarks> = None;
                 for child in children.iter_mut() {
@@ -246,6 +259,11 @@ impl Node {
                     inputs.push(out.rows);
                 }
                 let watermarks = watermarks.unwrap_or(ctx.watermarks);
+                ctx.operator_watermarks.push(OperatorWatermark {
+                    operator: op.name(),
+                    state_id: state_id.clone(),
+                    eviction: watermarks.eviction,
+                });
                 let rows = op.on_batch(inputs, watermarks, ctx)?;
                 Ok(Batch { rows, watermarks: op.output_watermarks(watermarks) })
             }

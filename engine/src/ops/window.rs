@@ -218,7 +218,13 @@ mod tests {
             WindowSpec { size: day, slide: day, start: 0 },
             Arc::new(Schema::new(fields)),
         );
-        let mut ctx = BatchContext { sources: &[], watermarks: Watermarks::default(), max_event_time: vec![], late_rows: vec![] };
+        let mut ctx = BatchContext {
+            sources: &[],
+            watermarks: Watermarks::default(),
+            max_event_time: vec![],
+            late_rows: vec![],
+            operator_watermarks: vec![],
+        };
         let err = op.on_batch(vec![batch], Watermarks::default(), &mut ctx).unwrap_err();
         assert_eq!(err.spark_condition, Some("DATETIME_OVERFLOW"));
         assert!(err.message.contains("9999-12-31 23:59:59.999999"), "{}", err.message);

@@ -69,6 +69,7 @@ impl StreamingQuery {
         let got_batch = self.clock.now_ms();
         let mut ctx = BatchContext {
             late_rows: Vec::new(),
+            operator_watermarks: Vec::new(),
             sources: &inputs,
             watermarks: Watermarks { eviction: entry.watermark_micros, late: entry.late_watermark_micros },
             max_event_time: vec![None; self.runtime.pipeline.watermark_delays.len()],
@@ -76,6 +77,7 @@ impl StreamingQuery {
         let rows = self.runtime.pipeline.root.execute(&mut ctx).map_err(|e| e.in_phase(crate::error::Phase::Batch))?.rows;
         let max_event_time = ctx.max_event_time;
         let late_rows = ctx.late_rows;
+        let operator_watermarks = ctx.operator_watermarks;
         // State version N+1 of every stateful operator's tables.
         let mut state_ops = self.write_state(batch_id + 1)?;
         if self.crash_here(FailurePoint::AfterStateWrite) {
@@ -161,6 +163,7 @@ impl StreamingQuery {
             rows,
             bad_records: bad,
             late_rows,
+            operator_watermarks,
             progress,
         }))))
     }

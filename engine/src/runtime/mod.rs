@@ -83,6 +83,8 @@ pub struct BatchReport {
     pub bad_records: Vec<BadRecord>,
     /// Every row a stateful operator dropped as late, with why (`dropped_late` is Spark's count).
     pub late_rows: Vec<LateRow>,
+    /// The eviction watermark each operator ran with (a join's output lags the query's).
+    pub operator_watermarks: Vec<crate::ops::OperatorWatermark>,
     pub progress: QueryProgress,
     /// Whether the transactional table skipped the batch as one it had committed before.
     pub skipped_by_table: bool,
@@ -272,25 +274,6 @@ impl StreamingQuery {
             stack.extend(p.children());
         }
         None
-    }
-
-    /// How far behind the query's watermark the time window's aggregation closes windows: a
-    /// stream-stream join below it hands it its output watermark, which lags the input's.
-    pub fn window_watermark_lag(&self) -> i64 {
-        use crate::plan::logical::LogicalPlan;
-        fn join_lag(p: &LogicalPlan) -> Option<i64> {
-            match p {
-                LogicalPlan::StreamJoin { spec, .. } => spec.output_watermark_lag(),
-                _ => p.children().into_iter().find_map(join_lag),
-            }
-        }
-        fn window_lag(p: &LogicalPlan) -> Option<i64> {
-            match p {
-                LogicalPlan::WindowAssign { .. } => Some(join_lag(p).unwrap_or(0)),
-                _ => p.children().into_iter().find_map(window_lag),
-            }
-        }
-        window_lag(&self.analyzed.plan).unwrap_or(0)
     }
 
     /// The incremental plan, as EXPLAIN shows it.

@@ -77,6 +77,7 @@ pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<Tabl
         watermarks: Watermarks::default(),
         max_event_time: vec![None; pipeline.watermark_delays.len()],
         late_rows: Vec::new(),
+        operator_watermarks: Vec::new(),
     };
     let out = pipeline.root.execute(&mut ctx)?.rows;
     Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: rows_json(&out), version })

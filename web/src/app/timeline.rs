@@ -87,6 +87,12 @@ pub fn timeline(props: &Props) -> Html {
     let late: Vec<(usize, &crate::protocol::LateInfo)> =
         batches.iter().enumerate().flat_map(|(k, b)| b.late.iter().map(move |l| (k, l))).collect();
     let watermarks: Vec<(usize, i64)> = batches.iter().enumerate().filter_map(|(k, b)| Some((k, b.watermark_micros?))).collect();
+    // What the window's operator ran with in each batch: a join below it hands it a lower one.
+    let window_watermarks: Vec<(usize, i64, bool)> = batches
+        .iter()
+        .enumerate()
+        .filter_map(|(k, b)| Some((k, b.window_watermark_micros?, b.window_watermark_micros != b.watermark_micros)))
+        .collect();
     let times: Vec<i64> =
         dots.iter().map(|d| d.1).chain(late.iter().map(|l| l.1.event_time)).chain(watermarks.iter().map(|w| w.1)).collect();
     if times.is_empty() {
@@ -115,14 +121,15 @@ pub fn timeline(props: &Props) -> Html {
                 .map(|(start, first)| {
                     let end = start.saturating_add(w.size);
                     // Above a stream-stream join, the window closes on the join's output watermark.
-                    let closed = watermarks.iter().find(|(_, wm)| wm.saturating_sub(w.lag) >= end).map(|(k, _)| *k);
+                    let closing = window_watermarks.iter().find(|(_, wm, _)| *wm >= end);
+                    let closed = closing.map(|(k, _, _)| *k);
                     let x0 = x(*first) - slot_w / 2.0;
                     let x1 = closed.map_or(W - RIGHT, |k| x(k) + slot_w / 2.0);
                     let label = format!(
                         "window [{}, {}){}",
                         clock(*start),
                         clock(end),
-                        match (closed.is_some(), w.lag > 0) {
+                        match (closed.is_some(), closing.is_some_and(|c| c.2)) {
                             (true, false) => ": closed, the watermark passed its end",
                             (true, true) => ": closed, the join's output watermark passed its end",
                             (false, _) => ": open",
@@ -226,7 +233,7 @@ mod tests {
         // '1 day', '1 microsecond': 86.4 billion windows per event; quadratic or per-window work
         // would not finish.
         let day = 86_400_000_000;
-        let w = WindowInfo { size: day, slide: 1, start: 0, lag: 0 };
+        let w = WindowInfo { size: day, slide: 1, start: 0 };
         let dots: Vec<(usize, i64, u64)> = (0..500).map(|k| (k as usize % 24, 1_772_438_400_000_000 + k * 1_000, k as u64)).collect();
         let shown = windows_shown(Some(w), &dots);
         assert_eq!(shown.len(), WINDOWS_SHOWN);
@@ -237,7 +244,7 @@ mod tests {
 
     #[test]
     fn windows_at_the_ends_of_the_calendar_do_not_overflow() {
-        let w = WindowInfo { size: 3_600_000_000, slide: 60_000_000, start: 0, lag: 0 };
+        let w = WindowInfo { size: 3_600_000_000, slide: 60_000_000, start: 0 };
         let dots = vec![(0, i64::MIN, 0), (1, i64::MAX, 1), (1, i64::MIN + 5, 2)];
         let shown = windows_shown(Some(w), &dots);
         assert!(shown.len() <= WINDOWS_SHOWN);
