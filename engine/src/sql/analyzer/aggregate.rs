@@ -1,0 +1,398 @@
+//! Aggregation: GROUP BY with time and session windows, aggregate calls, HAVING, and the
+//! rewrite of the SELECT list onto the aggregate's output.
+
+use super::*;
+
+impl<'a> Analyzer<'a> {
+    /// Notes aggregate calls, time windows, DISTINCT aggregates and OVER windows.
+    pub(super) fn scan_for_aggregates(&mut self, e: &ast::Expr, alias: Option<&str>, found: &mut Option<Position>) {
+        let mut visit = |f: &ast::Function| {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let pos = position_of(f.name.span()).unwrap_or(Position { line: 1, column: 1 });
+            if f.over.is_some() {
+                let call = format!("{}()", name.to_ascii_uppercase());
+                let described = match alias {
+                    Some(a) => format!("{call} (as column `{a}`)"),
+                    None => call,
+                };
+                self.over_window.get_or_insert((described, pos));
+                return;
+            }
+            if is_spark_aggregate(&name) || TIME_WINDOWS.contains(&name.as_str()) {
+                found.get_or_insert(pos);
+                if let ast::FunctionArguments::List(l) = &f.args {
+                    if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)) {
+                        self.distinct_aggregate.get_or_insert(pos);
+                    }
+                }
+            }
+        };
+        walk_functions(e, &mut visit);
+    }
+
+    /// Resolves an aggregate call while collecting: its arguments in the input scope, then a
+    /// placeholder column for it.
+    pub(super) fn aggregate_call(
+        &mut self,
+        f: &ast::Function,
+        name: &str,
+        scope: &Scope,
+        whole: &ast::Expr,
+        pos: Option<Position>,
+    ) -> Result<Expr> {
+        let (args, star) = match &f.args {
+            ast::FunctionArguments::List(list) => match list.args.as_slice() {
+                [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)] => (vec![], true),
+                args => {
+                    let exprs = args
+                        .iter()
+                        .map(|a| match a {
+                            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                            other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    // An aggregate inside an aggregate's argument is an error, as in Spark.
+                    let saved = self.collecting.take();
+                    let resolved = exprs.iter().map(|e| self.expr(e, scope)).collect::<Result<Vec<_>>>();
+                    self.collecting = saved;
+                    let resolved = resolved.map_err(|e| {
+                        if e.message.contains("aggregates rows") {
+                            Error::unsupported("[NESTED_AGGREGATE_FUNCTION] It is not allowed to use an aggregate function in the argument of another aggregate function. Please use the inner aggregate function in a sub-query. SQLSTATE: 42607").at(pos)
+                        } else {
+                            e
+                        }
+                    })?;
+                    (resolved, false)
+                }
+            },
+            _ => (vec![], false),
+        };
+        let call = AggFunc::resolve(name, args, star).map_err(|e| e.at(pos))?;
+        let text = spark_sql(whole).to_ascii_lowercase();
+        let collector = self.collecting.as_mut().ok_or_else(|| Error::internal("aggregate outside an aggregation"))?;
+        let k = match collector.calls.iter().position(|(t, _)| *t == text) {
+            Some(k) => k,
+            None => {
+                collector.calls.push((text, call.clone()));
+                collector.calls.len() - 1
+            }
+        };
+        Ok(Expr::column(AGG_PLACEHOLDER + k, call.data_type))
+    }
+
+    /// Plans `SELECT ... GROUP BY ... HAVING ...` (and `SELECT DISTINCT`): window assignment,
+    /// the stateful aggregate, HAVING as a filter over it, then the SELECT list over its output.
+    pub(super) fn aggregate_select(&mut self, s: &ast::Select, plan: LogicalPlan, scope: Scope) -> Result<(LogicalPlan, Scope)> {
+        let group_exprs: Vec<&ast::Expr> = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.iter().collect(),
+            ast::GroupByExpr::Expressions(..) => {
+                return Err(Error::unsupported("GROUP BY ... WITH ROLLUP/CUBE is not supported on streams"))
+            }
+            ast::GroupByExpr::All(_) => return Err(Error::unsupported("GROUP BY ALL is not supported yet; name the grouping columns")),
+        };
+        let items: Vec<(&ast::Expr, Option<&ast::Ident>)> = s
+            .projection
+            .iter()
+            .map(|item| match item {
+                ast::SelectItem::UnnamedExpr(e) => Ok((e, None)),
+                ast::SelectItem::ExprWithAlias { expr, alias } => Ok((expr, Some(alias))),
+                other => Err(Error::unsupported("SELECT * cannot be combined with GROUP BY or DISTINCT: name the columns")
+                    .at(position_of(other.span()))),
+            })
+            .collect::<Result<_>>()?;
+        // One time window per aggregation.
+        let mut windows: Vec<&ast::Function> = Vec::new();
+        let mut sessions: Vec<&ast::Function> = Vec::new();
+        for e in group_exprs.iter().copied().chain(items.iter().map(|(e, _)| *e)) {
+            walk_functions(e, &mut |f| {
+                let name = f.name.to_string().to_ascii_lowercase();
+                if name == "window" && f.over.is_none() {
+                    windows.push(f);
+                } else if name == "session_window" {
+                    sessions.push(f);
+                }
+            });
+        }
+        if let (Some(w), Some(_)) = (windows.first(), sessions.first()) {
+            return Err(Error::unsupported(
+                "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.",
+            )
+            .at(position_of(w.name.span())));
+        }
+        let saved_session = self.session_window.take();
+        if let Some(sw) = sessions.first() {
+            let (time, gap) = self.session_spec(sw, &scope)?;
+            self.session_window = Some((spark_sql_function(sw), time, gap));
+        }
+        let (mut plan, mut scope) = (plan, scope);
+        let saved_window = self.window_column.take();
+        if let Some(w) = windows.first() {
+            let (time, spec) = self.window_spec(w, &scope)?;
+            let mut schema =
+                Schema::new(scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect());
+            schema.columns.push(Column { name: "window".into(), data_type: DataType::Window });
+            plan = LogicalPlan::WindowAssign { input: Box::new(plan), time, window: spec, schema };
+            scope.columns.push(ScopeColumn { qualifier: None, name: "window".into(), data_type: DataType::Window });
+            self.window_column = Some((spark_sql_function(w), scope.columns.len() - 1));
+        }
+        let result = self.aggregate_body(s, &group_exprs, &items, plan, &scope);
+        self.window_column = saved_window;
+        self.session_window = saved_session;
+        result
+    }
+
+    pub(super) fn session_spec(&mut self, f: &ast::Function, scope: &Scope) -> Result<(Expr, SessionGap)> {
+        let pos = position_of(f.name.span());
+        let args = plain_args(f).ok_or_else(|| Error::type_mismatch("session_window() takes a timestamp and a gap").at(pos))?;
+        if args.len() != 2 {
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `session_window` requires 2 parameters but the actual number is {}. SQLSTATE: 42605",
+                args.len()
+            ))
+            .at(pos));
+        }
+        let time = self.time_arg("session_window", args[0], scope)?;
+        let gap = match duration_literal(args[1]) {
+            Some(micros) => SessionGap::Fixed(micros?),
+            None => {
+                let gap = self.expr(args[1], scope)?;
+                if !matches!(gap.data_type(), DataType::String | DataType::Null) {
+                    return Err(Error::type_mismatch("a session gap is a string such as '5 minutes', or an expression giving one")
+                        .at(expr_position(args[1])));
+                }
+                SessionGap::PerRow(gap)
+            }
+        };
+        Ok((time, gap))
+    }
+
+    /// The time argument of `window`/`session_window`: a timestamp, or a string cast to one.
+    pub(super) fn time_arg(&mut self, function: &str, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        let time = self.expr(e, scope)?;
+        match time.data_type() {
+            DataType::Timestamp => Ok(time),
+            DataType::String => Ok(time.cast_to(&DataType::Timestamp)),
+            other => Err(Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{function}(...)\" due to data type mismatch: the first parameter requires the \"TIMESTAMP\" type, however it has the type \"{}\". SQLSTATE: 42K09",
+                other.spark_name()
+            ))
+            .at(expr_position(e))),
+        }
+    }
+
+    pub(super) fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
+        let pos = position_of(w.name.span());
+        let args = plain_args(w).ok_or_else(|| Error::type_mismatch("window() takes a timestamp and interval strings").at(pos))?;
+        if args.len() < 2 || args.len() > 4 {
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `window` requires [2, 3, 4] parameters but the actual number is {}. SQLSTATE: 42605",
+                args.len()
+            ))
+            .at(pos));
+        }
+        let time = self.time_arg("window", args[0], scope)?;
+        let duration = |e: &ast::Expr| {
+            duration_literal(e)
+                .unwrap_or_else(|| Err(Error::type_mismatch("a window duration is a string such as '10 seconds'").at(expr_position(e))))
+        };
+        let size = duration(args[1])?;
+        let slide = args.get(2).map(|a| duration(a)).transpose()?.unwrap_or(size);
+        let start = args.get(3).map(|a| duration(a)).transpose()?.unwrap_or(0);
+        if size <= 0 || slide <= 0 {
+            return Err(Error::type_mismatch("The window duration and slide duration must be greater than 0.").at(pos));
+        }
+        if slide > size {
+            return Err(Error::type_mismatch(format!(
+                "The slide duration ({}) must be less than or equal to the windowDuration ({}).",
+                Interval::from_micros(slide),
+                Interval::from_micros(size)
+            ))
+            .at(pos));
+        }
+        if start.checked_abs().is_none_or(|a| a >= slide) {
+            return Err(Error::type_mismatch("The absolute value of the start time must be less than the slideDuration.").at(pos));
+        }
+        // Each row falls into ceil(size / slide) windows: bounded before any row is assigned.
+        let per_row = size / slide + i64::from(size % slide != 0);
+        if per_row > limits::MAX_WINDOWS_PER_ROW {
+            return Err(Error::unsupported(format!(
+                "window({}, {}) puts every row into {per_row} windows (window duration / slide duration); at most {} windows per row are supported. Use a longer slide or a shorter window",
+                Interval::from_micros(size),
+                Interval::from_micros(slide),
+                limits::MAX_WINDOWS_PER_ROW
+            ))
+            .at(pos));
+        }
+        Ok((time, WindowSpec { size, slide, start }))
+    }
+
+    pub(super) fn aggregate_body(
+        &mut self,
+        s: &ast::Select,
+        group_exprs: &[&ast::Expr],
+        items: &[(&ast::Expr, Option<&ast::Ident>)],
+        plan: LogicalPlan,
+        scope: &Scope,
+    ) -> Result<(LogicalPlan, Scope)> {
+        // Grouping keys: input columns first, then SELECT aliases and ordinals, as Spark does.
+        let mut keys: Vec<Expr> = Vec::new();
+        let mut key_names: Vec<String> = Vec::new();
+        let distinct = s.distinct.is_some();
+        let key_sources: Vec<(&ast::Expr, String)> = if distinct {
+            if !group_exprs.is_empty() {
+                return Err(Error::unsupported(
+                    "SELECT DISTINCT over a GROUP BY chains two aggregations, which is not supported by this version of Unbounded yet",
+                ));
+            }
+            items.iter().map(|(e, a)| (*e, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e)))).collect()
+        } else {
+            let mut out = Vec::new();
+            for g in group_exprs {
+                if let ast::Expr::Value(v) = g {
+                    if let ast::Value::Number(n, _) = &v.value {
+                        let k: usize = n.parse().unwrap_or(0);
+                        let (e, a) = items.get(k.wrapping_sub(1)).ok_or_else(|| {
+                            Error::type_mismatch(format!("[GROUP_BY_POS_OUT_OF_RANGE] GROUP BY position {n} is not in select list (valid range is [1, {}]). SQLSTATE: 42805", items.len()))
+                                .at(position_of(v.span))
+                        })?;
+                        out.push((*e, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e))));
+                        continue;
+                    }
+                }
+                out.push((*g, output_name(g)));
+            }
+            out
+        };
+        for (g, name) in key_sources {
+            let resolved = match self.expr(g, scope) {
+                Ok(e) => (e, name),
+                Err(e) if e.kind == ErrorKind::UnknownColumn => {
+                    let alias = match g {
+                        ast::Expr::Identifier(i) => items.iter().find(|(_, a)| a.is_some_and(|a| a.value.eq_ignore_ascii_case(&i.value))),
+                        _ => None,
+                    };
+                    match alias {
+                        Some((aliased, Some(a))) => (self.expr(aliased, scope)?, a.value.clone()),
+                        _ => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            if !keys.contains(&resolved.0) {
+                keys.push(resolved.0);
+                key_names.push(resolved.1);
+            }
+        }
+        // The SELECT list and HAVING, with aggregate calls collected.
+        self.collecting = Some(AggCollector { calls: Vec::new() });
+        let resolved_items: Result<Vec<(Expr, String)>> =
+            items.iter().map(|(e, a)| Ok((self.expr(e, scope)?, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e))))).collect();
+        let resolved_items = match resolved_items {
+            Ok(r) => r,
+            Err(e) => {
+                self.collecting = None;
+                return Err(e);
+            }
+        };
+        self.alias_fallback = resolved_items.iter().map(|(e, n)| (n.clone(), e.clone())).collect();
+        let having = s.having.as_ref().map(|h| self.expr(h, scope).map(|e| (e, h)));
+        self.alias_fallback.clear();
+        let calls = self.collecting.take().map(|c| c.calls).unwrap_or_default();
+        let having = having.transpose()?;
+        let aggregates: Vec<AggregateCall> = calls.into_iter().map(|(_, c)| c).collect();
+        let nk = keys.len();
+        let mut columns: Vec<Column> =
+            keys.iter().zip(&key_names).map(|(k, n)| Column { name: n.clone(), data_type: k.data_type() }).collect();
+        columns.extend(aggregates.iter().enumerate().map(|(k, a)| Column { name: format!("agg_{k}"), data_type: a.data_type.clone() }));
+        let mut event_time_key =
+            plan.event_time_column().and_then(|et| keys.iter().position(|k| matches!(k, Expr::Column { index, .. } if *index == et)));
+        let session = match &self.session_window {
+            None => None,
+            Some((_, time, gap)) => {
+                let key = keys
+                    .iter()
+                    .position(|k| matches!(k, Expr::Column { index, .. } if *index == SESSION_PLACEHOLDER))
+                    .ok_or_else(|| Error::unsupported("session_window(...) must be in the GROUP BY of the aggregation that selects it"))?;
+                let time_is_event_time =
+                    plan.event_time_column().is_some_and(|et| matches!(time, Expr::Column { index, .. } if *index == et));
+                event_time_key = time_is_event_time.then_some(key);
+                Some(SessionSpec { key, time: time.clone(), gap: gap.clone() })
+            }
+        };
+        let mut out = LogicalPlan::Aggregate {
+            input: Box::new(plan),
+            keys: keys.clone(),
+            aggregates,
+            event_time_key,
+            session,
+            schema: Schema::new(columns),
+        };
+        // Rewrites an expression over the input into one over the aggregate's output.
+        let onto_output = |e: &Expr, what: &ast::Expr| -> Result<Expr> {
+            let uncovered = std::cell::RefCell::new(None);
+            let rewritten = onto_keys(e, &keys, nk, &uncovered);
+            if let Some(index) = uncovered.into_inner() {
+                let name = scope.columns.get(index).map(|c| c.name.clone()).unwrap_or_default();
+                let text = spark_sql(what);
+                return Err(Error::new(
+                    ErrorKind::UnknownColumn,
+                    format!(
+                        "[MISSING_AGGREGATION] The non-aggregating expression \"{text}\" is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use \"any_value({name})\" if you do not care which of the values within a group is returned. SQLSTATE: 42803"
+                    ),
+                )
+                .with_condition("MISSING_AGGREGATION")
+                .at(expr_position(what)));
+            }
+            Ok(rewritten)
+        };
+        if let Some((h, text)) = having {
+            let predicate = onto_output(&h, text)?;
+            out = LogicalPlan::Filter { input: Box::new(boolean_filter_input(out, &predicate, text)?), predicate };
+        }
+        let mut exprs = Vec::new();
+        let mut cols = Vec::new();
+        for ((e, name), (ast_e, _)) in resolved_items.iter().zip(items) {
+            let rewritten = onto_output(e, ast_e)?;
+            cols.push(Column { name: name.clone(), data_type: rewritten.data_type() });
+            exprs.push(rewritten);
+        }
+        let schema = Schema::new(cols);
+        let scope = Scope::from_schema(&schema, None);
+        Ok((LogicalPlan::Project { input: Box::new(out), exprs, schema }, scope))
+    }
+}
+
+/// Rewrites `e` (over an aggregation's input) onto its output: grouping keys and aggregate
+/// placeholders become output columns; the first input column left over is noted in `uncovered`.
+pub(super) fn onto_keys(e: &Expr, keys: &[Expr], nk: usize, uncovered: &std::cell::RefCell<Option<usize>>) -> Expr {
+    e.rewrite(&|sub| {
+        if let Some(k) = keys.iter().position(|key| key == sub) {
+            return Some(Expr::column(k, sub.data_type()));
+        }
+        // A key may be the leading part of a chain: `a + b` in `a + b + c`.
+        for (k, key) in keys.iter().enumerate() {
+            if let Some(rest) = sub.chain_after(key) {
+                let links = rest
+                    .iter()
+                    .map(|l| crate::expr::Link {
+                        op: l.op,
+                        left_cast: l.left_cast.clone(),
+                        right: onto_keys(&l.right, keys, nk, uncovered),
+                        data_type: l.data_type.clone(),
+                    })
+                    .collect();
+                return Some(Expr::Chain { first: Box::new(Expr::column(k, key.data_type())), links });
+            }
+        }
+        match sub {
+            Expr::Column { index, data_type } if *index >= AGG_PLACEHOLDER => {
+                Some(Expr::column(nk + index - AGG_PLACEHOLDER, data_type.clone()))
+            }
+            Expr::Column { index, .. } => {
+                uncovered.borrow_mut().get_or_insert(*index);
+                None
+            }
+            _ => None,
+        }
+    })
+}

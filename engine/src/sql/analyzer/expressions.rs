@@ -1,0 +1,890 @@
+//! Expressions: every SQL expression form, typed as Spark types it, and function calls.
+
+use super::*;
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        self.expr_inner(e, scope).map_err(|err| if err.position.is_some() { err } else { err.at(expr_position(e)) })
+    }
+
+    /// Dispatches on the form of `e`. Each larger form is resolved in its own function: this one
+    /// is on the path of every nesting level, and an unoptimised build gives a function one
+    /// stack slot per temporary of all its arms.
+    pub(super) fn expr_inner(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Identifier(i) => match suffixed_number(i) {
+                Some(v) => Expr::Literal(v),
+                None => match self.resolve_column(std::slice::from_ref(i), scope) {
+                    Err(e) if e.kind == ErrorKind::UnknownColumn => {
+                        match self.alias_fallback.iter().find(|(a, _)| a.eq_ignore_ascii_case(&i.value)) {
+                            Some((_, resolved)) => resolved.clone(),
+                            None => return Err(e),
+                        }
+                    }
+                    other => other?,
+                },
+            },
+            E::CompoundIdentifier(parts) => self.resolve_column(parts, scope)?,
+            E::Nested(inner) => self.expr(inner, scope)?,
+            E::Value(v) => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
+            E::TypedString(_) => return self.expr_typed_string(e, scope),
+            E::UnaryOp { .. } => return self.expr_unary(e, scope),
+            E::BinaryOp { .. } => self.binary_chain(e, scope)?,
+            E::IsNull(x) => Expr::IsNull(Box::new(self.expr(x, scope)?)),
+            E::IsNotNull(x) => Expr::IsNotNull(Box::new(self.expr(x, scope)?)),
+            E::IsTrue(_) | E::IsFalse(_) | E::IsNotTrue(_) | E::IsNotFalse(_) => return self.expr_is_truth(e, scope),
+            E::InList { .. } => return self.expr_in_list(e, scope),
+            E::Between { .. } => return self.expr_between(e, scope),
+            E::Like { any: false, .. } | E::ILike { any: false, .. } => return self.expr_like(e, scope),
+            E::Case { .. } => return self.expr_case(e, scope),
+            E::Cast { .. } => return self.expr_cast(e, scope),
+            E::Function(f) => self.function(f, scope, e)?,
+            // sqlparser gives these SQL-standard forms their own nodes; they are plain functions.
+            E::Floor { .. } | E::Ceil { .. } => return self.expr_floor_ceil(e, scope),
+            E::Substring { .. } => return self.expr_substring(e, scope),
+            E::Trim { .. } => return self.expr_trim(e, scope),
+            E::Extract { .. } => return self.expr_extract(e, scope),
+            E::CompoundFieldAccess { .. } => return self.expr_field_access(e, scope),
+            E::Interval(_) => {
+                return Err(Error::type_mismatch(
+                    "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
+                ))
+            }
+            other => return Err(Error::unsupported(format!("the expression `{other}` is not supported yet"))),
+        })
+    }
+
+    pub(super) fn expr_typed_string(&mut self, e: &ast::Expr, _scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::TypedString(ts) => {
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                match ts.data_type {
+                    ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) | ast::DataType::Date => {
+                        let t = parse_timestamp(&text).ok_or_else(|| {
+                            Error::parse(format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP\" is invalid: '{text}'. SQLSTATE: 42604"), position_of(ts.value.span))
+                        })?;
+                        Expr::Literal(Value::Timestamp(t))
+                    }
+                    ref other => return Err(Error::unsupported(format!("typed literals of type {other} are not supported"))),
+                }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_unary(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::UnaryOp { op, expr } => {
+                let inner = self.expr(expr, scope)?;
+                match op {
+                    ast::UnaryOperator::Not => Expr::Not(Box::new(boolean_operand(inner, expr)?)),
+                    ast::UnaryOperator::Minus => match inner {
+                        Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
+                        Expr::Literal(Value::BigInt(v)) => Expr::Literal(Value::BigInt(-v)),
+                        Expr::Literal(Value::Double(v)) => Expr::Literal(Value::Double(-v)),
+                        other if other.data_type().is_numeric() => Expr::Negate(Box::new(other)),
+                        other => return Err(unary_mismatch("-", &other, expr)),
+                    },
+                    ast::UnaryOperator::Plus => inner,
+                    other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
+                }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_is_truth(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
+                let v = boolean_operand(self.expr(x, scope)?, x)?;
+                let want = matches!(e, E::IsTrue(_) | E::IsNotFalse(_));
+                let eq = Expr::Binary {
+                    op: BinaryOp::NullSafeEq,
+                    left: Box::new(v),
+                    right: Box::new(Expr::Literal(Value::Boolean(true))),
+                    data_type: DataType::Boolean,
+                };
+                let is_true = eq;
+                match e {
+                    E::IsTrue(_) => is_true,
+                    E::IsNotTrue(_) => Expr::Not(Box::new(is_true)),
+                    _ => {
+                        let is_false = Expr::Binary {
+                            op: BinaryOp::NullSafeEq,
+                            left: Box::new(boolean_operand(self.expr(x, scope)?, x)?),
+                            right: Box::new(Expr::Literal(Value::Boolean(false))),
+                            data_type: DataType::Boolean,
+                        };
+                        if want {
+                            Expr::Not(Box::new(is_false))
+                        } else {
+                            is_false
+                        }
+                    }
+                }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_in_list(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::InList { expr, list, negated } => {
+                let v = self.expr(expr, scope)?;
+                let items = list.iter().map(|i| self.expr(i, scope)).collect::<Result<Vec<_>>>()?;
+                let mut t = v.data_type();
+                for i in &items {
+                    t = comparison_type(&t, &i.data_type()).ok_or_else(|| compare_mismatch(e, &v.data_type(), &i.data_type()))?;
+                }
+                Expr::InList { expr: Box::new(v.cast_to(&t)), list: items.into_iter().map(|i| i.cast_to(&t)).collect(), negated: *negated }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_between(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Between { expr, negated, low, high } => {
+                let v = self.expr(expr, scope)?;
+                let lo = self.expr(low, scope)?;
+                let hi = self.expr(high, scope)?;
+                let ge = compare(BinaryOp::GtEq, v.clone(), lo, e)?;
+                let le = compare(BinaryOp::LtEq, v, hi, e)?;
+                let both = Expr::Binary { op: BinaryOp::And, left: Box::new(ge), right: Box::new(le), data_type: DataType::Boolean };
+                if *negated {
+                    Expr::Not(Box::new(both))
+                } else {
+                    both
+                }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_like(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Like { negated, expr, pattern, escape_char, any: false } | E::ILike { negated, expr, pattern, escape_char, any: false } => {
+                if escape_char.is_some() {
+                    return Err(Error::unsupported("LIKE ... ESCAPE is not supported; the escape character is \\"));
+                }
+                let v = self.expr(expr, scope)?;
+                let v = if v.data_type() == DataType::String { v } else { v.cast_to(&DataType::String) };
+                let text = match self.expr(pattern, scope)? {
+                    Expr::Literal(Value::String(s)) => s,
+                    _ => return Err(Error::unsupported("the LIKE pattern must be a string literal").at(expr_position(pattern))),
+                };
+                let p = LikePattern::new(&text, matches!(e, E::ILike { .. }))
+                    .map_err(|m| Error::runtime("INVALID_FORMAT.ESC_AT_THE_END", m).in_phase(Phase::Analysis))?;
+                Expr::Like { expr: Box::new(v), pattern: p, negated: *negated }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_case(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Case { operand, conditions, else_result, .. } => {
+                let op = operand.as_ref().map(|o| self.expr(o, scope)).transpose()?;
+                let mut whens = Vec::new();
+                for c in conditions {
+                    let cond = self.expr(&c.condition, scope)?;
+                    let cond = match &op {
+                        Some(o) => compare(BinaryOp::Eq, o.clone(), cond, e)?,
+                        None => boolean_operand(cond, &c.condition)?,
+                    };
+                    whens.push((cond, self.expr(&c.result, scope)?));
+                }
+                let otherwise = else_result.as_ref().map(|x| self.expr(x, scope)).transpose()?;
+                let mut t = DataType::Null;
+                for r in whens.iter().map(|(_, r)| r).chain(otherwise.iter()) {
+                    t = wider_type(&t, &r.data_type()).ok_or_else(|| {
+                        Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: Input to `casewhen` should all be the same type, but it's ({}). SQLSTATE: 42K09",
+                            spark_sql(e),
+                            whens.iter().map(|(_, r)| r).chain(otherwise.iter()).map(|r| format!("\"{}\"", r.data_type().spark_name())).collect::<Vec<_>>().join(", ")
+                        ))
+                    })?;
+                }
+                Expr::Case {
+                    branches: whens.into_iter().map(|(w, r)| (w, r.cast_to(&t))).collect(),
+                    otherwise: otherwise.map(|o| Box::new(o.cast_to(&t))),
+                    data_type: t,
+                }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_cast(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Cast { kind, expr, data_type, .. } => {
+                let v = self.expr(expr, scope)?;
+                let to = sql_type(data_type)?;
+                if !crate::expr::cast_array_allowed(&v.data_type(), &to) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{}\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+                        spark_sql(e),
+                        v.data_type().spark_name(),
+                        to.spark_name()
+                    )));
+                }
+                let mode = match kind {
+                    ast::CastKind::TryCast | ast::CastKind::SafeCast => CastMode::Try,
+                    _ => CastMode::Ansi,
+                };
+                if v.data_type() == to {
+                    v
+                } else {
+                    Expr::Cast { expr: Box::new(v), to, mode }
+                }
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_floor_ceil(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Floor { expr, field } | E::Ceil { expr, field } => {
+                if !matches!(field, ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)) {
+                    return Err(Error::unsupported("CEIL and FLOOR take one argument here: floor(x)"));
+                }
+                let func = if matches!(e, E::Floor { .. }) { Func::Floor } else { Func::Ceil };
+                let arg = self.expr(expr, scope)?;
+                call(func, vec![arg])?
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_substring(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![self.expr(expr, scope)?];
+                args.push(match substring_from {
+                    Some(f) => self.expr(f, scope)?,
+                    None => Expr::Literal(Value::Int(1)),
+                });
+                if let Some(n) = substring_for {
+                    args.push(self.expr(n, scope)?);
+                }
+                call(Func::Substring, args)?
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_trim(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Trim { expr, trim_where, trim_what, trim_characters } => {
+                if trim_what.is_some() || trim_characters.is_some() {
+                    return Err(Error::unsupported("TRIM of characters other than spaces is not supported yet; trim(x) removes spaces"));
+                }
+                let func = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => Func::Ltrim,
+                    Some(ast::TrimWhereField::Trailing) => Func::Rtrim,
+                    _ => Func::Trim,
+                };
+                let arg = self.expr(expr, scope)?;
+                call(func, vec![arg])?
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_extract(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::Extract { field, expr, .. } => {
+                let func = match field {
+                    ast::DateTimeField::Year | ast::DateTimeField::Years => Func::Year,
+                    ast::DateTimeField::Month | ast::DateTimeField::Months => Func::Month,
+                    ast::DateTimeField::Day | ast::DateTimeField::Days => Func::DayOfMonth,
+                    ast::DateTimeField::Hour | ast::DateTimeField::Hours => Func::Hour,
+                    ast::DateTimeField::Minute | ast::DateTimeField::Minutes => Func::Minute,
+                    ast::DateTimeField::Second | ast::DateTimeField::Seconds => Func::Second,
+                    other => return Err(Error::unsupported(format!("EXTRACT({other} FROM ...) is not supported yet"))),
+                };
+                let arg = self.expr(expr, scope)?;
+                call(func, vec![arg])?
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    pub(super) fn expr_field_access(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::Expr as E;
+        Ok(match e {
+            E::CompoundFieldAccess { root, access_chain } => {
+                let mut v = self.expr(root, scope)?;
+                for access in access_chain {
+                    v = match access {
+                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                            let idx = self.expr(index, scope)?;
+                            let elem = match v.data_type() {
+                                DataType::Array(inner) => *inner,
+                                other => {
+                                    return Err(Error::type_mismatch(format!(
+                                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `[]` needs an ARRAY, not {}",
+                                        other.spark_name()
+                                    )))
+                                }
+                            };
+                            let idx = if idx.data_type().is_integral() {
+                                idx.cast_to(&DataType::Int)
+                            } else {
+                                return Err(Error::type_mismatch("an array index must be an integer"));
+                            };
+                            Expr::Index { expr: Box::new(v), index: Box::new(idx), data_type: elem }
+                        }
+                        ast::AccessExpr::Dot(ast::Expr::Identifier(field)) => field_access(v, &field.value, position_of(field.span))?,
+                        other => return Err(Error::unsupported(format!("the access `{other}` is not supported"))),
+                    };
+                }
+                v
+            }
+            _ => return Err(Error::internal("an expression form reached the wrong resolver")),
+        })
+    }
+
+    /// `a op b op c ...`: sqlparser nests such a chain one level per term on the left, so it is
+    /// walked with a loop here (and kept flat in the typed expression, see [`Expr::binary`]).
+    pub(super) fn binary_chain(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        use ast::BinaryOperator as B;
+        let mut spine: Vec<(&ast::Expr, &ast::BinaryOperator, &ast::Expr)> = Vec::new();
+        let mut leftmost = e;
+        while let ast::Expr::BinaryOp { left, op, right } = leftmost {
+            spine.push((leftmost, op, right));
+            leftmost = left;
+        }
+        spine.reverse();
+        let mut steps = spine.into_iter();
+        // `INTERVAL ... + ts` is `ts + INTERVAL ...`.
+        let (mut acc, mut acc_ast) = match (leftmost, steps.as_slice().first()) {
+            (ast::Expr::Interval(_), Some(&(whole, B::Plus, right))) => {
+                steps.next();
+                let ts = self.expr(right, scope)?;
+                (self.binary_step(ts, right, &B::Plus, leftmost, scope, whole).map_err(|err| err.at(expr_position(whole)))?, whole)
+            }
+            _ => (self.expr(leftmost, scope)?, leftmost),
+        };
+        for (whole, op, right) in steps {
+            acc = self.binary_step(acc, acc_ast, op, right, scope, whole).map_err(|err| err.at(expr_position(whole)))?;
+            acc_ast = whole;
+        }
+        Ok(acc)
+    }
+
+    /// One step of a chain: `l` (already resolved from `left`) combined with `right`.
+    pub(super) fn binary_step(
+        &mut self,
+        l: Expr,
+        left: &ast::Expr,
+        op: &ast::BinaryOperator,
+        right: &ast::Expr,
+        scope: &Scope,
+        whole: &ast::Expr,
+    ) -> Result<Expr> {
+        use ast::BinaryOperator as B;
+        // Timestamp ± INTERVAL.
+        if let (B::Plus | B::Minus, ast::Expr::Interval(iv)) = (op, right) {
+            let ts = l;
+            let ts = if ts.data_type() == DataType::String { ts.cast_to(&DataType::Timestamp) } else { ts };
+            if ts.data_type() != DataType::Timestamp {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: an INTERVAL can only be added to a TIMESTAMP, not to \"{}\". SQLSTATE: 42K09",
+                    spark_sql(whole),
+                    ts.data_type().spark_name()
+                )));
+            }
+            let mut interval = interval_literal(iv)?;
+            if matches!(op, B::Minus) {
+                interval = Interval { months: -interval.months, micros: -interval.micros };
+            }
+            return add_interval(ts, interval);
+        }
+        if let (B::Plus, ast::Expr::Interval(_)) = (op, left) {
+            return Err(Error::type_mismatch(
+                "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
+            ));
+        }
+        let r = self.expr(right, scope)?;
+        let bop = match op {
+            B::Plus => BinaryOp::Add,
+            B::Minus => BinaryOp::Subtract,
+            B::Multiply => BinaryOp::Multiply,
+            B::Divide => BinaryOp::Divide,
+            B::Modulo => BinaryOp::Modulo,
+            B::Eq => BinaryOp::Eq,
+            B::NotEq => BinaryOp::NotEq,
+            B::Lt => BinaryOp::Lt,
+            B::LtEq => BinaryOp::LtEq,
+            B::Gt => BinaryOp::Gt,
+            B::GtEq => BinaryOp::GtEq,
+            B::Spaceship => BinaryOp::NullSafeEq,
+            B::And => BinaryOp::And,
+            B::Or => BinaryOp::Or,
+            B::StringConcat => {
+                // `a || b || c` is concat(a, b, c): one call, however long the chain.
+                if let Expr::Call { func: Func::Concat, mut args, data_type } = l {
+                    let (more, _) = Func::Concat.check(vec![r])?;
+                    args.extend(more);
+                    return Ok(Expr::Call { func: Func::Concat, args, data_type });
+                }
+                let (args, t) = Func::Concat.check(vec![l, r])?;
+                return Ok(Expr::Call { func: Func::Concat, args, data_type: t });
+            }
+            other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
+        };
+        if bop.is_comparison() {
+            return compare(bop, l, r, whole);
+        }
+        if matches!(bop, BinaryOp::And | BinaryOp::Or) {
+            let l = boolean_operand(l, left)?;
+            let r = boolean_operand(r, right)?;
+            return Ok(Expr::binary(bop, l, r, DataType::Boolean));
+        }
+        // Arithmetic: numeric operands meet at the wider type; `/` always gives a double.
+        let numeric = |t: &DataType| -> Option<DataType> {
+            match t {
+                t if t.is_numeric() => Some(t.clone()),
+                DataType::String => Some(DataType::Double),
+                DataType::Null => Some(DataType::Null),
+                _ => None,
+            }
+        };
+        let (lt, rt) = (l.data_type(), r.data_type());
+        let t = match (numeric(&lt), numeric(&rt)) {
+            (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\"). SQLSTATE: 42K09",
+                spark_sql(whole),
+                lt.spark_name(),
+                rt.spark_name()
+            ))
+            .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
+        })?;
+        let t = if bop == BinaryOp::Divide || t == DataType::Null { DataType::Double } else { t };
+        Ok(Expr::binary(bop, l.cast_to(&t), r.cast_to(&t), t))
+    }
+
+    pub(super) fn function(&mut self, f: &ast::Function, scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
+        let name = f.name.to_string();
+        let lower = name.to_ascii_lowercase();
+        let pos = position_of(f.name.span());
+        if f.over.is_some() {
+            return Err(non_time_window(&format!("{}()", lower.to_ascii_uppercase())).at(pos));
+        }
+        if lower == "window" {
+            let text = spark_sql(whole);
+            return match &self.window_column {
+                Some((t, index)) if *t == text => Ok(Expr::column(*index, DataType::Window)),
+                Some((t, _)) => Err(Error::unsupported(format!(
+                    "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported: `{t}` and `{text}`. Use one window in the query."
+                ))
+                .at(pos)),
+                None => Err(Error::unsupported("window(...) is used to group rows: put it in the GROUP BY of an aggregation").at(pos)),
+            };
+        }
+        if lower == "session_window" {
+            let text = spark_sql(whole);
+            return match &self.session_window {
+                Some((t, _, _)) if *t == text => Ok(Expr::column(SESSION_PLACEHOLDER, DataType::Window)),
+                Some((t, _, _)) => Err(Error::unsupported(format!(
+                    "Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported: `{t}` and `{text}`. Use one window in the query."
+                ))
+                .at(pos)),
+                None => Err(Error::unsupported("session_window(...) groups rows into sessions: put it in the GROUP BY of an aggregation").at(pos)),
+            };
+        }
+        if TIME_WINDOWS.contains(&lower.as_str()) {
+            return Err(Error::unsupported(format!(
+                "`{lower}` is not supported by this version of Unbounded yet; window() and session_window() are"
+            ))
+            .at(pos));
+        }
+        if is_spark_aggregate(&lower) {
+            if !AggFunc::is_aggregate_name(&lower) {
+                return Err(
+                    Error::unsupported(format!("the aggregate `{lower}` is not supported by this version of Unbounded yet")).at(pos)
+                );
+            }
+            let Some(_) = &self.collecting else {
+                return Err(Error::unsupported(format!(
+                    "`{lower}` aggregates rows; it can only be used in a SELECT with GROUP BY (or alone, for a global aggregation), not in WHERE, ON or a WATERMARK clause"
+                ))
+                .at(pos));
+            };
+            return self.aggregate_call(f, &lower, scope, whole, pos);
+        }
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::None => vec![],
+            ast::FunctionArguments::List(list) => {
+                if list.duplicate_treatment.is_some() {
+                    return Err(Error::unsupported(format!("DISTINCT inside `{lower}(...)` is only meaningful for aggregates")).at(pos));
+                }
+                list.args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                        _ => Err(Error::unsupported(format!("`{a}` is not a supported argument of {lower}")).at(pos)),
+                    })
+                    .collect::<Result<_>>()?
+            }
+            ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
+        };
+        let mut resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+        match lower.as_str() {
+            "if" | "iff" => {
+                if resolved.len() != 3 {
+                    return Err(Error::type_mismatch(format!(
+                        "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `if` requires 3 parameters but the actual number is {}. SQLSTATE: 42605",
+                        resolved.len()
+                    ))
+                    .at(pos));
+                }
+                let otherwise = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let then = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let cond = boolean_operand(resolved.pop().unwrap_or(Expr::Literal(Value::Null)), whole)?;
+                let t = wider_type(&then.data_type(), &otherwise.data_type()).ok_or_else(|| {
+                    Error::type_mismatch(format!(
+                        "the branches of `{}` have incompatible types {} and {}",
+                        spark_sql(whole),
+                        then.data_type(),
+                        otherwise.data_type()
+                    ))
+                    .at(pos)
+                })?;
+                return Ok(Expr::Case {
+                    branches: vec![(cond, then.cast_to(&t))],
+                    otherwise: Some(Box::new(otherwise.cast_to(&t))),
+                    data_type: t,
+                });
+            }
+            "nullif" => {
+                if resolved.len() != 2 {
+                    return Err(Error::type_mismatch(format!("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `nullif` requires 2 parameters but the actual number is {}. SQLSTATE: 42605", resolved.len())).at(pos));
+                }
+                let b = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let a = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let t = a.data_type();
+                let eq = compare(BinaryOp::Eq, a.clone(), b, whole)?;
+                return Ok(Expr::Case {
+                    branches: vec![(eq, Expr::Literal(Value::Null).cast_to(&t))],
+                    otherwise: Some(Box::new(a)),
+                    data_type: t,
+                });
+            }
+            _ => {}
+        }
+        let func = Func::by_name(&lower).ok_or_else(|| {
+            let hint = suggest::likely(&lower, Func::NAMES.iter().copied()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
+            Error::new(
+                ErrorKind::UnknownFunction,
+                format!("[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].{hint} SQLSTATE: 42883"),
+            )
+            .with_condition("UNRESOLVED_ROUTINE")
+            .at(pos)
+        })?;
+        let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
+        Ok(Expr::Call { func, args, data_type })
+    }
+}
+
+/// Spark's typed numeric literals `10L` (BIGINT), `10S`/`10Y` (SMALLINT/TINYINT, here INT) and
+/// `1.5D` (DOUBLE), which the tokenizer hands over as identifiers.
+pub(super) fn suffixed_number(i: &ast::Ident) -> Option<Value> {
+    if i.quote_style.is_some() || i.value.len() < 2 {
+        return None;
+    }
+    let (body, suffix) = i.value.split_at(i.value.len() - 1);
+    if !body.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    match suffix {
+        "L" | "l" => body.parse().ok().map(Value::BigInt),
+        "S" | "s" | "Y" | "y" => body.parse().ok().map(Value::Int),
+        "D" | "d" => body.parse().ok().map(Value::Double),
+        _ => None,
+    }
+}
+
+/// `ts + interval`. A duration added to an addition merges into it (the months of the first
+/// are added before either duration, so the result is the same), which keeps a chain of
+/// `+ INTERVAL ...` from nesting; additions that cannot merge may nest only so deep.
+pub(super) fn add_interval(ts: Expr, interval: Interval) -> Result<Expr> {
+    if interval.months == 0 {
+        if let Expr::Call { func: Func::AddInterval, args, .. } = &ts {
+            if let [inner, Expr::Literal(Value::Int(months)), Expr::Literal(Value::BigInt(micros))] = args.as_slice() {
+                if let Some(sum) = micros.checked_add(interval.micros) {
+                    return Ok(Expr::Call {
+                        func: Func::AddInterval,
+                        args: vec![inner.clone(), Expr::Literal(Value::Int(*months)), Expr::Literal(Value::BigInt(sum))],
+                        data_type: DataType::Timestamp,
+                    });
+                }
+            }
+        }
+    }
+    let mut depth = 0;
+    let mut inner = &ts;
+    while let Expr::Call { func: Func::AddInterval, args, .. } = inner {
+        depth += 1;
+        if depth >= limits::MAX_NESTING {
+            return Err(limits::nested_too_deeply(None));
+        }
+        match args.first() {
+            Some(a) => inner = a,
+            None => break,
+        }
+    }
+    Ok(Expr::Call {
+        func: Func::AddInterval,
+        args: vec![ts, Expr::Literal(Value::Int(interval.months)), Expr::Literal(Value::BigInt(interval.micros))],
+        data_type: DataType::Timestamp,
+    })
+}
+
+pub(super) fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
+    let (args, data_type) = func.check(args)?;
+    Ok(Expr::Call { func, args, data_type })
+}
+
+/// A duration written as a literal (`'10 seconds'` or `INTERVAL 10 SECONDS`), in microseconds;
+/// None when `e` is not a literal. Months have no fixed length, so they are refused.
+pub(super) fn duration_literal(e: &ast::Expr) -> Option<Result<i64>> {
+    let text = match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(t) | ast::Value::DoubleQuotedString(t) => t.clone(),
+            _ => return None,
+        },
+        ast::Expr::Interval(iv) => return Some(interval_literal(iv).map(|i| i.micros)),
+        _ => return None,
+    };
+    Some(
+        parse_interval_string(&text)
+            .map_err(|m| {
+                Error::parse(
+                    format!("[INVALID_INTERVAL_FORMAT] Error parsing '{text}' to interval: {m}. SQLSTATE: 22006"),
+                    expr_position(e),
+                )
+            })
+            .and_then(|iv| {
+                if iv.months != 0 {
+                    return Err(
+                        Error::type_mismatch(format!("Intervals greater than a month are not supported ({text}).")).at(expr_position(e))
+                    );
+                }
+                Ok(iv.micros)
+            }),
+    )
+}
+
+/// A call's plain (unnamed, non-wildcard) arguments; None when it has another kind.
+pub(super) fn plain_args(f: &ast::Function) -> Option<Vec<&ast::Expr>> {
+    match &f.args {
+        ast::FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Some(vec![]),
+    }
+}
+
+/// Visits every function call in `e`, outermost first, with an explicit stack (operator chains
+/// are as deep as they are long).
+pub(super) fn walk_functions<'e>(e: &'e ast::Expr, visit: &mut dyn FnMut(&'e ast::Function)) {
+    use ast::Expr as E;
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        match e {
+            E::Function(f) => {
+                visit(f);
+                if let ast::FunctionArguments::List(l) = &f.args {
+                    for a in l.args.iter().rev() {
+                        if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                            todo.push(x);
+                        }
+                    }
+                }
+            }
+            E::BinaryOp { left, right, .. } => {
+                todo.push(right);
+                todo.push(left);
+            }
+            E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } | E::IsNull(expr) | E::IsNotNull(expr) => todo.push(expr),
+            E::Case { operand, conditions, else_result, .. } => {
+                todo.extend(else_result.as_deref());
+                for c in conditions.iter().rev() {
+                    todo.push(&c.result);
+                    todo.push(&c.condition);
+                }
+                todo.extend(operand.as_deref());
+            }
+            E::CompoundFieldAccess { root, .. } => todo.push(root),
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Result<Expr> {
+    if v.data_type() != DataType::Window {
+        return Err(Error::new(ErrorKind::UnknownColumn, format!("[INVALID_EXTRACT_BASE_FIELD_TYPE] Can't extract a value from \"{}\": `.{field}` needs a struct such as a window. SQLSTATE: 42000", v.data_type().spark_name())).at(pos));
+    }
+    let index = match field.to_ascii_lowercase().as_str() {
+        "start" => 0,
+        "end" => 1,
+        _ => {
+            return Err(Error::new(
+                ErrorKind::UnknownColumn,
+                format!("[FIELD_NOT_FOUND] No such struct field `{field}` in `start`, `end`. SQLSTATE: 42704"),
+            )
+            .at(pos))
+        }
+    };
+    Ok(Expr::Field { expr: Box::new(v), index })
+}
+
+pub(super) fn literal(v: &ast::Value) -> Result<Expr, String> {
+    Ok(Expr::Literal(match v {
+        ast::Value::Number(n, long) => {
+            let lower = n.to_ascii_lowercase();
+            if *long || lower.ends_with('l') {
+                Value::BigInt(lower.trim_end_matches('l').parse().map_err(|_| format!("'{n}' is not a valid BIGINT"))?)
+            } else if lower.ends_with('d') {
+                Value::Double(lower.trim_end_matches('d').parse().map_err(|_| format!("'{n}' is not a valid DOUBLE"))?)
+            } else if let Ok(i) = n.parse::<i32>() {
+                Value::Int(i)
+            } else if let Ok(i) = n.parse::<i64>() {
+                Value::BigInt(i)
+            } else {
+                Value::Double(n.parse().map_err(|_| format!("'{n}' is not a number"))?)
+            }
+        }
+        ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Value::String(s.clone()),
+        ast::Value::Boolean(b) => Value::Boolean(*b),
+        ast::Value::Null => Value::Null,
+        other => return Err(format!("the literal {other} is not supported")),
+    }))
+}
+
+pub(super) fn interval_literal(iv: &ast::Interval) -> Result<Interval> {
+    let value = match iv.value.as_ref() {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.clone(),
+            ast::Value::SingleQuotedString(s) => s.clone(),
+            other => return Err(Error::parse(format!("invalid interval value {other}"), position_of(v.span))),
+        },
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+        other => return Err(Error::unsupported(format!("the interval value must be a literal, not `{other}`"))),
+    };
+    let unit_of = |f: &ast::DateTimeField| Unit::parse(&f.to_string());
+    let result = match &iv.leading_field {
+        None => parse_interval_string(&value),
+        Some(f) => {
+            let from = unit_of(f).ok_or_else(|| Error::unsupported(format!("the interval unit {f} is not supported")))?;
+            let to = iv
+                .last_field
+                .as_ref()
+                .map(|l| unit_of(l).ok_or_else(|| Error::unsupported(format!("the interval unit {l} is not supported"))))
+                .transpose()?;
+            interval_from_parts(&value, from, to)
+        }
+    };
+    result.map_err(|m| Error::parse(format!("[INVALID_INTERVAL_FORMAT] Error parsing interval '{value}': {m}. SQLSTATE: 22006"), None))
+}
+
+pub(super) fn sql_type(t: &ast::DataType) -> Result<DataType> {
+    use ast::DataType as D;
+    Ok(match t {
+        D::Int(_) | D::Integer(_) | D::Int32 => DataType::Int,
+        D::BigInt(_) | D::Int64 => DataType::BigInt,
+        D::Double(_) | D::DoublePrecision | D::Float(_) | D::Real | D::Float64 | D::Float8 => DataType::Double,
+        D::String(_) | D::Varchar(_) | D::Text | D::Char(_) => DataType::String,
+        D::Boolean | D::Bool => DataType::Boolean,
+        D::Timestamp(_, _) | D::Datetime(_) => DataType::Timestamp,
+        D::Custom(name, _) if name.to_string().eq_ignore_ascii_case("long") => DataType::BigInt,
+        other => {
+            return Err(Error::unsupported(format!(
+                "the type {other} is not supported; use STRING, INT, BIGINT, DOUBLE, BOOLEAN or TIMESTAMP"
+            )))
+        }
+    })
+}
+
+pub(super) fn boolean_operand(e: Expr, at: &ast::Expr) -> Result<Expr> {
+    match e.data_type() {
+        DataType::Boolean => Ok(e),
+        DataType::Null => Ok(e.cast_to(&DataType::Boolean)),
+        other => Err(Error::type_mismatch(format!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: a BOOLEAN is required, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+            spark_sql(at),
+            spark_sql(at),
+            other.spark_name()
+        ))
+        .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE")
+        .at(expr_position(at))),
+    }
+}
+
+pub(super) fn unary_mismatch(op: &str, e: &Expr, at: &ast::Expr) -> Error {
+    Error::type_mismatch(format!(
+        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `{op}` needs a numeric operand, but \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+        spark_sql(at),
+        e.data_type().spark_name()
+    ))
+}
+
+/// The type two sides of a comparison meet at: Spark casts a string to the other side's type.
+pub(super) fn comparison_type(a: &DataType, b: &DataType) -> Option<DataType> {
+    match (a, b) {
+        (DataType::String, t) | (t, DataType::String)
+            if matches!(t, DataType::Int | DataType::BigInt | DataType::Double | DataType::Timestamp | DataType::Boolean) =>
+        {
+            Some(if t.is_integral() { DataType::BigInt } else { t.clone() })
+        }
+        _ => wider_type(a, b),
+    }
+}
+
+pub(super) fn compare_mismatch(at: &ast::Expr, a: &DataType, b: &DataType) -> Error {
+    Error::type_mismatch(format!(
+        "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\"). SQLSTATE: 42K09",
+        spark_sql(at),
+        a.spark_name(),
+        b.spark_name()
+    ))
+    .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
+}
+
+pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
+    let (lt, rt) = (l.data_type(), r.data_type());
+    let nested = |t: &DataType| matches!(t, DataType::Array(_) | DataType::Window);
+    if (nested(&lt) || nested(&rt)) && lt != rt {
+        return Err(compare_mismatch(at, &lt, &rt));
+    }
+    let t = comparison_type(&lt, &rt).ok_or_else(|| compare_mismatch(at, &lt, &rt))?;
+    let t = if t == DataType::Null { DataType::Boolean } else { t };
+    Ok(Expr::binary(op, l.cast_to(&t), r.cast_to(&t), DataType::Boolean))
+}

@@ -1,0 +1,200 @@
+//! Relations: sources, static tables, CTEs and subqueries in FROM, with the streaming clauses
+//! (WATERMARK, DEDUPLICATE) that follow them.
+
+use super::*;
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn table_with_joins(&mut self, twj: &'a ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+        if twj.joins.len() > limits::MAX_JOINS {
+            return Err(limits::too_many_joins(twj.joins.len()).at(limits::relation_position(&twj.joins[limits::MAX_JOINS].relation)));
+        }
+        let (mut plan, mut scope) = self.factor(&twj.relation)?;
+        for join in &twj.joins {
+            let right = self.factor(&join.relation)?;
+            let (p, s) = self.join((plan, scope), right, join)?;
+            plan = p;
+            scope = s;
+        }
+        Ok((plan, scope))
+    }
+
+    pub(super) fn factor(&mut self, f: &'a ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
+        match f {
+            ast::TableFactor::Table { name, alias, args: None, .. } => {
+                let ident = match name.0.last() {
+                    Some(ast::ObjectNamePart::Identifier(i)) => i.clone(),
+                    _ => return Err(Error::parse("a table name is expected", position_of(name.span()))),
+                };
+                let pos = position_of(ident.span);
+                let with_stream = pos.is_some_and(|p| self.prepared.stream_refs.contains(&p));
+                let (clause, alias) = self.split_marker(alias.as_ref())?;
+                let key = ident.value.to_ascii_lowercase();
+                self.count_relation(pos)?;
+                let (plan, scope) = if let Some(i) = self.ctes.iter().rposition(|(n, _)| *n == key) {
+                    // The CTE's body sees the CTEs defined before it, not itself or later ones.
+                    let cte = self.ctes[i].1;
+                    let hidden = self.ctes.split_off(i);
+                    let result = self.query(cte);
+                    self.ctes.extend(hidden);
+                    let (plan, scope) = result?;
+                    (plan, scope.requalify(Some(&ident.value)))
+                } else if let Some((n, schema)) = self.catalog.source(&ident.value) {
+                    (LogicalPlan::Source { name: n.clone(), schema: schema.clone() }, Scope::from_schema(schema, Some(&ident.value)))
+                } else if let Some((n, schema, rows)) = self.catalog.table(&ident.value) {
+                    if with_stream {
+                        return Err(Error::unsupported(format!(
+                            "{n} is not a temp view of streaming logical plan, please use batch API such as `DataFrameReader.table` to read it. (`{n}` is a static table: remove STREAM, or read one of the sources: {})",
+                            self.catalog.sources.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                        .with_condition("_LEGACY_ERROR_TEMP_1008")
+                        .in_phase(Phase::Analysis)
+                        .at(pos));
+                    }
+                    (LogicalPlan::Table { name: n.clone(), schema: schema.clone(), rows: rows.clone() }, Scope::from_schema(schema, Some(&ident.value)))
+                } else {
+                    return Err(self.unknown_table(&ident.value).at(pos));
+                };
+                let (plan, scope) = self.apply_clauses(plan, scope, clause.as_ref())?;
+                let qualifier = alias.as_ref().map(|a| a.value.clone()).unwrap_or(ident.value.clone());
+                Ok((plan, scope.requalify(Some(&qualifier))))
+            }
+            ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
+                let (clause, alias) = self.split_marker(alias.as_ref())?;
+                let (plan, scope) = self.query(subquery)?;
+                let (plan, scope) = self.apply_clauses(plan, scope, clause.as_ref())?;
+                let q = alias.map(|a| a.value);
+                Ok((plan, scope.requalify(q.as_deref())))
+            }
+            ast::TableFactor::Function { name, .. } | ast::TableFactor::Table { name, .. } => Err(Error::unsupported(format!(
+                "table-valued functions such as `{name}(...)` are not supported; Spark has no window TVFs either: use GROUP BY window(ts, '10 seconds')"
+            ))
+            .at(position_of(name.span()))),
+            other => Err(Error::unsupported(format!("`{other}` is not supported in FROM of a streaming query")).at(position_of(other.span()))),
+        }
+    }
+
+    pub(super) fn unknown_table(&self, name: &str) -> Error {
+        let known: Vec<&str> =
+            self.catalog.sources.iter().map(|(n, _)| n.as_str()).chain(self.catalog.tables.iter().map(|(n, _, _)| n.as_str())).collect();
+        let hint = match suggest::likely(name, known.iter().copied()) {
+            Some(s) => format!(" Did you mean `{s}`?"),
+            None if known.is_empty() => " The scenario declares no sources or tables.".to_string(),
+            None => format!(" Known sources and tables: {}.", known.join(", ")),
+        };
+        Error::new(
+            ErrorKind::UnknownTable,
+            format!("[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog.{hint} SQLSTATE: 42P01"),
+        )
+        .with_condition("TABLE_OR_VIEW_NOT_FOUND")
+    }
+
+    /// Separates a clauses marker alias (`__wN`) from a real alias.
+    pub(super) fn split_marker(&self, alias: Option<&ast::TableAlias>) -> Result<(Option<RelationClauses>, Option<ast::Ident>)> {
+        let Some(a) = alias else { return Ok((None, None)) };
+        if let Some(n) = a.name.value.strip_prefix(MARKER_PREFIX).and_then(|n| n.parse::<usize>().ok()) {
+            if let Some(clauses) = self.prepared.relations.get(n) {
+                return Ok((Some(clauses.clone()), clauses.alias.clone()));
+            }
+        }
+        if !a.columns.is_empty() {
+            return Err(Error::unsupported("column aliases on a relation (`AS t(a, b)`) are not supported").at(position_of(a.name.span)));
+        }
+        Ok((None, Some(a.name.clone())))
+    }
+
+    /// A relation's WATERMARK, then its DEDUPLICATE.
+    pub(super) fn apply_clauses(
+        &mut self,
+        plan: LogicalPlan,
+        scope: Scope,
+        clauses: Option<&RelationClauses>,
+    ) -> Result<(LogicalPlan, Scope)> {
+        let Some(c) = clauses else { return Ok((plan, scope)) };
+        let (plan, scope) = match &c.watermark {
+            Some(w) => self.apply_watermark(plan, scope, w)?,
+            None => (plan, scope),
+        };
+        match &c.dedup {
+            Some(d) => self.apply_dedup(plan, scope, d),
+            None => Ok((plan, scope)),
+        }
+    }
+
+    pub(super) fn apply_dedup(&mut self, plan: LogicalPlan, scope: Scope, d: &DedupClause) -> Result<(LogicalPlan, Scope)> {
+        let mut keys = Vec::new();
+        for c in &d.columns {
+            match self.resolve_column(std::slice::from_ref(c), &scope)? {
+                Expr::Column { index, .. } if !keys.contains(&index) => keys.push(index),
+                Expr::Column { .. } => {}
+                _ => {
+                    return Err(Error::type_mismatch(format!("DEDUPLICATE BY takes column names; `{}` is a field", c.value))
+                        .at(position_of(c.span)))
+                }
+            }
+        }
+        let delay = if d.within_watermark {
+            match (plan.event_time_column(), watermark_delay(&plan)) {
+                (Some(_), Some(delay)) => delay,
+                _ => {
+                    return Err(Error::unsupported(
+                        "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark; (DEDUPLICATE WITHIN WATERMARK needs a WATERMARK clause on the same relation, before it.)",
+                    )
+                    .with_condition("_LEGACY_ERROR_TEMP_3102")
+                    .at(Some(d.position)))
+                }
+            }
+        } else {
+            0
+        };
+        Ok((LogicalPlan::Deduplicate { input: Box::new(plan), keys, within_watermark: d.within_watermark, delay_micros: delay }, scope))
+    }
+
+    pub(super) fn apply_watermark(&mut self, plan: LogicalPlan, scope: Scope, clause: &WatermarkClause) -> Result<(LogicalPlan, Scope)> {
+        let resolved = self.expr(&clause.event_time, &scope)?;
+        let (plan, scope, index) = match (&clause.name, &resolved) {
+            (None, Expr::Column { index, .. }) => (plan, scope, *index),
+            (None, _) => {
+                return Err(Error::unsupported(format!(
+                    "Name the event-time expression: WATERMARK {} AS event_time DELAY OF ...",
+                    clause.event_time
+                ))
+                .at(Some(clause.position)))
+            }
+            (Some(name), _) => {
+                // The named expression becomes a new column that carries the watermark.
+                let mut exprs: Vec<Expr> = scope.columns.iter().enumerate().map(|(k, c)| Expr::column(k, c.data_type.clone())).collect();
+                let mut columns: Vec<Column> =
+                    scope.columns.iter().map(|c| Column { name: c.name.clone(), data_type: c.data_type.clone() }).collect();
+                exprs.push(resolved.clone());
+                columns.push(Column { name: name.value.clone(), data_type: resolved.data_type() });
+                let schema = Schema::new(columns);
+                let mut new_scope = scope.clone();
+                new_scope.columns.push(ScopeColumn { qualifier: None, name: name.value.clone(), data_type: resolved.data_type() });
+                let index = schema.len() - 1;
+                (LogicalPlan::Project { input: Box::new(plan), exprs, schema }, new_scope, index)
+            }
+        };
+        let t = &scope.columns[index].data_type;
+        if *t != DataType::Timestamp {
+            return Err(Error::type_mismatch(format!(
+                "[EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE] The event time `{}` has the invalid type \"{}\", but expected \"TIMESTAMP\". SQLSTATE: 42K09",
+                scope.columns[index].name,
+                t.spark_name()
+            ))
+            .with_condition("EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE")
+            .at(expr_position(&clause.event_time)));
+        }
+        // The delay as a duration (a month counts as 31 days), computed without wrapping.
+        let delay = i64::from(clause.delay.months)
+            .checked_mul(31 * 86_400 * crate::time::MICROS_PER_SECOND)
+            .and_then(|m| m.checked_add(clause.delay.micros))
+            .ok_or_else(|| {
+                Error::type_mismatch(format!("the watermark delay {} is too large: at most about 292,000 years", clause.delay))
+                    .at(Some(clause.position))
+            })?;
+        if delay < 0 {
+            return Err(Error::type_mismatch("the watermark delay must not be negative").at(Some(clause.position)));
+        }
+        Ok((LogicalPlan::Watermark { input: Box::new(plan), event_time: index, delay: clause.delay }, scope))
+    }
+}

@@ -1,0 +1,124 @@
+//! Scopes: the columns an expression can see, and resolving a (qualified) name to one.
+
+use super::*;
+
+/// A column visible to expressions: its qualifier (table name or alias), name and type.
+#[derive(Debug, Clone)]
+pub(super) struct ScopeColumn {
+    pub(super) qualifier: Option<String>,
+    pub(super) name: String,
+    pub(super) data_type: DataType,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scope {
+    pub(super) columns: Vec<ScopeColumn>,
+}
+
+impl Scope {
+    pub(super) fn from_schema(schema: &Schema, qualifier: Option<&str>) -> Scope {
+        Scope {
+            columns: schema
+                .columns
+                .iter()
+                .map(|c| ScopeColumn { qualifier: qualifier.map(str::to_string), name: c.name.clone(), data_type: c.data_type.clone() })
+                .collect(),
+        }
+    }
+
+    pub(super) fn requalify(mut self, qualifier: Option<&str>) -> Scope {
+        for c in &mut self.columns {
+            c.qualifier = qualifier.map(str::to_string);
+        }
+        self
+    }
+}
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn resolve_column(&self, parts: &[ast::Ident], scope: &Scope) -> Result<Expr> {
+        let pos = position_of(parts[0].span);
+        let lookup = |qualifier: Option<&str>, name: &str| -> Vec<usize> {
+            scope
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.name.eq_ignore_ascii_case(name)
+                        && qualifier.is_none_or(|q| c.qualifier.as_deref().is_some_and(|cq| cq.eq_ignore_ascii_case(q)))
+                })
+                .map(|(k, _)| k)
+                .collect()
+        };
+        // Try `col`, then `qualifier.col`, then `col.field`, then `qualifier.col.field`.
+        let mut attempts: Vec<(Option<&str>, &str, Option<&str>)> = Vec::new();
+        match parts {
+            [c] => attempts.push((None, &c.value, None)),
+            [a, b] => {
+                attempts.push((Some(&a.value), &b.value, None));
+                attempts.push((None, &a.value, Some(&b.value)));
+            }
+            [a, b, c] => attempts.push((Some(&a.value), &b.value, Some(&c.value))),
+            _ => {}
+        }
+        for (q, name, field) in attempts {
+            let hits = lookup(q, name);
+            if hits.len() > 1 {
+                let mut options: Vec<String> = hits
+                    .iter()
+                    .map(|&k| match &scope.columns[k].qualifier {
+                        Some(q) => format!("`{q}`.`{}`", scope.columns[k].name),
+                        None => format!("`{}`", scope.columns[k].name),
+                    })
+                    .collect();
+                options.sort();
+                return Err(Error::new(
+                    ErrorKind::AmbiguousColumn,
+                    format!("[AMBIGUOUS_REFERENCE] Reference `{name}` is ambiguous, could be: [{}]. Qualify it with its table or alias. SQLSTATE: 42704", options.join(", ")),
+                )
+                .with_condition("AMBIGUOUS_REFERENCE")
+                .at(pos));
+            }
+            if let Some(&k) = hits.first() {
+                let col = Expr::column(k, scope.columns[k].data_type.clone());
+                return match field {
+                    None => Ok(col),
+                    Some(f) => field_access(col, f, pos),
+                };
+            }
+        }
+        let name = parts.iter().map(|p| format!("`{}`", p.value)).collect::<Vec<_>>().join(".");
+        let wanted = &parts[parts.len().min(2) - 1].value;
+        let candidates: Vec<String> = scope
+            .columns
+            .iter()
+            .map(|c| match (&c.qualifier, parts.len() > 1) {
+                (Some(q), true) => format!("`{q}`.`{}`", c.name),
+                _ => format!("`{}`", c.name),
+            })
+            .collect();
+        let names: Vec<&str> = scope.columns.iter().map(|c| c.name.as_str()).collect();
+        let best = suggest::closest(wanted, names.iter().copied(), 5);
+        let mut shown: Vec<String> = Vec::new();
+        for b in best {
+            for (k, n) in names.iter().enumerate() {
+                if *n == b && !shown.contains(&candidates[k]) {
+                    shown.push(candidates[k].clone());
+                }
+            }
+        }
+        shown.truncate(5);
+        Err(Error::new(
+            ErrorKind::UnknownColumn,
+            format!(
+                "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name {name} cannot be resolved. Did you mean one of the following? [{}]. SQLSTATE: 42703",
+                shown.join(", ")
+            ),
+        )
+        .with_condition("UNRESOLVED_COLUMN.WITH_SUGGESTION")
+        .at(pos))
+    }
+}
+
+pub(super) fn column_list(scope: &Scope) -> String {
+    format!("[{}]", scope.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", "))
+}
