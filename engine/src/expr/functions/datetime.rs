@@ -1,0 +1,236 @@
+//! Date and time functions: to_timestamp, date_trunc, date_format, the field extractors,
+//! window_time and timestamp arithmetic.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Int32Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, ArrayRef};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+use crate::time::{datetime_overflow, format_timestamp, from_micros, in_range, parse_timestamp, to_micros, MICROS_PER_SECOND};
+
+use super::*;
+
+/// The argument rules and result type of the functions in this file (Spark's implicit casts).
+pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, DataType)> {
+    use DataType as T;
+    let ty = match f {
+        Func::ToTimestamp | Func::TryToTimestamp => {
+            c.arity(1, 2)?;
+            let first = a.remove(0);
+            let first = if first.data_type() == T::Timestamp { first } else { c.to(first, &T::String)? };
+            let mut out = vec![first];
+            if let Some(fmt) = a.pop() {
+                out.push(c.to(fmt, &T::String)?);
+            }
+            a = out;
+            T::Timestamp
+        }
+        Func::DateTrunc => {
+            c.arity(2, 2)?;
+            let unit = c.to(a.remove(0), &T::String)?;
+            let ts = c.to(a.remove(0), &T::Timestamp)?;
+            a = vec![unit, ts];
+            T::Timestamp
+        }
+        Func::DateFormat => {
+            c.arity(2, 2)?;
+            let ts = c.to(a.remove(0), &T::Timestamp)?;
+            let fmt = c.to(a.remove(0), &T::String)?;
+            a = vec![ts, fmt];
+            T::String
+        }
+        Func::Year | Func::Month | Func::DayOfMonth | Func::Hour | Func::Minute | Func::Second => {
+            c.arity(1, 1)?;
+            a = vec![c.to(a.remove(0), &T::Timestamp)?];
+            T::Int
+        }
+        Func::WindowTime => {
+            c.arity(1, 1)?;
+            if a[0].data_type() != T::Window {
+                return Err(mismatch(f, &a[0], "STRUCT<start: TIMESTAMP, end: TIMESTAMP>"));
+            }
+            T::Timestamp
+        }
+        Func::AddInterval => T::Timestamp,
+        other => return Err(Error::internal(format!("{other:?} is not checked here"))),
+    };
+    Ok((a, ty))
+}
+
+/// The vectorised kernels of the functions in this file.
+pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], _data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    Ok(match f {
+        Func::ToTimestamp | Func::TryToTimestamp => to_timestamp(a, len, f == Func::ToTimestamp)?,
+        Func::DateTrunc => {
+            let unit = a[0].as_string::<i32>();
+            let ts = a[1].as_primitive::<TimestampMicrosecondType>();
+            let mut b = TimestampMicrosecondBuilder::with_capacity(len);
+            for i in 0..len {
+                if unit.is_null(i) || ts.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                b.append_option(date_trunc(unit.value(i), ts.value(i))?);
+            }
+            Arc::new(b.finish())
+        }
+        Func::DateFormat => {
+            let ts = a[0].as_primitive::<TimestampMicrosecondType>();
+            let fmt = a[1].as_string::<i32>();
+            let mut b = StringBuilder::with_capacity(len, len * 20);
+            let mut cached: Option<(String, Vec<pattern::Piece>)> = None;
+            for i in 0..len {
+                if ts.is_null(i) || fmt.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                let spark_fmt = fmt.value(i);
+                if cached.as_ref().is_none_or(|(k, _)| k != spark_fmt) {
+                    cached = Some((spark_fmt.to_string(), pattern::compile(spark_fmt, false)?));
+                }
+                let Some((_, pieces)) = &cached else {
+                    b.append_null();
+                    continue;
+                };
+                let t = ts.value(i);
+                let dt = from_micros(t).ok_or_else(|| datetime_overflow(format!("date_format of {}", format_timestamp(t))))?;
+                b.append_value(pattern::format(pieces, &dt));
+            }
+            Arc::new(b.finish())
+        }
+        Func::Year | Func::Month | Func::DayOfMonth | Func::Hour | Func::Minute | Func::Second => {
+            let ts = a[0].as_primitive::<TimestampMicrosecondType>();
+            let mut b = Int32Builder::with_capacity(len);
+            for v in ts.iter() {
+                b.append_option(v.and_then(from_micros).map(|dt| match f {
+                    Func::Year => dt.year(),
+                    Func::Month => dt.month() as i32,
+                    Func::DayOfMonth => dt.day() as i32,
+                    Func::Hour => dt.hour() as i32,
+                    Func::Minute => dt.minute() as i32,
+                    _ => dt.second() as i32,
+                }));
+            }
+            Arc::new(b.finish())
+        }
+        Func::WindowTime => {
+            let w = a[0].as_struct();
+            let ends = w.column(1).as_primitive::<TimestampMicrosecondType>();
+            let mut b = TimestampMicrosecondBuilder::with_capacity(len);
+            for i in 0..len {
+                if w.is_null(i) || ends.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                let end = ends.value(i);
+                let last = end.checked_sub(1).and_then(in_range);
+                b.append_value(
+                    last.ok_or_else(|| datetime_overflow(format!("window_time of a window ending at {}", format_timestamp(end))))?,
+                );
+            }
+            Arc::new(b.finish())
+        }
+        Func::AddInterval => {
+            let ts = a[0].as_primitive::<TimestampMicrosecondType>();
+            let months = a[1].as_primitive::<Int32Type>().value(0);
+            let micros = a[2].as_primitive::<Int64Type>().value(0);
+            Arc::new(ts.try_unary::<_, TimestampMicrosecondType, _>(|t| {
+                add_interval(t, months, micros).ok_or_else(|| {
+                    let interval = crate::sql::interval::Interval { months, micros };
+                    datetime_overflow(format!("{} + INTERVAL '{interval}'", format_timestamp(t)))
+                })
+            })?)
+        }
+        other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
+    })
+}
+
+pub(super) fn to_timestamp(a: &[ArrayRef], len: usize, fail: bool) -> Result<ArrayRef> {
+    if a[0].data_type() != &arrow_schema::DataType::Utf8 {
+        return Ok(a[0].clone());
+    }
+    let s = a[0].as_string::<i32>();
+    let fmt = a.get(1).map(|f| f.as_string::<i32>());
+    let mut b = TimestampMicrosecondBuilder::with_capacity(len);
+    for i in 0..len {
+        if s.is_null(i) || fmt.is_some_and(|f| f.is_null(i)) {
+            b.append_null();
+            continue;
+        }
+        let text = s.value(i);
+        let parsed = match fmt {
+            None => parse_timestamp(text),
+            Some(f) => parse_with_pattern(text, f.value(i))?,
+        };
+        match parsed {
+            Some(t) => b.append_value(t),
+            None if fail => {
+                return Err(Error::runtime(
+                    "CANNOT_PARSE_TIMESTAMP",
+                    format!("[CANNOT_PARSE_TIMESTAMP] Text '{text}' could not be parsed. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"),
+                ))
+            }
+            None => b.append_null(),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+pub(super) fn parse_with_pattern(text: &str, spark_fmt: &str) -> Result<Option<i64>> {
+    let f = spark_pattern_to_chrono(spark_fmt)?;
+    if let Ok(dt) = NaiveDateTime::parse_from_str(text, &f) {
+        return Ok(in_range(to_micros(&dt)));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, &f) {
+        return Ok(in_range(to_micros(&d.and_time(NaiveTime::MIN))));
+    }
+    Ok(None)
+}
+
+/// Translates a Spark datetime pattern (`yyyy-MM-dd HH:mm:ss`) into a chrono format string for
+/// parsing, refusing by name the letters Spark or Unbounded cannot parse.
+pub fn spark_pattern_to_chrono(p: &str) -> Result<String> {
+    Ok(pattern::chrono_parse_format(&pattern::compile(p, true)?))
+}
+
+/// `date_trunc(unit, ts)`: None for an unknown unit (Spark gives NULL). A timestamp in range
+/// truncates into range, except a week before 0001-01-01 (a Monday, so only out-of-range input).
+pub(super) fn date_trunc(unit: &str, micros: i64) -> Result<Option<i64>> {
+    let overflow = || datetime_overflow(format!("date_trunc('{unit}', {})", format_timestamp(micros)));
+    let dt = from_micros(micros).ok_or_else(overflow)?;
+    let date = dt.date();
+    let midnight = |d: Option<NaiveDate>| d.map(|d| to_micros(&d.and_time(NaiveTime::MIN))).ok_or_else(overflow).map(Some);
+    let floor_to = |step: i64| micros.div_euclid(step).checked_mul(step).ok_or_else(overflow).map(Some);
+    match unit.to_ascii_uppercase().as_str() {
+        "YEAR" | "YYYY" | "YY" => midnight(NaiveDate::from_ymd_opt(date.year(), 1, 1)),
+        "QUARTER" => midnight(NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1)),
+        "MONTH" | "MM" | "MON" => midnight(NaiveDate::from_ymd_opt(date.year(), date.month(), 1)),
+        "WEEK" => midnight(date.checked_sub_days(chrono::Days::new(date.weekday().num_days_from_monday() as u64))),
+        "DAY" | "DD" => midnight(Some(date)),
+        "HOUR" => floor_to(3600 * MICROS_PER_SECOND),
+        "MINUTE" => floor_to(60 * MICROS_PER_SECOND),
+        "SECOND" => floor_to(MICROS_PER_SECOND),
+        "MILLISECOND" => floor_to(1000),
+        "MICROSECOND" => Ok(Some(micros)),
+        _ => Ok(None),
+    }
+}
+
+pub fn add_interval(ts: i64, months: i32, micros: i64) -> Option<i64> {
+    let shifted = if months == 0 {
+        ts
+    } else {
+        let dt = from_micros(ts)?;
+        let moved = if months > 0 {
+            dt.checked_add_months(Months::new(months as u32))?
+        } else {
+            dt.checked_sub_months(Months::new(months.unsigned_abs()))?
+        };
+        to_micros(&moved)
+    };
+    // Spark's ANSI mode raises DATETIME_OVERFLOW for a result outside the TIMESTAMP range.
+    shifted.checked_add(micros).and_then(in_range)
+}

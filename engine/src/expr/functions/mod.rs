@@ -1,0 +1,614 @@
+//! Scalar functions: their names, how arguments are coerced (Spark's implicit casts) and their
+//! vectorised kernels. Each family has a file holding both halves of each of its functions, the
+//! type rule (`check`) beside the kernel: string, array, conditional, math, datetime.
+
+use arrow_array::ArrayRef;
+
+use super::{Columnar, Expr};
+use crate::error::{Error, Result};
+
+mod array;
+mod conditional;
+mod datetime;
+mod math;
+mod pattern;
+mod string;
+
+pub use self::array::array_index;
+pub use self::datetime::{add_interval, spark_pattern_to_chrono};
+pub use self::math::round_double;
+#[cfg(test)]
+use self::{datetime::*, math::*, string::*};
+use crate::types::DataType;
+use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Func {
+    Upper,
+    Lower,
+    Length,
+    Trim,
+    Ltrim,
+    Rtrim,
+    Concat,
+    ConcatWs,
+    Substring,
+    Split,
+    Size,
+    ElementAt,
+    TryElementAt,
+    Coalesce,
+    Abs,
+    Round,
+    Bround,
+    Floor,
+    Ceil,
+    Sqrt,
+    ToTimestamp,
+    TryToTimestamp,
+    DateTrunc,
+    DateFormat,
+    Year,
+    Month,
+    DayOfMonth,
+    Hour,
+    Minute,
+    Second,
+    /// `sort_array(arr [, ascending])`: NULLs first when ascending, last when descending.
+    SortArray,
+    /// `window_time(w)`: the last instant of a window (end - 1 µs), which keeps event time for a
+    /// downstream window aggregation.
+    WindowTime,
+    /// `ts ± INTERVAL`: args are the timestamp, then literal months and microseconds to add.
+    AddInterval,
+}
+
+impl Func {
+    /// Looks a function up by its SQL name (case-insensitive).
+    pub fn by_name(name: &str) -> Option<Func> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "upper" | "ucase" => Func::Upper,
+            "lower" | "lcase" => Func::Lower,
+            "length" | "char_length" | "character_length" | "len" => Func::Length,
+            "trim" => Func::Trim,
+            "ltrim" => Func::Ltrim,
+            "rtrim" => Func::Rtrim,
+            "concat" => Func::Concat,
+            "concat_ws" => Func::ConcatWs,
+            "substring" | "substr" => Func::Substring,
+            "split" => Func::Split,
+            "size" | "cardinality" => Func::Size,
+            "element_at" => Func::ElementAt,
+            "try_element_at" => Func::TryElementAt,
+            "coalesce" | "ifnull" | "nvl" => Func::Coalesce,
+            "abs" => Func::Abs,
+            "round" => Func::Round,
+            "bround" => Func::Bround,
+            "floor" => Func::Floor,
+            "ceil" | "ceiling" => Func::Ceil,
+            "sqrt" => Func::Sqrt,
+            "to_timestamp" => Func::ToTimestamp,
+            "try_to_timestamp" => Func::TryToTimestamp,
+            "date_trunc" => Func::DateTrunc,
+            "date_format" => Func::DateFormat,
+            "year" => Func::Year,
+            "month" => Func::Month,
+            "day" | "dayofmonth" => Func::DayOfMonth,
+            "hour" => Func::Hour,
+            "minute" => Func::Minute,
+            "second" => Func::Second,
+            "sort_array" => Func::SortArray,
+            "window_time" => Func::WindowTime,
+            _ => return None,
+        })
+    }
+
+    /// Every name a person can call, for "did you mean" and the editor's completion.
+    pub const NAMES: &'static [&'static str] = &[
+        "abs",
+        "bround",
+        "ceil",
+        "ceiling",
+        "char_length",
+        "coalesce",
+        "concat",
+        "concat_ws",
+        "date_format",
+        "date_trunc",
+        "day",
+        "dayofmonth",
+        "element_at",
+        "floor",
+        "hour",
+        "ifnull",
+        "lcase",
+        "length",
+        "lower",
+        "ltrim",
+        "minute",
+        "month",
+        "nvl",
+        "round",
+        "rtrim",
+        "second",
+        "size",
+        "split",
+        "sqrt",
+        "substr",
+        "substring",
+        "to_timestamp",
+        "trim",
+        "try_element_at",
+        "try_to_timestamp",
+        "ucase",
+        "upper",
+        "year",
+        "cast",
+        "try_cast",
+        "if",
+        "nullif",
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Upper => "upper",
+            Func::Lower => "lower",
+            Func::Length => "length",
+            Func::Trim => "trim",
+            Func::Ltrim => "ltrim",
+            Func::Rtrim => "rtrim",
+            Func::Concat => "concat",
+            Func::ConcatWs => "concat_ws",
+            Func::Substring => "substring",
+            Func::Split => "split",
+            Func::Size => "size",
+            Func::ElementAt => "element_at",
+            Func::TryElementAt => "try_element_at",
+            Func::Coalesce => "coalesce",
+            Func::Abs => "abs",
+            Func::Round => "round",
+            Func::Bround => "bround",
+            Func::Floor => "floor",
+            Func::Ceil => "ceil",
+            Func::Sqrt => "sqrt",
+            Func::ToTimestamp => "to_timestamp",
+            Func::TryToTimestamp => "try_to_timestamp",
+            Func::DateTrunc => "date_trunc",
+            Func::DateFormat => "date_format",
+            Func::Year => "year",
+            Func::Month => "month",
+            Func::DayOfMonth => "dayofmonth",
+            Func::Hour => "hour",
+            Func::Minute => "minute",
+            Func::Second => "second",
+            Func::SortArray => "sort_array",
+            Func::WindowTime => "window_time",
+            Func::AddInterval => "timestampadd",
+        }
+    }
+
+    /// Checks the arguments, inserts Spark's implicit casts and returns the result type.
+    /// The function's argument rules (Spark's implicit casts) and result type: in the file of
+    /// its family, beside its kernel.
+    pub fn check(self, args: Vec<Expr>) -> Result<(Vec<Expr>, DataType)> {
+        let c = Checks { func: self, n: args.len() };
+        match self.family() {
+            Family::String => string::check(self, args, &c),
+            Family::Array => array::check(self, args, &c),
+            Family::Conditional => conditional::check(self, args, &c),
+            Family::Math => math::check(self, args, &c),
+            Family::DateTime => datetime::check(self, args, &c),
+        }
+    }
+
+    fn family(self) -> Family {
+        match self {
+            Func::Upper
+            | Func::Lower
+            | Func::Length
+            | Func::Trim
+            | Func::Ltrim
+            | Func::Rtrim
+            | Func::Concat
+            | Func::ConcatWs
+            | Func::Substring
+            | Func::Split => Family::String,
+            Func::Size | Func::ElementAt | Func::TryElementAt | Func::SortArray => Family::Array,
+            Func::Coalesce => Family::Conditional,
+            Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
+            Func::ToTimestamp
+            | Func::TryToTimestamp
+            | Func::DateTrunc
+            | Func::DateFormat
+            | Func::Year
+            | Func::Month
+            | Func::DayOfMonth
+            | Func::Hour
+            | Func::Minute
+            | Func::Second
+            | Func::WindowTime
+            | Func::AddInterval => Family::DateTime,
+        }
+    }
+
+    pub fn evaluate(self, args: &[Columnar], data_type: &DataType, num_rows: usize) -> Result<Columnar> {
+        let scalar = args.iter().all(Columnar::is_scalar);
+        if !scalar && num_rows == 0 {
+            // Kernels read literal arguments at row 0; an empty batch has none to read.
+            return Ok(Columnar::Array(arrow_array::new_empty_array(&data_type.to_arrow())));
+        }
+        let len = if scalar { 1 } else { num_rows };
+        let arrays = args.iter().map(|c| c.clone().into_array(len)).collect::<Result<Vec<_>>>()?;
+        let out = self.kernel(&arrays, args, data_type, len)?;
+        Ok(Columnar::wrap(out, scalar))
+    }
+
+    fn kernel(self, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
+        match self.family() {
+            Family::String => string::kernel(self, a, raw, data_type, len),
+            Family::Array => array::kernel(self, a, raw, data_type, len),
+            Family::Conditional => conditional::kernel(self, a, raw, data_type, len),
+            Family::Math => math::kernel(self, a, raw, data_type, len),
+            Family::DateTime => datetime::kernel(self, a, raw, data_type, len),
+        }
+    }
+}
+
+/// Which file a function lives in.
+enum Family {
+    String,
+    Array,
+    Conditional,
+    Math,
+    DateTime,
+}
+
+/// What every function's argument check needs: its arity and Spark's implicit casts.
+pub(super) struct Checks {
+    func: Func,
+    n: usize,
+}
+
+impl Checks {
+    pub(super) fn arity(&self, min: usize, max: usize) -> Result<()> {
+        let n = self.n;
+        if n < min || n > max {
+            let expected = if min == max { min.to_string() } else { format!("[{min}, {max}]") };
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires {expected} parameters but the actual number is {n}. Please, refer to 'https://spark.apache.org/docs/latest/sql-ref-functions.html' for a fix. SQLSTATE: 42605",
+                self.func.name()
+            )).with_condition("WRONG_NUM_ARGS.WITHOUT_SUGGESTION"));
+        }
+        Ok(())
+    }
+
+    pub(super) fn to(&self, e: Expr, t: &DataType) -> Result<Expr> {
+        coerce_arg(self.func, e, t)
+    }
+
+    pub(super) fn numeric(&self, e: Expr) -> Result<Expr> {
+        if e.data_type().is_numeric() {
+            Ok(e)
+        } else {
+            coerce_arg(self.func, e, &DataType::Double)
+        }
+    }
+}
+
+pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
+    let from = e.data_type();
+    if &from == to || from == DataType::Null {
+        return Ok(e.cast_to(to));
+    }
+    let implicit = match (&from, to) {
+        (f, DataType::String) => f.is_numeric() || *f == DataType::Boolean || *f == DataType::Timestamp,
+        (DataType::String, t) => t.is_numeric() || *t == DataType::Timestamp,
+        (f, t) if f.is_numeric() && t.is_numeric() => true,
+        _ => false,
+    };
+    if !implicit {
+        return Err(mismatch(func, &e, &to.spark_name()));
+    }
+    Ok(e.cast_to(to))
+}
+
+pub(super) fn mismatch(func: Func, arg: &Expr, expected: &str) -> Error {
+    Error::type_mismatch(format!(
+        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}(...)\" due to data type mismatch: the parameter requires the \"{expected}\" type, however it has the type \"{}\". SQLSTATE: 42K09",
+        func.name(),
+        arg.data_type().spark_name()
+    ))
+    .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE")
+}
+
+pub(super) fn arith_overflow(op: &str) -> Error {
+    Error::runtime(
+        "ARITHMETIC_OVERFLOW",
+        format!("[ARITHMETIC_OVERFLOW] Overflow in {op}. Use a wider type (BIGINT, DOUBLE) to avoid it. SQLSTATE: 22003"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::TimestampMicrosecondType;
+    use arrow_array::Array;
+    use chrono::NaiveDateTime;
+
+    use crate::time::{from_micros, in_range, parse_timestamp, MICROS_PER_SECOND};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn functions_over_an_empty_batch_give_an_empty_column() {
+        let empty: ArrayRef = Arc::new(arrow_array::Float64Array::from(Vec::<f64>::new()));
+        let args = [Columnar::Array(empty), Columnar::Scalar(Arc::new(arrow_array::Int32Array::from(vec![2])))];
+        let out = Func::Round.evaluate(&args, &DataType::Double, 0).unwrap();
+        assert_eq!(out.array().len(), 0);
+    }
+
+    #[test]
+    fn round_is_half_up_on_the_decimal_form() {
+        assert_eq!(round_double(2.675, 2, false), 2.68);
+        assert_eq!(round_double(1.005, 2, false), 1.01);
+        assert_eq!(round_double(-2.5, 0, false), -3.0);
+        assert_eq!(round_double(70.7, 2, false), 70.7);
+        assert_eq!(round_double(9.995, 2, false), 10.0);
+        assert_eq!(round_double(125.0, -1, false), 130.0);
+        assert_eq!(round_double(0.004, 2, false), 0.0);
+    }
+
+    #[test]
+    fn bround_is_half_even() {
+        assert_eq!(round_double(2.5, 0, true), 2.0);
+        assert_eq!(round_double(3.5, 0, true), 4.0);
+        assert_eq!(round_double(2.675, 2, true), 2.68);
+        assert_eq!(round_integer(25, -1, true).unwrap(), 20);
+        assert_eq!(round_integer(25, -1, false).unwrap(), 30);
+        assert_eq!(round_integer(-25, -1, false).unwrap(), -30);
+    }
+
+    #[test]
+    fn substring_follows_spark() {
+        assert_eq!(substring_sql("Spark SQL", 5, None), "k SQL");
+        assert_eq!(substring_sql("Spark SQL", -3, None), "SQL");
+        assert_eq!(substring_sql("Spark SQL", 5, Some(1)), "k");
+        assert_eq!(substring_sql("Spark SQL", 0, Some(2)), "Sp");
+        assert_eq!(substring_sql("Spark", -10, Some(7)), "Sp"); // end = start + len is taken before start is clamped
+        assert_eq!(substring_sql("Spark", -10, Some(3)), "");
+        assert_eq!(substring_sql("héllo", 2, Some(2)), "él");
+    }
+
+    #[test]
+    fn spark_patterns_translate() {
+        assert_eq!(spark_pattern_to_chrono("yyyy-MM-dd HH:mm:ss").unwrap(), "%Y-%m-%d %H:%M:%S");
+        assert_eq!(spark_pattern_to_chrono("dd/MM/yyyy 'at' HH").unwrap(), "%d/%m/%Y at %H");
+        assert!(spark_pattern_to_chrono("yyyy-qq").is_err());
+        assert!(spark_pattern_to_chrono("yyyy-MM-dd HH:mm:ss XXX").is_err());
+    }
+
+    #[test]
+    fn date_trunc_units() {
+        let t = parse_timestamp("2026-05-17 13:45:12.5").unwrap();
+        let f = |u| crate::time::format_timestamp(date_trunc(u, t).unwrap().unwrap());
+        assert_eq!(f("hour"), "2026-05-17 13:00:00");
+        assert_eq!(f("MINUTE"), "2026-05-17 13:45:00");
+        assert_eq!(f("day"), "2026-05-17 00:00:00");
+        assert_eq!(f("month"), "2026-05-01 00:00:00");
+        assert_eq!(f("quarter"), "2026-04-01 00:00:00");
+        assert_eq!(f("week"), "2026-05-11 00:00:00");
+        assert_eq!(date_trunc("fortnight", t), Ok(None));
+    }
+
+    #[test]
+    fn add_interval_handles_months_and_micros() {
+        let t = parse_timestamp("2026-01-31 00:00:00").unwrap();
+        assert_eq!(crate::time::format_timestamp(add_interval(t, 1, 0).unwrap()), "2026-02-28 00:00:00");
+        assert_eq!(crate::time::format_timestamp(add_interval(t, 0, -MICROS_PER_SECOND).unwrap()), "2026-01-30 23:59:59");
+    }
+
+    #[test]
+    fn a_scalar_pattern_compiles_once_and_keeps_trailing_empties() {
+        let s: ArrayRef = Arc::new(arrow_array::StringArray::from(vec![Some("a/b/"), None]));
+        let p: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["/", "/"]));
+        let raw = Columnar::Scalar(Arc::new(arrow_array::StringArray::from(vec!["/"])));
+        let out = split(&s, &p, &raw).unwrap();
+        assert_eq!(
+            Value::from_array(out.as_ref(), 0),
+            Value::Array(vec![Value::String("a".into()), Value::String("b".into()), Value::String("".into())])
+        );
+        assert_eq!(Value::from_array(out.as_ref(), 1), Value::Null);
+    }
+    /// Times at and past every edge: i64's, chrono's calendar's and Spark's TIMESTAMP range.
+    fn extreme_times() -> Vec<i64> {
+        use crate::time::{MAX_TIMESTAMP, MIN_TIMESTAMP};
+        let chrono_min = NaiveDateTime::MIN.and_utc().timestamp_micros();
+        let chrono_max = NaiveDateTime::MAX.and_utc().timestamp_micros();
+        vec![
+            i64::MIN,
+            i64::MIN + 1,
+            chrono_min - 1,
+            chrono_min,
+            chrono_min + 86_400 * MICROS_PER_SECOND,
+            MIN_TIMESTAMP - 1,
+            MIN_TIMESTAMP,
+            -1,
+            0,
+            1,
+            1_767_225_600_123_456,
+            MAX_TIMESTAMP,
+            MAX_TIMESTAMP + 1,
+            chrono_max,
+            chrono_max + 1,
+            i64::MAX,
+        ]
+    }
+
+    fn scalar_string(s: &str) -> Columnar {
+        Columnar::Scalar(Arc::new(arrow_array::StringArray::from(vec![s])))
+    }
+
+    fn timestamps(times: &[i64]) -> Columnar {
+        Columnar::Array(Arc::new(arrow_array::TimestampMicrosecondArray::from(times.to_vec())))
+    }
+
+    /// A call that may fail, but only with an error a user can act on.
+    fn no_internal(what: &str, out: Result<Columnar>) -> Option<Columnar> {
+        match out {
+            Ok(c) => Some(c),
+            Err(e) => {
+                assert_ne!(e.kind, crate::error::ErrorKind::Internal, "{what}: {}", e.message);
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn every_pattern_letter_at_every_extreme_time_formats_parses_or_refuses_by_name() {
+        let times = extreme_times();
+        let in_range_times: Vec<i64> = times.iter().copied().filter(|t| in_range(*t).is_some()).collect();
+        let mut patterns: Vec<String> = Vec::new();
+        for letter in ('A'..='Z').chain('a'..='z') {
+            for n in 1..=6 {
+                patterns.push(letter.to_string().repeat(n));
+            }
+        }
+        patterns.extend(
+            [
+                "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
+                "G yyyy QQQ MMMM EEEE a hh:mm",
+                "[yyyy]'#'",
+                "''''",
+                "'",
+                "yyyy-MM-dd HH:mm:ss ZZZZZ",
+                "%Y %",
+            ]
+            .map(String::from),
+        );
+        for p in &patterns {
+            let fmt = scalar_string(p);
+            // Every time at once, then each alone so an error on one cannot hide a panic on another.
+            no_internal(p, Func::DateFormat.evaluate(&[timestamps(&times), fmt.clone()], &DataType::String, times.len()));
+            for t in &times {
+                no_internal(p, Func::DateFormat.evaluate(&[timestamps(&[*t]), fmt.clone()], &DataType::String, 1));
+            }
+            // A pattern that compiles formats every time in range.
+            if pattern::compile(p, false).is_ok() {
+                let out = Func::DateFormat.evaluate(&[timestamps(&in_range_times), fmt.clone()], &DataType::String, in_range_times.len());
+                assert!(out.is_ok(), "{p}: {:?}", out.err());
+            }
+            // Parsing: junk, the edges of the calendar, and this pattern's own output.
+            let mut texts: Vec<String> = [
+                "",
+                "x",
+                "0000-00-00",
+                "9999-12-31 23:59:59",
+                "0001-01-01 00:00:00",
+                "+262143-01-01",
+                "-0001-01-01",
+                "99999999999999999999",
+            ]
+            .map(String::from)
+            .to_vec();
+            if let Ok(pieces) = pattern::compile(p, false) {
+                texts.extend(in_range_times.iter().filter_map(|t| from_micros(*t)).map(|dt| pattern::format(&pieces, &dt)));
+            }
+            let text = Columnar::Array(Arc::new(arrow_array::StringArray::from(texts.clone())));
+            for f in [Func::ToTimestamp, Func::TryToTimestamp] {
+                if let Some(out) = no_internal(p, f.evaluate(&[text.clone(), fmt.clone()], &DataType::Timestamp, texts.len())) {
+                    let parsed = out.array().as_primitive::<TimestampMicrosecondType>().clone();
+                    assert!(parsed.iter().flatten().all(|t| in_range(t).is_some()), "{p}: a timestamp outside the range was parsed");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn datetime_functions_at_extreme_times_never_panic_and_never_leave_the_range() {
+        let times = extreme_times();
+        let units = [
+            "year",
+            "yyyy",
+            "yy",
+            "quarter",
+            "month",
+            "mm",
+            "mon",
+            "week",
+            "day",
+            "dd",
+            "hour",
+            "minute",
+            "second",
+            "millisecond",
+            "microsecond",
+            "fortnight",
+            "",
+        ];
+        for t in &times {
+            for unit in units {
+                let what = format!("date_trunc('{unit}', {t})");
+                let out = Func::DateTrunc.evaluate(&[scalar_string(unit), timestamps(&[*t])], &DataType::Timestamp, 1);
+                if let Some(out) = no_internal(&what, out) {
+                    let out = out.array().as_primitive::<TimestampMicrosecondType>().clone();
+                    if in_range(*t).is_some() {
+                        assert!(out.iter().flatten().all(|v| in_range(v).is_some()), "{what}");
+                    }
+                }
+            }
+            for f in [Func::Year, Func::Month, Func::DayOfMonth, Func::Hour, Func::Minute, Func::Second] {
+                no_internal(f.name(), f.evaluate(&[timestamps(&[*t])], &DataType::Int, 1));
+            }
+            for months in [0, 1, -1, 12 * 9999, i32::MAX, i32::MIN] {
+                for micros in [0, 1, -1, i64::MAX, i64::MIN, 86_400 * MICROS_PER_SECOND] {
+                    let args = [
+                        timestamps(&[*t]),
+                        Columnar::Scalar(Arc::new(arrow_array::Int32Array::from(vec![months]))),
+                        Columnar::Scalar(Arc::new(arrow_array::Int64Array::from(vec![micros]))),
+                    ];
+                    let what = format!("{t} + {months} months {micros} us");
+                    match Func::AddInterval.evaluate(&args, &DataType::Timestamp, 1) {
+                        Ok(out) => {
+                            let v = out.array().as_primitive::<TimestampMicrosecondType>().value(0);
+                            assert!(in_range(v).is_some(), "{what} = {v}");
+                        }
+                        Err(e) => assert_eq!(e.spark_condition, Some("DATETIME_OVERFLOW"), "{what}: {}", e.message),
+                    }
+                }
+            }
+            let window = arrow_array::StructArray::new(
+                crate::types::window_fields(),
+                vec![
+                    Arc::new(arrow_array::TimestampMicrosecondArray::from(vec![*t])) as ArrayRef,
+                    Arc::new(arrow_array::TimestampMicrosecondArray::from(vec![*t])) as ArrayRef,
+                ],
+                None,
+            );
+            no_internal("window_time", Func::WindowTime.evaluate(&[Columnar::Array(Arc::new(window))], &DataType::Timestamp, 1));
+        }
+    }
+
+    #[test]
+    fn a_timestamp_plus_an_interval_past_9999_is_a_datetime_overflow() {
+        let t = parse_timestamp("9999-12-31 00:00:00").unwrap();
+        let args = [
+            timestamps(&[t]),
+            Columnar::Scalar(Arc::new(arrow_array::Int32Array::from(vec![0]))),
+            Columnar::Scalar(Arc::new(arrow_array::Int64Array::from(vec![86_400 * MICROS_PER_SECOND]))),
+        ];
+        let e = Func::AddInterval.evaluate(&args, &DataType::Timestamp, 1).unwrap_err();
+        assert_eq!(e.spark_condition, Some("DATETIME_OVERFLOW"));
+        assert!(e.message.contains("9999-12-31 00:00:00 + INTERVAL '1 day'"), "{}", e.message);
+        assert_eq!(add_interval(t, 0, 86_400 * MICROS_PER_SECOND - 1), Some(crate::time::MAX_TIMESTAMP));
+    }
+
+    #[test]
+    fn date_format_prints_zone_letters_for_utc() {
+        let ts = timestamps(&[parse_timestamp("2026-05-17 13:45:12").unwrap()]);
+        let out = Func::DateFormat.evaluate(&[ts, scalar_string("yyyy-MM-dd HH:mm:ssZ XXX xx")], &DataType::String, 1).unwrap();
+        assert_eq!(Value::from_array(out.array().as_ref(), 0), Value::String("2026-05-17 13:45:12+0000 Z +0000".into()));
+    }
+}
