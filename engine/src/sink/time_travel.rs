@@ -3,12 +3,11 @@
 
 use serde_json::Value as Json;
 
-use super::{Sink, TableSink};
+use super::{batch_json, Sink, TableSink};
 use crate::error::{Error, Position, Result};
 use crate::ops::{BatchContext, Watermarks};
 use crate::plan::physical;
 use crate::plan::OutputMode;
-use crate::scenario::rows_json;
 use crate::source::SourceLog;
 use crate::sql::{analyze, Catalog};
 use crate::types::Schema;
@@ -60,16 +59,15 @@ fn take_version(sql: &str) -> Result<(String, Option<u64>)> {
 /// Runs `sql` over `table` (whose rows have `schema`) as of the version the query names.
 pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<TableQueryResult> {
     let (sql, version) = take_version(sql)?;
-    let rows = match version {
-        Some(v) => table.rows_at(v)?,
-        None => table.rows().to_vec(),
-    };
+    let batches = table.batches_at(version)?;
     let catalog = Catalog { sources: vec![(table.name().to_string(), schema.clone())], tables: vec![] };
     let analyzed = analyze(&sql, &catalog)?;
     // A batch query: every operator sees all rows at once and emits everything (complete mode).
     let mut pipeline = physical::build(&analyzed.plan, OutputMode::Complete)?;
     let mut log = SourceLog::new(table.name(), schema.clone());
-    log.append_json(&rows)?;
+    for batch in batches {
+        log.append_batch(batch)?;
+    }
     let read = log.read(0, log.latest_offset())?;
     let inputs = vec![read.rows];
     let mut ctx = BatchContext {
@@ -79,7 +77,7 @@ pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<Tabl
         late_rows: Vec::new(),
     };
     let out = pipeline.root.execute(&mut ctx)?.rows;
-    Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: rows_json(&out), version })
+    Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: batch_json(&out), version })
 }
 
 #[cfg(test)]
