@@ -121,6 +121,28 @@ mod tests {
     }
 
     #[test]
+    fn version_as_of_reads_window_columns() {
+        let schema = Schema::new(vec![
+            Column { name: "device".into(), data_type: DataType::String },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        let mut q = StreamingQuery::start(QueryDefinition {
+            sql: "SELECT window(ts, '1 minute') AS w, count(*) AS n FROM STREAM readings GROUP BY window(ts, '1 minute')".into(),
+            output_mode: OutputMode::Update,
+            catalog: Catalog { sources: vec![("readings".into(), schema)], tables: vec![] },
+        })
+        .unwrap();
+        q.add_json("readings", &[json!(["d1", "2026-01-01 00:00:10"]), json!(["d2", "2026-01-01 00:01:10"])]).unwrap();
+        q.process_all_available().unwrap();
+        q.add_json("readings", &[json!(["d1", "2026-01-01 00:00:20"])]).unwrap();
+        q.process_all_available().unwrap();
+        let at = |sql: &str| query_table(sql, q.table(), q.schema()).unwrap().rows;
+        let first = json!({"start": "2026-01-01 00:00:00", "end": "2026-01-01 00:01:00"});
+        assert_eq!(at("SELECT w, n FROM sink VERSION AS OF 0 WHERE n = 1 ORDER BY w").len(), 2);
+        assert_eq!(at("SELECT w, n FROM sink WHERE n > 1"), vec![json!([first, 2])]);
+    }
+
+    #[test]
     fn version_as_of_is_taken_out_in_place() {
         let (sql, v) = take_version("SELECT *\nFROM sink VERSION AS OF 3 WHERE n > 1").unwrap();
         assert_eq!(v, Some(3));
