@@ -175,9 +175,9 @@ fn drive(case: &QueryCase, steps: &[Step]) -> Outcome {
             Step::Restart => q.restart().unwrap(),
         }
     }
-    let mut table: Vec<String> = q.table().rows().iter().map(Json::to_string).collect();
+    let mut table: Vec<String> = q.table().rows_json().iter().map(Json::to_string).collect();
     table.sort();
-    let file = q.file().parts().iter().map(|p| (p.batch_id, p.rows.clone())).collect();
+    let file = q.file().parts().iter().map(|p| (p.batch_id, p.rows_json())).collect();
     Outcome { table, file, replayed }
 }
 

@@ -724,7 +724,7 @@ fn run_json(step: usize, r: &RunReport) -> Json {
 /// What the sink holds at the end, as FORMAT.md defines it per output mode: the transactional
 /// table's rows (appended, upserted by the update key, or replaced in complete mode).
 pub fn sink_rows(q: &StreamingQuery) -> Vec<Json> {
-    q.table().rows().to_vec()
+    q.table().rows_json()
 }
 
 /// Runs a scenario end to end and builds the runner output document.

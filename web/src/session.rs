@@ -119,7 +119,7 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
 /// `SNAPSHOT_ROWS`): changes to rows it leaves out are not shown.
 fn sink_change(q: &StreamingQuery) -> SinkChange {
     let table = q.table();
-    let first = table.rows().len().saturating_sub(SNAPSHOT_ROWS);
+    let first = table.num_rows().saturating_sub(SNAPSHOT_ROWS);
     let shown = |rows: &[usize]| rows.iter().filter(|&&i| i >= first).map(|&i| i - first).collect();
     let change = table.last_change();
     SinkChange {
@@ -131,19 +131,8 @@ fn sink_change(q: &StreamingQuery) -> SinkChange {
 }
 
 /// The newest `SNAPSHOT_ROWS` rows of the file, read from its last parts only.
-fn newest_file_rows(parts: &[unbounded_engine::sink::FilePart]) -> Vec<Vec<Json>> {
-    let mut rows: Vec<Vec<Json>> = Vec::new();
-    for part in parts.iter().rev() {
-        for row in part.rows.iter().rev() {
-            if rows.len() == SNAPSHOT_ROWS {
-                rows.reverse();
-                return rows;
-            }
-            rows.push(row.as_array().cloned().unwrap_or_default());
-        }
-    }
-    rows.reverse();
-    rows
+fn newest_file_rows(file: &unbounded_engine::sink::FileSink) -> Vec<Vec<Json>> {
+    file.newest_rows_json(SNAPSHOT_ROWS).into_iter().map(|row| row.as_array().cloned().unwrap_or_default()).collect()
 }
 
 /// How the worker opens a session: see [`Session::open`].
@@ -773,7 +762,7 @@ impl Session {
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
             batches: self.batches.clone(),
-            sink: q.map(|q| as_rows(q.table().rows())).unwrap_or_default(),
+            sink: q.map(|q| as_rows(&q.table().newest_rows_json(SNAPSHOT_ROWS))).unwrap_or_default(),
             sink_change: q.map(sink_change).unwrap_or_default(),
             table_history: q
                 .map(|q| {
@@ -791,13 +780,13 @@ impl Session {
                         .collect()
                 })
                 .unwrap_or_default(),
-            file_rows: q.map(|q| newest_file_rows(q.file().parts())).unwrap_or_default(),
+            file_rows: q.map(|q| newest_file_rows(q.file())).unwrap_or_default(),
             file_parts: q
                 .map(|q| {
                     q.file()
                         .parts()
                         .iter()
-                        .map(|p| FilePartInfo { part: p.part, batch_id: p.batch_id, rows: p.rows.len() as u64 })
+                        .map(|p| FilePartInfo { part: p.part, batch_id: p.batch_id, rows: p.rows.num_rows() as u64 })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -857,8 +846,8 @@ impl Session {
                     None => self.events.newest_time().map(format_timestamp),
                 },
             },
-            sink_total: q.map_or(0, |q| q.table().rows().len() as u64),
-            file_total: q.map_or(0, |q| q.file().parts().iter().map(|p| p.rows.len() as u64).sum()),
+            sink_total: q.map_or(0, |q| q.table().num_rows() as u64),
+            file_total: q.map_or(0, |q| q.file().num_rows() as u64),
             history_total: q.map_or(0, |q| q.table().versions().len() as u64),
             dead_letter_total: q.map_or(0, |q| q.dead_letter().len() as u64),
             answered: 0,

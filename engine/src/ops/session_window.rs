@@ -310,7 +310,7 @@ mod tests {
         let base = parse_timestamp("2026-01-01 00:00:00").unwrap();
         let secs = |v: &Json| (parse_timestamp(v.as_str().unwrap()).unwrap() - base) / MICROS_PER_SECOND;
         let mut out: Vec<(i64, i64, i64)> =
-            q.table().rows().iter().map(|r| (secs(&r[0]["start"]), secs(&r[0]["end"]), r[1].as_i64().unwrap())).collect();
+            q.table().rows_json().iter().map(|r| (secs(&r[0]["start"]), secs(&r[0]["end"]), r[1].as_i64().unwrap())).collect();
         out.sort();
         out
     }

@@ -198,8 +198,10 @@ impl StreamingQuery {
         let metadata = checkpoint.open(&expected)?;
         let names = analyzed.plan.schema().names();
         let key = analyzed.update_key.as_ref().map(|k| k.iter().filter_map(|c| names.iter().position(|n| n == c)).collect());
-        let table = TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), definition.output_mode, key)?;
-        let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")))?;
+        let schema = analyzed.plan.schema();
+        let table =
+            TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), schema, definition.output_mode, key)?;
+        let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")), schema)?;
         let runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store)?;
         check_sink(&table, &metadata.id, &runtime)?;
         let dead_letter = Self::dead_letters_from(&checkpoint)?;

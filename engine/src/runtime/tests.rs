@@ -34,7 +34,7 @@ fn rows(ids: &[i32]) -> Vec<serde_json::Value> {
 }
 
 fn sink_ids(q: &StreamingQuery) -> Vec<i64> {
-    q.table().rows().iter().map(|r| r[0].as_i64().unwrap()).collect()
+    q.table().rows_json().iter().map(|r| r[0].as_i64().unwrap()).collect()
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn every_failure_point_recovers_exactly_once() {
         assert_eq!(q.table().versions().len(), 2, "{point:?}");
         let replayed = point == FailurePoint::AfterSinkWrite;
         assert_eq!(q.table().skipped_replays(), u64::from(replayed), "{point:?}: only a batch the table already has is skipped");
-        let file: Vec<i64> = q.file().rows().iter().map(|r| r[0].as_i64().unwrap()).collect();
+        let file: Vec<i64> = q.file().rows_json().iter().map(|r| r[0].as_i64().unwrap()).collect();
         let expected_file: &[i64] = if replayed { &[1, 3, 5, 7, 5, 7] } else { &[1, 3, 5, 7] };
         assert_eq!(file, expected_file, "{point:?}: the at-least-once file writes a replayed batch again");
     }
@@ -198,7 +198,7 @@ fn losing_the_checkpoint_writes_everything_again() {
     q.add_json("events", &rows(&[3])).unwrap();
     q.process_all_available().unwrap();
     assert_eq!(sink_ids(&q), vec![1, 2, 1, 2, 3], "the table takes the new query id's batches: duplicates, as the seeds warn");
-    assert_eq!(q.file().rows().len(), 5);
+    assert_eq!(q.file().rows_json().len(), 5);
 }
 
 #[test]

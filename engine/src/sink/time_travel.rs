@@ -3,12 +3,11 @@
 
 use serde_json::Value as Json;
 
-use super::{Sink, TableSink};
+use super::{batch_json, Sink, TableSink};
 use crate::error::{Error, Position, Result};
 use crate::ops::{BatchContext, Watermarks};
 use crate::plan::physical;
 use crate::plan::OutputMode;
-use crate::scenario::rows_json;
 use crate::source::SourceLog;
 use crate::sql::{analyze, Catalog};
 use crate::types::Schema;
@@ -60,16 +59,15 @@ fn take_version(sql: &str) -> Result<(String, Option<u64>)> {
 /// Runs `sql` over `table` (whose rows have `schema`) as of the version the query names.
 pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<TableQueryResult> {
     let (sql, version) = take_version(sql)?;
-    let rows = match version {
-        Some(v) => table.rows_at(v)?,
-        None => table.rows().to_vec(),
-    };
+    let batches = table.batches_at(version)?;
     let catalog = Catalog { sources: vec![(table.name().to_string(), schema.clone())], tables: vec![] };
     let analyzed = analyze(&sql, &catalog)?;
     // A batch query: every operator sees all rows at once and emits everything (complete mode).
     let mut pipeline = physical::build(&analyzed.plan, OutputMode::Complete)?;
     let mut log = SourceLog::new(table.name(), schema.clone());
-    log.append_json(&rows)?;
+    for batch in batches {
+        log.append_batch(batch)?;
+    }
     let read = log.read(0, log.latest_offset())?;
     let inputs = vec![read.rows];
     let mut ctx = BatchContext {
@@ -80,7 +78,7 @@ pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<Tabl
         operator_watermarks: Vec::new(),
     };
     let out = pipeline.root.execute(&mut ctx)?.rows;
-    Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: rows_json(&out), version })
+    Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: batch_json(&out), version })
 }
 
 #[cfg(test)]
@@ -121,6 +119,28 @@ mod tests {
         assert_eq!((total.columns, total.rows), (vec!["rows_seen".to_string()], vec![json!([4])]));
         let err = query_table("SELECT * FROM sink VERSION AS OF 9", q.table(), q.schema()).unwrap_err();
         assert!(err.message.contains("versions 0 to 1; there is no version 9"), "{}", err.message);
+    }
+
+    #[test]
+    fn version_as_of_reads_window_columns() {
+        let schema = Schema::new(vec![
+            Column { name: "device".into(), data_type: DataType::String },
+            Column { name: "ts".into(), data_type: DataType::Timestamp },
+        ]);
+        let mut q = StreamingQuery::start(QueryDefinition {
+            sql: "SELECT window(ts, '1 minute') AS w, count(*) AS n FROM STREAM readings GROUP BY window(ts, '1 minute')".into(),
+            output_mode: OutputMode::Update,
+            catalog: Catalog { sources: vec![("readings".into(), schema)], tables: vec![] },
+        })
+        .unwrap();
+        q.add_json("readings", &[json!(["d1", "2026-01-01 00:00:10"]), json!(["d2", "2026-01-01 00:01:10"])]).unwrap();
+        q.process_all_available().unwrap();
+        q.add_json("readings", &[json!(["d1", "2026-01-01 00:00:20"])]).unwrap();
+        q.process_all_available().unwrap();
+        let at = |sql: &str| query_table(sql, q.table(), q.schema()).unwrap().rows;
+        let first = json!({"start": "2026-01-01 00:00:00", "end": "2026-01-01 00:01:00"});
+        assert_eq!(at("SELECT w, n FROM sink VERSION AS OF 0 WHERE n = 1 ORDER BY w").len(), 2);
+        assert_eq!(at("SELECT w, n FROM sink WHERE n > 1"), vec![json!([first, 2])]);
     }
 
     #[test]
