@@ -90,8 +90,17 @@ impl Operator for WindowAssignOp {
         let mut rows = Vec::with_capacity(batch.num_rows());
         let mut starts = Vec::with_capacity(batch.num_rows());
         let mut scratch = Vec::new();
+        // A tumbling window holds a run of consecutive event times: the last one found answers
+        // for them without a division.
+        let tumbling = self.window.size == self.window.slide;
+        let mut last: Option<(i64, i64)> = None;
         for (i, t) in times.iter().enumerate() {
             let Some(t) = t else { continue };
+            if let Some((start, _)) = last.filter(|&(s, e)| tumbling && s <= t && t < e) {
+                rows.push(i as u32);
+                starts.push(start);
+                continue;
+            }
             window_starts(t, &self.window, &mut scratch).ok_or_else(|| {
                 datetime_overflow(format!(
                     "a window of the event time {} (window size {}, slide {}) falls outside the calendar",
@@ -104,6 +113,7 @@ impl Operator for WindowAssignOp {
                 rows.push(i as u32);
                 starts.push(s);
             }
+            last = scratch.first().map(|&s| (s, s.saturating_add(self.window.size)));
         }
         // Every row in exactly one window (a tumbling window, no NULL time): the rows as they are.
         let mut columns = if rows.len() == batch.num_rows() && rows.iter().enumerate().all(|(i, &r)| r as usize == i) {
@@ -200,6 +210,49 @@ mod tests {
             let b = window_starts_wide(t, &w, &mut wide);
             assert_eq!((a, &fast), (b, &wide), "t {t}, {w:?}");
         }
+    }
+
+    /// The operator over `times` (seconds, NULL for None): each output row's (row time, window start).
+    fn assigned(times: Vec<Option<i64>>, size: i64, slide: i64) -> Vec<(i64, i64)> {
+        use crate::expr::Expr;
+        use arrow_schema::{DataType as A, Field, Schema, TimeUnit};
+        let input = Arc::new(Schema::new(vec![Field::new("ts", A::Timestamp(TimeUnit::Microsecond, None), true)]));
+        let micros: Vec<Option<i64>> = times.iter().map(|t| t.map(|t| t * S)).collect();
+        let batch = RecordBatch::try_new(input.clone(), vec![Arc::new(TimestampMicrosecondArray::from(micros)) as ArrayRef]).unwrap();
+        let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("window", A::Struct(window_fields()), true));
+        let mut op = WindowAssignOp::new(
+            Expr::Column { index: 0, data_type: crate::types::DataType::Timestamp },
+            WindowSpec { size: size * S, slide: slide * S, start: 0 },
+            Arc::new(Schema::new(fields)),
+        );
+        let mut ctx = BatchContext {
+            sources: &[],
+            watermarks: Watermarks::default(),
+            max_event_time: vec![],
+            late_rows: vec![],
+            operator_watermarks: vec![],
+        };
+        let out = op.on_batch(vec![batch], Watermarks::default(), &mut ctx).unwrap();
+        let ts = out.column(0).as_primitive::<TimestampMicrosecondType>();
+        let w = out.column(1).as_struct();
+        let starts = w.column(0).as_primitive::<TimestampMicrosecondType>();
+        let ends = w.column(1).as_primitive::<TimestampMicrosecondType>();
+        (0..out.num_rows())
+            .map(|i| {
+                assert_eq!(ends.value(i) - starts.value(i), size * S);
+                (ts.value(i) / S, starts.value(i) / S)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_out_of_order_get_their_own_windows() {
+        let times = vec![Some(5), Some(12), Some(7), None, Some(12), Some(-3), Some(10), Some(9)];
+        assert_eq!(assigned(times.clone(), 10, 10), vec![(5, 0), (12, 10), (7, 0), (12, 10), (-3, -10), (10, 10), (9, 0)]);
+        let sliding = assigned(times, 10, 5);
+        assert_eq!(sliding.len(), 14, "two windows a row, none for NULL: {sliding:?}");
+        assert_eq!(&sliding[..4], &[(5, 5), (5, 0), (12, 10), (12, 5)]);
     }
 
     #[test]
