@@ -48,6 +48,11 @@ pub trait Storage {
         Ok(self.read(path)?.map(|b| b.len() as u64))
     }
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()>;
+    /// [`Storage::write`] of bytes the caller is done with: a storage that keeps them in memory
+    /// takes them instead of copying them.
+    fn write_vec(&mut self, path: &str, bytes: Vec<u8>) -> StorageResult<()> {
+        self.write(path, &bytes)
+    }
     /// The names directly under `dir` (files and directories), sorted.
     fn list(&self, dir: &str) -> StorageResult<Vec<String>>;
     /// Removes one file; removing a missing file is not an error.
@@ -67,10 +72,13 @@ pub trait Storage {
 pub fn join(dir: &str, name: &str) -> String {
     let dir = dir.trim_end_matches('/');
     if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+        return name.to_string();
     }
+    let mut path = String::with_capacity(dir.len() + 1 + name.len());
+    path.push_str(dir);
+    path.push('/');
+    path.push_str(name);
+    path
 }
 
 /// One storage shared by the parts of a query (checkpoint, sinks) so their writes stay in one
@@ -131,6 +139,10 @@ impl Storage for Scoped {
 
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()> {
         self.inner.borrow_mut().write(&self.full(path), bytes)
+    }
+
+    fn write_vec(&mut self, path: &str, bytes: Vec<u8>) -> StorageResult<()> {
+        self.inner.borrow_mut().write_vec(&self.full(path), bytes)
     }
 
     fn list(&self, dir: &str) -> StorageResult<Vec<String>> {
