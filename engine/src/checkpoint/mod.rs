@@ -160,11 +160,24 @@ pub struct Recovery {
 /// Typed access to a checkpoint over any storage.
 pub struct Checkpoint {
     storage: Box<dyn Storage>,
+    /// The settings of the last offsets entry written, and their JSON: a run records the same
+    /// ones in every entry, so they are escaped once, not every micro-batch.
+    conf_json: Option<(BTreeMap<String, String>, Vec<u8>)>,
+}
+
+/// An offsets entry's fields before `conf`, in [`OffsetEntry`]'s order.
+#[derive(Serialize)]
+struct OffsetHead<'a> {
+    batch_id: u64,
+    sources: &'a BTreeMap<String, (u64, u64)>,
+    watermark_micros: i64,
+    late_watermark_micros: i64,
+    batch_timestamp_ms: f64,
 }
 
 impl Checkpoint {
     pub fn new(storage: Box<dyn Storage>) -> Self {
-        Checkpoint { storage }
+        Checkpoint { storage, conf_json: None }
     }
 
     pub fn storage(&self) -> &dyn Storage {
@@ -239,7 +252,31 @@ impl Checkpoint {
     }
 
     pub fn write_offsets(&mut self, e: &OffsetEntry) -> Result<(), CheckpointError> {
-        self.write_json(&format!("offsets/{}", e.batch_id), e)
+        let body = self.offsets_json(e)?;
+        self.storage.write_vec(&format!("offsets/{}", e.batch_id), frame(&body)).map_err(CheckpointError::Storage)
+    }
+
+    /// `serde_json::to_vec(e)`, byte for byte, with the settings' JSON reused while they stay
+    /// the same.
+    fn offsets_json(&mut self, e: &OffsetEntry) -> Result<Vec<u8>, CheckpointError> {
+        let internal = |e: serde_json::Error| CheckpointError::Internal(e.to_string());
+        if self.conf_json.as_ref().is_none_or(|(conf, _)| *conf != e.conf) {
+            self.conf_json = Some((e.conf.clone(), serde_json::to_vec(&e.conf).map_err(internal)?));
+        }
+        let conf = self.conf_json.as_ref().map_or(&[][..], |(_, json)| json);
+        let head = OffsetHead {
+            batch_id: e.batch_id,
+            sources: &e.sources,
+            watermark_micros: e.watermark_micros,
+            late_watermark_micros: e.late_watermark_micros,
+            batch_timestamp_ms: e.batch_timestamp_ms,
+        };
+        let mut body = serde_json::to_vec(&head).map_err(internal)?;
+        body.pop(); // the head's closing brace
+        body.extend_from_slice(b",\"conf\":");
+        body.extend_from_slice(conf);
+        body.push(b'}');
+        Ok(body)
     }
 
     /// Writes `commits/N` and lets go of the batches older than the retained ones.
@@ -626,6 +663,23 @@ mod tests {
         let v2 = String::from_utf8(framed.clone()).unwrap().replacen("v1", "v2", 1);
         assert!(matches!(unframe("f", v2.as_bytes()), Err(CheckpointError::FormatVersion { found, .. }) if found == "v2"));
         assert!(matches!(unframe("f", b"{}"), Err(CheckpointError::Damaged { .. })));
+    }
+
+    #[test]
+    fn offsets_entries_are_written_as_serde_writes_them() {
+        let mut c = Checkpoint::new(Box::new(MemoryStorage::new()));
+        let conf = |v: &str| [("a.b".to_string(), v.to_string()), ("q\"uote".to_string(), "1".to_string())].into_iter().collect();
+        for e in [
+            offsets(0),
+            OffsetEntry { conf: conf("x"), batch_timestamp_ms: 1.5e12, watermark_micros: 7, ..offsets(1) },
+            OffsetEntry { conf: conf("x"), sources: BTreeMap::new(), ..offsets(2) },
+            OffsetEntry { conf: conf("y"), batch_timestamp_ms: 0.25, ..offsets(3) },
+            offsets(4),
+        ] {
+            assert_eq!(String::from_utf8(c.offsets_json(&e).unwrap()).unwrap(), serde_json::to_string(&e).unwrap());
+            c.write_offsets(&e).unwrap();
+            assert_eq!(c.offsets(e.batch_id).unwrap(), Some(e));
+        }
     }
 
     #[test]

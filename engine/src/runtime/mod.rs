@@ -361,10 +361,13 @@ impl StreamingQuery {
     }
 
     fn source_mut(&mut self, name: &str) -> Result<&mut SourceLog> {
-        let known: Vec<String> = self.sources.iter().map(|s| s.name().to_string()).collect();
-        self.sources.iter_mut().find(|s| s.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
-            Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", ")))
-        })
+        match self.sources.iter().position(|s| s.name().eq_ignore_ascii_case(name)) {
+            Some(k) => Ok(&mut self.sources[k]),
+            None => {
+                let known: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
+                Err(Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", "))))
+            }
+        }
     }
 
     /// Appends rows (JSON arrays in schema order) to a source's log. Nothing is processed yet.
