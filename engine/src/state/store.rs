@@ -175,10 +175,6 @@ impl TableStore {
         Ok(store)
     }
 
-    pub fn dir(&self) -> &str {
-        &self.table.dir
-    }
-
     /// Writes version `version` of `table`: its changes since the last version, and a snapshot
     /// when one is due; then removes what no retained version needs.
     pub fn commit(&mut self, storage: &mut dyn Storage, version: u64, table: &mut dyn StateTable) -> Result<(), CheckpointError> {
