@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::storage::{join, Storage};
+use crate::storage::{join, numbered, Storage};
 
 /// The checkpoint format version; bumped when a file's meaning changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -253,7 +253,7 @@ impl Checkpoint {
 
     pub fn write_offsets(&mut self, e: &OffsetEntry) -> Result<(), CheckpointError> {
         let body = self.offsets_json(e)?;
-        self.storage.write_vec(&format!("offsets/{}", e.batch_id), frame(&body)).map_err(CheckpointError::Storage)
+        self.storage.write_vec(&numbered("offsets", e.batch_id, ""), frame(&body)).map_err(CheckpointError::Storage)
     }
 
     /// `serde_json::to_vec(e)`, byte for byte, with the settings' JSON reused while they stay
@@ -281,10 +281,10 @@ impl Checkpoint {
 
     /// Writes `commits/N` and lets go of the batches older than the retained ones.
     pub fn write_commit(&mut self, c: &CommitEntry) -> Result<(), CheckpointError> {
-        self.write_json(&format!("commits/{}", c.batch_id), c)?;
+        self.write_json(&numbered("commits", c.batch_id, ""), c)?;
         if let Some(old) = c.batch_id.checked_sub(BATCHES_TO_RETAIN) {
             for dir in ["offsets", "commits"] {
-                self.storage.delete(&format!("{dir}/{old}")).map_err(CheckpointError::Storage)?;
+                self.storage.delete(&numbered(dir, old, "")).map_err(CheckpointError::Storage)?;
             }
         }
         Ok(())

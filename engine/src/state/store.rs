@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::bounded::decode;
 use super::StateTable;
 use crate::checkpoint::{frame, unframe, CheckpointError};
-use crate::storage::{join, Storage};
+use crate::storage::{join, numbered, Storage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateStoreConfig {
@@ -79,7 +79,7 @@ impl VersionedTable {
     }
 
     fn path(&self, version: u64, kind: FileKind) -> String {
-        join(&self.dir, &format!("{version}.{}", if kind == FileKind::Delta { "delta" } else { "snapshot" }))
+        numbered(&self.dir, version, if kind == FileKind::Delta { ".delta" } else { ".snapshot" })
     }
 
     /// Versions of this table that could be loaded: `(lowest, highest)`.
