@@ -1,11 +1,35 @@
 //! Per-batch progress in the shape of Spark's `StreamingQueryProgress` (camelCase JSON), plus
 //! the playground's dead-letter count.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::ops::StateOperatorProgress;
+use crate::time::format_timestamp;
+
+/// Spark's `eventTime` of a batch, in microseconds: kept as numbers and written as Spark's
+/// timestamp text only when the progress is serialised (no micro-batch needs the text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventTimeStats {
+    /// The watermark in effect for the batch; None before the first one.
+    pub watermark: Option<i64>,
+    /// The largest event time the batch read.
+    pub max: Option<i64>,
+}
+
+impl Serialize for EventTimeStats {
+    /// As Spark's map: `{"max": "2026-01-01 00:00:09", "watermark": "..."}`, only the keys it has.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let entries = [("max", self.max), ("watermark", self.watermark)];
+        let mut map = s.serialize_map(Some(entries.iter().filter(|e| e.1.is_some()).count()))?;
+        for (key, micros) in entries {
+            if let Some(micros) = micros {
+                map.serialize_entry(key, &format_timestamp(micros))?;
+            }
+        }
+        map.end()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -40,11 +64,27 @@ pub struct QueryProgress {
     pub input_rows_per_second: f64,
     pub processed_rows_per_second: f64,
     pub duration_ms: DurationMs,
-    /// `watermark` (in effect for this batch), `max`, `min` event time, as Spark reports them.
-    pub event_time: BTreeMap<String, String>,
+    /// `watermark` (in effect for this batch) and `max` event time, as Spark reports them.
+    pub event_time: EventTimeStats,
     pub state_operators: Vec<StateOperatorProgress>,
     pub sources: Vec<SourceProgress>,
     pub num_output_rows: u64,
     /// Records routed to the dead-letter output by this batch.
     pub num_bad_records: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn event_times_serialise_as_sparks_map_of_timestamps() {
+        let both = EventTimeStats { watermark: Some(1_767_225_600_000_000), max: Some(1_767_225_610_500_000) };
+        assert_eq!(serde_json::to_string(&both).unwrap(), r#"{"max":"2026-01-01 00:00:10.5","watermark":"2026-01-01 00:00:00"}"#);
+        let max = EventTimeStats { watermark: None, max: Some(0) };
+        assert_eq!(serde_json::to_string(&max).unwrap(), r#"{"max":"1970-01-01 00:00:00"}"#);
+        assert_eq!(serde_json::to_string(&EventTimeStats::default()).unwrap(), "{}");
+    }
 }

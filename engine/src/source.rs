@@ -41,6 +41,8 @@ pub struct SourceLog {
     schema: Schema,
     arrow_schema: SchemaRef,
     chunks: Vec<Chunk>,
+    /// What a read of no records gives (a no-data batch reads one every time): built once.
+    empty: RecordBatch,
 }
 
 /// One micro-batch's read of a source.
@@ -53,7 +55,8 @@ pub struct SourceRead {
 impl SourceLog {
     pub fn new(name: &str, schema: Schema) -> Self {
         let arrow_schema = schema.to_arrow();
-        SourceLog { name: name.to_string(), schema, arrow_schema, chunks: Vec::new() }
+        let empty = RecordBatch::new_empty(arrow_schema.clone());
+        SourceLog { name: name.to_string(), schema, arrow_schema, chunks: Vec::new(), empty }
     }
 
     pub fn name(&self) -> &str {
@@ -129,7 +132,7 @@ impl SourceLog {
             bad.extend(c.bad.iter().filter(|r| r.offset >= lo && r.offset < hi).cloned());
         }
         let rows = match parts.len() {
-            0 => RecordBatch::new_empty(self.arrow_schema.clone()),
+            0 => self.empty.clone(),
             1 => parts.remove(0),
             _ => arrow_select::concat::concat_batches(&self.arrow_schema, &parts)?,
         };

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::storage::{join, Storage};
+use crate::storage::{join, numbered, Storage};
 
 /// The checkpoint format version; bumped when a file's meaning changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -33,9 +33,33 @@ use crate::time::MAX_TIMESTAMP as MAX_TIMESTAMP_MICROS;
 
 /// Frames `body` for storage: version, checksum and length, then the bytes.
 pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("v{FORMAT_VERSION} crc32:{:08x} len:{}\n", crc32fast::hash(body), body.len()).into_bytes();
+    // Written by hand, not with `format!`: every micro-batch frames a few files.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let crc = crc32fast::hash(body);
+    let mut out = Vec::with_capacity(body.len() + 40);
+    out.push(b'v');
+    put_decimal(&mut out, u64::from(FORMAT_VERSION));
+    out.extend_from_slice(b" crc32:");
+    out.extend((0..8).rev().map(|k| HEX[(crc >> (4 * k)) as usize & 0xf]));
+    out.extend_from_slice(b" len:");
+    put_decimal(&mut out, body.len() as u64);
+    out.push(b'\n');
     out.extend_from_slice(body);
     out
+}
+
+fn put_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[k..]);
 }
 
 /// The body of a framed file, once its version, length and checksum are right.
@@ -136,11 +160,24 @@ pub struct Recovery {
 /// Typed access to a checkpoint over any storage.
 pub struct Checkpoint {
     storage: Box<dyn Storage>,
+    /// The settings of the last offsets entry written, and their JSON: a run records the same
+    /// ones in every entry, so they are escaped once, not every micro-batch.
+    conf_json: Option<(BTreeMap<String, String>, Vec<u8>)>,
+}
+
+/// An offsets entry's fields before `conf`, in [`OffsetEntry`]'s order.
+#[derive(Serialize)]
+struct OffsetHead<'a> {
+    batch_id: u64,
+    sources: &'a BTreeMap<String, (u64, u64)>,
+    watermark_micros: i64,
+    late_watermark_micros: i64,
+    batch_timestamp_ms: f64,
 }
 
 impl Checkpoint {
     pub fn new(storage: Box<dyn Storage>) -> Self {
-        Checkpoint { storage }
+        Checkpoint { storage, conf_json: None }
     }
 
     pub fn storage(&self) -> &dyn Storage {
@@ -153,7 +190,7 @@ impl Checkpoint {
 
     fn write_json<T: Serialize>(&mut self, path: &str, value: &T) -> Result<(), CheckpointError> {
         let body = serde_json::to_vec(value).map_err(|e| CheckpointError::Internal(e.to_string()))?;
-        self.storage.write(path, &frame(&body)).map_err(CheckpointError::Storage)
+        self.storage.write_vec(path, frame(&body)).map_err(CheckpointError::Storage)
     }
 
     fn read_json<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, CheckpointError> {
@@ -215,15 +252,39 @@ impl Checkpoint {
     }
 
     pub fn write_offsets(&mut self, e: &OffsetEntry) -> Result<(), CheckpointError> {
-        self.write_json(&format!("offsets/{}", e.batch_id), e)
+        let body = self.offsets_json(e)?;
+        self.storage.write_vec(&numbered("offsets", e.batch_id, ""), frame(&body)).map_err(CheckpointError::Storage)
+    }
+
+    /// `serde_json::to_vec(e)`, byte for byte, with the settings' JSON reused while they stay
+    /// the same.
+    fn offsets_json(&mut self, e: &OffsetEntry) -> Result<Vec<u8>, CheckpointError> {
+        let internal = |e: serde_json::Error| CheckpointError::Internal(e.to_string());
+        if self.conf_json.as_ref().is_none_or(|(conf, _)| *conf != e.conf) {
+            self.conf_json = Some((e.conf.clone(), serde_json::to_vec(&e.conf).map_err(internal)?));
+        }
+        let conf = self.conf_json.as_ref().map_or(&[][..], |(_, json)| json);
+        let head = OffsetHead {
+            batch_id: e.batch_id,
+            sources: &e.sources,
+            watermark_micros: e.watermark_micros,
+            late_watermark_micros: e.late_watermark_micros,
+            batch_timestamp_ms: e.batch_timestamp_ms,
+        };
+        let mut body = serde_json::to_vec(&head).map_err(internal)?;
+        body.pop(); // the head's closing brace
+        body.extend_from_slice(b",\"conf\":");
+        body.extend_from_slice(conf);
+        body.push(b'}');
+        Ok(body)
     }
 
     /// Writes `commits/N` and lets go of the batches older than the retained ones.
     pub fn write_commit(&mut self, c: &CommitEntry) -> Result<(), CheckpointError> {
-        self.write_json(&format!("commits/{}", c.batch_id), c)?;
+        self.write_json(&numbered("commits", c.batch_id, ""), c)?;
         if let Some(old) = c.batch_id.checked_sub(BATCHES_TO_RETAIN) {
             for dir in ["offsets", "commits"] {
-                self.storage.delete(&format!("{dir}/{old}")).map_err(CheckpointError::Storage)?;
+                self.storage.delete(&numbered(dir, old, "")).map_err(CheckpointError::Storage)?;
             }
         }
         Ok(())
@@ -580,6 +641,16 @@ mod tests {
     }
 
     #[test]
+    fn the_frame_header_is_version_checksum_and_length() {
+        for body in [&b""[..], b"{}", &[0xffu8; 1234][..], &vec![7u8; 1_000_001][..]] {
+            let expected = format!("v{FORMAT_VERSION} crc32:{:08x} len:{}\n", crc32fast::hash(body), body.len());
+            let framed = frame(body);
+            assert_eq!(&framed[..expected.len()], expected.as_bytes());
+            assert_eq!(&framed[expected.len()..], body);
+        }
+    }
+
+    #[test]
     fn frames_round_trip_and_refuse_damage() {
         let framed = frame(b"{\"a\":1}");
         assert!(framed.starts_with(b"v1 crc32:"));
@@ -592,6 +663,23 @@ mod tests {
         let v2 = String::from_utf8(framed.clone()).unwrap().replacen("v1", "v2", 1);
         assert!(matches!(unframe("f", v2.as_bytes()), Err(CheckpointError::FormatVersion { found, .. }) if found == "v2"));
         assert!(matches!(unframe("f", b"{}"), Err(CheckpointError::Damaged { .. })));
+    }
+
+    #[test]
+    fn offsets_entries_are_written_as_serde_writes_them() {
+        let mut c = Checkpoint::new(Box::new(MemoryStorage::new()));
+        let conf = |v: &str| [("a.b".to_string(), v.to_string()), ("q\"uote".to_string(), "1".to_string())].into_iter().collect();
+        for e in [
+            offsets(0),
+            OffsetEntry { conf: conf("x"), batch_timestamp_ms: 1.5e12, watermark_micros: 7, ..offsets(1) },
+            OffsetEntry { conf: conf("x"), sources: BTreeMap::new(), ..offsets(2) },
+            OffsetEntry { conf: conf("y"), batch_timestamp_ms: 0.25, ..offsets(3) },
+            offsets(4),
+        ] {
+            assert_eq!(String::from_utf8(c.offsets_json(&e).unwrap()).unwrap(), serde_json::to_string(&e).unwrap());
+            c.write_offsets(&e).unwrap();
+            assert_eq!(c.offsets(e.batch_id).unwrap(), Some(e));
+        }
     }
 
     #[test]

@@ -31,9 +31,9 @@ impl StreamingQuery {
                     watermark_micros: self.runtime.watermark,
                     late_watermark_micros: self.runtime.last_batch_watermark,
                     batch_timestamp_ms: started,
-                    conf: self.conf(),
+                    conf: self.conf.clone(),
                 };
-                (entry, false)
+                (Rc::new(entry), false)
             }
         };
         let batch_id = entry.batch_id;
@@ -42,7 +42,7 @@ impl StreamingQuery {
         }
         if !replay {
             self.checkpoint.write_offsets(&entry)?;
-            self.runtime.pending = Some(entry.clone());
+            self.runtime.pending = Some(Rc::clone(&entry));
         }
         let wal_done = self.clock.now_ms();
         if self.crash_here(FailurePoint::AfterOffsetsWrite) {
@@ -124,13 +124,10 @@ impl StreamingQuery {
         self.runtime.last_trigger_ms = Some(started);
         let total = finished - started;
         let per_second = |rows: u64, ms: f64| if ms > 0.0 { rows as f64 * 1000.0 / ms } else { 0.0 };
-        let mut event_time = BTreeMap::new();
-        if entry.watermark_micros > 0 {
-            event_time.insert("watermark".to_string(), format_timestamp(entry.watermark_micros));
-        }
-        if let Some(max) = max_event_time.iter().flatten().max() {
-            event_time.insert("max".to_string(), format_timestamp(*max));
-        }
+        let event_time = EventTimeStats {
+            watermark: (entry.watermark_micros > 0).then_some(entry.watermark_micros),
+            max: max_event_time.iter().flatten().max().copied(),
+        };
         let progress = QueryProgress {
             id: self.metadata.id.clone(),
             batch_id,
@@ -153,6 +150,10 @@ impl StreamingQuery {
             num_output_rows: rows.num_rows() as u64,
             num_bad_records: bad.len() as u64,
         };
+        // Trimmed in steps of RECENT_PROGRESS, so keeping the latest costs O(1) a batch.
+        if self.history.len() >= 2 * RECENT_PROGRESS {
+            self.history.drain(..self.history.len() - RECENT_PROGRESS);
+        }
         self.history.push(progress.clone());
         Ok(Some(BatchOutcome::Committed(Box::new(BatchReport {
             batch_id,
@@ -168,33 +169,19 @@ impl StreamingQuery {
         }))))
     }
 
-    /// The settings recorded with every batch's offsets.
-    pub(super) fn conf(&self) -> BTreeMap<String, String> {
-        [
-            ("spark.sql.streaming.multipleWatermarkPolicy", "min".to_string()),
-            ("spark.sql.streaming.stateStore.providerClass", "unbounded.VersionedTable (delta + snapshot, postcard)".to_string()),
-            ("spark.sql.streaming.stateStore.minDeltasForSnapshot", self.state_store.snapshot_interval.to_string()),
-            ("spark.sql.streaming.minBatchesToRetain", self.state_store.versions_to_retain.to_string()),
-            ("unbounded.state.maxRows", self.limits.max_rows.to_string()),
-            ("unbounded.state.maxBytes", self.limits.max_bytes.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
-    }
-
     /// Writes `version` of every stateful operator's tables and returns the operators' progress,
     /// with the state's size as written. State over the query's limits stops the query here,
     /// before the sinks see the batch.
     pub(super) fn write_state(&mut self, version: u64) -> Result<Vec<StateOperatorProgress>> {
-        let config = self.state_store;
         let storage = self.checkpoint.storage_mut();
         let mut progress = Vec::new();
         let mut owners = Vec::new();
+        let mut stores = self.runtime.stores.iter_mut();
         self.runtime.pipeline.root.visit_stateful_mut(&mut |id, op| {
             let mut bytes = 0;
-            for (name, table) in op.state_table_names().iter().zip(op.state_tables()) {
-                VersionedTable { dir: format!("state/{id}/{name}"), config }.commit(storage, version, table)?;
+            for table in op.state_tables() {
+                let store = stores.next().ok_or_else(|| Error::internal(format!("operator {id} has a state table without a store")))?;
+                store.commit(storage, version, table)?;
                 bytes += table.bytes();
             }
             if let Some(mut p) = op.state_progress() {
@@ -239,4 +226,19 @@ impl StreamingQuery {
             ),
         ))
     }
+}
+
+/// The settings recorded with every batch's offsets.
+pub(super) fn conf(state_store: StateStoreConfig, limits: StateLimits) -> BTreeMap<String, String> {
+    [
+        ("spark.sql.streaming.multipleWatermarkPolicy", "min".to_string()),
+        ("spark.sql.streaming.stateStore.providerClass", "unbounded.VersionedTable (delta + snapshot, postcard)".to_string()),
+        ("spark.sql.streaming.stateStore.minDeltasForSnapshot", state_store.snapshot_interval.to_string()),
+        ("spark.sql.streaming.minBatchesToRetain", state_store.versions_to_retain.to_string()),
+        ("unbounded.state.maxRows", limits.max_rows.to_string()),
+        ("unbounded.state.maxBytes", limits.max_bytes.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }

@@ -15,6 +15,7 @@ pub use failure::FailurePoint;
 use recovery::{check_sink, new_query_id};
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use arrow_array::RecordBatch;
 
@@ -23,13 +24,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{BatchContext, LateRow, StateOperatorProgress, Watermarks};
 use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
-use crate::progress::{DurationMs, QueryProgress, SourceProgress};
+use crate::progress::{DurationMs, EventTimeStats, QueryProgress, SourceProgress};
 use crate::sink::{BatchWrite, FileSink, Sink, TableSink};
 use crate::source::{BadRecord, SourceLog};
 use crate::sql::{analyze, AnalyzedQuery, Catalog};
+use crate::state::store::TableStore;
 use crate::state::{StateLimits, StateStoreConfig, VersionedTable};
 use crate::storage::SharedStorage;
-use crate::time::format_timestamp;
 use crate::types::Schema;
 
 /// What a query is: its SQL, output mode and the sources and tables it may read.
@@ -111,6 +112,9 @@ pub struct StateView {
     pub tables: Vec<TableView>,
 }
 
+/// How many batches' progress a query keeps (Spark's `spark.sql.streaming.numRecentProgressUpdates`).
+pub const RECENT_PROGRESS: usize = 100;
+
 /// How many entries of each state table a view shows.
 pub const STATE_SAMPLE: usize = 50;
 
@@ -130,11 +134,14 @@ enum BatchOutcome {
 /// The query's runtime: everything rebuilt from the checkpoint on restart.
 struct Runtime {
     pipeline: Pipeline,
+    /// The store of every state table, in the order the stateful operators are visited and
+    /// their tables named.
+    stores: Vec<TableStore>,
     next_batch_id: u64,
     /// End offset of the last committed batch, per source.
     committed: BTreeMap<String, u64>,
     /// An offsets entry written but never committed: re-run exactly, before anything new.
-    pending: Option<OffsetEntry>,
+    pending: Option<Rc<OffsetEntry>>,
     /// The global watermark in microseconds (0: none yet). Never moves backwards.
     watermark: i64,
     /// The watermark the last micro-batch ran with: when the global one has moved past it, a
@@ -161,6 +168,8 @@ pub struct StreamingQuery {
     runtime: Runtime,
     armed: Option<FailurePoint>,
     history: Vec<QueryProgress>,
+    /// The settings every offsets entry records, built once.
+    conf: BTreeMap<String, String>,
 }
 
 impl StreamingQuery {
@@ -221,6 +230,7 @@ impl StreamingQuery {
             runtime,
             armed: None,
             history: Vec::new(),
+            conf: batch::conf(options.state_store, options.limits),
         })
     }
 
@@ -306,8 +316,10 @@ impl StreamingQuery {
         &self.checkpoint
     }
 
+    /// The progress of the latest micro-batches, oldest first: at most [`RECENT_PROGRESS`], as
+    /// Spark's `recentProgress`.
     pub fn history(&self) -> &[QueryProgress] {
-        &self.history
+        &self.history[self.history.len().saturating_sub(RECENT_PROGRESS)..]
     }
 
     /// A batch whose offsets were written but that never committed: the next run re-runs it.
@@ -334,10 +346,13 @@ impl StreamingQuery {
     }
 
     fn source_mut(&mut self, name: &str) -> Result<&mut SourceLog> {
-        let known: Vec<String> = self.sources.iter().map(|s| s.name().to_string()).collect();
-        self.sources.iter_mut().find(|s| s.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
-            Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", ")))
-        })
+        match self.sources.iter().position(|s| s.name().eq_ignore_ascii_case(name)) {
+            Some(k) => Ok(&mut self.sources[k]),
+            None => {
+                let known: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
+                Err(Error::new(ErrorKind::UnknownTable, format!("there is no source `{name}`; the sources are: {}", known.join(", "))))
+            }
+        }
     }
 
     /// Appends rows (JSON arrays in schema order) to a source's log. Nothing is processed yet.

@@ -65,11 +65,15 @@ impl StreamingQuery {
         let version = recovery.commit.as_ref().map_or(0, |c| c.batch_id + 1);
         // Every table is read before any operator is touched.
         let mut loaded = Vec::new();
+        let mut stores = Vec::new();
         pipeline.root.visit_stateful(&mut |id, op| {
             for table in op.state_table_names() {
-                loaded.push(VersionedTable { dir: format!("state/{id}/{table}"), config }.load(checkpoint.storage(), version));
+                let table = VersionedTable { dir: format!("state/{id}/{table}"), config };
+                loaded.push(table.load(checkpoint.storage(), version));
+                stores.push(TableStore::open(checkpoint.storage(), table));
             }
         });
+        let stores = stores.into_iter().collect::<std::result::Result<Vec<_>, _>>()?;
         let mut loaded = loaded.into_iter();
         pipeline.root.visit_stateful_mut(&mut |id, op| {
             let damaged = |detail| Error::from(CheckpointError::Damaged { path: format!("state/{id} (version {version})"), detail });
@@ -84,6 +88,7 @@ impl StreamingQuery {
         let mut rt = Runtime {
             operator_watermarks: vec![None; pipeline.watermark_delays.len()],
             pipeline,
+            stores,
             next_batch_id: 0,
             committed: BTreeMap::new(),
             pending: None,
@@ -101,7 +106,7 @@ impl StreamingQuery {
             rt.committed = p.sources.iter().map(|(k, (start, _))| (k.clone(), *start)).collect();
             rt.watermark = p.watermark_micros;
             rt.next_batch_id = p.batch_id;
-            rt.pending = Some(p);
+            rt.pending = Some(Rc::new(p));
         }
         Ok(rt)
     }

@@ -291,3 +291,16 @@ fn a_processing_time_trigger_runs_a_batch_per_interval() {
     assert_eq!(trigger.tick(&mut q, 1000.0).unwrap().batches.len(), 1);
     assert_eq!(sink_ids(&q), vec![1, 2]);
 }
+
+#[test]
+fn the_query_keeps_the_progress_of_its_latest_hundred_batches() {
+    let mut q = StreamingQuery::start(definition("SELECT id FROM STREAM events")).unwrap();
+    for i in 0..250 {
+        q.add_json("events", &rows(&[i])).unwrap();
+        q.process_all_available().unwrap();
+        let ids: Vec<u64> = q.history().iter().map(|p| p.batch_id).collect();
+        let first = (i as u64 + 1).saturating_sub(RECENT_PROGRESS as u64);
+        assert_eq!(ids, (first..=i as u64).collect::<Vec<_>>(), "after batch {i}");
+    }
+    assert!(q.history.capacity() < 4 * RECENT_PROGRESS, "the history grows no further: {}", q.history.capacity());
+}

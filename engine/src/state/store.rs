@@ -1,6 +1,6 @@
 //! Versions of a state table in the checkpoint, as Spark's HDFS-backed provider keeps them:
-//! every version `v` is a delta (`v.delta`: the puts and deletes since `v - 1`), every
-//! `snapshot_interval`-th version also a full snapshot (`v.snapshot`). Loading version `v` reads
+//! every version `v` is a delta (`v.delta`: the puts and deletes since `v - 1`), some versions
+//! also a full snapshot (`v.snapshot`; when, [`TableStore`] says). Loading version `v` reads
 //! the newest snapshot at or below `v` and applies the deltas after it; versions no longer
 //! needed to load the retained ones are deleted.
 //!
@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 use super::bounded::decode;
 use super::StateTable;
 use crate::checkpoint::{frame, unframe, CheckpointError};
-use crate::storage::{join, Storage};
+use crate::storage::{join, numbered, Storage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateStoreConfig {
-    /// A full snapshot every this many versions.
+    /// At least this many versions between two full snapshots (Spark's `minDeltasForSnapshot`);
+    /// [`TableStore`] says when one is written.
     pub snapshot_interval: u64,
     /// Versions below the latest that must stay loadable (Spark's `minBatchesToRetain`, smaller:
     /// a page has less room than a cluster).
@@ -78,21 +79,7 @@ impl VersionedTable {
     }
 
     fn path(&self, version: u64, kind: FileKind) -> String {
-        join(&self.dir, &format!("{version}.{}", if kind == FileKind::Delta { "delta" } else { "snapshot" }))
-    }
-
-    /// Writes version `version` of `table`: its changes since the last version, and a snapshot
-    /// when one is due; then removes what no retained version needs.
-    pub fn commit(&self, storage: &mut dyn Storage, version: u64, table: &mut dyn StateTable) -> Result<(), CheckpointError> {
-        let delta: Delta = table.take_changes();
-        let body = postcard::to_allocvec(&(version, &delta)).map_err(|e| CheckpointError::Internal(e.to_string()))?;
-        storage.write(&self.path(version, FileKind::Delta), &frame(&body)).map_err(storage_error)?;
-        if version % self.config.snapshot_interval == 0 {
-            let snapshot: Snapshot = table.encode_all();
-            let body = postcard::to_allocvec(&(version, &snapshot)).map_err(|e| CheckpointError::Internal(e.to_string()))?;
-            storage.write(&self.path(version, FileKind::Snapshot), &frame(&body)).map_err(storage_error)?;
-        }
-        self.clean(storage, version.saturating_sub(self.config.versions_to_retain))
+        numbered(&self.dir, version, if kind == FileKind::Delta { ".delta" } else { ".snapshot" })
     }
 
     /// Versions of this table that could be loaded: `(lowest, highest)`.
@@ -131,6 +118,155 @@ impl VersionedTable {
     }
 }
 
+/// How many deltas at most lie between two snapshots, in multiples of `snapshot_interval`: a
+/// table that changes little between versions still gets a snapshot now and then, so loading it
+/// never reads an unbounded number of files.
+pub const MAX_DELTAS_PER_INTERVAL: u64 = 100;
+
+/// A state table's store while a query runs: its files are listed once, when the query starts,
+/// and followed from then on, so writing a version costs its delta and not a listing of the
+/// directory.
+///
+/// Snapshots are amortised. Spark's provider consolidates deltas into a snapshot in a background
+/// maintenance task; here the micro-batch does it, so one is written (at least
+/// `snapshot_interval` versions after the last, as Spark's `minDeltasForSnapshot`) once the
+/// deltas since the last snapshot hold as many bytes as the table. Writing snapshots then costs
+/// no more than writing the deltas, however large the table is against what a batch changes, and
+/// loading a version reads about twice the table at most.
+pub struct TableStore {
+    table: VersionedTable,
+    /// The versions of the table's delta files and snapshots, ascending.
+    deltas: Vec<u64>,
+    snapshots: Vec<u64>,
+    /// Deltas written after the newest snapshot, and their framed bytes.
+    deltas_since_snapshot: u64,
+    delta_bytes_since_snapshot: u64,
+}
+
+/// Adds `version` to an ascending list of versions, once.
+fn insert_version(versions: &mut Vec<u64>, version: u64) {
+    match versions.last() {
+        Some(&last) if last >= version => {
+            if let Err(at) = versions.binary_search(&version) {
+                versions.insert(at, version);
+            }
+        }
+        _ => versions.push(version),
+    }
+}
+
+impl TableStore {
+    /// The store of `table` over what `storage` holds of it now.
+    pub fn open(storage: &dyn Storage, table: VersionedTable) -> Result<Self, CheckpointError> {
+        let mut store =
+            TableStore { table, deltas: Vec::new(), snapshots: Vec::new(), deltas_since_snapshot: 0, delta_bytes_since_snapshot: 0 };
+        for (version, kind) in store.table.files(storage)? {
+            match kind {
+                FileKind::Delta => store.deltas.push(version),
+                FileKind::Snapshot => store.snapshots.push(version),
+            }
+        }
+        let newest = store.snapshots.last().copied();
+        for &v in store.deltas.iter().filter(|&&v| newest.is_none_or(|s| v > s)) {
+            let size = storage.size(&store.table.path(v, FileKind::Delta)).map_err(storage_error)?;
+            store.deltas_since_snapshot += 1;
+            store.delta_bytes_since_snapshot += size.unwrap_or(0);
+        }
+        Ok(store)
+    }
+
+    /// Writes version `version` of `table`: its changes since the last version, and a snapshot
+    /// when one is due; then removes what no retained version needs.
+    pub fn commit(&mut self, storage: &mut dyn Storage, version: u64, table: &mut dyn StateTable) -> Result<(), CheckpointError> {
+        let delta: Delta = table.take_changes();
+        let framed = frame(&encode_delta(version, &delta));
+        self.delta_bytes_since_snapshot += framed.len() as u64;
+        self.deltas_since_snapshot += 1;
+        storage.write_vec(&self.table.path(version, FileKind::Delta), framed).map_err(storage_error)?;
+        insert_version(&mut self.deltas, version);
+        if self.snapshot_due(table.bytes()) {
+            let snapshot: Snapshot = table.encode_all();
+            let framed = frame(&encode_snapshot(version, &snapshot));
+            storage.write_vec(&self.table.path(version, FileKind::Snapshot), framed).map_err(storage_error)?;
+            insert_version(&mut self.snapshots, version);
+            self.deltas_since_snapshot = 0;
+            self.delta_bytes_since_snapshot = 0;
+        }
+        self.clean(storage, version.saturating_sub(self.table.config.versions_to_retain))
+    }
+
+    /// Whether the version just written, of a table holding `table_bytes`, gets a snapshot.
+    fn snapshot_due(&self, table_bytes: u64) -> bool {
+        let interval = self.table.config.snapshot_interval.max(1);
+        self.deltas_since_snapshot >= interval
+            && (self.delta_bytes_since_snapshot >= table_bytes
+                || self.deltas_since_snapshot >= interval.saturating_mul(MAX_DELTAS_PER_INTERVAL))
+    }
+
+    /// Deletes the files that loading `keep_from` and every later version does not read: all
+    /// below the newest snapshot at or below `keep_from`.
+    fn clean(&mut self, storage: &mut dyn Storage, keep_from: u64) -> Result<(), CheckpointError> {
+        let below = self.snapshots.partition_point(|&s| s <= keep_from);
+        let Some(base) = below.checked_sub(1).map(|i| self.snapshots[i]) else { return Ok(()) };
+        let old_snapshots = self.snapshots.partition_point(|&s| s < base);
+        for v in self.snapshots.drain(..old_snapshots) {
+            storage.delete(&self.table.path(v, FileKind::Snapshot)).map_err(storage_error)?;
+        }
+        let old_deltas = self.deltas.partition_point(|&d| d <= base);
+        for v in self.deltas.drain(..old_deltas) {
+            storage.delete(&self.table.path(v, FileKind::Delta)).map_err(storage_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends `v` as postcard writes an unsigned integer or a length: LEB128, 7 bits a byte.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// A delta file's body, byte for byte what `postcard::to_allocvec(&(version, delta))` gives,
+/// without going through serde one byte at a time (a `Vec<u8>` is a sequence to serde).
+fn encode_delta(version: u64, delta: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
+    let size: usize = delta.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 8).sum();
+    let mut out = Vec::with_capacity(size + 20);
+    put_varint(&mut out, version);
+    put_varint(&mut out, delta.len() as u64);
+    for (key, value) in delta {
+        put_bytes(&mut out, key);
+        match value {
+            None => out.push(0),
+            Some(value) => {
+                out.push(1);
+                put_bytes(&mut out, value);
+            }
+        }
+    }
+    out
+}
+
+/// A snapshot file's body, as `postcard::to_allocvec(&(version, snapshot))` gives it.
+fn encode_snapshot(version: u64, snapshot: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    let size: usize = snapshot.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+    let mut out = Vec::with_capacity(size + 20);
+    put_varint(&mut out, version);
+    put_varint(&mut out, snapshot.len() as u64);
+    for (key, value) in snapshot {
+        put_bytes(&mut out, key);
+        put_bytes(&mut out, value);
+    }
+    out
+}
+
 fn read<T: serde::de::DeserializeOwned>(storage: &dyn Storage, path: &str, version: u64) -> Result<T, CheckpointError> {
     let bytes = storage
         .read(path)
@@ -148,23 +284,6 @@ fn decode_file<T: serde::de::DeserializeOwned>(path: &str, body: &[u8], version:
         return Err(damaged(format!("it holds version {found} of the table, not the version {version} its name says")));
     }
     Ok(entries)
-}
-
-impl VersionedTable {
-    /// Deletes the files that loading `keep_from` and every later version does not read: all
-    /// below the newest snapshot at or below `keep_from`.
-    fn clean(&self, storage: &mut dyn Storage, keep_from: u64) -> Result<(), CheckpointError> {
-        let files = self.files(storage)?;
-        let Some(base) = files.iter().filter(|(v, k)| *k == FileKind::Snapshot && *v <= keep_from).map(|(v, _)| *v).next_back() else {
-            return Ok(());
-        };
-        for (v, kind) in files {
-            if v < base || (v == base && kind == FileKind::Delta) {
-                storage.delete(&self.path(v, kind)).map_err(storage_error)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// A person's summary of a state file (`N.delta` or `N.snapshot`) of the checkpoint.
@@ -205,14 +324,122 @@ mod tests {
     /// Runs 25 versions where version v sets key v % 7 to v and deletes key (v + 3) % 7.
     fn write_versions(storage: &mut MemoryStorage, config: StateStoreConfig) -> Vec<BTreeMap<Vec<u8>, Vec<u8>>> {
         let mut t: KeyedState<u64> = KeyedState::new();
+        let mut store = TableStore::open(storage, table(config)).unwrap();
         let mut expected = vec![BTreeMap::new()];
         for v in 1..=25u64 {
             t.insert(vec![(v % 7) as u8], v);
             t.remove(&[((v + 3) % 7) as u8]);
-            table(config).commit(storage, v, &mut t).unwrap();
+            store.commit(storage, v, &mut t).unwrap();
             expected.push(t.encode_all().into_iter().collect());
         }
         expected
+    }
+
+    /// A table of `keys` keys written at version 1, then `versions` more versions that each change
+    /// one key, reopening the store (as a restart does) halfway. Returns the versions that got a
+    /// snapshot with its size, every version's entries and the size of its delta.
+    fn one_change_a_version(storage: &mut MemoryStorage, config: StateStoreConfig, keys: u16, versions: u64) -> Versions {
+        let mut t: KeyedState<u64> = KeyedState::new();
+        let mut store = TableStore::open(storage, table(config)).unwrap();
+        let (mut snapshots, mut expected, mut deltas) = (Vec::new(), vec![BTreeMap::new()], vec![0]);
+        for k in 0..keys {
+            t.insert(k.to_be_bytes().to_vec(), u64::from(k));
+        }
+        for v in 1..=versions {
+            if v > 1 {
+                *t.get_mut(&((v as u16) % keys).to_be_bytes()).unwrap() += 1;
+            }
+            if v == versions / 2 {
+                store = TableStore::open(storage, table(config)).unwrap();
+            }
+            store.commit(storage, v, &mut t).unwrap();
+            if let Some(size) = storage.size(&format!("state/0-agg/default/{v}.snapshot")).unwrap() {
+                snapshots.push((v, size));
+            }
+            deltas.push(storage.size(&format!("state/0-agg/default/{v}.delta")).unwrap().unwrap_or(0));
+            expected.push(t.encode_all().into_iter().collect());
+        }
+        Versions { snapshots, expected, deltas }
+    }
+
+    struct Versions {
+        snapshots: Vec<(u64, u64)>,
+        expected: Vec<BTreeMap<Vec<u8>, Vec<u8>>>,
+        deltas: Vec<u64>,
+    }
+
+    #[test]
+    fn a_big_table_that_changes_little_gets_a_snapshot_once_its_deltas_weigh_as_much() {
+        let config = StateStoreConfig { snapshot_interval: 5, versions_to_retain: 4 };
+        let mut storage = MemoryStorage::new();
+        let Versions { snapshots, expected, deltas } = one_change_a_version(&mut storage, config, 2000, 400);
+        // Snapshot every fifth version (the interval), the table's 2000 entries each time,
+        // would write 80 of them for 400 one-entry deltas.
+        assert!(snapshots.first().map(|s| s.0) == Some(5) && snapshots.len() <= 4, "snapshots at {snapshots:?}");
+        for pair in snapshots.windows(2) {
+            let written: u64 = deltas[pair[0].0 as usize + 1..=pair[1].0 as usize].iter().sum();
+            // The table's keys and values weigh about half its snapshot (lengths, framing).
+            assert!(written >= pair[1].1 / 2, "between {pair:?} the deltas hold {written} bytes");
+        }
+        for v in 400 - config.versions_to_retain..=400 {
+            assert_eq!(table(config).load(&storage, v).unwrap(), expected[v as usize], "version {v}");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_comes_at_the_latest_after_a_hundred_intervals() {
+        let config = StateStoreConfig { snapshot_interval: 1, versions_to_retain: 2 };
+        let mut storage = MemoryStorage::new();
+        let Versions { snapshots, expected, .. } = one_change_a_version(&mut storage, config, 5000, 300);
+        let versions: Vec<u64> = snapshots.iter().map(|s| s.0).collect();
+        assert_eq!(versions, [1, 101, 201], "the deltas alone would wait for hundreds of versions");
+        assert_eq!(table(config).load(&storage, 300).unwrap(), expected[300]);
+        assert_eq!(table(config).versions(&storage).unwrap(), Some((201, 300)));
+    }
+
+    #[test]
+    fn a_store_written_with_a_snapshot_every_interval_is_read_and_continued() {
+        // As releases before amortised snapshots wrote it: a snapshot every fifth version.
+        let config = StateStoreConfig { snapshot_interval: 5, versions_to_retain: 4 };
+        let mut storage = MemoryStorage::new();
+        let mut t: KeyedState<u64> = KeyedState::new();
+        let mut expected = vec![BTreeMap::new()];
+        for v in 1..=12u64 {
+            t.insert(vec![v as u8], v);
+            let delta = t.take_changes();
+            storage.write(&format!("state/0-agg/default/{v}.delta"), &frame(&postcard::to_allocvec(&(v, &delta)).unwrap())).unwrap();
+            if v % 5 == 0 {
+                let snapshot = t.encode_all();
+                storage
+                    .write(&format!("state/0-agg/default/{v}.snapshot"), &frame(&postcard::to_allocvec(&(v, &snapshot)).unwrap()))
+                    .unwrap();
+            }
+            expected.push(t.encode_all().into_iter().collect());
+        }
+        assert_eq!(table(config).load(&storage, 12).unwrap(), expected[12]);
+        let mut store = TableStore::open(&storage, table(config)).unwrap();
+        for v in 13..=30u64 {
+            t.insert(vec![v as u8], v);
+            store.commit(&mut storage, v, &mut t).unwrap();
+            expected.push(t.encode_all().into_iter().collect());
+        }
+        for v in 26..=30 {
+            assert_eq!(table(config).load(&storage, v).unwrap(), expected[v as usize], "version {v}");
+        }
+        let names = storage.list("state/0-agg/default").unwrap();
+        assert!(!names.iter().any(|n| n.starts_with("5.") || n.starts_with("10.")), "files no version needs are gone: {names:?}");
+    }
+
+    #[test]
+    fn files_are_encoded_as_postcard_encodes_them() {
+        let long = vec![0xabu8; 20_000];
+        let delta: Delta = vec![(vec![], None), (vec![1; 127], Some(vec![2; 128])), (long.clone(), Some(vec![])), (vec![3], None)];
+        let snapshot: Snapshot = vec![(vec![], vec![]), (vec![1; 128], long.clone()), (long, vec![9; 300])];
+        for version in [0, 1, 127, 128, 300, 1 << 35, u64::MAX] {
+            assert_eq!(encode_delta(version, &delta), postcard::to_allocvec(&(version, &delta)).unwrap(), "delta {version}");
+            assert_eq!(encode_snapshot(version, &snapshot), postcard::to_allocvec(&(version, &snapshot)).unwrap(), "snapshot {version}");
+            assert_eq!(encode_delta(version, &[]), postcard::to_allocvec(&(version, Delta::new())).unwrap());
+        }
     }
 
     #[test]

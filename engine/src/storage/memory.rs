@@ -47,6 +47,11 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
+    fn write_vec(&mut self, path: &str, bytes: Vec<u8>) -> StorageResult<()> {
+        self.files.insert(path.to_string(), bytes);
+        Ok(())
+    }
+
     fn list(&self, dir: &str) -> StorageResult<Vec<String>> {
         let prefix = dir_prefix(dir);
         let mut names: Vec<String> = self

@@ -48,6 +48,11 @@ pub trait Storage {
         Ok(self.read(path)?.map(|b| b.len() as u64))
     }
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()>;
+    /// [`Storage::write`] of bytes the caller is done with: a storage that keeps them in memory
+    /// takes them instead of copying them.
+    fn write_vec(&mut self, path: &str, bytes: Vec<u8>) -> StorageResult<()> {
+        self.write(path, &bytes)
+    }
     /// The names directly under `dir` (files and directories), sorted.
     fn list(&self, dir: &str) -> StorageResult<Vec<String>>;
     /// Removes one file; removing a missing file is not an error.
@@ -67,10 +72,39 @@ pub trait Storage {
 pub fn join(dir: &str, name: &str) -> String {
     let dir = dir.trim_end_matches('/');
     if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+        return name.to_string();
     }
+    let mut path = String::with_capacity(dir.len() + 1 + name.len());
+    path.push_str(dir);
+    path.push('/');
+    path.push_str(name);
+    path
+}
+
+/// `dir/<n>` followed by `suffix` (`offsets/12`, `state/0-agg/default/12.delta`), as `format!`
+/// would write it, without going through the formatter: every micro-batch names a few files.
+pub fn numbered(dir: &str, n: u64, suffix: &str) -> String {
+    let mut digits = [0u8; 20];
+    let mut k = digits.len();
+    let mut rest = n;
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[k..]).unwrap_or_default();
+    let dir = dir.trim_end_matches('/');
+    let mut path = String::with_capacity(dir.len() + 1 + digits.len() + suffix.len());
+    if !dir.is_empty() {
+        path.push_str(dir);
+        path.push('/');
+    }
+    path.push_str(digits);
+    path.push_str(suffix);
+    path
 }
 
 /// One storage shared by the parts of a query (checkpoint, sinks) so their writes stay in one
@@ -133,6 +167,10 @@ impl Storage for Scoped {
         self.inner.borrow_mut().write(&self.full(path), bytes)
     }
 
+    fn write_vec(&mut self, path: &str, bytes: Vec<u8>) -> StorageResult<()> {
+        self.inner.borrow_mut().write_vec(&self.full(path), bytes)
+    }
+
     fn list(&self, dir: &str) -> StorageResult<Vec<String>> {
         self.inner.borrow().list(&self.full(dir))
     }
@@ -151,6 +189,15 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn numbered_paths_are_the_formatted_ones() {
+        for n in [0, 7, 10, 99, 100, 12_345, u64::MAX] {
+            assert_eq!(numbered("offsets", n, ""), format!("offsets/{n}"));
+            assert_eq!(numbered("state/0-agg/default/", n, ".delta"), format!("state/0-agg/default/{n}.delta"));
+            assert_eq!(numbered("", n, ".snapshot"), format!("{n}.snapshot"));
+        }
+    }
 
     #[test]
     fn scoped_views_share_one_storage() {
