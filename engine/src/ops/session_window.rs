@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
@@ -47,6 +47,13 @@ pub struct SessionWindowOp {
     evicts: bool,
     key_types: Vec<DataType>,
     state: KeyedState<Vec<Session>>,
+    /// The keys by the end of their first session, when the watermark closes sessions: a batch
+    /// closes sessions only under the keys whose first session it passed, instead of looking at
+    /// every key. Entries go stale as sessions merge and grow; each key's current first end is
+    /// always among them.
+    by_first_end: BTreeMap<i64, Vec<Vec<u8>>>,
+    /// Sessions held under all keys.
+    sessions: usize,
     gaps: HashMap<String, Option<i64>>,
     metrics: StateOperatorProgress,
 }
@@ -70,6 +77,8 @@ impl SessionWindowOp {
             mode,
             key_types,
             state: KeyedState::new(),
+            by_first_end: BTreeMap::new(),
+            sessions: 0,
             gaps: HashMap::new(),
             metrics: StateOperatorProgress::default(),
         }
@@ -207,32 +216,55 @@ impl Operator for SessionWindowOp {
         }
         for (key, new) in new_sessions {
             // In place: `remove` would also show the key's sessions as evicted.
-            match self.state.get_mut(&key) {
+            let first_end = match self.state.get_mut(&key) {
                 Some(stored) => {
+                    let was = stored.len();
                     let merged = Self::merge_batch(&self.aggregates, std::mem::take(stored), new)?;
+                    self.sessions = self.sessions - was + merged.len();
                     *stored = merged;
+                    stored.first().map(|s| s.end)
                 }
                 None => {
                     let merged = Self::merge_batch(&self.aggregates, Vec::new(), new)?;
-                    self.state.insert(key, merged);
+                    self.sessions += merged.len();
+                    let first_end = merged.first().map(|s| s.end);
+                    self.state.insert(key.clone(), merged);
+                    first_end
                 }
+            };
+            if let (true, Some(end)) = (self.evicts, first_end) {
+                self.by_first_end.entry(end).or_default().push(key);
             }
         }
-        let before: usize = self.state.values().map(Vec::len).sum();
+        let before = self.sessions;
         let out = match self.mode {
             OutputMode::Append if self.evicts && watermark > 0 => {
                 let mut closed = Vec::new();
-                // A key's sessions are sorted by end: the closed ones are a prefix.
-                let keys: Vec<Vec<u8>> =
-                    self.state.iter().filter(|(_, ss)| ss.first().is_some_and(|s| s.end <= watermark)).map(|(k, _)| k.clone()).collect();
+                let mut keys = Vec::new();
+                while let Some(entry) = self.by_first_end.first_entry() {
+                    if *entry.key() > watermark {
+                        break;
+                    }
+                    keys.extend(entry.remove());
+                }
+                // In key order, as the sessions were emitted when every key was looked at.
+                keys.sort_unstable();
+                keys.dedup();
                 for key in keys {
                     let Some(sessions) = self.state.get_mut(&key) else { continue };
+                    // A key's sessions are sorted by end: the closed ones are a prefix.
                     let done = sessions.partition_point(|s| s.end <= watermark);
                     closed.extend(sessions.drain(..done));
-                    if sessions.is_empty() {
-                        self.state.remove(&key);
+                    match sessions.first().map(|s| s.end) {
+                        None => {
+                            self.state.remove(&key);
+                        }
+                        // Its next session waits under its own end (this entry may be there already).
+                        Some(end) if done > 0 => self.by_first_end.entry(end).or_default().push(key),
+                        Some(_) => {}
                     }
                 }
+                self.sessions -= closed.len();
                 self.output(&closed.iter().collect::<Vec<_>>())?
             }
             OutputMode::Append | OutputMode::Update => self.output(&[])?,
@@ -241,7 +273,7 @@ impl Operator for SessionWindowOp {
                 self.output(&all)?
             }
         };
-        let total: usize = self.state.values().map(Vec::len).sum();
+        let total = self.sessions;
         self.metrics = StateOperatorProgress {
             operator_name: self.name().to_string(),
             num_rows_total: total as u64,
@@ -274,7 +306,16 @@ impl Operator for SessionWindowOp {
     }
 
     fn state_loaded(&mut self) {
-        self.metrics.num_rows_total = self.state.values().map(|s| s.len() as u64).sum();
+        self.sessions = self.state.values().map(Vec::len).sum();
+        self.by_first_end.clear();
+        if self.evicts {
+            for (key, sessions) in self.state.iter() {
+                if let Some(first) = sessions.first() {
+                    self.by_first_end.entry(first.end).or_default().push(key.clone());
+                }
+            }
+        }
+        self.metrics.num_rows_total = self.sessions as u64;
     }
 }
 
