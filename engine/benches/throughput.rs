@@ -3,7 +3,8 @@
 //! timed tests.
 
 fn main() -> std::process::ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    // cargo adds `--bench`; the suite's own flags (`--wasm LABEL=FILE`) go through.
+    let mut args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     // `cargo test --benches` runs this too, without `--bench`: keep that quick.
     if !std::env::args().any(|a| a == "--bench") && !args.iter().any(|a| a.parse::<usize>().is_ok()) {
         args.push("2000".into());

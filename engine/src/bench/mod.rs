@@ -14,22 +14,58 @@ use crate::storage::SharedStorage;
 use crate::Result;
 use workloads::*;
 
-/// Seconds a piece of work took; None where the platform has no clock to read (wasm32 without
-/// a host: a later slice measures there).
+/// Seconds a piece of work took; None where no clock was there to read.
 pub type Secs = Option<f64>;
 
-/// Runs `f` and returns its result with the time it took.
+/// A monotonic clock in milliseconds, or none. Natively it is `std::time::Instant`; on
+/// wasm32-unknown-unknown `Instant` panics, so the wasm bench (engine/wasm-bench) hands in the
+/// host's `performance.now()` and the engine stays free of browser crates.
+#[derive(Clone, Copy)]
+pub struct Timer<'a>(Option<&'a dyn Fn() -> f64>);
+
+impl<'a> Timer<'a> {
+    /// A clock that reads `now_ms`, in milliseconds from any fixed origin.
+    pub fn new(now_ms: &'a dyn Fn() -> f64) -> Timer<'a> {
+        Timer(Some(now_ms))
+    }
+
+    /// No clock: every time is None.
+    pub const NONE: Timer<'static> = Timer(None);
+
+    /// The platform's own clock: `Instant` natively, none on wasm32 (which has no host to ask).
+    pub fn native() -> Timer<'static> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Timer(Some(&native_now_ms))
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            Timer::NONE
+        }
+    }
+
+    /// Runs `f` and returns its result with the time it took.
+    pub fn time<T>(self, f: impl FnOnce() -> T) -> (T, Secs) {
+        match self.0 {
+            None => (f(), None),
+            Some(now) => {
+                let start = now();
+                let t = f();
+                (t, Some((now() - start).max(0.0) / 1e3))
+            }
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn native_now_ms() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
+/// Runs `f` and returns its result with the time it took, by the platform's own clock.
 pub fn time<T>(f: impl FnOnce() -> T) -> (T, Secs) {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let start = std::time::Instant::now();
-        let t = f();
-        (t, Some(start.elapsed().as_secs_f64()))
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        (f(), None)
-    }
+    Timer::native().time(f)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +122,22 @@ impl Workload {
         }
     }
 
+    /// The smaller sizes of `--quick` (scripts/bench.sh's default), so one run of every
+    /// workload natively, in Node and in Chromium takes minutes on 2 cores. W4 keeps its
+    /// 1,000,000 events: below one cycle of its 100,000 users no session closes. W8 keeps the
+    /// issue's 100,000 keys.
+    pub fn quick_events(self) -> usize {
+        match self {
+            Workload::W1 | Workload::W2 => 200_000,
+            Workload::W3 => 100_000,
+            Workload::W4 => 1_000_000,
+            Workload::W5 => 400_000,
+            Workload::W6 => 40_000,
+            Workload::W7 => 20_000,
+            Workload::W8 => 100_000,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Workload::W1 => "filter + project + a computed column, 10,000-event batches",
@@ -95,7 +147,7 @@ impl Workload {
             Workload::W5 => "dropDuplicates on (id, event time) under a 10 s watermark, every id twice",
             Workload::W6 => "stream-stream inner join, 5-minute range, 10,000 keys, 10,000-row batches per side",
             Workload::W7 => "per-trigger overhead: 10-event batches through W2",
-            Workload::W8 => "a 100,000-key state checkpointed and recovered, in memory",
+            Workload::W8 => "a 100,000-key state checkpointed and recovered, in memory (and in IndexedDB in Chromium)",
         }
     }
 }
@@ -115,6 +167,80 @@ pub struct Measurement {
     pub note: String,
 }
 
+impl Measurement {
+    /// One line of JSON: how the wasm bench (engine/wasm-bench) hands a measurement to the
+    /// native table. `variant` names a second run of the workload (W8 over IndexedDB).
+    pub fn to_json(&self, variant: Option<&str>) -> String {
+        serde_json::json!({
+            "workload": self.workload.name(),
+            "variant": variant,
+            "events": self.events,
+            "secs": self.secs,
+            "has_hand": self.hand_secs.is_some(),
+            "hand_secs": self.hand_secs.flatten(),
+            "agrees": self.agrees,
+            "state_rows": self.state.map(|s| s.rows),
+            "state_bytes": self.state.map(|s| s.bytes),
+            "peak_memory": self.peak_rss,
+            "note": self.note,
+        })
+        .to_string()
+    }
+}
+
+/// One workload's measurement from a wasm run, and its variant (None: the plain run).
+#[derive(Debug, Clone)]
+pub struct WasmLine {
+    pub variant: Option<String>,
+    pub m: Measurement,
+}
+
+impl WasmLine {
+    /// Reads a line [`Measurement::to_json`] wrote.
+    pub fn parse(line: &str) -> std::result::Result<WasmLine, String> {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
+        let name = v["workload"].as_str().ok_or("no \"workload\"")?;
+        let workload = Workload::parse(name).ok_or_else(|| format!("unknown workload `{name}`"))?;
+        let float = |k: &str| v[k].as_f64();
+        let int = |k: &str| v[k].as_u64();
+        let state = int("state_rows").zip(int("state_bytes")).map(|(rows, bytes)| StateSize { rows, bytes });
+        let m = Measurement {
+            workload,
+            events: int("events").ok_or("no \"events\"")?,
+            secs: float("secs"),
+            hand_secs: v["has_hand"].as_bool().unwrap_or(false).then(|| float("hand_secs")),
+            agrees: v["agrees"].as_bool(),
+            state,
+            peak_rss: int("peak_memory"),
+            note: v["note"].as_str().unwrap_or_default().to_string(),
+        };
+        Ok(WasmLine { variant: v["variant"].as_str().map(str::to_string), m })
+    }
+}
+
+/// What one wasm host (Node, Chromium) measured: a column group of the table.
+#[derive(Debug, Clone)]
+pub struct WasmResults {
+    pub label: String,
+    pub lines: Vec<WasmLine>,
+}
+
+impl WasmResults {
+    /// Reads the JSON lines the wasm bench wrote for the host `label`.
+    pub fn parse(label: &str, text: &str) -> std::result::Result<WasmResults, String> {
+        let mut lines = Vec::new();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            lines.push(WasmLine::parse(line).map_err(|e| format!("line {}: {e}", i + 1))?);
+        }
+        Ok(WasmResults { label: label.to_string(), lines })
+    }
+
+    /// The plain run of `w`.
+    pub fn run(&self, w: Workload) -> Option<&Measurement> {
+        self.lines.iter().find(|l| l.variant.is_none() && l.m.workload == w).map(|l| &l.m)
+    }
+}
+
 fn sorted(mut rows: Rows) -> Rows {
     rows.sort_unstable();
     rows
@@ -123,6 +249,11 @@ fn sorted(mut rows: Rows) -> Rows {
 /// Runs one workload over `events` events (its default when None): the engine, then its hand
 /// loop over the same batches, and compares their answers.
 pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
+    measure_with(w, events, Timer::native())
+}
+
+/// [`measure`], timed by `timer` (the wasm bench passes the host's clock).
+pub fn measure_with(w: Workload, events: Option<usize>, timer: Timer) -> Result<Measurement> {
     let n = events.unwrap_or_else(|| w.default_events());
     let mut m = Measurement {
         workload: w,
@@ -138,7 +269,7 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
         m.secs = run.secs;
         m.state = run.state;
         m.peak_rss = table::peak_rss();
-        let (rows, secs) = time(hand);
+        let (rows, secs) = timer.time(hand);
         m.hand_secs = Some(secs);
         m.agrees = Some(sorted(rows) == run.output);
         run
@@ -147,7 +278,7 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
         Workload::W1 => {
             let input = keyed_events(n, BATCH, W2_KEYS, EVENT_STEP);
             table::reset_peak_rss();
-            let run = run_engine(W1_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
+            let run = run_engine_with(timer, W1_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
             let run = hand_check(&mut m, run, &|| hand::filter_project(&input));
             m.note = format!("{} rows out", run.output.len());
         }
@@ -156,7 +287,7 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
             let input = keyed_events(n, batch, W2_KEYS, EVENT_STEP);
             let triggers = input.len();
             table::reset_peak_rss();
-            let run = run_engine(W2_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
+            let run = run_engine_with(timer, W2_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
             let run = hand_check(&mut m, run, &|| hand::tumbling_append(&input));
             m.note = match (w, run.secs) {
                 (Workload::W7, Some(s)) => format!(
@@ -170,21 +301,21 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
         Workload::W3 => {
             let input = keyed_events(n, BATCH, W2_KEYS, EVENT_STEP);
             table::reset_peak_rss();
-            let run = run_engine(W3_SQL, OutputMode::Update, &["events"], single(input.clone()))?;
+            let run = run_engine_with(timer, W3_SQL, OutputMode::Update, &["events"], single(input.clone()))?;
             let run = hand_check(&mut m, run, &|| hand::sliding_update(&input));
             m.note = format!("{} rows out (10 windows an event)", run.output.len());
         }
         Workload::W4 => {
             let input = session_events(n, BATCH, W4_USERS, EVENT_STEP);
             table::reset_peak_rss();
-            let run = run_engine(W4_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
+            let run = run_engine_with(timer, W4_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
             let run = hand_check(&mut m, run, &|| hand::sessions_append(&input));
             m.note = format!("{} sessions closed", run.output.len());
         }
         Workload::W5 => {
             let input = dedup_events(n, BATCH, EVENT_STEP);
             table::reset_peak_rss();
-            let run = run_engine(W5_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
+            let run = run_engine_with(timer, W5_SQL, OutputMode::Append, &["events"], single(input.clone()))?;
             let run = hand_check(&mut m, run, &|| hand::dedup(&input));
             m.note = format!("{} distinct ids", run.output.len());
         }
@@ -192,21 +323,18 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
             let (left, right) = join_events(n, BATCH, W6_KEYS);
             table::reset_peak_rss();
             m.events = 2 * n as u64;
-            let run = run_engine(W6_SQL, OutputMode::Append, &["lefts", "rights"], paired(left.clone(), right.clone()))?;
+            let run = run_engine_with(timer, W6_SQL, OutputMode::Append, &["lefts", "rights"], paired(left.clone(), right.clone()))?;
             let run = hand_check(&mut m, run, &|| hand::range_join(&left, &right));
             m.note = format!("{} events a side, {} joined rows", n, run.output.len());
         }
         Workload::W8 => {
             table::reset_peak_rss();
-            let run = checkpoint_with_storage(n, SharedStorage::memory())?;
-            m.secs = run.write_secs;
-            m.state = run.state;
+            let run = CheckpointBench::write(timer, n, SharedStorage::memory())?.recover(timer)?;
             m.peak_rss = table::peak_rss();
-            m.agrees = Some(run.after_recovery == checkpoint_expected(n));
-            let ms = |s: Secs| s.map_or("—".into(), |s| format!("{:.1} ms", s * 1e3));
+            checkpoint_measurement(&mut m, &run);
             m.note = format!(
-                "batch that writes the state (aggregation, delta + snapshot): {}; recovery (restart): {}; {} bytes of state files; \
-                 in-memory storage only (IndexedDB is the page's: workloads::checkpoint_with_storage takes its storage)",
+                "write {}, recovery {} (the batch that aggregates and writes the state, delta + snapshot; restart()); {} bytes \
+                 of state files; in-memory storage (IndexedDB: scripts/bench.sh, in Chromium)",
                 ms(run.write_secs),
                 ms(run.recover_secs),
                 run.checkpoint_bytes
@@ -216,23 +344,63 @@ pub fn measure(w: Workload, events: Option<usize>) -> Result<Measurement> {
     Ok(m)
 }
 
-/// What `unbounded bench` was asked for: the workloads (all when none is named) and an event
-/// count that replaces each one's default.
+/// Milliseconds, or a dash without a clock.
+pub fn ms(s: Secs) -> String {
+    s.map_or("—".into(), |s| format!("{:.1} ms", s * 1e3))
+}
+
+/// W8's columns from its run (the note is the caller's: it knows the storage).
+pub fn checkpoint_measurement(m: &mut Measurement, run: &CheckpointRun) {
+    m.events = run.keys;
+    m.secs = run.write_secs;
+    m.state = run.state;
+    m.agrees = Some(run.after_recovery == checkpoint_expected(run.keys as usize));
+}
+
+/// What `unbounded bench` was asked for: the workloads (all when none is named), an event
+/// count that replaces each one's default, and wasm results to add as columns (label, file).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchArgs {
     pub workloads: Vec<Workload>,
     pub events: Option<usize>,
+    /// Each workload's [`Workload::quick_events`] instead of its default (EVENTS wins).
+    pub quick: bool,
+    pub wasm: Vec<(String, String)>,
+}
+
+impl BenchArgs {
+    /// The events `w` runs: EVENTS, else its quick size under `--quick`, else None (its default).
+    pub fn events_for(&self, w: Workload) -> Option<usize> {
+        self.events.or(self.quick.then(|| w.quick_events()))
+    }
 }
 
 /// The most events one workload may be given: its input is built before the clock starts.
 pub const MAX_EVENTS: usize = 20_000_000;
 
-pub const USAGE: &str = "unbounded bench [W1 ... W8 | W1,W3] [EVENTS]";
+pub const USAGE: &str = "unbounded bench [W1 ... W8 | W1,W3] [EVENTS] [--quick] [--wasm LABEL=FILE ...]";
 
-/// Parses `[W1 ... W8 | W1,W3] [EVENTS]`, in any order.
+/// Parses `[W1 ... W8 | W1,W3] [EVENTS] [--quick] [--wasm LABEL=FILE ...]`, in any order.
 pub fn parse_args<S: AsRef<str>>(args: &[S]) -> std::result::Result<BenchArgs, String> {
-    let mut out = BenchArgs { workloads: Vec::new(), events: None };
-    for arg in args.iter().map(AsRef::as_ref) {
+    let mut out = BenchArgs { workloads: Vec::new(), events: None, quick: false, wasm: Vec::new() };
+    let mut args = args.iter().map(AsRef::as_ref);
+    while let Some(arg) = args.next() {
+        if arg == "--quick" {
+            out.quick = true;
+            continue;
+        }
+        if arg == "--wasm" || arg.starts_with("--wasm=") {
+            let value = match arg.strip_prefix("--wasm=") {
+                Some(v) => v,
+                None => args.next().ok_or("bench: --wasm needs LABEL=FILE (the JSON lines of scripts/bench.sh's wasm runs)")?,
+            };
+            let (label, file) = value
+                .split_once('=')
+                .filter(|(l, f)| !l.is_empty() && !f.is_empty())
+                .ok_or_else(|| format!("bench: --wasm takes LABEL=FILE, such as Node=target/wasm-bench/node.jsonl, not `{value}`"))?;
+            out.wasm.push((label.to_string(), file.to_string()));
+            continue;
+        }
         if let Ok(n) = arg.replace('_', "").parse::<usize>() {
             if !(1..=MAX_EVENTS).contains(&n) || out.events.is_some() {
                 return Err(format!("bench: EVENTS must be given once, a whole number from 1 to {MAX_EVENTS}, not {arg}"));
@@ -254,10 +422,20 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> std::result::Result<BenchArgs, S
     Ok(out)
 }
 
+fn load_wasm(args: &BenchArgs) -> std::result::Result<Vec<WasmResults>, String> {
+    args.wasm
+        .iter()
+        .map(|(label, file)| {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("bench: cannot read {label}'s results {file}: {e}"))?;
+            WasmResults::parse(label, &text).map_err(|e| format!("bench: {file}: {e}"))
+        })
+        .collect()
+}
+
 /// Runs the workloads and prints the table; exit code 1 when a workload failed or an answer
-/// differed from its hand loop's.
+/// (native or wasm) differed from its hand loop's.
 pub fn run_cli<S: AsRef<str>>(args: &[S]) -> std::process::ExitCode {
-    let args = match parse_args(args) {
+    let (args, wasm) = match parse_args(args).and_then(|a| load_wasm(&a).map(|w| (a, w))) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}\nusage: {USAGE}");
@@ -265,10 +443,10 @@ pub fn run_cli<S: AsRef<str>>(args: &[S]) -> std::process::ExitCode {
         }
     };
     let mut rows = Vec::new();
-    let mut ok = true;
+    let mut ok = wasm.iter().flat_map(|w| &w.lines).all(|l| l.m.agrees != Some(false));
     for w in &args.workloads {
         eprintln!("{}: {}", w.name(), w.describe());
-        match measure(*w, args.events) {
+        match measure(*w, args.events_for(*w)) {
             Ok(m) => {
                 ok &= m.agrees != Some(false);
                 rows.push(m);
@@ -284,7 +462,7 @@ pub fn run_cli<S: AsRef<str>>(args: &[S]) -> std::process::ExitCode {
         println!("{}: {}", w.name(), w.describe());
     }
     println!();
-    print!("{}", table::render(&rows));
+    print!("{}", table::render_with(&rows, &wasm));
     if ok {
         std::process::ExitCode::SUCCESS
     } else {
@@ -400,7 +578,15 @@ mod tests {
         let all = parse_args::<&str>(&[]).unwrap();
         assert_eq!((all.workloads.len(), all.events), (8, None));
         let some = parse_args(&["w2,W5", "20_000", "W2"]).unwrap();
-        assert_eq!(some, BenchArgs { workloads: vec![Workload::W2, Workload::W5], events: Some(20_000) });
+        assert_eq!(some, BenchArgs { workloads: vec![Workload::W2, Workload::W5], events: Some(20_000), quick: false, wasm: vec![] });
+        let wasm = parse_args(&["--wasm", "Node=a.jsonl", "W4", "--quick", "--wasm=Chromium=b=c.jsonl"]).unwrap();
+        assert_eq!(wasm.wasm, [("Node".to_string(), "a.jsonl".to_string()), ("Chromium".to_string(), "b=c.jsonl".to_string())]);
+        assert_eq!((wasm.events_for(Workload::W4), wasm.events_for(Workload::W3)), (Some(1_000_000), Some(100_000)));
+        assert_eq!(BenchArgs { events: Some(7), ..wasm }.events_for(Workload::W4), Some(7));
+        assert_eq!(all.events_for(Workload::W3), None);
+        assert!(parse_args(&["--wasm"]).unwrap_err().contains("LABEL=FILE"));
+        assert!(parse_args(&["--wasm", "Node"]).unwrap_err().contains("LABEL=FILE"));
+        assert!(parse_args(&["--wasm", "=x"]).is_err());
         assert!(parse_args(&["W9"]).unwrap_err().contains("W9"));
         assert!(parse_args(&["0"]).unwrap_err().contains("from 1"));
         assert!(parse_args(&["10", "20"]).is_err());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::{Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 
-use super::{time, Secs};
+use super::{Secs, Timer};
 use crate::runtime::{OutputMode, QueryDefinition, QueryOptions, StreamingQuery};
 use crate::sql::Catalog;
 use crate::state::{StateLimits, StateStoreConfig};
@@ -209,32 +209,44 @@ fn start(sql: &str, mode: OutputMode, sources: &[&str], opts: QueryOptions) -> R
 /// Runs `triggers` through a query: each trigger appends its batches (source index, batch) and
 /// processes all available data, as a streaming source that delivers one batch per trigger.
 pub fn run_engine(sql: &str, mode: OutputMode, sources: &[&str], triggers: Vec<Vec<(usize, RecordBatch)>>) -> Result<EngineRun> {
+    run_engine_with(Timer::native(), sql, mode, sources, triggers)
+}
+
+/// [`run_engine`], timed by `timer`.
+pub fn run_engine_with(
+    timer: Timer,
+    sql: &str,
+    mode: OutputMode,
+    sources: &[&str],
+    triggers: Vec<Vec<(usize, RecordBatch)>>,
+) -> Result<EngineRun> {
     let mut q = start(sql, mode, sources, options(SharedStorage::memory(), StateStoreConfig::default().snapshot_interval))?;
     let events = triggers.iter().flatten().map(|(_, b)| b.num_rows() as u64).sum();
     let mut out = Vec::new();
     let mut batches = 0;
     let mut state: Option<StateSize> = None;
-    let ((), secs) = time(|| -> Result<()> {
-        for trigger in triggers {
-            for (s, b) in trigger {
-                let name = sources.get(s).ok_or_else(|| Error::internal(format!("no source {s} in the benchmark")))?;
-                q.add_batch(name, b)?;
-            }
-            for r in q.process_all_available()?.batches {
-                batches += 1;
-                let size = StateSize {
-                    rows: r.progress.state_operators.iter().map(|s| s.num_rows_total).sum(),
-                    bytes: r.progress.state_operators.iter().map(|s| s.memory_used_bytes).sum(),
-                };
-                if !r.progress.state_operators.is_empty() && state.is_none_or(|s| size.rows > s.rows) {
-                    state = Some(size);
+    let ((), secs) = timer
+        .time(|| -> Result<()> {
+            for trigger in triggers {
+                for (s, b) in trigger {
+                    let name = sources.get(s).ok_or_else(|| Error::internal(format!("no source {s} in the benchmark")))?;
+                    q.add_batch(name, b)?;
                 }
-                out.push(r.rows);
+                for r in q.process_all_available()?.batches {
+                    batches += 1;
+                    let size = StateSize {
+                        rows: r.progress.state_operators.iter().map(|s| s.num_rows_total).sum(),
+                        bytes: r.progress.state_operators.iter().map(|s| s.memory_used_bytes).sum(),
+                    };
+                    if !r.progress.state_operators.is_empty() && state.is_none_or(|s| size.rows > s.rows) {
+                        state = Some(size);
+                    }
+                    out.push(r.rows);
+                }
             }
-        }
-        Ok(())
-    })
-    .transpose_secs()?;
+            Ok(())
+        })
+        .transpose_secs()?;
     Ok(EngineRun { events, secs, batches, output: to_rows(&out)?, state })
 }
 
@@ -264,28 +276,52 @@ pub struct CheckpointRun {
     pub after_recovery: Rows,
 }
 
-/// W8 over `storage`: the benchmark passes memory; a browser harness passes the page's
-/// IndexedDB-backed storage to measure the same thing there.
+/// W8 over `storage`: the benchmark passes memory; the wasm bench (engine/wasm-bench) runs the
+/// two halves, [`CheckpointBench::write`] and [`CheckpointBench::recover`], around IndexedDB's
+/// asynchronous flush and reload.
 pub fn checkpoint_with_storage(keys: usize, storage: SharedStorage) -> Result<CheckpointRun> {
-    // A snapshot every version: recovery reads one file of every key, as after a long run.
-    let mut q = start(W8_SQL, OutputMode::Update, &["events"], options(storage.clone(), 1))?;
-    let batch = |keys: usize| batches(keys, keys.max(1), |i| (i as i64, (i % 1000) as i64, BASE_MICROS + i as i64 * MS));
-    for b in batch(keys) {
-        q.add_batch("events", b)?;
+    CheckpointBench::write(Timer::native(), keys, storage)?.recover(Timer::native())
+}
+
+/// W8 between its checkpoint's write and its recovery.
+pub struct CheckpointBench {
+    q: StreamingQuery,
+    run: CheckpointRun,
+}
+
+fn checkpoint_batch(keys: usize) -> Vec<RecordBatch> {
+    batches(keys, keys.max(1), |i| (i as i64, (i % 1000) as i64, BASE_MICROS + i as i64 * MS))
+}
+
+impl CheckpointBench {
+    /// Builds a `keys`-key state in one batch and checkpoints it into `storage`.
+    pub fn write(timer: Timer, keys: usize, storage: SharedStorage) -> Result<CheckpointBench> {
+        // A snapshot every version: recovery reads one file of every key, as after a long run.
+        let mut q = start(W8_SQL, OutputMode::Update, &["events"], options(storage.clone(), 1))?;
+        for b in checkpoint_batch(keys) {
+            q.add_batch("events", b)?;
+        }
+        let (first, write_secs) = timer.time(|| q.process_all_available()).transpose_secs()?;
+        let state = first.batches.iter().rev().find_map(|r| {
+            let p = &r.progress.state_operators;
+            (!p.is_empty())
+                .then(|| StateSize { rows: p.iter().map(|s| s.num_rows_total).sum(), bytes: p.iter().map(|s| s.memory_used_bytes).sum() })
+        });
+        let checkpoint_bytes = state_file_bytes(&storage, "checkpoint/state")?;
+        Ok(CheckpointBench { q, run: CheckpointRun { keys: keys as u64, write_secs, state, checkpoint_bytes, ..CheckpointRun::default() } })
     }
-    let (first, write_secs) = time(|| q.process_all_available()).transpose_secs()?;
-    let state = first.batches.iter().rev().find_map(|r| {
-        let p = &r.progress.state_operators;
-        (!p.is_empty())
-            .then(|| StateSize { rows: p.iter().map(|s| s.num_rows_total).sum(), bytes: p.iter().map(|s| s.memory_used_bytes).sum() })
-    });
-    let checkpoint_bytes = state_file_bytes(&storage, "checkpoint/state")?;
-    let ((), recover_secs) = time(|| q.restart()).transpose_secs()?;
-    for b in batch(keys) {
-        q.add_batch("events", b)?;
+
+    /// Restarts the query from what its storage holds now (`restart()`: reading the checkpoint
+    /// and rebuilding the operators with their state), then runs a second batch over it.
+    pub fn recover(mut self, timer: Timer) -> Result<CheckpointRun> {
+        let q = &mut self.q;
+        let ((), recover_secs) = timer.time(|| q.restart()).transpose_secs()?;
+        for b in checkpoint_batch(self.run.keys as usize) {
+            q.add_batch("events", b)?;
+        }
+        let second: Vec<RecordBatch> = q.process_all_available()?.batches.into_iter().map(|r| r.rows).collect();
+        Ok(CheckpointRun { recover_secs, after_recovery: to_rows(&second)?, ..self.run })
     }
-    let second: Vec<RecordBatch> = q.process_all_available()?.batches.into_iter().map(|r| r.rows).collect();
-    Ok(CheckpointRun { keys: keys as u64, write_secs, recover_secs, state, checkpoint_bytes, after_recovery: to_rows(&second)? })
 }
 
 fn state_file_bytes(storage: &SharedStorage, dir: &str) -> Result<u64> {
