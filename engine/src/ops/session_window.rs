@@ -251,17 +251,20 @@ impl Operator for SessionWindowOp {
                 keys.sort_unstable();
                 keys.dedup();
                 for key in keys {
+                    // A key's sessions are sorted by end: the closed ones are a prefix. A stale
+                    // entry closes nothing, and must not mark the key changed in the checkpoint.
+                    let done = self.state.get(&key).map_or(0, |ss| ss.partition_point(|s| s.end <= watermark));
+                    if done == 0 {
+                        continue;
+                    }
                     let Some(sessions) = self.state.get_mut(&key) else { continue };
-                    // A key's sessions are sorted by end: the closed ones are a prefix.
-                    let done = sessions.partition_point(|s| s.end <= watermark);
                     closed.extend(sessions.drain(..done));
                     match sessions.first().map(|s| s.end) {
                         None => {
                             self.state.remove(&key);
                         }
-                        // Its next session waits under its own end (this entry may be there already).
-                        Some(end) if done > 0 => self.by_first_end.entry(end).or_default().push(key),
-                        Some(_) => {}
+                        // Its next session waits under its own end.
+                        Some(end) => self.by_first_end.entry(end).or_default().push(key),
                     }
                 }
                 self.sessions -= closed.len();
