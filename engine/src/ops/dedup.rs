@@ -147,16 +147,7 @@ impl StateTable for SeenTable {
     }
 
     fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut buf = Vec::new();
-        self.index
-            .sorted()
-            .into_iter()
-            .map(|slot| {
-                buf.clear();
-                self.encode(slot, &mut buf);
-                (self.index.key(slot).unwrap_or_default().to_vec(), buf.clone())
-            })
-            .collect()
+        self.index.encode_sorted(|slot, buf| self.encode(slot, buf))
     }
 
     fn load(&mut self, entries: std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> std::result::Result<(), String> {

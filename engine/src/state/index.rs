@@ -128,6 +128,20 @@ impl KeyIndex {
         slots
     }
 
+    /// Every live key with its value as `encode(slot, buf)` writes it (into a cleared buffer), in
+    /// key order: a table's snapshot.
+    pub fn encode_sorted(&self, mut encode: impl FnMut(u32, &mut Vec<u8>)) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut buf = Vec::new();
+        self.sorted()
+            .into_iter()
+            .map(|slot| {
+                buf.clear();
+                encode(slot, &mut buf);
+                (self.key(slot).unwrap_or_default().to_vec(), buf.clone())
+            })
+            .collect()
+    }
+
     pub fn clear(&mut self) {
         *self = KeyIndex::default();
     }

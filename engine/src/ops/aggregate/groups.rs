@@ -265,15 +265,7 @@ impl StateTable for GroupTable {
     }
 
     fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut buf = Vec::new();
-        self.index
-            .sorted()
-            .into_iter()
-            .map(|slot| {
-                self.encode_slot(slot, &mut buf);
-                (self.index.key(slot).unwrap_or_default().to_vec(), buf.clone())
-            })
-            .collect()
+        self.index.encode_sorted(|slot, buf| self.encode_slot(slot, buf))
     }
 
     fn load(&mut self, entries: std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> std::result::Result<(), String> {
