@@ -102,10 +102,16 @@ fn allowed() -> Tree {
     // The other dedup form and a one-column row come from a second benign export.
     let mut second = benign.clone();
     second.query = "SELECT * FROM STREAM clicks DEDUPLICATE BY (id)".into();
-    let t2 = parse_python(&pyspark(&second)).unwrap();
-    t.calls.extend(t2.calls);
-    t.names.extend(t2.names);
-    t.nodes.extend(t2.nodes);
+    // Update mode writes through foreachBatch (MERGE, or an idempotent append without an
+    // aggregation); append and complete mode through Delta's streaming sink.
+    let mut third = second.clone();
+    third.output_mode = OutputMode::Append;
+    for other in [second, third] {
+        let t2 = parse_python(&pyspark(&other)).unwrap();
+        t.calls.extend(t2.calls);
+        t.names.extend(t2.names);
+        t.nodes.extend(t2.nodes);
+    }
     t
 }
 

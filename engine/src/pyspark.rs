@@ -7,6 +7,7 @@ use std::fmt::Write;
 use regex_lite::Regex;
 use serde_json::Value as Json;
 
+use crate::plan::OutputMode;
 use crate::scenario::{Scenario, Step};
 use crate::types::Schema;
 
@@ -245,17 +246,73 @@ pub fn pyspark(s: &Scenario) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "result = spark.sql{}\n", python_sql(&query));
-    out.push_str("# Delta is transactional and idempotent, like the playground's table: a replayed batch is skipped.\n");
-    out.push_str("# Without Delta Lake, .format(\"parquet\") works in append mode. The files above are read in one\n");
-    out.push_str("# micro-batch, where the playground's events arrived over several: late data may differ.\n");
+    let sink = python_str(&format!("{name}_sink"));
+    out.push_str(&sink_program(s, &sink));
+    out.push_str("query.processAllAvailable()\n");
+    let _ = writeln!(out, "spark.table({sink}).show(truncate=False)");
+    out
+}
+
+/// The columns an update-mode query upserts by (its GROUP BY columns), or None when it does not
+/// aggregate (then update mode appends, as in Spark) or cannot be analysed here.
+fn upsert_key(s: &Scenario) -> Option<Vec<String>> {
+    let catalog = s.catalog().ok()?;
+    crate::sql::analyze(&s.query, &catalog).ok()?.update_key
+}
+
+/// The write side: Delta's streaming sink takes append and complete mode; an upsert from a stream
+/// is `foreachBatch` with a `MERGE` on the key, the way Databricks documents it (and `MERGE` is
+/// what the table's history calls those versions). Each write is idempotent on a replayed batch.
+fn sink_program(s: &Scenario, sink: &str) -> String {
+    let mut out = String::new();
+    let checkpoint =
+        "    .option(\"checkpointLocation\", os.path.join(DATA, \"_checkpoint\"))\n    .trigger(processingTime=\"1 second\")\n";
+    if s.output_mode != OutputMode::Update {
+        out.push_str("# Delta is transactional and idempotent, like the playground's table: a replayed batch is skipped.\n");
+        out.push_str("# Without Delta Lake, .format(\"parquet\") works in append mode. The files above are read in one\n");
+        out.push_str("# micro-batch, where the playground's events arrived over several: late data may differ.\n");
+        let _ = writeln!(
+            out,
+            "query = (result.writeStream\n    .outputMode({})\n    .format(\"delta\")\n{checkpoint}    .toTable({sink}))",
+            python_str(s.output_mode.as_str())
+        );
+        return out;
+    }
+    out.push_str("from delta.tables import DeltaTable\n\n");
+    let _ = writeln!(out, "SINK = {sink}\n");
+    out.push_str("# Delta's streaming sink refuses update mode: each micro-batch is written by foreachBatch.\n");
+    match upsert_key(s) {
+        Some(key) => {
+            let on = if key.is_empty() {
+                // A global aggregation: the table holds its one row.
+                "true".to_string()
+            } else {
+                key.iter().map(|k| format!("t.{c} <=> s.{c}", c = ddl_name(k))).collect::<Vec<_>>().join(" AND ")
+            };
+            out.push_str(&comment("An upsert: the batch's changed rows replace the table's rows with the same key (MERGE)."));
+            out.push_str("def write_batch(batch_df, batch_id):\n");
+            out.push_str("    if not spark.catalog.tableExists(SINK):\n");
+            out.push_str("        batch_df.limit(0).write.format(\"delta\").saveAsTable(SINK)\n");
+            let _ = writeln!(
+                out,
+                "    (DeltaTable.forName(spark, SINK).alias(\"t\")\n        .merge(batch_df.alias(\"s\"), {})\n        .whenMatchedUpdateAll()\n        .whenNotMatchedInsertAll()\n        .execute())\n",
+                python_str(&on)
+            );
+        }
+        None => {
+            out.push_str("# Without an aggregation update mode appends; txnAppId/txnVersion make a replayed batch a no-op.\n");
+            out.push_str("def write_batch(batch_df, batch_id):\n");
+            let _ = writeln!(
+                out,
+                "    (batch_df.write.format(\"delta\").mode(\"append\")\n        .option(\"txnAppId\", {}).option(\"txnVersion\", batch_id)\n        .saveAsTable(SINK))\n",
+                python_str(&format!("unbounded-{}", s.name))
+            );
+        }
+    }
     let _ = writeln!(
         out,
-        "query = (result.writeStream\n    .outputMode({})\n    .format(\"delta\")\n    .option(\"checkpointLocation\", os.path.join(DATA, \"_checkpoint\"))\n    .trigger(processingTime=\"1 second\")\n    .toTable({}))",
-        python_str(s.output_mode.as_str()),
-        python_str(&format!("{name}_sink"))
+        "query = (result.writeStream\n    .outputMode(\"update\")\n    .foreachBatch(write_batch)\n{checkpoint}    .start())"
     );
-    out.push_str("query.processAllAvailable()\n");
-    let _ = writeln!(out, "spark.table({}).show(truncate=False)", python_str(&format!("{name}_sink")));
     out
 }
 
@@ -336,5 +393,40 @@ mod tests {
         ] {
             assert!(py.contains(needle), "missing {needle}:\n{py}");
         }
+    }
+
+    fn exported(query: &str, mode: &str) -> String {
+        let s = Scenario::parse(&format!(
+            r#"{{"version": 1, "name": "u", "sources": {{"e": {{"schema": [["k", "string"], ["ts", "timestamp"]]}}}},
+                "query": {}, "output_mode": "{mode}", "steps": []}}"#,
+            serde_json::to_string(query).unwrap()
+        ))
+        .unwrap();
+        pyspark(&s)
+    }
+
+    #[test]
+    fn update_mode_is_a_merge_on_the_grouping_key_through_foreach_batch() {
+        // Delta's streaming sink refuses update mode: the export must not ask it for one.
+        let py =
+            exported("SELECT window(ts, '1 minute') AS w, k, count(*) AS n FROM STREAM e GROUP BY window(ts, '1 minute'), k", "update");
+        assert!(!py.contains(".format(\"delta\")\n    .option(\"checkpointLocation\""), "{py}");
+        assert!(py.contains(".foreachBatch(write_batch)") && py.contains(".outputMode(\"update\")"), "{py}");
+        assert!(py.contains(r#".merge(batch_df.alias("s"), "t.w <=> s.w AND t.k <=> s.k")"#), "{py}");
+        assert!(py.contains(".whenMatchedUpdateAll()") && py.contains(".whenNotMatchedInsertAll()"), "{py}");
+        let global = exported("SELECT count(*) AS n FROM STREAM e", "update");
+        assert!(global.contains(r#".merge(batch_df.alias("s"), "true")"#), "{global}");
+    }
+
+    #[test]
+    fn update_mode_without_an_aggregation_appends_idempotently() {
+        let py = exported("SELECT k FROM STREAM e", "update");
+        assert!(py.contains(r#".option("txnAppId", "unbounded-u").option("txnVersion", batch_id)"#), "{py}");
+        assert!(!py.contains(".merge("), "{py}");
+        let append = exported("SELECT k FROM STREAM e", "append");
+        assert!(
+            append.contains(".format(\"delta\")") && append.contains(".toTable(\"u_sink\"))") && !append.contains("foreachBatch"),
+            "{append}"
+        );
     }
 }
