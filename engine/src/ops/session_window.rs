@@ -360,6 +360,20 @@ mod tests {
     }
 
     #[test]
+    fn a_rewritten_session_list_is_not_shown_as_evicted() {
+        // Complete mode, no watermark: nothing is ever evicted, though each batch rewrites the
+        // key's sessions (the second event merges into the first session, the third starts one).
+        let mut q = query(COUNT_PER_SESSION, OutputMode::Complete);
+        for t in [10, 12, 30] {
+            q.add_json("events", &[at(t)]).unwrap();
+            q.step().unwrap();
+            let evicted: Vec<String> = q.state_view().iter().flat_map(|op| op.tables.iter().flat_map(|t| t.evicted.clone())).collect();
+            assert!(evicted.is_empty(), "after the event at {t} s: {evicted:?}");
+        }
+        assert_eq!(sessions(&q), vec![(10, 17, 2), (30, 35, 1)]);
+    }
+
+    #[test]
     fn sessions_merge_the_same_whether_rows_come_in_one_batch_or_many_and_in_any_order() {
         let order = [10, 12, 30, 16, 26, 50, 21];
         let mut one = query(COUNT_PER_SESSION, OutputMode::Complete);
