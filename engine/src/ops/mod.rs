@@ -107,7 +107,7 @@ pub struct LateRow {
     pub operator: String,
     /// The row as the operator received it.
     pub row: Vec<crate::value::Value>,
-    /// Its event time (a window's end for a windowed aggregation).
+    /// Its own event time (for a windowed aggregation, the time its window was assigned from).
     pub event_time: i64,
     pub watermark: i64,
     /// The closed window it fell into, for a windowed aggregation.

@@ -99,7 +99,8 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
             op(DedupOp::new(keys.clone(), key_types, event_time, *within_watermark, *delay_micros), vec![node(input, p, b)?])
         }
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session: None, schema } => op(
-            AggregateOp::new(keys.clone(), aggregates.clone(), schema.to_arrow(), b.mode, *event_time_key, b.has_watermark),
+            AggregateOp::new(keys.clone(), aggregates.clone(), schema.to_arrow(), b.mode, *event_time_key, b.has_watermark)
+                .with_row_time(window_time(input)),
             vec![node(input, p, b)?],
         ),
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session: Some(session), schema } => op(
@@ -117,6 +118,16 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
 }
 
 /// Computes a static subplan (a table, filtered or projected) once, when the query starts.
+/// The time expression of the window an aggregation's input was assigned (through filters, which
+/// keep the columns where they are).
+fn window_time(plan: &LogicalPlan) -> Option<crate::expr::Expr> {
+    match plan {
+        LogicalPlan::WindowAssign { time, .. } => Some(time.clone()),
+        LogicalPlan::Filter { input, .. } => window_time(input),
+        _ => None,
+    }
+}
+
 fn evaluate_static(plan: &LogicalPlan) -> Result<RecordBatch> {
     match plan {
         LogicalPlan::Table { rows, .. } => Ok(rows.clone()),

@@ -49,6 +49,9 @@ pub struct AggregateOp {
     mode: OutputMode,
     /// The key carrying event time; with a watermark it decides lateness, emission and eviction.
     event_time_key: Option<usize>,
+    /// The event time a window was assigned from, evaluated on the input: a dropped row is shown
+    /// at its own time, not at its window's end.
+    row_time: Option<Expr>,
     /// Whether the query has a watermark at all (then no-data batches run when it moves).
     query_has_watermark: bool,
     groups: GroupTable,
@@ -76,11 +79,18 @@ impl AggregateOp {
             schema,
             mode,
             event_time_key,
+            row_time: None,
             query_has_watermark,
             groups,
             batches: 0,
             metrics: StateOperatorProgress { operator_name: "stateStoreSave".into(), ..Default::default() },
         }
+    }
+
+    /// Names the expression the window key was assigned from (the `ts` of `window(ts, ...)`).
+    pub fn with_row_time(mut self, time: Option<Expr>) -> Self {
+        self.row_time = time;
+        self
     }
 
     /// The watermark governs this operator only outside complete mode and with an event-time key.
@@ -115,6 +125,8 @@ impl Operator for AggregateOp {
         let encoder = KeyEncoder::new(&key_columns);
         let mut buf = Vec::new();
         let mut late_keys = LateKeys::new();
+        // Evaluated on the first late row only: most batches have none.
+        let mut row_times_of_late: Option<Option<Vec<Option<i64>>>> = None;
         let mut slots = Vec::with_capacity(batch.num_rows());
         let mut updated = 0u64;
         let mut changed = Vec::new();
@@ -127,7 +139,12 @@ impl Operator for AggregateOp {
                 if let Some(t) = time.filter(|&t| t <= late_watermark) {
                     late_keys.insert(buf.clone());
                     let window = times.as_ref().and_then(|(_, starts)| starts.map(|s| (s[i], t)));
-                    ctx.drop_late(self.name(), row_values(&batch, i), t, late_watermark, window);
+                    if row_times_of_late.is_none() {
+                        let column = self.row_time.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()?;
+                        row_times_of_late = Some(column.as_ref().and_then(row_times).map(|(ts, _)| ts));
+                    }
+                    let own = row_times_of_late.as_ref().and_then(|ts| ts.as_ref()).and_then(|ts| ts[i]);
+                    ctx.drop_late(self.name(), row_values(&batch, i), own.unwrap_or(t), late_watermark, window);
                     slots.push(SKIP);
                     continue;
                 }
@@ -296,6 +313,25 @@ mod tests {
         let rows = crate::scenario::rows_json(&q.process_all_available().unwrap().batches[0].rows);
         // Epoch-aligned: week windows start on Thursdays (1970-01-01 was one).
         assert_eq!(rows, vec![json!([{"start": "2026-01-01 00:00:00", "end": "2026-01-08 00:00:00"}, 2])]);
+    }
+
+    #[test]
+    fn a_late_row_is_recorded_at_its_own_event_time_with_each_closed_window() {
+        let mut q = query(
+            "SELECT window(ts, '10 seconds', '5 seconds') AS w, count(*) AS n FROM STREAM s WATERMARK ts DELAY OF INTERVAL 0 SECONDS \
+             GROUP BY window(ts, '10 seconds', '5 seconds')",
+            OutputMode::Append,
+        );
+        add(&mut q, json!([["a", 1, "2026-01-01 00:01:00"]]));
+        q.process_all_available().unwrap();
+        add(&mut q, json!([["b", 1, "2026-01-01 00:00:12"]]));
+        let b = &q.process_all_available().unwrap().batches[0];
+        let at = |s: &str| crate::time::parse_timestamp(s).unwrap();
+        // Both of its windows, [00:05, 00:15) and [00:10, 00:20), had closed.
+        let windows: Vec<_> = b.late_rows.iter().map(|l| l.window).collect();
+        assert_eq!(windows.len(), 2, "{windows:?}");
+        assert!(windows.contains(&Some((at("2026-01-01 00:00:05"), at("2026-01-01 00:00:15")))), "{windows:?}");
+        assert!(b.late_rows.iter().all(|l| l.event_time == at("2026-01-01 00:00:12")), "{:?}", b.late_rows);
     }
 
     #[test]
