@@ -252,6 +252,24 @@ await test("reload-mid-run-resumes-from-the-last-commit", async (page) => {
   await page.screenshot({ path: `${shots}/09-resumed-after-reload.png`, fullPage: true });
 });
 
+await test("a-reload-shows-the-restored-watermark-and-what-was-read", async (page) => {
+  await page.locator("#output tbody.rows tr").first().waitFor();
+  await page.locator("#gallery summary").click();
+  await page.locator("#example-watermark-small").click();
+  await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
+  const clocks = await page.locator(".clocks").innerText();
+  expect(clocks.includes("watermark: 2026-01-01 00:01:"), `the watermark before the reload: ${clocks}`);
+  await page.reload();
+  await page.locator("#notice").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("#timeline circle.event").length === 10);
+  const after = await page.locator(".clocks").innerText();
+  expect(after.includes(clocks.match(/watermark: [\d-]+ [\d:.]+/)[0]), `the checkpoint's watermark, not none: ${after} (before: ${clocks})`);
+  // Every event was read before the reload: drawn as read earlier, none as "new".
+  expect((await page.locator("#earlier-slot").count()) === 1, "an 'earlier' slot for what the restored query had read");
+  expect(!(await page.locator("#run").innerText()).match(/\((?!0 )\d+ waiting\)/), "nothing waits");
+  await page.locator("#timeline").screenshot({ path: `${shots}/09b-timeline-after-reload.png` });
+});
+
 await test("time-travel-through-the-table", async (page) => {
   await page.locator("#table-history tbody tr").first().waitFor();
   // Version 0 is the first batch: two alerts.
@@ -406,6 +424,15 @@ await test("timeline-state-and-checkpoint", async (page) => {
   const drops = await page.locator("#timeline .late-drop title").evaluateAll((ts) => ts.map((t) => t.textContent));
   expect(drops.length === 2 && drops[0].includes("(d1, 18.0, 2026-01-01 00:00:06") && drops[0].includes("window [00:00:00, 00:00:10) had closed: the watermark 2026-01-01 00:00:15"),
     `late drops with their row, event time and watermark: ${drops}`);
+  // Each cross sits at its event's own time (the dot of the event it dropped), linked to its window.
+  expect(drops[0].includes("with event time 2026-01-01 00:00:06"), `the drop names its event time: ${drops[0]}`);
+  expect((await page.locator("#timeline .late-drop line.late-link").count()) === 2, "a line from each drop to its window");
+  const heights = await page.evaluate(() => {
+    const dot = [...document.querySelectorAll("#timeline circle.event")].find((c) => c.textContent.includes("00:00:06"));
+    const cross = document.querySelector("#timeline .late-drop path").getAttribute("d").match(/^M([\d.]+),([\d.]+)/);
+    return [Number(dot.getAttribute("cy")), Number(cross[2]) + 4];
+  });
+  expect(Math.abs(heights[0] - heights[1]) < 0.2, `the cross at the event's height, not its window's end: ${heights}`);
   await page.locator("#timeline").screenshot({ path: `${shots}/14-timeline.png` });
   // The state store: the open window, and the one the last batch evicted.
   const state = await page.locator("#state").innerText();

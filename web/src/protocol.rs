@@ -188,7 +188,7 @@ pub struct ErrorInfo {
     pub column: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct BatchInfo {
     pub batch_id: u64,
     pub input_rows: u64,
@@ -333,6 +333,10 @@ pub struct Snapshot {
     /// Result columns of the running query (empty when none runs).
     pub columns: Vec<String>,
     pub batches: Vec<BatchInfo>,
+    /// The watermark the next micro-batch runs with: restored from the checkpoint after a reload,
+    /// when no batch of this page has run yet.
+    #[serde(default)]
+    pub watermark: Option<String>,
     /// The transactional table's content (FORMAT.md's rule per output mode).
     pub sink: Vec<Vec<Json>>,
     /// What the newest table version changed: indexes into `sink`, and the rows it removed.

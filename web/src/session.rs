@@ -762,6 +762,7 @@ impl Session {
             tables,
             columns: q.map(|q| q.schema().names()).unwrap_or_default(),
             batches: self.batches.clone(),
+            watermark: q.and_then(StreamingQuery::watermark).map(format_timestamp),
             sink: q.map(|q| as_rows(&q.table().newest_rows_json(SNAPSHOT_ROWS))).unwrap_or_default(),
             sink_change: q.map(sink_change).unwrap_or_default(),
             table_history: q
@@ -1260,6 +1261,18 @@ mod tests {
         assert_eq!(resumed.timeline, before.timeline);
         assert_eq!(resumed.sources, before.sources);
         assert_eq!(resumed.timeline.last().map(|m| (m.offset, m.event_time)), Some((7, parse_timestamp("2026-03-02 08:05:00"))));
+    }
+
+    #[test]
+    fn the_restored_watermark_is_shown_after_a_reload() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(MEDALLION, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let ran = s.handle(Request::RunBatch);
+        let watermark = ran.watermark.clone();
+        assert!(watermark.is_some(), "the payments moved the watermark: {:?}", ran.batches.last());
+        let resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().unwrap().snapshot();
+        assert!(resumed.batches.is_empty(), "this page has run no batch yet");
+        assert_eq!(resumed.watermark, watermark, "the checkpoint's watermark, not `none`");
     }
 
     #[test]

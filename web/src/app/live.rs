@@ -140,7 +140,7 @@ pub fn live_panel(props: &Props) -> Html {
             <div class="clocks muted">
                 <span id="processing-clock">{ processing_clock(s) }</span>
                 <span id="event-clock">{ format!("event time: {}", s.live.event_clock.as_deref().unwrap_or("no events yet")) }</span>
-                <span>{ format!("watermark: {}", s.batches.last().and_then(|b| b.watermark.clone()).unwrap_or_else(|| "none".into())) }</span>
+                <span>{ format!("watermark: {}", s.watermark.as_deref().unwrap_or("none")) }</span>
             </div>
             <details id="generator" open={generating}>
                 <summary>{ if generating { format!("Generator: {} (running)", k.kind.label()) } else { "Generator".to_string() } }</summary>

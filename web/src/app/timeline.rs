@@ -31,15 +31,28 @@ fn clock(micros: i64) -> String {
     t.split(' ').nth(1).unwrap_or(&t).to_string()
 }
 
-/// The slot of the batch that read `offset` of `source`, or the pending slot.
-fn slot_of(batches: &[BatchInfo], source: &str, offset: u64) -> Option<usize> {
+/// Where an event is drawn: in the batch that read it, among the events read before the batches
+/// shown (read by batches this page no longer lists, or before a reload), or as not read yet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Earlier,
+    Batch(usize),
+    New,
+}
+
+/// The slot of `offset` of `source`; `committed` is the source's offset the query has read up to.
+fn slot_of(batches: &[BatchInfo], source: &str, offset: u64, committed: u64) -> Slot {
     for (k, b) in batches.iter().enumerate() {
         if b.offsets.iter().any(|r| r.source == source && r.start <= offset && offset < r.end) {
-            return Some(k);
+            return Slot::Batch(k);
         }
     }
     let read_to = batches.iter().flat_map(|b| b.offsets.iter()).filter(|r| r.source == source).map(|r| r.end).max().unwrap_or(0);
-    (offset >= read_to).then_some(batches.len())
+    if offset < read_to.max(committed) {
+        Slot::Earlier
+    } else {
+        Slot::New
+    }
 }
 
 /// The newest `WINDOWS_SHOWN` windows the events fall in, each with the slot of its first event.
@@ -79,19 +92,31 @@ pub fn timeline(props: &Props) -> Html {
     // keyboard or touch user reads what the tooltip tells a mouse user.
     let detail = use_state(|| None::<String>);
     let batches = &s.batches[s.batches.len().saturating_sub(SLOTS)..];
-    let slots = batches.len() + 1;
+    let committed = |source: &str| s.sources.iter().find(|r| r.name == source && r.read).map_or(0, |r| r.rows.saturating_sub(r.pending));
+    let placed: Vec<(Slot, i64, u64)> = s
+        .timeline
+        .iter()
+        .filter_map(|e| Some((slot_of(batches, &e.source, e.offset, committed(&e.source)), e.event_time?, e.offset)))
+        .collect();
+    // A slot left of the batches for events read earlier, only when there are some.
+    let earlier = usize::from(placed.iter().any(|p| p.0 == Slot::Earlier));
+    let slots = earlier + batches.len() + 1;
     let slot_w = (W - LEFT - RIGHT) / slots as f64;
     let x = |slot: usize| LEFT + (slot as f64 + 0.5) * slot_w;
-    let dots: Vec<(usize, i64, u64)> =
-        s.timeline.iter().filter_map(|e| Some((slot_of(batches, &e.source, e.offset)?, e.event_time?, e.offset))).collect();
+    let index = |slot: Slot| match slot {
+        Slot::Earlier => 0,
+        Slot::Batch(k) => earlier + k,
+        Slot::New => slots - 1,
+    };
+    let dots: Vec<(usize, i64, u64)> = placed.iter().map(|(slot, t, offset)| (index(*slot), *t, *offset)).collect();
     let late: Vec<(usize, &crate::protocol::LateInfo)> =
-        batches.iter().enumerate().flat_map(|(k, b)| b.late.iter().map(move |l| (k, l))).collect();
-    let watermarks: Vec<(usize, i64)> = batches.iter().enumerate().filter_map(|(k, b)| Some((k, b.watermark_micros?))).collect();
+        batches.iter().enumerate().flat_map(|(k, b)| b.late.iter().map(move |l| (earlier + k, l))).collect();
+    let watermarks: Vec<(usize, i64)> = batches.iter().enumerate().filter_map(|(k, b)| Some((earlier + k, b.watermark_micros?))).collect();
     // What the window's operator ran with in each batch: a join below it hands it a lower one.
     let window_watermarks: Vec<(usize, i64, bool)> = batches
         .iter()
         .enumerate()
-        .filter_map(|(k, b)| Some((k, b.window_watermark_micros?, b.window_watermark_micros != b.watermark_micros)))
+        .filter_map(|(k, b)| Some((earlier + k, b.window_watermark_micros?, b.window_watermark_micros != b.watermark_micros)))
         .collect();
     let times: Vec<i64> =
         dots.iter().map(|d| d.1).chain(late.iter().map(|l| l.1.event_time)).chain(watermarks.iter().map(|w| w.1)).collect();
@@ -165,8 +190,13 @@ pub fn timeline(props: &Props) -> Html {
                     </>
                 }) }
                 { for batches.iter().enumerate().filter(|(k, _)| k % (1 + slots / 12) == 0).map(|(k, b)| html! {
-                    <text class="axis" x={x(k).to_string()} y={(H - BOTTOM + 14.0).to_string()} text-anchor="middle">{ b.batch_id }</text>
+                    <text class="axis" x={x(earlier + k).to_string()} y={(H - BOTTOM + 14.0).to_string()} text-anchor="middle">{ b.batch_id }</text>
                 }) }
+                if earlier == 1 {
+                    <text id="earlier-slot" class="axis" x={x(0).to_string()} y={(H - BOTTOM + 14.0).to_string()} text-anchor="middle">
+                        {"earlier"}<title>{"Events read by micro-batches before the ones shown (or before this page was loaded)"}</title>
+                    </text>
+                }
                 <text class="axis" x={x(slots - 1).to_string()} y={(H - BOTTOM + 14.0).to_string()} text-anchor="middle">{"new"}</text>
                 <text class="axis" x={((LEFT + W) / 2.0).to_string()} y={(H - 2.0).to_string()} text-anchor="middle">{"micro-batch (processing time)"}</text>
                 { for dots.iter().map(|(slot, t, offset)| {
@@ -181,9 +211,10 @@ pub fn timeline(props: &Props) -> Html {
                     let row: Vec<String> = l.row.iter().map(cell).collect();
                     let why = match l.window {
                         Some((a, b)) => format!(
-                            "dropped as late by {}: ({}). Its window [{}, {}) had closed: the watermark {} had passed its end.",
+                            "dropped as late by {}: ({}) with event time {}. Its window [{}, {}) had closed: the watermark {} had passed its end.",
                             l.operator,
                             row.join(", "),
+                            format_timestamp(l.event_time),
                             clock(a),
                             clock(b),
                             format_timestamp(l.watermark)
@@ -206,6 +237,10 @@ pub fn timeline(props: &Props) -> Html {
                     };
                     html! {
                         <g class="late-drop" tabindex="0" role="img" aria-label={why.clone()} {onfocus} {onclick} {onmouseenter}>
+                            if let Some((_, end)) = l.window {
+                                // From the event up to its closed window's end.
+                                <line class="late-link" x1={format!("{cx:.1}")} y1={format!("{cy:.1}")} x2={format!("{cx:.1}")} y2={format!("{:.1}", y(end))} />
+                            }
                             <path d={format!("M{:.1},{:.1} l8,8 m0,-8 l-8,8", cx - 4.0, cy - 4.0)} />
                             <rect class="hit" x={format!("{:.1}", cx - 6.0)} y={format!("{:.1}", cy - 6.0)} width="12" height="12" />
                             <title>{ why }</title>
@@ -227,6 +262,22 @@ pub fn timeline(props: &Props) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn batch(id: u64, start: u64, end: u64) -> BatchInfo {
+        BatchInfo { batch_id: id, offsets: vec![crate::protocol::SourceRange { source: "e".into(), start, end }], ..BatchInfo::default() }
+    }
+
+    #[test]
+    fn events_a_restored_query_read_before_the_reload_are_earlier_not_new() {
+        // After a reload no batch is listed, but the checkpoint says offsets below 5 were read.
+        assert_eq!(slot_of(&[], "e", 3, 5), Slot::Earlier);
+        assert_eq!(slot_of(&[], "e", 5, 5), Slot::New);
+        let shown = [batch(7, 5, 8)];
+        assert_eq!(slot_of(&shown, "e", 6, 8), Slot::Batch(0));
+        assert_eq!(slot_of(&shown, "e", 4, 8), Slot::Earlier);
+        assert_eq!(slot_of(&shown, "e", 8, 8), Slot::New);
+        assert_eq!(slot_of(&shown, "other", 0, 0), Slot::New);
+    }
 
     #[test]
     fn a_window_a_million_times_its_slide_draws_only_the_newest_windows() {
