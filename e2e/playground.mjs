@@ -347,6 +347,26 @@ await test("a-documentation-page-opens-an-example-by-its-id", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
 });
 
+await test("a-refused-example-shows-its-query-and-why", async (page) => {
+  await page.locator("#output tbody.rows tr").first().waitFor();
+  await page.locator("#gallery summary").click();
+  await page.locator("#example-refused").click();
+  await page.waitForFunction(() => document.querySelector("#sql").value.includes("FROM readings GROUP BY device"));
+  await page.locator("#query-error").waitFor();
+  const err = await page.locator("#query-error").innerText();
+  expect(err.includes("missing_watermark") && err.toLowerCase().includes("watermark"), `the refusal, under its own query: ${err}`);
+  const caret = await page.locator("#query-error pre.caret").innerText().catch(() => "");
+  expect(!caret || caret.includes("FROM readings") || caret.includes("SELECT device"), `the caret points into the shown query: ${caret}`);
+  await page.screenshot({ path: `${shots}/11d-refused-example.png`, fullPage: true });
+  // It stays: a reload opens the same query with the same refusal, and a link opens it too.
+  await page.reload();
+  await page.locator("#query-error").waitFor();
+  expect((await page.locator("#sql").inputValue()).includes("GROUP BY device"), "the refused query after a reload");
+  await page.goto(`${url}?storage=memory&example=refused`);
+  await page.waitForFunction(() => document.querySelector("#sql").value.includes("FROM readings GROUP BY device"));
+  expect((await page.locator("#query-error").innerText()).includes("missing_watermark"), "?example=refused opens the refused query");
+});
+
 await test("a-join-feeding-a-count-closes-windows-on-its-output-watermark", async (page) => {
   await page.goto(`${url}?storage=memory&example=join-then-window`);
   await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 2);

@@ -48,6 +48,15 @@ pub struct Session {
     checkpoint_file: Option<(String, String)>,
     /// Why this session is a copy in memory that nothing saves, when it is one.
     detached: Option<String>,
+    /// Why the scenario's query was refused when the session was opened (an example or a file
+    /// showing a refusal): shown with the query until a query starts.
+    refusal: Option<ErrorInfo>,
+}
+
+/// Whether `e` refuses the query itself (SQL, streaming rules), as Spark refuses it at start,
+/// rather than the file, the storage or the engine.
+fn refuses_the_query(e: &Error) -> bool {
+    !matches!(e.kind, ErrorKind::InvalidInput | ErrorKind::Internal | ErrorKind::Checkpoint)
 }
 
 /// A live run: a processing-time trigger and, optionally, a generator feeding the sources.
@@ -208,6 +217,7 @@ impl Session {
             table_query: None,
             checkpoint_file: None,
             detached: None,
+            refusal: None,
         }
     }
 
@@ -215,13 +225,28 @@ impl Session {
     /// scenario's steps are replayed.
     pub fn start(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
-        // Check the query before touching the storage: a refused scenario changes nothing.
+        // Check the query before touching the storage: a file that cannot be used changes nothing.
         let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
-        StreamingQuery::start(definition)?;
+        // A query Spark refuses is what some files show (the gallery's "refused" example): the
+        // session opens with that query, its events and the error, and runs nothing.
+        let refusal = match StreamingQuery::start(definition) {
+            Ok(_) => None,
+            Err(e) if refuses_the_query(&e) => Some(error_info(&e)),
+            Err(e) => return Err(e),
+        };
         storage.scoped("").delete_all("").map_err(storage_error)?;
         let events = EventLog::empty(storage.clone())?;
         let mut s = Session::new(Scenario { steps: Vec::new(), ..scenario.clone() }, events, storage, kind);
         s.save_definition()?;
+        if refusal.is_some() {
+            s.refusal = refusal;
+            for step in &scenario.steps {
+                if let Step::Add { source, rows } = step {
+                    s.add_events(source, rows.clone())?;
+                }
+            }
+            return Ok(s);
+        }
         s.query = Some(s.start_query()?);
         for step in &scenario.steps {
             match step {
@@ -268,6 +293,7 @@ impl Session {
                 });
                 s.query = Some(q);
             }
+            Err(e) if refuses_the_query(&e) => s.refusal = Some(error_info(&e)),
             Err(e) => s.error = Some(error_info(&e)),
         }
         Ok(Some(s))
@@ -374,6 +400,7 @@ impl Session {
         self.failures.clear();
         self.armed = None;
         self.query = Some(self.start_query()?);
+        self.refusal = None;
         Ok(())
     }
 
@@ -809,7 +836,7 @@ impl Session {
             armed: self.armed.map(|p| p.as_str().to_string()),
             checkpoint: self.checkpoint_files(),
             explain: q.map(|q| q.explain()).unwrap_or_default(),
-            error: self.error.clone(),
+            error: self.error.clone().or_else(|| self.refusal.clone()),
             notice: self.notice.clone(),
             exported: self.exported.clone(),
             exported_pyspark: self.exported_pyspark.clone(),
@@ -1261,6 +1288,34 @@ mod tests {
         assert_eq!(resumed.timeline, before.timeline);
         assert_eq!(resumed.sources, before.sources);
         assert_eq!(resumed.timeline.last().map(|m| (m.offset, m.event_time)), Some((7, parse_timestamp("2026-03-02 08:05:00"))));
+    }
+
+    const REFUSED: &str = include_str!("../../tests/scenarios/spark-examples/070-error-append-agg-no-watermark.json");
+
+    #[test]
+    fn a_scenario_whose_query_spark_refuses_opens_with_that_query_and_its_error() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(REFUSED, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let snap = s.snapshot();
+        assert_eq!(snap.sql, "SELECT device, count(*) AS n FROM readings GROUP BY device", "the refused query is the one shown");
+        let error = snap.error.clone().expect("the refusal is shown");
+        assert_eq!(error.kind, "missing_watermark", "{error:?}");
+        assert!(snap.batches.is_empty() && snap.columns.is_empty(), "nothing runs");
+        assert_eq!(snap.sources[0].rows, 1, "its events are there to run once the query is fixed");
+        // The refusal stays with the query: another request does not make it vanish.
+        let snap = s.handle(Request::AddEvent {
+            source: "readings".into(),
+            row: vec![json!("s-02"), json!(2.0), json!(1), json!("2026-01-01 00:00:02")],
+        });
+        assert_eq!(snap.error.map(|e| e.kind), Some("missing_watermark".into()));
+        // And a reload shows it the same way.
+        let resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().unwrap().snapshot();
+        assert_eq!((resumed.sql.as_str(), resumed.error.map(|e| e.kind)), (snap.sql.as_str(), Some("missing_watermark".into())));
+        // Fixing the query (update mode is allowed) runs it over those events.
+        let snap = s.handle(Request::SetQuery { sql: snap.sql.clone(), output_mode: "update".into() });
+        assert_eq!(snap.error, None);
+        let snap = s.handle(Request::RunBatch);
+        assert_eq!(snap.sink.len(), 2, "{:?}", snap.sink);
     }
 
     #[test]
