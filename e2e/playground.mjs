@@ -80,6 +80,25 @@ await test("type-query-add-events-run", async (page) => {
   await page.screenshot({ path: `${shots}/02-query-events-run.png`, fullPage: true });
 });
 
+await test("a-loading-screen-until-the-compressed-engine-arrives", async (page) => {
+  expect((await page.locator("#loading").count()) === 0, "the loading screen is gone once the page runs");
+  // Again, with the module held back: the page says what it loads and how far it is.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let encoding = null;
+  page.on("response", (r) => { if (r.url().endsWith("unbounded_web_bg.wasm")) encoding = r.headers()["content-encoding"] ?? "none"; });
+  await page.route("**/unbounded_web_bg.wasm", async (route) => { await held; await route.continue(); });
+  const reload = page.reload();
+  await page.locator("#loading progress").waitFor();
+  expect((await page.locator("#loading").innerText()).includes("Loading the streaming engine"), "it says what it loads");
+  await page.screenshot({ path: `${shots}/00-loading.png` });
+  release();
+  await reload;
+  await page.locator("#sql").waitFor();
+  await page.waitForFunction(() => !document.querySelector("#loading"));
+  expect(encoding === "gzip", `the module is served compressed: ${encoding}`);
+});
+
 await test("error-in-place-keeps-session", async (page) => {
   const before = await outputRows(page);
   await page.locator("#sql").fill("SELECT truck_id,\n       pressure\nFROM STREAM truck_readings");
@@ -131,9 +150,12 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   await page.locator("#sql").fill(
     "SELECT window(ts, '1 minute') AS w, truck_id, max(temp_c) AS hottest\nFROM STREAM truck_readings WATERMARK ts DELAY OF INTERVAL 10 SECONDS\nGROUP BY window(ts, '1 minute'), truck_id");
   await page.locator("#mode").selectOption("update");
+  // A changed mode or query applies when the query starts, as in Spark; the page says so.
+  await page.locator("#not-started").waitFor();
   await page.locator("#start").click();
   await page.locator("#run").click();
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length >= 2);
+  expect((await page.locator("#not-started").count()) === 0, "started: the hint is gone");
   const progress = await page.locator("#progress").innerText();
   expect(progress.includes("2026-03-02 08:00:57"), `the watermark (max event time 08:01:07 - 10 s) shows: ${progress}`);
   const rows = await outputRows(page);
@@ -351,7 +373,7 @@ await test("a-refused-example-shows-its-query-and-why", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#gallery summary").click();
   await page.locator("#example-refused").click();
-  await page.waitForFunction(() => document.querySelector("#sql").value.includes("FROM readings GROUP BY device"));
+  await page.waitForFunction(() => document.querySelector("#sql")?.value.includes("FROM readings GROUP BY device"));
   await page.locator("#query-error").waitFor();
   const err = await page.locator("#query-error").innerText();
   expect(err.includes("missing_watermark") && err.toLowerCase().includes("watermark"), `the refusal, under its own query: ${err}`);
@@ -363,7 +385,7 @@ await test("a-refused-example-shows-its-query-and-why", async (page) => {
   await page.locator("#query-error").waitFor();
   expect((await page.locator("#sql").inputValue()).includes("GROUP BY device"), "the refused query after a reload");
   await page.goto(`${url}?storage=memory&example=refused`);
-  await page.waitForFunction(() => document.querySelector("#sql").value.includes("FROM readings GROUP BY device"));
+  await page.waitForFunction(() => document.querySelector("#sql")?.value.includes("FROM readings GROUP BY device"));
   expect((await page.locator("#query-error").innerText()).includes("missing_watermark"), "?example=refused opens the refused query");
 });
 

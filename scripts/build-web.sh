@@ -15,6 +15,9 @@ if [ "$profile" != debug ] && [ "${WASM_OPT:-1}" != 0 ]; then
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     -o dist/unbounded_web_bg.wasm dist/unbounded_web_bg.wasm
 fi
-cp index.html dist/
+# The loading screen counts the wasm's bytes against its real size.
+sed "s/__WASM_BYTES__/$(stat -c %s dist/unbounded_web_bg.wasm)/" index.html > dist/index.html
 cp -r www dist/www
+# Precompressed copies for servers that send them (scripts/serve.py does).
+gzip -9 -k -f dist/unbounded_web_bg.wasm dist/unbounded_web.js dist/www/*.js dist/www/*.css
 echo "built dist/ ($(du -h dist/unbounded_web_bg.wasm | cut -f1) of wasm)"

@@ -6,4 +6,4 @@ bash scripts/setup.sh
 bash scripts/build-web.sh
 port=${PORT:-8080}
 echo "Unbounded is at http://127.0.0.1:$port/"
-exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist
+exec python3 scripts/serve.py "$port" dist

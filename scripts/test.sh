@@ -41,7 +41,7 @@ suite web-wasm-pack wasm-pack test --headless --chrome --chromedriver /usr/bin/c
 echo "=== build: scripts/build-web.sh"
 if bash scripts/build-web.sh; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >/dev/null 2>&1 &
+  python3 scripts/serve.py "$port" dist >/dev/null 2>&1 &
   server=$!
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
   suite e2e node e2e/playground.mjs "http://127.0.0.1:$port/" e2e/screenshots

@@ -256,6 +256,8 @@ pub fn app() -> Html {
     let input_error = snapshot.error.clone().filter(|e| e.kind == "invalid_input");
     let storage_error = snapshot.error.clone().filter(|e| matches!(e.kind.as_str(), "checkpoint" | "storage"));
     let sql_text = (*sql).clone();
+    // The editor or the mode differs from the running query's.
+    let edited = !snapshot.sql.is_empty() && (sql_text != snapshot.sql || *mode != snapshot.output_mode);
     let example = gallery::example_named(&snapshot.scenario_name);
     // The generator whose sources this session has, to offer first.
     let suggested = example.and_then(|e| e.generator).or_else(|| {
@@ -324,6 +326,10 @@ pub fn app() -> Html {
                         </select>
                         <button id="start" onclick={start.reform(|_: MouseEvent| ())} title="Ctrl+Enter">{"Start query"}</button>
                     </div>
+                    if edited && query_error.is_none() {
+                        // Spark fixes the query and its output mode when the query starts.
+                        <p id="not-started" class="muted" role="status">{"Edited: Start query to run it (a new query, with a new checkpoint and sink)."}</p>
+                    }
                     { query_error.map(|e| error_view(&e, &sql_text)).unwrap_or_default() }
                     <help::SqlHelp />
                     <h3>{"Schema"}</h3>
