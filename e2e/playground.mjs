@@ -156,6 +156,10 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   await page.locator("#run").click();
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length >= 2);
   expect((await page.locator("#not-started").count()) === 0, "started: the hint is gone");
+  // Input and processing rate on one chart, with its scale and the batches it covers.
+  expect((await page.locator("#chart-rates polyline").count()) === 2, "two rates, one chart");
+  const axes = await page.locator("#chart-rates text.axis").allTextContents();
+  expect(axes.includes("0") && axes.includes("batch 0") && axes.includes("batch 1"), `the chart's axes: ${axes}`);
   const progress = await page.locator("#progress").innerText();
   expect(progress.includes("2026-03-02 08:00:57"), `the watermark (max event time 08:01:07 - 10 s) shows: ${progress}`);
   const rows = await outputRows(page);
@@ -232,6 +236,10 @@ await test("inject-each-failure-and-recover", async (page) => {
   expect((await outputRows(page)).length === 8, "4 + 4 rows in the table, no duplicate");
   const file = await page.locator("#file-summary").innerText();
   expect(file.includes("Batch 5 was written more than once"), `the at-least-once file shows the replay: ${file}`);
+  // Its rows, write by write: the replayed write's rows marked as the duplicates they are.
+  await page.locator("#file-rows summary").click();
+  const again = await page.locator("#file-rows tbody.replayed tr").allInnerTexts();
+  expect(again.length === 1 && again[0].includes("5 (again)") && again[0].includes("t-01"), `the duplicate rows: ${again}`);
   await page.screenshot({ path: `${shots}/07-failures.png`, fullPage: true });
 });
 
@@ -635,6 +643,9 @@ await test("layout-from-1280-px-down-to-a-narrow-column", async (page) => {
       .filter((el) => el.getClientRects().length && el.closest(".output-panel, table") === null)
       .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((el) => el.id || el.className));
     expect(outside.length === 0, `controls within ${width} px: ${outside}`);
+    // The timeline's labels stay readable: its drawing scrolls rather than shrinking them.
+    const label = await page.evaluate(() => document.querySelector("#timeline text.axis")?.getBoundingClientRect().height ?? 0);
+    expect(label >= 8, `timeline labels ${label.toFixed(1)} px tall at ${width} px`);
     await page.screenshot({ path: `${shots}/17-width-${width}.png`, fullPage: width <= 480 });
   }
 });

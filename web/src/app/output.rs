@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use web_sys::HtmlInputElement;
 
-use crate::protocol::{Request, Snapshot, TableQueryInfo};
+use crate::protocol::{FilePartInfo, Request, Snapshot, TableQueryInfo};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -29,8 +29,26 @@ pub fn cell(v: &Json) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::{cell, file_writes};
+    use crate::protocol::{FilePartInfo, Snapshot};
     use serde_json::json;
+
+    #[test]
+    fn the_file_is_listed_write_by_write_with_replays_marked() {
+        let part = |part, batch_id, rows| FilePartInfo { part, batch_id, rows };
+        let row = |k: i64| vec![json!(k)];
+        // Batch 1 was written twice (a crash after the file write); only the newest 4 rows came.
+        let s = Snapshot {
+            file_parts: vec![part(0, 0, 2), part(1, 1, 2), part(2, 1, 2)],
+            file_rows: vec![row(2), row(3), row(2), row(3)],
+            file_total: 6,
+            ..Snapshot::default()
+        };
+        let writes = file_writes(&s);
+        let shape: Vec<(u64, bool, usize)> = writes.iter().map(|(p, again, rows)| (p.part, *again, rows.len())).collect();
+        assert_eq!(shape, vec![(1, false, 2), (2, true, 2)], "the oldest write's rows are not in the snapshot");
+        assert_eq!(writes[1].2, &[row(2), row(3)][..]);
+    }
 
     #[test]
     fn windows_read_as_intervals_and_nulls_as_null() {
@@ -109,6 +127,22 @@ fn file_summary(s: &Snapshot) -> String {
     }
 }
 
+/// The file's writes with their rows, newest last, for as many as the snapshot carries rows of
+/// (it carries the newest): each with whether it rewrote a batch an earlier write had written.
+fn file_writes(s: &Snapshot) -> Vec<(&FilePartInfo, bool, &[Vec<Json>])> {
+    let mut seen = std::collections::HashSet::new();
+    let replayed: Vec<bool> = s.file_parts.iter().map(|p| !seen.insert(p.batch_id)).collect();
+    let mut end = s.file_rows.len();
+    let mut out = Vec::new();
+    for (p, again) in s.file_parts.iter().zip(replayed).rev() {
+        let Some(start) = end.checked_sub(p.rows as usize) else { break };
+        out.push((p, again, &s.file_rows[start..end]));
+        end = start;
+    }
+    out.reverse();
+    out
+}
+
 /// "The newest 500 of 12,345 rows", when the snapshot carries only the newest of a list.
 fn shown_of(shown: usize, total: u64, what: &str, id: &'static str) -> Html {
     if shown as u64 >= total {
@@ -182,6 +216,24 @@ pub fn output_panel(props: &Props) -> Html {
             <TableQuery query={s.table_query.clone()} send={props.send.clone()} />
             <h3>{ format!("At-least-once file ({} rows in {} writes)", s.file_rows.len(), s.file_parts.len()) }</h3>
             <p class="muted" id="file-summary">{ file_summary(s) }</p>
+            if !s.file_parts.is_empty() {
+                <details id="file-rows">
+                    <summary>{"The file's rows, write by write"}</summary>
+                    <table class="file-rows">
+                        <thead><tr><th>{"write"}</th><th>{"batch"}</th>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
+                        { for file_writes(s).into_iter().map(|(p, again, rows)| html! {
+                            <tbody class={classes!(again.then_some("replayed"))}
+                                title={again.then(|| format!("batch {} again: a replay after a crash, and these rows are duplicates", p.batch_id))}>
+                                { for rows.iter().map(|row| html! {
+                                    <tr><td>{ p.part }</td><td>{ if again { format!("{} (again)", p.batch_id) } else { p.batch_id.to_string() } }</td>
+                                        { for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
+                                }) }
+                            </tbody>
+                        }) }
+                    </table>
+                    { shown_of(s.file_rows.len(), s.file_total, "rows of the file", "file-shown") }
+                </details>
+            }
             <super::state_view::StateView snapshot={s.clone()} />
             <h3>{"Micro-batches"}</h3>
             <super::progress_chart::ProgressChart batches={s.batches.clone()} />
