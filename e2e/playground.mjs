@@ -553,6 +553,25 @@ await test("edit-schema-and-paste-events", async (page) => {
   await page.screenshot({ path: `${shots}/17-schema-and-paste.png`, fullPage: true });
 });
 
+await test("a-new-version-of-the-static-table-joins-new-rows-and-leaves-written-ones", async (page) => {
+  await page.locator("#output tbody.rows tr").first().waitFor();
+  const before = await outputRows(page);
+  expect(before.some((r) => r.startsWith("t-02\tHamburg")), `t-02 joined Hamburg: ${before}`);
+  // t-02 moves to Kiel: only the rows' values change, so the running query carries on.
+  await page.locator("#edit-schema").click();
+  await page.locator(".draft-rows").fill('["t-01","North","Hamburg"]\n["t-02","North","Kiel"]\n["t-03","South","Munich"]\n["t-04","West","Cologne"]');
+  await page.locator("#apply-schema").click();
+  await page.locator("#notice").waitFor();
+  expect((await page.locator("#notice").innerText()).includes("rows already written stay"), await page.locator("#notice").innerText());
+  expect(JSON.stringify(await outputRows(page)) === JSON.stringify(before), "the table keeps what was written");
+  await addTruckEvent(page, "t-02", 9.5, "2026-03-02 08:03:00");
+  await page.locator("#run").click();
+  await page.waitForFunction((n) => document.querySelectorAll("#output tbody.rows tr").length === n, before.length + 1);
+  const after = await outputRows(page);
+  expect(after.some((r) => r.startsWith("t-02\tKiel\t9.5")) && after.filter((r) => r.startsWith("t-02\tHamburg")).length === before.filter((r) => r.startsWith("t-02\tHamburg")).length,
+    `the new reading joins Kiel, the old ones keep Hamburg: ${after}`);
+});
+
 await test("memory-storage-starts-over-on-reload", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#storage").selectOption("memory");

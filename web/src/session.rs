@@ -553,7 +553,21 @@ impl Session {
             .collect::<serde_json::Map<_, _>>()
             .into();
         let next = Scenario::from_json(&doc)?;
-        next.catalog()?;
+        let catalog = next.catalog()?;
+        // Only rows of static tables changed: a new version of the table, which the running
+        // query joins from its next micro-batch on, as Spark does; what was written stays.
+        let same_shape = next.sources == self.scenario.sources
+            && next.tables.len() == self.scenario.tables.len()
+            && next.tables.iter().zip(&self.scenario.tables).all(|(a, b)| a.0 == b.0 && a.1 == b.1);
+        if let (true, Some(q)) = (same_shape, self.query.as_mut()) {
+            q.replace_tables(catalog)?;
+            self.scenario = next;
+            self.save_definition()?;
+            self.notice = Some(
+                "The table changed: the next micro-batch joins against its new rows; rows already written stay as they were (a stream-static join reads the table's latest version in every micro-batch).".into(),
+            );
+            return Ok(());
+        }
         let width = |name: &str, sc: &Scenario| sc.sources.iter().find(|(n, _)| n == name).map(|(_, s)| s.len());
         let mut by_source: Vec<(String, Vec<Json>)> = Vec::new();
         let mut dropped = 0;
@@ -1351,21 +1365,27 @@ mod tests {
         let mut s = Session::from_scenario(TRUCKS).unwrap();
         let readings = [("truck_id", "string"), ("temp_c", "double"), ("speed_kmh", "int"), ("ts", "timestamp")];
         let locations = [("truck_id", "string"), ("depot", "string"), ("city", "string")];
-        // A new depot row for t-09: its readings now join.
+        // A new depot row for t-09: a new version of the table, which the next batches join
+        // against; the rows already written stay as they were (Spark's stream-static join).
+        let before = s.snapshot();
         let rows = vec![json!(["t-01", "D1", "Hamburg"]), json!(["t-09", "D9", "Bremen"])];
         let snap = s.handle(Request::SetRelations {
             sources: vec![def("truck_readings", &readings, vec![])],
             tables: vec![def("truck_locations", &locations, rows)],
         });
         assert!(snap.error.is_none(), "{:?}", snap.error);
-        assert_eq!((snap.sources[0].rows, snap.sources[0].pending, snap.tables[0].rows), (7, 7, 2), "events kept, read again");
+        assert_eq!((snap.sources[0].rows, snap.sources[0].pending, snap.tables[0].rows), (7, 0, 2), "events kept, not read again");
+        assert_eq!((snap.sink.clone(), snap.query_id.clone()), (before.sink.clone(), before.query_id.clone()), "the same query and table");
+        assert!(snap.notice.unwrap_or_default().contains("next micro-batch joins against its new rows"));
+        add(&mut s, "t-09", 30, "2026-03-02 08:05:00");
         let snap = s.handle(Request::RunBatch);
         assert!(snap.sink.iter().any(|r| r[1] == json!("Bremen")), "{:?}", snap.sink);
+        assert_eq!(snap.sink.len(), before.sink.len() + 1, "only the new event was joined");
         // A bad type is refused with the scenario format's message, and nothing changes.
         let bad = s.handle(Request::SetRelations { sources: vec![def("truck_readings", &[("truck_id", "text")], vec![])], tables: vec![] });
         let message = bad.error.unwrap().message;
         assert!(message.contains("has unknown type text"), "{message}");
-        assert_eq!(s.snapshot().sources[0].rows, 7);
+        assert_eq!(s.snapshot().sources[0].rows, 8);
         // A changed width drops that source's events; a query that no longer fits waits for a fix.
         let narrow = s.handle(Request::SetRelations {
             sources: vec![def("truck_readings", &[("truck_id", "string"), ("ts", "timestamp")], vec![])],

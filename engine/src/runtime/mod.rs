@@ -379,6 +379,33 @@ impl StreamingQuery {
         Ok(())
     }
 
+    /// New content for the static tables (the same names and columns), as a new version of a
+    /// Delta table: from the next micro-batch on the stream is joined against it, while rows
+    /// already written stay as they were and state, offsets and watermarks carry on (Spark
+    /// reads a static Delta table's latest version in every micro-batch).
+    pub fn replace_tables(&mut self, catalog: Catalog) -> Result<()> {
+        let same = |a: &Catalog, b: &Catalog| {
+            a.sources == b.sources
+                && a.tables.len() == b.tables.len()
+                && a.tables.iter().zip(&b.tables).all(|(x, y)| x.0.eq_ignore_ascii_case(&y.0) && x.1 == y.1)
+        };
+        if !same(&self.definition.catalog, &catalog) {
+            return Err(Error::invalid_input(
+                "only the rows of the static tables can change in a running query: a new source, table or column needs a new query",
+            ));
+        }
+        let analyzed = analyze(&self.definition.sql, &catalog)?;
+        let pipeline = physical::build(&analyzed.plan, self.definition.output_mode)?;
+        let mut runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store)?;
+        // Not a restart: each input's watermark goes on as it was.
+        runtime.operator_watermarks = std::mem::take(&mut self.runtime.operator_watermarks);
+        runtime.last_trigger_ms = self.runtime.last_trigger_ms;
+        self.runtime = runtime;
+        self.analyzed = analyzed;
+        self.definition.catalog = catalog;
+        Ok(())
+    }
+
     /// Deletes the checkpoint and starts the query from scratch under a new id, as Spark does
     /// with a new checkpoint location: every source is read again from offset 0. The sinks keep
     /// what they hold, so the whole history is written to them again.

@@ -304,3 +304,30 @@ fn the_query_keeps_the_progress_of_its_latest_hundred_batches() {
     }
     assert!(q.history.capacity() < 4 * RECENT_PROGRESS, "the history grows no further: {}", q.history.capacity());
 }
+
+#[test]
+fn a_new_version_of_a_static_table_joins_the_next_batches_and_leaves_written_rows() {
+    let names = |rows: &[serde_json::Value]| {
+        let schema = Schema::new(vec![
+            Column { name: "id".into(), data_type: DataType::Int },
+            Column { name: "name".into(), data_type: DataType::String },
+        ]);
+        Catalog::table_from_json("names", schema, rows).unwrap()
+    };
+    let mut d = definition("SELECT e.id, n.name FROM STREAM events e JOIN names n ON e.id = n.id");
+    d.catalog.tables = vec![names(&[json!([1, "old"])])];
+    let mut catalog = d.catalog.clone();
+    let mut q = StreamingQuery::start(d).unwrap();
+    q.add_json("events", &rows(&[1])).unwrap();
+    q.process_all_available().unwrap();
+    catalog.tables = vec![names(&[json!([1, "new"])])];
+    q.replace_tables(catalog.clone()).unwrap();
+    q.add_json("events", &rows(&[1])).unwrap();
+    q.process_all_available().unwrap();
+    let written: Vec<String> = q.table().rows_json().iter().map(|r| r[1].as_str().unwrap().to_string()).collect();
+    assert_eq!(written, vec!["old", "new"], "the first row keeps what it was joined with");
+    // A changed column is a new query, not a new version.
+    let other = Schema::new(vec![Column { name: "id".into(), data_type: DataType::Int }]);
+    catalog.tables = vec![Catalog::table_from_json("names", other, &[json!([1])]).unwrap()];
+    assert_eq!(q.replace_tables(catalog).unwrap_err().kind, crate::ErrorKind::InvalidInput);
+}
