@@ -338,7 +338,7 @@ await test("gallery-watermark-trade-off", async (page) => {
   const schema = (await page.locator("#schema").innerText()).replace(/\s+/g, " ");
   expect(/person \(stream\) \d+ events, not read by the query/.test(schema) && /bid \(stream\) \d+ events, 0 waiting/.test(schema),
     `only the bids are read: ${schema}`);
-  expect(/Run micro-batch \(0 waiting\)/.test(await page.locator("#run").innerText()), "nothing waits for the next batch");
+  expect(/Run all available \(0 waiting\)/.test(await page.locator("#run").innerText()), "nothing waits for the next batch");
   await page.screenshot({ path: `${shots}/11-gallery.png`, fullPage: true });
 });
 

@@ -341,8 +341,11 @@ pub fn app() -> Html {
                     <paste::PasteEvents sources={snapshot.sources.clone()} send={send.clone()} />
                     { input_error.map(|e| html! { <div id="event-error" class="error" role="alert">{ e.message }</div> }).unwrap_or_default() }
                     <div class="row">
-                        <button id="run" class="primary" onclick={run}>{ format!("Run micro-batch ({pending} waiting)") }</button>
-                        <button id="step" onclick={step} title="Run at most one micro-batch">{"Step"}</button>
+                        <button id="run" class="primary" onclick={run}
+                            title="Spark's processAllAvailable(): one micro-batch with every waiting event, then the no-data batch a moved watermark calls for">
+                            { format!("Run all available ({pending} waiting)") }
+                        </button>
+                        <button id="step" onclick={step} title="One trigger: one micro-batch (a data batch, or the no-data batch that is due)">{"Step one batch"}</button>
                     </div>
                     <live::LivePanel snapshot={snapshot.clone()} send={send.clone()} {suggested} />
                     <break_it::BreakIt snapshot={snapshot.clone()} send={send.clone()} />
