@@ -2,7 +2,60 @@
 //! `requestAnimationFrame` time, a test's fake), so the same code runs in the browser and in tests.
 
 use crate::error::Result;
-use crate::runtime::{RunReport, StreamingQuery};
+use crate::runtime::{BatchOutcome, RunReport, StreamingQuery};
+
+/// How a scenario's `run` step drives the query (FORMAT.md, "triggers of a `run` step"). Each
+/// starts the query from its checkpoint, as a new `writeStream...trigger(...).start()` does in
+/// Spark: only the global watermark is restored, and no no-data batch runs before a batch of
+/// this run has (Spark decides on one from the run's previous batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunTrigger {
+    /// `trigger(availableNow=True)`: every file there at the start, in as many micro-batches as
+    /// the read limits make, then any no-data batch the watermark calls for; then it stops.
+    AvailableNow,
+    /// `trigger(once=True)`: one micro-batch with everything, read limits ignored; then it stops.
+    Once,
+    /// `trigger(processingTime=...)` for this many triggers: each runs a micro-batch when there
+    /// is new data or a no-data batch is due, else nothing (and so does every later one, as
+    /// nothing arrives meanwhile); then it stops.
+    Batches(u64),
+}
+
+impl RunTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunTrigger::AvailableNow => "availableNow",
+            RunTrigger::Once => "once",
+            RunTrigger::Batches(_) => "processingTime",
+        }
+    }
+}
+
+impl StreamingQuery {
+    /// Starts the query from its checkpoint and runs it under `trigger` until the trigger ends
+    /// it (see [`RunTrigger`]). An armed failure crashes its batch; the query recovers and the
+    /// batch is retried within this call, as in `process_all_available`.
+    pub fn run_trigger(&mut self, trigger: RunTrigger) -> Result<RunReport> {
+        self.restart()?;
+        let (limited, most) = match trigger {
+            RunTrigger::AvailableNow => (true, u64::MAX),
+            RunTrigger::Once => (false, 1),
+            RunTrigger::Batches(n) => (true, n),
+        };
+        let mut report = RunReport::default();
+        while (report.batches.len() as u64) < most {
+            match self.run_one_reading(limited)? {
+                None => break,
+                Some(BatchOutcome::Committed(b)) => report.batches.push(*b),
+                Some(BatchOutcome::Crashed(id, point)) => {
+                    report.failures.push((id, point));
+                    self.recover()?;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trigger {
