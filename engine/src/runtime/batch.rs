@@ -23,7 +23,8 @@ impl StreamingQuery {
                 let mut any_new = false;
                 for name in &self.runtime.pipeline.sources {
                     let start = self.runtime.committed.get(name).copied().unwrap_or(0);
-                    let end = match (self.source(name), self.runtime.file_logs.get(name)) {
+                    let log = self.sources.iter().find(|s| s.name().eq_ignore_ascii_case(name));
+                    let end = match (log, self.runtime.file_logs.get_mut(name)) {
                         (Some(log), Some(files)) => {
                             let picked = files.select(log, limited);
                             let end = start + picked.iter().map(|f| f.records).sum::<u64>();
