@@ -36,7 +36,7 @@ fn batch_by_batch(doc: &Json) -> Json {
 #[test]
 fn rate_limited_batches_are_sparks_batch_by_batch() {
     let all = scenarios(&scenario_root().join("sources"));
-    assert!(all.len() >= 15, "found only {} scenarios under sources/", all.len());
+    assert!(all.len() >= 16, "found only {} scenarios under sources/", all.len());
     let mut failures = Vec::new();
     for (path, expected_path) in &all {
         let name = path.file_name().unwrap().to_string_lossy().to_string();

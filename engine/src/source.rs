@@ -308,8 +308,23 @@ impl Default for FileOptions {
     }
 }
 
-/// The file-source option names, as Spark spells them (it reads them regardless of case).
-pub const FILE_OPTIONS: [&str; 4] = ["maxFilesPerTrigger", "maxBytesPerTrigger", "latestFirst", "maxFileAge"];
+/// The file-source option names, as Spark spells them (it reads them regardless of case). The
+/// last five are checked as Spark checks them but change nothing here: every file has its own
+/// name (`fileNameOnly`); Spark's cache of listed files (`maxCachedFiles`,
+/// `discardCachedInputRatio`) only decides when `maxFileAge` is checked again, and with files
+/// that only get newer it never ignores one; and a file is cleaned up (`cleanSource`,
+/// `sourceArchiveDir`) only once its batch has committed, when it is no longer read.
+pub const FILE_OPTIONS: [&str; 9] = [
+    "maxFilesPerTrigger",
+    "maxBytesPerTrigger",
+    "latestFirst",
+    "maxFileAge",
+    "fileNameOnly",
+    "maxCachedFiles",
+    "discardCachedInputRatio",
+    "cleanSource",
+    "sourceArchiveDir",
+];
 
 impl FileOptions {
     /// Reads `(name, value)` pairs as Spark's `FileStreamOptions` does: names regardless of
@@ -319,6 +334,7 @@ impl FileOptions {
     pub fn parse(options: &[(String, String)], at: &str) -> Result<FileOptions> {
         let mut o = FileOptions::default();
         let mut seen: Vec<&str> = Vec::new();
+        let (mut archive, mut archive_dir) = (false, false);
         for (name, value) in options {
             let Some(known) = FILE_OPTIONS.iter().copied().find(|k| k.eq_ignore_ascii_case(name)) else {
                 return Err(Error::invalid_input(format!(
@@ -337,7 +353,39 @@ impl FileOptions {
                     Error::invalid_input(format!("{at}: Invalid value '{value}' for option '{known}', must be a positive integer"))
                 })
             };
+            let boolean = || match value.to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(Error::invalid_input(format!("{at}: Invalid value '{value}' for option '{known}', must be 'true' or 'false'"))),
+            };
             match known {
+                "fileNameOnly" => {
+                    boolean()?;
+                }
+                "maxCachedFiles" => {
+                    if value.trim().parse::<i32>().ok().filter(|n| *n >= 0).is_none() {
+                        return Err(Error::invalid_input(format!(
+                            "{at}: Invalid value '{value}' for option 'maxCachedFiles', must be an integer greater than or equal to 0"
+                        )));
+                    }
+                }
+                "discardCachedInputRatio" => {
+                    if value.trim().parse::<f32>().ok().filter(|x| (0.0..=1.0).contains(x)).is_none() {
+                        return Err(Error::invalid_input(format!(
+                            "{at}: Invalid value '{value}' for option 'discardCachedInputRatio', must be a positive float between 0 and 1"
+                        )));
+                    }
+                }
+                "cleanSource" => {
+                    let mode = value.to_ascii_uppercase();
+                    if !["ARCHIVE", "DELETE", "OFF"].contains(&mode.as_str()) {
+                        return Err(Error::invalid_input(format!(
+                            "{at}: Invalid mode for clean source option '{value}'. Must be one of ARCHIVE,DELETE,OFF"
+                        )));
+                    }
+                    archive = mode == "ARCHIVE";
+                }
+                "sourceArchiveDir" => archive_dir = true,
                 "maxFilesPerTrigger" => {
                     // Spark reads it as a 32-bit int.
                     let n = positive()?;
@@ -347,19 +395,16 @@ impl FileOptions {
                     o.max_files_per_trigger = Some(n);
                 }
                 "maxBytesPerTrigger" => o.max_bytes_per_trigger = Some(positive()?),
-                "latestFirst" => {
-                    o.latest_first = match value.to_ascii_lowercase().as_str() {
-                        "true" => true,
-                        "false" => false,
-                        _ => return Err(Error::invalid_input(format!("{at}: Invalid value '{value}' for option '{known}', must be 'true' or 'false'"))),
-                    }
-                }
+                "latestFirst" => o.latest_first = boolean()?,
                 _ => o.max_file_age_ms = time_string_ms(value).ok_or_else(|| {
                     Error::invalid_input(format!(
                         "{at}: Invalid value '{value}' for option 'maxFileAge': a time must be a whole number of microseconds (us), milliseconds (ms), seconds (s), minutes (m or min), hours (h) or days (d), e.g. 50s, 100ms or 7d"
                     ))
                 })?,
             }
+        }
+        if archive && !archive_dir {
+            return Err(Error::invalid_input(format!("{at}: Archive mode must be used with 'sourceArchiveDir' option.")));
         }
         if o.max_files_per_trigger.is_some() && o.max_bytes_per_trigger.is_some() {
             return Err(Error::invalid_input(format!(
@@ -710,6 +755,18 @@ mod tests {
         assert!(options(&[("maxFileAge", "7 weeks")]).is_err());
         assert!(options(&[("maxFileAge", "-1s")]).is_err());
         assert!(options(&[("latestFirst", "true"), ("LatestFirst", "false")]).unwrap_err().message.contains("given twice"));
+        // Options Spark checks that change nothing here are checked as Spark does.
+        assert_eq!(
+            options(&[("fileNameOnly", "true"), ("maxCachedFiles", "0"), ("discardCachedInputRatio", "0.5"), ("cleanSource", "delete")])
+                .unwrap(),
+            FileOptions::default()
+        );
+        assert!(options(&[("cleanSource", "archive")]).unwrap_err().message.contains("'sourceArchiveDir'"));
+        assert!(options(&[("cleanSource", "Archive"), ("sourceArchiveDir", "/tmp/done")]).is_ok());
+        assert!(options(&[("cleanSource", "move")]).unwrap_err().message.contains("Must be one of ARCHIVE,DELETE,OFF"));
+        assert!(options(&[("maxCachedFiles", "-1")]).is_err());
+        assert!(options(&[("discardCachedInputRatio", "1.5")]).is_err());
+        assert!(options(&[("fileNameOnly", "1")]).is_err());
     }
 
     #[test]
