@@ -158,6 +158,7 @@ fn hostile_scenario(h: &str) -> Scenario {
         query: format!("SELECT '{h}' AS x, \"{h}\" FROM STREAM {h} DEDUPLICATE BY ({h}, ts) -- {h}\n/* {h} */"),
         output_mode: OutputMode::Append,
         steps: vec![Step::Add { source, rows: vec![json!([h, "2026-01-01 00:00:01"]), json!([h, h])] }, Step::Run],
+        source_options: Vec::new(),
     }
 }
 

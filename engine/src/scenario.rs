@@ -10,7 +10,9 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Value as Json};
 
 use crate::error::{Error, Result};
+use crate::runtime::trigger::RunTrigger;
 use crate::runtime::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
+use crate::source::FileOptions;
 use crate::sql::Catalog;
 use crate::time::format_timestamp;
 use crate::types::{Column, DataType, Schema};
@@ -33,11 +35,28 @@ pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    Add { source: String, rows: Vec<Json> },
+    /// One new file in the source's folder, modified at the step's index in seconds (so files
+    /// are ordered and aged as the Spark harness, which sets the same times, has them).
+    Add {
+        source: String,
+        rows: Vec<Json>,
+    },
+    /// `{"run": {}}`: process all available in the running query.
     Run,
+    /// `{"run": {"trigger": ...}}` or `{"run": {"batches": N}}`: start the query under a trigger.
+    Trigger(RunTrigger),
     Restart,
     Fail(FailurePoint),
 }
+
+/// The modification time of the file an `add` step at `step` lands, in milliseconds: the step's
+/// index in seconds, as tests/spark/run_spark.py sets it (`os.utime`, from a fixed base).
+pub fn file_time_ms(step: usize) -> i64 {
+    step as i64 * 1000
+}
+
+/// The source kinds FORMAT.md names; only `files` runs in this version.
+const SOURCE_KINDS: [&str; 4] = ["files", "kafka", "auto_loader", "rate"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -48,6 +67,9 @@ pub struct Scenario {
     pub query: String,
     pub output_mode: OutputMode,
     pub steps: Vec<Step>,
+    /// The `options` of the sources that give them (Spark's file-source options), by source
+    /// name as declared, values as written.
+    pub source_options: Vec<(String, Map<String, Json>)>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -378,6 +400,46 @@ fn check_keys(obj: &Map<String, Json>, allowed: &[&str], context: &str) -> Resul
     Ok(())
 }
 
+/// A source's `options` read as Spark reads them: values as text (`.option(k, v)` takes strings;
+/// PySpark writes a boolean as `true`/`false`).
+fn file_options(o: &Map<String, Json>, context: &str) -> Result<FileOptions> {
+    let mut pairs = Vec::new();
+    for (k, v) in o {
+        let text = match v {
+            Json::String(s) => s.clone(),
+            Json::Number(n) => n.to_string(),
+            Json::Bool(b) => b.to_string(),
+            _ => return Err(bad(format!("{context}: the option `{k}` must be a string, a number or a boolean, not {v}"))),
+        };
+        pairs.push((k.clone(), text));
+    }
+    FileOptions::parse(&pairs, context)
+}
+
+/// A `run` step: `{}` (process all available), `{"trigger": "availableNow" | "once"}` or
+/// `{"batches": N}`.
+fn run_step(v: &Json, context: &str) -> Result<Step> {
+    let form =
+        "{\"run\": {}}, {\"run\": {\"trigger\": \"availableNow\"}}, {\"run\": {\"trigger\": \"once\"}} or {\"run\": {\"batches\": N}}";
+    let o = v.as_object().ok_or_else(|| bad(format!("{context}: `run` takes an object: {form}")))?;
+    check_keys(o, &["trigger", "batches"], &format!("{context}, `run`"))?;
+    match (o.get("trigger"), o.get("batches")) {
+        (None, None) => Ok(Step::Run),
+        (Some(_), Some(_)) => Err(bad(format!("{context}: `run` takes `trigger` or `batches`, not both: {form}"))),
+        (Some(t), None) => match t.as_str() {
+            Some("availableNow") => Ok(Step::Trigger(RunTrigger::AvailableNow)),
+            Some("once") => Ok(Step::Trigger(RunTrigger::Once)),
+            _ => Err(bad(format!(
+                "{context}: the trigger must be \"availableNow\" or \"once\", not {t} (a processing-time trigger is {{\"batches\": N}})"
+            ))),
+        },
+        (None, Some(n)) => match n.as_u64().filter(|n| (1..=MAX_STEPS as u64).contains(n)) {
+            Some(n) => Ok(Step::Trigger(RunTrigger::Batches(n))),
+            None => Err(bad(format!("{context}: `batches` must be a whole number of triggers from 1 to {MAX_STEPS}, not {n}"))),
+        },
+    }
+}
+
 /// Refuses a source, table or column name Spark would need quoted, or one past the length limit.
 fn check_name(kind: &str, name: &str, at: &str) -> Result<()> {
     let chars = name.chars().count();
@@ -496,6 +558,7 @@ impl Scenario {
             check_value(&Json::String(d.clone()), 1, &|| "scenario: `description`".into())?;
         }
         let mut sources: Vec<(String, Schema)> = Vec::new();
+        let mut source_options: Vec<(String, Map<String, Json>)> = Vec::new();
         let src = obj
             .get("sources")
             .and_then(Json::as_object)
@@ -506,7 +569,32 @@ impl Scenario {
             check_name("source", sname, &path_text(&at))?;
             check_unique("source", sname, sources.iter().map(|(n, _)| n.as_str()), &path_text(&at))?;
             let so = s.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
-            check_keys(so, &["schema"], &context)?;
+            check_keys(so, &["schema", "kind", "options", "partitions", "format"], &context)?;
+            let kind = match so.get("kind") {
+                None => "files",
+                Some(k) => k
+                    .as_str()
+                    .filter(|k| SOURCE_KINDS.contains(k))
+                    .ok_or_else(|| bad(format!("{context}: `kind` must be one of {}, not {k}", SOURCE_KINDS.join(", "))))?,
+            };
+            if kind != "files" {
+                let what = match kind {
+                    "kafka" => "a Kafka source",
+                    "auto_loader" => "an Auto Loader source",
+                    _ => "a rate source",
+                };
+                return Err(Error::unsupported(format!(
+                    "{context} is {what} (`\"kind\": \"{kind}\"`): {what} is not supported by this version of Unbounded yet; only folders of files (`\"kind\": \"files\"`, the default) are"
+                )));
+            }
+            if let Some(k) = ["partitions", "format"].iter().find(|k| so.contains_key(**k)) {
+                return Err(bad(format!("{context}: `{k}` belongs to a Kafka or Auto Loader source, not to a folder of files")));
+            }
+            if let Some(o) = so.get("options") {
+                let o = o.as_object().ok_or_else(|| bad(format!("{context}: `options` must be an object of option name -> value")))?;
+                file_options(o, &context)?;
+                source_options.push((sname.clone(), o.clone()));
+            }
             sources.push((sname.clone(), schema_of(so.get("schema").unwrap_or(&Json::Null), &context, &at)?));
         }
         let mut tables: Vec<(String, Schema, Vec<Json>)> = Vec::new();
@@ -584,10 +672,7 @@ impl Scenario {
                 Step::Add { source: source.clone(), rows: rows.clone() }
             } else if let Some(v) = so.get("run") {
                 check_keys(so, &["run"], &context)?;
-                if !v.as_object().is_some_and(Map::is_empty) {
-                    return Err(bad(format!("{context}: `run` takes an empty object: {{\"run\": {{}}}}")));
-                }
-                Step::Run
+                run_step(v, &context)?
             } else if let Some(v) = so.get("restart") {
                 check_keys(so, &["restart"], &context)?;
                 if !v.as_object().is_some_and(Map::is_empty) {
@@ -611,7 +696,12 @@ impl Scenario {
             };
             steps.push(step);
         }
-        Ok(Scenario { name, description, sources, tables, query, output_mode, steps })
+        Ok(Scenario { name, description, sources, tables, query, output_mode, steps, source_options })
+    }
+
+    /// The file-source options of every source that gives some, for [`QueryOptions`].
+    pub fn file_options(&self) -> Result<std::collections::BTreeMap<String, FileOptions>> {
+        self.source_options.iter().map(|(name, o)| Ok((name.clone(), file_options(o, &format!("source {}", shown(name)))?))).collect()
     }
 
     /// The scenario as a FORMAT.md document: what the playground exports, shares and saves.
@@ -623,7 +713,18 @@ impl Scenario {
         if let Some(d) = &self.description {
             doc.insert("description".into(), json!(d));
         }
-        let sources: Map<String, Json> = self.sources.iter().map(|(n, s)| (n.clone(), json!({"schema": schema(s)}))).collect();
+        let sources: Map<String, Json> = self
+            .sources
+            .iter()
+            .map(|(n, s)| {
+                let mut spec = Map::new();
+                spec.insert("schema".into(), schema(s));
+                if let Some((_, o)) = self.source_options.iter().find(|(k, _)| k == n) {
+                    spec.insert("options".into(), Json::Object(o.clone()));
+                }
+                (n.clone(), Json::Object(spec))
+            })
+            .collect();
         doc.insert("sources".into(), Json::Object(sources));
         if !self.tables.is_empty() {
             let tables: Map<String, Json> =
@@ -635,6 +736,8 @@ impl Scenario {
         let steps = self.steps.iter().map(|step| match step {
             Step::Add { source, rows } => json!({"add": source, "rows": rows}),
             Step::Run => json!({"run": {}}),
+            Step::Trigger(RunTrigger::Batches(n)) => json!({"run": {"batches": n}}),
+            Step::Trigger(t) => json!({"run": {"trigger": t.as_str()}}),
             Step::Restart => json!({"restart": {}}),
             Step::Fail(point) => json!({"fail": point.as_str()}),
         });
@@ -734,8 +837,9 @@ pub fn run(s: &Scenario) -> Result<RunOutput> {
 
 /// Runs a scenario over the given storage: with a checkpoint there from an earlier run, the
 /// query resumes after its last commit (the sources are filled again by the `add` steps).
-pub fn run_with(s: &Scenario, options: QueryOptions) -> Result<RunOutput> {
+pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     let catalog = s.catalog()?;
+    options.source_options = s.file_options()?;
     let definition = QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
     let mut query = match StreamingQuery::start_with(definition, options) {
         Ok(q) => q,
@@ -747,16 +851,30 @@ pub fn run_with(s: &Scenario, options: QueryOptions) -> Result<RunOutput> {
     let columns: Vec<Json> = query.schema().columns.iter().map(|c| json!(c.name)).collect();
     let mut runs = Vec::new();
     let mut failure: Option<Error> = None;
+    // A trigger's run stops the query; the next `run {}` starts it again, as Spark must.
+    let mut stopped = false;
     for (i, step) in s.steps.iter().enumerate() {
         let result = match step {
-            Step::Add { source, rows } => query.add_json(source, rows).map_err(|e| bad(format!("step {i}: {}", e.message))),
+            Step::Add { source, rows } => {
+                query.add_json_file(source, rows, file_time_ms(i)).map_err(|e| bad(format!("step {i}: {}", e.message)))
+            }
             // Resumed from a checkpoint, the add steps refill what it has read: no batch is due yet.
-            Step::Run if query.replaying() => {
+            Step::Run | Step::Trigger(_) if query.replaying() => {
                 runs.push(run_json(i, &RunReport::default()));
                 Ok(())
             }
-            Step::Run => query.process_all_available().map(|r| runs.push(run_json(i, &r))),
-            Step::Restart => query.restart(),
+            Step::Run => {
+                let started = if std::mem::take(&mut stopped) { query.restart() } else { Ok(()) };
+                started.and_then(|()| query.process_all_available()).map(|r| runs.push(run_json(i, &r)))
+            }
+            Step::Trigger(t) => {
+                stopped = true;
+                query.run_trigger(*t).map(|r| runs.push(run_json(i, &r)))
+            }
+            Step::Restart => {
+                stopped = false;
+                query.restart()
+            }
             Step::Fail(point) => {
                 query.inject_failure(*point);
                 Ok(())
@@ -767,7 +885,7 @@ pub fn run_with(s: &Scenario, options: QueryOptions) -> Result<RunOutput> {
                 return Err(e);
             }
             failure = Some(e);
-            if matches!(step, Step::Run) {
+            if matches!(step, Step::Run | Step::Trigger(_)) {
                 runs.push(json!({"step": i, "batches": []}));
             }
             break;
@@ -800,9 +918,17 @@ pub fn run_with(s: &Scenario, options: QueryOptions) -> Result<RunOutput> {
     Ok(RunOutput { document: Json::Object(doc), ok })
 }
 
-/// Parses and runs scenario text: the entry point the CLI and the wasm build share.
+/// Parses and runs scenario text: the entry point the CLI and the wasm build share. A scenario
+/// this version cannot run (a source kind not built yet) gives the runner's error document.
 pub fn run_text(text: &str) -> Result<RunOutput> {
-    run(&Scenario::parse(text)?)
+    match Scenario::parse(text) {
+        Ok(s) => run(&s),
+        Err(e) if e.kind == crate::ErrorKind::UnsupportedOperation => {
+            let name = serde_json::from_str::<Json>(text).ok().and_then(|d| d.get("name").cloned()).unwrap_or(Json::Null);
+            Ok(RunOutput { document: json!({"name": name, "error": error_json(&e)}), ok: false })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -947,6 +1073,71 @@ mod tests {
         );
         assert!(refused(&doc(EVENTS, r#""t": {"schema": [["a", "string"]], "rows": {}}"#, "")).contains("`rows` must be a list"));
         assert!(refused(&doc(EVENTS, "", "").replace(r#""version": 1"#, r#""version": 1.5"#)).contains("version 1.5 is not supported"));
+    }
+
+    #[test]
+    fn source_options_and_triggers_are_read_and_kept() {
+        let text = doc(
+            r#""events": {"schema": [["id", "string"], ["n", "bigint"], ["x", "double"]], "kind": "files", "options": {"MaxFilesPerTrigger": 2, "latestFirst": true}}"#,
+            "",
+            r#"{"run": {}}, {"run": {"trigger": "availableNow"}}, {"run": {"trigger": "once"}}, {"run": {"batches": 3}}"#,
+        );
+        let s = Scenario::parse(&text).unwrap();
+        assert_eq!(
+            s.steps,
+            vec![
+                Step::Run,
+                Step::Trigger(RunTrigger::AvailableNow),
+                Step::Trigger(RunTrigger::Once),
+                Step::Trigger(RunTrigger::Batches(3))
+            ]
+        );
+        let o = &s.file_options().unwrap()["events"];
+        assert_eq!((o.max_files_per_trigger, o.latest_first), (Some(2), true));
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+        assert_eq!(s.to_json()["sources"]["events"]["options"]["MaxFilesPerTrigger"], json!(2));
+    }
+
+    #[test]
+    fn bad_options_and_triggers_are_refused_naming_them() {
+        let with =
+            |options: &str, steps: &str| doc(&format!(r#""events": {{"schema": [["id", "string"]], "options": {options}}}"#), "", steps);
+        let e = refused(&with(r#"{"maxFilesPerTriger": 1}"#, ""));
+        assert!(e.contains("source events: unknown option `maxFilesPerTriger`"), "{e}");
+        let e = refused(&with(r#"{"maxFilesPerTrigger": -1}"#, ""));
+        assert!(e.contains("Invalid value '-1' for option 'maxFilesPerTrigger'"), "{e}");
+        assert!(refused(&with(r#"{"maxFileAge": [1]}"#, "")).contains("must be a string, a number or a boolean"));
+        assert!(refused(&with("[]", "")).contains("`options` must be an object"));
+        for (run, what) in [
+            (r#"{"trigger": "continuous"}"#, "must be \"availableNow\" or \"once\""),
+            (r#"{"batches": 0}"#, "`batches` must be a whole number"),
+            (r#"{"batches": 2, "trigger": "once"}"#, "not both"),
+            (r#"{"interval": 2}"#, "unknown key interval"),
+            ("[]", "`run` takes an object"),
+        ] {
+            let e = refused(&with("{}", &format!(r#"{{"run": {run}}}"#)));
+            assert!(e.contains(what), "{run}: {e}");
+        }
+        let e = refused(&doc(r#""events": {"schema": [["id", "string"]], "kind": "socket"}"#, "", ""));
+        assert!(e.contains("`kind` must be one of files, kafka, auto_loader, rate"), "{e}");
+        let e = refused(&doc(r#""events": {"schema": [["id", "string"]], "partitions": 3}"#, "", ""));
+        assert!(e.contains("`partitions` belongs to a Kafka"), "{e}");
+    }
+
+    #[test]
+    fn kinds_not_built_yet_are_refused_as_unsupported() {
+        for (kind, what) in [("kafka", "a Kafka source"), ("auto_loader", "an Auto Loader source"), ("rate", "a rate source")] {
+            let text =
+                doc(&format!(r#""events": {{"kind": "{kind}", "partitions": 3, "options": {{"maxOffsetsPerTrigger": 10}}}}"#), "", "");
+            let e = Scenario::parse(&text).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::UnsupportedOperation, "{e}");
+            assert!(e.message.contains(what) && e.message.contains("not supported by this version of Unbounded yet"), "{e}");
+            // The runner answers with its error document, as for a query it refuses.
+            let out = run_text(&text).unwrap();
+            assert!(!out.ok);
+            assert_eq!(out.document["error"]["kind"], "unsupported_operation");
+            assert_eq!(out.document["name"], "t");
+        }
     }
 
     #[test]

@@ -9,8 +9,15 @@ A developer tool: the project's tests never need Spark. Install it with
     python3 tests/spark/run_spark.py --write SCENARIO.json [...]  # write NAME.expected.json
 
 How each step maps onto Spark (as in ../shared/SPARK-SEMANTICS.md): a source is a temp view over
-`spark.readStream.schema(...).json(dir)`; `add` writes one new JSON-lines file, moved in with
-the others when the next `run` (or `restart`) comes; `run` is `processAllAvailable()`; `restart` stops the query and starts it again on the same checkpoint;
+`spark.readStream.schema(...).options(...).json(dir)` with the source's `options`; `add` writes
+one new JSON-lines file, modified at FILE_TIME_BASE + the step's index in seconds (the engine's
+file time is the step's index too: latestFirst and maxFileAge order and age files by it), moved
+in with the others when the next `run` (or `restart`) comes; `run` is `processAllAvailable()`;
+`{"run": {"trigger": "availableNow" | "once"}}` stops the query, starts it with that trigger and
+awaits its end; `{"run": {"batches": N}}` stops it, starts it with a processing-time trigger of
+BATCH_INTERVAL_S seconds, lets N triggers pass (or the first one that finds nothing to do: later
+ones cannot find more) and stops it; a `run {}` after a trigger starts the query again;
+`restart` stops the query and starts it again on the same checkpoint;
 `fail` is skipped (a failure must not change the result). Records that do not fit their column
 are not given to Spark: in Unbounded they go to the dead-letter output, which Spark lacks.
 Static tables are temp views over DataFrames. The session time zone is UTC.
@@ -20,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from datetime import datetime, timezone
 
 from pyspark.sql import SparkSession
@@ -28,6 +36,21 @@ from pyspark.errors import PySparkException
 
 TYPES = {"string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(),
          "double": T.DoubleType(), "boolean": T.BooleanType(), "timestamp": T.TimestampType()}
+
+
+# Files are modified at this time plus their step's index in seconds (2026-01-01 00:00:00 UTC).
+FILE_TIME_BASE = 1767225600
+# The processing-time trigger of `{"run": {"batches": N}}`: long against a local micro-batch, so
+# the harness stops the query between two triggers, not during one.
+BATCH_INTERVAL_S = 8
+
+
+def option_text(value):
+    """A scenario option value as Spark's `.option(k, v)` reads it (PySpark writes booleans as
+    `true`/`false`); the engine reads them the same way."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def fits(value, type_name):
@@ -137,9 +160,14 @@ def run(spark, scenario, workdir):
         d = os.path.join(workdir, "src", s)
         os.makedirs(d)
         dirs[s] = d
+        if spec.get("kind", "files") != "files":
+            return {"name": name, "error": {"kind": "unsupported_operation",
+                                            "message": f"this harness feeds only folders of files, not {spec['kind']}"}}
         schema = T.StructType([T.StructField(c, TYPES[ty]) for c, ty in spec["schema"]])
-        (spark.readStream.schema(schema).option("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
-         .json(d).createOrReplaceTempView(s))
+        reader = spark.readStream.schema(schema).option("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
+        for k, v in spec.get("options", {}).items():
+            reader = reader.option(k, option_text(v))
+        reader.json(d).createOrReplaceTempView(s)
     try:
         df = spark.sql(translate_dedup(spark, scenario["query"]))
     except PySparkException as e:
@@ -152,8 +180,11 @@ def run(spark, scenario, workdir):
     checkpoint = os.path.join(workdir, "checkpoint")
     mode = scenario.get("output_mode", "append")
 
-    def start():
-        return df.writeStream.foreachBatch(collect).outputMode(mode).option("checkpointLocation", checkpoint).start()
+    def start(**trigger):
+        w = df.writeStream.foreachBatch(collect).outputMode(mode).option("checkpointLocation", checkpoint)
+        if trigger:
+            w = w.trigger(**trigger)
+        return w.start()
 
     try:
         query = start()
@@ -184,18 +215,36 @@ def run(spark, scenario, workdir):
             with open(aside, "w") as f:
                 for r in good:
                     f.write(json.dumps({c: v for v, (c, _) in zip(r, schema)}) + "\n")
+            os.utime(aside, (FILE_TIME_BASE + i, FILE_TIME_BASE + i))
             waiting.append((aside, os.path.join(dirs[step["add"]], f"part-{files:05d}.json")))
         elif "run" in step:
-            publish()
+            spec = step["run"]
             try:
-                query.processAllAvailable()
+                if not spec:
+                    publish()
+                    if query is None:
+                        query = start()
+                    query.processAllAvailable()
+                else:
+                    if query is not None:
+                        query.stop()
+                    publish()
+                    if "batches" in spec:
+                        query = run_triggers(start, spec["batches"])
+                    else:
+                        query = start(**{spec["trigger"]: True})
+                        query.awaitTermination()
+                    ended = query
+                    query = None
             except Exception as e:  # the batch failed: the query is dead, as in Spark
                 runs.append({"step": i, "batches": []})
                 doc.update(runs=runs, error=error_doc(name, e, "batch")["error"])
                 break
             out = []
-            for p in query.recentProgress:
-                if p.batchId <= seen:
+            for p in (query or ended).recentProgress:
+                # A trigger that ran no batch may report progress too, under the next batch's id
+                # (a once run without new data does): only a batch that ran wrote to the sink.
+                if p.batchId <= seen or "addBatch" not in (p.durationMs or {}):
                     continue
                 seen = p.batchId
                 ops = p.stateOperators or []
@@ -206,10 +255,12 @@ def run(spark, scenario, workdir):
                             "rows": batches.get(p.batchId, [])})
             runs.append({"step": i, "batches": out})
         elif "restart" in step:
-            query.stop()
+            if query is not None:
+                query.stop()
             publish()
             query = start()
-    query.stop()
+    if query is not None:
+        query.stop()
     doc["runs"] = runs
     ids = sorted(batches)
     # Only update mode needs the key; asking for it builds and runs the engine's release CLI.
@@ -228,6 +279,29 @@ def run(spark, scenario, workdir):
     else:
         doc["sink"] = [r for b in ids for r in batches[b]]
     return doc
+
+
+def run_triggers(start, n):
+    """Starts the query with a processing-time trigger and stops it after `n` triggers: after
+    its n-th committed micro-batch, or once a trigger has passed without one (nothing arrives
+    meanwhile, so no later trigger would find anything). Returns the stopped query."""
+    query = start(processingTime=f"{BATCH_INTERVAL_S} seconds")
+    # Progress is reported once a batch has committed, so stopping after it interrupts nothing.
+    def ran():
+        return sum(1 for p in query.recentProgress if "addBatch" in (p.durationMs or {}))
+
+    count, last = 0, time.time()
+    while count < n:
+        time.sleep(0.05)
+        now = ran()
+        if now != count:
+            count, last = now, time.time()
+        elif time.time() - last > BATCH_INTERVAL_S + 4:
+            break
+    query.stop()
+    if ran() > n:
+        raise RuntimeError(f"{ran()} micro-batches ran in {n} triggers: the harness stopped the query too late; run it again")
+    return query
 
 
 def scenario_update_key(scenario):
@@ -282,7 +356,9 @@ def main(argv):
     paths = [a for a in argv if a != "--write"]
     spark = (SparkSession.builder.master("local[2]").appName("unbounded-reference")
              .config("spark.sql.session.timeZone", "UTC").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.ui.enabled", "false").getOrCreate())
+             .config("spark.ui.enabled", "false")
+             # No progress event for a trigger that runs no batch: the harness lists batches.
+             .config("spark.sql.streaming.noDataProgressEventInterval", "1000000s").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     for path in paths:
         with open(path) as f:

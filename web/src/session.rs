@@ -252,6 +252,7 @@ impl Session {
             match step {
                 Step::Add { source, rows } => s.add_events(source, rows.clone())?,
                 Step::Run => s.run(|q| q.process_all_available())?,
+                Step::Trigger(t) => s.run(|q| q.run_trigger(*t))?,
                 Step::Restart => s.query_mut()?.restart()?,
                 Step::Fail(point) => s.arm(*point)?,
             }

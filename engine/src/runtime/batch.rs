@@ -6,8 +6,16 @@ use super::*;
 impl StreamingQuery {
     /// Plans and runs the next micro-batch, if there is anything to do.
     pub(super) fn run_one(&mut self) -> Result<Option<BatchOutcome>> {
+        self.run_one_reading(true)
+    }
+
+    /// [`Self::run_one`]; `limited`: whether the sources' read limits apply (Spark's
+    /// `Trigger.Once` ignores them).
+    pub(super) fn run_one_reading(&mut self, limited: bool) -> Result<Option<BatchOutcome>> {
         self.check_sources()?;
         let started = self.clock.now_ms();
+        // The files each source read newest first takes in this batch, for its file log.
+        let mut newest_first = Vec::new();
         let (entry, replay) = match self.runtime.pending.clone() {
             Some(e) => (e, true),
             None => {
@@ -15,13 +23,26 @@ impl StreamingQuery {
                 let mut any_new = false;
                 for name in &self.runtime.pipeline.sources {
                     let start = self.runtime.committed.get(name).copied().unwrap_or(0);
-                    let end = self.source(name).map(|s| s.latest_offset()).unwrap_or(start);
+                    let log = self.sources.iter().find(|s| s.name().eq_ignore_ascii_case(name));
+                    let end = match (log, self.runtime.file_logs.get_mut(name)) {
+                        (Some(log), Some(files)) => {
+                            let picked = files.select(log, limited);
+                            let end = start + picked.iter().map(|f| f.records).sum::<u64>();
+                            newest_first.push((name.clone(), picked));
+                            end
+                        }
+                        (Some(log), None) => log.plan_end(start, limited),
+                        (None, _) => start,
+                    };
                     any_new |= end > start;
                     ranges.insert(name.clone(), (start, end));
                 }
                 // Without new data, a batch still runs when the watermark has moved since the last
-                // one and an operator emits or evicts on it (Spark's no-data batch).
-                let no_data_due = self.runtime.watermark > self.runtime.last_batch_watermark && self.runtime.pipeline.wants_no_data_batch();
+                // one and an operator emits or evicts on it (Spark's no-data batch), and never
+                // as the first batch after a start: Spark asks the previous batch of the run.
+                let no_data_due = !self.runtime.fresh
+                    && self.runtime.watermark > self.runtime.last_batch_watermark
+                    && self.runtime.pipeline.wants_no_data_batch();
                 if !any_new && !no_data_due {
                     return Ok(None);
                 }
@@ -41,6 +62,11 @@ impl StreamingQuery {
             return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::BeforeOffsetsWrite)));
         }
         if !replay {
+            for (name, files) in &newest_first {
+                if let Some(log) = self.runtime.file_logs.get_mut(name) {
+                    log.write(&mut self.checkpoint, name, batch_id, files)?;
+                }
+            }
             self.checkpoint.write_offsets(&entry)?;
             self.runtime.pending = Some(Rc::clone(&entry));
         }
@@ -55,7 +81,10 @@ impl StreamingQuery {
         for name in &self.runtime.pipeline.sources {
             let (start, end) = entry.sources.get(name).copied().unwrap_or((0, 0));
             let log = self.source(name).ok_or_else(|| Error::internal(format!("source {name} vanished")))?;
-            let read = log.read(start, end)?;
+            let read = match self.runtime.file_logs.get(name) {
+                Some(files) => log.read_files(files.files_in(name, start, end)?, start)?,
+                None => log.read(start, end)?,
+            };
             source_progress.push(SourceProgress {
                 description: format!("MemoryStream[{name}]"),
                 start_offset: start,
@@ -116,6 +145,7 @@ impl StreamingQuery {
         self.runtime.committed = entry.sources.iter().map(|(k, (_, end))| (k.clone(), *end)).collect();
         self.runtime.next_batch_id = batch_id + 1;
         self.runtime.pending = None;
+        self.runtime.fresh = false;
         self.runtime.watermark = next_watermark;
         self.runtime.last_batch_watermark = entry.watermark_micros;
 

@@ -5,6 +5,7 @@
 
 mod batch;
 pub mod failure;
+mod file_log;
 mod recovery;
 pub mod trigger;
 mod watermark;
@@ -26,7 +27,7 @@ use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
 use crate::progress::{DurationMs, EventTimeStats, QueryProgress, SourceProgress};
 use crate::sink::{BatchWrite, FileSink, Sink, TableSink};
-use crate::source::{BadRecord, SourceLog};
+use crate::source::{BadRecord, FileOptions, SourceLog};
 use crate::sql::{analyze, AnalyzedQuery, Catalog};
 use crate::state::store::TableStore;
 use crate::state::{StateLimits, StateStoreConfig, VersionedTable};
@@ -49,6 +50,9 @@ pub struct QueryOptions {
     pub clock: Box<dyn Clock>,
     pub state_store: StateStoreConfig,
     pub limits: StateLimits,
+    /// Spark's file-source options per source name (regardless of case); a source not named
+    /// here reads every new file in one micro-batch.
+    pub source_options: BTreeMap<String, FileOptions>,
 }
 
 impl Default for QueryOptions {
@@ -58,6 +62,7 @@ impl Default for QueryOptions {
             clock: Box::new(SystemClock::default()),
             state_store: StateStoreConfig::default(),
             limits: StateLimits::default(),
+            source_options: BTreeMap::new(),
         }
     }
 }
@@ -150,6 +155,11 @@ struct Runtime {
     /// Each watermark operator's own watermark; None until it has seen data since the start.
     operator_watermarks: Vec<Option<i64>>,
     last_trigger_ms: Option<f64>,
+    /// The file log of each source read newest first under a read limit.
+    file_logs: BTreeMap<String, file_log::FileLog>,
+    /// No batch has run since the query started: Spark decides on a no-data batch from the
+    /// previous batch of the same run, so a query just started runs none.
+    fresh: bool,
 }
 
 pub struct StreamingQuery {
@@ -184,7 +194,15 @@ impl StreamingQuery {
     pub fn start_with(definition: QueryDefinition, options: QueryOptions) -> Result<Self> {
         let analyzed = analyze(&definition.sql, &definition.catalog)?;
         check_start(&analyzed, definition.output_mode)?;
-        let sources: Vec<SourceLog> = definition.catalog.sources.iter().map(|(n, s)| SourceLog::new(n, s.clone())).collect();
+        let sources: Vec<SourceLog> = definition
+            .catalog
+            .sources
+            .iter()
+            .map(|(n, s)| {
+                let options = options.source_options.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, o)| o.clone());
+                SourceLog::new(n, s.clone()).with_options(options.unwrap_or_default())
+            })
+            .collect();
         let pipeline = physical::build(&analyzed.plan, definition.output_mode)?;
         let expected = Metadata {
             id: new_query_id(&definition.sql, options.clock.now_ms()),
@@ -211,7 +229,7 @@ impl StreamingQuery {
         let table =
             TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), schema, definition.output_mode, key)?;
         let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")), schema)?;
-        let runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store)?;
+        let runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store, &sources)?;
         check_sink(&table, &metadata.id, &runtime)?;
         let dead_letter = Self::dead_letters_from(&checkpoint)?;
         Ok(StreamingQuery {
@@ -360,6 +378,12 @@ impl StreamingQuery {
         self.source_mut(source)?.append_json(rows)
     }
 
+    /// Appends rows as one file of the source's folder, modified at `modified_ms` (later than
+    /// the source's last file).
+    pub fn add_json_file(&mut self, source: &str, rows: &[serde_json::Value], modified_ms: i64) -> Result<()> {
+        self.source_mut(source)?.append_json_file(rows, Some(modified_ms))
+    }
+
     pub fn add_batch(&mut self, source: &str, batch: RecordBatch) -> Result<()> {
         self.source_mut(source)?.append_batch(batch)
     }
@@ -374,7 +398,7 @@ impl StreamingQuery {
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
         let pipeline = physical::build(&self.analyzed.plan, self.definition.output_mode)?;
-        self.runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store)?;
+        self.runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store, &self.sources)?;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
         Ok(())
     }
@@ -428,11 +452,20 @@ impl StreamingQuery {
                 Some(BatchOutcome::Committed(b)) => report.batches.push(*b),
                 Some(BatchOutcome::Crashed(id, point)) => {
                     report.failures.push((id, point));
-                    self.restart()?;
+                    self.recover()?;
                 }
             }
         }
         Ok(report)
+    }
+
+    /// Recovers from an injected crash: a restart from the checkpoint that, unlike a stop and
+    /// start, must not change what the run does (FORMAT.md: a failure never changes the result).
+    fn recover(&mut self) -> Result<()> {
+        let fresh = self.runtime.fresh;
+        self.restart()?;
+        self.runtime.fresh = fresh;
+        Ok(())
     }
 
     /// Runs at most one micro-batch (the "step" trigger). Recovers from an injected crash.
@@ -447,7 +480,7 @@ impl StreamingQuery {
                 }
                 Some(BatchOutcome::Crashed(id, point)) => {
                     report.failures.push((id, point));
-                    self.restart()?;
+                    self.recover()?;
                 }
             }
         }
@@ -469,8 +502,11 @@ impl StreamingQuery {
                 Some(p) => p.sources.get(name).map_or(0, |r| r.1),
                 None => self.runtime.committed.get(name).copied().unwrap_or(0),
             };
-            let end = self.source(name).map_or(0, SourceLog::latest_offset);
-            (end < read).then(|| (name.clone(), read, end))
+            let log = self.source(name);
+            let end = log.map_or(0, SourceLog::latest_offset);
+            // Read newest first, the files read need not be the first ones: each must be there.
+            let files_missing = self.runtime.file_logs.get(name).is_some_and(|f| f.files_needed() > log.map_or(0, SourceLog::files));
+            (end < read || files_missing).then(|| (name.clone(), read, end))
         })
     }
 

@@ -59,6 +59,7 @@ impl StreamingQuery {
         checkpoint: &Checkpoint,
         metadata: &Metadata,
         config: StateStoreConfig,
+        sources: &[SourceLog],
     ) -> Result<Runtime> {
         let recovery = checkpoint.recover(metadata)?;
         // State is loaded at the version the last commit produced (batch N writes version N+1).
@@ -95,6 +96,8 @@ impl StreamingQuery {
             watermark: 0,
             last_batch_watermark: 0,
             last_trigger_ms: None,
+            file_logs: BTreeMap::new(),
+            fresh: true,
         };
         if let (Some(c), Some(o)) = (&recovery.commit, &recovery.committed_offsets) {
             rt.committed = o.sources.iter().map(|(k, (_, end))| (k.clone(), *end)).collect();
@@ -107,6 +110,15 @@ impl StreamingQuery {
             rt.watermark = p.watermark_micros;
             rt.next_batch_id = p.batch_id;
             rt.pending = Some(Rc::new(p));
+        }
+        let planned = rt.pending.as_ref().map_or(rt.next_batch_id, |p| p.batch_id + 1);
+        for s in sources.iter().filter(|s| s.options().latest_first && s.options().limited()) {
+            let Some(name) = rt.pipeline.sources.iter().find(|n| n.as_str() == s.name()).cloned() else { continue };
+            let end = match &rt.pending {
+                Some(p) => p.sources.get(&name).map_or(0, |r| r.1),
+                None => rt.committed.get(&name).copied().unwrap_or(0),
+            };
+            rt.file_logs.insert(name.clone(), file_log::FileLog::load(checkpoint, &name, planned, end)?);
         }
         Ok(rt)
     }

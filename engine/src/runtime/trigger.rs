@@ -2,7 +2,60 @@
 //! `requestAnimationFrame` time, a test's fake), so the same code runs in the browser and in tests.
 
 use crate::error::Result;
-use crate::runtime::{RunReport, StreamingQuery};
+use crate::runtime::{BatchOutcome, RunReport, StreamingQuery};
+
+/// How a scenario's `run` step drives the query (FORMAT.md, "triggers of a `run` step"). Each
+/// starts the query from its checkpoint, as a new `writeStream...trigger(...).start()` does in
+/// Spark: only the global watermark is restored, and no no-data batch runs before a batch of
+/// this run has (Spark decides on one from the run's previous batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunTrigger {
+    /// `trigger(availableNow=True)`: every file there at the start, in as many micro-batches as
+    /// the read limits make, then any no-data batch the watermark calls for; then it stops.
+    AvailableNow,
+    /// `trigger(once=True)`: one micro-batch with everything, read limits ignored; then it stops.
+    Once,
+    /// `trigger(processingTime=...)` for this many triggers: each runs a micro-batch when there
+    /// is new data or a no-data batch is due, else nothing (and so does every later one, as
+    /// nothing arrives meanwhile); then it stops.
+    Batches(u64),
+}
+
+impl RunTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunTrigger::AvailableNow => "availableNow",
+            RunTrigger::Once => "once",
+            RunTrigger::Batches(_) => "processingTime",
+        }
+    }
+}
+
+impl StreamingQuery {
+    /// Starts the query from its checkpoint and runs it under `trigger` until the trigger ends
+    /// it (see [`RunTrigger`]). An armed failure crashes its batch; the query recovers and the
+    /// batch is retried within this call, as in `process_all_available`.
+    pub fn run_trigger(&mut self, trigger: RunTrigger) -> Result<RunReport> {
+        self.restart()?;
+        let (limited, most) = match trigger {
+            RunTrigger::AvailableNow => (true, u64::MAX),
+            RunTrigger::Once => (false, 1),
+            RunTrigger::Batches(n) => (true, n),
+        };
+        let mut report = RunReport::default();
+        while (report.batches.len() as u64) < most {
+            match self.run_one_reading(limited)? {
+                None => break,
+                Some(BatchOutcome::Committed(b)) => report.batches.push(*b),
+                Some(BatchOutcome::Crashed(id, point)) => {
+                    report.failures.push((id, point));
+                    self.recover()?;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trigger {
@@ -50,8 +103,91 @@ impl ProcessingTimeTrigger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::{FailurePoint, OutputMode, QueryDefinition, QueryOptions};
+    use crate::source::FileOptions;
+    use crate::sql::Catalog;
+    use crate::types::{Column, DataType, Schema};
+    use serde_json::json;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A windowed count in append mode over `events`, reading at most `max_files` files a batch.
+    fn windowed(max_files: Option<u64>) -> StreamingQuery {
+        let schema = Schema::new(vec![Column { name: "ts".into(), data_type: DataType::Timestamp }]);
+        let definition = QueryDefinition {
+            sql: "SELECT window(ts, '10 seconds') AS w, count(*) AS n FROM STREAM events WATERMARK ts DELAY OF INTERVAL 5 SECONDS GROUP BY window(ts, '10 seconds')".into(),
+            output_mode: OutputMode::Append,
+            catalog: Catalog { sources: vec![("events".into(), schema)], tables: vec![] },
+        };
+        let options = FileOptions { max_files_per_trigger: max_files, ..FileOptions::default() };
+        let options = QueryOptions { source_options: [("events".to_string(), options)].into_iter().collect(), ..QueryOptions::default() };
+        StreamingQuery::start_with(definition, options).unwrap()
+    }
+
+    fn add(q: &mut StreamingQuery, second: u32) {
+        q.add_json("events", &[json!([format!("2026-01-01 00:00:{second:02}")])]).unwrap();
+    }
+
+    fn rows_per_batch(r: &RunReport) -> Vec<usize> {
+        r.batches.iter().map(|b| b.progress.num_input_rows as usize).collect()
+    }
+
+    #[test]
+    fn available_now_takes_the_files_within_the_limit_then_the_no_data_batch() {
+        let mut q = windowed(Some(2));
+        for s in [1, 2, 3, 14, 15] {
+            add(&mut q, s);
+        }
+        let r = q.run_trigger(RunTrigger::AvailableNow).unwrap();
+        assert_eq!(rows_per_batch(&r), vec![2, 2, 1, 0]);
+        // Nothing new: the query starts, finds nothing and stops.
+        assert!(q.run_trigger(RunTrigger::AvailableNow).unwrap().batches.is_empty());
+    }
+
+    #[test]
+    fn once_reads_everything_in_one_batch_and_a_new_start_runs_no_no_data_batch() {
+        let mut q = windowed(Some(1));
+        for s in [1, 2, 16] {
+            add(&mut q, s);
+        }
+        let r = q.run_trigger(RunTrigger::Once).unwrap();
+        assert_eq!(rows_per_batch(&r), vec![3]);
+        // The watermark moved, but a query just started decides no no-data batch.
+        assert!(q.run_trigger(RunTrigger::Once).unwrap().batches.is_empty());
+        add(&mut q, 20);
+        let r = q.run_trigger(RunTrigger::Once).unwrap();
+        assert_eq!(r.batches.len(), 1);
+        assert_eq!(r.batches[0].rows.num_rows(), 1, "the window [0, 10) closes with the restored watermark");
+    }
+
+    #[test]
+    fn batches_stop_after_n_triggers_or_at_the_first_idle_one() {
+        let mut q = windowed(Some(1));
+        for s in [1, 2, 14] {
+            add(&mut q, s);
+        }
+        assert_eq!(rows_per_batch(&q.run_trigger(RunTrigger::Batches(2)).unwrap()), vec![1, 1]);
+        assert_eq!(rows_per_batch(&q.run_trigger(RunTrigger::Batches(5)).unwrap()), vec![1, 0]);
+    }
+
+    #[test]
+    fn a_crash_during_a_trigger_is_retried_and_recovery_keeps_the_no_data_batch_due() {
+        // A data batch that moves the watermark past the window [0, 10), then the no-data batch
+        // that emits it: a crash before its offsets are written must not make the recovered
+        // query forget that it is due.
+        let mut q = windowed(None);
+        for s in [1, 16] {
+            add(&mut q, s);
+        }
+        q.inject_failure(FailurePoint::AfterSinkWrite);
+        let r = q.run_trigger(RunTrigger::Once).unwrap();
+        assert_eq!((r.failures.len(), r.batches.len()), (1, 1));
+        q.inject_failure(FailurePoint::BeforeOffsetsWrite);
+        let r = q.process_all_available().unwrap();
+        assert_eq!(r.failures.len(), 1);
+        assert_eq!(rows_per_batch(&r), vec![0], "the no-data batch, retried");
+        assert_eq!(r.batches[0].rows.num_rows(), 1);
+    }
 
     #[test]
     fn fires_on_interval_boundaries() {
