@@ -420,10 +420,11 @@ impl StreamingQuery {
         }
         let analyzed = analyze(&self.definition.sql, &catalog)?;
         let pipeline = physical::build(&analyzed.plan, self.definition.output_mode)?;
-        let mut runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store)?;
-        // Not a restart: each input's watermark goes on as it was.
+        let mut runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store, &self.sources)?;
+        // Not a restart: each input's watermark and the run's no-data rule go on as they were.
         runtime.operator_watermarks = std::mem::take(&mut self.runtime.operator_watermarks);
         runtime.last_trigger_ms = self.runtime.last_trigger_ms;
+        runtime.fresh = self.runtime.fresh;
         self.runtime = runtime;
         self.analyzed = analyzed;
         self.definition.catalog = catalog;
