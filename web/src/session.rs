@@ -191,7 +191,13 @@ fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
 /// The scenario's query started on `storage` (from its checkpoint, if there is one), with no
 /// events added yet.
 fn start_on(storage: &SharedStorage, scenario: &Scenario) -> Result<StreamingQuery, Error> {
-    let options = QueryOptions { storage: storage.clone(), clock: crate::clock::clock(), ..QueryOptions::default() };
+    // A source's read limits (maxFilesPerTrigger, ...) come with the scenario, as in the runner.
+    let options = QueryOptions {
+        storage: storage.clone(),
+        clock: crate::clock::clock(),
+        source_options: scenario.file_options()?,
+        ..QueryOptions::default()
+    };
     let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
     StreamingQuery::start_with(definition, options)
 }
@@ -1303,6 +1309,26 @@ mod tests {
         assert_eq!(resumed.timeline, before.timeline);
         assert_eq!(resumed.sources, before.sources);
         assert_eq!(resumed.timeline.last().map(|m| (m.offset, m.event_time)), Some((7, parse_timestamp("2026-03-02 08:05:00"))));
+    }
+
+    #[test]
+    fn a_source_s_read_limit_batches_the_session_as_the_runner_does() {
+        for text in [
+            include_str!("../../tests/scenarios/sources/max-files-1-window.json"),
+            include_str!("../../tests/scenarios/sources/max-bytes.json"),
+        ] {
+            let doc = unbounded_engine::scenario::run_text(text).unwrap().document;
+            let runner: Vec<u64> = doc["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["batches"].as_array().unwrap().iter().map(|b| b["batch_id"].as_u64().unwrap()))
+                .collect();
+            let snap = Session::from_scenario(text).unwrap().snapshot();
+            let session: Vec<u64> = snap.batches.iter().map(|b| b.batch_id).collect();
+            assert_eq!(session, runner, "{}", snap.scenario_name);
+            assert!(runner.len() > 2, "the limit splits the events over batches");
+        }
     }
 
     const REFUSED: &str = include_str!("../../tests/scenarios/spark-examples/070-error-append-agg-no-watermark.json");
