@@ -88,7 +88,7 @@ fn parse_python(program: &str) -> Result<Tree, String> {
 /// A scenario that uses every part of the template: two sources, a table, deduplication with
 /// and without a watermark, a multi-line query.
 const BENIGN: &str = r#"{"version": 1, "name": "benign", "description": "two lines\nof text",
-  "sources": {"events": {"schema": [["id", "string"], ["n", "int"], ["ts", "timestamp"]]},
+  "sources": {"events": {"schema": [["id", "string"], ["n", "int"], ["ts", "timestamp"]], "options": {"maxFilesPerTrigger": 1, "latestFirst": true}},
               "clicks": {"schema": [["id", "string"]]}},
   "tables": {"names": {"schema": [["id", "string"], ["x", "double"]], "rows": [["a", 1.5], [null, null]]}},
   "query": "SELECT e.id, count(*) AS n\nFROM STREAM events WATERMARK ts DELAY OF INTERVAL 5 SECONDS DEDUPLICATE WITHIN WATERMARK BY (id) AS e\nJOIN names m ON e.id = m.id GROUP BY e.id",

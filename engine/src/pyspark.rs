@@ -216,9 +216,18 @@ pub fn pyspark(s: &Scenario) -> String {
             let _ = writeln!(out, "    {},", python_row(row));
         }
         out.push_str("])\n");
+        // The source's read limits (maxFilesPerTrigger, ...), as strings, which Spark's options are.
+        let options: Vec<String> = s
+            .source_options
+            .iter()
+            .filter(|(name, _)| name == source)
+            .flat_map(|(_, o)| o.iter())
+            .map(|(k, v)| format!("{}: {}", python_str(k), python_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string))))
+            .collect();
+        let options = if options.is_empty() { String::new() } else { format!("\n    .options(**{{{}}})", options.join(", ")) };
         let _ = writeln!(
             out,
-            "(spark.readStream.schema({}).option(\"timestampFormat\", \"yyyy-MM-dd HH:mm:ss[.SSSSSS]\")\n    .json(os.path.join(DATA, {})).createOrReplaceTempView({}))\n",
+            "(spark.readStream.schema({}).option(\"timestampFormat\", \"yyyy-MM-dd HH:mm:ss[.SSSSSS]\"){options}\n    .json(os.path.join(DATA, {})).createOrReplaceTempView({}))\n",
             python_str(&ddl(schema)),
             python_str(source),
             python_str(source)
@@ -393,6 +402,17 @@ mod tests {
         ] {
             assert!(py.contains(needle), "missing {needle}:\n{py}");
         }
+    }
+
+    #[test]
+    fn a_source_s_read_limits_go_to_read_stream_as_strings() {
+        let s = Scenario::parse(
+            r#"{"version": 1, "name": "o", "sources": {"e": {"schema": [["k", "string"]], "options": {"maxFilesPerTrigger": 2, "latestFirst": true}}},
+                "query": "SELECT k FROM STREAM e", "steps": []}"#,
+        )
+        .unwrap();
+        let py = pyspark(&s);
+        assert!(py.contains(r#".options(**{"maxFilesPerTrigger": "2", "latestFirst": "true"})"#), "{py}");
     }
 
     fn exported(query: &str, mode: &str) -> String {
