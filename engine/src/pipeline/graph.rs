@@ -87,6 +87,14 @@ impl From<Error> for PipelineError {
     }
 }
 
+/// How Spark names a dataset's kind in its duplicate-identifier message.
+fn element(kind: DatasetKind) -> &'static str {
+    match kind {
+        DatasetKind::View { .. } => "VIEW",
+        _ => "TABLE",
+    }
+}
+
 pub(crate) fn pipeline_error(condition: &'static str, message: String, at: Position) -> Error {
     Error::new(ErrorKind::Pipeline, message).with_condition(condition).at(Some(at))
 }
@@ -173,8 +181,8 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
                         pipeline_error(
                             "PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT",
                             format!(
-                                "[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] A duplicate identifier was found for elements registered in the pipeline's dataflow graph. Identifier: `{}`. Element type: output. It is defined at line {} and again at line {}. SQLSTATE: 42710",
-                                s.name, d.at.line, s.name_at.line
+                                "[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] A duplicate identifier was found for elements registered in the pipeline's dataflow graph. Attempted to register a {} with identifier `{}`, but a {} has already been registered with that identifier. Please ensure all outputs created within this pipeline have unique identifiers. SQLSTATE: 42710 (defined at line {} and again at line {})",
+                                element(*kind), s.name, element(d.kind), d.at.line, s.name_at.line
                             ),
                             s.name_at,
                         ),
@@ -224,25 +232,16 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
             ));
         }
         let index = match datasets.iter().position(|d| d.name.eq_ignore_ascii_case(&target)) {
-            Some(i) if datasets[i].kind == DatasetKind::StreamingTable => i,
-            Some(i) if datasets[i].kind == DatasetKind::MaterializedView => {
-                return Err(PipelineError::new(
-                    pipeline_error(
-                        "MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES",
-                        format!("[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] Materialized view `{}` has more than one query: the flow `{}` writes into it, and only streaming tables take flows. SQLSTATE: 42000", datasets[i].name, s.name),
-                        target_at,
-                    ),
-                    Some(&datasets[i].name),
-                ))
-            }
+            // A materialized view with a second flow is refused below, naming all of them.
+            Some(i) if !datasets[i].is_view() => i,
             _ => {
                 return Err(PipelineError::new(
-                    pipeline_error(
-                        "UNSUPPORTED_DESTINATION",
-                        format!("IllegalArgumentException: Unsupported destination `{target}` for flow `{}`: a flow writes into a streaming table the pipeline declares (CREATE STREAMING TABLE {target}).", s.name),
-                        target_at,
-                    ),
-                    Some(&target),
+                    Error::new(
+                        ErrorKind::Pipeline,
+                        format!("Unsupported destination {target} in flow: {} at transformDownNodes (a flow writes into a streaming table the pipeline declares: CREATE STREAMING TABLE {target})", s.name),
+                    )
+                    .at(Some(target_at)),
+                    Some(&s.name),
                 ))
             }
         };
@@ -261,6 +260,19 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
         ));
     }
     for d in &datasets {
+        if d.kind == DatasetKind::MaterializedView && d.flows.len() > 1 {
+            let mut names: Vec<&str> = d.flows.iter().map(|&f| flows[f].name.as_str()).collect();
+            names.sort_unstable();
+            let second = flows[d.flows[1]].at;
+            return Err(PipelineError::new(
+                pipeline_error(
+                    "MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES",
+                    format!("[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] Invalid destination {} with multiple flows: {}. SQLSTATE: 42000 (only a streaming table takes flows)", d.name, names.join(", ")),
+                    second,
+                ),
+                Some(&d.name),
+            ));
+        }
         if d.flows.is_empty() {
             return Err(PipelineError::new(
                 pipeline_error(
@@ -335,18 +347,18 @@ fn order(datasets: &[Dataset], flows: &[Flow]) -> Result<Vec<usize>, PipelineErr
                     }
                     path.push(u);
                 }
-                let names: Vec<&str> = path.iter().rev().map(|&d| datasets[d].name.as_str()).collect();
-                let first = path[path.len() - 1];
+                // As Spark reports it: the first dataset of the cycle, and the one it reads there.
+                path.pop();
+                let k = (0..path.len()).min_by_key(|&k| path[k]).unwrap_or(0);
+                let (up, down) = (path[k], path[(k + 1) % path.len()]);
+                let (u, w) = (&datasets[up].name, &datasets[down].name);
                 return Err(PipelineError::new(
-                    pipeline_error(
-                        "CIRCULAR_DEPENDENCY",
-                        format!(
-                            "CircularDependencyException: Circular dependencies are not supported in a pipeline: {}",
-                            names.join(" -> ")
-                        ),
-                        datasets[first].at,
-                    ),
-                    Some(&datasets[first].name),
+                    Error::new(
+                        ErrorKind::Pipeline,
+                        format!("The downstream table '{w}' is referenced when creating the upstream table or view '{u}'. Circular dependencies are not supported in a pipeline. Please remove the dependency between '{u}' and '{w}'."),
+                    )
+                    .at(Some(datasets[up].at)),
+                    Some(w),
                 ));
             }
         }
@@ -367,7 +379,7 @@ fn check_relation_types(g: &mut Graph) -> Result<(), PipelineError> {
                         return Err(PipelineError::new(
                             pipeline_error(
                                 "INCOMPATIBLE_BATCH_VIEW_READ",
-                                format!("[INCOMPATIBLE_BATCH_VIEW_READ] View `{}` is a batch view and must be referenced using SparkSession#read: read it without STREAM. SQLSTATE: 42000", view.name),
+                                format!("[INCOMPATIBLE_BATCH_VIEW_READ] View `{}` is a batch view and must be referenced using SparkSession#read. This check can be disabled by setting Spark conf pipelines.incompatibleViewCheck.enabled = false. SQLSTATE: 42000 (read it without STREAM)", view.name),
                                 r.at,
                             ),
                             Some(&g.datasets[d].name),
@@ -377,7 +389,7 @@ fn check_relation_types(g: &mut Graph) -> Result<(), PipelineError> {
                         return Err(PipelineError::new(
                             pipeline_error(
                                 "INCOMPATIBLE_STREAMING_VIEW_READ",
-                                format!("[INCOMPATIBLE_STREAMING_VIEW_READ] View `{}` is a streaming view and must be referenced using SparkSession#readStream: read it as STREAM {}. SQLSTATE: 42000", view.name, view.name),
+                                format!("[INCOMPATIBLE_STREAMING_VIEW_READ] View `{}` is a streaming view and must be referenced using SparkSession#readStream. This check can be disabled by setting Spark conf pipelines.incompatibleViewCheck.enabled = false. SQLSTATE: 42000 (read it as STREAM {})", view.name, view.name),
                                 r.at,
                             ),
                             Some(&g.datasets[d].name),
@@ -393,7 +405,7 @@ fn check_relation_types(g: &mut Graph) -> Result<(), PipelineError> {
                     return Err(PipelineError::new(
                         pipeline_error(
                             "INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE",
-                            format!("[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] Flow `{}` returns an invalid relation type. Streaming tables may only be defined by streaming relations: read its input with STREAM. SQLSTATE: 42000", flow.name),
+                            format!("[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] Flow `{}` returns an invalid relation type. Streaming tables may only be defined by streaming relations, but the flow `{}` attempts to write a batch relation to the streaming table `{}`. Consider using the STREAM operator in Spark-SQL to convert the batch relation into a streaming relation, or populating the streaming table with an append once-flow instead. SQLSTATE: 42000", flow.name, flow.name, ds.name),
                             flow.at,
                         ),
                         Some(&ds.name),
@@ -403,7 +415,7 @@ fn check_relation_types(g: &mut Graph) -> Result<(), PipelineError> {
                     return Err(PipelineError::new(
                         pipeline_error(
                             "INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW",
-                            format!("[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] Flow `{}` returns an invalid relation type. Materialized views may only be defined by a batch relation: read its inputs without STREAM. SQLSTATE: 42000", flow.name),
+                            format!("[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] Flow `{}` returns an invalid relation type. Materialized views may only be defined by a batch relation, but the flow `{}` attempts to write a streaming relation to the materialized view `{}`. SQLSTATE: 42000 (read its inputs without STREAM)", flow.name, flow.name, ds.name),
                             flow.at,
                         ),
                         Some(&ds.name),
@@ -457,6 +469,11 @@ mod tests {
             graph("CREATE STREAMING TABLE a AS SELECT * FROM STREAM b; CREATE STREAMING TABLE b AS SELECT * FROM STREAM a").unwrap_err();
         assert_eq!(e.error.kind, ErrorKind::Pipeline);
         assert!(e.error.message.contains("Circular dependencies are not supported in a pipeline"), "{}", e.error.message);
-        assert!(e.error.message.contains("a -> b -> a") || e.error.message.contains("b -> a -> b"), "{}", e.error.message);
+        assert!(
+            e.error.message.contains("The downstream table 'b' is referenced when creating the upstream table or view 'a'"),
+            "{}",
+            e.error.message
+        );
+        assert_eq!(e.dataset.as_deref(), Some("b"));
     }
 }

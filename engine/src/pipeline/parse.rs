@@ -416,7 +416,8 @@ impl<'a> Head<'a> {
 }
 
 fn registration_error(message: &str, at: Position) -> Error {
-    Error::new(ErrorKind::Pipeline, format!("[PIPELINE_SQL_GRAPH_ELEMENT_REGISTRATION_ERROR] {message} SQLSTATE: 42000"))
+    // Spark raises it while parsing the pipeline's SQL: FORMAT's kind is `parse`.
+    Error::new(ErrorKind::Parse, format!("[PIPELINE_SQL_GRAPH_ELEMENT_REGISTRATION_ERROR] {message}"))
         .with_condition("PIPELINE_SQL_GRAPH_ELEMENT_REGISTRATION_ERROR")
         .at(Some(at))
 }
@@ -714,7 +715,7 @@ mod tests {
     fn flows_without_by_name_are_refused_as_spark_refuses_them() {
         for q in ["INSERT INTO t SELECT 1", "INSERT OVERWRITE t SELECT 1", "INSERT INTO t (a) SELECT 1", "SELECT 1"] {
             let e = parse(&format!("CREATE FLOW f AS {q}")).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::Pipeline, "{q}");
+            assert_eq!(e.kind, ErrorKind::Parse, "{q}");
             assert!(e.message.contains("Only INSERT INTO by name flows supported"), "{q}: {}", e.message);
         }
         assert!(parse("CREATE FLOW f AS INSERT INTO t BY NAME (SELECT 1)").is_ok());
