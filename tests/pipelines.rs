@@ -63,6 +63,7 @@ fn errors_point_into_the_whole_pipeline_text() {
     // An unknown table, where it is named.
     let e = error_of("CREATE STREAMING TABLE a AS\nSELECT * FROM STREAM nosuch");
     assert_eq!((e["kind"].as_str(), e["line"].as_u64(), e["column"].as_u64()), (Some("unknown_table"), Some(2), Some(22)), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("The pipeline's datasets, sources and tables: a, events, more, sites"), "{e}");
     // A semicolon inside a string does not end the statement.
     let out = run(
         &format!("{BRONZE}CREATE STREAMING TABLE s AS SELECT device, ';' AS sep FROM STREAM bronze"),

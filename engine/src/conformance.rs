@@ -270,4 +270,31 @@ mod tests {
         assert!(compare(&e, &a).is_empty());
         assert!(!compare(&e, &json!({"error": {"kind": "parse", "message": "", "spark_condition": "X"}})).is_empty());
     }
+
+    #[test]
+    fn pipelines_compare_each_dataset_per_update_then_the_final_tables() {
+        let doc = |silver: Json, kind: &str| {
+            json!({
+                "name": "p",
+                "datasets": {"bronze": {"kind": "streaming_table", "columns": ["a"]}, "silver": {"kind": kind, "columns": ["a"]}},
+                "runs": [{"step": 1, "tables": {"bronze": [[1], [2]], "silver": silver.clone()}}],
+                "tables": {"bronze": [[1], [2]], "silver": silver}
+            })
+        };
+        let expected = doc(json!([[1], [2.0000000000001]]), "streaming_table");
+        // Rows in another order, numbers within the tolerance, the datasets listed in another order.
+        let mut same_content = doc(json!([[2], [1]]), "streaming_table");
+        let datasets = same_content["datasets"].as_object().unwrap().clone().into_iter().rev().collect();
+        same_content["datasets"] = Json::Object(datasets);
+        assert_eq!(compare(&expected, &same_content), Vec::<String>::new());
+        let diffs = compare(&expected, &doc(json!([[1]]), "streaming_table"));
+        assert!(diffs.iter().any(|d| d.starts_with("run step 1, dataset silver")), "{diffs:?}");
+        assert!(diffs.iter().any(|d| d.starts_with("final tables, dataset silver")), "{diffs:?}");
+        let diffs = compare(&expected, &doc(json!([[1], [2]]), "materialized_view"));
+        assert_eq!(diffs, vec![r#"dataset silver: kind expected "streaming_table", got "materialized_view""#.to_string()]);
+        // A refused pipeline names its dataset.
+        let refused = |d: &str| json!({"name": "p", "error": {"kind": "pipeline", "message": "[X] bad", "dataset": d}});
+        assert!(compare(&refused("a"), &refused("a")).is_empty());
+        assert_eq!(compare(&refused("a"), &refused("b")).len(), 1);
+    }
 }

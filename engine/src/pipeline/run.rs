@@ -181,6 +181,23 @@ fn as_pipeline_error(e: Error, graph: &Graph, flow: usize, was_inlined: bool) ->
     PipelineError::new(e, Some(&graph.datasets[f.target].name))
 }
 
+/// The rows of `batches` after the first `skip`, copying only those: a table's older rows are
+/// never touched again, so each update costs what it appended.
+fn rows_after(schema: &arrow_schema::SchemaRef, batches: &[RecordBatch], skip: usize) -> Result<RecordBatch> {
+    let mut tail = Vec::new();
+    let mut end: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    for b in batches.iter().rev() {
+        if end <= skip {
+            break;
+        }
+        let start = end - b.num_rows();
+        tail.push(if start >= skip { b.clone() } else { b.slice(skip - start, end - skip) });
+        end = start;
+    }
+    tail.reverse();
+    Ok(arrow_select::concat::concat_batches(schema, &tail)?)
+}
+
 impl Pipeline {
     /// Analyses every flow in dependency order and starts the streaming ones, refusing the
     /// pipeline before any flow runs when one cannot start (SPARK-SEMANTICS 8.9).
@@ -261,7 +278,34 @@ impl Pipeline {
         }
     }
 
+    /// Spark's error for the first name `flow` reads that nothing in the pipeline or the
+    /// scenario defines, listing what is there to read.
+    fn unknown_name(&self, f: usize) -> Result<(), PipelineError> {
+        let flow = &self.graph.flows[f];
+        let Some((r, _)) = flow.refs.iter().find(|(_, t)| *t == Target::Unknown) else { return Ok(()) };
+        let known: Vec<&str> = self
+            .graph
+            .datasets
+            .iter()
+            .map(|d| d.name.as_str())
+            .chain(self.sources.iter().map(|(n, _)| n.as_str()))
+            .chain(self.tables.iter().map(|(n, _, _)| n.as_str()))
+            .collect();
+        let e = Error::new(
+            ErrorKind::UnknownTable,
+            format!(
+                "[TABLE_OR_VIEW_NOT_FOUND] The table or view `{}` cannot be found. Verify the spelling and correctness of the schema and catalog. The pipeline's datasets, sources and tables: {}. SQLSTATE: 42P01",
+                r.name,
+                known.join(", ")
+            ),
+        )
+        .with_condition("TABLE_OR_VIEW_NOT_FOUND")
+        .at(Some(r.at));
+        Err(PipelineError::new(e, Some(&self.graph.datasets[flow.target].name)))
+    }
+
     fn start_flow(&self, f: usize, generation: u64) -> Result<FlowRun, PipelineError> {
+        self.unknown_name(f)?;
         let flow = &self.graph.flows[f];
         let (sql, was_inlined) = inlined(&self.graph, f);
         let mut catalog = Catalog { sources: Vec::new(), tables: Vec::new() };
@@ -304,6 +348,7 @@ impl Pipeline {
     /// A batch query's plan: every relation it reads is a source of one batch (a static
     /// table stays a table when something else is read, so a join with it is a static join).
     fn batch_plan(&self, f: usize) -> Result<(LogicalPlan, Vec<(Target, String)>), PipelineError> {
+        self.unknown_name(f)?;
         let (sql, was_inlined) = inlined(&self.graph, f);
         let reads = inputs(&self.graph, f);
         let only_tables = reads.iter().all(|(t, _, _)| matches!(t, Target::Table(_)));
@@ -500,6 +545,8 @@ impl Pipeline {
             }
             let counts = match self.graph.datasets[d].kind {
                 DatasetKind::StreamingTable => self.run_streaming_table(d, &mut report).map_err(at_dataset)?,
+                // A temporary view is inlined where it is read: nothing of its own to compute.
+                DatasetKind::View { temporary: true } => Vec::new(),
                 _ => self.recompute(d).map_err(at_dataset)?,
             };
             if !self.graph.datasets[d].constraints.is_empty() {
@@ -599,8 +646,7 @@ impl Pipeline {
         let sink = r.query.table();
         let total = sink.num_rows();
         if total > r.sink_seen {
-            let all = arrow_select::concat::concat_batches(&r.query.schema().to_arrow(), &sink.batches_at(None)?)?;
-            let new = all.slice(r.sink_seen, total - r.sink_seen);
+            let new = rows_after(&r.query.schema().to_arrow(), &sink.batches_at(None)?, r.sink_seen)?;
             r.sink_seen = total;
             let rows = self.conform(d, &new)?;
             let rows = self.expect(d, rows, counts)?;
@@ -687,5 +733,30 @@ impl Pipeline {
         c.chunks = vec![out];
         c.generation += 1;
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::DataType;
+    use std::sync::Arc;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn rows_after_slices_only_the_tail() {
+        let schema = Schema::new(vec![Column { name: "n".into(), data_type: DataType::BigInt }]);
+        let arrow = schema.to_arrow();
+        let batch =
+            |v: Vec<i64>| RecordBatch::try_new(arrow.clone(), vec![Arc::new(arrow_array::Int64Array::from(v)) as ArrayRef]).unwrap();
+        let batches = vec![batch(vec![1, 2]), batch(vec![3, 4, 5]), batch(vec![6])];
+        let values = |b: RecordBatch| crate::scenario::rows_json(&b);
+        assert_eq!(
+            values(rows_after(&arrow, &batches, 3).unwrap()),
+            vec![serde_json::json!([4]), serde_json::json!([5]), serde_json::json!([6])]
+        );
+        assert_eq!(values(rows_after(&arrow, &batches, 0).unwrap()).len(), 6);
+        assert!(values(rows_after(&arrow, &batches, 6).unwrap()).is_empty());
     }
 }
