@@ -64,6 +64,24 @@ fn errors_point_into_the_whole_pipeline_text() {
     let e = error_of("CREATE STREAMING TABLE a AS\nSELECT * FROM STREAM nosuch");
     assert_eq!((e["kind"].as_str(), e["line"].as_u64(), e["column"].as_u64()), (Some("unknown_table"), Some(2), Some(22)), "{e}");
     assert!(e["message"].as_str().unwrap().contains("The pipeline's datasets, sources and tables: a, events, more, sites"), "{e}");
+    // An error in a flow that reads a view points into the flow as written, not into the
+    // text with the view inlined.
+    let e = error_of("CREATE TEMPORARY VIEW hot AS SELECT * FROM STREAM events WHERE temp > 10;\nCREATE STREAMING TABLE s AS\n  SELECT device, pressure FROM STREAM hot;");
+    assert_eq!((e["kind"].as_str(), e["line"].as_u64(), e["column"].as_u64()), (Some("unknown_column"), Some(3), Some(18)), "{e}");
+    let e = error_of("CREATE TEMPORARY VIEW hot AS SELECT * FROM STREAM events;\nCREATE STREAMING TABLE s AS SELECT device, count(*) AS n\nFROM STREAM hot GROUP BY device;");
+    assert_eq!((e["kind"].as_str(), e["dataset"].as_str()), (Some("missing_watermark"), Some("s")), "{e}");
+    // A watermark the view declares counts in the flow that aggregates over it.
+    let ok = run(
+        "CREATE TEMPORARY VIEW marked AS SELECT * FROM STREAM events WATERMARK ts DELAY OF INTERVAL 5 SECONDS;\nCREATE STREAMING TABLE per_window AS SELECT window(ts, '10 seconds') AS w, count(*) AS n FROM STREAM marked GROUP BY window(ts, '10 seconds');",
+        json!([add("events", json!([["d1", 1.0, "2026-01-01 00:00:01"], ["d1", 1.0, "2026-01-01 00:00:30"]])), update()]),
+    );
+    assert_eq!(ok.get("error"), None, "{ok}");
+    assert_eq!(rows_after(&ok, 0, "per_window").len(), 1, "{ok}");
+    // And an error in the view points into the view.
+    let e = error_of(
+        "CREATE TEMPORARY VIEW hot AS\n SELECT * FROM STREAM events WHERE tmp > 10;\nCREATE STREAMING TABLE s AS SELECT * FROM STREAM hot;",
+    );
+    assert_eq!((e["kind"].as_str(), e["line"].as_u64(), e["column"].as_u64()), (Some("unknown_column"), Some(2), Some(36)), "{e}");
     // A semicolon inside a string does not end the statement.
     let out = run(
         &format!("{BRONZE}CREATE STREAMING TABLE s AS SELECT device, ';' AS sep FROM STREAM bronze"),
@@ -398,4 +416,22 @@ fn a_pipeline_scenario_survives_export_and_import() {
     assert!(e.message.contains("full_refresh_everything"), "{e}");
     let e = PipelineScenario::parse_if_pipeline(&text.replace(r#""pipeline""#, r#""query""#)).unwrap_err();
     assert!(e.message.contains("query") || e.message.contains("pipeline"), "{e}");
+}
+
+#[test]
+fn losing_one_hops_checkpoint_reads_its_source_again_and_duplicates_downstream() {
+    let pipeline =
+        "CREATE STREAMING TABLE bronze AS SELECT * FROM STREAM events;\nCREATE STREAMING TABLE silver AS SELECT device FROM STREAM bronze;";
+    let text = doc(pipeline, json!([]));
+    let scenario = PipelineScenario::parse_if_pipeline(&text).unwrap().unwrap();
+    let mut p = unbounded_engine::pipeline::scenario::start(&scenario, unbounded_engine::storage::SharedStorage::memory()).unwrap();
+    p.add_json("events", &[json!(["d1", 1.0, "2026-01-01 00:00:01"])]).unwrap();
+    p.update(&unbounded_engine::pipeline::run::Refresh::None).unwrap();
+    p.lose_checkpoint("bronze").unwrap();
+    p.update(&unbounded_engine::pipeline::run::Refresh::None).unwrap();
+    let tables: std::collections::HashMap<String, Vec<Json>> = p.tables().into_iter().collect();
+    assert_eq!(tables["bronze"].len(), 2, "the source was read again: {tables:?}");
+    assert_eq!(tables["silver"].len(), 2, "and silver reads the duplicate: {tables:?}");
+    let e = p.lose_checkpoint("nosuch").unwrap_err();
+    assert!(e.message.contains("no streaming flow `nosuch`") && e.message.contains("bronze") && e.message.contains("silver"), "{e}");
 }

@@ -340,9 +340,39 @@ impl Pipeline {
         let storage = SharedStorage::new(self.storage.scoped(&format!("_checkpoints/{table}/{}/{generation}", flow.name)));
         let options = QueryOptions { storage, ..QueryOptions::default() };
         let definition = QueryDefinition { sql, output_mode: OutputMode::Append, catalog };
-        let query = StreamingQuery::start_with(definition, options).map_err(|e| as_pipeline_error(e, &self.graph, f, was_inlined))?;
+        let query = StreamingQuery::start_with(definition, options).map_err(|e| match self.check_as_written(f) {
+            // The same error in the query as written says where it is in the pipeline text.
+            Err(written) if was_inlined && written.error.kind == e.kind => written,
+            _ => as_pipeline_error(e, &self.graph, f, was_inlined),
+        })?;
         let fed = vec![(0, 0); streams.len()];
         Ok(FlowRun { flow: f, query, generation, streams, batches, fed, sink_seen: 0 })
+    }
+
+    /// Analyses a flow's query as written, each view it reads standing as a relation
+    /// of the view's columns: its errors then point into the pipeline text, which they cannot
+    /// from the text with the views inlined.
+    fn check_as_written(&self, f: usize) -> Result<(), PipelineError> {
+        let flow = &self.graph.flows[f];
+        let mut catalog = Catalog { sources: Vec::new(), tables: Vec::new() };
+        for (r, t) in &flow.refs {
+            if *t == Target::Unknown {
+                continue;
+            }
+            let name = self.declared_name(*t);
+            let schema = self.schema_of(*t);
+            let listed = catalog.sources.iter().any(|(n, _)| *n == name) || catalog.tables.iter().any(|(n, _, _)| *n == name);
+            if listed {
+                continue;
+            }
+            if r.stream {
+                catalog.sources.push((name, schema));
+            } else {
+                let empty = RecordBatch::new_empty(schema.to_arrow());
+                catalog.tables.push((name, schema, empty));
+            }
+        }
+        analyze(&flow.query.sql, &catalog).map(|_| ()).map_err(|e| as_pipeline_error(e, &self.graph, f, false))
     }
 
     /// A batch query's plan: every relation it reads is a source of one batch (a static
@@ -510,6 +540,30 @@ impl Pipeline {
             }
         }
         self.armed = Some((point, flow.map(str::to_string)));
+        Ok(())
+    }
+
+    /// Deletes one flow's checkpoint, as losing a hop's checkpoint directory does: the flow
+    /// starts over under a new one, reads its inputs from the beginning on the next update and
+    /// appends all of it again to a table that keeps what it holds (duplicates downstream).
+    pub fn lose_checkpoint(&mut self, flow: &str) -> Result<()> {
+        let found = self
+            .runs
+            .iter()
+            .find_map(|(d, runs)| runs.iter().position(|r| self.graph.flows[r.flow].name.eq_ignore_ascii_case(flow)).map(|k| (*d, k)));
+        let Some((d, k)) = found else {
+            let mut known: Vec<&str> = self.runs.values().flatten().map(|r| self.graph.flows[r.flow].name.as_str()).collect();
+            known.sort_unstable();
+            return Err(Error::invalid_input(format!(
+                "there is no streaming flow `{flow}`; the streaming flows are: {}",
+                known.join(", ")
+            )));
+        };
+        let (f, generation) = (self.runs[&d][k].flow, self.runs[&d][k].generation);
+        let fresh = self.start_flow(f, generation + 1).map_err(|e| e.error)?;
+        if let Some(runs) = self.runs.get_mut(&d) {
+            runs[k] = fresh;
+        }
         Ok(())
     }
 
