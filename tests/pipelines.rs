@@ -435,3 +435,85 @@ fn losing_one_hops_checkpoint_reads_its_source_again_and_duplicates_downstream()
     let e = p.lose_checkpoint("nosuch").unwrap_err();
     assert!(e.message.contains("no streaming flow `nosuch`") && e.message.contains("bronze") && e.message.contains("silver"), "{e}");
 }
+
+/// A small deterministic generator: the test needs no dependency and replays the same cases.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn random_pipelines_with_random_crashes_in_random_flows_end_with_the_tables_of_the_run_without_them() {
+    let hops = [
+        "SELECT device, temp, ts FROM STREAM {up} WHERE temp IS NOT NULL",
+        "SELECT device, temp + 1 AS temp, ts FROM STREAM {up}",
+        "SELECT DISTINCT device, temp, ts FROM STREAM {up} WATERMARK ts DELAY OF INTERVAL 3 SECONDS",
+        "SELECT u.device, u.temp, u.ts FROM STREAM {up} u JOIN sites s ON u.device = s.device",
+    ];
+    let points = ["before_offsets_write", "after_offsets_write", "after_state_write", "after_sink_write"];
+    let mut rng = Lcg(7);
+    let mut crashes = 0;
+    for case in 0..40 {
+        let depth = 1 + rng.below(4) as usize;
+        let mut pipeline = String::from("CREATE STREAMING TABLE h0 AS SELECT * FROM STREAM events;\n");
+        for k in 1..depth {
+            let hop = hops[rng.below(hops.len() as u64) as usize].replace("{up}", &format!("h{}", k - 1));
+            pipeline.push_str(&format!("CREATE STREAMING TABLE h{k} AS {hop};\n"));
+        }
+        pipeline.push_str(&format!(
+            "CREATE STREAMING TABLE agg AS SELECT window(ts, '10 seconds') AS w, count(*) AS n FROM STREAM h{} WATERMARK ts DELAY OF INTERVAL 5 SECONDS GROUP BY window(ts, '10 seconds');\nCREATE MATERIALIZED VIEW total AS SELECT count(*) AS n FROM h{};",
+            depth - 1,
+            depth - 1
+        ));
+        let mut clean = Vec::new();
+        let mut crashed = Vec::new();
+        let mut second = 0;
+        for _ in 0..(2 + rng.below(5)) {
+            let rows: Vec<Json> = (0..1 + rng.below(4))
+                .map(|_| {
+                    second += rng.below(9);
+                    let temp = if rng.below(5) == 0 { Json::Null } else { json!(rng.below(30) as f64) };
+                    let device = ["d1", "d2"][rng.below(2) as usize];
+                    json!([device, temp, format!("2026-01-01 00:{:02}:{:02}", second / 60, second % 60)])
+                })
+                .collect();
+            clean.push(add("events", json!(rows)));
+            crashed.push(add("events", json!(rows)));
+            if rng.below(2) == 0 {
+                let mut fail = json!({"fail": points[rng.below(4) as usize]});
+                let target = rng.below(depth as u64 + 2);
+                if target < depth as u64 {
+                    fail["flow"] = json!(format!("h{target}"));
+                } else if target == depth as u64 {
+                    fail["flow"] = json!("agg");
+                }
+                crashed.push(fail);
+            }
+            if rng.below(4) == 0 {
+                crashed.push(json!({"restart": {}}));
+            }
+            clean.push(update());
+            crashed.push(update());
+        }
+        let a = run(&pipeline, Json::Array(clean));
+        let b = run(&pipeline, Json::Array(crashed));
+        assert_eq!(a.get("error"), None, "case {case}: {pipeline}\n{a}");
+        assert_eq!(b.get("error"), None, "case {case}: {pipeline}\n{b}");
+        for (ra, rb) in a["runs"].as_array().unwrap().iter().zip(b["runs"].as_array().unwrap()) {
+            assert_eq!(ra["tables"], rb["tables"], "case {case}: {pipeline}");
+        }
+        assert_eq!(a["tables"], b["tables"], "case {case}: {pipeline}");
+        crashes += b["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.get("flows").and_then(Json::as_object))
+            .flat_map(|f| f.values().map(|x| x.get("failures").and_then(Json::as_array).map_or(0, Vec::len)))
+            .sum::<usize>();
+    }
+    assert!(crashes >= 20, "only {crashes} crashes were injected and recovered from");
+}
