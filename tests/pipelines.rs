@@ -410,6 +410,9 @@ fn a_pipeline_scenario_survives_export_and_import() {
     let again = PipelineScenario::from_json(&parsed.to_json()).unwrap();
     assert_eq!(again, parsed);
     assert_eq!(parsed.to_json()["steps"][1], json!({"fail": "after_sink_write", "flow": "gold"}));
+    // A crash aimed at a flow that runs no micro-batches is refused, naming those that do.
+    let e = run_text(&doc(MEDALLION, json!([{"fail": "after_sink_write", "flow": "totals"}]))).err().unwrap();
+    assert!(e.message.contains("step 0: there is no streaming flow `totals`; the streaming flows are: bronze, gold, silver"), "{e}");
     // Unknown keys are refused, naming them.
     let bad = text.replace(r#""full_refresh_all":true"#, r#""full_refresh_everything":true"#);
     let e = PipelineScenario::parse_if_pipeline(&bad).unwrap_err();

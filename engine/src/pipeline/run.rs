@@ -534,9 +534,14 @@ impl Pipeline {
     /// one, without a name).
     pub fn inject_failure(&mut self, point: FailurePoint, flow: Option<&str>) -> Result<()> {
         if let Some(name) = flow {
-            if !self.graph.flows.iter().any(|f| f.name.eq_ignore_ascii_case(name)) {
-                let known: Vec<&str> = self.graph.flows.iter().map(|f| f.name.as_str()).collect();
-                return Err(Error::invalid_input(format!("there is no flow `{name}`; the flows are: {}", known.join(", "))));
+            // Only a streaming flow runs micro-batches that can crash.
+            let mut known: Vec<&str> = self.runs.values().flatten().map(|r| self.graph.flows[r.flow].name.as_str()).collect();
+            known.sort_unstable();
+            if !known.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                return Err(Error::invalid_input(format!(
+                    "there is no streaming flow `{name}`; the streaming flows are: {}",
+                    known.join(", ")
+                )));
             }
         }
         self.armed = Some((point, flow.map(str::to_string)));
