@@ -60,6 +60,11 @@ fn every_scenario_survives_export_and_import() {
     // The playground shares and saves sessions with Scenario::to_json: nothing may be lost.
     for (path, _) in scenarios(&scenario_root()) {
         let text = std::fs::read_to_string(&path).unwrap();
+        if let Some(p) = unbounded_engine::pipeline::scenario::PipelineScenario::parse_if_pipeline(&text).unwrap() {
+            let again = unbounded_engine::pipeline::scenario::PipelineScenario::from_json(&p.to_json()).unwrap();
+            assert_eq!(again, p, "{}", path.display());
+            continue;
+        }
         let parsed = unbounded_engine::scenario::Scenario::parse(&text).unwrap();
         let again = unbounded_engine::scenario::Scenario::from_json(&parsed.to_json()).unwrap();
         assert_eq!(again, parsed, "{}", path.display());

@@ -113,6 +113,12 @@ pub fn compare(expected: &Json, actual: &Json) -> Vec<String> {
                         out.push(format!("spark_condition: expected {c}, got {:?}", got.get("spark_condition")));
                     }
                 }
+                // A pipeline's error names the dataset it is about (FORMAT.md, version 2).
+                if let Some(d) = err.get("dataset") {
+                    if got.get("dataset") != Some(d) {
+                        out.push(format!("error dataset: expected {d}, got {:?}", got.get("dataset")));
+                    }
+                }
                 let want = stable_part(err["message"].as_str().unwrap_or_default());
                 if !got["message"].as_str().unwrap_or_default().contains(want) {
                     out.push(format!("error message: expected it to contain {want:?}, got {}", got["message"]));
@@ -123,6 +129,10 @@ pub fn compare(expected: &Json, actual: &Json) -> Vec<String> {
     }
     if let Some(err) = actual.get("error") {
         out.push(format!("unexpected error: {err}"));
+    }
+    if expected.get("datasets").is_some() {
+        compare_pipeline(expected, actual, &mut out);
+        return out;
     }
     if expected["columns"] != actual["columns"] {
         out.push(format!("columns: expected {}, got {}", expected["columns"], actual["columns"]));
@@ -154,6 +164,59 @@ pub fn compare(expected: &Json, actual: &Json) -> Vec<String> {
     let empty = Vec::new();
     multiset_diff("sink", expected["sink"].as_array().unwrap_or(&empty), actual["sink"].as_array().unwrap_or(&empty), &mut out);
     out
+}
+
+/// A pipeline's runner documents (FORMAT.md, version 2): each dataset's kind and columns (in
+/// no order), then per `run` step and per dataset the whole content as a multiset, then the
+/// final tables.
+fn compare_pipeline(expected: &Json, actual: &Json, out: &mut Vec<String>) {
+    let empty = serde_json::Map::new();
+    let (ed, ad) = (expected["datasets"].as_object().unwrap_or(&empty), actual["datasets"].as_object().unwrap_or(&empty));
+    for (name, e) in ed {
+        match ad.get(name) {
+            None => out.push(format!("dataset {name}: expected it, but the pipeline has no such dataset")),
+            Some(a) => {
+                for key in ["kind", "columns"] {
+                    if e[key] != a[key] {
+                        out.push(format!("dataset {name}: {key} expected {}, got {}", e[key], a[key]));
+                    }
+                }
+            }
+        }
+    }
+    for name in ad.keys().filter(|n| !ed.contains_key(*n)) {
+        out.push(format!("dataset {name}: not expected"));
+    }
+    let tables = |doc: &Json, what: &str, out: &mut Vec<String>, other: &Json| {
+        let none = serde_json::Map::new();
+        let (e, a) = (doc.as_object().unwrap_or(&none), other.as_object().unwrap_or(&none));
+        for (name, rows) in e {
+            let no_rows = Vec::new();
+            let got = a.get(name).and_then(Json::as_array).unwrap_or(&no_rows);
+            multiset_diff(&format!("{what}, dataset {name}"), rows.as_array().unwrap_or(&no_rows), got, out);
+        }
+        for name in a.keys().filter(|n| !e.contains_key(*n)) {
+            out.push(format!("{what}: dataset {name} not expected"));
+        }
+    };
+    let (er, ar) = (expected["runs"].as_array().cloned().unwrap_or_default(), actual["runs"].as_array().cloned().unwrap_or_default());
+    if er.len() != ar.len() {
+        out.push(format!("expected {} run steps, got {}", er.len(), ar.len()));
+    }
+    for (e, a) in er.iter().zip(&ar) {
+        let step = &e["step"];
+        if e["step"] != a["step"] {
+            out.push(format!("run step index: expected {step}, got {}", a["step"]));
+            continue;
+        }
+        tables(&e["tables"], &format!("run step {step}"), out, &a["tables"]);
+        if let Some(x) = e.get("expectations") {
+            if a.get("expectations") != Some(x) {
+                out.push(format!("run step {step}: expectations expected {x}, got {:?}", a.get("expectations")));
+            }
+        }
+    }
+    tables(&expected["tables"], "final tables", out, &actual["tables"]);
 }
 
 #[cfg(test)]
@@ -206,5 +269,32 @@ mod tests {
         let a = json!({"error": {"kind": "missing_watermark", "message": "[X] Invalid streaming output mode: append. More.", "spark_condition": "X"}});
         assert!(compare(&e, &a).is_empty());
         assert!(!compare(&e, &json!({"error": {"kind": "parse", "message": "", "spark_condition": "X"}})).is_empty());
+    }
+
+    #[test]
+    fn pipelines_compare_each_dataset_per_update_then_the_final_tables() {
+        let doc = |silver: Json, kind: &str| {
+            json!({
+                "name": "p",
+                "datasets": {"bronze": {"kind": "streaming_table", "columns": ["a"]}, "silver": {"kind": kind, "columns": ["a"]}},
+                "runs": [{"step": 1, "tables": {"bronze": [[1], [2]], "silver": silver.clone()}}],
+                "tables": {"bronze": [[1], [2]], "silver": silver}
+            })
+        };
+        let expected = doc(json!([[1], [2.0000000000001]]), "streaming_table");
+        // Rows in another order, numbers within the tolerance, the datasets listed in another order.
+        let mut same_content = doc(json!([[2], [1]]), "streaming_table");
+        let datasets = same_content["datasets"].as_object().unwrap().clone().into_iter().rev().collect();
+        same_content["datasets"] = Json::Object(datasets);
+        assert_eq!(compare(&expected, &same_content), Vec::<String>::new());
+        let diffs = compare(&expected, &doc(json!([[1]]), "streaming_table"));
+        assert!(diffs.iter().any(|d| d.starts_with("run step 1, dataset silver")), "{diffs:?}");
+        assert!(diffs.iter().any(|d| d.starts_with("final tables, dataset silver")), "{diffs:?}");
+        let diffs = compare(&expected, &doc(json!([[1], [2]]), "materialized_view"));
+        assert_eq!(diffs, vec![r#"dataset silver: kind expected "streaming_table", got "materialized_view""#.to_string()]);
+        // A refused pipeline names its dataset.
+        let refused = |d: &str| json!({"name": "p", "error": {"kind": "pipeline", "message": "[X] bad", "dataset": d}});
+        assert!(compare(&refused("a"), &refused("a")).is_empty());
+        assert_eq!(compare(&refused("a"), &refused("b")).len(), 1);
     }
 }

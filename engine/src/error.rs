@@ -23,6 +23,9 @@ pub enum ErrorKind {
     Checkpoint,
     /// A query whose state grew past the configured limit.
     StateLimit,
+    /// A pipeline whose graph Spark refuses (a cycle, a name defined twice, a flow into a
+    /// materialized view, ...): FORMAT.md's `pipeline` kind.
+    Pipeline,
     /// A bug in the engine, never the user's fault.
     Internal,
 }
@@ -43,6 +46,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::Checkpoint => "checkpoint",
             ErrorKind::StateLimit => "state_limit",
+            ErrorKind::Pipeline => "pipeline",
             ErrorKind::Internal => "internal",
         }
     }

@@ -19,6 +19,7 @@ pub mod conformance;
 pub mod generate;
 pub mod hash;
 pub mod ops;
+pub mod pipeline;
 pub mod progress;
 pub mod pyspark;
 pub mod runtime;

@@ -365,7 +365,7 @@ fn column_at(doc: &Json, path: &[Seg]) -> Option<(String, String, String)> {
 
 /// Parses scenario text strictly (see `Strict`), then refuses an integer too large for 64 bits
 /// anywhere but in a double column, where Spark too reads it as the nearest double.
-fn strict_json(text: &str) -> Result<Json> {
+pub(crate) fn strict_json(text: &str) -> Result<Json> {
     let state = RefCell::new(ParseState { huge: huge_integers(text), ..ParseState::default() });
     let mut de = serde_json::Deserializer::from_str(text);
     let doc = Strict { state: &state }.deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(&e))?;
@@ -921,6 +921,9 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
 /// Parses and runs scenario text: the entry point the CLI and the wasm build share. A scenario
 /// this version cannot run (a source kind not built yet) gives the runner's error document.
 pub fn run_text(text: &str) -> Result<RunOutput> {
+    if let Some(p) = crate::pipeline::scenario::PipelineScenario::parse_if_pipeline(text)? {
+        return crate::pipeline::scenario::run(&p);
+    }
     match Scenario::parse(text) {
         Ok(s) => run(&s),
         Err(e) if e.kind == crate::ErrorKind::UnsupportedOperation => {

@@ -79,7 +79,17 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match Scenario::parse(&text).and_then(|s| scenario::run_with(&s, options)) {
+            let pipeline = unbounded_engine::pipeline::scenario::PipelineScenario::parse_if_pipeline(&text);
+            let result = match pipeline {
+                // A pipeline runs in memory: its checkpoints do not outlive the run yet.
+                Ok(Some(_)) if args.len() > 2 => Err(unbounded_engine::Error::invalid_input(
+                    "--checkpoint is not supported for a pipeline (version 2) scenario yet: run it without",
+                )),
+                Ok(Some(p)) => unbounded_engine::pipeline::scenario::run(&p),
+                Ok(None) => Scenario::parse(&text).and_then(|s| scenario::run_with(&s, options)),
+                Err(e) => Err(e),
+            };
+            match result {
                 Ok(out) => {
                     println!("{}", serde_json::to_string_pretty(&out.document).unwrap_or_default());
                     if out.ok {

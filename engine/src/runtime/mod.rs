@@ -431,6 +431,14 @@ impl StreamingQuery {
         Ok(())
     }
 
+    /// Replaces the static tables the query reads and restarts it from its checkpoint: a
+    /// pipeline flow reads other datasets as tables whose content changes between updates.
+    pub fn restart_with_tables(&mut self, tables: Vec<(String, Schema, RecordBatch)>) -> Result<()> {
+        self.definition.catalog.tables = tables;
+        self.analyzed = analyze(&self.definition.sql, &self.definition.catalog)?;
+        self.restart()
+    }
+
     /// Deletes the checkpoint and starts the query from scratch under a new id, as Spark does
     /// with a new checkpoint location: every source is read again from offset 0. The sinks keep
     /// what they hold, so the whole history is written to them again.

@@ -1,11 +1,13 @@
 //! `SELECT ... FROM sink VERSION AS OF n`: a batch query over the transactional table as it was
 //! at a version, run by the same operators as a stream, in one micro-batch.
 
+use arrow_array::RecordBatch;
 use serde_json::Value as Json;
 
 use super::{batch_json, Sink, TableSink};
 use crate::error::{Error, Position, Result};
 use crate::ops::{BatchContext, Watermarks};
+use crate::plan::logical::LogicalPlan;
 use crate::plan::physical;
 use crate::plan::OutputMode;
 use crate::source::SourceLog;
@@ -56,20 +58,11 @@ fn take_version(sql: &str) -> Result<(String, Option<u64>)> {
     Ok((out, version))
 }
 
-/// Runs `sql` over `table` (whose rows have `schema`) as of the version the query names.
-pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<TableQueryResult> {
-    let (sql, version) = take_version(sql)?;
-    let batches = table.batches_at(version)?;
-    let catalog = Catalog { sources: vec![(table.name().to_string(), schema.clone())], tables: vec![] };
-    let analyzed = analyze(&sql, &catalog)?;
-    // A batch query: every operator sees all rows at once and emits everything (complete mode).
-    let mut pipeline = physical::build(&analyzed.plan, OutputMode::Complete)?;
-    let mut log = SourceLog::new(table.name(), schema.clone());
-    for batch in batches {
-        log.append_batch(batch)?;
-    }
-    let read = log.read(0, log.latest_offset())?;
-    let inputs = vec![read.rows];
+/// Runs an analysed plan as a batch query: every operator sees all rows of each source (what
+/// `read` gives for its name) at once and emits everything (complete mode), in one execute.
+pub(crate) fn execute_once(plan: &LogicalPlan, read: impl Fn(&str) -> Result<RecordBatch>) -> Result<RecordBatch> {
+    let mut pipeline = physical::build(plan, OutputMode::Complete)?;
+    let inputs = pipeline.sources.iter().map(|name| read(name)).collect::<Result<Vec<_>>>()?;
     let mut ctx = BatchContext {
         sources: &inputs,
         watermarks: Watermarks::default(),
@@ -77,7 +70,21 @@ pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<Tabl
         late_rows: Vec::new(),
         operator_watermarks: Vec::new(),
     };
-    let out = pipeline.root.execute(&mut ctx)?.rows;
+    Ok(pipeline.root.execute(&mut ctx)?.rows)
+}
+
+/// Runs `sql` over `table` (whose rows have `schema`) as of the version the query names.
+pub fn query_table(sql: &str, table: &TableSink, schema: &Schema) -> Result<TableQueryResult> {
+    let (sql, version) = take_version(sql)?;
+    let batches = table.batches_at(version)?;
+    let catalog = Catalog { sources: vec![(table.name().to_string(), schema.clone())], tables: vec![] };
+    let analyzed = analyze(&sql, &catalog)?;
+    let mut log = SourceLog::new(table.name(), schema.clone());
+    for batch in batches {
+        log.append_batch(batch)?;
+    }
+    let read = log.read(0, log.latest_offset())?;
+    let out = execute_once(&analyzed.plan, |_| Ok(read.rows.clone()))?;
     Ok(TableQueryResult { columns: analyzed.plan.schema().names(), rows: batch_json(&out), version })
 }
 
