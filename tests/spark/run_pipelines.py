@@ -184,6 +184,8 @@ def classify(condition, message):
 def error_doc(name, texts, db, flows):
     """FORMAT.md's error document from the texts Spark gave (the exception, then the event log):
     the innermost `[CONDITION]` line that is not a wrapper, or a known exception's sentence."""
+    if SHOW_EVENTS:
+        print("error texts:", *texts, sep="\n", file=sys.stderr)
     found = None
     for text in texts:
         for m in CONDITION.finditer(text):
