@@ -252,7 +252,7 @@ def update(spark, db, text, storage, full_refresh, full_refresh_all):
                     print("event:", message, file=sys.stderr)
     except Exception as e:  # noqa: BLE001 - any failure of the update is the document's error
         raise Refused([str(e)] + events[::-1]) from e
-    if any(re.search(r"Run (has FAILED|is FAILED|failed)", e) for e in events):
+    if not any(e.startswith("Run is COMPLETED") for e in events):
         raise Refused(events[::-1])
     return events
 
