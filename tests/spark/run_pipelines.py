@@ -63,9 +63,6 @@ from pyspark.sql import types as T  # noqa: E402
 from pyspark.pipelines.spark_connect_graph_element_registry import SparkConnectGraphElementRegistry  # noqa: E402
 from pyspark.pipelines.spark_connect_pipeline import create_dataflow_graph, start_run  # noqa: E402
 
-SQL_TYPES = {"string": "STRING", "int": "INT", "bigint": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN",
-             "timestamp": "TIMESTAMP"}
-
 SHOW_EVENTS = False
 
 
@@ -156,7 +153,8 @@ PIPELINE_ERRORS = [
     ("INCOMPATIBLE_BATCH_VIEW_READ", "pipeline"), ("INCOMPATIBLE_STREAMING_VIEW_READ", "pipeline"),
 ]
 
-# The lines of Spark's errors and events that carry the cause, most specific first.
+# A `[CONDITION] message` line of Spark's errors and events; the wrappers around a flow's failure
+# are skipped to reach the cause.
 CONDITION = re.compile(r"\[([A-Z][A-Z0-9_]+(?:\.[A-Z0-9_]+)*)\][^\n]*")
 WRAPPERS = {"STREAM_FAILED", "PIPELINE_SQL_GRAPH_ELEMENT_REGISTRATION_ERROR_WRAPPER", "QUERY_EXECUTION_ERROR"}
 
@@ -277,7 +275,7 @@ def run(spark, scenario, workdir, db):
         d = os.path.join(workdir, "src", s)
         os.makedirs(d)
         dirs[s] = d
-        cols = ", ".join(f"`{c}` {SQL_TYPES[ty]}" for c, ty in spec["schema"])
+        cols = ", ".join(f"`{c}` {TYPES[ty].simpleString()}" for c, ty in spec["schema"])
         spark.sql(f"CREATE TABLE {db}.`{s}` ({cols}) USING json "
                   f"OPTIONS (timestampFormat 'yyyy-MM-dd HH:mm:ss[.SSSSSS]') LOCATION '{d}'")
     datasets = graph(text)
@@ -339,7 +337,7 @@ def main(argv):
              .config("spark.ui.enabled", "false").getOrCreate())
     failed = False
     try:
-        for k, path in enumerate(paths):
+        for path in paths:
             with open(path) as f:
                 scenario = json.load(f)
             if scenario.get("version") != 2:
@@ -347,7 +345,10 @@ def main(argv):
                 failed = True
                 continue
             workdir = tempfile.mkdtemp(prefix="scenario-", dir=root)
-            db = f"scenario_{k}"
+            # One name for every scenario's database (each is dropped after its scenario): Spark's
+            # graph walks hash-ordered collections of qualified names, so with a name per scenario
+            # the same file could give another message (which two tables of a cycle it names first).
+            db = "unbounded"
             try:
                 doc = run(spark, scenario, workdir, db)
             finally:
