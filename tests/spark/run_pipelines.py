@@ -5,7 +5,9 @@ reference the engine's pipelines are checked against.
 
 A developer tool: the project's tests never need Spark. It needs PySpark with its `pipelines`
 extra (Spark Connect's client: pandas, pyarrow, grpcio, ...) and Java 17:
-`pip install 'pyspark[pipelines]==4.3.*'`, then:
+`pip install 'pyspark[pipelines]==4.3.*'` (beside an existing PySpark without the extra:
+`pip install --target DIR pandas pyarrow grpcio grpcio-status googleapis-common-protos zstandard
+pyyaml` and run with `PYTHONPATH=DIR`), then:
 
     python3 tests/spark/run_pipelines.py SCENARIO.json [...]          # print Spark's documents
     python3 tests/spark/run_pipelines.py --write SCENARIO.json [...]  # write NAME.expected.json
@@ -13,8 +15,9 @@ extra (Spark Connect's client: pandas, pyarrow, grpcio, ...) and Java 17:
 
 How each step maps onto Spark (SPARK-SEMANTICS.md section 8):
 - One local Spark Connect server (`remote("local[2]")`) with the persistent (Hive/Derby) catalog
-  serves every scenario of the invocation: the JVM starts once. Each scenario gets its own database
-  and its own pipeline storage folder, both under a temporary folder, dropped afterwards.
+  serves every scenario of the invocation: the JVM starts once. Each scenario gets a fresh database
+  (always named `unbounded`, dropped after the scenario) and its own pipeline storage folder, both
+  under a temporary folder.
 - A `run` step is what `spark-pipelines run` does, through the same Python functions its CLI calls:
   create a dataflow graph (default database = the scenario's), register the `pipeline` text as one
   SQL file, start a run and follow its events until it ends. `{"full_refresh": [...]}` and
