@@ -221,6 +221,10 @@ fn every_example_exports_a_program_of_the_template() {
     assert!(all.len() >= 30, "found only {} scenarios", all.len());
     for (path, _) in all {
         let text = std::fs::read_to_string(&path).unwrap();
+        // Pipelines (version 2) have no PySpark export yet: `spark-pipelines` runs their SQL as is.
+        if serde_json::from_str::<Json>(&text).unwrap()["version"] == 2 {
+            continue;
+        }
         let s = Scenario::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let program = pyspark(&s);
         let tree = parse_python(&program).unwrap_or_else(|e| panic!("{}: {e}\n{program}", path.display()));

@@ -537,6 +537,12 @@ impl Scenario {
     /// query or an exported program uses must be a plain name, unique regardless of case.
     pub fn from_json(doc: &Json) -> Result<Scenario> {
         let obj = doc.as_object().ok_or_else(|| bad("the scenario must be a JSON object"))?;
+        if obj.get("version").and_then(Json::as_u64) == Some(2) {
+            // Read by `pipeline::scenario`, where one is expected; here one query is.
+            return Err(bad(
+                "this is a pipeline (a version 2 scenario): it runs in the CLI (`unbounded run FILE`); the playground's page runs one streaming query (version 1) for now",
+            ));
+        }
         check_keys(obj, &["version", "name", "description", "sources", "tables", "query", "output_mode", "steps"], "scenario")?;
         match obj.get("version") {
             Some(v) if v.as_u64() == Some(FORMAT_VERSION) => {}
@@ -945,6 +951,14 @@ mod tests {
         format!(
             r#"{{"version": 1, "name": "t", "sources": {{{sources}}}, "tables": {{{tables}}}, "query": "SELECT * FROM STREAM events", "steps": [{steps}]}}"#
         )
+    }
+
+    #[test]
+    fn a_pipeline_read_as_one_query_says_where_it_runs() {
+        let e = refused(
+            r#"{"version": 2, "name": "p", "sources": {}, "pipeline": "CREATE MATERIALIZED VIEW m AS SELECT 1 AS x", "steps": []}"#,
+        );
+        assert!(e.contains("this is a pipeline") && e.contains("unbounded run"), "{e}");
     }
 
     fn refused(text: &str) -> String {
