@@ -111,6 +111,9 @@ pub enum Func {
     RegexpSubstr,
     RegexpInstr,
     // Hashes (hash.rs).
+    Md5,
+    Sha1,
+    Sha2,
     Crc32,
     // More math (math.rs).
     Pow,
@@ -219,6 +222,9 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::RegexpCount, &["regexp_count"]),
     (Func::RegexpSubstr, &["regexp_substr"]),
     (Func::RegexpInstr, &["regexp_instr"]),
+    (Func::Md5, &["md5"]),
+    (Func::Sha1, &["sha1", "sha"]),
+    (Func::Sha2, &["sha2"]),
     (Func::Crc32, &["crc32"]),
     (Func::Pow, &["pow", "power"]),
     (Func::Ln, &["ln"]),
@@ -516,7 +522,7 @@ impl Func {
             | Func::RegexpCount
             | Func::RegexpSubstr
             | Func::RegexpInstr => Family::Regex,
-            Func::Crc32 => Family::Hash,
+            Func::Md5 | Func::Sha1 | Func::Sha2 | Func::Crc32 => Family::Hash,
             Func::Greatest | Func::Least => Family::Conditional,
             Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
             _ => Family::Numeric,
