@@ -11,6 +11,7 @@ mod array;
 mod bitwise;
 mod conditional;
 mod datetime;
+mod format;
 mod hash;
 mod math;
 mod numeric;

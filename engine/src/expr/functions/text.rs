@@ -33,6 +33,18 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
         Func::StartsWith | Func::EndsWith | Func::Contains => (vec![&s, &s], 0, T::Boolean),
         Func::Space => (vec![&i], 0, T::String),
         Func::SubstringIndex => (vec![&s, &s, &i], 0, T::String),
+        Func::FormatString => {
+            c.arity(1, usize::MAX)?;
+            let mut a = a.into_iter();
+            let mut out = vec![c.to(a.next().unwrap_or(Expr::Literal(Value::Null)), &s)?];
+            for e in a {
+                if matches!(e.data_type(), T::Array(_) | T::Window) {
+                    return Err(mismatch(f, &e, "STRING, NUMERIC, BOOLEAN or TIMESTAMP"));
+                }
+                out.push(e);
+            }
+            return Ok((out, T::String));
+        }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     };
     c.arity(args.len() - optional, args.len())?;
@@ -42,6 +54,13 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
 
 /// The kernels of the functions in this file, row by row.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    if f == Func::FormatString {
+        // Only a NULL format gives NULL; NULL arguments print as `null`.
+        return rowwise(a, len, data_type, |row| match &row[0] {
+            Value::Null => Ok(Value::Null),
+            fmt => super::format::format_string(str_of(fmt), &row[1..]).map(Value::String),
+        });
+    }
     if f == Func::Locate {
         // Spark's `locate` gives 0, not NULL, for a NULL start.
         return rowwise(a, len, data_type, |row| {
