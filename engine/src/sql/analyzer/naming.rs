@@ -149,6 +149,7 @@ const SHOWN_DEFAULTS: &[(&str, usize, &str)] = &[
     ("rpad", 2, " "),
     ("replace", 2, ""),
     ("unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
+    ("to_unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
     ("from_unixtime", 1, "yyyy-MM-dd HH:mm:ss"),
 ];
 
@@ -219,4 +220,49 @@ pub(super) fn spark_sql_function(f: &ast::Function) -> String {
         _ => name,
     };
     format!("{name}({args})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn name(expr: &str) -> String {
+        let (q, _) = crate::sql::parse(&format!("SELECT {expr} FROM t")).unwrap();
+        let ast::SetExpr::Select(s) = q.body.as_ref() else { panic!("a select") };
+        let ast::SelectItem::UnnamedExpr(e) = &s.projection[0] else { panic!("unnamed") };
+        output_name(e)
+    }
+
+    #[test]
+    fn unaliased_columns_get_sparks_names() {
+        // Each as Spark 4.3 names it.
+        for (expr, spark) in [
+            ("window(ts, '10 seconds')", "window"),
+            ("session_window(ts, '5 seconds')", "session_window"),
+            ("7 DIV 2", "(7 div 2)"),
+            ("'x' || 1 || true", "concat(concat(x, 1), true)"),
+            ("'a_b' LIKE 'a!_b' ESCAPE '!'", "a_b LIKE a!_b ESCAPE '!'"),
+            ("'ab' NOT LIKE 'a%'", "(NOT ab LIKE a%)"),
+            ("'ABC' NOT ILIKE 'a%'", "(NOT ilike(ABC, a%))"),
+            ("'abc' REGEXP 'b'", "RLIKE(abc, b)"),
+            ("!true", "(NOT true)"),
+            ("position('b' IN 'abc')", "locate(b, abc, 1)"),
+            ("TRIM(LEADING 'xy' FROM 'yxaxy')", "TRIM(LEADING xy FROM yxaxy)"),
+            ("ltrim('x', 'xxa')", "TRIM(LEADING x FROM xxa)"),
+            ("replace('ABCabc', 'abc')", "replace(ABCabc, abc, )"),
+            ("lpad('hi', 5)", "lpad(hi, 5,  )"),
+            ("split('a,b', ',')", "split(a,b, ,, -1)"),
+            ("regexp_instr('abc', 'b')", "regexp_instr(abc, b, 0)"),
+            ("from_unixtime(0)", "from_unixtime(0, yyyy-MM-dd HH:mm:ss)"),
+            ("to_unix_timestamp('2026-01-01')", "to_unix_timestamp(2026-01-01, yyyy-MM-dd HH:mm:ss)"),
+            ("log(x)", "LOG(E(), x)"),
+            ("power(2, -1)", "POWER(2, -1)"),
+            ("pow(2, 3)", "pow(2, 3)"),
+            ("positive(3)", "(+ 3)"),
+        ] {
+            assert_eq!(name(expr), spark, "{expr}");
+        }
+    }
 }
