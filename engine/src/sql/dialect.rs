@@ -18,6 +18,8 @@ pub struct SparkDialect(DatabricksDialect);
 const SHIFT_PRECEDENCE: u8 = 26;
 /// `DIV` binds as `*` and `/` do (sqlparser's MulDivModOp).
 const DIV_PRECEDENCE: u8 = 40;
+/// `||` binds as `+` and `-` do in Spark (sqlparser puts it with `*`).
+const CONCAT_PRECEDENCE: u8 = 30;
 
 fn is_div(t: &Token) -> bool {
     matches!(t, Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::DIV)
@@ -108,6 +110,7 @@ impl Dialect for SparkDialect {
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
         match &parser.peek_token_ref().token {
             Token::ShiftLeft | Token::ShiftRight => Some(Ok(SHIFT_PRECEDENCE)),
+            Token::StringConcat => Some(Ok(CONCAT_PRECEDENCE)),
             t if is_div(t) => Some(Ok(DIV_PRECEDENCE)),
             _ => None,
         }
@@ -154,6 +157,14 @@ mod tests {
             ),
             "{two}"
         );
+    }
+
+    #[test]
+    fn concat_pipes_bind_as_plus_does() {
+        // Spark reads `1 + 2 || 'a'` as `(1 + 2) || 'a'`.
+        let e = expr("1 + 2 || 'a'");
+        assert!(e.starts_with("BinaryOp { left: BinaryOp {") && e.contains("op: StringConcat, right: Value"), "{e}");
+        assert!(e.find("Plus").unwrap() < e.find("StringConcat").unwrap(), "{e}");
     }
 
     #[test]
