@@ -566,6 +566,9 @@ mod tests {
         assert_eq!(eval_err("regexp_extract(s, '(a)', 2)").spark_condition, Some("INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX"));
         assert_eq!(eval_err("regexp_like(s, '(')").spark_condition, Some("INVALID_PARAMETER_VALUE.PATTERN"));
         assert_eq!(eval_err("unix_timestamp('junk')").spark_condition, Some("CANNOT_PARSE_TIMESTAMP"));
+        let e = eval_err("unix_timestamp()");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
+        assert!(e.position.is_some(), "{e}");
         let e = eval_err("no_such_function(s)");
         assert_eq!(e.kind, crate::error::ErrorKind::UnknownFunction);
         assert_eq!(e.position.map(|p| (p.line, p.column)), Some((1, 8)));

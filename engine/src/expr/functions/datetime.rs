@@ -72,7 +72,12 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
         }
         Func::UnixTimestamp => {
             // `unix_timestamp()` (the current time) is not offered: a stream's result would
-            // depend on when it ran.
+            // depend on when it ran, and a replayed scenario would differ from its recording.
+            if a.is_empty() {
+                return Err(Error::unsupported(
+                    "unix_timestamp() reads the clock, which is not supported by this version of Unbounded yet: pass a timestamp or a string, unix_timestamp(ts)",
+                ));
+            }
             c.arity(1, 2)?;
             let first = a.remove(0);
             let first = if first.data_type() == T::Timestamp { first } else { c.to(first, &T::String)? };
