@@ -32,6 +32,17 @@ pub enum AggFunc {
     ApproxCountDistinct,
     CollectList,
     CollectSet,
+    // Added later; appended so the encodings of the variants above stay what they were.
+    /// `stddev` / `stddev_samp`.
+    StddevSamp,
+    StddevPop,
+    /// `variance` / `var_samp`.
+    VarSamp,
+    VarPop,
+    /// `bool_and` / `every`: the minimum of booleans (false < true).
+    BoolAnd,
+    /// `bool_or` / `any` / `some`.
+    BoolOr,
 }
 
 /// One aggregate call of a query: the function, its (resolved) argument and result type.
@@ -60,6 +71,18 @@ impl AggFunc {
         "collect_list",
         "collect_set",
         "array_agg",
+        "stddev",
+        "std",
+        "stddev_samp",
+        "stddev_pop",
+        "variance",
+        "var_samp",
+        "var_pop",
+        "bool_and",
+        "every",
+        "bool_or",
+        "any",
+        "some",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -149,6 +172,30 @@ impl AggFunc {
                 let t = DataType::Array(Box::new(a.data_type()));
                 (if name == "collect_set" { AggFunc::CollectSet } else { AggFunc::CollectList }, Some(a), t)
             }
+            "stddev" | "std" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+                arity(1, &args)?;
+                let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let f = match name {
+                    "stddev_pop" => AggFunc::StddevPop,
+                    "variance" | "var_samp" => AggFunc::VarSamp,
+                    "var_pop" => AggFunc::VarPop,
+                    _ => AggFunc::StddevSamp,
+                };
+                (f, Some(a), DataType::Double)
+            }
+            "bool_and" | "every" | "bool_or" | "any" | "some" => {
+                arity(1, &args)?;
+                let a = args.remove(0);
+                if !matches!(a.data_type(), DataType::Boolean | DataType::Null) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{name}(...)\" due to data type mismatch: the parameter requires the \"BOOLEAN\" type, however it has the type \"{}\". SQLSTATE: 42K09",
+                        a.data_type().spark_name()
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"));
+                }
+                let f = if matches!(name, "bool_and" | "every") { AggFunc::BoolAnd } else { AggFunc::BoolOr };
+                (f, Some(a.cast_to(&DataType::Boolean)), DataType::Boolean)
+            }
             other => return Err(Error::new(crate::ErrorKind::UnknownFunction, format!("`{other}` is not an aggregate function"))),
         };
         Ok(AggregateCall { func, arg, data_type })
@@ -173,6 +220,13 @@ pub enum Accumulator {
     },
     Distinct(DistinctValues),
     List(Vec<Value>),
+    /// The count, mean and sum of squared deviations of the values so far (Welford's update,
+    /// as Spark's central-moment aggregates keep them). Appended last: see [`AggFunc`].
+    Moments {
+        n: i64,
+        mean: f64,
+        m2: f64,
+    },
 }
 
 /// The distinct values of `collect_set`/`approx_count_distinct`, in first-seen order. Kept in
@@ -265,6 +319,7 @@ impl AggregateCall {
                 seen.items.iter().all(|v| !v.is_null() && crate::ops::fits(v, &arg_type))
             }
             Accumulator::List(items) => items.iter().all(|v| !v.is_null() && crate::ops::fits(v, item_type)),
+            Accumulator::Moments { n, .. } => *n >= 0,
         }
     }
 
@@ -274,7 +329,10 @@ impl AggregateCall {
             AggFunc::Sum if self.data_type == DataType::BigInt => Accumulator::SumInt(None),
             AggFunc::Sum => Accumulator::SumDouble(None),
             AggFunc::Avg => Accumulator::Avg { sum: 0.0, count: 0 },
-            AggFunc::Min | AggFunc::Max => Accumulator::MinMax(None),
+            AggFunc::Min | AggFunc::Max | AggFunc::BoolAnd | AggFunc::BoolOr => Accumulator::MinMax(None),
+            AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop => {
+                Accumulator::Moments { n: 0, mean: 0.0, m2: 0.0 }
+            }
             AggFunc::First { .. } | AggFunc::Last { .. } => Accumulator::Pick { value: Value::Null, taken: false },
             AggFunc::ApproxCountDistinct | AggFunc::CollectSet => Accumulator::Distinct(DistinctValues::default()),
             AggFunc::CollectList => Accumulator::List(Vec::new()),
@@ -305,13 +363,13 @@ impl AggregateCall {
                     add_count(count, 1)?;
                 }
             }
-            (AggFunc::Min | AggFunc::Max, Accumulator::MinMax(cur)) => {
+            (AggFunc::Min | AggFunc::Max | AggFunc::BoolAnd | AggFunc::BoolOr, Accumulator::MinMax(cur)) => {
                 if !v.is_null() {
                     let better = match cur {
                         None => true,
                         Some(c) => {
                             let ord = v.compare(c);
-                            if self.func == AggFunc::Min {
+                            if self.keeps_minimum() {
                                 ord.is_lt()
                             } else {
                                 ord.is_gt()
@@ -346,9 +404,22 @@ impl AggregateCall {
                     items.push(v.clone());
                 }
             }
+            (AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop, Accumulator::Moments { n, mean, m2 }) => {
+                if let Some(x) = v.as_f64() {
+                    add_count(n, 1)?;
+                    let delta = x - *mean;
+                    *mean += delta / *n as f64;
+                    *m2 += delta * (x - *mean);
+                }
+            }
             (f, a) => return Err(Error::internal(format!("accumulator {a:?} does not fit {f:?}"))),
         }
         Ok(())
+    }
+
+    /// `min` and `bool_and` keep the smallest value; `max` and `bool_or` the largest.
+    fn keeps_minimum(&self) -> bool {
+        matches!(self.func, AggFunc::Min | AggFunc::BoolAnd)
     }
 
     /// Merges `later` (rows after those of `acc`, as sessions merge in time order) into `acc`.
@@ -376,7 +447,7 @@ impl AggregateCall {
                     None => true,
                     Some(cur) => {
                         let ord = b.compare(cur);
-                        if self.func == AggFunc::Min {
+                        if self.keeps_minimum() {
                             ord.is_lt()
                         } else {
                             ord.is_gt()
@@ -404,6 +475,17 @@ impl AggregateCall {
                 }
             }
             (Accumulator::List(a), Accumulator::List(b)) => a.extend(b),
+            (Accumulator::Moments { n, mean, m2 }, Accumulator::Moments { n: n2, mean: mean2, m2: m2b }) => {
+                if n2 > 0 {
+                    let total = n.checked_add(n2).ok_or_else(|| {
+                        Error::runtime("ARITHMETIC_OVERFLOW", "[ARITHMETIC_OVERFLOW] long overflow in count. SQLSTATE: 22003")
+                    })?;
+                    let delta = mean2 - *mean;
+                    *m2 += m2b + delta * delta * (*n as f64) * (n2 as f64) / total as f64;
+                    *mean += delta * n2 as f64 / total as f64;
+                    *n = total;
+                }
+            }
             (a, b) => return Err(Error::internal(format!("cannot merge {b:?} into {a:?}"))),
         }
         Ok(())
@@ -427,6 +509,18 @@ impl AggregateCall {
             Accumulator::Distinct(seen) if self.func == AggFunc::ApproxCountDistinct => Value::BigInt(seen.items.len() as i64),
             Accumulator::Distinct(seen) => Value::Array(seen.items.clone()),
             Accumulator::List(items) => Value::Array(items.clone()),
+            // NULL without enough values, as Spark (not NaN, its legacy answer).
+            Accumulator::Moments { n, m2, .. } => {
+                let divisor = match self.func {
+                    AggFunc::StddevPop | AggFunc::VarPop => *n,
+                    _ => n - 1,
+                };
+                if divisor <= 0 {
+                    return Value::Null;
+                }
+                let variance = m2 / divisor as f64;
+                Value::Double(if matches!(self.func, AggFunc::StddevSamp | AggFunc::StddevPop) { variance.sqrt() } else { variance })
+            }
         }
     }
 }
@@ -465,6 +559,45 @@ mod tests {
         call.update(&mut other, &s("d")).unwrap();
         call.merge(&mut back, other).unwrap();
         assert_eq!(call.result(&back), Value::Array(vec![s("a"), s("b"), s("c"), s("d")]));
+    }
+
+    #[test]
+    fn moments_update_merge_and_survive_a_checkpoint() {
+        let call = |name| AggFunc::resolve(name, vec![Expr::column(0, DataType::Double)], false).unwrap();
+        let (samp, pop) = (call("stddev"), call("var_pop"));
+        let mut a = samp.new_accumulator();
+        assert_eq!(samp.result(&a), Value::Null);
+        samp.update(&mut a, &Value::Double(2.0)).unwrap();
+        assert_eq!(samp.result(&a), Value::Null, "one value has no sample deviation");
+        for x in [4.0, 4.0, 4.0, 5.0] {
+            samp.update(&mut a, &Value::Double(x)).unwrap();
+        }
+        samp.update(&mut a, &Value::Null).unwrap();
+        let mut b = samp.new_accumulator();
+        for x in [5.0, 7.0, 9.0] {
+            samp.update(&mut b, &Value::Double(x)).unwrap();
+        }
+        let bytes = postcard::to_allocvec(&b).unwrap();
+        assert_eq!(bytes[0], 8, "a new variant, after the old ones");
+        samp.merge(&mut a, postcard::from_bytes(&bytes).unwrap()).unwrap();
+        // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, squared deviations 32.
+        let Value::Double(sd) = samp.result(&a) else { panic!() };
+        assert!((sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12, "{sd}");
+        assert_eq!(pop.result(&a), Value::Double(4.0));
+    }
+
+    #[test]
+    fn bool_and_and_bool_or_skip_nulls() {
+        let call = |name| AggFunc::resolve(name, vec![Expr::column(0, DataType::Boolean)], false).unwrap();
+        let (all, any) = (call("every"), call("some"));
+        let (mut x, mut y) = (all.new_accumulator(), any.new_accumulator());
+        assert_eq!(all.result(&x), Value::Null);
+        for v in [Value::Boolean(true), Value::Null, Value::Boolean(false), Value::Boolean(true)] {
+            all.update(&mut x, &v).unwrap();
+            any.update(&mut y, &v).unwrap();
+        }
+        assert_eq!((all.result(&x), any.result(&y)), (Value::Boolean(false), Value::Boolean(true)));
+        assert!(AggFunc::resolve("bool_or", vec![Expr::column(0, DataType::Int)], false).is_err());
     }
 
     #[test]

@@ -14,17 +14,29 @@ pub struct LikePattern {
 }
 
 impl LikePattern {
-    /// Compiles `pattern` (ILIKE when `case_insensitive`). A trailing lone escape is an error,
-    /// as in Spark.
+    /// Compiles `pattern` with `\\` as the escape (ILIKE when `case_insensitive`).
     pub fn new(pattern: &str, case_insensitive: bool) -> Result<Self, String> {
+        Self::with_escape(pattern, '\\', case_insensitive)
+    }
+
+    /// Compiles `pattern` for `LIKE pattern ESCAPE 'escape'`. As in Spark, the escape may only
+    /// precede `_`, `%` or itself, and may not end the pattern; the message is Spark's.
+    pub fn with_escape(pattern: &str, escape: char, case_insensitive: bool) -> Result<Self, String> {
         let mut tokens = Vec::new();
         let mut chars = pattern.chars();
         while let Some(c) = chars.next() {
             tokens.push(match c {
-                '\\' => match chars.next() {
-                    Some(n) => Token::Char(fold(n, case_insensitive)),
+                c if c == escape => match chars.next() {
+                    Some(n) if n == '_' || n == '%' || n == escape => Token::Char(fold(n, case_insensitive)),
+                    Some(n) => {
+                        return Err(format!(
+                            "[INVALID_FORMAT.ESC_IN_THE_MIDDLE] The format is invalid: '{pattern}'. The escape character is not allowed to precede '{n}'. SQLSTATE: 42601"
+                        ))
+                    }
                     None => {
-                        return Err(format!("the pattern '{pattern}' is invalid: the escape character is not allowed to end the pattern"))
+                        return Err(format!(
+                            "[INVALID_FORMAT.ESC_AT_THE_END] The format is invalid: '{pattern}'. The escape character is not allowed to end with. SQLSTATE: 42601"
+                        ))
                     }
                 },
                 '_' => Token::One,
@@ -105,6 +117,19 @@ mod tests {
         assert!(!like("/bax", "/b\\_%"));
         assert!(like("50%", "50\\%"));
         assert!(LikePattern::new("abc\\", false).is_err());
+    }
+
+    #[test]
+    fn a_chosen_escape_escapes_only_wildcards_and_itself() {
+        let p = |s| LikePattern::with_escape(s, '!', false);
+        assert!(p("a!_b").unwrap().matches("a_b"));
+        assert!(!p("a!_b").unwrap().matches("axb"));
+        assert!(p("a!!").unwrap().matches("a!"));
+        assert!(p("a\\b").unwrap().matches("a\\b"), "the backslash is a plain character then");
+        let e = p("a!b").unwrap_err();
+        assert!(e.starts_with("[INVALID_FORMAT.ESC_IN_THE_MIDDLE]") && e.contains("precede 'b'"), "{e}");
+        assert!(p("a!").unwrap_err().starts_with("[INVALID_FORMAT.ESC_AT_THE_END]"));
+        assert!(LikePattern::new("a\\b", false).is_err(), "as in Spark: `\\b` is no escape");
     }
 
     #[test]

@@ -520,6 +520,71 @@ mod tests {
         assert_eq!(eval("CAST(d AS STRING)"), vec![Value::String("1.5".into()), Value::Null, Value::String("0.0".into())]);
     }
 
+    fn eval_err(expr_sql: &str) -> crate::error::Error {
+        let catalog = Catalog { sources: vec![("t".into(), schema())], tables: vec![] };
+        let q = match analyze(&format!("SELECT {expr_sql} AS v FROM t"), &catalog) {
+            Ok(q) => q,
+            Err(e) => return e,
+        };
+        let LogicalPlan::Project { exprs, .. } = &q.plan else { panic!("a projection") };
+        exprs[0].evaluate_to_array(&batch()).err().unwrap_or_else(|| panic!("{expr_sql}: expected an error"))
+    }
+
+    #[test]
+    fn spark_operators_follow_ansi_semantics() {
+        assert_eq!(eval("i DIV 2"), ints(&[Some(0), None, Some(-1)]));
+        assert_eq!(eval("7 div i"), ints(&[Some(7), None, Some(-3)]));
+        assert_eq!(eval_err("i DIV 0").spark_condition, Some("DIVIDE_BY_ZERO"));
+        assert_eq!(eval_err("(-9223372036854775807L - 1) DIV -1").spark_condition, Some("ARITHMETIC_OVERFLOW"));
+        assert_eq!(eval_err("d DIV 2").spark_condition, Some("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"));
+        assert_eq!(eval("i << 33"), vec![Value::Int(2), Value::Null, Value::Int(-4)]);
+        assert_eq!(eval("(i | 4) & 6 ^ 1"), vec![Value::Int(5), Value::Null, Value::Int(7)]);
+        assert_eq!(eval("~i"), vec![Value::Int(-2), Value::Null, Value::Int(1)]);
+        assert_eq!(eval("!b"), bools(&[Some(false), None, Some(true)]));
+        assert_eq!(eval("pmod(i, 3)"), vec![Value::Int(1), Value::Null, Value::Int(1)]);
+        assert_eq!(eval_err("pmod(i, 0)").spark_condition, Some("REMAINDER_BY_ZERO"));
+        assert_eq!(eval("r'a\\d'"), vec![Value::String("a\\d".into()); 3]);
+        assert_eq!(eval("'a\\d'"), vec![Value::String("ad".into()); 3], "a plain string still unescapes");
+    }
+
+    #[test]
+    fn like_escape_ilike_and_rlike() {
+        assert_eq!(eval("s LIKE 'B!%' ESCAPE '!'"), bools(&[Some(false), None, Some(false)]));
+        assert_eq!(eval("'B%' LIKE 'B!%' ESCAPE '!'"), bools(&[Some(true); 3]));
+        assert_eq!(eval("s ILIKE 'b%'"), bools(&[Some(false), None, Some(true)]));
+        assert_eq!(eval("s RLIKE '^[A-Z]'"), bools(&[Some(false), None, Some(true)]));
+        assert_eq!(eval("s NOT REGEXP 'c$'"), bools(&[Some(true), None, Some(false)]));
+        let e = eval_err("s LIKE 'a!b' ESCAPE '!'");
+        assert_eq!(e.spark_condition, Some("INVALID_FORMAT.ESC_IN_THE_MIDDLE"));
+        assert!(e.position.is_some(), "{e}");
+        assert_eq!(eval_err("s LIKE 'a' ESCAPE '!!'").spark_condition, Some("INVALID_ESC"));
+    }
+
+    #[test]
+    fn new_functions_give_spark_errors_and_unknown_ones_stay_unknown() {
+        assert_eq!(eval_err("split_part(s, ',', 0)").spark_condition, Some("INVALID_INDEX_OF_ZERO"));
+        assert_eq!(eval_err("regexp_extract(s, '(a)', 2)").spark_condition, Some("INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX"));
+        assert_eq!(eval_err("regexp_like(s, '(')").spark_condition, Some("INVALID_PARAMETER_VALUE.PATTERN"));
+        assert_eq!(eval_err("unix_timestamp('junk')").spark_condition, Some("CANNOT_PARSE_TIMESTAMP"));
+        let e = eval_err("unix_timestamp()");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
+        assert!(e.position.is_some(), "{e}");
+        let e = eval_err("no_such_function(s)");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnknownFunction);
+        assert_eq!(e.position.map(|p| (p.line, p.column)), Some((1, 8)));
+        let e = eval_err("regexp_replac(s, 'a', 'b')");
+        assert!(e.message.contains("Did you mean `regexp_replace`?"), "{e}");
+    }
+
+    #[test]
+    fn ceil_and_floor_with_a_scale_work_on_the_decimal_form() {
+        assert_eq!(eval("ceil(1.1D, 1)"), vec![Value::Double(1.1); 3]);
+        assert_eq!(eval("floor(d, 0)"), vec![Value::Double(1.0), Value::Null, Value::Double(0.0)]);
+        assert_eq!(eval("ceil(3.14159D, 2)"), vec![Value::Double(3.15); 3]);
+        assert_eq!(eval("floor(-3.14159D, 2)"), vec![Value::Double(-3.15); 3]);
+        assert_eq!(eval("ceil(314, -2)"), vec![Value::Double(400.0); 3]);
+    }
+
     #[test]
     fn strings_math_and_time() {
         assert_eq!(eval("upper(s)"), vec![Value::String("A".into()), Value::Null, Value::String("BC".into())]);

@@ -1,8 +1,9 @@
 //! Spark SQL in, a typed logical plan out: the streaming pre-pass ([`streaming`]), sqlparser's
-//! Databricks dialect for the rest, then name resolution and typing ([`analyzer`]).
+//! Databricks dialect with Spark's own operators ([`dialect`]) for the rest, then name resolution and typing ([`analyzer`]).
 
 pub mod analyzer;
 pub mod coercion;
+pub mod dialect;
 pub mod interval;
 pub mod limits;
 pub mod streaming;
@@ -11,7 +12,6 @@ mod suggest;
 pub use analyzer::{analyze, AnalyzedQuery, Catalog};
 
 use sqlparser::ast;
-use sqlparser::dialect::DatabricksDialect;
 use sqlparser::parser::{Parser, ParserError};
 
 use crate::error::{Error, Position, Result};
@@ -58,7 +58,7 @@ pub fn parse(sql: &str) -> Result<(ast::Query, streaming::Prepared)> {
     }
     limits::check_text(sql)?;
     let prepared = streaming::prepare(sql)?;
-    let dialect = DatabricksDialect {};
+    let dialect = dialect::SparkDialect::default();
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(limits::PARSER_RECURSION_LIMIT)
         .try_with_sql(&prepared.text)

@@ -9,8 +9,8 @@
 //! clauses of a relation leave a marker alias `AS __wN` in place of their first keyword
 //! (`WATERMARK` or `DEDUPLICATE`, both long enough for it), which ties them to the relation.
 
+use super::dialect::SparkDialect;
 use sqlparser::ast;
-use sqlparser::dialect::DatabricksDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -55,6 +55,9 @@ pub struct Prepared {
     pub relations: Vec<RelationClauses>,
     /// Where a relation name was written after `STREAM`.
     pub stream_refs: Vec<Position>,
+    /// Spark's raw string literals `r'...'`: where each one's opening quote is, and its text,
+    /// backslashes kept. The `r` is blanked; the analyzer takes the text from here.
+    pub raw_strings: Vec<(Position, String)>,
 }
 
 /// Words that end a relation and can never be a table name or alias after `STREAM`.
@@ -154,7 +157,7 @@ impl Text {
 
 /// Finds and removes the streaming forms; see the module comment.
 pub fn prepare(sql: &str) -> Result<Prepared> {
-    let dialect = DatabricksDialect {};
+    let dialect = SparkDialect::default();
     let all = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| {
         Error::parse(
             format!("[PARSE_SYNTAX_ERROR] {}. SQLSTATE: 42601", e.message),
@@ -171,9 +174,16 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
     let mut text = Text::new(sql);
     let mut relations = Vec::new();
     let mut stream_refs = Vec::new();
+    let mut raw_strings = Vec::new();
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
+        if let Some(raw) = raw_string(&text, t, at(i + 1)) {
+            raw_strings.push((pos(at(i + 1)), raw));
+            text.blank(t, t);
+            i += 2;
+            continue;
+        }
         let after_from_or_join =
             i > 0 && (is_word(&at(i - 1).token, "FROM") || is_word(&at(i - 1).token, "JOIN") || at(i - 1).token == Token::Comma);
         if is_word(&t.token, "STREAM") && after_from_or_join {
@@ -209,7 +219,21 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
         }
         i += 1;
     }
-    Ok(Prepared { text: text.chars.into_iter().collect(), relations, stream_refs })
+    Ok(Prepared { text: text.chars.into_iter().collect(), relations, stream_refs, raw_strings })
+}
+
+/// `r'...'` / `R"..."`: the word `r` written right against a quoted string. Its text is read
+/// from the SQL as written, between the quotes, so backslashes stay as they are.
+fn raw_string(text: &Text, word: &TokenWithSpan, next: &TokenWithSpan) -> Option<String> {
+    let is_r = matches!(&word.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("r"));
+    let quoted = matches!(next.token, Token::SingleQuotedString(_) | Token::DoubleQuotedString(_));
+    if !is_r || !quoted || word.span.end != next.span.start {
+        return None;
+    }
+    let a = text.index(next.span.start.line, next.span.start.column);
+    let b = text.index(next.span.end.line, next.span.end.column);
+    let body = text.chars.get(a + 1..b.checked_sub(1)?)?;
+    Some(body.iter().collect())
 }
 
 /// Spark's grammar allows the clause right after a relation primary: a (dotted) table name that
@@ -266,7 +290,7 @@ fn follows_relation(toks: &[TokenWithSpan], i: usize) -> bool {
 
 /// Parses `[WATERMARK ...] [DEDUPLICATE ...] [[AS] alias]` starting at token `i`; returns the
 /// clauses and the index of the first token after them.
-fn parse_clauses(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect) -> Result<(RelationClauses, usize)> {
+fn parse_clauses(toks: &[TokenWithSpan], i: usize, dialect: &SparkDialect) -> Result<(RelationClauses, usize)> {
     let eof = TokenWithSpan::wrap(Token::EOF);
     let at = |k: usize| -> &TokenWithSpan { toks.get(k).unwrap_or(&eof) };
     let mut k = i;
@@ -343,7 +367,7 @@ fn parse_dedup(toks: &[TokenWithSpan], i: usize) -> Result<(DedupClause, usize)>
 
 /// Parses `WATERMARK expr [[AS] name] DELAY OF INTERVAL ...` starting at token `i`; returns the
 /// clause and the index of the first token after it.
-fn parse_watermark(toks: &[TokenWithSpan], i: usize, dialect: &DatabricksDialect) -> Result<(WatermarkClause, usize)> {
+fn parse_watermark(toks: &[TokenWithSpan], i: usize, dialect: &SparkDialect) -> Result<(WatermarkClause, usize)> {
     let eof = TokenWithSpan::wrap(Token::EOF);
     let at = |k: usize| -> &TokenWithSpan { toks.get(k).unwrap_or(&eof) };
     // The event-time expression runs up to `DELAY OF` at paren depth 0.

@@ -55,6 +55,60 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             T::Timestamp
         }
         Func::AddInterval => T::Timestamp,
+        Func::UnixSeconds | Func::UnixMillis | Func::UnixMicros => {
+            c.arity(1, 1)?;
+            a = vec![c.to(a.remove(0), &T::Timestamp)?];
+            T::BigInt
+        }
+        Func::DayOfWeek | Func::WeekDay | Func::DayOfYear | Func::WeekOfYear | Func::Quarter => {
+            c.arity(1, 1)?;
+            a = vec![c.to(a.remove(0), &T::Timestamp)?];
+            T::Int
+        }
+        Func::SecondWithFraction => {
+            c.arity(1, 1)?;
+            a = vec![c.to(a.remove(0), &T::Timestamp)?];
+            T::Double
+        }
+        Func::UnixTimestamp => {
+            // `unix_timestamp()` (the current time) is not offered: a stream's result would
+            // depend on when it ran, and a replayed scenario would differ from its recording.
+            if a.is_empty() {
+                return Err(Error::unsupported(
+                    "unix_timestamp() reads the clock, which is not supported by this version of Unbounded yet: pass a timestamp or a string, unix_timestamp(ts)",
+                ));
+            }
+            c.arity(1, 2)?;
+            let first = a.remove(0);
+            let first = if first.data_type() == T::Timestamp { first } else { c.to(first, &T::String)? };
+            let fmt = match a.pop() {
+                Some(f) => c.to(f, &T::String)?,
+                None => Expr::Literal(Value::String(DEFAULT_FORMAT.into())),
+            };
+            a = vec![first, fmt];
+            T::BigInt
+        }
+        Func::FromUnixtime => {
+            c.arity(1, 2)?;
+            let secs = c.to(a.remove(0), &T::BigInt)?;
+            let fmt = match a.pop() {
+                Some(f) => c.to(f, &T::String)?,
+                None => Expr::Literal(Value::String(DEFAULT_FORMAT.into())),
+            };
+            a = vec![secs, fmt];
+            T::String
+        }
+        Func::TimestampSeconds => {
+            c.arity(1, 1)?;
+            let v = c.numeric(a.remove(0))?;
+            a = vec![v];
+            T::Timestamp
+        }
+        Func::TimestampMillis | Func::TimestampMicros => {
+            c.arity(1, 1)?;
+            a = vec![c.to(a.remove(0), &T::BigInt)?];
+            T::Timestamp
+        }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     };
     Ok((a, ty))
@@ -144,8 +198,121 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], _data_type: &Da
                 })
             })?)
         }
+        Func::UnixSeconds | Func::UnixMillis | Func::UnixMicros => {
+            let unit = match f {
+                Func::UnixSeconds => MICROS_PER_SECOND,
+                Func::UnixMillis => 1000,
+                _ => 1,
+            };
+            Arc::new(a[0].as_primitive::<TimestampMicrosecondType>().unary::<_, Int64Type>(|t| t.div_euclid(unit)))
+        }
+        Func::DayOfWeek | Func::WeekDay | Func::DayOfYear | Func::WeekOfYear | Func::Quarter => {
+            let ts = a[0].as_primitive::<TimestampMicrosecondType>();
+            let mut b = Int32Builder::with_capacity(len);
+            for v in ts.iter() {
+                b.append_option(v.and_then(from_micros).map(|dt| match f {
+                    Func::DayOfWeek => dt.weekday().number_from_sunday() as i32,
+                    Func::WeekDay => dt.weekday().num_days_from_monday() as i32,
+                    Func::DayOfYear => dt.ordinal() as i32,
+                    Func::WeekOfYear => dt.iso_week().week() as i32,
+                    _ => dt.month0() as i32 / 3 + 1,
+                }));
+            }
+            Arc::new(b.finish())
+        }
+        Func::SecondWithFraction => {
+            let ts = a[0].as_primitive::<TimestampMicrosecondType>();
+            Arc::new(
+                ts.unary::<_, arrow_array::types::Float64Type>(|t| t.rem_euclid(60 * MICROS_PER_SECOND) as f64 / MICROS_PER_SECOND as f64),
+            )
+        }
+        Func::UnixTimestamp => {
+            if a[0].data_type() != &arrow_schema::DataType::Utf8 {
+                // Truncated toward zero here (0 for 23:59:59.5 on 1969-12-31), as Spark does;
+                // unix_seconds floors.
+                let ts = a[0].as_primitive::<TimestampMicrosecondType>();
+                return Ok(Arc::new(ts.unary::<_, Int64Type>(|t| t / MICROS_PER_SECOND)));
+            }
+            let (s, fmt) = (a[0].as_string::<i32>(), a[1].as_string::<i32>());
+            let mut b = arrow_array::builder::Int64Builder::with_capacity(len);
+            for i in 0..len {
+                if s.is_null(i) || fmt.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                let text = s.value(i);
+                match parse_with_pattern(text, fmt.value(i))? {
+                    Some(t) => b.append_value(t.div_euclid(MICROS_PER_SECOND)),
+                    None => return Err(cannot_parse(text)),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        Func::FromUnixtime => {
+            let (secs, fmt) = (a[0].as_primitive::<Int64Type>(), a[1].as_string::<i32>());
+            let mut b = StringBuilder::with_capacity(len, len * 20);
+            let mut cached: Option<(String, Vec<pattern::Piece>)> = None;
+            for i in 0..len {
+                if secs.is_null(i) || fmt.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                let spark_fmt = fmt.value(i);
+                if cached.as_ref().is_none_or(|(k, _)| k != spark_fmt) {
+                    cached = Some((spark_fmt.to_string(), pattern::compile(spark_fmt, false)?));
+                }
+                let Some((_, pieces)) = &cached else { continue };
+                let s = secs.value(i);
+                let dt = s
+                    .checked_mul(MICROS_PER_SECOND)
+                    .and_then(from_micros)
+                    .ok_or_else(|| datetime_overflow(format!("from_unixtime({s})")))?;
+                b.append_value(pattern::format(pieces, &dt));
+            }
+            Arc::new(b.finish())
+        }
+        Func::TimestampSeconds | Func::TimestampMillis | Func::TimestampMicros => {
+            let mut b = TimestampMicrosecondBuilder::with_capacity(len);
+            for i in 0..len {
+                let micros = match Value::from_array(a[0].as_ref(), i) {
+                    Value::Null => None,
+                    Value::Double(d) => {
+                        let m = d * MICROS_PER_SECOND as f64;
+                        Some(if m.is_finite() && m.abs() < 9.2e18 { Some(m as i64) } else { None })
+                    }
+                    v => {
+                        let v = v.as_i64().unwrap_or(0);
+                        Some(match f {
+                            Func::TimestampSeconds => v.checked_mul(MICROS_PER_SECOND),
+                            Func::TimestampMillis => v.checked_mul(1000),
+                            _ => Some(v),
+                        })
+                    }
+                };
+                match micros {
+                    None => b.append_null(),
+                    Some(m) => b.append_value(m.and_then(in_range).ok_or_else(|| {
+                        Error::runtime(
+                            "ARITHMETIC_OVERFLOW",
+                            format!("[ARITHMETIC_OVERFLOW] The result of {}(...) is out of the TIMESTAMP range. SQLSTATE: 22003", f.name()),
+                        )
+                    })?),
+                }
+            }
+            Arc::new(b.finish())
+        }
         other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
     })
+}
+
+/// Spark's default pattern of `unix_timestamp` and `from_unixtime`.
+pub(super) const DEFAULT_FORMAT: &str = "yyyy-MM-dd HH:mm:ss";
+
+fn cannot_parse(text: &str) -> Error {
+    Error::runtime(
+        "CANNOT_PARSE_TIMESTAMP",
+        format!("[CANNOT_PARSE_TIMESTAMP] Text '{text}' could not be parsed. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"),
+    )
 }
 
 pub(super) fn to_timestamp(a: &[ArrayRef], len: usize, fail: bool) -> Result<ArrayRef> {

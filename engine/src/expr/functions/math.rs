@@ -35,8 +35,22 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             a = vec![v, scale];
             t
         }
+        Func::Floor | Func::Ceil if a.len() == 2 => {
+            // `ceil(x, scale)` is a DECIMAL in Spark; a DOUBLE here (the engine has no DECIMAL).
+            let scale = match a.pop() {
+                Some(Expr::Literal(Value::Int(s))) => s,
+                _ => {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] Cannot resolve \"{}(...)\" due to data type mismatch: the input `scale` should be a foldable \"INT\" expression. SQLSTATE: 42K09",
+                        f.name()
+                    )))
+                }
+            };
+            a = vec![c.to(a.remove(0), &T::Double)?, Expr::Literal(Value::Int(scale))];
+            T::Double
+        }
         Func::Floor | Func::Ceil => {
-            c.arity(1, 1)?;
+            c.arity(1, 2)?;
             a = vec![c.numeric(a.remove(0))?];
             T::BigInt
         }
@@ -74,6 +88,11 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], _data_type: &Da
                 })?),
                 _ => Arc::new(a[0].as_primitive::<Int64Type>().try_unary::<_, Int64Type, _>(|v| round_integer(v, scale, half_even))?),
             }
+        }
+        Func::Floor | Func::Ceil if a.len() == 2 => {
+            let scale = a[1].as_primitive::<Int32Type>().value(0);
+            let ceil = f == Func::Ceil;
+            Arc::new(a[0].as_primitive::<Float64Type>().unary::<_, Float64Type>(|v| ceil_floor_scaled(v, scale, ceil)))
         }
         Func::Floor | Func::Ceil => {
             let ceil = f == Func::Ceil;
@@ -159,6 +178,20 @@ pub fn round_double(v: f64, scale: i32, half_even: bool) -> f64 {
     };
     let r: f64 = s.parse().unwrap_or(v.abs());
     r.copysign(v)
+}
+
+/// `ceil(v, scale)` / `floor(v, scale)` on the decimal form of `v`, as Spark's DECIMAL
+/// arithmetic gives them (`ceil(1.1, 1)` is 1.1, not the 1.2 that `ceil(1.1 * 10) / 10` gives).
+pub(super) fn ceil_floor_scaled(v: f64, scale: i32, ceil: bool) -> f64 {
+    if !v.is_finite() {
+        return v;
+    }
+    let nearest = round_double(v, scale, false);
+    if nearest == v || (ceil && nearest > v) || (!ceil && nearest < v) {
+        return nearest;
+    }
+    let step = 10f64.powi(-scale);
+    round_double(if ceil { nearest + step } else { nearest - step }, scale, false)
 }
 
 pub(super) fn round_integer(v: i64, scale: i32, half_even: bool) -> Result<i64> {

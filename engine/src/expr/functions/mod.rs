@@ -8,11 +8,17 @@ use super::{Columnar, Expr};
 use crate::error::{Error, Result};
 
 mod array;
+mod bitwise;
 mod conditional;
 mod datetime;
+mod format;
+mod hash;
 mod math;
+mod numeric;
 mod pattern;
+mod regex;
 mod string;
+mod text;
 
 pub use self::array::array_index;
 pub use self::datetime::{add_interval, spark_pattern_to_chrono};
@@ -61,6 +67,230 @@ pub enum Func {
     WindowTime,
     /// `ts ± INTERVAL`: args are the timestamp, then literal months and microseconds to add.
     AddInterval,
+    // Integral and bitwise operators (bitwise.rs).
+    /// `a DIV b`.
+    IntDiv,
+    BitAnd,
+    BitOr,
+    BitXor,
+    BitNot,
+    ShiftLeft,
+    ShiftRight,
+    ShiftRightUnsigned,
+    BitCount,
+    // More string functions (text.rs).
+    Replace,
+    Translate,
+    Initcap,
+    Lpad,
+    Rpad,
+    Repeat,
+    Reverse,
+    Left,
+    Right,
+    Instr,
+    Locate,
+    SplitPart,
+    Ascii,
+    Chr,
+    Soundex,
+    Levenshtein,
+    StartsWith,
+    EndsWith,
+    Contains,
+    Space,
+    SubstringIndex,
+    OctetLength,
+    BitLength,
+    FormatString,
+    // Regular expressions (regex.rs).
+    RegexpLike,
+    RegexpReplace,
+    RegexpExtract,
+    RegexpExtractAll,
+    RegexpCount,
+    RegexpSubstr,
+    RegexpInstr,
+    // Hashes (hash.rs).
+    Md5,
+    Sha1,
+    Sha2,
+    Crc32,
+    // More math (math.rs).
+    Pow,
+    Ln,
+    Log,
+    Log10,
+    Log2,
+    Log1p,
+    Exp,
+    Expm1,
+    Cbrt,
+    Sign,
+    Pmod,
+    Hex,
+    Bin,
+    Factorial,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Cot,
+    Sec,
+    Csc,
+    Degrees,
+    Radians,
+    Pi,
+    E,
+    Rint,
+    Hypot,
+    WidthBucket,
+    Nanvl,
+    TryAdd,
+    TrySubtract,
+    TryMultiply,
+    TryDivide,
+    TryMod,
+    Greatest,
+    Least,
+    // More date and time (datetime.rs).
+    UnixSeconds,
+    UnixMillis,
+    UnixMicros,
+    UnixTimestamp,
+    FromUnixtime,
+    TimestampSeconds,
+    TimestampMillis,
+    TimestampMicros,
+    DayOfWeek,
+    WeekDay,
+    DayOfYear,
+    WeekOfYear,
+    Quarter,
+    /// `EXTRACT(SECOND FROM ts)`: seconds with their fraction.
+    SecondWithFraction,
+}
+
+/// Every function added after the first families, with its SQL names (the first is the one
+/// [`Func::name`] gives). One table, so a name cannot be forgotten in one of the lists.
+const MORE: &[(Func, &[&str])] = &[
+    (Func::IntDiv, &["div"]),
+    (Func::BitAnd, &["&"]),
+    (Func::BitOr, &["|"]),
+    (Func::BitXor, &["^"]),
+    (Func::BitNot, &["~"]),
+    (Func::ShiftLeft, &["shiftleft"]),
+    (Func::ShiftRight, &["shiftright"]),
+    (Func::ShiftRightUnsigned, &["shiftrightunsigned"]),
+    (Func::BitCount, &["bit_count"]),
+    (Func::Replace, &["replace"]),
+    (Func::Translate, &["translate"]),
+    (Func::Initcap, &["initcap"]),
+    (Func::Lpad, &["lpad"]),
+    (Func::Rpad, &["rpad"]),
+    (Func::Repeat, &["repeat"]),
+    (Func::Reverse, &["reverse"]),
+    (Func::Left, &["left"]),
+    (Func::Right, &["right"]),
+    (Func::Instr, &["instr"]),
+    (Func::Locate, &["locate", "position"]),
+    (Func::SplitPart, &["split_part"]),
+    (Func::Ascii, &["ascii"]),
+    (Func::Chr, &["chr", "char"]),
+    (Func::Soundex, &["soundex"]),
+    (Func::Levenshtein, &["levenshtein"]),
+    (Func::StartsWith, &["startswith"]),
+    (Func::EndsWith, &["endswith"]),
+    (Func::Contains, &["contains"]),
+    (Func::Space, &["space"]),
+    (Func::SubstringIndex, &["substring_index"]),
+    (Func::OctetLength, &["octet_length"]),
+    (Func::BitLength, &["bit_length"]),
+    (Func::FormatString, &["format_string", "printf"]),
+    (Func::RegexpLike, &["rlike", "regexp", "regexp_like"]),
+    (Func::RegexpReplace, &["regexp_replace"]),
+    (Func::RegexpExtract, &["regexp_extract"]),
+    (Func::RegexpExtractAll, &["regexp_extract_all"]),
+    (Func::RegexpCount, &["regexp_count"]),
+    (Func::RegexpSubstr, &["regexp_substr"]),
+    (Func::RegexpInstr, &["regexp_instr"]),
+    (Func::Md5, &["md5"]),
+    (Func::Sha1, &["sha1", "sha"]),
+    (Func::Sha2, &["sha2"]),
+    (Func::Crc32, &["crc32"]),
+    (Func::Pow, &["pow", "power"]),
+    (Func::Ln, &["ln"]),
+    (Func::Log, &["log"]),
+    (Func::Log10, &["log10"]),
+    (Func::Log2, &["log2"]),
+    (Func::Log1p, &["log1p"]),
+    (Func::Exp, &["exp"]),
+    (Func::Expm1, &["expm1"]),
+    (Func::Cbrt, &["cbrt"]),
+    (Func::Sign, &["sign", "signum"]),
+    (Func::Pmod, &["pmod"]),
+    (Func::Hex, &["hex"]),
+    (Func::Bin, &["bin"]),
+    (Func::Factorial, &["factorial"]),
+    (Func::Sin, &["sin"]),
+    (Func::Cos, &["cos"]),
+    (Func::Tan, &["tan"]),
+    (Func::Asin, &["asin"]),
+    (Func::Acos, &["acos"]),
+    (Func::Atan, &["atan"]),
+    (Func::Atan2, &["atan2"]),
+    (Func::Sinh, &["sinh"]),
+    (Func::Cosh, &["cosh"]),
+    (Func::Tanh, &["tanh"]),
+    (Func::Asinh, &["asinh"]),
+    (Func::Acosh, &["acosh"]),
+    (Func::Atanh, &["atanh"]),
+    (Func::Cot, &["cot"]),
+    (Func::Sec, &["sec"]),
+    (Func::Csc, &["csc"]),
+    (Func::Degrees, &["degrees"]),
+    (Func::Radians, &["radians"]),
+    (Func::Pi, &["pi"]),
+    (Func::E, &["e"]),
+    (Func::Rint, &["rint"]),
+    (Func::Hypot, &["hypot"]),
+    (Func::WidthBucket, &["width_bucket"]),
+    (Func::Nanvl, &["nanvl"]),
+    (Func::TryAdd, &["try_add"]),
+    (Func::TrySubtract, &["try_subtract"]),
+    (Func::TryMultiply, &["try_multiply"]),
+    (Func::TryDivide, &["try_divide"]),
+    (Func::TryMod, &["try_mod"]),
+    (Func::Greatest, &["greatest"]),
+    (Func::Least, &["least"]),
+    (Func::UnixSeconds, &["unix_seconds"]),
+    (Func::UnixMillis, &["unix_millis"]),
+    (Func::UnixMicros, &["unix_micros"]),
+    (Func::UnixTimestamp, &["unix_timestamp", "to_unix_timestamp"]),
+    (Func::FromUnixtime, &["from_unixtime"]),
+    (Func::TimestampSeconds, &["timestamp_seconds"]),
+    (Func::TimestampMillis, &["timestamp_millis"]),
+    (Func::TimestampMicros, &["timestamp_micros"]),
+    (Func::DayOfWeek, &["dayofweek"]),
+    (Func::WeekDay, &["weekday"]),
+    (Func::DayOfYear, &["dayofyear"]),
+    (Func::WeekOfYear, &["weekofyear"]),
+    (Func::Quarter, &["quarter"]),
+    (Func::SecondWithFraction, &["extract_second"]),
+];
+
+/// Names in [`MORE`] that are operators, not callable by name.
+fn callable(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second"
 }
 
 impl Func {
@@ -99,8 +329,19 @@ impl Func {
             "second" => Func::Second,
             "sort_array" => Func::SortArray,
             "window_time" => Func::WindowTime,
-            _ => return None,
+            "btrim" => Func::Trim,
+            other => return MORE.iter().find(|(_, names)| names.contains(&other) && callable(other)).map(|(f, _)| *f),
         })
+    }
+
+    /// Every name a person can call: [`Func::NAMES`] (the first families, which the fuzz
+    /// generator draws from) and the later ones.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .iter()
+            .copied()
+            .chain(MORE.iter().flat_map(|(_, names)| names.iter().copied()).filter(|n| callable(n)))
+            .chain(["btrim", "mod", "positive", "negative"])
     }
 
     /// Every name a person can call, for "did you mean" and the editor's completion.
@@ -184,6 +425,7 @@ impl Func {
             Func::SortArray => "sort_array",
             Func::WindowTime => "window_time",
             Func::AddInterval => "timestampadd",
+            other => MORE.iter().find(|(f, _)| *f == other).and_then(|(_, names)| names.first().copied()).unwrap_or("?"),
         }
     }
 
@@ -198,6 +440,11 @@ impl Func {
             Family::Conditional => conditional::check(self, args, &c),
             Family::Math => math::check(self, args, &c),
             Family::DateTime => datetime::check(self, args, &c),
+            Family::Bitwise => bitwise::check(self, args, &c),
+            Family::Text => text::check(self, args, &c),
+            Family::Regex => regex::check(self, args, &c),
+            Family::Hash => hash::check(self, args, &c),
+            Family::Numeric => numeric::check(self, args, &c),
         }
     }
 
@@ -215,7 +462,6 @@ impl Func {
             | Func::Split => Family::String,
             Func::Size | Func::ElementAt | Func::TryElementAt | Func::SortArray => Family::Array,
             Func::Coalesce => Family::Conditional,
-            Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
             Func::ToTimestamp
             | Func::TryToTimestamp
             | Func::DateTrunc
@@ -227,7 +473,65 @@ impl Func {
             | Func::Minute
             | Func::Second
             | Func::WindowTime
-            | Func::AddInterval => Family::DateTime,
+            | Func::AddInterval
+            | Func::UnixSeconds
+            | Func::UnixMillis
+            | Func::UnixMicros
+            | Func::UnixTimestamp
+            | Func::FromUnixtime
+            | Func::TimestampSeconds
+            | Func::TimestampMillis
+            | Func::TimestampMicros
+            | Func::DayOfWeek
+            | Func::WeekDay
+            | Func::DayOfYear
+            | Func::WeekOfYear
+            | Func::Quarter
+            | Func::SecondWithFraction => Family::DateTime,
+            Func::IntDiv
+            | Func::BitAnd
+            | Func::BitOr
+            | Func::BitXor
+            | Func::BitNot
+            | Func::ShiftLeft
+            | Func::ShiftRight
+            | Func::ShiftRightUnsigned
+            | Func::BitCount => Family::Bitwise,
+            Func::Replace
+            | Func::Translate
+            | Func::Initcap
+            | Func::Lpad
+            | Func::Rpad
+            | Func::Repeat
+            | Func::Reverse
+            | Func::Left
+            | Func::Right
+            | Func::Instr
+            | Func::Locate
+            | Func::SplitPart
+            | Func::Ascii
+            | Func::Chr
+            | Func::Soundex
+            | Func::Levenshtein
+            | Func::StartsWith
+            | Func::EndsWith
+            | Func::Contains
+            | Func::Space
+            | Func::SubstringIndex
+            | Func::OctetLength
+            | Func::BitLength
+            | Func::FormatString => Family::Text,
+            Func::RegexpLike
+            | Func::RegexpReplace
+            | Func::RegexpExtract
+            | Func::RegexpExtractAll
+            | Func::RegexpCount
+            | Func::RegexpSubstr
+            | Func::RegexpInstr => Family::Regex,
+            Func::Md5 | Func::Sha1 | Func::Sha2 | Func::Crc32 => Family::Hash,
+            Func::Greatest | Func::Least => Family::Conditional,
+            Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
+            _ => Family::Numeric,
         }
     }
 
@@ -250,6 +554,11 @@ impl Func {
             Family::Conditional => conditional::kernel(self, a, raw, data_type, len),
             Family::Math => math::kernel(self, a, raw, data_type, len),
             Family::DateTime => datetime::kernel(self, a, raw, data_type, len),
+            Family::Bitwise => bitwise::kernel(self, a, raw, data_type, len),
+            Family::Text => text::kernel(self, a, raw, data_type, len),
+            Family::Regex => regex::kernel(self, a, raw, data_type, len),
+            Family::Hash => hash::kernel(self, a, raw, data_type, len),
+            Family::Numeric => numeric::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -261,6 +570,11 @@ enum Family {
     Conditional,
     Math,
     DateTime,
+    Bitwise,
+    Text,
+    Regex,
+    Hash,
+    Numeric,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
@@ -292,6 +606,49 @@ impl Checks {
         } else {
             coerce_arg(self.func, e, &DataType::Double)
         }
+    }
+}
+
+/// Row by row over [`Value`]s, for kernels not worth vectorising: `f` sees every argument's
+/// value at the row, NULLs included, and gives the row's result.
+pub(super) fn rowwise(a: &[ArrayRef], len: usize, data_type: &DataType, mut f: impl FnMut(&[Value]) -> Result<Value>) -> Result<ArrayRef> {
+    let mut out = Vec::with_capacity(len);
+    let mut row = Vec::with_capacity(a.len());
+    for i in 0..len {
+        row.clear();
+        row.extend(a.iter().map(|c| Value::from_array(c.as_ref(), i)));
+        out.push(f(&row)?);
+    }
+    Ok(crate::value::values_to_array(&out, data_type))
+}
+
+/// [`rowwise`] for a function that is NULL when any argument is.
+pub(super) fn strict(a: &[ArrayRef], len: usize, data_type: &DataType, mut f: impl FnMut(&[Value]) -> Result<Value>) -> Result<ArrayRef> {
+    rowwise(a, len, data_type, |row| if row.iter().any(Value::is_null) { Ok(Value::Null) } else { f(row) })
+}
+
+pub(super) fn str_of(v: &Value) -> &str {
+    match v {
+        Value::String(s) => s,
+        _ => "",
+    }
+}
+
+pub(super) fn int_of(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i as i64,
+        Value::BigInt(i) => *i,
+        Value::Double(d) => *d as i64,
+        _ => 0,
+    }
+}
+
+pub(super) fn double_of(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::BigInt(i) => *i as f64,
+        Value::Double(d) => *d,
+        _ => 0.0,
     }
 }
 
@@ -341,6 +698,20 @@ mod tests {
     use crate::time::{from_micros, in_range, parse_timestamp, MICROS_PER_SECOND};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn every_callable_name_is_listed_and_resolves() {
+        for (f, names) in MORE {
+            for n in names.iter().filter(|n| callable(n)) {
+                assert!(Func::all_names().any(|m| m == *n), "{n} is not in Func::all_names()");
+                assert_eq!(Func::by_name(n), Some(*f), "{n}");
+            }
+        }
+        for n in Func::all_names() {
+            let known = Func::by_name(n).is_some() || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
+            assert!(known, "{n} is listed but does not resolve");
+        }
+    }
 
     #[test]
     fn functions_over_an_empty_batch_give_an_empty_column() {

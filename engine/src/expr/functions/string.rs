@@ -13,7 +13,13 @@ use super::*;
 pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, DataType)> {
     use DataType as T;
     let ty = match f {
-        Func::Upper | Func::Lower | Func::Trim | Func::Ltrim | Func::Rtrim => {
+        Func::Trim | Func::Ltrim | Func::Rtrim => {
+            // (string [, characters to trim]); the analyzer puts Spark's forms in this order.
+            c.arity(1, 2)?;
+            a = a.into_iter().map(|e| c.to(e, &T::String)).collect::<Result<_>>()?;
+            T::String
+        }
+        Func::Upper | Func::Lower => {
             c.arity(1, 1)?;
             a = vec![c.to(a.remove(0), &T::String)?];
             T::String
@@ -47,8 +53,12 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             T::String
         }
         Func::Split => {
-            c.arity(2, 2)?;
+            c.arity(2, 3)?;
+            let limit = if a.len() == 3 { a.pop() } else { None };
             a = a.into_iter().map(|e| c.to(e, &T::String)).collect::<Result<_>>()?;
+            if let Some(l) = limit {
+                a.push(c.to(l, &T::Int)?);
+            }
             T::Array(Box::new(T::String))
         }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
@@ -57,10 +67,23 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
 }
 
 /// The vectorised kernels of the functions in this file.
-pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], _data_type: &DataType, len: usize) -> Result<ArrayRef> {
+pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     Ok(match f {
         Func::Upper => map_str(&a[0], |s, out| out.push_str(&s.to_uppercase())),
         Func::Lower => map_str(&a[0], |s, out| out.push_str(&s.to_lowercase())),
+        Func::Trim | Func::Ltrim | Func::Rtrim if a.len() == 2 => strict(a, len, data_type, |row| {
+            let chars: Vec<char> = str_of(&row[1]).chars().collect();
+            let hit = |c: char| chars.contains(&c);
+            let s = str_of(&row[0]);
+            Ok(Value::String(
+                match f {
+                    Func::Trim => s.trim_matches(hit),
+                    Func::Ltrim => s.trim_start_matches(hit),
+                    _ => s.trim_end_matches(hit),
+                }
+                .to_string(),
+            ))
+        })?,
         Func::Trim => map_str(&a[0], |s, out| out.push_str(s.trim_matches(' '))),
         Func::Ltrim => map_str(&a[0], |s, out| out.push_str(s.trim_start_matches(' '))),
         Func::Rtrim => map_str(&a[0], |s, out| out.push_str(s.trim_end_matches(' '))),
@@ -131,7 +154,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], _data_type: &Dat
             }
             Arc::new(b.finish())
         }
-        Func::Split => split(&a[0], &a[1], &raw[1])?,
+        Func::Split => split_limited(&a[0], &a[1], &raw[1], a.get(2))?,
         other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
     })
 }
@@ -177,7 +200,20 @@ pub(super) fn substring_sql(s: &str, pos: i32, len: Option<i32>) -> &str {
     &s[byte(start)..byte(end)]
 }
 
+#[cfg(test)]
 pub(super) fn split(strings: &ArrayRef, patterns: &ArrayRef, raw_pattern: &Columnar) -> Result<ArrayRef> {
+    split_limited(strings, patterns, raw_pattern, None)
+}
+
+/// `split(s, regex [, limit])`: with a limit > 0, at most `limit` parts, the last holding the
+/// rest; a limit <= 0 splits on every match (Spark keeps trailing empty strings either way).
+pub(super) fn split_limited(
+    strings: &ArrayRef,
+    patterns: &ArrayRef,
+    raw_pattern: &Columnar,
+    limits: Option<&ArrayRef>,
+) -> Result<ArrayRef> {
+    let limits = limits.map(|l| l.as_primitive::<Int32Type>());
     let s = strings.as_string::<i32>();
     let p = patterns.as_string::<i32>();
     let compile = |pat: &str| {
@@ -196,10 +232,11 @@ pub(super) fn split(strings: &ArrayRef, patterns: &ArrayRef, raw_pattern: &Colum
     };
     let mut b = ListBuilder::new(StringBuilder::new());
     for i in 0..s.len() {
-        if s.is_null(i) || p.is_null(i) {
+        if s.is_null(i) || p.is_null(i) || limits.is_some_and(|l| l.is_null(i)) {
             b.append(false);
             continue;
         }
+        let limit = limits.map_or(-1, |l| l.value(i));
         let owned;
         let re = match &fixed {
             Some(r) => r,
@@ -210,7 +247,17 @@ pub(super) fn split(strings: &ArrayRef, patterns: &ArrayRef, raw_pattern: &Colum
         };
         let text = s.value(i);
         if re.as_str().is_empty() {
-            text.chars().for_each(|c| b.values().append_value(c.to_string()));
+            let chars: Vec<char> = text.chars().collect();
+            let keep = if limit > 0 { (limit as usize).min(chars.len()) } else { chars.len() };
+            for (k, c) in chars.iter().enumerate().take(keep) {
+                if k + 1 == keep && keep < chars.len() {
+                    b.values().append_value(chars[k..].iter().collect::<String>());
+                } else {
+                    b.values().append_value(c.to_string());
+                }
+            }
+        } else if limit > 0 {
+            re.splitn(text, limit as usize).for_each(|part| b.values().append_value(part));
         } else {
             re.split(text).for_each(|part| b.values().append_value(part));
         }

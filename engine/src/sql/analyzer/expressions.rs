@@ -27,7 +27,10 @@ impl<'a> Analyzer<'a> {
             },
             E::CompoundIdentifier(parts) => self.resolve_column(parts, scope)?,
             E::Nested(inner) => self.expr(inner, scope)?,
-            E::Value(v) => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
+            E::Value(v) => match position_of(v.span).and_then(|p| self.prepared.raw_strings.iter().find(|(at, _)| *at == p)) {
+                Some((_, raw)) => Expr::Literal(Value::String(raw.clone())),
+                None => literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?,
+            },
             E::TypedString(_) => return self.expr_typed_string(e, scope),
             E::UnaryOp { .. } => return self.expr_unary(e, scope),
             E::BinaryOp { .. } => self.binary_chain(e, scope)?,
@@ -37,6 +40,21 @@ impl<'a> Analyzer<'a> {
             E::InList { .. } => return self.expr_in_list(e, scope),
             E::Between { .. } => return self.expr_between(e, scope),
             E::Like { any: false, .. } | E::ILike { any: false, .. } => return self.expr_like(e, scope),
+            E::RLike { negated, expr, pattern, .. } => {
+                let v = self.expr(expr, scope)?;
+                let p = self.expr(pattern, scope)?;
+                let m = call(Func::RegexpLike, vec![v, p])?;
+                if *negated {
+                    Expr::Not(Box::new(m))
+                } else {
+                    m
+                }
+            }
+            E::Position { expr, r#in } => {
+                let sub = self.expr(expr, scope)?;
+                let s = self.expr(r#in, scope)?;
+                call(Func::Locate, vec![sub, s])?
+            }
             E::Case { .. } => return self.expr_case(e, scope),
             E::Cast { .. } => return self.expr_cast(e, scope),
             E::Function(f) => self.function(f, scope, e)?,
@@ -83,7 +101,8 @@ impl<'a> Analyzer<'a> {
             E::UnaryOp { op, expr } => {
                 let inner = self.expr(expr, scope)?;
                 match op {
-                    ast::UnaryOperator::Not => Expr::Not(Box::new(boolean_operand(inner, expr)?)),
+                    ast::UnaryOperator::Not | ast::UnaryOperator::BangNot => Expr::Not(Box::new(boolean_operand(inner, expr)?)),
+                    ast::UnaryOperator::BitwiseNot => call(Func::BitNot, vec![inner])?,
                     ast::UnaryOperator::Minus => match inner {
                         Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
                         Expr::Literal(Value::BigInt(v)) => Expr::Literal(Value::BigInt(-v)),
@@ -174,17 +193,39 @@ impl<'a> Analyzer<'a> {
         use ast::Expr as E;
         Ok(match e {
             E::Like { negated, expr, pattern, escape_char, any: false } | E::ILike { negated, expr, pattern, escape_char, any: false } => {
-                if escape_char.is_some() {
-                    return Err(Error::unsupported("LIKE ... ESCAPE is not supported; the escape character is \\"));
-                }
+                let escape = match escape_char {
+                    None => '\\',
+                    Some(ec) => {
+                        let text = match self.expr(ec, scope)? {
+                            Expr::Literal(Value::String(s)) => s,
+                            _ => String::new(),
+                        };
+                        let mut chars = text.chars();
+                        match (chars.next(), chars.next()) {
+                            (Some(c), None) => c,
+                            _ => {
+                                return Err(Error::parse(
+                                    format!("[INVALID_ESC] Found an invalid escape string: {text}. The escape string must contain only one character. SQLSTATE: 42604"),
+                                    expr_position(ec),
+                                )
+                                .with_condition("INVALID_ESC"))
+                            }
+                        }
+                    }
+                };
                 let v = self.expr(expr, scope)?;
                 let v = if v.data_type() == DataType::String { v } else { v.cast_to(&DataType::String) };
                 let text = match self.expr(pattern, scope)? {
                     Expr::Literal(Value::String(s)) => s,
+                    // `x LIKE NULL` is NULL on every row.
+                    Expr::Literal(Value::Null) => return Ok(Expr::Literal(Value::Null).cast_to(&DataType::Boolean)),
                     _ => return Err(Error::unsupported("the LIKE pattern must be a string literal").at(expr_position(pattern))),
                 };
-                let p = LikePattern::new(&text, matches!(e, E::ILike { .. }))
-                    .map_err(|m| Error::runtime("INVALID_FORMAT.ESC_AT_THE_END", m).in_phase(Phase::Analysis))?;
+                let p = LikePattern::with_escape(&text, escape, matches!(e, E::ILike { .. })).map_err(|m| {
+                    let condition =
+                        if m.contains("ESC_IN_THE_MIDDLE") { "INVALID_FORMAT.ESC_IN_THE_MIDDLE" } else { "INVALID_FORMAT.ESC_AT_THE_END" };
+                    Error::runtime(condition, m).in_phase(Phase::Analysis).at(expr_position(pattern))
+                })?;
                 Expr::Like { expr: Box::new(v), pattern: p, negated: *negated }
             }
             _ => return Err(Error::internal("an expression form reached the wrong resolver")),
@@ -258,12 +299,14 @@ impl<'a> Analyzer<'a> {
         use ast::Expr as E;
         Ok(match e {
             E::Floor { expr, field } | E::Ceil { expr, field } => {
-                if !matches!(field, ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)) {
-                    return Err(Error::unsupported("CEIL and FLOOR take one argument here: floor(x)"));
-                }
                 let func = if matches!(e, E::Floor { .. }) { Func::Floor } else { Func::Ceil };
-                let arg = self.expr(expr, scope)?;
-                call(func, vec![arg])?
+                let mut args = vec![self.expr(expr, scope)?];
+                match field {
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) => {}
+                    ast::CeilFloorKind::Scale(v) => args.push(literal(&v.value).map_err(|m| Error::parse(m, position_of(v.span)))?),
+                    _ => return Err(Error::unsupported("CEIL and FLOOR take a number and an optional scale here: floor(x, 2)")),
+                }
+                call(func, args)?
             }
             _ => return Err(Error::internal("an expression form reached the wrong resolver")),
         })
@@ -291,16 +334,27 @@ impl<'a> Analyzer<'a> {
         use ast::Expr as E;
         Ok(match e {
             E::Trim { expr, trim_where, trim_what, trim_characters } => {
-                if trim_what.is_some() || trim_characters.is_some() {
-                    return Err(Error::unsupported("TRIM of characters other than spaces is not supported yet; trim(x) removes spaces"));
-                }
                 let func = match trim_where {
                     Some(ast::TrimWhereField::Leading) => Func::Ltrim,
                     Some(ast::TrimWhereField::Trailing) => Func::Rtrim,
                     _ => Func::Trim,
                 };
-                let arg = self.expr(expr, scope)?;
-                call(func, vec![arg])?
+                // The kernel takes (string, characters). `TRIM(BOTH 'x' FROM s)` names them so;
+                // Spark's function form `trim('x', s)` puts the characters first, and sqlparser
+                // reads it as `expr` = 'x' with `s` among `trim_characters`.
+                let first = self.expr(expr, scope)?;
+                let args = match (trim_what, trim_characters.as_deref()) {
+                    (Some(what), _) => vec![first, self.expr(what, scope)?],
+                    (None, Some([source])) => vec![self.expr(source, scope)?, first],
+                    (None, Some([]) | None) => vec![first],
+                    (None, Some(_)) => {
+                        return Err(Error::type_mismatch(format!(
+                            "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires [1, 2] parameters. SQLSTATE: 42605",
+                            func.name()
+                        )))
+                    }
+                };
+                call(func, args)?
             }
             _ => return Err(Error::internal("an expression form reached the wrong resolver")),
         })
@@ -316,7 +370,12 @@ impl<'a> Analyzer<'a> {
                     ast::DateTimeField::Day | ast::DateTimeField::Days => Func::DayOfMonth,
                     ast::DateTimeField::Hour | ast::DateTimeField::Hours => Func::Hour,
                     ast::DateTimeField::Minute | ast::DateTimeField::Minutes => Func::Minute,
-                    ast::DateTimeField::Second | ast::DateTimeField::Seconds => Func::Second,
+                    // Spark's EXTRACT(SECOND ...) keeps the fraction (a DECIMAL(8,6) there, a DOUBLE here).
+                    ast::DateTimeField::Second | ast::DateTimeField::Seconds => Func::SecondWithFraction,
+                    ast::DateTimeField::Quarter => Func::Quarter,
+                    ast::DateTimeField::Week(None) | ast::DateTimeField::Weeks => Func::WeekOfYear,
+                    ast::DateTimeField::Dow | ast::DateTimeField::DayOfWeek => Func::DayOfWeek,
+                    ast::DateTimeField::Doy | ast::DateTimeField::DayOfYear => Func::DayOfYear,
                     other => return Err(Error::unsupported(format!("EXTRACT({other} FROM ...) is not supported yet"))),
                 };
                 let arg = self.expr(expr, scope)?;
@@ -448,6 +507,12 @@ impl<'a> Analyzer<'a> {
                 let (args, t) = Func::Concat.check(vec![l, r])?;
                 return Ok(Expr::Call { func: Func::Concat, args, data_type: t });
             }
+            B::MyIntegerDivide => return call(Func::IntDiv, vec![l, r]),
+            B::BitwiseAnd => return call(Func::BitAnd, vec![l, r]),
+            B::BitwiseOr => return call(Func::BitOr, vec![l, r]),
+            B::BitwiseXor => return call(Func::BitXor, vec![l, r]),
+            B::PGBitwiseShiftLeft => return call(Func::ShiftLeft, vec![l, r]),
+            B::PGBitwiseShiftRight => return call(Func::ShiftRight, vec![l, r]),
             other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
         };
         if bop.is_comparison() {
@@ -458,31 +523,7 @@ impl<'a> Analyzer<'a> {
             let r = boolean_operand(r, right)?;
             return Ok(Expr::binary(bop, l, r, DataType::Boolean));
         }
-        // Arithmetic: numeric operands meet at the wider type; `/` always gives a double.
-        let numeric = |t: &DataType| -> Option<DataType> {
-            match t {
-                t if t.is_numeric() => Some(t.clone()),
-                DataType::String => Some(DataType::Double),
-                DataType::Null => Some(DataType::Null),
-                _ => None,
-            }
-        };
-        let (lt, rt) = (l.data_type(), r.data_type());
-        let t = match (numeric(&lt), numeric(&rt)) {
-            (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            Error::type_mismatch(format!(
-                "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\"). SQLSTATE: 42K09",
-                spark_sql(whole),
-                lt.spark_name(),
-                rt.spark_name()
-            ))
-            .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
-        })?;
-        let t = if bop == BinaryOp::Divide || t == DataType::Null { DataType::Double } else { t };
-        Ok(Expr::binary(bop, l.cast_to(&t), r.cast_to(&t), t))
+        arithmetic(bop, l, r, whole)
     }
 
     pub(super) fn function(&mut self, f: &ast::Function, scope: &Scope, whole: &ast::Expr) -> Result<Expr> {
@@ -552,6 +593,22 @@ impl<'a> Analyzer<'a> {
         };
         let mut resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
         match lower.as_str() {
+            "mod" if resolved.len() == 2 => {
+                let r = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let l = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                return arithmetic(BinaryOp::Modulo, l, r, whole).map_err(|e| e.at(pos));
+            }
+            "positive" | "negative" if resolved.len() == 1 => {
+                let v = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let v = match v.data_type() {
+                    t if t.is_numeric() => v,
+                    DataType::String | DataType::Null => v.cast_to(&DataType::Double),
+                    _ => return Err(unary_mismatch(&lower, &v, whole).at(pos)),
+                };
+                return Ok(if lower == "negative" { Expr::Negate(Box::new(v)) } else { v });
+            }
+            // Spark's function forms put the characters to trim first: `ltrim('x', s)`.
+            "trim" | "ltrim" | "rtrim" if resolved.len() == 2 => resolved.reverse(),
             "if" | "iff" => {
                 if resolved.len() != 3 {
                     return Err(Error::type_mismatch(format!(
@@ -595,7 +652,7 @@ impl<'a> Analyzer<'a> {
             _ => {}
         }
         let func = Func::by_name(&lower).ok_or_else(|| {
-            let hint = suggest::likely(&lower, Func::NAMES.iter().copied()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
+            let hint = suggest::likely(&lower, Func::all_names()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
             Error::new(
                 ErrorKind::UnknownFunction,
                 format!("[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].{hint} SQLSTATE: 42883"),
@@ -606,6 +663,34 @@ impl<'a> Analyzer<'a> {
         let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
         Ok(Expr::Call { func, args, data_type })
     }
+}
+
+/// `l op r` for `+ - * / %`: numeric operands meet at the wider type; `/` always gives a double.
+pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> Result<Expr> {
+    let numeric = |t: &DataType| -> Option<DataType> {
+        match t {
+            t if t.is_numeric() => Some(t.clone()),
+            DataType::String => Some(DataType::Double),
+            DataType::Null => Some(DataType::Null),
+            _ => None,
+        }
+    };
+    let (lt, rt) = (l.data_type(), r.data_type());
+    let t = match (numeric(&lt), numeric(&rt)) {
+            (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types (\"{}\" and \"{}\"). SQLSTATE: 42K09",
+                spark_sql(whole),
+                lt.spark_name(),
+                rt.spark_name()
+            ))
+            .with_condition("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES")
+        })?;
+    let t = if bop == BinaryOp::Divide || t == DataType::Null { DataType::Double } else { t };
+    Ok(Expr::binary(bop, l.cast_to(&t), r.cast_to(&t), t))
 }
 
 /// Spark's typed numeric literals `10L` (BIGINT), `10S`/`10Y` (SMALLINT/TINYINT, here INT) and

@@ -97,21 +97,7 @@ struct AggCollector {
 
 /// Spark aggregates this engine recognises but does not compute yet (refused with a message);
 /// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &[
-    "stddev",
-    "stddev_samp",
-    "stddev_pop",
-    "variance",
-    "var_samp",
-    "var_pop",
-    "any",
-    "some",
-    "every",
-    "bool_and",
-    "bool_or",
-    "max_by",
-    "min_by",
-];
+const UNBUILT_AGGREGATES: &[&str] = &["max_by", "min_by"];
 
 fn is_spark_aggregate(name: &str) -> bool {
     AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name)

@@ -7,6 +7,12 @@ pub fn output_name(e: &ast::Expr) -> String {
     match e {
         ast::Expr::Identifier(i) => i.value.clone(),
         ast::Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()).unwrap_or_default(),
+        // Spark names an unaliased time or session window column after the struct it is.
+        ast::Expr::Function(f)
+            if f.over.is_none() && matches!(f.name.to_string().to_ascii_lowercase().as_str(), "window" | "session_window") =>
+        {
+            f.name.to_string().to_ascii_lowercase()
+        }
         other => spark_sql(other),
     }
 }
@@ -33,14 +39,52 @@ pub fn spark_sql(e: &ast::Expr) -> String {
                 spine.push((op, right));
                 leftmost = left;
             }
-            let mut out = "(".repeat(spine.len());
+            // `a || b` is Spark's `concat(a, b)`.
+            let mut out: String =
+                spine.iter().rev().map(|(op, _)| if matches!(op, ast::BinaryOperator::StringConcat) { "concat(" } else { "(" }).collect();
             out.push_str(&spark_sql(leftmost));
             for (op, right) in spine.into_iter().rev() {
-                out.push_str(&format!(" {op} {})", spark_sql(right)));
+                let right = spark_sql(right);
+                match op {
+                    ast::BinaryOperator::StringConcat => out.push_str(&format!(", {right})")),
+                    ast::BinaryOperator::MyIntegerDivide => out.push_str(&format!(" div {right})")),
+                    op => out.push_str(&format!(" {op} {right})")),
+                }
             }
             out
         }
-        E::UnaryOp { op: ast::UnaryOperator::Not, expr } => format!("(NOT {})", spark_sql(expr)),
+        E::UnaryOp { op: ast::UnaryOperator::Not | ast::UnaryOperator::BangNot, expr } => format!("(NOT {})", spark_sql(expr)),
+        E::Like { negated, expr, pattern, escape_char, .. } => {
+            let escape = escape_char.as_ref().map(|e| format!(" ESCAPE '{}'", spark_sql(e))).unwrap_or_default();
+            let like = format!("{} LIKE {}{escape}", spark_sql(expr), spark_sql(pattern));
+            negate(*negated, like)
+        }
+        E::ILike { negated, expr, pattern, .. } => negate(*negated, format!("ilike({}, {})", spark_sql(expr), spark_sql(pattern))),
+        E::RLike { negated, expr, pattern, .. } => negate(*negated, format!("RLIKE({}, {})", spark_sql(expr), spark_sql(pattern))),
+        E::Position { expr, r#in } => format!("locate({}, {}, 1)", spark_sql(expr), spark_sql(r#in)),
+        E::Trim { expr, trim_where, trim_what, trim_characters } => {
+            let side = match trim_where {
+                Some(ast::TrimWhereField::Leading) => "LEADING",
+                Some(ast::TrimWhereField::Trailing) => "TRAILING",
+                _ => "BOTH",
+            };
+            match (trim_what, trim_characters.as_deref()) {
+                (Some(what), _) => format!("TRIM({side} {} FROM {})", spark_sql(what), spark_sql(expr)),
+                (None, Some([source])) => format!("TRIM({side} {} FROM {})", spark_sql(expr), spark_sql(source)),
+                _ => format!(
+                    "{}({})",
+                    match side {
+                        "LEADING" => "ltrim",
+                        "TRAILING" => "rtrim",
+                        _ => "trim",
+                    },
+                    spark_sql(expr)
+                ),
+            }
+        }
+        E::Ceil { expr, field: ast::CeilFloorKind::Scale(v) } => format!("ceil({}, {})", spark_sql(expr), v.value),
+        E::Floor { expr, field: ast::CeilFloorKind::Scale(v) } => format!("floor({}, {})", spark_sql(expr), v.value),
+        E::Extract { field, expr, .. } => format!("extract({field} FROM {})", spark_sql(expr)),
         E::UnaryOp { op, expr } => format!("{op}{}", spark_sql(expr)),
         E::Function(f) => spark_sql_function(f),
         E::Cast { kind: ast::CastKind::TryCast, expr, data_type, .. } => {
@@ -50,6 +94,70 @@ pub fn spark_sql(e: &ast::Expr) -> String {
         E::IsNull(x) => format!("({} IS NULL)", spark_sql(x)),
         E::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
         other => other.to_string(),
+    }
+}
+
+/// Functions whose column name Spark writes in capitals (its math functions, by their own names;
+/// an alias such as `pow` or `sign` keeps the spelling it was called by).
+const UPPER_CASE_NAMES: &[&str] = &[
+    "rlike",
+    "regexp",
+    "regexp_like",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "cbrt",
+    "cos",
+    "cosh",
+    "acosh",
+    "exp",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "signum",
+    "sin",
+    "sinh",
+    "asinh",
+    "sqrt",
+    "tan",
+    "cot",
+    "tanh",
+    "atanh",
+    "degrees",
+    "radians",
+    "sec",
+    "csc",
+    "power",
+    "hypot",
+    "pi",
+    "e",
+];
+
+/// (function, number of arguments written, the default Spark shows after them).
+const SHOWN_DEFAULTS: &[(&str, usize, &str)] = &[
+    ("locate", 2, "1"),
+    ("position", 2, "1"),
+    ("split", 2, "-1"),
+    ("regexp_replace", 3, "1"),
+    ("regexp_extract", 2, "1"),
+    ("regexp_extract_all", 2, "1"),
+    ("regexp_instr", 2, "0"),
+    ("lpad", 2, " "),
+    ("rpad", 2, " "),
+    ("replace", 2, ""),
+    ("unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
+    ("to_unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
+    ("from_unixtime", 1, "yyyy-MM-dd HH:mm:ss"),
+];
+
+fn negate(negated: bool, s: String) -> String {
+    if negated {
+        format!("(NOT {s})")
+    } else {
+        s
     }
 }
 
@@ -76,5 +184,85 @@ pub(super) fn spark_sql_function(f: &ast::Function) -> String {
     if distinct {
         return format!("{name}(DISTINCT {args})");
     }
+    let count = match &f.args {
+        ast::FunctionArguments::List(l) => l.args.len(),
+        _ => 0,
+    };
+    // Spark's column name shows the arguments a call left out, with their defaults.
+    let args = match SHOWN_DEFAULTS.iter().find(|(n, c, _)| *n == name && *c == count) {
+        Some((_, _, default)) => format!("{args}, {default}"),
+        None => args,
+    };
+    if name == "log" && count == 1 {
+        return format!("LOG(E(), {args})");
+    }
+    if name == "positive" && count == 1 {
+        return format!("(+ {args})");
+    }
+    // Spark spells these in capitals in a column name, and gives the trimming forms as TRIM.
+    let name = match name.as_str() {
+        n if UPPER_CASE_NAMES.contains(&n) => name.to_ascii_uppercase(),
+        "ltrim" | "rtrim" | "trim" => {
+            if let ast::FunctionArguments::List(l) = &f.args {
+                if let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(chars)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(s))] =
+                    l.args.as_slice()
+                {
+                    let side = match name.as_str() {
+                        "ltrim" => "LEADING",
+                        "rtrim" => "TRAILING",
+                        _ => "BOTH",
+                    };
+                    return format!("TRIM({side} {} FROM {})", spark_sql(chars), spark_sql(s));
+                }
+            }
+            name
+        }
+        _ => name,
+    };
     format!("{name}({args})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn name(expr: &str) -> String {
+        let (q, _) = crate::sql::parse(&format!("SELECT {expr} FROM t")).unwrap();
+        let ast::SetExpr::Select(s) = q.body.as_ref() else { panic!("a select") };
+        let ast::SelectItem::UnnamedExpr(e) = &s.projection[0] else { panic!("unnamed") };
+        output_name(e)
+    }
+
+    #[test]
+    fn unaliased_columns_get_sparks_names() {
+        // Each as Spark 4.3 names it.
+        for (expr, spark) in [
+            ("window(ts, '10 seconds')", "window"),
+            ("session_window(ts, '5 seconds')", "session_window"),
+            ("7 DIV 2", "(7 div 2)"),
+            ("'x' || 1 || true", "concat(concat(x, 1), true)"),
+            ("'a_b' LIKE 'a!_b' ESCAPE '!'", "a_b LIKE a!_b ESCAPE '!'"),
+            ("'ab' NOT LIKE 'a%'", "(NOT ab LIKE a%)"),
+            ("'ABC' NOT ILIKE 'a%'", "(NOT ilike(ABC, a%))"),
+            ("'abc' REGEXP 'b'", "RLIKE(abc, b)"),
+            ("!true", "(NOT true)"),
+            ("position('b' IN 'abc')", "locate(b, abc, 1)"),
+            ("TRIM(LEADING 'xy' FROM 'yxaxy')", "TRIM(LEADING xy FROM yxaxy)"),
+            ("ltrim('x', 'xxa')", "TRIM(LEADING x FROM xxa)"),
+            ("replace('ABCabc', 'abc')", "replace(ABCabc, abc, )"),
+            ("lpad('hi', 5)", "lpad(hi, 5,  )"),
+            ("split('a,b', ',')", "split(a,b, ,, -1)"),
+            ("regexp_instr('abc', 'b')", "regexp_instr(abc, b, 0)"),
+            ("from_unixtime(0)", "from_unixtime(0, yyyy-MM-dd HH:mm:ss)"),
+            ("to_unix_timestamp('2026-01-01')", "to_unix_timestamp(2026-01-01, yyyy-MM-dd HH:mm:ss)"),
+            ("log(x)", "LOG(E(), x)"),
+            ("power(2, -1)", "POWER(2, -1)"),
+            ("pow(2, 3)", "pow(2, 3)"),
+            ("positive(3)", "(+ 3)"),
+        ] {
+            assert_eq!(name(expr), spark, "{expr}");
+        }
+    }
 }

@@ -1,0 +1,174 @@
+//! Spark's SQL as sqlparser's Databricks dialect parses it, plus the operators that dialect
+//! lacks: `a DIV b` (integral division) and the shifts `<<` / `>>`, with Spark's precedence
+//! (`*` `/` `%` `DIV` above `+` `-`, above the shifts, above `&`, above `^`, above `|`).
+
+use std::any::TypeId;
+
+use sqlparser::ast::{BinaryOperator, Expr};
+use sqlparser::dialect::{DatabricksDialect, Dialect};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+
+/// Databricks' dialect with Spark's `DIV` and shift operators.
+#[derive(Debug, Default)]
+pub struct SparkDialect(DatabricksDialect);
+
+/// Shifts bind tighter than `&` (23) and looser than `+`/`-` (30), as in Spark's grammar.
+const SHIFT_PRECEDENCE: u8 = 26;
+/// `DIV` binds as `*` and `/` do (sqlparser's MulDivModOp).
+const DIV_PRECEDENCE: u8 = 40;
+/// `||` binds as `+` and `-` do in Spark (sqlparser puts it with `*`).
+const CONCAT_PRECEDENCE: u8 = 30;
+
+fn is_div(t: &Token) -> bool {
+    matches!(t, Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::DIV)
+}
+
+impl Dialect for SparkDialect {
+    // The parser's Databricks-specific rules (`exists(...)` as a function, `ARRAY(...)`) key on
+    // the dialect's type: this one is Databricks' for them.
+    fn dialect(&self) -> TypeId {
+        TypeId::of::<DatabricksDialect>()
+    }
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        self.0.is_delimited_identifier_start(ch)
+    }
+    fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
+        self.0.identifier_quote_style(identifier)
+    }
+    fn is_identifier_start(&self, ch: char) -> bool {
+        self.0.is_identifier_start(ch)
+    }
+    fn is_identifier_part(&self, ch: char) -> bool {
+        self.0.is_identifier_part(ch)
+    }
+    fn supports_numeric_prefix(&self) -> bool {
+        self.0.supports_numeric_prefix()
+    }
+    fn supports_filter_during_aggregation(&self) -> bool {
+        self.0.supports_filter_during_aggregation()
+    }
+    fn supports_group_by_expr(&self) -> bool {
+        self.0.supports_group_by_expr()
+    }
+    fn supports_table_versioning(&self) -> bool {
+        self.0.supports_table_versioning()
+    }
+    fn supports_lambda_functions(&self) -> bool {
+        self.0.supports_lambda_functions()
+    }
+    fn supports_select_wildcard_except(&self) -> bool {
+        self.0.supports_select_wildcard_except()
+    }
+    fn require_interval_qualifier(&self) -> bool {
+        self.0.require_interval_qualifier()
+    }
+    fn supports_struct_literal(&self) -> bool {
+        self.0.supports_struct_literal()
+    }
+    fn supports_nested_comments(&self) -> bool {
+        self.0.supports_nested_comments()
+    }
+    fn supports_group_by_with_modifier(&self) -> bool {
+        self.0.supports_group_by_with_modifier()
+    }
+    fn supports_values_as_table_factor(&self) -> bool {
+        self.0.supports_values_as_table_factor()
+    }
+    fn supports_optimize_table(&self) -> bool {
+        self.0.supports_optimize_table()
+    }
+    fn supports_bang_not_operator(&self) -> bool {
+        self.0.supports_bang_not_operator()
+    }
+    fn supports_cte_without_as(&self) -> bool {
+        self.0.supports_cte_without_as()
+    }
+    fn supports_select_item_multi_column_alias(&self) -> bool {
+        self.0.supports_select_item_multi_column_alias()
+    }
+    fn supports_map_literal_with_angle_brackets(&self) -> bool {
+        self.0.supports_map_literal_with_angle_brackets()
+    }
+    fn supports_string_literal_backslash_escape(&self) -> bool {
+        self.0.supports_string_literal_backslash_escape()
+    }
+    fn supports_select_wildcard_replace(&self) -> bool {
+        self.0.supports_select_wildcard_replace()
+    }
+    fn supports_from_first_select(&self) -> bool {
+        self.0.supports_from_first_select()
+    }
+    fn supports_pipe_operator(&self) -> bool {
+        self.0.supports_pipe_operator()
+    }
+    fn supports_bitwise_shift_operators(&self) -> bool {
+        true
+    }
+
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        match &parser.peek_token_ref().token {
+            Token::ShiftLeft | Token::ShiftRight => Some(Ok(SHIFT_PRECEDENCE)),
+            Token::StringConcat => Some(Ok(CONCAT_PRECEDENCE)),
+            t if is_div(t) => Some(Ok(DIV_PRECEDENCE)),
+            _ => None,
+        }
+    }
+
+    fn parse_infix(&self, parser: &mut Parser, expr: &Expr, _precedence: u8) -> Option<Result<Expr, ParserError>> {
+        if !is_div(&parser.peek_token_ref().token) {
+            return None;
+        }
+        parser.advance_token();
+        Some(parser.parse_subexpr(DIV_PRECEDENCE).map(|right| Expr::BinaryOp {
+            left: Box::new(expr.clone()),
+            op: BinaryOperator::MyIntegerDivide,
+            right: Box::new(right),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn expr(sql: &str) -> String {
+        let dialect = SparkDialect::default();
+        let mut p = Parser::new(&dialect).try_with_sql(sql).unwrap();
+        format!("{:?}", p.parse_expr().unwrap())
+    }
+
+    #[test]
+    fn div_binds_like_multiplication_and_shifts_between_plus_and_ampersand() {
+        let one = expr("1 + 7 DIV 2 * 3");
+        // `+` is the root: DIV and `*` were taken first, left to right.
+        assert!(one.starts_with("BinaryOp { left: Value"), "{one}");
+        assert!(one.contains("op: Plus") && one.contains("MyIntegerDivide"), "{one}");
+        let two = expr("1 << 2 + 1 & 3");
+        // `&` is the root and `<<` has `2 + 1` on its right.
+        assert!(two.starts_with("BinaryOp { left: BinaryOp { left: Value"), "{two}");
+        assert!(two.find("PGBitwiseShiftLeft").unwrap() < two.find("Plus").unwrap(), "{two}");
+        assert!(
+            two.ends_with(
+                "op: BitwiseAnd, right: Value(ValueWithSpan { value: Number(\"3\", false), span: Span(Location(1,14)..Location(1,15)) }) }"
+            ),
+            "{two}"
+        );
+    }
+
+    #[test]
+    fn concat_pipes_bind_as_plus_does() {
+        // Spark reads `1 + 2 || 'a'` as `(1 + 2) || 'a'`.
+        let e = expr("1 + 2 || 'a'");
+        assert!(e.starts_with("BinaryOp { left: BinaryOp {") && e.contains("op: StringConcat, right: Value"), "{e}");
+        assert!(e.find("Plus").unwrap() < e.find("StringConcat").unwrap(), "{e}");
+    }
+
+    #[test]
+    fn exists_is_still_a_function_name() {
+        assert!(expr("exists(x)").starts_with("Function"));
+    }
+}
