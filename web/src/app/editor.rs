@@ -198,11 +198,10 @@ pub fn candidates(prefix: &str, sources: &[RelationInfo], tables: &[RelationInfo
             add(&c.name, "column");
         }
     }
-    for f in unbounded_engine::expr::functions::Func::NAMES.iter().chain(unbounded_engine::expr::aggregate::AggFunc::NAMES).chain(&[
-        "window",
-        "session_window",
-        "window_time",
-    ]) {
+    for f in unbounded_engine::expr::functions::Func::all_names()
+        .chain(unbounded_engine::expr::aggregate::AggFunc::NAMES.iter().copied())
+        .chain(["window", "session_window", "window_time"])
+    {
         add(f, "function");
     }
     for k in KEYWORDS {
@@ -386,6 +385,9 @@ mod tests {
         assert_eq!(offer[1], ("event_id".to_string(), "column"));
         assert!(candidates("approx", &[], &[]).iter().any(|(n, k)| n == "approx_count_distinct" && *k == "function"));
         assert!(candidates("waterm", &[], &[]).iter().any(|(n, _)| n == "WATERMARK"));
+        // Every function the engine knows, the newer families too.
+        assert!(candidates("regexp_rep", &[], &[]).iter().any(|(n, _)| n == "regexp_replace"));
+        assert!(candidates("stddev_", &[], &[]).iter().any(|(n, _)| n == "stddev_pop"));
         assert_eq!(word_at("SELECT ev", 9), (7, "ev".to_string()));
         assert_eq!(char_index("ab\ncd", 2, 2), Some(4));
     }
