@@ -137,16 +137,8 @@ pub fn compare(expected: &Json, actual: &Json) -> Vec<String> {
     if expected["columns"] != actual["columns"] {
         out.push(format!("columns: expected {}, got {}", expected["columns"], actual["columns"]));
     }
-    let (er, ar) = (expected["runs"].as_array().cloned().unwrap_or_default(), actual["runs"].as_array().cloned().unwrap_or_default());
-    if er.len() != ar.len() {
-        out.push(format!("expected {} run steps, got {}", er.len(), ar.len()));
-    }
-    for (e, a) in er.iter().zip(&ar) {
+    for (e, a) in paired_runs(expected, actual, &mut out) {
         let step = &e["step"];
-        if e["step"] != a["step"] {
-            out.push(format!("run step index: expected {step}, got {}", a["step"]));
-            continue;
-        }
         multiset_diff(&format!("rows of run step {step}"), &rows_of(e), &rows_of(a), &mut out);
         let (eb, ab) = (e["batches"].as_array().cloned().unwrap_or_default(), a["batches"].as_array().cloned().unwrap_or_default());
         if eb.len() != ab.len() {
@@ -164,6 +156,25 @@ pub fn compare(expected: &Json, actual: &Json) -> Vec<String> {
     let empty = Vec::new();
     multiset_diff("sink", expected["sink"].as_array().unwrap_or(&empty), actual["sink"].as_array().unwrap_or(&empty), &mut out);
     out
+}
+
+/// The `runs` entries of both documents that are for the same `run` step, in order; a different
+/// number of steps or a step index that differs is a difference.
+fn paired_runs<'a>(expected: &'a Json, actual: &'a Json, out: &mut Vec<String>) -> Vec<(&'a Json, &'a Json)> {
+    let runs = |doc: &'a Json| doc["runs"].as_array().map_or(&[][..], Vec::as_slice);
+    let (er, ar) = (runs(expected), runs(actual));
+    if er.len() != ar.len() {
+        out.push(format!("expected {} run steps, got {}", er.len(), ar.len()));
+    }
+    let mut pairs = Vec::new();
+    for (e, a) in er.iter().zip(ar) {
+        if e["step"] == a["step"] {
+            pairs.push((e, a));
+        } else {
+            out.push(format!("run step index: expected {}, got {}", e["step"], a["step"]));
+        }
+    }
+    pairs
 }
 
 /// A pipeline's runner documents (FORMAT.md, version 2): each dataset's kind and columns (in
@@ -199,16 +210,8 @@ fn compare_pipeline(expected: &Json, actual: &Json, out: &mut Vec<String>) {
             out.push(format!("{what}: dataset {name} not expected"));
         }
     };
-    let (er, ar) = (expected["runs"].as_array().cloned().unwrap_or_default(), actual["runs"].as_array().cloned().unwrap_or_default());
-    if er.len() != ar.len() {
-        out.push(format!("expected {} run steps, got {}", er.len(), ar.len()));
-    }
-    for (e, a) in er.iter().zip(&ar) {
+    for (e, a) in paired_runs(expected, actual, out) {
         let step = &e["step"];
-        if e["step"] != a["step"] {
-            out.push(format!("run step index: expected {step}, got {}", a["step"]));
-            continue;
-        }
         tables(&e["tables"], &format!("run step {step}"), out, &a["tables"]);
         if let Some(x) = e.get("expectations") {
             if a.get("expectations") != Some(x) {

@@ -453,10 +453,16 @@ impl StreamingQuery {
     /// new data, then any no-data batch the watermark calls for. An armed failure crashes its
     /// batch, the query recovers from the checkpoint and retries it within this call.
     pub fn process_all_available(&mut self) -> Result<RunReport> {
+        self.run_batches(true, u64::MAX)
+    }
+
+    /// Runs micro-batches until none is due or `most` have committed; `limited`: whether the
+    /// sources' read limits apply. A crashed batch is recovered and retried within the call (it
+    /// can crash again only if re-armed, so the loop ends).
+    fn run_batches(&mut self, limited: bool, most: u64) -> Result<RunReport> {
         let mut report = RunReport::default();
-        // A retried batch can crash again only if re-armed, so this loop ends.
-        loop {
-            match self.run_one()? {
+        while (report.batches.len() as u64) < most {
+            match self.run_one_reading(limited)? {
                 None => break,
                 Some(BatchOutcome::Committed(b)) => report.batches.push(*b),
                 Some(BatchOutcome::Crashed(id, point)) => {

@@ -2,7 +2,7 @@
 //! `requestAnimationFrame` time, a test's fake), so the same code runs in the browser and in tests.
 
 use crate::error::Result;
-use crate::runtime::{BatchOutcome, RunReport, StreamingQuery};
+use crate::runtime::{RunReport, StreamingQuery};
 
 /// How a scenario's `run` step drives the query (FORMAT.md, "triggers of a `run` step"). Each
 /// starts the query from its checkpoint, as a new `writeStream...trigger(...).start()` does in
@@ -42,18 +42,7 @@ impl StreamingQuery {
             RunTrigger::Once => (false, 1),
             RunTrigger::Batches(n) => (true, n),
         };
-        let mut report = RunReport::default();
-        while (report.batches.len() as u64) < most {
-            match self.run_one_reading(limited)? {
-                None => break,
-                Some(BatchOutcome::Committed(b)) => report.batches.push(*b),
-                Some(BatchOutcome::Crashed(id, point)) => {
-                    report.failures.push((id, point));
-                    self.recover()?;
-                }
-            }
-        }
-        Ok(report)
+        self.run_batches(limited, most)
     }
 }
 
