@@ -18,6 +18,7 @@ pub mod checkpoint;
 pub mod conformance;
 pub mod generate;
 pub mod hash;
+pub mod kafka;
 pub mod ops;
 pub mod pipeline;
 pub mod progress;
