@@ -102,11 +102,14 @@ fn allowed() -> Tree {
     // The other dedup form and a one-column row come from a second benign export.
     let mut second = benign.clone();
     second.query = "SELECT * FROM STREAM clicks DEDUPLICATE BY (id)".into();
-    // Update mode writes through foreachBatch (MERGE, or an idempotent append without an
-    // aggregation); append and complete mode through Delta's streaming sink.
+    // Every mode writes through foreachBatch: a MERGE in update mode, an idempotent append
+    // without an aggregation or in append mode, an overwrite in complete mode.
     let mut third = second.clone();
     third.output_mode = OutputMode::Append;
-    for other in [second, third] {
+    let mut fourth = benign.clone();
+    fourth.query = "SELECT id, count(*) AS n FROM STREAM clicks GROUP BY id".into();
+    fourth.output_mode = OutputMode::Complete;
+    for other in [second, third, fourth] {
         let t2 = parse_python(&pyspark(&other)).unwrap();
         t.calls.extend(t2.calls);
         t.names.extend(t2.names);

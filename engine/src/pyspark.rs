@@ -8,11 +8,9 @@ use regex_lite::Regex;
 use serde_json::Value as Json;
 
 use crate::plan::OutputMode;
+use crate::runtime::trigger::RunTrigger;
 use crate::scenario::{Scenario, Step};
 use crate::types::Schema;
-
-/// The most events per source written into the program's sample data.
-const SAMPLE_EVENTS: usize = 200;
 
 /// Whether `s` is a name Spark reads without backquotes.
 fn plain_identifier(s: &str) -> bool {
@@ -108,9 +106,17 @@ fn python_value(v: &Json) -> String {
         Json::String(s) => python_str(s),
         // A JSON number is a Python number literal (serde_json never writes NaN or infinity).
         Json::Number(n) => n.to_string(),
-        // Not a value of any column type (a bad record in the playground): kept as its JSON text.
-        other => python_str(&other.to_string()),
+        // An array or struct value: json.dumps writes it back as the JSON Spark's reader reads.
+        Json::Array(items) => python_list(items),
+        Json::Object(fields) => {
+            let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{}: {}", python_str(k), python_value(v))).collect();
+            format!("{{{}}}", fields.join(", "))
+        }
     }
+}
+
+fn python_list(items: &[Json]) -> String {
+    format!("[{}]", items.iter().map(python_value).collect::<Vec<_>>().join(", "))
 }
 
 /// A Python tuple of a row's values.
@@ -171,6 +177,13 @@ pub fn translate_dedup(query: &str) -> (String, Vec<String>) {
 
 /// The PySpark program for `s`. Nothing the scenario supplies is written as code: names, values
 /// and the SQL are escaped string literals, and names and descriptions in comments are cleaned.
+///
+/// The program replays the session as it ran: each `add` is one new file in its source's folder,
+/// each `run` one `processAllAvailable()` of the running query (so Spark reads what arrived since
+/// the last run as one micro-batch, as the session did: late data stays late), each `restart`
+/// and trigger run what the scenario says. It writes to Delta Lake when `delta-spark` is there
+/// and to a table kept in the program otherwise, and with `UNBOUNDED_CHECK=1` prints the final
+/// sink as one line `UNBOUNDED_SINK <JSON rows>` for a test to compare with the session.
 pub fn pyspark(s: &Scenario) -> String {
     let mut name = s.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
     if name.is_empty() {
@@ -185,37 +198,24 @@ pub fn pyspark(s: &Scenario) -> String {
     if let Some(d) = &s.description {
         out.push_str(&comment(d));
     }
-    out.push_str("import json\nimport os\n\nfrom pyspark.sql import SparkSession\n\n");
+    out.push_str(PRELUDE);
     let _ = writeln!(
         out,
-        "spark = SparkSession.builder.appName({}).config(\"spark.sql.session.timeZone\", \"UTC\").getOrCreate()\n",
+        "builder = (SparkSession.builder.appName({})\n    .config(\"spark.sql.session.timeZone\", \"UTC\")\n    # A local run of a few events: few shuffle partitions (on a cluster, leave Spark's default).\n    .config(\"spark.sql.shuffle.partitions\", \"2\"))",
         python_str(&s.name)
     );
+    out.push_str(SESSION);
+    let _ = writeln!(out, "DATA = {}", python_str(&format!("/tmp/unbounded/{name}")));
+    out.push_str(PATHS);
     out.push_str("# Sources. Replace each with your stream (Kafka, Auto Loader, ...); here each reads JSON-lines\n");
-    out.push_str("# files from a directory, filled below with this session's events.\n");
-    let _ = writeln!(out, "DATA = {}\n\n", python_str(&format!("/tmp/unbounded/{name}")));
-    out.push_str("def write_events(source, columns, rows):\n");
-    out.push_str("    os.makedirs(os.path.join(DATA, source), exist_ok=True)\n");
-    out.push_str("    with open(os.path.join(DATA, source, \"part-0.json\"), \"w\") as f:\n");
-    out.push_str("        for row in rows:\n");
-    out.push_str("            f.write(json.dumps(dict(zip(columns, row))) + \"\\n\")\n\n\n");
+    out.push_str("# files from a folder, filled below with this session's events, one file per `add`.\n");
+    out.push_str("COLUMNS = {\n");
     for (source, schema) in &s.sources {
-        let rows: Vec<&Json> = s
-            .steps
-            .iter()
-            .filter_map(|step| match step {
-                Step::Add { source: src, rows } if src == source => Some(rows.iter()),
-                _ => None,
-            })
-            .flatten()
-            .take(SAMPLE_EVENTS)
-            .collect();
         let columns: Vec<String> = schema.columns.iter().map(|c| python_str(&c.name)).collect();
-        let _ = writeln!(out, "write_events({}, [{}], [", python_str(source), columns.join(", "));
-        for row in &rows {
-            let _ = writeln!(out, "    {},", python_row(row));
-        }
-        out.push_str("])\n");
+        let _ = writeln!(out, "    {}: [{}],", python_str(source), columns.join(", "));
+    }
+    out.push_str("}\n");
+    for (source, schema) in &s.sources {
         // The source's read limits (maxFilesPerTrigger, ...), as strings, which Spark's options are.
         let options: Vec<String> = s
             .source_options
@@ -225,14 +225,16 @@ pub fn pyspark(s: &Scenario) -> String {
             .map(|(k, v)| format!("{}: {}", python_str(k), python_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string))))
             .collect();
         let options = if options.is_empty() { String::new() } else { format!("\n    .options(**{{{}}})", options.join(", ")) };
+        let _ = writeln!(out, "os.makedirs(os.path.join(DATA, {}), exist_ok=True)", python_str(source));
         let _ = writeln!(
             out,
-            "(spark.readStream.schema({}).option(\"timestampFormat\", \"yyyy-MM-dd HH:mm:ss[.SSSSSS]\"){options}\n    .json(os.path.join(DATA, {})).createOrReplaceTempView({}))\n",
+            "(spark.readStream.schema({}).option(\"timestampFormat\", \"yyyy-MM-dd HH:mm:ss[.SSSSSS]\"){options}\n    .json(os.path.join(DATA, {})).createOrReplaceTempView({}))",
             python_str(&ddl(schema)),
             python_str(source),
             python_str(source)
         );
     }
+    out.push('\n');
     if !s.tables.is_empty() {
         out.push_str("# Static tables.\n");
         for (table, schema, rows) in &s.tables {
@@ -255,11 +257,108 @@ pub fn pyspark(s: &Scenario) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "result = spark.sql{}\n", python_sql(&query));
-    let sink = python_str(&format!("{name}_sink"));
-    out.push_str(&sink_program(s, &sink));
-    out.push_str("query.processAllAvailable()\n");
-    let _ = writeln!(out, "spark.table({sink}).show(truncate=False)");
+    out.push_str(&steps_program(s));
+    out.push_str(&sink_program(s));
+    out.push_str(DRIVER);
     out
+}
+
+/// Imports, and Delta Lake when it is installed (on Databricks it always is).
+const PRELUDE: &str = r#"import json
+import os
+import shutil
+import time
+from datetime import date, datetime
+from decimal import Decimal
+
+from pyspark.sql import Row, SparkSession
+
+try:
+    from delta import configure_spark_with_delta_pip
+    from delta.tables import DeltaTable
+    HAVE_DELTA = True
+except ImportError:
+    HAVE_DELTA = False
+
+"#;
+
+const SESSION: &str = r#"if HAVE_DELTA:
+    builder = configure_spark_with_delta_pip(builder
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"))
+spark = builder.getOrCreate()
+
+"#;
+
+/// Every run starts from nothing: the program's own folder holds its sources, checkpoint and sink.
+const PATHS: &str = r#"shutil.rmtree(DATA, ignore_errors=True)
+STAGING = os.path.join(DATA, "_staging")
+CHECKPOINT = os.path.join(DATA, "_checkpoint")
+SINK_PATH = os.path.join(DATA, "_sink")
+os.makedirs(STAGING)
+# Files are modified at this time plus their step's number in seconds, as in the session.
+FILE_TIME_BASE = 1767225600
+# The processing-time trigger of a "batches" step.
+TRIGGER_SECONDS = 8
+
+"#;
+
+/// The most events the program replays: past it, later `add` steps are cut (and said so).
+const MAX_EVENTS: usize = 20_000;
+
+/// The session's steps as Python data. Records the session sent to the dead-letter output are
+/// left out: Spark's JSON reader would read them as nulls.
+fn steps_program(s: &Scenario) -> String {
+    let mut out = String::new();
+    out.push_str("# The session's steps: \"add\" lands one file, \"run\" processes what arrived since the last run\n");
+    out.push_str("# as one micro-batch, \"restart\" stops the query and starts it from its checkpoint.\n");
+    out.push_str("STEPS = [\n");
+    let mut decoders: Vec<crate::source::SourceLog> =
+        s.sources.iter().map(|(n, schema)| crate::source::SourceLog::new(n, schema.clone())).collect();
+    let mut events = 0usize;
+    let mut cut = 0usize;
+    for (i, step) in s.steps.iter().enumerate() {
+        match step {
+            Step::Add { source, rows } => {
+                if events + rows.len() > MAX_EVENTS {
+                    cut += rows.len();
+                    continue;
+                }
+                events += rows.len();
+                let good = good_rows(&mut decoders, source, rows);
+                let rows: Vec<String> = good.iter().map(|r| format!("        {},\n", python_value(r))).collect();
+                let _ = writeln!(out, "    (\"add\", {}, {i}, [\n{}    ]),", python_str(source), rows.concat());
+            }
+            Step::Run => out.push_str("    (\"run\", None),\n"),
+            Step::Restart => out.push_str("    (\"restart\", None),\n"),
+            Step::Trigger(RunTrigger::AvailableNow) => out.push_str("    (\"trigger\", {\"availableNow\": True}),\n"),
+            Step::Trigger(RunTrigger::Once) => out.push_str("    (\"trigger\", {\"once\": True}),\n"),
+            Step::Trigger(RunTrigger::Batches(n)) => {
+                let _ = writeln!(out, "    (\"batches\", {n}),");
+            }
+            // Spark recovers an injected failure the way the session did: the result is the same.
+            Step::Fail(point) => {
+                let _ = writeln!(out, "    # the session injected a failure here ({}): the result does not change", point.as_str());
+            }
+        }
+    }
+    out.push_str("]\n");
+    if cut > 0 {
+        let _ = writeln!(out, "# The session had {cut} more events than the {MAX_EVENTS} this program replays: its result differs.");
+    }
+    out.push('\n');
+    out
+}
+
+/// The rows of an `add` that fit their columns, as the session decoded them.
+fn good_rows<'a>(decoders: &mut [crate::source::SourceLog], source: &str, rows: &'a [Json]) -> Vec<&'a Json> {
+    let Some(log) = decoders.iter_mut().find(|l| l.name() == source) else { return rows.iter().collect() };
+    let start = log.latest_offset();
+    if log.append_json(rows).is_err() {
+        return Vec::new();
+    }
+    let bad: Vec<u64> = log.read(start, log.latest_offset()).map(|r| r.bad.iter().map(|b| b.offset).collect()).unwrap_or_default();
+    rows.iter().enumerate().filter(|(k, _)| !bad.contains(&(start + *k as u64))).map(|(_, r)| r).collect()
 }
 
 /// The columns an update-mode query upserts by (its GROUP BY columns), or None when it does not
@@ -269,61 +368,165 @@ fn upsert_key(s: &Scenario) -> Option<Vec<String>> {
     crate::sql::analyze(&s.query, &catalog).ok()?.update_key
 }
 
-/// The write side: Delta's streaming sink takes append and complete mode; an upsert from a stream
-/// is `foreachBatch` with a `MERGE` on the key, the way Databricks documents it (and `MERGE` is
-/// what the table's history calls those versions). Each write is idempotent on a replayed batch.
-fn sink_program(s: &Scenario, sink: &str) -> String {
+/// The write side, as `write_batch(batch_df, batch_id)` and `start(**trigger)`. Delta's streaming
+/// sink takes append and complete mode; an upsert from a stream is `foreachBatch` with a `MERGE`
+/// on the key, the way Databricks documents it (and `MERGE` is what the table's history calls
+/// those versions). Without Delta the program keeps the table itself, by the same rules. Each
+/// write is idempotent on a replayed batch, like the session's transactional sink.
+fn sink_program(s: &Scenario) -> String {
     let mut out = String::new();
-    let checkpoint =
-        "    .option(\"checkpointLocation\", os.path.join(DATA, \"_checkpoint\"))\n    .trigger(processingTime=\"1 second\")\n";
-    if s.output_mode != OutputMode::Update {
-        out.push_str("# Delta is transactional and idempotent, like the playground's table: a replayed batch is skipped.\n");
-        out.push_str("# Without Delta Lake, .format(\"parquet\") works in append mode. The files above are read in one\n");
-        out.push_str("# micro-batch, where the playground's events arrived over several: late data may differ.\n");
-        let _ = writeln!(
-            out,
-            "query = (result.writeStream\n    .outputMode({})\n    .format(\"delta\")\n{checkpoint}    .toTable({sink}))",
-            python_str(s.output_mode.as_str())
-        );
-        return out;
-    }
-    out.push_str("from delta.tables import DeltaTable\n\n");
-    let _ = writeln!(out, "SINK = {sink}\n");
-    out.push_str("# Delta's streaming sink refuses update mode: each micro-batch is written by foreachBatch.\n");
-    match upsert_key(s) {
-        Some(key) => {
+    let _ = writeln!(out, "MODE = {}", python_str(s.output_mode.as_str()));
+    out.push_str("# Without Delta: the sink table kept here, and the batches it has written (a replay is skipped).\n");
+    out.push_str("TABLE = []\nWRITTEN = set()\n\n\n");
+    let key = if s.output_mode == OutputMode::Update { upsert_key(s) } else { None };
+    out.push_str("def write_batch(batch_df, batch_id):\n");
+    match (s.output_mode, &key) {
+        (OutputMode::Update, Some(key)) => {
             let on = if key.is_empty() {
                 // A global aggregation: the table holds its one row.
                 "true".to_string()
             } else {
                 key.iter().map(|k| format!("t.{c} <=> s.{c}", c = ddl_name(k))).collect::<Vec<_>>().join(" AND ")
             };
-            out.push_str(&comment("An upsert: the batch's changed rows replace the table's rows with the same key (MERGE)."));
-            out.push_str("def write_batch(batch_df, batch_id):\n");
-            out.push_str("    if not spark.catalog.tableExists(SINK):\n");
-            out.push_str("        batch_df.limit(0).write.format(\"delta\").saveAsTable(SINK)\n");
+            let names: Vec<String> = key.iter().map(|k| python_str(k)).collect();
+            out.push_str("    # An upsert: the batch's changed rows replace the table's rows with the same key (MERGE).\n");
+            out.push_str("    if HAVE_DELTA:\n");
+            out.push_str("        if not DeltaTable.isDeltaTable(spark, SINK_PATH):\n");
+            out.push_str("            batch_df.limit(0).write.format(\"delta\").save(SINK_PATH)\n");
             let _ = writeln!(
                 out,
-                "    (DeltaTable.forName(spark, SINK).alias(\"t\")\n        .merge(batch_df.alias(\"s\"), {})\n        .whenMatchedUpdateAll()\n        .whenNotMatchedInsertAll()\n        .execute())\n",
+                "        (DeltaTable.forPath(spark, SINK_PATH).alias(\"t\")\n            .merge(batch_df.alias(\"s\"), {})\n            .whenMatchedUpdateAll()\n            .whenNotMatchedInsertAll()\n            .execute())\n        return",
                 python_str(&on)
             );
+            out.push_str("    if batch_id in WRITTEN:\n        return\n    WRITTEN.add(batch_id)\n");
+            let _ = writeln!(out, "    key = [{}]", names.join(", "));
+            out.push_str("    for row in batch_df.collect():\n");
+            out.push_str("        same = [i for i, old in enumerate(TABLE) if all(old[k] == row[k] for k in key)]\n");
+            out.push_str("        if same:\n            TABLE[same[0]] = row\n        else:\n            TABLE.append(row)\n\n\n");
         }
-        None => {
-            out.push_str("# Without an aggregation update mode appends; txnAppId/txnVersion make a replayed batch a no-op.\n");
-            out.push_str("def write_batch(batch_df, batch_id):\n");
+        (OutputMode::Complete, _) => {
+            out.push_str("    # Complete mode: every batch rewrites the whole table.\n");
+            out.push_str("    if HAVE_DELTA:\n");
+            out.push_str("        batch_df.write.format(\"delta\").mode(\"overwrite\").save(SINK_PATH)\n        return\n");
+            out.push_str("    if batch_id in WRITTEN:\n        return\n    WRITTEN.add(batch_id)\n");
+            out.push_str("    TABLE[:] = batch_df.collect()\n\n\n");
+        }
+        _ => {
+            out.push_str("    # Append (and update mode without an aggregation, which appends): txnAppId/txnVersion\n");
+            out.push_str("    # make a replayed batch a no-op.\n");
+            out.push_str("    if HAVE_DELTA:\n");
             let _ = writeln!(
                 out,
-                "    (batch_df.write.format(\"delta\").mode(\"append\")\n        .option(\"txnAppId\", {}).option(\"txnVersion\", batch_id)\n        .saveAsTable(SINK))\n",
+                "        (batch_df.write.format(\"delta\").mode(\"append\")\n            .option(\"txnAppId\", {}).option(\"txnVersion\", batch_id)\n            .save(SINK_PATH))\n        return",
                 python_str(&format!("unbounded-{}", s.name))
             );
+            out.push_str("    if batch_id in WRITTEN:\n        return\n    WRITTEN.add(batch_id)\n");
+            out.push_str("    TABLE.extend(batch_df.collect())\n\n\n");
         }
     }
-    let _ = writeln!(
-        out,
-        "query = (result.writeStream\n    .outputMode(\"update\")\n    .foreachBatch(write_batch)\n{checkpoint}    .start())"
-    );
     out
 }
+
+/// Replays the steps and prints the sink. On Databricks, `.toTable("name")` instead of
+/// `foreachBatch` + a path keeps the sink as a catalog table.
+const DRIVER: &str = r#"def start(**trigger):
+    w = (result.writeStream
+         .outputMode(MODE)
+         .foreachBatch(write_batch)
+         .option("checkpointLocation", CHECKPOINT))
+    if trigger:
+        w = w.trigger(**trigger)
+    return w.start()
+
+
+waiting = []
+
+
+def publish():
+    """Moves the files written since the last run into their folders at once, so one
+    micro-batch reads them together, as the session did."""
+    for aside, path in waiting:
+        os.rename(aside, path)
+    waiting.clear()
+
+
+def run_triggers(n):
+    """A processing-time trigger for `n` triggers: stops after the n-th micro-batch, or once a
+    trigger has passed without one (nothing arrives meanwhile)."""
+    q = start(processingTime=f"{TRIGGER_SECONDS} seconds")
+    def ran():
+        return sum(1 for p in q.recentProgress if "addBatch" in (p.durationMs or {}))
+    count, last = 0, time.time()
+    while count < n:
+        time.sleep(0.05)
+        now = ran()
+        if now != count:
+            count, last = now, time.time()
+        elif time.time() - last > TRIGGER_SECONDS + 4:
+            break
+    q.stop()
+
+
+files = 0
+query = None
+for step in STEPS:
+    if step[0] == "add":
+        _, source, number, rows = step
+        files += 1
+        aside = os.path.join(STAGING, f"part-{files:05d}.json")
+        with open(aside, "w") as f:
+            for row in rows:
+                f.write(json.dumps(dict(zip(COLUMNS[source], row))) + "\n")
+        os.utime(aside, (FILE_TIME_BASE + number, FILE_TIME_BASE + number))
+        waiting.append((aside, os.path.join(DATA, source, f"part-{files:05d}.json")))
+    elif step[0] == "run":
+        publish()
+        if query is None:
+            query = start()
+        query.processAllAvailable()
+    elif step[0] == "restart":
+        if query is not None:
+            query.stop()
+        publish()
+        query = start()
+    else:
+        # A trigger run (availableNow, once, or some processing-time triggers) stops the query.
+        if query is not None:
+            query.stop()
+        publish()
+        if step[0] == "batches":
+            run_triggers(step[1])
+        else:
+            start(**step[1]).awaitTermination()
+        query = None
+if query is not None:
+    query.stop()
+
+
+def plain(v):
+    """A value as the playground's runner document writes it."""
+    if isinstance(v, datetime):
+        text = v.strftime("%Y-%m-%d %H:%M:%S")
+        return text + ("." + f"{v.microsecond:06d}").rstrip("0") if v.microsecond else text
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, Row):
+        return {k: plain(x) for k, x in v.asDict().items()}
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return v
+
+
+rows = spark.read.format("delta").load(SINK_PATH).collect() if HAVE_DELTA and os.path.exists(SINK_PATH) else TABLE
+if os.environ.get("UNBOUNDED_CHECK") == "1":
+    print("UNBOUNDED_SINK " + json.dumps([plain(list(r)) for r in rows]))
+else:
+    spark.createDataFrame(rows, result.schema).show(truncate=False)
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -393,12 +596,14 @@ mod tests {
         let py = pyspark(&s);
         for needle in [
             r#"spark.readStream.schema("id STRING, ok BOOLEAN, ts TIMESTAMP")"#,
-            r#"("a", True, "2026-01-01 00:00:01"),"#,
-            r#"("b", None, "2026-01-01 00:00:02"),"#,
+            r#"["a", True, "2026-01-01 00:00:01"],"#,
+            r#"["b", None, "2026-01-01 00:00:02"],"#,
             r#"spark.createDataFrame([("a",)], "id STRING").createOrReplaceTempView("names")"#,
             "SELECT e.id FROM STREAM events e JOIN names n ON e.id = n.id",
-            r#".outputMode("append")"#,
-            r#".toTable("demo_run_sink"))"#,
+            r#"MODE = "append""#,
+            r#"("add", "events", 0, ["#,
+            r#"("run", None),"#,
+            "UNBOUNDED_SINK",
         ] {
             assert!(py.contains(needle), "missing {needle}:\n{py}");
         }
@@ -431,7 +636,7 @@ mod tests {
         let py =
             exported("SELECT window(ts, '1 minute') AS w, k, count(*) AS n FROM STREAM e GROUP BY window(ts, '1 minute'), k", "update");
         assert!(!py.contains(".format(\"delta\")\n    .option(\"checkpointLocation\""), "{py}");
-        assert!(py.contains(".foreachBatch(write_batch)") && py.contains(".outputMode(\"update\")"), "{py}");
+        assert!(py.contains(".foreachBatch(write_batch)") && py.contains("MODE = \"update\""), "{py}");
         assert!(py.contains(r#".merge(batch_df.alias("s"), "t.w <=> s.w AND t.k <=> s.k")"#), "{py}");
         assert!(py.contains(".whenMatchedUpdateAll()") && py.contains(".whenNotMatchedInsertAll()"), "{py}");
         let global = exported("SELECT count(*) AS n FROM STREAM e", "update");
@@ -443,10 +648,48 @@ mod tests {
         let py = exported("SELECT k FROM STREAM e", "update");
         assert!(py.contains(r#".option("txnAppId", "unbounded-u").option("txnVersion", batch_id)"#), "{py}");
         assert!(!py.contains(".merge("), "{py}");
-        let append = exported("SELECT k FROM STREAM e", "append");
-        assert!(
-            append.contains(".format(\"delta\")") && append.contains(".toTable(\"u_sink\"))") && !append.contains("foreachBatch"),
-            "{append}"
-        );
+    }
+
+    #[test]
+    fn complete_mode_rewrites_the_table_each_batch() {
+        let py = exported("SELECT k, count(*) AS n FROM STREAM e GROUP BY k", "complete");
+        assert!(py.contains(r#"batch_df.write.format("delta").mode("overwrite").save(SINK_PATH)"#), "{py}");
+        assert!(py.contains("TABLE[:] = batch_df.collect()") && !py.contains(".merge("), "{py}");
+    }
+
+    /// The session's batching is the lesson (late rows stay late): each `add` is its own file
+    /// and each `run` its own step, in order; what the session routed to the dead-letter output
+    /// never reaches Spark; failures, restarts and triggers keep their places.
+    #[test]
+    fn the_program_replays_the_session_step_by_step() {
+        let s = Scenario::parse(
+            r#"{"version": 1, "name": "r", "sources": {"e": {"schema": [["k", "string"], ["n", "int"]]}},
+                "query": "SELECT k FROM STREAM e", "steps": [
+                {"add": "e", "rows": [["a", 1], ["bad", "not a number"]]}, {"run": {}},
+                {"fail": "after_sink_write"}, {"add": "e", "rows": [["b", 2]]}, {"run": {}},
+                {"restart": {}}, {"run": {"trigger": "availableNow"}}, {"run": {"trigger": "once"}}, {"run": {"batches": 3}}]}"#,
+        )
+        .unwrap();
+        let py = pyspark(&s);
+        let steps = &py[py.find("STEPS = [").unwrap()..py.find("MODE = ").unwrap()];
+        let want = [
+            r#"("add", "e", 0, ["#,
+            r#"["a", 1],"#,
+            r#"("run", None),"#,
+            "# the session injected a failure here (after_sink_write)",
+            r#"("add", "e", 3, ["#,
+            r#"["b", 2],"#,
+            r#"("run", None),"#,
+            r#"("restart", None),"#,
+            r#"("trigger", {"availableNow": True}),"#,
+            r#"("trigger", {"once": True}),"#,
+            r#"("batches", 3),"#,
+        ];
+        let mut at = 0;
+        for w in want {
+            let found = steps[at..].find(w).unwrap_or_else(|| panic!("missing {w} after byte {at}:\n{steps}"));
+            at += found + w.len();
+        }
+        assert!(!steps.contains("not a number"), "a dead letter reached Spark:\n{steps}");
     }
 }

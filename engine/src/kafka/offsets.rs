@@ -98,18 +98,19 @@ impl StartingOffsets {
                             ),
                         ));
                     };
-                    let o =
-                        match *o {
-                            EARLIEST => *first,
-                            LATEST => latest.get(*p).unwrap_or(*first),
-                            o if o < 0 => return Err(Error::new(
+                    let o = match *o {
+                        EARLIEST => *first,
+                        LATEST => latest.get(*p).unwrap_or(*first),
+                        o if o < 0 => {
+                            return Err(Error::new(
                                 ErrorKind::InvalidInput,
                                 format!(
                                     "startingOffsets: offset {o} of partition {p} is neither an offset nor -2 (earliest) or -1 (latest)"
                                 ),
-                            )),
-                            o => o,
-                        };
+                            ))
+                        }
+                        o => o,
+                    };
                     out.insert(*p, o);
                 }
                 if let Some(p) = given.keys().find(|p| !earliest.0.contains_key(p)) {
