@@ -99,6 +99,11 @@ pub(crate) fn pipeline_error(condition: &'static str, message: String, at: Posit
     Error::new(ErrorKind::Pipeline, message).with_condition(condition).at(Some(at))
 }
 
+/// A graph Spark refuses, with its condition, where, and the dataset it names.
+fn refused(condition: &'static str, message: String, at: Position, dataset: Option<&str>) -> PipelineError {
+    PipelineError::new(pipeline_error(condition, message, at), dataset)
+}
+
 /// Every table name `query` reads outside its own CTEs, in text order.
 pub fn references(query: &SqlText) -> Result<Vec<Reference>> {
     let (q, prepared) = crate::sql::parse(&query.sql).map_err(|e| shift_error(e, query.at, query.at))?;
@@ -177,27 +182,23 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
             StatementKind::Flow { target, target_at } => pending_flows.push((s, target.clone(), *target_at)),
             StatementKind::Dataset(kind) => {
                 if let Some(d) = datasets.iter().find(|d| d.name.eq_ignore_ascii_case(&s.name)) {
-                    return Err(PipelineError::new(
-                        pipeline_error(
-                            "PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT",
-                            format!(
-                                "[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] A duplicate identifier was found for elements registered in the pipeline's dataflow graph. Attempted to register a {} with identifier `{}`, but a {} has already been registered with that identifier. Please ensure all outputs created within this pipeline have unique identifiers. SQLSTATE: 42710 (defined at line {} and again at line {})",
-                                element(*kind), s.name, element(d.kind), d.at.line, s.name_at.line
-                            ),
-                            s.name_at,
+                    return Err(refused(
+                        "PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT",
+                        format!(
+                            "[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] A duplicate identifier was found for elements registered in the pipeline's dataflow graph. Attempted to register a {} with identifier `{}`, but a {} has already been registered with that identifier. Please ensure all outputs created within this pipeline have unique identifiers. SQLSTATE: 42710 (defined at line {} and again at line {})",
+                            element(*kind), s.name, element(d.kind), d.at.line, s.name_at.line
                         ),
+                        s.name_at,
                         Some(&s.name),
                     ));
                 }
                 let external =
                     sources.iter().map(|(n, _)| n).chain(tables.iter().map(|(n, _)| n)).find(|n| n.eq_ignore_ascii_case(&s.name));
                 if let Some(n) = external {
-                    return Err(PipelineError::new(
-                        pipeline_error(
-                            "PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT",
-                            format!("[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] `{}` is the name of the scenario's source or table `{n}`: a dataset needs a name of its own. SQLSTATE: 42710", s.name),
-                            s.name_at,
-                        ),
+                    return Err(refused(
+                        "PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT",
+                        format!("[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] `{}` is the name of the scenario's source or table `{n}`: a dataset needs a name of its own. SQLSTATE: 42710", s.name),
+                        s.name_at,
                         Some(&s.name),
                     ));
                 }
@@ -222,12 +223,10 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
     for (s, target, target_at) in pending_flows {
         let Some(query) = &s.query else { continue };
         if flows.iter().any(|f| f.name.eq_ignore_ascii_case(&s.name)) {
-            return Err(PipelineError::new(
-                pipeline_error(
-                    "PIPELINE_DUPLICATE_IDENTIFIERS.FLOW",
-                    format!("[PIPELINE_DUPLICATE_IDENTIFIERS.FLOW] A duplicate identifier was found for elements registered in the pipeline's dataflow graph. Identifier: `{}`. Element type: flow. SQLSTATE: 42710", s.name),
-                    s.name_at,
-                ),
+            return Err(refused(
+                "PIPELINE_DUPLICATE_IDENTIFIERS.FLOW",
+                format!("[PIPELINE_DUPLICATE_IDENTIFIERS.FLOW] A duplicate identifier was found for elements registered in the pipeline's dataflow graph. Identifier: `{}`. Element type: flow. SQLSTATE: 42710", s.name),
+                s.name_at,
                 Some(&target),
             ));
         }
@@ -250,12 +249,10 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
     }
     if !datasets.iter().any(Dataset::published) {
         let at = statements.first().map_or(Position { line: 1, column: 1 }, |s| s.at);
-        return Err(PipelineError::new(
-            pipeline_error(
-                "RUN_EMPTY_PIPELINE",
-                "[RUN_EMPTY_PIPELINE] Pipelines are expected to have at least one non-temporary dataset defined (tables, persisted views) but no non-temporary datasets were found in your pipeline. SQLSTATE: 42617".into(),
-                at,
-            ),
+        return Err(refused(
+            "RUN_EMPTY_PIPELINE",
+            "[RUN_EMPTY_PIPELINE] Pipelines are expected to have at least one non-temporary dataset defined (tables, persisted views) but no non-temporary datasets were found in your pipeline. SQLSTATE: 42617".into(),
+            at,
             None,
         ));
     }
@@ -264,22 +261,18 @@ pub fn build(statements: &[Statement], sources: &[(String, Schema)], tables: &[(
             let mut names: Vec<&str> = d.flows.iter().map(|&f| flows[f].name.as_str()).collect();
             names.sort_unstable();
             let second = flows[d.flows[1]].at;
-            return Err(PipelineError::new(
-                pipeline_error(
-                    "MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES",
-                    format!("[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] Invalid destination {} with multiple flows: {}. SQLSTATE: 42000 (only a streaming table takes flows)", d.name, names.join(", ")),
-                    second,
-                ),
+            return Err(refused(
+                "MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES",
+                format!("[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] Invalid destination {} with multiple flows: {}. SQLSTATE: 42000 (only a streaming table takes flows)", d.name, names.join(", ")),
+                second,
                 Some(&d.name),
             ));
         }
         if d.flows.is_empty() {
-            return Err(PipelineError::new(
-                pipeline_error(
-                    "PIPELINE_DATASET_WITHOUT_FLOW",
-                    format!("[PIPELINE_DATASET_WITHOUT_FLOW] Pipeline dataset `{}` does not have any defined flows. Please attach a query with the dataset's definition, or explicitly define at least one flow that writes to the dataset. SQLSTATE: 0A000", d.name),
-                    d.at,
-                ),
+            return Err(refused(
+                "PIPELINE_DATASET_WITHOUT_FLOW",
+                format!("[PIPELINE_DATASET_WITHOUT_FLOW] Pipeline dataset `{}` does not have any defined flows. Please attach a query with the dataset's definition, or explicitly define at least one flow that writes to the dataset. SQLSTATE: 0A000", d.name),
+                d.at,
                 Some(&d.name),
             ));
         }
@@ -376,22 +369,18 @@ fn check_relation_types(g: &mut Graph) -> Result<(), PipelineError> {
                 if let Target::Dataset(v) = *t {
                     let view = &g.datasets[v];
                     if view.is_view() && r.stream && !view.streaming {
-                        return Err(PipelineError::new(
-                            pipeline_error(
-                                "INCOMPATIBLE_BATCH_VIEW_READ",
-                                format!("[INCOMPATIBLE_BATCH_VIEW_READ] View `{}` is a batch view and must be referenced using SparkSession#read. This check can be disabled by setting Spark conf pipelines.incompatibleViewCheck.enabled = false. SQLSTATE: 42000 (read it without STREAM)", view.name),
-                                r.at,
-                            ),
+                        return Err(refused(
+                            "INCOMPATIBLE_BATCH_VIEW_READ",
+                            format!("[INCOMPATIBLE_BATCH_VIEW_READ] View `{}` is a batch view and must be referenced using SparkSession#read. This check can be disabled by setting Spark conf pipelines.incompatibleViewCheck.enabled = false. SQLSTATE: 42000 (read it without STREAM)", view.name),
+                            r.at,
                             Some(&g.datasets[d].name),
                         ));
                     }
                     if view.is_view() && !r.stream && view.streaming {
-                        return Err(PipelineError::new(
-                            pipeline_error(
-                                "INCOMPATIBLE_STREAMING_VIEW_READ",
-                                format!("[INCOMPATIBLE_STREAMING_VIEW_READ] View `{}` is a streaming view and must be referenced using SparkSession#readStream. This check can be disabled by setting Spark conf pipelines.incompatibleViewCheck.enabled = false. SQLSTATE: 42000 (read it as STREAM {})", view.name, view.name),
-                                r.at,
-                            ),
+                        return Err(refused(
+                            "INCOMPATIBLE_STREAMING_VIEW_READ",
+                            format!("[INCOMPATIBLE_STREAMING_VIEW_READ] View `{}` is a streaming view and must be referenced using SparkSession#readStream. This check can be disabled by setting Spark conf pipelines.incompatibleViewCheck.enabled = false. SQLSTATE: 42000 (read it as STREAM {})", view.name, view.name),
+                            r.at,
                             Some(&g.datasets[d].name),
                         ));
                     }
@@ -402,22 +391,18 @@ fn check_relation_types(g: &mut Graph) -> Result<(), PipelineError> {
             let flow = &g.flows[f];
             match ds.kind {
                 DatasetKind::StreamingTable if !flow.refs.iter().any(|(r, _)| r.stream) => {
-                    return Err(PipelineError::new(
-                        pipeline_error(
-                            "INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE",
-                            format!("[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] Flow `{}` returns an invalid relation type. Streaming tables may only be defined by streaming relations, but the flow `{}` attempts to write a batch relation to the streaming table `{}`. Consider using the STREAM operator in Spark-SQL to convert the batch relation into a streaming relation, or populating the streaming table with an append once-flow instead. SQLSTATE: 42000", flow.name, flow.name, ds.name),
-                            flow.at,
-                        ),
+                    return Err(refused(
+                        "INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE",
+                        format!("[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] Flow `{}` returns an invalid relation type. Streaming tables may only be defined by streaming relations, but the flow `{}` attempts to write a batch relation to the streaming table `{}`. Consider using the STREAM operator in Spark-SQL to convert the batch relation into a streaming relation, or populating the streaming table with an append once-flow instead. SQLSTATE: 42000", flow.name, flow.name, ds.name),
+                        flow.at,
                         Some(&ds.name),
                     ));
                 }
                 DatasetKind::MaterializedView if flow.refs.iter().any(|(r, _)| r.stream) => {
-                    return Err(PipelineError::new(
-                        pipeline_error(
-                            "INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW",
-                            format!("[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] Flow `{}` returns an invalid relation type. Materialized views may only be defined by a batch relation, but the flow `{}` attempts to write a streaming relation to the materialized view `{}`. SQLSTATE: 42000 (read its inputs without STREAM)", flow.name, flow.name, ds.name),
-                            flow.at,
-                        ),
+                    return Err(refused(
+                        "INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW",
+                        format!("[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] Flow `{}` returns an invalid relation type. Materialized views may only be defined by a batch relation, but the flow `{}` attempts to write a streaming relation to the materialized view `{}`. SQLSTATE: 42000 (read its inputs without STREAM)", flow.name, flow.name, ds.name),
+                        flow.at,
                         Some(&ds.name),
                     ));
                 }
