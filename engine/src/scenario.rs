@@ -507,12 +507,8 @@ fn schema_of(v: &Json, context: &str, at: &[Seg]) -> Result<Schema> {
         let mut path = at.to_vec();
         path.extend([key("schema"), Seg::Index(i), Seg::Index(0)]);
         check_name("column", name, &format!("{context}, {}", path_text(&path)))?;
-        let data_type = DataType::from_schema_name(tname).ok_or_else(|| {
-            bad(format!(
-                "{context}: column `{name}` has unknown type {} (use string, int, bigint, double, boolean or timestamp)",
-                shown(tname)
-            ))
-        })?;
+        let data_type = crate::types::ddl::parse_type(tname)
+            .map_err(|why| bad(format!("{context}: column `{name}` has unknown type {}: {why}", shown(tname))))?;
         check_unique("column", name, columns.iter().map(|c: &Column| c.name.as_str()), context)?;
         columns.push(Column { name: name.to_string(), data_type });
     }

@@ -612,7 +612,14 @@ fn decode_rows(
                 cells.for_each(|v| b.append_option(v.as_str().and_then(parse_timestamp)));
                 Arc::new(b.finish())
             }
-            ref other => return Err(Error::invalid_input(format!("a source column cannot have type {other}"))),
+            DataType::Null | DataType::Window => {
+                return Err(Error::invalid_input(format!("a source column cannot have type {}", col.data_type)))
+            }
+            // Dates, binary and nested types: through their values (checked above).
+            ref other => crate::value::values_to_array(
+                &cells.map(|v| crate::value::Value::from_json(v, other).unwrap_or(crate::value::Value::Null)).collect::<Vec<_>>(),
+                other,
+            ),
         };
         columns.push(array);
     }
@@ -646,7 +653,8 @@ fn check_value(v: &Json, t: &DataType) -> Result<(), String> {
         DataType::Double => json_double(v).is_some(),
         DataType::Boolean => v.is_boolean(),
         DataType::Timestamp => v.as_str().and_then(parse_timestamp).is_some(),
-        _ => false,
+        DataType::Null | DataType::Window => false,
+        other => return crate::value::Value::from_json(v, other).map(|_| ()),
     };
     if ok {
         return Ok(());

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType as ArrowType, Field, Fields, TimeUnit};
 
+pub mod ddl;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataType {
     /// The type of a bare `NULL` literal; coerces to anything.
@@ -21,20 +23,20 @@ pub enum DataType {
     Array(Box<DataType>),
     /// The `{start, end}` struct of `window(...)` and `session_window(...)`.
     Window,
+    /// Days since the epoch.
+    Date,
+    Binary,
+    /// `struct<a:int,b:string>`: named fields, in order.
+    Struct(Vec<(String, DataType)>),
+    /// `map<K,V>`.
+    Map(Box<DataType>, Box<DataType>),
 }
 
 impl DataType {
-    /// Parses a scenario schema type name (`string`, `int`, ...).
+    /// Parses a scenario schema type name as Spark's DDL writes it (`string`, `int`, `date`,
+    /// `array<string>`, `struct<a:int,b:string>`, `map<string,int>`, ...).
     pub fn from_schema_name(name: &str) -> Option<DataType> {
-        match name.to_ascii_lowercase().as_str() {
-            "string" => Some(DataType::String),
-            "int" | "integer" => Some(DataType::Int),
-            "bigint" | "long" => Some(DataType::BigInt),
-            "double" => Some(DataType::Double),
-            "boolean" | "bool" => Some(DataType::Boolean),
-            "timestamp" => Some(DataType::Timestamp),
-            _ => None,
-        }
+        crate::types::ddl::parse_type(name).ok()
     }
 
     pub fn is_numeric(&self) -> bool {
@@ -56,6 +58,10 @@ impl DataType {
             DataType::Timestamp => ArrowType::Timestamp(TimeUnit::Microsecond, None),
             DataType::Array(inner) => ArrowType::List(Arc::new(Field::new("element", inner.to_arrow(), true))),
             DataType::Window => ArrowType::Struct(window_fields()),
+            DataType::Date => ArrowType::Date32,
+            DataType::Binary => ArrowType::Binary,
+            DataType::Struct(fields) => ArrowType::Struct(struct_fields(fields)),
+            DataType::Map(k, v) => ArrowType::Map(map_entries(k, v), false),
         }
     }
 
@@ -69,7 +75,18 @@ impl DataType {
             ArrowType::Boolean => DataType::Boolean,
             ArrowType::Timestamp(TimeUnit::Microsecond, _) => DataType::Timestamp,
             ArrowType::List(f) => DataType::Array(Box::new(DataType::from_arrow(f.data_type())?)),
-            ArrowType::Struct(_) => DataType::Window,
+            ArrowType::Struct(f) if *f == window_fields() => DataType::Window,
+            ArrowType::Struct(f) => DataType::Struct(
+                f.iter().map(|f| Some((f.name().clone(), DataType::from_arrow(f.data_type())?))).collect::<Option<Vec<_>>>()?,
+            ),
+            ArrowType::Date32 => DataType::Date,
+            ArrowType::Binary => DataType::Binary,
+            ArrowType::Map(entries, _) => match entries.data_type() {
+                ArrowType::Struct(kv) if kv.len() == 2 => {
+                    DataType::Map(Box::new(DataType::from_arrow(kv[0].data_type())?), Box::new(DataType::from_arrow(kv[1].data_type())?))
+                }
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -86,8 +103,52 @@ impl DataType {
             DataType::Timestamp => "TIMESTAMP".into(),
             DataType::Array(inner) => format!("ARRAY<{}>", inner.spark_name()),
             DataType::Window => "STRUCT<start: TIMESTAMP, end: TIMESTAMP>".into(),
+            DataType::Date => "DATE".into(),
+            DataType::Binary => "BINARY".into(),
+            DataType::Struct(fields) => {
+                format!("STRUCT<{}>", fields.iter().map(|(n, t)| format!("{n}: {}", t.spark_name())).collect::<Vec<_>>().join(", "))
+            }
+            DataType::Map(k, v) => format!("MAP<{}, {}>", k.spark_name(), v.spark_name()),
         }
     }
+
+    /// The type as Spark's `simpleString` writes it, as in a DDL schema (`struct<a:int,b:string>`).
+    pub fn ddl_name(&self) -> String {
+        match self {
+            DataType::Array(inner) => format!("array<{}>", inner.ddl_name()),
+            DataType::Window => "struct<start:timestamp,end:timestamp>".into(),
+            DataType::Struct(fields) => {
+                format!("struct<{}>", fields.iter().map(|(n, t)| format!("{n}:{}", t.ddl_name())).collect::<Vec<_>>().join(","))
+            }
+            DataType::Map(k, v) => format!("map<{},{}>", k.ddl_name(), v.ddl_name()),
+            DataType::Null => "void".into(),
+            other => other.spark_name().to_ascii_lowercase(),
+        }
+    }
+
+    /// The fields of a struct type (a window's `start` and `end` too).
+    pub fn struct_fields(&self) -> Option<Vec<(String, DataType)>> {
+        match self {
+            DataType::Struct(f) => Some(f.clone()),
+            DataType::Window => Some(vec![("start".into(), DataType::Timestamp), ("end".into(), DataType::Timestamp)]),
+            _ => None,
+        }
+    }
+}
+
+/// The Arrow fields of a struct type's fields, all nullable.
+pub fn struct_fields(fields: &[(String, DataType)]) -> Fields {
+    Fields::from(fields.iter().map(|(n, t)| Field::new(n, t.to_arrow(), true)).collect::<Vec<_>>())
+}
+
+/// The entries field of a map: Arrow's `entries: struct<key, value>`, keys never NULL.
+pub fn map_entries(k: &DataType, v: &DataType) -> Arc<Field> {
+    Arc::new(Field::new("entries", ArrowType::Struct(map_key_value(k, v)), false))
+}
+
+/// The `key` and `value` fields of a map's entries.
+pub fn map_key_value(k: &DataType, v: &DataType) -> Fields {
+    Fields::from(vec![Field::new("key", k.to_arrow(), false), Field::new("value", v.to_arrow(), true)])
 }
 
 impl fmt::Display for DataType {

@@ -2,7 +2,7 @@
 //! in the scenario format.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::Array;
 use arrow_schema::DataType as ArrowType;
 use serde_json::Value as Json;
@@ -20,7 +20,18 @@ pub enum Value {
     Boolean(bool),
     Timestamp(i64),
     Array(Vec<Value>),
-    Window { start: i64, end: i64 },
+    Window {
+        start: i64,
+        end: i64,
+    },
+    // New variants go last: postcard writes a variant's index, and state holds values.
+    /// Days since the epoch.
+    Date(i32),
+    Binary(Vec<u8>),
+    /// A struct's fields with their names, in order.
+    Struct(Vec<(String, Value)>),
+    /// A map's entries in insertion order (Spark keeps it; keys are unique and never NULL).
+    Map(Vec<(Value, Value)>),
 }
 
 impl Value {
@@ -51,6 +62,10 @@ impl Value {
             (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
             (Value::Window { start: a, end: x }, Value::Window { start: b, end: y }) => (a, x).cmp(&(b, y)),
             (Value::Double(a), Value::Double(b)) => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())),
+            (Value::Date(a), Value::Date(b)) => a.cmp(b),
+            (Value::Binary(a), Value::Binary(b)) => a.cmp(b),
+            (Value::Array(a), Value::Array(b)) => compare_seq(a.iter(), b.iter()),
+            (Value::Struct(a), Value::Struct(b)) => compare_seq(a.iter().map(|(_, v)| v), b.iter().map(|(_, v)| v)),
             (a, b) => match (a.as_f64(), b.as_f64()) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
                 _ => Ordering::Equal,
@@ -73,6 +88,13 @@ impl Value {
             Value::Timestamp(_) => DataType::Timestamp,
             Value::Array(items) => DataType::Array(Box::new(items.first().map(|v| v.data_type()).unwrap_or(DataType::String))),
             Value::Window { .. } => DataType::Window,
+            Value::Date(_) => DataType::Date,
+            Value::Binary(_) => DataType::Binary,
+            Value::Struct(fields) => DataType::Struct(fields.iter().map(|(n, v)| (n.clone(), v.data_type())).collect()),
+            Value::Map(entries) => {
+                let (k, v) = entries.first().map(|(k, v)| (k.data_type(), v.data_type())).unwrap_or((DataType::String, DataType::String));
+                DataType::Map(Box::new(k), Box::new(v))
+            }
         }
     }
 
@@ -93,11 +115,22 @@ impl Value {
                 let items = list.value(i);
                 Value::Array((0..items.len()).map(|j| Value::from_array(items.as_ref(), j)).collect())
             }
-            ArrowType::Struct(_) => {
+            ArrowType::Struct(f) if *f == crate::types::window_fields() => {
                 let s = array.as_struct();
                 let start = s.column(0).as_primitive::<TimestampMicrosecondType>().value(i);
                 let end = s.column(1).as_primitive::<TimestampMicrosecondType>().value(i);
                 Value::Window { start, end }
+            }
+            ArrowType::Struct(f) => {
+                let s = array.as_struct();
+                Value::Struct(f.iter().zip(s.columns()).map(|(f, c)| (f.name().clone(), Value::from_array(c.as_ref(), i))).collect())
+            }
+            ArrowType::Date32 => Value::Date(array.as_primitive::<Date32Type>().value(i)),
+            ArrowType::Binary => Value::Binary(array.as_binary::<i32>().value(i).to_vec()),
+            ArrowType::Map(_, _) => {
+                let entries = array.as_map().value(i);
+                let (k, v) = (entries.column(0), entries.column(1));
+                Value::Map((0..entries.len()).map(|j| (Value::from_array(k.as_ref(), j), Value::from_array(v.as_ref(), j))).collect())
             }
             ArrowType::Null => Value::Null,
             other => Value::String(format!("<unsupported arrow type {other}>")),
@@ -124,7 +157,95 @@ impl Value {
                 m.insert("end".into(), Json::String(format_timestamp(*end)));
                 Json::Object(m)
             }
+            Value::Date(d) => Json::String(format_date(*d)),
+            Value::Binary(b) => Json::String(base64_encode(b)),
+            Value::Struct(fields) => Json::Object(fields.iter().map(|(n, v)| (n.clone(), v.to_json())).collect()),
+            // An object when the keys are strings, else a list of [key, value] pairs (JSON keys are strings).
+            Value::Map(entries) if entries.iter().all(|(k, _)| matches!(k, Value::String(_))) => {
+                Json::Object(entries.iter().map(|(k, v)| (k.to_spark_string(), v.to_json())).collect())
+            }
+            Value::Map(entries) => Json::Array(entries.iter().map(|(k, v)| Json::Array(vec![k.to_json(), v.to_json()])).collect()),
         }
+    }
+
+    /// Reads a cell of a column of type `t` in the form [`Value::to_json`] writes (the form of
+    /// input rows and expected outputs); says why a cell does not fit.
+    pub fn from_json(j: &Json, t: &DataType) -> Result<Value, String> {
+        if j.is_null() {
+            return Ok(Value::Null);
+        }
+        let wrong = || format!("{j} is not a valid {t}");
+        Ok(match t {
+            DataType::Null => return Err(wrong()),
+            DataType::String => match j {
+                Json::String(s) => Value::String(s.clone()),
+                Json::Array(_) | Json::Object(_) => return Err(wrong()),
+                other => Value::String(other.to_string()),
+            },
+            DataType::Int => Value::Int(j.as_i64().and_then(|x| i32::try_from(x).ok()).ok_or_else(wrong)?),
+            DataType::BigInt => Value::BigInt(j.as_i64().ok_or_else(wrong)?),
+            DataType::Double => Value::Double(match j {
+                Json::String(s) if s == "NaN" => f64::NAN,
+                Json::String(s) if s == "Infinity" => f64::INFINITY,
+                Json::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+                other => other.as_f64().ok_or_else(wrong)?,
+            }),
+            DataType::Boolean => Value::Boolean(j.as_bool().ok_or_else(wrong)?),
+            DataType::Timestamp => Value::Timestamp(j.as_str().and_then(crate::time::parse_timestamp).ok_or_else(wrong)?),
+            DataType::Date => {
+                Value::Date(j.as_str().and_then(parse_date).ok_or_else(|| format!("{j} is not a date (expected \"YYYY-MM-DD\")"))?)
+            }
+            DataType::Binary => {
+                Value::Binary(j.as_str().and_then(base64_decode).ok_or_else(|| format!("{j} is not binary (expected base64)"))?)
+            }
+            DataType::Window => Value::Window {
+                start: j.get("start").and_then(Json::as_str).and_then(crate::time::parse_timestamp).ok_or_else(wrong)?,
+                end: j.get("end").and_then(Json::as_str).and_then(crate::time::parse_timestamp).ok_or_else(wrong)?,
+            },
+            DataType::Array(inner) => {
+                Value::Array(j.as_array().ok_or_else(wrong)?.iter().map(|c| Value::from_json(c, inner)).collect::<Result<_, _>>()?)
+            }
+            DataType::Struct(fields) => match j {
+                Json::Object(m) => {
+                    if let Some(k) = m.keys().find(|k| !fields.iter().any(|(n, _)| n == *k)) {
+                        return Err(format!("{j} has the field `{k}`, which {t} lacks"));
+                    }
+                    Value::Struct(
+                        fields
+                            .iter()
+                            .map(|(n, ft)| Ok((n.clone(), Value::from_json(m.get(n).unwrap_or(&Json::Null), ft)?)))
+                            .collect::<Result<_, String>>()?,
+                    )
+                }
+                _ => return Err(format!("{j} is not a valid {t} (expected an object with its field names)")),
+            },
+            DataType::Map(kt, vt) => {
+                let entries: Vec<(Value, Value)> = match j {
+                    Json::Object(m) => m
+                        .iter()
+                        .map(|(k, v)| {
+                            let key = match kt.as_ref() {
+                                DataType::String => Value::String(k.clone()),
+                                other => Value::from_json(&crate::scenario::strict_json(k).map_err(|_| wrong())?, other)?,
+                            };
+                            Ok((key, Value::from_json(v, vt)?))
+                        })
+                        .collect::<Result<_, String>>()?,
+                    Json::Array(pairs) => pairs
+                        .iter()
+                        .map(|p| match p.as_array().map(Vec::as_slice) {
+                            Some([k, v]) => Ok((Value::from_json(k, kt)?, Value::from_json(v, vt)?)),
+                            _ => Err(format!("{p} is not a [key, value] pair of {t}")),
+                        })
+                        .collect::<Result<_, String>>()?,
+                    _ => return Err(format!("{j} is not a valid {t} (expected an object or a list of [key, value] pairs)")),
+                };
+                if entries.iter().any(|(k, _)| k.is_null()) {
+                    return Err(format!("{j}: a key of {t} is NULL"));
+                }
+                Value::Map(entries)
+            }
+        })
     }
 
     /// The value as `CAST(x AS STRING)` renders it in Spark.
@@ -137,12 +258,139 @@ impl Value {
             Value::Double(v) => spark_double_string(*v),
             Value::Boolean(b) => b.to_string(),
             Value::Timestamp(t) => format_timestamp(*t),
-            Value::Array(items) => {
-                format!("[{}]", items.iter().map(|v| v.to_spark_string()).collect::<Vec<_>>().join(", "))
-            }
+            Value::Array(items) => format!("[{}]", items.iter().map(Value::nested_string).collect::<Vec<_>>().join(", ")),
             Value::Window { start, end } => format!("{{{}, {}}}", format_timestamp(*start), format_timestamp(*end)),
+            Value::Date(d) => format_date(*d),
+            // Spark decodes the bytes as UTF-8.
+            Value::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Value::Struct(fields) => format!("{{{}}}", fields.iter().map(|(_, v)| v.nested_string()).collect::<Vec<_>>().join(", ")),
+            Value::Map(entries) => format!(
+                "{{{}}}",
+                entries.iter().map(|(k, v)| format!("{} -> {}", k.nested_string(), v.nested_string())).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
+
+    /// A value inside an array, struct or map cast to a string: Spark writes NULL there as `null`.
+    fn nested_string(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            other => other.to_spark_string(),
+        }
+    }
+}
+
+fn compare_seq<'a>(a: impl Iterator<Item = &'a Value>, b: impl Iterator<Item = &'a Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let o = match (x.is_null(), y.is_null()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Less,
+                    (false, true) => Ordering::Greater,
+                    _ => x.compare(y),
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+/// The days since the epoch of 1970-01-01.
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// `YYYY-MM-DD` of a count of days since the epoch.
+pub fn format_date(days: i32) -> String {
+    match date_of(days) {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        None => format!("<day {days}>"),
+    }
+}
+
+pub fn date_of(days: i32) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_num_days_from_ce_opt(days.checked_add(EPOCH_DAYS_FROM_CE)?)
+}
+
+pub fn days_of(d: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce() - EPOCH_DAYS_FROM_CE
+}
+
+/// Parses a date as Spark's `CAST(s AS DATE)` does: `YYYY`, `YYYY-M`, `YYYY-M-D`, optionally
+/// followed by a time part after a blank or `T`, which is dropped. Years 1 to 9999.
+pub fn parse_date(text: &str) -> Option<i32> {
+    let t = text.trim();
+    let date = t.split([' ', 'T']).next()?;
+    let mut parts = date.split('-');
+    let num = |p: Option<&str>, max_len: usize| -> Option<u32> {
+        let p = p?;
+        if p.is_empty() || p.len() > max_len || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let y = num(parts.next(), 4)?;
+    let (m, d) = match (parts.next(), parts.next()) {
+        (None, _) => (1, 1),
+        (m, None) => (num(m, 2)?, 1),
+        (m, d) => (num(m, 2)?, num(d, 2)?),
+    };
+    if parts.next().is_some() || y == 0 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(days_of)
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding, as Spark's `base64` writes it.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(BASE64[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Reads base64 (padding optional, blanks ignored); None for anything else.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    let mut padded = false;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            padded = true;
+            continue;
+        }
+        if padded {
+            return None;
+        }
+        let v = BASE64.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// Builds an Arrow column of type `data_type` from values (state and results, not a hot path).
@@ -174,6 +422,63 @@ pub fn values_to_array(values: &[Value], data_type: &DataType) -> arrow_array::A
                 values.iter().map(|v| if let Value::Window { end, .. } = v { Some(*end) } else { None }).collect();
             let nulls = arrow_buffer::NullBuffer::from(values.iter().map(|v| !v.is_null()).collect::<Vec<bool>>());
             Arc::new(arrow_array::StructArray::new(crate::types::window_fields(), vec![Arc::new(starts), Arc::new(ends)], Some(nulls)))
+        }
+        DataType::Date => {
+            Arc::new(values.iter().map(|v| if let Value::Date(d) = v { Some(*d) } else { None }).collect::<arrow_array::Date32Array>())
+        }
+        DataType::Binary => Arc::new(
+            values.iter().map(|v| if let Value::Binary(b) = v { Some(b.as_slice()) } else { None }).collect::<arrow_array::BinaryArray>(),
+        ),
+        DataType::Struct(fields) => {
+            let columns: Vec<arrow_array::ArrayRef> = fields
+                .iter()
+                .enumerate()
+                .map(|(k, (_, t))| {
+                    let column: Vec<Value> =
+                        values
+                            .iter()
+                            .map(|v| {
+                                if let Value::Struct(f) = v {
+                                    f.get(k).map(|(_, x)| x.clone()).unwrap_or(Value::Null)
+                                } else {
+                                    Value::Null
+                                }
+                            })
+                            .collect();
+                    values_to_array(&column, t)
+                })
+                .collect();
+            let nulls = arrow_buffer::NullBuffer::from(values.iter().map(|v| !v.is_null()).collect::<Vec<bool>>());
+            let arrow_fields = crate::types::struct_fields(fields);
+            if fields.is_empty() {
+                return Arc::new(arrow_array::StructArray::new_empty_fields(values.len(), Some(nulls)));
+            }
+            Arc::new(arrow_array::StructArray::new(arrow_fields, columns, Some(nulls)))
+        }
+        DataType::Map(kt, vt) => {
+            let mut keys = Vec::new();
+            let mut vals = Vec::new();
+            let mut offsets = vec![0i32];
+            for v in values {
+                if let Value::Map(entries) = v {
+                    for (k, x) in entries {
+                        keys.push(k.clone());
+                        vals.push(x.clone());
+                    }
+                }
+                offsets.push(keys.len() as i32);
+            }
+            let entries_field = crate::types::map_entries(kt, vt);
+            let kv = crate::types::map_key_value(kt, vt);
+            let entries = arrow_array::StructArray::new(kv, vec![values_to_array(&keys, kt), values_to_array(&vals, vt)], None);
+            let nulls = arrow_buffer::NullBuffer::from(values.iter().map(|v| !v.is_null()).collect::<Vec<bool>>());
+            Arc::new(arrow_array::MapArray::new(
+                entries_field,
+                arrow_buffer::OffsetBuffer::new(offsets.into()),
+                entries,
+                Some(nulls),
+                false,
+            ))
         }
         DataType::Array(inner) => {
             let flat: Vec<Value> = values.iter().flat_map(|v| if let Value::Array(items) = v { items.clone() } else { vec![] }).collect();
@@ -298,6 +603,76 @@ mod tests {
         assert_eq!(postcard::from_bytes::<Kept>(&postcard::to_allocvec(&none).unwrap()).unwrap(), none);
         let wrong = serde_json::json!({"maybe": {"Int": 3}, "always": {"Timestamp": 0}});
         assert!(serde_json::from_value::<Kept>(wrong).unwrap_err().to_string().contains("must be a timestamp"));
+    }
+
+    fn nested() -> (DataType, Vec<Value>) {
+        let t = crate::types::ddl::parse_type("struct<d:date,b:binary,m:map<string,array<int>>,n:map<int,string>>").unwrap();
+        let row = Value::Struct(vec![
+            ("d".into(), Value::Date(-1)),
+            ("b".into(), Value::Binary(vec![0, 10, 255])),
+            ("m".into(), Value::Map(vec![(Value::String("k".into()), Value::Array(vec![Value::Int(1), Value::Null]))])),
+            ("n".into(), Value::Map(vec![(Value::Int(2), Value::Null)])),
+        ]);
+        let empty = Value::Struct(vec![
+            ("d".into(), Value::Null),
+            ("b".into(), Value::Binary(vec![])),
+            ("m".into(), Value::Map(vec![])),
+            ("n".into(), Value::Null),
+        ]);
+        (t, vec![row, Value::Null, empty])
+    }
+
+    #[test]
+    fn nested_values_round_trip_through_arrow_json_and_postcard() {
+        let (t, values) = nested();
+        let array = values_to_array(&values, &t);
+        assert_eq!(DataType::from_arrow(array.data_type()), Some(t.clone()));
+        let back: Vec<Value> = (0..array.len()).map(|i| Value::from_array(array.as_ref(), i)).collect();
+        assert_eq!(back, values);
+        for v in &values {
+            assert_eq!(Value::from_json(&v.to_json(), &t).as_ref(), Ok(v), "{}", v.to_json());
+            assert_eq!(&postcard::from_bytes::<Value>(&postcard::to_allocvec(v).unwrap()).unwrap(), v);
+        }
+        assert_eq!(
+            values[0].to_json(),
+            serde_json::json!({"d": "1969-12-31", "b": "AAr/", "m": {"k": [1, null]}, "n": [[2, null]]}),
+            "a map with keys other than strings is a list of pairs"
+        );
+        let bin = String::from_utf8_lossy(&[0, 10, 255]).into_owned();
+        assert_eq!(values[0].to_spark_string(), format!("{{1969-12-31, {bin}, {{k -> [1, null]}}, {{2 -> null}}}}"));
+    }
+
+    #[test]
+    fn the_values_of_earlier_variants_keep_their_postcard_bytes() {
+        // State written before dates and nested types existed must read back the same.
+        assert_eq!(postcard::to_allocvec(&Value::Timestamp(3)).unwrap(), vec![6, 6]);
+        assert_eq!(postcard::to_allocvec(&Value::Window { start: 1, end: 2 }).unwrap(), vec![8, 2, 4]);
+        assert_eq!(postcard::to_allocvec(&Value::Date(1)).unwrap(), vec![9, 2]);
+    }
+
+    #[test]
+    fn cells_that_do_not_fit_say_why() {
+        let t = crate::types::ddl::parse_type("struct<a:int>").unwrap();
+        assert!(Value::from_json(&serde_json::json!({"b": 1}), &t).unwrap_err().contains("field `b`"));
+        assert!(Value::from_json(&serde_json::json!("2026-02-30"), &DataType::Date).unwrap_err().contains("not a date"));
+        assert!(Value::from_json(&serde_json::json!("@@"), &DataType::Binary).unwrap_err().contains("base64"));
+        let m = crate::types::ddl::parse_type("map<int,string>").unwrap();
+        assert_eq!(Value::from_json(&serde_json::json!({"7": "x"}), &m), Ok(Value::Map(vec![(Value::Int(7), Value::String("x".into()))])));
+        assert!(Value::from_json(&serde_json::json!([[null, "x"]]), &m).unwrap_err().contains("NULL"));
+    }
+
+    #[test]
+    fn dates_parse_as_spark_casts_them() {
+        assert_eq!(parse_date("1970-01-02"), Some(1));
+        assert_eq!(parse_date(" 2026-1-5 "), parse_date("2026-01-05"));
+        assert_eq!(parse_date("2026"), parse_date("2026-01-01"));
+        assert_eq!(parse_date("2026-03-01 12:00:00"), parse_date("2026-03-01"));
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("x"), None);
+        assert_eq!(format_date(parse_date("0001-01-01").unwrap()), "0001-01-01");
+        assert_eq!(base64_encode(b"Spark"), "U3Bhcms=");
+        assert_eq!(base64_decode("U3Bhcms=").unwrap(), b"Spark");
+        assert_eq!(base64_decode("U3Bhcms").unwrap(), b"Spark");
     }
 
     #[test]

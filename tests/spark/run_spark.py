@@ -22,13 +22,15 @@ ones cannot find more) and stops it; a `run {}` after a trigger starts the query
 are not given to Spark: in Unbounded they go to the dead-letter output, which Spark lacks.
 Static tables are temp views over DataFrames. The session time zone is UTC.
 """
+import base64
+import decimal
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
@@ -36,6 +38,83 @@ from pyspark.errors import PySparkException
 
 TYPES = {"string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(),
          "double": T.DoubleType(), "boolean": T.BooleanType(), "timestamp": T.TimestampType()}
+
+
+def spark_type(name):
+    """A scenario column type: one of TYPES, or any type in Spark's DDL (`date`, `array<string>`,
+    `struct<a:int,b:string>`, `map<string,int>`, `binary`)."""
+    if name in TYPES:
+        return TYPES[name]
+    return T._parse_datatype_string(name)
+
+
+def fits_type(value, t):
+    """`fits` over a parsed Spark type: the nested forms of the scenario format (FORMAT.md and
+    the README: a struct is an object of its fields, a map an object or [key, value] pairs, a
+    date "YYYY-MM-DD", binary base64)."""
+    if value is None:
+        return True
+    for name, known in TYPES.items():
+        if t == known:
+            return fits(value, name)
+    if isinstance(t, T.DateType):
+        try:
+            date.fromisoformat(value)
+            return True
+        except (TypeError, ValueError):
+            return False
+    if isinstance(t, T.BinaryType):
+        try:
+            base64.b64decode(value, validate=True)
+            return isinstance(value, str)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(t, T.ArrayType):
+        return isinstance(value, list) and all(fits_type(x, t.elementType) for x in value)
+    if isinstance(t, T.StructType):
+        return isinstance(value, dict) and set(value) <= set(t.names) and all(
+            fits_type(value.get(f.name), f.dataType) for f in t.fields)
+    if isinstance(t, T.MapType):
+        if isinstance(value, dict):
+            return isinstance(t.keyType, T.StringType) and all(fits_type(v, t.valueType) for v in value.values())
+        return isinstance(value, list) and all(
+            isinstance(p, list) and len(p) == 2 and p[0] is not None and fits_type(p[0], t.keyType)
+            and fits_type(p[1], t.valueType) for p in value)
+    return False
+
+
+def spark_value(value, t):
+    """A scenario value as PySpark's createDataFrame takes it for type `t`."""
+    if value is None:
+        return None
+    if isinstance(t, T.TimestampType):
+        return parse_ts(value)
+    if isinstance(t, T.DateType):
+        return date.fromisoformat(value)
+    if isinstance(t, T.BinaryType):
+        return bytearray(base64.b64decode(value))
+    if isinstance(t, T.ArrayType):
+        return [spark_value(x, t.elementType) for x in value]
+    if isinstance(t, T.StructType):
+        return T.Row(**{f.name: spark_value(value.get(f.name), f.dataType) for f in t.fields})
+    if isinstance(t, T.MapType):
+        pairs = value.items() if isinstance(value, dict) else value
+        return {spark_value(k, t.keyType): spark_value(v, t.valueType) for k, v in pairs}
+    return value
+
+
+def file_value(value, t):
+    """A scenario value as a line of the JSON files Spark's reader reads: maps as objects."""
+    if value is None:
+        return None
+    if isinstance(t, T.ArrayType):
+        return [file_value(x, t.elementType) for x in value]
+    if isinstance(t, T.StructType):
+        return {f.name: file_value(value.get(f.name), f.dataType) for f in t.fields}
+    if isinstance(t, T.MapType):
+        pairs = value.items() if isinstance(value, dict) else value
+        return {str(k): file_value(v, t.valueType) for k, v in pairs}
+    return value
 
 
 # Files are modified at this time plus their step's index in seconds (2026-01-01 00:00:00 UTC).
@@ -92,11 +171,22 @@ def fmt_ts(dt):
 def to_json(v):
     if isinstance(v, datetime):
         return fmt_ts(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (bytes, bytearray)):
+        return base64.b64encode(bytes(v)).decode("ascii")
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v == v.to_integral_value() and v.as_tuple().exponent >= 0 else float(v)
     if isinstance(v, T.Row):
         d = v.asDict()
         if set(d) == {"start", "end"}:
             return {"start": to_json(d["start"]), "end": to_json(d["end"])}
         return {k: to_json(x) for k, x in d.items()}
+    if isinstance(v, dict):
+        # FORMAT.md: a map with string keys is an object, any other a list of [key, value] pairs.
+        if all(isinstance(k, str) for k in v):
+            return {k: to_json(x) for k, x in v.items()}
+        return [[to_json(k), to_json(x)] for k, x in v.items()]
     if isinstance(v, (list, tuple)):
         return [to_json(x) for x in v]
     return v
@@ -151,8 +241,8 @@ def run(spark, scenario, workdir):
     name = scenario["name"]
     sources = scenario["sources"]
     for t, spec in scenario.get("tables", {}).items():
-        schema = T.StructType([T.StructField(c, TYPES[ty]) for c, ty in spec["schema"]])
-        rows = [[parse_ts(v) if ty == "timestamp" and v is not None else v for v, (_, ty) in zip(r, spec["schema"])]
+        schema = T.StructType([T.StructField(c, spark_type(ty)) for c, ty in spec["schema"]])
+        rows = [[spark_value(v, spark_type(ty)) for v, (_, ty) in zip(r, spec["schema"])]
                 for r in spec.get("rows", [])]
         spark.createDataFrame(rows, schema).createOrReplaceTempView(t)
     dirs = {}
@@ -163,7 +253,7 @@ def run(spark, scenario, workdir):
         if spec.get("kind", "files") != "files":
             return {"name": name, "error": {"kind": "unsupported_operation",
                                             "message": f"this harness feeds only folders of files, not {spec['kind']}"}}
-        schema = T.StructType([T.StructField(c, TYPES[ty]) for c, ty in spec["schema"]])
+        schema = T.StructType([T.StructField(c, spark_type(ty)) for c, ty in spec["schema"]])
         reader = spark.readStream.schema(schema).option("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]")
         for k, v in spec.get("options", {}).items():
             reader = reader.option(k, option_text(v))
@@ -209,12 +299,12 @@ def run(spark, scenario, workdir):
     for i, step in enumerate(scenario["steps"]):
         if "add" in step:
             schema = sources[step["add"]]["schema"]
-            good = [r for r in step["rows"] if all(fits(v, ty) for v, (_, ty) in zip(r, schema))]
+            good = [r for r in step["rows"] if all(fits_type(v, spark_type(ty)) for v, (_, ty) in zip(r, schema))]
             files += 1
             aside = os.path.join(staging, f"part-{files:05d}.json")
             with open(aside, "w") as f:
                 for r in good:
-                    f.write(json.dumps({c: v for v, (c, _) in zip(r, schema)}) + "\n")
+                    f.write(json.dumps({c: file_value(v, spark_type(ty)) for v, (c, ty) in zip(r, schema)}) + "\n")
             os.utime(aside, (FILE_TIME_BASE + i, FILE_TIME_BASE + i))
             waiting.append((aside, os.path.join(dirs[step["add"]], f"part-{files:05d}.json")))
         elif "run" in step:

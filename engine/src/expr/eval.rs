@@ -87,7 +87,7 @@ pub fn scalar_array(value: &Value, data_type: &DataType) -> Result<ArrayRef> {
         (Value::Double(v), _) => Arc::new(Float64Array::from(vec![*v])),
         (Value::Boolean(v), _) => Arc::new(BooleanArray::from(vec![*v])),
         (Value::Timestamp(v), _) => Arc::new(TimestampMicrosecondArray::from(vec![*v])),
-        (Value::Window { .. }, _) | (Value::Array(_), _) => return Err(Error::internal("struct and array literals are not supported")),
+        (v, t) => crate::value::values_to_array(std::slice::from_ref(v), t),
     })
 }
 

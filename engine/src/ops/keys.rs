@@ -80,7 +80,7 @@ fn encode_value(c: &dyn Array, i: usize, buf: &mut Vec<u8>) {
         ArrowType::Boolean => buf.push(c.as_boolean().value(i) as u8),
         ArrowType::Timestamp(_, _) => buf.extend_from_slice(&c.as_primitive::<TimestampMicrosecondType>().value(i).to_le_bytes()),
         // The `{start, end}` of a window: both always set.
-        ArrowType::Struct(_) => {
+        ArrowType::Struct(f) if *f == crate::types::window_fields() => {
             let s = c.as_struct();
             for col in s.columns() {
                 encode_value(col.as_ref(), i, buf);
@@ -94,6 +94,10 @@ fn encode_value(c: &dyn Array, i: usize, buf: &mut Vec<u8>) {
             for j in 0..items.len() {
                 encode_nullable(items.as_ref(), j, buf);
             }
+        }
+        // Dates, binary, structs and maps: as their values (see `encode_plain_value`).
+        ArrowType::Struct(_) | ArrowType::Date32 | ArrowType::Binary | ArrowType::Map(_, _) => {
+            encode_plain_value(&Value::from_array(c, i), buf)
         }
         // Every type the engine builds is above (`DataType::to_arrow`); a NULL-typed column
         // never gets here (its rows are NULL).
@@ -129,6 +133,24 @@ fn encode_plain_value(v: &Value, buf: &mut Vec<u8>) {
                 encode_nullable_value(item, buf);
             }
         }
+        // The later types: their postcard bytes, length first, which is what a key kept in state
+        // holds for them (`key_as_postcard` copies them).
+        Value::Date(_) | Value::Binary(_) | Value::Struct(_) | Value::Map(_) => {
+            let bytes = postcard::to_allocvec(&normal_value(v)).unwrap_or_default();
+            buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            buf.extend_from_slice(&bytes);
+        }
+    }
+}
+
+/// `v` with its doubles made equal where Spark's keys see them equal (-0.0 and 0.0, every NaN).
+fn normal_value(v: &Value) -> Value {
+    match v {
+        Value::Double(d) => Value::Double(normal_double(*d)),
+        Value::Array(items) => Value::Array(items.iter().map(normal_value).collect()),
+        Value::Struct(fields) => Value::Struct(fields.iter().map(|(n, x)| (n.clone(), normal_value(x))).collect()),
+        Value::Map(entries) => Value::Map(entries.iter().map(|(k, x)| (normal_value(k), normal_value(x))).collect()),
+        other => other.clone(),
     }
 }
 
@@ -281,6 +303,10 @@ impl KeyReader<'_> {
             DataType::Boolean => Value::Boolean(self.take(1)?[0] != 0),
             DataType::Timestamp => Value::Timestamp(i64::from_le_bytes(self.word()?)),
             DataType::Window => Value::Window { start: i64::from_le_bytes(self.word()?), end: i64::from_le_bytes(self.word()?) },
+            DataType::Date | DataType::Binary | DataType::Struct(_) | DataType::Map(_, _) => {
+                let n = u32::from_le_bytes(self.word()?) as usize;
+                postcard::from_bytes(self.take(n)?).map_err(|e| format!("a key's {t} value does not read back ({e})"))?
+            }
             DataType::Array(inner) => {
                 let n = u32::from_le_bytes(self.word()?) as usize;
                 // Each element takes at least its marker byte: a length beyond the bytes left is damage.
@@ -397,6 +423,11 @@ fn transcode_value(key: &[u8], at: usize, t: &DataType, out: &mut Vec<u8>) -> us
             zigzag(i64::from_le_bytes(word(key, at + 8)), out);
             at + 16
         }
+        DataType::Date | DataType::Binary | DataType::Struct(_) | DataType::Map(_, _) => {
+            let n = u32::from_le_bytes(word(key, at)) as usize;
+            out.extend_from_slice(bytes_at(key, at + 4, n));
+            at + 4 + n
+        }
     }
 }
 
@@ -421,6 +452,41 @@ mod tests {
         assert!(encode_row(&cols, 1, &mut k1));
         assert_ne!(k0, k1, "length prefixes keep ab|c and a|bc apart");
         assert!(!encode_row(&cols, 2, &mut k2));
+    }
+
+    #[test]
+    fn dates_binary_structs_and_maps_key_read_back_and_transcode_to_postcard() {
+        let t = vec![
+            DataType::Date,
+            DataType::Binary,
+            crate::types::ddl::parse_type("struct<a:double,b:string>").unwrap(),
+            crate::types::ddl::parse_type("map<string,int>").unwrap(),
+        ];
+        let rows = [
+            vec![
+                Value::Date(-3),
+                Value::Binary(vec![1, 2]),
+                Value::Struct(vec![("a".into(), Value::Double(-0.0)), ("b".into(), Value::Null)]),
+                Value::Map(vec![(Value::String("k".into()), Value::Int(1))]),
+            ],
+            vec![Value::Null, Value::Binary(vec![]), Value::Null, Value::Map(vec![])],
+        ];
+        let columns: Vec<ArrayRef> =
+            (0..t.len()).map(|c| values_to_array(&rows.iter().map(|r| r[c].clone()).collect::<Vec<_>>(), &t[c])).collect();
+        for (i, row) in rows.iter().enumerate() {
+            let (mut from_arrow, mut from_values, mut fast) = (Vec::new(), Vec::new(), Vec::new());
+            encode_group(&columns, i, &mut from_arrow);
+            encode_values(row, &mut from_values);
+            KeyEncoder::new(&columns).encode(i, &mut fast);
+            assert_eq!(from_arrow, from_values);
+            assert_eq!(fast, from_values);
+            let back = decode_key(&from_arrow, &t).unwrap();
+            let normal: Vec<Value> = row.iter().map(normal_value).collect();
+            assert_eq!(back, normal);
+            let mut pc = Vec::new();
+            key_as_postcard(&from_arrow, &t, &mut pc);
+            assert_eq!(postcard::from_bytes::<Vec<Value>>(&pc).unwrap(), normal);
+        }
     }
 
     #[test]

@@ -6,21 +6,23 @@
 //! ```text
 //! batch  = u32 columns, u64 rows, type*, array*
 //! type   = tag (0 NULL, 1 STRING, 2 INT, 3 BIGINT, 4 DOUBLE, 5 BOOLEAN, 6 TIMESTAMP,
-//!          7 ARRAY followed by its element type, 8 WINDOW)
+//!          7 ARRAY followed by its element type, 8 WINDOW, 9 DATE, 10 BINARY,
+//!          11 STRUCT: u32 fields, each u32-length-prefixed name and type, 12 MAP: key type, value type)
 //! array  = validity (0: no NULLs | 1: one bit a row, 1 = set), then by type:
 //!          NULL: nothing (its validity is all zeros) | INT, BIGINT, DOUBLE, TIMESTAMP: the values |
 //!          BOOLEAN: one bit a row | STRING: rows + 1 i32 offsets from 0, then the bytes |
 //!          ARRAY: rows + 1 i32 offsets from 0, then the elements as one array |
-//!          WINDOW: start and end as two TIMESTAMP arrays
+//!          WINDOW: start and end as two TIMESTAMP arrays | DATE: i32 days | BINARY: as STRING |
+//!          STRUCT: each field's array | MAP: rows + 1 i32 offsets from 0, then keys and values as two arrays
 //! ```
 
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, ListArray, RecordBatch, RecordBatchOptions, StringArray,
-    StructArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, MapArray, RecordBatch,
+    RecordBatchOptions, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, Field, SchemaRef};
@@ -92,6 +94,22 @@ fn write_type(t: &DataType, out: &mut Vec<u8>) {
             write_type(inner, out);
         }
         DataType::Window => out.push(8),
+        DataType::Date => out.push(9),
+        DataType::Binary => out.push(10),
+        DataType::Struct(fields) => {
+            out.push(11);
+            out.extend_from_slice(&(fields.len() as u32).to_le_bytes());
+            for (name, t) in fields {
+                out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                out.extend_from_slice(name.as_bytes());
+                write_type(t, out);
+            }
+        }
+        DataType::Map(k, v) => {
+            out.push(12);
+            write_type(k, out);
+            write_type(v, out);
+        }
     }
 }
 
@@ -167,6 +185,24 @@ fn write_array(a: &dyn Array, t: &DataType, out: &mut Vec<u8>) -> Result<()> {
             for c in s.columns() {
                 write_array(c.as_ref(), &DataType::Timestamp, out)?;
             }
+        }
+        DataType::Date => out.extend_from_slice(as_bytes(&a.as_primitive::<Date32Type>().values()[..])),
+        DataType::Binary => {
+            let b = a.as_binary::<i32>();
+            let (first, last) = write_offsets(b.value_offsets(), out);
+            out.extend_from_slice(&b.value_data()[first..last]);
+        }
+        DataType::Struct(fields) => {
+            let s = a.as_struct();
+            for (c, (_, t)) in s.columns().iter().zip(fields) {
+                write_array(c.as_ref(), t, out)?;
+            }
+        }
+        DataType::Map(k, v) => {
+            let m = a.as_map();
+            let (first, last) = write_offsets(m.value_offsets(), out);
+            write_array(m.keys().slice(first, last - first).as_ref(), k, out)?;
+            write_array(m.values().slice(first, last - first).as_ref(), v, out)?;
         }
     }
     Ok(())
@@ -266,6 +302,21 @@ impl<'a> Reader<'a> {
             6 => DataType::Timestamp,
             7 => DataType::Array(Box::new(self.data_type(depth + 1)?)),
             8 => DataType::Window,
+            9 => DataType::Date,
+            10 => DataType::Binary,
+            11 => {
+                let n = self.u32()? as usize;
+                if n > self.bytes.len() - self.at {
+                    return Err(format!("a struct type at byte {at} claims {n} fields"));
+                }
+                let mut fields = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let name = self.string()?;
+                    fields.push((name, self.data_type(depth + 1)?));
+                }
+                DataType::Struct(fields)
+            }
+            12 => DataType::Map(Box::new(self.data_type(depth + 1)?), Box::new(self.data_type(depth + 1)?)),
             tag => return Err(format!("byte {at} holds {tag}, which is no column type")),
         })
     }
@@ -339,6 +390,34 @@ impl<'a> Reader<'a> {
                 let start = self.array(&DataType::Timestamp, len, depth + 1)?;
                 let end = self.array(&DataType::Timestamp, len, depth + 1)?;
                 Arc::new(StructArray::try_new(window_fields(), vec![start, end], nulls).map_err(bad)?)
+            }
+            DataType::Date => Arc::new(Date32Array::try_new(self.values(len, i32::from_le_bytes)?.into(), nulls).map_err(bad)?),
+            DataType::Binary => {
+                let (offsets, last) = self.offsets(len)?;
+                let data = Buffer::from(self.take(last)?.to_vec());
+                Arc::new(BinaryArray::try_new(offsets, data, nulls).map_err(bad)?)
+            }
+            DataType::Struct(fields) => {
+                if depth >= MAX_DEPTH {
+                    return Err(format!("its column types nest deeper than {MAX_DEPTH} levels"));
+                }
+                let columns = fields.iter().map(|(_, t)| self.array(t, len, depth + 1)).collect::<Read<Vec<_>>>()?;
+                if fields.is_empty() {
+                    Arc::new(StructArray::new_empty_fields(len, nulls))
+                } else {
+                    Arc::new(StructArray::try_new(crate::types::struct_fields(fields), columns, nulls).map_err(bad)?)
+                }
+            }
+            DataType::Map(k, v) => {
+                if depth >= MAX_DEPTH {
+                    return Err(format!("its column types nest deeper than {MAX_DEPTH} levels"));
+                }
+                let (offsets, last) = self.offsets(len)?;
+                let child_len = self.len(last as u64)?;
+                let keys = self.array(k, child_len, depth + 1)?;
+                let values = self.array(v, child_len, depth + 1)?;
+                let entries = StructArray::try_new(crate::types::map_key_value(k, v), vec![keys, values], None).map_err(bad)?;
+                Arc::new(MapArray::try_new(crate::types::map_entries(k, v), offsets, entries, nulls, false).map_err(bad)?)
             }
         })
     }

@@ -51,5 +51,6 @@ fn value(cell: &Json, t: &DataType) -> Option<Value> {
         DataType::Timestamp => Value::Timestamp(timestamp(cell)?),
         DataType::Window => Value::Window { start: timestamp(cell.get("start")?)?, end: timestamp(cell.get("end")?)? },
         DataType::Array(inner) => Value::Array(cell.as_array()?.iter().map(|c| value(c, inner)).collect::<Option<Vec<_>>>()?),
+        other => return Value::from_json(cell, other).ok(),
     })
 }

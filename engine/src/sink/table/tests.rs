@@ -115,6 +115,10 @@ fn every_type() -> (Schema, RecordBatch) {
         ("aa", DataType::Array(Box::new(DataType::Array(Box::new(DataType::BigInt))))),
         ("w", DataType::Window),
         ("z", DataType::Null),
+        ("dt", DataType::Date),
+        ("bn", DataType::Binary),
+        ("st", crate::types::ddl::parse_type("struct<a:int,b:array<string>>").unwrap()),
+        ("mp", crate::types::ddl::parse_type("map<string,bigint>").unwrap()),
     ]);
     let n = 11;
     let cell = |col: usize, row: usize| -> Value {
@@ -132,6 +136,15 @@ fn every_type() -> (Schema, RecordBatch) {
             6 => Value::Array((0..row % 3).map(|k| if k == 1 { Value::Null } else { Value::String(format!("e{k}")) }).collect()),
             7 => Value::Array(vec![Value::Array((0..r % 2 + 1).map(Value::BigInt).collect()), Value::Array(vec![])]),
             8 => Value::Window { start: r * 60_000_000, end: (r + 1) * 60_000_000 },
+            10 => Value::Date(20_000 - row as i32),
+            11 => Value::Binary((0..row as u8).collect()),
+            12 => Value::Struct(vec![
+                ("a".into(), if row % 2 == 0 { Value::Null } else { Value::Int(row as i32) }),
+                ("b".into(), Value::Array(vec![Value::String(format!("b{row}"))])),
+            ]),
+            13 => Value::Map(
+                (0..row % 3).map(|k| (Value::String(format!("k{k}")), if k == 1 { Value::Null } else { Value::BigInt(r) })).collect(),
+            ),
             _ => Value::Null,
         }
     };
