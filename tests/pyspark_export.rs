@@ -109,7 +109,14 @@ fn allowed() -> Tree {
     let mut fourth = benign.clone();
     fourth.query = "SELECT id, count(*) AS n FROM STREAM clicks GROUP BY id".into();
     fourth.output_mode = OutputMode::Complete;
-    for other in [second, third, fourth] {
+    // A Kafka topic is read with readStream.format("kafka") and fed by Spark's Kafka writer.
+    let fifth = Scenario::parse(
+        r#"{"version": 1, "name": "k", "sources": {"t": {"kind": "kafka", "partitions": 2, "options": {"maxOffsetsPerTrigger": 5}}},
+            "query": "SELECT CAST(value AS STRING) AS v FROM STREAM t",
+            "steps": [{"add": "t", "messages": [{"key": "a", "value": "x"}], "partition": 1}, {"retain": "t", "from_offsets": {"0": 1}}, {"run": {}}]}"#,
+    )
+    .unwrap();
+    for other in [second, third, fourth, fifth] {
         let t2 = parse_python(&pyspark(&other)).unwrap();
         t.calls.extend(t2.calls);
         t.names.extend(t2.names);
@@ -162,6 +169,7 @@ fn hostile_scenario(h: &str) -> Scenario {
         output_mode: OutputMode::Append,
         steps: vec![Step::Add { source, rows: vec![json!([h, "2026-01-01 00:00:01"]), json!([h, h])] }, Step::Run],
         source_options: Vec::new(),
+        kafka: Vec::new(),
     }
 }
 

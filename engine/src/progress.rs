@@ -51,6 +51,10 @@ pub struct SourceProgress {
     pub end_offset: u64,
     pub latest_offset: u64,
     pub num_input_rows: u64,
+    /// The source's own metrics, as Spark reports them in `sources[].metrics` (the Kafka
+    /// source's offsets behind latest); strings, as Spark writes them.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metrics: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

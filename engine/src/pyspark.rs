@@ -216,6 +216,25 @@ pub fn pyspark(s: &Scenario) -> String {
     }
     out.push_str("}\n");
     for (source, schema) in &s.sources {
+        if s.kafka.iter().any(|(k, _)| k == source) {
+            let options: Vec<String> = s
+                .source_options
+                .iter()
+                .filter(|(name, _)| name == source)
+                .flat_map(|(_, o)| o.iter())
+                .map(|(k, v)| format!("{}: {}", python_str(k), python_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string))))
+                .collect();
+            let options = if options.is_empty() { String::new() } else { format!("\n    .options(**{{{}}})", options.join(", ")) };
+            out.push_str("# A Kafka topic: needs a broker (KAFKA_BOOTSTRAP_SERVERS) and Spark's Kafka connector\n");
+            out.push_str("# (spark-submit --packages org.apache.spark:spark-sql-kafka-0-10_2.13:<your Spark version>).\n");
+            let _ = writeln!(
+                out,
+                "(spark.readStream.format(\"kafka\").option(\"kafka.bootstrap.servers\", KAFKA).option(\"subscribe\", {}){options}\n    .load().createOrReplaceTempView({}))",
+                python_str(source),
+                python_str(source)
+            );
+            continue;
+        }
         // The source's read limits (maxFilesPerTrigger, ...), as strings, which Spark's options are.
         let options: Vec<String> = s
             .source_options
@@ -300,6 +319,8 @@ os.makedirs(STAGING)
 FILE_TIME_BASE = 1767225600
 # The processing-time trigger of a "batches" step.
 TRIGGER_SECONDS = 8
+# The Kafka cluster the session's topics are produced to and read from.
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
 "#;
 
@@ -336,6 +357,17 @@ fn steps_program(s: &Scenario) -> String {
             Step::Trigger(RunTrigger::Batches(n)) => {
                 let _ = writeln!(out, "    (\"batches\", {n}),");
             }
+            Step::Produce { source, messages, partition } => {
+                let rows: Vec<String> = messages
+                    .iter()
+                    .map(|m| format!("        [{}, {}],\n", python_value(&m["key"]), python_value(&kafka_value(&m["value"]))))
+                    .collect();
+                let partition = partition.map_or_else(|| "None".to_string(), |p| p.to_string());
+                let _ = writeln!(out, "    (\"produce\", {}, {partition}, [\n{}    ]),", python_str(source), rows.concat());
+            }
+            Step::Retain { source, .. } => out.push_str(&comment(&format!(
+                "Retention deleted old messages of {source} here: on a broker, the topic's retention.ms does."
+            ))),
             // Spark recovers an injected failure the way the session did: the result is the same.
             Step::Fail(point) => {
                 let _ = writeln!(out, "    # the session injected a failure here ({}): the result does not change", point.as_str());
@@ -348,6 +380,14 @@ fn steps_program(s: &Scenario) -> String {
     }
     out.push('\n');
     out
+}
+
+/// A message's value as the producer sends it: text, or JSON written as its text.
+fn kafka_value(v: &Json) -> Json {
+    match v {
+        Json::Null | Json::String(_) => v.clone(),
+        other => Json::String(other.to_string()),
+    }
 }
 
 /// The rows of an `add` that fit their columns, as the session decoded them.
@@ -479,6 +519,13 @@ for step in STEPS:
                 f.write(json.dumps(dict(zip(COLUMNS[source], row))) + "\n")
         os.utime(aside, (FILE_TIME_BASE + number, FILE_TIME_BASE + number))
         waiting.append((aside, os.path.join(DATA, source, f"part-{files:05d}.json")))
+    elif step[0] == "produce":
+        # The producer: Spark's Kafka writer (key, value, and the partition when the session chose it).
+        _, source, partition, messages = step
+        frame = spark.createDataFrame(messages, "key STRING, value STRING")
+        if partition is not None:
+            frame = frame.selectExpr("key", "value", f"{partition} AS partition")
+        frame.write.format("kafka").option("kafka.bootstrap.servers", KAFKA).option("topic", source).save()
     elif step[0] == "run":
         publish()
         if query is None:

@@ -14,7 +14,7 @@ use crate::runtime::trigger::RunTrigger;
 use crate::runtime::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use crate::source::FileOptions;
 use crate::sql::Catalog;
-use crate::time::format_timestamp;
+use crate::time::{format_timestamp, parse_timestamp};
 use crate::types::{Column, DataType, Schema};
 use crate::value::Value;
 
@@ -47,6 +47,18 @@ pub enum Step {
     Trigger(RunTrigger),
     Restart,
     Fail(FailurePoint),
+    /// `{"add": topic, "messages": [...], "partition": P}`: a producer sends messages to a Kafka
+    /// source (each a JSON object with `key`, `value` and `timestamp`, kept as written).
+    Produce {
+        source: String,
+        messages: Vec<Json>,
+        partition: Option<u32>,
+    },
+    /// `{"retain": topic, "from_offsets": {"0": 5}}`: retention deletes older messages.
+    Retain {
+        source: String,
+        from_offsets: Map<String, Json>,
+    },
 }
 
 /// The modification time of the file an `add` step at `step` lands, in milliseconds: the step's
@@ -70,6 +82,9 @@ pub struct Scenario {
     /// The `options` of the sources that give them (Spark's file-source options), by source
     /// name as declared, values as written.
     pub source_options: Vec<(String, Map<String, Json>)>,
+    /// The sources that are Kafka topics, with their partitions (their schema is Spark's
+    /// Kafka schema; their `options` are in `source_options`).
+    pub kafka: Vec<(String, u32)>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -416,6 +431,64 @@ fn file_options(o: &Map<String, Json>, context: &str) -> Result<FileOptions> {
     FileOptions::parse(&pairs, context)
 }
 
+/// A Kafka source's `options`, read as Spark's Kafka source reads them.
+fn kafka_options(o: &Map<String, Json>, topic: &str, context: &str) -> Result<crate::kafka::KafkaOptions> {
+    let mut pairs = Vec::new();
+    for (k, v) in o {
+        let text = match v {
+            Json::String(s) => s.clone(),
+            Json::Number(n) => n.to_string(),
+            Json::Bool(b) => b.to_string(),
+            // startingOffsets per partition: Spark takes the JSON as text.
+            Json::Object(_) => v.to_string(),
+            _ => return Err(bad(format!("{context}: the option `{k}` must be a string, a number or a boolean, not {v}"))),
+        };
+        pairs.push((k.clone(), text));
+    }
+    crate::kafka::KafkaOptions::parse(&pairs, topic, context)
+}
+
+/// When a message without a `timestamp` was produced: the step's time, from the Spark harness's
+/// base (2026-01-01 00:00:00 UTC) plus the step's index in seconds, in microseconds.
+const MESSAGE_TIME_BASE_MICROS: i64 = 1_767_225_600_000_000;
+
+/// One message of a `messages` list: `key` and `value` are text (null for none), `timestamp`
+/// the producer's time.
+fn kafka_message(m: &Json, step: usize, context: &str) -> Result<crate::kafka::Message> {
+    let o = m.as_object().ok_or_else(|| bad(format!("{context} must be an object with `key`, `value` and `timestamp`")))?;
+    check_keys(o, &["key", "value", "timestamp"], context)?;
+    let text = |k: &str| -> Result<Option<Vec<u8>>> {
+        match o.get(k) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.as_bytes().to_vec())),
+            // A value given as JSON is the JSON text a producer would send.
+            Some(v) if k == "value" => Ok(Some(v.to_string().into_bytes())),
+            Some(v) => Err(bad(format!("{context}: `{k}` must be a string or null, not {v}"))),
+        }
+    };
+    let timestamp = match o.get("timestamp") {
+        None | Some(Json::Null) => MESSAGE_TIME_BASE_MICROS + step as i64 * 1_000_000,
+        Some(Json::String(t)) => parse_timestamp(t)
+            .ok_or_else(|| bad(format!("{context}: `timestamp` {} is not a timestamp (e.g. \"2026-01-01 00:00:05\")", shown(t))))?,
+        Some(v) => return Err(bad(format!("{context}: `timestamp` must be a timestamp string, not {v}"))),
+    };
+    Ok(crate::kafka::Message { key: text("key")?, value: text("value")?, timestamp })
+}
+
+/// A `retain` step's `from_offsets`: partition -> the first offset kept.
+fn retain_offsets(from: &Map<String, Json>, context: &str) -> Result<crate::kafka::PartitionOffsets> {
+    let mut out = std::collections::BTreeMap::new();
+    for (p, o) in from {
+        let part: u32 = p.parse().map_err(|_| bad(format!("{context}: `from_offsets` keys are partition numbers, not {}", shown(p))))?;
+        let off = o
+            .as_i64()
+            .filter(|o| *o >= 0)
+            .ok_or_else(|| bad(format!("{context}: the offset of partition {p} must be a whole number, not {o}")))?;
+        out.insert(part, off);
+    }
+    Ok(crate::kafka::PartitionOffsets(out))
+}
+
 /// A `run` step: `{}` (process all available), `{"trigger": "availableNow" | "once"}` or
 /// `{"batches": N}`.
 fn run_step(v: &Json, context: &str) -> Result<Step> {
@@ -561,6 +634,7 @@ impl Scenario {
         }
         let mut sources: Vec<(String, Schema)> = Vec::new();
         let mut source_options: Vec<(String, Map<String, Json>)> = Vec::new();
+        let mut kafka: Vec<(String, u32)> = Vec::new();
         let src = obj
             .get("sources")
             .and_then(Json::as_object)
@@ -579,14 +653,41 @@ impl Scenario {
                     .filter(|k| SOURCE_KINDS.contains(k))
                     .ok_or_else(|| bad(format!("{context}: `kind` must be one of {}, not {k}", SOURCE_KINDS.join(", "))))?,
             };
+            if kind == "kafka" {
+                if let Some(k) = ["schema", "format"].iter().find(|k| so.contains_key(**k)) {
+                    return Err(bad(format!(
+                        "{context}: a Kafka source has Spark's Kafka schema (key, value, topic, partition, offset, timestamp, timestampType): `{k}` does not belong to it"
+                    )));
+                }
+                let partitions = match so.get("partitions") {
+                    None => 1,
+                    Some(p) => p.as_u64().filter(|p| (1..=crate::kafka::topic::MAX_PARTITIONS as u64).contains(p)).ok_or_else(|| {
+                        bad(format!(
+                            "{context}: `partitions` must be a whole number from 1 to {}, not {p}",
+                            crate::kafka::topic::MAX_PARTITIONS
+                        ))
+                    })? as u32,
+                };
+                let o = match so.get("options") {
+                    None => Map::new(),
+                    Some(o) => o
+                        .as_object()
+                        .cloned()
+                        .ok_or_else(|| bad(format!("{context}: `options` must be an object of option name -> value")))?,
+                };
+                kafka_options(&o, sname, &context)?;
+                source_options.push((sname.clone(), o));
+                kafka.push((sname.clone(), partitions));
+                sources.push((sname.clone(), crate::kafka::kafka_schema()));
+                continue;
+            }
             if kind != "files" {
                 let what = match kind {
-                    "kafka" => "a Kafka source",
                     "auto_loader" => "an Auto Loader source",
                     _ => "a rate source",
                 };
                 return Err(Error::unsupported(format!(
-                    "{context} is {what} (`\"kind\": \"{kind}\"`): {what} is not supported by this version of Unbounded yet; only folders of files (`\"kind\": \"files\"`, the default) are"
+                    "{context} is {what} (`\"kind\": \"{kind}\"`): {what} is not supported by this version of Unbounded yet; only folders of files (`\"kind\": \"files\"`, the default) and Kafka topics (`\"kind\": \"kafka\"`) are"
                 )));
             }
             if let Some(k) = ["partitions", "format"].iter().find(|k| so.contains_key(**k)) {
@@ -647,7 +748,40 @@ impl Scenario {
         for (i, s) in step_list.iter().enumerate() {
             let context = format!("step {i}");
             let so = s.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
-            let step = if let Some(source) = so.get("add") {
+            let step = if let (Some(source), true) = (so.get("add"), so.contains_key("messages")) {
+                check_keys(so, &["add", "messages", "partition"], &context)?;
+                let source = source.as_str().ok_or_else(|| bad(format!("{context}: `add` names a source")))?;
+                let Some((source, partitions)) = kafka.iter().find(|(n, _)| n.eq_ignore_ascii_case(source)) else {
+                    return Err(bad(format!("{context}: `messages` go to a Kafka source, and {} is not one", shown(source))));
+                };
+                let messages = so
+                    .get("messages")
+                    .and_then(Json::as_array)
+                    .ok_or_else(|| bad(format!("{context}: `messages` must be a list of messages")))?;
+                total_rows = count_rows(total_rows, messages.len(), &context)?;
+                for (m, message) in messages.iter().enumerate() {
+                    check_value(message, 3, &|| format!("{context}, message {m}"))?;
+                    kafka_message(message, 0, &format!("{context}, message {m}"))?;
+                }
+                let partition = match so.get("partition") {
+                    None => None,
+                    Some(p) => Some(p.as_u64().filter(|p| *p < *partitions as u64).ok_or_else(|| {
+                        bad(format!("{context}: `partition` must be one of the topic's partitions, 0 to {}, not {p}", partitions - 1))
+                    })? as u32),
+                };
+                Step::Produce { source: source.clone(), messages: messages.clone(), partition }
+            } else if let Some(source) = so.get("retain") {
+                check_keys(so, &["retain", "from_offsets"], &context)?;
+                let source = source.as_str().ok_or_else(|| bad(format!("{context}: `retain` names a Kafka source")))?;
+                let Some((source, _)) = kafka.iter().find(|(n, _)| n.eq_ignore_ascii_case(source)) else {
+                    return Err(bad(format!("{context}: `retain` cuts a Kafka source, and {} is not one", shown(source))));
+                };
+                let from = so.get("from_offsets").and_then(Json::as_object).ok_or_else(|| {
+                    bad(format!("{context}: `from_offsets` must be an object of partition -> first offset kept, e.g. {{\"0\": 5}}"))
+                })?;
+                retain_offsets(from, &context)?;
+                Step::Retain { source: source.clone(), from_offsets: from.clone() }
+            } else if let Some(source) = so.get("add") {
                 check_keys(so, &["add", "rows"], &context)?;
                 let source = source.as_str().ok_or_else(|| bad(format!("{context}: `add` names a source")))?;
                 // One name regardless of case, as in the query; kept as the source declares it.
@@ -658,6 +792,12 @@ impl Scenario {
                         sources.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
                     )));
                 };
+                if kafka.iter().any(|(k, _)| k == source) {
+                    return Err(bad(format!(
+                        "{context}: {} is a Kafka topic: a producer sends it `messages` ({{\"add\": \"{source}\", \"messages\": [{{\"key\": ..., \"value\": ...}}]}}), not `rows`",
+                        shown(source)
+                    )));
+                }
                 let rows =
                     so.get("rows").and_then(Json::as_array).ok_or_else(|| bad(format!("{context}: `rows` must be a list of rows")))?;
                 total_rows = count_rows(total_rows, rows.len(), &context)?;
@@ -692,18 +832,34 @@ impl Scenario {
                 Step::Fail(point)
             } else {
                 return Err(bad(format!(
-                    "{context}: expected one of the keys add, run, restart, fail; found {}",
+                    "{context}: expected one of the keys add, run, restart, fail, retain; found {}",
                     so.keys().map(|k| shown(k)).collect::<Vec<_>>().join(", ")
                 )));
             };
             steps.push(step);
         }
-        Ok(Scenario { name, description, sources, tables, query, output_mode, steps, source_options })
+        Ok(Scenario { name, description, sources, tables, query, output_mode, steps, source_options, kafka })
     }
 
     /// The file-source options of every source that gives some, for [`QueryOptions`].
     pub fn file_options(&self) -> Result<std::collections::BTreeMap<String, FileOptions>> {
-        self.source_options.iter().map(|(name, o)| Ok((name.clone(), file_options(o, &format!("source {}", shown(name)))?))).collect()
+        self.source_options
+            .iter()
+            .filter(|(name, _)| !self.kafka.iter().any(|(k, _)| k == name))
+            .map(|(name, o)| Ok((name.clone(), file_options(o, &format!("source {}", shown(name)))?)))
+            .collect()
+    }
+
+    /// The Kafka sources, each an empty topic with its partitions and options, for [`QueryOptions`].
+    pub fn kafka_sources(&self) -> Result<std::collections::BTreeMap<String, crate::kafka::KafkaSource>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, partitions) in &self.kafka {
+            let context = format!("source {}", shown(name));
+            let o = self.source_options.iter().find(|(k, _)| k == name).map(|(_, o)| o.clone()).unwrap_or_default();
+            let options = kafka_options(&o, name, &context)?;
+            out.insert(name.clone(), crate::kafka::KafkaSource { topic: crate::kafka::Topic::new(name, *partitions)?, options });
+        }
+        Ok(out)
     }
 
     /// The scenario as a FORMAT.md document: what the playground exports, shares and saves.
@@ -720,7 +876,15 @@ impl Scenario {
             .iter()
             .map(|(n, s)| {
                 let mut spec = Map::new();
-                spec.insert("schema".into(), schema(s));
+                match self.kafka.iter().find(|(k, _)| k == n) {
+                    Some((_, partitions)) => {
+                        spec.insert("kind".into(), json!("kafka"));
+                        spec.insert("partitions".into(), json!(partitions));
+                    }
+                    None => {
+                        spec.insert("schema".into(), schema(s));
+                    }
+                }
                 if let Some((_, o)) = self.source_options.iter().find(|(k, _)| k == n) {
                     spec.insert("options".into(), Json::Object(o.clone()));
                 }
@@ -742,6 +906,9 @@ impl Scenario {
             Step::Trigger(t) => json!({"run": {"trigger": t.as_str()}}),
             Step::Restart => json!({"restart": {}}),
             Step::Fail(point) => json!({"fail": point.as_str()}),
+            Step::Produce { source, messages, partition: Some(p) } => json!({"add": source, "messages": messages, "partition": p}),
+            Step::Produce { source, messages, partition: None } => json!({"add": source, "messages": messages}),
+            Step::Retain { source, from_offsets } => json!({"retain": source, "from_offsets": from_offsets}),
         });
         doc.insert("steps".into(), Json::Array(steps.collect()));
         Json::Object(doc)
@@ -842,6 +1009,7 @@ pub fn run(s: &Scenario) -> Result<RunOutput> {
 pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     let catalog = s.catalog()?;
     options.source_options = s.file_options()?;
+    options.kafka = s.kafka_sources()?;
     let definition = QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
     let mut query = match StreamingQuery::start_with(definition, options) {
         Ok(q) => q,
@@ -881,6 +1049,17 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
                 query.inject_failure(*point);
                 Ok(())
             }
+            Step::Produce { source, messages, partition } => messages
+                .iter()
+                .enumerate()
+                .map(|(m, msg)| kafka_message(msg, i, &format!("step {i}, message {m}")))
+                .collect::<Result<Vec<_>>>()
+                .and_then(|ms| query.produce(source, ms, *partition))
+                .map(|_| ())
+                .map_err(|e| bad(format!("step {i}: {}", e.message))),
+            Step::Retain { source, from_offsets } => retain_offsets(from_offsets, &format!("step {i}"))
+                .and_then(|o| query.retain(source, &o))
+                .map_err(|e| bad(format!("step {i}: {}", e.message))),
         };
         if let Err(e) = result {
             if e.kind == crate::ErrorKind::InvalidInput {
@@ -1138,8 +1317,22 @@ mod tests {
     }
 
     #[test]
+    fn a_kafka_source_round_trips_with_its_partitions_options_and_steps() {
+        let text = doc(
+            r#""events": {"kind": "kafka", "partitions": 3, "options": {"maxOffsetsPerTrigger": 10, "startingOffsets": "earliest"}}"#,
+            "",
+            r#"{"add": "events", "messages": [{"key": "d1", "value": "{\"t\": 1}", "timestamp": "2026-01-01 00:00:01"}], "partition": 2}, {"retain": "events", "from_offsets": {"2": 1}}, {"run": {}}"#,
+        );
+        let s = Scenario::parse(&text).unwrap();
+        assert_eq!(s.kafka, vec![("events".to_string(), 3)]);
+        assert_eq!(s.sources[0].1.names(), vec!["key", "value", "topic", "partition", "offset", "timestamp", "timestampType"]);
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+        assert_eq!(s.kafka_sources().unwrap()["events"].options.max_offsets, Some(10));
+    }
+
+    #[test]
     fn kinds_not_built_yet_are_refused_as_unsupported() {
-        for (kind, what) in [("kafka", "a Kafka source"), ("auto_loader", "an Auto Loader source"), ("rate", "a rate source")] {
+        for (kind, what) in [("auto_loader", "an Auto Loader source"), ("rate", "a rate source")] {
             let text =
                 doc(&format!(r#""events": {{"kind": "{kind}", "partitions": 3, "options": {{"maxOffsetsPerTrigger": 10}}}}"#), "", "");
             let e = Scenario::parse(&text).unwrap_err();

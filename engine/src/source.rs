@@ -421,7 +421,7 @@ impl FileOptions {
 }
 
 /// Spark's `Utils.timeStringAsMs`: a whole number with an optional unit (milliseconds when none).
-fn time_string_ms(text: &str) -> Option<u64> {
+pub(crate) fn time_string_ms(text: &str) -> Option<u64> {
     let t = text.trim().to_ascii_lowercase();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let n: u64 = t[..digits].parse().ok()?;

@@ -231,6 +231,9 @@ impl Session {
     /// scenario's steps are replayed.
     pub fn start(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
+        if let Some((name, _)) = scenario.kafka.first() {
+            return Err(kafka_in_the_cli(name));
+        }
         // Check the query before touching the storage: a file that cannot be used changes nothing.
         let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
         // A query Spark refuses is what some files show (the gallery's "refused" example): the
@@ -261,6 +264,7 @@ impl Session {
                 Step::Trigger(t) => s.run(|q| q.run_trigger(*t))?,
                 Step::Restart => s.query_mut()?.restart()?,
                 Step::Fail(point) => s.arm(*point)?,
+                Step::Produce { source, .. } | Step::Retain { source, .. } => return Err(kafka_in_the_cli(source)),
             }
         }
         Ok(s)
@@ -923,6 +927,14 @@ impl Session {
     }
 }
 
+/// The page's sessions feed sources row by row; a Kafka topic's producer, partitions and offsets
+/// run in the engine and the CLI in this version.
+fn kafka_in_the_cli(source: &str) -> Error {
+    Error::unsupported(format!(
+        "source {source} is a Kafka topic: Kafka scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1422,5 +1434,12 @@ mod tests {
         assert_eq!(narrow.error.map(|e| e.kind), Some("unknown_table".to_string()), "truck_locations is gone");
         let fixed = s.handle(Request::SetQuery { sql: "SELECT truck_id FROM STREAM truck_readings".into(), output_mode: "append".into() });
         assert!(fixed.error.is_none(), "{:?}", fixed.error);
+    }
+
+    #[test]
+    fn a_kafka_scenario_is_refused_with_where_it_runs() {
+        let text = r#"{"version": 1, "name": "k", "sources": {"t": {"kind": "kafka"}}, "query": "SELECT offset FROM STREAM t", "steps": []}"#;
+        let e = Session::from_scenario(text).err().unwrap();
+        assert!(e.message.contains("Kafka topic") && e.message.contains("CLI"), "{e}");
     }
 }

@@ -8,7 +8,9 @@ pub mod limits;
 pub mod metrics;
 pub mod offsets;
 pub mod partitioner;
+pub mod source;
 pub mod topic;
 
 pub use offsets::{PartitionOffsets, StartingOffsets};
+pub use source::{kafka_schema, KafkaOptions, KafkaReader, KafkaSource};
 pub use topic::{Message, Topic};

@@ -120,17 +120,26 @@ impl PipelineScenario {
         }
         v1.insert("steps".into(), Json::Array(v1_steps));
         let mut base = Scenario::from_json(&Json::Object(v1))?;
+        if let Some((name, _)) = base.kafka.first() {
+            return Err(Error::unsupported(format!(
+                "source {name} is a Kafka topic: the pipelines of this version read folders of files only"
+            )));
+        }
         let steps = std::mem::take(&mut base.steps)
             .into_iter()
             .zip(extras)
             .map(|(step, (refresh, flow))| match step {
-                Step::Add { source, rows } => PipelineStep::Add { source, rows },
+                Step::Add { source, rows } => Ok(PipelineStep::Add { source, rows }),
                 // Every `run` was rewritten to `{}` above, so no trigger step comes back.
-                Step::Run | Step::Trigger(_) => PipelineStep::Run(refresh.unwrap_or(Refresh::None)),
-                Step::Restart => PipelineStep::Restart,
-                Step::Fail(point) => PipelineStep::Fail { point, flow },
+                Step::Run | Step::Trigger(_) => Ok(PipelineStep::Run(refresh.unwrap_or(Refresh::None))),
+                Step::Restart => Ok(PipelineStep::Restart),
+                Step::Fail(point) => Ok(PipelineStep::Fail { point, flow }),
+                // Only a Kafka source takes these, and a pipeline has none (refused above).
+                Step::Produce { source, .. } | Step::Retain { source, .. } => {
+                    Err(bad(format!("`{source}` is not a Kafka topic of this pipeline")))
+                }
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Ok(PipelineScenario { base, pipeline, steps })
     }
 

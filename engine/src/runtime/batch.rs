@@ -23,6 +23,16 @@ impl StreamingQuery {
                 let mut any_new = false;
                 for name in &self.runtime.pipeline.sources {
                     let start = self.runtime.committed.get(name).copied().unwrap_or(0);
+                    // A Kafka batch's offsets count the messages it reads; which ones, per
+                    // partition, is its entry in `sources/<source>/N`.
+                    if let (Some(reader), Some((_, source))) =
+                        (self.runtime.kafka_readers.get_mut(name), self.kafka.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                    {
+                        let count = reader.plan(source, self.runtime.next_batch_id, limited, started as i64);
+                        any_new |= count > 0;
+                        ranges.insert(name.clone(), (start, start + count.max(0) as u64));
+                        continue;
+                    }
                     let log = self.sources.iter().find(|s| s.name().eq_ignore_ascii_case(name));
                     let end = match (log, self.runtime.file_logs.get_mut(name)) {
                         (Some(log), Some(files)) => {
@@ -67,6 +77,10 @@ impl StreamingQuery {
                     log.write(&mut self.checkpoint, name, batch_id, files)?;
                 }
             }
+            for (name, reader) in self.runtime.kafka_readers.iter_mut() {
+                let topic = self.kafka.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map_or(name.as_str(), |(_, s)| s.topic.name());
+                reader.write_planned(&mut self.checkpoint, name, topic)?;
+            }
             self.checkpoint.write_offsets(&entry)?;
             self.runtime.pending = Some(Rc::clone(&entry));
         }
@@ -80,6 +94,23 @@ impl StreamingQuery {
         let mut source_progress = Vec::new();
         for name in &self.runtime.pipeline.sources {
             let (start, end) = entry.sources.get(name).copied().unwrap_or((0, 0));
+            if let (Some(reader), Some(source)) = (self.runtime.kafka_readers.get(name), self.kafka_source(name)) {
+                let (rows, _lost) = reader.read(source, batch_id)?;
+                let latest = source.topic.latest_offsets();
+                let consumed = reader.planned_range().map(|(_, e)| e.clone()).unwrap_or_default();
+                let mut metrics = crate::kafka::metrics::offsets_behind_latest(&consumed, &latest);
+                metrics.insert("estimatedTotalBytesBehindLatest".into(), format!("{:.1}", source.topic.bytes_behind(&consumed) as f64));
+                source_progress.push(SourceProgress {
+                    description: format!("KafkaV2[Subscribe[{}]]", source.topic.name()),
+                    start_offset: start,
+                    end_offset: end,
+                    latest_offset: end + consumed.count_until(&latest).max(0) as u64,
+                    num_input_rows: rows.num_rows() as u64,
+                    metrics,
+                });
+                inputs.push(rows);
+                continue;
+            }
             let log = self.source(name).ok_or_else(|| Error::internal(format!("source {name} vanished")))?;
             let read = match self.runtime.file_logs.get(name) {
                 Some(files) => log.read_files(files.files_in(name, start, end)?, start)?,
@@ -91,6 +122,7 @@ impl StreamingQuery {
                 end_offset: end,
                 latest_offset: log.latest_offset(),
                 num_input_rows: read.rows.num_rows() as u64,
+                metrics: BTreeMap::new(),
             });
             bad.extend(read.bad);
             inputs.push(read.rows);

@@ -22,6 +22,7 @@ use arrow_array::RecordBatch;
 
 use crate::checkpoint::{Checkpoint, CheckpointError, CommitEntry, DeadLetterEntry, Metadata, OffsetEntry};
 use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::{KafkaReader, KafkaSource, Message, PartitionOffsets};
 use crate::ops::{BatchContext, LateRow, StateOperatorProgress, Watermarks};
 use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
@@ -53,6 +54,9 @@ pub struct QueryOptions {
     /// Spark's file-source options per source name (regardless of case); a source not named
     /// here reads every new file in one micro-batch.
     pub source_options: BTreeMap<String, FileOptions>,
+    /// The sources that are Kafka topics (each an empty topic with its partitions, and the
+    /// Kafka source's options), by source name; every other source is a folder of files.
+    pub kafka: BTreeMap<String, KafkaSource>,
 }
 
 impl Default for QueryOptions {
@@ -63,6 +67,7 @@ impl Default for QueryOptions {
             state_store: StateStoreConfig::default(),
             limits: StateLimits::default(),
             source_options: BTreeMap::new(),
+            kafka: BTreeMap::new(),
         }
     }
 }
@@ -157,6 +162,8 @@ struct Runtime {
     last_trigger_ms: Option<f64>,
     /// The file log of each source read newest first under a read limit.
     file_logs: BTreeMap<String, file_log::FileLog>,
+    /// What the query has read of each Kafka source, by source name.
+    kafka_readers: BTreeMap<String, KafkaReader>,
     /// No batch has run since the query started: Spark decides on a no-data batch from the
     /// previous batch of the same run, so a query just started runs none.
     fresh: bool,
@@ -166,6 +173,8 @@ pub struct StreamingQuery {
     definition: QueryDefinition,
     analyzed: AnalyzedQuery,
     sources: Vec<SourceLog>,
+    /// The sources that are Kafka topics, by source name.
+    kafka: BTreeMap<String, KafkaSource>,
     storage: SharedStorage,
     checkpoint: Checkpoint,
     metadata: Metadata,
@@ -198,6 +207,7 @@ impl StreamingQuery {
             .catalog
             .sources
             .iter()
+            .filter(|(n, _)| !options.kafka.keys().any(|k| k.eq_ignore_ascii_case(n)))
             .map(|(n, s)| {
                 let options = options.source_options.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, o)| o.clone());
                 SourceLog::new(n, s.clone()).with_options(options.unwrap_or_default())
@@ -212,8 +222,8 @@ impl StreamingQuery {
             sources: pipeline
                 .sources
                 .iter()
-                .filter_map(|name| sources.iter().find(|s| s.name() == name))
-                .map(|s| (s.name().to_string(), s.schema().columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()))
+                .filter_map(|name| definition.catalog.sources.iter().find(|(n, _)| n == name))
+                .map(|(n, s)| (n.clone(), s.columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()))
                 .collect(),
             operators: {
                 let mut operators = Vec::new();
@@ -229,13 +239,15 @@ impl StreamingQuery {
         let table =
             TableSink::open(SINK_NAME, options.storage.scoped(&format!("tables/{SINK_NAME}")), schema, definition.output_mode, key)?;
         let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")), schema)?;
-        let runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store, &sources)?;
+        let mut runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store, &sources)?;
+        Self::open_kafka_readers(&mut runtime, &mut checkpoint, &options.kafka)?;
         check_sink(&table, &metadata.id, &runtime)?;
         let dead_letter = Self::dead_letters_from(&checkpoint)?;
         Ok(StreamingQuery {
             definition,
             analyzed,
             sources,
+            kafka: options.kafka,
             storage: options.storage,
             checkpoint,
             metadata,
@@ -398,9 +410,47 @@ impl StreamingQuery {
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
         let pipeline = physical::build(&self.analyzed.plan, self.definition.output_mode)?;
-        self.runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store, &self.sources)?;
+        let mut runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store, &self.sources)?;
+        Self::open_kafka_readers(&mut runtime, &mut self.checkpoint, &self.kafka)?;
+        self.runtime = runtime;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
         Ok(())
+    }
+
+    /// Opens what the query has read of each Kafka source it reads, from the checkpoint (a new
+    /// query resolves `startingOffsets` now and records where it starts).
+    fn open_kafka_readers(runtime: &mut Runtime, checkpoint: &mut Checkpoint, kafka: &BTreeMap<String, KafkaSource>) -> Result<()> {
+        let planned = runtime.pending.as_ref().map_or(runtime.next_batch_id, |p| p.batch_id + 1);
+        for name in runtime.pipeline.sources.clone() {
+            if let Some(source) = kafka.iter().find(|(k, _)| k.eq_ignore_ascii_case(&name)).map(|(_, s)| s) {
+                runtime.kafka_readers.insert(name.clone(), KafkaReader::open(checkpoint, &name, source, planned)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The Kafka topic a source is, if it is one.
+    pub fn kafka_source(&self, name: &str) -> Option<&KafkaSource> {
+        self.kafka.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s)
+    }
+
+    fn kafka_mut(&mut self, name: &str) -> Result<&mut KafkaSource> {
+        let known: Vec<String> = self.kafka.keys().cloned().collect();
+        self.kafka.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s).ok_or_else(|| {
+            Error::new(ErrorKind::UnknownTable, format!("there is no Kafka topic `{name}`; the topics are: {}", known.join(", ")))
+        })
+    }
+
+    /// A producer sends `messages` to a Kafka source: to `partition`, or where Kafka's default
+    /// partitioner puts each. Returns each message's partition and offset. Nothing is processed.
+    pub fn produce(&mut self, source: &str, messages: Vec<Message>, partition: Option<u32>) -> Result<Vec<(u32, i64)>> {
+        let topic = &mut self.kafka_mut(source)?.topic;
+        messages.into_iter().map(|m| topic.produce(m, partition)).collect()
+    }
+
+    /// Retention: deletes a Kafka source's messages below `from` in the partitions named.
+    pub fn retain(&mut self, source: &str, from: &PartitionOffsets) -> Result<()> {
+        self.kafka_mut(source)?.topic.retain(from)
     }
 
     /// New content for the static tables (the same names and columns), as a new version of a
@@ -425,6 +475,7 @@ impl StreamingQuery {
         runtime.operator_watermarks = std::mem::take(&mut self.runtime.operator_watermarks);
         runtime.last_trigger_ms = self.runtime.last_trigger_ms;
         runtime.fresh = self.runtime.fresh;
+        runtime.kafka_readers = std::mem::take(&mut self.runtime.kafka_readers);
         self.runtime = runtime;
         self.analyzed = analyzed;
         self.definition.catalog = catalog;
@@ -513,6 +564,17 @@ impl StreamingQuery {
     /// planned batch, will be read): `(source, offset, the source's end)`.
     fn source_behind(&self) -> Option<(String, u64, u64)> {
         self.runtime.pipeline.sources.iter().find_map(|name| {
+            if let (Some(reader), Some(source)) = (self.runtime.kafka_readers.get(name), self.kafka_source(name)) {
+                // A topic refilled after a resume: behind while a partition ends before where
+                // the query has read (or will read) to.
+                let latest = source.topic.latest_offsets();
+                let read = match (&self.runtime.pending, reader.planned_range()) {
+                    (Some(_), Some((_, end))) => end.clone(),
+                    _ => reader.next_start(),
+                };
+                let behind = read.0.iter().find(|(p, o)| latest.get(**p).unwrap_or(0) < **o);
+                return behind.map(|(p, o)| (format!("{name} (partition {p})"), *o as u64, latest.get(*p).unwrap_or(0) as u64));
+            }
             let read = match &self.runtime.pending {
                 Some(p) => p.sources.get(name).map_or(0, |r| r.1),
                 None => self.runtime.committed.get(name).copied().unwrap_or(0),

@@ -97,6 +97,7 @@ impl StreamingQuery {
             last_batch_watermark: 0,
             last_trigger_ms: None,
             file_logs: BTreeMap::new(),
+            kafka_readers: BTreeMap::new(),
             fresh: true,
         };
         if let (Some(c), Some(o)) = (&recovery.commit, &recovery.committed_offsets) {
