@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 mod array;
 mod bitwise;
+mod collection;
 mod conditional;
 mod datetime;
 mod format;
@@ -178,6 +179,46 @@ pub enum Func {
     Quarter,
     /// `EXTRACT(SECOND FROM ts)`: seconds with their fraction.
     SecondWithFraction,
+    // Arrays, maps and structs (collection.rs).
+    MakeArray,
+    MakeMap,
+    NamedStruct,
+    /// `m[k]`, `element_at(m, k)`: NULL for a missing key.
+    MapValueAt,
+    MapSize,
+    ArraySize,
+    ArrayContains,
+    ArrayPosition,
+    ArrayRemove,
+    ArrayAppend,
+    ArrayPrepend,
+    MapKeys,
+    MapValues,
+    MapEntries,
+    MapContainsKey,
+    ArrayDistinct,
+    ArrayCompact,
+    /// `reverse` of an array.
+    ArrayReverse,
+    ArrayMax,
+    ArrayMin,
+    Flatten,
+    /// `concat` of arrays.
+    ArrayConcat,
+    ArrayUnion,
+    ArrayIntersect,
+    ArrayExcept,
+    ArraysOverlap,
+    Sequence,
+    Slice,
+    ArrayJoin,
+    ArraysZip,
+    MapFromArrays,
+    MapFromEntries,
+    MapConcat,
+    StrToMap,
+    ArrayRepeat,
+    Get,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -286,6 +327,38 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::WeekOfYear, &["weekofyear"]),
     (Func::Quarter, &["quarter"]),
     (Func::SecondWithFraction, &["extract_second"]),
+    (Func::MakeArray, &["array"]),
+    (Func::MakeMap, &["map"]),
+    (Func::NamedStruct, &["named_struct"]),
+    (Func::ArraySize, &["array_size"]),
+    (Func::ArrayContains, &["array_contains"]),
+    (Func::ArrayPosition, &["array_position"]),
+    (Func::ArrayRemove, &["array_remove"]),
+    (Func::ArrayAppend, &["array_append"]),
+    (Func::ArrayPrepend, &["array_prepend"]),
+    (Func::MapKeys, &["map_keys"]),
+    (Func::MapValues, &["map_values"]),
+    (Func::MapEntries, &["map_entries"]),
+    (Func::MapContainsKey, &["map_contains_key"]),
+    (Func::ArrayDistinct, &["array_distinct"]),
+    (Func::ArrayCompact, &["array_compact"]),
+    (Func::ArrayMax, &["array_max"]),
+    (Func::ArrayMin, &["array_min"]),
+    (Func::Flatten, &["flatten"]),
+    (Func::ArrayUnion, &["array_union"]),
+    (Func::ArrayIntersect, &["array_intersect"]),
+    (Func::ArrayExcept, &["array_except"]),
+    (Func::ArraysOverlap, &["arrays_overlap"]),
+    (Func::Sequence, &["sequence"]),
+    (Func::Slice, &["slice"]),
+    (Func::ArrayJoin, &["array_join"]),
+    (Func::ArraysZip, &["arrays_zip"]),
+    (Func::MapFromArrays, &["map_from_arrays"]),
+    (Func::MapFromEntries, &["map_from_entries"]),
+    (Func::MapConcat, &["map_concat"]),
+    (Func::StrToMap, &["str_to_map"]),
+    (Func::ArrayRepeat, &["array_repeat"]),
+    (Func::Get, &["get"]),
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
@@ -425,6 +498,11 @@ impl Func {
             Func::SortArray => "sort_array",
             Func::WindowTime => "window_time",
             Func::AddInterval => "timestampadd",
+            // The collection forms of functions named for strings or arrays.
+            Func::ArrayConcat => "concat",
+            Func::ArrayReverse => "reverse",
+            Func::MapSize => "size",
+            Func::MapValueAt => "element_at",
             other => MORE.iter().find(|(f, _)| *f == other).and_then(|(_, names)| names.first().copied()).unwrap_or("?"),
         }
     }
@@ -445,6 +523,7 @@ impl Func {
             Family::Regex => regex::check(self, args, &c),
             Family::Hash => hash::check(self, args, &c),
             Family::Numeric => numeric::check(self, args, &c),
+            Family::Collection => collection::check(self, args, &c),
         }
     }
 
@@ -531,6 +610,7 @@ impl Func {
             Func::Md5 | Func::Sha1 | Func::Sha2 | Func::Crc32 => Family::Hash,
             Func::Greatest | Func::Least => Family::Conditional,
             Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
+            f if f.is_collection() => Family::Collection,
             _ => Family::Numeric,
         }
     }
@@ -559,7 +639,52 @@ impl Func {
             Family::Regex => regex::kernel(self, a, raw, data_type, len),
             Family::Hash => hash::kernel(self, a, raw, data_type, len),
             Family::Numeric => numeric::kernel(self, a, raw, data_type, len),
+            Family::Collection => collection::kernel(self, a, raw, data_type, len),
         }
+    }
+}
+
+impl Func {
+    fn is_collection(self) -> bool {
+        matches!(
+            self,
+            Func::MakeArray
+                | Func::MakeMap
+                | Func::NamedStruct
+                | Func::MapValueAt
+                | Func::MapSize
+                | Func::ArraySize
+                | Func::ArrayContains
+                | Func::ArrayPosition
+                | Func::ArrayRemove
+                | Func::ArrayAppend
+                | Func::ArrayPrepend
+                | Func::MapKeys
+                | Func::MapValues
+                | Func::MapEntries
+                | Func::MapContainsKey
+                | Func::ArrayDistinct
+                | Func::ArrayCompact
+                | Func::ArrayReverse
+                | Func::ArrayMax
+                | Func::ArrayMin
+                | Func::Flatten
+                | Func::ArrayConcat
+                | Func::ArrayUnion
+                | Func::ArrayIntersect
+                | Func::ArrayExcept
+                | Func::ArraysOverlap
+                | Func::Sequence
+                | Func::Slice
+                | Func::ArrayJoin
+                | Func::ArraysZip
+                | Func::MapFromArrays
+                | Func::MapFromEntries
+                | Func::MapConcat
+                | Func::StrToMap
+                | Func::ArrayRepeat
+                | Func::Get
+        )
     }
 }
 
@@ -575,6 +700,7 @@ enum Family {
     Regex,
     Hash,
     Numeric,
+    Collection,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
