@@ -617,7 +617,7 @@ pub(crate) mod tests {
         (v.to_json().to_string(), t.ddl_name())
     }
 
-    fn err(expr_sql: &str) -> Error {
+    pub(crate) fn err(expr_sql: &str) -> Error {
         run(expr_sql).err().unwrap_or_else(|| panic!("{expr_sql}: expected an error"))
     }
 

@@ -11,6 +11,7 @@ mod array;
 mod bitwise;
 mod collection;
 mod conditional;
+mod dates;
 mod datetime;
 mod format;
 mod hash;
@@ -219,6 +220,20 @@ pub enum Func {
     StrToMap,
     ArrayRepeat,
     Get,
+    // Dates (dates.rs).
+    ToDate,
+    DateAdd,
+    DateSub,
+    DateDiff,
+    AddMonths,
+    MonthsBetween,
+    LastDay,
+    NextDay,
+    /// `trunc(date, unit)`.
+    TruncDate,
+    MakeDate,
+    UnixDate,
+    DateFromUnixDate,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -359,6 +374,18 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::StrToMap, &["str_to_map"]),
     (Func::ArrayRepeat, &["array_repeat"]),
     (Func::Get, &["get"]),
+    (Func::ToDate, &["to_date"]),
+    (Func::DateAdd, &["date_add", "dateadd"]),
+    (Func::DateSub, &["date_sub"]),
+    (Func::DateDiff, &["datediff", "date_diff"]),
+    (Func::AddMonths, &["add_months"]),
+    (Func::MonthsBetween, &["months_between"]),
+    (Func::LastDay, &["last_day"]),
+    (Func::NextDay, &["next_day"]),
+    (Func::TruncDate, &["trunc"]),
+    (Func::MakeDate, &["make_date"]),
+    (Func::UnixDate, &["unix_date"]),
+    (Func::DateFromUnixDate, &["date_from_unix_date"]),
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
@@ -524,6 +551,7 @@ impl Func {
             Family::Hash => hash::check(self, args, &c),
             Family::Numeric => numeric::check(self, args, &c),
             Family::Collection => collection::check(self, args, &c),
+            Family::Dates => dates::check(self, args, &c),
         }
     }
 
@@ -611,6 +639,18 @@ impl Func {
             Func::Greatest | Func::Least => Family::Conditional,
             Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
             f if f.is_collection() => Family::Collection,
+            Func::ToDate
+            | Func::DateAdd
+            | Func::DateSub
+            | Func::DateDiff
+            | Func::AddMonths
+            | Func::MonthsBetween
+            | Func::LastDay
+            | Func::NextDay
+            | Func::TruncDate
+            | Func::MakeDate
+            | Func::UnixDate
+            | Func::DateFromUnixDate => Family::Dates,
             _ => Family::Numeric,
         }
     }
@@ -640,6 +680,7 @@ impl Func {
             Family::Hash => hash::kernel(self, a, raw, data_type, len),
             Family::Numeric => numeric::kernel(self, a, raw, data_type, len),
             Family::Collection => collection::kernel(self, a, raw, data_type, len),
+            Family::Dates => dates::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -701,6 +742,7 @@ enum Family {
     Hash,
     Numeric,
     Collection,
+    Dates,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
@@ -784,8 +826,10 @@ pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
         return Ok(e.cast_to(to));
     }
     let implicit = match (&from, to) {
-        (f, DataType::String) => f.is_numeric() || *f == DataType::Boolean || *f == DataType::Timestamp,
-        (DataType::String, t) => t.is_numeric() || *t == DataType::Timestamp,
+        (f, DataType::String) => f.is_numeric() || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date),
+        (DataType::String, t) => t.is_numeric() || matches!(t, DataType::Timestamp | DataType::Date),
+        // A date is a timestamp at midnight to the timestamp functions, and back.
+        (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => true,
         (f, t) if f.is_numeric() && t.is_numeric() => true,
         _ => false,
     };

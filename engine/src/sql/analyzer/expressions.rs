@@ -726,6 +726,19 @@ pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> 
         }
     };
     let (lt, rt) = (l.data_type(), r.data_type());
+    // `date + n`, `n + date`, `date - n`: Spark's date_add and date_sub.
+    match (bop, &lt, &rt) {
+        (BinaryOp::Add, DataType::Date, t) if t.is_integral() => return call(Func::DateAdd, vec![l, r]),
+        (BinaryOp::Add, t, DataType::Date) if t.is_integral() => return call(Func::DateAdd, vec![r, l]),
+        (BinaryOp::Subtract, DataType::Date, t) if t.is_integral() => return call(Func::DateSub, vec![l, r]),
+        (BinaryOp::Subtract, DataType::Date, DataType::Date) => {
+            return Err(Error::unsupported(format!(
+                "`{}` is an INTERVAL DAY in Spark, a type this version of Unbounded does not have; use datediff(end, start) for the days between",
+                spark_sql(whole)
+            )))
+        }
+        _ => {}
+    }
     let t = match (numeric(&lt), numeric(&rt)) {
             (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
             _ => None,

@@ -26,6 +26,10 @@ pub fn output_name(e: &ast::Expr) -> String {
         {
             f.name.to_string().to_ascii_lowercase()
         }
+        // Spark 4 names a cast of a bare column after the column: `CAST(d AS STRING)` is `d`.
+        ast::Expr::Cast { expr, .. } if matches!(expr.as_ref(), ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) => {
+            output_name(expr)
+        }
         other => spark_sql(other),
     }
 }
@@ -176,6 +180,7 @@ const SHOWN_DEFAULTS: &[(&str, usize, &str)] = &[
     ("unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
     ("to_unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
     ("from_unixtime", 1, "yyyy-MM-dd HH:mm:ss"),
+    ("months_between", 2, "true"),
 ];
 
 fn negate(negated: bool, s: String) -> String {
