@@ -15,6 +15,7 @@ mod dates;
 mod datetime;
 mod format;
 mod hash;
+mod json;
 mod math;
 mod numeric;
 mod pattern;
@@ -234,6 +235,10 @@ pub enum Func {
     MakeDate,
     UnixDate,
     DateFromUnixDate,
+    // JSON (json.rs).
+    FromJson,
+    ToJson,
+    GetJsonObject,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -386,6 +391,9 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::MakeDate, &["make_date"]),
     (Func::UnixDate, &["unix_date"]),
     (Func::DateFromUnixDate, &["date_from_unix_date"]),
+    (Func::FromJson, &["from_json"]),
+    (Func::ToJson, &["to_json"]),
+    (Func::GetJsonObject, &["get_json_object"]),
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
@@ -552,6 +560,7 @@ impl Func {
             Family::Numeric => numeric::check(self, args, &c),
             Family::Collection => collection::check(self, args, &c),
             Family::Dates => dates::check(self, args, &c),
+            Family::Json => json::check(self, args, &c),
         }
     }
 
@@ -651,6 +660,7 @@ impl Func {
             | Func::MakeDate
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
+            Func::FromJson | Func::ToJson | Func::GetJsonObject => Family::Json,
             _ => Family::Numeric,
         }
     }
@@ -681,6 +691,7 @@ impl Func {
             Family::Numeric => numeric::kernel(self, a, raw, data_type, len),
             Family::Collection => collection::kernel(self, a, raw, data_type, len),
             Family::Dates => dates::kernel(self, a, raw, data_type, len),
+            Family::Json => json::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -743,6 +754,7 @@ enum Family {
     Numeric,
     Collection,
     Dates,
+    Json,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
