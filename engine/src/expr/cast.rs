@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{
+    BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{new_null_array, Array, ArrayRef};
 
 use crate::error::{Error, Result};
@@ -27,9 +29,21 @@ pub fn can_cast(from: &DataType, to: &DataType) -> bool {
     if from == to || *from == Null {
         return true;
     }
+    match (from, to) {
+        (Array(f), Array(t)) => return can_cast(f, t),
+        (Map(fk, fv), Map(tk, tv)) => return can_cast(fk, tk) && can_cast(fv, tv),
+        (Struct(_) | Window, Struct(_) | Window) => {
+            let (f, t) = (from.struct_fields().unwrap_or_default(), to.struct_fields().unwrap_or_default());
+            return f.len() == t.len() && f.iter().zip(&t).all(|((_, a), (_, b))| can_cast(a, b));
+        }
+        _ => {}
+    }
     matches!(
         (from, to),
         (_, String)
+            | (String, Date | Binary)
+            | (Timestamp, Date)
+            | (Date, Timestamp)
             | (String, Int | BigInt | Double | Boolean | Timestamp)
             | (Int | BigInt | Double | Boolean, Int | BigInt | Double | Boolean)
             | (Int | BigInt | Double, Timestamp)
@@ -71,7 +85,11 @@ enum Cell<'a> {
     Double(f64),
     Bool(bool),
     Ts(i64),
+    Date(i32),
+    Bin(&'a [u8]),
 }
+
+const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
 fn read<'a>(array: &'a dyn Array, i: usize) -> Option<Cell<'a>> {
     if array.is_null(i) {
@@ -85,6 +103,8 @@ fn read<'a>(array: &'a dyn Array, i: usize) -> Option<Cell<'a>> {
         A::Float64 => Cell::Double(array.as_primitive::<Float64Type>().value(i)),
         A::Boolean => Cell::Bool(array.as_boolean().value(i)),
         A::Timestamp(_, _) => Cell::Ts(array.as_primitive::<TimestampMicrosecondType>().value(i)),
+        A::Date32 => Cell::Date(array.as_primitive::<Date32Type>().value(i)),
+        A::Binary => Cell::Bin(array.as_binary::<i32>().value(i)),
         _ => return None,
     })
 }
@@ -138,7 +158,12 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
             to.spark_name()
         )));
     }
+    if let Some(nested) = cast_nested(array, from, to, mode)? {
+        return Ok(nested);
+    }
     let n = array.len();
+    // A cell of a type `can_cast` keeps away from this target.
+    let refused = || Error::internal(format!("no cast from {from} to {to}"));
     // Each cell: Ok(Some(v)) a value, Ok(None) NULL, Err(e) an ANSI failure (NULL under try_cast).
     let fail = |e: Error| -> Result<()> {
         if mode == CastMode::Try {
@@ -180,6 +205,7 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                     }
                     Cell::Bool(b) => b as i128,
                     Cell::Ts(t) => t.div_euclid(MICROS_PER_SECOND) as i128,
+                    Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
                 };
                 if wide < lo || wide > hi {
                     let shown = match cell {
@@ -204,6 +230,7 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                 Cell::Double(d) => d,
                 Cell::Bool(b) => b as i64 as f64,
                 Cell::Ts(t) => t as f64 / MICROS_PER_SECOND as f64,
+                Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
             })
         }),
         DataType::Boolean => build!(BooleanBuilder::with_capacity(n), |cell| -> Result<bool> {
@@ -213,6 +240,7 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                 Cell::Double(d) => d != 0.0,
                 Cell::Bool(b) => b,
                 Cell::Ts(t) => t != 0,
+                Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
             })
         }),
         DataType::Timestamp => build!(TimestampMicrosecondBuilder::with_capacity(n), |cell| -> Result<i64> {
@@ -229,6 +257,23 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                 }
                 Cell::Bool(_) => return Err(invalid("boolean", from, to)),
                 Cell::Ts(t) => t,
+                Cell::Date(d) => d as i64 * MICROS_PER_DAY,
+                Cell::Bin(_) => return Err(refused()),
+            })
+        }),
+        DataType::Date => build!(Date32Builder::with_capacity(n), |cell| -> Result<i32> {
+            Ok(match cell {
+                Cell::Str(s) => crate::value::parse_date(s).ok_or_else(|| invalid(s, from, to))?,
+                Cell::Ts(t) => t.div_euclid(MICROS_PER_DAY) as i32,
+                Cell::Date(d) => d,
+                _ => return Err(refused()),
+            })
+        }),
+        DataType::Binary => build!(BinaryBuilder::with_capacity(n, n * 8), |cell| -> Result<Vec<u8>> {
+            Ok(match cell {
+                Cell::Str(s) => s.as_bytes().to_vec(),
+                Cell::Bin(b) => b.to_vec(),
+                _ => return Err(refused()),
             })
         }),
         DataType::String => {
@@ -242,12 +287,49 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                     Some(Cell::Double(d)) => b.append_value(spark_double_string(d)),
                     Some(Cell::Bool(v)) => b.append_value(if v { "true" } else { "false" }),
                     Some(Cell::Ts(t)) => b.append_value(format_timestamp(t)),
+                    Some(Cell::Date(d)) => b.append_value(crate::value::format_date(d)),
+                    // Spark reads the bytes as UTF-8, replacing what is not.
+                    Some(Cell::Bin(v)) => b.append_value(String::from_utf8_lossy(v)),
                 }
             }
             Arc::new(b.finish())
         }
         other => return Err(Error::internal(format!("no cast to {other}"))),
     })
+}
+
+/// Arrays, maps and structs cast element by element (a struct field by field, by position):
+/// the children are cast as whole columns and put back under the same offsets and NULLs.
+fn cast_nested(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMode) -> Result<Option<ArrayRef>> {
+    use arrow_array::{ListArray, MapArray, StructArray};
+    Ok(Some(match (from, to) {
+        (DataType::Array(f), DataType::Array(t)) => {
+            let l = array.as_list::<i32>();
+            let values = cast_array(l.values(), f, t, mode)?;
+            let field = Arc::new(arrow_schema::Field::new("element", t.to_arrow(), true));
+            Arc::new(ListArray::try_new(field, l.offsets().clone(), values, l.nulls().cloned())?)
+        }
+        (DataType::Map(fk, fv), DataType::Map(tk, tv)) => {
+            let m = array.as_map();
+            let keys = cast_array(m.keys(), fk, tk, mode)?;
+            let values = cast_array(m.values(), fv, tv, mode)?;
+            let entries = StructArray::try_new(crate::types::map_key_value(tk, tv), vec![keys, values], None)?;
+            Arc::new(MapArray::try_new(crate::types::map_entries(tk, tv), m.offsets().clone(), entries, m.nulls().cloned(), false)?)
+        }
+        (DataType::Struct(_) | DataType::Window, DataType::Struct(_) | DataType::Window) => {
+            let s = array.as_struct();
+            let (f, t) = (from.struct_fields().unwrap_or_default(), to.struct_fields().unwrap_or_default());
+            let columns = s
+                .columns()
+                .iter()
+                .zip(f.iter().zip(&t))
+                .map(|(c, ((_, a), (_, b)))| cast_array(c, a, b, mode))
+                .collect::<Result<Vec<_>>>()?;
+            let arrow_schema::DataType::Struct(fields) = to.to_arrow() else { return Ok(None) };
+            Arc::new(StructArray::try_new(fields, columns, s.nulls().cloned())?)
+        }
+        _ => return Ok(None),
+    }))
 }
 
 #[cfg(test)]
@@ -259,6 +341,36 @@ mod tests {
 
     fn strings(v: Vec<Option<&str>>) -> ArrayRef {
         Arc::new(StringArray::from(v))
+    }
+
+    #[test]
+    fn dates_cast_from_and_to_strings_and_timestamps() {
+        let out = cast_array(&strings(vec![Some(" 2026-1-2 "), None]), &DataType::String, &DataType::Date, CastMode::Ansi).unwrap();
+        assert_eq!(Value::from_array(out.as_ref(), 0), Value::Date(crate::value::parse_date("2026-01-02").unwrap()));
+        let ts = cast_array(&out, &DataType::Date, &DataType::Timestamp, CastMode::Ansi).unwrap();
+        assert_eq!(Value::from_array(ts.as_ref(), 0), Value::Timestamp(parse_timestamp("2026-01-02 00:00:00").unwrap()));
+        let t: ArrayRef = Arc::new(arrow_array::TimestampMicrosecondArray::from(vec![parse_timestamp("1969-12-31 23:00:00").unwrap()]));
+        let d = cast_array(&t, &DataType::Timestamp, &DataType::Date, CastMode::Ansi).unwrap();
+        let s = cast_array(&d, &DataType::Date, &DataType::String, CastMode::Ansi).unwrap();
+        assert_eq!(s.as_string::<i32>().value(0), "1969-12-31");
+        let e = cast_array(&strings(vec![Some("x")]), &DataType::String, &DataType::Date, CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains("The value 'x' of the type \"STRING\" cannot be cast to \"DATE\""), "{}", e.message);
+        assert!(!can_cast(&DataType::Date, &DataType::Int));
+    }
+
+    #[test]
+    fn nested_values_cast_element_by_element() {
+        let t = DataType::Array(Box::new(DataType::String));
+        let a = crate::value::values_to_array(&[Value::Array(vec![Value::String("1".into()), Value::Null]), Value::Null], &t);
+        let to = DataType::Array(Box::new(DataType::Int));
+        let out = cast_array(&a, &t, &to, CastMode::Ansi).unwrap();
+        assert_eq!(Value::from_array(out.as_ref(), 0), Value::Array(vec![Value::Int(1), Value::Null]));
+        assert_eq!(Value::from_array(out.as_ref(), 1), Value::Null);
+        let s = cast_array(&a, &t, &DataType::String, CastMode::Ansi).unwrap();
+        assert_eq!(s.as_string::<i32>().value(0), "[1, null]");
+        let b = cast_array(&strings(vec![Some("ABC")]), &DataType::String, &DataType::Binary, CastMode::Ansi).unwrap();
+        assert_eq!(Value::from_array(b.as_ref(), 0), Value::Binary(b"ABC".to_vec()));
+        assert_eq!(cast_array(&b, &DataType::Binary, &DataType::String, CastMode::Ansi).unwrap().as_string::<i32>().value(0), "ABC");
     }
 
     #[test]

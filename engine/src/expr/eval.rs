@@ -178,7 +178,15 @@ impl Expr {
                 let v = expr.evaluate(batch)?;
                 let scalar = v.is_scalar();
                 let s = v.array().as_struct_opt().ok_or_else(|| Error::internal("field access on a non-struct"))?;
-                Ok(Columnar::wrap(s.column(*index).clone(), scalar))
+                let field = s.column(*index).clone();
+                // A field of a NULL struct is NULL, whatever its slot holds.
+                let field = match arrow_buffer::NullBuffer::union(s.nulls(), field.nulls()) {
+                    Some(nulls) if s.null_count() > 0 => {
+                        arrow_array::make_array(field.to_data().into_builder().nulls(Some(nulls)).build()?)
+                    }
+                    _ => field,
+                };
+                Ok(Columnar::wrap(field, scalar))
             }
             Expr::Index { expr, index, .. } => {
                 let list = expr.evaluate(batch)?;
@@ -206,6 +214,9 @@ impl Expr {
 
 fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize) -> Result<Columnar> {
     let scalar = l.is_scalar() && r.is_scalar();
+    if op.is_comparison() && matches!(l.array().data_type(), ArrowType::List(_) | ArrowType::Struct(_) | ArrowType::Map(_, _)) {
+        return compare_nested(op, l, r, if scalar { 1 } else { num_rows }, scalar);
+    }
     let out: ArrayRef = match op {
         BinaryOp::Eq => Arc::new(cmp::eq(l, r)?),
         BinaryOp::NotEq => Arc::new(cmp::neq(l, r)?),
@@ -232,6 +243,30 @@ fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize) -> Result<C
         }
     };
     Ok(Columnar::wrap(out, scalar))
+}
+
+/// Arrays and structs compare element by element (arrow's kernels take only flat types).
+fn compare_nested(op: BinaryOp, l: &Columnar, r: &Columnar, len: usize, scalar: bool) -> Result<Columnar> {
+    use std::cmp::Ordering;
+    let (la, ra) = (l.clone().into_array(len)?, r.clone().into_array(len)?);
+    let out: BooleanArray = (0..len)
+        .map(|i| {
+            let (a, b) = (Value::from_array(la.as_ref(), i), Value::from_array(ra.as_ref(), i));
+            if a.is_null() || b.is_null() {
+                return (op == BinaryOp::NullSafeEq).then(|| a.is_null() && b.is_null());
+            }
+            let o = a.compare(&b);
+            Some(match op {
+                BinaryOp::Eq | BinaryOp::NullSafeEq => o == Ordering::Equal,
+                BinaryOp::NotEq => o != Ordering::Equal,
+                BinaryOp::Lt => o == Ordering::Less,
+                BinaryOp::LtEq => o != Ordering::Greater,
+                BinaryOp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        })
+        .collect();
+    Ok(Columnar::wrap(Arc::new(out), scalar))
 }
 
 /// ANSI mode: a zero divisor fails the batch, unless the dividend is NULL (then the result is NULL).

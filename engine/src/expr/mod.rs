@@ -167,7 +167,9 @@ impl Expr {
             Expr::Case { data_type, .. } => data_type.clone(),
             Expr::Cast { to, .. } => to.clone(),
             Expr::Call { data_type, .. } => data_type.clone(),
-            Expr::Field { .. } => DataType::Timestamp,
+            Expr::Field { expr, index } => {
+                expr.data_type().struct_fields().and_then(|f| f.get(*index).map(|(_, t)| t.clone())).unwrap_or(DataType::Null)
+            }
             Expr::Index { data_type, .. } => data_type.clone(),
         }
     }

@@ -12,6 +12,12 @@ pub fn wider_type(a: &DataType, b: &DataType) -> Option<DataType> {
         (Null, t) | (t, Null) => t.clone(),
         (Int, BigInt) | (BigInt, Int) => BigInt,
         (Int | BigInt, Double) | (Double, Int | BigInt) => Double,
+        (Date, Timestamp) | (Timestamp, Date) => Timestamp,
+        (Array(x), Array(y)) => Array(Box::new(wider_type(x, y)?)),
+        (Map(k, v), Map(k2, v2)) => Map(Box::new(wider_type(k, k2)?), Box::new(wider_type(v, v2)?)),
+        (Struct(x), Struct(y)) if x.len() == y.len() && x.iter().zip(y).all(|((a, _), (b, _))| a.eq_ignore_ascii_case(b)) => {
+            Struct(x.iter().zip(y).map(|((n, a), (_, b))| Some((n.clone(), wider_type(a, b)?))).collect::<Option<Vec<_>>>()?)
+        }
         _ => return None,
     })
 }

@@ -9,10 +9,13 @@ use crate::error::{Error, Result};
 
 mod array;
 mod bitwise;
+mod collection;
 mod conditional;
+mod dates;
 mod datetime;
 mod format;
 mod hash;
+mod json;
 mod math;
 mod numeric;
 mod pattern;
@@ -178,6 +181,64 @@ pub enum Func {
     Quarter,
     /// `EXTRACT(SECOND FROM ts)`: seconds with their fraction.
     SecondWithFraction,
+    // Arrays, maps and structs (collection.rs).
+    MakeArray,
+    MakeMap,
+    NamedStruct,
+    /// `m[k]`, `element_at(m, k)`: NULL for a missing key.
+    MapValueAt,
+    MapSize,
+    ArraySize,
+    ArrayContains,
+    ArrayPosition,
+    ArrayRemove,
+    ArrayAppend,
+    ArrayPrepend,
+    MapKeys,
+    MapValues,
+    MapEntries,
+    MapContainsKey,
+    ArrayDistinct,
+    ArrayCompact,
+    /// `reverse` of an array.
+    ArrayReverse,
+    ArrayMax,
+    ArrayMin,
+    Flatten,
+    /// `concat` of arrays.
+    ArrayConcat,
+    ArrayUnion,
+    ArrayIntersect,
+    ArrayExcept,
+    ArraysOverlap,
+    Sequence,
+    Slice,
+    ArrayJoin,
+    ArraysZip,
+    MapFromArrays,
+    MapFromEntries,
+    MapConcat,
+    StrToMap,
+    ArrayRepeat,
+    Get,
+    // Dates (dates.rs).
+    ToDate,
+    DateAdd,
+    DateSub,
+    DateDiff,
+    AddMonths,
+    MonthsBetween,
+    LastDay,
+    NextDay,
+    /// `trunc(date, unit)`.
+    TruncDate,
+    MakeDate,
+    UnixDate,
+    DateFromUnixDate,
+    // JSON (json.rs).
+    FromJson,
+    ToJson,
+    GetJsonObject,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -286,6 +347,53 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::WeekOfYear, &["weekofyear"]),
     (Func::Quarter, &["quarter"]),
     (Func::SecondWithFraction, &["extract_second"]),
+    (Func::MakeArray, &["array"]),
+    (Func::MakeMap, &["map"]),
+    (Func::NamedStruct, &["named_struct"]),
+    (Func::ArraySize, &["array_size"]),
+    (Func::ArrayContains, &["array_contains"]),
+    (Func::ArrayPosition, &["array_position"]),
+    (Func::ArrayRemove, &["array_remove"]),
+    (Func::ArrayAppend, &["array_append"]),
+    (Func::ArrayPrepend, &["array_prepend"]),
+    (Func::MapKeys, &["map_keys"]),
+    (Func::MapValues, &["map_values"]),
+    (Func::MapEntries, &["map_entries"]),
+    (Func::MapContainsKey, &["map_contains_key"]),
+    (Func::ArrayDistinct, &["array_distinct"]),
+    (Func::ArrayCompact, &["array_compact"]),
+    (Func::ArrayMax, &["array_max"]),
+    (Func::ArrayMin, &["array_min"]),
+    (Func::Flatten, &["flatten"]),
+    (Func::ArrayUnion, &["array_union"]),
+    (Func::ArrayIntersect, &["array_intersect"]),
+    (Func::ArrayExcept, &["array_except"]),
+    (Func::ArraysOverlap, &["arrays_overlap"]),
+    (Func::Sequence, &["sequence"]),
+    (Func::Slice, &["slice"]),
+    (Func::ArrayJoin, &["array_join"]),
+    (Func::ArraysZip, &["arrays_zip"]),
+    (Func::MapFromArrays, &["map_from_arrays"]),
+    (Func::MapFromEntries, &["map_from_entries"]),
+    (Func::MapConcat, &["map_concat"]),
+    (Func::StrToMap, &["str_to_map"]),
+    (Func::ArrayRepeat, &["array_repeat"]),
+    (Func::Get, &["get"]),
+    (Func::ToDate, &["to_date"]),
+    (Func::DateAdd, &["date_add", "dateadd"]),
+    (Func::DateSub, &["date_sub"]),
+    (Func::DateDiff, &["datediff", "date_diff"]),
+    (Func::AddMonths, &["add_months"]),
+    (Func::MonthsBetween, &["months_between"]),
+    (Func::LastDay, &["last_day"]),
+    (Func::NextDay, &["next_day"]),
+    (Func::TruncDate, &["trunc"]),
+    (Func::MakeDate, &["make_date"]),
+    (Func::UnixDate, &["unix_date"]),
+    (Func::DateFromUnixDate, &["date_from_unix_date"]),
+    (Func::FromJson, &["from_json"]),
+    (Func::ToJson, &["to_json"]),
+    (Func::GetJsonObject, &["get_json_object"]),
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
@@ -425,6 +533,11 @@ impl Func {
             Func::SortArray => "sort_array",
             Func::WindowTime => "window_time",
             Func::AddInterval => "timestampadd",
+            // The collection forms of functions named for strings or arrays.
+            Func::ArrayConcat => "concat",
+            Func::ArrayReverse => "reverse",
+            Func::MapSize => "size",
+            Func::MapValueAt => "element_at",
             other => MORE.iter().find(|(f, _)| *f == other).and_then(|(_, names)| names.first().copied()).unwrap_or("?"),
         }
     }
@@ -445,6 +558,9 @@ impl Func {
             Family::Regex => regex::check(self, args, &c),
             Family::Hash => hash::check(self, args, &c),
             Family::Numeric => numeric::check(self, args, &c),
+            Family::Collection => collection::check(self, args, &c),
+            Family::Dates => dates::check(self, args, &c),
+            Family::Json => json::check(self, args, &c),
         }
     }
 
@@ -531,6 +647,20 @@ impl Func {
             Func::Md5 | Func::Sha1 | Func::Sha2 | Func::Crc32 => Family::Hash,
             Func::Greatest | Func::Least => Family::Conditional,
             Func::Abs | Func::Round | Func::Bround | Func::Floor | Func::Ceil | Func::Sqrt => Family::Math,
+            f if f.is_collection() => Family::Collection,
+            Func::ToDate
+            | Func::DateAdd
+            | Func::DateSub
+            | Func::DateDiff
+            | Func::AddMonths
+            | Func::MonthsBetween
+            | Func::LastDay
+            | Func::NextDay
+            | Func::TruncDate
+            | Func::MakeDate
+            | Func::UnixDate
+            | Func::DateFromUnixDate => Family::Dates,
+            Func::FromJson | Func::ToJson | Func::GetJsonObject => Family::Json,
             _ => Family::Numeric,
         }
     }
@@ -559,7 +689,54 @@ impl Func {
             Family::Regex => regex::kernel(self, a, raw, data_type, len),
             Family::Hash => hash::kernel(self, a, raw, data_type, len),
             Family::Numeric => numeric::kernel(self, a, raw, data_type, len),
+            Family::Collection => collection::kernel(self, a, raw, data_type, len),
+            Family::Dates => dates::kernel(self, a, raw, data_type, len),
+            Family::Json => json::kernel(self, a, raw, data_type, len),
         }
+    }
+}
+
+impl Func {
+    fn is_collection(self) -> bool {
+        matches!(
+            self,
+            Func::MakeArray
+                | Func::MakeMap
+                | Func::NamedStruct
+                | Func::MapValueAt
+                | Func::MapSize
+                | Func::ArraySize
+                | Func::ArrayContains
+                | Func::ArrayPosition
+                | Func::ArrayRemove
+                | Func::ArrayAppend
+                | Func::ArrayPrepend
+                | Func::MapKeys
+                | Func::MapValues
+                | Func::MapEntries
+                | Func::MapContainsKey
+                | Func::ArrayDistinct
+                | Func::ArrayCompact
+                | Func::ArrayReverse
+                | Func::ArrayMax
+                | Func::ArrayMin
+                | Func::Flatten
+                | Func::ArrayConcat
+                | Func::ArrayUnion
+                | Func::ArrayIntersect
+                | Func::ArrayExcept
+                | Func::ArraysOverlap
+                | Func::Sequence
+                | Func::Slice
+                | Func::ArrayJoin
+                | Func::ArraysZip
+                | Func::MapFromArrays
+                | Func::MapFromEntries
+                | Func::MapConcat
+                | Func::StrToMap
+                | Func::ArrayRepeat
+                | Func::Get
+        )
     }
 }
 
@@ -575,6 +752,9 @@ enum Family {
     Regex,
     Hash,
     Numeric,
+    Collection,
+    Dates,
+    Json,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
@@ -658,8 +838,10 @@ pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
         return Ok(e.cast_to(to));
     }
     let implicit = match (&from, to) {
-        (f, DataType::String) => f.is_numeric() || *f == DataType::Boolean || *f == DataType::Timestamp,
-        (DataType::String, t) => t.is_numeric() || *t == DataType::Timestamp,
+        (f, DataType::String) => f.is_numeric() || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date),
+        (DataType::String, t) => t.is_numeric() || matches!(t, DataType::Timestamp | DataType::Date),
+        // A date is a timestamp at midnight to the timestamp functions, and back.
+        (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => true,
         (f, t) if f.is_numeric() && t.is_numeric() => true,
         _ => false,
     };

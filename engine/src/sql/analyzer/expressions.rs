@@ -35,6 +35,14 @@ impl<'a> Analyzer<'a> {
             E::UnaryOp { .. } => return self.expr_unary(e, scope),
             E::BinaryOp { .. } => self.binary_chain(e, scope)?,
             E::IsNull(x) => Expr::IsNull(Box::new(self.expr(x, scope)?)),
+            E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
+                let same = compare(BinaryOp::NullSafeEq, self.expr(a, scope)?, self.expr(b, scope)?, e)?;
+                if matches!(e, E::IsDistinctFrom(..)) {
+                    Expr::Not(Box::new(same))
+                } else {
+                    same
+                }
+            }
             E::IsNotNull(x) => Expr::IsNotNull(Box::new(self.expr(x, scope)?)),
             E::IsTrue(_) | E::IsFalse(_) | E::IsNotTrue(_) | E::IsNotFalse(_) => return self.expr_is_truth(e, scope),
             E::InList { .. } => return self.expr_in_list(e, scope),
@@ -64,6 +72,10 @@ impl<'a> Analyzer<'a> {
             E::Trim { .. } => return self.expr_trim(e, scope),
             E::Extract { .. } => return self.expr_extract(e, scope),
             E::CompoundFieldAccess { .. } => return self.expr_field_access(e, scope),
+            E::Struct { values, fields } if fields.is_empty() => {
+                let args: Vec<&ast::Expr> = values.iter().collect();
+                return self.struct_of(&args, scope, expr_position(e));
+            }
             E::Interval(_) => {
                 return Err(Error::type_mismatch(
                     "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
@@ -82,7 +94,18 @@ impl<'a> Analyzer<'a> {
                     other => other.to_string(),
                 };
                 match ts.data_type {
-                    ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) | ast::DataType::Date => {
+                    ast::DataType::Date => {
+                        let d = crate::value::parse_date(&text).ok_or_else(|| {
+                            Error::parse(
+                                format!(
+                                    "[INVALID_TYPED_LITERAL] The value of the typed literal \"DATE\" is invalid: '{text}'. SQLSTATE: 42604"
+                                ),
+                                position_of(ts.value.span),
+                            )
+                        })?;
+                        Expr::Literal(Value::Date(d))
+                    }
+                    ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) => {
                         let t = parse_timestamp(&text).ok_or_else(|| {
                             Error::parse(format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP\" is invalid: '{text}'. SQLSTATE: 42604"), position_of(ts.value.span))
                         })?;
@@ -394,21 +417,7 @@ impl<'a> Analyzer<'a> {
                     v = match access {
                         ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
                             let idx = self.expr(index, scope)?;
-                            let elem = match v.data_type() {
-                                DataType::Array(inner) => *inner,
-                                other => {
-                                    return Err(Error::type_mismatch(format!(
-                                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `[]` needs an ARRAY, not {}",
-                                        other.spark_name()
-                                    )))
-                                }
-                            };
-                            let idx = if idx.data_type().is_integral() {
-                                idx.cast_to(&DataType::Int)
-                            } else {
-                                return Err(Error::type_mismatch("an array index must be an integer"));
-                            };
-                            Expr::Index { expr: Box::new(v), index: Box::new(idx), data_type: elem }
+                            subscript(v, idx, index)?
                         }
                         ast::AccessExpr::Dot(ast::Expr::Identifier(field)) => field_access(v, &field.value, position_of(field.span))?,
                         other => return Err(Error::unsupported(format!("the access `{other}` is not supported"))),
@@ -418,6 +427,21 @@ impl<'a> Analyzer<'a> {
             }
             _ => return Err(Error::internal("an expression form reached the wrong resolver")),
         })
+    }
+
+    /// `struct(a, b + 1 AS c, 2)`: fields named after a column, an alias, else colN, as Spark does.
+    pub(super) fn struct_of(&mut self, args: &[&ast::Expr], scope: &Scope, pos: Option<Position>) -> Result<Expr> {
+        let mut pairs = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let (e, name) = match a {
+                ast::Expr::Named { expr, name } => (expr.as_ref(), Some(name.value.clone())),
+                other => (*other, args_ast_names(std::slice::from_ref(other)).pop().flatten()),
+            };
+            pairs.push(Expr::Literal(Value::String(name.unwrap_or_else(|| format!("col{}", i + 1)))));
+            pairs.push(self.expr(e, scope)?);
+        }
+        let (args, data_type) = Func::NamedStruct.check(pairs).map_err(|e| e.at(pos))?;
+        Ok(Expr::Call { func: Func::NamedStruct, args, data_type })
     }
 
     /// `a op b op c ...`: sqlparser nests such a chain one level per term on the left, so it is
@@ -591,6 +615,10 @@ impl<'a> Analyzer<'a> {
             }
             ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
         };
+        let args_ast = args.clone();
+        if lower == "struct" {
+            return self.struct_of(&args, scope, pos);
+        }
         let mut resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
         match lower.as_str() {
             "mod" if resolved.len() == 2 => {
@@ -660,9 +688,31 @@ impl<'a> Analyzer<'a> {
             .with_condition("UNRESOLVED_ROUTINE")
             .at(pos)
         })?;
+        let func = func.for_args(&resolved);
         let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
+        // `arrays_zip(a, b)` names its fields after the columns it zips, as Spark does.
+        let data_type = match (func, data_type) {
+            (Func::ArraysZip, DataType::Array(inner)) => match *inner {
+                DataType::Struct(fields) => DataType::Array(Box::new(DataType::Struct(
+                    fields.into_iter().zip(&args_ast_names(&args_ast)).map(|((n, t), name)| (name.clone().unwrap_or(n), t)).collect(),
+                ))),
+                other => DataType::Array(Box::new(other)),
+            },
+            (_, t) => t,
+        };
         Ok(Expr::Call { func, args, data_type })
     }
+}
+
+/// The name Spark gives a struct field made from each argument: a column's own name, else none.
+fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
+    args.iter()
+        .map(|a| match a {
+            ast::Expr::Identifier(i) => Some(i.value.clone()),
+            ast::Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `l op r` for `+ - * / %`: numeric operands meet at the wider type; `/` always gives a double.
@@ -676,6 +726,19 @@ pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> 
         }
     };
     let (lt, rt) = (l.data_type(), r.data_type());
+    // `date + n`, `n + date`, `date - n`: Spark's date_add and date_sub.
+    match (bop, &lt, &rt) {
+        (BinaryOp::Add, DataType::Date, t) if t.is_integral() => return call(Func::DateAdd, vec![l, r]),
+        (BinaryOp::Add, t, DataType::Date) if t.is_integral() => return call(Func::DateAdd, vec![r, l]),
+        (BinaryOp::Subtract, DataType::Date, t) if t.is_integral() => return call(Func::DateSub, vec![l, r]),
+        (BinaryOp::Subtract, DataType::Date, DataType::Date) => {
+            return Err(Error::unsupported(format!(
+                "`{}` is an INTERVAL DAY in Spark, a type this version of Unbounded does not have; use datediff(end, start) for the days between",
+                spark_sql(whole)
+            )))
+        }
+        _ => {}
+    }
     let t = match (numeric(&lt), numeric(&rt)) {
             (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
             _ => None,
@@ -833,20 +896,46 @@ pub(super) fn walk_functions<'e>(e: &'e ast::Expr, visit: &mut dyn FnMut(&'e ast
     }
 }
 
-pub(super) fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Result<Expr> {
-    if v.data_type() != DataType::Window {
-        return Err(Error::new(ErrorKind::UnknownColumn, format!("[INVALID_EXTRACT_BASE_FIELD_TYPE] Can't extract a value from \"{}\": `.{field}` needs a struct such as a window. SQLSTATE: 42000", v.data_type().spark_name())).at(pos));
-    }
-    let index = match field.to_ascii_lowercase().as_str() {
-        "start" => 0,
-        "end" => 1,
-        _ => {
-            return Err(Error::new(
-                ErrorKind::UnknownColumn,
-                format!("[FIELD_NOT_FOUND] No such struct field `{field}` in `start`, `end`. SQLSTATE: 42704"),
-            )
-            .at(pos))
+/// `v[i]`: an array's element (0-based), a map's value for a key, a struct's field by name.
+fn subscript(v: Expr, idx: Expr, at: &ast::Expr) -> Result<Expr> {
+    match v.data_type() {
+        DataType::Array(inner) => {
+            if !idx.data_type().is_integral() && idx.data_type() != DataType::Null {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: an array index must be an INT, not \"{}\". SQLSTATE: 42K09",
+                    spark_sql(at),
+                    idx.data_type().spark_name()
+                )));
+            }
+            Ok(Expr::Index { expr: Box::new(v), index: Box::new(idx.cast_to(&DataType::Int)), data_type: *inner })
         }
+        DataType::Map(_, _) => call(Func::MapValueAt, vec![v, idx]),
+        DataType::Struct(_) | DataType::Window => match &idx {
+            Expr::Literal(Value::String(name)) => field_access(v, name, expr_position(at)),
+            _ => Err(Error::type_mismatch("a struct field is chosen by a string literal: s['field']").at(expr_position(at))),
+        },
+        other => Err(Error::type_mismatch(format!(
+            "[INVALID_EXTRACT_BASE_FIELD_TYPE] Can't extract a value from \"{}\". Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\". SQLSTATE: 42000",
+            other.spark_name(),
+            other.spark_name()
+        ))),
+    }
+}
+
+pub(super) fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Result<Expr> {
+    let t = v.data_type();
+    let Some(fields) = t.struct_fields() else {
+        return Err(Error::new(ErrorKind::UnknownColumn, format!("[INVALID_EXTRACT_BASE_FIELD_TYPE] Can't extract a value from \"{}\". Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\". SQLSTATE: 42000", t.spark_name(), t.spark_name())).at(pos));
+    };
+    // Spark matches field names regardless of case (spark.sql.caseSensitive is off).
+    let Some(index) = fields.iter().position(|(n, _)| n.eq_ignore_ascii_case(field)) else {
+        let names = fields.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        return Err(Error::new(
+            ErrorKind::UnknownColumn,
+            format!("[FIELD_NOT_FOUND] No such struct field `{field}` in {names}. SQLSTATE: 42704"),
+        )
+        .with_condition("FIELD_NOT_FOUND")
+        .at(pos));
     };
     Ok(Expr::Field { expr: Box::new(v), index })
 }
@@ -870,8 +959,19 @@ pub(super) fn literal(v: &ast::Value) -> Result<Expr, String> {
         ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Value::String(s.clone()),
         ast::Value::Boolean(b) => Value::Boolean(*b),
         ast::Value::Null => Value::Null,
+        ast::Value::HexStringLiteral(h) => {
+            Value::Binary(hex_literal(h).ok_or_else(|| {
+                format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"X\" is invalid: '{h}'. SQLSTATE: 42604")
+            })?)
+        }
         other => return Err(format!("the literal {other} is not supported")),
     }))
+}
+
+/// The bytes of `X'0AFF'`; an odd number of digits has a leading zero, as in Spark.
+fn hex_literal(h: &str) -> Option<Vec<u8>> {
+    let padded = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
+    (0..padded.len()).step_by(2).map(|i| padded.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 pub(super) fn interval_literal(iv: &ast::Interval) -> Result<Interval> {
@@ -909,10 +1009,26 @@ pub(super) fn sql_type(t: &ast::DataType) -> Result<DataType> {
         D::String(_) | D::Varchar(_) | D::Text | D::Char(_) => DataType::String,
         D::Boolean | D::Bool => DataType::Boolean,
         D::Timestamp(_, _) | D::Datetime(_) => DataType::Timestamp,
+        D::Date => DataType::Date,
+        D::Binary(_) | D::Varbinary(_) | D::Bytea | D::Blob(_) => DataType::Binary,
         D::Custom(name, _) if name.to_string().eq_ignore_ascii_case("long") => DataType::BigInt,
+        D::Array(ast::ArrayElemTypeDef::AngleBracket(inner) | ast::ArrayElemTypeDef::SquareBracket(inner, _)) => {
+            DataType::Array(Box::new(sql_type(inner)?))
+        }
+        D::Map(k, v, _) => DataType::Map(Box::new(sql_type(k)?), Box::new(sql_type(v)?)),
+        D::Struct(fields, _) => DataType::Struct(
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let name = f.field_name.as_ref().map_or_else(|| format!("col{}", i + 1), |n| n.value.clone());
+                    Ok((name, sql_type(&f.field_type)?))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
         other => {
             return Err(Error::unsupported(format!(
-                "the type {other} is not supported; use STRING, INT, BIGINT, DOUBLE, BOOLEAN or TIMESTAMP"
+                "the type {other} is not supported; use STRING, INT, BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, DATE, BINARY, ARRAY<T>, MAP<K, V> or STRUCT<...>"
             )))
         }
     })
@@ -965,9 +1081,26 @@ pub(super) fn compare_mismatch(at: &ast::Expr, a: &DataType, b: &DataType) -> Er
 
 pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
     let (lt, rt) = (l.data_type(), r.data_type());
-    let nested = |t: &DataType| matches!(t, DataType::Array(_) | DataType::Window);
-    if (nested(&lt) || nested(&rt)) && lt != rt {
+    let nested = |t: &DataType| matches!(t, DataType::Array(_) | DataType::Window | DataType::Struct(_) | DataType::Map(_, _));
+    if (nested(&lt) || nested(&rt)) && lt != rt && wider_type(&lt, &rt).is_none() {
         return Err(compare_mismatch(at, &lt, &rt));
+    }
+    fn has_map(t: &DataType) -> bool {
+        match t {
+            DataType::Map(_, _) => true,
+            DataType::Array(inner) => has_map(inner),
+            DataType::Struct(fields) => fields.iter().any(|(_, t)| has_map(t)),
+            _ => false,
+        }
+    }
+    if has_map(&lt) || has_map(&rt) {
+        return Err(Error::type_mismatch(format!(
+            "[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] Cannot resolve \"{}\" due to data type mismatch: The `{}` does not support ordering on type \"{}\". SQLSTATE: 42K09",
+            spark_sql(at),
+            op.symbol(),
+            lt.spark_name()
+        ))
+        .with_condition("DATATYPE_MISMATCH.INVALID_ORDERING_TYPE"));
     }
     let t = comparison_type(&lt, &rt).ok_or_else(|| compare_mismatch(at, &lt, &rt))?;
     let t = if t == DataType::Null { DataType::Boolean } else { t };

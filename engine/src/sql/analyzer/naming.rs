@@ -3,6 +3,19 @@
 use super::*;
 
 /// The column name Spark gives an unaliased expression (`round(((temp * 1.8) + 32), 2)`).
+/// [`output_name`] where the resolved expression matters: `s['b']` of a struct is `s.b`.
+pub fn output_name_of(e: &ast::Expr, resolved: &crate::expr::Expr) -> String {
+    if let (ast::Expr::CompoundFieldAccess { root, access_chain }, crate::expr::Expr::Field { .. }) = (e, resolved) {
+        if let [.., ast::AccessExpr::Subscript(ast::Subscript::Index { index })] = access_chain.as_slice() {
+            let prefix =
+                ast::Expr::CompoundFieldAccess { root: root.clone(), access_chain: access_chain[..access_chain.len() - 1].to_vec() };
+            let prefix = if access_chain.len() == 1 { spark_sql(root) } else { spark_sql(&prefix) };
+            return format!("{prefix}.{}", spark_sql(index));
+        }
+    }
+    output_name(e)
+}
+
 pub fn output_name(e: &ast::Expr) -> String {
     match e {
         ast::Expr::Identifier(i) => i.value.clone(),
@@ -12,6 +25,10 @@ pub fn output_name(e: &ast::Expr) -> String {
             if f.over.is_none() && matches!(f.name.to_string().to_ascii_lowercase().as_str(), "window" | "session_window") =>
         {
             f.name.to_string().to_ascii_lowercase()
+        }
+        // Spark 4 names a cast of a bare column after the column: `CAST(d AS STRING)` is `d`.
+        ast::Expr::Cast { expr, .. } if matches!(expr.as_ref(), ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) => {
+            output_name(expr)
         }
         other => spark_sql(other),
     }
@@ -91,6 +108,18 @@ pub fn spark_sql(e: &ast::Expr) -> String {
             format!("TRY_CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase())
         }
         E::Cast { expr, data_type, .. } => format!("CAST({} AS {})", spark_sql(expr), data_type.to_string().to_ascii_uppercase()),
+        // `m[k]`, `arr[0]`, `s.a`.
+        E::CompoundFieldAccess { root, access_chain } => {
+            let mut out = spark_sql(root);
+            for access in access_chain {
+                match access {
+                    ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => out.push_str(&format!("[{}]", spark_sql(index))),
+                    ast::AccessExpr::Dot(field) => out.push_str(&format!(".{}", spark_sql(field))),
+                    other => out.push_str(&other.to_string()),
+                }
+            }
+            out
+        }
         E::IsNull(x) => format!("({} IS NULL)", spark_sql(x)),
         E::IsNotNull(x) => format!("({} IS NOT NULL)", spark_sql(x)),
         other => other.to_string(),
@@ -151,6 +180,7 @@ const SHOWN_DEFAULTS: &[(&str, usize, &str)] = &[
     ("unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
     ("to_unix_timestamp", 1, "yyyy-MM-dd HH:mm:ss"),
     ("from_unixtime", 1, "yyyy-MM-dd HH:mm:ss"),
+    ("months_between", 2, "true"),
 ];
 
 fn negate(negated: bool, s: String) -> String {

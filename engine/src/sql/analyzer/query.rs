@@ -229,6 +229,23 @@ impl<'a> Analyzer<'a> {
                         }
                     }
                     if exprs.len() == before {
+                        // `data.*` of a struct column (say `from_json(...) AS data`): its fields.
+                        let parts: Vec<ast::Ident> = match kind {
+                            ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                                n.0.iter().filter_map(|p| p.as_ident().cloned()).collect()
+                            }
+                            ast::SelectItemQualifiedWildcardKind::Expr(_) => vec![],
+                        };
+                        if let Ok(v) = self.resolve_column(&parts, &scope) {
+                            if let Some(fields) = v.data_type().struct_fields() {
+                                for (index, (name, data_type)) in fields.into_iter().enumerate() {
+                                    exprs.push(Expr::Field { expr: Box::new(v.clone()), index });
+                                    columns.push(Column { name, data_type });
+                                }
+                            }
+                        }
+                    }
+                    if exprs.len() == before {
                         return Err(Error::new(
                             ErrorKind::UnknownTable,
                             format!(
@@ -242,7 +259,7 @@ impl<'a> Analyzer<'a> {
                 }
                 ast::SelectItem::UnnamedExpr(e) => {
                     let resolved = self.expr(e, &scope)?;
-                    columns.push(Column { name: output_name(e), data_type: resolved.data_type() });
+                    columns.push(Column { name: super::naming::output_name_of(e, &resolved), data_type: resolved.data_type() });
                     exprs.push(resolved);
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {

@@ -49,18 +49,21 @@ impl<'a> Analyzer<'a> {
                 .map(|(k, _)| k)
                 .collect()
         };
-        // Try `col`, then `qualifier.col`, then `col.field`, then `qualifier.col.field`.
-        let mut attempts: Vec<(Option<&str>, &str, Option<&str>)> = Vec::new();
+        // Try `col`, then `qualifier.col`, then `col.field...`, then `qualifier.col.field...`.
+        let mut attempts: Vec<(Option<&str>, &str, &[ast::Ident])> = Vec::new();
         match parts {
-            [c] => attempts.push((None, &c.value, None)),
+            [c] => attempts.push((None, &c.value, &[])),
             [a, b] => {
-                attempts.push((Some(&a.value), &b.value, None));
-                attempts.push((None, &a.value, Some(&b.value)));
+                attempts.push((Some(&a.value), &b.value, &[]));
+                attempts.push((None, &a.value, &parts[1..]));
             }
-            [a, b, c] => attempts.push((Some(&a.value), &b.value, Some(&c.value))),
+            [a, b, ..] => {
+                attempts.push((Some(&a.value), &b.value, &parts[2..]));
+                attempts.push((None, &a.value, &parts[1..]));
+            }
             _ => {}
         }
-        for (q, name, field) in attempts {
+        for (q, name, fields) in attempts {
             let hits = lookup(q, name);
             if hits.len() > 1 {
                 let mut options: Vec<String> = hits
@@ -79,11 +82,11 @@ impl<'a> Analyzer<'a> {
                 .at(pos));
             }
             if let Some(&k) = hits.first() {
-                let col = Expr::column(k, scope.columns[k].data_type.clone());
-                return match field {
-                    None => Ok(col),
-                    Some(f) => field_access(col, f, pos),
-                };
+                let mut col = Expr::column(k, scope.columns[k].data_type.clone());
+                for f in fields {
+                    col = field_access(col, &f.value, position_of(f.span).or(pos))?;
+                }
+                return Ok(col);
             }
         }
         let name = parts.iter().map(|p| format!("`{}`", p.value)).collect::<Vec<_>>().join(".");

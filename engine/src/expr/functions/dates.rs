@@ -1,0 +1,311 @@
+//! Functions of the DATE type (days since the epoch): to_date, date_add, datediff, add_months,
+//! months_between, last_day, next_day, trunc, make_date, unix_date. The timestamp functions
+//! (year, month, date_format, ...) take a date too: Spark casts it to a timestamp at midnight.
+
+use arrow_array::ArrayRef;
+use chrono::{Datelike, Months, NaiveDate, Weekday};
+
+use super::*;
+use crate::expr::{cast_array, CastMode};
+use crate::value::{date_of, days_of};
+
+/// The argument rules and result type of the functions in this file (Spark's implicit casts).
+pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, DataType)> {
+    use DataType as T;
+    let date = |e: Expr| -> Result<Expr> {
+        match e.data_type() {
+            T::Date | T::Timestamp | T::String | T::Null => Ok(e.cast_to(&T::Date)),
+            _ => Err(mismatch(f, &e, "DATE")),
+        }
+    };
+    let int = |e: Expr| -> Result<Expr> {
+        match e.data_type() {
+            T::Int | T::Null => Ok(e.cast_to(&T::Int)),
+            _ => Err(Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}(...)\" due to data type mismatch: The second parameter requires the (\"INT\" or \"SMALLINT\" or \"TINYINT\") type, however it has the type \"{}\". SQLSTATE: 42K09",
+                f.name(),
+                e.data_type().spark_name()
+            ))
+            .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE")),
+        }
+    };
+    let mut a = a;
+    Ok(match f {
+        Func::ToDate => {
+            c.arity(1, 2)?;
+            if a.len() == 1 {
+                (vec![date(a.remove(0))?], T::Date)
+            } else {
+                let fmt = c.to(a.remove(1), &T::String)?;
+                let s = c.to(a.remove(0), &T::String)?;
+                (vec![s, fmt], T::Date)
+            }
+        }
+        Func::DateAdd | Func::DateSub | Func::AddMonths => {
+            c.arity(2, 2)?;
+            let n = int(a.remove(1))?;
+            (vec![date(a.remove(0))?, n], T::Date)
+        }
+        Func::DateDiff => {
+            c.arity(2, 2)?;
+            let start = date(a.remove(1))?;
+            (vec![date(a.remove(0))?, start], T::Int)
+        }
+        Func::MonthsBetween => {
+            c.arity(2, 3)?;
+            let round = if a.len() == 3 { c.to(a.remove(2), &T::Boolean)? } else { Expr::Literal(Value::Boolean(true)) };
+            let ts = |e: Expr| c.to(e, &T::Timestamp);
+            let t2 = ts(a.remove(1))?;
+            (vec![ts(a.remove(0))?, t2, round], T::Double)
+        }
+        Func::LastDay | Func::UnixDate => {
+            c.arity(1, 1)?;
+            (vec![date(a.remove(0))?], if f == Func::UnixDate { T::Int } else { T::Date })
+        }
+        Func::NextDay | Func::TruncDate => {
+            c.arity(2, 2)?;
+            let s = c.to(a.remove(1), &T::String)?;
+            (vec![date(a.remove(0))?, s], T::Date)
+        }
+        Func::MakeDate => {
+            c.arity(3, 3)?;
+            (a.into_iter().map(|e| c.to(e, &T::Int)).collect::<Result<Vec<_>>>()?, T::Date)
+        }
+        Func::DateFromUnixDate => {
+            c.arity(1, 1)?;
+            (vec![int(a.remove(0))?], T::Date)
+        }
+        other => return Err(Error::internal(format!("{other:?} is not checked here"))),
+    })
+}
+
+fn day(v: &Value) -> i32 {
+    match v {
+        Value::Date(d) => *d,
+        _ => 0,
+    }
+}
+
+fn overflow(what: String) -> Error {
+    crate::time::datetime_overflow(what)
+}
+
+fn date_value(d: Option<NaiveDate>, what: impl FnOnce() -> String) -> Result<Value> {
+    d.filter(|d| (1..=9999).contains(&d.year())).map(|d| Value::Date(days_of(d))).ok_or_else(|| overflow(what()))
+}
+
+/// A day of the week as `next_day` reads it: `MO`, `MON`, `MONDAY`, any case.
+fn weekday(name: &str) -> Option<Weekday> {
+    Some(match name.trim().to_ascii_uppercase().as_str() {
+        "MO" | "MON" | "MONDAY" => Weekday::Mon,
+        "TU" | "TUE" | "TUESDAY" => Weekday::Tue,
+        "WE" | "WED" | "WEDNESDAY" => Weekday::Wed,
+        "TH" | "THU" | "THURSDAY" => Weekday::Thu,
+        "FR" | "FRI" | "FRIDAY" => Weekday::Fri,
+        "SA" | "SAT" | "SATURDAY" => Weekday::Sat,
+        "SU" | "SUN" | "SUNDAY" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+fn is_last_day(d: NaiveDate) -> bool {
+    d.succ_opt().is_none_or(|n| n.month() != d.month())
+}
+
+/// Spark's `months_between`: whole months when the days of month match (or both are the last
+/// day of their month), else the difference in seconds counted in months of 31 days.
+pub(super) fn months_between(t1: i64, t2: i64, round: bool) -> Option<f64> {
+    let (a, b) = (crate::time::from_micros(t1)?, crate::time::from_micros(t2)?);
+    let months = (a.year() as i64 * 12 + a.month() as i64) - (b.year() as i64 * 12 + b.month() as i64);
+    if a.day() == b.day() || (is_last_day(a.date()) && is_last_day(b.date())) {
+        return Some(months as f64);
+    }
+    let seconds_in_day = |t: i64| t.rem_euclid(86_400_000_000) / 1_000_000;
+    let seconds = (a.day() as i64 - b.day() as i64) * 86_400 + seconds_in_day(t1) - seconds_in_day(t2);
+    let diff = months as f64 + seconds as f64 / 2_678_400.0;
+    Some(if round { (diff * 1e8).round() / 1e8 } else { diff })
+}
+
+/// The vectorised kernels of the functions in this file.
+pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    match f {
+        Func::ToDate if a.len() == 1 => {
+            let from = DataType::from_arrow(a[0].data_type()).unwrap_or(DataType::Null);
+            cast_array(&a[0], &from, &DataType::Date, CastMode::Ansi)
+        }
+        Func::ToDate => {
+            let ts = Func::ToTimestamp.evaluate(raw, &DataType::Timestamp, len)?.into_array(len)?;
+            cast_array(&ts, &DataType::Timestamp, &DataType::Date, CastMode::Ansi)
+        }
+        Func::DateAdd | Func::DateSub => strict(a, len, data_type, |row| {
+            let n = int_of(&row[1]);
+            let n = if f == Func::DateSub { -n } else { n };
+            let d = day(&row[0]) as i64 + n;
+            date_value(i32::try_from(d).ok().and_then(date_of), || format!("{} + {n} days", row[0].to_spark_string()))
+        }),
+        Func::DateDiff => strict(a, len, data_type, |row| Ok(Value::Int(day(&row[0]).wrapping_sub(day(&row[1]))))),
+        Func::AddMonths => strict(a, len, data_type, |row| {
+            let n = int_of(&row[1]);
+            let d = date_of(day(&row[0]));
+            let out = d.and_then(|d| {
+                if n >= 0 {
+                    d.checked_add_months(Months::new(n as u32))
+                } else {
+                    d.checked_sub_months(Months::new(n.unsigned_abs() as u32))
+                }
+            });
+            date_value(out, || format!("add_months({}, {n})", row[0].to_spark_string()))
+        }),
+        Func::MonthsBetween => strict(a, len, data_type, |row| {
+            let (Value::Timestamp(t1), Value::Timestamp(t2), Value::Boolean(round)) = (&row[0], &row[1], &row[2]) else {
+                return Ok(Value::Null);
+            };
+            Ok(months_between(*t1, *t2, *round).map_or(Value::Null, Value::Double))
+        }),
+        Func::LastDay => strict(a, len, data_type, |row| {
+            let d = date_of(day(&row[0]))
+                .and_then(|d| NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?.checked_add_months(Months::new(1))?.pred_opt());
+            date_value(d, || format!("last_day({})", row[0].to_spark_string()))
+        }),
+        Func::NextDay => strict(a, len, data_type, |row| {
+            let name = str_of(&row[1]);
+            let want = weekday(name).ok_or_else(|| {
+                Error::runtime(
+                    "ILLEGAL_DAY_OF_WEEK",
+                    format!("[ILLEGAL_DAY_OF_WEEK] Illegal input for day of week: {name}. SQLSTATE: 22009"),
+                )
+            })?;
+            let d = date_of(day(&row[0])).and_then(|d| {
+                let ahead = (want.num_days_from_monday() as i64 - d.weekday().num_days_from_monday() as i64 + 6).rem_euclid(7) + 1;
+                d.checked_add_days(chrono::Days::new(ahead as u64))
+            });
+            date_value(d, || format!("next_day({}, {name})", row[0].to_spark_string()))
+        }),
+        Func::TruncDate => strict(a, len, data_type, |row| {
+            let Some(d) = date_of(day(&row[0])) else { return Ok(Value::Null) };
+            let out = match str_of(&row[1]).to_ascii_uppercase().as_str() {
+                "YEAR" | "YYYY" | "YY" => NaiveDate::from_ymd_opt(d.year(), 1, 1),
+                "QUARTER" => NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1),
+                "MONTH" | "MM" | "MON" => NaiveDate::from_ymd_opt(d.year(), d.month(), 1),
+                "WEEK" => d.checked_sub_days(chrono::Days::new(d.weekday().num_days_from_monday() as u64)),
+                // Spark gives NULL for a unit it does not know.
+                _ => None,
+            };
+            Ok(out.map_or(Value::Null, |d| Value::Date(days_of(d))))
+        }),
+        Func::MakeDate => strict(a, len, data_type, |row| {
+            let (y, m, d) = (int_of(&row[0]), int_of(&row[1]), int_of(&row[2]));
+            let date = (|| NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, u32::try_from(m).ok()?, u32::try_from(d).ok()?))()
+                .filter(|d| (1..=9999).contains(&d.year()));
+            date.map(|d| Value::Date(days_of(d))).ok_or_else(|| {
+                let why = if !(1..=12).contains(&m) {
+                    format!("Invalid value for MonthOfYear (valid values 1 - 12): {m}")
+                } else if !(1..=31).contains(&d) {
+                    format!("Invalid value for DayOfMonth (valid values 1 - 28/31): {d}")
+                } else if !(1..=9999).contains(&y) {
+                    format!("Invalid value for Year (valid values 1 - 9999): {y}")
+                } else {
+                    let month = [
+                        "JANUARY",
+                        "FEBRUARY",
+                        "MARCH",
+                        "APRIL",
+                        "MAY",
+                        "JUNE",
+                        "JULY",
+                        "AUGUST",
+                        "SEPTEMBER",
+                        "OCTOBER",
+                        "NOVEMBER",
+                        "DECEMBER",
+                    ][(m - 1) as usize];
+                    format!("Invalid date '{month} {d}'")
+                };
+                Error::runtime(
+                    "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION",
+                    format!("[DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION] {why}.  SQLSTATE: 22023"),
+                )
+            })
+        }),
+        Func::UnixDate => strict(a, len, data_type, |row| Ok(Value::Int(day(&row[0])))),
+        Func::DateFromUnixDate => strict(a, len, data_type, |row| {
+            let n = int_of(&row[0]);
+            date_value(i32::try_from(n).ok().and_then(date_of), || format!("date_from_unix_date({n})"))
+        }),
+        other => Err(Error::internal(format!("{other:?} has no kernel here"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::collection::tests::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn date_functions_give_spark_results() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("to_date('2026-01-31')", r#""2026-01-31""#, "date"),
+            ("to_date('31/01/2026', 'dd/MM/yyyy')", r#""2026-01-31""#, "date"),
+            ("to_date(TIMESTAMP'2026-01-31 23:00:00')", r#""2026-01-31""#, "date"),
+            ("date_add(DATE'2026-01-31', 1)", r#""2026-02-01""#, "date"),
+            ("date_sub(DATE'2026-01-31', 40)", r#""2025-12-22""#, "date"),
+            ("date_add('2026-01-31', 1)", r#""2026-02-01""#, "date"),
+            ("datediff(DATE'2026-03-01', DATE'2026-01-31')", "29", "int"),
+            ("datediff('2026-03-01', TIMESTAMP'2026-01-31 12:00:00')", "29", "int"),
+            ("add_months(DATE'2026-01-31', 1)", r#""2026-02-28""#, "date"),
+            ("add_months(DATE'2026-03-31', -1)", r#""2026-02-28""#, "date"),
+            ("months_between(DATE'2026-03-31', DATE'2026-02-28')", "1.0", "double"),
+            ("months_between(TIMESTAMP'1997-02-28 10:30:00', DATE'1996-10-30')", "3.94959677", "double"),
+            ("months_between(TIMESTAMP'1997-02-28 10:30:00', DATE'1996-10-30', false)", "3.9495967741935485", "double"),
+            ("last_day(DATE'2024-02-10')", r#""2024-02-29""#, "date"),
+            ("next_day(DATE'2026-01-01', 'Mon')", r#""2026-01-05""#, "date"),
+            ("next_day(DATE'2026-01-05', 'monday')", r#""2026-01-12""#, "date"),
+            ("trunc(DATE'2026-05-17', 'MM')", r#""2026-05-01""#, "date"),
+            ("trunc(DATE'2026-05-17', 'year')", r#""2026-01-01""#, "date"),
+            ("trunc(DATE'2026-05-17', 'week')", r#""2026-05-11""#, "date"),
+            ("trunc(DATE'2026-05-17', 'Q')", "null", "date"),
+            ("year(DATE'2026-05-17')", "2026", "int"),
+            ("day(DATE'2026-05-17')", "17", "int"),
+            ("dayofweek(DATE'2026-05-17')", "1", "int"),
+            ("dayofyear(DATE'2026-05-17')", "137", "int"),
+            ("weekofyear(DATE'2026-05-17')", "20", "int"),
+            ("quarter(DATE'2026-05-17')", "2", "int"),
+            ("weekday(DATE'2026-05-17')", "6", "int"),
+            ("hour(DATE'2026-05-17')", "0", "int"),
+            ("make_date(2026, 2, 28)", r#""2026-02-28""#, "date"),
+            ("date_format(DATE'2026-05-17', 'yyyy/MM/dd EEE')", r#""2026/05/17 Sun""#, "string"),
+            ("unix_date(DATE'1970-01-02')", "1", "int"),
+            ("date_from_unix_date(2)", r#""1970-01-03""#, "date"),
+            ("DATE'2026-01-31' + 1", r#""2026-02-01""#, "date"),
+            ("DATE'2026-01-31' - 1", r#""2026-01-30""#, "date"),
+        ];
+        for (sql, value, t) in cases {
+            assert_eq!(json(sql), (value.to_string(), t.to_string()), "{sql}");
+        }
+    }
+
+    #[test]
+    fn bad_dates_fail_as_in_spark() {
+        let cases = [
+            ("make_date(2026, 2, 30)", "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION", "Invalid date 'FEBRUARY 30'"),
+            (
+                "make_date(2026, 13, 1)",
+                "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION",
+                "Invalid value for MonthOfYear (valid values 1 - 12): 13",
+            ),
+            ("next_day(DATE'2026-01-01', 'xx')", "ILLEGAL_DAY_OF_WEEK", "Illegal input for day of week: xx"),
+            ("to_date('2026-02-30')", "CAST_INVALID_INPUT", "The value '2026-02-30' of the type \"STRING\" cannot be cast to \"DATE\""),
+            ("to_date('x', 'yyyy')", "CANNOT_PARSE_TIMESTAMP", "'x'"),
+            ("date_add(DATE'2026-01-01', 1L)", "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", "(\"INT\" or \"SMALLINT\" or \"TINYINT\")"),
+            ("date_add(DATE'9999-12-31', 1)", "DATETIME_OVERFLOW", "9999-12-31"),
+        ];
+        for (sql, condition, text) in cases {
+            let e = super::super::collection::tests::err(sql);
+            assert_eq!(e.spark_condition, Some(condition), "{sql}: {e}");
+            assert!(e.message.contains(text), "{sql}: {}", e.message);
+        }
+        let e = super::super::collection::tests::err("DATE'2026-01-02' - DATE'2026-01-01'");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
+    }
+}

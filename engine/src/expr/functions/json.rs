@@ -1,0 +1,227 @@
+//! JSON functions: from_json (a DDL schema string), to_json, get_json_object.
+
+use arrow_array::ArrayRef;
+use serde_json::Value as Json;
+
+use super::*;
+
+/// The argument rules and result type of the functions in this file (Spark's implicit casts).
+pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, DataType)> {
+    use DataType as T;
+    let mut a = a;
+    Ok(match f {
+        Func::FromJson => {
+            c.arity(2, 2)?;
+            let Expr::Literal(Value::String(schema)) = &a[1] else {
+                return Err(Error::type_mismatch(
+                    "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of `from_json` must be a string literal, such as 'a INT, b STRING'. SQLSTATE: 42K07",
+                ));
+            };
+            let t = match crate::types::ddl::parse_type(schema) {
+                Ok(t @ (T::Struct(_) | T::Array(_) | T::Map(_, _))) => t,
+                _ => T::Struct(crate::types::ddl::parse_fields(schema).map_err(|why| {
+                    Error::parse(
+                        format!("[PARSE_SYNTAX_ERROR] The schema '{schema}' of `from_json` does not parse: {why}. SQLSTATE: 42601"),
+                        None,
+                    )
+                })?),
+            };
+            let s = c.to(a.remove(0), &T::String)?;
+            (vec![s], t)
+        }
+        Func::ToJson => {
+            c.arity(1, 1)?;
+            if !matches!(a[0].data_type(), T::Struct(_) | T::Array(_) | T::Map(_, _) | T::Window | T::Null) {
+                return Err(mismatch(f, &a[0], "STRUCT\" or \"ARRAY\" or \"MAP"));
+            }
+            (a, T::String)
+        }
+        Func::GetJsonObject => {
+            c.arity(2, 2)?;
+            let a = a.into_iter().map(|e| c.to(e, &T::String)).collect::<Result<Vec<_>>>()?;
+            (a, T::String)
+        }
+        other => return Err(Error::internal(format!("{other:?} is not checked here"))),
+    })
+}
+
+/// A parsed JSON value as a value of type `t`, as Spark's JSON reader converts it; None when it
+/// does not fit (a struct field that does not fit is NULL; text that is not JSON gives a record
+/// of NULL fields, Spark's PERMISSIVE mode).
+fn convert(j: &Json, t: &DataType) -> Option<Value> {
+    if j.is_null() {
+        return Some(Value::Null);
+    }
+    Some(match t {
+        DataType::String => match j {
+            Json::String(s) => Value::String(s.clone()),
+            other => Value::String(other.to_string()),
+        },
+        DataType::Int => Value::Int(i32::try_from(j.as_i64()?).ok()?),
+        DataType::BigInt => Value::BigInt(j.as_i64()?),
+        DataType::Double => Value::Double(j.as_f64()?),
+        DataType::Boolean => Value::Boolean(j.as_bool()?),
+        DataType::Timestamp => Value::Timestamp(crate::time::parse_timestamp(j.as_str()?)?),
+        DataType::Date => Value::Date(crate::value::parse_date(j.as_str()?)?),
+        DataType::Array(inner) => Value::Array(j.as_array()?.iter().map(|x| convert(x, inner)).collect::<Option<_>>()?),
+        DataType::Struct(fields) => {
+            let m = j.as_object()?;
+            // A field that does not fit is NULL and the others are kept (Spark's partial results).
+            Value::Struct(
+                fields.iter().map(|(n, ft)| (n.clone(), convert(m.get(n).unwrap_or(&Json::Null), ft).unwrap_or(Value::Null))).collect(),
+            )
+        }
+        DataType::Map(k, v) if **k == DataType::String => {
+            Value::Map(j.as_object()?.iter().map(|(key, x)| Some((Value::String(key.clone()), convert(x, v)?))).collect::<Option<_>>()?)
+        }
+        _ => return None,
+    })
+}
+
+fn null_record(t: &DataType) -> Value {
+    match t {
+        DataType::Struct(fields) => Value::Struct(fields.iter().map(|(n, _)| (n.clone(), Value::Null)).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// `to_json`'s text of a value: NULL fields left out, timestamps in ISO form with milliseconds.
+fn to_json_value(v: &Value) -> Json {
+    match v {
+        Value::Struct(fields) => {
+            Json::Object(fields.iter().filter(|(_, x)| !x.is_null()).map(|(n, x)| (n.clone(), to_json_value(x))).collect())
+        }
+        Value::Window { start, end } => {
+            to_json_value(&Value::Struct(vec![("start".into(), Value::Timestamp(*start)), ("end".into(), Value::Timestamp(*end))]))
+        }
+        Value::Map(entries) => Json::Object(entries.iter().map(|(k, x)| (k.to_spark_string(), to_json_value(x))).collect()),
+        Value::Array(items) => Json::Array(items.iter().map(to_json_value).collect()),
+        Value::Timestamp(t) => Json::String(match crate::time::from_micros(*t) {
+            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            None => crate::time::format_timestamp(*t),
+        }),
+        other => other.to_json(),
+    }
+}
+
+/// One step of a JSON path: `.name` / `['name']`, `[n]`, `[*]`.
+enum Step {
+    Key(String),
+    Index(usize),
+    All,
+}
+
+fn parse_path(p: &str) -> Option<Vec<Step>> {
+    let mut rest = p.trim().strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return None;
+            }
+            steps.push(if &r[..end] == "*" { Step::All } else { Step::Key(r[..end].to_string()) });
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let inner = r[..end].trim();
+            steps.push(if inner == "*" {
+                Step::All
+            } else if let Some(q) = inner.strip_prefix('\'').and_then(|q| q.strip_suffix('\'')) {
+                Step::Key(q.to_string())
+            } else {
+                Step::Index(inner.parse().ok()?)
+            });
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+/// Walks `steps` from `j`; `[*]` is only taken last (the array itself), as a wildcard inside a
+/// path has Spark's own flattening rules, which are not here.
+fn walk<'j>(j: &'j Json, steps: &[Step]) -> Result<Option<&'j Json>> {
+    let mut at = j;
+    for (k, s) in steps.iter().enumerate() {
+        at = match s {
+            Step::Key(name) => match at.get(name.as_str()) {
+                Some(x) => x,
+                None => return Ok(None),
+            },
+            Step::Index(i) => match at.get(*i) {
+                Some(x) => x,
+                None => return Ok(None),
+            },
+            Step::All if k + 1 == steps.len() && at.is_array() => at,
+            Step::All => return Err(Error::unsupported("a `[*]` wildcard in `get_json_object` is supported only at the end of the path")),
+        };
+    }
+    Ok(Some(at))
+}
+
+/// The vectorised kernels of the functions in this file.
+pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    match f {
+        Func::FromJson => strict(a, len, data_type, |row| {
+            Ok(serde_json::from_str::<Json>(str_of(&row[0]))
+                .ok()
+                .and_then(|j| convert(&j, data_type))
+                .unwrap_or_else(|| null_record(data_type)))
+        }),
+        Func::ToJson => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        Func::GetJsonObject => strict(a, len, data_type, |row| {
+            let (Ok(j), Some(steps)) = (serde_json::from_str::<Json>(str_of(&row[0])), parse_path(str_of(&row[1]))) else {
+                return Ok(Value::Null);
+            };
+            Ok(match walk(&j, &steps)? {
+                None | Some(Json::Null) => Value::Null,
+                Some(Json::String(s)) => Value::String(s.clone()),
+                Some(other) => Value::String(other.to_string()),
+            })
+        }),
+        other => Err(Error::internal(format!("{other:?} has no kernel here"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::collection::tests::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn json_functions_give_spark_results() {
+        let cases: &[(&str, &str, &str)] = &[
+            (r#"from_json('{"a":1,"b":"x"}', 'a INT, b STRING')"#, r#"{"a":1,"b":"x"}"#, "struct<a:int,b:string>"),
+            (r#"from_json('{"a":"no"}', 'a INT, b STRING')"#, r#"{"a":null,"b":null}"#, "struct<a:int,b:string>"),
+            (r#"from_json('{"b":"x","a":"no"}', 'a INT, b STRING')"#, r#"{"a":null,"b":"x"}"#, "struct<a:int,b:string>"),
+            ("from_json('junk', 'a INT')", r#"{"a":null}"#, "struct<a:int>"),
+            ("from_json(NULL, 'a INT')", "null", "struct<a:int>"),
+            (
+                r#"from_json('{"a":[1,2],"m":{"x":1}}', 'a ARRAY<INT>, m MAP<STRING,INT>')"#,
+                r#"{"a":[1,2],"m":{"x":1}}"#,
+                "struct<a:array<int>,m:map<string,int>>",
+            ),
+            (r#"from_json('{"A":1.5}', 'a DOUBLE')"#, r#"{"a":null}"#, "struct<a:double>"),
+            (r#"from_json('{"a":1}', 'struct<a:int>')"#, r#"{"a":1}"#, "struct<a:int>"),
+            ("from_json('[1,2]', 'array<int>')", "[1,2]", "array<int>"),
+            (
+                "to_json(named_struct('a', 1, 'b', NULL, 'c', array(1, 2), 'd', DATE'2026-01-01', 't', TIMESTAMP'2026-01-01 10:00:00'))",
+                r#""{\"a\":1,\"c\":[1,2],\"d\":\"2026-01-01\",\"t\":\"2026-01-01T10:00:00.000Z\"}""#,
+                "string",
+            ),
+            ("to_json(map('x', 1.5D))", r#""{\"x\":1.5}""#, "string"),
+            ("to_json(array(named_struct('a', 1)))", r#""[{\"a\":1}]""#, "string"),
+            (r#"get_json_object('{"a":{"b":[1,2,{"c":"x"}]}}', '$.a.b[2].c')"#, r#""x""#, "string"),
+            (r#"get_json_object('{"a":{"b":1}}', '$.a')"#, r#""{\"b\":1}""#, "string"),
+            ("get_json_object('junk', '$.a')", "null", "string"),
+            (r#"get_json_object('{"a":[1,2]}', '$.a[*]')"#, r#""[1,2]""#, "string"),
+            (r#"get_json_object('{"a":null}', '$.a')"#, "null", "string"),
+        ];
+        for (sql, value, t) in cases {
+            assert_eq!(json(sql), (value.to_string(), t.to_string()), "{sql}");
+        }
+    }
+}
