@@ -343,3 +343,19 @@ fn random_kafka_runs_with_rate_limits_retention_and_crashes_end_with_the_table_o
     assert!(crashes >= 100, "only {crashes} crashes");
     assert!(rows >= 1000, "the sinks held only {rows} rows: the cases test little");
 }
+
+/// The seeds' idiom: parse `value` with `CAST(value AS STRING)` and `from_json`, then `data.*`.
+#[test]
+fn values_are_parsed_with_cast_and_from_json_as_on_databricks() {
+    let text = json!({
+        "version": 1, "name": "parse",
+        "sources": {"t": {"kind": "kafka", "partitions": 2, "options": {"startingOffsets": "earliest"}}},
+        "query": "SELECT CAST(key AS STRING) AS k, data.* FROM (SELECT key, from_json(CAST(value AS STRING), 'device STRING, temp DOUBLE') AS data FROM STREAM t)",
+        "output_mode": "append",
+        "steps": [{"add": "t", "messages": [{"key": "a", "value": {"device": "d1", "temp": 21.5}}, {"key": null, "value": "{\"device\":\"d2\",\"temp\":null}"}], "partition": 0}, {"run": {}}],
+    })
+    .to_string();
+    let doc = run(&text);
+    assert_eq!(doc["columns"], json!(["k", "device", "temp"]), "{doc}");
+    assert_eq!(doc["sink"], json!([["a", "d1", 21.5], [null, "d2", null]]), "{doc}");
+}

@@ -1438,7 +1438,8 @@ mod tests {
 
     #[test]
     fn a_kafka_scenario_is_refused_with_where_it_runs() {
-        let text = r#"{"version": 1, "name": "k", "sources": {"t": {"kind": "kafka"}}, "query": "SELECT offset FROM STREAM t", "steps": []}"#;
+        let text =
+            r#"{"version": 1, "name": "k", "sources": {"t": {"kind": "kafka"}}, "query": "SELECT offset FROM STREAM t", "steps": []}"#;
         let e = Session::from_scenario(text).err().unwrap();
         assert!(e.message.contains("Kafka topic") && e.message.contains("CLI"), "{e}");
     }
