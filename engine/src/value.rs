@@ -643,6 +643,16 @@ mod tests {
     }
 
     #[test]
+    fn state_read_back_accepts_nested_values_of_its_type_only() {
+        let (t, values) = nested();
+        assert!(values.iter().all(|v| crate::ops::fits(v, &t)));
+        assert!(!crate::ops::fits(&values[0], &DataType::Struct(vec![("d".into(), DataType::Date)])));
+        assert!(!crate::ops::fits(&Value::Date(1), &DataType::Timestamp));
+        let m = DataType::Map(Box::new(DataType::String), Box::new(DataType::Int));
+        assert!(!crate::ops::fits(&Value::Map(vec![(Value::Null, Value::Int(1))]), &m), "a NULL map key is damage");
+    }
+
+    #[test]
     fn the_values_of_earlier_variants_keep_their_postcard_bytes() {
         // State written before dates and nested types existed must read back the same.
         assert_eq!(postcard::to_allocvec(&Value::Timestamp(3)).unwrap(), vec![6, 6]);

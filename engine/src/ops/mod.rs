@@ -192,6 +192,11 @@ pub fn fits(v: &Value, t: &DataType) -> bool {
         | (Value::Timestamp(_), DataType::Timestamp) => true,
         (Value::Window { start, end }, DataType::Window) => start <= end,
         (Value::Array(items), DataType::Array(inner)) => items.iter().all(|v| fits(v, inner)),
+        (Value::Date(_), DataType::Date) | (Value::Binary(_), DataType::Binary) => true,
+        (Value::Struct(fields), DataType::Struct(types)) => {
+            fields.len() == types.len() && fields.iter().zip(types).all(|((n, v), (m, t))| n == m && fits(v, t))
+        }
+        (Value::Map(entries), DataType::Map(k, v)) => entries.iter().all(|(key, x)| !key.is_null() && fits(key, k) && fits(x, v)),
         _ => false,
     }
 }
