@@ -179,6 +179,7 @@ await test("the-page-runs-under-a-content-security-policy-header", async (page) 
       document.addEventListener("securitypolicyviolation", (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
     await page.goto(`http://127.0.0.1:${server.address().port}/?storage=memory&example=medallion`);
+    await page.locator("#scrub-end").click();
     await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 3);
     await page.locator("#run").click();
     const violations = await page.evaluate(() => window.violations);

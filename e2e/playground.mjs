@@ -34,6 +34,12 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+// The scrubber's "Run to the end": every queued run of the scenario, then wait for it.
+async function runToEnd(page) {
+  await page.locator("#scrub-end").click();
+  await page.waitForFunction(() => document.querySelector("#scrub-end")?.disabled);
+}
+
 // The table's rows as text, cells joined by tabs, without the column that marks changes.
 const outputRows = (page) => page.locator("#output tbody.rows tr")
   .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td:not(.change)")].map((td) => td.innerText).join("\t")));
@@ -61,9 +67,9 @@ await test("type-query-add-events-run", async (page) => {
     .catch(() => {});
   expect((await page.locator("#output thead").innerText()).includes("speed_kmh"), "new columns shown");
   expect((await page.locator("#query-error").count()) === 0, "no error for a valid query");
-  // The new query replays every event so far: 7 events waiting.
-  expect((await page.locator("#run").innerText()).includes("7 waiting"), await page.locator("#run").innerText());
-  await page.locator("#run").click();
+  // The new query starts at batch 0 with every event so far queued as it arrived.
+  await page.waitForFunction(() => document.querySelector("#schema").innerText.includes("7 queued"));
+  await runToEnd(page);
   await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 3);
   // Add one event through the form, then run one more micro-batch.
   await page.locator("#field-truck_id").fill("t-09");
@@ -153,13 +159,14 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   // A changed mode or query applies when the query starts, as in Spark; the page says so.
   await page.locator("#not-started").waitFor();
   await page.locator("#start").click();
-  await page.locator("#run").click();
+  await runToEnd(page);
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length >= 2);
   expect((await page.locator("#not-started").count()) === 0, "started: the hint is gone");
   // Input and processing rate on one chart, with its scale and the batches it covers.
   expect((await page.locator("#chart-rates polyline").count()) === 2, "two rates, one chart");
   const axes = await page.locator("#chart-rates text.axis").allTextContents();
-  expect(axes.includes("0") && axes.includes("batch 0") && axes.includes("batch 1"), `the chart's axes: ${axes}`);
+  // The scenario's two runs, each a data batch and the no-data batch its watermark calls for.
+  expect(axes.includes("0") && axes.includes("batch 0") && axes.includes("batch 3"), `the chart's axes: ${axes}`);
   const progress = await page.locator("#progress").innerText();
   expect(progress.includes("2026-03-02 08:00:57"), `the watermark (max event time 08:01:07 - 10 s) shows: ${progress}`);
   const rows = await outputRows(page);
@@ -167,7 +174,7 @@ await test("stateful-query-shows-watermark-and-state", async (page) => {
   // Event time beside processing time: the newest event, and the wall clock of the last batch.
   const clocks = await page.locator(".clocks").innerText();
   const year = new Date().getUTCFullYear();
-  expect(clocks.includes("event time: 2026-03-02 08:01:07") && new RegExp(`processing time: ${year}-\\d\\d-\\d\\d [\\d:.]+ \\(batch 1\\)`).test(clocks)
+  expect(clocks.includes("event time: 2026-03-02 08:01:07") && new RegExp(`processing time: ${year}-\\d\\d-\\d\\d [\\d:.]+ \\(batch 3\\)`).test(clocks)
     && clocks.includes("watermark: 2026-03-02 08:00:57"), `the clocks: ${clocks}`);
   await page.screenshot({ path: `${shots}/06-stateful.png`, fullPage: true });
 });
@@ -177,13 +184,13 @@ await test("last-batch-rows-marked-added-updated-removed", async (page) => {
     "SELECT truck_id, count(*) AS readings\nFROM STREAM truck_readings\nGROUP BY truck_id\nHAVING count(*) < 2");
   await page.locator("#mode").selectOption("complete");
   await page.locator("#start").click();
-  await page.locator("#run").click();
+  await runToEnd(page);
   await page.locator("#output-change").waitFor();
   // t-02 gets its second reading and leaves the table; t-05 is new.
   await addTruckEvent(page, "t-02", 5, "2026-03-02 08:02:00");
   await addTruckEvent(page, "t-05", 5, "2026-03-02 08:02:01");
   await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelector("#output-change").textContent.includes("Batch 1"));
+  await page.waitForFunction(() => document.querySelector("#output-change").textContent.includes("Batch 2"));
   const marked = async (cls) => (await page.locator(`#output tr.${cls}`).allInnerTexts()).map((t) => t.split("\t").slice(1, 2).join());
   expect(JSON.stringify(await marked("added")) === '["t-05"]', `added: ${await marked("added")}`);
   expect(JSON.stringify(await marked("removed")) === '["t-02"]', `removed: ${await marked("removed")}`);
@@ -193,12 +200,13 @@ await test("last-batch-rows-marked-added-updated-removed", async (page) => {
   await page.locator("#sql").fill("SELECT truck_id, max(temp_c) AS hottest\nFROM STREAM truck_readings\nGROUP BY truck_id");
   await page.locator("#mode").selectOption("update");
   await page.locator("#start").click();
-  await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelector("#output-change")?.textContent.includes("Batch 0"));
+  // The new query replays the three runs so far (the two events above arrived in the third).
+  await runToEnd(page);
+  await page.waitForFunction(() => document.querySelector("#output-change")?.textContent.includes("Batch 2"));
   await addTruckEvent(page, "t-03", 12, "2026-03-02 08:03:00");
   await addTruckEvent(page, "t-08", 1, "2026-03-02 08:03:01");
   await page.locator("#run").click();
-  await page.waitForFunction(() => document.querySelector("#output-change").textContent.includes("Batch 1"));
+  await page.waitForFunction(() => document.querySelector("#output-change").textContent.includes("Batch 3"));
   expect(JSON.stringify(await marked("updated")) === '["t-03"]', `updated: ${await marked("updated")}`);
   expect(JSON.stringify(await marked("added")) === '["t-08"]', `added: ${await marked("added")}`);
   await page.screenshot({ path: `${shots}/06c-changes-update.png`, fullPage: true });
@@ -286,6 +294,7 @@ await test("a-reload-shows-the-restored-watermark-and-what-was-read", async (pag
   await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#gallery summary").click();
   await page.locator("#example-watermark-small").click();
+  await runToEnd(page);
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
   const clocks = await page.locator(".clocks").innerText();
   expect(clocks.includes("watermark: 2026-01-01 00:01:"), `the watermark before the reload: ${clocks}`);
@@ -322,17 +331,20 @@ await test("gallery-watermark-trade-off", async (page) => {
   await page.locator("#gallery summary").click();
   const lateColumn = async () => (await page.locator("#progress tbody tr").allInnerTexts()).map((r) => Number(r.split("\t")[5]));
   await page.locator("#example-watermark-small").click();
+  await runToEnd(page);
   await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("small watermark"));
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
   const small = (await lateColumn()).reduce((a, b) => a + b, 0);
   const smallRows = (await outputRows(page)).length;
   await page.locator("#example-watermark-large").click();
+  await runToEnd(page);
   await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("large watermark"));
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
   const large = (await lateColumn()).reduce((a, b) => a + b, 0);
   expect(small === 2 && large === 0, `the small watermark drops the two stragglers (${small}), the large none (${large})`);
   expect(smallRows === 4 && (await outputRows(page)).length === 3, "the small one has emitted more windows by the end");
   await page.locator("#example-nexmark").click();
+  await runToEnd(page);
   await page.waitForFunction(() => document.querySelector("#generator-kind").value === "nexmark");
   // The query reads bids only: persons and auctions are not "waiting" for a batch that never reads them.
   const schema = (await page.locator("#schema").innerText()).replace(/\s+/g, " ");
@@ -345,6 +357,7 @@ await test("gallery-watermark-trade-off", async (page) => {
 await test("gallery-medallion-bronze-silver-gold", async (page) => {
   await page.locator("#gallery summary").click();
   await page.locator("#example-medallion").click();
+  await runToEnd(page);
   await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("Bronze"));
   await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 3);
   // Gold: revenue per minute, each written once, final.
@@ -365,6 +378,7 @@ await test("gallery-medallion-bronze-silver-gold", async (page) => {
 await test("a-documentation-page-opens-an-example-by-its-id", async (page) => {
   // What a documentation site embeds: ?example=ID (with memory storage, so a reader's visit keeps nothing).
   await page.goto(`${url}?storage=memory&example=medallion`);
+  await runToEnd(page);
   await page.waitForFunction(() => (document.querySelector("#watch") || {}).textContent?.includes("Bronze"));
   await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 3);
   expect((await page.locator("#storage").inputValue()) === "memory", "the storage the address asked for");
@@ -399,6 +413,7 @@ await test("a-refused-example-shows-its-query-and-why", async (page) => {
 
 await test("a-join-feeding-a-count-closes-windows-on-its-output-watermark", async (page) => {
   await page.goto(`${url}?storage=memory&example=join-then-window`);
+  await runToEnd(page);
   await page.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 2);
   // The last batch's watermark is 00:01:50; the join's output watermark 20.001 s behind it: the
   // window ending 00:01:30 is still open (Spark holds it too), the one ending 00:01:00 is closed.
@@ -423,6 +438,7 @@ await test("share-a-link-and-open-it", async (page) => {
   const context = await browser.newContext();
   const other = await context.newPage();
   await other.goto(link);
+  await runToEnd(other);
   await other.waitForFunction(() => document.querySelectorAll("#output tbody.rows tr").length === 5);
   expect((await other.locator("#schema").innerText()).includes("8 events"), "every event came with the link");
   expect(!(await other.evaluate(() => location.hash)), "the link is opened once: a reload resumes the session");
@@ -444,7 +460,8 @@ await test("import-export-and-pyspark", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
   const text = await downloadScenario(page);
   const steps = JSON.parse(text).steps;
-  expect(steps.length === 2 && steps[0].rows.length === 7 && "run" in steps[1], `the download is a scenario: every event, then a run: ${JSON.stringify(steps).slice(0, 120)}`);
+  expect(steps.length === 4 && steps[0].rows.length === 4 && "run" in steps[1] && steps[2].rows.length === 3 && "run" in steps[3],
+    `the download is a scenario: the events with the runs between them: ${JSON.stringify(steps).slice(0, 120)}`);
   const bad = join(tmpdir(), "unbounded-bad-scenario.json");
   writeFileSync(bad, '{"version": 1, "name": "x", "sources": {}, "query": "SELECT 1", "stepz": []}');
   await page.locator("#import").setInputFiles(bad);
@@ -466,6 +483,7 @@ await test("timeline-state-and-checkpoint", async (page) => {
   await page.locator("#output tbody.rows tr").first().waitFor();
   await page.locator("#gallery summary").click();
   await page.locator("#example-watermark-small").click();
+  await runToEnd(page);
   await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length === 10);
   // The timeline: a dot per event, the watermark line, closed windows, two late drops that say why.
   expect((await page.locator("#timeline circle.event").count()) === 10, "ten events on the timeline");
@@ -639,7 +657,7 @@ await test("keyboard-reaches-every-control", async (page) => {
   await page.keyboard.press("End");
   await page.keyboard.type(" AND r.temp_c > 5.0");
   await page.keyboard.press("Control+Enter");
-  await page.waitForFunction(() => /[1-9]\d* waiting/.test(document.querySelector("#run").textContent));
+  await page.waitForFunction(() => /[1-9]\d* queued/.test(document.querySelector("#schema").textContent));
   // The focused control is visibly marked.
   await page.locator("#run").focus();
   await page.keyboard.press("Shift+Tab");

@@ -47,6 +47,7 @@ if bash scripts/build-web.sh; then
   suite e2e node e2e/playground.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-hardening node e2e/hardening.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-sessions node e2e/sessions.mjs "http://127.0.0.1:$port/" e2e/screenshots
+  suite e2e-scrubber node e2e/scrubber.mjs "http://127.0.0.1:$port/" e2e/screenshots
   kill "$server" 2>/dev/null
 else
   echo "=== build failed"

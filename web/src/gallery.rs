@@ -227,3 +227,211 @@ mod tests {
         assert!(err.contains("`medalion`") && err.contains("medallion, exactly-once"), "{err}");
     }
 }
+
+/// Every example stepped as the page steps it, run by run from batch 0, against the output
+/// Spark gave for its scenario; and the numbers each example's text names.
+#[cfg(test)]
+mod walk {
+    use super::EXAMPLES;
+    use crate::protocol::{Request, Snapshot, StorageKind};
+    use crate::session::Session;
+    use serde_json::Value as Json;
+    use unbounded_engine::scenario::{Scenario, Step};
+    use unbounded_engine::storage::SharedStorage;
+
+    macro_rules! expected {
+        ($($id:literal => $path:literal),* $(,)?) => {
+            &[$(($id, include_str!(concat!("../../tests/scenarios/", $path)))),*]
+        };
+    }
+
+    /// Spark's output for each example's scenario.
+    const EXPECTED: &[(&str, &str)] = expected! {
+        "stateless-filter" => "spark-examples/001-sensors-filter-project.expected.json",
+        "stream-static" => "stateless/trucks-cold-chain.expected.json",
+        "tumbling-append" => "spark-examples/030-tumbling-append-late.expected.json",
+        "tumbling-update" => "stateful/tumbling-update-watermark.expected.json",
+        "tumbling-complete" => "stateful/tumbling-complete-watermark.expected.json",
+        "sliding-append" => "stateful/sliding-append-late.expected.json",
+        "trucks-live" => "gallery/trucks-tumbling-windows.expected.json",
+        "sessions-append" => "gallery/clickstream-sessions.expected.json",
+        "sessions-complete" => "stateful/session-complete.expected.json",
+        "watermark-small" => "gallery/watermark-small.expected.json",
+        "watermark-large" => "gallery/watermark-large.expected.json",
+        "dedup" => "stateful/dedup-retried-events.expected.json",
+        "dedup-within-watermark" => "gallery/payments-dedup-retries.expected.json",
+        "medallion" => "gallery/medallion-payments.expected.json",
+        "exactly-once" => "gallery/exactly-once-after-crash.expected.json",
+        "lost-checkpoint" => "gallery/lost-checkpoint.expected.json",
+        "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
+        "join-full-outer" => "stream-joins/ss-full-outer-join.expected.json",
+        "join-then-window" => "stream-joins/ss-join-then-window.expected.json",
+        "nexmark" => "gallery/nexmark-hot-auctions.expected.json",
+        "refused" => "spark-examples/070-error-append-agg-no-watermark.expected.json",
+    };
+
+    fn sorted(rows: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut v: Vec<String> = rows.into_iter().collect();
+        v.sort();
+        v
+    }
+
+    /// Opens the example at batch 0 and steps it to its end, checking each run's batches and
+    /// the final table against Spark's; returns the snapshot after each run.
+    fn walk(id: &str, scenario: &str, expected: &Json) -> (Session, Vec<Snapshot>) {
+        let mut s = Session::queued(scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let start = s.snapshot();
+        assert!(start.batches.is_empty() && start.sink.is_empty() && start.scrub.position == 0, "{id}: opens at batch 0");
+        let steps = Scenario::parse(scenario).unwrap().steps;
+        let runs: Vec<usize> =
+            steps.iter().enumerate().filter(|(_, s)| matches!(s, Step::Run | Step::Trigger(_))).map(|(i, _)| i).collect();
+        assert_eq!(start.scrub.queued_runs as usize, runs.len(), "{id}");
+        let mut shots = vec![start];
+        for (n, step) in runs.iter().enumerate() {
+            let before = shots.last().unwrap().batches.len();
+            let snap = s.handle(Request::StepForward);
+            assert!(snap.error.is_none(), "{id}: run {n}: {:?}", snap.error);
+            assert_eq!(snap.scrub.position, n as u64 + 1, "{id}");
+            let ran = &snap.batches[before..];
+            let want = expected["runs"].as_array().unwrap().iter().find(|r| r["step"].as_u64() == Some(*step as u64));
+            let want: Vec<&Json> = want.map(|r| r["batches"].as_array().unwrap().iter().collect()).unwrap_or_default();
+            assert_eq!(ran.len(), want.len(), "{id}: run at step {step}: batches {:?}", ran.iter().map(|b| b.batch_id).collect::<Vec<_>>());
+            for (b, w) in ran.iter().zip(want) {
+                assert_eq!(Some(b.batch_id), w["batch_id"].as_u64(), "{id}");
+                assert_eq!(b.watermark.as_deref(), w["watermark"].as_str(), "{id}: batch {}", b.batch_id);
+                if let Some(late) = w["dropped_late"].as_u64() {
+                    assert_eq!(b.dropped_late, late, "{id}: batch {}", b.batch_id);
+                }
+                if let Some(state) = w["state_rows"].as_u64() {
+                    assert_eq!(b.state_rows, state, "{id}: batch {}", b.batch_id);
+                }
+                if let Some(rows) = w["rows"].as_array() {
+                    assert_eq!(b.output_rows as usize, rows.len(), "{id}: batch {}", b.batch_id);
+                }
+            }
+            shots.push(snap);
+        }
+        let end = shots.last().unwrap();
+        assert_eq!(end.scrub.queued_runs, 0, "{id}");
+        let want = sorted(expected["sink"].as_array().unwrap().iter().map(Json::to_string));
+        assert_eq!(sorted(end.sink.iter().map(|r| Json::Array(r.clone()).to_string())), want, "{id}: the table at the end");
+        (s, shots)
+    }
+
+    #[test]
+    fn every_example_steps_from_batch_0_as_spark_ran_it_and_back() {
+        for e in EXAMPLES {
+            let (_, expected) = EXPECTED.iter().find(|(id, _)| *id == e.id).unwrap_or_else(|| panic!("{}: no expected output", e.id));
+            let expected: Json = serde_json::from_str(expected).unwrap();
+            if e.id == "refused" {
+                let mut s = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
+                assert_eq!(s.snapshot().error.map(|x| x.kind), expected["error"]["kind"].as_str().map(String::from));
+                let snap = s.handle(Request::StepForward);
+                assert!(snap.batches.is_empty() && snap.sources[0].queued == 1, "a refused query runs nothing");
+                continue;
+            }
+            let (mut s, shots) = walk(e.id, e.scenario, &expected);
+            // Back, position by position: the engine as it was, not a recomputation.
+            for k in (0..shots.len() - 1).rev() {
+                let snap = s.handle(Request::StepBack);
+                let was = &shots[k];
+                assert_eq!(snap.scrub.position, k as u64, "{}", e.id);
+                assert_eq!(
+                    (&snap.sink, &snap.batches, &snap.state, &snap.watermark),
+                    (&was.sink, &was.batches, &was.state, &was.watermark),
+                    "{}: position {k}",
+                    e.id
+                );
+                assert_eq!(snap.table_history, was.table_history, "{}", e.id);
+            }
+            let snap = s.handle(Request::ScrubTo { position: shots.len() as u64 - 1 });
+            assert!(!snap.scrub.past() && snap.sink == shots.last().unwrap().sink, "{}", e.id);
+        }
+    }
+
+    fn end(id: &str) -> (Session, Snapshot) {
+        let e = EXAMPLES.iter().find(|e| e.id == id).unwrap();
+        let mut s = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let snap = s.handle(Request::RunToEnd);
+        assert!(snap.error.is_none(), "{id}: {:?}", snap.error);
+        (s, snap)
+    }
+
+    fn watch(id: &str) -> &'static str {
+        EXAMPLES.iter().find(|e| e.id == id).unwrap().watch
+    }
+
+    fn late(s: &Snapshot) -> u64 {
+        s.batches.iter().map(|b| b.dropped_late).sum()
+    }
+
+    fn most_state(s: &Snapshot) -> u64 {
+        s.batches.iter().map(|b| b.state_rows).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn what_each_example_s_text_says_is_what_stepping_it_shows() {
+        assert!(watch("watermark-small").contains("the two stragglers are dropped"));
+        let (_, small) = end("watermark-small");
+        assert_eq!(late(&small), 2);
+        assert!(watch("watermark-large").contains("nothing is dropped") && watch("watermark-large").contains("state holds more"));
+        let (_, large) = end("watermark-large");
+        assert_eq!(late(&large), 0);
+        assert!(most_state(&large) > most_state(&small), "{} vs {}", most_state(&large), most_state(&small));
+
+        // "emitted once, when the watermark passes its end, in the no-data batch that follows; late rows are dropped"
+        let (_, t) = end("tumbling-append");
+        assert!(t.batches.iter().filter(|b| b.output_rows > 0).all(|b| b.input_rows == 0), "windows come out in no-data batches");
+        assert!(late(&t) > 0);
+        // "state falls as the watermark evicts windows"
+        let (_, t) = end("tumbling-update");
+        assert!(t.batches.windows(2).any(|w| w[1].state_rows < w[0].state_rows));
+        // "never drops late rows nor forgets a window"
+        let (_, t) = end("tumbling-complete");
+        assert_eq!(late(&t), 0);
+        assert!(t.batches.windows(2).all(|w| w[1].state_rows >= w[0].state_rows));
+        // "Each row lands in two overlapping windows; a late row can be dropped for one and counted in the other."
+        assert!(watch("sliding-append").contains("two overlapping windows"));
+        let (_, t) = end("sliding-append");
+        let w = t.window.unwrap();
+        assert_eq!(w.size / w.slide, 2);
+        assert!(late(&t) > 0);
+        // "a minute per truck", "10 s windows"
+        assert_eq!(end("trucks-live").1.window.map(|w| w.size), Some(60_000_000));
+        assert!(watch("nexmark").contains("10 s windows"));
+        assert_eq!(end("nexmark").1.window.map(|w| w.size), Some(10_000_000));
+        // "less than 30 s apart": the session gap.
+        assert!(watch("sessions-append").contains("30 s"));
+        assert!(end("sessions-append").1.sql.contains("30 seconds"));
+        // "the first copy's time plus 30 s"
+        assert!(watch("dedup-within-watermark").contains("plus 30 s"));
+        let (_, d) = end("dedup-within-watermark");
+        assert!(d.sql.contains("DELAY OF INTERVAL 30 SECONDS") && d.sql.contains("WITHIN WATERMARK"), "{}", d.sql);
+        // "every retry is dropped, even after a restart"
+        let (_, d) = end("dedup");
+        assert!(!d.duplicates.is_empty(), "the retries are listed");
+        let ids: Vec<&Json> = d.sink.iter().map(|r| &r[0]).collect();
+        assert_eq!(ids.len(), ids.iter().collect::<std::collections::HashSet<_>>().len(), "one row per id");
+        // "its bad record in the dead letters"
+        assert!(end("medallion").1.dead_letter_total >= 1);
+        // "skipped by the transactional table and written again by the at-least-once file"
+        let (_, x) = end("exactly-once");
+        assert!(x.batches.iter().any(|b| b.skipped_by_table));
+        assert!(x.file_total > x.sink_total, "{} vs {}", x.file_total, x.sink_total);
+        // "A NULL temperature fails the predicate"
+        let (_, f) = end("stateless-filter");
+        assert!(f.sink.iter().all(|r| !r.contains(&Json::Null)));
+        // "a truck missing from the table vanishes (inner join)"
+        let (_, j) = end("stream-static");
+        assert!(j.sink_total < j.sources[0].rows);
+        // NULL-padded rows of outer joins; the join's output watermark 20 s behind the input's.
+        assert!(end("join-left-outer").1.sink.iter().any(|r| r.contains(&Json::Null)));
+        let (_, full) = end("join-full-outer");
+        let nulls_at = |k: usize| full.sink.iter().any(|r| r[k].is_null());
+        assert!(nulls_at(0) || nulls_at(1), "{:?}", full.sink);
+        assert!(watch("join-then-window").contains("20 s behind"));
+        let (_, jw) = end("join-then-window");
+        let lags: Vec<i64> = jw.batches.iter().filter_map(|b| Some(b.watermark_micros? - b.window_watermark_micros?)).collect();
+        assert!(!lags.is_empty() && lags.iter().all(|l| (20_000_000..20_002_000).contains(l)), "{lags:?}");
+    }
+}

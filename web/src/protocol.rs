@@ -40,7 +40,8 @@ pub enum Request {
         #[serde(default)]
         read_only: bool,
     },
-    /// Replace the session with a scenario (FORMAT.md text); its steps are replayed.
+    /// Replace the session with a scenario (FORMAT.md text), at batch 0: its steps are queued
+    /// for the scrubber (`StepForward`, `RunToEnd`).
     LoadScenario { text: String },
     /// Start a new query (with a new checkpoint and sinks) over everything the sources hold; a
     /// refused query changes nothing.
@@ -84,6 +85,20 @@ pub enum Request {
     /// columns stay; the query restarts with a new checkpoint, or waits for a fix if it no
     /// longer fits.
     SetRelations { sources: Vec<RelationDef>, tables: Vec<RelationDef> },
+    /// The scrubber: apply the queued steps up to the next run (the next batch the scenario
+    /// arrives), or show the next kept position when an earlier one is shown.
+    StepForward,
+    /// Show the position before the one shown, as the engine was then (kept, not recomputed).
+    StepBack,
+    /// Show a kept position (see [`ScrubInfo::kept`]); the newest one is the live session.
+    ScrubTo { position: u64 },
+    /// Apply every queued step: the scenario's batches to its end.
+    RunToEnd,
+    /// Why is this output row here: the events that made it, the batch that wrote it and why
+    /// then. The row as the shown snapshot's `sink` has it.
+    WhyRow { row: Vec<Json> },
+    /// Which earlier event a dropped duplicate duplicated: the event at `offset` of `source`.
+    WhyDuplicate { source: String, offset: u64 },
     /// Panics in the worker, for the test of the page's recovery: a panic there is a trap that
     /// ends the worker, whatever caused it. Harmless if a stranger sends it: the page offers to
     /// restart the engine, which resumes the session.
@@ -178,6 +193,9 @@ pub struct RelationInfo {
     /// The newest event (sources only): the event form starts from it.
     #[serde(default)]
     pub last_row: Option<Vec<Json>>,
+    /// Events the scenario arrives in later steps (not yet added): the scrubber adds them.
+    #[serde(default)]
+    pub queued: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -384,4 +402,75 @@ pub struct Snapshot {
     /// session, or a session another tab writes): why, for the page to offer keeping it.
     #[serde(default)]
     pub detached: Option<String>,
+    /// Where the scrubber stands: the position shown, the ones kept, what is queued.
+    #[serde(default)]
+    pub scrub: ScrubInfo,
+    /// The answer to the last "why is this row here?" question.
+    #[serde(default)]
+    pub lineage: Option<LineageInfo>,
+    /// Events that a deduplication dropped, with the earlier event each duplicated.
+    #[serde(default)]
+    pub duplicates: Vec<DuplicateInfo>,
+}
+
+/// One position of the scrubber: the session after a run step (or as it opened).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ScrubMark {
+    pub position: u64,
+    /// The micro-batches that run ran (a data batch and the no-data batch it called for, say).
+    pub batch_ids: Vec<u64>,
+    /// Events that arrived with it.
+    pub arrived: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ScrubInfo {
+    /// The position shown; `live` is the newest (the session as it is now).
+    pub position: u64,
+    pub live: u64,
+    /// Positions one can go back to (the oldest are forgotten past a bound), oldest first.
+    pub kept: Vec<ScrubMark>,
+    /// Run steps still queued: each "forward" applies one.
+    pub queued_runs: u64,
+    pub queued_events: u64,
+}
+
+impl ScrubInfo {
+    /// Whether an earlier position than the live one is shown.
+    pub fn past(&self) -> bool {
+        self.position < self.live
+    }
+}
+
+/// An event as lineage shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LineageEvent {
+    pub source: String,
+    pub offset: u64,
+    pub row: Vec<Json>,
+    /// The micro-batch that read it.
+    pub batch_id: Option<u64>,
+    /// What happened to it, when it did not simply count (dropped as late, say).
+    pub note: Option<String>,
+}
+
+/// Why a row is in the output.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LineageInfo {
+    pub row: Vec<Json>,
+    /// The batch that wrote the row as it is now.
+    pub batch_id: Option<u64>,
+    /// Why then, in a sentence of the output mode's rule.
+    pub why: String,
+    pub events: Vec<LineageEvent>,
+}
+
+/// An event a deduplication dropped, and the earlier one with the same key it duplicated.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DuplicateInfo {
+    pub batch_id: Option<u64>,
+    pub event: LineageEvent,
+    pub first: LineageEvent,
+    /// The deduplication key's values.
+    pub key: Vec<Json>,
 }

@@ -7,10 +7,13 @@
 //! session on IndexedDB survives a page reload: the events are added again and the query
 //! resumes from its checkpoint.
 
+use std::collections::{HashMap, VecDeque};
+
 use serde_json::Value as Json;
 use unbounded_engine::checkpoint::unframe;
 use unbounded_engine::generate::{Generator, GeneratorConfig};
 use unbounded_engine::runtime::trigger::ProcessingTimeTrigger;
+use unbounded_engine::runtime::trigger::RunTrigger;
 use unbounded_engine::runtime::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
 use unbounded_engine::scenario::{Scenario, Step};
 use unbounded_engine::storage::{join, SharedStorage, Storage};
@@ -19,10 +22,12 @@ use unbounded_engine::{Error, ErrorKind};
 
 use crate::event_log::{read_framed, write_framed, EventLog, MAX_EVENTS};
 use crate::protocol::{
-    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LateInfo, LiveInfo, RelationDef,
-    RelationInfo, Request, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind, TableQueryInfo, TableVersionInfo,
-    WindowInfo,
+    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LateInfo, LineageInfo, LiveInfo,
+    RelationDef, RelationInfo, Request, ScrubInfo, ScrubMark, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind,
+    TableQueryInfo, TableVersionInfo, WindowInfo,
 };
+
+pub mod lineage;
 
 const DEFINITION: &str = "session/definition";
 
@@ -51,6 +56,46 @@ pub struct Session {
     /// Why the scenario's query was refused when the session was opened (an example or a file
     /// showing a refusal): shown with the query until a query starts.
     refusal: Option<ErrorInfo>,
+    /// The scenario's steps not applied yet: the scrubber applies them run by run, so its
+    /// events arrive in the batches the scenario gives them.
+    plan: VecDeque<Step>,
+    /// Every step applied since the query started, events as counts: a new query replays them
+    /// with the same batching.
+    script: Vec<Done>,
+    /// Runs applied since the query started: the live position of the scrubber.
+    position: u64,
+    /// Events added since the last run.
+    arrived: u64,
+    /// The session after each run, oldest first, the newest `HISTORY` only: moving back shows
+    /// the engine as it was, not a recomputation.
+    history: VecDeque<Kept>,
+    /// The kept position shown, while it is not the live one.
+    viewing: Option<u64>,
+    /// Runs of a long replay whose positions would be forgotten at once are not kept.
+    quiet: bool,
+    /// Each output row (as JSON text) with the first and the last batch that emitted it.
+    emitted: HashMap<String, (u64, u64)>,
+    lineage: Option<LineageInfo>,
+}
+
+/// A step applied: an `add` as its source and number of events (the event log has the rows).
+#[derive(Debug, Clone)]
+enum Done {
+    Add { source: String, count: usize },
+    Step(Step),
+}
+
+/// A position of the scrubber and the session as it was there.
+struct Kept {
+    mark: ScrubMark,
+    snapshot: Snapshot,
+}
+
+/// The most positions the scrubber keeps (a snapshot each, so bounded); older ones are forgotten.
+pub const HISTORY: usize = 60;
+
+fn is_run(step: &Step) -> bool {
+    matches!(step, Step::Run | Step::Trigger(_))
 }
 
 /// Whether `e` refuses the query itself (SQL, streaming rules), as Spark refuses it at start,
@@ -224,12 +269,31 @@ impl Session {
             checkpoint_file: None,
             detached: None,
             refusal: None,
+            plan: VecDeque::new(),
+            script: Vec::new(),
+            position: 0,
+            arrived: 0,
+            history: VecDeque::new(),
+            viewing: None,
+            quiet: false,
+            emitted: HashMap::new(),
+            lineage: None,
         }
     }
 
     /// A new session over `text` (scenario format) on `storage`, which is emptied first; the
-    /// scenario's steps are replayed.
+    /// scenario's steps are replayed to its end (the scrubber can go back over them).
     pub fn start(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
+        let mut s = Session::queued(text, storage, kind)?;
+        if s.query.is_some() {
+            s.run_to_end()?;
+        }
+        Ok(s)
+    }
+
+    /// A new session over `text` on `storage` (emptied first) at batch 0: nothing has arrived,
+    /// the scenario's steps wait in the plan for the scrubber to apply them run by run.
+    pub fn queued(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
         if let Some((name, _)) = scenario.kafka.first() {
             return Err(kafka_in_the_cli(name));
@@ -246,27 +310,13 @@ impl Session {
         storage.scoped("").delete_all("").map_err(storage_error)?;
         let events = EventLog::empty(storage.clone())?;
         let mut s = Session::new(Scenario { steps: Vec::new(), ..scenario.clone() }, events, storage, kind);
+        s.plan = scenario.steps.into_iter().collect();
+        s.refusal = refusal;
         s.save_definition()?;
-        if refusal.is_some() {
-            s.refusal = refusal;
-            for step in &scenario.steps {
-                if let Step::Add { source, rows } = step {
-                    s.add_events(source, rows.clone())?;
-                }
-            }
-            return Ok(s);
+        if s.refusal.is_none() {
+            s.query = Some(s.start_query()?);
         }
-        s.query = Some(s.start_query()?);
-        for step in &scenario.steps {
-            match step {
-                Step::Add { source, rows } => s.add_events(source, rows.clone())?,
-                Step::Run => s.run(|q| q.process_all_available())?,
-                Step::Trigger(t) => s.run(|q| q.run_trigger(*t))?,
-                Step::Restart => s.query_mut()?.restart()?,
-                Step::Fail(point) => s.arm(*point)?,
-                Step::Produce { source, .. } | Step::Retain { source, .. } => return Err(kafka_in_the_cli(source)),
-            }
-        }
+        s.record(Vec::new());
         Ok(s)
     }
 
@@ -280,7 +330,9 @@ impl Session {
     /// without a running query and says why (losing the checkpoint starts it again).
     pub fn resume(storage: SharedStorage, kind: StorageKind) -> Result<Option<Session>, Error> {
         let Some(definition) = read_framed(&storage, DEFINITION)? else { return Ok(None) };
-        let scenario = Scenario::from_json(&definition)?;
+        let mut scenario = Scenario::from_json(&definition)?;
+        // The saved definition's steps are what the scrubber had not applied yet.
+        let plan: VecDeque<Step> = std::mem::take(&mut scenario.steps).into_iter().collect();
         // The events are read once, summarised and fed to the query as they come.
         let mut query = start_on(&storage, &scenario);
         let events = EventLog::open(storage.clone(), &scenario.sources, |source, rows| {
@@ -292,6 +344,16 @@ impl Session {
             Ok(())
         })?;
         let mut s = Session::new(scenario, events, storage, kind);
+        s.plan = plan;
+        // The log keeps the events, not the runs between them: a new query reads what had
+        // arrived in one batch, then the plan's own batches.
+        let _ = s.events.for_each_chunk(|source, rows| {
+            s.script.push(Done::Add { source: source.to_string(), count: rows.len() });
+            Ok(())
+        });
+        if !s.script.is_empty() {
+            s.script.push(Done::Step(Step::Run));
+        }
         match query {
             Ok(q) => {
                 let pending = q.pending_batch();
@@ -307,6 +369,7 @@ impl Session {
             Err(e) if refuses_the_query(&e) => s.refusal = Some(error_info(&e)),
             Err(e) => s.error = Some(error_info(&e)),
         }
+        s.record(Vec::new());
         Ok(Some(s))
     }
 
@@ -328,13 +391,14 @@ impl Session {
         // Anything in the storage counts as saved, even what no longer reads back.
         let saved = kind == StorageKind::IndexedDb && !storage.scoped("").list("").map_err(storage_error)?.is_empty();
         let mut session = match scenario {
-            Some(text) if saved => match Session::start(&text, SharedStorage::memory(), StorageKind::Memory) {
+            // A link opens at batch 0, its events queued as its scenario arrives them.
+            Some(text) if saved => match Session::queued(&text, SharedStorage::memory(), StorageKind::Memory) {
                 Ok(s) => s.detached_because(
                     "The link opened in memory: the session saved in this browser is untouched, and a reload goes back to it. Keep this one to save it as a new session (the saved one stays too).",
                 ),
                 Err(e) => Session::resume_or_default(storage, kind, Some(format!("The shared link could not be opened: {e}")))?,
             },
-            Some(text) => match Session::start(&text, storage.clone(), kind) {
+            Some(text) => match Session::queued(&text, storage.clone(), kind) {
                 Ok(s) => s.with_notice(notice),
                 Err(e) => Session::resume_or_default(storage, kind, Some(format!("The shared link could not be opened: {e}")))?,
             },
@@ -381,8 +445,10 @@ impl Session {
         self.query.as_mut().ok_or_else(|| Error::invalid_input("no query is running: start one, or lose the checkpoint to start again"))
     }
 
+    /// Saves the scenario with the steps still queued, so a reload keeps what has not arrived.
     fn save_definition(&self) -> Result<(), Error> {
-        write_framed(&self.storage, DEFINITION, &self.scenario.to_json())
+        let saved = Scenario { steps: self.plan.iter().cloned().collect(), ..self.scenario.clone() };
+        write_framed(&self.storage, DEFINITION, &saved.to_json())
     }
 
     fn definition(&self, sql: &str, mode: OutputMode) -> Result<QueryDefinition, Error> {
@@ -396,13 +462,19 @@ impl Session {
         Ok(q)
     }
 
-    /// A new query: checked first, then started with a new checkpoint and new sinks.
+    /// A new query: checked first, then started with a new checkpoint and new sinks at batch
+    /// 0, every event so far queued again with the runs between them, so stepping it gives the
+    /// batches the first query had (the arrival order is the lesson).
     fn set_query(&mut self, sql: &str, mode: OutputMode) -> Result<(), Error> {
         StreamingQuery::start(self.definition(sql, mode)?)?;
+        let mut plan: VecDeque<Step> = self.replayable()?.into();
+        plan.extend(self.plan.drain(..));
         let root = &mut self.storage.scoped("");
         for dir in ["checkpoint", "tables", "files"] {
             root.delete_all(dir).map_err(storage_error)?;
         }
+        self.events = EventLog::empty(self.storage.clone())?;
+        self.plan = plan;
         self.scenario.query = sql.to_string();
         self.scenario.output_mode = mode;
         self.save_definition()?;
@@ -410,9 +482,173 @@ impl Session {
         self.batches.clear();
         self.failures.clear();
         self.armed = None;
+        self.reset_positions();
         self.query = Some(self.start_query()?);
         self.refusal = None;
+        self.record(Vec::new());
         Ok(())
+    }
+
+    /// Forgets the scrubber's positions: a new query starts at batch 0.
+    fn reset_positions(&mut self) {
+        self.script.clear();
+        self.position = 0;
+        self.arrived = 0;
+        self.history.clear();
+        self.viewing = None;
+        self.emitted.clear();
+    }
+
+    /// The steps applied so far with their events, as a scenario's steps: what a new query
+    /// replays, and what an export writes before the queued steps.
+    fn replayable(&self) -> Result<Vec<Step>, Error> {
+        let mut chunks = Vec::new();
+        self.events.for_each_chunk(|source, rows| {
+            chunks.push(Step::Add { source: source.to_string(), rows: rows.to_vec() });
+            Ok(())
+        })?;
+        let adds: Vec<(&str, usize)> = self
+            .script
+            .iter()
+            .filter_map(|d| if let Done::Add { source, count } = d { Some((source.as_str(), *count)) } else { None })
+            .collect();
+        let matches = adds.len() == chunks.len()
+            && adds.iter().zip(&chunks).all(|((s, n), c)| matches!(c, Step::Add { source, rows } if source == s && rows.len() == *n));
+        if !matches {
+            // The log and the script disagree (events a generator left half-written, say):
+            // every event, then one run.
+            if !chunks.is_empty() {
+                chunks.push(Step::Run);
+            }
+            return Ok(chunks);
+        }
+        let mut chunks = chunks.into_iter();
+        Ok(self
+            .script
+            .iter()
+            .filter_map(|d| match d {
+                Done::Add { .. } => chunks.next(),
+                Done::Step(step) => Some(step.clone()),
+            })
+            .collect())
+    }
+
+    /// Applies one step of a scenario.
+    fn apply(&mut self, step: Step) -> Result<(), Error> {
+        match step {
+            Step::Add { source, rows } => self.add_events(&source, rows),
+            Step::Run => self.run(Step::Run, |q| q.process_all_available()),
+            Step::Trigger(t) => self.run(Step::Trigger(t), |q| q.run_trigger(t)),
+            Step::Restart => {
+                self.query_mut()?.restart()?;
+                self.script.push(Done::Step(Step::Restart));
+                Ok(())
+            }
+            Step::Fail(point) => self.arm(point),
+            Step::Produce { source, .. } | Step::Retain { source, .. } => Err(kafka_in_the_cli(&source)),
+        }
+    }
+
+    /// Applies the queued steps up to and with the next run. Returns whether anything was queued.
+    fn forward_one(&mut self) -> Result<bool, Error> {
+        if self.plan.is_empty() {
+            return Ok(false);
+        }
+        self.query_mut()?;
+        let mut result = Ok(());
+        while let Some(step) = self.plan.pop_front() {
+            let run = is_run(&step);
+            // A step that fails is dropped and its error shown: kept, it would fail again.
+            result = self.apply(step);
+            if run || result.is_err() {
+                break;
+            }
+        }
+        self.save_definition()?;
+        result.map(|_| true)
+    }
+
+    /// Applies every queued step; positions that would be forgotten at once are not kept.
+    fn run_to_end(&mut self) -> Result<(), Error> {
+        let mut runs = self.plan.iter().filter(|s| is_run(s)).count();
+        let mut result = Ok(());
+        while !self.plan.is_empty() {
+            self.quiet = runs > HISTORY;
+            result = self.forward_one().map(|_| ());
+            runs = runs.saturating_sub(1);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.quiet = false;
+        result.map(|_| ())
+    }
+
+    fn forward(&mut self) -> Result<(), Error> {
+        if let Some(p) = self.viewing {
+            let next = self.history.iter().map(|k| k.mark.position).find(|&q| q > p);
+            self.viewing = next.filter(|&q| q < self.position);
+            return Ok(());
+        }
+        if !self.forward_one()? {
+            self.notice = Some("Nothing is queued: every event of the scenario has arrived. Add events, then run a batch.".into());
+        }
+        Ok(())
+    }
+
+    fn back(&mut self) {
+        let shown = self.viewing.unwrap_or(self.position);
+        match self.history.iter().map(|k| k.mark.position).rfind(|&q| q < shown) {
+            Some(p) => self.viewing = Some(p),
+            None => {
+                self.notice = Some(if self.history.front().is_some_and(|k| k.mark.position > 0) {
+                    format!("This is the oldest position kept: the session keeps the last {HISTORY}.")
+                } else {
+                    "This is where the query started: nothing ran before.".to_string()
+                })
+            }
+        }
+    }
+
+    fn scrub_to(&mut self, position: u64) -> Result<(), Error> {
+        if position == self.position {
+            self.viewing = None;
+        } else if self.history.iter().any(|k| k.mark.position == position) {
+            self.viewing = Some(position);
+        } else {
+            return Err(Error::invalid_input(format!(
+                "position {position} is not kept: the scrubber keeps positions {}",
+                self.history.iter().map(|k| k.mark.position.to_string()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Keeps the live session as a position of the scrubber, after a run (or as it opened).
+    fn record(&mut self, batch_ids: Vec<u64>) {
+        let arrived = std::mem::take(&mut self.arrived);
+        if self.quiet {
+            return;
+        }
+        let mark = ScrubMark { position: self.position, batch_ids, arrived };
+        let snapshot = Snapshot { notice: None, error: None, exported: None, exported_pyspark: None, ..self.live_snapshot() };
+        if self.history.back().is_some_and(|k| k.mark.position == self.position) {
+            self.history.pop_back();
+        }
+        self.history.push_back(Kept { mark, snapshot });
+        while self.history.len() > HISTORY {
+            self.history.pop_front();
+        }
+    }
+
+    fn scrub_info(&self) -> ScrubInfo {
+        ScrubInfo {
+            position: self.viewing.unwrap_or(self.position),
+            live: self.position,
+            kept: self.history.iter().map(|k| k.mark.clone()).collect(),
+            queued_runs: self.plan.iter().filter(|s| is_run(s)).count() as u64,
+            queued_events: self.plan.iter().map(|s| if let Step::Add { rows, .. } = s { rows.len() as u64 } else { 0 }).sum(),
+        }
     }
 
     /// Appends events to a source and keeps them with the session. A refused batch of rows (a
@@ -428,17 +664,29 @@ impl Session {
         if let Some(q) = self.query.as_mut() {
             q.add_json(&name, &rows)?;
         }
-        self.events.append(&name, &rows, &self.scenario.sources)
+        self.events.append(&name, &rows, &self.scenario.sources)?;
+        self.script.push(Done::Add { source: name, count: rows.len() });
+        self.arrived += rows.len() as u64;
+        Ok(())
     }
 
     fn arm(&mut self, point: FailurePoint) -> Result<(), Error> {
         self.query_mut()?.inject_failure(point);
         self.armed = Some(point);
+        self.script.push(Done::Step(Step::Fail(point)));
         Ok(())
     }
 
-    fn run(&mut self, how: impl FnOnce(&mut StreamingQuery) -> unbounded_engine::Result<RunReport>) -> Result<(), Error> {
+    /// Runs micro-batches as `step` says (`how`), and keeps the position it leads to.
+    fn run(&mut self, step: Step, how: impl FnOnce(&mut StreamingQuery) -> unbounded_engine::Result<RunReport>) -> Result<(), Error> {
         let report = how(self.query_mut()?)?;
+        self.script.push(Done::Step(step));
+        for b in &report.batches {
+            for row in unbounded_engine::scenario::rows_json(&b.rows) {
+                let seen = self.emitted.entry(row.to_string()).or_insert((b.batch_id, b.batch_id));
+                seen.1 = b.batch_id;
+            }
+        }
         if !report.batches.is_empty() || !report.failures.is_empty() {
             self.armed = None;
         }
@@ -447,21 +695,18 @@ impl Session {
         // Only the newest are ever shown; a long live run must not keep every batch.
         let excess = self.batches.len().saturating_sub(SNAPSHOT_BATCHES);
         self.batches.drain(..excess);
+        self.position += 1;
+        self.record(report.batches.iter().map(|b| b.batch_id).collect());
         Ok(())
     }
 
-    /// The session as a scenario file: its sources, tables and query, every event, and a run.
+    /// The session as a scenario file: its sources, tables and query, the steps applied (every
+    /// event with the runs between them) and the steps still queued.
     pub fn export(&self) -> Scenario {
-        let mut steps: Vec<Step> = Vec::new();
         // Events in storage that no longer read back are left out of the export, not invented.
-        let _ = self.events.for_each_chunk(|source, chunk| {
-            match steps.last_mut() {
-                Some(Step::Add { source: s, rows }) if s == source => rows.extend_from_slice(chunk),
-                _ => steps.push(Step::Add { source: source.to_string(), rows: chunk.to_vec() }),
-            }
-            Ok(())
-        });
-        if !steps.is_empty() {
+        let mut steps = self.replayable().unwrap_or_default();
+        steps.extend(self.plan.iter().cloned());
+        if steps.last().is_some_and(|s| !is_run(s)) {
             steps.push(Step::Run);
         }
         Scenario { steps, ..self.scenario.clone() }
@@ -482,10 +727,20 @@ impl Session {
         self.notice = None;
         self.exported = None;
         self.exported_pyspark = None;
+        let scrubbing = matches!(request, Request::StepForward | Request::StepBack | Request::ScrubTo { .. });
+        let asking = matches!(request, Request::WhyRow { .. } | Request::WhyDuplicate { .. });
+        if !scrubbing && !asking {
+            // Anything else acts on the session as it is now.
+            self.viewing = None;
+        }
+        if !asking {
+            self.lineage = None;
+        }
         let result = match request {
             Request::Init { .. } | Request::SetStorage { .. } | Request::DebugPanic => Ok(()),
             Request::LoadScenario { text } => {
-                check_scenario_size(&text).and_then(|_| Session::start(&text, self.storage.clone(), self.kind)).map(|s| {
+                // An example or a file opens at batch 0: the scrubber steps it as it arrives.
+                check_scenario_size(&text).and_then(|_| Session::queued(&text, self.storage.clone(), self.kind)).map(|s| {
                     // A copy in memory stays one: loading a scenario saves nothing either.
                     let detached = self.detached.take();
                     *self = s;
@@ -498,8 +753,27 @@ impl Session {
             },
             Request::AddEvent { source, row } => self.add_events(&source, vec![Json::Array(row)]),
             Request::AddEvents { source, rows } => self.add_events(&source, rows),
-            Request::RunBatch => self.run(|q| q.process_all_available()),
-            Request::Step => self.run(|q| q.step()),
+            Request::RunBatch => self.run(Step::Run, |q| q.process_all_available()),
+            Request::Step => self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step()),
+            Request::StepForward => self.forward(),
+            Request::StepBack => {
+                self.back();
+                Ok(())
+            }
+            Request::ScrubTo { position } => self.scrub_to(position),
+            Request::RunToEnd => self.run_to_end().map(|_| {
+                if self.query.is_some() && self.scrub_info().queued_runs == 0 && self.notice.is_none() {
+                    self.notice = Some("Every step of the scenario has run; step back to see any batch again.".into());
+                }
+            }),
+            Request::WhyRow { row } => {
+                self.lineage = Some(lineage::why_row(self, &row));
+                Ok(())
+            }
+            Request::WhyDuplicate { source, offset } => {
+                self.lineage = lineage::why_duplicate(self, &source, offset);
+                Ok(())
+            }
             Request::InjectFailure { point } => match FailurePoint::parse(&point) {
                 Some(p) => self.arm(p),
                 None => Err(Error::invalid_input(format!(
@@ -508,6 +782,7 @@ impl Session {
                 ))),
             },
             Request::Restart => self.query_mut().and_then(|q| q.restart()).map(|_| {
+                self.script.push(Done::Step(Step::Restart));
                 self.notice = Some("Restarted from the checkpoint: state, offsets and the watermark were loaded from it.".into());
             }),
             Request::LoseCheckpoint => self.lose_checkpoint(),
@@ -529,7 +804,7 @@ impl Session {
             }
             Request::AvailableNow => {
                 self.live.trigger = None;
-                self.run(|q| q.process_all_available())
+                self.run(Step::Run, |q| q.process_all_available())
             }
             Request::SetGenerator { config } => self.set_generator(config),
             Request::SetRelations { sources, tables } => self.set_relations(sources, tables),
@@ -602,6 +877,7 @@ impl Session {
         self.query = None;
         self.batches.clear();
         self.failures.clear();
+        self.reset_positions();
         self.save_definition()?;
         for (s, rows) in by_source {
             self.add_events(&s, rows)?;
@@ -613,6 +889,7 @@ impl Session {
         });
         // A query that no longer fits waits for a fix: its error shows in the editor.
         self.query = Some(self.start_query()?);
+        self.record(Vec::new());
         Ok(())
     }
 
@@ -727,7 +1004,7 @@ impl Session {
         let due = self.live.trigger.as_mut().is_some_and(|t| t.due(now_ms));
         if due {
             self.notice = None;
-            if let Err(e) = self.run(|q| q.step()) {
+            if let Err(e) = self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step()) {
                 self.stop_with(e);
             }
             changed = true;
@@ -761,7 +1038,24 @@ impl Session {
         Ok(())
     }
 
+    /// What the page shows: the kept position the scrubber stands on, or the live session.
     pub fn snapshot(&self) -> Snapshot {
+        let Some(kept) = self.viewing.and_then(|p| self.history.iter().find(|k| k.mark.position == p)) else {
+            return self.live_snapshot();
+        };
+        Snapshot {
+            error: self.error.clone(),
+            notice: self.notice.clone(),
+            scrub: self.scrub_info(),
+            lineage: self.lineage.clone(),
+            detached: self.detached.clone(),
+            storage: self.kind,
+            ..kept.snapshot.clone()
+        }
+    }
+
+    /// The session as it is now.
+    pub fn live_snapshot(&self) -> Snapshot {
         let q = self.query.as_ref();
         let sources = self
             .scenario
@@ -783,6 +1077,14 @@ impl Session {
                     read: read_by_query,
                     table_rows: Vec::new(),
                     last_row: self.events.last_row(name),
+                    queued: self
+                        .plan
+                        .iter()
+                        .map(|s| match s {
+                            Step::Add { source, rows } if source.eq_ignore_ascii_case(name) => rows.len() as u64,
+                            _ => 0,
+                        })
+                        .sum(),
                 }
             })
             .collect();
@@ -798,12 +1100,13 @@ impl Session {
                 read: false,
                 table_rows: rows.clone(),
                 last_row: None,
+                queued: 0,
             })
             .collect();
         let as_rows = |rows: &[Json]| {
             rows[rows.len().saturating_sub(SNAPSHOT_ROWS)..].iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect::<Vec<_>>()
         };
-        Snapshot {
+        let mut snapshot = Snapshot {
             scenario_name: self.scenario.name.clone(),
             description: self.scenario.description.clone().unwrap_or_default(),
             sql: self.scenario.query.clone(),
@@ -905,7 +1208,12 @@ impl Session {
             dead_letter_total: q.map_or(0, |q| q.dead_letter().len() as u64),
             answered: 0,
             detached: self.detached.clone(),
-        }
+            scrub: self.scrub_info(),
+            lineage: self.lineage.clone(),
+            duplicates: Vec::new(),
+        };
+        snapshot.duplicates = lineage::duplicates(self, &snapshot);
+        snapshot
     }
 
     /// Every file under `checkpoint/`, in order.
@@ -979,14 +1287,14 @@ mod tests {
         let sql = "SELECT truck_id, count(*) AS n FROM STREAM truck_readings GROUP BY truck_id HAVING count(*) < 2";
         let snap = s.handle(Request::SetQuery { sql: sql.into(), output_mode: "complete".into() });
         assert!(snap.error.is_none(), "{:?}", snap.error);
-        s.handle(Request::RunBatch);
+        s.handle(Request::RunToEnd);
         // t-02 reaches two readings and leaves the table; t-05 is new; t-03 is unchanged.
         add(&mut s, "t-02", 10, "2026-03-02 08:02:00");
         add(&mut s, "t-05", 10, "2026-03-02 08:02:00");
         let snap = s.handle(Request::RunBatch);
         let change = &snap.sink_change;
         let named = |ids: &[usize]| ids.iter().map(|&i| snap.sink[i][0].clone()).collect::<Vec<_>>();
-        assert_eq!(change.batch_id, Some(1));
+        assert_eq!(change.batch_id, Some(2), "after the scenario's two batches");
         assert_eq!(named(&change.added), vec![json!("t-05")]);
         assert!(change.updated.is_empty());
         assert_eq!(change.removed, vec![vec![json!("t-02"), json!(1)]]);
@@ -996,7 +1304,7 @@ mod tests {
             output_mode: "update".into(),
         });
         assert!(snap.error.is_none(), "{:?}", snap.error);
-        s.handle(Request::RunBatch);
+        s.handle(Request::RunToEnd);
         add(&mut s, "t-03", 10, "2026-03-02 08:03:00");
         add(&mut s, "t-07", 10, "2026-03-02 08:03:00");
         let snap = s.handle(Request::RunBatch);
@@ -1006,14 +1314,23 @@ mod tests {
     }
 
     #[test]
-    fn a_new_query_replays_every_event_from_the_start() {
+    fn a_new_query_replays_every_event_from_the_start_in_the_same_batches() {
         let mut s = Session::from_scenario(TRUCKS).unwrap();
+        add(&mut s, "t-09", 10, "2026-03-02 08:05:00");
+        s.handle(Request::RunBatch);
+        let first: Vec<u64> = s.snapshot().batches.iter().map(|b| b.input_rows).collect();
+        assert_eq!(first, vec![4, 3, 1]);
         let snap = s.handle(Request::SetQuery { sql: "SELECT truck_id FROM STREAM truck_readings".into(), output_mode: "update".into() });
         assert!(snap.error.is_none(), "{:?}", snap.error);
-        assert_eq!(snap.sources[0].pending, 7);
-        let snap = s.handle(Request::RunBatch);
-        assert_eq!(snap.sink.len(), 7);
-        assert_eq!(snap.batches.len(), 1);
+        // Back at batch 0, every event queued as it arrived: not one batch of everything.
+        assert_eq!((snap.sources[0].rows, snap.sources[0].pending, snap.sources[0].queued), (0, 0, 8));
+        assert_eq!((snap.scrub.position, snap.scrub.queued_runs), (0, 3));
+        let snap = s.handle(Request::RunToEnd);
+        assert_eq!(snap.sink.len(), 8);
+        assert_eq!(snap.batches.iter().map(|b| b.input_rows).collect::<Vec<_>>(), first, "the first query's batches");
+        // The export keeps the batching too.
+        let exported = Scenario::parse(&s.handle(Request::Export).exported.unwrap()).unwrap();
+        assert_eq!(exported.steps.iter().filter(|s| matches!(s, Step::Run)).count(), 3);
     }
 
     #[test]
@@ -1040,9 +1357,10 @@ mod tests {
         assert_eq!((person.pending, person.read), (0, false), "{} events, none waiting: the query reads only bids", person.rows);
         let bid = snap.sources.iter().find(|r| r.name == "bid").unwrap();
         assert!(bid.read);
+        let before = person.rows;
         let snap = s.handle(Request::SetQuery { sql: "SELECT name FROM STREAM person".into(), output_mode: "append".into() });
         let person = snap.sources.iter().find(|r| r.name == "person").unwrap();
-        assert_eq!((person.pending, person.read), (person.rows, true), "a new query reads every event from the start");
+        assert_eq!((person.queued, person.read), (before, true), "a new query reads every event from the start");
     }
 
     #[test]
@@ -1260,9 +1578,9 @@ mod tests {
         let storage = SharedStorage::memory();
         let mut s = Session::start(TRUCKS, storage.clone(), StorageKind::Memory).unwrap();
         s.handle(Request::SetQuery { sql: "SELECT truck_id FROM STREAM truck_readings".into(), output_mode: "append".into() });
-        let snap = s.handle(Request::RunBatch);
+        let snap = s.handle(Request::RunToEnd);
         assert_eq!(snap.sink.len(), 7);
-        assert_eq!(snap.table_history.len(), 1);
+        assert_eq!(snap.table_history.len(), 2, "one version per batch of the scenario");
         let resumed = Session::resume(storage, StorageKind::Memory).unwrap().unwrap();
         assert_eq!(resumed.snapshot().sql, "SELECT truck_id FROM STREAM truck_readings");
         assert_eq!(resumed.snapshot().sink.len(), 7);
@@ -1354,7 +1672,7 @@ mod tests {
         let error = snap.error.clone().expect("the refusal is shown");
         assert_eq!(error.kind, "missing_watermark", "{error:?}");
         assert!(snap.batches.is_empty() && snap.columns.is_empty(), "nothing runs");
-        assert_eq!(snap.sources[0].rows, 1, "its events are there to run once the query is fixed");
+        assert_eq!(snap.sources[0].queued, 1, "its events are there to run once the query is fixed");
         // The refusal stays with the query: another request does not make it vanish.
         let snap = s.handle(Request::AddEvent {
             source: "readings".into(),
@@ -1367,7 +1685,7 @@ mod tests {
         // Fixing the query (update mode is allowed) runs it over those events.
         let snap = s.handle(Request::SetQuery { sql: snap.sql.clone(), output_mode: "update".into() });
         assert_eq!(snap.error, None);
-        let snap = s.handle(Request::RunBatch);
+        let snap = s.handle(Request::RunToEnd);
         assert_eq!(snap.sink.len(), 2, "{:?}", snap.sink);
     }
 
@@ -1442,5 +1760,115 @@ mod tests {
             r#"{"version": 1, "name": "k", "sources": {"t": {"kind": "kafka"}}, "query": "SELECT offset FROM STREAM t", "steps": []}"#;
         let e = Session::from_scenario(text).err().unwrap();
         assert!(e.message.contains("Kafka topic") && e.message.contains("CLI"), "{e}");
+    }
+
+    const SMALL: &str = include_str!("../../tests/scenarios/gallery/watermark-small.json");
+
+    #[test]
+    fn a_queued_session_keeps_what_has_not_arrived_over_a_reload() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::queued(SMALL, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let snap = s.handle(Request::StepForward);
+        assert_eq!((snap.sources[0].rows, snap.sources[0].queued, snap.scrub.queued_runs), (3, 7, 4));
+        let mut resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().unwrap();
+        let snap = resumed.snapshot();
+        assert_eq!((snap.sources[0].rows, snap.sources[0].queued, snap.scrub.queued_runs), (3, 7, 4));
+        let snap = resumed.handle(Request::RunToEnd);
+        assert_eq!(snap.batches.iter().map(|b| b.dropped_late).sum::<u64>(), 2, "the stragglers still come late");
+    }
+
+    #[test]
+    fn going_back_shows_the_kept_batch_and_anything_else_returns_to_now() {
+        let mut s = Session::queued(SMALL, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let after_two = {
+            s.handle(Request::StepForward);
+            s.handle(Request::StepForward)
+        };
+        s.handle(Request::RunToEnd);
+        let snap = s.handle(Request::ScrubTo { position: 2 });
+        assert!(snap.scrub.past());
+        assert_eq!((snap.sink.clone(), snap.watermark.clone(), snap.state.clone()), (after_two.sink, after_two.watermark, after_two.state));
+        assert!(s.handle(Request::ScrubTo { position: 99 }).error.is_some_and(|e| e.message.contains("not kept")));
+        // Adding an event acts on the session as it is now.
+        let snap =
+            s.handle(Request::AddEvent { source: "readings".into(), row: vec![json!("d9"), json!(1.0), json!("2026-01-01 00:02:00")] });
+        assert!(!snap.scrub.past());
+        assert_eq!((snap.sources[0].rows, snap.sources[0].pending), (11, 1));
+        let snap = s.handle(Request::StepForward);
+        assert!(snap.notice.unwrap_or_default().contains("Nothing is queued"));
+        // Back from the oldest position says so.
+        let snap = s.handle(Request::ScrubTo { position: 0 });
+        assert!(snap.batches.is_empty());
+        assert!(s.handle(Request::StepBack).notice.unwrap_or_default().contains("where the query started"));
+    }
+
+    #[test]
+    fn the_scrubber_keeps_a_bounded_number_of_positions() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        for i in 0..HISTORY + 10 {
+            add(&mut s, "t-01", 1, &format!("2026-03-02 09:{:02}:00", i % 60));
+            s.handle(Request::RunBatch);
+        }
+        let info = s.snapshot().scrub;
+        assert_eq!(info.kept.len(), HISTORY);
+        assert_eq!(info.kept.last().map(|k| k.position), Some(info.live));
+        assert!(s.handle(Request::ScrubTo { position: 1 }).error.is_some(), "forgotten");
+        let oldest = info.kept[0].position;
+        assert!(s.handle(Request::ScrubTo { position: oldest }).error.is_none());
+        assert!(s.handle(Request::StepBack).notice.unwrap_or_default().contains("oldest position kept"));
+    }
+
+    #[test]
+    fn why_is_a_window_here_its_events_the_batch_and_the_watermark() {
+        let mut s = Session::queued(SMALL, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let snap = s.handle(Request::RunToEnd);
+        // [00:00:00, 00:00:10): three readings; the straggler at 00:00:06 came after it closed.
+        let row = snap.sink.iter().find(|r| r[0]["start"] == json!("2026-01-01 00:00:00")).unwrap().clone();
+        let l = s.handle(Request::WhyRow { row: row.clone() }).lineage.unwrap();
+        assert_eq!(l.batch_id, Some(3));
+        assert!(l.why.contains("Append mode writes a window once") && l.why.contains("2026-01-01 00:00:15"), "{}", l.why);
+        let counted: Vec<_> = l.events.iter().filter(|e| e.note.is_none()).map(|e| (e.offset, e.batch_id)).collect();
+        assert_eq!(counted, vec![(0, Some(0)), (1, Some(0)), (2, Some(0))]);
+        let late: Vec<_> = l.events.iter().filter(|e| e.note.is_some()).collect();
+        assert_eq!(late.len(), 1, "{:?}", l.events);
+        assert!(late[0].row[2] == json!("2026-01-01 00:00:06") && late[0].note.as_deref().unwrap_or("").contains("batch 4"), "{late:?}");
+        // Asked at an earlier position, the batches are those shown there.
+        s.handle(Request::ScrubTo { position: 2 });
+        let l = s.handle(Request::WhyRow { row }).lineage.unwrap();
+        assert_eq!(l.batch_id, Some(3));
+        assert!(l.events.iter().all(|e| e.note.is_none()), "the straggler has not arrived yet");
+    }
+
+    #[test]
+    fn update_and_complete_say_why_then() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let sql = "SELECT truck_id, count(*) AS n FROM STREAM truck_readings GROUP BY truck_id";
+        for (mode, says) in [
+            ("update", "Update mode writes a row in every batch that changes it"),
+            ("complete", "Complete mode writes the whole result table"),
+        ] {
+            s.handle(Request::SetQuery { sql: sql.into(), output_mode: mode.into() });
+            let snap = s.handle(Request::RunToEnd);
+            let row = snap.sink[0].clone();
+            let l = s.handle(Request::WhyRow { row: row.clone() }).lineage.unwrap();
+            assert!(l.why.contains(says), "{mode}: {}", l.why);
+            assert_eq!(l.events.len() as i64, row[1].as_i64().unwrap(), "{mode}: every reading of {:?}", row[0]);
+        }
+    }
+
+    #[test]
+    fn dedup_drops_are_listed_with_the_event_they_duplicated() {
+        let mut s = Session::from_scenario(include_str!("../../tests/scenarios/stateful/dedup-retried-events.json")).unwrap();
+        let snap = s.snapshot();
+        assert!(!snap.duplicates.is_empty());
+        for d in &snap.duplicates {
+            assert_eq!(d.event.row[0], d.first.row[0], "the same event_id");
+            assert!(d.first.offset < d.event.offset);
+        }
+        let d = snap.duplicates[0].clone();
+        let l = s.handle(Request::WhyDuplicate { source: d.event.source.clone(), offset: d.event.offset }).lineage.unwrap();
+        assert!(l.why.contains(&format!("{}@{}", d.first.source, d.first.offset)), "{}", l.why);
+        let total_read: u64 = snap.batches.iter().map(|b| b.input_rows).sum();
+        assert_eq!(snap.sink_total + snap.duplicates.len() as u64, total_read, "every event read passed or was a duplicate");
     }
 }

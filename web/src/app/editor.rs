@@ -379,6 +379,7 @@ mod tests {
             read: true,
             table_rows: vec![],
             last_row: None,
+            queued: 0,
         };
         let offer = candidates("ev", &[events], &[]);
         assert_eq!(offer[0], ("events".to_string(), "source"));

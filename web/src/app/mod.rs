@@ -7,12 +7,14 @@ mod editor;
 mod event_form;
 mod gallery;
 mod help;
+mod lineage;
 mod live;
 pub mod output;
 mod paste;
 mod progress_chart;
 mod saved_sessions;
 mod schema;
+mod scrubber;
 mod sessions;
 mod share;
 mod state_view;
@@ -310,6 +312,7 @@ pub fn app() -> Html {
             if let Some(e) = (*link_error).clone() { <div id="link-error" class="error" role="alert">{ e }</div> }
             if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
             <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} />
+            <scrubber::Scrubber snapshot={snapshot.clone()} send={send.clone()} />
             <main>
                 <section class="panel query-panel">
                     <h2>{"Query"}</h2>
@@ -328,7 +331,7 @@ pub fn app() -> Html {
                     </div>
                     if edited && query_error.is_none() {
                         // Spark fixes the query and its output mode when the query starts.
-                        <p id="not-started" class="muted" role="status">{"Edited: Start query to run it (a new query, with a new checkpoint and sink)."}</p>
+                        <p id="not-started" class="muted" role="status">{"Edited: Start query to run it (a new query, with a new checkpoint and sink, back at batch 0 with every event queued as it arrived)."}</p>
                     }
                     { query_error.map(|e| error_view(&e, &sql_text)).unwrap_or_default() }
                     <help::SqlHelp />

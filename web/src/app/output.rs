@@ -183,8 +183,10 @@ pub fn output_panel(props: &Props) -> Html {
                 <tbody class="rows">
                     { for s.sink.iter().enumerate().map(|(i, row)| {
                         let st = status(i);
+                        let asked = s.lineage.as_ref().is_some_and(|l| &l.row == row);
+                        let onclick = { let row = row.clone(); props.send.reform(move |_: MouseEvent| Request::WhyRow { row: row.clone() }) };
                         html! {
-                            <tr class={classes!(st)}><td class="change" title={st.map(|s| format!("{s} by the last batch"))}>{ match st { Some("added") => "+", Some("updated") => "~", _ => "" } }</td>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
+                            <tr class={classes!(st, asked.then_some("asked"))} {onclick} title="Why is this row here?"><td class="change" title={st.map(|s| format!("{s} by the last batch"))}>{ match st { Some("added") => "+", Some("updated") => "~", _ => "" } }</td>{ for row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }</tr>
                         }
                     }) }
                 </tbody>
@@ -197,6 +199,7 @@ pub fn output_panel(props: &Props) -> Html {
                 }
             </table>
             if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
+            <super::lineage::LineagePanel lineage={s.lineage.clone()} />
             { shown_of(s.sink.len(), s.sink_total, "rows", "output-shown") }
             <h3>{"Table history (exactly once)"}</h3>
             <p class="muted">{"Each batch commits one version, tagged with the query id and batch id. Click a version to see the table as it was."}</p>
@@ -255,6 +258,8 @@ pub fn output_panel(props: &Props) -> Html {
                     }) }
                 </tbody>
             </table>
+            <super::lineage::LateList late={s.batches.iter().flat_map(|b| b.late.iter().map(move |l| (b.batch_id, l.clone()))).collect::<Vec<_>>()} />
+            <super::lineage::DuplicateList duplicates={s.duplicates.clone()} send={props.send.clone()} />
             if !s.dead_letter.is_empty() {
                 <h3>{"Dead-letter output"}</h3>
                 { shown_of(s.dead_letter.len(), s.dead_letter_total, "bad records", "dead-letter-shown") }

@@ -79,7 +79,8 @@ pub fn schema_panel(props: &Props) -> Html {
                 { for props.sources.iter().map(|s| html! {
                     <div class="relation source">
                         <strong>{ &s.name }</strong>{" (stream) "}
-                        <span class="muted">{ if s.read { format!("{} events, {} waiting", s.rows, s.pending) } else { format!("{} events, not read by the query", s.rows) } }</span>
+                        <span class="muted">{ if s.read { format!("{} events, {} waiting", s.rows, s.pending) } else { format!("{} events, not read by the query", s.rows) } }
+                            { if s.queued > 0 { format!(", {} queued", s.queued) } else { String::new() } }</span>
                         <ul>{ for s.columns.iter().map(|c| html! { <li><code>{ &c.name }</code>{" "}<span class="type">{ &c.data_type }</span></li> }) }</ul>
                     </div>
                 }) }
