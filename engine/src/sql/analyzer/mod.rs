@@ -25,6 +25,7 @@ use crate::value::Value;
 
 mod aggregate;
 mod expressions;
+mod generate;
 mod joins;
 mod naming;
 mod query;
@@ -32,6 +33,7 @@ mod relations;
 mod scope;
 
 use self::expressions::*;
+use self::generate::*;
 use self::naming::*;
 pub use self::naming::{output_name, spark_sql};
 use self::scope::*;
