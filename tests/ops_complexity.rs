@@ -54,5 +54,6 @@ fn collect_set_and_approx_count_distinct_of_1e5_distinct_values_are_linear() {
     q.add_json("s", &rows).unwrap();
     let run = q.process_all_available().unwrap();
     let result = unbounded_engine::scenario::rows_json(&run.batches[0].rows);
-    assert_eq!(result, vec![json!(["a", N, N, 2 * N])]);
+    // approx_count_distinct is Spark's estimate: 95546 for the BIGINTs 0..10^5, as Spark 4.3 says.
+    assert_eq!(result, vec![json!(["a", 95546, N, 2 * N])]);
 }

@@ -43,6 +43,44 @@ pub enum AggFunc {
     BoolAnd,
     /// `bool_or` / `any` / `some`.
     BoolOr,
+    /// `max_by(x, ord)`: x of the row with the largest ord (the first such row on a tie).
+    MaxBy,
+    MinBy,
+    /// The two-variable statistics over rows where both arguments are non-NULL: `corr(x, y)`,
+    /// `covar_*(x, y)` and `regr_*(y, x)`.
+    Bivariate(Bivariate),
+    Skewness,
+    Kurtosis,
+    /// `percentile(x, p)` / `median(x)`: exact, interpolated between neighbours.
+    Percentile,
+    /// `mode(x)`: the most frequent value (the smallest on a tie).
+    Mode,
+    BitAnd,
+    BitOr,
+    BitXor,
+}
+
+/// How a call was written (Spark's SQL text of it and of each argument), for error messages.
+#[derive(Debug, Clone, Default)]
+pub struct CallText {
+    pub call: String,
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Bivariate {
+    Corr,
+    CovarPop,
+    CovarSamp,
+    RegrCount,
+    RegrAvgX,
+    RegrAvgY,
+    RegrSxx,
+    RegrSyy,
+    RegrSxy,
+    RegrSlope,
+    RegrIntercept,
+    RegrR2,
 }
 
 /// One aggregate call of a query: the function, its (resolved) argument and result type.
@@ -50,6 +88,10 @@ pub enum AggFunc {
 pub struct AggregateCall {
     pub func: AggFunc,
     pub arg: Option<Expr>,
+    /// The second argument of a two-argument aggregate (`max_by`'s ordering, `corr`'s y).
+    pub arg2: Option<Expr>,
+    /// `percentile`'s fraction.
+    pub fraction: f64,
     pub data_type: DataType,
 }
 
@@ -83,6 +125,29 @@ impl AggFunc {
         "bool_or",
         "any",
         "some",
+        "any_value",
+        "max_by",
+        "min_by",
+        "corr",
+        "covar_pop",
+        "covar_samp",
+        "regr_count",
+        "regr_avgx",
+        "regr_avgy",
+        "regr_sxx",
+        "regr_syy",
+        "regr_sxy",
+        "regr_slope",
+        "regr_intercept",
+        "regr_r2",
+        "skewness",
+        "kurtosis",
+        "percentile",
+        "median",
+        "mode",
+        "bit_and",
+        "bit_or",
+        "bit_xor",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -90,7 +155,13 @@ impl AggFunc {
     }
 
     /// Builds the call for `name(args)`; `star` for `count(*)`.
-    pub fn resolve(name: &str, mut args: Vec<Expr>, star: bool) -> Result<AggregateCall> {
+    pub fn resolve(name: &str, args: Vec<Expr>, star: bool) -> Result<AggregateCall> {
+        AggFunc::resolve_written(name, args, star, &CallText { call: format!("{name}(...)"), args: vec![] })
+    }
+
+    /// [`AggFunc::resolve`] with the call's SQL text as Spark prints it, for its messages.
+    pub fn resolve_written(name: &str, mut args: Vec<Expr>, star: bool, text: &CallText) -> Result<AggregateCall> {
+        let arg_text = |k: usize| text.args.get(k).cloned().unwrap_or_else(|| format!("argument {}", k + 1));
         let arity = |n: usize, args: &[Expr]| -> Result<()> {
             if args.len() != n {
                 return Err(Error::type_mismatch(format!(
@@ -134,7 +205,7 @@ impl AggFunc {
                 let t = a.data_type();
                 (if name == "min" { AggFunc::Min } else { AggFunc::Max }, Some(a), t)
             }
-            "first" | "first_value" | "last" | "last_value" => {
+            "first" | "first_value" | "last" | "last_value" | "any_value" => {
                 if args.is_empty() || args.len() > 2 {
                     arity(1, &args)?;
                 }
@@ -145,7 +216,11 @@ impl AggFunc {
                 };
                 let a = args.remove(0);
                 let t = a.data_type();
-                let f = if name.starts_with("first") { AggFunc::First { ignore_nulls } } else { AggFunc::Last { ignore_nulls } };
+                let f = if name.starts_with("first") || name == "any_value" {
+                    AggFunc::First { ignore_nulls }
+                } else {
+                    AggFunc::Last { ignore_nulls }
+                };
                 (f, Some(a), t)
             }
             "count_if" => {
@@ -161,7 +236,13 @@ impl AggFunc {
             }
             "approx_count_distinct" => {
                 if args.len() == 2 {
-                    args.pop();
+                    // Spark's default accuracy is the one sketch built here.
+                    let rsd = args.pop().and_then(|e| constant_value(&e)).and_then(|v| v.as_f64());
+                    if rsd != Some(0.05) {
+                        return Err(Error::unsupported(
+                            "approx_count_distinct with a relative standard deviation other than 0.05 (Spark's default) is not supported by this version of Unbounded yet",
+                        ));
+                    }
                 }
                 arity(1, &args)?;
                 (AggFunc::ApproxCountDistinct, Some(args.remove(0)), DataType::BigInt)
@@ -196,9 +277,133 @@ impl AggFunc {
                 let f = if matches!(name, "bool_and" | "every") { AggFunc::BoolAnd } else { AggFunc::BoolOr };
                 (f, Some(a.cast_to(&DataType::Boolean)), DataType::Boolean)
             }
+            "max_by" | "min_by" => {
+                arity(2, &args)?;
+                let ord = args.pop().unwrap_or(Expr::Literal(Value::Null));
+                if matches!(ord.data_type(), DataType::Array(_)) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] Cannot resolve \"{name}(...)\" due to data type mismatch: The `{name}` does not support ordering on type \"{}\". SQLSTATE: 42K09",
+                        ord.data_type().spark_name()
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.INVALID_ORDERING_TYPE"));
+                }
+                let a = args.remove(0);
+                let t = a.data_type();
+                let f = if name == "max_by" { AggFunc::MaxBy } else { AggFunc::MinBy };
+                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: 0.0, data_type: t });
+            }
+            "corr" | "covar_pop" | "covar_samp" | "regr_count" | "regr_avgx" | "regr_avgy" | "regr_sxx" | "regr_syy" | "regr_sxy"
+            | "regr_slope" | "regr_intercept" | "regr_r2" => {
+                arity(2, &args)?;
+                let second = numeric(args.pop().unwrap_or(Expr::Literal(Value::Null)))?.cast_to(&DataType::Double);
+                let first = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let b = match name {
+                    "corr" => Bivariate::Corr,
+                    "covar_pop" => Bivariate::CovarPop,
+                    "covar_samp" => Bivariate::CovarSamp,
+                    "regr_count" => Bivariate::RegrCount,
+                    "regr_avgx" => Bivariate::RegrAvgX,
+                    "regr_avgy" => Bivariate::RegrAvgY,
+                    "regr_sxx" => Bivariate::RegrSxx,
+                    "regr_syy" => Bivariate::RegrSyy,
+                    "regr_sxy" => Bivariate::RegrSxy,
+                    "regr_slope" => Bivariate::RegrSlope,
+                    "regr_intercept" => Bivariate::RegrIntercept,
+                    _ => Bivariate::RegrR2,
+                };
+                // `regr_*(y, x)`: kept as (x, y) like `corr(x, y)` and `covar_*(x, y)`.
+                let (x, y) = if name.starts_with("regr_") { (second, first) } else { (first, second) };
+                let t = if b == Bivariate::RegrCount { DataType::BigInt } else { DataType::Double };
+                return Ok(AggregateCall { func: AggFunc::Bivariate(b), arg: Some(x), arg2: Some(y), fraction: 0.0, data_type: t });
+            }
+            "skewness" | "kurtosis" => {
+                arity(1, &args)?;
+                let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                (if name == "skewness" { AggFunc::Skewness } else { AggFunc::Kurtosis }, Some(a), DataType::Double)
+            }
+            "percentile" | "median" => {
+                let fraction = if name == "median" {
+                    arity(1, &args)?;
+                    0.5
+                } else {
+                    if args.len() == 3 {
+                        return Err(Error::unsupported(
+                            "percentile with a frequency argument is not supported by this version of Unbounded yet; percentile(x, p) is",
+                        ));
+                    }
+                    arity(2, &args)?;
+                    let p = args.pop().unwrap_or(Expr::Literal(Value::Null));
+                    let fraction = match constant_value(&p) {
+                        Some(Value::Double(f)) => Some(f),
+                        Some(Value::Int(i)) => Some(f64::from(i)),
+                        Some(Value::BigInt(i)) => Some(i as f64),
+                        Some(Value::Array(_)) => {
+                            return Err(Error::unsupported(
+                                "percentile of an array of fractions is not supported by this version of Unbounded yet; call percentile once per fraction",
+                            ))
+                        }
+                        _ => None,
+                    }
+                    .ok_or_else(|| {
+                        Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] Cannot resolve \"{name}(...)\" due to data type mismatch: the input `percentage` should be a foldable \"DOUBLE\" expression. SQLSTATE: 42K09"
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT")
+                    })?;
+                    if !(0.0..=1.0).contains(&fraction) {
+                        return Err(Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{name}({}, {}, 1)\" due to data type mismatch: The percentage must be between [0.0, 1.0] (current value = {fraction:?}D). SQLSTATE: 42K09",
+                            arg_text(0),
+                            arg_text(1)
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"));
+                    }
+                    fraction
+                };
+                let a = numeric(args.remove(0))?;
+                return Ok(AggregateCall { func: AggFunc::Percentile, arg: Some(a), arg2: None, fraction, data_type: DataType::Double });
+            }
+            "mode" => {
+                if args.len() == 2 {
+                    // `mode(x, deterministic)`: ties go to the smallest value either way here (what
+                    // Spark's deterministic mode gives; its other mode may give any of them).
+                    let flag = args.pop().and_then(|e| constant_value(&e));
+                    if !matches!(flag, Some(Value::Boolean(_))) {
+                        return Err(Error::type_mismatch(format!(
+                            "the second argument of `{}` must be TRUE or FALSE (deterministic)",
+                            text.call
+                        )));
+                    }
+                }
+                arity(1, &args)?;
+                let a = args.remove(0);
+                let t = a.data_type();
+                (AggFunc::Mode, Some(a), t)
+            }
+            "bit_and" | "bit_or" | "bit_xor" => {
+                arity(1, &args)?;
+                let a = args.remove(0);
+                let t = a.data_type();
+                if !t.is_integral() && t != DataType::Null {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: The first parameter requires the \"INTEGRAL\" type, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+                        text.call,
+                        arg_text(0),
+                        t.spark_name()
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"));
+                }
+                let t = if t == DataType::Null { DataType::Int } else { t };
+                let f = match name {
+                    "bit_and" => AggFunc::BitAnd,
+                    "bit_or" => AggFunc::BitOr,
+                    _ => AggFunc::BitXor,
+                };
+                (f, Some(a.cast_to(&t)), t)
+            }
             other => return Err(Error::new(crate::ErrorKind::UnknownFunction, format!("`{other}` is not an aggregate function"))),
         };
-        Ok(AggregateCall { func, arg, data_type })
+        Ok(AggregateCall { func, arg, arg2: None, fraction: 0.0, data_type })
     }
 }
 
@@ -227,6 +432,133 @@ pub enum Accumulator {
         mean: f64,
         m2: f64,
     },
+    // Added later; appended so the encodings of the variants above stay what they were.
+    /// `max_by`/`min_by`: the value kept and the ordering value it came with (None: no row yet).
+    ByOrder {
+        value: Value,
+        order: Option<Value>,
+    },
+    /// The co-moments of two variables (Spark's `Covariance` buffer).
+    CoMoments {
+        n: i64,
+        x_avg: f64,
+        y_avg: f64,
+        ck: f64,
+        x_mk: f64,
+        y_mk: f64,
+    },
+    /// Central moments up to the fourth (Spark's `CentralMomentAgg`).
+    HigherMoments {
+        n: i64,
+        mean: f64,
+        m2: f64,
+        m3: f64,
+        m4: f64,
+    },
+    /// How often each value was seen (`percentile`, `mode`).
+    Counts(ValueCounts),
+    /// The bits folded so far (None: no value yet).
+    Bits(Option<i64>),
+}
+
+/// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
+/// after a restart (as in [`DistinctValues`]).
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct ValueCounts {
+    items: Vec<(Value, i64)>,
+    #[serde(skip)]
+    index: std::collections::HashMap<Vec<u8>, usize>,
+}
+
+impl ValueCounts {
+    fn add(&mut self, v: &Value, by: i64) -> Result<()> {
+        if self.index.len() != self.items.len() {
+            self.reindex();
+        }
+        let mut key = Vec::new();
+        encode_values(std::slice::from_ref(v), &mut key);
+        match self.index.get(&key) {
+            Some(&k) => add_count(&mut self.items[k].1, by)?,
+            None => {
+                self.index.insert(key, self.items.len());
+                self.items.push((v.clone(), by));
+            }
+        }
+        Ok(())
+    }
+
+    fn reindex(&mut self) {
+        let mut buf = Vec::new();
+        let mut merged: Vec<(Value, i64)> = Vec::with_capacity(self.items.len());
+        let mut index = std::collections::HashMap::with_capacity(self.items.len());
+        for (v, n) in std::mem::take(&mut self.items) {
+            buf.clear();
+            encode_values(std::slice::from_ref(&v), &mut buf);
+            match index.get(&buf) {
+                Some(&k) => {
+                    let total: &mut (Value, i64) = &mut merged[k];
+                    total.1 = total.1.saturating_add(n);
+                }
+                None => {
+                    index.insert(buf.clone(), merged.len());
+                    merged.push((v, n));
+                }
+            }
+        }
+        self.items = merged;
+        self.index = index;
+    }
+
+    /// The values in ascending order with their counts.
+    fn sorted(&self) -> Vec<(&Value, i64)> {
+        let mut v: Vec<(&Value, i64)> = self.items.iter().map(|(v, n)| (v, *n)).collect();
+        v.sort_by(|a, b| a.0.compare(b.0));
+        v
+    }
+}
+
+impl PartialEq for ValueCounts {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl std::fmt::Debug for ValueCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.items.fmt(f)
+    }
+}
+
+/// Spark's exact percentile over sorted (value, count) pairs: the value at rank
+/// `fraction * (n - 1)`, interpolated linearly between the two ranks around it.
+fn percentile_of(counts: &ValueCounts, fraction: f64) -> Value {
+    let sorted = counts.sorted();
+    let total: i64 = sorted.iter().map(|(_, n)| *n).sum();
+    if total == 0 {
+        return Value::Null;
+    }
+    let position = (total - 1) as f64 * fraction;
+    let (lower, higher) = (position.floor() as i64, position.ceil() as i64);
+    // The value holding rank `r` (0-based) in the sorted multiset.
+    let at = |r: i64| -> f64 {
+        let mut seen = 0i64;
+        for (v, n) in &sorted {
+            seen += n;
+            if r < seen {
+                return v.as_f64().unwrap_or(f64::NAN);
+            }
+        }
+        sorted.last().and_then(|(v, _)| v.as_f64()).unwrap_or(f64::NAN)
+    };
+    let lo = at(lower);
+    if higher == lower {
+        return Value::Double(lo);
+    }
+    let hi = at(higher);
+    if lo == hi {
+        return Value::Double(lo);
+    }
+    Value::Double((higher as f64 - position) * lo + (position - lower as f64) * hi)
 }
 
 /// The distinct values of `collect_set`/`approx_count_distinct`, in first-seen order. Kept in
@@ -240,11 +572,41 @@ pub struct DistinctValues {
     /// and as its `collect_set` dedupes since 4.2 (SPARK-57298).
     #[serde(skip)]
     index: HashSet<Vec<u8>>,
+    /// `approx_count_distinct`'s HyperLogLog++ registers over the first `sketched` items: a
+    /// cache, rebuilt from the items (the registers are a function of the set of values).
+    #[serde(skip)]
+    registers: Vec<u8>,
+    #[serde(skip)]
+    sketched: usize,
 }
 
 impl DistinctValues {
     pub fn items(&self) -> &[Value] {
         &self.items
+    }
+
+    /// Spark's `approx_count_distinct` of the values.
+    fn approx_count(&self) -> i64 {
+        if self.sketched == self.items.len() && !self.registers.is_empty() {
+            return super::hll::estimate(&self.registers);
+        }
+        let mut registers = vec![0u8; super::hll::REGISTERS];
+        for v in &self.items {
+            super::hll::add(&mut registers, v);
+        }
+        super::hll::estimate(&registers)
+    }
+
+    /// Brings the registers up to date with the items.
+    fn sketch(&mut self) {
+        if self.registers.is_empty() {
+            self.registers = vec![0u8; super::hll::REGISTERS];
+            self.sketched = 0;
+        }
+        for v in &self.items[self.sketched.min(self.items.len())..] {
+            super::hll::add(&mut self.registers, v);
+        }
+        self.sketched = self.items.len();
     }
 
     /// Adds `v` unless an equal value is there already.
@@ -272,6 +634,8 @@ impl DistinctValues {
         }
         self.index = index;
         self.items = items;
+        self.registers.clear();
+        self.sketched = 0;
     }
 }
 
@@ -285,6 +649,21 @@ impl std::fmt::Debug for DistinctValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.items.fmt(f)
     }
+}
+
+/// The value of an expression that reads no column (a literal, `0.5 * 2`, `CAST('0.1' AS
+/// DOUBLE)`), evaluated once; None when it reads a column or fails.
+fn constant_value(e: &Expr) -> Option<Value> {
+    let mut cols = Vec::new();
+    e.columns(&mut cols);
+    if !cols.is_empty() {
+        return None;
+    }
+    let schema = std::sync::Arc::new(arrow_schema::Schema::empty());
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(1));
+    let batch = arrow_array::RecordBatch::try_new_with_options(schema, vec![], &options).ok()?;
+    let array = e.evaluate_to_array(&batch).ok()?;
+    Some(Value::from_array(array.as_ref(), 0))
 }
 
 /// Counts are BIGINTs; only a count read from a damaged checkpoint could get near the top.
@@ -319,7 +698,47 @@ impl AggregateCall {
                 seen.items.iter().all(|v| !v.is_null() && crate::ops::fits(v, &arg_type))
             }
             Accumulator::List(items) => items.iter().all(|v| !v.is_null() && crate::ops::fits(v, item_type)),
-            Accumulator::Moments { n, .. } => *n >= 0,
+            Accumulator::Moments { n, .. } | Accumulator::CoMoments { n, .. } | Accumulator::HigherMoments { n, .. } => *n >= 0,
+            Accumulator::ByOrder { value, order } => {
+                let order_type = self.arg2.as_ref().map(Expr::data_type).unwrap_or(DataType::Null);
+                crate::ops::fits(value, &self.data_type)
+                    && order.as_ref().is_none_or(|o| !o.is_null() && crate::ops::fits(o, &order_type))
+                    && (order.is_some() || value.is_null())
+            }
+            Accumulator::Counts(counts) => {
+                let arg_type = self.arg.as_ref().map(Expr::data_type).unwrap_or(DataType::Null);
+                counts.items.iter().all(|(v, n)| *n > 0 && !v.is_null() && crate::ops::fits(v, &arg_type))
+            }
+            Accumulator::Bits(_) => true,
+        }
+    }
+
+    /// The argument column(s) of a batch as [`Self::arg_value`] reads them: a two-argument
+    /// aggregate's two columns travel side by side in one struct column.
+    pub fn evaluate_arg(&self, batch: &arrow_array::RecordBatch) -> Result<Option<arrow_array::ArrayRef>> {
+        let Some(arg) = &self.arg else { return Ok(None) };
+        let first = arg.evaluate_to_array(batch)?;
+        let Some(arg2) = &self.arg2 else { return Ok(Some(first)) };
+        let second = arg2.evaluate_to_array(batch)?;
+        let fields = arrow_schema::Fields::from(vec![
+            arrow_schema::Field::new("arg", first.data_type().clone(), true),
+            arrow_schema::Field::new("arg2", second.data_type().clone(), true),
+        ]);
+        Ok(Some(std::sync::Arc::new(arrow_array::StructArray::try_new(fields, vec![first, second], None)?)))
+    }
+
+    /// Row `i` of an argument column from [`Self::evaluate_arg`], as [`Self::update`] takes it:
+    /// `[x, y]` for a two-argument aggregate.
+    pub fn arg_value(&self, arg: &dyn arrow_array::Array, i: usize) -> Value {
+        use arrow_array::cast::AsArray;
+        if self.arg2.is_none() {
+            return Value::from_array(arg, i);
+        }
+        match arg.as_struct_opt() {
+            Some(pair) if pair.num_columns() == 2 => {
+                Value::Array(vec![Value::from_array(pair.column(0).as_ref(), i), Value::from_array(pair.column(1).as_ref(), i)])
+            }
+            _ => Value::Null,
         }
     }
 
@@ -336,7 +755,21 @@ impl AggregateCall {
             AggFunc::First { .. } | AggFunc::Last { .. } => Accumulator::Pick { value: Value::Null, taken: false },
             AggFunc::ApproxCountDistinct | AggFunc::CollectSet => Accumulator::Distinct(DistinctValues::default()),
             AggFunc::CollectList => Accumulator::List(Vec::new()),
+            AggFunc::MaxBy | AggFunc::MinBy => Accumulator::ByOrder { value: Value::Null, order: None },
+            AggFunc::Bivariate(_) => Accumulator::CoMoments { n: 0, x_avg: 0.0, y_avg: 0.0, ck: 0.0, x_mk: 0.0, y_mk: 0.0 },
+            AggFunc::Skewness | AggFunc::Kurtosis => Accumulator::HigherMoments { n: 0, mean: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 },
+            AggFunc::Percentile | AggFunc::Mode => Accumulator::Counts(ValueCounts::default()),
+            AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
         }
+    }
+
+    fn fold_bits(&self, acc: &mut Option<i64>, x: i64) {
+        *acc = Some(match (*acc, self.func) {
+            (None, _) => x,
+            (Some(a), AggFunc::BitAnd) => a & x,
+            (Some(a), AggFunc::BitOr) => a | x,
+            (Some(a), _) => a ^ x,
+        });
     }
 
     /// Folds one input value (the argument's value for a row; Null for `count(*)`'s rows).
@@ -394,7 +827,13 @@ impl AggregateCall {
                     *taken = true;
                 }
             }
-            (AggFunc::ApproxCountDistinct | AggFunc::CollectSet, Accumulator::Distinct(seen)) => {
+            (AggFunc::ApproxCountDistinct, Accumulator::Distinct(seen)) => {
+                if !v.is_null() {
+                    seen.insert(v);
+                    seen.sketch();
+                }
+            }
+            (AggFunc::CollectSet, Accumulator::Distinct(seen)) => {
                 if !v.is_null() {
                     seen.insert(v);
                 }
@@ -410,6 +849,67 @@ impl AggregateCall {
                     let delta = x - *mean;
                     *mean += delta / *n as f64;
                     *m2 += delta * (x - *mean);
+                }
+            }
+            (AggFunc::MaxBy | AggFunc::MinBy, Accumulator::ByOrder { value, order }) => {
+                let (x, ord) = pair(v);
+                // Rows with a NULL ordering are skipped; a NULL value is kept like any other.
+                if !ord.is_null() {
+                    let better = match order {
+                        None => true,
+                        // On a tie the later row wins, as in Spark (it keeps the old one only
+                        // when strictly better).
+                        Some(cur) => {
+                            let o = ord.compare(cur);
+                            if self.func == AggFunc::MaxBy {
+                                o.is_ge()
+                            } else {
+                                o.is_le()
+                            }
+                        }
+                    };
+                    if better {
+                        *value = x.clone();
+                        *order = Some(ord.clone());
+                    }
+                }
+            }
+            (AggFunc::Bivariate(_), Accumulator::CoMoments { n, x_avg, y_avg, ck, x_mk, y_mk }) => {
+                let (x, y) = pair(v);
+                if let (Some(x), Some(y)) = (x.as_f64(), y.as_f64()) {
+                    add_count(n, 1)?;
+                    let nf = *n as f64;
+                    let dx = x - *x_avg;
+                    let dy = y - *y_avg;
+                    *x_avg += dx / nf;
+                    *y_avg += dy / nf;
+                    *ck += dx * (y - *y_avg);
+                    *x_mk += dx * (x - *x_avg);
+                    *y_mk += dy * (y - *y_avg);
+                }
+            }
+            (AggFunc::Skewness | AggFunc::Kurtosis, Accumulator::HigherMoments { n, mean, m2, m3, m4 }) => {
+                if let Some(x) = v.as_f64() {
+                    add_count(n, 1)?;
+                    let nf = *n as f64;
+                    let delta = x - *mean;
+                    let delta_n = delta / nf;
+                    let delta_n2 = delta_n * delta_n;
+                    let term1 = delta * delta_n * (nf - 1.0);
+                    *mean += delta_n;
+                    *m4 += term1 * delta_n2 * (nf * nf - 3.0 * nf + 3.0) + 6.0 * delta_n2 * *m2 - 4.0 * delta_n * *m3;
+                    *m3 += term1 * delta_n * (nf - 2.0) - 3.0 * delta_n * *m2;
+                    *m2 += term1;
+                }
+            }
+            (AggFunc::Percentile | AggFunc::Mode, Accumulator::Counts(counts)) => {
+                if !v.is_null() {
+                    counts.add(v, 1)?;
+                }
+            }
+            (AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor, Accumulator::Bits(bits)) => {
+                if let Some(x) = v.as_i64() {
+                    self.fold_bits(bits, x);
                 }
             }
             (f, a) => return Err(Error::internal(format!("accumulator {a:?} does not fit {f:?}"))),
@@ -486,6 +986,76 @@ impl AggregateCall {
                     *n = total;
                 }
             }
+            (Accumulator::ByOrder { value, order }, Accumulator::ByOrder { value: v2, order: Some(o2) }) => {
+                let better = match order {
+                    None => true,
+                    Some(cur) => {
+                        let o = o2.compare(cur);
+                        if self.func == AggFunc::MaxBy {
+                            o.is_ge()
+                        } else {
+                            o.is_le()
+                        }
+                    }
+                };
+                if better {
+                    *value = v2;
+                    *order = Some(o2);
+                }
+            }
+            (Accumulator::ByOrder { .. }, Accumulator::ByOrder { order: None, .. }) => {}
+            (
+                Accumulator::CoMoments { n, x_avg, y_avg, ck, x_mk, y_mk },
+                Accumulator::CoMoments { n: n2, x_avg: x2, y_avg: y2, ck: ck2, x_mk: xmk2, y_mk: ymk2 },
+            ) => {
+                if n2 > 0 {
+                    let total = n.checked_add(n2).ok_or_else(|| {
+                        Error::runtime("ARITHMETIC_OVERFLOW", "[ARITHMETIC_OVERFLOW] long overflow in count. SQLSTATE: 22003")
+                    })?;
+                    let (n1f, n2f, nf) = (*n as f64, n2 as f64, total as f64);
+                    let dx = x2 - *x_avg;
+                    let dy = y2 - *y_avg;
+                    let (dxn, dyn_) = (dx / nf, dy / nf);
+                    *x_avg += dxn * n2f;
+                    *y_avg += dyn_ * n2f;
+                    *ck += ck2 + dx * dyn_ * n1f * n2f;
+                    *x_mk += xmk2 + dx * dxn * n1f * n2f;
+                    *y_mk += ymk2 + dy * dyn_ * n1f * n2f;
+                    *n = total;
+                }
+            }
+            (
+                Accumulator::HigherMoments { n, mean, m2, m3, m4 },
+                Accumulator::HigherMoments { n: n2, mean: mean2, m2: m2b, m3: m3b, m4: m4b },
+            ) => {
+                if n2 > 0 {
+                    let total = n.checked_add(n2).ok_or_else(|| {
+                        Error::runtime("ARITHMETIC_OVERFLOW", "[ARITHMETIC_OVERFLOW] long overflow in count. SQLSTATE: 22003")
+                    })?;
+                    let (n1, n2f, nf) = (*n as f64, n2 as f64, total as f64);
+                    let delta = mean2 - *mean;
+                    let dn = delta / nf;
+                    let (a2, a3) = (*m2, *m3);
+                    *mean += dn * n2f;
+                    *m4 += m4b
+                        + dn * dn * dn * delta * n1 * n2f * (n1 * n1 - n1 * n2f + n2f * n2f)
+                        + 6.0 * dn * dn * (n1 * n1 * m2b + n2f * n2f * a2)
+                        + 4.0 * dn * (n1 * m3b - n2f * a3);
+                    *m3 += m3b + dn * dn * delta * n1 * n2f * (n1 - n2f) + 3.0 * dn * (n1 * m2b - n2f * a2);
+                    *m2 += m2b + delta * dn * n1 * n2f;
+                    *n = total;
+                }
+            }
+            (Accumulator::Counts(a), Accumulator::Counts(b)) => {
+                for (v, k) in &b.items {
+                    a.add(v, *k)?;
+                }
+            }
+            (Accumulator::Bits(a), Accumulator::Bits(b)) => {
+                if let Some(x) = b {
+                    self.fold_bits(a, x);
+                }
+            }
             (a, b) => return Err(Error::internal(format!("cannot merge {b:?} into {a:?}"))),
         }
         Ok(())
@@ -506,7 +1076,7 @@ impl AggregateCall {
             }
             Accumulator::MinMax(v) => v.clone().unwrap_or(Value::Null),
             Accumulator::Pick { value, .. } => value.clone(),
-            Accumulator::Distinct(seen) if self.func == AggFunc::ApproxCountDistinct => Value::BigInt(seen.items.len() as i64),
+            Accumulator::Distinct(seen) if self.func == AggFunc::ApproxCountDistinct => Value::BigInt(seen.approx_count()),
             Accumulator::Distinct(seen) => Value::Array(seen.items.clone()),
             Accumulator::List(items) => Value::Array(items.clone()),
             // NULL without enough values, as Spark (not NaN, its legacy answer).
@@ -521,6 +1091,78 @@ impl AggregateCall {
                 let variance = m2 / divisor as f64;
                 Value::Double(if matches!(self.func, AggFunc::StddevSamp | AggFunc::StddevPop) { variance.sqrt() } else { variance })
             }
+            Accumulator::ByOrder { value, .. } => value.clone(),
+            Accumulator::CoMoments { n, x_avg, y_avg, ck, x_mk, y_mk } => {
+                let AggFunc::Bivariate(b) = self.func else { return Value::Null };
+                bivariate_result(b, *n, *x_avg, *y_avg, *ck, *x_mk, *y_mk)
+            }
+            // NULL without values, and where Spark divides by zero (a constant input).
+            Accumulator::HigherMoments { n, m2, m3, m4, .. } => {
+                if *n == 0 || *m2 == 0.0 {
+                    return Value::Null;
+                }
+                let nf = *n as f64;
+                Value::Double(if self.func == AggFunc::Skewness {
+                    nf.sqrt() * m3 / (m2 * m2 * m2).sqrt()
+                } else {
+                    nf * m4 / (m2 * m2) - 3.0
+                })
+            }
+            Accumulator::Counts(counts) if self.func == AggFunc::Percentile => percentile_of(counts, self.fraction),
+            Accumulator::Counts(counts) => {
+                let mut best: Option<(&Value, i64)> = None;
+                for (v, n) in counts.sorted() {
+                    if best.is_none_or(|(_, b)| n > b) {
+                        best = Some((v, n));
+                    }
+                }
+                best.map(|(v, _)| v.clone()).unwrap_or(Value::Null)
+            }
+            Accumulator::Bits(None) => Value::Null,
+            Accumulator::Bits(Some(b)) => match self.data_type {
+                DataType::Int => i32::try_from(*b).map(Value::Int).unwrap_or(Value::Null),
+                _ => Value::BigInt(*b),
+            },
+        }
+    }
+}
+
+/// A two-argument aggregate's row, `[x, y]`.
+fn pair(v: &Value) -> (&Value, &Value) {
+    match v {
+        Value::Array(items) if items.len() == 2 => (&items[0], &items[1]),
+        _ => (&Value::Null, &Value::Null),
+    }
+}
+
+/// Spark's results from the co-moments (`Covariance`, `PearsonCorrelation` and the `regr_*`
+/// aggregates): NULL with no rows, and where Spark divides by zero.
+fn bivariate_result(b: Bivariate, n: i64, x_avg: f64, y_avg: f64, ck: f64, x_mk: f64, y_mk: f64) -> Value {
+    if n == 0 {
+        return if b == Bivariate::RegrCount { Value::BigInt(0) } else { Value::Null };
+    }
+    let nf = n as f64;
+    let d = |x: f64| Value::Double(x);
+    match b {
+        Bivariate::RegrCount => Value::BigInt(n),
+        Bivariate::Corr if n == 1 || x_mk * y_mk == 0.0 => Value::Null,
+        Bivariate::Corr => d(ck / (x_mk * y_mk).sqrt()),
+        Bivariate::CovarPop => d(ck / nf),
+        Bivariate::CovarSamp if n == 1 => Value::Null,
+        Bivariate::CovarSamp => d(ck / (nf - 1.0)),
+        Bivariate::RegrAvgX => d(x_avg),
+        Bivariate::RegrAvgY => d(y_avg),
+        Bivariate::RegrSxx => d(x_mk),
+        Bivariate::RegrSyy => d(y_mk),
+        Bivariate::RegrSxy => d(ck),
+        Bivariate::RegrSlope | Bivariate::RegrIntercept if x_mk == 0.0 => Value::Null,
+        Bivariate::RegrSlope => d((ck / nf) / (x_mk / nf)),
+        Bivariate::RegrIntercept => d(y_avg - (ck / nf) / (x_mk / nf) * x_avg),
+        Bivariate::RegrR2 if x_mk == 0.0 => Value::Null,
+        Bivariate::RegrR2 if y_mk == 0.0 => d(1.0),
+        Bivariate::RegrR2 => {
+            let r = ck / (x_mk * y_mk).sqrt();
+            d(r * r)
         }
     }
 }
@@ -598,6 +1240,187 @@ mod tests {
         }
         assert_eq!((all.result(&x), any.result(&y)), (Value::Boolean(false), Value::Boolean(true)));
         assert!(AggFunc::resolve("bool_or", vec![Expr::column(0, DataType::Int)], false).is_err());
+    }
+
+    fn two(name: &str, a: DataType, b: DataType) -> AggregateCall {
+        AggFunc::resolve(name, vec![Expr::column(0, a), Expr::column(1, b)], false).unwrap()
+    }
+
+    fn feed(call: &AggregateCall, rows: &[Value]) -> Accumulator {
+        let mut acc = call.new_accumulator();
+        for v in rows {
+            call.update(&mut acc, v).unwrap();
+        }
+        acc
+    }
+
+    fn xy(x: f64, y: f64) -> Value {
+        Value::Array(vec![Value::Double(x), Value::Double(y)])
+    }
+
+    fn close(v: Value, want: f64) {
+        let Value::Double(got) = v else { panic!("{v:?} is not a double") };
+        assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{got} != {want}");
+    }
+
+    #[test]
+    fn max_by_and_min_by_skip_null_orderings_keep_null_values_and_the_last_of_a_tie() {
+        let mx = two("max_by", DataType::String, DataType::Int);
+        let mn = two("min_by", DataType::String, DataType::Int);
+        let row = |x: Option<&str>, o: Option<i32>| Value::Array(vec![x.map_or(Value::Null, s), o.map_or(Value::Null, Value::Int)]);
+        let rows = [row(Some("a"), Some(3)), row(Some("z"), None), row(None, Some(9)), row(Some("b"), Some(9)), row(Some("c"), Some(1))];
+        assert_eq!(mx.result(&feed(&mx, &rows)), s("b"), "the later of two rows with the largest ordering");
+        assert_eq!(mx.result(&feed(&mx, &rows[..3])), Value::Null, "a NULL value is kept like any other");
+        assert_eq!(mn.result(&feed(&mn, &rows)), s("c"));
+        assert_eq!(mx.result(&feed(&mx, &rows[..2])), s("a"));
+        assert_eq!(mx.data_type, DataType::String);
+        // Merging the halves gives what one pass gives; a state read back merges the same.
+        let mut left = feed(&mx, &rows[..2]);
+        let right: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&feed(&mx, &rows[2..])).unwrap()).unwrap();
+        mx.merge(&mut left, right).unwrap();
+        assert_eq!(mx.result(&left), s("b"));
+    }
+
+    #[test]
+    fn co_moments_give_sparks_statistics_and_merge_like_one_pass() {
+        let pts = [(1.0, 2.0), (2.0, 4.5), (4.0, 7.0), (5.0, 11.0)];
+        let rows: Vec<Value> = pts.iter().map(|&(x, y)| xy(x, y)).collect();
+        let (n, mx, my) = (4.0, 3.0, 6.125);
+        let sxy: f64 = pts.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+        let sxx: f64 = pts.iter().map(|&(x, _)| (x - mx) * (x - mx)).sum();
+        let syy: f64 = pts.iter().map(|&(_, y)| (y - my) * (y - my)).sum();
+        let call = |name: &str| two(name, DataType::Double, DataType::Double);
+        let corr = call("corr");
+        close(corr.result(&feed(&corr, &rows)), sxy / (sxx * syy).sqrt());
+        close(call("covar_pop").result(&feed(&call("covar_pop"), &rows)), sxy / n);
+        close(call("covar_samp").result(&feed(&call("covar_samp"), &rows)), sxy / (n - 1.0));
+        // regr_*(y, x) keeps its arguments as (x, y): the same rows.
+        let swapped = &rows;
+        let regr = two("regr_slope", DataType::Double, DataType::Int);
+        assert_eq!(
+            (regr.arg.as_ref().map(Expr::data_type), regr.arg2.as_ref().map(Expr::data_type)),
+            (Some(DataType::Double), Some(DataType::Double))
+        );
+        assert!(matches!(regr.arg2, Some(Expr::Column { index: 0, .. })), "y is the first argument");
+        let slope = call("regr_slope");
+        close(slope.result(&feed(&slope, swapped)), sxy / sxx);
+        let icpt = call("regr_intercept");
+        close(icpt.result(&feed(&icpt, swapped)), my - sxy / sxx * mx);
+        let r2 = call("regr_r2");
+        close(r2.result(&feed(&r2, swapped)), sxy * sxy / (sxx * syy));
+        assert_eq!(
+            call("regr_count").result(&feed(&call("regr_count"), &[xy(1.0, 2.0), Value::Array(vec![Value::Null, Value::Double(1.0)])])),
+            Value::BigInt(1)
+        );
+        let mut half = feed(&corr, &rows[..1]);
+        corr.merge(&mut half, feed(&corr, &rows[1..])).unwrap();
+        close(corr.result(&half), sxy / (sxx * syy).sqrt());
+        // One row, or a constant column: NULL, as Spark divides by zero there.
+        assert_eq!(corr.result(&feed(&corr, &rows[..1])), Value::Null);
+        assert_eq!(corr.result(&feed(&corr, &[xy(1.0, 2.0), xy(1.0, 3.0)])), Value::Null);
+        assert_eq!(call("covar_samp").result(&feed(&call("covar_samp"), &rows[..1])), Value::Null);
+        assert_eq!(call("covar_pop").result(&call("covar_pop").new_accumulator()), Value::Null);
+    }
+
+    #[test]
+    fn skewness_and_kurtosis_update_and_merge_the_fourth_moments() {
+        let call = |name| AggFunc::resolve(name, vec![Expr::column(0, DataType::Double)], false).unwrap();
+        let xs = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let rows: Vec<Value> = xs.iter().map(|&x| Value::Double(x)).collect();
+        let mean = 5.0;
+        let m = |k: i32| xs.iter().map(|x| (x - mean).powi(k)).sum::<f64>();
+        let n = xs.len() as f64;
+        let (sk, ku) = (call("skewness"), call("kurtosis"));
+        close(sk.result(&feed(&sk, &rows)), n.sqrt() * m(3) / m(2).powf(1.5));
+        close(ku.result(&feed(&ku, &rows)), n * m(4) / (m(2) * m(2)) - 3.0);
+        let mut a = feed(&ku, &rows[..3]);
+        ku.merge(&mut a, feed(&ku, &rows[3..])).unwrap();
+        close(ku.result(&a), n * m(4) / (m(2) * m(2)) - 3.0);
+        let mut b = feed(&sk, &rows[..5]);
+        sk.merge(&mut b, feed(&sk, &rows[5..])).unwrap();
+        close(sk.result(&b), n.sqrt() * m(3) / m(2).powf(1.5));
+        assert_eq!(sk.result(&feed(&sk, &[Value::Double(3.0), Value::Double(3.0)])), Value::Null, "no spread: Spark's NULL");
+    }
+
+    #[test]
+    fn percentile_interpolates_between_ranks_and_mode_breaks_ties_low() {
+        let call = |name: &str, args: Vec<Expr>| AggFunc::resolve(name, args, false).unwrap();
+        let x = || Expr::column(0, DataType::Int);
+        let rows: Vec<Value> = [10, 1, 3, 3, 7].iter().map(|&v| Value::Int(v)).collect();
+        let p = |f: f64| call("percentile", vec![x(), Expr::Literal(Value::Double(f))]);
+        // Sorted 1 3 3 7 10: rank 0.25 * 4 = 1 -> 3; rank 0.9 * 4 = 3.6 -> 7 + 0.6 * 3.
+        assert_eq!(p(0.25).result(&feed(&p(0.25), &rows)), Value::Double(3.0));
+        close(p(0.9).result(&feed(&p(0.9), &rows)), 8.8);
+        let med = call("median", vec![x()]);
+        assert_eq!(med.result(&feed(&med, &rows[..4])), Value::Double(3.0));
+        assert_eq!(med.result(&med.new_accumulator()), Value::Null);
+        assert!(AggFunc::resolve("percentile", vec![x(), Expr::Literal(Value::Double(1.5))], false).is_err());
+        assert!(AggFunc::resolve("percentile", vec![x(), x()], false).is_err(), "a fraction must be a constant");
+        let mode = call("mode", vec![x()]);
+        assert_eq!(mode.result(&feed(&mode, &rows)), Value::Int(3));
+        let tie: Vec<Value> = [5, 2, 5, 2, 9].iter().map(|&v| Value::Int(v)).collect();
+        assert_eq!(mode.result(&feed(&mode, &tie)), Value::Int(2));
+        // Counts read back from state still count (their index is rebuilt).
+        let mut back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&feed(&mode, &tie)).unwrap()).unwrap();
+        mode.update(&mut back, &Value::Int(5)).unwrap();
+        assert_eq!(mode.result(&back), Value::Int(5));
+        let Accumulator::Counts(c) = &back else { panic!() };
+        assert_eq!(c.items.len(), 3);
+    }
+
+    #[test]
+    fn bit_aggregates_fold_integers_and_keep_their_type() {
+        let call = |name| AggFunc::resolve(name, vec![Expr::column(0, DataType::Int)], false).unwrap();
+        let rows = [Value::Int(12), Value::Null, Value::Int(10), Value::Int(7)];
+        assert_eq!(call("bit_and").result(&feed(&call("bit_and"), &rows)), Value::Int(0));
+        assert_eq!(call("bit_or").result(&feed(&call("bit_or"), &rows)), Value::Int(15));
+        assert_eq!(call("bit_xor").result(&feed(&call("bit_xor"), &rows)), Value::Int(12 ^ 10 ^ 7));
+        assert_eq!(call("bit_or").result(&feed(&call("bit_or"), &[Value::Null])), Value::Null);
+        assert!(AggFunc::resolve("bit_or", vec![Expr::column(0, DataType::Double)], false).is_err());
+    }
+
+    #[test]
+    fn approx_count_distinct_is_sparks_hyperloglog_and_its_state_the_old_set() {
+        let call = AggFunc::resolve("approx_count_distinct", vec![Expr::column(0, DataType::BigInt)], false).unwrap();
+        let mut acc = call.new_accumulator();
+        for i in (0..1000).chain(0..500) {
+            call.update(&mut acc, &Value::BigInt(i)).unwrap();
+        }
+        call.update(&mut acc, &Value::Null).unwrap();
+        // Spark 4.3: SELECT approx_count_distinct(id) FROM range(0, 1000).
+        assert_eq!(call.result(&acc), Value::BigInt(1026));
+        let bytes = postcard::to_allocvec(&acc).unwrap();
+        assert_eq!(bytes[0], 6, "still the distinct values, as before");
+        let mut back: Accumulator = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(call.result(&back), Value::BigInt(1026));
+        for i in 1000..1200 {
+            call.update(&mut back, &Value::BigInt(i)).unwrap();
+        }
+        assert_eq!(call.result(&back), Value::BigInt(1171));
+        let mut fresh = call.new_accumulator();
+        for i in 0..1200 {
+            call.update(&mut fresh, &Value::BigInt(i)).unwrap();
+        }
+        assert_eq!(call.result(&fresh), call.result(&back));
+        let rsd = |x: f64| {
+            AggFunc::resolve("approx_count_distinct", vec![Expr::column(0, DataType::Int), Expr::Literal(Value::Double(x))], false)
+        };
+        assert!(rsd(0.05).is_ok());
+        assert!(rsd(0.01).is_err(), "another accuracy would need another sketch");
+    }
+
+    #[test]
+    fn new_accumulators_come_after_the_old_ones_in_state() {
+        let first_byte = |call: &AggregateCall| postcard::to_allocvec(&call.new_accumulator()).unwrap()[0];
+        assert_eq!(first_byte(&two("max_by", DataType::Int, DataType::Int)), 9);
+        assert_eq!(first_byte(&two("corr", DataType::Double, DataType::Double)), 10);
+        let one = |name| AggFunc::resolve(name, vec![Expr::column(0, DataType::Int)], false).unwrap();
+        assert_eq!(first_byte(&one("kurtosis")), 11);
+        assert_eq!(first_byte(&one("median")), 12);
+        assert_eq!(first_byte(&one("bit_or")), 13);
+        // The old ones keep their bytes: a count is variant 0, a list 7.
+        assert_eq!(first_byte(&AggFunc::resolve("count", vec![], true).unwrap()), 0);
+        assert_eq!(first_byte(&one("collect_list")), 7);
     }
 
     #[test]

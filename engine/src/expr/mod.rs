@@ -5,6 +5,7 @@ pub mod aggregate;
 mod cast;
 mod eval;
 pub mod functions;
+pub mod hll;
 mod like;
 
 pub use aggregate::{AggFunc, AggregateCall};

@@ -5,6 +5,7 @@
 mod aggregate;
 mod dedup;
 mod filter;
+mod generate;
 pub mod keys;
 mod limit;
 mod project;
@@ -19,6 +20,7 @@ pub mod window;
 pub use aggregate::AggregateOp;
 pub use dedup::DedupOp;
 pub use filter::FilterOp;
+pub use generate::GenerateOp;
 pub use limit::LimitOp;
 pub use project::ProjectOp;
 pub use session_window::SessionWindowOp;

@@ -165,8 +165,7 @@ impl Operator for SessionWindowOp {
             SessionGap::Fixed(_) => None,
             SessionGap::PerRow(e) => Some(e.evaluate_to_array(&batch)?),
         };
-        let args =
-            self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;
+        let args = self.aggregates.iter().map(|a| a.evaluate_arg(&batch)).collect::<Result<Vec<_>>>()?;
         let mut buf = Vec::new();
         let (mut dropped, mut updated) = (0u64, 0u64);
         // The batch's new sessions by key, in row order; merged into state once per key below.
@@ -201,7 +200,7 @@ impl Operator for SessionWindowOp {
             encode_group(&other_keys, i, &mut buf);
             let mut accumulators: Vec<Accumulator> = self.aggregates.iter().map(AggregateCall::new_accumulator).collect();
             for (a, call) in self.aggregates.iter().enumerate() {
-                let v = args[a].as_ref().map(|c| Value::from_array(c.as_ref(), i)).unwrap_or(Value::Null);
+                let v = args[a].as_ref().map(|c| call.arg_value(c.as_ref(), i)).unwrap_or(Value::Null);
                 call.update(&mut accumulators[a], &v)?;
             }
             let key = other_keys.iter().map(|c| Value::from_array(c.as_ref(), i)).collect();

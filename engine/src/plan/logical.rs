@@ -134,6 +134,13 @@ pub enum LogicalPlan {
         /// passes its first event time plus this.
         delay_micros: i64,
     },
+    /// A generator (`explode`, `posexplode`, their `_outer` forms, `LATERAL VIEW`): each input
+    /// row repeated once per element of an array, with the generated columns appended.
+    Generate {
+        input: Box<LogicalPlan>,
+        generator: Generator,
+        schema: Schema,
+    },
     /// Stateful aggregation: groups by `keys`, then `aggregates`; output is keys then aggregates.
     Aggregate {
         input: Box<LogicalPlan>,
@@ -176,6 +183,33 @@ pub struct SortKey {
     pub nulls_first: bool,
 }
 
+/// A generator call: which one, over what array, and whether a row whose array is NULL or
+/// empty still gives one row (of NULLs), as `_outer` and `LATERAL VIEW OUTER` do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generator {
+    pub kind: GeneratorKind,
+    pub arg: Expr,
+    pub outer: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorKind {
+    /// One column, the element (`col`).
+    Explode,
+    /// The element's position from 0 (`pos`), then the element (`col`).
+    PosExplode,
+}
+
+impl GeneratorKind {
+    /// The generated columns' default names (Spark's).
+    pub fn default_names(self) -> &'static [&'static str] {
+        match self {
+            GeneratorKind::Explode => &["col"],
+            GeneratorKind::PosExplode => &["pos", "col"],
+        }
+    }
+}
+
 /// `session_window(time, gap)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionSpec {
@@ -210,6 +244,7 @@ impl LogicalPlan {
             | LogicalPlan::StreamJoin { schema, .. }
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::WindowAssign { schema, .. }
+            | LogicalPlan::Generate { schema, .. }
             | LogicalPlan::Aggregate { schema, .. } => schema,
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Watermark { input, .. }
@@ -227,6 +262,7 @@ impl LogicalPlan {
             | LogicalPlan::Watermark { input, .. }
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
+            | LogicalPlan::Generate { input, .. }
             | LogicalPlan::Deduplicate { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Aggregate { input, .. } => vec![input],
@@ -250,6 +286,8 @@ impl LogicalPlan {
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::Sort { input, .. }
+            // The input's columns come first, where they were.
+            | LogicalPlan::Generate { input, .. }
             | LogicalPlan::Deduplicate { input, .. } => input.event_time_column(),
             LogicalPlan::Project { input, exprs, .. } => {
                 let et = input.event_time_column()?;
@@ -305,6 +343,17 @@ impl LogicalPlan {
                 } else {
                     writeln!(f, "{pad}TimeWindow sliding {} every {}", iv(window.size), iv(window.slide))?
                 }
+            }
+            LogicalPlan::Generate { generator, schema, .. } => {
+                let added = generator.kind.default_names().len();
+                let names = schema.names();
+                writeln!(
+                    f,
+                    "{pad}Generate {:?}{} [{}] (stateless: one row per element)",
+                    generator.kind,
+                    if generator.outer { " outer" } else { "" },
+                    names[names.len() - added..].join(", ")
+                )?
             }
             LogicalPlan::Sort { keys, .. } => writeln!(f, "{pad}Sort by {} keys (the whole result, every batch)", keys.len())?,
             LogicalPlan::StreamJoin { spec: spec @ StreamJoinSpec { kind, bounds, .. }, .. } => {

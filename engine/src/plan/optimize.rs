@@ -34,6 +34,9 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::WindowAssign { input, time, window, schema } => {
             LogicalPlan::WindowAssign { input: Box::new(optimize(*input)), time, window, schema }
         }
+        LogicalPlan::Generate { input, generator, schema } => {
+            LogicalPlan::Generate { input: Box::new(optimize(*input)), generator, schema }
+        }
         LogicalPlan::Aggregate { input, keys, aggregates, event_time_key, session, schema } => {
             LogicalPlan::Aggregate { input: Box::new(optimize(*input)), keys, aggregates, event_time_key, session, schema }
         }

@@ -5,8 +5,8 @@ use arrow_select::filter::filter_record_batch;
 
 use crate::error::{Error, Result};
 use crate::ops::{
-    AggregateOp, DedupOp, FilterOp, LimitOp, Node, ProjectOp, SessionWindowOp, SortOp, StaticJoinOp, StreamJoinOp, UnionOp, WatermarkOp,
-    WindowAssignOp,
+    AggregateOp, DedupOp, FilterOp, GenerateOp, LimitOp, Node, ProjectOp, SessionWindowOp, SortOp, StaticJoinOp, StreamJoinOp, UnionOp,
+    WatermarkOp, WindowAssignOp,
 };
 use crate::plan::LogicalPlan;
 use crate::plan::OutputMode;
@@ -91,6 +91,9 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
         LogicalPlan::Sort { input, keys } => op(SortOp::new(keys.clone()), vec![node(input, p, b)?]),
         LogicalPlan::WindowAssign { input, time, window, schema } => {
             op(WindowAssignOp::new(time.clone(), *window, schema.to_arrow()), vec![node(input, p, b)?])
+        }
+        LogicalPlan::Generate { input, generator, schema } => {
+            op(GenerateOp::new(generator.clone(), schema.to_arrow()), vec![node(input, p, b)?])
         }
         LogicalPlan::Deduplicate { input, keys, within_watermark, delay_micros } => {
             let event_time = if b.has_watermark { input.event_time_column() } else { None };

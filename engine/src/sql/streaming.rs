@@ -63,6 +63,8 @@ pub struct Prepared {
 /// Words that end a relation and can never be a table name or alias after `STREAM`.
 const CLAUSE_WORDS: &[Keyword] = &[
     Keyword::WHERE,
+    // `LATERAL VIEW` follows the FROM relation.
+    Keyword::LATERAL,
     Keyword::GROUP,
     Keyword::ORDER,
     Keyword::LIMIT,

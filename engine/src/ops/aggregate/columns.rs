@@ -181,7 +181,7 @@ impl AccColumn {
             }
             (AccColumn::Other(accs), _, arg) => {
                 for (i, g) in rows() {
-                    let v = arg.map_or(Value::Null, |a| Value::from_array(a.as_ref(), i));
+                    let v = arg.map_or(Value::Null, |a| call.arg_value(a.as_ref(), i));
                     call.update(&mut accs[g], &v)?;
                 }
             }
@@ -189,7 +189,7 @@ impl AccColumn {
             // row by row through the accumulator, as every aggregate once went.
             (column, _, arg) => {
                 for (i, g) in rows() {
-                    let v = arg.map_or(Value::Null, |a| Value::from_array(a.as_ref(), i));
+                    let v = arg.map_or(Value::Null, |a| call.arg_value(a.as_ref(), i));
                     let mut acc = column.get(g as u32);
                     call.update(&mut acc, &v)?;
                     column.set(g as u32, acc).map_err(Error::internal)?;

@@ -118,8 +118,7 @@ impl Operator for AggregateOp {
         let watermark = watermarks.eviction;
         let late_watermark = watermarks.late;
         let key_columns = self.keys.iter().map(|k| k.evaluate_to_array(&batch)).collect::<Result<Vec<_>>>()?;
-        let arg_columns =
-            self.aggregates.iter().map(|a| a.arg.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()).collect::<Result<Vec<_>>>()?;
+        let arg_columns = self.aggregates.iter().map(|a| a.evaluate_arg(&batch)).collect::<Result<Vec<_>>>()?;
         let times = self.event_time_key.and_then(|k| key_columns.get(k)).and_then(row_times);
         let judge_late = self.evicts() && late_watermark > 0;
         let encoder = KeyEncoder::new(&key_columns);

@@ -67,7 +67,21 @@ impl<'a> Analyzer<'a> {
             },
             _ => (vec![], false),
         };
-        let call = AggFunc::resolve(name, args, star).map_err(|e| e.at(pos))?;
+        let written = crate::expr::aggregate::CallText {
+            call: spark_sql(whole),
+            args: match &f.args {
+                ast::FunctionArguments::List(list) => list
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => spark_sql(e),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+                _ => vec![],
+            },
+        };
+        let call = AggFunc::resolve_written(name, args, star, &written).map_err(|e| e.at(pos))?;
         let text = spark_sql(whole).to_ascii_lowercase();
         let collector = self.collecting.as_mut().ok_or_else(|| Error::internal("aggregate outside an aggregation"))?;
         let k = match collector.calls.iter().position(|(t, _)| *t == text) {

@@ -585,6 +585,9 @@ impl<'a> Analyzer<'a> {
             ))
             .at(pos));
         }
+        if is_generator_name(&lower) {
+            return Err(generator_outside_select(&lower, whole, pos));
+        }
         if is_spark_aggregate(&lower) {
             if !AggFunc::is_aggregate_name(&lower) {
                 return Err(

@@ -25,6 +25,7 @@ use crate::value::Value;
 
 mod aggregate;
 mod expressions;
+mod generate;
 mod joins;
 mod naming;
 mod query;
@@ -32,6 +33,7 @@ mod relations;
 mod scope;
 
 use self::expressions::*;
+use self::generate::*;
 use self::naming::*;
 pub use self::naming::{output_name, spark_sql};
 use self::scope::*;
@@ -97,7 +99,7 @@ struct AggCollector {
 
 /// Spark aggregates this engine recognises but does not compute yet (refused with a message);
 /// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["max_by", "min_by"];
+const UNBUILT_AGGREGATES: &[&str] = &["percentile_approx", "approx_percentile", "histogram_numeric", "percentile_cont", "percentile_disc"];
 
 fn is_spark_aggregate(name: &str) -> bool {
     AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name)

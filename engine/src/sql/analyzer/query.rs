@@ -156,7 +156,7 @@ impl<'a> Analyzer<'a> {
     }
 
     pub(super) fn select(&mut self, s: &'a ast::Select) -> Result<(LogicalPlan, Scope)> {
-        let (mut plan, scope) = match s.from.as_slice() {
+        let (plan, scope) = match s.from.as_slice() {
             [] => return Err(Error::unsupported("A streaming query needs a FROM clause that names a source")),
             [one] => self.table_with_joins(one)?,
             [_, second, ..] => {
@@ -166,6 +166,7 @@ impl<'a> Analyzer<'a> {
                 .at(position_of(second.relation.span())))
             }
         };
+        let (mut plan, scope) = self.lateral_views(&s.lateral_views, plan, scope)?;
         if let Some(w) = &s.selection {
             let predicate = self.expr(w, &scope)?;
             if !matches!(predicate.data_type(), DataType::Boolean | DataType::Null) {
@@ -199,16 +200,58 @@ impl<'a> Analyzer<'a> {
                 _ => {}
             }
         }
+        let generators: Vec<(usize, &ast::Function)> = s
+            .projection
+            .iter()
+            .enumerate()
+            .filter_map(|(k, item)| match item {
+                ast::SelectItem::UnnamedExpr(e)
+                | ast::SelectItem::ExprWithAlias { expr: e, .. }
+                | ast::SelectItem::ExprWithAliases { expr: e, .. } => top_generator(e).map(|f| (k, f)),
+                _ => None,
+            })
+            .collect();
         if let Some(pos) = found {
+            if let Some((_, f)) = generators.first() {
+                return Err(Error::unsupported(format!(
+                    "`{}` beside an aggregation in one SELECT is not supported yet: explode in a subquery or a LATERAL VIEW and aggregate its rows",
+                    f.name
+                ))
+                .at(position_of(f.name.span())));
+            }
             self.aggregation.get_or_insert(pos);
             return self.aggregate_select(s, plan, scope);
+        }
+        // Each generator of the SELECT list appends its columns to the input (Spark chains them,
+        // the first written innermost); the other items still see the input's columns only.
+        let mut generated: Vec<(usize, usize, Vec<Column>)> = Vec::new();
+        let mut gen_scope = scope.clone();
+        for &(k, f) in &generators {
+            let (whole, aliases): (&ast::Expr, Vec<String>) = match &s.projection[k] {
+                ast::SelectItem::ExprWithAlias { expr, alias } => (expr, vec![alias.value.clone()]),
+                ast::SelectItem::ExprWithAliases { expr, aliases } => (expr, aliases.iter().map(|a| a.value.clone()).collect()),
+                ast::SelectItem::UnnamedExpr(e) => (e, vec![]),
+                _ => continue,
+            };
+            let call = self.generator_call(f, whole, &scope, &aliases, false)?;
+            let first = gen_scope.columns.len();
+            let columns = call.columns.clone();
+            (plan, gen_scope) = generate(plan, gen_scope, call, None);
+            generated.push((k, first, columns));
         }
         if let Some((name, pos)) = self.over_window.clone() {
             return Err(non_time_window(&name).at(Some(pos)));
         }
         let mut exprs = Vec::new();
         let mut columns = Vec::new();
-        for item in &s.projection {
+        for (item_index, item) in s.projection.iter().enumerate() {
+            if let Some((_, first, cols)) = generated.iter().find(|(k, _, _)| *k == item_index) {
+                for (j, c) in cols.iter().enumerate() {
+                    exprs.push(Expr::column(first + j, c.data_type.clone()));
+                    columns.push(c.clone());
+                }
+                continue;
+            }
             match item {
                 ast::SelectItem::Wildcard(_) => {
                     for (k, c) in scope.columns.iter().enumerate() {
@@ -258,11 +301,13 @@ impl<'a> Analyzer<'a> {
                     }
                 }
                 ast::SelectItem::UnnamedExpr(e) => {
+                    nested_generator(e)?;
                     let resolved = self.expr(e, &scope)?;
                     columns.push(Column { name: super::naming::output_name_of(e, &resolved), data_type: resolved.data_type() });
                     exprs.push(resolved);
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    nested_generator(expr)?;
                     let resolved = self.expr(expr, &scope)?;
                     columns.push(Column { name: alias.value.clone(), data_type: resolved.data_type() });
                     exprs.push(resolved);
