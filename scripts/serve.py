@@ -26,6 +26,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         return f
 
+    def end_headers(self):
+        # Any page may load the playground's files (an embed on a documentation site).
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
     def log_message(self, *args):
         pass
 

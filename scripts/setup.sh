@@ -31,6 +31,8 @@ if [ "$want_tests" = 1 ]; then
   need_apt=()
   command -v chromium >/dev/null || need_apt+=(chromium)
   command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+  # The npm package's README reports brotli sizes (scripts/build-npm.sh).
+  command -v brotli >/dev/null || need_apt+=(brotli)
   if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} from Debian"
     apt-get update -qq

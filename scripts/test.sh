@@ -32,6 +32,20 @@ lint() {
   cargo clippy -p unbounded-web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
   echo "lint: 1 passed, 0 failed"
 }
+# The API's TypeScript declarations, checked by tsc on a typed usage file; tsc comes from npm
+# at a fixed version, into target/ (nothing the project ships needs it).
+api_types() {
+  local tsc=target/npm-tools/node_modules/.bin/tsc
+  [ -x "$tsc" ] || npm install --prefix target/npm-tools --no-save --no-audit --no-fund --no-package-lock typescript@5.6.3 >/dev/null || return 1
+  "$tsc" -p e2e/types && echo "api-types: 1 passed, 0 failed"
+}
+
+# The npm package: built and packed, installed from its tarball into an empty folder, imported
+# there by Node and by a page.
+npm_package() {
+  SKIP_WEB=1 bash scripts/build-npm.sh && node e2e/npm-package.mjs target/npm
+}
+
 suite lint lint
 suite native cargo test --workspace --locked
 suite engine-wasm-node cargo test -p unbounded-engine --locked --target wasm32-unknown-unknown --tests
@@ -48,6 +62,17 @@ if bash scripts/build-web.sh; then
   suite e2e-hardening node e2e/hardening.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-sessions node e2e/sessions.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-scrubber node e2e/scrubber.mjs "http://127.0.0.1:$port/" e2e/screenshots
+  # Embedding (issue 16): the API in Node and its types, then the demo article, the CSP page and
+  # an embed whose files come from a second origin (the same dist/ on another port).
+  suite api-node node e2e/api-node.mjs dist
+  suite api-types api_types
+  port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 scripts/serve.py "$port2" dist >/dev/null 2>&1 &
+  server2=$!
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port2/" >/dev/null && break; sleep 0.1; done
+  suite e2e-embed node e2e/embed.mjs "http://127.0.0.1:$port/" e2e/screenshots "http://127.0.0.1:$port2/"
+  kill "$server2" 2>/dev/null
+  suite npm-package npm_package
   kill "$server" 2>/dev/null
 else
   echo "=== build failed"

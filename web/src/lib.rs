@@ -1,11 +1,13 @@
 //! Unbounded in the browser: the playground page (Yew), the session it drives through
 //! [`protocol`] messages, and the JavaScript API for embedding.
 
+#[cfg(feature = "ui")]
 pub mod app;
 pub mod clock;
 pub mod event_log;
 pub mod gallery;
 pub mod idb;
+pub mod js_api;
 pub mod protocol;
 pub mod session;
 pub mod worker;
@@ -15,23 +17,21 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../tests/scenarios/stateless
 
 use wasm_bindgen::prelude::*;
 
-/// Renders the playground into `#app` (or the body) when loaded in a page; does nothing in
-/// Node or a worker, so the same module serves the JavaScript API there.
+/// Renders the playground into `#app` when loaded in its page; does nothing elsewhere (Node, a
+/// worker, a page that imports the JavaScript API or embeds `<unbounded-playground>`), so the
+/// same module serves them all.
+#[cfg(feature = "ui")]
 #[wasm_bindgen(start)]
 pub fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    match document.get_element_by_id("app") {
-        Some(root) => {
-            yew::Renderer::<app::App>::with_root(root).render();
-        }
-        None => {
-            yew::Renderer::<app::App>::new().render();
-        }
+    if let Some(root) = document.get_element_by_id("app") {
+        yew::Renderer::<app::App>::with_root(root).render();
     }
 }
 
 /// For the test of the page's recovery: makes the engine's worker panic, when the page was
 /// opened with `?debug=panic`. Returns whether it did.
+#[cfg(feature = "ui")]
 #[wasm_bindgen(js_name = debugPanic)]
 pub fn debug_panic() -> bool {
     app::debug_panic()

@@ -40,6 +40,8 @@ struct Inner {
     panicked_in: Cell<Option<Option<u64>>>,
     listener: RefCell<Option<Callback<Message>>>,
     closures: RefCell<Vec<Handler>>,
+    /// The worker's script, for a restart.
+    url: String,
 }
 
 /// A handler of the worker's events, kept alive as long as the worker is listened to.
@@ -51,10 +53,13 @@ impl PartialEq for Backend {
     }
 }
 
-fn new_worker() -> Result<web_sys::Worker, String> {
+/// The page's worker script; an embed's is beside `www/unbounded-embed.js`, wherever that is.
+const PAGE_WORKER: &str = "./www/worker.js";
+
+fn new_worker(url: &str) -> Result<web_sys::Worker, String> {
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
-    web_sys::Worker::new_with_options("./www/worker.js", &options).map_err(|e| format!("the engine's worker could not start: {e:?}"))
+    web_sys::Worker::new_with_options(url, &options).map_err(|e| format!("the engine's worker could not start: {e:?}"))
 }
 
 /// Whether a request changes the session (and so is replayed on a new worker when nothing
@@ -76,7 +81,12 @@ fn changes_session(r: &Request) -> bool {
 
 impl Backend {
     pub fn start() -> Result<Backend, String> {
-        let worker = new_worker()?;
+        Backend::start_at(PAGE_WORKER)
+    }
+
+    /// A worker from the script at `url` (an embed's).
+    pub fn start_at(url: &str) -> Result<Backend, String> {
+        let worker = new_worker(url)?;
         let base = Request::Init { storage: StorageKind::Memory, scenario: None, session: String::new(), read_only: false };
         Ok(Backend(Rc::new(Inner {
             worker: RefCell::new(worker),
@@ -89,7 +99,15 @@ impl Backend {
             panicked_in: Cell::new(None),
             listener: RefCell::new(None),
             closures: RefCell::new(Vec::new()),
+            url: url.to_string(),
         })))
+    }
+
+    /// Ends the worker for good (an embed taken off its page).
+    pub fn terminate(&self) {
+        self.forget_listener();
+        self.0.stopped.set(true);
+        self.0.worker.borrow().terminate();
     }
 
     /// Sends every message of this and later workers to `listener`.
@@ -218,7 +236,7 @@ impl Backend {
     /// checkpoint, or replays the page's copy, without the request it stopped in (which would
     /// stop it again).
     pub fn restart(&self) -> Result<(), String> {
-        let worker = new_worker()?;
+        let worker = new_worker(&self.0.url)?;
         self.0.worker.borrow().terminate();
         *self.0.worker.borrow_mut() = worker;
         // Without the worker's word (a trap that is no panic), the first request it had not

@@ -4,6 +4,7 @@
 mod backend;
 mod break_it;
 mod editor;
+pub mod embed_options;
 mod event_form;
 mod gallery;
 mod help;
@@ -96,9 +97,12 @@ fn remember_storage(kind: StorageKind) {
     }
 }
 
+pub use embed_options::AppProps;
+
 #[function_component(App)]
-pub fn app() -> Html {
-    let backend = use_memo((), |_| Backend::start());
+pub fn app(props: &AppProps) -> Html {
+    let embed = props.embed.clone();
+    let backend = use_memo((), |_| embed.as_ref().map_or_else(Backend::start, |e| Ok(e.backend.clone())));
     let snapshot = use_state(|| None::<Rc<Snapshot>>);
     let sql = use_state(String::new);
     let mode = use_state(|| "append".to_string());
@@ -110,6 +114,7 @@ pub fn app() -> Html {
     // The session namespace whose lock this tab holds (empty: none).
     let session_id = use_mut_ref(String::new);
     {
+        let embed = embed.clone();
         let (backend, snapshot, sql, mode, shown_sql, link_error, stopped, session_id) = (
             backend.clone(),
             snapshot.clone(),
@@ -123,8 +128,12 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             let listening = match &*backend {
                 Ok(b) => {
+                    let (b1, embed1) = (b.clone(), embed.clone());
                     b.listen(Callback::from(move |m: Message| match m {
                         Message::Snapshot(next) => {
+                            if let Some(r) = embed1.as_ref().and_then(|e| e.follow_up(&next)) {
+                                b1.send(r);
+                            }
                             if *shown_sql.borrow() != next.sql && !next.sql.is_empty() {
                                 *shown_sql.borrow_mut() = next.sql.clone();
                                 sql.set(next.sql.clone());
@@ -135,47 +144,51 @@ pub fn app() -> Html {
                         Message::Stopped(why) => stopped.set(Some(why)),
                     }));
                     let (b2, link_error) = (b.clone(), link_error.clone());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let window = web_sys::window();
-                        let hash = window.as_ref().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-                        let scenario = match share::scenario_from_link(&hash).await {
-                            Some(Ok(text)) => Some(text),
-                            Some(Err(e)) => {
-                                link_error.set(Some(format!("This shared link cannot be opened: {e}")));
-                                None
-                            }
-                            // `?example=ID`: a documentation page opens one example of the gallery.
-                            None => match query_param("example").map(|id| crate::gallery::example_by_id(&id)) {
-                                Some(Ok(e)) => Some(e.scenario.to_string()),
+                    // An embed reads nothing of its host page: its options say it all (and
+                    // `mountPlayground` sent its first request).
+                    if embed.is_none() {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let window = web_sys::window();
+                            let hash = window.as_ref().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                            let scenario = match share::scenario_from_link(&hash).await {
+                                Some(Ok(text)) => Some(text),
                                 Some(Err(e)) => {
-                                    link_error.set(Some(format!("This link cannot open its example: {e}.")));
+                                    link_error.set(Some(format!("This shared link cannot be opened: {e}")));
                                     None
                                 }
-                                None => None,
-                            },
-                        };
-                        if scenario.is_some() || hash.starts_with("#s=") {
-                            // Opened once: a reload resumes the session instead of the link.
-                            if let Some(h) = window.and_then(|w| w.history().ok()) {
-                                let _ = h.replace_state_with_url(
-                                    &JsValue::NULL,
-                                    "",
-                                    Some(&format!("{}{}", page_path(), page_query_without("example"))),
-                                );
+                                // `?example=ID`: a documentation page opens one example of the gallery.
+                                None => match query_param("example").map(|id| crate::gallery::example_by_id(&id)) {
+                                    Some(Ok(e)) => Some(e.scenario.to_string()),
+                                    Some(Err(e)) => {
+                                        link_error.set(Some(format!("This link cannot open its example: {e}.")));
+                                        None
+                                    }
+                                    None => None,
+                                },
+                            };
+                            if scenario.is_some() || hash.starts_with("#s=") {
+                                // Opened once: a reload resumes the session instead of the link.
+                                if let Some(h) = window.and_then(|w| w.history().ok()) {
+                                    let _ = h.replace_state_with_url(
+                                        &JsValue::NULL,
+                                        "",
+                                        Some(&format!("{}{}", page_path(), page_query_without("example"))),
+                                    );
+                                }
                             }
-                        }
-                        let storage = storage_choice();
-                        let id = sessions::current();
-                        // Another tab writes this session: this one works on a copy.
-                        let read_only = storage == StorageKind::IndexedDb && !sessions::hold(&id).await;
-                        if storage == StorageKind::IndexedDb && !read_only {
-                            *session_id.borrow_mut() = id.clone();
-                        }
-                        b2.send(Request::Init { storage, scenario, session: id, read_only });
-                        if query_param("debug").as_deref() == Some("panic") {
-                            DEBUG_BACKEND.with(|d| *d.borrow_mut() = Some(b2.clone()));
-                        }
-                    });
+                            let storage = storage_choice();
+                            let id = sessions::current();
+                            // Another tab writes this session: this one works on a copy.
+                            let read_only = storage == StorageKind::IndexedDb && !sessions::hold(&id).await;
+                            if storage == StorageKind::IndexedDb && !read_only {
+                                *session_id.borrow_mut() = id.clone();
+                            }
+                            b2.send(Request::Init { storage, scenario, session: id, read_only });
+                            if query_param("debug").as_deref() == Some("panic") {
+                                DEBUG_BACKEND.with(|d| *d.borrow_mut() = Some(b2.clone()));
+                            }
+                        });
+                    }
                     Some(b.clone())
                 }
                 Err(_) => None,
@@ -202,9 +215,14 @@ pub fn app() -> Html {
         let mode = mode.clone();
         Callback::from(move |e: Event| mode.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
     };
+    let readonly = props.embed.as_ref().is_some_and(|e| e.options.readonly);
     let start = {
         let (send, sql, mode) = (send.clone(), sql.clone(), mode.clone());
-        Callback::from(move |_| send.emit(Request::SetQuery { sql: (*sql).clone(), output_mode: (*mode).clone() }))
+        Callback::from(move |_| {
+            if !readonly {
+                send.emit(Request::SetQuery { sql: (*sql).clone(), output_mode: (*mode).clone() })
+            }
+        })
     };
     let run = {
         let send = send.clone();
@@ -275,7 +293,10 @@ pub fn app() -> Html {
     });
 
     html! {
-        <div class="page">
+        <div class={classes!("page", props.embed.is_some().then_some("embedded"))}>
+            if let Some(e) = props.embed.clone() {
+                <embed_options::EmbedBar snapshot={snapshot.clone()} send={send.clone()} embed={e} />
+            } else {
             <header>
                 <h1>{"Unbounded"}</h1>
                 <p class="tagline">{"A Structured Streaming playground: type streaming SQL, push events, run micro-batches."}</p>
@@ -290,6 +311,7 @@ pub fn app() -> Html {
                 </label>
                 </div>
             </header>
+            }
             if let Some(why) = (*stopped).clone() {
                 <div id="engine-stopped" class="error" role="alert">
                     <div class="kind">{"the engine stopped"}</div>
@@ -311,7 +333,7 @@ pub fn app() -> Html {
             }
             if let Some(e) = (*link_error).clone() { <div id="link-error" class="error" role="alert">{ e }</div> }
             if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
-            <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} />
+            if props.embed.is_none() { <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} /> }
             <scrubber::Scrubber snapshot={snapshot.clone()} send={send.clone()} />
             <main>
                 <section class="panel query-panel">
@@ -321,7 +343,7 @@ pub fn app() -> Html {
                     }
                     <p class="scenario-description">{ snapshot.description.clone() }</p>
                     <editor::Editor value={sql_text.clone()} error={query_error.clone()} sources={snapshot.sources.clone()} tables={snapshot.tables.clone()}
-                        on_change={let sql = sql.clone(); Callback::from(move |v: String| sql.set(v))} on_run={start.clone()} />
+                        on_change={let sql = sql.clone(); Callback::from(move |v: String| if !readonly { sql.set(v) })} on_run={start.clone()} />
                     <div class="row">
                         <label for="mode">{"Output mode "}</label>
                         <select id="mode" onchange={on_mode}>
