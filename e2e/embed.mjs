@@ -21,6 +21,15 @@ async function running(page, id) {
   await inEmbed(page, id, "#output").waitFor({ state: "attached", timeout: 60000 });
 }
 
+// An embed opens its example at batch 0, as the page does: its scrubber's "Run to the end"
+// applies every queued run (an autoplay embed applies them one per trigger by itself).
+async function toEnd(page, id) {
+  const end = inEmbed(page, id, "#scrub-end");
+  await end.waitFor({ state: "attached", timeout: 60000 });
+  if (!(await end.isDisabled())) await end.click();
+  await page.waitForFunction((id) => document.getElementById(id)?.shadowRoot?.querySelector("#scrub-end")?.disabled, id, { timeout: 30000 });
+}
+
 async function sinkRows(page, id, n) {
   await page.waitForFunction(
     ([id, n]) => document.getElementById(id)?.shadowRoot?.querySelectorAll("#output tbody.rows tr").length === n,
@@ -33,6 +42,7 @@ await test("each-embed-of-the-article-runs-its-example-to-the-gallerys-output", 
   await page.goto(demo);
   for (const [id, file] of [["small", "gallery/watermark-small.expected.json"], ["tumbling", "spark-examples/030-tumbling-append-late.expected.json"], ["full", "stateless/trucks-cold-chain.expected.json"]]) {
     await running(page, id);
+    await toEnd(page, id);
     const want = expected(file);
     await sinkRows(page, id, want.sink.length);
     const cells = await inEmbed(page, id, "#output tbody.rows tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
@@ -68,6 +78,8 @@ await test("an-autoplay-embed-runs-its-trigger-in-view-and-stops-it-out-of-view"
   const batches = () => inEmbed(page, "small", "#progress tbody tr").count();
   const playing = () => inEmbed(page, "small", "#play").getAttribute("aria-pressed");
   await page.waitForFunction(() => document.getElementById("small").shadowRoot.querySelector("#play")?.getAttribute("aria-pressed") === "true", null, { timeout: 20000 });
+  // Playing plays the example as it arrives: its first queued run, then the next.
+  await page.waitForFunction(() => document.getElementById("small").shadowRoot.querySelectorAll("#progress tbody tr").length >= 1, null, { timeout: 20000 });
   await page.locator("unbounded-playground#full").scrollIntoViewIfNeeded();
   await page.waitForFunction(() => document.getElementById("small").shadowRoot.querySelector("#play")?.getAttribute("aria-pressed") === "false", null, { timeout: 20000 });
   expect((await playing()) === "false", "the trigger stops when the embed scrolls away");
@@ -141,6 +153,7 @@ await test("open-in-the-full-playground-carries-the-session", async (page, conte
     const doc = root ? document.getElementById(root).shadowRoot : document;
     return Number((doc.querySelector("#schema")?.innerText.match(/(\d+) events/) || [])[1]);
   }, root);
+  await toEnd(page, "full");
   const n = await events(page, "full");
   await inEmbed(page, "full", "#field-truck_id").fill("T-7");
   await inEmbed(page, "full", "#field-temp_c").fill("7");
@@ -155,6 +168,9 @@ await test("open-in-the-full-playground-carries-the-session", async (page, conte
   const full = await context.newPage();
   await full.goto(href.replace("#", "?storage=memory#"));
   await full.locator("#sql").waitFor();
+  // The full playground opens a link at batch 0 too.
+  await full.locator("#scrub-end").click();
+  await full.waitForFunction(() => document.querySelector("#scrub-end")?.disabled, null, { timeout: 20000 });
   await full.waitForFunction((n) => document.querySelector("#schema")?.innerText.includes(`${n + 1} events`), n, { timeout: 20000 });
   expect((await full.locator("#sql").inputValue()).includes("truck_locations"), "the full playground opened the embed's query");
   await full.close();
@@ -165,8 +181,10 @@ await test("the-strict-csp-page-runs-its-embeds", async (page) => {
   page.on("console", (m) => { if (/Content.Security.Policy|Refused/.test(m.text())) violations.push(m.text()); });
   await page.goto(new URL("csp.html", demo).href);
   await running(page, "csp");
+  await toEnd(page, "csp");
   await sinkRows(page, "csp", expected("spark-examples/030-tumbling-append-late.expected.json").sink.length);
   await running(page, "inline");
+  await toEnd(page, "inline");
   await sinkRows(page, "inline", 2);
   const text = await inEmbed(page, "inline", "#output").innerText();
   expect(text.includes("twice") && text.includes("4"), `the inline scenario ran: ${text}`);
@@ -180,6 +198,7 @@ await test("an-embed-from-another-origin-works", async (page) => {
   expect(origin !== new URL(url).origin, "a different origin");
   await page.goto(`${new URL("cross-origin.html", demo).href}?from=${encodeURIComponent(origin)}`);
   await running(page, "remote");
+  await toEnd(page, "remote");
   await sinkRows(page, "remote", expected("stateful/dedup-retried-events.expected.json").sink.length);
   const fromThere = await page.evaluate((o) => performance.getEntriesByType("resource").some((r) => r.name.startsWith(o) && r.name.endsWith(".wasm")), origin);
   expect(fromThere, "the wasm came from the other origin");

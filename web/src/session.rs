@@ -1004,7 +1004,14 @@ impl Session {
         let due = self.live.trigger.as_mut().is_some_and(|t| t.due(now_ms));
         if due {
             self.notice = None;
-            if let Err(e) = self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step()) {
+            // Playing a scenario plays it as it arrives: while runs are queued, each trigger
+            // applies the next one (its events and its batch), then it processes what is waiting.
+            let result = if self.plan.is_empty() {
+                self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step())
+            } else {
+                self.forward_one().map(|_| ())
+            };
+            if let Err(e) = result {
                 self.stop_with(e);
             }
             changed = true;
@@ -1870,5 +1877,22 @@ mod tests {
         assert!(l.why.contains(&format!("{}@{}", d.first.source, d.first.offset)), "{}", l.why);
         let total_read: u64 = snap.batches.iter().map(|b| b.input_rows).sum();
         assert_eq!(snap.sink_total + snap.duplicates.len() as u64, total_read, "every event read passed or was a duplicate");
+    }
+
+    #[test]
+    fn playing_a_queued_scenario_applies_its_runs_one_per_trigger() {
+        let mut s = Session::queued(SMALL, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let queued = s.plan.iter().filter(|st| is_run(st)).count();
+        assert!(queued > 1);
+        s.handle(Request::Play { interval_ms: 1000.0 });
+        let mut triggers = 0;
+        while s.plan.iter().any(is_run) && triggers < 100 {
+            s.tick(triggers as f64 * 1000.0 + 1.0);
+            triggers += 1;
+        }
+        assert_eq!(triggers, queued, "one trigger applies one queued run");
+        let played = s.export();
+        let ran = Session::start(SMALL, SharedStorage::memory(), StorageKind::Memory).unwrap().export();
+        assert_eq!(played.steps.iter().filter(|st| is_run(st)).count(), ran.steps.iter().filter(|st| is_run(st)).count());
     }
 }
