@@ -474,3 +474,17 @@ pub struct DuplicateInfo {
     /// The deduplication key's values.
     pub key: Vec<Json>,
 }
+
+/// A cell as text: event values are always shown as text, never as markup. A window reads as
+/// the half-open interval it is.
+pub fn cell(v: &Json) -> String {
+    match v {
+        Json::Null => "NULL".into(),
+        Json::String(s) => s.clone(),
+        Json::Object(m) if m.contains_key("start") && m.contains_key("end") => {
+            format!("[{}, {})", cell(&m["start"]), cell(&m["end"]))
+        }
+        Json::Array(items) => format!("[{}]", items.iter().map(cell).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
+}

@@ -13,19 +13,7 @@ pub struct Props {
     pub send: Callback<Request>,
 }
 
-/// A cell as text: event values are always shown as text, never as markup. A window reads as
-/// the half-open interval it is.
-pub fn cell(v: &Json) -> String {
-    match v {
-        Json::Null => "NULL".into(),
-        Json::String(s) => s.clone(),
-        Json::Object(m) if m.contains_key("start") && m.contains_key("end") => {
-            format!("[{}, {})", cell(&m["start"]), cell(&m["end"]))
-        }
-        Json::Array(items) => format!("[{}]", items.iter().map(cell).collect::<Vec<_>>().join(", ")),
-        other => other.to_string(),
-    }
-}
+pub use crate::protocol::cell;
 
 #[cfg(test)]
 mod tests {

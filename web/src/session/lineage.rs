@@ -212,7 +212,7 @@ pub fn duplicates(s: &Session, snap: &Snapshot) -> Vec<DuplicateInfo> {
 pub fn why_duplicate(s: &Session, source: &str, offset: u64) -> Option<LineageInfo> {
     let snap = s.snapshot();
     let d = snap.duplicates.iter().find(|d| d.event.source.eq_ignore_ascii_case(source) && d.event.offset == offset)?;
-    let key: Vec<String> = d.key.iter().map(crate::app::output::cell).collect();
+    let key: Vec<String> = d.key.iter().map(crate::protocol::cell).collect();
     let within = s.scenario.query.to_ascii_uppercase().contains("WITHIN WATERMARK");
     let why = format!(
         "Deduplication keeps the key of the first copy in state: {}@{} (read in batch {}) had the key ({}) first, so this copy, read in batch {}, was dropped{}.",
