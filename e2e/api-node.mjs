@@ -50,6 +50,30 @@ await test("an-example-runs-to-the-gallerys-expected-sink", async () => {
   s.close();
 });
 
+await test("at-start-opens-at-batch-0-and-steps-run-by-run", async () => {
+  // Spark's batches one trigger at a time: the same sink once every queued run has run.
+  const s = await Session.create({ example: "watermark-small", worker: false, atStart: true });
+  expect(s.sink.total === 0 && s.progress.length === 0, `at batch 0: sink ${s.sink.total}, ${s.progress.length} batches`);
+  let steps = 0;
+  while (s.position.queuedRuns > 0 && steps < 100) {
+    await s.forward();
+    steps++;
+  }
+  expect(steps > 1, `${steps} steps`);
+  const total = expected("gallery/watermark-small.expected.json").sink.length;
+  expect(s.sink.total === total, `sink ${s.sink.total}`);
+  // Back shows the session as it was one run earlier; forward returns to the newest.
+  await s.back();
+  expect(s.position.shown === s.position.live - 1, `shown ${json(s.position)}`);
+  await s.forward();
+  expect(s.position.shown === s.position.live && s.sink.total === total, `back at ${json(s.position)}`);
+  const again = await Session.create({ example: "watermark-small", worker: false, atStart: true });
+  await again.toEnd();
+  expect(again.sink.total === total && again.position.queuedRuns === 0, `toEnd: sink ${again.sink.total}`);
+  again.close();
+  s.close();
+});
+
 await test("a-session-from-sql-pushes-steps-and-emits-batches", async () => {
   const s = await Session.create({
     worker: false,

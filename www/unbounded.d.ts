@@ -69,6 +69,8 @@ interface CommonOptions {
   workerUrl?: string | URL;
   /** The wasm module (bytes, a URL or a Response) for the caller's thread. */
   wasm?: BufferSource | URL | string | Response;
+  /** Open a scenario at batch 0 with its runs queued (step() applies them) instead of run to its end. */
+  atStart?: boolean;
 }
 
 export type CreateOptions = CommonOptions &
@@ -174,6 +176,14 @@ export class Session {
   /** A processing-time trigger every intervalMs; 0 or null stops it. */
   trigger(intervalMs: number | null): Promise<Session>;
   stop(): Promise<Session>;
+  /** The scenario's next queued run (opened `atStart`), or the next kept position when an earlier one is shown. */
+  forward(): Promise<Session>;
+  /** Shows the position before the one shown, as the session was then. */
+  back(): Promise<Session>;
+  /** Applies every queued run: the scenario to its end. */
+  toEnd(): Promise<Session>;
+  /** Where the scenario stands: the position shown, the newest, and what is still queued. */
+  readonly position: { shown: number; live: number; queuedRuns: number; queuedEvents: number };
   restart(): Promise<Session>;
   injectFailure(point: FailurePoint): Promise<Session>;
   loseCheckpoint(): Promise<Session>;

@@ -94,7 +94,7 @@ class LocalTransport {
     await loadEngine(options.wasm);
     let engine;
     try {
-      engine = new LocalEngine(text);
+      engine = new LocalEngine(text, Boolean(options.atStart));
     } catch (e) {
       throw new UnboundedError(e);
     }
@@ -222,6 +222,9 @@ export class Session {
         else if (first.scenario_name !== nameOf(text)) first = await t.send({ type: "load_scenario", text });
       }
       if (first.error && NOT_OPENED.has(first.error.kind)) throw new UnboundedError(first.error);
+      // The worker opens a scenario at batch 0 for the page's scrubber; the API's session has
+      // run it, as one in the caller's thread has (`atStart` keeps its runs queued instead).
+      if (!options.atStart && first.scrub?.queued_runs > 0) first = await t.send({ type: "run_to_end" });
       return new Session(t, first);
     } catch (e) {
       t.close();
@@ -296,6 +299,17 @@ export class Session {
     return this.request({ type: "play", interval_ms: ms });
   }
   stop() { return this.request({ type: "pause" }); }
+  /** The scenario's next queued run (opened `atStart`), or the next kept position when an earlier one is shown. */
+  forward() { return this.request({ type: "step_forward" }); }
+  /** Shows the position before the one shown, as the session was then. */
+  back() { return this.request({ type: "step_back" }); }
+  /** Applies every queued run: the scenario to its end. */
+  toEnd() { return this.request({ type: "run_to_end" }); }
+  /** Where the scenario stands: the position shown, the newest, and what is still queued. */
+  get position() {
+    const s = this.snapshot.scrub;
+    return { shown: s.position, live: s.live, queuedRuns: s.queued_runs, queuedEvents: s.queued_events };
+  }
   restart() { return this.request({ type: "restart" }); }
   injectFailure(point) { return this.request({ type: "inject_failure", point: String(point) }); }
   loseCheckpoint() { return this.request({ type: "lose_checkpoint" }); }

@@ -5,8 +5,9 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::protocol::{ErrorInfo, Request, Snapshot};
+use crate::protocol::{ErrorInfo, Request, Snapshot, StorageKind};
 use crate::session::{Session, MAX_SCENARIO_BYTES};
+use unbounded_engine::storage::SharedStorage;
 
 fn error_info(e: &unbounded_engine::Error) -> ErrorInfo {
     let (line, column) = match e.position {
@@ -25,8 +26,9 @@ fn json_position(message: &str) -> Option<(u64, u64)> {
     Some((line.parse().ok()?, column.parse().ok()?))
 }
 
-/// A session in memory over `text` (scenario format), or why there is none.
-pub fn open(text: &str) -> Result<Session, ErrorInfo> {
+/// A session in memory over `text` (scenario format), or why there is none: run to the
+/// scenario's end, or at batch 0 with its runs queued for stepping (`at_start`).
+pub fn open(text: &str, at_start: bool) -> Result<Session, ErrorInfo> {
     if text.len() > MAX_SCENARIO_BYTES {
         return Err(ErrorInfo {
             kind: "invalid_input".into(),
@@ -35,7 +37,8 @@ pub fn open(text: &str) -> Result<Session, ErrorInfo> {
             column: None,
         });
     }
-    Session::from_scenario(text).map_err(|e| error_info(&e))
+    let opened = if at_start { Session::queued(text, SharedStorage::memory(), StorageKind::Memory) } else { Session::from_scenario(text) };
+    opened.map_err(|e| error_info(&e))
 }
 
 /// Handles one request (JSON text of a [`Request`]) and answers with a [`Snapshot`]'s JSON. A
@@ -103,11 +106,11 @@ pub struct LocalEngine {
 
 #[wasm_bindgen(js_class = LocalEngine)]
 impl LocalEngine {
-    /// Opens `scenario` (FORMAT.md text) in memory; throws an `Error` with `kind`, `line` and
-    /// `column` when it cannot be opened.
+    /// Opens `scenario` (FORMAT.md text) in memory, run to its end unless `at_start`; throws an
+    /// `Error` with `kind`, `line` and `column` when it cannot be opened.
     #[wasm_bindgen(constructor)]
-    pub fn new(scenario: &str) -> Result<LocalEngine, JsValue> {
-        open(scenario).map(|session| LocalEngine { session }).map_err(|e| js_error(&e))
+    pub fn new(scenario: &str, at_start: Option<bool>) -> Result<LocalEngine, JsValue> {
+        open(scenario, at_start.unwrap_or(false)).map(|session| LocalEngine { session }).map_err(|e| js_error(&e))
     }
 
     /// A request's JSON in, the snapshot's JSON out.
@@ -214,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_session_runs_requests_and_answers_snapshots() {
-        let mut s = open(crate::gallery::example_by_id("stateless-filter").unwrap().scenario).expect("opens");
+        let mut s = open(crate::gallery::example_by_id("stateless-filter").unwrap().scenario, false).expect("opens");
         let before = snapshot(&handle_json(&mut s, r#"{"type":"run_batch"}"#)).sink_total;
         let row = r#"{"type":"add_event","source":"readings","row":["s-09",30.0,10,"2026-01-01 00:01:00"]}"#;
         assert!(snapshot(&handle_json(&mut s, row)).error.is_none());
@@ -225,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_malformed_scenario_is_refused_with_its_position() {
-        let e = open("{\n  \"version\": 1,\n  oops").err().expect("refused");
+        let e = open("{\n  \"version\": 1,\n  oops", false).err().expect("refused");
         assert_eq!(e.kind, "invalid_input");
         assert_eq!((e.line, e.column), (Some(3), Some(3)), "{e:?}");
         assert_eq!(json_position("no place"), None);
@@ -234,7 +237,7 @@ mod tests {
 
     #[test]
     fn an_unknown_request_and_a_worker_request_are_errors_not_panics() {
-        let mut s = open(crate::DEFAULT_SCENARIO).expect("opens");
+        let mut s = open(crate::DEFAULT_SCENARIO, false).expect("opens");
         let e = snapshot(&handle_json(&mut s, r#"{"type":"fly"}"#)).error.expect("an error");
         assert_eq!(e.kind, "invalid_input");
         assert!(e.message.contains("fly"), "{}", e.message);
@@ -244,11 +247,21 @@ mod tests {
 
     #[test]
     fn a_bad_query_says_where() {
-        let mut s = open(crate::DEFAULT_SCENARIO).expect("opens");
+        let mut s = open(crate::DEFAULT_SCENARIO, false).expect("opens");
         let e = snapshot(&handle_json(&mut s, r#"{"type":"set_query","sql":"SELECT\n  nope FROM STREAM x","output_mode":"append"}"#))
             .error
             .expect("an error");
         assert!(e.line.is_some() || e.kind == "unknown_table", "{e:?}");
+    }
+
+    #[test]
+    fn a_session_opens_run_to_its_end_or_at_batch_0() {
+        let text = crate::gallery::example_by_id("watermark-small").unwrap().scenario;
+        let ran = open(text, false).expect("opens").snapshot();
+        let queued = open(text, true).expect("opens").snapshot();
+        assert!(ran.sink_total > 0 && ran.scrub.queued_runs == 0, "{:?}", ran.scrub);
+        assert_eq!(queued.sink_total, 0);
+        assert!(queued.scrub.queued_runs > 0);
     }
 
     #[test]
