@@ -27,11 +27,27 @@ struct PartitionLog {
     /// The offset of `messages[0]`: retention moves it forward.
     earliest: i64,
     messages: VecDeque<Message>,
+    /// Beside each message, the bytes produced to the partition before it (deleted ones
+    /// included), so the bytes behind an offset are one subtraction, not a walk every batch.
+    bytes_before: VecDeque<u64>,
+    bytes_produced: u64,
 }
 
 impl PartitionLog {
     fn latest(&self) -> i64 {
         self.earliest + self.messages.len() as i64
+    }
+
+    fn push(&mut self, message: Message) {
+        self.bytes_before.push_back(self.bytes_produced);
+        self.bytes_produced += message.size();
+        self.messages.push_back(message);
+    }
+
+    /// The bytes of the messages at and after `offset`.
+    fn bytes_from(&self, offset: i64) -> u64 {
+        let i = (offset.max(self.earliest) - self.earliest) as usize;
+        self.bytes_before.get(i).map_or(0, |before| self.bytes_produced - before)
     }
 }
 
@@ -93,7 +109,7 @@ impl Topic {
         };
         let log = &mut self.partitions[p as usize];
         let offset = log.latest();
-        log.messages.push_back(message);
+        log.push(message);
         Ok((p, offset))
     }
 
@@ -114,6 +130,7 @@ impl Topic {
             let cut = (*cut).clamp(log.earliest, log.latest());
             let drop = (cut - log.earliest) as usize;
             log.messages.drain(..drop);
+            log.bytes_before.drain(..drop);
             log.earliest = cut;
         }
         Ok(())
@@ -148,12 +165,7 @@ impl Topic {
     /// The bytes of every message at or after `consumed` (Databricks' estimate of
     /// `estimatedTotalBytesBehindLatest` is exact here: the log is in memory).
     pub fn bytes_behind(&self, consumed: &PartitionOffsets) -> u64 {
-        let mut total = 0;
-        for (p, log) in self.partitions.iter().enumerate() {
-            let from = consumed.get(p as u32).unwrap_or(log.earliest).max(log.earliest);
-            total += log.messages.iter().skip((from - log.earliest) as usize).map(Message::size).sum::<u64>();
-        }
-        total
+        self.partitions.iter().enumerate().map(|(p, log)| log.bytes_from(consumed.get(p as u32).unwrap_or(log.earliest))).sum()
     }
 }
 
@@ -217,6 +229,11 @@ mod tests {
         assert_eq!(t.bytes_behind(&offs(&[(0, 0), (1, 0)])), 6);
         assert_eq!(t.bytes_behind(&offs(&[(0, 1), (1, 0)])), 2);
         assert_eq!(t.bytes_behind(&t.latest_offsets()), 0);
+        // Retention deletes what was behind; an offset before the earliest counts from there.
+        t.produce(msg(None, "fghi"), Some(0)).unwrap();
+        t.retain(&offs(&[(0, 1)])).unwrap();
+        assert_eq!(t.bytes_behind(&offs(&[(0, 0), (1, 0)])), 6);
+        assert_eq!(t.bytes_behind(&offs(&[(0, 2), (1, 1)])), 0);
     }
 
     #[test]
