@@ -31,6 +31,23 @@ fn ddl(schema: &Schema) -> String {
     schema.columns.iter().map(|c| format!("{} {}", ddl_name(&c.name), c.data_type.spark_name())).collect::<Vec<_>>().join(", ")
 }
 
+/// A source's options (read limits such as maxFilesPerTrigger, Kafka's offsets) as the
+/// `.options(**{...})` of its reader, every value a string as Spark's options are.
+fn reader_options(s: &Scenario, source: &str) -> String {
+    let options: Vec<String> = s
+        .source_options
+        .iter()
+        .filter(|(name, _)| name == source)
+        .flat_map(|(_, o)| o.iter())
+        .map(|(k, v)| format!("{}: {}", python_str(k), python_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string))))
+        .collect();
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!("\n    .options(**{{{}}})", options.join(", "))
+    }
+}
+
 /// `s` as a Python string literal that decodes to exactly `s`. Only printable ASCII is written
 /// as itself; everything else is an escape, so no text from a scenario can end the literal or
 /// the line, hide itself from a reader (bidi controls), or depend on the file's encoding.
@@ -216,15 +233,8 @@ pub fn pyspark(s: &Scenario) -> String {
     }
     out.push_str("}\n");
     for (source, schema) in &s.sources {
+        let options = reader_options(s, source);
         if s.kafka.iter().any(|(k, _)| k == source) {
-            let options: Vec<String> = s
-                .source_options
-                .iter()
-                .filter(|(name, _)| name == source)
-                .flat_map(|(_, o)| o.iter())
-                .map(|(k, v)| format!("{}: {}", python_str(k), python_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string))))
-                .collect();
-            let options = if options.is_empty() { String::new() } else { format!("\n    .options(**{{{}}})", options.join(", ")) };
             out.push_str("# A Kafka topic: needs a broker (KAFKA_BOOTSTRAP_SERVERS) and Spark's Kafka connector\n");
             out.push_str("# (spark-submit --packages org.apache.spark:spark-sql-kafka-0-10_2.13:<your Spark version>).\n");
             let _ = writeln!(
@@ -235,15 +245,6 @@ pub fn pyspark(s: &Scenario) -> String {
             );
             continue;
         }
-        // The source's read limits (maxFilesPerTrigger, ...), as strings, which Spark's options are.
-        let options: Vec<String> = s
-            .source_options
-            .iter()
-            .filter(|(name, _)| name == source)
-            .flat_map(|(_, o)| o.iter())
-            .map(|(k, v)| format!("{}: {}", python_str(k), python_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string))))
-            .collect();
-        let options = if options.is_empty() { String::new() } else { format!("\n    .options(**{{{}}})", options.join(", ")) };
         let _ = writeln!(out, "os.makedirs(os.path.join(DATA, {}), exist_ok=True)", python_str(source));
         let _ = writeln!(
             out,
