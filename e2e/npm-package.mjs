@@ -83,6 +83,10 @@ await test("a-page-imports-the-element-and-the-api-from-node-modules", async () 
     await page.waitForFunction(() => document.getElementById("api").textContent !== "…", null, { timeout: 60000 });
     const want = JSON.parse(readFileSync("tests/scenarios/gallery/watermark-small.expected.json", "utf8")).sink.length;
     expect((await page.locator("#api").textContent()) === String(want), `the API's sink: ${await page.locator("#api").textContent()}`);
+    // The element opens its example at batch 0, as the page does: run it to its end.
+    const end = page.locator("#e").locator("#scrub-end");
+    await end.waitFor({ state: "attached", timeout: 60000 });
+    await end.click();
     await page.waitForFunction(() => document.getElementById("e").shadowRoot.querySelectorAll("#output tbody.rows tr").length === 3, null, { timeout: 60000 });
     expect(errors.length === 0, errors.join("; "));
   } finally {

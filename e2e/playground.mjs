@@ -280,7 +280,12 @@ await test("reload-mid-run-resumes-from-the-last-commit", async (page) => {
   await page.waitForFunction(() => document.querySelector("#run").textContent.includes("(0 waiting)"));
   const scenario = await downloadScenario(page);
   // The same events, run without interruption by the runner, give the same table.
-  const doc = await page.evaluate(async (text) => JSON.parse((await import("/unbounded_web.js")).runScenarioJson(text)), scenario);
+  // The runner is the engine's module (the page's thread loads only the UI's): loaded here.
+  const doc = await page.evaluate(async (text) => {
+    const engine = await import("/engine/unbounded_web.js");
+    await engine.default();
+    return JSON.parse(engine.runScenarioJson(text));
+  }, scenario);
   const key = (cells) => `${cells[0]}|${cells[1]}|${cells[4]}`;
   const expected = doc.sink.map(key).sort();
   const live = (await outputRows(page)).map((r) => key(r.split("\t"))).sort();

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Builds the npm package `unbounded-streaming` into target/npm/package and packs it with
-# `npm pack` (target/npm/unbounded-streaming-VERSION.tgz):
-#   the full build (the element and the API; what scripts/build-web.sh builds into dist/, which
-#   this runs first unless SKIP_WEB=1) at the package's root, and an engine-only build (the web
-#   crate without its `ui` feature: no Yew) under engine/. Its README gets the transferred
-#   sizes (gzip -9 and brotli) measured here. Needs what scripts/setup.sh installs, and brotli
-#   (Debian's package) for the brotli sizes.
+# `npm pack` (target/npm/unbounded-streaming-VERSION.tgz): what scripts/build-web.sh builds into
+# dist/ (which this runs first unless SKIP_WEB=1): the UI module (the element) at the package's
+# root, the engine module (the worker and the API) under engine/, and www/. Its README gets the
+# transferred sizes (gzip -9 and brotli) measured here. Needs what scripts/setup.sh installs,
+# and brotli (Debian's package) for the brotli sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -13,21 +12,13 @@ version=$(cargo metadata --format-version 1 --no-deps --offline | python3 -c 'im
 [ "${SKIP_WEB:-0}" = 1 ] || bash scripts/build-web.sh
 out=target/npm
 pkg=$out/package
-rm -rf "$out" && mkdir -p "$pkg/www" "$pkg/engine/www"
+rm -rf "$out" && mkdir -p "$pkg/www" "$pkg/engine"
 
-# The full build: the element and the API over the page's module.
 cp dist/unbounded_web.js dist/unbounded_web_bg.wasm "$pkg/"
-cp -r dist/snippets "$pkg/"
+[ -d dist/snippets ] && cp -r dist/snippets "$pkg/"
+cp dist/engine/unbounded_web.js dist/engine/unbounded_web_bg.wasm "$pkg/engine/"
+[ -d dist/engine/snippets ] && cp -r dist/engine/snippets "$pkg/engine/"
 cp www/unbounded.js www/unbounded-embed.js www/worker.js www/style.css www/unbounded.d.ts "$pkg/www/"
-
-# The engine-only build: the same protocol and API, without the UI.
-cargo build -p unbounded-web --no-default-features --target wasm32-unknown-unknown --locked --profile wasm
-wasm-bindgen --target web --no-typescript --out-dir "$pkg/engine" --out-name unbounded_web target/wasm32-unknown-unknown/wasm/unbounded_web.wasm
-if [ "${WASM_OPT:-1}" != 0 ]; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    -o "$pkg/engine/unbounded_web_bg.wasm" "$pkg/engine/unbounded_web_bg.wasm"
-fi
-cp www/unbounded.js www/worker.js www/unbounded.d.ts "$pkg/engine/www/"
 
 # Transferred sizes: the wasm plus the JavaScript a page loads, compressed as a server would.
 size() {  # FILES... -> "raw gzip brotli" in KiB
@@ -40,8 +31,11 @@ size() {  # FILES... -> "raw gzip brotli" in KiB
   if command -v brotli >/dev/null; then br="$((br / 1024)) KiB"; else br="(brotli not installed)"; fi
   echo "| $((raw / 1024)) KiB | $((gz / 1024)) KiB | $br |"
 }
-engine_size=$(size "$pkg"/engine/unbounded_web_bg.wasm "$pkg"/engine/unbounded_web.js "$pkg"/engine/www/unbounded.js "$pkg"/engine/www/worker.js)
-full_size=$(size "$pkg"/unbounded_web_bg.wasm "$pkg"/unbounded_web.js "$pkg"/www/unbounded-embed.js "$pkg"/www/worker.js "$pkg"/www/style.css)
+engine_files=("$pkg"/engine/unbounded_web_bg.wasm "$pkg"/engine/unbounded_web.js "$pkg"/www/unbounded.js "$pkg"/www/worker.js)
+ui_files=("$pkg"/unbounded_web_bg.wasm "$pkg"/unbounded_web.js "$pkg"/www/unbounded-embed.js "$pkg"/www/style.css)
+engine_size=$(size "${engine_files[@]}")
+ui_size=$(size "${ui_files[@]}")
+full_size=$(size "${engine_files[@]}" "${ui_files[@]}")
 
 cat > "$pkg/package.json" <<EOF
 {
@@ -55,7 +49,7 @@ cat > "$pkg/package.json" <<EOF
   "exports": {
     ".": { "types": "./www/unbounded.d.ts", "default": "./www/unbounded.js" },
     "./embed": "./www/unbounded-embed.js",
-    "./engine": { "types": "./engine/www/unbounded.d.ts", "default": "./engine/www/unbounded.js" },
+    "./engine": { "types": "./www/unbounded.d.ts", "default": "./www/unbounded.js" },
     "./style.css": "./www/style.css",
     "./package.json": "./package.json"
   },
@@ -76,7 +70,8 @@ Apache Spark Structured Streaming semantics in the browser and in Node: a WebAss
     npm install unbounded-streaming
 
 or copy the package's files to your site and load them with \`<script type="module">\`.
-The files must stay together: \`www/\` loads \`../unbounded_web.js\` and its wasm.
+The files must stay together: \`www/\` loads \`../unbounded_web.js\` (the element's UI)
+and \`../engine/unbounded_web.js\` (the engine, in the worker) and their wasm.
 
 ## The element
 
@@ -93,7 +88,7 @@ starts when it scrolls into view and stops its trigger when it scrolls away.
 
 ## The API
 
-    import { Session } from "unbounded-streaming";          // the engine-only build: "unbounded-streaming/engine"
+    import { Session } from "unbounded-streaming";          // loads only the engine module
     const s = await Session.create({
       sql: "SELECT device, temp FROM STREAM readings WHERE temp > 20",
       sources: { readings: { device: "string", temp: "double", ts: "timestamp" } },
@@ -126,14 +121,17 @@ What a page transfers (the wasm module and the JavaScript it loads), measured by
 
 | build | raw | gzip | brotli |
 |---|---|---|---|
-| engine only (\`engine/\`: the API, no UI) | ${engine_size#| }
-| the element with its editor (the full build) | ${full_size#| }
+| engine only (the API: \`engine/\`, \`www/unbounded.js\`, \`www/worker.js\`) | ${engine_size#| }
+| the element's UI, in the page's thread (\`unbounded_web*\`, \`www/unbounded-embed.js\`, \`www/style.css\`) | ${ui_size#| }
+| the element in all (its UI and the engine in its worker) | ${full_size#| }
 
-An element without the editor is not built separately: the editor is a small part of the UI
-(the engine and its SQL parser are most of the module).
+The page's thread loads only the UI module; the engine's module loads in the element's worker,
+in parallel. The editor is not a separate build: it is a few KiB of the UI module (the
+project's README gives the measurement).
 EOF
 
 (cd "$out" && npm pack ./package --pack-destination . >/dev/null)
 echo "packed $out/unbounded-streaming-$version.tgz"
 echo "engine only: $engine_size"
-echo "full:        $full_size"
+echo "UI:          $ui_size"
+echo "element:     $full_size"

@@ -9,7 +9,7 @@
 // A session runs in a Web Worker of its own (www/worker.js, the page's engine) by default, or in
 // the caller's thread with `{ worker: false }` (Node, tests). Both speak the page's protocol
 // (web/src/protocol.rs): every call is one Request, answered by one Snapshot.
-import init, { LocalEngine, exampleScenario, exampleIds } from "../unbounded_web.js";
+import init, { LocalEngine, exampleScenario, exampleIds } from "../engine/unbounded_web.js";
 
 /** An error of the engine: `kind` is the engine's class (FORMAT.md), `line`/`column` where it is. */
 export class UnboundedError extends Error {
@@ -34,7 +34,7 @@ export function loadEngine(wasm) {
       let module = wasm;
       if (module === undefined && isNode) {
         const { readFile } = await import("node:fs/promises");
-        module = await readFile(new URL("../unbounded_web_bg.wasm", import.meta.url));
+        module = await readFile(new URL("../engine/unbounded_web_bg.wasm", import.meta.url));
       }
       await init(module === undefined ? undefined : { module_or_path: module });
     })();

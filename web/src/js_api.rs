@@ -99,11 +99,13 @@ fn js_error(e: &ErrorInfo) -> JsValue {
 }
 
 /// A session run in the caller's thread; `www/unbounded.js` wraps it in `Session`.
+#[cfg(feature = "engine")]
 #[wasm_bindgen(js_name = LocalEngine)]
 pub struct LocalEngine {
     session: Session,
 }
 
+#[cfg(feature = "engine")]
 #[wasm_bindgen(js_class = LocalEngine)]
 impl LocalEngine {
     /// Opens `scenario` (FORMAT.md text) in memory, run to its end unless `at_start`; throws an

@@ -1,5 +1,7 @@
 //! Unbounded in the browser: the playground page (Yew), the session it drives through
-//! [`protocol`] messages, and the JavaScript API for embedding.
+//! [`protocol`] messages, and the JavaScript API for embedding. Built as two wasm modules: the
+//! `ui` feature (the page and the element, in the page's thread) and the `engine` feature (the
+//! worker and the in-thread API); the tests build both in one.
 
 #[cfg(feature = "ui")]
 pub mod app;
@@ -10,6 +12,7 @@ pub mod idb;
 pub mod js_api;
 pub mod protocol;
 pub mod session;
+#[cfg(feature = "engine")]
 pub mod worker;
 
 /// The scenario a new session starts with.
@@ -17,9 +20,8 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../tests/scenarios/stateless
 
 use wasm_bindgen::prelude::*;
 
-/// Renders the playground into `#app` when loaded in its page; does nothing elsewhere (Node, a
-/// worker, a page that imports the JavaScript API or embeds `<unbounded-playground>`), so the
-/// same module serves them all.
+/// Renders the playground into `#app` when loaded in its page; does nothing elsewhere (a page
+/// that embeds `<unbounded-playground>`, or a test build with both features).
 #[cfg(feature = "ui")]
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -40,6 +42,7 @@ pub fn debug_panic() -> bool {
 /// Runs a scenario (FORMAT.md text) and returns the runner output document, with `ok` false
 /// when the query was refused or failed. Throws an Error naming the position or step when the
 /// file is malformed.
+#[cfg(feature = "engine")]
 #[wasm_bindgen(js_name = runScenario)]
 pub fn run_scenario(text: &str) -> Result<JsValue, JsError> {
     let out = unbounded_engine::scenario::run_text(text).map_err(|e| JsError::new(&e.to_string()))?;
@@ -49,10 +52,12 @@ pub fn run_scenario(text: &str) -> Result<JsValue, JsError> {
 
 /// Like [`run_scenario`] but returns the output document as JSON text, exactly as the CLI prints
 /// it (JavaScript numbers would turn `22.0` into `22`).
+#[cfg(feature = "engine")]
 #[wasm_bindgen(js_name = runScenarioJson)]
 pub fn run_scenario_json(text: &str) -> Result<String, JsError> {
     let out = unbounded_engine::scenario::run_text(text).map_err(|e| JsError::new(&e.to_string()))?;
     serde_json::to_string_pretty(&out.document).map_err(|e| JsError::new(&e.to_string()))
 }
 
+#[cfg(feature = "engine")]
 use serde::Serialize;
