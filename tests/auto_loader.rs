@@ -176,3 +176,19 @@ fn failures_and_restarts_in_the_middle_change_nothing() {
         assert_eq!(doc["sink"], plain["sink"], "{point}");
     }
 }
+
+/// Databricks' SQL forms: `read_files('path', format => 'json')` and `cloud_files('path', 'json')`
+/// as streaming table functions read the Auto Loader source of that name.
+#[test]
+fn read_files_and_cloud_files_read_the_folder() {
+    for query in
+        ["SELECT id FROM STREAM read_files('landing', format => 'json')", "SELECT l.id FROM STREAM cloud_files('landing', 'json') l"]
+    {
+        let doc = run(&scenario(
+            json!({"kind": "auto_loader", "format": "json"}),
+            query,
+            json!([land("a.json", "{\"id\": \"1\"}\n{\"id\": \"2\"}"), {"run": {}}]),
+        ));
+        assert_eq!(doc["sink"], json!([["1"], ["2"]]), "{query}: {doc}");
+    }
+}

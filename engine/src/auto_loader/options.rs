@@ -152,10 +152,8 @@ impl AutoLoaderOptions {
                         Some(byte_string(value).ok_or_else(|| bad("a size such as 10g, 512m, 100k or a number of bytes"))?)
                 }
                 "cloudFiles.schemaInference.sampleSize.numFiles" => o.sample_files = positive()? as usize,
-                "cloudFiles.format" => {
-                    if FileFormat::parse(value, at)? != format {
-                        return Err(bad(&format!("the source's `format` is {}", format.as_str())));
-                    }
+                "cloudFiles.format" if FileFormat::parse(value, at)? != format => {
+                    return Err(bad(&format!("the source's `format` is {}", format.as_str())));
                 }
                 "rescuedDataColumn" => {
                     if !crate::scenario::is_plain_name(value) {
