@@ -64,3 +64,42 @@ fn partitions_interleave_values_and_triggers_read_the_clock() {
     let e = run_text(&text).err().expect("an unknown option is refused");
     assert!(e.message.contains("unknown option `rowsPerSecnd`"), "{e}");
 }
+
+/// Exactly-once as a property: whatever the crashes and restarts between runs, the sink holds
+/// each value the clock has made available by the last run (valueAtSecond of its step) once.
+#[test]
+fn random_crashes_and_restarts_read_every_value_once() {
+    let points = ["before_offsets_write", "after_offsets_write", "after_state_write", "after_sink_write"];
+    let mut state = 7u64;
+    let mut below = |n: u64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    for seed in 0..100 {
+        let rps = 1 + below(4) as i64;
+        let ramp = below(3) as i64;
+        let rps = rps.max(ramp + 1);
+        let mut steps = Vec::new();
+        let mut last_run = 0;
+        for _ in 0..(2 + below(8)) {
+            match below(4) {
+                0 => steps.push(json!({"fail": points[below(4) as usize]})),
+                1 => steps.push(json!({"restart": {}})),
+                _ => {
+                    last_run = steps.len();
+                    steps.push(if below(2) == 0 { json!({"run": {}}) } else { json!({"run": {"trigger": "availableNow"}}) });
+                }
+            }
+        }
+        let doc = run(json!({"rowsPerSecond": rps, "rampUpTime": ramp, "numPartitions": 1 + below(3)}), Json::Array(steps.clone()));
+        assert_eq!(doc["error"], Json::Null, "seed {seed}: {doc}");
+        let mut got: Vec<i64> = doc["sink"].as_array().unwrap().iter().map(|r| r[0].as_i64().unwrap()).collect();
+        got.sort();
+        let s = last_run as i64;
+        // valueAtSecond (RateStreamProvider), for the seconds the last run could read.
+        let delta = rps / (ramp + 1);
+        let at = |t: i64| if t <= ramp { delta * t * (t + 1) / 2 } else { delta * ramp * (ramp + 1) / 2 + (t - ramp) * rps };
+        let expected: Vec<i64> = if steps.iter().any(|st| st.get("run").is_some()) { (0..at(s)).collect() } else { vec![] };
+        assert_eq!(got, expected, "seed {seed}: {steps:?}");
+    }
+}
