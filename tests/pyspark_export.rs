@@ -116,7 +116,15 @@ fn allowed() -> Tree {
             "steps": [{"add": "t", "messages": [{"key": "a", "value": "x"}], "partition": 1}, {"retain": "t", "from_offsets": {"0": 1}}, {"run": {}}]}"#,
     )
     .unwrap();
-    for other in [second, third, fourth, fifth] {
+    // An Auto Loader folder is read with format("cloudFiles") and fed file by file; a rate
+    // source with format("rate").
+    let sixth = Scenario::parse(
+        r#"{"version": 1, "name": "a", "sources": {"l": {"kind": "auto_loader", "format": "json", "options": {"cloudFiles.maxFilesPerTrigger": 1}}, "m": {"kind": "auto_loader", "format": "csv"}, "r": {"kind": "rate", "options": {"rowsPerSecond": 2}}, "s": {"kind": "rate"}},
+            "query": "SELECT * FROM STREAM l",
+            "steps": [{"add": "l", "file": "a.json", "text": "{}"}, {"run": {}}]}"#,
+    )
+    .unwrap();
+    for other in [second, third, fourth, fifth, sixth] {
         let t2 = parse_python(&pyspark(&other)).unwrap();
         t.calls.extend(t2.calls);
         t.names.extend(t2.names);
@@ -170,6 +178,8 @@ fn hostile_scenario(h: &str) -> Scenario {
         steps: vec![Step::Add { source, rows: vec![json!([h, "2026-01-01 00:00:01"]), json!([h, h])] }, Step::Run],
         source_options: Vec::new(),
         kafka: Vec::new(),
+        auto_loader: Vec::new(),
+        rate: Vec::new(),
     }
 }
 

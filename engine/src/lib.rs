@@ -13,6 +13,7 @@ pub mod types;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};
+pub mod auto_loader;
 pub mod bench;
 pub mod checkpoint;
 pub mod conformance;
@@ -23,6 +24,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod progress;
 pub mod pyspark;
+pub mod rate;
 pub mod runtime;
 pub mod scenario;
 pub mod sink;

@@ -245,6 +245,28 @@ pub fn pyspark(s: &Scenario) -> String {
             );
             continue;
         }
+        if let Some((_, format, _)) = s.auto_loader.iter().find(|(k, _, _)| k == source) {
+            out.push_str("# An Auto Loader folder: `cloudFiles` runs on Databricks only (not on Apache Spark).\n");
+            let _ = writeln!(out, "os.makedirs(os.path.join(DATA, {}), exist_ok=True)", python_str(source));
+            let _ = writeln!(
+                out,
+                "(spark.readStream.format(\"cloudFiles\").option(\"cloudFiles.format\", {}).option(\"cloudFiles.schemaLocation\", os.path.join(DATA, \"_schemas\", {})){options}\n    .load(os.path.join(DATA, {})).createOrReplaceTempView({}))",
+                python_str(format.as_str()),
+                python_str(source),
+                python_str(source),
+                python_str(source)
+            );
+            continue;
+        }
+        if s.rate.contains(source) {
+            out.push_str("# Spark's rate source: its rows come from the clock, so a run gives other rows than the session's.\n");
+            let _ = writeln!(
+                out,
+                "(spark.readStream.format(\"rate\"){options}\n    .load().createOrReplaceTempView({}))",
+                python_str(source)
+            );
+            continue;
+        }
         let _ = writeln!(out, "os.makedirs(os.path.join(DATA, {}), exist_ok=True)", python_str(source));
         let _ = writeln!(
             out,
@@ -365,6 +387,9 @@ fn steps_program(s: &Scenario) -> String {
                     .collect();
                 let partition = partition.map_or_else(|| "None".to_string(), |p| p.to_string());
                 let _ = writeln!(out, "    (\"produce\", {}, {partition}, [\n{}    ]),", python_str(source), rows.concat());
+            }
+            Step::Land { source, file, text } => {
+                let _ = writeln!(out, "    (\"land\", {}, {i}, {}, {}),", python_str(source), python_str(file), python_str(text));
             }
             Step::Retain { source, .. } => out.push_str(&comment(&format!(
                 "Retention deleted old messages of {source} here: on a broker, the topic's retention.ms does."
@@ -520,6 +545,14 @@ for step in STEPS:
                 f.write(json.dumps(dict(zip(COLUMNS[source], row))) + "\n")
         os.utime(aside, (FILE_TIME_BASE + number, FILE_TIME_BASE + number))
         waiting.append((aside, os.path.join(DATA, source, f"part-{files:05d}.json")))
+    elif step[0] == "land":
+        # A file lands in an Auto Loader folder, as the session landed it.
+        _, source, number, name, text = step
+        aside = os.path.join(STAGING, name)
+        with open(aside, "w") as f:
+            f.write(text)
+        os.utime(aside, (FILE_TIME_BASE + number, FILE_TIME_BASE + number))
+        waiting.append((aside, os.path.join(DATA, source, name)))
     elif step[0] == "produce":
         # The producer: Spark's Kafka writer (key, value, and the partition when the session chose it).
         _, source, partition, messages = step

@@ -59,6 +59,13 @@ pub enum Step {
         source: String,
         from_offsets: Map<String, Json>,
     },
+    /// `{"add": folder, "file": "x.json", "text": "..."}`: one file lands in an Auto Loader
+    /// source's folder, modified at the step's index in seconds.
+    Land {
+        source: String,
+        file: String,
+        text: String,
+    },
 }
 
 /// The modification time of the file an `add` step at `step` lands, in milliseconds: the step's
@@ -67,7 +74,7 @@ pub fn file_time_ms(step: usize) -> i64 {
     step as i64 * 1000
 }
 
-/// The source kinds FORMAT.md names; only `files` runs in this version.
+/// The source kinds FORMAT.md names.
 const SOURCE_KINDS: [&str; 4] = ["files", "kafka", "auto_loader", "rate"];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +92,11 @@ pub struct Scenario {
     /// The sources that are Kafka topics, with their partitions (their schema is Spark's
     /// Kafka schema; their `options` are in `source_options`).
     pub kafka: Vec<(String, u32)>,
+    /// The sources that are Auto Loader folders: their `format` and the `schema` they give, if
+    /// any (their entry in `sources` holds it, or no column until the stream infers one).
+    pub auto_loader: Vec<(String, crate::auto_loader::FileFormat, Option<Schema>)>,
+    /// The sources that are Spark's `rate` source (their schema is `timestamp`, `value`).
+    pub rate: Vec<String>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -448,6 +460,35 @@ fn kafka_options(o: &Map<String, Json>, topic: &str, context: &str) -> Result<cr
     crate::kafka::KafkaOptions::parse(&pairs, topic, context)
 }
 
+/// Option values as text, as `.option(k, v)` takes them.
+fn option_pairs(o: &Map<String, Json>, context: &str) -> Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    for (k, v) in o {
+        let text = match v {
+            Json::String(s) => s.clone(),
+            Json::Number(n) => n.to_string(),
+            Json::Bool(b) => b.to_string(),
+            _ => return Err(bad(format!("{context}: the option `{k}` must be a string, a number or a boolean, not {v}"))),
+        };
+        pairs.push((k.clone(), text));
+    }
+    Ok(pairs)
+}
+
+/// An Auto Loader source's `options`, read as Databricks documents them.
+fn auto_loader_options(
+    format: crate::auto_loader::FileFormat,
+    o: &Map<String, Json>,
+    context: &str,
+) -> Result<crate::auto_loader::AutoLoaderOptions> {
+    crate::auto_loader::AutoLoaderOptions::parse(format, &option_pairs(o, context)?, context)
+}
+
+/// A rate source's `options`, read as Spark's `RateStreamProvider` reads them.
+fn rate_options(o: &Map<String, Json>, context: &str) -> Result<crate::rate::RateOptions> {
+    crate::rate::RateOptions::parse(&option_pairs(o, context)?, context)
+}
+
 /// When a message without a `timestamp` was produced: the step's time, from the Spark harness's
 /// base (2026-01-01 00:00:00 UTC) plus the step's index in seconds, in microseconds.
 const MESSAGE_TIME_BASE_MICROS: i64 = 1_767_225_600_000_000;
@@ -635,6 +676,8 @@ impl Scenario {
         let mut sources: Vec<(String, Schema)> = Vec::new();
         let mut source_options: Vec<(String, Map<String, Json>)> = Vec::new();
         let mut kafka: Vec<(String, u32)> = Vec::new();
+        let mut auto_loader = Vec::new();
+        let mut rate = Vec::new();
         let src = obj
             .get("sources")
             .and_then(Json::as_object)
@@ -681,14 +724,41 @@ impl Scenario {
                 sources.push((sname.clone(), crate::kafka::kafka_schema()));
                 continue;
             }
-            if kind != "files" {
-                let what = match kind {
-                    "auto_loader" => "an Auto Loader source",
-                    _ => "a rate source",
-                };
-                return Err(Error::unsupported(format!(
-                    "{context} is {what} (`\"kind\": \"{kind}\"`): {what} is not supported by this version of Unbounded yet; only folders of files (`\"kind\": \"files\"`, the default) and Kafka topics (`\"kind\": \"kafka\"`) are"
-                )));
+            let options_of = |so: &Map<String, Json>| match so.get("options") {
+                None => Ok(Map::new()),
+                Some(o) => {
+                    o.as_object().cloned().ok_or_else(|| bad(format!("{context}: `options` must be an object of option name -> value")))
+                }
+            };
+            if kind == "auto_loader" {
+                if so.contains_key("partitions") {
+                    return Err(bad(format!("{context}: `partitions` belongs to a Kafka source, not to an Auto Loader folder")));
+                }
+                let format = so.get("format").and_then(Json::as_str).ok_or_else(|| {
+                    bad(format!("{context}: an Auto Loader source needs a `format`, json or csv (Databricks' cloudFiles.format)"))
+                })?;
+                let format = crate::auto_loader::FileFormat::parse(format, &context)?;
+                let o = options_of(so)?;
+                let given = so.get("schema").map(|v| schema_of(v, &context, &at)).transpose()?;
+                crate::auto_loader::AutoLoaderSource::new(auto_loader_options(format, &o, &context)?, given.clone())
+                    .map_err(|e| bad(format!("{context}: {}", e.message)))?;
+                source_options.push((sname.clone(), o));
+                auto_loader.push((sname.clone(), format, given.clone()));
+                sources.push((sname.clone(), given.unwrap_or_default()));
+                continue;
+            }
+            if kind == "rate" {
+                if let Some(k) = ["schema", "format", "partitions"].iter().find(|k| so.contains_key(**k)) {
+                    return Err(bad(format!(
+                        "{context}: a rate source has Spark's rate schema (timestamp, value): `{k}` does not belong to it"
+                    )));
+                }
+                let o = options_of(so)?;
+                rate_options(&o, &context)?;
+                source_options.push((sname.clone(), o));
+                rate.push(sname.clone());
+                sources.push((sname.clone(), crate::rate::rate_schema()));
+                continue;
             }
             if let Some(k) = ["partitions", "format"].iter().find(|k| so.contains_key(**k)) {
                 return Err(bad(format!("{context}: `{k}` belongs to a Kafka or Auto Loader source, not to a folder of files")));
@@ -748,7 +818,30 @@ impl Scenario {
         for (i, s) in step_list.iter().enumerate() {
             let context = format!("step {i}");
             let so = s.as_object().ok_or_else(|| bad(format!("{context} must be an object")))?;
-            let step = if let (Some(source), true) = (so.get("add"), so.contains_key("messages")) {
+            let step = if let (Some(source), true) = (so.get("add"), so.contains_key("file") || so.contains_key("text")) {
+                check_keys(so, &["add", "file", "text"], &context)?;
+                let source = source.as_str().ok_or_else(|| bad(format!("{context}: `add` names a source")))?;
+                let Some((source, _, _)) = auto_loader.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(source)) else {
+                    return Err(bad(format!("{context}: a `file` lands in an Auto Loader source, and {} is not one", shown(source))));
+                };
+                let (Some(file), Some(text)) = (so.get("file").and_then(Json::as_str), so.get("text").and_then(Json::as_str)) else {
+                    return Err(bad(format!("{context}: a landed file has a `file` name and a `text`, both strings")));
+                };
+                check_value(&Json::String(text.to_string()), 1, &|| format!("{context}, `text`"))?;
+                let mut probe = crate::auto_loader::AutoLoaderSource::new(
+                    crate::auto_loader::AutoLoaderOptions::new(crate::auto_loader::FileFormat::Json),
+                    None,
+                )?;
+                probe.land(file, "", 0).map_err(|e| bad(format!("{context}: {}", e.message)))?;
+                let again = steps.iter().any(|s| matches!(s, Step::Land { source: s, file: f, .. } if s == source && f == file));
+                if again {
+                    return Err(bad(format!(
+                        "{context}: the file {} has already landed in `{source}`: Auto Loader reads each file once",
+                        shown(file)
+                    )));
+                }
+                Step::Land { source: source.clone(), file: file.to_string(), text: text.to_string() }
+            } else if let (Some(source), true) = (so.get("add"), so.contains_key("messages")) {
                 check_keys(so, &["add", "messages", "partition"], &context)?;
                 let source = source.as_str().ok_or_else(|| bad(format!("{context}: `add` names a source")))?;
                 let Some((source, partitions)) = kafka.iter().find(|(n, _)| n.eq_ignore_ascii_case(source)) else {
@@ -792,6 +885,18 @@ impl Scenario {
                         sources.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
                     )));
                 };
+                if auto_loader.iter().any(|(k, _, _)| k == source) {
+                    return Err(bad(format!(
+                        "{context}: {} is an Auto Loader folder: a step lands a file in it ({{\"add\": \"{source}\", \"file\": \"x.json\", \"text\": \"...\"}}), not `rows`",
+                        shown(source)
+                    )));
+                }
+                if rate.iter().any(|k| k == source) {
+                    return Err(bad(format!(
+                        "{context}: {} is a rate source: its rows come from the trigger's clock, not from `add` steps",
+                        shown(source)
+                    )));
+                }
                 if kafka.iter().any(|(k, _)| k == source) {
                     return Err(bad(format!(
                         "{context}: {} is a Kafka topic: a producer sends it `messages` ({{\"add\": \"{source}\", \"messages\": [{{\"key\": ..., \"value\": ...}}]}}), not `rows`",
@@ -838,14 +943,18 @@ impl Scenario {
             };
             steps.push(step);
         }
-        Ok(Scenario { name, description, sources, tables, query, output_mode, steps, source_options, kafka })
+        Ok(Scenario { name, description, sources, tables, query, output_mode, steps, source_options, kafka, auto_loader, rate })
     }
 
     /// The file-source options of every source that gives some, for [`QueryOptions`].
     pub fn file_options(&self) -> Result<std::collections::BTreeMap<String, FileOptions>> {
         self.source_options
             .iter()
-            .filter(|(name, _)| !self.kafka.iter().any(|(k, _)| k == name))
+            .filter(|(name, _)| {
+                !self.kafka.iter().any(|(k, _)| k == name)
+                    && !self.auto_loader.iter().any(|(k, _, _)| k == name)
+                    && !self.rate.contains(name)
+            })
             .map(|(name, o)| Ok((name.clone(), file_options(o, &format!("source {}", shown(name)))?)))
             .collect()
     }
@@ -858,6 +967,42 @@ impl Scenario {
             let o = self.source_options.iter().find(|(k, _)| k == name).map(|(_, o)| o.clone()).unwrap_or_default();
             let options = kafka_options(&o, name, &context)?;
             out.insert(name.clone(), crate::kafka::KafkaSource { topic: crate::kafka::Topic::new(name, *partitions)?, options });
+        }
+        Ok(out)
+    }
+
+    /// The Auto Loader sources, each an empty folder with its options, for [`QueryOptions`]. The
+    /// files landed before the first run are the ones the stream finds when it first starts,
+    /// which schema inference samples (the query starts with the run, as in the Spark harness).
+    pub fn auto_loader_sources(&self) -> Result<std::collections::BTreeMap<String, crate::auto_loader::AutoLoaderSource>> {
+        let mut out = std::collections::BTreeMap::new();
+        let first_run = self.steps.iter().position(|s| matches!(s, Step::Run | Step::Trigger(_))).unwrap_or(self.steps.len());
+        for (name, format, given) in &self.auto_loader {
+            let context = format!("source {}", shown(name));
+            let o = self.source_options.iter().find(|(k, _)| k == name).map(|(_, o)| o.clone()).unwrap_or_default();
+            let mut source = crate::auto_loader::AutoLoaderSource::new(auto_loader_options(*format, &o, &context)?, given.clone())?;
+            for (i, step) in self.steps.iter().enumerate().take(first_run) {
+                if let Step::Land { source: s, file, text } = step {
+                    if s == name {
+                        source.sample.push(crate::auto_loader::LandedFile {
+                            name: file.clone(),
+                            text: text.clone(),
+                            modified_ms: file_time_ms(i),
+                        });
+                    }
+                }
+            }
+            out.insert(name.clone(), source);
+        }
+        Ok(out)
+    }
+
+    /// The rate sources and their options, for [`QueryOptions`].
+    pub fn rate_sources(&self) -> Result<std::collections::BTreeMap<String, crate::rate::RateOptions>> {
+        let mut out = std::collections::BTreeMap::new();
+        for name in &self.rate {
+            let o = self.source_options.iter().find(|(k, _)| k == name).map(|(_, o)| o.clone()).unwrap_or_default();
+            out.insert(name.clone(), rate_options(&o, &format!("source {}", shown(name)))?);
         }
         Ok(out)
     }
@@ -881,9 +1026,21 @@ impl Scenario {
                         spec.insert("kind".into(), json!("kafka"));
                         spec.insert("partitions".into(), json!(partitions));
                     }
-                    None => {
-                        spec.insert("schema".into(), schema(s));
-                    }
+                    None => match (self.auto_loader.iter().find(|(k, _, _)| k == n), self.rate.contains(n)) {
+                        (Some((_, format, given)), _) => {
+                            spec.insert("kind".into(), json!("auto_loader"));
+                            spec.insert("format".into(), json!(format.as_str()));
+                            if let Some(g) = given {
+                                spec.insert("schema".into(), schema(g));
+                            }
+                        }
+                        (None, true) => {
+                            spec.insert("kind".into(), json!("rate"));
+                        }
+                        (None, false) => {
+                            spec.insert("schema".into(), schema(s));
+                        }
+                    },
                 }
                 if let Some((_, o)) = self.source_options.iter().find(|(k, _)| k == n) {
                     spec.insert("options".into(), Json::Object(o.clone()));
@@ -909,6 +1066,7 @@ impl Scenario {
             Step::Produce { source, messages, partition: Some(p) } => json!({"add": source, "messages": messages, "partition": p}),
             Step::Produce { source, messages, partition: None } => json!({"add": source, "messages": messages}),
             Step::Retain { source, from_offsets } => json!({"retain": source, "from_offsets": from_offsets}),
+            Step::Land { source, file, text } => json!({"add": source, "file": file, "text": text}),
         });
         doc.insert("steps".into(), Json::Array(steps.collect()));
         Json::Object(doc)
@@ -1010,6 +1168,15 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     let catalog = s.catalog()?;
     options.source_options = s.file_options()?;
     options.kafka = s.kafka_sources()?;
+    options.auto_loader = s.auto_loader_sources()?;
+    options.rate = s.rate_sources()?;
+    // A rate source runs on the scenario's processing time: step i is i seconds after the
+    // harness's base (2026-01-01 00:00:00), as file and message times are.
+    let step_clock = StepClock::default();
+    step_clock.set(MESSAGE_TIME_BASE_MICROS / 1000);
+    if !s.rate.is_empty() {
+        options.clock = Box::new(step_clock.clone());
+    }
     let definition = QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
     let mut query = match StreamingQuery::start_with(definition, options) {
         Ok(q) => q,
@@ -1024,7 +1191,11 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     // A trigger's run stops the query; the next `run {}` starts it again, as Spark must.
     let mut stopped = false;
     for (i, step) in s.steps.iter().enumerate() {
+        step_clock.set(MESSAGE_TIME_BASE_MICROS / 1000 + file_time_ms(i));
         let result = match step {
+            Step::Land { source, file, text } => {
+                query.land(source, file, text, file_time_ms(i)).map_err(|e| bad(format!("step {i}: {}", e.message)))
+            }
             Step::Add { source, rows } => {
                 query.add_json_file(source, rows, file_time_ms(i)).map_err(|e| bad(format!("step {i}: {}", e.message)))
             }
@@ -1065,6 +1236,13 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
             if e.kind == crate::ErrorKind::InvalidInput {
                 return Err(e);
             }
+            // Auto Loader's addNewColumns stops the stream with the new schema recorded: the run
+            // ends with the error and the next run (or restart) goes on with the new schema.
+            if matches!(step, Step::Run | Step::Trigger(_)) && is_schema_evolution_stop(&e) {
+                runs.push(json!({"step": i, "batches": [], "error": error_json(&e)}));
+                stopped = true;
+                continue;
+            }
             failure = Some(e);
             if matches!(step, Step::Run | Step::Trigger(_)) {
                 runs.push(json!({"step": i, "batches": []}));
@@ -1097,6 +1275,27 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
         doc.insert("error".into(), error_json(&e));
     }
     Ok(RunOutput { document: Json::Object(doc), ok })
+}
+
+/// Whether `e` is Auto Loader stopping the stream to evolve its schema (a restart goes on).
+fn is_schema_evolution_stop(e: &Error) -> bool {
+    e.spark_condition == Some(crate::auto_loader::source::UNKNOWN_FIELD) && e.message.contains("automatic retry: true")
+}
+
+/// The scenario's processing time, set by the runner at each step.
+#[derive(Debug, Clone, Default)]
+struct StepClock(std::rc::Rc<std::cell::Cell<i64>>);
+
+impl StepClock {
+    fn set(&self, ms: i64) {
+        self.0.set(ms);
+    }
+}
+
+impl crate::time::Clock for StepClock {
+    fn now_ms(&self) -> f64 {
+        self.0.get() as f64
+    }
 }
 
 /// Parses and runs scenario text: the entry point the CLI and the wasm build share. A scenario
@@ -1331,18 +1530,49 @@ mod tests {
     }
 
     #[test]
-    fn kinds_not_built_yet_are_refused_as_unsupported() {
-        for (kind, what) in [("auto_loader", "an Auto Loader source"), ("rate", "a rate source")] {
-            let text =
-                doc(&format!(r#""events": {{"kind": "{kind}", "partitions": 3, "options": {{"maxOffsetsPerTrigger": 10}}}}"#), "", "");
-            let e = Scenario::parse(&text).unwrap_err();
-            assert_eq!(e.kind, crate::ErrorKind::UnsupportedOperation, "{e}");
-            assert!(e.message.contains(what) && e.message.contains("not supported by this version of Unbounded yet"), "{e}");
-            // The runner answers with its error document, as for a query it refuses.
-            let out = run_text(&text).unwrap();
-            assert!(!out.ok);
-            assert_eq!(out.document["error"]["kind"], "unsupported_operation");
-            assert_eq!(out.document["name"], "t");
+    fn auto_loader_and_rate_sources_parse_round_trip_and_refuse_what_is_not_theirs() {
+        let text = doc(
+            r#""events": {"kind": "auto_loader", "format": "csv", "options": {"header": true, "cloudFiles.maxFilesPerTrigger": 2}}, "ticks": {"kind": "rate", "options": {"rowsPerSecond": 5}}"#,
+            "",
+            r#"{"add": "events", "file": "a.csv", "text": "id\n1\n"}, {"run": {}}"#,
+        );
+        let s = Scenario::parse(&text).unwrap();
+        assert_eq!(s.auto_loader, vec![("events".to_string(), crate::auto_loader::FileFormat::Csv, None)]);
+        assert_eq!(s.rate, vec!["ticks".to_string()]);
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+        assert_eq!(s.auto_loader_sources().unwrap()["events"].sample.len(), 1, "the file landed before the first run");
+        assert_eq!(s.rate_sources().unwrap()["ticks"].rows_per_second, 5);
+        for (sources, steps, what) in [
+            (r#""events": {"kind": "auto_loader"}"#, "", "needs a `format`"),
+            (r#""events": {"kind": "auto_loader", "format": "xml"}"#, "", "json or csv"),
+            (
+                r#""events": {"kind": "auto_loader", "format": "json", "options": {"cloudFiles.maxFilesPerTriger": 1}}"#,
+                "",
+                "unknown option",
+            ),
+            (
+                r#""events": {"kind": "auto_loader", "format": "json", "schema": [["a", "string"]], "options": {"cloudFiles.schemaEvolutionMode": "addNewColumns"}}"#,
+                "",
+                "not allowed when the source gives a `schema`",
+            ),
+            (r#""events": {"kind": "rate", "schema": [["a", "string"]]}"#, "", "rate schema"),
+            (r#""events": {"kind": "rate", "options": {"rowsPerSecond": 0}}"#, "", "must be positive"),
+            (r#""events": {"kind": "rate"}"#, r#"{"add": "events", "rows": []}"#, "trigger's clock"),
+            (r#""events": {"kind": "auto_loader", "format": "json"}"#, r#"{"add": "events", "rows": []}"#, "lands a file"),
+            (r#""events": {"schema": [["a", "string"]]}"#, r#"{"add": "events", "file": "a.json", "text": ""}"#, "not one"),
+            (
+                r#""events": {"kind": "auto_loader", "format": "json"}"#,
+                r#"{"add": "events", "file": "a.json", "text": ""}, {"add": "events", "file": "a.json", "text": ""}"#,
+                "already landed",
+            ),
+            (
+                r#""events": {"kind": "auto_loader", "format": "json"}"#,
+                r#"{"add": "events", "file": "../a.json", "text": ""}"#,
+                "no folders",
+            ),
+        ] {
+            let e = refused(&doc(sources, "", steps));
+            assert!(e.contains(what), "{sources} {steps}: {e}");
         }
     }
 

@@ -295,7 +295,9 @@ impl Session {
     /// the scenario's steps wait in the plan for the scrubber to apply them run by run.
     pub fn queued(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
-        if let Some((name, _)) = scenario.kafka.first() {
+        if let Some(name) =
+            scenario.kafka.iter().map(|(n, _)| n).chain(scenario.auto_loader.iter().map(|(n, _, _)| n)).chain(&scenario.rate).next()
+        {
             return Err(kafka_in_the_cli(name));
         }
         // Check the query before touching the storage: a file that cannot be used changes nothing.
@@ -545,7 +547,7 @@ impl Session {
                 Ok(())
             }
             Step::Fail(point) => self.arm(point),
-            Step::Produce { source, .. } | Step::Retain { source, .. } => Err(kafka_in_the_cli(&source)),
+            Step::Produce { source, .. } | Step::Retain { source, .. } | Step::Land { source, .. } => Err(kafka_in_the_cli(&source)),
         }
     }
 
@@ -1246,7 +1248,7 @@ impl Session {
 /// run in the engine and the CLI in this version.
 fn kafka_in_the_cli(source: &str) -> Error {
     Error::unsupported(format!(
-        "source {source} is a Kafka topic: Kafka scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
+        "source {source} is a Kafka topic, an Auto Loader folder or a rate source: such scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
     ))
 }
 

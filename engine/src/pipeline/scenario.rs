@@ -125,6 +125,11 @@ impl PipelineScenario {
                 "source {name} is a Kafka topic: the pipelines of this version read folders of files only"
             )));
         }
+        if let Some(name) = base.auto_loader.iter().map(|(n, _, _)| n).chain(&base.rate).next() {
+            return Err(Error::unsupported(format!(
+                "source {name} is an Auto Loader folder or a rate source: the pipelines of this version read folders of files only"
+            )));
+        }
         let steps = std::mem::take(&mut base.steps)
             .into_iter()
             .zip(extras)
@@ -135,7 +140,7 @@ impl PipelineScenario {
                 Step::Restart => Ok(PipelineStep::Restart),
                 Step::Fail(point) => Ok(PipelineStep::Fail { point, flow }),
                 // Only a Kafka source takes these, and a pipeline has none (refused above).
-                Step::Produce { source, .. } | Step::Retain { source, .. } => {
+                Step::Produce { source, .. } | Step::Retain { source, .. } | Step::Land { source, .. } => {
                     Err(bad(format!("`{source}` is not a Kafka topic of this pipeline")))
                 }
             })

@@ -33,6 +33,20 @@ impl StreamingQuery {
                         ranges.insert(name.clone(), (start, start + count.max(0) as u64));
                         continue;
                     }
+                    // An Auto Loader batch's offsets are file indices, in landing order.
+                    if let Some(al) = self.auto_loader.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s) {
+                        let end = al.plan_end(start, limited);
+                        any_new |= end > start;
+                        ranges.insert(name.clone(), (start, end));
+                        continue;
+                    }
+                    // A rate batch's offsets are seconds since the query first started.
+                    if let (Some(reader), Some(options)) = (self.runtime.rate_readers.get(name), self.rate_source(name)) {
+                        let end = reader.latest_second(options, started as i64, start as i64) as u64;
+                        any_new |= end > start;
+                        ranges.insert(name.clone(), (start, end));
+                        continue;
+                    }
                     let log = self.sources.iter().find(|s| s.name().eq_ignore_ascii_case(name));
                     let end = match (log, self.runtime.file_logs.get_mut(name)) {
                         (Some(log), Some(files)) => {
@@ -81,6 +95,11 @@ impl StreamingQuery {
                 let topic = self.kafka.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map_or(name.as_str(), |(_, s)| s.topic.name());
                 reader.write_planned(&mut self.checkpoint, name, topic)?;
             }
+            for (name, (start, end)) in &entry.sources {
+                if let Some(al) = self.auto_loader.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s) {
+                    al.write_file_log(&mut self.checkpoint, name, batch_id, *start, *end)?;
+                }
+            }
             self.checkpoint.write_offsets(&entry)?;
             self.runtime.pending = Some(Rc::clone(&entry));
         }
@@ -107,6 +126,37 @@ impl StreamingQuery {
                     latest_offset: end + consumed.count_until(&latest).max(0) as u64,
                     num_input_rows: rows.num_rows() as u64,
                     metrics,
+                });
+                inputs.push(rows);
+                continue;
+            }
+            if let Some(al) = self.auto_loader_source(name) {
+                let schema = self.definition.catalog.sources.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone()).unwrap_or_default();
+                let read = al.read(&self.storage, name, &schema, start, end)?;
+                source_progress.push(SourceProgress {
+                    description: format!("CloudFilesSource[{name}]"),
+                    start_offset: start,
+                    end_offset: end,
+                    latest_offset: al.files.len() as u64,
+                    num_input_rows: read.rows.num_rows() as u64,
+                    metrics: BTreeMap::new(),
+                });
+                bad.extend(read.bad);
+                inputs.push(read.rows);
+                continue;
+            }
+            if let (Some(reader), Some(o)) = (self.runtime.rate_readers.get(name), self.rate_source(name)) {
+                let rows = reader.rows(o, start as i64, end as i64)?;
+                source_progress.push(SourceProgress {
+                    description: format!(
+                        "RateStreamV2[rowsPerSecond={}, rampUpTimeSeconds={}, numPartitions={}]",
+                        o.rows_per_second, o.ramp_up_seconds, o.num_partitions
+                    ),
+                    start_offset: start,
+                    end_offset: end,
+                    latest_offset: end,
+                    num_input_rows: rows.num_rows() as u64,
+                    metrics: BTreeMap::new(),
                 });
                 inputs.push(rows);
                 continue;

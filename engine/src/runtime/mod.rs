@@ -20,6 +20,7 @@ use std::rc::Rc;
 
 use arrow_array::RecordBatch;
 
+use crate::auto_loader::AutoLoaderSource;
 use crate::checkpoint::{Checkpoint, CheckpointError, CommitEntry, DeadLetterEntry, Metadata, OffsetEntry};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{KafkaReader, KafkaSource, Message, PartitionOffsets};
@@ -27,6 +28,7 @@ use crate::ops::{BatchContext, LateRow, StateOperatorProgress, Watermarks};
 use crate::plan::checks::check_start;
 use crate::plan::physical::{self, Pipeline};
 use crate::progress::{DurationMs, EventTimeStats, QueryProgress, SourceProgress};
+use crate::rate::{RateOptions, RateReader};
 use crate::sink::{BatchWrite, FileSink, Sink, TableSink};
 use crate::source::{BadRecord, FileOptions, SourceLog};
 use crate::sql::{analyze, AnalyzedQuery, Catalog};
@@ -57,6 +59,12 @@ pub struct QueryOptions {
     /// The sources that are Kafka topics (each an empty topic with its partitions, and the
     /// Kafka source's options), by source name; every other source is a folder of files.
     pub kafka: BTreeMap<String, KafkaSource>,
+    /// The sources that are Auto Loader landing folders, by source name: their schema is the
+    /// one at their schema location (inferred or given when the stream first starts), not the
+    /// catalog's.
+    pub auto_loader: BTreeMap<String, AutoLoaderSource>,
+    /// The sources that are Spark's `rate` source, by source name, driven by `clock`.
+    pub rate: BTreeMap<String, RateOptions>,
 }
 
 impl Default for QueryOptions {
@@ -68,6 +76,8 @@ impl Default for QueryOptions {
             limits: StateLimits::default(),
             source_options: BTreeMap::new(),
             kafka: BTreeMap::new(),
+            auto_loader: BTreeMap::new(),
+            rate: BTreeMap::new(),
         }
     }
 }
@@ -164,6 +174,8 @@ struct Runtime {
     file_logs: BTreeMap<String, file_log::FileLog>,
     /// What the query has read of each Kafka source, by source name.
     kafka_readers: BTreeMap<String, KafkaReader>,
+    /// When each rate source started, by source name.
+    rate_readers: BTreeMap<String, RateReader>,
     /// No batch has run since the query started: Spark decides on a no-data batch from the
     /// previous batch of the same run, so a query just started runs none.
     fresh: bool,
@@ -175,6 +187,8 @@ pub struct StreamingQuery {
     sources: Vec<SourceLog>,
     /// The sources that are Kafka topics, by source name.
     kafka: BTreeMap<String, KafkaSource>,
+    auto_loader: BTreeMap<String, AutoLoaderSource>,
+    rate: BTreeMap<String, RateOptions>,
     storage: SharedStorage,
     checkpoint: Checkpoint,
     metadata: Metadata,
@@ -200,14 +214,22 @@ impl StreamingQuery {
 
     /// Starts the query over `options.storage`: from its checkpoint when it holds one for this
     /// query, or a new one. A checkpoint of another query is refused and left untouched.
-    pub fn start_with(definition: QueryDefinition, options: QueryOptions) -> Result<Self> {
+    pub fn start_with(mut definition: QueryDefinition, options: QueryOptions) -> Result<Self> {
+        // An Auto Loader source's schema is the one at its schema location.
+        for (name, source) in &options.auto_loader {
+            if let Some(entry) = definition.catalog.sources.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                entry.1 = source.resolve_schema(&options.storage, name)?;
+            }
+        }
         let analyzed = analyze(&definition.sql, &definition.catalog)?;
+        let special =
+            |n: &str| options.kafka.keys().chain(options.auto_loader.keys()).chain(options.rate.keys()).any(|k| k.eq_ignore_ascii_case(n));
         check_start(&analyzed, definition.output_mode)?;
         let sources: Vec<SourceLog> = definition
             .catalog
             .sources
             .iter()
-            .filter(|(n, _)| !options.kafka.keys().any(|k| k.eq_ignore_ascii_case(n)))
+            .filter(|(n, _)| !special(n))
             .map(|(n, s)| {
                 let options = options.source_options.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, o)| o.clone());
                 SourceLog::new(n, s.clone()).with_options(options.unwrap_or_default())
@@ -223,7 +245,11 @@ impl StreamingQuery {
                 .sources
                 .iter()
                 .filter_map(|name| definition.catalog.sources.iter().find(|(n, _)| n == name))
-                .map(|(n, s)| (n.clone(), s.columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()))
+                // An Auto Loader source's schema may evolve: its schema location keeps it.
+                .map(|(n, s)| match options.auto_loader.keys().any(|k| k.eq_ignore_ascii_case(n)) {
+                    true => (n.clone(), Vec::new()),
+                    false => (n.clone(), s.columns.iter().map(|c| (c.name.clone(), c.data_type.to_string())).collect()),
+                })
                 .collect(),
             operators: {
                 let mut operators = Vec::new();
@@ -241,6 +267,7 @@ impl StreamingQuery {
         let file = FileSink::open(SINK_NAME, options.storage.scoped(&format!("files/{SINK_NAME}")), schema)?;
         let mut runtime = Self::runtime_from(pipeline, &checkpoint, &metadata, options.state_store, &sources)?;
         Self::open_kafka_readers(&mut runtime, &mut checkpoint, &options.kafka)?;
+        Self::open_rate_readers(&mut runtime, &mut checkpoint, &options.rate, options.clock.now_ms())?;
         check_sink(&table, &metadata.id, &runtime)?;
         let dead_letter = Self::dead_letters_from(&checkpoint)?;
         Ok(StreamingQuery {
@@ -248,6 +275,8 @@ impl StreamingQuery {
             analyzed,
             sources,
             kafka: options.kafka,
+            auto_loader: options.auto_loader,
+            rate: options.rate,
             storage: options.storage,
             checkpoint,
             metadata,
@@ -409,9 +438,11 @@ impl StreamingQuery {
     /// outside the query and keep everything; operators, offsets in flight and per-input
     /// watermarks are rebuilt from what the checkpoint holds.
     pub fn restart(&mut self) -> Result<()> {
+        self.read_evolved_schemas()?;
         let pipeline = physical::build(&self.analyzed.plan, self.definition.output_mode)?;
         let mut runtime = Self::runtime_from(pipeline, &self.checkpoint, &self.metadata, self.state_store, &self.sources)?;
         Self::open_kafka_readers(&mut runtime, &mut self.checkpoint, &self.kafka)?;
+        Self::open_rate_readers(&mut runtime, &mut self.checkpoint, &self.rate, self.clock.now_ms())?;
         self.runtime = runtime;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
         Ok(())
@@ -427,6 +458,75 @@ impl StreamingQuery {
             }
         }
         Ok(())
+    }
+
+    /// Opens when each rate source the query reads started (now, for a new query).
+    fn open_rate_readers(
+        runtime: &mut Runtime,
+        checkpoint: &mut Checkpoint,
+        rate: &BTreeMap<String, RateOptions>,
+        now_ms: f64,
+    ) -> Result<()> {
+        for name in runtime.pipeline.sources.clone() {
+            if rate.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
+                runtime.rate_readers.insert(name.clone(), RateReader::open(checkpoint, &name, now_ms as i64)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// A restart reads each Auto Loader source with the newest schema at its schema location
+    /// (what `addNewColumns` recorded before it stopped the stream). The sinks keep the columns
+    /// they were created with, so a query whose output columns would change is refused.
+    fn read_evolved_schemas(&mut self) -> Result<()> {
+        let mut catalog = self.definition.catalog.clone();
+        let mut changed = false;
+        for name in self.auto_loader.keys() {
+            let Some((_, schema)) = crate::auto_loader::source::latest_schema(&self.storage, name)? else { continue };
+            if let Some(entry) = catalog.sources.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                if entry.1 != schema {
+                    entry.1 = schema;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+        let analyzed = analyze(&self.definition.sql, &catalog)?;
+        if analyzed.plan.schema() != self.analyzed.plan.schema() {
+            let show = |s: &Schema| s.names().join(", ");
+            return Err(Error::new(
+                ErrorKind::UnsupportedOperation,
+                format!(
+                    "the Auto Loader source's schema evolved, and the query's output columns would change from ({}) to ({}): this version's sink cannot add columns to a table it has written (Delta's mergeSchema); select the columns by name, so new ones do not change the output, or start over with a new checkpoint",
+                    show(self.analyzed.plan.schema()),
+                    show(analyzed.plan.schema())
+                ),
+            ));
+        }
+        self.analyzed = analyzed;
+        self.definition.catalog = catalog;
+        Ok(())
+    }
+
+    /// Lands a file in an Auto Loader source's folder, modified at `modified_ms`.
+    pub fn land(&mut self, source: &str, file: &str, text: &str, modified_ms: i64) -> Result<()> {
+        let known: Vec<String> = self.auto_loader.keys().cloned().collect();
+        let s = self.auto_loader.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(source)).map(|(_, s)| s).ok_or_else(|| {
+            Error::new(ErrorKind::UnknownTable, format!("there is no Auto Loader source `{source}`; they are: {}", known.join(", ")))
+        })?;
+        s.land(file, text, modified_ms)
+    }
+
+    /// The Auto Loader source a source is, if it is one.
+    pub fn auto_loader_source(&self, name: &str) -> Option<&AutoLoaderSource> {
+        self.auto_loader.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s)
+    }
+
+    /// The rate source a source is, if it is one.
+    pub fn rate_source(&self, name: &str) -> Option<&RateOptions> {
+        self.rate.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s)
     }
 
     /// The Kafka topic a source is, if it is one.
@@ -476,6 +576,7 @@ impl StreamingQuery {
         runtime.last_trigger_ms = self.runtime.last_trigger_ms;
         runtime.fresh = self.runtime.fresh;
         runtime.kafka_readers = std::mem::take(&mut self.runtime.kafka_readers);
+        runtime.rate_readers = std::mem::take(&mut self.runtime.rate_readers);
         self.runtime = runtime;
         self.analyzed = analyzed;
         self.definition.catalog = catalog;
@@ -575,10 +676,18 @@ impl StreamingQuery {
                 let behind = read.0.iter().find(|(p, o)| latest.get(**p).unwrap_or(0) < **o);
                 return behind.map(|(p, o)| (format!("{name} (partition {p})"), *o as u64, latest.get(*p).unwrap_or(0) as u64));
             }
+            if self.rate_source(name).is_some() {
+                return None;
+            }
             let read = match &self.runtime.pending {
                 Some(p) => p.sources.get(name).map_or(0, |r| r.1),
                 None => self.runtime.committed.get(name).copied().unwrap_or(0),
             };
+            if let Some(al) = self.auto_loader_source(name) {
+                // Offsets count the folder's files.
+                let end = al.files.len() as u64;
+                return (end < read).then(|| (name.clone(), read, end));
+            }
             let log = self.source(name);
             let end = log.map_or(0, SourceLog::latest_offset);
             // Read newest first, the files read need not be the first ones: each must be there.

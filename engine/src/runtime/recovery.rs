@@ -98,6 +98,7 @@ impl StreamingQuery {
             last_trigger_ms: None,
             file_logs: BTreeMap::new(),
             kafka_readers: BTreeMap::new(),
+            rate_readers: BTreeMap::new(),
             fresh: true,
         };
         if let (Some(c), Some(o)) = (&recovery.commit, &recovery.committed_offsets) {

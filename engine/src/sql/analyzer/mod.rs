@@ -267,6 +267,23 @@ mod tests {
         analyze(sql, &catalog()).err().unwrap_or_else(|| panic!("expected an error for {sql}"))
     }
 
+    #[test]
+    fn read_files_and_cloud_files_read_a_source_as_databricks_writes_them() {
+        for sql in [
+            "SELECT device FROM STREAM read_files('readings', format => 'json')",
+            "SELECT r.device FROM STREAM cloud_files('readings', 'csv') AS r",
+            "SELECT device FROM STREAM read_files('readings', format => 'JSON')",
+        ] {
+            let a = analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            assert_eq!(a.plan.schema().names(), vec!["device"], "{sql}");
+        }
+        assert_eq!(error("SELECT * FROM STREAM read_files('nosuch', format => 'json')").kind, ErrorKind::UnknownTable);
+        assert!(error("SELECT * FROM STREAM read_files('readings')").message.contains("needs the format"));
+        assert!(error("SELECT * FROM STREAM cloud_files('readings', 'parquet')").message.contains("`parquet` is not read here"));
+        assert!(error("SELECT * FROM STREAM read_files('readings', format => 'json', header => 'true')").message.contains("`header`"));
+        assert!(error("SELECT * FROM STREAM read_files(1, format => 'json')").message.contains("arguments are strings"));
+    }
+
     fn at(e: &Error) -> (ErrorKind, u64, u64) {
         let p = e.position.unwrap_or_else(|| panic!("no position in {e}"));
         (e.kind, p.line, p.column)

@@ -65,6 +65,19 @@ impl<'a> Analyzer<'a> {
                 let q = alias.map(|a| a.value);
                 Ok((plan, scope.requalify(q.as_deref())))
             }
+            ast::TableFactor::Table { name, alias, args: Some(args), .. } if is_files_function(name) => {
+                let pos = position_of(name.span());
+                let source = files_function_source(name, &args.args)?;
+                let (clause, alias) = self.split_marker(alias.as_ref())?;
+                self.count_relation(pos)?;
+                let Some((n, schema)) = self.catalog.source(&source) else {
+                    return Err(self.unknown_table(&source).at(pos));
+                };
+                let plan = LogicalPlan::Source { name: n.clone(), schema: schema.clone() };
+                let (plan, scope) = self.apply_clauses(plan, Scope::from_schema(schema, Some(&source)), clause.as_ref())?;
+                let qualifier = alias.as_ref().map(|a| a.value.clone()).unwrap_or(source);
+                Ok((plan, scope.requalify(Some(&qualifier))))
+            }
             ast::TableFactor::Function { name, .. } | ast::TableFactor::Table { name, .. } => Err(Error::unsupported(format!(
                 "table-valued functions such as `{name}(...)` are not supported; Spark has no window TVFs either: use GROUP BY window(ts, '10 seconds')"
             ))
@@ -197,4 +210,55 @@ impl<'a> Analyzer<'a> {
         }
         Ok((LogicalPlan::Watermark { input: Box::new(plan), event_time: index, delay: clause.delay }, scope))
     }
+}
+
+/// Databricks' `read_files(...)` and `cloud_files(...)` table functions: an Auto Loader folder
+/// read as a stream (`FROM STREAM read_files('landing', format => 'json')`).
+fn is_files_function(name: &ast::ObjectName) -> bool {
+    let n = name.to_string().to_ascii_lowercase();
+    n == "read_files" || n == "cloud_files"
+}
+
+/// The folder a `read_files` / `cloud_files` call reads: the first argument, a string naming a
+/// source; the format (`format => 'json'`, or `cloud_files`' second argument) is json or csv.
+/// Other options belong in the source's `options` and are refused here, naming them.
+fn files_function_source(name: &ast::ObjectName, args: &[ast::FunctionArg]) -> Result<String> {
+    let pos = position_of(name.span());
+    let text = |e: &ast::FunctionArgExpr| match e {
+        ast::FunctionArgExpr::Expr(ast::Expr::Value(v)) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let usage = format!("{name}('<source>', format => 'json')");
+    let mut positional = Vec::new();
+    for a in args {
+        match a {
+            ast::FunctionArg::Unnamed(e) => positional.push(text(e).ok_or_else(|| Error::parse(format!("{name}: arguments are strings: {usage}"), pos))?),
+            ast::FunctionArg::Named { name: key, arg, .. } if key.value.eq_ignore_ascii_case("format") => {
+                positional.resize(positional.len().max(1), String::new());
+                positional.insert(1, text(arg).ok_or_else(|| Error::parse(format!("{name}: `format` is a string: {usage}"), pos))?)
+            }
+            ast::FunctionArg::Named { name: key, .. } => {
+                return Err(Error::unsupported(format!(
+                    "{name}: the option `{key}` is not read here: give Auto Loader's options in the source's `options` (the scenario's sources)"
+                ))
+                .at(pos))
+            }
+            other => return Err(Error::parse(format!("{name}: unexpected argument `{other}`: {usage}"), pos)),
+        }
+    }
+    let Some(source) = positional.first().filter(|s| !s.is_empty()).cloned() else {
+        return Err(Error::parse(format!("{name} needs the folder to read: {usage}"), pos));
+    };
+    match positional.get(1).map(|f| f.to_ascii_lowercase()) {
+        Some(f) if f == "json" || f == "csv" => {}
+        Some(f) => return Err(Error::unsupported(format!("{name}: the format `{f}` is not read here; json and csv are")).at(pos)),
+        None => return Err(Error::parse(format!("{name} needs the format of the files: {usage}"), pos)),
+    }
+    if positional.len() > 2 {
+        return Err(Error::parse(format!("{name} takes the folder and the format: {usage}"), pos));
+    }
+    Ok(source)
 }
