@@ -24,6 +24,7 @@ mod string;
 mod text;
 
 pub use self::array::array_index;
+pub(crate) use self::collection::{build_map, same as same_value};
 pub use self::datetime::{add_interval, spark_pattern_to_chrono};
 pub use self::math::round_double;
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod aggregate;
 mod expressions;
 mod generate;
 mod joins;
+mod lambda;
 mod naming;
 mod query;
 mod relations;
@@ -142,6 +143,7 @@ fn analyze_parsed(query: &ast::Query, prepared: &Prepared, catalog: &Catalog) ->
         window_column: None,
         session_window: None,
         alias_fallback: Vec::new(),
+        lambda_vars: Vec::new(),
     };
     let (plan, _) = a.query(query)?;
     let plan = crate::plan::optimize::optimize(plan);
@@ -186,6 +188,8 @@ struct Analyzer<'a> {
     session_window: Option<(String, Expr, SessionGap)>,
     /// SELECT aliases HAVING may refer to, resolved.
     alias_fallback: Vec<(String, Expr)>,
+    /// The variables of the lambdas being resolved, outermost first (lambda.rs).
+    lambda_vars: Vec<(String, DataType)>,
 }
 
 impl<'a> Analyzer<'a> {
