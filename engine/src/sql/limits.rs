@@ -32,6 +32,9 @@ pub const PARSER_RECURSION_LIMIT: usize = 2 * MAX_NESTING;
 /// body runs over. Parentheses already bound the nesting; this bounds the batch's width.
 pub const MAX_LAMBDA_VARIABLES: usize = 64;
 
+/// Rows `stack(n, ...)` makes from one input row.
+pub const MAX_STACK_ROWS: usize = 10_000;
+
 /// Subqueries and CTE bodies inside one another: a chain of CTEs each reading the previous one
 /// nests without any parentheses, so it is counted here rather than by the parser.
 pub const MAX_QUERY_NESTING: usize = 24;

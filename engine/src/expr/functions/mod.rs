@@ -240,6 +240,9 @@ pub enum Func {
     FromJson,
     ToJson,
     GetJsonObject,
+    SchemaOfJson,
+    /// The fields `json_tuple` generates, as one struct `c0, c1, ...` of strings.
+    JsonTuple,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -395,11 +398,13 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::FromJson, &["from_json"]),
     (Func::ToJson, &["to_json"]),
     (Func::GetJsonObject, &["get_json_object"]),
+    (Func::SchemaOfJson, &["schema_of_json"]),
+    (Func::JsonTuple, &["json_tuple"]),
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
 fn callable(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second"
+    name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second" && name != "json_tuple"
 }
 
 impl Func {
@@ -661,7 +666,7 @@ impl Func {
             | Func::MakeDate
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
-            Func::FromJson | Func::ToJson | Func::GetJsonObject => Family::Json,
+            Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,
             _ => Family::Numeric,
         }
     }
