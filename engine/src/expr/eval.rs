@@ -190,7 +190,8 @@ impl Expr {
             }
             Expr::HigherOrder(h) => h.evaluate(batch),
             Expr::LambdaVar { from_end, .. } => {
-                let k = batch.num_columns().checked_sub(*from_end).ok_or_else(|| Error::internal("a lambda variable outside its lambda"))?;
+                let k =
+                    batch.num_columns().checked_sub(*from_end).ok_or_else(|| Error::internal("a lambda variable outside its lambda"))?;
                 Ok(Columnar::Array(batch.column(k).clone()))
             }
             Expr::Index { expr, index, .. } => {

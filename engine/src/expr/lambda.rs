@@ -171,7 +171,12 @@ fn list_of(data_type: &DataType, counts: &[usize], values: ArrayRef, nulls: Opti
         return Err(Error::internal(format!("a higher-order function made an array typed {data_type}")));
     };
     let values = if values.data_type() != field.data_type() {
-        super::cast_array(&values, &DataType::from_arrow(values.data_type()).unwrap_or(DataType::Null), &element_type(data_type), super::CastMode::Ansi)?
+        super::cast_array(
+            &values,
+            &DataType::from_arrow(values.data_type()).unwrap_or(DataType::Null),
+            &element_type(data_type),
+            super::CastMode::Ansi,
+        )?
     } else {
         values
     };
@@ -280,7 +285,12 @@ impl HigherOrder {
             let items: Vec<u32> = rows.iter().map(|&i| (offsets[i as usize] as usize + step) as u32).collect();
             let next = merge.call(batch, &rows, vec![take_u32(&acc, &rows)?, take_u32(list.values(), &items)?])?;
             let next = if next.data_type() != acc.data_type() {
-                super::cast_array(&next, &DataType::from_arrow(next.data_type()).unwrap_or(DataType::Null), &merge.params[0], super::CastMode::Ansi)?
+                super::cast_array(
+                    &next,
+                    &DataType::from_arrow(next.data_type()).unwrap_or(DataType::Null),
+                    &merge.params[0],
+                    super::CastMode::Ansi,
+                )?
             } else {
                 next
             };
@@ -449,11 +459,8 @@ impl HigherOrder {
         for (k, key) in keys.into_iter().enumerate() {
             pairs[rows[k] as usize].push((key, Value::from_array(out.as_ref(), k)));
         }
-        let result: Vec<Value> = pairs
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| if ma.is_null(i) || mb.is_null(i) { Value::Null } else { Value::Map(p) })
-            .collect();
+        let result: Vec<Value> =
+            pairs.into_iter().enumerate().map(|(i, p)| if ma.is_null(i) || mb.is_null(i) { Value::Null } else { Value::Map(p) }).collect();
         Ok(values_to_array(&result, &self.data_type))
     }
 }

@@ -8,6 +8,7 @@ pub mod functions;
 pub mod hll;
 pub mod lambda;
 mod like;
+mod quantiles;
 
 pub use aggregate::{AggFunc, AggregateCall};
 pub use cast::{cast_array, CastMode};
@@ -382,7 +383,11 @@ impl Expr {
             Expr::HigherOrder(h) => Expr::HigherOrder(Box::new(HigherOrder {
                 func: h.func,
                 args: h.args.iter().map(|e| e.rewrite(f)).collect(),
-                lambdas: h.lambdas.iter().map(|l| Lambda { params: l.params.clone(), enclosing: l.enclosing, body: l.body.rewrite(f) }).collect(),
+                lambdas: h
+                    .lambdas
+                    .iter()
+                    .map(|l| Lambda { params: l.params.clone(), enclosing: l.enclosing, body: l.body.rewrite(f) })
+                    .collect(),
                 data_type: h.data_type.clone(),
             })),
             Expr::Binary { op, left, right, data_type } => {

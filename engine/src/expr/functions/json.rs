@@ -126,7 +126,8 @@ fn schema_sql(t: &DataType) -> String {
         DataType::Array(inner) => format!("ARRAY<{}>", schema_sql(inner)),
         DataType::Struct(fields) => {
             let field = |n: &str| {
-                if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit()) {
+                if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit())
+                {
                     n.to_string()
                 } else {
                     format!("`{}`", n.replace('`', "``"))

@@ -456,6 +456,7 @@ impl Func {
             .copied()
             .chain(MORE.iter().flat_map(|(_, names)| names.iter().copied()).filter(|n| callable(n)))
             .chain(["btrim", "mod", "positive", "negative"])
+            .chain(super::HigherOrderFunc::NAMES.iter().copied())
     }
 
     /// Every name a person can call, for "did you mean" and the editor's completion.
@@ -896,7 +897,9 @@ mod tests {
             }
         }
         for n in Func::all_names() {
-            let known = Func::by_name(n).is_some() || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
+            let known = Func::by_name(n).is_some()
+                || super::super::HigherOrderFunc::by_name(n).is_some()
+                || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
             assert!(known, "{n} is listed but does not resolve");
         }
     }

@@ -77,7 +77,10 @@ impl<'a> Analyzer<'a> {
                 return self.struct_of(&args, scope, expr_position(e));
             }
             E::Lambda(_) => {
-                return Err(Error::parse("a lambda (`x -> ...`) can only be an argument of a higher-order function such as transform or filter", None))
+                return Err(Error::parse(
+                    "a lambda (`x -> ...`) can only be an argument of a higher-order function such as transform or filter",
+                    None,
+                ))
             }
             E::Interval(_) => {
                 return Err(Error::type_mismatch(

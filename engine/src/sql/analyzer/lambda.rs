@@ -87,7 +87,10 @@ impl<'a> Analyzer<'a> {
             }
             H::MapZipWith => {
                 let ((k1, v1), (k2, v2)) = (entry(0)?, entry(1)?);
-                let k = if k1 == k2 { k1 } else { wider_type(&k1, &k2).filter(|k| k.is_numeric()).ok_or_else(|| {
+                let k = if k1 == k2 {
+                    k1
+                } else {
+                    wider_type(&k1, &k2).filter(|k| k.is_numeric()).ok_or_else(|| {
                     Error::type_mismatch(format!(
                         "[DATATYPE_MISMATCH.MAP_ZIP_WITH_DIFF_TYPES] Cannot resolve \"{sql}\" due to data type mismatch: Input to the `map_zip_with` should have been two maps with compatible key types, but it's [\"{}\", \"{}\"]. SQLSTATE: 42K09",
                         types[0].spark_name(),
@@ -95,7 +98,8 @@ impl<'a> Analyzer<'a> {
                     ))
                     .with_condition("DATATYPE_MISMATCH.MAP_ZIP_WITH_DIFF_TYPES")
                     .at(pos)
-                })? };
+                })?
+                };
                 plain[0] = plain[0].clone().cast_to(&DataType::Map(Box::new(k.clone()), Box::new(v1.clone())));
                 plain[1] = plain[1].clone().cast_to(&DataType::Map(Box::new(k.clone()), Box::new(v2.clone())));
                 vec![vec![k, v1, v2]]
@@ -214,7 +218,11 @@ impl<'a> Analyzer<'a> {
             }
         }
         if self.lambda_vars.len() + names.len() > limits::MAX_LAMBDA_VARIABLES {
-            return Err(Error::unsupported(format!("lambdas nest too deeply: at most {} variables may be in scope at once", limits::MAX_LAMBDA_VARIABLES)).at(at));
+            return Err(Error::unsupported(format!(
+                "lambdas nest too deeply: at most {} variables may be in scope at once",
+                limits::MAX_LAMBDA_VARIABLES
+            ))
+            .at(at));
         }
         let enclosing = self.lambda_vars.len();
         let params: Vec<DataType> = types[..names.len()].to_vec();

@@ -100,7 +100,7 @@ struct AggCollector {
 
 /// Spark aggregates this engine recognises but does not compute yet (refused with a message);
 /// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["percentile_approx", "approx_percentile", "histogram_numeric", "percentile_cont", "percentile_disc"];
+const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric", "percentile_cont", "percentile_disc"];
 
 fn is_spark_aggregate(name: &str) -> bool {
     AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name)
