@@ -205,7 +205,8 @@ KINDS = [("PARSE_SYNTAX_ERROR", "parse"), ("PARSE_EMPTY", "parse"), ("UNRESOLVED
          ("AMBIGUOUS_REFERENCE", "ambiguous_column"),
          ("MISSING_AGGREGATION", "unknown_column"), ("DATATYPE_MISMATCH", "type_mismatch"),
          ("EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE", "type_mismatch"), ("WRONG_NUM_ARGS", "type_mismatch"),
-         ("NUM_COLUMNS_MISMATCH", "type_mismatch"), ("INCOMPATIBLE_COLUMN_TYPE", "type_mismatch")]
+         ("NUM_COLUMNS_MISMATCH", "type_mismatch"), ("INCOMPATIBLE_COLUMN_TYPE", "type_mismatch"),
+         ("INVALID_LAMBDA_FUNCTION_CALL", "type_mismatch")]
 
 
 def error_doc(name, exc, phase):

@@ -58,6 +58,19 @@ pub enum AggFunc {
     BitAnd,
     BitOr,
     BitXor,
+    /// `percentile_approx(x, p [, accuracy])` / `approx_percentile`: the value at a rank, as
+    /// Spark's QuantileSummaries answers (exact while its sketch keeps every value).
+    ApproxPercentile,
+}
+
+/// `percentile_approx`'s constant arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApproxPercentile {
+    pub percentages: Vec<f64>,
+    /// The percentages were an array: the result is an array too.
+    pub array: bool,
+    /// `1 / accuracy`: percentages this close to 0 or 1 give the minimum or maximum.
+    pub relative_error: f64,
 }
 
 /// How a call was written (Spark's SQL text of it and of each argument), for error messages.
@@ -93,6 +106,8 @@ pub struct AggregateCall {
     /// `percentile`'s fraction.
     pub fraction: f64,
     pub data_type: DataType,
+    /// `percentile_approx`'s percentages and accuracy.
+    pub approx: Option<Box<ApproxPercentile>>,
 }
 
 impl AggFunc {
@@ -148,6 +163,8 @@ impl AggFunc {
         "bit_and",
         "bit_or",
         "bit_xor",
+        "percentile_approx",
+        "approx_percentile",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -290,7 +307,7 @@ impl AggFunc {
                 let a = args.remove(0);
                 let t = a.data_type();
                 let f = if name == "max_by" { AggFunc::MaxBy } else { AggFunc::MinBy };
-                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: 0.0, data_type: t });
+                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: 0.0, data_type: t, approx: None });
             }
             "corr" | "covar_pop" | "covar_samp" | "regr_count" | "regr_avgx" | "regr_avgy" | "regr_sxx" | "regr_syy" | "regr_sxy"
             | "regr_slope" | "regr_intercept" | "regr_r2" => {
@@ -314,7 +331,14 @@ impl AggFunc {
                 // `regr_*(y, x)`: kept as (x, y) like `corr(x, y)` and `covar_*(x, y)`.
                 let (x, y) = if name.starts_with("regr_") { (second, first) } else { (first, second) };
                 let t = if b == Bivariate::RegrCount { DataType::BigInt } else { DataType::Double };
-                return Ok(AggregateCall { func: AggFunc::Bivariate(b), arg: Some(x), arg2: Some(y), fraction: 0.0, data_type: t });
+                return Ok(AggregateCall {
+                    func: AggFunc::Bivariate(b),
+                    arg: Some(x),
+                    arg2: Some(y),
+                    fraction: 0.0,
+                    data_type: t,
+                    approx: None,
+                });
             }
             "skewness" | "kurtosis" => {
                 arity(1, &args)?;
@@ -361,7 +385,79 @@ impl AggFunc {
                     fraction
                 };
                 let a = numeric(args.remove(0))?;
-                return Ok(AggregateCall { func: AggFunc::Percentile, arg: Some(a), arg2: None, fraction, data_type: DataType::Double });
+                return Ok(AggregateCall {
+                    func: AggFunc::Percentile,
+                    arg: Some(a),
+                    arg2: None,
+                    fraction,
+                    data_type: DataType::Double,
+                    approx: None,
+                });
+            }
+            "percentile_approx" | "approx_percentile" => {
+                if args.len() != 3 {
+                    arity(2, &args)?;
+                }
+                let out_of_range = |what: &str| {
+                    Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: {what}. SQLSTATE: 42K09",
+                        text.call
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE")
+                };
+                let non_foldable = |what: &str, t: &str| {
+                    Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] Cannot resolve \"{}\" due to data type mismatch: the input {what} should be a foldable {t} expression; however, got \"{}\". SQLSTATE: 42K09",
+                        text.call,
+                        arg_text(if what == "`accuracy`" { 2 } else { 1 })
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT")
+                };
+                let accuracy = match args.get(2).map(constant_value) {
+                    None => 10_000,
+                    Some(Some(Value::Int(a))) => i64::from(a),
+                    Some(Some(Value::BigInt(a))) => a,
+                    Some(_) => return Err(non_foldable("`accuracy`", "\"INT\"")),
+                };
+                if accuracy <= 0 || accuracy > i64::from(i32::MAX) {
+                    return Err(out_of_range(&format!(
+                        "The accuracy provided must be a literal between (0, 2147483647] (current value = {accuracy})"
+                    )));
+                }
+                let number = |v: &Value| v.as_f64().filter(|_| !matches!(v, Value::Boolean(_) | Value::String(_)));
+                let (percentages, array) = match constant_value(&args[1]) {
+                    Some(Value::Array(items)) => (items.iter().map(number).collect::<Option<Vec<f64>>>(), true),
+                    Some(v) if !v.is_null() => (number(&v).map(|p| vec![p]), false),
+                    _ => (None, false),
+                };
+                let percentages = percentages.ok_or_else(|| non_foldable("`percentage`", "\"DOUBLE\" or \"ARRAY<DOUBLE>\""))?;
+                if let Some(p) = percentages.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+                    return Err(out_of_range(&format!("All percentage values must be between 0.0 and 1.0 (current = {p:?})")));
+                }
+                let a = args.remove(0);
+                let t = match a.data_type() {
+                    t if t.is_numeric() || matches!(t, DataType::Date | DataType::Timestamp) => t,
+                    DataType::String | DataType::Null => DataType::Double,
+                    t => {
+                        return Err(Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: The first parameter requires the (\"NUMERIC\" or \"DATE\" or \"TIMESTAMP\") type, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+                            text.call,
+                            arg_text(0),
+                            t.spark_name()
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"))
+                    }
+                };
+                let data_type = if array { DataType::Array(Box::new(t.clone())) } else { t.clone() };
+                let approx = ApproxPercentile { percentages, array, relative_error: 1.0 / accuracy as f64 };
+                return Ok(AggregateCall {
+                    func: AggFunc::ApproxPercentile,
+                    arg: Some(a.cast_to(&t)),
+                    arg2: None,
+                    fraction: 0.0,
+                    data_type,
+                    approx: Some(Box::new(approx)),
+                });
             }
             "mode" => {
                 if args.len() == 2 {
@@ -403,7 +499,7 @@ impl AggFunc {
             }
             other => return Err(Error::new(crate::ErrorKind::UnknownFunction, format!("`{other}` is not an aggregate function"))),
         };
-        Ok(AggregateCall { func, arg, arg2: None, fraction: 0.0, data_type })
+        Ok(AggregateCall { func, arg, arg2: None, fraction: 0.0, data_type, approx: None })
     }
 }
 
@@ -459,6 +555,8 @@ pub enum Accumulator {
     Counts(ValueCounts),
     /// The bits folded so far (None: no value yet).
     Bits(Option<i64>),
+    /// `percentile_approx`'s sketch (appended: the variants above keep their encodings).
+    Quantiles(Box<super::quantiles::Quantiles>),
 }
 
 /// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
@@ -710,6 +808,7 @@ impl AggregateCall {
                 counts.items.iter().all(|(v, n)| *n > 0 && !v.is_null() && crate::ops::fits(v, &arg_type))
             }
             Accumulator::Bits(_) => true,
+            Accumulator::Quantiles(q) => q.is_consistent(),
         }
     }
 
@@ -759,6 +858,7 @@ impl AggregateCall {
             AggFunc::Bivariate(_) => Accumulator::CoMoments { n: 0, x_avg: 0.0, y_avg: 0.0, ck: 0.0, x_mk: 0.0, y_mk: 0.0 },
             AggFunc::Skewness | AggFunc::Kurtosis => Accumulator::HigherMoments { n: 0, mean: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 },
             AggFunc::Percentile | AggFunc::Mode => Accumulator::Counts(ValueCounts::default()),
+            AggFunc::ApproxPercentile => Accumulator::Quantiles(Box::default()),
             AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
         }
     }
@@ -902,6 +1002,17 @@ impl AggregateCall {
                     *m2 += term1;
                 }
             }
+            (AggFunc::ApproxPercentile, Accumulator::Quantiles(q)) => {
+                // Spark sketches doubles: dates as days, timestamps as microseconds.
+                let x = match v {
+                    Value::Date(d) => Some(f64::from(*d)),
+                    Value::Timestamp(t) => Some(*t as f64),
+                    other => other.as_f64(),
+                };
+                if let Some(x) = x {
+                    q.add(x);
+                }
+            }
             (AggFunc::Percentile | AggFunc::Mode, Accumulator::Counts(counts)) => {
                 if !v.is_null() {
                     counts.add(v, 1)?;
@@ -920,6 +1031,40 @@ impl AggregateCall {
     /// `min` and `bool_and` keep the smallest value; `max` and `bool_or` the largest.
     fn keeps_minimum(&self) -> bool {
         matches!(self.func, AggFunc::Min | AggFunc::BoolAnd)
+    }
+
+    fn relative_error(&self) -> f64 {
+        self.approx.as_ref().map_or(1e-4, |a| a.relative_error)
+    }
+
+    /// Ends a micro-batch for one group's running value: `percentile_approx` summarises the
+    /// batch's values on their own before merging them, as Spark's partial aggregate does.
+    pub fn end_batch(&self, acc: &mut Accumulator) {
+        if let Accumulator::Quantiles(q) = acc {
+            q.seal(self.relative_error());
+        }
+    }
+
+    /// `percentile_approx`'s answer, in the argument's type (Spark converts back from double).
+    fn approx_percentile(&self, q: &super::quantiles::Quantiles) -> Value {
+        let Some(a) = &self.approx else { return Value::Null };
+        let Some(found) = q.query(&a.percentages, a.relative_error) else { return Value::Null };
+        let t = match &self.data_type {
+            DataType::Array(inner) => (**inner).clone(),
+            t => t.clone(),
+        };
+        let typed = |x: f64| match t {
+            DataType::Int => Value::Int(x as i32),
+            DataType::BigInt => Value::BigInt(x as i64),
+            DataType::Date => Value::Date(x as i32),
+            DataType::Timestamp => Value::Timestamp(x as i64),
+            _ => Value::Double(x),
+        };
+        if a.array {
+            Value::Array(found.into_iter().map(typed).collect())
+        } else {
+            found.first().map_or(Value::Null, |x| typed(*x))
+        }
     }
 
     /// Merges `later` (rows after those of `acc`, as sessions merge in time order) into `acc`.
@@ -1046,6 +1191,7 @@ impl AggregateCall {
                     *n = total;
                 }
             }
+            (Accumulator::Quantiles(a), Accumulator::Quantiles(b)) => a.merge(*b, self.relative_error()),
             (Accumulator::Counts(a), Accumulator::Counts(b)) => {
                 for (v, k) in &b.items {
                     a.add(v, *k)?;
@@ -1109,6 +1255,7 @@ impl AggregateCall {
                 })
             }
             Accumulator::Counts(counts) if self.func == AggFunc::Percentile => percentile_of(counts, self.fraction),
+            Accumulator::Quantiles(q) => self.approx_percentile(q),
             Accumulator::Counts(counts) => {
                 let mut best: Option<(&Value, i64)> = None;
                 for (v, n) in counts.sorted() {
@@ -1240,6 +1387,38 @@ mod tests {
         }
         assert_eq!((all.result(&x), any.result(&y)), (Value::Boolean(false), Value::Boolean(true)));
         assert!(AggFunc::resolve("bool_or", vec![Expr::column(0, DataType::Int)], false).is_err());
+    }
+
+    #[test]
+    fn percentile_approx_gives_sparks_documented_results_and_keeps_its_state() {
+        let col = || Expr::column(0, DataType::Int);
+        let lit = |v: Value| Expr::Literal(v);
+        let fractions = Value::Array(vec![Value::Double(0.5), Value::Double(0.4), Value::Double(0.1)]);
+        let arr = AggFunc::resolve("percentile_approx", vec![col(), lit(fractions), lit(Value::Int(100))], false).unwrap();
+        assert_eq!(arr.data_type, DataType::Array(Box::new(DataType::Int)));
+        let values = [0, 1, 2, 10].map(Value::Int);
+        // Spark 4.3: SELECT percentile_approx(col, array(0.5, 0.4, 0.1), 100) FROM VALUES (0), (1), (2), (10).
+        assert_eq!(arr.result(&feed(&arr, &values)), Value::Array(vec![Value::Int(1), Value::Int(1), Value::Int(0)]));
+        let one = AggFunc::resolve("approx_percentile", vec![col(), lit(Value::Double(0.5)), lit(Value::Int(100))], false).unwrap();
+        // Spark 4.3: SELECT percentile_approx(col, 0.5, 100) FROM VALUES (0), (6), (7), (9), (10).
+        let acc = feed(&one, &[0, 6, 7, 9, 10].map(Value::Int));
+        assert_eq!(one.result(&acc), Value::Int(7));
+        let back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&acc).unwrap()).unwrap();
+        assert_eq!(one.result(&back), Value::Int(7), "a restored state answers the same");
+        assert_eq!(one.result(&feed(&one, &[Value::Null])), Value::Null, "NULLs are skipped; none left is NULL");
+        // Percentages within 1 / accuracy of an end give the minimum or maximum.
+        let near = |p: f64| AggFunc::resolve("percentile_approx", vec![col(), lit(Value::Double(p)), lit(Value::Int(10))], false).unwrap();
+        let many: Vec<Value> = (1..=100).map(Value::Int).collect();
+        assert_eq!(near(0.1).result(&feed(&near(0.1), &many)), Value::Int(1));
+        assert_eq!(near(0.9).result(&feed(&near(0.9), &many)), Value::Int(100));
+        // Spark 4.3: SELECT percentile_approx(CAST(id AS INT), 0.5, 10) FROM range(1, 101, 1, 1) is 48:
+        // at this accuracy the sketch merges samples, and the answer is the sketch's, not the exact 50.
+        assert_eq!(near(0.5).result(&feed(&near(0.5), &many)), Value::Int(48));
+        let bad = |args: Vec<Expr>| AggFunc::resolve("percentile_approx", args, false).unwrap_err().spark_condition;
+        assert_eq!(bad(vec![col(), lit(Value::Double(1.5))]), Some("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"));
+        assert_eq!(bad(vec![col(), lit(Value::Double(0.5)), lit(Value::Int(0))]), Some("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"));
+        assert_eq!(bad(vec![col(), col()]), Some("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT"));
+        assert_eq!(bad(vec![Expr::column(0, DataType::Boolean), lit(Value::Double(0.5))]), Some("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"));
     }
 
     fn two(name: &str, a: DataType, b: DataType) -> AggregateCall {

@@ -188,6 +188,12 @@ impl Expr {
                 };
                 Ok(Columnar::wrap(field, scalar))
             }
+            Expr::HigherOrder(h) => h.evaluate(batch),
+            Expr::LambdaVar { from_end, .. } => {
+                let k =
+                    batch.num_columns().checked_sub(*from_end).ok_or_else(|| Error::internal("a lambda variable outside its lambda"))?;
+                Ok(Columnar::Array(batch.column(k).clone()))
+            }
             Expr::Index { expr, index, .. } => {
                 let list = expr.evaluate(batch)?;
                 let idx = index.evaluate(batch)?;

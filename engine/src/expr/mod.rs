@@ -6,12 +6,15 @@ mod cast;
 mod eval;
 pub mod functions;
 pub mod hll;
+pub mod lambda;
 mod like;
+mod quantiles;
 
 pub use aggregate::{AggFunc, AggregateCall};
 pub use cast::{cast_array, CastMode};
 pub use eval::Columnar;
 pub use functions::Func;
+pub use lambda::{HigherOrder, HigherOrderFunc, Lambda};
 pub use like::LikePattern;
 
 use crate::types::DataType;
@@ -154,6 +157,14 @@ pub enum Expr {
         index: Box<Expr>,
         data_type: DataType,
     },
+    /// A call of a higher-order function with its lambdas (lambda.rs).
+    HigherOrder(Box<HigherOrder>),
+    /// An argument of an enclosing lambda: the column `from_end` places before the end of the
+    /// batch the lambda's body runs over (1 is the last).
+    LambdaVar {
+        from_end: usize,
+        data_type: DataType,
+    },
 }
 
 impl Expr {
@@ -172,6 +183,8 @@ impl Expr {
                 expr.data_type().struct_fields().and_then(|f| f.get(*index).map(|(_, t)| t.clone())).unwrap_or(DataType::Null)
             }
             Expr::Index { data_type, .. } => data_type.clone(),
+            Expr::HigherOrder(h) => h.data_type.clone(),
+            Expr::LambdaVar { data_type, .. } => data_type.clone(),
         }
     }
 
@@ -265,7 +278,11 @@ impl Expr {
                 return cap;
             }
             match e {
-                Expr::Column { .. } | Expr::Literal(_) => {}
+                Expr::Column { .. } | Expr::Literal(_) | Expr::LambdaVar { .. } => {}
+                Expr::HigherOrder(h) => {
+                    todo.extend(h.args.iter());
+                    todo.extend(h.lambdas.iter().map(|l| &l.body));
+                }
                 Expr::Binary { left, right, .. } | Expr::Index { expr: left, index: right, .. } => {
                     todo.push(left);
                     todo.push(right);
@@ -302,7 +319,12 @@ impl Expr {
     pub fn columns(&self, out: &mut Vec<usize>) {
         match self {
             Expr::Column { index, .. } => out.push(*index),
-            Expr::Literal(_) => {}
+            Expr::Literal(_) | Expr::LambdaVar { .. } => {}
+            // A lambda's body reads the outer columns by their own indices.
+            Expr::HigherOrder(h) => {
+                h.args.iter().for_each(|e| e.columns(out));
+                h.lambdas.iter().for_each(|l| l.body.columns(out));
+            }
             Expr::Binary { left, right, .. } => {
                 left.columns(out);
                 right.columns(out);
@@ -357,7 +379,17 @@ impl Expr {
         }
         let m = |e: &Expr| Box::new(e.rewrite(f));
         match self {
-            Expr::Column { .. } | Expr::Literal(_) => self.clone(),
+            Expr::Column { .. } | Expr::Literal(_) | Expr::LambdaVar { .. } => self.clone(),
+            Expr::HigherOrder(h) => Expr::HigherOrder(Box::new(HigherOrder {
+                func: h.func,
+                args: h.args.iter().map(|e| e.rewrite(f)).collect(),
+                lambdas: h
+                    .lambdas
+                    .iter()
+                    .map(|l| Lambda { params: l.params.clone(), enclosing: l.enclosing, body: l.body.rewrite(f) })
+                    .collect(),
+                data_type: h.data_type.clone(),
+            })),
             Expr::Binary { op, left, right, data_type } => {
                 Expr::Binary { op: *op, left: m(left), right: m(right), data_type: data_type.clone() }
             }

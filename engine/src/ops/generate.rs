@@ -65,9 +65,15 @@ impl Operator for GenerateOp {
     fn on_batch(&mut self, mut inputs: Vec<RecordBatch>, _watermarks: Watermarks, _ctx: &mut BatchContext) -> Result<RecordBatch> {
         let batch = inputs.remove(0);
         let arg = self.generator.arg.evaluate_to_array(&batch)?;
-        let added = self.generator.kind.default_names().len();
+        let added = self.generator.kind.added();
         let fields = self.schema.fields();
-        let element_type = fields.last().map(|f| f.data_type().clone()).unwrap_or(ArrowType::Null);
+        let element_type = match self.generator.kind {
+            // The struct of the appended columns.
+            GeneratorKind::Inline { columns } => {
+                ArrowType::Struct(fields.iter().skip(fields.len().saturating_sub(columns)).cloned().collect::<arrow_schema::Fields>())
+            }
+            _ => fields.last().map(|f| f.data_type().clone()).unwrap_or(ArrowType::Null),
+        };
         let (expansion, values): (Expansion, ArrayRef) = match arg.data_type() {
             ArrowType::List(_) => {
                 let list = arg.as_list::<i32>();
@@ -88,12 +94,22 @@ impl Operator for GenerateOp {
             columns.push(Arc::new(Int32Array::from(expansion.positions)));
         }
         let elements = UInt32Array::from(expansion.elements);
-        let element = if values.data_type() == &element_type {
-            take(values.as_ref(), &elements, None)?
-        } else {
-            arrow_array::new_null_array(&element_type, elements.len())
+        let element = match (&self.generator.kind, values.as_struct_opt()) {
+            (GeneratorKind::Inline { .. }, Some(_)) => take(values.as_ref(), &elements, None)?,
+            _ if values.data_type() == &element_type => take(values.as_ref(), &elements, None)?,
+            _ => arrow_array::new_null_array(&element_type, elements.len()),
         };
-        columns.push(element);
+        match self.generator.kind {
+            GeneratorKind::Inline { columns: n } => {
+                // A NULL struct (or the row an outer inline adds) gives NULL in every column.
+                let s = element.as_struct_opt().ok_or_else(|| Error::internal("inline over elements that are not structs"))?;
+                for field in s.columns().iter().take(n) {
+                    let nulls = arrow_buffer::NullBuffer::union(s.nulls(), field.nulls());
+                    columns.push(arrow_array::make_array(field.to_data().into_builder().nulls(nulls).build()?));
+                }
+            }
+            _ => columns.push(element),
+        }
         debug_assert_eq!(columns.len(), batch.num_columns() + added);
         let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
         Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)

@@ -198,6 +198,9 @@ pub enum GeneratorKind {
     Explode,
     /// The element's position from 0 (`pos`), then the element (`col`).
     PosExplode,
+    /// `inline`: each element is a struct of `columns` fields, appended as that many columns
+    /// (`stack` and `json_tuple` are inline over the array of structs the analyzer builds).
+    Inline { columns: usize },
 }
 
 impl GeneratorKind {
@@ -206,6 +209,15 @@ impl GeneratorKind {
         match self {
             GeneratorKind::Explode => &["col"],
             GeneratorKind::PosExplode => &["pos", "col"],
+            GeneratorKind::Inline { .. } => &[],
+        }
+    }
+
+    /// How many columns the generator appends.
+    pub fn added(self) -> usize {
+        match self {
+            GeneratorKind::Inline { columns } => columns,
+            other => other.default_names().len(),
         }
     }
 }
@@ -345,7 +357,7 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Generate { generator, schema, .. } => {
-                let added = generator.kind.default_names().len();
+                let added = generator.kind.added();
                 let names = schema.names();
                 writeln!(
                     f,

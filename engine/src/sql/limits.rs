@@ -28,6 +28,13 @@ pub const MAX_NESTING: usize = 64;
 /// syntax error at that place instead, so the token check above comes first.
 pub const PARSER_RECURSION_LIMIT: usize = 2 * MAX_NESTING;
 
+/// Lambda variables in scope at once (nested lambdas): each adds a column to the batch its
+/// body runs over. Parentheses already bound the nesting; this bounds the batch's width.
+pub const MAX_LAMBDA_VARIABLES: usize = 64;
+
+/// Rows `stack(n, ...)` makes from one input row.
+pub const MAX_STACK_ROWS: usize = 10_000;
+
 /// Subqueries and CTE bodies inside one another: a chain of CTEs each reading the previous one
 /// nests without any parentheses, so it is counted here rather than by the parser.
 pub const MAX_QUERY_NESTING: usize = 24;

@@ -276,7 +276,7 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
 }
 
 /// Equal as Spark's collection functions see it: NaN equals NaN.
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Double(x), Value::Double(y)) => x == y || (x.is_nan() && y.is_nan()),
         _ => a == b,
@@ -309,7 +309,7 @@ fn duplicated_key(k: &Value) -> Error {
 }
 
 /// A map of `pairs`, refusing a NULL or repeated key as Spark's default EXCEPTION policy does.
-fn build_map(pairs: impl IntoIterator<Item = (Value, Value)>) -> Result<Value> {
+pub(crate) fn build_map(pairs: impl IntoIterator<Item = (Value, Value)>) -> Result<Value> {
     let mut out: Vec<(Value, Value)> = Vec::new();
     for (k, v) in pairs {
         if k.is_null() {

@@ -41,8 +41,114 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let a = a.into_iter().map(|e| c.to(e, &T::String)).collect::<Result<Vec<_>>>()?;
             (a, T::String)
         }
+        Func::SchemaOfJson => {
+            c.arity(1, 2)?;
+            if !matches!(&a[0], Expr::Literal(Value::String(_))) {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] Cannot resolve \"schema_of_json(...)\" due to data type mismatch: the input json should be a foldable \"STRING\" expression; however, got a {} expression. Write the JSON as a string literal. SQLSTATE: 42K09",
+                    a[0].data_type().spark_name()
+                ))
+                .with_condition("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT"));
+            }
+            a.truncate(1);
+            (a, T::String)
+        }
+        Func::JsonTuple => {
+            if a.len() < 2 {
+                return Err(Error::type_mismatch(format!(
+                    "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `json_tuple` requires > 1 parameters but the actual number is {}. Please, refer to 'https://spark.apache.org/docs/latest/sql-ref-functions.html' for a fix. SQLSTATE: 42605",
+                    a.len()
+                ))
+                .with_condition("WRONG_NUM_ARGS.WITHOUT_SUGGESTION"));
+            }
+            let a = a.into_iter().map(|e| c.to(e, &T::String)).collect::<Result<Vec<_>>>()?;
+            let fields = (1..a.len()).map(|k| (format!("c{}", k - 1), T::String)).collect();
+            (a, T::Struct(fields))
+        }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     })
+}
+
+/// The type Spark's JSON schema inference gives a value (before NULLs become strings).
+fn infer(j: &Json) -> DataType {
+    match j {
+        Json::Null => DataType::Null,
+        Json::Bool(_) => DataType::Boolean,
+        Json::Number(n) if n.is_i64() => DataType::BigInt,
+        Json::Number(_) => DataType::Double,
+        Json::String(_) => DataType::String,
+        Json::Array(items) => DataType::Array(Box::new(items.iter().map(infer).reduce(|a, b| merge(&a, &b)).unwrap_or(DataType::Null))),
+        Json::Object(fields) => {
+            let mut f: Vec<(String, DataType)> = fields.iter().map(|(k, v)| (k.clone(), infer(v))).collect();
+            f.sort_by(|a, b| a.0.cmp(&b.0));
+            DataType::Struct(f)
+        }
+    }
+}
+
+/// Spark's `compatibleType` for two inferred types: numbers widen, structs merge their fields,
+/// anything else that differs becomes a string.
+fn merge(a: &DataType, b: &DataType) -> DataType {
+    use DataType as T;
+    match (a, b) {
+        _ if a == b => a.clone(),
+        (T::Null, t) | (t, T::Null) => t.clone(),
+        (T::BigInt, T::Double) | (T::Double, T::BigInt) => T::Double,
+        (T::Array(x), T::Array(y)) => T::Array(Box::new(merge(x, y))),
+        (T::Struct(x), T::Struct(y)) => {
+            let mut out: Vec<(String, DataType)> = x.clone();
+            for (n, t) in y {
+                match out.iter_mut().find(|(m, _)| m == n) {
+                    Some(slot) => slot.1 = merge(&slot.1, t),
+                    None => out.push((n.clone(), t.clone())),
+                }
+            }
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            T::Struct(out)
+        }
+        _ => T::String,
+    }
+}
+
+/// NULL-only parts of an inferred type are strings, as Spark's `canonicalizeType` makes them.
+fn canonical(t: DataType) -> DataType {
+    match t {
+        DataType::Null => DataType::String,
+        DataType::Array(inner) => DataType::Array(Box::new(canonical(*inner))),
+        DataType::Struct(fields) => DataType::Struct(fields.into_iter().map(|(n, t)| (n, canonical(t))).collect()),
+        other => other,
+    }
+}
+
+/// Spark's SQL form of a type, with field names quoted where they need it.
+fn schema_sql(t: &DataType) -> String {
+    match t {
+        DataType::Array(inner) => format!("ARRAY<{}>", schema_sql(inner)),
+        DataType::Struct(fields) => {
+            let field = |n: &str| {
+                if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    n.to_string()
+                } else {
+                    format!("`{}`", n.replace('`', "``"))
+                }
+            };
+            format!("STRUCT<{}>", fields.iter().map(|(n, t)| format!("{}: {}", field(n), schema_sql(t))).collect::<Vec<_>>().join(", "))
+        }
+        other => other.spark_name(),
+    }
+}
+
+/// `json_tuple`'s value of one top-level field: a string as is, anything else as its JSON text.
+fn tuple_field(object: &serde_json::Map<String, Json>, key: &Value) -> Value {
+    match key {
+        Value::String(k) => match object.get(k) {
+            None | Some(Json::Null) => Value::Null,
+            Some(Json::String(s)) => Value::String(s.clone()),
+            Some(other) => Value::String(other.to_string()),
+        },
+        _ => Value::Null,
+    }
 }
 
 /// A parsed JSON value as a value of type `t`, as Spark's JSON reader converts it; None when it
@@ -180,6 +286,30 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 Some(Json::String(s)) => Value::String(s.clone()),
                 Some(other) => Value::String(other.to_string()),
             })
+        }),
+        Func::SchemaOfJson => strict(a, len, data_type, |row| {
+            let j = serde_json::from_str::<Json>(str_of(&row[0])).map_err(|e| {
+                Error::runtime(
+                    "MALFORMED_RECORD_IN_PARSING",
+                    format!("[MALFORMED_RECORD_IN_PARSING] Malformed records are detected in schema inference: {e}. SQLSTATE: 22023"),
+                )
+            })?;
+            Ok(Value::String(schema_sql(&canonical(infer(&j)))))
+        }),
+        // One struct per row, never NULL itself: json_tuple gives a row of NULLs for text that
+        // is not a JSON object.
+        Func::JsonTuple => rowwise(a, len, data_type, |row| {
+            let object = match serde_json::from_str::<Json>(str_of(&row[0])) {
+                Ok(Json::Object(o)) if !row[0].is_null() => Some(o),
+                _ => None,
+            };
+            Ok(Value::Struct(
+                row[1..]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, key)| (format!("c{k}"), object.as_ref().map_or(Value::Null, |o| tuple_field(o, key))))
+                    .collect(),
+            ))
         }),
         other => Err(Error::internal(format!("{other:?} has no kernel here"))),
     }

@@ -24,6 +24,7 @@ mod string;
 mod text;
 
 pub use self::array::array_index;
+pub(crate) use self::collection::{build_map, same as same_value};
 pub use self::datetime::{add_interval, spark_pattern_to_chrono};
 pub use self::math::round_double;
 #[cfg(test)]
@@ -239,6 +240,9 @@ pub enum Func {
     FromJson,
     ToJson,
     GetJsonObject,
+    SchemaOfJson,
+    /// The fields `json_tuple` generates, as one struct `c0, c1, ...` of strings.
+    JsonTuple,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -394,11 +398,13 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::FromJson, &["from_json"]),
     (Func::ToJson, &["to_json"]),
     (Func::GetJsonObject, &["get_json_object"]),
+    (Func::SchemaOfJson, &["schema_of_json"]),
+    (Func::JsonTuple, &["json_tuple"]),
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
 fn callable(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second"
+    name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second" && name != "json_tuple"
 }
 
 impl Func {
@@ -450,6 +456,7 @@ impl Func {
             .copied()
             .chain(MORE.iter().flat_map(|(_, names)| names.iter().copied()).filter(|n| callable(n)))
             .chain(["btrim", "mod", "positive", "negative"])
+            .chain(super::HigherOrderFunc::NAMES.iter().copied())
     }
 
     /// Every name a person can call, for "did you mean" and the editor's completion.
@@ -660,7 +667,7 @@ impl Func {
             | Func::MakeDate
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
-            Func::FromJson | Func::ToJson | Func::GetJsonObject => Family::Json,
+            Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,
             _ => Family::Numeric,
         }
     }
@@ -890,7 +897,9 @@ mod tests {
             }
         }
         for n in Func::all_names() {
-            let known = Func::by_name(n).is_some() || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
+            let known = Func::by_name(n).is_some()
+                || super::super::HigherOrderFunc::by_name(n).is_some()
+                || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
             assert!(known, "{n} is listed but does not resolve");
         }
     }

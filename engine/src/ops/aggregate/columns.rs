@@ -184,6 +184,12 @@ impl AccColumn {
                     let v = arg.map_or(Value::Null, |a| call.arg_value(a.as_ref(), i));
                     call.update(&mut accs[g], &v)?;
                 }
+                // One call per micro-batch: the batch ends here for the groups it touched.
+                if call.func == AggFunc::ApproxPercentile {
+                    for (_, g) in rows() {
+                        call.end_batch(&mut accs[g]);
+                    }
+                }
             }
             // An argument of a type the typed columns do not read (a NULL literal's column):
             // row by row through the accumulator, as every aggregate once went.

@@ -76,6 +76,12 @@ impl<'a> Analyzer<'a> {
                 let args: Vec<&ast::Expr> = values.iter().collect();
                 return self.struct_of(&args, scope, expr_position(e));
             }
+            E::Lambda(_) => {
+                return Err(Error::parse(
+                    "a lambda (`x -> ...`) can only be an argument of a higher-order function such as transform or filter",
+                    None,
+                ))
+            }
             E::Interval(_) => {
                 return Err(Error::type_mismatch(
                     "An INTERVAL can only be added to or subtracted from a timestamp here: ts + INTERVAL 10 SECONDS",
@@ -619,6 +625,9 @@ impl<'a> Analyzer<'a> {
             ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
         };
         let args_ast = args.clone();
+        if let Some(h) = crate::expr::HigherOrderFunc::by_name(&lower) {
+            return self.higher_order(h, &lower, &args, scope, pos, whole);
+        }
         if lower == "struct" {
             return self.struct_of(&args, scope, pos);
         }

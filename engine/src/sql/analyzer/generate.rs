@@ -4,8 +4,9 @@
 use super::*;
 use crate::plan::logical::{Generator, GeneratorKind};
 
-/// Spark generators this engine does not run yet: refused by name rather than as unknown.
-const UNBUILT_GENERATORS: &[&str] = &["inline", "inline_outer", "stack", "json_tuple"];
+/// Generators over structs: `inline` and the ones the analyzer turns into an inline of an
+/// array of structs it builds (`stack`, `json_tuple`).
+const INLINE_GENERATORS: &[&str] = &["inline", "inline_outer", "stack", "json_tuple"];
 
 /// The generator a function name calls, and whether it is an outer one.
 pub(super) fn generator_kind(name: &str) -> Option<(GeneratorKind, bool)> {
@@ -19,7 +20,7 @@ pub(super) fn generator_kind(name: &str) -> Option<(GeneratorKind, bool)> {
 }
 
 pub(super) fn is_generator_name(name: &str) -> bool {
-    generator_kind(name).is_some() || UNBUILT_GENERATORS.contains(&name)
+    generator_kind(name).is_some() || INLINE_GENERATORS.contains(&name)
 }
 
 /// The generator call `e` is, when the whole expression is one.
@@ -87,12 +88,6 @@ impl<'a> Analyzer<'a> {
     ) -> Result<GeneratorCall> {
         let name = f.name.to_string().to_ascii_lowercase();
         let pos = position_of(f.name.span());
-        let Some((kind, outer)) = generator_kind(&name) else {
-            return Err(Error::unsupported(format!(
-                "the generator `{name}` is not supported by this version of Unbounded yet; explode, explode_outer, posexplode and posexplode_outer are"
-            ))
-            .at(pos));
-        };
         let args: Vec<&ast::Expr> = match &f.args {
             ast::FunctionArguments::List(list) if list.duplicate_treatment.is_none() => list
                 .args
@@ -104,6 +99,11 @@ impl<'a> Analyzer<'a> {
                 .collect::<Result<_>>()?,
             ast::FunctionArguments::None => vec![],
             _ => return Err(Error::unsupported(format!("`{}` is not a supported call of {name}", spark_sql(whole))).at(pos)),
+        };
+        let Some((kind, outer)) = generator_kind(&name) else {
+            let (arg, columns) = self.inline_call(&name, &args, whole, scope, aliases, pos)?;
+            let kind = GeneratorKind::Inline { columns: columns.len() };
+            return Ok(GeneratorCall { generator: Generator { kind, arg, outer: name == "inline_outer" || outer_view }, columns });
         };
         let [arg] = args.as_slice() else {
             return Err(Error::type_mismatch(format!(
@@ -140,6 +140,121 @@ impl<'a> Analyzer<'a> {
         }
         columns.push(Column { name: name_at(columns.len()), data_type: element });
         Ok(GeneratorCall { generator: Generator { kind, arg: resolved, outer: outer || outer_view }, columns })
+    }
+
+    /// `inline(arr)`, `stack(n, ...)` and `json_tuple(json, k...)`: the array of structs to
+    /// inline and the columns its fields become.
+    fn inline_call(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        whole: &ast::Expr,
+        scope: &Scope,
+        aliases: &[String],
+        pos: Option<Position>,
+    ) -> Result<(Expr, Vec<Column>)> {
+        for a in args {
+            nested_generator(a)?;
+        }
+        let wrong_args = |expected: &str| {
+            Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {expected} parameters but the actual number is {}. Please, refer to 'https://spark.apache.org/docs/latest/sql-ref-functions.html' for a fix. SQLSTATE: 42605",
+                args.len()
+            ))
+            .with_condition("WRONG_NUM_ARGS.WITHOUT_SUGGESTION")
+            .at(pos)
+        };
+        let arg = match name {
+            "inline" | "inline_outer" => {
+                let [a] = args else { return Err(wrong_args("1")) };
+                let e = self.expr(a, scope)?;
+                if !matches!(e.data_type(), DataType::Array(inner) if matches!(*inner, DataType::Struct(_))) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: The first parameter requires the \"ARRAY<STRUCT>\" type, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+                        spark_sql(whole),
+                        spark_sql(a),
+                        e.data_type().spark_name()
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE")
+                    .at(pos));
+                }
+                e
+            }
+            "json_tuple" => {
+                if args.len() < 2 {
+                    return Err(wrong_args("> 1"));
+                }
+                let resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+                let tuple = call(Func::JsonTuple, resolved).map_err(|e| e.at(pos))?;
+                call(Func::MakeArray, vec![tuple]).map_err(|e| e.at(pos))?
+            }
+            _ => {
+                // stack(n, v1, ..., vk): n rows of ceil(k / n) columns, NULL past the last value.
+                if args.len() < 2 {
+                    return Err(wrong_args("> 1"));
+                }
+                let n = match self.expr(args[0], scope)? {
+                    Expr::Literal(Value::Int(n)) if n > 0 => n as usize,
+                    _ => {
+                        return Err(Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] Cannot resolve \"{}\" due to data type mismatch: the input n should be a foldable positive \"INT\" expression; however, got \"{}\". SQLSTATE: 42K09",
+                            spark_sql(whole),
+                            spark_sql(args[0])
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT")
+                        .at(pos))
+                    }
+                };
+                if n > limits::MAX_STACK_ROWS {
+                    return Err(Error::unsupported(format!("stack makes at most {} rows from one row", limits::MAX_STACK_ROWS)).at(pos));
+                }
+                let values = args[1..].iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+                let width = values.len().div_ceil(n);
+                let mut types = vec![DataType::Null; width];
+                for (k, v) in values.iter().enumerate() {
+                    let t = v.data_type();
+                    let slot = &mut types[k % width];
+                    if *slot == DataType::Null {
+                        *slot = t;
+                    } else if t != DataType::Null && t != *slot {
+                        return Err(Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.STACK_COLUMN_DIFF_TYPES] Cannot resolve \"{}\" due to data type mismatch: The data type of the column ({}) do not have the same type: \"{}\" ({}) and \"{}\" ({}). SQLSTATE: 42K09",
+                            spark_sql(whole),
+                            k % width,
+                            slot.spark_name(),
+                            spark_sql(args[1 + k % width]),
+                            t.spark_name(),
+                            spark_sql(args[1 + k])
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.STACK_COLUMN_DIFF_TYPES")
+                        .at(pos));
+                    }
+                }
+                let mut values = values.into_iter();
+                let mut rows = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let mut fields = Vec::with_capacity(2 * width);
+                    for (j, t) in types.iter().enumerate() {
+                        fields.push(Expr::Literal(Value::String(format!("col{j}"))));
+                        fields.push(values.next().unwrap_or(Expr::Literal(Value::Null)).cast_to(t));
+                    }
+                    rows.push(call(Func::NamedStruct, fields).map_err(|e| e.at(pos))?);
+                }
+                call(Func::MakeArray, rows).map_err(|e| e.at(pos))?
+            }
+        };
+        let DataType::Array(inner) = arg.data_type() else {
+            return Err(Error::internal("an inline generator over something that is not an array"));
+        };
+        let DataType::Struct(fields) = *inner else {
+            return Err(Error::internal("an inline generator over something that is not an array of structs"));
+        };
+        if !aliases.is_empty() && aliases.len() != fields.len() {
+            return Err(alias_mismatch(fields.len(), aliases, pos));
+        }
+        let columns =
+            fields.into_iter().enumerate().map(|(k, (n, t))| Column { name: aliases.get(k).cloned().unwrap_or(n), data_type: t }).collect();
+        Ok((arg, columns))
     }
 
     /// Applies `LATERAL VIEW [OUTER] gen(...) view [AS] a, b` clauses, in order, to the FROM
@@ -254,9 +369,12 @@ mod tests {
         assert!(e.message.contains("requires the (\"ARRAY\" or \"MAP\") type"), "{e}");
         let e = error("SELECT explode(split(tags, ','), 1) FROM STREAM events");
         assert!(e.message.contains("requires 1 parameters but the actual number is 2"), "{e}");
-        let e = error("SELECT stack(2, id, id) FROM STREAM events");
-        assert_eq!(e.kind, ErrorKind::UnsupportedOperation);
-        assert!(e.message.contains("not supported by this version of Unbounded yet"), "{e}");
+        let e = error("SELECT stack(2, id, tags) FROM STREAM events");
+        assert_eq!(e.spark_condition, Some("DATATYPE_MISMATCH.STACK_COLUMN_DIFF_TYPES"), "{e}");
+        let e = error("SELECT inline(split(tags, ',')) FROM STREAM events");
+        assert_eq!(e.spark_condition, Some("DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"), "{e}");
+        let e = error("SELECT json_tuple(tags) FROM STREAM events");
+        assert_eq!(e.spark_condition, Some("WRONG_NUM_ARGS.WITHOUT_SUGGESTION"), "{e}");
         let e = error("SELECT explode(split(tags, ',')), count(*) FROM STREAM events GROUP BY tags");
         assert_eq!(e.kind, ErrorKind::UnsupportedOperation);
     }

@@ -27,6 +27,7 @@ mod aggregate;
 mod expressions;
 mod generate;
 mod joins;
+mod lambda;
 mod naming;
 mod query;
 mod relations;
@@ -99,7 +100,7 @@ struct AggCollector {
 
 /// Spark aggregates this engine recognises but does not compute yet (refused with a message);
 /// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["percentile_approx", "approx_percentile", "histogram_numeric", "percentile_cont", "percentile_disc"];
+const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric", "percentile_cont", "percentile_disc"];
 
 fn is_spark_aggregate(name: &str) -> bool {
     AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name)
@@ -142,6 +143,7 @@ fn analyze_parsed(query: &ast::Query, prepared: &Prepared, catalog: &Catalog) ->
         window_column: None,
         session_window: None,
         alias_fallback: Vec::new(),
+        lambda_vars: Vec::new(),
     };
     let (plan, _) = a.query(query)?;
     let plan = crate::plan::optimize::optimize(plan);
@@ -186,6 +188,8 @@ struct Analyzer<'a> {
     session_window: Option<(String, Expr, SessionGap)>,
     /// SELECT aliases HAVING may refer to, resolved.
     alias_fallback: Vec<(String, Expr)>,
+    /// The variables of the lambdas being resolved, outermost first (lambda.rs).
+    lambda_vars: Vec<(String, DataType)>,
 }
 
 impl<'a> Analyzer<'a> {

@@ -39,8 +39,31 @@ pub fn output_name(e: &ast::Expr) -> String {
 pub fn spark_sql(e: &ast::Expr) -> String {
     use ast::Expr as E;
     match e {
+        E::Identifier(i) if is_lambda_variable(&i.value) => NAMED_LAMBDA_VARIABLE.into(),
         E::Identifier(i) => i.value.clone(),
-        E::CompoundIdentifier(parts) => parts.iter().map(|p| p.value.clone()).collect::<Vec<_>>().join("."),
+        E::CompoundIdentifier(parts) => {
+            let mut names: Vec<String> = parts.iter().map(|p| p.value.clone()).collect();
+            if names.first().is_some_and(|n| is_lambda_variable(n)) {
+                names[0] = NAMED_LAMBDA_VARIABLE.into();
+            }
+            names.join(".")
+        }
+        E::Lambda(l) => {
+            let params: Vec<String> = match &l.params {
+                ast::OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
+                ast::OneOrManyWithParens::Many(ps) => ps.iter().map(|p| p.name.value.clone()).collect(),
+            };
+            let depth = LAMBDA_NAMES.with(|n| {
+                let mut n = n.borrow_mut();
+                let depth = n.len();
+                n.extend(params.iter().cloned());
+                depth
+            });
+            let body = spark_sql(&l.body);
+            LAMBDA_NAMES.with(|n| n.borrow_mut().truncate(depth));
+            let vars = vec![NAMED_LAMBDA_VARIABLE; params.len()].join(", ");
+            format!("lambdafunction({body}, {vars})")
+        }
         E::Nested(inner) => spark_sql(inner),
         E::Value(v) => match &v.value {
             ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
@@ -125,6 +148,26 @@ pub fn spark_sql(e: &ast::Expr) -> String {
         other => other.to_string(),
     }
 }
+
+/// Spark names a lambda variable in a column name by this, whatever it is called.
+const NAMED_LAMBDA_VARIABLE: &str = "namedlambdavariable()";
+
+thread_local! {
+    /// The variables of the lambdas being named, while their bodies are rendered.
+    static LAMBDA_NAMES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn is_lambda_variable(name: &str) -> bool {
+    LAMBDA_NAMES.with(|n| n.borrow().iter().any(|v| v.eq_ignore_ascii_case(name)))
+}
+
+/// What Spark shows for an argument left out of a higher-order function: `aggregate`'s
+/// identity finish and `array_sort`'s default comparator.
+const SHOWN_LAMBDA_DEFAULTS: &[(&str, usize, &str)] = &[
+    ("aggregate", 3, "lambdafunction(namedlambdavariable(), namedlambdavariable())"),
+    ("reduce", 3, "lambdafunction(namedlambdavariable(), namedlambdavariable())"),
+    ("array_sort", 1, "lambdafunction((IF(((namedlambdavariable() IS NULL) AND (namedlambdavariable() IS NULL)), 0, (IF((namedlambdavariable() IS NULL), 1, (IF((namedlambdavariable() IS NULL), -1, (IF((namedlambdavariable() < namedlambdavariable()), -1, (IF((namedlambdavariable() > namedlambdavariable()), 1, 0)))))))))), namedlambdavariable(), namedlambdavariable())"),
+];
 
 /// Functions whose column name Spark writes in capitals (its math functions, by their own names;
 /// an alias such as `pow` or `sign` keeps the spelling it was called by).
@@ -219,7 +262,7 @@ pub(super) fn spark_sql_function(f: &ast::Function) -> String {
         _ => 0,
     };
     // Spark's column name shows the arguments a call left out, with their defaults.
-    let args = match SHOWN_DEFAULTS.iter().find(|(n, c, _)| *n == name && *c == count) {
+    let args = match SHOWN_DEFAULTS.iter().chain(SHOWN_LAMBDA_DEFAULTS).find(|(n, c, _)| *n == name && *c == count) {
         Some((_, _, default)) => format!("{args}, {default}"),
         None => args,
     };

@@ -37,6 +37,13 @@ impl Scope {
 impl<'a> Analyzer<'a> {
     pub(super) fn resolve_column(&self, parts: &[ast::Ident], scope: &Scope) -> Result<Expr> {
         let pos = position_of(parts[0].span);
+        // A lambda's variables shadow the columns.
+        if let Some(mut v) = self.lambda_var(&parts[0].value) {
+            for f in &parts[1..] {
+                v = field_access(v, &f.value, position_of(f.span).or(pos))?;
+            }
+            return Ok(v);
+        }
         let lookup = |qualifier: Option<&str>, name: &str| -> Vec<usize> {
             scope
                 .columns
