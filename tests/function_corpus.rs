@@ -62,7 +62,9 @@ fn run_one(text: &str, expected: &serde_json::Value) -> Outcome {
         // Refused before running (Spark ran every example): clean. A failed batch is a wrong answer.
         let before_running = out.document.get("runs").is_none();
         return match kind.as_str() {
-            "unknown_function" | "parse" | "unsupported_operation" | "type_mismatch" if before_running => Outcome::Refused(kind, message),
+            // A name Spark resolves and the engine cannot (a lateral column alias) is a refusal too.
+            "unknown_function" | "parse" | "type_mismatch" | "unknown_column" if before_running => Outcome::Refused(kind, message),
+            "unsupported_operation" => Outcome::Refused(kind, message),
             _ => Outcome::Wrong(format!("error {kind}: {message}")),
         };
     }
@@ -132,6 +134,7 @@ fn readme_section(all: &[Example]) -> String {
                 "parse" => "its example does not parse (a syntax or literal the engine lacks)",
                 "unsupported_operation" => "refused as not supported yet",
                 "type_mismatch" => "refused for the types of its arguments (a type or overload the engine lacks)",
+                "unknown_column" => "refused for a name its example uses that the engine cannot resolve (a lateral column alias)",
                 _ => "a value type the scenario reader lacks",
             },
             Outcome::Wrong(_) => "gives a different answer than Spark (a bug)",

@@ -17,11 +17,13 @@ mod format;
 mod hash;
 mod json;
 mod math;
+mod murmur;
 mod numeric;
 mod pattern;
 mod regex;
 mod string;
 mod text;
+mod url;
 
 pub use self::array::array_index;
 pub use self::datetime::{add_interval, spark_pattern_to_chrono};
@@ -119,6 +121,18 @@ pub enum Func {
     Sha1,
     Sha2,
     Crc32,
+    /// `hash(a, ...)`: Spark's Murmur3 hash (murmur.rs).
+    Hash,
+    // URL functions (url.rs).
+    UrlEncode,
+    UrlDecode,
+    TryUrlDecode,
+    ParseUrl,
+    TryParseUrl,
+    /// `find_in_set(s, list)`: the 1-based place of `s` in a comma-separated list, 0 if absent.
+    FindInSet,
+    /// `luhn_check(digits)`: whether a string of digits passes the Luhn checksum.
+    LuhnCheck,
     // More math (math.rs).
     Pow,
     Ln,
@@ -288,6 +302,14 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::Sha1, &["sha1", "sha"]),
     (Func::Sha2, &["sha2"]),
     (Func::Crc32, &["crc32"]),
+    (Func::Hash, &["hash"]),
+    (Func::UrlEncode, &["url_encode"]),
+    (Func::UrlDecode, &["url_decode"]),
+    (Func::TryUrlDecode, &["try_url_decode"]),
+    (Func::ParseUrl, &["parse_url"]),
+    (Func::TryParseUrl, &["try_parse_url"]),
+    (Func::FindInSet, &["find_in_set"]),
+    (Func::LuhnCheck, &["luhn_check"]),
     (Func::Pow, &["pow", "power"]),
     (Func::Ln, &["ln"]),
     (Func::Log, &["log"]),
@@ -397,6 +419,9 @@ const MORE: &[(Func, &[&str])] = &[
 ];
 
 /// Names in [`MORE`] that are operators, not callable by name.
+/// Functions the analyzer rewrites into other expressions (IS NULL, `<=>`, CASE).
+const REWRITTEN: &[&str] = &["isnull", "isnotnull", "equal_null", "nvl2", "zeroifnull", "nullifzero"];
+
 fn callable(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second"
 }
@@ -450,6 +475,7 @@ impl Func {
             .copied()
             .chain(MORE.iter().flat_map(|(_, names)| names.iter().copied()).filter(|n| callable(n)))
             .chain(["btrim", "mod", "positive", "negative"])
+            .chain(REWRITTEN.iter().copied())
     }
 
     /// Every name a person can call, for "did you mean" and the editor's completion.
@@ -561,6 +587,8 @@ impl Func {
             Family::Collection => collection::check(self, args, &c),
             Family::Dates => dates::check(self, args, &c),
             Family::Json => json::check(self, args, &c),
+            Family::Url => url::check(self, args, &c),
+            Family::Murmur => murmur::check(self, args, &c),
         }
     }
 
@@ -636,7 +664,9 @@ impl Func {
             | Func::SubstringIndex
             | Func::OctetLength
             | Func::BitLength
-            | Func::FormatString => Family::Text,
+            | Func::FormatString
+            | Func::FindInSet
+            | Func::LuhnCheck => Family::Text,
             Func::RegexpLike
             | Func::RegexpReplace
             | Func::RegexpExtract
@@ -661,6 +691,8 @@ impl Func {
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
             Func::FromJson | Func::ToJson | Func::GetJsonObject => Family::Json,
+            Func::Hash => Family::Murmur,
+            Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             _ => Family::Numeric,
         }
     }
@@ -692,6 +724,8 @@ impl Func {
             Family::Collection => collection::kernel(self, a, raw, data_type, len),
             Family::Dates => dates::kernel(self, a, raw, data_type, len),
             Family::Json => json::kernel(self, a, raw, data_type, len),
+            Family::Url => url::kernel(self, a, raw, data_type, len),
+            Family::Murmur => murmur::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -755,6 +789,8 @@ enum Family {
     Collection,
     Dates,
     Json,
+    Url,
+    Murmur,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
@@ -890,7 +926,9 @@ mod tests {
             }
         }
         for n in Func::all_names() {
-            let known = Func::by_name(n).is_some() || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
+            let known = Func::by_name(n).is_some()
+                || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n)
+                || REWRITTEN.contains(&n);
             assert!(known, "{n} is listed but does not resolve");
         }
     }
