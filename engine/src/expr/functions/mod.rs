@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 mod array;
 mod bitwise;
+mod bytes;
 mod collection;
 mod conditional;
 mod dates;
@@ -121,6 +122,13 @@ pub enum Func {
     Sha1,
     Sha2,
     Crc32,
+    // bytes.rs.
+    Base64,
+    Unbase64,
+    Unhex,
+    IsNan,
+    DayName,
+    MonthName,
     /// `hash(a, ...)`: Spark's Murmur3 hash (murmur.rs).
     Hash,
     // URL functions (url.rs).
@@ -303,6 +311,12 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::Sha2, &["sha2"]),
     (Func::Crc32, &["crc32"]),
     (Func::Hash, &["hash"]),
+    (Func::Base64, &["base64"]),
+    (Func::Unbase64, &["unbase64"]),
+    (Func::Unhex, &["unhex"]),
+    (Func::IsNan, &["isnan"]),
+    (Func::DayName, &["dayname"]),
+    (Func::MonthName, &["monthname"]),
     (Func::UrlEncode, &["url_encode"]),
     (Func::UrlDecode, &["url_decode"]),
     (Func::TryUrlDecode, &["try_url_decode"]),
@@ -589,6 +603,7 @@ impl Func {
             Family::Json => json::check(self, args, &c),
             Family::Url => url::check(self, args, &c),
             Family::Murmur => murmur::check(self, args, &c),
+            Family::Bytes => bytes::check(self, args, &c),
         }
     }
 
@@ -692,6 +707,7 @@ impl Func {
             | Func::DateFromUnixDate => Family::Dates,
             Func::FromJson | Func::ToJson | Func::GetJsonObject => Family::Json,
             Func::Hash => Family::Murmur,
+            Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             _ => Family::Numeric,
         }
@@ -726,6 +742,7 @@ impl Func {
             Family::Json => json::kernel(self, a, raw, data_type, len),
             Family::Url => url::kernel(self, a, raw, data_type, len),
             Family::Murmur => murmur::kernel(self, a, raw, data_type, len),
+            Family::Bytes => bytes::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -791,6 +808,7 @@ enum Family {
     Json,
     Url,
     Murmur,
+    Bytes,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.

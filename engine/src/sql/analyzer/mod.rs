@@ -358,6 +358,31 @@ mod tests {
     }
 
     #[test]
+    fn byte_hash_url_and_name_functions_give_spark_values() {
+        let row = one_row(
+            "base64('Spark SQL'), unbase64('U3BhcmsgU1FM'), base64(unhex('537061726B')), isnan(CAST('NaN' AS DOUBLE)), isnan(NULL), isnan(1.0D), dayname(DATE'2008-02-20'), monthname(DATE'2008-02-20'), hash('Spark', array(123), 2), url_encode('a b/c'), parse_url('http://spark.apache.org/path?query=1', 'HOST'), find_in_set('ab', 'abc,b,ab,c,def'), luhn_check('8112189876')",
+        );
+        assert_eq!(
+            row,
+            serde_json::json!([[
+                "U3BhcmsgU1FM",
+                "U3BhcmsgU1FM",
+                "U3Bhcms=",
+                true,
+                false,
+                false,
+                "Wed",
+                "Feb",
+                -1321691492,
+                "a+b%2Fc",
+                "spark.apache.org",
+                3,
+                true
+            ]])
+        );
+    }
+
+    #[test]
     fn number_literals_of_types_not_built_are_parse_errors_not_unknown_columns() {
         // (`2S` and `3Y` reach the analyzer as `2 AS S`: only a tokenizer change can tell them apart.)
         for q in ["SELECT 1.0F FROM readings", "SELECT 1.5f + 1 FROM readings"] {
