@@ -200,7 +200,7 @@ fn to_json_value(v: &Value) -> Json {
         Value::Window { start, end } => {
             to_json_value(&Value::Struct(vec![("start".into(), Value::Timestamp(*start)), ("end".into(), Value::Timestamp(*end))]))
         }
-        Value::Map(entries) => Json::Object(entries.iter().map(|(k, x)| (k.to_spark_string(), to_json_value(x))).collect()),
+        Value::Map(entries) => Json::Object(entries.iter().map(|(k, x)| (json_key(k), to_json_value(x))).collect()),
         Value::Array(items) => Json::Array(items.iter().map(to_json_value).collect()),
         Value::Timestamp(t) => Json::String(match crate::time::from_micros(*t) {
             Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
@@ -315,6 +315,15 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
     }
 }
 
+/// A map key as Spark's JSON writer names it: the key's `toString`, which for a struct is its
+/// fields in brackets (`[1]`), not the `{1}` of a cast to STRING.
+fn json_key(k: &Value) -> String {
+    match k {
+        Value::Struct(fields) => format!("[{}]", fields.iter().map(|(_, v)| json_key(v)).collect::<Vec<_>>().join(",")),
+        other => other.to_spark_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::collection::tests::json;
@@ -343,6 +352,7 @@ mod tests {
                 "string",
             ),
             ("to_json(map('x', 1.5D))", r#""{\"x\":1.5}""#, "string"),
+            ("to_json(map(named_struct('a', 1), named_struct('b', 2)))", r#""{\"[1]\":{\"b\":2}}""#, "string"),
             ("to_json(array(named_struct('a', 1)))", r#""[{\"a\":1}]""#, "string"),
             (r#"get_json_object('{"a":{"b":[1,2,{"c":"x"}]}}', '$.a.b[2].c')"#, r#""x""#, "string"),
             (r#"get_json_object('{"a":{"b":1}}', '$.a')"#, r#""{\"b\":1}""#, "string"),

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 mod array;
 mod bitwise;
+mod bytes;
 mod collection;
 mod conditional;
 mod dates;
@@ -17,11 +18,13 @@ mod format;
 mod hash;
 mod json;
 mod math;
+mod murmur;
 mod numeric;
 mod pattern;
 mod regex;
 mod string;
 mod text;
+mod url;
 
 pub use self::array::array_index;
 pub(crate) use self::collection::{build_map, same as same_value};
@@ -120,6 +123,25 @@ pub enum Func {
     Sha1,
     Sha2,
     Crc32,
+    // bytes.rs.
+    Base64,
+    Unbase64,
+    Unhex,
+    IsNan,
+    DayName,
+    MonthName,
+    /// `hash(a, ...)`: Spark's Murmur3 hash (murmur.rs).
+    Hash,
+    // URL functions (url.rs).
+    UrlEncode,
+    UrlDecode,
+    TryUrlDecode,
+    ParseUrl,
+    TryParseUrl,
+    /// `find_in_set(s, list)`: the 1-based place of `s` in a comma-separated list, 0 if absent.
+    FindInSet,
+    /// `luhn_check(digits)`: whether a string of digits passes the Luhn checksum.
+    LuhnCheck,
     // More math (math.rs).
     Pow,
     Ln,
@@ -292,6 +314,20 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::Sha1, &["sha1", "sha"]),
     (Func::Sha2, &["sha2"]),
     (Func::Crc32, &["crc32"]),
+    (Func::Hash, &["hash"]),
+    (Func::Base64, &["base64"]),
+    (Func::Unbase64, &["unbase64"]),
+    (Func::Unhex, &["unhex"]),
+    (Func::IsNan, &["isnan"]),
+    (Func::DayName, &["dayname"]),
+    (Func::MonthName, &["monthname"]),
+    (Func::UrlEncode, &["url_encode"]),
+    (Func::UrlDecode, &["url_decode"]),
+    (Func::TryUrlDecode, &["try_url_decode"]),
+    (Func::ParseUrl, &["parse_url"]),
+    (Func::TryParseUrl, &["try_parse_url"]),
+    (Func::FindInSet, &["find_in_set"]),
+    (Func::LuhnCheck, &["luhn_check"]),
     (Func::Pow, &["pow", "power"]),
     (Func::Ln, &["ln"]),
     (Func::Log, &["log"]),
@@ -402,6 +438,9 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::JsonTuple, &["json_tuple"]),
 ];
 
+/// Functions the analyzer rewrites into other expressions (IS NULL, `<=>`, CASE).
+const REWRITTEN: &[&str] = &["isnull", "isnotnull", "equal_null", "nvl2", "zeroifnull", "nullifzero"];
+
 /// Names in [`MORE`] that are operators, not callable by name.
 fn callable(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic()) && name != "div" && name != "extract_second" && name != "json_tuple"
@@ -457,6 +496,7 @@ impl Func {
             .chain(MORE.iter().flat_map(|(_, names)| names.iter().copied()).filter(|n| callable(n)))
             .chain(["btrim", "mod", "positive", "negative"])
             .chain(super::HigherOrderFunc::NAMES.iter().copied())
+            .chain(REWRITTEN.iter().copied())
     }
 
     /// Every name a person can call, for "did you mean" and the editor's completion.
@@ -568,6 +608,9 @@ impl Func {
             Family::Collection => collection::check(self, args, &c),
             Family::Dates => dates::check(self, args, &c),
             Family::Json => json::check(self, args, &c),
+            Family::Url => url::check(self, args, &c),
+            Family::Murmur => murmur::check(self, args, &c),
+            Family::Bytes => bytes::check(self, args, &c),
         }
     }
 
@@ -643,7 +686,9 @@ impl Func {
             | Func::SubstringIndex
             | Func::OctetLength
             | Func::BitLength
-            | Func::FormatString => Family::Text,
+            | Func::FormatString
+            | Func::FindInSet
+            | Func::LuhnCheck => Family::Text,
             Func::RegexpLike
             | Func::RegexpReplace
             | Func::RegexpExtract
@@ -668,6 +713,9 @@ impl Func {
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
             Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,
+            Func::Hash => Family::Murmur,
+            Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
+            Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             _ => Family::Numeric,
         }
     }
@@ -699,6 +747,9 @@ impl Func {
             Family::Collection => collection::kernel(self, a, raw, data_type, len),
             Family::Dates => dates::kernel(self, a, raw, data_type, len),
             Family::Json => json::kernel(self, a, raw, data_type, len),
+            Family::Url => url::kernel(self, a, raw, data_type, len),
+            Family::Murmur => murmur::kernel(self, a, raw, data_type, len),
+            Family::Bytes => bytes::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -762,6 +813,9 @@ enum Family {
     Collection,
     Dates,
     Json,
+    Url,
+    Murmur,
+    Bytes,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
@@ -899,7 +953,8 @@ mod tests {
         for n in Func::all_names() {
             let known = Func::by_name(n).is_some()
                 || super::super::HigherOrderFunc::by_name(n).is_some()
-                || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n);
+                || ["cast", "try_cast", "if", "nullif", "mod", "positive", "negative"].contains(&n)
+                || REWRITTEN.contains(&n);
             assert!(known, "{n} is listed but does not resolve");
         }
     }

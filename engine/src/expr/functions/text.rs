@@ -31,6 +31,8 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
         Func::Chr => (vec![&T::BigInt], 0, T::String),
         Func::Levenshtein => (vec![&s, &s, &i], 1, T::Int),
         Func::StartsWith | Func::EndsWith | Func::Contains => (vec![&s, &s], 0, T::Boolean),
+        Func::FindInSet => (vec![&s, &s], 0, T::Int),
+        Func::LuhnCheck => (vec![&s], 0, T::Boolean),
         Func::Space => (vec![&i], 0, T::String),
         Func::SubstringIndex => (vec![&s, &s, &i], 0, T::String),
         Func::FormatString => {
@@ -122,9 +124,44 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             Func::Contains => Ok(Value::Boolean(s.contains(str_of(&row[1])))),
             Func::Space => text(" ".repeat(int_of(&row[0]).clamp(0, i32::MAX as i64) as usize)),
             Func::SubstringIndex => text(substring_index(s, str_of(&row[1]), int_of(&row[2]))),
+            Func::FindInSet => Ok(Value::Int(find_in_set(s, str_of(&row[1])))),
+            Func::LuhnCheck => Ok(Value::Boolean(luhn_check(s))),
             other => Err(Error::internal(format!("{other:?} has no kernel here"))),
         }
     })
+}
+
+/// Spark's `find_in_set`: 0 when `s` holds a comma (it can never be one item) or is absent.
+fn find_in_set(s: &str, list: &str) -> i32 {
+    if s.contains(',') {
+        return 0;
+    }
+    list.split(',').position(|item| item == s).map_or(0, |k| k as i32 + 1)
+}
+
+/// The Luhn checksum over a non-empty string of ASCII digits; anything else fails it.
+fn luhn_check(s: &str) -> bool {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = s
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(k, b)| {
+            let d = u32::from(b - b'0');
+            if k % 2 == 1 {
+                if d * 2 > 9 {
+                    d * 2 - 9
+                } else {
+                    d * 2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
 }
 
 /// `locate(sub, s, start)`: the 1-based character position of `sub` in `s` at or after
@@ -275,6 +312,19 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn find_in_set_and_luhn_check_follow_spark() {
+        assert_eq!(find_in_set("ab", "abc,b,ab,c,def"), 3);
+        assert_eq!(find_in_set("x", "abc,b"), 0);
+        assert_eq!(find_in_set("a,b", "a,b"), 0);
+        assert_eq!(find_in_set("", "a,,b"), 2);
+        assert!(luhn_check("8112189876"));
+        assert!(luhn_check("79927398713"));
+        assert!(!luhn_check("79927398714"));
+        assert!(!luhn_check("8112 189876"));
+        assert!(!luhn_check(""));
+    }
 
     #[test]
     fn string_helpers_follow_spark() {

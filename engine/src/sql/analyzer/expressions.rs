@@ -133,6 +133,9 @@ impl<'a> Analyzer<'a> {
                     ast::UnaryOperator::Not | ast::UnaryOperator::BangNot => Expr::Not(Box::new(boolean_operand(inner, expr)?)),
                     ast::UnaryOperator::BitwiseNot => call(Func::BitNot, vec![inner])?,
                     ast::UnaryOperator::Minus => match inner {
+                        // Spark reads `-2147483648` as one INT literal (and `-9223372036854775808` as a BIGINT).
+                        _ if unsuffixed_number(expr) == Some("2147483648") => Expr::Literal(Value::Int(i32::MIN)),
+                        _ if unsuffixed_number(expr) == Some("9223372036854775808") => Expr::Literal(Value::BigInt(i64::MIN)),
                         Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
                         Expr::Literal(Value::BigInt(v)) => Expr::Literal(Value::BigInt(-v)),
                         Expr::Literal(Value::Double(v)) => Expr::Literal(Value::Double(-v)),
@@ -689,6 +692,10 @@ impl<'a> Analyzer<'a> {
                     data_type: t,
                 });
             }
+            // Null tests Spark spells as functions: rewritten into the expressions they mean.
+            "isnull" | "isnotnull" | "zeroifnull" | "nullifzero" | "equal_null" | "nvl2" => {
+                return null_function(&lower, resolved, whole, pos)
+            }
             _ => {}
         }
         let func = Func::by_name(&lower).ok_or_else(|| {
@@ -952,6 +959,17 @@ pub(super) fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Resul
     Ok(Expr::Field { expr: Box::new(v), index })
 }
 
+/// The digits of a number literal written without a type suffix.
+fn unsuffixed_number(e: &ast::Expr) -> Option<&str> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, false) => Some(n.as_str()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub(super) fn literal(v: &ast::Value) -> Result<Expr, String> {
     Ok(Expr::Literal(match v {
         ast::Value::Number(n, long) => {
@@ -1067,6 +1085,58 @@ pub(super) fn unary_mismatch(op: &str, e: &Expr, at: &ast::Expr) -> Error {
         spark_sql(at),
         e.data_type().spark_name()
     ))
+}
+
+/// `isnull`, `isnotnull`, `equal_null`, `nvl2`, `zeroifnull` and `nullifzero`: Spark's functions
+/// for what IS NULL, `<=>`, CASE and `nullif` say, rewritten into those expressions.
+fn null_function(name: &str, mut args: Vec<Expr>, whole: &ast::Expr, pos: Option<Position>) -> Result<Expr> {
+    let want = match name {
+        "isnull" | "isnotnull" | "zeroifnull" | "nullifzero" => 1,
+        "equal_null" => 2,
+        _ => 3,
+    };
+    if args.len() != want {
+        return Err(Error::type_mismatch(format!(
+            "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {want} parameters but the actual number is {}. SQLSTATE: 42605",
+            args.len()
+        ))
+        .at(pos));
+    }
+    let mismatch = |a: &DataType, b: &DataType| {
+        Error::type_mismatch(format!("the arguments of `{}` have incompatible types {a} and {b}", spark_sql(whole))).at(pos)
+    };
+    let last = args.pop().unwrap_or(Expr::Literal(Value::Null));
+    Ok(match name {
+        "isnull" => Expr::IsNull(Box::new(last)),
+        "isnotnull" => Expr::IsNotNull(Box::new(last)),
+        "equal_null" => {
+            let a = args.pop().unwrap_or(Expr::Literal(Value::Null));
+            compare(BinaryOp::NullSafeEq, a, last, whole).map_err(|e| e.at(pos))?
+        }
+        "zeroifnull" => {
+            let t = wider_type(&last.data_type(), &DataType::Int).ok_or_else(|| mismatch(&last.data_type(), &DataType::Int))?;
+            Expr::Case {
+                branches: vec![(Expr::IsNull(Box::new(last.clone())), Expr::Literal(Value::Int(0)).cast_to(&t))],
+                otherwise: Some(Box::new(last.cast_to(&t))),
+                data_type: t,
+            }
+        }
+        "nullifzero" => {
+            let t = last.data_type();
+            let zero = compare(BinaryOp::Eq, last.clone(), Expr::Literal(Value::Int(0)), whole).map_err(|e| e.at(pos))?;
+            Expr::Case { branches: vec![(zero, Expr::Literal(Value::Null).cast_to(&t))], otherwise: Some(Box::new(last)), data_type: t }
+        }
+        _ => {
+            let then = args.pop().unwrap_or(Expr::Literal(Value::Null));
+            let test = args.pop().unwrap_or(Expr::Literal(Value::Null));
+            let t = wider_type(&then.data_type(), &last.data_type()).ok_or_else(|| mismatch(&then.data_type(), &last.data_type()))?;
+            Expr::Case {
+                branches: vec![(Expr::IsNotNull(Box::new(test)), then.cast_to(&t))],
+                otherwise: Some(Box::new(last.cast_to(&t))),
+                data_type: t,
+            }
+        }
+    })
 }
 
 /// The type two sides of a comparison meet at: Spark casts a string to the other side's type.

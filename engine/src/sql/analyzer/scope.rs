@@ -96,6 +96,19 @@ impl<'a> Analyzer<'a> {
                 return Ok(col);
             }
         }
+        if let [one] = parts {
+            if let Some(t) = typed_number_suffix(&one.value) {
+                // The tokenizer reads `1.0F` as a name: it is Spark's literal of a type the engine lacks.
+                return Err(Error::new(
+                    ErrorKind::Parse,
+                    format!(
+                        "the {t} literal `{}` is not supported by this version of Unbounded yet; write it as a DOUBLE (`1.0D`) or INT",
+                        one.value
+                    ),
+                )
+                .at(pos));
+            }
+        }
         let name = parts.iter().map(|p| format!("`{}`", p.value)).collect::<Vec<_>>().join(".");
         let wanted = &parts[parts.len().min(2) - 1].value;
         let candidates: Vec<String> = scope
@@ -127,6 +140,16 @@ impl<'a> Analyzer<'a> {
         .with_condition("UNRESOLVED_COLUMN.WITH_SUGGESTION")
         .at(pos))
     }
+}
+
+/// The type a Spark number literal's suffix names (`1.0F`, `2S`, `3Y`, `4.5BD`), when the text is one.
+fn typed_number_suffix(text: &str) -> Option<&'static str> {
+    let upper = text.to_ascii_uppercase();
+    let (digits, t) = [("BD", "DECIMAL"), ("F", "FLOAT"), ("S", "SMALLINT"), ("Y", "TINYINT")]
+        .iter()
+        .find_map(|(suffix, t)| upper.strip_suffix(suffix).map(|d| (d.to_string(), *t)))?;
+    let number = !digits.is_empty() && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.') && digits.parse::<f64>().is_ok();
+    number.then_some(t)
 }
 
 pub(super) fn column_list(scope: &Scope) -> String {
