@@ -260,11 +260,8 @@ pub fn pyspark(s: &Scenario) -> String {
         }
         if s.rate.contains(source) {
             out.push_str("# Spark's rate source: its rows come from the clock, so a run gives other rows than the session's.\n");
-            let _ = writeln!(
-                out,
-                "(spark.readStream.format(\"rate\"){options}\n    .load().createOrReplaceTempView({}))",
-                python_str(source)
-            );
+            let _ =
+                writeln!(out, "(spark.readStream.format(\"rate\"){options}\n    .load().createOrReplaceTempView({}))", python_str(source));
             continue;
         }
         let _ = writeln!(out, "os.makedirs(os.path.join(DATA, {}), exist_ok=True)", python_str(source));
