@@ -286,6 +286,24 @@ mod tests {
     }
 
     #[test]
+    fn date_part_is_extract_with_a_string_field() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("date_part('YEAR', TIMESTAMP'2019-08-12 01:00:00.123456')", "2019", "int"),
+            ("datepart('week', TIMESTAMP'2019-08-12 01:00:00')", "33", "int"),
+            ("date_part('doy', DATE'2019-08-12')", "224", "int"),
+            ("date_part('mon', DATE'2019-08-12')", "8", "int"),
+            ("date_part('SECONDS', TIMESTAMP'2019-10-01 00:00:01.000001')", "1.000001", "double"),
+        ];
+        for (sql, value, t) in cases {
+            assert_eq!(json(sql), (value.to_string(), t.to_string()), "{sql}");
+        }
+        let e = super::super::collection::tests::err("date_part('decade', DATE'2019-08-12')");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
+        let e = super::super::collection::tests::err("date_part(DATE'2019-08-12')");
+        assert_eq!(e.kind, crate::error::ErrorKind::TypeMismatch, "{e}");
+    }
+
+    #[test]
     fn bad_dates_fail_as_in_spark() {
         let cases = [
             ("make_date(2026, 2, 30)", "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION", "Invalid date 'FEBRUARY 30'"),

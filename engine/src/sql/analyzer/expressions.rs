@@ -692,6 +692,28 @@ impl<'a> Analyzer<'a> {
                     data_type: t,
                 });
             }
+            // `date_part('field', source)` is EXTRACT with the field as a string literal.
+            "date_part" | "datepart" => {
+                if resolved.len() != 2 {
+                    return Err(Error::type_mismatch(format!(
+                        "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{lower}` requires 2 parameters but the actual number is {}. SQLSTATE: 42605",
+                        resolved.len()
+                    ))
+                    .at(pos));
+                }
+                let source = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                let Some(Expr::Literal(Value::String(field))) = resolved.pop() else {
+                    return Err(Error::type_mismatch(format!(
+                        "the field of `{lower}` must be a string literal such as 'YEAR': {}",
+                        spark_sql(whole)
+                    ))
+                    .at(pos));
+                };
+                let func = date_part_func(&field).ok_or_else(|| {
+                    Error::unsupported(format!("`{lower}('{field}', ...)` is not supported yet (YEAR, QUARTER, MONTH, WEEK, DAY, DAYOFWEEK, DOY, HOUR, MINUTE, SECOND are)")).at(pos)
+                })?;
+                return call(func, vec![source]).map_err(|e| e.at(pos));
+            }
             // Null tests Spark spells as functions: rewritten into the expressions they mean.
             "isnull" | "isnotnull" | "zeroifnull" | "nullifzero" | "equal_null" | "nvl2" => {
                 return null_function(&lower, resolved, whole, pos)
@@ -1187,4 +1209,21 @@ pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<
     let t = comparison_type(&lt, &rt).ok_or_else(|| compare_mismatch(at, &lt, &rt))?;
     let t = if t == DataType::Null { DataType::Boolean } else { t };
     Ok(Expr::binary(op, l.cast_to(&t), r.cast_to(&t), DataType::Boolean))
+}
+
+/// The function a `date_part` field names (Spark's spellings, any case).
+fn date_part_func(field: &str) -> Option<Func> {
+    Some(match field.to_ascii_uppercase().as_str() {
+        "YEAR" | "Y" | "YEARS" | "YR" | "YRS" => Func::Year,
+        "QUARTER" | "QTR" => Func::Quarter,
+        "MONTH" | "MON" | "MONS" | "MONTHS" => Func::Month,
+        "WEEK" | "W" | "WEEKS" => Func::WeekOfYear,
+        "DAY" | "D" | "DAYS" => Func::DayOfMonth,
+        "DAYOFWEEK" | "DOW" => Func::DayOfWeek,
+        "DOY" => Func::DayOfYear,
+        "HOUR" | "H" | "HOURS" | "HR" | "HRS" => Func::Hour,
+        "MINUTE" | "M" | "MIN" | "MINS" | "MINUTES" => Func::Minute,
+        "SECOND" | "S" | "SEC" | "SECONDS" | "SECS" => Func::SecondWithFraction,
+        _ => return None,
+    })
 }
