@@ -31,9 +31,12 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
     };
     let mut a = a;
     Ok(match f {
-        Func::ToDate => {
+        Func::ToDate | Func::TryToDate => {
             c.arity(1, 2)?;
-            if a.len() == 1 {
+            // try_to_date casts a string itself (NULL for a bad one), not through an ANSI cast.
+            if f == Func::TryToDate && a.len() == 1 && a[0].data_type() == T::String {
+                (a, T::Date)
+            } else if a.len() == 1 {
                 (vec![date(a.remove(0))?], T::Date)
             } else {
                 let fmt = c.to(a.remove(1), &T::String)?;
@@ -70,6 +73,32 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
         Func::MakeDate => {
             c.arity(3, 3)?;
             (a.into_iter().map(|e| c.to(e, &T::Int)).collect::<Result<Vec<_>>>()?, T::Date)
+        }
+        Func::MakeTimestamp | Func::TryMakeTimestamp => {
+            c.arity(1, 7)?;
+            match a.len() {
+                // Spark 4.1's `make_timestamp(date)`: midnight of the date.
+                1 => (vec![date(a.remove(0))?], T::Timestamp),
+                6 => {
+                    let secs = c.to(a.remove(5), &T::Double)?;
+                    let mut a = a.into_iter().map(|e| c.to(e, &T::Int)).collect::<Result<Vec<_>>>()?;
+                    a.push(secs);
+                    (a, T::Timestamp)
+                }
+                // The session time zone is UTC and the engine has no time zone database.
+                7 => {
+                    return Err(Error::unsupported(format!(
+                        "`{}` with a time zone argument is not supported: timestamps here are in UTC; drop the time zone",
+                        f.name()
+                    )))
+                }
+                n => {
+                    return Err(Error::unsupported(format!(
+                        "`{}` with {n} arguments (a date and a time) is not supported; give year, month, day, hour, minute, second",
+                        f.name()
+                    )))
+                }
+            }
         }
         Func::DateFromUnixDate => {
             c.arity(1, 1)?;
@@ -126,6 +155,34 @@ pub(super) fn months_between(t1: i64, t2: i64, round: bool) -> Option<f64> {
     Some(if round { (diff * 1e8).round() / 1e8 } else { diff })
 }
 
+/// Spark's `make_timestamp` of (year, month, day, hour, minute, seconds with a fraction), in
+/// microseconds: 60 seconds with no fraction is the next minute (as PostgreSQL allows).
+fn make_timestamp(row: &[Value]) -> std::result::Result<i64, String> {
+    let field = |k: usize, name: &str, lo: i64, hi: i64| {
+        let v = int_of(&row[k]);
+        if (lo..=hi).contains(&v) {
+            Ok(v as u32)
+        } else {
+            Err(format!("Invalid value for {name} (valid values {lo} - {hi}): {v}"))
+        }
+    };
+    let (year, month, day) = (field(0, "Year", 1, 9999)?, field(1, "MonthOfYear", 1, 12)?, field(2, "DayOfMonth", 1, 31)?);
+    let (hour, minute) = (field(3, "HourOfDay", 0, 23)?, field(4, "MinuteOfHour", 0, 59)?);
+    let secs = double_of(&row[5]);
+    // Seconds are a DECIMAL(16, 6) in Spark: whole microseconds.
+    let micros = (secs * 1e6).round();
+    if !(0.0..=60_000_000.0).contains(&micros) {
+        return Err(format!("Invalid value for SecondOfMinute (valid values 0 - 59): {}", secs.trunc()));
+    }
+    let micros = micros as i64;
+    if micros >= 60_000_000 && micros % 1_000_000 != 0 {
+        return Err("The fraction of sec must be zero. Valid range is [0, 60]".into());
+    }
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(|| format!("Invalid date '{year:04}-{month:02}-{day:02}'"))?;
+    let midnight = crate::time::to_micros(&date.and_hms_opt(0, 0, 0).ok_or("an invalid time")?);
+    Ok(midnight + (hour as i64 * 3600 + minute as i64 * 60) * 1_000_000 + micros)
+}
+
 /// The vectorised kernels of the functions in this file.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     match f {
@@ -137,6 +194,27 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
             let ts = Func::ToTimestamp.evaluate(raw, &DataType::Timestamp, len)?.into_array(len)?;
             cast_array(&ts, &DataType::Timestamp, &DataType::Date, CastMode::Ansi)
         }
+        Func::TryToDate if a.len() == 1 => {
+            let from = DataType::from_arrow(a[0].data_type()).unwrap_or(DataType::Null);
+            cast_array(&a[0], &from, &DataType::Date, CastMode::Try)
+        }
+        Func::TryToDate => {
+            let ts = Func::TryToTimestamp.evaluate(raw, &DataType::Timestamp, len)?.into_array(len)?;
+            cast_array(&ts, &DataType::Timestamp, &DataType::Date, CastMode::Try)
+        }
+        Func::MakeTimestamp | Func::TryMakeTimestamp if a.len() == 1 => {
+            cast_array(&a[0], &DataType::Date, &DataType::Timestamp, CastMode::Ansi)
+        }
+        Func::MakeTimestamp | Func::TryMakeTimestamp => strict(a, len, data_type, |row| {
+            match make_timestamp(row) {
+            Ok(t) => Ok(Value::Timestamp(t)),
+            Err(_) if f == Func::TryMakeTimestamp => Ok(Value::Null),
+            Err(why) => Err(Error::runtime(
+                "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION",
+                format!("[DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION] {why}. Use `try_make_timestamp` to get NULL instead. SQLSTATE: 22023"),
+            )),
+        }
+        }),
         Func::DateAdd | Func::DateSub => strict(a, len, data_type, |row| {
             let n = int_of(&row[1]);
             let n = if f == Func::DateSub { -n } else { n };
@@ -301,6 +379,33 @@ mod tests {
         assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
         let e = super::super::collection::tests::err("date_part(DATE'2019-08-12')");
         assert_eq!(e.kind, crate::error::ErrorKind::TypeMismatch, "{e}");
+    }
+
+    #[test]
+    fn make_timestamp_and_try_to_date_give_spark_results() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("make_timestamp(2014, 12, 28, 6, 30, 45.887)", r#""2014-12-28 06:30:45.887""#, "timestamp"),
+            ("make_timestamp_ltz(2019, 6, 30, 23, 59, 60)", r#""2019-07-01 00:00:00""#, "timestamp"),
+            ("make_timestamp(2019, 12, 31, 23, 59, 60)", r#""2020-01-01 00:00:00""#, "timestamp"),
+            ("make_timestamp(NULL, 7, 22, 15, 30, 0)", "null", "timestamp"),
+            ("make_timestamp(DATE'2014-12-28')", r#""2014-12-28 00:00:00""#, "timestamp"),
+            ("try_make_timestamp(2024, 13, 22, 15, 30, 0)", "null", "timestamp"),
+            ("try_make_timestamp(2024, 2, 30, 15, 30, 0)", "null", "timestamp"),
+            ("try_make_timestamp(2024, 2, 3, 15, 30, 60.5)", "null", "timestamp"),
+            ("try_make_timestamp(2019, 6, 30, 23, 59, 1)", r#""2019-06-30 23:59:01""#, "timestamp"),
+            ("try_to_date('2016-12-31')", r#""2016-12-31""#, "date"),
+            ("try_to_date('2016-12-31', 'yyyy-MM-dd')", r#""2016-12-31""#, "date"),
+            ("try_to_date('foo', 'yyyy-MM-dd')", "null", "date"),
+            ("try_to_date('2016-02-30')", "null", "date"),
+        ];
+        for (sql, value, t) in cases {
+            assert_eq!(json(sql), (value.to_string(), t.to_string()), "{sql}");
+        }
+        let e = super::super::collection::tests::err("make_timestamp(2024, 13, 22, 15, 30, 0)");
+        assert_eq!(e.spark_condition, Some("DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION"), "{e}");
+        assert!(e.message.contains("MonthOfYear"), "{e}");
+        let e = super::super::collection::tests::err("make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET')");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
     }
 
     #[test]

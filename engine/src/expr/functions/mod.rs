@@ -256,6 +256,10 @@ pub enum Func {
     /// `trunc(date, unit)`.
     TruncDate,
     MakeDate,
+    /// `make_timestamp(y, mo, d, h, mi, s)` (also `make_timestamp_ltz`: TIMESTAMP is LTZ here).
+    MakeTimestamp,
+    TryMakeTimestamp,
+    TryToDate,
     UnixDate,
     DateFromUnixDate,
     // JSON (json.rs).
@@ -429,6 +433,9 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::NextDay, &["next_day"]),
     (Func::TruncDate, &["trunc"]),
     (Func::MakeDate, &["make_date"]),
+    (Func::MakeTimestamp, &["make_timestamp", "make_timestamp_ltz"]),
+    (Func::TryMakeTimestamp, &["try_make_timestamp", "try_make_timestamp_ltz"]),
+    (Func::TryToDate, &["try_to_date"]),
     (Func::UnixDate, &["unix_date"]),
     (Func::DateFromUnixDate, &["date_from_unix_date"]),
     (Func::FromJson, &["from_json"]),
@@ -710,6 +717,9 @@ impl Func {
             | Func::NextDay
             | Func::TruncDate
             | Func::MakeDate
+            | Func::MakeTimestamp
+            | Func::TryMakeTimestamp
+            | Func::TryToDate
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
             Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,
