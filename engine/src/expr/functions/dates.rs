@@ -1,5 +1,5 @@
 //! Functions of the DATE type (days since the epoch): to_date, date_add, datediff, add_months,
-//! months_between, last_day, next_day, trunc, make_date, unix_date. The timestamp functions
+//! months_between, last_day, next_day, trunc, make_date, make_timestamp, try_to_date, unix_date. The timestamp functions
 //! (year, month, date_format, ...) take a date too: Spark casts it to a timestamp at midnight.
 
 use arrow_array::ArrayRef;
@@ -397,6 +397,10 @@ mod tests {
             ("try_to_date('2016-12-31', 'yyyy-MM-dd')", r#""2016-12-31""#, "date"),
             ("try_to_date('foo', 'yyyy-MM-dd')", "null", "date"),
             ("try_to_date('2016-02-30')", "null", "date"),
+            ("date('2016-12-31')", r#""2016-12-31""#, "date"),
+            ("timestamp('1970-01-01 00:00:01')", r#""1970-01-01 00:00:01""#, "timestamp"),
+            ("unix_micros(timestamp('1970-01-01 00:00:01Z'))", "1000000", "bigint"),
+            ("to_timestamp_ltz('2016-12-31 00:12:00')", r#""2016-12-31 00:12:00""#, "timestamp"),
         ];
         for (sql, value, t) in cases {
             assert_eq!(json(sql), (value.to_string(), t.to_string()), "{sql}");
@@ -404,6 +408,8 @@ mod tests {
         let e = super::super::collection::tests::err("make_timestamp(2024, 13, 22, 15, 30, 0)");
         assert_eq!(e.spark_condition, Some("DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION"), "{e}");
         assert!(e.message.contains("MonthOfYear"), "{e}");
+        let e = super::super::collection::tests::err("date(array(1))");
+        assert_eq!(e.kind, crate::error::ErrorKind::TypeMismatch, "{e}");
         let e = super::super::collection::tests::err("make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET')");
         assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
     }

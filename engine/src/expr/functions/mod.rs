@@ -477,7 +477,8 @@ impl Func {
             "floor" => Func::Floor,
             "ceil" | "ceiling" => Func::Ceil,
             "sqrt" => Func::Sqrt,
-            "to_timestamp" => Func::ToTimestamp,
+            // TIMESTAMP is Spark's TIMESTAMP_LTZ here (the session time zone is UTC).
+            "to_timestamp" | "to_timestamp_ltz" => Func::ToTimestamp,
             "try_to_timestamp" => Func::TryToTimestamp,
             "date_trunc" => Func::DateTrunc,
             "date_format" => Func::DateFormat,

@@ -692,6 +692,21 @@ impl<'a> Analyzer<'a> {
                     data_type: t,
                 });
             }
+            // Spark's cast functions: `date(x)` is `CAST(x AS DATE)`, `timestamp(x)` a cast to TIMESTAMP.
+            "date" | "timestamp" if resolved.len() == 1 => {
+                let to = if lower == "date" { DataType::Date } else { DataType::Timestamp };
+                let v = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
+                if !crate::expr::cast_array_allowed(&v.data_type(), &to) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] Cannot resolve \"{}\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+                        spark_sql(whole),
+                        v.data_type().spark_name(),
+                        to.spark_name()
+                    ))
+                    .at(pos));
+                }
+                return Ok(if v.data_type() == to { v } else { Expr::Cast { expr: Box::new(v), to, mode: CastMode::Ansi } });
+            }
             // `date_part('field', source)` is EXTRACT with the field as a string literal.
             "date_part" | "datepart" => {
                 if resolved.len() != 2 {
