@@ -100,6 +100,21 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 }
             }
         }
+        Func::FromUtcTimestamp | Func::ToUtcTimestamp => {
+            c.arity(2, 2)?;
+            let zone = match &a[1] {
+                Expr::Literal(Value::String(z)) => z.clone(),
+                _ => return Err(Error::unsupported(format!("the time zone of `{}` must be a string literal such as '+09:00'", f.name()))),
+            };
+            if fixed_offset_micros(&zone).is_none() {
+                return Err(Error::unsupported(format!(
+                    "`{}` with the time zone '{zone}' is not supported: the engine has no time zone database; give UTC or a fixed offset such as '+09:00'",
+                    f.name()
+                )));
+            }
+            let ts = c.to(a.remove(0), &T::Timestamp)?;
+            (vec![ts, a.remove(0)], T::Timestamp)
+        }
         Func::DateFromUnixDate => {
             c.arity(1, 1)?;
             (vec![int(a.remove(0))?], T::Date)
@@ -155,6 +170,31 @@ pub(super) fn months_between(t1: i64, t2: i64, round: bool) -> Option<f64> {
     Some(if round { (diff * 1e8).round() / 1e8 } else { diff })
 }
 
+/// A time zone without daylight saving as an offset from UTC in microseconds: `UTC`, `GMT`, `Z`,
+/// `+09:00`, `-0530`, `UTC+9`, `GMT-03:30`. Region names (`Asia/Seoul`) need a database: None.
+fn fixed_offset_micros(zone: &str) -> Option<i64> {
+    let z = zone.trim();
+    let rest = ["UTC", "GMT", "UT"].iter().find_map(|p| z.strip_prefix(p)).unwrap_or(z);
+    if rest.is_empty() || rest == "Z" {
+        return Some(0);
+    }
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if digits.len() == 4 => digits.split_at(2),
+        None => (digits, "0"),
+    };
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    if h.to_string().len() > 2 || !(0..=18).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60) * 1_000_000)
+}
+
 /// Spark's `make_timestamp` of (year, month, day, hour, minute, seconds with a fraction), in
 /// microseconds: 60 seconds with no fraction is the next minute (as PostgreSQL allows).
 fn make_timestamp(row: &[Value]) -> std::result::Result<i64, String> {
@@ -202,6 +242,14 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
             let ts = Func::TryToTimestamp.evaluate(raw, &DataType::Timestamp, len)?.into_array(len)?;
             cast_array(&ts, &DataType::Timestamp, &DataType::Date, CastMode::Try)
         }
+        // The wall clock of a UTC instant in `zone` read as a UTC timestamp, and back.
+        Func::FromUtcTimestamp | Func::ToUtcTimestamp => strict(a, len, data_type, |row| {
+            let (Value::Timestamp(t), Some(offset)) = (&row[0], fixed_offset_micros(str_of(&row[1]))) else { return Ok(Value::Null) };
+            let shifted = if f == Func::FromUtcTimestamp { t.checked_add(offset) } else { t.checked_sub(offset) };
+            shifted
+                .map(Value::Timestamp)
+                .ok_or_else(|| overflow(format!("{}({}, {})", f.name(), row[0].to_spark_string(), str_of(&row[1]))))
+        }),
         Func::MakeTimestamp | Func::TryMakeTimestamp if a.len() == 1 => {
             cast_array(&a[0], &DataType::Date, &DataType::Timestamp, CastMode::Ansi)
         }
@@ -398,6 +446,11 @@ mod tests {
             ("try_to_date('foo', 'yyyy-MM-dd')", "null", "date"),
             ("try_to_date('2016-02-30')", "null", "date"),
             ("date('2016-12-31')", r#""2016-12-31""#, "date"),
+            ("current_timezone()", r#""UTC""#, "string"),
+            ("from_utc_timestamp('2016-08-31', '+09:00')", r#""2016-08-31 09:00:00""#, "timestamp"),
+            ("to_utc_timestamp('2016-08-31', 'GMT+9')", r#""2016-08-30 15:00:00""#, "timestamp"),
+            ("from_utc_timestamp(TIMESTAMP'2016-08-31 00:00:00', '-0530')", r#""2016-08-30 18:30:00""#, "timestamp"),
+            ("to_utc_timestamp(TIMESTAMP'2016-08-31 00:00:00', 'UTC')", r#""2016-08-31 00:00:00""#, "timestamp"),
             ("timestamp('1970-01-01 00:00:01')", r#""1970-01-01 00:00:01""#, "timestamp"),
             ("unix_micros(timestamp('1970-01-01 00:00:01Z'))", "1000000", "bigint"),
             ("to_timestamp_ltz('2016-12-31 00:12:00')", r#""2016-12-31 00:12:00""#, "timestamp"),
@@ -408,6 +461,8 @@ mod tests {
         let e = super::super::collection::tests::err("make_timestamp(2024, 13, 22, 15, 30, 0)");
         assert_eq!(e.spark_condition, Some("DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION"), "{e}");
         assert!(e.message.contains("MonthOfYear"), "{e}");
+        let e = super::super::collection::tests::err("from_utc_timestamp('2016-08-31', 'Asia/Seoul')");
+        assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
         let e = super::super::collection::tests::err("date(array(1))");
         assert_eq!(e.kind, crate::error::ErrorKind::TypeMismatch, "{e}");
         let e = super::super::collection::tests::err("make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET')");

@@ -260,6 +260,8 @@ pub enum Func {
     MakeTimestamp,
     TryMakeTimestamp,
     TryToDate,
+    FromUtcTimestamp,
+    ToUtcTimestamp,
     UnixDate,
     DateFromUnixDate,
     // JSON (json.rs).
@@ -436,6 +438,8 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::MakeTimestamp, &["make_timestamp", "make_timestamp_ltz"]),
     (Func::TryMakeTimestamp, &["try_make_timestamp", "try_make_timestamp_ltz"]),
     (Func::TryToDate, &["try_to_date"]),
+    (Func::FromUtcTimestamp, &["from_utc_timestamp"]),
+    (Func::ToUtcTimestamp, &["to_utc_timestamp"]),
     (Func::UnixDate, &["unix_date"]),
     (Func::DateFromUnixDate, &["date_from_unix_date"]),
     (Func::FromJson, &["from_json"]),
@@ -721,6 +725,8 @@ impl Func {
             | Func::MakeTimestamp
             | Func::TryMakeTimestamp
             | Func::TryToDate
+            | Func::FromUtcTimestamp
+            | Func::ToUtcTimestamp
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
             Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,

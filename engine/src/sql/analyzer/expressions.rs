@@ -692,6 +692,8 @@ impl<'a> Analyzer<'a> {
                     data_type: t,
                 });
             }
+            // The engine's session time zone is UTC (timestamps are read and shown in UTC).
+            "current_timezone" if resolved.is_empty() => return Ok(Expr::Literal(Value::String("UTC".into()))),
             // Spark's cast functions: `date(x)` is `CAST(x AS DATE)`, `timestamp(x)` a cast to TIMESTAMP.
             "date" | "timestamp" if resolved.len() == 1 => {
                 let to = if lower == "date" { DataType::Date } else { DataType::Timestamp };
