@@ -109,6 +109,7 @@ const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
 /// Names the analyzer resolves itself rather than as expression functions: the time windows
 /// and the generators (for the function catalog's completeness test).
+#[cfg(test)]
 pub(crate) fn special_function_names() -> impl Iterator<Item = &'static str> {
     TIME_WINDOWS.iter().chain(generate::GENERATOR_NAMES).copied()
 }
