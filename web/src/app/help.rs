@@ -49,12 +49,13 @@ pub fn sql_help() -> Html {
     }
 }
 
-/// One family's functions, folded: their signatures and what they do.
+/// One family's functions: their signatures and what they do. A heading, not a nested
+/// `<details>`: the help's own summary stays its only one.
 fn functions(family: Family) -> Html {
     let list = catalog::family(family);
     html! {
-        <details class="functions" data-family={format!("{family:?}")}>
-            <summary>{ format!("{} ({})", family.title(), list.len()) }</summary>
+        <section class="functions" data-family={format!("{family:?}")}>
+            <h5>{ format!("{} ({})", family.title(), list.len()) }</h5>
             <dl>
                 { for list.iter().map(|f| html! {
                     <>
@@ -63,7 +64,7 @@ fn functions(family: Family) -> Html {
                     </>
                 }) }
             </dl>
-        </details>
+        </section>
     }
 }
 
