@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 mod cast;
+pub mod catalog;
 mod eval;
 pub mod functions;
 pub mod hll;

@@ -1,9 +1,11 @@
 //! The SQL editor: a textarea over a highlighted copy of its text, with line numbers, the
 //! error underlined where the engine placed it, and completion of source, table, column,
-//! function and keyword names.
+//! function and keyword names (a function with its signature and description).
 
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
+
+use unbounded_engine::expr::catalog::{self, FunctionDoc};
 
 use crate::protocol::{ErrorInfo, RelationInfo};
 
@@ -178,34 +180,42 @@ fn highlighted(sql: &str, error: Option<&ErrorInfo>) -> Html {
     html! { <>{ for pieces }{"\u{200b}"}</> }
 }
 
+/// One name offered to complete the word being typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub name: String,
+    /// source, table, column, function or keyword.
+    pub kind: &'static str,
+    /// A function's signature and description.
+    pub doc: Option<&'static FunctionDoc>,
+}
+
 /// Names to complete: keywords, the relations, their columns and the functions.
-pub fn candidates(prefix: &str, sources: &[RelationInfo], tables: &[RelationInfo]) -> Vec<(String, &'static str)> {
+pub fn candidates(prefix: &str, sources: &[RelationInfo], tables: &[RelationInfo]) -> Vec<Candidate> {
     let lower = prefix.to_ascii_lowercase();
-    let mut out: Vec<(String, &'static str)> = Vec::new();
-    let mut add = |name: &str, kind: &'static str| {
-        if name.to_ascii_lowercase().starts_with(&lower) && !name.eq_ignore_ascii_case(prefix) && !out.iter().any(|(n, _)| n == name) {
-            out.push((name.to_string(), kind));
+    let mut out: Vec<Candidate> = Vec::new();
+    let mut add = |name: &str, kind: &'static str, doc: Option<&'static FunctionDoc>| {
+        if name.to_ascii_lowercase().starts_with(&lower) && !name.eq_ignore_ascii_case(prefix) && !out.iter().any(|c| c.name == name) {
+            out.push(Candidate { name: name.to_string(), kind, doc });
         }
     };
     for r in sources {
-        add(&r.name, "source");
+        add(&r.name, "source", None);
     }
     for r in tables {
-        add(&r.name, "table");
+        add(&r.name, "table", None);
     }
     for r in sources.iter().chain(tables) {
         for c in &r.columns {
-            add(&c.name, "column");
+            add(&c.name, "column", None);
         }
     }
-    for f in unbounded_engine::expr::functions::Func::all_names()
-        .chain(unbounded_engine::expr::aggregate::AggFunc::NAMES.iter().copied())
-        .chain(["window", "session_window", "window_time"])
-    {
-        add(f, "function");
+    // The catalog holds every callable name (the engine's tests keep it so).
+    for f in catalog::FUNCTIONS {
+        add(f.name, "function", Some(f));
     }
     for k in KEYWORDS {
-        add(k, "keyword");
+        add(k, "keyword", None);
     }
     out.truncate(12);
     out
@@ -239,7 +249,7 @@ pub fn editor(props: &Props) -> Html {
     let backdrop = use_node_ref();
     let gutter = use_node_ref();
     // Completion: the word being typed (its start) and the offered names, with the chosen one.
-    let completion = use_state(|| None::<(usize, Vec<(String, &'static str)>, usize)>);
+    let completion = use_state(|| None::<(usize, Vec<Candidate>, usize)>);
     let lines = props.value.split('\n').count().max(1);
 
     let sync_scroll = {
@@ -308,7 +318,7 @@ pub fn editor(props: &Props) -> Html {
                 }
                 "Tab" | "Enter" => {
                     e.prevent_default();
-                    accept(&offer[chosen].0);
+                    accept(&offer[chosen].name);
                 }
                 "Escape" => completion.set(None),
                 _ => {}
@@ -333,14 +343,19 @@ pub fn editor(props: &Props) -> Html {
                     aria-autocomplete="list" aria-controls="completion" />
                 if let Some((_, offer, chosen)) = &*completion {
                     <ul id="completion" class="completion" role="listbox">
-                        { for offer.iter().enumerate().map(|(k, (name, kind))| {
+                        { for offer.iter().enumerate().map(|(k, c)| {
                             let accept = accept.clone();
-                            let pick = name.clone();
+                            let pick = c.name.clone();
                             // mousedown, not click: the textarea must not lose focus first.
                             let onmousedown = Callback::from(move |e: MouseEvent| { e.prevent_default(); accept(&pick); });
+                            let chosen = k == *chosen;
                             html! {
-                                <li role="option" aria-selected={(k == *chosen).to_string()} class={classes!((k == *chosen).then_some("chosen"))} {onmousedown}>
-                                    <code>{ name }</code><span class="muted">{ format!(" {kind}") }</span>
+                                <li role="option" aria-selected={chosen.to_string()} class={classes!(chosen.then_some("chosen"))} {onmousedown}>
+                                    <code>{ c.doc.map_or(c.name.as_str(), |d| d.signature) }</code><span class="muted">{ format!(" {}", c.kind) }</span>
+                                    // The description of the chosen function only: the list stays short to scan.
+                                    if let Some(d) = c.doc.filter(|_| chosen) {
+                                        <div class="completion-doc">{ d.description }</div>
+                                    }
                                 </li>
                             }
                         }) }
@@ -382,14 +397,29 @@ mod tests {
             queued: 0,
         };
         let offer = candidates("ev", &[events], &[]);
-        assert_eq!(offer[0], ("events".to_string(), "source"));
-        assert_eq!(offer[1], ("event_id".to_string(), "column"));
-        assert!(candidates("approx", &[], &[]).iter().any(|(n, k)| n == "approx_count_distinct" && *k == "function"));
-        assert!(candidates("waterm", &[], &[]).iter().any(|(n, _)| n == "WATERMARK"));
+        assert_eq!((offer[0].name.as_str(), offer[0].kind, offer[0].doc), ("events", "source", None));
+        assert_eq!((offer[1].name.as_str(), offer[1].kind), ("event_id", "column"));
+        assert!(candidates("approx", &[], &[]).iter().any(|c| c.name == "approx_count_distinct" && c.kind == "function"));
+        assert!(candidates("waterm", &[], &[]).iter().any(|c| c.name == "WATERMARK" && c.doc.is_none()));
         // Every function the engine knows, the newer families too.
-        assert!(candidates("regexp_rep", &[], &[]).iter().any(|(n, _)| n == "regexp_replace"));
-        assert!(candidates("stddev_", &[], &[]).iter().any(|(n, _)| n == "stddev_pop"));
+        assert!(candidates("regexp_rep", &[], &[]).iter().any(|c| c.name == "regexp_replace"));
+        assert!(candidates("stddev_", &[], &[]).iter().any(|c| c.name == "stddev_pop"));
         assert_eq!(word_at("SELECT ev", 9), (7, "ev".to_string()));
         assert_eq!(char_index("ab\ncd", 2, 2), Some(4));
+    }
+
+    #[test]
+    fn completion_of_a_function_carries_its_signature_and_description() {
+        let offer = candidates("date_a", &[], &[]);
+        let c = offer.iter().find(|c| c.name == "date_add").expect("date_add offered");
+        let doc = c.doc.expect("a function has its doc");
+        assert_eq!(doc.signature, "date_add(start_date, num_days)");
+        assert!(!doc.description.is_empty());
+        // Window functions, generators and lambdas are completed with their signatures too.
+        for (prefix, name) in [("session_w", "session_window"), ("posexp", "posexplode"), ("transform_v", "transform_values")] {
+            let offer = candidates(prefix, &[], &[]);
+            let c = offer.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("{name} offered for {prefix}"));
+            assert!(c.doc.is_some_and(|d| d.signature.starts_with(&format!("{name}("))), "{name}: {:?}", c.doc);
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The SQL help beside the editor: Spark's streaming clauses and Unbounded's one extension,
-//! each with the PySpark a person would write on a real cluster.
+//! each with the PySpark a person would write on a real cluster, and every function by family.
 
+use unbounded_engine::expr::catalog::{self, Family};
 use yew::prelude::*;
 
 const ITEMS: &[(&str, &str, &str)] = &[
@@ -42,6 +43,39 @@ pub fn sql_help() -> Html {
                 }) }
             </dl>
             <p class="muted">{"Output modes: append emits a window once the watermark passes its end; update emits the rows a batch changed; complete re-emits the whole result every batch."}</p>
+            <h4>{"Functions"}</h4>
+            { for Family::ALL.iter().map(|f| functions(*f)) }
         </details>
+    }
+}
+
+/// One family's functions: their signatures and what they do. A heading, not a nested
+/// `<details>`: the help's own summary stays its only one.
+fn functions(family: Family) -> Html {
+    let list = catalog::family(family);
+    html! {
+        <section class="functions" data-family={format!("{family:?}")}>
+            <h5>{ format!("{} ({})", family.title(), list.len()) }</h5>
+            <dl>
+                { for list.iter().map(|f| html! {
+                    <>
+                        <dt><code class="sql">{ f.signature }</code></dt>
+                        <dd class="muted">{ f.description }</dd>
+                    </>
+                }) }
+            </dl>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_lists_every_function_in_one_family() {
+        let listed: usize = Family::ALL.iter().map(|f| catalog::family(*f).len()).sum();
+        assert_eq!(listed, catalog::FUNCTIONS.len(), "a family missing from Family::ALL");
+        assert!(Family::ALL.iter().all(|f| !catalog::family(*f).is_empty()), "an empty family");
     }
 }

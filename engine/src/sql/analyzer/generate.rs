@@ -4,9 +4,11 @@
 use super::*;
 use crate::plan::logical::{Generator, GeneratorKind};
 
-/// Generators over structs: `inline` and the ones the analyzer turns into an inline of an
-/// array of structs it builds (`stack`, `json_tuple`).
-const INLINE_GENERATORS: &[&str] = &["inline", "inline_outer", "stack", "json_tuple"];
+/// Every generator a person can call: the `explode` family of [`generator_kind`], then the ones
+/// over structs, `inline` and those the analyzer turns into an inline of an array of structs it
+/// builds (`stack`, `json_tuple`). The function catalog is checked against this list.
+pub(super) const GENERATOR_NAMES: &[&str] =
+    &["explode", "explode_outer", "posexplode", "posexplode_outer", "inline", "inline_outer", "stack", "json_tuple"];
 
 /// The generator a function name calls, and whether it is an outer one.
 pub(super) fn generator_kind(name: &str) -> Option<(GeneratorKind, bool)> {
@@ -20,7 +22,7 @@ pub(super) fn generator_kind(name: &str) -> Option<(GeneratorKind, bool)> {
 }
 
 pub(super) fn is_generator_name(name: &str) -> bool {
-    generator_kind(name).is_some() || INLINE_GENERATORS.contains(&name)
+    GENERATOR_NAMES.contains(&name)
 }
 
 /// The generator call `e` is, when the whole expression is one.

@@ -107,6 +107,13 @@ fn is_spark_aggregate(name: &str) -> bool {
 }
 const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
+/// Names the analyzer resolves itself rather than as expression functions: the time windows
+/// and the generators (for the function catalog's completeness test).
+#[cfg(test)]
+pub(crate) fn special_function_names() -> impl Iterator<Item = &'static str> {
+    TIME_WINDOWS.iter().chain(generate::GENERATOR_NAMES).copied()
+}
+
 fn position_of(span: sqlparser::tokenizer::Span) -> Option<Position> {
     (span.start.line > 0).then_some(Position { line: span.start.line, column: span.start.column })
 }
