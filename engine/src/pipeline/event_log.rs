@@ -341,7 +341,8 @@ mod tests {
             log.query("SELECT event_type, count(*) AS n FROM event_log() GROUP BY event_type ORDER BY event_type").unwrap();
         assert_eq!(columns, vec!["event_type".to_string(), "n".to_string()]);
         assert_eq!(rows, vec![json!(["create_update", 1]), json!(["flow_progress", 2]), json!(["update_progress", 1])]);
-        let (_, rows) = log.query("SELECT sequence, flow_name FROM event_log WHERE event_type = 'flow_progress' ORDER BY sequence").unwrap();
+        let (_, rows) =
+            log.query("SELECT sequence, flow_name FROM event_log WHERE event_type = 'flow_progress' ORDER BY sequence").unwrap();
         assert_eq!(rows, vec![json!([1, "bronze"]), json!([2, "silver"])]);
         let err = log.query("SELECT nope FROM event_log()").unwrap_err();
         assert_eq!(err.kind, crate::error::ErrorKind::UnknownColumn);
