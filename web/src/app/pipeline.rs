@@ -45,6 +45,7 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
+// Everything is SVG with attributes: the page's CSP refuses inline `style` attributes.
 fn node_box(n: &PipelineNode, at: (i32, i32), selected: bool, send: &Callback<Request>) -> Html {
     let onclick = send.reform({
         let name = n.name.clone();
@@ -56,20 +57,22 @@ fn node_box(n: &PipelineNode, at: (i32, i32), selected: bool, send: &Callback<Re
         _ => "last update: did not run".into(),
     };
     let failed: u64 = n.expectations.iter().map(|e| e.failed).sum();
+    let expectations = n.expectations.iter().map(|e| format!("{}: {}✓ {}✗", e.name, e.passed, e.failed)).collect::<Vec<_>>().join(" · ");
+    let checkpoints = n.flows.iter().map(|f| format!("{}: checkpoint {}", f.name, f.checkpoint)).collect::<Vec<_>>().join("\n");
     html! {
-        <button id={format!("node-{}", n.name)} class={classes!("pipeline-node", n.kind.clone(), selected.then_some("selected"))}
-            data-rows={n.rows.to_string()} style={format!("left:{}px;top:{}px;width:{NODE_W}px;height:{NODE_H}px", at.0, at.1)} {onclick}
-            title={n.flows.iter().map(|f| format!("{}: checkpoint {}", f.name, f.checkpoint)).collect::<Vec<_>>().join("\n")}>
-            <strong class="name">{ &n.name }</strong>
-            <span class="kind">{ kind_label(&n.kind) }</span>
-            <span class="rows">{ format!("{} rows", n.rows) }</span>
-            <span class="io muted">{ io }</span>
-            if !n.expectations.is_empty() {
-                <span class={classes!("expectations", (failed > 0).then_some("failing"))}>
-                    { n.expectations.iter().map(|e| format!("{}: {}✓ {}✗", e.name, e.passed, e.failed)).collect::<Vec<_>>().join(" · ") }
-                </span>
+        <g id={format!("node-{}", n.name)} class={classes!("pipeline-node", n.kind.clone(), selected.then_some("selected"))} role="button" tabindex="0"
+            data-rows={n.rows.to_string()} transform={format!("translate({},{})", at.0, at.1)} {onclick}>
+            <title>{ format!("{} ({})\n{checkpoints}", n.name, kind_label(&n.kind)) }</title>
+            <rect class="box" width={NODE_W.to_string()} height={NODE_H.to_string()} rx="6" />
+            <rect class="stripe" width="5" height={NODE_H.to_string()} rx="2" />
+            <text class="name" x="12" y="19">{ &n.name }</text>
+            <text class="kind" x="12" y="35">{ kind_label(&n.kind) }</text>
+            <text class="rows" x="12" y="51">{ format!("{} rows", n.rows) }</text>
+            <text class="io" x="12" y="66">{ io }</text>
+            if !expectations.is_empty() {
+                <text class={classes!("expectations", (failed > 0).then_some("failing"))} x="12" y="80">{ expectations }</text>
             }
-        </button>
+        </g>
     }
 }
 
@@ -91,13 +94,14 @@ fn graph(p: &PipelineInfo, send: &Callback<Request>) -> Html {
         })
     });
     html! {
-        <div id="pipeline-graph" class="pipeline-graph" style={format!("width:{width}px;height:{height}px")}>
-            <svg width={width.to_string()} height={height.to_string()} aria-hidden="true">
+        <div class="pipeline-graph-scroll">
+            <svg id="pipeline-graph" class="pipeline-graph" width={width.to_string()} height={height.to_string()}
+                viewBox={format!("0 0 {width} {height}")} role="group" aria-label="The pipeline graph">
                 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M0,0 L10,5 L0,10 z" /></marker></defs>
                 { for arrows }
+                { for p.nodes.iter().zip(&at).map(|(n, a)| node_box(n, *a, p.selected.as_deref() == Some(n.name.as_str()), send)) }
             </svg>
-            { for p.nodes.iter().zip(&at).map(|(n, a)| node_box(n, *a, p.selected.as_deref() == Some(n.name.as_str()), send)) }
         </div>
     }
 }
