@@ -99,6 +99,21 @@ pub enum Request {
     WhyRow { row: Vec<Json> },
     /// Which earlier event a dropped duplicate duplicated: the event at `offset` of `source`.
     WhyDuplicate { source: String, offset: u64 },
+    /// Pipeline mode: one update. Without `full_refresh`, the loaded pipeline's next queued
+    /// update (its events, failures and restarts first), or an incremental one when nothing is
+    /// queued; with it, a full refresh of those datasets only.
+    PipelineUpdate {
+        #[serde(default)]
+        full_refresh: Vec<String>,
+    },
+    /// Pipeline mode: arm a crash at `point` in the next micro-batch of the streaming flow `flow`.
+    PipelineFail { flow: String, point: String },
+    /// Pipeline mode: delete one streaming flow's checkpoint.
+    PipelineLoseCheckpoint { flow: String },
+    /// Pipeline mode: show this node's table (a dataset, source or table name).
+    PipelineSelect { node: String },
+    /// Pipeline mode: a batch query over the event log (`SELECT ... FROM event_log()`).
+    PipelineQueryLog { sql: String },
     /// Panics in the worker, for the test of the page's recovery: a panic there is a trap that
     /// ends the worker, whatever caused it. Harmless if a stranger sends it: the page offers to
     /// restart the engine, which resumes the session.
@@ -411,6 +426,96 @@ pub struct Snapshot {
     /// Events that a deduplication dropped, with the earlier event each duplicated.
     #[serde(default)]
     pub duplicates: Vec<DuplicateInfo>,
+    /// Set in pipeline mode (a version 2 file is loaded): its graph, tables and event log.
+    #[serde(default)]
+    pub pipeline: Option<PipelineInfo>,
+}
+
+/// A pipeline (FORMAT.md version 2) as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PipelineInfo {
+    pub name: String,
+    pub description: String,
+    /// The pipeline's SQL, as loaded (read only in this version).
+    pub sql: String,
+    /// Sources and tables (layer 0), then the datasets, each a layer after its inputs.
+    pub nodes: Vec<PipelineNode>,
+    pub edges: Vec<PipelineEdge>,
+    /// Why the pipeline was refused before any flow ran (it has no running flows then).
+    pub refusal: Option<ErrorInfo>,
+    pub selected: Option<String>,
+    pub table: Option<PipelineTable>,
+    /// Updates run, and updates of the loaded file still queued.
+    pub updates: u64,
+    pub queued_updates: u64,
+    /// The crash armed: "point in flow".
+    pub armed: Option<String>,
+    pub event_log_columns: Vec<String>,
+    /// The newest `SNAPSHOT_ROWS` events, oldest first.
+    pub event_log: Vec<Vec<Json>>,
+    pub event_log_total: u64,
+    pub log_query: Option<TableQueryInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PipelineNode {
+    pub name: String,
+    /// `source`, `table` (static), `streaming_table`, `materialized_view`, `view`, `temporary_view`.
+    pub kind: String,
+    /// Depth in the graph: 0 for sources and tables, 1 + the deepest input for a dataset.
+    pub layer: u32,
+    pub rows: u64,
+    /// The last update's rows read and written by the node's flows (None: they did not run).
+    pub rows_in: Option<u64>,
+    pub rows_out: Option<u64>,
+    pub expectations: Vec<ExpectationInfo>,
+    /// Streaming flows writing it, each with its checkpoint directory.
+    pub flows: Vec<FlowInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct FlowInfo {
+    pub name: String,
+    pub checkpoint: String,
+    /// The micro-batches its last update committed, and the crashes it recovered from.
+    pub batches: Vec<u64>,
+    pub recovered: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ExpectationInfo {
+    pub name: String,
+    pub action: String,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+/// A flow reading `from` into `to`: streaming (`STREAM x`) or a batch read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PipelineEdge {
+    pub from: String,
+    pub to: String,
+    pub flow: String,
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PipelineTable {
+    pub name: String,
+    pub columns: Vec<String>,
+    /// The newest `SNAPSHOT_ROWS` rows.
+    pub rows: Vec<Vec<Json>>,
+    pub total: u64,
+    pub versions: Vec<PipelineVersion>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PipelineVersion {
+    pub version: u64,
+    pub operation: String,
+    pub flow: Option<String>,
+    pub rows_added: u64,
+    pub rows_total: u64,
 }
 
 /// One position of the scrubber: the session after a run step (or as it opened).

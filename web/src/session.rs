@@ -28,6 +28,7 @@ use crate::protocol::{
 };
 
 pub mod lineage;
+pub mod pipeline;
 
 const DEFINITION: &str = "session/definition";
 
@@ -76,6 +77,8 @@ pub struct Session {
     /// Each output row (as JSON text) with the first and the last batch that emitted it.
     emitted: HashMap<String, (u64, u64)>,
     lineage: Option<LineageInfo>,
+    /// Pipeline mode: a version 2 file loaded over the query session, which stays beneath it.
+    pipeline: Option<pipeline::PipelineMode>,
 }
 
 /// A step applied: an `add` as its source and number of events (the event log has the rows).
@@ -278,6 +281,7 @@ impl Session {
             quiet: false,
             emitted: HashMap::new(),
             lineage: None,
+            pipeline: None,
         }
     }
 
@@ -390,6 +394,22 @@ impl Session {
             Some(Err(e)) => (None, Some(format!("The shared link could not be opened: {e}"))),
             _ => (scenario, notice),
         };
+        // A pipeline link opens in pipeline mode, in memory, over the saved or default session.
+        let (scenario, pipeline, notice) = match scenario.as_deref().map(pipeline::PipelineMode::load) {
+            Some(Ok(Some(p))) => (None, Some(p), notice),
+            Some(Err(e)) => (None, None, Some(format!("The shared link could not be opened: {e}"))),
+            _ => (scenario, None, notice),
+        };
+        if let Some(p) = pipeline {
+            let mut session = Session::resume_or_default(storage, kind, notice)?;
+            session.pipeline = Some(p);
+            if read_only {
+                session.detached = Some(
+                    "This session is open in another tab, which saves it: this tab works on a copy in memory and saves nothing.".into(),
+                );
+            }
+            return Ok(session);
+        }
         // Anything in the storage counts as saved, even what no longer reads back.
         let saved = kind == StorageKind::IndexedDb && !storage.scoped("").list("").map_err(storage_error)?.is_empty();
         let mut session = match scenario {
@@ -633,7 +653,8 @@ impl Session {
             return;
         }
         let mark = ScrubMark { position: self.position, batch_ids, arrived };
-        let snapshot = Snapshot { notice: None, error: None, exported: None, exported_pyspark: None, ..self.live_snapshot() };
+        let snapshot =
+            Snapshot { notice: None, error: None, exported: None, exported_pyspark: None, pipeline: None, ..self.live_snapshot() };
         if self.history.back().is_some_and(|k| k.mark.position == self.position) {
             self.history.pop_back();
         }
@@ -738,8 +759,35 @@ impl Session {
         if !asking {
             self.lineage = None;
         }
+        if let Request::LoadScenario { text } = &request {
+            match check_scenario_size(text).and_then(|_| pipeline::PipelineMode::load(text)) {
+                Ok(Some(p)) => {
+                    self.notice = Some(format!("Pipeline `{}` loaded: Run update applies its next update.", p.name()));
+                    self.pipeline = Some(p);
+                    self.error = None;
+                    return self.snapshot();
+                }
+                Ok(None) => self.pipeline = None,
+                Err(e) => {
+                    self.error = Some(error_info(&e));
+                    return self.snapshot();
+                }
+            }
+        }
+        if let Some(answer) = self.pipeline.as_mut().and_then(|p| p.handle(&request)) {
+            self.error = answer.as_ref().err().map(error_info);
+            self.notice = answer.ok().flatten();
+            return self.snapshot();
+        }
         let result = match request {
             Request::Init { .. } | Request::SetStorage { .. } | Request::DebugPanic => Ok(()),
+            Request::PipelineUpdate { .. }
+            | Request::PipelineFail { .. }
+            | Request::PipelineLoseCheckpoint { .. }
+            | Request::PipelineSelect { .. }
+            | Request::PipelineQueryLog { .. } => {
+                Err(Error::invalid_input("no pipeline is loaded: open a pipeline example or a version 2 file"))
+            }
             Request::LoadScenario { text } => {
                 // An example or a file opens at batch 0: the scrubber steps it as it arrives.
                 check_scenario_size(&text).and_then(|_| Session::queued(&text, self.storage.clone(), self.kind)).map(|s| {
@@ -1059,6 +1107,7 @@ impl Session {
             lineage: self.lineage.clone(),
             detached: self.detached.clone(),
             storage: self.kind,
+            pipeline: self.pipeline.as_ref().map(pipeline::PipelineMode::info),
             ..kept.snapshot.clone()
         }
     }
@@ -1220,6 +1269,7 @@ impl Session {
             scrub: self.scrub_info(),
             lineage: self.lineage.clone(),
             duplicates: Vec::new(),
+            pipeline: self.pipeline.as_ref().map(pipeline::PipelineMode::info),
         };
         snapshot.duplicates = lineage::duplicates(self, &snapshot);
         snapshot

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use serde_json::Value as Json;
 
+use super::event_log::{EventLog, FlowProgress};
 use super::graph::{pipeline_error, Graph, PipelineError, Target};
 use super::parse::{shift_error, shift_position, Action, DatasetKind};
 use crate::error::{Error, ErrorKind, Position, Result};
@@ -53,9 +54,36 @@ struct Content {
     /// Bumped whenever the content is rewritten (a materialized view's every update, a full
     /// refresh): a reader that saw an older generation reads it all again.
     generation: u64,
+    /// The table's history, newest last (the newest `MAX_VERSIONS`).
+    versions: Vec<TableVersion>,
+}
+
+/// The most versions a dataset's history keeps.
+pub const MAX_VERSIONS: usize = 200;
+
+/// One version of a dataset, as Delta's `DESCRIBE HISTORY` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableVersion {
+    pub version: u64,
+    /// `STREAMING UPDATE` (a flow appended), `COMPLETE` (a view recomputed), `TRUNCATE` (a full refresh).
+    pub operation: &'static str,
+    /// The flow that wrote it, or none for a full refresh.
+    pub flow: Option<String>,
+    pub rows_added: u64,
+    /// The dataset's rows after it.
+    pub rows_total: u64,
 }
 
 impl Content {
+    fn record(&mut self, operation: &'static str, flow: Option<String>, rows_added: u64) {
+        let version = self.versions.last().map_or(0, |v| v.version + 1);
+        let rows_total = self.chunks.iter().map(|c| c.num_rows() as u64).sum();
+        self.versions.push(TableVersion { version, operation, flow, rows_added, rows_total });
+        if self.versions.len() > MAX_VERSIONS {
+            self.versions.remove(0);
+        }
+    }
+
     fn batch(&self) -> Result<RecordBatch> {
         let schema = self.schema.to_arrow();
         Ok(arrow_select::concat::concat_batches(&schema, &self.chunks)?)
@@ -100,6 +128,21 @@ pub struct Pipeline {
     batch_plans: HashMap<usize, (LogicalPlan, Vec<(Target, String)>)>,
     expectations: HashMap<usize, Vec<Expectation>>,
     armed: Option<(FailurePoint, Option<String>)>,
+    /// What every update did (Databricks' event log).
+    log: EventLog,
+    /// The processing time the next update starts at, when the caller gives one.
+    next_time: Option<i64>,
+    /// The flow running now, so a failure's event names it.
+    running: Option<usize>,
+}
+
+/// What [`Pipeline::dataset_content`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetContent {
+    pub columns: Vec<String>,
+    pub rows: Vec<Json>,
+    pub total: u64,
+    pub versions: Vec<TableVersion>,
 }
 
 /// One constraint's name, counts and action.
@@ -112,6 +155,8 @@ pub struct UpdateReport {
     pub expectations: Vec<(String, Vec<ExpectationCounts>)>,
     /// Per flow: the batches it ran and the crashes it recovered from.
     pub flows: Vec<(String, crate::runtime::RunReport)>,
+    /// Per flow that ran: rows in and out, as the event log has them.
+    pub progress: Vec<FlowProgress>,
 }
 
 /// The SQL a flow runs: its query with the views it reads inlined as common table
@@ -208,8 +253,11 @@ impl Pipeline {
         storage: SharedStorage,
     ) -> Result<Pipeline, PipelineError> {
         let logs = sources.iter().map(|(n, s)| SourceLog::new(n, s.clone())).collect();
-        let contents =
-            graph.datasets.iter().map(|_| Content { schema: Schema::new(Vec::new()), chunks: Vec::new(), generation: 0 }).collect();
+        let contents = graph
+            .datasets
+            .iter()
+            .map(|_| Content { schema: Schema::new(Vec::new()), chunks: Vec::new(), generation: 0, versions: Vec::new() })
+            .collect();
         let mut p = Pipeline {
             added: vec![Vec::new(); sources.len()],
             graph,
@@ -222,6 +270,9 @@ impl Pipeline {
             batch_plans: HashMap::new(),
             expectations: HashMap::new(),
             armed: None,
+            log: EventLog::default(),
+            next_time: None,
+            running: None,
         };
         for &d in &p.graph.order.clone() {
             let ds = p.graph.datasets[d].clone();
@@ -545,6 +596,9 @@ impl Pipeline {
             }
         }
         self.armed = Some((point, flow.map(str::to_string)));
+        let message =
+            format!("A crash is armed at {} in the next micro-batch of {}", point.as_str(), flow.unwrap_or("the first flow that runs one"));
+        self.log.user_action(flow, message, "inject_failure");
         Ok(())
     }
 
@@ -569,6 +623,9 @@ impl Pipeline {
         if let Some(runs) = self.runs.get_mut(&d) {
             runs[k] = fresh;
         }
+        let name = self.graph.flows[f].name.clone();
+        let message = format!("The checkpoint of flow '{name}' was deleted: the next update reads its inputs from the beginning again");
+        self.log.user_action(Some(&name), message, "lose_checkpoint");
         Ok(())
     }
 
@@ -579,12 +636,106 @@ impl Pipeline {
                 r.query.restart()?;
             }
         }
+        self.log.user_action(None, "Every flow was stopped and started again from its checkpoint".into(), "restart");
         Ok(())
     }
 
+    /// A dataset's columns and rows now (the newest `limit`), its total and its history.
+    pub fn dataset_content(&self, name: &str, limit: usize) -> Option<DatasetContent> {
+        let d = self.graph.datasets.iter().position(|d| d.name.eq_ignore_ascii_case(name))?;
+        let c = &self.contents[d];
+        let total = c.chunks.iter().map(|b| b.num_rows()).sum::<usize>();
+        let mut rows: Vec<Json> = Vec::new();
+        // Newest chunks first until `limit` rows, then back in order.
+        for chunk in c.chunks.iter().rev() {
+            if rows.len() >= limit {
+                break;
+            }
+            let mut part = crate::scenario::rows_json(chunk);
+            part.reverse();
+            rows.extend(part.into_iter().take(limit - rows.len()));
+        }
+        rows.reverse();
+        Some(DatasetContent { columns: c.schema.names(), rows, total: total as u64, versions: c.versions.clone() })
+    }
+
+    /// The number of rows a dataset holds now.
+    pub fn row_count(&self, d: usize) -> u64 {
+        self.contents[d].chunks.iter().map(|b| b.num_rows() as u64).sum()
+    }
+
+    /// The sources (name, schema) and the events each was given.
+    pub fn sources(&self) -> Vec<(String, Schema, u64)> {
+        self.sources
+            .iter()
+            .zip(&self.added)
+            .map(|(s, added)| (s.0.clone(), s.1.clone(), added.iter().map(|r| r.len() as u64).sum()))
+            .collect()
+    }
+
+    /// The static tables: name and rows.
+    pub fn static_tables(&self) -> Vec<(String, u64)> {
+        self.tables.iter().map(|(n, _, b)| (n.clone(), b.num_rows() as u64)).collect()
+    }
+
+    /// The checkpoint directory a streaming flow uses now, under the pipeline's storage.
+    pub fn checkpoint_of(&self, flow: &str) -> Option<String> {
+        self.runs.values().flatten().find(|r| self.graph.flows[r.flow].name.eq_ignore_ascii_case(flow)).map(|r| {
+            let f = &self.graph.flows[r.flow];
+            format!("_checkpoints/{}/{}/{}", self.graph.datasets[f.target].name, f.name, r.generation)
+        })
+    }
+
+    /// The crash armed for the next micro-batch: its point and flow.
+    pub fn armed(&self) -> Option<(FailurePoint, Option<String>)> {
+        self.armed.clone()
+    }
+
+    /// The event log: what every update did.
+    pub fn event_log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// The processing time (microseconds) the next update's events carry; without it each
+    /// update is one second after the previous one, so a scenario's log is deterministic.
+    pub fn set_processing_time(&mut self, micros: i64) {
+        self.next_time = Some(micros);
+    }
+
     /// One pipeline update (`spark-pipelines run`): every selected flow once, in dependency
-    /// order. A failure inside a flow stops the update there, as in Spark.
+    /// order. A failure inside a flow stops the update there, as in Spark. The event log gets
+    /// the update's start, its states, each flow's progress, each expectation's counts and the
+    /// error.
     pub fn update(&mut self, refresh: &Refresh) -> Result<UpdateReport, PipelineError> {
+        let (names, all) = match refresh {
+            Refresh::None => (Vec::new(), false),
+            Refresh::Only(n) => (n.clone(), false),
+            Refresh::All => (Vec::new(), true),
+        };
+        self.log.begin_update(self.next_time.take(), &names, all);
+        self.log.update_state("STARTING", None);
+        self.log.update_state("RUNNING", None);
+        let mut report = UpdateReport::default();
+        match self.update_datasets(refresh, &mut report) {
+            Ok(()) => {
+                self.log.update_state("COMPLETED", None);
+                Ok(report)
+            }
+            Err(e) => {
+                let flow = self
+                    .running
+                    .take()
+                    .map(|f| (self.graph.datasets[self.graph.flows[f].target].name.clone(), self.graph.flows[f].name.clone()));
+                if let Some((dataset, flow)) = flow {
+                    self.log.flow_failed(&dataset, &flow, &e.error);
+                }
+                self.log.update_state("FAILED", Some(&e.error));
+                Err(e)
+            }
+        }
+    }
+
+    fn update_datasets(&mut self, refresh: &Refresh, report: &mut UpdateReport) -> Result<(), PipelineError> {
         let selected: Vec<usize> = match refresh {
             Refresh::None | Refresh::All => self.graph.order.clone(),
             Refresh::Only(names) => self
@@ -595,7 +746,6 @@ impl Pipeline {
                 .filter(|&d| names.iter().any(|n| n.eq_ignore_ascii_case(&self.graph.datasets[d].name)))
                 .collect(),
         };
-        let mut report = UpdateReport::default();
         for d in selected {
             let name = self.graph.datasets[d].name.clone();
             let at_dataset = |e: Error| PipelineError::new(e, Some(&name));
@@ -603,17 +753,22 @@ impl Pipeline {
                 self.reset(d).map_err(at_dataset)?;
             }
             let counts = match self.graph.datasets[d].kind {
-                DatasetKind::StreamingTable => self.run_streaming_table(d, &mut report).map_err(at_dataset)?,
+                DatasetKind::StreamingTable => self.run_streaming_table(d, report).map_err(at_dataset)?,
                 // A temporary view is inlined where it is read: nothing of its own to compute.
                 DatasetKind::View { temporary: true } => Vec::new(),
-                _ => self.recompute(d).map_err(at_dataset)?,
+                _ => self.recompute(d, report).map_err(at_dataset)?,
             };
+            self.running = None;
             if !self.graph.datasets[d].constraints.is_empty() {
-                let list = self.expectations[&d].iter().zip(counts).map(|(e, c)| (e.name.clone(), c, e.action)).collect();
+                let list: Vec<ExpectationCounts> =
+                    self.expectations[&d].iter().zip(counts).map(|(e, c)| (e.name.clone(), c, e.action)).collect();
+                for (c, n, a) in &list {
+                    self.log.data_quality(&name, c, a.as_str(), n.passed, n.failed);
+                }
                 report.expectations.push((name.clone(), list));
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Clears a dataset for a full refresh: its flows start over under a new checkpoint.
@@ -621,6 +776,7 @@ impl Pipeline {
         let c = &mut self.contents[d];
         c.chunks.clear();
         c.generation += 1;
+        c.record("TRUNCATE", None, 0);
         if let Some(runs) = self.runs.remove(&d) {
             let mut fresh = Vec::new();
             for r in runs {
@@ -689,6 +845,7 @@ impl Pipeline {
             r.query.restart_with_tables(tables)?;
         }
         let flow_name = self.graph.flows[r.flow].name.clone();
+        self.running = Some(r.flow);
         let has_input = r.query.pending_batch().is_some()
             || r.streams
                 .iter()
@@ -700,6 +857,14 @@ impl Pipeline {
             }
         }
         let run = r.query.process_all_available()?;
+        let mut progress = FlowProgress {
+            flow: flow_name.clone(),
+            dataset: self.graph.datasets[d].name.clone(),
+            rows_in: run.batches.iter().map(|b| b.progress.num_input_rows).sum(),
+            batches: run.batches.iter().map(|b| b.batch_id).collect(),
+            recovered: run.failures.iter().map(|(b, p)| (*b, p.as_str().to_string())).collect(),
+            ..FlowProgress::default()
+        };
         report.flows.push((flow_name, run));
         // What the flow's sink gained: exactly once, whatever crashed and was retried.
         let sink = r.query.table();
@@ -708,11 +873,17 @@ impl Pipeline {
             let new = rows_after(&r.query.schema().to_arrow(), &sink.batches_at(None)?, r.sink_seen)?;
             r.sink_seen = total;
             let rows = self.conform(d, &new)?;
+            let before = rows.num_rows() as u64;
             let rows = self.expect(d, rows, counts)?;
+            progress.rows_out = rows.num_rows() as u64;
+            progress.dropped = before - progress.rows_out;
             if rows.num_rows() > 0 {
                 self.contents[d].chunks.push(rows);
+                self.contents[d].record("STREAMING UPDATE", Some(progress.flow.clone()), progress.rows_out);
             }
         }
+        self.log.flow_completed(&progress);
+        report.progress.push(progress);
         Ok(())
     }
 
@@ -774,8 +945,10 @@ impl Pipeline {
     }
 
     /// Recomputes a materialized view (or a published view) from its inputs' current content.
-    fn recompute(&mut self, d: usize) -> Result<Vec<Counts>> {
+    fn recompute(&mut self, d: usize, report: &mut UpdateReport) -> Result<Vec<Counts>> {
         let Some((plan, reads)) = self.batch_plans.get(&d) else { return Ok(Vec::new()) };
+        let flow = self.graph.datasets[d].flows[0];
+        self.running = Some(flow);
         let inputs: Vec<(String, RecordBatch)> = reads.iter().map(|(t, n)| Ok((n.clone(), self.content_of(*t)?))).collect::<Result<_>>()?;
         // Static tables read beside other inputs are tables of the plan: their rows are in it.
         let out = execute_once(plan, |name| {
@@ -785,12 +958,25 @@ impl Pipeline {
                 .map(|(_, b)| b.clone())
                 .ok_or_else(|| Error::internal(format!("no input `{name}`")))
         })?;
+        let rows_in = inputs.iter().map(|(_, b)| b.num_rows() as u64).sum();
         let out = self.conform(d, &out)?;
         let mut counts = vec![Counts::default(); self.expectations.get(&d).map_or(0, Vec::len)];
+        let before = out.num_rows() as u64;
         let out = self.expect(d, out, &mut counts)?;
+        let progress = FlowProgress {
+            flow: self.graph.flows[flow].name.clone(),
+            dataset: self.graph.datasets[d].name.clone(),
+            rows_in,
+            rows_out: out.num_rows() as u64,
+            dropped: before - out.num_rows() as u64,
+            ..FlowProgress::default()
+        };
+        self.log.flow_completed(&progress);
         let c = &mut self.contents[d];
         c.chunks = vec![out];
         c.generation += 1;
+        c.record("COMPLETE", Some(progress.flow.clone()), progress.rows_out);
+        report.progress.push(progress);
         Ok(counts)
     }
 }
@@ -817,5 +1003,93 @@ mod tests {
         );
         assert_eq!(values(rows_after(&arrow, &batches, 0).unwrap()).len(), 6);
         assert!(values(rows_after(&arrow, &batches, 6).unwrap()).is_empty());
+    }
+
+    fn pipeline(sql: &str) -> Pipeline {
+        let doc = serde_json::json!({
+            "version": 2, "name": "t",
+            "sources": {"events": {"schema": [["id", "bigint"], ["v", "bigint"]]}},
+            "pipeline": sql, "steps": []
+        });
+        let s = super::super::scenario::PipelineScenario::from_json(&doc).unwrap();
+        super::super::scenario::start(&s, SharedStorage::memory()).unwrap()
+    }
+
+    const HOPS: &str =
+        "CREATE STREAMING TABLE bronze (CONSTRAINT positive EXPECT (v > 0) ON VIOLATION DROP ROW) AS SELECT * FROM STREAM events;\n\
+                        CREATE MATERIALIZED VIEW total AS SELECT count(*) AS n FROM bronze;";
+
+    #[test]
+    fn an_update_logs_each_flow_s_rows_and_each_expectation() {
+        let mut p = pipeline(HOPS);
+        p.add_json("events", &[serde_json::json!([1, 5]), serde_json::json!([2, -1]), serde_json::json!([3, 7])]).unwrap();
+        let report = p.update(&Refresh::None).unwrap();
+        let rows: Vec<(String, u64, u64, u64)> =
+            report.progress.iter().map(|f| (f.flow.clone(), f.rows_in, f.rows_out, f.dropped)).collect();
+        assert_eq!(rows, vec![("bronze".into(), 3, 2, 1), ("total".into(), 2, 1, 0)]);
+        let log = p.event_log();
+        let types: Vec<&str> = log.events().map(|e| e.event_type).collect();
+        assert_eq!(
+            types,
+            vec![
+                "create_update",
+                "update_progress",
+                "update_progress",
+                "flow_progress",
+                "data_quality",
+                "flow_progress",
+                "update_progress"
+            ]
+        );
+        let dq = log.events().find(|e| e.event_type == "data_quality").unwrap();
+        assert_eq!(
+            (dq.details["data_quality"]["passed_records"].as_u64(), dq.details["data_quality"]["failed_records"].as_u64()),
+            (Some(2), Some(1))
+        );
+        assert!(log.events().last().unwrap().message.contains("COMPLETED"));
+        let content = p.dataset_content("bronze", 10).unwrap();
+        assert_eq!((content.total, content.versions.len(), content.versions[0].operation), (2, 1, "STREAMING UPDATE"));
+        // An update without new input writes no version; a full refresh truncates and rewrites.
+        p.update(&Refresh::None).unwrap();
+        p.update(&Refresh::Only(vec!["bronze".into()])).unwrap();
+        let ops: Vec<&str> = p.dataset_content("bronze", 10).unwrap().versions.iter().map(|v| v.operation).collect();
+        assert_eq!(ops, vec!["STREAMING UPDATE", "TRUNCATE", "STREAMING UPDATE"]);
+        let (_, counts) = log_query(
+            &p,
+            "SELECT update_id, count(*) AS n FROM event_log() WHERE event_type = 'create_update' GROUP BY update_id ORDER BY update_id",
+        );
+        assert_eq!(counts.len(), 3);
+    }
+
+    fn log_query(p: &Pipeline, sql: &str) -> (Vec<String>, Vec<Json>) {
+        p.event_log().query(sql).unwrap()
+    }
+
+    #[test]
+    fn a_failed_update_logs_the_flow_and_the_error() {
+        let mut p = pipeline(
+            "CREATE STREAMING TABLE bronze (CONSTRAINT positive EXPECT (v > 0) ON VIOLATION FAIL UPDATE) AS SELECT * FROM STREAM events;",
+        );
+        p.add_json("events", &[serde_json::json!([1, -5])]).unwrap();
+        let err = p.update(&Refresh::None).unwrap_err();
+        assert_eq!(err.dataset.as_deref(), Some("bronze"));
+        let errors: Vec<(&str, Option<&str>)> = p
+            .event_log()
+            .events()
+            .filter(|e| e.level == super::super::event_log::Level::Error)
+            .map(|e| (e.event_type, e.flow.as_deref()))
+            .collect();
+        assert_eq!(errors, vec![("flow_progress", Some("bronze")), ("update_progress", None)]);
+        assert!(p.event_log().events().last().unwrap().message.contains("EXPECTATION_VIOLATION"));
+    }
+
+    #[test]
+    fn losing_a_checkpoint_is_logged_and_moves_the_flow_to_a_new_one() {
+        let mut p = pipeline("CREATE STREAMING TABLE bronze AS SELECT * FROM STREAM events;");
+        assert_eq!(p.checkpoint_of("bronze").as_deref(), Some("_checkpoints/bronze/bronze/0"));
+        p.lose_checkpoint("bronze").unwrap();
+        assert_eq!(p.checkpoint_of("bronze").as_deref(), Some("_checkpoints/bronze/bronze/1"));
+        let e = p.event_log().events().last().unwrap();
+        assert_eq!((e.event_type, e.flow.as_deref()), ("user_action", Some("bronze")));
     }
 }

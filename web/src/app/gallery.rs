@@ -47,7 +47,13 @@ pub fn gallery(props: &Props) -> Html {
 pub fn example_named(name: &str) -> Option<&'static Example> {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        EXAMPLES.iter().map(|e| unbounded_engine::scenario::Scenario::parse(e.scenario).map(|s| s.name).unwrap_or_default()).collect()
+        EXAMPLES
+            .iter()
+            .map(|e| match unbounded_engine::pipeline::scenario::PipelineScenario::parse_if_pipeline(e.scenario) {
+                Ok(Some(p)) => p.base.name,
+                _ => unbounded_engine::scenario::Scenario::parse(e.scenario).map(|s| s.name).unwrap_or_default(),
+            })
+            .collect()
     });
     names.iter().position(|n| n == name).map(|k| &EXAMPLES[k])
 }

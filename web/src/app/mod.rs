@@ -12,6 +12,7 @@ mod lineage;
 mod live;
 pub mod output;
 mod paste;
+mod pipeline;
 mod progress_chart;
 mod saved_sessions;
 mod schema;
@@ -278,7 +279,7 @@ pub fn app(props: &AppProps) -> Html {
     let sql_text = (*sql).clone();
     // The editor or the mode differs from the running query's.
     let edited = !snapshot.sql.is_empty() && (sql_text != snapshot.sql || *mode != snapshot.output_mode);
-    let example = gallery::example_named(&snapshot.scenario_name);
+    let example = gallery::example_named(snapshot.pipeline.as_ref().map_or(&snapshot.scenario_name, |p| &p.name));
     // The generator whose sources this session has, to offer first.
     let suggested = example.and_then(|e| e.generator).or_else(|| {
         crate::protocol::GeneratorKind::ALL.into_iter().find(|k| {
@@ -334,6 +335,13 @@ pub fn app(props: &AppProps) -> Html {
             if let Some(e) = (*link_error).clone() { <div id="link-error" class="error" role="alert">{ e }</div> }
             if let Some(e) = storage_error { <div id="storage-error" class="error" role="alert"><div class="kind">{ &e.kind }</div><div class="message">{ &e.message }</div></div> }
             if props.embed.is_none() { <gallery::Gallery send={send.clone()} current={example.map(|e| e.id)} /> }
+            if snapshot.pipeline.is_some() {
+                <>
+                if let Some(e) = example { <p id="watch" class="watch"><strong>{ format!("{}: ", e.title) }</strong>{ e.watch }</p> }
+                <pipeline::PipelineView snapshot={snapshot.clone()} send={send.clone()} />
+                </>
+            } else {
+            <>
             <scrubber::Scrubber snapshot={snapshot.clone()} send={send.clone()} />
             <main>
                 <section class="panel query-panel">
@@ -378,6 +386,8 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <output::OutputPanel snapshot={snapshot.clone()} send={send.clone()} />
             </main>
+            </>
+            }
         </div>
     }
 }
