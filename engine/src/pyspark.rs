@@ -2,6 +2,8 @@
 //! same logic runs on a real Spark cluster (4.1 or later: it reads the `STREAM` and `WATERMARK`
 //! SQL). Unbounded's `DEDUPLICATE BY` clause becomes the DataFrame calls it stands for.
 
+pub mod pipeline;
+
 use std::fmt::Write;
 
 use regex_lite::Regex;

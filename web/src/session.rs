@@ -836,6 +836,13 @@ impl Session {
                 self.notice = Some("Restarted from the checkpoint: state, offsets and the watermark were loaded from it.".into());
             }),
             Request::LoseCheckpoint => self.lose_checkpoint(),
+            Request::Export if self.pipeline.is_some() => {
+                // In pipeline mode the pipeline is what is exported, not the query session behind it.
+                let (exported, pyspark) = self.pipeline.as_ref().map(pipeline::PipelineMode::export).unzip();
+                self.exported = exported.flatten();
+                self.exported_pyspark = pyspark;
+                Ok(())
+            }
             Request::Export => {
                 let scenario = self.export();
                 self.exported = serde_json::to_string_pretty(&scenario.to_json()).ok();
@@ -1490,6 +1497,25 @@ mod tests {
     }
 
     const MEDALLION: &str = include_str!("../../tests/scenarios/gallery/medallion-payments.json");
+
+    #[test]
+    fn export_in_pipeline_mode_gives_the_pipeline_and_its_sdp_script() {
+        const PIPELINE: &str = include_str!("../../tests/scenarios/pipelines/medallion-trucks.json");
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        s.handle(Request::LoadScenario { text: PIPELINE.into() });
+        let snap = s.handle(Request::Export);
+        assert_eq!(snap.error, None);
+        let py = snap.exported_pyspark.expect("the script");
+        assert!(py.contains("\"spark-pipeline.yml\"") && py.contains("CREATE MATERIALIZED VIEW depot_totals"), "{py}");
+        assert!(py.contains(r#"("run", ["gold"], False)"#), "{py}");
+        let exported: serde_json::Value = serde_json::from_str(&snap.exported.expect("the file")).unwrap();
+        assert_eq!((exported["version"].as_u64(), exported["name"].as_str()), (Some(2), Some("medallion-trucks")));
+        // Back in a query session, Export is the PySpark program of the query again.
+        let snap = s.handle(Request::LoadScenario { text: TRUCKS.into() });
+        assert!(snap.pipeline.is_none());
+        let py = s.handle(Request::Export).exported_pyspark.unwrap();
+        assert!(!py.contains("spark-pipelines") && py.contains("readStream"), "{py}");
+    }
 
     #[test]
     fn a_link_over_a_saved_session_opens_in_memory_and_leaves_it_as_it_was() {

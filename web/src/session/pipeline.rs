@@ -75,6 +75,12 @@ impl PipelineMode {
         &self.scenario.base.name
     }
 
+    /// Export: the loaded file as a version 2 document and, for "Copy as PySpark", the script
+    /// that writes it as a Spark Declarative Pipelines project and runs each update.
+    pub fn export(&self) -> (Option<String>, String) {
+        (serde_json::to_string_pretty(&self.scenario.to_json()).ok(), unbounded_engine::pyspark::pipeline::pipeline_bundle(&self.scenario))
+    }
+
     fn running(&mut self) -> Result<&mut Pipeline, Error> {
         self.pipeline.as_mut().ok_or_else(|| Error::invalid_input("the pipeline was refused, so nothing runs: see its error"))
     }
