@@ -1,6 +1,7 @@
 // End-to-end tests of pipeline mode: the medallion pipeline example's graph, update by update
 // against the output Spark's `spark-pipelines` gave for its file; a full refresh of one node, a
-// broken flow that recovers, a lost hop checkpoint that duplicates downstream, the event log.
+// broken flow that recovers, a lost hop checkpoint that duplicates downstream, the event log; a
+// gallery example with expectations (Databricks-only) opened from the gallery.
 // Usage: node e2e/pipelines.mjs URL SCREENSHOT_DIR
 import { readFileSync } from "node:fs";
 import { expect, shots, suite, url } from "./harness.mjs";
@@ -92,6 +93,19 @@ await test("a-broken-flow-recovers-and-a-lost-checkpoint-duplicates-downstream",
   expect(bronze === 2 && silver === 3, `bronze ${bronze}, silver ${silver}: the lost checkpoint duplicates downstream`);
   expect((await page.locator(".flow-info").innerText()).includes("_checkpoints/silver/silver/1"), "a new checkpoint directory");
   await page.screenshot({ path: `${shots}/32-pipeline-lost-checkpoint.png`, fullPage: true });
+});
+
+await test("the-gallery-opens-the-expectations-example-and-silver-drops-the-broken-reading", async (page) => {
+  // Databricks-only SQL (expectations); the counts are the engine runner's, checked against Databricks' documentation.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${url}?storage=memory`);
+  await page.locator("#gallery summary").click();
+  await page.locator("#example-pipeline-expectations-drop").click();
+  await page.locator("#pipeline-graph").waitFor();
+  await page.locator("#pipeline-run").click();
+  await updatesRun(page, 1);
+  const [bronze, silver] = [await rows(page, "bronze"), await rows(page, "silver")];
+  expect(bronze === 3 && silver === 2, `bronze ${bronze}, silver ${silver}: the -99 reading is dropped from silver only`);
 });
 
 await finish();

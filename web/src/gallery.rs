@@ -135,6 +135,54 @@ pub const EXAMPLES: &[Example] = &[
         generator: None,
     },
     Example {
+        id: "pipeline-lost-checkpoint",
+        topic: "Medallion",
+        title: "Pipeline: silver loses its checkpoint",
+        watch: "Press Run update once, pick the flow silver and press 'Lose checkpoint', then Run update: silver reads all of bronze again and has 3 rows from bronze's 2, a duplicate downstream.",
+        scenario: scenario!("pipelines/medallion-trucks.json"),
+        generator: None,
+    },
+    Example {
+        id: "pipeline-full-refresh",
+        topic: "Pipelines",
+        title: "A full refresh of gold",
+        watch: "Run the updates one by one: the third drops a late row, the fourth fully refreshes gold from bronze with a fresh watermark so that row counts; platinum is not reset and ends with 4 rows, gold's 2 twice.",
+        scenario: scenario!("pipelines/full-refresh-gold.json"),
+        generator: None,
+    },
+    Example {
+        id: "pipeline-two-flows",
+        topic: "Pipelines",
+        title: "Two flows into one table",
+        watch: "all_events is declared without a query and fed by two flows, from_north and from_south: after the third update it holds all 5 rows of both sources.",
+        scenario: scenario!("pipelines/two-flows-into-one-table.json"),
+        generator: None,
+    },
+    Example {
+        id: "pipeline-view-vs-table",
+        topic: "Pipelines",
+        title: "Materialized view versus streaming table",
+        watch: "Both read events. The materialized view landed is recomputed each update: 2 rows, then 3, one per device, d1's count rewritten. The streaming table bronze only appends: 2 rows, then 4.",
+        scenario: scenario!("pipelines/materialized-view-reads-source.json"),
+        generator: None,
+    },
+    Example {
+        id: "pipeline-expectations-drop",
+        topic: "Pipelines",
+        title: "Expectations: warn and drop (Databricks)",
+        watch: "Databricks-only SQL. Run update and look at silver's counts: has_device keeps its failing row (warn), plausible drops the -99 reading (DROP ROW); bronze has 3 rows, silver 2, and 1 failed on each.",
+        scenario: scenario!("gallery/expectations-drop.json"),
+        generator: None,
+    },
+    Example {
+        id: "pipeline-expectations-fail",
+        topic: "Pipelines",
+        title: "Expectations: fail the update (Databricks)",
+        watch: "Databricks-only SQL. The first update passes; the second meets a -99 reading, plausible fails the update (FAIL UPDATE) and it commits nothing: silver keeps its 2 rows.",
+        scenario: scenario!("gallery/expectations-fail.json"),
+        generator: None,
+    },
+    Example {
         id: "medallion",
         topic: "Medallion",
         title: "Bronze, silver, gold in one query",
@@ -274,6 +322,12 @@ mod walk {
         "dedup-within-watermark" => "gallery/payments-dedup-retries.expected.json",
         "medallion" => "gallery/medallion-payments.expected.json",
         "medallion-pipeline" => "pipelines/medallion-trucks.expected.json",
+        "pipeline-lost-checkpoint" => "pipelines/medallion-trucks.expected.json",
+        "pipeline-full-refresh" => "pipelines/full-refresh-gold.expected.json",
+        "pipeline-two-flows" => "pipelines/two-flows-into-one-table.expected.json",
+        "pipeline-view-vs-table" => "pipelines/materialized-view-reads-source.expected.json",
+        "pipeline-expectations-drop" => "gallery/expectations-drop.expected.json",
+        "pipeline-expectations-fail" => "gallery/expectations-fail.expected.json",
         "exactly-once" => "gallery/exactly-once-after-crash.expected.json",
         "lost-checkpoint" => "gallery/lost-checkpoint.expected.json",
         "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
@@ -331,27 +385,73 @@ mod walk {
         (s, shots)
     }
 
+    fn is_pipeline(scenario: &str) -> bool {
+        matches!(unbounded_engine::pipeline::scenario::PipelineScenario::parse_if_pipeline(scenario), Ok(Some(_)))
+    }
+
+    /// Opens a pipeline example as the page does and presses Run update once per run of its
+    /// expected output, checking after each every table (rows and counts) and expectation as
+    /// the runner had them, and the update's failure where the output ends in one.
+    fn open_pipeline(id: &str, scenario: &str) -> Session {
+        let mut s = Session::from_scenario(crate::DEFAULT_SCENARIO).unwrap();
+        let snap = s.handle(Request::LoadScenario { text: scenario.into() });
+        assert!(snap.error.is_none() && snap.pipeline.is_some(), "{id}: {:?}", snap.error);
+        s
+    }
+
+    fn walk_pipeline(id: &str, scenario: &str, expected: &Json) -> Session {
+        let mut s = open_pipeline(id, scenario);
+        let runs = expected["runs"].as_array().unwrap();
+        assert_eq!(s.snapshot().pipeline.map(|p| p.queued_updates), Some(runs.len() as u64), "{id}: one queued update per run");
+        for (k, run) in runs.iter().enumerate() {
+            let snap = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+            // Only the last run of an output that ends in an error is the failed update.
+            let fails = k + 1 == runs.len() && !expected["error"].is_null();
+            assert_eq!(snap.error.is_some(), fails, "{id}: update at step {}: {:?}", run["step"], snap.error);
+            if fails {
+                let message = snap.error.as_ref().map(|x| x.message.clone()).unwrap_or_default();
+                let dataset = expected["error"]["dataset"].as_str().unwrap_or_default();
+                assert!(message.contains(&format!("`{dataset}`")), "{id}: {message}");
+            }
+            let p = snap.pipeline.unwrap();
+            for (table, rows) in run["tables"].as_object().unwrap() {
+                let node = p.nodes.iter().find(|n| n.name == *table).unwrap_or_else(|| panic!("{id}: no node {table}"));
+                let want = rows.as_array().unwrap();
+                assert_eq!(node.rows, want.len() as u64, "{id}: {table} at step {}", run["step"]);
+                let shown = s.handle(Request::PipelineSelect { node: table.clone() }).pipeline.and_then(|p| p.table).unwrap();
+                assert_eq!(
+                    sorted(shown.rows.iter().map(|r| Json::Array(r.clone()).to_string())),
+                    sorted(want.iter().map(Json::to_string)),
+                    "{id}: {table}'s rows at step {}",
+                    run["step"]
+                );
+            }
+            // The runner gives no counts for a failed update.
+            if let Some(checks) = run["expectations"].as_object() {
+                for (dataset, constraints) in checks {
+                    let node = p.nodes.iter().find(|n| n.name == *dataset).unwrap();
+                    for (name, c) in constraints.as_object().unwrap() {
+                        let got = node.expectations.iter().find(|x| x.name == *name).unwrap_or_else(|| panic!("{id}: {dataset}.{name}"));
+                        let want = (c["passed"].as_u64(), c["failed"].as_u64(), c["action"].as_str());
+                        assert_eq!((Some(got.passed), Some(got.failed), Some(got.action.as_str())), want, "{id}: {dataset}.{name}");
+                    }
+                }
+            }
+        }
+        assert_eq!(s.snapshot().pipeline.map(|p| p.queued_updates), Some(0), "{id}");
+        // A query example leaves pipeline mode.
+        let mut back = open_pipeline(id, scenario);
+        assert!(back.handle(Request::LoadScenario { text: crate::DEFAULT_SCENARIO.into() }).pipeline.is_none(), "{id}");
+        s
+    }
+
     #[test]
     fn every_example_steps_from_batch_0_as_spark_ran_it_and_back() {
         for e in EXAMPLES {
             let (_, expected) = EXPECTED.iter().find(|(id, _)| *id == e.id).unwrap_or_else(|| panic!("{}: no expected output", e.id));
             let expected: Json = serde_json::from_str(expected).unwrap();
-            if e.id == "medallion-pipeline" {
-                // Run update by Run update, each as the runner output's next run has it.
-                let mut s = Session::from_scenario(crate::DEFAULT_SCENARIO).unwrap();
-                let snap = s.handle(Request::LoadScenario { text: e.scenario.into() });
-                assert!(snap.error.is_none() && snap.pipeline.is_some(), "{:?}", snap.error);
-                for run in expected["runs"].as_array().unwrap() {
-                    let snap = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
-                    let p = snap.pipeline.unwrap();
-                    for (table, rows) in run["tables"].as_object().unwrap() {
-                        let node = p.nodes.iter().find(|n| n.name == *table).unwrap();
-                        assert_eq!(node.rows, rows.as_array().unwrap().len() as u64, "{table} at step {}", run["step"]);
-                    }
-                }
-                // A query example leaves pipeline mode.
-                let snap = s.handle(Request::LoadScenario { text: crate::DEFAULT_SCENARIO.into() });
-                assert!(snap.pipeline.is_none());
+            if is_pipeline(e.scenario) {
+                walk_pipeline(e.id, e.scenario, &expected);
                 continue;
             }
             if e.id == "refused" {
@@ -464,5 +564,109 @@ mod walk {
         let (_, jw) = end("join-then-window");
         let lags: Vec<i64> = jw.batches.iter().filter_map(|b| Some(b.watermark_micros? - b.window_watermark_micros?)).collect();
         assert!(!lags.is_empty() && lags.iter().all(|l| (20_000_000..20_002_000).contains(l)), "{lags:?}");
+    }
+
+    /// A pipeline example opened and updated `n` times with Run update.
+    fn updated(id: &str, n: usize) -> (Session, Snapshot) {
+        let e = EXAMPLES.iter().find(|e| e.id == id).unwrap();
+        let mut s = open_pipeline(id, e.scenario);
+        let mut snap = s.snapshot();
+        for _ in 0..n {
+            snap = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        }
+        (s, snap)
+    }
+
+    fn node<'a>(snap: &'a Snapshot, name: &str) -> &'a crate::protocol::PipelineNode {
+        snap.pipeline.as_ref().and_then(|p| p.nodes.iter().find(|n| n.name == name)).unwrap_or_else(|| panic!("no node {name}"))
+    }
+
+    fn counts(snap: &Snapshot, names: &[&str]) -> Vec<u64> {
+        names.iter().map(|n| node(snap, n).rows).collect()
+    }
+
+    #[test]
+    fn what_each_pipeline_example_s_text_says_is_what_its_updates_show() {
+        // "Press Run update once, pick the flow silver and press 'Lose checkpoint', then Run update:
+        // silver ... has 3 rows from bronze's 2"
+        assert!(
+            watch("pipeline-lost-checkpoint").contains("'Lose checkpoint'")
+                && watch("pipeline-lost-checkpoint").contains("3 rows from bronze's 2")
+        );
+        let (mut s, _) = updated("pipeline-lost-checkpoint", 1);
+        let lost = s.handle(Request::PipelineLoseCheckpoint { flow: "silver".into() });
+        assert!(lost.error.is_none(), "{:?}", lost.error);
+        let snap = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        assert_eq!(counts(&snap, &["bronze", "silver"]), vec![2, 3]);
+        let silver = s.handle(Request::PipelineSelect { node: "silver".into() }).pipeline.and_then(|p| p.table).unwrap();
+        let first = Json::Array(silver.rows[0].clone());
+        assert_eq!(silver.rows.iter().filter(|r| Json::Array((*r).clone()) == first).count(), 2, "the first row twice: {:?}", silver.rows);
+        // Without the lost checkpoint the same two updates leave silver with bronze's rows only.
+        assert_eq!(counts(&updated("pipeline-lost-checkpoint", 2).1, &["bronze", "silver"]), vec![2, 2]);
+
+        // "the third drops a late row, the fourth fully refreshes gold ... so that row counts;
+        // platinum is not reset and ends with 4 rows, gold's 2 twice"
+        assert!(watch("pipeline-full-refresh").contains("ends with 4 rows, gold's 2 twice"));
+        let n_of = |snap: &Snapshot| -> u64 {
+            let g = snap.pipeline.as_ref().unwrap();
+            assert_eq!(g.selected.as_deref(), Some("gold"));
+            g.table.as_ref().unwrap().rows.iter().filter_map(|r| r.last().and_then(Json::as_u64)).sum()
+        };
+        let (mut s, third) = updated("pipeline-full-refresh", 3);
+        assert!(third.error.is_none());
+        assert_eq!(n_of(&s.handle(Request::PipelineSelect { node: "gold".into() })), 2, "the late row is not counted");
+        s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        assert_eq!(n_of(&s.handle(Request::PipelineSelect { node: "gold".into() })), 3, "after the full refresh it is");
+        let end = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        assert_eq!(counts(&end, &["gold", "platinum"]), vec![2, 4]);
+
+        // "fed by two flows, from_north and from_south: after the third update it holds all 5 rows"
+        assert!(watch("pipeline-two-flows").contains("all 5 rows"));
+        let (_, snap) = updated("pipeline-two-flows", 3);
+        let flows: Vec<&str> = node(&snap, "all_events").flows.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(flows.len(), 2, "{flows:?}");
+        assert!(watch("pipeline-two-flows").contains(flows[0]) && watch("pipeline-two-flows").contains(flows[1]), "{flows:?}");
+        assert_eq!(node(&snap, "all_events").rows, 5);
+
+        // "landed ... 2 rows, then 3 ... d1's count rewritten. bronze only appends: 2 rows, then 4."
+        assert!(watch("pipeline-view-vs-table").contains("2 rows, then 3") && watch("pipeline-view-vs-table").contains("2 rows, then 4"));
+        let (mut s, first) = updated("pipeline-view-vs-table", 1);
+        assert_eq!(counts(&first, &["landed", "bronze"]), vec![2, 2]);
+        assert_eq!((node(&first, "landed").kind.as_str(), node(&first, "bronze").kind.as_str()), ("materialized_view", "streaming_table"));
+        let d1 = |s: &mut Session| {
+            let t = s.handle(Request::PipelineSelect { node: "landed".into() }).pipeline.and_then(|p| p.table).unwrap();
+            t.rows.iter().find(|r| r[0] == "d1").map(|r| r[1].clone()).unwrap()
+        };
+        assert_eq!(d1(&mut s), Json::from(1));
+        let second = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        assert_eq!(counts(&second, &["landed", "bronze"]), vec![3, 4]);
+        assert_eq!(d1(&mut s), Json::from(2), "the view's row for d1 is rewritten, not appended");
+
+        // "has_device keeps its failing row (warn), plausible drops the -99 reading (DROP ROW);
+        // bronze has 3 rows, silver 2, and 1 failed on each"
+        assert!(watch("pipeline-expectations-drop").contains("bronze has 3 rows, silver 2"));
+        let (mut s, snap) = updated("pipeline-expectations-drop", 1);
+        assert_eq!(counts(&snap, &["bronze", "silver"]), vec![3, 2]);
+        let checks: Vec<(&str, &str, u64)> =
+            node(&snap, "silver").expectations.iter().map(|x| (x.name.as_str(), x.action.as_str(), x.failed)).collect();
+        assert_eq!(checks, vec![("has_device", "warn", 1), ("plausible", "drop", 1)]);
+        let silver = s.handle(Request::PipelineSelect { node: "silver".into() }).pipeline.and_then(|p| p.table).unwrap();
+        assert!(silver.rows.iter().any(|r| r[0].is_null()), "the warned row is kept");
+        assert!(silver.rows.iter().all(|r| r[1].as_f64() != Some(-99.0)), "the dropped reading is absent");
+
+        // "the second meets a -99 reading, plausible fails the update ... silver keeps its 2 rows"
+        assert!(watch("pipeline-expectations-fail").contains("silver keeps its 2 rows"));
+        let (mut s, first) = updated("pipeline-expectations-fail", 1);
+        assert!(first.error.is_none());
+        let before = s.handle(Request::PipelineSelect { node: "silver".into() }).pipeline.and_then(|p| p.table).unwrap();
+        let failed = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        let message = failed.error.map(|x| x.message).unwrap_or_default();
+        assert!(message.contains("plausible") && message.contains("FAIL UPDATE"), "{message}");
+        let after = s.handle(Request::PipelineSelect { node: "silver".into() }).pipeline.and_then(|p| p.table).unwrap();
+        assert_eq!((after.rows.len(), &after.rows, after.versions.len()), (2, &before.rows, before.versions.len()), "nothing committed");
+        assert!(
+            watch("pipeline-expectations-fail").contains("Databricks-only")
+                && watch("pipeline-expectations-drop").contains("Databricks-only")
+        );
     }
 }
