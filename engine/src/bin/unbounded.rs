@@ -4,7 +4,8 @@
 //!                                run a scenario, print the runner output document; with a
 //!                                checkpoint directory, resume where an earlier run stopped
 //!   unbounded explain FILE.json  print the incremental plan of a scenario's query
-//!   unbounded pyspark FILE.json  print the equivalent PySpark Structured Streaming program
+//!   unbounded pyspark FILE.json  print the equivalent PySpark Structured Streaming program (for a
+//!                                pipeline, a script that writes and runs its SDP project)
 //!   unbounded bench [W1 ... W8] [EVENTS]
 //!                                run the benchmark workloads (all, or those named; EVENTS
 //!                                replaces each one's default size) and print their table
@@ -104,9 +105,10 @@ fn main() -> ExitCode {
                 }
             }
         }
-        ["pyspark", path] => match read(path).and_then(|t| Scenario::parse(&t).map_err(|e| format!("{path}: {e}"))) {
-            Ok(s) => {
-                print!("{}", unbounded_engine::pyspark::pyspark(&s));
+        // A version 1 file gives one PySpark program; a pipeline, the script that lays out and runs its SDP project.
+        ["pyspark", path] => match read(path).and_then(|t| pyspark_of(&t).map_err(|e| format!("{path}: {e}"))) {
+            Ok(program) => {
+                print!("{program}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -164,4 +166,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn pyspark_of(text: &str) -> Result<String, String> {
+    if let Some(p) = unbounded_engine::pipeline::scenario::PipelineScenario::parse_if_pipeline(text).map_err(|e| e.to_string())? {
+        return Ok(unbounded_engine::pyspark::pipeline::pipeline_bundle(&p));
+    }
+    Scenario::parse(text).map(|s| unbounded_engine::pyspark::pyspark(&s)).map_err(|e| e.to_string())
 }
