@@ -63,6 +63,12 @@ fn bad_scenario_files_exit_2_with_a_message() {
     let good = file("good.json", GOOD.as_bytes());
     assert_eq!(cli(&["run", &good]).status.code(), Some(0));
     assert_eq!(cli(&["pyspark", &good]).status.code(), Some(0));
+    // A pipeline gives the script that lays out and runs its Spark Declarative Pipelines project.
+    let pipeline = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/scenarios/pipelines/medallion-trucks.json");
+    let out = cli(&["pyspark", pipeline]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = String::from_utf8_lossy(&out.stdout);
+    assert!(script.contains("spark-pipeline.yml") && script.contains("CREATE STREAMING TABLE bronze"), "{script}");
 }
 
 #[test]
