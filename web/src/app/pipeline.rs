@@ -67,7 +67,7 @@ fn node_box(n: &PipelineNode, at: (i32, i32), selected: bool, send: &Callback<Re
             <rect class="stripe" width="5" height={NODE_H.to_string()} rx="2" />
             <text class="name" x="12" y="19">{ &n.name }</text>
             <text class="kind" x="12" y="35">{ kind_label(&n.kind) }</text>
-            <text class="rows" x="12" y="51">{ format!("{} rows", n.rows) }</text>
+            <text class="rows" x="12" y="51">{ rows_noun(n.rows) }</text>
             <text class="io" x="12" y="66">{ io }</text>
             if !expectations.is_empty() {
                 <text class={classes!("expectations", (failed > 0).then_some("failing"))} x="12" y="80">{ expectations }</text>
@@ -214,7 +214,7 @@ pub fn pipeline_view(props: &Props) -> Html {
             </section>
             <section class="panel pipeline-table-panel">
                 if let Some(t) = p.table.clone() {
-                    <h2>{ format!("{} ({} rows)", t.name, t.total) }</h2>
+                    <h2>{ format!("{} ({})", t.name, rows_noun(t.total)) }</h2>
                     if let Some(n) = selected.as_ref() {
                         { for n.flows.iter().map(|f| html! {
                             <p class="flow-info muted">{ format!("flow {}: checkpoint {}; last update's micro-batches {:?}{}", f.name, f.checkpoint, f.batches,
@@ -252,5 +252,24 @@ pub fn pipeline_view(props: &Props) -> Html {
                 { rows_table("event-log", &p.event_log_columns, &p.event_log.iter().rev().cloned().collect::<Vec<_>>()) }
             </section>
         </main>
+    }
+}
+
+/// "1 row", "2 rows".
+fn rows_noun(n: u64) -> String {
+    if n == 1 {
+        "1 row".into()
+    } else {
+        format!("{n} rows")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_row_is_singular() {
+        assert_eq!(super::rows_noun(1), "1 row");
+        assert_eq!(super::rows_noun(0), "0 rows");
+        assert_eq!(super::rows_noun(12), "12 rows");
     }
 }
