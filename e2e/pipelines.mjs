@@ -17,8 +17,12 @@ async function openPipeline(page) {
 
 const rows = (page, name) => page.locator(`#node-${name}`).getAttribute("data-rows").then(Number);
 
+// How many updates the status line says have run.
+const updatesShown = (page) =>
+  page.locator("#pipeline-status").innerText().then((t) => Number((t.match(/^(\d+) updates? run/) || [])[1]));
+
 async function updatesRun(page, n) {
-  await page.waitForFunction((n) => document.querySelector("#pipeline-status")?.textContent.startsWith(`${n} updates run`), n);
+  await page.waitForFunction((n) => new RegExp(`^${n} updates? run`).test(document.querySelector("#pipeline-status")?.textContent ?? ""), n);
 }
 
 // Every node's row count against one run of the expected file.
@@ -106,6 +110,49 @@ await test("the-gallery-opens-the-expectations-example-and-silver-drops-the-brok
   await updatesRun(page, 1);
   const [bronze, silver] = [await rows(page, "bronze"), await rows(page, "silver")];
   expect(bronze === 3 && silver === 2, `bronze ${bronze}, silver ${silver}: the -99 reading is dropped from silver only`);
+});
+
+// A pipeline session is saved as its file and the actions applied to it: a reload (even one that
+// lands while an update runs) comes back to the tables as they were after the last saved action,
+// never half an update, and goes on from there as the uninterrupted run did.
+await test("a-reload-mid-update-resumes-the-pipeline-and-it-goes-on-as-spark-ran-it", async (page) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${url}?example=medallion-pipeline`);
+  await page.locator("#pipeline-graph").waitFor();
+  await page.locator("#pipeline-run").click();
+  await updatesRun(page, 1);
+  await checkRun(page, expected.runs[0]);
+  await page.locator("#node-silver").click();
+  // The second update is asked for and the page reloads at once: it is saved whole or not at all.
+  await page.locator("#pipeline-run").click();
+  await page.reload();
+  await page.locator("#pipeline-graph").waitFor();
+  const notice = await page.locator("#notice").innerText();
+  expect(/resumed after a reload/.test(notice), notice);
+  const done = await updatesShown(page);
+  expect(done === 1 || done === 2, `after the reload: ${done} updates`);
+  await checkRun(page, expected.runs[done - 1]);
+  expect((await page.locator("#node-silver").getAttribute("class")).includes("selected"), "the node shown before the reload is shown again");
+  await page.screenshot({ path: `${shots}/33-pipeline-after-reload.png`, fullPage: true });
+  for (let k = done; k < expected.runs.length; k++) {
+    await page.locator("#pipeline-run").click();
+    await updatesRun(page, k + 1);
+    await checkRun(page, expected.runs[k]);
+  }
+  // A reload after the last update: the same tables, and the event log of every update.
+  await page.reload();
+  await page.locator("#pipeline-graph").waitFor();
+  await updatesRun(page, expected.runs.length);
+  await checkRun(page, expected.runs[expected.runs.length - 1]);
+  const log = await page.locator("#event-log tbody").innerText();
+  expect(log.includes("create_update") && log.includes("COMPLETED"), log.slice(0, 400));
+  // Opening a query example leaves pipeline mode for good: a reload opens that example.
+  await page.locator("#gallery summary").click();
+  await page.locator("#example-tumbling-append").click();
+  await page.locator("#output").waitFor();
+  await page.reload();
+  await page.locator("#output").waitFor();
+  expect((await page.locator("#pipeline-graph").count()) === 0, "no pipeline after the query example");
 });
 
 await finish();

@@ -387,6 +387,12 @@ impl Session {
     pub fn open(opening: Opening) -> Result<Session, Error> {
         let Opening { storage, kind, read_only, scenario, carry, notice } = opening;
         if let Some(text) = carry {
+            if let Some((query, mut p)) = pipeline::PipelineMode::from_carry(&text)? {
+                let mut s = Session::start(&query, storage.clone(), kind)?;
+                p.save_in(storage)?;
+                s.pipeline = Some(p);
+                return Ok(s.with_notice(notice));
+            }
             return Session::start(&text, storage, kind).map(|s| s.with_notice(notice));
         }
         let kind = if read_only { StorageKind::Memory } else { kind };
@@ -394,24 +400,31 @@ impl Session {
             Some(Err(e)) => (None, Some(format!("The shared link could not be opened: {e}"))),
             _ => (scenario, notice),
         };
-        // A pipeline link opens in pipeline mode, in memory, over the saved or default session.
+        // A pipeline link opens in pipeline mode, over the default session.
         let (scenario, pipeline, notice) = match scenario.as_deref().map(pipeline::PipelineMode::load) {
             Some(Ok(Some(p))) => (None, Some(p), notice),
             Some(Err(e)) => (None, None, Some(format!("The shared link could not be opened: {e}"))),
             _ => (scenario, None, notice),
         };
-        if let Some(p) = pipeline {
-            let mut session = Session::resume_or_default(storage, kind, notice)?;
-            session.pipeline = Some(p);
-            if read_only {
-                session.detached = Some(
-                    "This session is open in another tab, which saves it: this tab works on a copy in memory and saves nothing.".into(),
-                );
-            }
-            return Ok(session);
-        }
         // Anything in the storage counts as saved, even what no longer reads back.
         let saved = kind == StorageKind::IndexedDb && !storage.scoped("").list("").map_err(storage_error)?.is_empty();
+        if let Some(mut p) = pipeline {
+            // As a query link: saved where nothing is, in memory beside what is saved.
+            if saved || read_only {
+                let mut session = Session::start(crate::DEFAULT_SCENARIO, SharedStorage::memory(), StorageKind::Memory)?;
+                p.save_in(session.storage.clone())?;
+                session.pipeline = Some(p);
+                return Ok(session.detached_because(if read_only {
+                    "This session is open in another tab, which saves it: this tab works on a copy in memory and saves nothing. Keep it to save it as a session of its own."
+                } else {
+                    "The pipeline link opened in memory: the session saved in this browser is untouched, and a reload goes back to it. Keep this one to save it as a new session (the saved one stays too)."
+                }));
+            }
+            let mut session = Session::resume_or_default(storage, kind, notice)?;
+            p.save_in(session.storage.clone())?;
+            session.pipeline = Some(p);
+            return Ok(session);
+        }
         let mut session = match scenario {
             // A link opens at batch 0, its events queued as its scenario arrives them.
             Some(text) if saved => match Session::queued(&text, SharedStorage::memory(), StorageKind::Memory) {
@@ -424,7 +437,7 @@ impl Session {
                 Ok(s) => s.with_notice(notice),
                 Err(e) => Session::resume_or_default(storage, kind, Some(format!("The shared link could not be opened: {e}")))?,
             },
-            None => Session::resume_or_default(storage, kind, notice)?,
+            None => Session::resume_or_default(storage, kind, notice)?.with_saved_pipeline(),
         };
         if read_only {
             session.detached = Some(
@@ -448,6 +461,32 @@ impl Session {
                     "The saved session could not be read ({e}): it is left as it was, and this tab works on a new session in memory. Keep this one to save it as a new session."
                 ))
             }),
+        }
+    }
+
+    /// The session with the pipeline saved beside it, if one is: resumed as it was left.
+    fn with_saved_pipeline(mut self) -> Session {
+        match pipeline::PipelineMode::resume(&self.storage) {
+            Ok(Some((p, message))) => {
+                self.pipeline = Some(p);
+                self.notice = Some(message);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.notice =
+                    Some(format!("The pipeline saved in this session could not be read ({e}): this is the query session beside it."))
+            }
+        }
+        self
+    }
+
+    /// The session as text for a move to other storage: its scenario file, and in pipeline
+    /// mode the pipeline with the actions applied to it.
+    pub fn carry(&self) -> Option<String> {
+        let query = serde_json::to_string_pretty(&self.export().to_json()).ok()?;
+        match &self.pipeline {
+            Some(p) => p.carry(&query).ok(),
+            None => Some(query),
         }
     }
 
@@ -761,13 +800,19 @@ impl Session {
         }
         if let Request::LoadScenario { text } = &request {
             match check_scenario_size(text).and_then(|_| pipeline::PipelineMode::load(text)) {
-                Ok(Some(p)) => {
+                // The person opened it: it replaces the pipeline this session saved, if any.
+                Ok(Some(mut p)) => {
+                    if let Err(e) = p.save_in(self.storage.clone()) {
+                        self.error = Some(error_info(&e));
+                        return self.snapshot();
+                    }
                     self.notice = Some(format!("Pipeline `{}` loaded: Run update applies its next update.", p.name()));
                     self.pipeline = Some(p);
                     self.error = None;
                     return self.snapshot();
                 }
-                Ok(None) => self.pipeline = None,
+                // A query scenario leaves pipeline mode when it opens (below), not before.
+                Ok(None) => {}
                 Err(e) => {
                     self.error = Some(error_info(&e));
                     return self.snapshot();
@@ -1536,6 +1581,66 @@ mod tests {
         assert!(files(&storage) == before);
         let resumed = Session::open(opening(&storage, None)).unwrap().snapshot();
         assert_eq!((resumed.storage, resumed.detached, resumed.sources[0].rows), (StorageKind::IndexedDb, None, 8));
+    }
+
+    const PIPELINE: &str = include_str!("../../tests/scenarios/pipelines/medallion-trucks.json");
+
+    fn node_rows(s: &Snapshot, name: &str) -> u64 {
+        s.pipeline.as_ref().and_then(|p| p.nodes.iter().find(|n| n.name == name)).map_or(0, |n| n.rows)
+    }
+
+    #[test]
+    fn a_pipeline_link_with_nothing_saved_is_saved_and_a_reload_resumes_it() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::open(opening(&storage, Some(PIPELINE))).unwrap();
+        s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        let before = s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        assert_eq!((before.detached.as_deref(), node_rows(&before, "bronze")), (None, 2));
+        drop(s);
+        let after = Session::open(opening(&storage, None)).unwrap().snapshot();
+        assert!(after.notice.as_deref().unwrap_or("").contains("resumed after a reload"), "{:?}", after.notice);
+        assert_eq!(after.pipeline.as_ref().map(|p| p.updates), Some(2));
+        assert_eq!(
+            serde_json::to_value(&after.pipeline.unwrap().nodes).unwrap(),
+            serde_json::to_value(&before.pipeline.unwrap().nodes).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_pipeline_link_over_a_saved_session_opens_in_memory_and_leaves_it_as_it_was() {
+        let storage = SharedStorage::memory();
+        let mut saved = Session::open(opening(&storage, Some(PIPELINE))).unwrap();
+        saved.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        drop(saved);
+        let before = files(&storage);
+        let mut linked = Session::open(opening(&storage, Some(PIPELINE))).unwrap();
+        let snap = linked.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        assert!(snap.detached.as_deref().unwrap_or("").contains("untouched"), "{:?}", snap.detached);
+        assert!(files(&storage) == before, "the saved session's files did not change");
+        // Keeping it carries the pipeline, with its update, to a new session of its own.
+        let fresh = SharedStorage::memory();
+        let kept = Session::open(Opening { carry: linked.carry(), ..opening(&fresh, None) }).unwrap().snapshot();
+        assert_eq!((kept.detached.as_deref(), kept.pipeline.as_ref().map(|p| p.updates)), (None, Some(1)));
+        let reloaded = Session::open(opening(&fresh, None)).unwrap().snapshot();
+        assert_eq!((node_rows(&reloaded, "silver"), reloaded.pipeline.map(|p| p.updates)), (1, Some(1)));
+        assert!(files(&storage) == before);
+    }
+
+    #[test]
+    fn opening_a_query_example_leaves_pipeline_mode_for_good() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::open(opening(&storage, None)).unwrap();
+        s.handle(Request::LoadScenario { text: PIPELINE.into() });
+        s.handle(Request::PipelineUpdate { full_refresh: vec![] });
+        // A file that cannot be opened leaves the pipeline as it was.
+        let snap = s.handle(Request::LoadScenario { text: "{\"name\": 1}".into() });
+        assert!(snap.error.is_some() && snap.pipeline.is_some());
+        assert!(Session::open(opening(&storage, None)).unwrap().snapshot().pipeline.is_some());
+        let snap = s.handle(Request::LoadScenario { text: TRUCKS.into() });
+        assert!(snap.pipeline.is_none());
+        let reloaded = Session::open(opening(&storage, None)).unwrap().snapshot();
+        assert!(reloaded.pipeline.is_none());
+        assert_eq!(reloaded.scenario_name, "trucks-cold-chain");
     }
 
     #[test]

@@ -107,7 +107,8 @@ async fn init(state: Shared, kind: StorageKind, session: String, read_only: bool
     let (storage, kind, notice) = open(kind, &session, read_only).await;
     // The page keeps the carried session as its copy: what a restart of the engine resumes
     // when nothing saves it.
-    let carried = carry.clone().filter(|_| kind == StorageKind::Memory);
+    // A pipeline's carry is not a scenario file: nothing restarts from it (the page replays its requests).
+    let carried = carry.clone().filter(|c| kind == StorageKind::Memory && !crate::session::pipeline::PipelineMode::is_carry(c));
     match Session::open(Opening { storage, kind, read_only, scenario, carry, notice }) {
         Ok(s) => {
             let mut snapshot = s.snapshot();
@@ -151,8 +152,8 @@ fn drive(state: &Shared) {
             }
             Request::SetStorage { storage, session } => {
                 let current = state.borrow_mut().session.take();
-                let carry = current.map(|mut s| {
-                    let carry = s.handle(Request::Export).exported;
+                let carry = current.map(|s| {
+                    let carry = s.carry();
                     state.borrow_mut().session = Some(s);
                     carry
                 });

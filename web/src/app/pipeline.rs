@@ -200,7 +200,7 @@ pub fn pipeline_view(props: &Props) -> Html {
                     <button id="pipeline-restart" onclick={restart}>{"Restart"}</button>
                 </div>
                 <p id="pipeline-status" class="muted" role="status">
-                    { format!("{} updates run", p.updates) }
+                    { format!("{} {} run", p.updates, if p.updates == 1 { "update" } else { "updates" }) }
                     { p.armed.as_ref().map(|a| format!(" · crash armed: {a}")).unwrap_or_default() }
                 </p>
                 if let Some(e) = error {

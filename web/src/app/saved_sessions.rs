@@ -26,8 +26,10 @@ struct Listing {
 }
 
 /// The title the registry gives a session: its example's, else its scenario's name.
+/// What the session is listed as: its pipeline's, in pipeline mode (saved with it).
 fn title_of(snapshot: &Snapshot) -> String {
-    super::gallery::example_named(&snapshot.scenario_name).map(|e| e.title.to_string()).unwrap_or_else(|| snapshot.scenario_name.clone())
+    let name = snapshot.pipeline.as_ref().map_or(&snapshot.scenario_name, |p| &p.name);
+    super::gallery::example_named(name).map(|e| e.title.to_string()).unwrap_or_else(|| name.clone())
 }
 
 /// Reloads the page into session `id`: a reload is what opens a namespace, takes its lock or,

@@ -1,7 +1,12 @@
 //! Pipeline mode: the session holds a pipeline (FORMAT.md version 2) beside its query. The
 //! loaded file's steps wait in a queue and "Run update" applies them up to the next update, so
-//! the graph shows what the file's runner output shows after each `run`. The pipeline lives in
-//! memory: a reload goes back to the saved query session.
+//! the graph shows what the file's runner output shows after each `run`.
+//!
+//! The pipeline's tables live in memory, so a session keeps the pipeline as its file and the
+//! actions applied to it (`pipeline/definition`, `pipeline/journal/N`, beside the query session
+//! beneath), each action written before it runs: a reload replays them, and every update runs
+//! on the same input in the same order, so it gives the same tables. A reload in the middle of
+//! an update finds that update saved whole or not at all, never half of it.
 
 use std::collections::VecDeque;
 
@@ -12,14 +17,25 @@ use unbounded_engine::pipeline::parse::DatasetKind;
 use unbounded_engine::pipeline::run::{Pipeline, Refresh, UpdateReport};
 use unbounded_engine::pipeline::scenario::{self, PipelineScenario, PipelineStep};
 use unbounded_engine::runtime::FailurePoint;
-use unbounded_engine::storage::SharedStorage;
+use unbounded_engine::storage::{SharedStorage, Storage};
 use unbounded_engine::Error;
 
 use super::{error_info, SNAPSHOT_ROWS};
-use crate::event_log::MAX_EVENTS;
+use crate::event_log::{read_framed, write_framed, MAX_EVENTS};
 use crate::protocol::{
     ErrorInfo, ExpectationInfo, FlowInfo, PipelineEdge, PipelineInfo, PipelineNode, PipelineTable, PipelineVersion, Request, TableQueryInfo,
 };
+
+const DEFINITION: &str = "pipeline/definition";
+const JOURNAL: &str = "pipeline/journal";
+/// The node shown and the event-log query: the view, saved apart from the actions.
+const VIEW: &str = "pipeline/view";
+
+/// The most actions a pipeline session saves; a reload replays every one, so it is bounded.
+pub const MAX_JOURNAL: u64 = 2_000;
+
+/// What a session moving to other storage carries of its pipeline (see [`PipelineMode::carry`]).
+const CARRY: &str = "unbounded_pipeline_carry";
 
 pub struct PipelineMode {
     scenario: PipelineScenario,
@@ -33,6 +49,31 @@ pub struct PipelineMode {
     /// Events added so far, bounded as a query session's are.
     events: u64,
     log_query: Option<TableQueryInfo>,
+    /// Where the actions are saved: the session's storage, or memory until a session saves it.
+    store: SharedStorage,
+    /// Actions saved so far.
+    saved: u64,
+}
+
+/// Whether `request` changes the pipeline, and so is saved before it runs.
+fn is_action(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::PipelineUpdate { .. }
+            | Request::PipelineFail { .. }
+            | Request::PipelineLoseCheckpoint { .. }
+            | Request::Restart
+            | Request::AddEvent { .. }
+            | Request::AddEvents { .. }
+    )
+}
+
+fn entry_path(n: u64) -> String {
+    format!("{JOURNAL}/{n:010}")
+}
+
+fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
+    Error::from(e)
 }
 
 fn pipeline_error(e: PipelineError) -> Error {
@@ -68,7 +109,145 @@ impl PipelineMode {
             updates: 0,
             events: 0,
             log_query: None,
+            store: SharedStorage::memory(),
+            saved: 0,
         }))
+    }
+
+    /// The pipeline saved in `storage`, with every saved action applied again, and what the
+    /// person should be told; None when no pipeline is saved there. An action that no longer
+    /// reads back ends the replay there, and the message says so.
+    pub fn resume(storage: &SharedStorage) -> Result<Option<(PipelineMode, String)>, Error> {
+        let Some(definition) = read_framed(storage, DEFINITION)? else { return Ok(None) };
+        let Some(mut m) = PipelineMode::load(&definition.to_string())? else {
+            return Err(Error::invalid_input("the saved pipeline is not a version 2 file"));
+        };
+        let names = storage.scoped(JOURNAL).list("").map_err(storage_error)?;
+        let mut damaged = None;
+        for name in names.iter().take(MAX_JOURNAL as usize) {
+            let path = format!("{JOURNAL}/{name}");
+            match read_framed(storage, &path)
+                .and_then(|j| j.ok_or_else(|| Error::invalid_input("missing")))
+                .and_then(|j| serde_json::from_value::<Request>(j).map_err(|e| Error::invalid_input(e.to_string())))
+            {
+                Ok(request) if is_action(&request) => {
+                    // An action that failed when it was first applied fails the same way again.
+                    let _ = m.apply(&request);
+                    m.saved += 1;
+                }
+                Ok(_) | Err(_) => {
+                    damaged = Some(m.saved + 1);
+                    break;
+                }
+            }
+        }
+        if let Some(view) = read_framed(storage, VIEW).ok().flatten() {
+            m.show(&view);
+        }
+        m.store = storage.clone();
+        let message = match damaged {
+            Some(n) => format!(
+                "Pipeline `{}` resumed after a reload up to its action {n}, which could not be read: {} actions applied again.",
+                m.name(),
+                m.saved
+            ),
+            None if m.saved == 0 => format!("Pipeline `{}` resumed after a reload: nothing had run yet.", m.name()),
+            None => format!(
+                "Pipeline `{}` resumed after a reload: its file and the {} actions applied to it were replayed, so every table is as it was after the last action that was saved.",
+                m.name(),
+                m.saved
+            ),
+        };
+        Ok(Some((m, message)))
+    }
+
+    /// Saves the pipeline in `storage` from now on, replacing a pipeline saved there before
+    /// (the query session beside it stays); the actions applied so far come along.
+    pub fn save_in(&mut self, storage: SharedStorage) -> Result<(), Error> {
+        let mut target = storage.scoped("");
+        target.delete_all("pipeline").map_err(storage_error)?;
+        write_framed(&storage, DEFINITION, &self.scenario.to_json())?;
+        for n in 0..self.saved {
+            if let Some(entry) = read_framed(&self.store, &entry_path(n))? {
+                write_framed(&storage, &entry_path(n), &entry)?;
+            }
+        }
+        self.store = storage;
+        self.save_view();
+        Ok(())
+    }
+
+    /// The pipeline as text for a session moving to other storage: its file, the actions
+    /// applied to it and the query session beneath (`query`, a scenario file).
+    pub fn carry(&self, query: &str) -> Result<String, Error> {
+        let mut journal = Vec::new();
+        for n in 0..self.saved {
+            journal.extend(read_framed(&self.store, &entry_path(n))?);
+        }
+        let view = read_framed(&self.store, VIEW).ok().flatten().unwrap_or(Json::Null);
+        // Written by hand so that its mark comes first (a JSON object's keys would be sorted).
+        Ok(format!(
+            "{{\"{CARRY}\":1,\"query\":{},\"pipeline\":{},\"journal\":{},\"view\":{}}}",
+            Json::from(query),
+            self.scenario.to_json(),
+            Json::Array(journal),
+            view
+        ))
+    }
+
+    /// Whether `text` is what [`PipelineMode::carry`] writes (never a file a person exports).
+    pub fn is_carry(text: &str) -> bool {
+        text.starts_with(&format!("{{\"{CARRY}\""))
+    }
+
+    /// What [`PipelineMode::carry`] wrote: the query session's file and the pipeline with its
+    /// actions applied again, in memory until [`PipelineMode::save_in`]. None for any other text.
+    pub fn from_carry(text: &str) -> Result<Option<(String, PipelineMode)>, Error> {
+        if !PipelineMode::is_carry(text) {
+            return Ok(None);
+        }
+        let bad = || Error::invalid_input("the pipeline moved from the other storage could not be read");
+        let doc: Json = serde_json::from_str(text).map_err(|_| bad())?;
+        let query = doc["query"].as_str().ok_or_else(bad)?.to_string();
+        let mut m = PipelineMode::load(&doc["pipeline"].to_string())?.ok_or_else(bad)?;
+        for entry in doc["journal"].as_array().into_iter().flatten().take(MAX_JOURNAL as usize) {
+            let request: Request = serde_json::from_value(entry.clone()).map_err(|_| bad())?;
+            if is_action(&request) {
+                m.record(&request)?;
+                let _ = m.apply(&request);
+            }
+        }
+        m.show(&doc["view"]);
+        Ok(Some((query, m)))
+    }
+
+    /// Writes `request` as the next action, before it runs.
+    fn record(&mut self, request: &Request) -> Result<(), Error> {
+        if self.saved >= MAX_JOURNAL {
+            return Err(Error::invalid_input(format!(
+                "this pipeline session has applied {MAX_JOURNAL} actions, the most a session keeps (a reload replays them all): load the pipeline again to start over"
+            )));
+        }
+        let entry = serde_json::to_value(request).map_err(|e| Error::invalid_input(e.to_string()))?;
+        write_framed(&self.store, &entry_path(self.saved), &entry)?;
+        self.saved += 1;
+        Ok(())
+    }
+
+    /// Shows what a saved view names: its node and its event-log query.
+    fn show(&mut self, view: &Json) {
+        if let Some(node) = view["selected"].as_str() {
+            self.selected = Some(node.to_string());
+        }
+        if let Some(sql) = view["log_sql"].as_str() {
+            self.log_query = Some(self.query_log(sql));
+        }
+    }
+
+    /// Saves the node shown and the event-log query; the view is not worth an error.
+    fn save_view(&self) {
+        let view = serde_json::json!({ "selected": self.selected, "log_sql": self.log_query.as_ref().map(|q| q.sql.clone()) });
+        let _ = write_framed(&self.store, VIEW, &view);
     }
 
     pub fn name(&self) -> &str {
@@ -85,8 +264,22 @@ impl PipelineMode {
         self.pipeline.as_mut().ok_or_else(|| Error::invalid_input("the pipeline was refused, so nothing runs: see its error"))
     }
 
-    /// The requests pipeline mode answers; None for one it leaves to the query session.
+    /// The requests pipeline mode answers; None for one it leaves to the query session. An
+    /// action is saved before it runs: one that cannot be saved does not run.
     pub fn handle(&mut self, request: &Request) -> Option<Result<Option<String>, Error>> {
+        if is_action(request) {
+            if let Err(e) = self.record(request) {
+                return Some(Err(e));
+            }
+        }
+        let answer = self.apply(request);
+        if matches!(request, Request::PipelineSelect { .. } | Request::PipelineQueryLog { .. }) {
+            self.save_view();
+        }
+        answer
+    }
+
+    fn apply(&mut self, request: &Request) -> Option<Result<Option<String>, Error>> {
         let result = match request {
             Request::PipelineUpdate { full_refresh } if full_refresh.is_empty() => self.next_update(),
             Request::PipelineUpdate { full_refresh } => self.update(&Refresh::Only(full_refresh.clone())).map(|()| {
@@ -415,6 +608,97 @@ mod tests {
         m.events = MAX_EVENTS;
         let row = vec![json!("t1"), json!(1.0), json!("2026-01-01 00:00:00")];
         assert!(m.handle(&Request::AddEvent { source: "truck_events".into(), row }).unwrap().is_err());
+    }
+
+    fn update() -> Request {
+        Request::PipelineUpdate { full_refresh: vec![] }
+    }
+
+    /// What the page shows of every node: rows, rows in and out, checkpoints, expectations.
+    fn nodes(m: &PipelineMode) -> Json {
+        serde_json::to_value(&m.info().nodes).unwrap()
+    }
+
+    #[test]
+    fn a_saved_pipeline_resumes_with_every_action_applied_again() {
+        let storage = SharedStorage::memory();
+        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        m.save_in(storage.clone()).unwrap();
+        m.handle(&update()).unwrap().unwrap();
+        m.handle(&Request::PipelineLoseCheckpoint { flow: "silver".into() }).unwrap().unwrap();
+        m.handle(&Request::PipelineFail { flow: "gold".into(), point: "after_sink_write".into() }).unwrap().unwrap();
+        m.handle(&update()).unwrap().unwrap();
+        m.handle(&Request::PipelineSelect { node: "silver".into() });
+        let (r, message) = PipelineMode::resume(&storage).unwrap().expect("a pipeline is saved");
+        assert!(message.contains("4 actions"), "{message}");
+        assert_eq!(nodes(&r), nodes(&m));
+        assert_eq!((r.updates, r.queued_updates(), r.selected.as_deref()), (m.updates, m.queued_updates(), Some("silver")));
+        assert_eq!(r.info().table, m.info().table);
+        // The duplicates of the lost checkpoint are there again: the replay is the same run.
+        assert_eq!(rows(&r.info(), "silver"), 3);
+        // And it goes on saving where it was.
+        let mut r = r;
+        r.handle(&update()).unwrap().unwrap();
+        m.handle(&update()).unwrap().unwrap();
+        assert_eq!(nodes(&PipelineMode::resume(&storage).unwrap().unwrap().0), nodes(&m));
+    }
+
+    #[test]
+    fn a_reload_during_an_update_finds_it_saved_whole_and_runs_it_again() {
+        let storage = SharedStorage::memory();
+        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        m.save_in(storage.clone()).unwrap();
+        // The update is written before it runs; a reload after that point runs it on resume.
+        m.record(&update()).unwrap();
+        let (r, _) = PipelineMode::resume(&storage).unwrap().unwrap();
+        let mut whole = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        whole.handle(&update()).unwrap().unwrap();
+        assert_eq!(nodes(&r), nodes(&whole));
+        assert_eq!(rows(&r.info(), "silver"), 1);
+    }
+
+    #[test]
+    fn an_action_that_cannot_be_saved_does_not_run() {
+        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        m.save_in(SharedStorage::memory()).unwrap();
+        m.saved = MAX_JOURNAL;
+        let e = m.handle(&update()).unwrap().unwrap_err();
+        assert!(e.message.contains("the most a session keeps"), "{}", e.message);
+        assert_eq!((m.updates, rows(&m.info(), "bronze")), (0, 0));
+    }
+
+    #[test]
+    fn a_damaged_action_ends_the_replay_there_and_says_so() {
+        let storage = SharedStorage::memory();
+        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        m.save_in(storage.clone()).unwrap();
+        m.handle(&update()).unwrap().unwrap();
+        m.handle(&update()).unwrap().unwrap();
+        storage.scoped("").write(&entry_path(1), b"not framed").unwrap();
+        let (r, message) = PipelineMode::resume(&storage).unwrap().unwrap();
+        assert!(message.contains("up to its action 2, which could not be read"), "{message}");
+        assert_eq!(r.updates, 1);
+        // A definition that is not a pipeline is an error, not a pipeline.
+        write_framed(&storage, DEFINITION, &json!({"version": 1})).unwrap();
+        assert!(PipelineMode::resume(&storage).is_err());
+        assert!(PipelineMode::resume(&SharedStorage::memory()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_carried_pipeline_comes_back_with_its_actions_and_its_view() {
+        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        m.handle(&update()).unwrap().unwrap();
+        m.handle(&Request::PipelineSelect { node: "gold".into() });
+        let text = m.carry("{\"name\": \"q\"}").unwrap();
+        assert!(PipelineMode::is_carry(&text) && !PipelineMode::is_carry(MEDALLION));
+        let (query, mut c) = PipelineMode::from_carry(&text).unwrap().unwrap();
+        assert_eq!(query, "{\"name\": \"q\"}");
+        let storage = SharedStorage::memory();
+        c.save_in(storage.clone()).unwrap();
+        let (r, _) = PipelineMode::resume(&storage).unwrap().unwrap();
+        assert_eq!((nodes(&r), r.selected.as_deref()), (nodes(&m), Some("gold")));
+        assert!(PipelineMode::from_carry(MEDALLION).unwrap().is_none());
+        assert!(PipelineMode::from_carry(&format!("{{\"{CARRY}\":1}}")).is_err());
     }
 
     #[test]
