@@ -51,14 +51,29 @@ pub fn comparison_of(id: &str) -> Option<&'static Comparison> {
 /// Why a `?compare=` link opens no comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CompareError {
-    TooLong { chars: usize },
-    TooFew { count: usize },
-    TooMany { count: usize },
-    Unknown { id: String },
-    Repeated { id: String },
-    Pipeline { id: &'static str },
+    TooLong {
+        chars: usize,
+    },
+    TooFew {
+        count: usize,
+    },
+    TooMany {
+        count: usize,
+    },
+    Unknown {
+        id: String,
+    },
+    Repeated {
+        id: String,
+    },
+    Pipeline {
+        id: &'static str,
+    },
     /// Two examples that do not read the same events: side by side would show more than one difference.
-    NotSameInput { a: &'static str, b: &'static str },
+    NotSameInput {
+        a: &'static str,
+        b: &'static str,
+    },
 }
 
 /// A piece of a link as an error may quote it: bounded, control characters shown as `?`.
@@ -87,10 +102,9 @@ impl fmt::Display for CompareError {
             CompareError::Unknown { id } => write!(f, "there is no example `{}`", quoted(id)),
             CompareError::Repeated { id } => write!(f, "the example `{id}` is named twice"),
             CompareError::Pipeline { id } => write!(f, "`{id}` is a pipeline: side by side compares queries, not pipelines"),
-            CompareError::NotSameInput { a, b } => write!(
-                f,
-                "`{a}` and `{b}` do not read the same events, so side by side would show more than one difference"
-            ),
+            CompareError::NotSameInput { a, b } => {
+                write!(f, "`{a}` and `{b}` do not read the same events, so side by side would show more than one difference")
+            }
         }?;
         write!(f, ". Comparisons of the gallery: {}.", known_comparisons())
     }
@@ -277,7 +291,11 @@ mod tests {
             assert!(c.ids.len() >= 2 && c.ids.len() <= MAX_SIDES);
             assert_eq!(parse(&link(c.ids)[9..]).map(|v| v.len()), Ok(c.ids.len()));
         }
-        assert_eq!(EXAMPLES.iter().filter(|e| comparison_of(e.id).is_some()).count(), COMPARISONS.iter().map(|c| c.ids.len()).sum::<usize>(), "an example is in one comparison");
+        assert_eq!(
+            EXAMPLES.iter().filter(|e| comparison_of(e.id).is_some()).count(),
+            COMPARISONS.iter().map(|c| c.ids.len()).sum::<usize>(),
+            "an example is in one comparison"
+        );
         assert_eq!(comparison_of("watermark-large").map(|c| c.ids[0]), Some("watermark-small"));
         assert!(comparison_of("medallion").is_none());
     }
@@ -320,7 +338,10 @@ mod tests {
         assert_eq!(whole, small);
         // Against two others, a word differs when either lacks it.
         let third = "SELECT b FROM STREAM r WATERMARK ts DELAY OF INTERVAL 2 SECONDS GROUP BY b";
-        assert_eq!(query_words(small, &[large, third]).iter().filter(|w| w.differs).map(|w| w.text.as_str()).collect::<Vec<_>>(), ["a", "2", "a"]);
+        assert_eq!(
+            query_words(small, &[large, third]).iter().filter(|w| w.differs).map(|w| w.text.as_str()).collect::<Vec<_>>(),
+            ["a", "2", "a"]
+        );
     }
 
     #[test]
@@ -338,6 +359,9 @@ mod tests {
         assert_eq!(change_stream(&[r("a", 1), r("b", 1)], &[r("b", 1)]), vec![Change { weight: -1, row: r("a", 1) }]);
         // The same row twice counts twice (a duplicate written again after a lost checkpoint).
         assert_eq!(change_stream(&[r("a", 1)], &[r("a", 1), r("a", 1), r("a", 1)]), vec![Change { weight: 2, row: r("a", 1) }]);
-        assert_eq!((weight_label(1), weight_label(-1), weight_label(2), weight_label(-3)), ("+".into(), "−".into(), "+2".into(), "−3".into()));
+        assert_eq!(
+            (weight_label(1), weight_label(-1), weight_label(2), weight_label(-3)),
+            ("+".into(), "−".into(), "+2".into(), "−3".into())
+        );
     }
 }

@@ -137,7 +137,8 @@ fn compare_view(props: &ViewProps) -> Html {
     let n = examples.len();
     let sides = use_reducer(move || Sides(vec![Side::default(); n]));
     {
-        let (backends, dispatcher, scenarios) = (backends.clone(), sides.dispatcher(), examples.iter().map(|e| e.scenario).collect::<Vec<_>>());
+        let (backends, dispatcher, scenarios) =
+            (backends.clone(), sides.dispatcher(), examples.iter().map(|e| e.scenario).collect::<Vec<_>>());
         use_effect_with((), move |_| {
             for (k, b) in backends.iter().enumerate() {
                 match b {
@@ -192,7 +193,8 @@ fn compare_view(props: &ViewProps) -> Html {
         })
     };
     let on_first = to_each(|s| vec![Request::ScrubTo { position: s.scrub.kept.first().map_or(0, |k| k.position) }]);
-    let on_back = to_each(|s| if s.scrub.position > s.scrub.kept.first().map_or(0, |k| k.position) { vec![Request::StepBack] } else { vec![] });
+    let on_back =
+        to_each(|s| if s.scrub.position > s.scrub.kept.first().map_or(0, |k| k.position) { vec![Request::StepBack] } else { vec![] });
     let on_forward = to_each(|s| if s.scrub.past() || s.scrub.queued_runs > 0 { vec![Request::StepForward] } else { vec![] });
     // Run by run rather than in one request: each position comes back, so each change stream is known.
     let on_end = to_each(|s| {
@@ -255,7 +257,9 @@ fn changes_of(side: &Side, s: &Snapshot) -> Result<Vec<Change>, &'static str> {
     if p == 0 {
         return Ok(Vec::new());
     }
-    let Some(before) = side.sinks.get(&(p - 1)) else { return Err("The position before this one was not seen, so its change is not known.") };
+    let Some(before) = side.sinks.get(&(p - 1)) else {
+        return Err("The position before this one was not seen, so its change is not known.");
+    };
     let now = side.sinks.get(&p).filter(|x| x.whole).map(|x| x.rows.clone());
     match now {
         Some(now) if before.whole => Ok(change_stream(&before.rows, &now)),
@@ -298,7 +302,12 @@ fn side_view(k: usize, e: &Example, side: &Side, others: &[&str], modes_differ: 
 
 fn side_numbers(side: &Side, s: &Snapshot) -> Html {
     if side.refused() {
-        let e = s.error.clone().unwrap_or_else(|| crate::protocol::ErrorInfo { kind: String::new(), message: String::new(), line: None, column: None });
+        let e = s.error.clone().unwrap_or_else(|| crate::protocol::ErrorInfo {
+            kind: String::new(),
+            message: String::new(),
+            line: None,
+            column: None,
+        });
         return html! {
             <div class="error side-refused" role="alert">
                 <div class="kind">{ e.kind }</div>
