@@ -231,12 +231,44 @@ pub const EXAMPLES: &[Example] = &[
         generator: Some(GeneratorKind::Ads),
     },
     Example {
+        id: "join-then-window-update",
+        topic: "Stream-stream joins",
+        title: "Clicks per ad and window, update mode",
+        watch: "The same join and count in update mode: a window's row is written as soon as a click joins it, and again each time its count changes.",
+        scenario: scenario!("stream-joins/ss-join-then-window-update.json"),
+        generator: Some(GeneratorKind::Ads),
+    },
+    Example {
+        id: "join-then-window-complete",
+        topic: "Stream-stream joins",
+        title: "Clicks per ad and window, complete mode",
+        watch: "Refused at start, as in Spark: complete mode would keep every joined row forever, so a stream-stream join allows append and update only.",
+        scenario: scenario!("stream-joins/ss-join-then-window-complete.json"),
+        generator: None,
+    },
+    Example {
         id: "nexmark",
         topic: "Benchmarks",
         title: "Nexmark: hot auctions",
         watch: "Bids per auction in 10 s windows. Start the Nexmark generator at thousands of events a second.",
         scenario: scenario!("gallery/nexmark-hot-auctions.json"),
         generator: Some(GeneratorKind::Nexmark),
+    },
+    Example {
+        id: "dedup-window-append",
+        topic: "Output modes",
+        title: "Retries removed, then counted: append",
+        watch: "Retries are dropped before the count; each window is written once, in the no-data batch after the watermark passes its end.",
+        scenario: scenario!("stateful/dedup-then-window-append.json"),
+        generator: None,
+    },
+    Example {
+        id: "dedup-window-update",
+        topic: "Output modes",
+        title: "Retries removed, then counted: update",
+        watch: "The same events and query in update mode: each data batch writes the windows it changed, before they are final; the sink keeps one row per window and user.",
+        scenario: scenario!("stateful/dedup-then-window-update.json"),
+        generator: None,
     },
     Example {
         id: "refused",
@@ -333,7 +365,11 @@ mod walk {
         "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
         "join-full-outer" => "stream-joins/ss-full-outer-join.expected.json",
         "join-then-window" => "stream-joins/ss-join-then-window.expected.json",
+        "join-then-window-update" => "stream-joins/ss-join-then-window-update.expected.json",
+        "join-then-window-complete" => "stream-joins/ss-join-then-window-complete.expected.json",
         "nexmark" => "gallery/nexmark-hot-auctions.expected.json",
+        "dedup-window-append" => "stateful/dedup-then-window-append.expected.json",
+        "dedup-window-update" => "stateful/dedup-then-window-update.expected.json",
         "refused" => "spark-examples/070-error-append-agg-no-watermark.expected.json",
     };
 
@@ -454,11 +490,18 @@ mod walk {
                 walk_pipeline(e.id, e.scenario, &expected);
                 continue;
             }
-            if e.id == "refused" {
+            // A query Spark refuses at start (the expected output is its error).
+            if expected["error"].is_object() {
                 let mut s = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
                 assert_eq!(s.snapshot().error.map(|x| x.kind), expected["error"]["kind"].as_str().map(String::from));
+                let queued: Vec<u64> = s.snapshot().sources.iter().map(|x| x.queued).collect();
                 let snap = s.handle(Request::StepForward);
-                assert!(snap.batches.is_empty() && snap.sources[0].queued == 1, "a refused query runs nothing");
+                assert!(queued.iter().sum::<u64>() > 0, "{}: its events wait", e.id);
+                assert!(
+                    snap.batches.is_empty() && snap.sources.iter().map(|x| x.queued).collect::<Vec<_>>() == queued,
+                    "{}: a refused query runs nothing",
+                    e.id
+                );
                 continue;
             }
             let (mut s, shots) = walk(e.id, e.scenario, &expected);
@@ -564,6 +607,26 @@ mod walk {
         let (_, jw) = end("join-then-window");
         let lags: Vec<i64> = jw.batches.iter().filter_map(|b| Some(b.watermark_micros? - b.window_watermark_micros?)).collect();
         assert!(!lags.is_empty() && lags.iter().all(|l| (20_000_000..20_002_000).contains(l)), "{lags:?}");
+
+        // The output-mode pair: "Retries are dropped before the count; each window is written
+        // once, in the no-data batch after the watermark passes its end" against "each data batch
+        // writes the windows it changed ...; the sink keeps one row per window and user".
+        let keys = |s: &Snapshot| s.sink.iter().map(|r| format!("{}{}", r[0], r[1])).collect::<std::collections::HashSet<_>>().len();
+        let (_, a) = end("dedup-window-append");
+        assert!(!a.duplicates.is_empty(), "the retries are dropped");
+        assert!(a.batches.iter().filter(|b| b.output_rows > 0).all(|b| b.input_rows == 0), "windows come out in no-data batches");
+        assert_eq!(keys(&a), a.sink.len(), "each window once");
+        let (_, u) = end("dedup-window-update");
+        assert!(u.batches.iter().filter(|b| b.output_rows > 0).all(|b| b.input_rows > 0), "rows come out in data batches");
+        assert_eq!(keys(&u), u.sink.len(), "one row per window and user");
+        // "a window's row is written as soon as a click joins it"
+        let (_, j) = end("join-then-window-update");
+        assert!(j.batches[0].output_rows > 0 && j.batches[0].watermark.is_none(), "{:?}", j.batches[0]);
+        // "Refused at start ...: a stream-stream join allows append and update only."
+        let e = EXAMPLES.iter().find(|e| e.id == "join-then-window-complete").unwrap();
+        let refused = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap().snapshot().error.unwrap();
+        assert_eq!(refused.kind, "unsupported_output_mode");
+        assert!(refused.message.contains("Append and Update"), "{}", refused.message);
     }
 
     /// A pipeline example opened and updated `n` times with Run update.

@@ -6,6 +6,7 @@
 #[cfg(feature = "ui")]
 pub mod app;
 pub mod clock;
+pub mod compare;
 pub mod event_log;
 pub mod gallery;
 pub mod idb;
@@ -27,7 +28,12 @@ use wasm_bindgen::prelude::*;
 pub fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     if let Some(root) = document.get_element_by_id("app") {
-        yew::Renderer::<app::App>::with_root(root).render();
+        // A `?compare=` link opens the compare view alone: it starts no session of its own.
+        if app::compare::requested().is_some() {
+            yew::Renderer::<app::compare::ComparePage>::with_root(root).render();
+        } else {
+            yew::Renderer::<app::App>::with_root(root).render();
+        }
     }
 }
 

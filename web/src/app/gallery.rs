@@ -24,8 +24,15 @@ pub fn gallery(props: &Props) -> Html {
         let send = props.send.clone();
         let onclick = Callback::from(move |_: MouseEvent| send.emit(Request::LoadScenario { text: e.scenario.to_string() }));
         let current = props.current == Some(e.id);
+        // Examples over the same events, one thing apart, open side by side (in a tab of their own:
+        // this session stays as it is).
+        let compare = crate::compare::comparison_of(e.id).map(|c| {
+            html! {
+                <a id={format!("compare-{}", e.id)} class="compare-link" href={crate::compare::link(c.ids)} target="_blank" rel="noopener" title={c.lesson}>{"Compare side by side"}</a>
+            }
+        });
         html! {
-            <li><button id={format!("example-{}", e.id)} class={classes!("example", current.then_some("current"))} aria-current={current.then_some("true")} title={e.watch} {onclick}>{ e.title }</button></li>
+            <li><button id={format!("example-{}", e.id)} class={classes!("example", current.then_some("current"))} aria-current={current.then_some("true")} title={e.watch} {onclick}>{ e.title }</button>{ compare }</li>
         }
     };
     html! {

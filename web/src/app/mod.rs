@@ -3,6 +3,7 @@
 
 mod backend;
 mod break_it;
+pub mod compare;
 mod editor;
 pub mod embed_options;
 mod event_form;
