@@ -77,8 +77,9 @@ pub struct Constraint {
     pub clause: Range<usize>,
     /// What to cut (byte offsets in the whole text) to leave the clause out for Apache Spark,
     /// which has no expectations: the clause with its separating comma, and the whole column
-    /// list when it holds only constraints (Spark refuses an empty `()`). A statement's cuts
-    /// never overlap, and cutting all of them leaves valid SQL; cutting only some need not.
+    /// list when it holds only constraints (Spark 4.3 reads an empty `()` as no list, but this
+    /// reader refuses it). A statement's cuts never overlap, and cutting all of them leaves
+    /// valid SQL; cutting only some need not.
     pub cut: Range<usize>,
 }
 

@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_list_of_constraints_only_goes_with_its_parentheses() {
-        // Spark refuses an empty column list: `CREATE MATERIALIZED VIEW m () AS ...` does not parse.
+        // Spark 4.3 parses `m () AS ...` as `m AS ...`, but the engine refuses `()`: the list goes.
         for (stmt, kept) in [
             (
                 "CREATE MATERIALIZED VIEW m (CONSTRAINT c EXPECT (x > 0), CONSTRAINT d EXPECT (x < 9)) AS SELECT 1 AS x",
@@ -520,7 +520,7 @@ mod tests {
             assert_eq!(a.query.as_ref().map(|q| q.sql.trim()), b.query.as_ref().map(|q| q.sql.trim()), "{sql}");
             assert!(a.constraints.is_empty() && a.or_refresh.is_none(), "{text}\nbecame\n{sql}");
             assert_eq!(sql.matches("-- Expectation left out").count(), cons, "{sql}");
-            // A list of constraints only went whole (the reader refuses an empty `()`).
+            // A list of constraints only went whole (the engine's reader refuses an empty `()`).
             assert_eq!(a.columns.is_some(), cols > 0, "{sql}");
         }
     }
