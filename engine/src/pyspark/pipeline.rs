@@ -80,7 +80,17 @@ fn apache_statement(pipeline: &str, base: usize, stmt: &str) -> String {
 /// The pipeline's SQL as one file Apache Spark's `spark-pipelines` reads.
 fn sql_file(pipeline: &str) -> String {
     match parse::split(pipeline) {
-        Ok(stmts) => stmts.iter().map(|(base, s)| apache_statement(pipeline, *base, s) + ";\n").collect::<Vec<_>>().join("\n"),
+        Ok(stmts) => stmts
+            .iter()
+            .map(|(base, s)| {
+                let stmt = apache_statement(pipeline, *base, s);
+                // A `;` after a `--` comment would be part of the comment: it goes on its own line
+                // (also when the `--` is in a string: a line break there is harmless).
+                let end = if stmt.lines().last().is_some_and(|l| l.contains("--")) { "\n;\n" } else { ";\n" };
+                stmt + end
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         // A text the engine cannot split goes as written: Spark will say what is wrong with it.
         Err(_) => pipeline.to_string(),
     }
@@ -523,6 +533,16 @@ mod tests {
             // A list of constraints only went whole (the engine's reader refuses an empty `()`).
             assert_eq!(a.columns.is_some(), cols > 0, "{sql}");
         }
+    }
+
+    #[test]
+    fn a_statement_ending_in_a_line_comment_keeps_its_semicolon_out_of_it() {
+        let text = "CREATE VIEW a AS SELECT 1 AS x -- one\n;\nCREATE MATERIALIZED VIEW b AS SELECT x FROM a -- two";
+        let sql = sql_file(text);
+        let names: Vec<String> = parse::parse(&sql).unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["a", "b"], "{sql}");
+        assert!(sql.starts_with("CREATE VIEW a AS SELECT 1 AS x -- one\n;\n"), "{sql}");
+        assert!(sql_file("CREATE VIEW a AS SELECT 1 AS x").ends_with("x;\n"));
     }
 
     #[test]
