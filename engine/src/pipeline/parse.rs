@@ -711,7 +711,7 @@ fn column_list(h: &mut Head, name_end: usize) -> Result<ColumnList> {
 /// them all leaves valid SQL. A constraint takes the comma after it while a column follows it,
 /// else the comma before it; a list of constraints only goes whole, `(` and `)` with it.
 fn constraint_cuts(items: &[(Range<usize>, bool)], list: Range<usize>) -> Vec<Range<usize>> {
-    let only_constraints = items.iter().all(|(_, c)| *c);
+    let last_column = items.iter().rposition(|(_, is_constraint)| !is_constraint);
     let mut cuts = Vec::new();
     for (k, (span, is_constraint)) in items.iter().enumerate() {
         if !is_constraint {
@@ -719,12 +719,10 @@ fn constraint_cuts(items: &[(Range<usize>, bool)], list: Range<usize>) -> Vec<Ra
         }
         let before = if k == 0 { list.start } else { items[k - 1].0.end };
         let after = if k + 1 == items.len() { list.end } else { items[k + 1].0.start };
-        cuts.push(if only_constraints {
-            before..if k + 1 == items.len() { after } else { span.end }
-        } else if items[k + 1..].iter().any(|(_, c)| !c) {
-            span.start..after
-        } else {
-            before..span.end
+        cuts.push(match last_column {
+            None => before..if k + 1 == items.len() { after } else { span.end },
+            Some(c) if c > k => span.start..after,
+            Some(_) => before..span.end,
         });
     }
     cuts
