@@ -3,6 +3,8 @@
 //! (...) AS`) is read by hand; the query after it is left to the SQL front end, which gets its
 //! offset so every error points into the whole text.
 
+use std::ops::Range;
+
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::types::DataType;
 
@@ -71,6 +73,14 @@ pub struct Constraint {
     pub name: String,
     pub condition: SqlText,
     pub action: Action,
+    /// The clause, as byte offsets in the whole text.
+    pub clause: Range<usize>,
+    /// What to cut (byte offsets in the whole text) to leave the clause out for Apache Spark,
+    /// which has no expectations: the clause with its separating comma, and the whole column
+    /// list when it holds only constraints (Spark 4.3 reads an empty `()` as no list, but this
+    /// reader refuses it). A statement's cuts never overlap, and cutting all of them leaves
+    /// valid SQL; cutting only some need not.
+    pub cut: Range<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,8 +129,9 @@ pub struct Statement {
     pub columns: Option<Vec<(String, DataType)>>,
     pub constraints: Vec<Constraint>,
     pub query: Option<SqlText>,
-    /// Written with Databricks' `CREATE OR REFRESH`.
-    pub or_refresh: bool,
+    /// Written with Databricks' `CREATE OR REFRESH`: the bytes of `OR REFRESH` and the space
+    /// after it in the whole text, which Apache Spark refuses.
+    pub or_refresh: Option<Range<usize>>,
 }
 
 /// Splits the text into statements: `(byte offset, text)` of each non-empty one.
@@ -223,6 +234,8 @@ struct Head<'a> {
     stmt: &'a str,
     base: usize,
     i: usize,
+    /// Where the last token read ends (a byte offset in the whole text).
+    last_end: usize,
 }
 
 impl<'a> Head<'a> {
@@ -303,6 +316,7 @@ impl<'a> Head<'a> {
     fn next(&mut self) -> Option<(Tok, usize)> {
         let (t, at, len) = self.peek()?;
         self.i += len;
+        self.last_end = self.base + self.i;
         Some((t, at))
     }
 
@@ -427,8 +441,9 @@ pub fn parse(text: &str) -> Result<Vec<Statement>> {
     split(text)?.into_iter().map(|(offset, stmt)| statement(text, offset, stmt)).collect()
 }
 
-fn statement(whole: &str, base: usize, stmt: &str) -> Result<Statement> {
-    let mut h = Head { whole, stmt, base, i: 0 };
+/// Parses one statement `stmt` of `split`, found at byte `base` of the whole text `whole`.
+pub fn statement(whole: &str, base: usize, stmt: &str) -> Result<Statement> {
+    let mut h = Head { whole, stmt, base, i: 0, last_end: base };
     let at = h.here();
     let at = h.pos(at);
     if h.eat_word("SET") {
@@ -449,7 +464,7 @@ fn statement(whole: &str, base: usize, stmt: &str) -> Result<Statement> {
             columns: None,
             constraints: Vec::new(),
             query: None,
-            or_refresh: false,
+            or_refresh: None,
         });
     }
     if !h.eat_word("CREATE") {
@@ -457,13 +472,14 @@ fn statement(whole: &str, base: usize, stmt: &str) -> Result<Statement> {
             "a pipeline statement (CREATE STREAMING TABLE, CREATE MATERIALIZED VIEW, CREATE [TEMPORARY] VIEW, CREATE FLOW or SET)",
         ));
     }
+    let or_at = h.here();
     let or_refresh = if h.eat_word("OR") {
         if !h.eat_word("REFRESH") {
             return Err(h.error_near("`REFRESH` (Databricks' CREATE OR REFRESH)"));
         }
-        true
+        Some(or_at..h.here())
     } else {
-        false
+        None
     };
     let kind = if h.eat_word("STREAMING") {
         h.expect_word("TABLE")?;
@@ -476,13 +492,13 @@ fn statement(whole: &str, base: usize, stmt: &str) -> Result<Statement> {
         DatasetKind::View { temporary: true }
     } else if h.eat_word("VIEW") {
         DatasetKind::View { temporary: false }
-    } else if !or_refresh && h.is_word("FLOW") {
+    } else if or_refresh.is_none() && h.is_word("FLOW") {
         h.next();
         return flow(&mut h, at);
     } else {
         return Err(h.error_near("STREAMING TABLE, MATERIALIZED VIEW, [TEMPORARY] VIEW or FLOW"));
     };
-    if or_refresh && matches!(kind, DatasetKind::View { .. }) {
+    if or_refresh.is_some() && matches!(kind, DatasetKind::View { .. }) {
         return Err(h.error_near("STREAMING TABLE or MATERIALIZED VIEW after CREATE OR REFRESH"));
     }
     if h.eat_word("IF") {
@@ -490,10 +506,11 @@ fn statement(whole: &str, base: usize, stmt: &str) -> Result<Statement> {
         h.expect_word("EXISTS")?;
     }
     let (name, name_at) = h.name("the dataset's name")?;
+    let name_end = h.last_end;
     let mut columns = None;
     let mut constraints = Vec::new();
     if h.eat_punct('(') {
-        let (cols, cons) = column_list(&mut h)?;
+        let (cols, cons) = column_list(&mut h, name_end)?;
         columns = (!cols.is_empty()).then_some(cols);
         constraints = cons;
     }
@@ -596,18 +613,22 @@ fn flow(h: &mut Head, at: Position) -> Result<Statement> {
         columns: None,
         constraints: Vec::new(),
         query: Some(query),
-        or_refresh: false,
+        or_refresh: None,
     })
 }
 
 type ColumnList = (Vec<(String, DataType)>, Vec<Constraint>);
 
 /// `col type [NOT NULL] [COMMENT '..'], ..., CONSTRAINT c EXPECT (cond) [ON VIOLATION ...]`,
-/// after its `(`.
-fn column_list(h: &mut Head) -> Result<ColumnList> {
+/// after its `(`; `name_end` is where the dataset's name ends.
+fn column_list(h: &mut Head, name_end: usize) -> Result<ColumnList> {
     let (mut cols, mut cons): ColumnList = (Vec::new(), Vec::new());
+    // Each item's bytes in the whole text, and whether it is a constraint.
+    let mut items: Vec<(Range<usize>, bool)> = Vec::new();
     loop {
-        if h.eat_word("CONSTRAINT") {
+        let item_at = h.here();
+        let is_constraint = h.eat_word("CONSTRAINT");
+        if is_constraint {
             let (name, name_at) = h.name("the constraint's name")?;
             h.expect_word("EXPECT")?;
             if !h.eat_punct('(') {
@@ -635,7 +656,9 @@ fn column_list(h: &mut Head) -> Result<ColumnList> {
             if cons.iter().any(|c: &Constraint| c.name.eq_ignore_ascii_case(&name)) {
                 return Err(Error::new(ErrorKind::Pipeline, format!("the constraint `{name}` is declared twice")).at(Some(name_at)));
             }
-            cons.push(Constraint { name, condition, action });
+            // The cut is known once the whole list is read.
+            let clause = item_at..h.last_end;
+            cons.push(Constraint { name, condition, action, clause: clause.clone(), cut: clause });
         } else {
             let (name, name_at) = h.name("a column name or CONSTRAINT")?;
             let type_at = h.here();
@@ -669,13 +692,40 @@ fn column_list(h: &mut Head) -> Result<ColumnList> {
             }
             cols.push((name, t));
         }
+        items.push((item_at..h.last_end, is_constraint));
         if h.eat_punct(')') {
+            let cuts = constraint_cuts(&items, name_end..h.last_end);
+            for (c, cut) in cons.iter_mut().zip(cuts) {
+                c.cut = cut;
+            }
             return Ok((cols, cons));
         }
         if !h.eat_punct(',') {
             return Err(h.error_near("`,` or `)`"));
         }
     }
+}
+
+/// Where to cut each constraint of a column list (`items`: each item's bytes and whether it is
+/// a constraint; `list`: from the end of the dataset's name to after the `)`) so that cutting
+/// them all leaves valid SQL. A constraint takes the comma after it while a column follows it,
+/// else the comma before it; a list of constraints only goes whole, `(` and `)` with it.
+fn constraint_cuts(items: &[(Range<usize>, bool)], list: Range<usize>) -> Vec<Range<usize>> {
+    let last_column = items.iter().rposition(|(_, is_constraint)| !is_constraint);
+    let mut cuts = Vec::new();
+    for (k, (span, is_constraint)) in items.iter().enumerate() {
+        if !is_constraint {
+            continue;
+        }
+        let before = if k == 0 { list.start } else { items[k - 1].0.end };
+        let after = if k + 1 == items.len() { list.end } else { items[k + 1].0.start };
+        cuts.push(match last_column {
+            None => before..if k + 1 == items.len() { after } else { span.end },
+            Some(c) if c > k => span.start..after,
+            Some(_) => before..span.end,
+        });
+    }
+    cuts
 }
 
 #[cfg(test)]
@@ -701,7 +751,10 @@ mod tests {
         let st = parse(text).unwrap();
         assert_eq!(st[0].kind, StatementKind::Set { key: "spark.sql.shuffle.partitions".into(), value: "4".into() });
         assert_eq!(st[1].kind, StatementKind::Dataset(DatasetKind::StreamingTable));
-        assert!(st[1].or_refresh);
+        assert_eq!(st[1].or_refresh.clone().map(|r| &text[r]), Some("OR REFRESH "));
+        let c = &st[1].constraints[0];
+        assert_eq!(&text[c.clause.clone()], "CONSTRAINT pos EXPECT (n > 0) ON VIOLATION DROP ROW");
+        assert_eq!(&text[c.cut.clone()], ", CONSTRAINT pos EXPECT (n > 0) ON VIOLATION DROP ROW");
         assert_eq!(st[1].columns, Some(vec![("id".into(), DataType::Int), ("n".into(), DataType::BigInt)]));
         assert_eq!(st[1].constraints[0].action, Action::Drop);
         assert_eq!(st[1].constraints[0].condition.sql, "n > 0");

@@ -6,6 +6,7 @@
 //! parquet table in the catalog, one `spark-pipelines run` per `run` step.
 
 use std::fmt::Write;
+use std::ops::Range;
 
 use serde_json::{Map, Value as Json};
 
@@ -30,108 +31,66 @@ fn one_line(text: &str) -> String {
     text.chars().map(|c| if c.is_control() || super::unsafe_in_comment(c) { ' ' } else { c }).collect()
 }
 
-/// The end of the parenthesised text that opens at `open` (a `(`), skipping quoted text.
-fn matching_paren(s: &str, open: usize) -> Option<usize> {
-    let b = s.as_bytes();
-    let (mut depth, mut i) = (0usize, open);
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' && q != b'`' { 2 } else { 1 };
-                }
-            }
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
+/// `text` (found at byte `base` of the pipeline) without the byte ranges `cuts` (offsets in
+/// the pipeline, in order, not overlapping); `None` if a range is not inside `text`.
+fn without(text: &str, base: usize, cuts: &[Range<usize>]) -> Option<String> {
+    let (mut out, mut from) = (String::new(), 0);
+    for c in cuts {
+        let (start, end) = (c.start.checked_sub(base)?, c.end.checked_sub(base)?);
+        push_apart(&mut out, text.get(from..start)?);
+        from = end;
     }
-    None
+    push_apart(&mut out, text.get(from..)?);
+    Some(out)
 }
 
-/// Splits at the commas outside parentheses and quotes.
-fn top_level_items(s: &str) -> Vec<&str> {
-    let b = s.as_bytes();
-    let (mut out, mut start, mut depth, mut i) = (Vec::new(), 0, 0i32, 0);
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' && q != b'`' { 2 } else { 1 };
-                }
-            }
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
+/// Appends `piece`, with a space between if a cut would otherwise glue two words into one
+/// (`m(CONSTRAINT ..)AS` becomes `m AS`, not `mAS`).
+fn push_apart(out: &mut String, piece: &str) {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    if out.ends_with(word) && piece.starts_with(word) {
+        out.push(' ');
     }
-    out.push(&s[start..]);
-    out
+    out.push_str(piece);
 }
 
-/// Whether a table element is `CONSTRAINT name EXPECT ...` rather than a column.
-fn is_constraint(item: &str) -> bool {
-    let t = item.trim_start();
-    t.get(..10).is_some_and(|w| w.eq_ignore_ascii_case("CONSTRAINT")) && t[10..].starts_with(char::is_whitespace)
-}
-
-/// One statement as Apache Spark reads it: Databricks' `CREATE OR REFRESH` becomes `CREATE` and
-/// `CONSTRAINT .. EXPECT` clauses (expectations, which Apache Spark lacks) are removed, each
-/// change said in a comment above the statement.
-fn apache_statement(stmt: &str) -> String {
-    let head = regex_lite::Regex::new(
-        r"(?is)^\s*CREATE\s+(OR\s+REFRESH\s+)?(?:STREAMING\s+TABLE|MATERIALIZED\s+VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:`(?:[^`]|``)*`|\w+)\s*",
-    )
-    .ok();
-    let Some(m) = head.as_ref().and_then(|h| h.captures(stmt)) else { return stmt.trim().to_string() };
-    let (mut notes, mut out) = (String::new(), String::new());
-    let whole = m.get(0).map_or(0..0, |g| g.range());
-    match m.get(1) {
-        Some(or_refresh) => {
-            notes.push_str("-- Databricks' CREATE OR REFRESH written as CREATE: Apache Spark refuses OR REFRESH.\n");
-            out.push_str(stmt[..or_refresh.start()].trim_start());
-            out.push_str(&stmt[or_refresh.end()..whole.end]);
-        }
-        None => out.push_str(stmt[..whole.end].trim_start()),
+/// One statement (found at byte `base` of the pipeline) as Apache Spark reads it: Databricks'
+/// `CREATE OR REFRESH` becomes `CREATE` and `CONSTRAINT .. EXPECT` clauses (expectations, which
+/// Apache Spark lacks) are cut where the parser says, each change said in a comment above the
+/// statement. A statement the engine cannot read goes as written: Spark will say what is wrong.
+fn apache_statement(pipeline: &str, base: usize, stmt: &str) -> String {
+    let Ok(parsed) = parse::statement(pipeline, base, stmt) else { return stmt.trim().to_string() };
+    let mut notes = String::new();
+    let mut cuts = Vec::new();
+    if let Some(or_refresh) = parsed.or_refresh {
+        notes.push_str("-- Databricks' CREATE OR REFRESH written as CREATE: Apache Spark refuses OR REFRESH.\n");
+        cuts.push(or_refresh);
     }
-    let mut rest = &stmt[whole.end..];
-    if rest.starts_with('(') {
-        if let Some(close) = matching_paren(rest, 0) {
-            let items = top_level_items(&rest[1..close]);
-            let (constraints, kept): (Vec<&str>, Vec<&str>) = items.into_iter().partition(|i| is_constraint(i));
-            for c in &constraints {
-                let _ =
-                    writeln!(notes, "-- Expectation left out (Databricks only, Apache Spark has no expectations): {}", one_line(c.trim()));
-            }
-            if constraints.is_empty() || !kept.is_empty() {
-                out.push('(');
-                out.push_str(&kept.join(","));
-                out.push_str(") ");
-            }
-            rest = &rest[close + 1..];
-        }
+    for c in &parsed.constraints {
+        let clause = pipeline.get(c.clause.clone()).unwrap_or_default();
+        let _ = writeln!(notes, "-- Expectation left out (Databricks only, Apache Spark has no expectations): {}", one_line(clause));
+        cuts.push(c.cut.clone());
     }
-    out.push_str(rest.trim_start());
-    notes + out.trim_end()
+    match without(stmt, base, &cuts) {
+        Some(kept) => notes + kept.trim(),
+        None => stmt.trim().to_string(),
+    }
 }
 
 /// The pipeline's SQL as one file Apache Spark's `spark-pipelines` reads.
 fn sql_file(pipeline: &str) -> String {
     match parse::split(pipeline) {
-        Ok(stmts) => stmts.iter().map(|(_, s)| apache_statement(s) + ";\n").collect::<Vec<_>>().join("\n"),
+        Ok(stmts) => stmts
+            .iter()
+            .map(|(base, s)| {
+                let stmt = apache_statement(pipeline, *base, s);
+                // A `;` after a `--` comment would be part of the comment: it goes on its own line
+                // (also when the `--` is in a string: a line break there is harmless).
+                let end = if stmt.lines().last().is_some_and(|l| l.contains("--")) { "\n;\n" } else { ";\n" };
+                stmt + end
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         // A text the engine cannot split goes as written: Spark will say what is wrong with it.
         Err(_) => pipeline.to_string(),
     }
@@ -399,6 +358,11 @@ mod tests {
         PipelineScenario::parse_if_pipeline(&text).expect("valid").expect("version 2")
     }
 
+    /// A pipeline of one statement, as its SQL file has it.
+    fn apache(stmt: &str) -> String {
+        apache_statement(stmt, 0, stmt)
+    }
+
     fn file<'a>(files: &'a [(String, String)], path: &str) -> &'a str {
         files.iter().find(|(p, _)| p == path).map(|(_, t)| t.as_str()).unwrap_or_else(|| panic!("no {path} in {files:?}"))
     }
@@ -454,7 +418,7 @@ mod tests {
 
     #[test]
     fn databricks_only_sql_is_rewritten_with_a_note() {
-        let out = apache_statement(
+        let out = apache(
             "CREATE OR REFRESH STREAMING TABLE s (id INT, CONSTRAINT pos EXPECT (f(n, 1) > 0) ON VIOLATION DROP ROW) AS SELECT * FROM STREAM e",
         );
         assert!(out.ends_with("\nCREATE STREAMING TABLE s (id INT) AS SELECT * FROM STREAM e"), "{out}");
@@ -463,11 +427,147 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("OR REFRESH written as CREATE"), "{out}");
-        let only = apache_statement("CREATE MATERIALIZED VIEW m (CONSTRAINT c EXPECT (x IS NOT NULL)) AS SELECT x FROM t");
+        let only = apache("CREATE MATERIALIZED VIEW m (CONSTRAINT c EXPECT (x IS NOT NULL)) AS SELECT x FROM t");
         assert!(only.ends_with("\nCREATE MATERIALIZED VIEW m AS SELECT x FROM t"), "{only}");
         // A column whose name starts with the word is a column.
-        let kept = apache_statement("CREATE STREAMING TABLE s (constraints INT) AS SELECT 1 AS constraints");
+        let kept = apache("CREATE STREAMING TABLE s (constraints INT) AS SELECT 1 AS constraints");
         assert_eq!(kept, "CREATE STREAMING TABLE s (constraints INT) AS SELECT 1 AS constraints");
+    }
+
+    /// The statement without the notes above it.
+    fn sql_of(out: &str) -> String {
+        let note = |l: &&str| l.starts_with("-- Expectation left out") || l.starts_with("-- Databricks' CREATE OR REFRESH");
+        out.lines().skip_while(note).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn a_constraint_goes_with_its_comma_wherever_it_is_in_the_list() {
+        let cases = [
+            // First, middle, last, and several together.
+            ("(CONSTRAINT c EXPECT (a > 0), a INT, b INT)", "(a INT, b INT)"),
+            ("(a INT, CONSTRAINT c EXPECT (a > 0) ON VIOLATION DROP ROW, b INT)", "(a INT, b INT)"),
+            ("(a INT, b INT, CONSTRAINT c EXPECT (a > 0))", "(a INT, b INT)"),
+            ("(CONSTRAINT c EXPECT (a > 0), CONSTRAINT d EXPECT (b > 0), a INT)", "(a INT)"),
+            ("(a INT, CONSTRAINT c EXPECT (a > 0), CONSTRAINT d EXPECT (b > 0))", "(a INT)"),
+            ("(CONSTRAINT c EXPECT (a > 0), a INT, CONSTRAINT d EXPECT (b > 0), b INT, CONSTRAINT e EXPECT (b < 9))", "(a INT, b INT)"),
+            // Commas, parentheses and the word inside the condition and a column's comment.
+            (
+                "(a INT COMMENT 'x, CONSTRAINT), (', CONSTRAINT `c,)` EXPECT (f(a, ')') IN (1, 2)) ON VIOLATION FAIL UPDATE)",
+                "(a INT COMMENT 'x, CONSTRAINT), (')",
+            ),
+        ];
+        for (list, kept) in cases {
+            let out = apache(&format!("CREATE STREAMING TABLE s {list} AS SELECT 1 AS a, 2 AS b"));
+            assert_eq!(sql_of(&out), format!("CREATE STREAMING TABLE s {kept} AS SELECT 1 AS a, 2 AS b"), "{list}");
+            assert_eq!(out.matches("-- Expectation left out").count(), list.matches("EXPECT").count(), "{out}");
+        }
+    }
+
+    #[test]
+    fn a_list_of_constraints_only_goes_with_its_parentheses() {
+        // Spark 4.3 parses `m () AS ...` as `m AS ...`, but the engine refuses `()`: the list goes.
+        for (stmt, kept) in [
+            (
+                "CREATE MATERIALIZED VIEW m (CONSTRAINT c EXPECT (x > 0), CONSTRAINT d EXPECT (x < 9)) AS SELECT 1 AS x",
+                "CREATE MATERIALIZED VIEW m AS SELECT 1 AS x",
+            ),
+            ("CREATE MATERIALIZED VIEW m(CONSTRAINT c EXPECT (x > 0))AS SELECT 1 AS x", "CREATE MATERIALIZED VIEW m AS SELECT 1 AS x"),
+            (
+                "CREATE MATERIALIZED VIEW `m`\n  (CONSTRAINT c EXPECT (x > 0))\n  COMMENT 'c' AS SELECT 1 AS x",
+                "CREATE MATERIALIZED VIEW `m`\n  COMMENT 'c' AS SELECT 1 AS x",
+            ),
+            ("CREATE STREAMING TABLE db.s (CONSTRAINT c EXPECT (x > 0))", "CREATE STREAMING TABLE db.s"),
+        ] {
+            assert_eq!(sql_of(&apache(stmt)), kept, "{stmt}");
+        }
+    }
+
+    #[test]
+    fn every_rewritten_list_reads_back_as_the_same_datasets_without_expectations() {
+        // Column lists of random columns and constraints, glued with random spacing: the
+        // rewrite must always parse, with the same datasets, columns and queries.
+        let items = [
+            "a INT",
+            "b STRING COMMENT 'x, CONSTRAINT )'",
+            "CONSTRAINT c EXPECT (a > 0)",
+            "CONSTRAINT d EXPECT (f(a, ')')) ON VIOLATION DROP ROW",
+        ];
+        let gaps = ["", " ", "\n  ", " /* , */ ", " -- c,\n"];
+        let mut seed = 7u64;
+        let mut pick = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..2_000 {
+            let mut list = String::new();
+            let (mut cols, mut cons) = (0, 0);
+            for k in 0..1 + pick(5) {
+                let item = items[pick(items.len())];
+                // Names kept unique, as the parser wants.
+                let item = if item.starts_with("CONSTRAINT") {
+                    cons += 1;
+                    item.replacen(" EXPECT", &format!("{k} EXPECT"), 1)
+                } else {
+                    cols += 1;
+                    item.replacen(' ', &format!("{k} "), 1)
+                };
+                if k > 0 {
+                    list.push(',');
+                }
+                list.push_str(gaps[pick(gaps.len())]);
+                list.push_str(&item);
+                list.push_str(gaps[pick(gaps.len())]);
+            }
+            let or_refresh = if pick(2) == 0 { "OR REFRESH " } else { "" };
+            let (g1, g2) = (gaps[pick(gaps.len())], gaps[pick(gaps.len())]);
+            let text = format!("CREATE VIEW v AS SELECT 1 AS x;\nCREATE {or_refresh}STREAMING TABLE s{g1}({list}){g2}AS SELECT 1 AS a");
+            let before = parse::parse(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            let sql = sql_file(&text);
+            let after = parse::parse(&sql).unwrap_or_else(|e| panic!("{text}\nbecame\n{sql}: {e:?}"));
+            assert_eq!(after.len(), 2, "{sql}");
+            let (b, a) = (&before[1], &after[1]);
+            assert_eq!((&a.name, &a.kind, &a.columns), (&b.name, &b.kind, &b.columns), "{text}\nbecame\n{sql}");
+            assert_eq!(a.query.as_ref().map(|q| q.sql.trim()), b.query.as_ref().map(|q| q.sql.trim()), "{sql}");
+            assert!(a.constraints.is_empty() && a.or_refresh.is_none(), "{text}\nbecame\n{sql}");
+            assert_eq!(sql.matches("-- Expectation left out").count(), cons, "{sql}");
+            // A list of constraints only went whole (the engine's reader refuses an empty `()`).
+            assert_eq!(a.columns.is_some(), cols > 0, "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_statement_ending_in_a_line_comment_keeps_its_semicolon_out_of_it() {
+        let text = "CREATE VIEW a AS SELECT 1 AS x -- one\n;\nCREATE MATERIALIZED VIEW b AS SELECT x FROM a -- two";
+        let sql = sql_file(text);
+        let names: Vec<String> = parse::parse(&sql).unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["a", "b"], "{sql}");
+        assert!(sql.starts_with("CREATE VIEW a AS SELECT 1 AS x -- one\n;\n"), "{sql}");
+        assert!(sql_file("CREATE VIEW a AS SELECT 1 AS x").ends_with("x;\n"));
+    }
+
+    #[test]
+    fn the_rewrite_finds_heads_the_old_pattern_missed() {
+        // A comment before CREATE, a qualified name, IF NOT EXISTS: the parser reads all of them.
+        let out = apache(
+            "-- bronze\nCREATE OR REFRESH STREAMING TABLE IF NOT EXISTS cat.db.s (a INT, CONSTRAINT c EXPECT (a > 0)) AS SELECT 1 AS a",
+        );
+        assert!(out.ends_with("-- bronze\nCREATE STREAMING TABLE IF NOT EXISTS cat.db.s (a INT) AS SELECT 1 AS a"), "{out}");
+        assert!(
+            out.contains("OR REFRESH written as CREATE")
+                && out.contains("left out (Databricks only, Apache Spark has no expectations): CONSTRAINT c EXPECT (a > 0)\n"),
+            "{out}"
+        );
+        // Statements after the first keep their place: the spans are offsets in the whole text.
+        let sql = sql_file(
+            "CREATE VIEW v AS SELECT 1 AS a;\nCREATE OR REFRESH MATERIALIZED VIEW m (CONSTRAINT c EXPECT (a > 0)) AS SELECT a FROM v",
+        );
+        assert!(
+            sql.ends_with("\nCREATE MATERIALIZED VIEW m AS SELECT a FROM v;\n") && sql.starts_with("CREATE VIEW v AS SELECT 1 AS a;\n"),
+            "{sql}"
+        );
+        // What the engine cannot read goes as written.
+        let bad = apache("CREATE OR REFRESH STREAMING TABLE s (a DECIMAL, CONSTRAINT c EXPECT (a > 0)) AS SELECT 1 AS a");
+        assert_eq!(bad, "CREATE OR REFRESH STREAMING TABLE s (a DECIMAL, CONSTRAINT c EXPECT (a > 0)) AS SELECT 1 AS a");
     }
 
     #[test]
