@@ -22,7 +22,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLI = os.path.join(ROOT, "target", "release", "unbounded")
+# UNBOUNDED_CLI names another CLI (check_pipeline_export.py says so too).
+CLI = os.environ.get("UNBOUNDED_CLI") or os.path.join(ROOT, "target", "release", "unbounded")
 
 
 def gallery():
@@ -54,8 +55,14 @@ def check(path, workdir):
         return "the program printed no UNBOUNDED_SINK line"
     spark = {"name": session["name"], "columns": session["columns"], "sink": json.loads(line[len("UNBOUNDED_SINK "):])}
     ours = {"name": session["name"], "columns": session["columns"], "sink": session["sink"]}
+    return compare(workdir, ("spark.json", spark), ("session.json", ours))
+
+
+def compare(workdir, *named_docs):
+    """`unbounded compare` of the documents, each written to workdir under its name: None when
+    they agree, else what the CLI said."""
     docs = []
-    for name, doc in (("spark.json", spark), ("session.json", ours)):
+    for name, doc in named_docs:
         p = os.path.join(workdir, name)
         with open(p, "w") as f:
             json.dump(doc, f)

@@ -24,9 +24,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+from check_export import cli, compare  # noqa: E402
 from run_pipelines import describe, graph  # noqa: E402
 
-CLI = os.environ.get("UNBOUNDED_CLI") or os.path.join(ROOT, "target", "release", "unbounded")
 
 # Replaces the script's own read-back (it prints each dataset with show()): the same batch read,
 # printed as one JSON line with the values formatted as run_pipelines.py formats them.
@@ -41,10 +41,6 @@ for name in {names!r}:
     tables[name] = {{"columns": df.columns, "rows": [to_json(list(r)) for r in df.collect()]}}
 print("UNBOUNDED_TABLES " + json.dumps(tables))
 """
-
-
-def cli(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True)
 
 
 def replay(script, workdir):
@@ -98,14 +94,7 @@ def check(path, workdir):
     datasets = graph(scenario["pipeline"])
     actual = {"name": scenario["name"], "datasets": describe(datasets, {n: t["columns"] for n, t in last.items()}), "runs": runs,
               "tables": runs[-1]["tables"] if runs else {}}
-    docs = []
-    for name, doc in (("expected.json", expected), ("export.json", actual)):
-        p = os.path.join(workdir, name)
-        with open(p, "w") as f:
-            json.dump(doc, f)
-        docs.append(p)
-    compared = cli("compare", *docs)
-    return None if compared.returncode == 0 else (compared.stdout + compared.stderr).strip()
+    return compare(workdir, ("expected.json", expected), ("export.json", actual))
 
 
 def main(argv):

@@ -72,8 +72,9 @@ fn entry_path(n: u64) -> String {
     format!("{JOURNAL}/{n:010}")
 }
 
-fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
-    Error::from(e)
+/// The action a saved entry holds; None for an entry that is no action (never written so).
+fn action_of(entry: Json) -> Option<Request> {
+    serde_json::from_value::<Request>(entry).ok().filter(is_action)
 }
 
 fn pipeline_error(e: PipelineError) -> Error {
@@ -122,20 +123,17 @@ impl PipelineMode {
         let Some(mut m) = PipelineMode::load(&definition.to_string())? else {
             return Err(Error::invalid_input("the saved pipeline is not a version 2 file"));
         };
-        let names = storage.scoped(JOURNAL).list("").map_err(storage_error)?;
+        let names = storage.scoped(JOURNAL).list("").map_err(Error::from)?;
         let mut damaged = None;
         for name in names.iter().take(MAX_JOURNAL as usize) {
             let path = format!("{JOURNAL}/{name}");
-            match read_framed(storage, &path)
-                .and_then(|j| j.ok_or_else(|| Error::invalid_input("missing")))
-                .and_then(|j| serde_json::from_value::<Request>(j).map_err(|e| Error::invalid_input(e.to_string())))
-            {
-                Ok(request) if is_action(&request) => {
+            match read_framed(storage, &path).ok().flatten().and_then(action_of) {
+                Some(request) => {
                     // An action that failed when it was first applied fails the same way again.
                     let _ = m.apply(&request);
                     m.saved += 1;
                 }
-                Ok(_) | Err(_) => {
+                None => {
                     damaged = Some(m.saved + 1);
                     break;
                 }
@@ -165,7 +163,7 @@ impl PipelineMode {
     /// (the query session beside it stays); the actions applied so far come along.
     pub fn save_in(&mut self, storage: SharedStorage) -> Result<(), Error> {
         let mut target = storage.scoped("");
-        target.delete_all("pipeline").map_err(storage_error)?;
+        target.delete_all("pipeline").map_err(Error::from)?;
         write_framed(&storage, DEFINITION, &self.scenario.to_json())?;
         for n in 0..self.saved {
             if let Some(entry) = read_framed(&self.store, &entry_path(n))? {
@@ -211,11 +209,9 @@ impl PipelineMode {
         let query = doc["query"].as_str().ok_or_else(bad)?.to_string();
         let mut m = PipelineMode::load(&doc["pipeline"].to_string())?.ok_or_else(bad)?;
         for entry in doc["journal"].as_array().into_iter().flatten().take(MAX_JOURNAL as usize) {
-            let request: Request = serde_json::from_value(entry.clone()).map_err(|_| bad())?;
-            if is_action(&request) {
-                m.record(&request)?;
-                let _ = m.apply(&request);
-            }
+            let request = action_of(entry.clone()).ok_or_else(bad)?;
+            m.record(&request)?;
+            let _ = m.apply(&request);
         }
         m.show(&doc["view"]);
         Ok(Some((query, m)))
@@ -610,6 +606,14 @@ mod tests {
         assert!(m.handle(&Request::AddEvent { source: "truck_events".into(), row }).unwrap().is_err());
     }
 
+    /// The medallion pipeline, saved in a storage of its own from the start.
+    fn saved_medallion() -> (SharedStorage, PipelineMode) {
+        let storage = SharedStorage::memory();
+        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
+        m.save_in(storage.clone()).unwrap();
+        (storage, m)
+    }
+
     fn update() -> Request {
         Request::PipelineUpdate { full_refresh: vec![] }
     }
@@ -621,9 +625,7 @@ mod tests {
 
     #[test]
     fn a_saved_pipeline_resumes_with_every_action_applied_again() {
-        let storage = SharedStorage::memory();
-        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
-        m.save_in(storage.clone()).unwrap();
+        let (storage, mut m) = saved_medallion();
         m.handle(&update()).unwrap().unwrap();
         m.handle(&Request::PipelineLoseCheckpoint { flow: "silver".into() }).unwrap().unwrap();
         m.handle(&Request::PipelineFail { flow: "gold".into(), point: "after_sink_write".into() }).unwrap().unwrap();
@@ -645,9 +647,7 @@ mod tests {
 
     #[test]
     fn a_reload_during_an_update_finds_it_saved_whole_and_runs_it_again() {
-        let storage = SharedStorage::memory();
-        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
-        m.save_in(storage.clone()).unwrap();
+        let (storage, mut m) = saved_medallion();
         // The update is written before it runs; a reload after that point runs it on resume.
         m.record(&update()).unwrap();
         let (r, _) = PipelineMode::resume(&storage).unwrap().unwrap();
@@ -659,8 +659,7 @@ mod tests {
 
     #[test]
     fn an_action_that_cannot_be_saved_does_not_run() {
-        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
-        m.save_in(SharedStorage::memory()).unwrap();
+        let (_, mut m) = saved_medallion();
         m.saved = MAX_JOURNAL;
         let e = m.handle(&update()).unwrap().unwrap_err();
         assert!(e.message.contains("the most a session keeps"), "{}", e.message);
@@ -669,9 +668,7 @@ mod tests {
 
     #[test]
     fn a_damaged_action_ends_the_replay_there_and_says_so() {
-        let storage = SharedStorage::memory();
-        let mut m = PipelineMode::load(MEDALLION).unwrap().unwrap();
-        m.save_in(storage.clone()).unwrap();
+        let (storage, mut m) = saved_medallion();
         m.handle(&update()).unwrap().unwrap();
         m.handle(&update()).unwrap().unwrap();
         storage.scoped("").write(&entry_path(1), b"not framed").unwrap();
