@@ -63,6 +63,7 @@ if bash scripts/build-web.sh; then
   suite e2e-sessions node e2e/sessions.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-scrubber node e2e/scrubber.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-compare node e2e/compare.mjs "http://127.0.0.1:$port/" e2e/screenshots
+  suite e2e-exercise node e2e/exercise.mjs "http://127.0.0.1:$port/" e2e/screenshots
   suite e2e-pipelines node e2e/pipelines.mjs "http://127.0.0.1:$port/" e2e/screenshots
   # Embedding (issue 16): the API in Node and its types, then the demo article, the CSP page and
   # an embed whose files come from a second origin (the same dist/ on another port).

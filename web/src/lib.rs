@@ -8,6 +8,7 @@ pub mod app;
 pub mod clock;
 pub mod compare;
 pub mod event_log;
+pub mod exercise;
 pub mod gallery;
 pub mod idb;
 pub mod js_api;
@@ -31,6 +32,9 @@ pub fn start() {
         // A `?compare=` link opens the compare view alone: it starts no session of its own.
         if app::compare::requested().is_some() {
             yew::Renderer::<app::compare::ComparePage>::with_root(root).render();
+        } else if app::exercise::requested().is_some() {
+            // So does an exercise (`?exercise=`, the list, or `?exercise=id`).
+            yew::Renderer::<app::exercise::ExercisePage>::with_root(root).render();
         } else {
             yew::Renderer::<app::App>::with_root(root).render();
         }

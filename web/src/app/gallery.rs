@@ -31,13 +31,20 @@ pub fn gallery(props: &Props) -> Html {
                 <a id={format!("compare-{}", e.id)} class="compare-link" href={crate::compare::link(c.ids)} target="_blank" rel="noopener" title={c.lesson}>{"Compare side by side"}</a>
             }
         });
+        // Exercises over the example open in a tab of their own, as comparisons do.
+        let practise = crate::exercise::EXERCISES.iter().find(|x| x.example == e.id).map(|x| {
+            html! {
+                <a id={format!("practise-{}", e.id)} class="compare-link" href={format!("?exercise={}", x.id)} target="_blank" rel="noopener" title={x.title}>{"Predict, then run"}</a>
+            }
+        });
         html! {
-            <li><button id={format!("example-{}", e.id)} class={classes!("example", current.then_some("current"))} aria-current={current.then_some("true")} title={e.watch} {onclick}>{ e.title }</button>{ compare }</li>
+            <li><button id={format!("example-{}", e.id)} class={classes!("example", current.then_some("current"))} aria-current={current.then_some("true")} title={e.watch} {onclick}>{ e.title }</button>{ compare }{ practise }</li>
         }
     };
     html! {
         <details id="gallery" class="panel">
             <summary>{ format!("Examples ({}): every feature, one click each", EXAMPLES.len()) }</summary>
+            <p class="practise-all"><a id="exercises-link" href="?exercise=" target="_blank" rel="noopener">{ format!("Predict, then run: {} exercises for interview and certification practice", crate::exercise::EXERCISES.len()) }</a></p>
             <div class="topics">
                 { for topics.iter().map(|t| html! {
                     <div class="topic">

@@ -7,6 +7,7 @@ pub mod compare;
 mod editor;
 pub mod embed_options;
 mod event_form;
+pub mod exercise;
 mod gallery;
 mod help;
 mod lineage;
