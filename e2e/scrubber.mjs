@@ -151,4 +151,31 @@ await test("why-is-this-row-here-a-window-a-late-row-a-duplicate", async (page) 
   await page.screenshot({ path: `${shots}/22-lineage-duplicate.png`, fullPage: false });
 });
 
+await test("each-input-of-a-join-draws-its-own-watermark-and-the-file-is-diffed-against-the-table", async (page) => {
+  const sources = Object.keys(scenario("spark-examples/057-ss-left-outer-join.json").sources);
+  await openExample(page, "join-left-outer");
+  await page.locator("#scrub-end").click();
+  await page.waitForFunction(() => document.querySelector("#scrub-end")?.disabled);
+  const drawn = await page.locator("#timeline g.input-watermark").evaluateAll((gs) => gs.map((g) => [g.dataset.source, g.querySelector("path").getAttribute("d").length > 0]));
+  expect(JSON.stringify(drawn.map((d) => d[0]).sort()) === JSON.stringify([...sources].sort()) && drawn.every((d) => d[1]),
+    `a dashed line per input, ${JSON.stringify(drawn)}, for ${sources}`);
+  expect((await page.locator("#input-watermarks-key").innerText()).includes("the query runs with the smallest"), "the legend says so");
+  await page.locator("#panel-timeline").screenshot({ path: `${shots}/23-timeline-input-watermarks.png` });
+  // One input only: no per-input lines.
+  await openExample(page, "watermark-small");
+  await page.locator("#scrub-end").click();
+  await waitPosition(page, 5);
+  expect((await page.locator("#timeline g.input-watermark").count()) === 0, "one input, one line");
+  // The at-least-once file against the table: the batch replayed after the crash is there twice.
+  const want = expected("gallery/exactly-once-after-crash.expected.json");
+  await openExample(page, "exactly-once");
+  await page.locator("#scrub-end").click();
+  await page.waitForFunction(() => document.querySelector("#scrub-end")?.disabled);
+  const diff = await page.locator("#file-diff tbody tr").evaluateAll((rows) => rows.map((r) => [r.dataset.weight, [...r.querySelectorAll("td:not(.change)")].map((td) => td.innerText)]));
+  const replayed = want.runs[1].batches[0].rows;
+  expect(diff.length === replayed.length && diff.every(([w]) => w === "1") && replayed.every((row) => diff.some(([, cells]) => sameRow(cells, row))),
+    `the file has batch 1's rows once more than the table: ${JSON.stringify(diff)}`);
+  await page.locator("#panel-output").screenshot({ path: `${shots}/24-file-diff.png` });
+});
+
 await finish();

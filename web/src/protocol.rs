@@ -239,6 +239,10 @@ pub struct BatchInfo {
     /// join's output watermark, which lags the query's. A window closes when it passes its end.
     #[serde(default)]
     pub window_watermark_micros: Option<i64>,
+    /// Each input's own watermark in effect for the batch; the query's is their smallest once
+    /// every input has one (Spark's default policy). For joins and unions, on the timeline.
+    #[serde(default)]
+    pub input_watermarks: Vec<InputWatermark>,
     /// The offsets each source's read covered: `[start, end)`.
     pub offsets: Vec<SourceRange>,
     /// Every row a stateful operator dropped as late, with why.
@@ -257,6 +261,13 @@ pub struct SourceRange {
 }
 
 /// A row dropped as late: the row, its event time and the watermark it was behind.
+/// One input's watermark: `micros` is None until the input has had data since the query started.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputWatermark {
+    pub source: String,
+    pub micros: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LateInfo {
     pub operator: String,

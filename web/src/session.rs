@@ -22,9 +22,9 @@ use unbounded_engine::{Error, ErrorKind};
 
 use crate::event_log::{read_framed, write_framed, EventLog, MAX_EVENTS};
 use crate::protocol::{
-    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, LateInfo, LineageInfo, LiveInfo,
-    RelationDef, RelationInfo, Request, ScrubInfo, ScrubMark, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo, StorageKind,
-    TableQueryInfo, TableVersionInfo, WindowInfo,
+    BatchInfo, CheckpointFileInfo, ColumnInfo, DeadLetterInfo, ErrorInfo, FailureInfo, FilePartInfo, InputWatermark, LateInfo, LineageInfo,
+    LiveInfo, RelationDef, RelationInfo, Request, ScrubInfo, ScrubMark, SinkChange, Snapshot, SourceRange, StateInfo, StateTableInfo,
+    StorageKind, TableQueryInfo, TableVersionInfo, WindowInfo,
 };
 
 pub mod lineage;
@@ -144,6 +144,11 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
         skipped_by_table: b.skipped_by_table,
         watermark_micros: b.watermark,
         window_watermark_micros: b.operator_watermarks.iter().find(|w| w.operator == "timeWindow").map(|w| w.eviction).filter(|&w| w > 0),
+        input_watermarks: b
+            .input_watermarks
+            .iter()
+            .map(|(source, w)| InputWatermark { source: source.clone(), micros: w.filter(|&w| w > 0) })
+            .collect(),
         offsets: b
             .progress
             .sources
@@ -1361,6 +1366,7 @@ mod tests {
     use unbounded_engine::time::parse_timestamp;
 
     const TRUCKS: &str = include_str!("../../tests/scenarios/stateless/trucks-cold-chain.json");
+    const SMALL_WATERMARK: &str = include_str!("../../tests/scenarios/gallery/watermark-small.json");
 
     #[test]
     fn replays_the_scenario_and_runs_new_events() {
@@ -1472,6 +1478,41 @@ mod tests {
         let snap = s.handle(Request::SetQuery { sql: "SELECT name FROM STREAM person".into(), output_mode: "append".into() });
         let person = snap.sources.iter().find(|r| r.name == "person").unwrap();
         assert_eq!((person.queued, person.read), (before, true), "a new query reads every event from the start");
+    }
+
+    #[test]
+    fn each_input_of_a_join_shows_its_own_watermark_and_the_query_runs_with_the_smallest() {
+        let s = Session::from_scenario(include_str!("../../tests/scenarios/spark-examples/057-ss-left-outer-join.json")).unwrap();
+        let snap = s.snapshot();
+        let last = snap.batches.last().unwrap();
+        let names: Vec<&str> = last.input_watermarks.iter().map(|w| w.source.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert_ne!(names[0], names[1]);
+        let mut differ = false;
+        for b in &snap.batches {
+            let own: Vec<Option<i64>> = b.input_watermarks.iter().map(|w| w.micros).collect();
+            if own.iter().all(Option::is_some) {
+                let min = own.iter().flatten().min().copied();
+                assert!(
+                    b.watermark_micros >= min,
+                    "batch {}: the global {:?} is at least the smallest input's {min:?}",
+                    b.batch_id,
+                    b.watermark_micros
+                );
+                differ |= own[0] != own[1];
+            }
+        }
+        assert!(
+            differ,
+            "the inputs' watermarks differ somewhere: {:?}",
+            snap.batches.iter().map(|b| &b.input_watermarks).collect::<Vec<_>>()
+        );
+        // One input: its watermark is the query's.
+        let small = Session::from_scenario(SMALL_WATERMARK).unwrap().snapshot();
+        for b in &small.batches {
+            assert_eq!(b.input_watermarks.len(), 1);
+            assert_eq!(b.input_watermarks[0].source, "readings");
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Pipeline {
     pub sources: Vec<String>,
     /// Delay of each watermark operator, in microseconds, by operator id.
     pub watermark_delays: Vec<i64>,
+    /// The source each watermark reads (by `watermark_delays`' index), for per-input progress.
+    pub watermark_sources: Vec<String>,
 }
 
 impl Pipeline {
@@ -30,7 +32,8 @@ impl Pipeline {
 }
 
 pub fn build(plan: &LogicalPlan, mode: OutputMode) -> Result<Pipeline> {
-    let mut p = Pipeline { root: Node::Scan { index: 0 }, sources: Vec::new(), watermark_delays: Vec::new() };
+    let mut p =
+        Pipeline { root: Node::Scan { index: 0 }, sources: Vec::new(), watermark_delays: Vec::new(), watermark_sources: Vec::new() };
     let ctx = Build { mode, has_watermark: plan.has_watermark() };
     p.root = node(plan, &mut p, &ctx)?;
     p.root.assign_state_ids(&mut 0);
@@ -64,6 +67,7 @@ fn node(plan: &LogicalPlan, p: &mut Pipeline, b: &Build) -> Result<Node> {
         LogicalPlan::Watermark { input, event_time, delay } => {
             let id = p.watermark_delays.len();
             p.watermark_delays.push(delay.total_micros());
+            p.watermark_sources.push(source_below(input).unwrap_or_default());
             op(WatermarkOp::new(id, *event_time), vec![node(input, p, b)?])
         }
         LogicalPlan::StaticJoin { stream, table, kind, stream_keys, table_keys, residual, stream_first, schema } => {
@@ -150,5 +154,13 @@ fn evaluate_static(plan: &LogicalPlan) -> Result<RecordBatch> {
             Ok(b.slice(0, (*n).min(b.num_rows())))
         }
         other => Err(Error::unsupported(format!("this static subquery cannot be joined yet:\n{other}"))),
+    }
+}
+
+/// The first stream source under `plan`: what a watermark clause reads.
+fn source_below(plan: &LogicalPlan) -> Option<String> {
+    match plan {
+        LogicalPlan::Source { name, .. } => Some(name.clone()),
+        other => other.children().into_iter().find_map(source_below),
     }
 }

@@ -221,6 +221,8 @@ impl StreamingQuery {
             return Ok(Some(BatchOutcome::Crashed(batch_id, FailurePoint::AfterSinkWrite)));
         }
         // The watermark computed from this batch takes effect from the next one.
+        let input_watermarks: Vec<(String, Option<i64>)> =
+            self.runtime.pipeline.watermark_sources.iter().cloned().zip(self.runtime.operator_watermarks.iter().copied()).collect();
         let next_watermark = self.advance_watermark(&max_event_time);
         self.checkpoint.write_commit(&CommitEntry { batch_id, next_watermark_micros: next_watermark })?;
         let finished = self.clock.now_ms();
@@ -277,6 +279,7 @@ impl StreamingQuery {
             bad_records: bad,
             late_rows,
             operator_watermarks,
+            input_watermarks,
             progress,
         }))))
     }

@@ -106,6 +106,9 @@ pub struct BatchReport {
     pub late_rows: Vec<LateRow>,
     /// The eviction watermark each operator ran with (a join's output lags the query's).
     pub operator_watermarks: Vec<crate::ops::OperatorWatermark>,
+    /// Each input's own watermark in effect for the batch (its newest event time before the
+    /// batch minus its delay), by source; the global one is their minimum. None: no data yet.
+    pub input_watermarks: Vec<(String, Option<i64>)>,
     pub progress: QueryProgress,
     /// Whether the transactional table skipped the batch as one it had committed before.
     pub skipped_by_table: bool,

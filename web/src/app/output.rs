@@ -131,6 +131,36 @@ fn file_writes(s: &Snapshot) -> Vec<(&FilePartInfo, bool, &[Vec<Json>])> {
     out
 }
 
+/// The at-least-once file against the transactional table, row by row: in append mode both
+/// should hold the same rows, so what the file has more of is a duplicate a replay wrote.
+fn file_diff(s: &Snapshot) -> Html {
+    if s.output_mode != "append" {
+        return html! { <p class="muted" id="file-diff">{"In update and complete mode the table replaces rows and the file only appends, so they are not compared row by row."}</p> };
+    }
+    if s.file_total as usize != s.file_rows.len() || s.sink_total as usize != s.sink.len() {
+        return html! { <p class="muted" id="file-diff">{"The file or the table holds more rows than the page is sent: not compared."}</p> };
+    }
+    let diff = crate::compare::change_stream(&s.sink, &s.file_rows);
+    if diff.is_empty() {
+        return html! { <p class="muted" id="file-diff">{"Row by row against the table: the same rows, none twice."}</p> };
+    }
+    html! {
+        <div id="file-diff">
+            <p>{"Row by row against the table (+ the file has it more often than the table, − less):"}</p>
+            <div class="scroll-box short">
+            <table class="file-diff">
+                <thead><tr><th class="change">{"±"}</th>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
+                <tbody>{ for diff.iter().map(|c| html! {
+                    <tr class={if c.weight > 0 { "plus" } else { "minus" }} data-weight={c.weight.to_string()}>
+                        <td class="change">{ crate::compare::weight_label(c.weight) }</td>{ for c.row.iter().map(|v| html! { <td>{ cell(v) }</td> }) }
+                    </tr>
+                }) }</tbody>
+            </table>
+            </div>
+        </div>
+    }
+}
+
 /// "The newest 500 of 12,345 rows", when the snapshot carries only the newest of a list.
 fn shown_of(shown: usize, total: u64, what: &str, id: &'static str) -> Html {
     if shown as u64 >= total {
@@ -153,9 +183,18 @@ pub fn output_panel(props: &Props) -> Html {
         }
     };
     html! {
-        <section class="panel output-panel">
+        <div id="results" class="results">
+        // Panels, each with its own heading, and long lists scrolled inside them: the sink's rows
+        // no longer push the state and the batches far down the page.
+        <nav class="results-nav" aria-label="Jump to a panel">
+            <a href="#panel-output">{"Output"}</a><a href="#panel-timeline">{"Timeline"}</a><a href="#panel-state">{"State"}</a>
+            <a href="#checkpoint">{"Checkpoint"}</a><a href="#panel-batches">{"Batches"}</a>
+        </nav>
+        <section id="panel-timeline" class="panel output-panel result-panel">
             <h2>{"Timeline"}</h2>
             <super::timeline::Timeline snapshot={s.clone()} />
+        </section>
+        <section id="panel-output" class="panel output-panel result-panel">
             <h2>{ format!("Output ({} mode)", s.output_mode) }</h2>
             if let Some(batch) = change.batch_id {
                 <p class="legend" id="output-change">
@@ -166,6 +205,7 @@ pub fn output_panel(props: &Props) -> Html {
                     if s.output_mode == "complete" { <span class="muted">{" (complete mode rewrites the table; marked: what differs from before)"}</span> }
                 </p>
             }
+            <div class="scroll-box">
             <table id="output">
                 <thead><tr><th class="change" aria-label="change"></th>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
                 <tbody class="rows">
@@ -186,11 +226,13 @@ pub fn output_panel(props: &Props) -> Html {
                     </tbody>
                 }
             </table>
+            </div>
             if s.sink.is_empty() { <p class="muted" id="output-empty">{"The sink is empty: add events and run a micro-batch."}</p> }
             <super::lineage::LineagePanel lineage={s.lineage.clone()} />
             { shown_of(s.sink.len(), s.sink_total, "rows", "output-shown") }
             <h3>{"Table history (exactly once)"}</h3>
             <p class="muted">{"Each batch commits one version, tagged with the query id and batch id. Click a version to see the table as it was."}</p>
+            <div class="scroll-box short">
             <table id="table-history" class="clickable">
                 <thead><tr><th>{"version"}</th><th>{"batch"}</th><th>{"operation"}</th><th>{"added"}</th><th>{"updated"}</th><th>{"removed"}</th><th>{"query id"}</th></tr></thead>
                 <tbody>
@@ -203,6 +245,7 @@ pub fn output_panel(props: &Props) -> Html {
                     }}) }
                 </tbody>
             </table>
+            </div>
             { shown_of(s.table_history.len(), s.history_total, "versions (VERSION AS OF reads every one)", "history-shown") }
             <TableQuery query={s.table_query.clone()} send={props.send.clone()} />
             <h3>{ format!("At-least-once file ({} rows in {} writes)", s.file_rows.len(), s.file_parts.len()) }</h3>
@@ -210,6 +253,7 @@ pub fn output_panel(props: &Props) -> Html {
             if !s.file_parts.is_empty() {
                 <details id="file-rows">
                     <summary>{"The file's rows, write by write"}</summary>
+                    <div class="scroll-box">
                     <table class="file-rows">
                         <thead><tr><th>{"write"}</th><th>{"batch"}</th>{ for s.columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
                         { for file_writes(s).into_iter().map(|(p, again, rows)| html! {
@@ -222,12 +266,19 @@ pub fn output_panel(props: &Props) -> Html {
                             </tbody>
                         }) }
                     </table>
+                    </div>
                     { shown_of(s.file_rows.len(), s.file_total, "rows of the file", "file-shown") }
                 </details>
+                { file_diff(s) }
             }
+        </section>
+        <section id="panel-state" class="panel output-panel result-panel">
             <super::state_view::StateView snapshot={s.clone()} />
-            <h3>{"Micro-batches"}</h3>
+        </section>
+        <section id="panel-batches" class="panel output-panel result-panel">
+            <h2>{"Micro-batches"}</h2>
             <super::progress_chart::ProgressChart batches={s.batches.clone()} />
+            <div class="scroll-box">
             <table id="progress">
                 <thead><tr>
                     <th title="batch id">{"batch"}</th><th title="input rows">{"in"}</th><th title="output rows">{"out"}</th>
@@ -246,6 +297,7 @@ pub fn output_panel(props: &Props) -> Html {
                     }) }
                 </tbody>
             </table>
+            </div>
             <super::lineage::LateList late={s.batches.iter().flat_map(|b| b.late.iter().map(move |l| (b.batch_id, l.clone()))).collect::<Vec<_>>()} />
             <super::lineage::DuplicateList duplicates={s.duplicates.clone()} send={props.send.clone()} />
             if !s.dead_letter.is_empty() {
@@ -262,5 +314,6 @@ pub fn output_panel(props: &Props) -> Html {
                 <pre id="explain">{ &s.explain }</pre>
             </details>
         </section>
+        </div>
     }
 }

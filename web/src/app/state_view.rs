@@ -59,7 +59,7 @@ pub fn state_view(props: &Props) -> Html {
     let s = &props.snapshot;
     html! {
         <div id="state">
-            <h3>{"State store"}</h3>
+            <h2>{"State store"}</h2>
             if s.state.is_empty() {
                 <p class="muted">{"A stateless query: every micro-batch stands alone, nothing is kept between batches."}</p>
             }

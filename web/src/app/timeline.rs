@@ -118,8 +118,29 @@ pub fn timeline(props: &Props) -> Html {
         .enumerate()
         .filter_map(|(k, b)| Some((earlier + k, b.window_watermark_micros?, b.window_watermark_micros != b.watermark_micros)))
         .collect();
-    let times: Vec<i64> =
-        dots.iter().map(|d| d.1).chain(late.iter().map(|l| l.1.event_time)).chain(watermarks.iter().map(|w| w.1)).collect();
+    // A join or union holds a watermark per input: each is drawn, dashed, beside the query's (their smallest).
+    let inputs: Vec<String> = batches
+        .iter()
+        .rev()
+        .find(|b| b.input_watermarks.len() > 1)
+        .map_or_else(Vec::new, |b| b.input_watermarks.iter().map(|w| w.source.clone()).collect());
+    let input_steps: Vec<Vec<(usize, i64)>> = inputs
+        .iter()
+        .map(|name| {
+            batches
+                .iter()
+                .enumerate()
+                .filter_map(|(k, b)| Some((earlier + k, b.input_watermarks.iter().find(|w| &w.source == name)?.micros?)))
+                .collect()
+        })
+        .collect();
+    let times: Vec<i64> = dots
+        .iter()
+        .map(|d| d.1)
+        .chain(late.iter().map(|l| l.1.event_time))
+        .chain(watermarks.iter().map(|w| w.1))
+        .chain(input_steps.iter().flatten().map(|w| w.1))
+        .collect();
     if times.is_empty() {
         return html! {
             <div id="timeline" class="timeline">
@@ -170,11 +191,15 @@ pub fn timeline(props: &Props) -> Html {
                 .collect()
         })
         .unwrap_or_default();
-    let mut watermark_path = String::new();
-    for (k, wm) in &watermarks {
-        let (x0, x1, yy) = (x(*k) - slot_w / 2.0, x(*k) + slot_w / 2.0, y(*wm));
-        watermark_path.push_str(&format!("{}{x0:.1},{yy:.1} L{x1:.1},{yy:.1} ", if watermark_path.is_empty() { "M" } else { "L" }));
-    }
+    let step_path = |steps: &[(usize, i64)]| {
+        let mut path = String::new();
+        for (k, wm) in steps {
+            let (x0, x1, yy) = (x(*k) - slot_w / 2.0, x(*k) + slot_w / 2.0, y(*wm));
+            path.push_str(&format!("{}{x0:.1},{yy:.1} L{x1:.1},{yy:.1} ", if path.is_empty() { "M" } else { "L" }));
+        }
+        path
+    };
+    let watermark_path = step_path(&watermarks);
     let ticks = [hi - pad, (hi + lo) / 2.0, lo + pad].map(|t| t as i64);
     html! {
         <div id="timeline" class="timeline">
@@ -202,6 +227,15 @@ pub fn timeline(props: &Props) -> Html {
                 { for dots.iter().map(|(slot, t, offset)| {
                     let jitter = ((*offset % 7) as f64 - 3.0) * (slot_w / 9.0).min(3.0);
                     html! { <circle class="event" cx={(x(*slot) + jitter).to_string()} cy={y(*t).to_string()} r="2.6"><title>{ format!("event time {}", format_timestamp(*t)) }</title></circle> }
+                }) }
+                { for inputs.iter().zip(&input_steps).enumerate().filter(|(_, (_, st))| !st.is_empty()).map(|(i, (name, st))| {
+                    let (k, wm) = st[st.len() - 1];
+                    html! {
+                        <g class={classes!("input-watermark", format!("input-{}", i % 3))} data-source={name.clone()}>
+                            <path d={step_path(st)}><title>{ format!("{name}'s own watermark: its newest event time minus its delay") }</title></path>
+                            <text class="axis input-label" x={format!("{:.1}", x(k) + slot_w / 2.0 + 2.0)} y={format!("{:.1}", y(wm) + 3.0)}>{ name.clone() }</text>
+                        </g>
+                    }
                 }) }
                 if !watermark_path.is_empty() {
                     <path id="watermark-line" class="watermark" d={watermark_path} />
@@ -251,6 +285,9 @@ pub fn timeline(props: &Props) -> Html {
             <p class="legend muted">
                 <span class="key dot" />{"event "}<span class="key wm" />{"watermark "}<span class="key band" />{"open window "}
                 <span class="key closed" />{"closed window "}<span class="key late" />{"late drop (point at it or focus it for why)"}
+                if !inputs.is_empty() {
+                    <span id="input-watermarks-key">{ format!(" · dashed: each input's own watermark ({}); the query runs with the smallest", inputs.join(", ")) }</span>
+                }
             </p>
             if let Some(d) = (*detail).clone().filter(|_| !late.is_empty()) {
                 <p id="late-detail" class="late-detail" role="status">{ d }</p>
