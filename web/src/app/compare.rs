@@ -122,14 +122,6 @@ fn examples(ids: &[&'static str]) -> Vec<&'static Example> {
 }
 
 /// What a position ran, for the bar: "batches 2, 3 ran".
-fn ran(batch_ids: &[u64]) -> String {
-    match batch_ids {
-        [] => "no batch ran".into(),
-        [one] => format!("batch {one} ran"),
-        many => format!("batches {} ran", many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
-    }
-}
-
 #[function_component(CompareView)]
 fn compare_view(props: &ViewProps) -> Html {
     let examples = examples(&props.ids);
@@ -208,7 +200,7 @@ fn compare_view(props: &ViewProps) -> Html {
         (None, _) if stepping.is_empty() => "No side can step.".to_string(),
         (None, _) => "Moving…".to_string(),
         (Some(0), _) => format!("Batch 0 of {total} runs: nothing has run yet"),
-        (Some(p), Some(k)) if k.position == p => format!("Run {p} of {total}: {}", ran(&k.batch_ids)),
+        (Some(p), Some(k)) if k.position == p => format!("Run {p} of {total}: {} ran", super::scrubber::ran(&k.batch_ids)),
         (Some(p), _) => format!("Run {p} of {total}"),
     };
     let sqls: Vec<&str> = sides.0.iter().map(|s| s.shown.as_ref().map_or("", |s| s.sql.as_str())).collect();
@@ -378,17 +370,5 @@ fn side_numbers(side: &Side, s: &Snapshot) -> Html {
             </ul>
         }
         </>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ran;
-
-    #[test]
-    fn a_position_says_what_ran() {
-        assert_eq!(ran(&[]), "no batch ran");
-        assert_eq!(ran(&[4]), "batch 4 ran");
-        assert_eq!(ran(&[2, 3]), "batches 2, 3 ran");
     }
 }

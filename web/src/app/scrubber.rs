@@ -12,7 +12,7 @@ pub struct Props {
 }
 
 /// What a position ran, for its label: "batches 2, 3".
-fn ran(batch_ids: &[u64]) -> String {
+pub(super) fn ran(batch_ids: &[u64]) -> String {
     match batch_ids {
         [] => "no batch".into(),
         [one] => format!("batch {one}"),
