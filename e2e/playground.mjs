@@ -692,6 +692,56 @@ await test("layout-from-1280-px-down-to-a-narrow-column", async (page) => {
   }
 });
 
+await test("a-kafka-topic-its-partitions-lag-and-a-producer-that-retries", async (page) => {
+  await page.goto(`${url}?storage=memory&example=kafka-bronze`);
+  await page.locator("#panel-topics").waitFor();
+  const lag = () => page.locator("#topic-sensor_data .topic-lag").innerText();
+  expect((await lag()).startsWith("0 messages behind latest"), `at batch 0 nothing has arrived: ${await lag()}`);
+  // The row form is for row sources: a topic takes messages from the producer.
+  expect(await page.locator("#event-form").count() === 0, "no row form for a topic");
+  await page.locator("#scrub-forward").click();
+  await page.waitForFunction(() => document.querySelector("#scrub-position")?.textContent.includes("batch 0"));
+  expect((await lag()).startsWith("3 messages behind latest"), `6 sent, 3 read: ${await lag()}`);
+  expect((await lag()).includes("at most 4 per batch"), await lag());
+  const partitions = await page.locator("#topic-sensor_data table.partitions tbody tr").allInnerTexts();
+  expect(partitions.length === 2, `two partitions: ${partitions}`);
+  // Partition 0 holds d2 and d3 (4 messages, 2 read), partition 1 d1 (2 messages, 1 read).
+  const cells = partitions.map((r) => r.split("\t").slice(0, 5).map((c) => c.trim()).join(" "));
+  expect(cells[0] === "0 0 4 2 2" && cells[1] === "1 0 2 1 1", `partition, earliest, latest, read to, lag: ${cells}`);
+  // A producer whose acknowledgement was lost sends the message again: two copies in the topic.
+  await page.locator("#producer-key").fill("d9");
+  await page.locator("#producer-value").fill('{"device": "d9", "temp": 30.0, "ts": "2026-01-01 00:00:09"}');
+  await page.locator("#producer-retries").fill("1");
+  expect((await page.locator("#produce").innerText()).includes("2 copies"), await page.locator("#produce").innerText());
+  await page.locator("#produce").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("5 messages"));
+  const unread = await page.locator("#topic-sensor_data table.messages tbody tr.unread").allInnerTexts();
+  expect(unread.filter((r) => r.includes("d9")).length === 2, `both copies wait: ${unread}`);
+  await page.screenshot({ path: `${shots}/25-kafka-topic.png`, fullPage: true });
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("0 messages"));
+  const rows = await page.locator("#output tbody tr").count();
+  expect(rows === 8, `3 + 5 rows in bronze, the retry's copy among them: ${rows}`);
+});
+
+await test("the-editor-shows-a-whole-line-of-an-example-at-1280-px", async (page) => {
+  // The stream-stream join has the gallery's widest lines; the gallery's own test keeps every
+  // example's lines within 72 characters.
+  for (const id of ["join-then-window", "tumbling-append", "medallion"]) {
+    await page.goto(`${url}?storage=memory&example=${id}`);
+    await page.locator("#sql").waitFor();
+    await page.waitForFunction(() => document.querySelector("#sql").value.includes("SELECT"));
+    const fit = await page.evaluate(() => {
+      const sql = document.querySelector("#sql");
+      const widest = Math.max(...sql.value.split("\n").map((l) => l.length));
+      return { widest, scroll: sql.scrollWidth, width: sql.clientWidth };
+    });
+    expect(fit.widest > 60, `${id}: a long line to fit (${fit.widest})`);
+    expect(fit.scroll <= fit.width, `${id}: its ${fit.widest}-character line scrolls sideways (${fit.scroll} > ${fit.width} px)`);
+  }
+  await page.screenshot({ path: `${shots}/18-editor-1280.png` });
+});
+
 await browser.close();
 let failed = 0;
 for (const [name, err] of results) {

@@ -516,8 +516,14 @@ fn kafka_message(m: &Json, step: usize, context: &str) -> Result<crate::kafka::M
     Ok(crate::kafka::Message { key: text("key")?, value: text("value")?, timestamp })
 }
 
+/// The messages of the `add` step `step` of a Kafka source; a message without a `timestamp`
+/// gets the step's time, as the runner gives it.
+pub fn kafka_messages(messages: &[Json], step: usize) -> Result<Vec<crate::kafka::Message>> {
+    messages.iter().enumerate().map(|(m, msg)| kafka_message(msg, step, &format!("step {step}, message {m}"))).collect()
+}
+
 /// A `retain` step's `from_offsets`: partition -> the first offset kept.
-fn retain_offsets(from: &Map<String, Json>, context: &str) -> Result<crate::kafka::PartitionOffsets> {
+pub fn retain_offsets(from: &Map<String, Json>, context: &str) -> Result<crate::kafka::PartitionOffsets> {
     let mut out = std::collections::BTreeMap::new();
     for (p, o) in from {
         let part: u32 = p.parse().map_err(|_| bad(format!("{context}: `from_offsets` keys are partition numbers, not {}", shown(p))))?;
@@ -1220,11 +1226,7 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
                 query.inject_failure(*point);
                 Ok(())
             }
-            Step::Produce { source, messages, partition } => messages
-                .iter()
-                .enumerate()
-                .map(|(m, msg)| kafka_message(msg, i, &format!("step {i}, message {m}")))
-                .collect::<Result<Vec<_>>>()
+            Step::Produce { source, messages, partition } => kafka_messages(messages, i)
                 .and_then(|ms| query.produce(source, ms, *partition))
                 .map(|_| ())
                 .map_err(|e| bad(format!("step {i}: {}", e.message))),

@@ -258,6 +258,14 @@ pub const EXERCISES: &[Exercise] = &[
         hint: "Each batch writes the windows it changed; a reading behind the watermark in a closed window is dropped.",
         questions: &[q(1, Written), q(2, Watermark), q(3, Late), q(3, State)],
     },
+    Exercise {
+        id: "kafka-max-offsets",
+        example: "kafka-bronze",
+        concept: "Kafka rate limits",
+        title: "maxOffsetsPerTrigger over two partitions",
+        hint: "The limit is shared by the partitions in proportion to what each has waiting, and each share is rounded down.",
+        questions: &[q(1, Written), q(2, Written), q(3, Written)],
+    },
 ];
 
 /// The longest `?exercise=` value read: ids are far shorter.

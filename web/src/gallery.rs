@@ -278,6 +278,14 @@ pub const EXAMPLES: &[Example] = &[
         scenario: scenario!("spark-examples/070-error-append-agg-no-watermark.json"),
         generator: None,
     },
+    Example {
+        id: "kafka-bronze",
+        topic: "Kafka",
+        title: "Kafka to bronze with maxOffsetsPerTrigger",
+        watch: "At most 4 offsets a batch, shared by the partitions as Spark rounds it: each batch reads 3, and the topic panel shows the lag the next batches work through. Send more with the producer.",
+        scenario: scenario!("gallery/kafka-bronze-max-offsets.json"),
+        generator: None,
+    },
 ];
 
 /// The example a documentation page asks for with `?example=ID`: its scenario, or why there is none.
@@ -310,6 +318,21 @@ mod tests {
         }
         let ids: std::collections::HashSet<&str> = EXAMPLES.iter().map(|e| e.id).collect();
         assert_eq!(ids.len(), EXAMPLES.len(), "ids are unique");
+    }
+
+    /// The editor shows 72 characters of a line at 1280 px (e2e/playground.mjs checks that side),
+    /// so an example's SQL is laid out one clause to a line within that, never one long line.
+    #[test]
+    fn every_example_s_sql_fits_the_editor_line_by_line() {
+        const WIDTH: usize = 72;
+        for e in EXAMPLES {
+            let json: serde_json::Value = serde_json::from_str(e.scenario).unwrap();
+            let sql = json.get("query").or_else(|| json.get("pipeline")).and_then(|q| q.as_str()).unwrap_or_default();
+            assert!(!sql.is_empty(), "{}: no query", e.id);
+            for (n, line) in sql.lines().enumerate() {
+                assert!(line.chars().count() <= WIDTH, "{}: line {} is {} characters: {line}", e.id, n + 1, line.chars().count());
+            }
+        }
     }
 
     #[test]
@@ -361,6 +384,7 @@ mod walk {
         "pipeline-expectations-drop" => "gallery/expectations-drop.expected.json",
         "pipeline-expectations-fail" => "gallery/expectations-fail.expected.json",
         "exactly-once" => "gallery/exactly-once-after-crash.expected.json",
+        "kafka-bronze" => "gallery/kafka-bronze-max-offsets.expected.json",
         "lost-checkpoint" => "gallery/lost-checkpoint.expected.json",
         "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
         "join-full-outer" => "stream-joins/ss-full-outer-join.expected.json",
@@ -627,6 +651,21 @@ mod walk {
         let refused = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap().snapshot().error.unwrap();
         assert_eq!(refused.kind, "unsupported_output_mode");
         assert!(refused.message.contains("Append and Update"), "{}", refused.message);
+        // "each batch reads 3 ... the lag the next batches work through"
+        let (mut k, _) = walk_kafka();
+        let after_first = k.handle(Request::StepForward);
+        assert_eq!(after_first.batches.iter().map(|b| b.input_rows).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(after_first.topics[0].lag(), 3, "3 of the 6 wait");
+        let end = k.handle(Request::RunToEnd);
+        assert!(end.batches.iter().all(|b| b.input_rows == 3), "{:?}", end.batches);
+        assert_eq!(end.topics[0].lag(), 0);
+    }
+
+    fn walk_kafka() -> (Session, Snapshot) {
+        let e = EXAMPLES.iter().find(|e| e.id == "kafka-bronze").unwrap();
+        let s = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let snap = s.snapshot();
+        (s, snap)
     }
 
     /// A pipeline example opened and updated `n` times with Run update.

@@ -50,6 +50,9 @@ pub enum Request {
     AddEvent { source: String, row: Vec<Json> },
     /// Append several events to one source.
     AddEvents { source: String, rows: Vec<Json> },
+    /// A producer sends messages to a Kafka source (`key`, `value`, `timestamp` each, as a
+    /// scenario's `messages`), to `partition` or where the default partitioner puts them.
+    Produce { source: String, messages: Vec<Json>, partition: Option<u32> },
     /// Process all available data: one micro-batch plus any no-data batch.
     RunBatch,
     /// Run at most one micro-batch.
@@ -211,6 +214,9 @@ pub struct RelationInfo {
     /// Events the scenario arrives in later steps (not yet added): the scrubber adds them.
     #[serde(default)]
     pub queued: u64,
+    /// A Kafka topic: its records are messages a producer sends (the topics panel), not rows.
+    #[serde(default)]
+    pub kafka: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -440,6 +446,51 @@ pub struct Snapshot {
     /// Set in pipeline mode (a version 2 file is loaded): its graph, tables and event log.
     #[serde(default)]
     pub pipeline: Option<PipelineInfo>,
+    /// The Kafka sources: partitions, offsets, how far the query has read, the newest messages.
+    #[serde(default)]
+    pub topics: Vec<TopicInfo>,
+}
+
+/// A Kafka source as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TopicInfo {
+    pub name: String,
+    pub partitions: Vec<PartitionInfo>,
+    /// The newest messages over every partition, oldest first (at most `TOPIC_MESSAGES`).
+    pub messages: Vec<MessageInfo>,
+    /// Messages the topic holds (retention deletes the oldest).
+    pub total_messages: u64,
+    /// The source's options as its scenario gives them (`maxOffsetsPerTrigger`, ...).
+    pub options: Vec<(String, String)>,
+}
+
+impl TopicInfo {
+    /// Offsets not read yet over every partition, above what retention deleted: the next
+    /// batch's work (its `maxOffsetsBehindLatest` is the largest partition's).
+    pub fn lag(&self) -> u64 {
+        self.partitions.iter().map(|p| (p.latest - p.next.max(p.earliest)).max(0) as u64).sum()
+    }
+}
+
+/// One partition: `[earliest, latest)` are its offsets, `next` where the query's next batch
+/// starts reading it (offsets below are read).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PartitionInfo {
+    pub partition: u32,
+    pub earliest: i64,
+    pub latest: i64,
+    pub next: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageInfo {
+    pub partition: u32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub timestamp: String,
+    /// Whether a batch of the query has read it.
+    pub read: bool,
 }
 
 /// A pipeline (FORMAT.md version 2) as the page shows it.

@@ -29,6 +29,7 @@ use crate::protocol::{
 
 pub mod lineage;
 pub mod pipeline;
+pub mod topics;
 
 const DEFINITION: &str = "session/definition";
 
@@ -79,6 +80,8 @@ pub struct Session {
     lineage: Option<LineageInfo>,
     /// Pipeline mode: a version 2 file loaded over the query session, which stays beneath it.
     pipeline: Option<pipeline::PipelineMode>,
+    /// What producers sent to the Kafka sources, kept to refill them after a reload.
+    produced: topics::Produced,
 }
 
 /// A step applied: an `add` as its source and number of events (the event log has the rows).
@@ -249,6 +252,8 @@ fn start_on(storage: &SharedStorage, scenario: &Scenario) -> Result<StreamingQue
         storage: storage.clone(),
         clock: crate::clock::clock(),
         source_options: scenario.file_options()?,
+        // Each topic starts empty: the session's producer steps fill it.
+        kafka: scenario.kafka_sources()?,
         ..QueryOptions::default()
     };
     let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
@@ -287,6 +292,7 @@ impl Session {
             emitted: HashMap::new(),
             lineage: None,
             pipeline: None,
+            produced: topics::Produced::default(),
         }
     }
 
@@ -304,10 +310,8 @@ impl Session {
     /// the scenario's steps wait in the plan for the scrubber to apply them run by run.
     pub fn queued(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
-        if let Some(name) =
-            scenario.kafka.iter().map(|(n, _)| n).chain(scenario.auto_loader.iter().map(|(n, _, _)| n)).chain(&scenario.rate).next()
-        {
-            return Err(kafka_in_the_cli(name));
+        if let Some(name) = scenario.auto_loader.iter().map(|(n, _, _)| n).chain(&scenario.rate).next() {
+            return Err(runs_in_the_cli(name));
         }
         // Check the query before touching the storage: a file that cannot be used changes nothing.
         let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
@@ -354,6 +358,13 @@ impl Session {
             }
             Ok(())
         })?;
+        // The topics are refilled at the offsets they had before the query reads its checkpoint's.
+        let produced = topics::Produced::load(&storage, &scenario)?;
+        if let Ok(q) = &mut query {
+            if let Err(e) = produced.refill(q) {
+                query = Err(e);
+            }
+        }
         let mut s = Session::new(scenario, events, storage, kind);
         s.plan = plan;
         // The log keeps the events, not the runs between them: a new query reads what had
@@ -362,6 +373,8 @@ impl Session {
             s.script.push(Done::Add { source: source.to_string(), count: rows.len() });
             Ok(())
         });
+        s.script.extend(produced.steps.iter().cloned().map(Done::Step));
+        s.produced = produced;
         if !s.script.is_empty() {
             s.script.push(Done::Step(Step::Run));
         }
@@ -525,6 +538,7 @@ impl Session {
     fn start_query(&self) -> Result<StreamingQuery, Error> {
         let mut q = start_on(&self.storage, &self.scenario)?;
         self.events.for_each_chunk(|source, rows| q.add_json(source, rows))?;
+        self.produced.refill(&mut q)?;
         Ok(q)
     }
 
@@ -540,6 +554,8 @@ impl Session {
             root.delete_all(dir).map_err(storage_error)?;
         }
         self.events = EventLog::empty(self.storage.clone())?;
+        // The plan sends the messages again, to the new query's topics.
+        self.produced.clear(&self.storage, &self.scenario)?;
         self.plan = plan;
         self.scenario.query = sql.to_string();
         self.scenario.output_mode = mode;
@@ -611,7 +627,9 @@ impl Session {
                 Ok(())
             }
             Step::Fail(point) => self.arm(point),
-            Step::Produce { source, .. } | Step::Retain { source, .. } | Step::Land { source, .. } => Err(kafka_in_the_cli(&source)),
+            Step::Produce { source, messages, partition } => self.produce(&source, &messages, partition),
+            Step::Retain { source, from_offsets } => self.kafka_step(Step::Retain { source, from_offsets }),
+            Step::Land { source, .. } => Err(runs_in_the_cli(&source)),
         }
     }
 
@@ -737,6 +755,51 @@ impl Session {
         Ok(())
     }
 
+    /// A producer sends `messages` to a Kafka source. A message without a timestamp gets the
+    /// time of this step of the scenario (as the runner gives it), written out so a replay
+    /// gives the same one.
+    fn produce(&mut self, source: &str, messages: &[Json], partition: Option<u32>) -> Result<(), Error> {
+        let messages = topics::resolved(messages, self.script.len())?;
+        self.kafka_step(Step::Produce { source: source.to_string(), messages, partition })
+    }
+
+    /// A producer's send or a retention cut: checked by the query's topic, kept (so a reload
+    /// refills the topic), then applied.
+    fn kafka_step(&mut self, step: Step) -> Result<(), Error> {
+        let q = self.query.as_ref().ok_or_else(|| Error::invalid_input("no query is running: start one first"))?;
+        let topic = match &step {
+            Step::Produce { source, .. } | Step::Retain { source, .. } => {
+                q.kafka_source(source).map(|s| s.topic.clone()).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UnknownTable,
+                        format!("there is no Kafka source `{source}`; messages go to a source of kind kafka"),
+                    )
+                })?
+            }
+            _ => return Ok(()),
+        };
+        let step = match step {
+            Step::Produce { messages, partition, .. } => Step::Produce { source: topic.name().to_string(), messages, partition },
+            Step::Retain { from_offsets, .. } => Step::Retain { source: topic.name().to_string(), from_offsets },
+            other => other,
+        };
+        // Tried on a copy of the topic first: a message the topic refuses keeps nothing.
+        let mut trial = topic;
+        if let Step::Produce { messages, partition, .. } = &step {
+            for m in unbounded_engine::scenario::kafka_messages(messages, 0)? {
+                trial.produce(m, *partition)?;
+            }
+        }
+        self.produced.push(step.clone(), &self.storage, &self.scenario)?;
+        topics::apply(self.query_mut()?, &step)?;
+        self.arrived += match &step {
+            Step::Produce { messages, .. } => messages.len() as u64,
+            _ => 0,
+        };
+        self.script.push(Done::Step(step));
+        Ok(())
+    }
+
     fn arm(&mut self, point: FailurePoint) -> Result<(), Error> {
         self.query_mut()?.inject_failure(point);
         self.armed = Some(point);
@@ -853,6 +916,7 @@ impl Session {
             },
             Request::AddEvent { source, row } => self.add_events(&source, vec![Json::Array(row)]),
             Request::AddEvents { source, rows } => self.add_events(&source, rows),
+            Request::Produce { source, messages, partition } => self.produce(&source, &messages, partition),
             Request::RunBatch => self.run(Step::Run, |q| q.process_all_available()),
             Request::Step => self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step()),
             Request::StepForward => self.forward(),
@@ -1197,9 +1261,11 @@ impl Session {
                         .iter()
                         .map(|s| match s {
                             Step::Add { source, rows } if source.eq_ignore_ascii_case(name) => rows.len() as u64,
+                            Step::Produce { source, messages, .. } if source.eq_ignore_ascii_case(name) => messages.len() as u64,
                             _ => 0,
                         })
                         .sum(),
+                    kafka: false,
                 }
             })
             .collect();
@@ -1216,6 +1282,7 @@ impl Session {
                 table_rows: rows.clone(),
                 last_row: None,
                 queued: 0,
+                kafka: false,
             })
             .collect();
         let as_rows = |rows: &[Json]| {
@@ -1327,7 +1394,16 @@ impl Session {
             lineage: self.lineage.clone(),
             duplicates: Vec::new(),
             pipeline: self.pipeline.as_ref().map(pipeline::PipelineMode::info),
+            topics: q.map(|q| topics::infos(q, &self.scenario)).unwrap_or_default(),
         };
+        // A topic's records are its messages; those waiting are its lag.
+        for t in &snapshot.topics {
+            if let Some(r) = snapshot.sources.iter_mut().find(|r| r.name == t.name) {
+                r.rows = t.total_messages;
+                r.pending = if r.read { t.lag() } else { 0 };
+                r.kafka = true;
+            }
+        }
         snapshot.duplicates = lineage::duplicates(self, &snapshot);
         snapshot
     }
@@ -1351,11 +1427,11 @@ impl Session {
     }
 }
 
-/// The page's sessions feed sources row by row; a Kafka topic's producer, partitions and offsets
-/// run in the engine and the CLI in this version.
-fn kafka_in_the_cli(source: &str) -> Error {
+/// Auto Loader folders and rate sources run in the engine and the CLI in this version; the
+/// page feeds sources row by row and Kafka topics message by message.
+fn runs_in_the_cli(source: &str) -> Error {
     Error::unsupported(format!(
-        "source {source} is a Kafka topic, an Auto Loader folder or a rate source: such scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
+        "source {source} is an Auto Loader folder or a rate source: such scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
     ))
 }
 
@@ -1986,11 +2062,72 @@ mod tests {
     }
 
     #[test]
-    fn a_kafka_scenario_is_refused_with_where_it_runs() {
-        let text =
-            r#"{"version": 1, "name": "k", "sources": {"t": {"kind": "kafka"}}, "query": "SELECT offset FROM STREAM t", "steps": []}"#;
+    fn kafka_and_rate_sources_are_refused_with_where_they_run() {
+        let text = r#"{"version": 1, "name": "r", "sources": {"t": {"kind": "rate"}}, "query": "SELECT value FROM STREAM t", "steps": []}"#;
         let e = Session::from_scenario(text).err().unwrap();
-        assert!(e.message.contains("Kafka topic") && e.message.contains("CLI"), "{e}");
+        assert!(e.message.contains("rate source") && e.message.contains("CLI"), "{e}");
+    }
+
+    const KAFKA: &str = include_str!("../../tests/scenarios/gallery/kafka-bronze-max-offsets.json");
+
+    #[test]
+    fn a_producer_fills_a_topic_that_a_reload_refills_at_the_same_offsets() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(KAFKA, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let before = s.snapshot();
+        assert_eq!(before.topics[0].total_messages, 9);
+        assert_eq!(before.topics[0].lag(), 0);
+        assert!(before.sources[0].kafka, "a topic takes messages, not rows");
+        // A producer that retries once: the topic keeps both copies, at two offsets of d1's partition.
+        let m = json!({"key": "d1", "value": r#"{"device": "d1", "temp": 23.0, "ts": "2026-01-01 00:00:09"}"#});
+        let snap = s.handle(Request::Produce { source: "SENSOR_DATA".into(), messages: vec![m.clone(), m], partition: None });
+        assert_eq!(snap.error, None);
+        let t = &snap.topics[0];
+        assert_eq!((t.total_messages, t.lag()), (11, 2));
+        let copies: Vec<_> = t.messages.iter().filter(|m| !m.read).collect();
+        assert_eq!(copies.len(), 2);
+        assert_eq!((copies[0].partition, copies[0].offset + 1), (copies[1].partition, copies[1].offset), "{copies:?}");
+        assert_eq!(snap.sources[0].pending, 2, "Run all available counts the lag");
+        // A partition that does not exist is refused and keeps nothing.
+        let bad = s.handle(Request::Produce { source: "sensor_data".into(), messages: vec![json!({"value": "x"})], partition: Some(7) });
+        assert!(bad.error.as_ref().unwrap().message.contains("partition 7 does not exist"), "{:?}", bad.error);
+        assert_eq!(bad.topics[0].total_messages, 11);
+        drop(s);
+        // A reload refills the topic before the query resumes from its checkpoint.
+        let mut resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().expect("saved");
+        let again = resumed.snapshot();
+        assert_eq!(again.topics, snap.topics, "the same messages at the same offsets, the same read positions");
+        let done = resumed.handle(Request::RunBatch);
+        assert_eq!(
+            done.batches.last().map(|b| b.input_rows),
+            Some(2),
+            "both copies are read: the engine duplicates nothing, the producer did"
+        );
+        assert_eq!(done.topics[0].lag(), 0);
+        // The export is a scenario that gives the same table.
+        let exported = resumed.handle(Request::Export).exported.unwrap();
+        let reference = Session::from_scenario(&exported).unwrap();
+        // After a reload the runs between the first messages are not known, only their order.
+        let sorted = |rows: &[Vec<Json>]| {
+            let mut r: Vec<String> = rows.iter().map(|r| Json::Array(r.clone()).to_string()).collect();
+            r.sort();
+            r
+        };
+        assert_eq!(sorted(&reference.snapshot().sink), sorted(&done.sink));
+        assert_eq!(reference.snapshot().topics[0].partitions, done.topics[0].partitions);
+    }
+
+    #[test]
+    fn a_new_query_over_a_topic_reads_it_again_from_the_start() {
+        let mut s = Session::start(KAFKA, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let snap =
+            s.handle(Request::SetQuery { sql: "SELECT partition, offset FROM STREAM sensor_data".into(), output_mode: "append".into() });
+        assert_eq!(snap.error, None);
+        assert_eq!(snap.topics[0].total_messages, 0, "at batch 0 the messages are queued again");
+        let end = s.handle(Request::RunToEnd);
+        assert_eq!(end.topics[0].total_messages, 9);
+        assert_eq!(end.sink.len(), 9);
+        assert_eq!(end.batches.iter().map(|b| b.input_rows).collect::<Vec<_>>(), vec![3, 3, 3], "the same batches");
     }
 
     const SMALL: &str = include_str!("../../tests/scenarios/gallery/watermark-small.json");

@@ -162,6 +162,36 @@ impl Topic {
         Ok((out, lost))
     }
 
+    /// Messages the topic holds, over every partition (retention deleted the others).
+    pub fn len(&self) -> u64 {
+        self.partitions.iter().map(|l| l.messages.len() as u64).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The newest `n` messages over every partition, oldest first by timestamp (then
+    /// partition and offset): what a topic browser shows.
+    pub fn newest(&self, n: usize) -> Vec<Record<'_>> {
+        let mut out: Vec<Record<'_>> = self
+            .partitions
+            .iter()
+            .enumerate()
+            .flat_map(|(p, log)| {
+                let skip = log.messages.len().saturating_sub(n);
+                log.messages.iter().enumerate().skip(skip).map(move |(i, message)| Record {
+                    partition: p as u32,
+                    offset: log.earliest + i as i64,
+                    message,
+                })
+            })
+            .collect();
+        out.sort_by_key(|r| (r.message.timestamp, r.partition, r.offset));
+        out.drain(..out.len().saturating_sub(n));
+        out
+    }
+
     /// The bytes of every message at or after `consumed` (Databricks' estimate of
     /// `estimatedTotalBytesBehindLatest` is exact here: the log is in memory).
     pub fn bytes_behind(&self, consumed: &PartitionOffsets) -> u64 {
@@ -234,6 +264,19 @@ mod tests {
         t.retain(&offs(&[(0, 1)])).unwrap();
         assert_eq!(t.bytes_behind(&offs(&[(0, 0), (1, 0)])), 6);
         assert_eq!(t.bytes_behind(&offs(&[(0, 2), (1, 1)])), 0);
+    }
+
+    #[test]
+    fn the_newest_messages_come_from_every_partition_oldest_first() {
+        let mut t = Topic::new("t", 2).unwrap();
+        for (i, p) in [0, 1, 0, 1, 0].into_iter().enumerate() {
+            t.produce(Message { timestamp: i as i64, ..msg(None, &i.to_string()) }, Some(p)).unwrap();
+        }
+        t.retain(&offs(&[(0, 1)])).unwrap();
+        assert_eq!(t.len(), 4);
+        let coords = |rs: Vec<Record<'_>>| rs.iter().map(|r| (r.partition, r.offset)).collect::<Vec<_>>();
+        assert_eq!(coords(t.newest(3)), vec![(0, 1), (1, 1), (0, 2)]);
+        assert_eq!(coords(t.newest(10)), vec![(1, 0), (0, 1), (1, 1), (0, 2)]);
     }
 
     #[test]

@@ -537,6 +537,12 @@ impl StreamingQuery {
         self.kafka.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s)
     }
 
+    /// Where the next batch reads a Kafka source from, per partition: the end of the last
+    /// batch planned (offsets below it are read, or being read again after a crash).
+    pub fn kafka_next_offsets(&self, name: &str) -> Option<PartitionOffsets> {
+        self.runtime.kafka_readers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, r)| r.next_start())
+    }
+
     fn kafka_mut(&mut self, name: &str) -> Result<&mut KafkaSource> {
         let known: Vec<String> = self.kafka.keys().cloned().collect();
         self.kafka.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, s)| s).ok_or_else(|| {

@@ -24,6 +24,7 @@ mod share;
 mod state_view;
 mod theme;
 mod timeline;
+mod topics;
 
 use std::rc::Rc;
 
@@ -275,6 +276,8 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     let pending: u64 = snapshot.sources.iter().map(|s| s.pending).sum();
+    // A Kafka topic takes messages from the producer form, not rows.
+    let row_sources: Vec<_> = snapshot.sources.iter().filter(|s| !s.kafka).cloned().collect();
     let query_error = snapshot.error.clone().filter(|e| !matches!(e.kind.as_str(), "invalid_input" | "checkpoint" | "storage"));
     let input_error = snapshot.error.clone().filter(|e| e.kind == "invalid_input");
     let storage_error = snapshot.error.clone().filter(|e| matches!(e.kind.as_str(), "checkpoint" | "storage"));
@@ -372,8 +375,13 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <section class="panel events-panel">
                     <h2>{"Events"}</h2>
-                    <event_form::EventForm sources={snapshot.sources.clone()} send={send.clone()} />
-                    <paste::PasteEvents sources={snapshot.sources.clone()} send={send.clone()} />
+                    if !row_sources.is_empty() || snapshot.topics.is_empty() {
+                        <event_form::EventForm sources={row_sources.clone()} send={send.clone()} />
+                        <paste::PasteEvents sources={row_sources.clone()} send={send.clone()} />
+                    }
+                    if !snapshot.topics.is_empty() {
+                        <topics::Producer topics={snapshot.topics.clone()} send={send.clone()} />
+                    }
                     { input_error.map(|e| html! { <div id="event-error" class="error" role="alert">{ e.message }</div> }).unwrap_or_default() }
                     <div class="row">
                         <button id="run" class="primary" onclick={run}

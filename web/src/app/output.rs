@@ -189,7 +189,14 @@ pub fn output_panel(props: &Props) -> Html {
         <nav class="results-nav" aria-label="Jump to a panel">
             <a href="#panel-output">{"Output"}</a><a href="#panel-timeline">{"Timeline"}</a><a href="#panel-state">{"State"}</a>
             <a href="#checkpoint">{"Checkpoint"}</a><a href="#panel-batches">{"Batches"}</a>
+            if !s.topics.is_empty() { <a href="#panel-topics">{"Kafka"}</a> }
         </nav>
+        if !s.topics.is_empty() {
+            <section id="panel-topics" class="panel output-panel result-panel">
+                <h2>{"Kafka"}</h2>
+                <super::topics::TopicsPanel topics={s.topics.clone()} />
+            </section>
+        }
         <section id="panel-timeline" class="panel output-panel result-panel">
             <h2>{"Timeline"}</h2>
             <super::timeline::Timeline snapshot={s.clone()} />

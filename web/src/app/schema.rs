@@ -78,8 +78,12 @@ pub fn schema_panel(props: &Props) -> Html {
             <div id="schema">
                 { for props.sources.iter().map(|s| html! {
                     <div class="relation source">
-                        <strong>{ &s.name }</strong>{" (stream) "}
-                        <span class="muted">{ if s.read { format!("{} events, {} waiting", s.rows, s.pending) } else { format!("{} events, not read by the query", s.rows) } }
+                        <strong>{ &s.name }</strong>{ if s.kafka { " (Kafka topic) " } else { " (stream) " } }
+                        <span class="muted">{ {
+                            // A topic holds messages; its waiting ones are its lag.
+                            let what = if s.kafka { "messages" } else { "events" };
+                            if s.read { format!("{} {what}, {} waiting", s.rows, s.pending) } else { format!("{} {what}, not read by the query", s.rows) }
+                        } }
                             { if s.queued > 0 { format!(", {} queued", s.queued) } else { String::new() } }</span>
                         <ul>{ for s.columns.iter().map(|c| html! { <li><code>{ &c.name }</code>{" "}<span class="type">{ &c.data_type }</span></li> }) }</ul>
                     </div>
