@@ -724,6 +724,31 @@ await test("a-kafka-topic-its-partitions-lag-and-a-producer-that-retries", async
   expect(rows === 8, `3 + 5 rows in bronze, the retry's copy among them: ${rows}`);
 });
 
+await test("an-auto-loader-folder-its-files-and-a-schema-that-evolves", async (page) => {
+  await page.goto(`${url}?storage=memory&example=auto-loader-new-column`);
+  await page.locator("#panel-folders").waitFor();
+  const folder = () => page.locator("#folder-landing").innerText();
+  expect((await folder()).includes("No file has landed yet"), await folder());
+  await page.locator("#scrub-forward").click();
+  await page.waitForFunction(() => document.querySelector("#folder-landing .schema-location")?.textContent.includes("version 0"));
+  expect((await page.locator("#folder-landing tbody tr").first().innerText()).includes("batch 0"), "a.json read by batch 0");
+  // b.json brings `city`: the stream stops and the schema location gets version 1.
+  await page.locator("#scrub-forward").click();
+  await page.waitForFunction(() => document.querySelector("#folder-landing .schema-location")?.textContent.includes("version 1"));
+  expect((await page.locator("#folder-landing .schema-location").innerText()).includes("city"), "the new column recorded");
+  expect((await page.locator("#query-error, .error").first().innerText()).includes("city"), "the stop says why");
+  // Land a file of our own, then run: the restarted stream reads b.json and it, city a column.
+  await page.locator("#land-name").fill("mine.json");
+  await page.locator("#land-text").fill('{"id": 7, "name": "eve", "city": "Lima"}');
+  await page.locator("#land").click();
+  await page.waitForFunction(() => document.querySelector("#folder-landing")?.textContent.includes("mine.json"));
+  await page.screenshot({ path: `${shots}/26-landing-folder.png`, fullPage: true });
+  await page.locator("#run").click();
+  await page.waitForFunction(() => [...document.querySelectorAll("#folder-landing tbody tr")].every((r) => r.textContent.includes("batch")));
+  const rows = await page.locator("#output tbody tr").count();
+  expect(rows === 4, `ann, bob, cy, eve: ${rows}`);
+});
+
 await test("the-editor-shows-a-whole-line-of-an-example-at-1280-px", async (page) => {
   // The stream-stream join has the gallery's widest lines; the gallery's own test keeps every
   // example's lines within 72 characters.

@@ -1280,7 +1280,7 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
 }
 
 /// Whether `e` is Auto Loader stopping the stream to evolve its schema (a restart goes on).
-fn is_schema_evolution_stop(e: &Error) -> bool {
+pub fn is_schema_evolution_stop(e: &Error) -> bool {
     e.spark_condition == Some(crate::auto_loader::source::UNKNOWN_FIELD) && e.message.contains("automatic retry: true")
 }
 

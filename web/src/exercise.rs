@@ -266,6 +266,14 @@ pub const EXERCISES: &[Exercise] = &[
         hint: "The limit is shared by the partitions in proportion to what each has waiting, and each share is rounded down.",
         questions: &[q(1, Written), q(2, Written), q(3, Written)],
     },
+    Exercise {
+        id: "auto-loader-new-column",
+        example: "auto-loader-new-column",
+        concept: "Auto Loader schema evolution",
+        title: "A file brings a new column",
+        hint: "In addNewColumns mode a new column stops the stream once, with the new schema recorded; the restart reads the file again with it.",
+        questions: &[q(1, Written), q(2, Written), q(3, Written)],
+    },
 ];
 
 /// The longest `?exercise=` value read: ids are far shorter.

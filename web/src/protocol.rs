@@ -53,6 +53,8 @@ pub enum Request {
     /// A producer sends messages to a Kafka source (`key`, `value`, `timestamp` each, as a
     /// scenario's `messages`), to `partition` or where the default partitioner puts them.
     Produce { source: String, messages: Vec<Json>, partition: Option<u32> },
+    /// A file lands in an Auto Loader folder (`text` is its content, JSON lines or CSV).
+    Land { source: String, file: String, text: String },
     /// Process all available data: one micro-batch plus any no-data batch.
     RunBatch,
     /// Run at most one micro-batch.
@@ -78,6 +80,8 @@ pub enum Request {
     Pause,
     /// Process everything available, then stop (Spark's `availableNow`).
     AvailableNow,
+    /// Spark's `Trigger.Once`: one micro-batch with everything, read limits ignored, then stop.
+    Once,
     /// Turn a synthetic event generator on with these knobs, or off.
     SetGenerator { config: Option<GeneratorConfig> },
     /// A batch query over the transactional table, e.g. `SELECT * FROM sink VERSION AS OF 3`.
@@ -214,9 +218,10 @@ pub struct RelationInfo {
     /// Events the scenario arrives in later steps (not yet added): the scrubber adds them.
     #[serde(default)]
     pub queued: u64,
-    /// A Kafka topic: its records are messages a producer sends (the topics panel), not rows.
+    /// What feeds it: "" rows (a folder of files, one per `add`), "kafka" messages a producer
+    /// sends (the Kafka panel), "auto_loader" files landed in a folder (the landing panel).
     #[serde(default)]
-    pub kafka: bool,
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -449,6 +454,36 @@ pub struct Snapshot {
     /// The Kafka sources: partitions, offsets, how far the query has read, the newest messages.
     #[serde(default)]
     pub topics: Vec<TopicInfo>,
+    /// The Auto Loader folders: their files, which batch read each, the schema location.
+    #[serde(default)]
+    pub folders: Vec<FolderInfo>,
+}
+
+/// An Auto Loader landing folder as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct FolderInfo {
+    pub name: String,
+    pub format: String,
+    /// `cloudFiles.schemaEvolutionMode` in effect.
+    pub evolution_mode: String,
+    pub rescued_column: Option<String>,
+    /// The newest schema at the schema location and its version (None before the stream starts).
+    pub schema: Vec<ColumnInfo>,
+    pub schema_version: Option<u64>,
+    pub files: Vec<LandedFileInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LandedFileInfo {
+    pub name: String,
+    pub bytes: u64,
+    /// When it landed, on the scenario's step clock (its step's index in seconds, as the runner
+    /// and the Spark harness give file times).
+    pub modified: String,
+    /// The micro-batch that read it (among the batches the page is sent), if one has.
+    pub batch_id: Option<u64>,
+    /// Its first line, to see what it brings.
+    pub preview: String,
 }
 
 /// A Kafka source as the page shows it.

@@ -27,9 +27,9 @@ use crate::protocol::{
     StorageKind, TableQueryInfo, TableVersionInfo, WindowInfo,
 };
 
+pub mod arrivals;
 pub mod lineage;
 pub mod pipeline;
-pub mod topics;
 
 const DEFINITION: &str = "session/definition";
 
@@ -80,8 +80,12 @@ pub struct Session {
     lineage: Option<LineageInfo>,
     /// Pipeline mode: a version 2 file loaded over the query session, which stays beneath it.
     pipeline: Option<pipeline::PipelineMode>,
-    /// What producers sent to the Kafka sources, kept to refill them after a reload.
-    produced: topics::Produced,
+    /// What producers sent to the Kafka sources and the files landed in the Auto Loader
+    /// folders, kept to refill them after a reload.
+    arrivals: arrivals::Arrivals,
+    /// The query stopped (an availableNow or once trigger ended, or Auto Loader stopped the
+    /// stream with a new schema recorded): the next run starts it again from its checkpoint.
+    stopped: bool,
 }
 
 /// A step applied: an `add` as its source and number of events (the event log has the rows).
@@ -157,7 +161,9 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
             .sources
             .iter()
             .map(|p| SourceRange {
-                source: p.description.trim_start_matches("MemoryStream[").trim_end_matches(']').to_string(),
+                // Spark's descriptions end with the source's name: MemoryStream[s],
+                // KafkaV2[Subscribe[t]], CloudFilesSource[f].
+                source: p.description.rsplit('[').next().unwrap_or_default().trim_end_matches(']').to_string(),
                 start: p.start_offset,
                 end: p.end_offset,
             })
@@ -246,14 +252,16 @@ fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
 
 /// The scenario's query started on `storage` (from its checkpoint, if there is one), with no
 /// events added yet.
-fn start_on(storage: &SharedStorage, scenario: &Scenario) -> Result<StreamingQuery, Error> {
+fn start_on(storage: &SharedStorage, scenario: &Scenario, arriving: &[Step]) -> Result<StreamingQuery, Error> {
     // A source's read limits (maxFilesPerTrigger, ...) come with the scenario, as in the runner.
     let options = QueryOptions {
         storage: storage.clone(),
         clock: crate::clock::clock(),
         source_options: scenario.file_options()?,
-        // Each topic starts empty: the session's producer steps fill it.
+        // Each topic and folder starts empty: the session's steps fill it. A folder's schema is
+        // inferred from the files that land before the first run (the runner's rule).
         kafka: scenario.kafka_sources()?,
+        auto_loader: Scenario { steps: arriving.to_vec(), ..scenario.clone() }.auto_loader_sources()?,
         ..QueryOptions::default()
     };
     let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
@@ -292,7 +300,8 @@ impl Session {
             emitted: HashMap::new(),
             lineage: None,
             pipeline: None,
-            produced: topics::Produced::default(),
+            arrivals: arrivals::Arrivals::default(),
+            stopped: false,
         }
     }
 
@@ -310,14 +319,13 @@ impl Session {
     /// the scenario's steps wait in the plan for the scrubber to apply them run by run.
     pub fn queued(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
-        if let Some(name) = scenario.auto_loader.iter().map(|(n, _, _)| n).chain(&scenario.rate).next() {
+        if let Some(name) = scenario.rate.first() {
             return Err(runs_in_the_cli(name));
         }
         // Check the query before touching the storage: a file that cannot be used changes nothing.
-        let definition = QueryDefinition { sql: scenario.query.clone(), output_mode: scenario.output_mode, catalog: scenario.catalog()? };
         // A query Spark refuses is what some files show (the gallery's "refused" example): the
         // session opens with that query, its events and the error, and runs nothing.
-        let refusal = match StreamingQuery::start(definition) {
+        let refusal = match start_on(&SharedStorage::memory(), &scenario, &scenario.steps) {
             Ok(_) => None,
             Err(e) if refuses_the_query(&e) => Some(error_info(&e)),
             Err(e) => return Err(e),
@@ -349,7 +357,7 @@ impl Session {
         // The saved definition's steps are what the scrubber had not applied yet.
         let plan: VecDeque<Step> = std::mem::take(&mut scenario.steps).into_iter().collect();
         // The events are read once, summarised and fed to the query as they come.
-        let mut query = start_on(&storage, &scenario);
+        let mut query = start_on(&storage, &scenario, &[]);
         let events = EventLog::open(storage.clone(), &scenario.sources, |source, rows| {
             if let Ok(q) = &mut query {
                 if let Err(e) = q.add_json(source, rows) {
@@ -359,9 +367,9 @@ impl Session {
             Ok(())
         })?;
         // The topics are refilled at the offsets they had before the query reads its checkpoint's.
-        let produced = topics::Produced::load(&storage, &scenario)?;
+        let arrived = arrivals::Arrivals::load(&storage, &scenario)?;
         if let Ok(q) = &mut query {
-            if let Err(e) = produced.refill(q) {
+            if let Err(e) = arrived.refill(q) {
                 query = Err(e);
             }
         }
@@ -373,8 +381,8 @@ impl Session {
             s.script.push(Done::Add { source: source.to_string(), count: rows.len() });
             Ok(())
         });
-        s.script.extend(produced.steps.iter().cloned().map(Done::Step));
-        s.produced = produced;
+        s.script.extend(arrived.steps.iter().cloned().map(Done::Step));
+        s.arrivals = arrived;
         if !s.script.is_empty() {
             s.script.push(Done::Step(Step::Run));
         }
@@ -530,15 +538,12 @@ impl Session {
         write_framed(&self.storage, DEFINITION, &saved.to_json())
     }
 
-    fn definition(&self, sql: &str, mode: OutputMode) -> Result<QueryDefinition, Error> {
-        Ok(QueryDefinition { sql: sql.to_string(), output_mode: mode, catalog: self.scenario.catalog()? })
-    }
-
     /// Starts the session's query on its storage, over every event so far.
     fn start_query(&self) -> Result<StreamingQuery, Error> {
-        let mut q = start_on(&self.storage, &self.scenario)?;
+        let arriving: Vec<Step> = self.plan.iter().cloned().collect();
+        let mut q = start_on(&self.storage, &self.scenario, &arriving)?;
         self.events.for_each_chunk(|source, rows| q.add_json(source, rows))?;
-        self.produced.refill(&mut q)?;
+        self.arrivals.refill(&mut q)?;
         Ok(q)
     }
 
@@ -546,16 +551,18 @@ impl Session {
     /// 0, every event so far queued again with the runs between them, so stepping it gives the
     /// batches the first query had (the arrival order is the lesson).
     fn set_query(&mut self, sql: &str, mode: OutputMode) -> Result<(), Error> {
-        StreamingQuery::start(self.definition(sql, mode)?)?;
         let mut plan: VecDeque<Step> = self.replayable()?.into();
-        plan.extend(self.plan.drain(..));
+        plan.extend(self.plan.iter().cloned());
+        let arriving: Vec<Step> = plan.iter().cloned().collect();
+        start_on(&self.trial_storage()?, &Scenario { query: sql.to_string(), output_mode: mode, ..self.scenario.clone() }, &arriving)?;
+        self.plan.clear();
         let root = &mut self.storage.scoped("");
         for dir in ["checkpoint", "tables", "files"] {
             root.delete_all(dir).map_err(storage_error)?;
         }
         self.events = EventLog::empty(self.storage.clone())?;
         // The plan sends the messages again, to the new query's topics.
-        self.produced.clear(&self.storage, &self.scenario)?;
+        self.arrivals.clear(&self.storage, &self.scenario)?;
         self.plan = plan;
         self.scenario.query = sql.to_string();
         self.scenario.output_mode = mode;
@@ -571,6 +578,24 @@ impl Session {
         Ok(())
     }
 
+    /// A storage in memory holding the session's schema locations only: a new query is tried on
+    /// it with the schemas an Auto Loader folder evolved to, and nothing of the session changes.
+    fn trial_storage(&self) -> Result<SharedStorage, Error> {
+        let trial = SharedStorage::memory();
+        let (from, mut to) = (self.storage.scoped(""), trial.scoped(""));
+        let mut dirs = vec!["schemas".to_string()];
+        while let Some(dir) = dirs.pop() {
+            for name in from.list(&dir).map_err(storage_error)? {
+                let path = join(&dir, &name);
+                match from.read(&path).map_err(storage_error)? {
+                    Some(bytes) => to.write(&path, &bytes).map_err(storage_error)?,
+                    None => dirs.push(path),
+                }
+            }
+        }
+        Ok(trial)
+    }
+
     /// Forgets the scrubber's positions: a new query starts at batch 0.
     fn reset_positions(&mut self) {
         self.script.clear();
@@ -579,6 +604,7 @@ impl Session {
         self.history.clear();
         self.viewing = None;
         self.emitted.clear();
+        self.stopped = false;
     }
 
     /// The steps applied so far with their events, as a scenario's steps: what a new query
@@ -628,8 +654,8 @@ impl Session {
             }
             Step::Fail(point) => self.arm(point),
             Step::Produce { source, messages, partition } => self.produce(&source, &messages, partition),
-            Step::Retain { source, from_offsets } => self.kafka_step(Step::Retain { source, from_offsets }),
-            Step::Land { source, .. } => Err(runs_in_the_cli(&source)),
+            Step::Retain { source, from_offsets } => self.arrival(Step::Retain { source, from_offsets }),
+            Step::Land { source, file, text } => self.arrival(Step::Land { source, file, text }),
         }
     }
 
@@ -759,41 +785,50 @@ impl Session {
     /// time of this step of the scenario (as the runner gives it), written out so a replay
     /// gives the same one.
     fn produce(&mut self, source: &str, messages: &[Json], partition: Option<u32>) -> Result<(), Error> {
-        let messages = topics::resolved(messages, self.script.len())?;
-        self.kafka_step(Step::Produce { source: source.to_string(), messages, partition })
+        let messages = arrivals::resolved(messages, self.script.len())?;
+        self.arrival(Step::Produce { source: source.to_string(), messages, partition })
     }
 
     /// A producer's send or a retention cut: checked by the query's topic, kept (so a reload
     /// refills the topic), then applied.
-    fn kafka_step(&mut self, step: Step) -> Result<(), Error> {
+    fn arrival(&mut self, step: Step) -> Result<(), Error> {
         let q = self.query.as_ref().ok_or_else(|| Error::invalid_input("no query is running: start one first"))?;
-        let topic = match &step {
-            Step::Produce { source, .. } | Step::Retain { source, .. } => {
-                q.kafka_source(source).map(|s| s.topic.clone()).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::UnknownTable,
-                        format!("there is no Kafka source `{source}`; messages go to a source of kind kafka"),
-                    )
-                })?
+        let step = match step {
+            Step::Produce { source, messages, partition } => {
+                // Tried on a copy of the topic first: a message the topic refuses keeps nothing.
+                let mut topic = kafka_topic(q, &source)?;
+                for m in unbounded_engine::scenario::kafka_messages(&messages, 0)? {
+                    topic.produce(m, partition)?;
+                }
+                Step::Produce { source: topic.name().to_string(), messages, partition }
+            }
+            Step::Retain { source, from_offsets } => Step::Retain { source: kafka_topic(q, &source)?.name().to_string(), from_offsets },
+            Step::Land { source, file, text } => {
+                let name =
+                    self.scenario.auto_loader.iter().map(|(n, _, _)| n).find(|n| n.eq_ignore_ascii_case(&source)).cloned().ok_or_else(
+                        || {
+                            Error::new(
+                                ErrorKind::UnknownTable,
+                                format!("there is no Auto Loader folder `{source}`; files land in a source of kind auto_loader"),
+                            )
+                        },
+                    )?;
+                let mut folder = q
+                    .auto_loader_source(&name)
+                    .cloned()
+                    .ok_or_else(|| Error::invalid_input(format!("the query has no folder `{name}`")))?;
+                folder.land(&file, &text, 0)?;
+                Step::Land { source: name, file, text }
             }
             _ => return Ok(()),
         };
-        let step = match step {
-            Step::Produce { messages, partition, .. } => Step::Produce { source: topic.name().to_string(), messages, partition },
-            Step::Retain { from_offsets, .. } => Step::Retain { source: topic.name().to_string(), from_offsets },
-            other => other,
-        };
-        // Tried on a copy of the topic first: a message the topic refuses keeps nothing.
-        let mut trial = topic;
-        if let Step::Produce { messages, partition, .. } = &step {
-            for m in unbounded_engine::scenario::kafka_messages(messages, 0)? {
-                trial.produce(m, *partition)?;
-            }
-        }
-        self.produced.push(step.clone(), &self.storage, &self.scenario)?;
-        topics::apply(self.query_mut()?, &step)?;
+        // A file's modification time, as the runner gives it: its step's index in seconds.
+        let at = unbounded_engine::scenario::file_time_ms(self.script.len());
+        self.arrivals.push(step.clone(), at, &self.storage, &self.scenario)?;
+        arrivals::apply(self.query_mut()?, &step, at)?;
         self.arrived += match &step {
             Step::Produce { messages, .. } => messages.len() as u64,
+            Step::Land { .. } => 1,
             _ => 0,
         };
         self.script.push(Done::Step(step));
@@ -809,7 +844,25 @@ impl Session {
 
     /// Runs micro-batches as `step` says (`how`), and keeps the position it leads to.
     fn run(&mut self, step: Step, how: impl FnOnce(&mut StreamingQuery) -> unbounded_engine::Result<RunReport>) -> Result<(), Error> {
-        let report = how(self.query_mut()?)?;
+        if std::mem::take(&mut self.stopped) {
+            // A trigger ran to its end, or Auto Loader stopped the stream to evolve its schema:
+            // it starts again from its checkpoint (with the new schema), as Spark's must.
+            self.query_mut()?.restart()?;
+        }
+        let report = match how(self.query_mut()?) {
+            Ok(r) => r,
+            Err(e) if unbounded_engine::scenario::is_schema_evolution_stop(&e) => {
+                // The run is a position of its own (the runner's too): it ran and stopped.
+                self.stopped = true;
+                self.script.push(Done::Step(step));
+                self.position += 1;
+                self.record(Vec::new());
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        // availableNow and once stop the query when they are done.
+        self.stopped = matches!(step, Step::Trigger(RunTrigger::AvailableNow | RunTrigger::Once));
         self.script.push(Done::Step(step));
         for b in &report.batches {
             for row in unbounded_engine::scenario::rows_json(&b.rows) {
@@ -917,6 +970,7 @@ impl Session {
             Request::AddEvent { source, row } => self.add_events(&source, vec![Json::Array(row)]),
             Request::AddEvents { source, rows } => self.add_events(&source, rows),
             Request::Produce { source, messages, partition } => self.produce(&source, &messages, partition),
+            Request::Land { source, file, text } => self.arrival(Step::Land { source, file, text }),
             Request::RunBatch => self.run(Step::Run, |q| q.process_all_available()),
             Request::Step => self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step()),
             Request::StepForward => self.forward(),
@@ -975,7 +1029,11 @@ impl Session {
             }
             Request::AvailableNow => {
                 self.live.trigger = None;
-                self.run(Step::Run, |q| q.process_all_available())
+                self.run(Step::Trigger(RunTrigger::AvailableNow), |q| q.run_trigger(RunTrigger::AvailableNow))
+            }
+            Request::Once => {
+                self.live.trigger = None;
+                self.run(Step::Trigger(RunTrigger::Once), |q| q.run_trigger(RunTrigger::Once))
             }
             Request::SetGenerator { config } => self.set_generator(config),
             Request::SetRelations { sources, tables } => self.set_relations(sources, tables),
@@ -1262,10 +1320,11 @@ impl Session {
                         .map(|s| match s {
                             Step::Add { source, rows } if source.eq_ignore_ascii_case(name) => rows.len() as u64,
                             Step::Produce { source, messages, .. } if source.eq_ignore_ascii_case(name) => messages.len() as u64,
+                            Step::Land { source, .. } if source.eq_ignore_ascii_case(name) => 1,
                             _ => 0,
                         })
                         .sum(),
-                    kafka: false,
+                    kind: String::new(),
                 }
             })
             .collect();
@@ -1282,7 +1341,7 @@ impl Session {
                 table_rows: rows.clone(),
                 last_row: None,
                 queued: 0,
-                kafka: false,
+                kind: String::new(),
             })
             .collect();
         let as_rows = |rows: &[Json]| {
@@ -1394,14 +1453,24 @@ impl Session {
             lineage: self.lineage.clone(),
             duplicates: Vec::new(),
             pipeline: self.pipeline.as_ref().map(pipeline::PipelineMode::info),
-            topics: q.map(|q| topics::infos(q, &self.scenario)).unwrap_or_default(),
+            topics: q.map(|q| arrivals::infos(q, &self.scenario)).unwrap_or_default(),
+            folders: q.map(|q| arrivals::folders(q, &self.scenario, &self.storage, &self.batches)).unwrap_or_default(),
         };
         // A topic's records are its messages; those waiting are its lag.
         for t in &snapshot.topics {
             if let Some(r) = snapshot.sources.iter_mut().find(|r| r.name == t.name) {
                 r.rows = t.total_messages;
                 r.pending = if r.read { t.lag() } else { 0 };
-                r.kafka = true;
+                r.kind = "kafka".into();
+            }
+        }
+        // A folder's records are its files; those after the last committed batch wait.
+        for f in &snapshot.folders {
+            if let Some(r) = snapshot.sources.iter_mut().find(|r| r.name == f.name) {
+                let read = q.and_then(|q| q.committed_offset(&f.name)).unwrap_or(0);
+                r.rows = f.files.len() as u64;
+                r.pending = if r.read { r.rows.saturating_sub(read) } else { 0 };
+                r.kind = "auto_loader".into();
             }
         }
         snapshot.duplicates = lineage::duplicates(self, &snapshot);
@@ -1427,11 +1496,18 @@ impl Session {
     }
 }
 
-/// Auto Loader folders and rate sources run in the engine and the CLI in this version; the
-/// page feeds sources row by row and Kafka topics message by message.
+/// A copy of the query's Kafka topic `source`, to try a producer step on.
+fn kafka_topic(q: &StreamingQuery, source: &str) -> Result<unbounded_engine::kafka::Topic, Error> {
+    q.kafka_source(source).map(|s| s.topic.clone()).ok_or_else(|| {
+        Error::new(ErrorKind::UnknownTable, format!("there is no Kafka source `{source}`; messages go to a source of kind kafka"))
+    })
+}
+
+/// Rate sources run in the engine and the CLI in this version: the page's clock is not the
+/// scenario's step clock a rate source needs.
 fn runs_in_the_cli(source: &str) -> Error {
     Error::unsupported(format!(
-        "source {source} is an Auto Loader folder or a rate source: such scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
+        "source {source} is a rate source: such scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
     ))
 }
 
@@ -2077,7 +2153,7 @@ mod tests {
         let before = s.snapshot();
         assert_eq!(before.topics[0].total_messages, 9);
         assert_eq!(before.topics[0].lag(), 0);
-        assert!(before.sources[0].kafka, "a topic takes messages, not rows");
+        assert_eq!(before.sources[0].kind, "kafka", "a topic takes messages, not rows");
         // A producer that retries once: the topic keeps both copies, at two offsets of d1's partition.
         let m = json!({"key": "d1", "value": r#"{"device": "d1", "temp": 23.0, "ts": "2026-01-01 00:00:09"}"#});
         let snap = s.handle(Request::Produce { source: "SENSOR_DATA".into(), messages: vec![m.clone(), m], partition: None });
@@ -2115,6 +2191,81 @@ mod tests {
         };
         assert_eq!(sorted(&reference.snapshot().sink), sorted(&done.sink));
         assert_eq!(reference.snapshot().topics[0].partitions, done.topics[0].partitions);
+    }
+
+    const NEW_COLUMN: &str = include_str!("../../tests/scenarios/sources/auto-loader/add-new-columns.json");
+
+    #[test]
+    fn a_landing_folder_evolves_its_schema_and_a_reload_refills_it() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::queued(NEW_COLUMN, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let first = s.handle(Request::StepForward);
+        assert_eq!(first.sink.len(), 2);
+        let f = &first.folders[0];
+        assert_eq!(
+            (f.schema_version, f.evolution_mode.as_str(), f.rescued_column.as_deref()),
+            (Some(0), "addNewColumns", Some("_rescued_data"))
+        );
+        assert_eq!(f.files[0].batch_id, Some(0), "a.json was read by batch 0");
+        assert_eq!(first.sources[0].kind, "auto_loader");
+        // b.json brings `city`: the stream stops, the new schema is recorded.
+        let stopped = s.handle(Request::StepForward);
+        assert!(stopped.error.as_ref().unwrap().message.contains("[city]"), "{:?}", stopped.error);
+        assert_eq!(stopped.scrub.position, 2, "the stop is a position of its own");
+        let f = &stopped.folders[0];
+        assert_eq!(f.schema_version, Some(1));
+        assert!(f.schema.iter().any(|c| c.name == "city"), "{:?}", f.schema);
+        assert_eq!(f.files[1].batch_id, None, "b.json is not read yet");
+        // A file with a name already landed is refused and keeps nothing.
+        let again = s.handle(Request::Land { source: "landing".into(), file: "a.json".into(), text: "{}".into() });
+        assert!(again.error.as_ref().unwrap().message.contains("already landed"), "{:?}", again.error);
+        assert_eq!(again.folders[0].files.len(), 2);
+        let landed = s.handle(Request::Land {
+            source: "LANDING".into(),
+            file: "c.json".into(),
+            text: "{\"id\": 4, \"name\": \"dee\", \"city\": \"Rome\"}\n".into(),
+        });
+        assert_eq!(landed.error, None);
+        drop(s);
+        // A reload refills the folder; the query starts from its checkpoint with the schema recorded.
+        let mut resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().expect("saved");
+        let snap = resumed.snapshot();
+        assert_eq!(snap.folders[0].files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), vec!["a.json", "b.json", "c.json"]);
+        let end = resumed.handle(Request::RunBatch);
+        assert_eq!(end.error, None);
+        let mut names: Vec<String> = end.sink.iter().map(|r| r[1].to_string()).collect();
+        names.sort();
+        assert_eq!(names, vec!["\"ann\"", "\"bob\"", "\"cy\"", "\"dee\""]);
+        assert!(end.sink.iter().all(|r| r[2].is_null()), "nothing rescued: city is a column now");
+    }
+
+    #[test]
+    fn available_now_keeps_the_read_limit_and_once_ignores_it() {
+        let mut s = Session::start(KAFKA, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let msgs =
+            |n: usize| (0..n).map(|i| json!({"key": format!("k{i}"), "value": format!("{{\"device\": \"k{i}\"}}")})).collect::<Vec<_>>();
+        s.handle(Request::Produce { source: "sensor_data".into(), messages: msgs(8), partition: None });
+        let before = s.snapshot().batches.len();
+        let now = s.handle(Request::AvailableNow);
+        assert_eq!(now.error, None);
+        let sizes: Vec<u64> = now.batches[before..].iter().map(|b| b.input_rows).collect();
+        assert!(
+            sizes.len() >= 2 && sizes.iter().all(|&n| n <= 4) && sizes.iter().sum::<u64>() == 8,
+            "availableNow keeps maxOffsetsPerTrigger: {sizes:?}"
+        );
+        assert_eq!(now.topics[0].lag(), 0);
+        s.handle(Request::Produce { source: "sensor_data".into(), messages: msgs(7), partition: None });
+        let before = s.snapshot().batches.len();
+        let once = s.handle(Request::Once);
+        assert_eq!(once.error, None);
+        assert_eq!(once.batches[before..].iter().map(|b| b.input_rows).collect::<Vec<_>>(), vec![7], "once: one batch, limits ignored");
+        // The query stopped; the next run starts it again from its checkpoint and goes on.
+        s.handle(Request::Produce { source: "sensor_data".into(), messages: msgs(2), partition: None });
+        let run = s.handle(Request::RunBatch);
+        assert_eq!(run.error, None);
+        assert_eq!(run.sink_total, 9 + 8 + 7 + 2);
+        let exported = s.handle(Request::Export).exported.unwrap();
+        assert!(exported.contains("\"availableNow\"") && exported.contains("\"once\""), "the export keeps the triggers");
     }
 
     #[test]

@@ -395,7 +395,7 @@ mod tests {
             table_rows: vec![],
             last_row: None,
             queued: 0,
-            kafka: false,
+            kind: String::new(),
         };
         let offer = candidates("ev", &[events], &[]);
         assert_eq!((offer[0].name.as_str(), offer[0].kind, offer[0].doc), ("events", "source", None));

@@ -135,7 +135,10 @@ pub fn live_panel(props: &Props) -> Html {
                 <select id="interval" onchange={on_interval}>
                     { for INTERVALS.iter().map(|(v, label)| html! { <option value={v.to_string()} selected={*v == *interval}>{ *label }</option> }) }
                 </select>
-                <button id="available-now" onclick={send.reform(|_| Request::AvailableNow)} title="Process everything available, then stop (availableNow)">{"Available now"}</button>
+                <button id="available-now" onclick={send.reform(|_| Request::AvailableNow)}
+                    title="trigger(availableNow=True): everything available, in as many micro-batches as the read limits make, then the query stops; the next run starts it from its checkpoint">{"Available now"}</button>
+                <button id="once" onclick={send.reform(|_| Request::Once)}
+                    title="trigger(once=True), deprecated: one micro-batch with everything, read limits ignored, then the query stops">{"Once"}</button>
             </div>
             <div class="clocks muted">
                 <span id="processing-clock">{ processing_clock(s) }</span>

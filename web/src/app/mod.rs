@@ -8,6 +8,7 @@ mod editor;
 pub mod embed_options;
 mod event_form;
 pub mod exercise;
+mod folders;
 mod gallery;
 mod help;
 mod lineage;
@@ -277,7 +278,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let pending: u64 = snapshot.sources.iter().map(|s| s.pending).sum();
     // A Kafka topic takes messages from the producer form, not rows.
-    let row_sources: Vec<_> = snapshot.sources.iter().filter(|s| !s.kafka).cloned().collect();
+    let row_sources: Vec<_> = snapshot.sources.iter().filter(|s| s.kind.is_empty()).cloned().collect();
     let query_error = snapshot.error.clone().filter(|e| !matches!(e.kind.as_str(), "invalid_input" | "checkpoint" | "storage"));
     let input_error = snapshot.error.clone().filter(|e| e.kind == "invalid_input");
     let storage_error = snapshot.error.clone().filter(|e| matches!(e.kind.as_str(), "checkpoint" | "storage"));
@@ -375,12 +376,15 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <section class="panel events-panel">
                     <h2>{"Events"}</h2>
-                    if !row_sources.is_empty() || snapshot.topics.is_empty() {
+                    if !row_sources.is_empty() || (snapshot.topics.is_empty() && snapshot.folders.is_empty()) {
                         <event_form::EventForm sources={row_sources.clone()} send={send.clone()} />
                         <paste::PasteEvents sources={row_sources.clone()} send={send.clone()} />
                     }
                     if !snapshot.topics.is_empty() {
                         <topics::Producer topics={snapshot.topics.clone()} send={send.clone()} />
+                    }
+                    if !snapshot.folders.is_empty() {
+                        <folders::LandFile folders={snapshot.folders.clone()} send={send.clone()} />
                     }
                     { input_error.map(|e| html! { <div id="event-error" class="error" role="alert">{ e.message }</div> }).unwrap_or_default() }
                     <div class="row">

@@ -190,7 +190,14 @@ pub fn output_panel(props: &Props) -> Html {
             <a href="#panel-output">{"Output"}</a><a href="#panel-timeline">{"Timeline"}</a><a href="#panel-state">{"State"}</a>
             <a href="#checkpoint">{"Checkpoint"}</a><a href="#panel-batches">{"Batches"}</a>
             if !s.topics.is_empty() { <a href="#panel-topics">{"Kafka"}</a> }
+            if !s.folders.is_empty() { <a href="#panel-folders">{"Landing folder"}</a> }
         </nav>
+        if !s.folders.is_empty() {
+            <section id="panel-folders" class="panel output-panel result-panel">
+                <h2>{"Landing folder"}</h2>
+                <super::folders::FoldersPanel folders={s.folders.clone()} />
+            </section>
+        }
         if !s.topics.is_empty() {
             <section id="panel-topics" class="panel output-panel result-panel">
                 <h2>{"Kafka"}</h2>

@@ -78,10 +78,10 @@ pub fn schema_panel(props: &Props) -> Html {
             <div id="schema">
                 { for props.sources.iter().map(|s| html! {
                     <div class="relation source">
-                        <strong>{ &s.name }</strong>{ if s.kafka { " (Kafka topic) " } else { " (stream) " } }
+                        <strong>{ &s.name }</strong>{ match s.kind.as_str() { "kafka" => " (Kafka topic) ", "auto_loader" => " (Auto Loader folder) ", _ => " (stream) " } }
                         <span class="muted">{ {
                             // A topic holds messages; its waiting ones are its lag.
-                            let what = if s.kafka { "messages" } else { "events" };
+                            let what = match s.kind.as_str() { "kafka" => "messages", "auto_loader" => "files", _ => "events" };
                             if s.read { format!("{} {what}, {} waiting", s.rows, s.pending) } else { format!("{} {what}, not read by the query", s.rows) }
                         } }
                             { if s.queued > 0 { format!(", {} queued", s.queued) } else { String::new() } }</span>
