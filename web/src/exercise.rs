@@ -267,6 +267,14 @@ pub const EXERCISES: &[Exercise] = &[
         questions: &[q(1, Written), q(2, Written), q(3, Written)],
     },
     Exercise {
+        id: "kafka-retries-dedup",
+        example: "kafka-retries-dedup",
+        concept: "Duplicates from producer retries",
+        title: "Retried records, deduplicated by key",
+        hint: "A retried record is a new message at a new offset; the query keeps a key until the watermark passes its timestamp plus the delay.",
+        questions: &[q(1, Written), q(2, Written), q(2, State), q(3, Written)],
+    },
+    Exercise {
         id: "auto-loader-new-column",
         example: "auto-loader-new-column",
         concept: "Auto Loader schema evolution",

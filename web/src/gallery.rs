@@ -287,6 +287,14 @@ pub const EXAMPLES: &[Example] = &[
         generator: None,
     },
     Example {
+        id: "kafka-retries-dedup",
+        topic: "Kafka",
+        title: "Producer retries and dedup",
+        watch: "The producer's retries put 3 duplicate records in the topic, at offsets of their own; the silver query drops them by key: 9 messages in, 6 payments out.",
+        scenario: scenario!("gallery/kafka-producer-retries-dedup.json"),
+        generator: None,
+    },
+    Example {
         id: "auto-loader-new-column",
         topic: "Auto Loader",
         title: "Auto Loader meets a new column",
@@ -393,6 +401,7 @@ mod walk {
         "pipeline-expectations-fail" => "gallery/expectations-fail.expected.json",
         "exactly-once" => "gallery/exactly-once-after-crash.expected.json",
         "kafka-bronze" => "gallery/kafka-bronze-max-offsets.expected.json",
+        "kafka-retries-dedup" => "gallery/kafka-producer-retries-dedup.expected.json",
         "auto-loader-new-column" => "sources/auto-loader/add-new-columns.expected.json",
         "lost-checkpoint" => "gallery/lost-checkpoint.expected.json",
         "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
@@ -667,9 +676,14 @@ mod walk {
         let after_first = k.handle(Request::StepForward);
         assert_eq!(after_first.batches.iter().map(|b| b.input_rows).collect::<Vec<_>>(), vec![3]);
         assert_eq!(after_first.topics[0].lag(), 3, "3 of the 6 wait");
-        let end = k.handle(Request::RunToEnd);
-        assert!(end.batches.iter().all(|b| b.input_rows == 3), "{:?}", end.batches);
-        assert_eq!(end.topics[0].lag(), 0);
+        let last = k.handle(Request::RunToEnd);
+        assert!(last.batches.iter().all(|b| b.input_rows == 3), "{:?}", last.batches);
+        assert_eq!(last.topics[0].lag(), 0);
+        // "3 duplicate records in the topic ...: 9 messages in, 6 payments out."
+        let (_, r) = end("kafka-retries-dedup");
+        assert_eq!((r.topics[0].total_messages, r.sink_total), (9, 6));
+        let ids: std::collections::HashSet<String> = r.sink.iter().map(|row| row[0].to_string()).collect();
+        assert_eq!(ids.len(), 6, "one row per payment");
     }
 
     fn walk_kafka() -> (Session, Snapshot) {
