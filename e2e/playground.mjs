@@ -749,6 +749,27 @@ await test("an-auto-loader-folder-its-files-and-a-schema-that-evolves", async (p
   expect(rows === 4, `ann, bob, cy, eve: ${rows}`);
 });
 
+await test("a-cluster-slower-than-the-generator-shows-backpressure", async (page) => {
+  // The default session is the trucks example, whose generator feeds it.
+  await page.locator("#output tbody.rows tr").first().waitFor();
+  await page.locator("#generator summary").click();
+  await page.locator("#gen-rate").fill("40");
+  await page.locator("#toggle-generator").click();
+  await page.locator("#capacity").selectOption("5");
+  await page.locator("#interval").selectOption("250");
+  await page.locator("#play").click();
+  await page.locator("#backpressure").waitFor({ timeout: 15000 });
+  const why = await page.locator("#backpressure").innerText();
+  expect(why.includes("for a 250 ms trigger"), why);
+  expect(/at 5 rows\/s/.test(why), why);
+  await page.waitForFunction(() => document.querySelectorAll("#progress tbody tr").length >= 4, null, { timeout: 15000 });
+  await page.locator("#play").click();
+  // The rates chart: input above processing once the cluster falls behind.
+  const batches = await page.locator("#progress tbody tr").allInnerTexts();
+  await page.screenshot({ path: `${shots}/27-backpressure.png`, fullPage: true });
+  expect(batches.length >= 4, `${batches.length} batches`);
+});
+
 await test("the-editor-shows-a-whole-line-of-an-example-at-1280-px", async (page) => {
   // The stream-stream join has the gallery's widest lines; the gallery's own test keeps every
   // example's lines within 72 characters.

@@ -84,6 +84,9 @@ pub enum Request {
     Once,
     /// Turn a synthetic event generator on with these knobs, or off.
     SetGenerator { config: Option<GeneratorConfig> },
+    /// A simulated cluster that processes this many rows per second (None: as fast as it can):
+    /// a live run faster than it shows backpressure.
+    SetCapacity { rows_per_second: Option<f64> },
     /// A batch query over the transactional table, e.g. `SELECT * FROM sink VERSION AS OF 3`.
     QueryTable { sql: String },
     /// Show the content of one checkpoint file (a path under `checkpoint/`).
@@ -190,6 +193,9 @@ pub struct LiveInfo {
     pub generator: Option<GeneratorConfig>,
     /// Event time: the generator's clock while one runs, else the newest event's time (to the second).
     pub event_clock: Option<String>,
+    /// The simulated cluster's rows per second, when one is set.
+    #[serde(default)]
+    pub capacity: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

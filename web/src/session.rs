@@ -121,7 +121,14 @@ struct Live {
     interval_ms: f64,
     generator: Option<Generator>,
     last_tick_ms: Option<f64>,
+    /// The simulated cluster's rows per second: a batch takes its rows over this, at least.
+    capacity: Option<f64>,
+    /// When the batch running on the simulated cluster ends: no trigger starts before.
+    busy_until_ms: Option<f64>,
 }
+
+/// The slowest and the fastest simulated cluster the capacity knob takes, in rows per second.
+pub const CAPACITY_RANGE: (f64, f64) = (1.0, 1_000_000.0);
 
 /// The most rows of the table and the file a snapshot carries (the newest); the page shows
 /// counts for the rest, so a long live run does not flood it.
@@ -1036,6 +1043,7 @@ impl Session {
                 self.run(Step::Trigger(RunTrigger::Once), |q| q.run_trigger(RunTrigger::Once))
             }
             Request::SetGenerator { config } => self.set_generator(config),
+            Request::SetCapacity { rows_per_second } => self.set_capacity(rows_per_second),
             Request::SetRelations { sources, tables } => self.set_relations(sources, tables),
             Request::ReadCheckpoint { path } => {
                 self.checkpoint_file = Some((path.clone(), self.read_checkpoint(&path)));
@@ -1230,8 +1238,12 @@ impl Session {
                 }
             }
         }
-        let due = self.live.trigger.as_mut().is_some_and(|t| t.due(now_ms));
+        // A batch still running on the simulated cluster holds back the next trigger: it starts
+        // at once when that batch ends (Spark's ProcessingTimeExecutor after an overrun).
+        let busy = self.live.busy_until_ms.is_some_and(|end| now_ms < end);
+        let due = !busy && self.live.trigger.as_mut().is_some_and(|t| t.due(now_ms));
         if due {
+            let ran = self.batches.len();
             self.notice = None;
             // Playing a scenario plays it as it arrives: while runs are queued, each trigger
             // applies the next one (its events and its batch), then it processes what is waiting.
@@ -1243,9 +1255,35 @@ impl Session {
             if let Err(e) = result {
                 self.stop_with(e);
             }
+            self.live.busy_until_ms = self.simulate_capacity(ran).map(|ms| now_ms + ms);
             changed = true;
         }
         changed
+    }
+
+    /// Stretches the batches from index `from` on to what the simulated cluster takes for their
+    /// rows; returns how long they keep it busy (None: no capacity set).
+    fn simulate_capacity(&mut self, from: usize) -> Option<f64> {
+        let capacity = self.live.capacity?;
+        let mut busy = 0.0;
+        for b in self.batches.iter_mut().skip(from) {
+            b.duration_ms = b.duration_ms.max(b.input_rows as f64 / capacity * 1000.0);
+            if b.duration_ms > 0.0 {
+                b.processed_rows_per_second = b.input_rows as f64 / (b.duration_ms / 1000.0);
+            }
+            busy += b.duration_ms;
+        }
+        Some(busy)
+    }
+
+    fn set_capacity(&mut self, rows_per_second: Option<f64>) -> Result<(), Error> {
+        let (low, high) = CAPACITY_RANGE;
+        if let Some(c) = rows_per_second.filter(|c| !(c.is_finite() && (low..=high).contains(c))) {
+            return Err(Error::invalid_input(format!("the cluster's capacity must be between {low} and {high} rows per second, not {c}")));
+        }
+        self.live.capacity = rows_per_second;
+        self.live.busy_until_ms = None;
+        Ok(())
     }
 
     fn stop_with(&mut self, e: Error) {
@@ -1442,6 +1480,7 @@ impl Session {
                     Some(g) => Some(format_timestamp(g.clock_micros())),
                     None => self.events.newest_time().map(format_timestamp),
                 },
+                capacity: self.live.capacity,
             },
             sink_total: q.map_or(0, |q| q.table().num_rows() as u64),
             file_total: q.map_or(0, |q| q.file().num_rows() as u64),
@@ -1991,6 +2030,39 @@ mod tests {
         let wrong = GeneratorConfig { kind: unbounded_engine::generate::GeneratorKind::Ads, ..GeneratorConfig::default() };
         let err = s.handle(Request::SetGenerator { config: Some(wrong) }).error.unwrap();
         assert!(err.message.contains("`impressions`"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_cluster_slower_than_the_stream_makes_batches_overrun_and_grow() {
+        let mut s = Session::from_scenario(TRUCKS).unwrap();
+        let config = GeneratorConfig { events_per_second: 50.0, ..GeneratorConfig::default() };
+        assert!(s.handle(Request::SetGenerator { config: Some(config) }).error.is_none());
+        assert!(s.handle(Request::SetCapacity { rows_per_second: Some(0.0) }).error.is_some(), "out of range");
+        assert!(s.handle(Request::SetCapacity { rows_per_second: Some(f64::NAN) }).error.is_some(), "not a number");
+        let snap = s.handle(Request::SetCapacity { rows_per_second: Some(20.0) });
+        assert_eq!(snap.live.capacity, Some(20.0));
+        s.handle(Request::Play { interval_ms: 1000.0 });
+        let before = s.snapshot().batches.len();
+        let mut t = 0.0;
+        while t <= 12_000.0 {
+            s.tick(t);
+            t += 100.0;
+        }
+        let snap = s.snapshot();
+        let ran: Vec<_> = snap.batches[before..].iter().filter(|b| b.input_rows > 0).collect();
+        // 50 rows a second arrive and 20 are processed: each batch takes longer than the
+        // interval, the next starts when it ends with everything that arrived meanwhile, so
+        // batches grow and fall further behind (no read limit bounds them).
+        let sizes: Vec<u64> = ran.iter().map(|b| b.input_rows).collect();
+        assert!(sizes.windows(2).all(|w| w[1] > w[0]), "batches grow: {sizes:?}");
+        assert!(ran.iter().skip(1).all(|b| b.duration_ms > 1000.0), "{:?}", ran.iter().map(|b| b.duration_ms).collect::<Vec<_>>());
+        assert!(ran.iter().all(|b| (b.processed_rows_per_second - 20.0).abs() < 1e-6), "processed at the cluster's rate");
+        assert!(ran.len() < 12, "fewer batches than triggers: {}", ran.len());
+        // Without the limit the cluster keeps up again: the next trigger reads the backlog.
+        s.handle(Request::SetCapacity { rows_per_second: None });
+        s.tick(12_100.0);
+        s.tick(13_000.0);
+        assert_eq!(s.snapshot().sources[0].pending, 0);
     }
 
     #[test]

@@ -17,6 +17,24 @@ pub struct Props {
 }
 
 const INTERVALS: [(f64, &str); 5] = [(250.0, "250 ms"), (500.0, "0.5 s"), (1000.0, "1 s"), (2000.0, "2 s"), (5000.0, "5 s")];
+/// The simulated cluster's capacities offered, rows per second (0: as fast as it can).
+const CAPACITIES: [(f64, &str); 6] =
+    [(0.0, "unlimited"), (1000.0, "1,000 rows/s"), (200.0, "200 rows/s"), (50.0, "50 rows/s"), (20.0, "20 rows/s"), (5.0, "5 rows/s")];
+
+/// What the last batch says of the cluster against the trigger, when it fell behind.
+pub fn overrun(s: &Snapshot) -> Option<String> {
+    let b = s.batches.last()?;
+    (s.live.capacity.is_some() && b.duration_ms > s.live.interval_ms && s.live.interval_ms > 0.0).then(|| {
+        format!(
+            "Backpressure: batch {} took {:.0} ms for a {:.0} ms trigger ({} rows at {:.0} rows/s), so the next starts as soon as it ends, with everything that arrived meanwhile.",
+            b.batch_id,
+            b.duration_ms,
+            s.live.interval_ms,
+            b.input_rows,
+            b.processed_rows_per_second
+        )
+    })
+}
 
 fn kind_name(kind: GeneratorKind) -> &'static str {
     match kind {
@@ -111,6 +129,13 @@ pub fn live_panel(props: &Props) -> Html {
         let (send, interval, playing) = (send.clone(), interval.clone(), s.live.playing);
         Callback::from(move |_: MouseEvent| send.emit(if playing { Request::Pause } else { Request::Play { interval_ms: *interval } }))
     };
+    let on_capacity = {
+        let send = send.clone();
+        Callback::from(move |e: Event| {
+            let v: f64 = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0.0);
+            send.emit(Request::SetCapacity { rows_per_second: (v > 0.0).then_some(v) });
+        })
+    };
     let on_interval = {
         let (send, interval, playing) = (send.clone(), interval.clone(), s.live.playing);
         Callback::from(move |e: Event| {
@@ -140,6 +165,15 @@ pub fn live_panel(props: &Props) -> Html {
                 <button id="once" onclick={send.reform(|_| Request::Once)}
                     title="trigger(once=True), deprecated: one micro-batch with everything, read limits ignored, then the query stops">{"Once"}</button>
             </div>
+            <div class="row">
+                <label for="capacity" title="A simulated cluster: each batch takes its rows over this rate, at least">{"Cluster capacity "}</label>
+                <select id="capacity" onchange={on_capacity}>
+                    { for CAPACITIES.iter().map(|(v, label)| html! {
+                        <option value={v.to_string()} selected={s.live.capacity.unwrap_or(0.0) == *v}>{ *label }</option>
+                    }) }
+                </select>
+            </div>
+            if let Some(why) = overrun(s) { <p id="backpressure" class="notice" role="status">{ why }</p> }
             <div class="clocks muted">
                 <span id="processing-clock">{ processing_clock(s) }</span>
                 <span id="event-clock">{ format!("event time: {}", s.live.event_clock.as_deref().unwrap_or("no events yet")) }</span>
