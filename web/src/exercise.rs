@@ -275,6 +275,14 @@ pub const EXERCISES: &[Exercise] = &[
         questions: &[q(1, Written), q(2, Written), q(2, State), q(3, Written)],
     },
     Exercise {
+        id: "available-now-schedule",
+        example: "available-now-schedule",
+        concept: "Triggers: availableNow",
+        title: "A scheduled availableNow job",
+        hint: "Each run reads one file per batch (maxFilesPerTrigger 1) and ends with the no-data batch its watermark calls for; the next run restores state and watermark from the checkpoint.",
+        questions: &[q(1, Written), q(1, Watermark), q(2, Written), q(2, State)],
+    },
+    Exercise {
         id: "auto-loader-new-column",
         example: "auto-loader-new-column",
         concept: "Auto Loader schema evolution",

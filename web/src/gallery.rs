@@ -295,6 +295,14 @@ pub const EXAMPLES: &[Example] = &[
         generator: None,
     },
     Example {
+        id: "available-now-schedule",
+        topic: "Triggers",
+        title: "availableNow on a schedule",
+        watch: "Two scheduled runs: each starts from the checkpoint, reads one file per batch, runs the no-data batch the watermark calls for, and stops. Nothing runs in between: the cost an always-on stream would pay.",
+        scenario: scenario!("sources/available-now-restarts.json"),
+        generator: None,
+    },
+    Example {
         id: "auto-loader-new-column",
         topic: "Auto Loader",
         title: "Auto Loader meets a new column",
@@ -403,6 +411,7 @@ mod walk {
         "kafka-bronze" => "gallery/kafka-bronze-max-offsets.expected.json",
         "kafka-retries-dedup" => "gallery/kafka-producer-retries-dedup.expected.json",
         "auto-loader-new-column" => "sources/auto-loader/add-new-columns.expected.json",
+        "available-now-schedule" => "sources/available-now-restarts.expected.json",
         "lost-checkpoint" => "gallery/lost-checkpoint.expected.json",
         "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
         "join-full-outer" => "stream-joins/ss-full-outer-join.expected.json",
@@ -684,6 +693,9 @@ mod walk {
         assert_eq!((r.topics[0].total_messages, r.sink_total), (9, 6));
         let ids: std::collections::HashSet<String> = r.sink.iter().map(|row| row[0].to_string()).collect();
         assert_eq!(ids.len(), 6, "one row per payment");
+        // "each ... reads one file per batch, runs the no-data batch ..., and stops"
+        let (_, a) = end("available-now-schedule");
+        assert_eq!(a.batches.iter().map(|b| b.input_rows > 0).collect::<Vec<_>>(), vec![true, true, false, true, true, false]);
     }
 
     fn walk_kafka() -> (Session, Snapshot) {
