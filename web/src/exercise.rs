@@ -275,6 +275,14 @@ pub const EXERCISES: &[Exercise] = &[
         questions: &[q(1, Written), q(2, Written), q(2, State), q(3, Written)],
     },
     Exercise {
+        id: "kafka-backpressure",
+        example: "kafka-backpressure",
+        concept: "Backpressure",
+        title: "A producer faster than maxOffsetsPerTrigger",
+        hint: "6 messages arrive before each trigger; a batch reads at most 4. What does the last run, with nothing new arriving, do?",
+        questions: &[q(1, Written), q(4, Written), q(5, Written)],
+    },
+    Exercise {
         id: "available-now-schedule",
         example: "available-now-schedule",
         concept: "Triggers: availableNow",

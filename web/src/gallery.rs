@@ -295,6 +295,14 @@ pub const EXAMPLES: &[Example] = &[
         generator: None,
     },
     Example {
+        id: "kafka-backpressure",
+        topic: "Kafka",
+        title: "Backpressure: maxOffsetsPerTrigger against a faster producer",
+        watch: "6 messages arrive a trigger and a batch reads at most 4: each batch stays at 4 while the lag in the Kafka panel climbs by 2 a trigger, to 8.",
+        scenario: scenario!("gallery/kafka-backpressure.json"),
+        generator: None,
+    },
+    Example {
         id: "available-now-schedule",
         topic: "Triggers",
         title: "availableNow on a schedule",
@@ -412,6 +420,7 @@ mod walk {
         "kafka-retries-dedup" => "gallery/kafka-producer-retries-dedup.expected.json",
         "auto-loader-new-column" => "sources/auto-loader/add-new-columns.expected.json",
         "available-now-schedule" => "sources/available-now-restarts.expected.json",
+        "kafka-backpressure" => "gallery/kafka-backpressure.expected.json",
         "lost-checkpoint" => "gallery/lost-checkpoint.expected.json",
         "join-left-outer" => "spark-examples/057-ss-left-outer-join.expected.json",
         "join-full-outer" => "stream-joins/ss-full-outer-join.expected.json",
@@ -693,6 +702,12 @@ mod walk {
         assert_eq!((r.topics[0].total_messages, r.sink_total), (9, 6));
         let ids: std::collections::HashSet<String> = r.sink.iter().map(|row| row[0].to_string()).collect();
         assert_eq!(ids.len(), 6, "one row per payment");
+        // "each batch stays at 4 while the lag ... climbs by 2 a trigger, to 8"
+        let e = EXAMPLES.iter().find(|e| e.id == "kafka-backpressure").unwrap();
+        let mut k = Session::queued(e.scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let lags: Vec<u64> = (0..4).map(|_| k.handle(Request::StepForward).topics[0].lag()).collect();
+        assert_eq!(lags, vec![2, 4, 6, 8]);
+        assert!(k.snapshot().batches.iter().all(|b| b.input_rows == 4));
         // "each ... reads one file per batch, runs the no-data batch ..., and stops"
         let (_, a) = end("available-now-schedule");
         assert_eq!(a.batches.iter().map(|b| b.input_rows > 0).collect::<Vec<_>>(), vec![true, true, false, true, true, false]);
