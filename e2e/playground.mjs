@@ -770,6 +770,26 @@ await test("a-cluster-slower-than-the-generator-shows-backpressure", async (page
   expect(batches.length >= 4, `${batches.length} batches`);
 });
 
+await test("a-generator-into-a-kafka-topic-outruns-a-slow-cluster-and-the-lag-climbs", async (page) => {
+  await page.goto(`${url}?storage=memory&example=kafka-backpressure`);
+  await page.locator("#panel-topics").waitFor();
+  await page.locator("#generator summary").click();
+  expect((await page.locator("#generator").innerText()).includes("produced to the Kafka topic sensor_data"), "the generator says where its events go");
+  await page.locator("#gen-rate").fill("40");
+  await page.locator("#toggle-generator").click();
+  await page.locator("#capacity").selectOption("5");
+  await page.locator("#interval").selectOption("250");
+  await page.locator("#play").click();
+  await page.locator("#chart-behind").waitFor({ timeout: 15000 });
+  const lag = async () => Number((await page.locator("#topic-sensor_data .topic-lag").innerText()).split(" ")[0]);
+  const first = await lag();
+  await page.waitForFunction((n) => Number(document.querySelector("#topic-sensor_data .topic-lag")?.textContent.split(" ")[0]) > n + 20, first, { timeout: 15000 });
+  await page.locator("#play").click();
+  const sizes = (await page.locator("#progress tbody tr").allInnerTexts()).map((r) => Number(r.split("\t")[1]));
+  expect(sizes.every((n) => n <= 4), `maxOffsetsPerTrigger keeps each batch at 4 or fewer: ${sizes}`);
+  await page.screenshot({ path: `${shots}/28-kafka-backpressure.png`, fullPage: true });
+});
+
 await test("the-editor-shows-a-whole-line-of-an-example-at-1280-px", async (page) => {
   // The stream-stream join has the gallery's widest lines; the gallery's own test keeps every
   // example's lines within 72 characters.

@@ -300,7 +300,7 @@ pub const EXAMPLES: &[Example] = &[
         title: "Backpressure: maxOffsetsPerTrigger against a faster producer",
         watch: "6 messages arrive a trigger and a batch reads at most 4: each batch stays at 4 while the lag in the Kafka panel climbs by 2 a trigger, to 8.",
         scenario: scenario!("gallery/kafka-backpressure.json"),
-        generator: None,
+        generator: Some(GeneratorKind::Trucks),
     },
     Example {
         id: "available-now-schedule",
@@ -341,6 +341,10 @@ mod tests {
                 continue;
             }
             let s = Scenario::parse(e.scenario).unwrap_or_else(|err| panic!("{}: {err}", e.id));
+            // Over a Kafka topic the generator produces messages to it instead.
+            if let (Some(_), false) = (e.generator, s.kafka.is_empty()) {
+                continue;
+            }
             if let Some(kind) = e.generator {
                 for (name, schema) in kind.sources() {
                     let ours = s.sources.iter().find(|(n, _)| n == name).map(|(_, sc)| sc);
@@ -708,6 +712,11 @@ mod walk {
         let lags: Vec<u64> = (0..4).map(|_| k.handle(Request::StepForward).topics[0].lag()).collect();
         assert_eq!(lags, vec![2, 4, 6, 8]);
         assert!(k.snapshot().batches.iter().all(|b| b.input_rows == 4));
+        assert_eq!(
+            k.snapshot().batches.iter().map(|b| b.offsets_behind).collect::<Vec<_>>(),
+            vec![Some(1), Some(2), Some(3), Some(4)],
+            "per partition"
+        );
         // "each ... reads one file per batch, runs the no-data batch ..., and stops"
         let (_, a) = end("available-now-schedule");
         assert_eq!(a.batches.iter().map(|b| b.input_rows > 0).collect::<Vec<_>>(), vec![true, true, false, true, true, false]);

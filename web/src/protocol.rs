@@ -268,6 +268,10 @@ pub struct BatchInfo {
     pub timestamp_ms: f64,
     pub input_rows_per_second: f64,
     pub processed_rows_per_second: f64,
+    /// Kafka sources only: the most offsets behind latest of any partition after the batch
+    /// (Spark's `maxOffsetsBehindLatest`), summed over the topics read.
+    #[serde(default)]
+    pub offsets_behind: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

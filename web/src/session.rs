@@ -125,6 +125,8 @@ struct Live {
     capacity: Option<f64>,
     /// When the batch running on the simulated cluster ends: no trigger starts before.
     busy_until_ms: Option<f64>,
+    /// The Kafka topic the generator produces to, in a session over one.
+    topic: Option<String>,
 }
 
 /// The slowest and the fastest simulated cluster the capacity knob takes, in rows per second.
@@ -190,6 +192,11 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
         timestamp_ms: b.progress.timestamp_ms,
         input_rows_per_second: b.progress.input_rows_per_second,
         processed_rows_per_second: b.progress.processed_rows_per_second,
+        offsets_behind: {
+            let behind: Vec<u64> =
+                b.progress.sources.iter().filter_map(|p| p.metrics.get("maxOffsetsBehindLatest")).filter_map(|v| v.parse().ok()).collect();
+            (!behind.is_empty()).then(|| behind.iter().sum())
+        },
     }
 }
 
@@ -1180,7 +1187,13 @@ impl Session {
             return Ok(());
         };
         config.validate()?;
+        // A session over a Kafka topic gets the generator's events as messages, as a producer
+        // would send them: the event as a JSON object, keyed by its first text column.
+        self.live.topic = self.scenario.kafka.first().map(|(n, _)| n.clone());
         for (name, schema) in config.kind.sources() {
+            if self.live.topic.is_some() {
+                break;
+            }
             let ours = self.scenario.sources.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, s)| s);
             if ours.is_none_or(|s| s.columns != schema.columns) {
                 let columns: Vec<String> = schema.columns.iter().map(|c| format!("{} {}", c.name, c.data_type)).collect();
@@ -1232,7 +1245,15 @@ impl Session {
             }
             for (source, rows) in by_source {
                 changed = true;
-                if let Err(e) = self.add_events(source, rows) {
+                let added = match self.live.topic.clone() {
+                    Some(topic) => {
+                        let kind = self.live.generator.as_ref().map(|g| g.config().kind).unwrap_or_default();
+                        let messages = arrivals::as_messages(kind, source, &rows);
+                        self.produce(&topic, &messages, None)
+                    }
+                    None => self.add_events(source, rows),
+                };
+                if let Err(e) = added {
                     self.stop_with(e);
                     return true;
                 }
@@ -2063,6 +2084,34 @@ mod tests {
         s.tick(12_100.0);
         s.tick(13_000.0);
         assert_eq!(s.snapshot().sources[0].pending, 0);
+    }
+
+    #[test]
+    fn a_generator_over_a_kafka_topic_produces_to_it_and_the_lag_climbs_past_a_slow_cluster() {
+        let text = include_str!("../../tests/scenarios/gallery/kafka-backpressure.json");
+        let mut s = Session::start(text, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let before = s.snapshot();
+        let config = GeneratorConfig { events_per_second: 40.0, ..GeneratorConfig::default() };
+        assert_eq!(s.handle(Request::SetGenerator { config: Some(config) }).error, None);
+        s.handle(Request::SetCapacity { rows_per_second: Some(10.0) });
+        s.handle(Request::Play { interval_ms: 1000.0 });
+        let mut t = 0.0;
+        while t <= 8000.0 {
+            s.tick(t);
+            t += 100.0;
+        }
+        let snap = s.snapshot();
+        assert!(snap.topics[0].total_messages > before.topics[0].total_messages + 200, "{}", snap.topics[0].total_messages);
+        let m = snap.topics[0].messages.last().unwrap();
+        assert!(m.key.as_deref().is_some_and(|k| k.starts_with("t-")) && m.value.as_deref().unwrap_or("").contains("\"temp_c\""), "{m:?}");
+        let ran = &snap.batches[before.batches.len()..];
+        assert!(
+            ran.iter().all(|b| b.input_rows <= 4),
+            "maxOffsetsPerTrigger bounds each batch: {:?}",
+            ran.iter().map(|b| b.input_rows).collect::<Vec<_>>()
+        );
+        let behind: Vec<u64> = ran.iter().filter_map(|b| b.offsets_behind).collect();
+        assert!(behind.windows(2).all(|w| w[1] >= w[0]) && behind.last() > behind.first(), "the lag climbs: {behind:?}");
     }
 
     #[test]

@@ -198,7 +198,10 @@ pub fn live_panel(props: &Props) -> Html {
                     { knob("gen-speed", "event s per s", k.speed, "1", MAX_SPEED, make(|c, v| c.speed = v)) }
                 </div>
                 <button id="toggle-generator" onclick={toggle_generator}>{ if generating { "Stop generating" } else { "Start generating" } }</button>
-                <p class="muted">{"Events are generated while the trigger plays."}</p>
+                <p class="muted">{ match s.topics.first() {
+                    Some(t) => format!("Events are generated while the trigger plays, and produced to the Kafka topic {} as JSON messages keyed by their first text column.", t.name),
+                    None => "Events are generated while the trigger plays.".to_string(),
+                } }</p>
             </details>
         </div>
     }

@@ -1,6 +1,6 @@
 //! Query progress over time, as Spark reports it: input against processing rate on one chart
-//! with axes (the lesson is where one falls behind the other), then batch duration and state
-//! rows, over the recent micro-batches.
+//! with axes (the lesson is where one falls behind the other), then batch duration, state
+//! rows and, for Kafka sources, the offsets behind latest, over the recent micro-batches.
 
 use yew::prelude::*;
 
@@ -74,6 +74,11 @@ pub fn progress_chart(props: &Props) -> Html {
             ], first, last) }
             { chart("chart-duration", "batch duration, ms", &[("duration", "batch ms", series(|x| x.duration_ms))], first, last) }
             { chart("chart-state", "rows in state", &[("state", "state rows", series(|x| x.state_rows as f64))], first, last) }
+            if b.iter().any(|x| x.offsets_behind.is_some()) {
+                { chart("chart-behind", "Kafka offsets behind latest after each batch", &[
+                    ("behind", "offsets behind latest", series(|x| x.offsets_behind.unwrap_or(0) as f64)),
+                ], first, last) }
+            }
         </div>
     }
 }

@@ -24,9 +24,10 @@ pub fn topics_panel(props: &Props) -> Html {
                 if !t.options.is_empty() {
                     <p class="muted topic-options">{ t.options.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ") }</p>
                 }
-                <p class="topic-lag" role="status">{ format!("{} message{} behind latest: the next batch reads them{}.",
+                <p class="topic-lag" role="status">{ format!("{} message{} behind latest (marked below): the next batch reads them{}.",
                     t.lag(), if t.lag() == 1 { "" } else { "s" },
                     t.options.iter().find(|(k, _)| k.eq_ignore_ascii_case("maxOffsetsPerTrigger")).map(|(_, v)| format!(", at most {v} per batch")).unwrap_or_default()) }</p>
+                <div class="scroll-box">
                 <table class="partitions">
                     <thead><tr><th>{"partition"}</th><th>{"earliest"}</th><th>{"latest"}</th><th title="Where the query's next batch starts: offsets below it are read">{"read to"}</th><th>{"lag"}</th><th class="bar-cell"></th></tr></thead>
                     <tbody>
@@ -49,6 +50,7 @@ pub fn topics_panel(props: &Props) -> Html {
                     }}) }
                     </tbody>
                 </table>
+                </div>
                 <div class="scroll-box">
                 <table class="messages">
                     <thead><tr><th>{"partition"}</th><th>{"offset"}</th><th>{"key"}</th><th>{"value"}</th><th>{"timestamp"}</th></tr></thead>

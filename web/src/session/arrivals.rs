@@ -215,3 +215,23 @@ pub fn folders(q: &StreamingQuery, scenario: &Scenario, storage: &SharedStorage,
         })
         .collect()
 }
+
+/// A generator's events of `source` as the messages a producer sends: each event a JSON object
+/// of its columns (the value), keyed by its first text column, stamped with its first
+/// timestamp column.
+pub fn as_messages(kind: unbounded_engine::generate::GeneratorKind, source: &str, rows: &[Json]) -> Vec<Json> {
+    let Some((_, schema)) = kind.sources().into_iter().find(|(n, _)| *n == source) else { return Vec::new() };
+    let key_at = schema.columns.iter().position(|c| c.data_type == unbounded_engine::types::DataType::String);
+    let ts_at = schema.columns.iter().position(|c| c.data_type == unbounded_engine::types::DataType::Timestamp);
+    rows.iter()
+        .filter_map(Json::as_array)
+        .map(|row| {
+            let value: serde_json::Map<String, Json> = schema.columns.iter().zip(row).map(|(c, v)| (c.name.clone(), v.clone())).collect();
+            let mut m = serde_json::json!({"key": key_at.and_then(|k| row.get(k)).cloned().unwrap_or(Json::Null), "value": Json::Object(value).to_string()});
+            if let Some(ts) = ts_at.and_then(|t| row.get(t)).filter(|t| t.is_string()) {
+                m["timestamp"] = ts.clone();
+            }
+            m
+        })
+        .collect()
+}
