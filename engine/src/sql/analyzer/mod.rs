@@ -295,6 +295,27 @@ mod tests {
         assert!(error("SELECT * FROM STREAM read_files(1, format => 'json')").message.contains("arguments are strings"));
     }
 
+    #[test]
+    fn read_kafka_reads_a_kafka_source_by_the_topic_it_subscribes_to() {
+        let mut c = catalog();
+        c.sources.push(("sensor_data".into(), crate::kafka::kafka_schema()));
+        let ok = |sql: &str| analyze(sql, &c).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let a = ok("SELECT CAST(value AS STRING) AS v FROM STREAM read_kafka(bootstrapServers => 'host:9092', subscribe => 'sensor_data')");
+        assert_eq!(a.plan.schema().names(), vec!["v"]);
+        ok("SELECT k.partition FROM STREAM read_kafka(subscribe => 'SENSOR_DATA') AS k");
+        let e = |sql: &str| analyze(sql, &c).err().unwrap_or_else(|| panic!("expected an error for {sql}"));
+        assert!(e("SELECT * FROM STREAM read_kafka(subscribe => 'readings')").message.contains("is not one"));
+        assert_eq!(e("SELECT * FROM STREAM read_kafka(subscribe => 'nosuch')").kind, ErrorKind::UnknownTable);
+        assert!(e("SELECT * FROM STREAM read_kafka(bootstrapServers => 'h:1')").message.contains("needs the topic"));
+        assert!(e("SELECT * FROM STREAM read_kafka(subscribe => 'sensor_data', startingOffsets => 'earliest')")
+            .message
+            .contains("`startingOffsets`"));
+        assert!(e("SELECT * FROM STREAM read_kafka('sensor_data')").message.contains("named arguments"));
+        assert!(e("SELECT * FROM STREAM read_kafka(subscribe => 'a,b')").message.contains("one topic"));
+        let p = e("SELECT *\nFROM STREAM read_kafka(subscribe => 1)").position.unwrap();
+        assert_eq!((p.line, p.column), (2, 13));
+    }
+
     fn at(e: &Error) -> (ErrorKind, u64, u64) {
         let p = e.position.unwrap_or_else(|| panic!("no position in {e}"));
         (e.kind, p.line, p.column)

@@ -65,14 +65,20 @@ impl<'a> Analyzer<'a> {
                 let q = alias.map(|a| a.value);
                 Ok((plan, scope.requalify(q.as_deref())))
             }
-            ast::TableFactor::Table { name, alias, args: Some(args), .. } if is_files_function(name) => {
+            ast::TableFactor::Table { name, alias, args: Some(args), .. } if is_files_function(name) || is_kafka_function(name) => {
                 let pos = position_of(name.span());
-                let source = files_function_source(name, &args.args)?;
+                let source = if is_kafka_function(name) { kafka_function_source(name, &args.args)? } else { files_function_source(name, &args.args)? };
                 let (clause, alias) = self.split_marker(alias.as_ref())?;
                 self.count_relation(pos)?;
                 let Some((n, schema)) = self.catalog.source(&source) else {
                     return Err(self.unknown_table(&source).at(pos));
                 };
+                if is_kafka_function(name) && *schema != crate::kafka::kafka_schema() {
+                    return Err(Error::unsupported(format!(
+                        "read_kafka reads a Kafka topic, and the source `{n}` is not one (its kind is not kafka): read it as FROM STREAM {n}"
+                    ))
+                    .at(pos));
+                }
                 let plan = LogicalPlan::Source { name: n.clone(), schema: schema.clone() };
                 let (plan, scope) = self.apply_clauses(plan, Scope::from_schema(schema, Some(&source)), clause.as_ref())?;
                 let qualifier = alias.as_ref().map(|a| a.value.clone()).unwrap_or(source);
@@ -210,6 +216,47 @@ impl<'a> Analyzer<'a> {
         }
         Ok((LogicalPlan::Watermark { input: Box::new(plan), event_time: index, delay: clause.delay }, scope))
     }
+}
+
+/// Databricks' `read_kafka(...)` table function: a Kafka source read as a stream
+/// (`FROM STREAM read_kafka(bootstrapServers => 'host:9092', subscribe => 'sensor_data')`).
+fn is_kafka_function(name: &ast::ObjectName) -> bool {
+    name.to_string().eq_ignore_ascii_case("read_kafka")
+}
+
+/// The topic a `read_kafka` call subscribes to. `bootstrapServers` names a broker, which here
+/// is the session; the source's reading options belong in its `options` and are refused here,
+/// naming them, as `read_files` does.
+fn kafka_function_source(name: &ast::ObjectName, args: &[ast::FunctionArg]) -> Result<String> {
+    let pos = position_of(name.span());
+    let usage = format!("{name}(bootstrapServers => 'host:9092', subscribe => '<topic>')");
+    let mut topic = None;
+    for a in args {
+        let ast::FunctionArg::Named { name: key, arg, .. } = a else {
+            return Err(Error::parse(format!("{name} takes named arguments: {usage}"), pos));
+        };
+        let value = match arg {
+            ast::FunctionArgExpr::Expr(ast::Expr::Value(v)) => match &v.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                _ => return Err(Error::parse(format!("{name}: `{key}` is a string: {usage}"), pos)),
+            },
+            _ => return Err(Error::parse(format!("{name}: `{key}` is a string: {usage}"), pos)),
+        };
+        match key.value.to_ascii_lowercase().as_str() {
+            "subscribe" if value.contains(',') => {
+                return Err(Error::unsupported(format!("{name}: one topic per source here, not `{value}`: join or union the sources instead")).at(pos))
+            }
+            "subscribe" => topic = Some(value),
+            "bootstrapservers" => {}
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "{name}: the option `{key}` is not read here: give the Kafka source's options (startingOffsets, maxOffsetsPerTrigger, ...) in its `options` (the scenario's sources)"
+                ))
+                .at(pos))
+            }
+        }
+    }
+    topic.filter(|t| !t.is_empty()).ok_or_else(|| Error::parse(format!("{name} needs the topic to read: {usage}"), pos))
 }
 
 /// Databricks' `read_files(...)` and `cloud_files(...)` table functions: an Auto Loader folder
