@@ -790,6 +790,34 @@ await test("a-generator-into-a-kafka-topic-outruns-a-slow-cluster-and-the-lag-cl
   await page.screenshot({ path: `${shots}/28-kafka-backpressure.png`, fullPage: true });
 });
 
+await test("available-now-keeps-the-read-limit-and-once-ignores-it", async (page) => {
+  await page.goto(`${url}?storage=memory&example=kafka-bronze`);
+  await page.locator("#panel-topics").waitFor();
+  await runToEnd(page);
+  const batches = () => page.locator("#progress tbody tr").count();
+  const send = async (copies) => {
+    await page.locator("#producer-key").fill("d7");
+    await page.locator("#producer-retries").fill(String(copies - 1));
+    await page.locator("#produce").click();
+    await page.waitForFunction((n) => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith(`${n} message`), copies);
+  };
+  // maxOffsetsPerTrigger is 4: availableNow reads 6 waiting messages in two batches or more.
+  await send(6);
+  let before = await batches();
+  await page.locator("#available-now").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("0 messages"));
+  const rows = async () => (await page.locator("#progress tbody tr").allInnerTexts()).map((r) => Number(r.split("\t")[1]));
+  const now = (await rows()).slice(0, (await batches()) - before).filter((n) => n > 0);
+  expect(now.length >= 2 && now.every((n) => n <= 4), `availableNow keeps the limit: ${now}`);
+  // Once: one batch with everything, the limit ignored.
+  await send(6);
+  before = await batches();
+  await page.locator("#once").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("0 messages"));
+  const once = (await rows()).slice(0, (await batches()) - before).filter((n) => n > 0);
+  expect(once.length === 1 && once[0] === 6, `once reads all 6 in one batch: ${once}`);
+});
+
 await test("the-editor-shows-a-whole-line-of-an-example-at-1280-px", async (page) => {
   // The stream-stream join has the gallery's widest lines; the gallery's own test keeps every
   // example's lines within 72 characters.
