@@ -818,6 +818,24 @@ await test("available-now-keeps-the-read-limit-and-once-ignores-it", async (page
   expect(once.length === 1 && once[0] === 6, `once reads all 6 in one batch: ${once}`);
 });
 
+await test("retention-deletes-unread-messages-and-the-next-batch-fails-with-sparks-advice", async (page) => {
+  await page.goto(`${url}?storage=memory&example=kafka-bronze`);
+  await page.locator("#panel-topics").waitFor();
+  await runToEnd(page);
+  await page.locator("#producer-partition").selectOption("0");
+  await page.locator("#producer-retries").fill("2");
+  await page.locator("#produce").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("3 message"));
+  await page.locator("#retention-keep").fill("1");
+  await page.locator("#retain").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("1 message"));
+  await page.locator("#run").click();
+  await page.locator("#query-error").waitFor();
+  const e = await page.locator("#query-error").innerText();
+  expect(e.includes("failOnDataLoss") && e.includes("sensor_data-0"), e);
+  await page.screenshot({ path: `${shots}/29-kafka-retention.png`, fullPage: true });
+});
+
 await test("the-editor-shows-a-whole-line-of-an-example-at-1280-px", async (page) => {
   // The stream-stream join has the gallery's widest lines; the gallery's own test keeps every
   // example's lines within 72 characters.

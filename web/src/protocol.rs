@@ -53,6 +53,9 @@ pub enum Request {
     /// A producer sends messages to a Kafka source (`key`, `value`, `timestamp` each, as a
     /// scenario's `messages`), to `partition` or where the default partitioner puts them.
     Produce { source: String, messages: Vec<Json>, partition: Option<u32> },
+    /// Retention: deletes a Kafka source's messages below `from_offsets` (partition -> the
+    /// first offset kept), as a scenario's `retain` step does.
+    Retain { source: String, from_offsets: serde_json::Map<String, Json> },
     /// A file lands in an Auto Loader folder (`text` is its content, JSON lines or CSV).
     Land { source: String, file: String, text: String },
     /// Process all available data: one micro-batch plus any no-data batch.

@@ -985,6 +985,7 @@ impl Session {
             Request::AddEvents { source, rows } => self.add_events(&source, rows),
             Request::Produce { source, messages, partition } => self.produce(&source, &messages, partition),
             Request::Land { source, file, text } => self.arrival(Step::Land { source, file, text }),
+            Request::Retain { source, from_offsets } => self.arrival(Step::Retain { source, from_offsets }),
             Request::RunBatch => self.run(Step::Run, |q| q.process_all_available()),
             Request::Step => self.run(Step::Trigger(RunTrigger::Batches(1)), |q| q.step()),
             Request::StepForward => self.forward(),
@@ -2387,6 +2388,24 @@ mod tests {
         assert_eq!(run.sink_total, 9 + 8 + 7 + 2);
         let exported = s.handle(Request::Export).exported.unwrap();
         assert!(exported.contains("\"availableNow\"") && exported.contains("\"once\""), "the export keeps the triggers");
+    }
+
+    #[test]
+    fn retention_that_deletes_unread_messages_fails_the_next_batch_and_survives_a_reload() {
+        let storage = SharedStorage::memory();
+        let mut s = Session::start(KAFKA, storage.clone(), StorageKind::IndexedDb).unwrap();
+        let m = json!({"key": "d1", "value": "{}"});
+        let sent = s.handle(Request::Produce { source: "sensor_data".into(), messages: vec![m; 4], partition: Some(0) });
+        let latest = sent.topics[0].partitions[0].latest;
+        let cut =
+            s.handle(Request::Retain { source: "sensor_data".into(), from_offsets: json!({"0": latest - 1}).as_object().unwrap().clone() });
+        assert_eq!(cut.error, None);
+        assert_eq!(cut.topics[0].partitions[0].earliest, latest - 1);
+        let failed = s.handle(Request::RunBatch);
+        assert!(failed.error.as_ref().unwrap().message.contains("failOnDataLoss"), "{:?}", failed.error);
+        drop(s);
+        let resumed = Session::resume(storage, StorageKind::IndexedDb).unwrap().unwrap();
+        assert_eq!(resumed.snapshot().topics[0].partitions[0].earliest, latest - 1, "the cut is refilled too");
     }
 
     #[test]

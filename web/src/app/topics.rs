@@ -96,6 +96,11 @@ pub fn sent(key: &str, value: &str, timestamp: &str, retries: u32) -> Vec<serde_
     vec![m; 1 + retries.min(MAX_RETRIES) as usize]
 }
 
+/// Retention keeping the newest `keep` messages of each partition: the first offset kept, by partition.
+pub fn retention_cut(t: &TopicInfo, keep: i64) -> serde_json::Map<String, serde_json::Value> {
+    t.partitions.iter().map(|p| (p.partition.to_string(), serde_json::Value::from((p.latest - keep).max(p.earliest)))).collect()
+}
+
 #[function_component(Producer)]
 pub fn producer(props: &ProducerProps) -> Html {
     let selected = use_state(|| 0usize);
@@ -104,6 +109,7 @@ pub fn producer(props: &ProducerProps) -> Html {
     let timestamp = use_state(String::new);
     let partition = use_state(String::new);
     let retries = use_state(|| 0u32);
+    let keep = use_state(|| 2i64);
     let Some(topic) = props.topics.get(*selected).cloned() else { return html! {} };
     let text = |h: &UseStateHandle<String>| {
         let h = h.clone();
@@ -135,6 +141,16 @@ pub fn producer(props: &ProducerProps) -> Html {
             });
         })
     };
+    let on_keep = {
+        let keep = keep.clone();
+        Callback::from(move |e: InputEvent| {
+            keep.set(e.target_unchecked_into::<HtmlInputElement>().value().parse::<i64>().unwrap_or(0).max(0))
+        })
+    };
+    let retain = {
+        let (send, keep, t) = (props.send.clone(), keep.clone(), topic.clone());
+        Callback::from(move |_: MouseEvent| send.emit(Request::Retain { source: t.name.clone(), from_offsets: retention_cut(&t, *keep) }))
+    };
     html! {
         <form id="producer" class="producer" onsubmit={send}>
             <h3>{"Kafka producer"}</h3>
@@ -159,6 +175,12 @@ pub fn producer(props: &ProducerProps) -> Html {
                 </label>
             </div>
             <button id="produce" type="submit">{ if *retries == 0 { "Send message".to_string() } else { format!("Send message ({} copies: the producer retries)", *retries + 1) } }</button>
+            <div class="row retention">
+                <label for="retention-keep" title="Kafka's retention deletes a partition's oldest messages, read or not">{"Retention: keep the newest (per partition) "}</label>
+                <input id="retention-keep" type="number" min="0" value={keep.to_string()} oninput={on_keep} />
+                <button id="retain" type="button" onclick={retain}
+                    title="A batch that needs a deleted offset fails with Spark's advice, or with failOnDataLoss false reads what is left">{"Apply retention"}</button>
+            </div>
         </form>
     }
 }
@@ -177,6 +199,13 @@ mod tests {
         assert_eq!(twice[0], twice[1]);
         assert_eq!(twice[0]["timestamp"], "2026-01-01 00:00:05");
         assert_eq!(sent("k", "v", "", 99).len(), 1 + MAX_RETRIES as usize, "bounded");
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_of_each_partition() {
+        let p = |partition, earliest, latest| PartitionInfo { partition, earliest, latest, next: 0 };
+        let t = TopicInfo { partitions: vec![p(0, 0, 5), p(1, 3, 4)], ..TopicInfo::default() };
+        assert_eq!(serde_json::Value::Object(retention_cut(&t, 2)), json!({"0": 3, "1": 3}));
     }
 
     #[test]
