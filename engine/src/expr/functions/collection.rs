@@ -19,7 +19,8 @@ impl Func {
             Func::Reverse if is_array => Func::ArrayReverse,
             Func::Size if is_map => Func::MapSize,
             Func::ElementAt | Func::TryElementAt if is_map => Func::MapValueAt,
-            other => other,
+            Func::Instr if args.len() > 2 => Func::InstrFrom,
+            other => super::encoding::binary_form(other, args),
         }
     }
 }

@@ -71,6 +71,13 @@ impl<'a> Analyzer<'a> {
             E::Substring { .. } => return self.expr_substring(e, scope),
             E::Trim { .. } => return self.expr_trim(e, scope),
             E::Extract { .. } => return self.expr_extract(e, scope),
+            E::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+                let mut args = vec![self.expr(expr, scope)?, self.expr(overlay_what, scope)?, self.expr(overlay_from, scope)?];
+                if let Some(n) = overlay_for {
+                    args.push(self.expr(n, scope)?);
+                }
+                call(Func::Overlay, args)?
+            }
             E::CompoundFieldAccess { .. } => return self.expr_field_access(e, scope),
             E::Struct { values, fields } if fields.is_empty() => {
                 let args: Vec<&ast::Expr> = values.iter().collect();
@@ -634,8 +641,23 @@ impl<'a> Analyzer<'a> {
         if lower == "struct" {
             return self.struct_of(&args, scope, pos);
         }
-        let mut resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+        let mut resolved = args
+            .iter()
+            .map(|a| match ntz_literal(a) {
+                // The session time zone is UTC, so a TIMESTAMP_NTZ's wall clock is the instant a
+                // TIMESTAMP holds: these functions give the same answer for either type.
+                Some(text) if NTZ_AS_UTC.contains(&lower.as_str()) => parse_timestamp(&text).map(|t| Expr::Literal(Value::Timestamp(t))).ok_or_else(|| {
+                    Error::parse(
+                        format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP_NTZ\" is invalid: '{text}'. SQLSTATE: 42604"),
+                        expr_position(a),
+                    )
+                }),
+                _ => self.expr(a, scope),
+            })
+            .collect::<Result<Vec<_>>>()?;
         match lower.as_str() {
+            // `decode(expr, search, result, ..., default)`: a CASE of null-safe equalities.
+            "decode" if resolved.len() >= 3 => return decode_case(resolved, whole).map_err(|e| e.at(pos)),
             "mod" if resolved.len() == 2 => {
                 let r = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let l = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
@@ -762,6 +784,72 @@ impl<'a> Analyzer<'a> {
     }
 }
 
+/// Functions whose answer for a TIMESTAMP_NTZ literal is their answer for the TIMESTAMP of the
+/// same text in a UTC session: field extraction, truncation, seconds since the epoch. The engine
+/// has no TIMESTAMP_NTZ type, so the literal is refused anywhere else (its type would show).
+const NTZ_AS_UTC: &[&str] = &[
+    "year",
+    "month",
+    "day",
+    "dayofmonth",
+    "hour",
+    "minute",
+    "second",
+    "dayofweek",
+    "dayofyear",
+    "weekday",
+    "weekofyear",
+    "quarter",
+    "dayname",
+    "monthname",
+    "unix_seconds",
+    "unix_millis",
+    "unix_micros",
+    "date_trunc",
+];
+
+/// The text of a `TIMESTAMP_NTZ '...'` literal.
+fn ntz_literal(e: &ast::Expr) -> Option<String> {
+    match e {
+        ast::Expr::TypedString(ts) if matches!(ts.data_type, ast::DataType::TimestampNtz(_)) => match &ts.value.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Spark's `decode(expr, search1, result1, ..., default)`: the result of the first search equal
+/// to `expr` (NULL equals NULL here), else the default or NULL.
+fn decode_case(args: Vec<Expr>, whole: &ast::Expr) -> Result<Expr> {
+    let mut it = args.into_iter();
+    let subject = it.next().unwrap_or(Expr::Literal(Value::Null));
+    let rest: Vec<Expr> = it.collect();
+    let pairs = rest.len() / 2;
+    let mut results: Vec<&Expr> = rest.iter().skip(1).step_by(2).take(pairs).collect();
+    let default = if rest.len() % 2 == 1 { rest.last() } else { None };
+    results.extend(default);
+    let mut t = DataType::Null;
+    for r in &results {
+        t = wider_type(&t, &r.data_type()).ok_or_else(|| {
+            Error::type_mismatch(format!("the results of `{}` have incompatible types {} and {}", spark_sql(whole), t, r.data_type()))
+        })?;
+    }
+    let mut branches = Vec::with_capacity(pairs);
+    let mut rest = rest.into_iter();
+    for _ in 0..pairs {
+        let search = rest.next().unwrap_or(Expr::Literal(Value::Null));
+        let result = rest.next().unwrap_or(Expr::Literal(Value::Null));
+        branches.push((compare(BinaryOp::NullSafeEq, subject.clone(), search, whole)?, result.cast_to(&t)));
+    }
+    let otherwise = rest.next().map(|d| Box::new(d.cast_to(&t)));
+    Ok(Expr::Case {
+        branches,
+        otherwise: Some(otherwise.unwrap_or_else(|| Box::new(Expr::Literal(Value::Null).cast_to(&t)))),
+        data_type: t,
+    })
+}
+
 /// The name Spark gives a struct field made from each argument: a column's own name, else none.
 fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
     args.iter()
@@ -874,6 +962,8 @@ pub(super) fn add_interval(ts: Expr, interval: Interval) -> Result<Expr> {
 }
 
 pub(super) fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
+    // The SQL-standard forms (`SUBSTRING(b FROM 2)`, `OVERLAY(...)`) take BINARY forms too.
+    let func = func.for_args(&args);
     let (args, data_type) = func.check(args)?;
     Ok(Expr::Call { func, args, data_type })
 }
