@@ -85,12 +85,24 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                     a.push(secs);
                     (a, T::Timestamp)
                 }
-                // The session time zone is UTC and the engine has no time zone database.
+                // The fields are a wall clock in the zone: a fixed offset or one of the table's zones.
                 7 => {
-                    return Err(Error::unsupported(format!(
-                        "`{}` with a time zone argument is not supported: timestamps here are in UTC; drop the time zone",
-                        f.name()
-                    )))
+                    let tz = a.pop().unwrap_or(Expr::Literal(Value::Null));
+                    if !matches!(&tz, Expr::Literal(Value::String(z)) if known_zone(z)) {
+                        return Err(Error::unsupported(format!(
+                            "`{}` with the time zone {} is not supported: give a fixed offset such as '+09:00' or a zone this engine's table knows (Europe/..., America/..., Asia/...)",
+                            f.name(),
+                            match &tz {
+                                Expr::Literal(Value::String(z)) => format!("'{z}'"),
+                                _ => "of an expression (it must be a string literal)".into(),
+                            }
+                        )));
+                    }
+                    let secs = c.to(a.remove(5), &T::Double)?;
+                    let mut a = a.into_iter().map(|e| c.to(e, &T::Int)).collect::<Result<Vec<_>>>()?;
+                    a.push(secs);
+                    a.push(tz);
+                    (a, T::Timestamp)
                 }
                 n => {
                     return Err(Error::unsupported(format!(
@@ -106,9 +118,9 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 Expr::Literal(Value::String(z)) => z.clone(),
                 _ => return Err(Error::unsupported(format!("the time zone of `{}` must be a string literal such as '+09:00'", f.name()))),
             };
-            if fixed_offset_micros(&zone).is_none() {
+            if !known_zone(&zone) {
                 return Err(Error::unsupported(format!(
-                    "`{}` with the time zone '{zone}' is not supported: the engine has no time zone database; give UTC or a fixed offset such as '+09:00'",
+                    "`{}` with the time zone '{zone}' is not supported: the engine has no time zone database, only a table of common zones; give UTC or a fixed offset such as '+09:00'",
                     f.name()
                 )));
             }
@@ -172,6 +184,11 @@ pub(super) fn months_between(t1: i64, t2: i64, round: bool) -> Option<f64> {
 
 /// A time zone without daylight saving as an offset from UTC in microseconds: `UTC`, `GMT`, `Z`,
 /// `+09:00`, `-0530`, `UTC+9`, `GMT-03:30`. Region names (`Asia/Seoul`) need a database: None.
+/// A zone the engine can apply: a fixed offset or one of [`super::zones`]' table.
+fn known_zone(zone: &str) -> bool {
+    fixed_offset_micros(zone).is_some() || super::zones::zone(zone).is_some()
+}
+
 fn fixed_offset_micros(zone: &str) -> Option<i64> {
     let z = zone.trim();
     let rest = ["UTC", "GMT", "UT"].iter().find_map(|p| z.strip_prefix(p)).unwrap_or(z);
@@ -244,8 +261,17 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
         }
         // The wall clock of a UTC instant in `zone` read as a UTC timestamp, and back.
         Func::FromUtcTimestamp | Func::ToUtcTimestamp => strict(a, len, data_type, |row| {
-            let (Value::Timestamp(t), Some(offset)) = (&row[0], fixed_offset_micros(str_of(&row[1]))) else { return Ok(Value::Null) };
-            let shifted = if f == Func::FromUtcTimestamp { t.checked_add(offset) } else { t.checked_sub(offset) };
+            let Value::Timestamp(t) = &row[0] else { return Ok(Value::Null) };
+            let name = str_of(&row[1]);
+            let shifted = match (fixed_offset_micros(name), super::zones::zone(name)) {
+                (Some(offset), _) if f == Func::FromUtcTimestamp => t.checked_add(offset),
+                (Some(offset), _) => t.checked_sub(offset),
+                (None, Some(z)) => {
+                    let out = if f == Func::FromUtcTimestamp { z.offset_at(*t).and_then(|o| t.checked_add(o)) } else { z.to_utc(*t) };
+                    Some(out.ok_or_else(|| super::zones::not_covered(name, z))?)
+                }
+                (None, None) => return Ok(Value::Null),
+            };
             shifted
                 .map(Value::Timestamp)
                 .ok_or_else(|| overflow(format!("{}({}, {})", f.name(), row[0].to_spark_string(), str_of(&row[1]))))
@@ -254,8 +280,17 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
             cast_array(&a[0], &DataType::Date, &DataType::Timestamp, CastMode::Ansi)
         }
         Func::MakeTimestamp | Func::TryMakeTimestamp => strict(a, len, data_type, |row| {
+            // With a zone, the fields are its wall clock.
+            let in_zone = |local: i64| -> Result<i64> {
+                let Some(name) = row.get(6).map(str_of) else { return Ok(local) };
+                match (fixed_offset_micros(name), super::zones::zone(name)) {
+                    (Some(offset), _) => local.checked_sub(offset).ok_or_else(|| overflow(format!("make_timestamp(..., '{name}')"))),
+                    (None, Some(z)) => z.to_utc(local).ok_or_else(|| super::zones::not_covered(name, z)),
+                    (None, None) => Err(Error::internal(format!("the zone '{name}' passed the check"))),
+                }
+            };
             match make_timestamp(row) {
-            Ok(t) => Ok(Value::Timestamp(t)),
+            Ok(t) => Ok(Value::Timestamp(in_zone(t)?)),
             Err(_) if f == Func::TryMakeTimestamp => Ok(Value::Null),
             Err(why) => Err(Error::runtime(
                 "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION",

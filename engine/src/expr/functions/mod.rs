@@ -27,6 +27,7 @@ mod string;
 mod text;
 mod url;
 mod words;
+mod zones;
 
 pub use self::array::array_index;
 pub(crate) use self::collection::{build_map, same as same_value};

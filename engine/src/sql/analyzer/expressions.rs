@@ -641,6 +641,9 @@ impl<'a> Analyzer<'a> {
         if lower == "struct" {
             return self.struct_of(&args, scope, pos);
         }
+        if let Some(rewritten) = self.time_literal_call(&lower, &args, scope, pos)? {
+            return Ok(rewritten);
+        }
         let mut resolved = args
             .iter()
             .map(|a| match ntz_literal(a) {
@@ -807,6 +810,97 @@ const NTZ_AS_UTC: &[&str] = &[
     "unix_micros",
     "date_trunc",
 ];
+
+impl<'a> Analyzer<'a> {
+    /// Spark 4.1's TIME literal where its value is a time of day the engine can hold without a
+    /// TIME type: `make_timestamp(date, TIME'..'[, tz])` is the six-field form, and
+    /// `date_format(TIME'..', 'HH:mm:ss')` formats that time on any day when the pattern has only
+    /// time-of-day letters. Elsewhere a TIME literal stays refused.
+    fn time_literal_call(&mut self, lower: &str, args: &[&ast::Expr], scope: &Scope, pos: Option<Position>) -> Result<Option<Expr>> {
+        let time_at = |k: usize| args.get(k).and_then(|a| time_literal(a));
+        match lower {
+            "make_timestamp" | "make_timestamp_ltz" | "try_make_timestamp" | "try_make_timestamp_ltz" if matches!(args.len(), 2 | 3) => {
+                let Some(micros) = time_at(1) else { return Ok(None) };
+                let micros = micros.map_err(|m| Error::parse(m, expr_position(args[1])))?;
+                let date = self.expr(args[0], scope)?;
+                let field = |f: Func| call(f, vec![date.clone()]);
+                let mut fields = vec![
+                    field(Func::Year)?,
+                    field(Func::Month)?,
+                    field(Func::DayOfMonth)?,
+                    Expr::Literal(Value::Int((micros / 3_600_000_000) as i32)),
+                    Expr::Literal(Value::Int((micros / 60_000_000 % 60) as i32)),
+                    Expr::Literal(Value::Double((micros % 60_000_000) as f64 / 1e6)),
+                ];
+                if let Some(tz) = args.get(2) {
+                    fields.push(self.expr(tz, scope)?);
+                }
+                let func = if lower.starts_with("try_") { Func::TryMakeTimestamp } else { Func::MakeTimestamp };
+                call(func, fields).map(Some).map_err(|e| e.at(pos))
+            }
+            "date_format" if args.len() == 2 => {
+                let Some(micros) = time_at(0) else { return Ok(None) };
+                let micros = micros.map_err(|m| Error::parse(m, expr_position(args[0])))?;
+                let pattern = self.expr(args[1], scope)?;
+                let time_only = matches!(&pattern, Expr::Literal(Value::String(p))
+                    if pattern_letters(p).iter().all(|c| matches!(c, 'H' | 'h' | 'K' | 'k' | 'm' | 's' | 'S' | 'a')));
+                if !time_only {
+                    return Err(Error::unsupported(
+                        "`date_format` of a TIME literal takes a literal pattern of time-of-day letters only (H, h, K, k, m, s, S, a)",
+                    )
+                    .at(pos));
+                }
+                call(Func::DateFormat, vec![Expr::Literal(Value::Timestamp(micros)), pattern]).map(Some).map_err(|e| e.at(pos))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The pattern letters of a datetime pattern, outside its quoted text.
+fn pattern_letters(p: &str) -> Vec<char> {
+    let mut quoted = false;
+    p.chars()
+        .filter(|c| {
+            if *c == '\'' {
+                quoted = !quoted;
+            }
+            !quoted && c.is_ascii_alphabetic()
+        })
+        .collect()
+}
+
+/// The microseconds since midnight of a `TIME '[h]h:[m]m[:[s]s[.fraction]]'` literal.
+fn time_literal(e: &ast::Expr) -> Option<std::result::Result<i64, String>> {
+    let ast::Expr::TypedString(ts) = e else { return None };
+    if !matches!(ts.data_type, ast::DataType::Time(..)) {
+        return None;
+    }
+    let text = match &ts.value.value {
+        ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let invalid = || format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIME\" is invalid: '{text}'. SQLSTATE: 42604");
+    let parse = || -> Option<i64> {
+        let mut parts = text.trim().splitn(3, ':');
+        let h: i64 = parts.next()?.parse().ok()?;
+        let m: i64 = parts.next()?.parse().ok()?;
+        let (s, frac) = match parts.next() {
+            Some(sec) => {
+                let (s, f) = sec.split_once('.').unwrap_or((sec, ""));
+                if f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                // Whole microseconds: a finer fraction is cut, as Spark keeps TIME(6).
+                let micros: i64 = format!("{f:0<6}")[..6].parse().ok()?;
+                (s.parse::<i64>().ok()?, micros)
+            }
+            None => (0, 0),
+        };
+        ((0..24).contains(&h) && (0..60).contains(&m) && (0..60).contains(&s)).then_some(((h * 60 + m) * 60 + s) * 1_000_000 + frac)
+    };
+    Some(parse().ok_or_else(invalid))
+}
 
 /// The text of a `TIMESTAMP_NTZ '...'` literal.
 fn ntz_literal(e: &ast::Expr) -> Option<String> {

@@ -279,6 +279,24 @@ mod tests {
     }
 
     #[test]
+    fn time_and_ntz_literals_are_read_only_where_their_type_cannot_show() {
+        let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        ok("SELECT hour(TIMESTAMP_NTZ '2018-02-14 12:58:59.123456789') AS h FROM STREAM readings");
+        ok("SELECT make_timestamp(DATE'2014-12-28', TIME'6:30:45.887', 'CET') AS t FROM STREAM readings");
+        ok("SELECT date_format(TIME'14:30:45', 'HH:mm:ss') AS t FROM STREAM readings");
+        ok("SELECT trim(BOTH FROM device) AS d, second(TIMESTAMP_LTZ '2018-02-14 12:58:59') AS s FROM STREAM readings");
+        ok("SELECT decode(humidity, 1, 'one', NULL, 'none', 'many') AS d FROM STREAM readings");
+        // The literal's own type would show: refused, never answered as a TIMESTAMP.
+        assert_eq!(error("SELECT TIMESTAMP_NTZ '2018-02-14 12:58:59' AS t FROM STREAM readings").kind, ErrorKind::UnsupportedOperation);
+        assert_eq!(error("SELECT date_format(TIME'14:30:45', 'yyyy') AS t FROM STREAM readings").kind, ErrorKind::UnsupportedOperation);
+        assert_eq!(
+            error("SELECT make_timestamp(2014, 12, 28, 6, 30, 45, 'Mars/Olympus') AS t FROM STREAM readings").kind,
+            ErrorKind::UnsupportedOperation
+        );
+        assert_eq!(error("SELECT make_timestamp(DATE'2014-12-28', TIME'25:00') AS t FROM STREAM readings").kind, ErrorKind::Parse);
+    }
+
+    #[test]
     fn read_files_and_cloud_files_read_a_source_as_databricks_writes_them() {
         for sql in [
             "SELECT device FROM STREAM read_files('readings', format => 'json')",
