@@ -117,6 +117,17 @@ impl Dialect for SparkDialect {
     }
 
     fn parse_infix(&self, parser: &mut Parser, expr: &Expr, _precedence: u8) -> Option<Result<Expr, ParserError>> {
+        // `a >>> b`, Spark's unsigned shift: the tokenizer reads `>>` then `>`, written together.
+        let (first, second) = (parser.peek_token_ref(), parser.peek_nth_token_ref(1));
+        if first.token == Token::ShiftRight && second.token == Token::Gt && first.span.end == second.span.start {
+            parser.advance_token();
+            parser.advance_token();
+            return Some(parser.parse_subexpr(SHIFT_PRECEDENCE).map(|right| Expr::BinaryOp {
+                left: Box::new(expr.clone()),
+                op: BinaryOperator::Custom(">>>".into()),
+                right: Box::new(right),
+            }));
+        }
         if !is_div(&parser.peek_token_ref().token) {
             return None;
         }
@@ -157,6 +168,13 @@ mod tests {
             ),
             "{two}"
         );
+    }
+
+    #[test]
+    fn unsigned_shift_is_one_operator() {
+        let e = expr("4 >>> 1 + 1");
+        assert!(e.contains("Custom(\">>>\")") && e.find("Custom").unwrap() < e.find("Plus").unwrap(), "{e}");
+        assert!(Parser::new(&SparkDialect::default()).try_with_sql("SELECT 4 >> > 1").unwrap().parse_statements().is_err());
     }
 
     #[test]

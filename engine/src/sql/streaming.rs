@@ -197,6 +197,18 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
             i += 1;
             continue;
         }
+        // `X '1010'`: Spark allows blanks between the X and the quoted hex digits.
+        if is_word(&t.token, "X") && t.span.end != at(i + 1).span.start {
+            if let Token::SingleQuotedString(hex) = &at(i + 1).token {
+                if hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    let literal = format!("X'{hex}'");
+                    text.blank(t, at(i + 1));
+                    text.write(t, &literal);
+                    i += 2;
+                    continue;
+                }
+            }
+        }
         // `TIMESTAMP_LTZ '...'` is a TIMESTAMP literal: TIMESTAMP is Spark's TIMESTAMP_LTZ.
         if is_word(&t.token, "TIMESTAMP_LTZ") && matches!(at(i + 1).token, Token::SingleQuotedString(_)) {
             text.blank(t, t);

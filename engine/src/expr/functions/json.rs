@@ -71,8 +71,67 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let fields = (1..a.len()).map(|k| (format!("c{}", k - 1), T::String)).collect();
             (a, T::Struct(fields))
         }
+        Func::JsonArrayLength | Func::JsonObjectKeys => {
+            c.arity(1, 1)?;
+            let e = c.to(a.remove(0), &T::String)?;
+            (vec![e], if f == Func::JsonArrayLength { T::Int } else { T::Array(Box::new(T::String)) })
+        }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     })
+}
+
+/// The top-level shape of a JSON text, read without building its values: an array's length, an
+/// object's keys in order with duplicates kept (Spark reads the text as a stream), or neither.
+enum Shape {
+    Array(usize),
+    Object(Vec<String>),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Shape;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Shape, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Shape::Array(n))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Shape, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(Shape::Object(keys))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The type Spark's JSON schema inference gives a value (before NULLs become strings).
@@ -283,6 +342,14 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 .unwrap_or_else(|| null_record(data_type)))
         }),
         Func::ToJson => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        // NULL for text that is not JSON, or not an array (an object).
+        Func::JsonArrayLength | Func::JsonObjectKeys => strict(a, len, data_type, |row| {
+            Ok(match (f, serde_json::from_str::<Shape>(str_of(&row[0]))) {
+                (Func::JsonArrayLength, Ok(Shape::Array(n))) => Value::Int(n as i32),
+                (Func::JsonObjectKeys, Ok(Shape::Object(keys))) => Value::Array(keys.into_iter().map(Value::String).collect()),
+                _ => Value::Null,
+            })
+        }),
         Func::GetJsonObject => strict(a, len, data_type, |row| {
             let (Ok(j), Some(steps)) = (serde_json::from_str::<Json>(str_of(&row[0])), parse_path(str_of(&row[1]))) else {
                 return Ok(Value::Null);

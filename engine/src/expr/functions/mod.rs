@@ -19,6 +19,7 @@ mod format;
 mod hash;
 mod json;
 mod math;
+mod misc;
 mod murmur;
 mod numeric;
 mod pattern;
@@ -308,6 +309,15 @@ pub enum Func {
     FormatNumber,
     /// `instr(str, substr, start[, occurrence])`.
     InstrFrom,
+    // misc.rs.
+    AssertTrue,
+    BitmapBitPosition,
+    BitmapBucketNumber,
+    BitmapCount,
+    Hmac,
+    // JSON shapes (json.rs).
+    JsonArrayLength,
+    JsonObjectKeys,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -503,6 +513,13 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::JaroWinklerSimilarity, &["jaro_winkler_similarity"]),
     (Func::Collation, &["collation"]),
     (Func::FormatNumber, &["format_number"]),
+    (Func::AssertTrue, &["assert_true"]),
+    (Func::BitmapBitPosition, &["bitmap_bit_position"]),
+    (Func::BitmapBucketNumber, &["bitmap_bucket_number"]),
+    (Func::BitmapCount, &["bitmap_count"]),
+    (Func::Hmac, &["hmac"]),
+    (Func::JsonArrayLength, &["json_array_length"]),
+    (Func::JsonObjectKeys, &["json_object_keys"]),
 ];
 
 /// Functions the analyzer rewrites into other expressions (IS NULL, `<=>`, CASE).
@@ -694,6 +711,7 @@ impl Func {
             Family::Bytes => bytes::check(self, args, &c),
             Family::Encoding => encoding::check(self, args, &c),
             Family::Words => words::check(self, args, &c),
+            Family::Misc => misc::check(self, args, &c),
         }
     }
 
@@ -800,7 +818,13 @@ impl Func {
             | Func::ToUtcTimestamp
             | Func::UnixDate
             | Func::DateFromUnixDate => Family::Dates,
-            Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,
+            Func::FromJson
+            | Func::ToJson
+            | Func::GetJsonObject
+            | Func::SchemaOfJson
+            | Func::JsonTuple
+            | Func::JsonArrayLength
+            | Func::JsonObjectKeys => Family::Json,
             Func::Hash => Family::Murmur,
             Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
@@ -835,6 +859,7 @@ impl Func {
             | Func::Collation
             | Func::FormatNumber
             | Func::InstrFrom => Family::Words,
+            Func::AssertTrue | Func::BitmapBitPosition | Func::BitmapBucketNumber | Func::BitmapCount | Func::Hmac => Family::Misc,
             _ => Family::Numeric,
         }
     }
@@ -871,6 +896,7 @@ impl Func {
             Family::Bytes => bytes::kernel(self, a, raw, data_type, len),
             Family::Encoding => encoding::kernel(self, a, raw, data_type, len),
             Family::Words => words::kernel(self, a, raw, data_type, len),
+            Family::Misc => misc::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -939,6 +965,7 @@ enum Family {
     Bytes,
     Encoding,
     Words,
+    Misc,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.

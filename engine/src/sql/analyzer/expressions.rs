@@ -538,6 +538,10 @@ impl<'a> Analyzer<'a> {
             B::And => BinaryOp::And,
             B::Or => BinaryOp::Or,
             B::StringConcat => {
+                // Bytes concatenate as bytes (Spark's BINARY concat), nested pairwise.
+                if l.data_type() == DataType::Binary || r.data_type() == DataType::Binary {
+                    return call(Func::Concat, vec![l, r]);
+                }
                 // `a || b || c` is concat(a, b, c): one call, however long the chain.
                 if let Expr::Call { func: Func::Concat, mut args, data_type } = l {
                     let (more, _) = Func::Concat.check(vec![r])?;
@@ -553,6 +557,7 @@ impl<'a> Analyzer<'a> {
             B::BitwiseXor => return call(Func::BitXor, vec![l, r]),
             B::PGBitwiseShiftLeft => return call(Func::ShiftLeft, vec![l, r]),
             B::PGBitwiseShiftRight => return call(Func::ShiftRight, vec![l, r]),
+            B::Custom(op) if op == ">>>" => return call(Func::ShiftRightUnsigned, vec![l, r]),
             other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
         };
         if bop.is_comparison() {
@@ -719,6 +724,20 @@ impl<'a> Analyzer<'a> {
             }
             // The engine's session time zone is UTC (timestamps are read and shown in UTC).
             "current_timezone" if resolved.is_empty() => return Ok(Expr::Literal(Value::String("UTC".into()))),
+            "current_path" if resolved.is_empty() => {
+                return Ok(Expr::Literal(Value::String("system.builtin,system.session,spark_catalog.default".into())))
+            }
+            // Only where the engine's type is Spark's: it has no DECIMAL, FLOAT, SMALLINT or
+            // TINYINT, so an expression that Spark types so (`1.5`, `1Y`, `x / 2`) is refused.
+            "typeof" if resolved.len() == 1 => {
+                if !args_ast.first().is_some_and(|a| typed_as_in_spark(a)) {
+                    return Err(Error::unsupported(
+                        "`typeof` is answered here for columns and for integer, string, boolean, date and timestamp literals (and arrays, maps and structs of them) only: the engine has no DECIMAL, FLOAT, SMALLINT or TINYINT to tell apart",
+                    )
+                    .at(pos));
+                }
+                return Ok(Expr::Literal(Value::String(resolved[0].data_type().ddl_name())));
+            }
             // Spark's cast functions: `date(x)` is `CAST(x AS DATE)`, `timestamp(x)` a cast to TIMESTAMP.
             "date" | "timestamp" if resolved.len() == 1 => {
                 let to = if lower == "date" { DataType::Date } else { DataType::Timestamp };
@@ -902,6 +921,34 @@ fn time_literal(e: &ast::Expr) -> Option<std::result::Result<i64, String>> {
     Some(parse().ok_or_else(invalid))
 }
 
+/// Whether the engine types `e` exactly as Spark does: a column, an integer, string, boolean,
+/// NULL, DATE or TIMESTAMP literal, or a collection constructor of such.
+fn typed_as_in_spark(e: &ast::Expr) -> bool {
+    match e {
+        ast::Expr::Identifier(i) => suffixed_number(i).is_none(),
+        ast::Expr::CompoundIdentifier(_) => true,
+        ast::Expr::Nested(inner) => typed_as_in_spark(inner),
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, long) => !*long && n.bytes().all(|b| b.is_ascii_digit()),
+            ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_) | ast::Value::Boolean(_) | ast::Value::Null => true,
+            _ => false,
+        },
+        ast::Expr::TypedString(ts) => matches!(ts.data_type, ast::DataType::Date | ast::DataType::Timestamp(_, _)),
+        ast::Expr::Function(f)
+            if ["array", "map", "named_struct", "struct"].contains(&f.name.to_string().to_ascii_lowercase().as_str()) =>
+        {
+            match &f.args {
+                ast::FunctionArguments::List(list) => {
+                    list.args.iter().all(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) if typed_as_in_spark(e)))
+                }
+                ast::FunctionArguments::None => true,
+                ast::FunctionArguments::Subquery(_) => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// The text of a `TIMESTAMP_NTZ '...'` literal.
 fn ntz_literal(e: &ast::Expr) -> Option<String> {
     match e {
@@ -959,7 +1006,7 @@ fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
 /// Calls the analyzer rewrites into other expressions rather than resolving as a `Func` (the
 /// function catalog's test counts them as callable).
 #[cfg(test)]
-pub(super) const REWRITTEN_CALLS: &[&str] = &["current_timezone", "date", "timestamp", "date_part", "datepart"];
+pub(super) const REWRITTEN_CALLS: &[&str] = &["current_timezone", "current_path", "typeof", "date", "timestamp", "date_part", "datepart"];
 
 pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> Result<Expr> {
     let numeric = |t: &DataType| -> Option<DataType> {

@@ -1,0 +1,141 @@
+//! Spark's miscellaneous functions that need no catalog: `assert_true`, the bitmap helpers
+//! (`bitmap_bit_position`, `bitmap_bucket_number`, `bitmap_count`) and `hmac`.
+
+use arrow_array::ArrayRef;
+
+use super::*;
+
+/// The bits of one bitmap of Spark's bitmap functions: 4 KiB.
+const BITMAP_BITS: i64 = 8 * 4 * 1024;
+
+pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, DataType)> {
+    use DataType as T;
+    let (types, optional, result): (Vec<DataType>, usize, DataType) = match f {
+        Func::AssertTrue => {
+            c.arity(1, 2)?;
+            let mut it = a.into_iter();
+            let cond = it.next().unwrap_or(Expr::Literal(Value::Null));
+            if !matches!(cond.data_type(), T::Boolean | T::Null) {
+                return Err(mismatch(f, &cond, "BOOLEAN"));
+            }
+            let mut out = vec![cond];
+            for m in it {
+                out.push(c.to(m, &T::String)?);
+            }
+            return Ok((out, T::Null));
+        }
+        Func::BitmapBitPosition | Func::BitmapBucketNumber => (vec![T::BigInt], 0, T::BigInt),
+        Func::BitmapCount => {
+            c.arity(1, 1)?;
+            let e = a.into_iter().next().unwrap_or(Expr::Literal(Value::Null));
+            if !matches!(e.data_type(), T::Binary | T::Null) {
+                return Err(mismatch(f, &e, "BINARY"));
+            }
+            return Ok((vec![e.cast_to(&T::Binary)], T::BigInt));
+        }
+        Func::Hmac => {
+            c.arity(2, 3)?;
+            let mut out = Vec::new();
+            for (k, e) in a.into_iter().enumerate() {
+                // The key and message are bytes (a string's UTF-8); the algorithm a string.
+                out.push(match (k, e.data_type()) {
+                    (0 | 1, T::String) => e.cast_to(&T::Binary),
+                    (0 | 1, _) => c.to(e, &T::Binary)?,
+                    _ => c.to(e, &T::String)?,
+                });
+            }
+            return Ok((out, T::Binary));
+        }
+        other => return Err(Error::internal(format!("{other:?} is not checked here"))),
+    };
+    c.arity(types.len() - optional, types.len())?;
+    let a = a.into_iter().zip(&types).map(|(e, t)| c.to(e, t)).collect::<Result<Vec<_>>>()?;
+    Ok((a, result))
+}
+
+pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    if f == Func::AssertTrue {
+        // NULL is not true: it fails too.
+        return rowwise(a, len, data_type, |row| match &row[0] {
+            Value::Boolean(true) => Ok(Value::Null),
+            _ => {
+                let message = match row.get(1) {
+                    Some(Value::String(m)) => m.clone(),
+                    _ => "'assert_true' is not true!".into(),
+                };
+                Err(Error::runtime("USER_RAISED_EXCEPTION", format!("[USER_RAISED_EXCEPTION] {message} SQLSTATE: P0001")))
+            }
+        });
+    }
+    strict(a, len, data_type, |row| {
+        Ok(match f {
+            Func::BitmapBitPosition => {
+                let v = int_of(&row[0]);
+                Value::BigInt(if v > 0 { (v - 1) % BITMAP_BITS } else { v.wrapping_neg() % BITMAP_BITS })
+            }
+            Func::BitmapBucketNumber => {
+                let v = int_of(&row[0]);
+                Value::BigInt(if v > 0 { 1 + (v - 1) / BITMAP_BITS } else { v / BITMAP_BITS })
+            }
+            Func::BitmapCount => match &row[0] {
+                Value::Binary(b) => Value::BigInt(b.iter().map(|x| i64::from(x.count_ones())).sum()),
+                _ => Value::Null,
+            },
+            Func::Hmac => {
+                let bytes = |v: &Value| match v {
+                    Value::Binary(b) => b.clone(),
+                    _ => Vec::new(),
+                };
+                let algorithm = row.get(2).map_or("SHA-256".to_string(), |v| str_of(v).to_ascii_uppercase());
+                Value::Binary(hmac(&algorithm, &bytes(&row[0]), &bytes(&row[1]))?)
+            }
+            other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
+        })
+    })
+}
+
+/// A hash function over a whole message.
+type Digest = fn(&[u8]) -> Vec<u8>;
+
+/// RFC 2104 HMAC over Spark's algorithms: SHA-224, SHA-256 (the default), SHA-384, SHA-512.
+fn hmac(algorithm: &str, key: &[u8], message: &[u8]) -> Result<Vec<u8>> {
+    let (hash, block): (Digest, usize) = match algorithm {
+        "SHA-224" => (|m| super::hash::sha256(m, true), 64),
+        "SHA-256" => (|m| super::hash::sha256(m, false), 64),
+        "SHA-384" => (|m| super::hash::sha512(m, true), 128),
+        "SHA-512" => (|m| super::hash::sha512(m, false), 128),
+        other => {
+            return Err(Error::runtime(
+                "INVALID_PARAMETER_VALUE.HMAC_ALGORITHM",
+                format!("[INVALID_PARAMETER_VALUE] The value of parameter(s) `algorithm` in `hmac` is invalid: expects one of 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', but got '{other}'. SQLSTATE: 22023"),
+            ))
+        }
+    };
+    let mut k = if key.len() > block { hash(key) } else { key.to_vec() };
+    k.resize(block, 0);
+    let inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).chain(message.iter().copied()).collect();
+    let outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).chain(hash(&inner)).collect();
+    Ok(hash(&outer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02X}")).collect()
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_and_spark() {
+        assert_eq!(hex(&hmac("SHA-256", b"key", b"message").unwrap()), "6E9EF29B75FFFC5B7ABAE527D58FDADB2FE42E7219011976917343065F58ED4A");
+        // RFC 4231 test case 2.
+        assert_eq!(
+            hex(&hmac("SHA-256", b"Jefe", b"what do ya want for nothing?").unwrap()),
+            "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"
+        );
+        assert!(hmac("MD5", b"k", b"m").is_err());
+    }
+}
