@@ -61,6 +61,10 @@ pub enum AggFunc {
     /// `percentile_approx(x, p [, accuracy])` / `approx_percentile`: the value at a rank, as
     /// Spark's QuantileSummaries answers (exact while its sketch keeps every value).
     ApproxPercentile,
+    /// `try_sum` of integers: NULL once the BIGINT sum overflows (a sum of doubles cannot).
+    TrySum,
+    /// `mode() WITHIN GROUP (ORDER BY x DESC)`: the most frequent value, the largest on a tie.
+    ModeDesc,
 }
 
 /// `percentile_approx`'s constant arguments.
@@ -165,6 +169,8 @@ impl AggFunc {
         "bit_xor",
         "percentile_approx",
         "approx_percentile",
+        "try_sum",
+        "try_avg",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -212,7 +218,18 @@ impl AggFunc {
                 let t = if a.data_type().is_integral() { DataType::BigInt } else { DataType::Double };
                 (AggFunc::Sum, Some(a), t)
             }
-            "avg" | "mean" => {
+            "try_sum" => {
+                arity(1, &args)?;
+                let a = numeric(args.remove(0))?;
+                if a.data_type().is_integral() {
+                    (AggFunc::TrySum, Some(a), DataType::BigInt)
+                } else {
+                    (AggFunc::Sum, Some(a), DataType::Double)
+                }
+            }
+            // Spark sums an average's INT, BIGINT or DOUBLE inputs as a DOUBLE, which cannot
+            // overflow: try_avg is avg for every type here (the engine has no DECIMAL or INTERVAL).
+            "avg" | "mean" | "try_avg" => {
                 arity(1, &args)?;
                 (AggFunc::Avg, Some(numeric(args.remove(0))?), DataType::Double)
             }
@@ -503,6 +520,14 @@ impl AggFunc {
     }
 }
 
+/// Adds to `try_sum`'s running sum; an overflow makes the result NULL from then on.
+fn try_add_sum(sum: &mut Option<i64>, overflowed: &mut bool, x: i64) {
+    match sum.unwrap_or(0).checked_add(x) {
+        Some(t) if !*overflowed => *sum = Some(t),
+        _ => *overflowed = true,
+    }
+}
+
 /// The running state of one aggregate for one group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Accumulator {
@@ -557,6 +582,11 @@ pub enum Accumulator {
     Bits(Option<i64>),
     /// `percentile_approx`'s sketch (appended: the variants above keep their encodings).
     Quantiles(Box<super::quantiles::Quantiles>),
+    /// `try_sum`'s BIGINT sum (None: no value yet), and whether it overflowed (then NULL for good).
+    TrySum {
+        sum: Option<i64>,
+        overflowed: bool,
+    },
 }
 
 /// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
@@ -788,7 +818,7 @@ impl AggregateCall {
         match acc {
             Accumulator::Count(n) => *n >= 0,
             Accumulator::Avg { count, .. } => *count >= 0,
-            Accumulator::SumInt(_) | Accumulator::SumDouble(_) => true,
+            Accumulator::SumInt(_) | Accumulator::SumDouble(_) | Accumulator::TrySum { .. } => true,
             Accumulator::MinMax(v) => v.as_ref().is_none_or(|v| !v.is_null() && crate::ops::fits(v, &self.data_type)),
             Accumulator::Pick { value, taken } => (*taken || value.is_null()) && crate::ops::fits(value, &self.data_type),
             Accumulator::Distinct(seen) => {
@@ -857,9 +887,10 @@ impl AggregateCall {
             AggFunc::MaxBy | AggFunc::MinBy => Accumulator::ByOrder { value: Value::Null, order: None },
             AggFunc::Bivariate(_) => Accumulator::CoMoments { n: 0, x_avg: 0.0, y_avg: 0.0, ck: 0.0, x_mk: 0.0, y_mk: 0.0 },
             AggFunc::Skewness | AggFunc::Kurtosis => Accumulator::HigherMoments { n: 0, mean: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 },
-            AggFunc::Percentile | AggFunc::Mode => Accumulator::Counts(ValueCounts::default()),
+            AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc => Accumulator::Counts(ValueCounts::default()),
             AggFunc::ApproxPercentile => Accumulator::Quantiles(Box::default()),
             AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
+            AggFunc::TrySum => Accumulator::TrySum { sum: None, overflowed: false },
         }
     }
 
@@ -888,6 +919,11 @@ impl AggregateCall {
             (AggFunc::Sum, Accumulator::SumDouble(s)) => {
                 if let Some(x) = v.as_f64() {
                     *s = Some(s.unwrap_or(0.0) + x);
+                }
+            }
+            (AggFunc::TrySum, Accumulator::TrySum { sum, overflowed }) => {
+                if let Some(x) = v.as_i64() {
+                    try_add_sum(sum, overflowed, x);
                 }
             }
             (AggFunc::Avg, Accumulator::Avg { sum, count }) => {
@@ -1013,7 +1049,7 @@ impl AggregateCall {
                     q.add(x);
                 }
             }
-            (AggFunc::Percentile | AggFunc::Mode, Accumulator::Counts(counts)) => {
+            (AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc, Accumulator::Counts(counts)) => {
                 if !v.is_null() {
                     counts.add(v, 1)?;
                 }
@@ -1081,6 +1117,12 @@ impl AggregateCall {
             (Accumulator::SumDouble(a), Accumulator::SumDouble(b)) => {
                 if let Some(b) = b {
                     *a = Some(a.unwrap_or(0.0) + b);
+                }
+            }
+            (Accumulator::TrySum { sum, overflowed }, Accumulator::TrySum { sum: s2, overflowed: o2 }) => {
+                *overflowed |= o2;
+                if let Some(b) = s2 {
+                    try_add_sum(sum, overflowed, b);
                 }
             }
             (Accumulator::Avg { sum, count }, Accumulator::Avg { sum: s2, count: c2 }) => {
@@ -1213,6 +1255,8 @@ impl AggregateCall {
             Accumulator::Count(n) => Value::BigInt(*n),
             Accumulator::SumInt(s) => s.map(Value::BigInt).unwrap_or(Value::Null),
             Accumulator::SumDouble(s) => s.map(Value::Double).unwrap_or(Value::Null),
+            Accumulator::TrySum { overflowed: true, .. } => Value::Null,
+            Accumulator::TrySum { sum, .. } => sum.map(Value::BigInt).unwrap_or(Value::Null),
             Accumulator::Avg { sum, count } => {
                 if *count == 0 {
                     Value::Null
@@ -1259,7 +1303,8 @@ impl AggregateCall {
             Accumulator::Counts(counts) => {
                 let mut best: Option<(&Value, i64)> = None;
                 for (v, n) in counts.sorted() {
-                    if best.is_none_or(|(_, b)| n > b) {
+                    // Sorted ascending: the first of the most frequent, or the last when descending.
+                    if best.is_none_or(|(_, b)| n > b || (n == b && self.func == AggFunc::ModeDesc)) {
                         best = Some((v, n));
                     }
                 }
@@ -1348,6 +1393,39 @@ mod tests {
         call.update(&mut other, &s("d")).unwrap();
         call.merge(&mut back, other).unwrap();
         assert_eq!(call.result(&back), Value::Array(vec![s("a"), s("b"), s("c"), s("d")]));
+    }
+
+    #[test]
+    fn try_sum_is_null_once_it_overflows_even_across_a_merge_and_a_checkpoint() {
+        let call = AggFunc::resolve("try_sum", vec![Expr::column(0, DataType::BigInt)], false).unwrap();
+        assert_eq!(call.func, AggFunc::TrySum);
+        let mut a = call.new_accumulator();
+        assert_eq!(call.result(&a), Value::Null);
+        call.update(&mut a, &Value::BigInt(i64::MAX)).unwrap();
+        call.update(&mut a, &Value::Null).unwrap();
+        assert_eq!(call.result(&a), Value::BigInt(i64::MAX));
+        let mut b = call.new_accumulator();
+        call.update(&mut b, &Value::BigInt(1)).unwrap();
+        call.merge(&mut a, b).unwrap();
+        let mut back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&a).unwrap()).unwrap();
+        assert_eq!(call.result(&back), Value::Null);
+        call.update(&mut back, &Value::BigInt(-5)).unwrap();
+        assert_eq!(call.result(&back), Value::Null, "an overflow is not undone");
+        let doubles = AggFunc::resolve("try_sum", vec![Expr::column(0, DataType::Double)], false).unwrap();
+        assert_eq!((doubles.func, doubles.data_type), (AggFunc::Sum, DataType::Double));
+        assert_eq!(AggFunc::resolve("try_avg", vec![Expr::column(0, DataType::Int)], false).unwrap().func, AggFunc::Avg);
+    }
+
+    #[test]
+    fn mode_descending_takes_the_largest_of_the_most_frequent() {
+        let mut call = AggFunc::resolve("mode", vec![Expr::column(0, DataType::Int)], false).unwrap();
+        let mut acc = call.new_accumulator();
+        for v in [0, 10, 10, 20, 20] {
+            call.update(&mut acc, &Value::Int(v)).unwrap();
+        }
+        assert_eq!(call.result(&acc), Value::Int(10));
+        call.func = AggFunc::ModeDesc;
+        assert_eq!(call.result(&acc), Value::Int(20));
     }
 
     #[test]

@@ -286,6 +286,7 @@ mod tests {
             ("avg", vec![Expr::column(0, DataType::Double)], false, doubles.clone()),
             ("min", vec![Expr::column(0, DataType::Double)], false, doubles.clone()),
             ("collect_list", vec![Expr::column(0, DataType::Int)], false, ints.clone()),
+            ("try_sum", vec![Expr::column(0, DataType::Int)], false, ints.clone()),
         ];
         for (name, args, star, arg) in cases {
             let call = AggFunc::resolve(name, args, star).unwrap();

@@ -610,7 +610,7 @@ impl<'a> Analyzer<'a> {
             return Err(generator_outside_select(&lower, whole, pos));
         }
         if is_spark_aggregate(&lower) {
-            if !AggFunc::is_aggregate_name(&lower) {
+            if !AggFunc::is_aggregate_name(&lower) && !REWRITTEN_AGGREGATES.contains(&lower.as_str()) {
                 return Err(
                     Error::unsupported(format!("the aggregate `{lower}` is not supported by this version of Unbounded yet")).at(pos)
                 );

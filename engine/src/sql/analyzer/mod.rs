@@ -100,10 +100,14 @@ struct AggCollector {
 
 /// Spark aggregates this engine recognises but does not compute yet (refused with a message);
 /// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric", "percentile_cont", "percentile_disc"];
+const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric", "percentile_disc"];
+
+/// Aggregates the analyzer builds from others (`listagg` is a join over `collect_list`,
+/// `percentile_cont(p) WITHIN GROUP (ORDER BY x)` is `percentile(x, p)`).
+const REWRITTEN_AGGREGATES: &[&str] = &["listagg", "string_agg", "percentile_cont"];
 
 fn is_spark_aggregate(name: &str) -> bool {
-    AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name)
+    AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name) || REWRITTEN_AGGREGATES.contains(&name)
 }
 const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
@@ -111,7 +115,7 @@ const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 /// and the generators (for the function catalog's completeness test).
 #[cfg(test)]
 pub(crate) fn special_function_names() -> impl Iterator<Item = &'static str> {
-    TIME_WINDOWS.iter().chain(generate::GENERATOR_NAMES).chain(expressions::REWRITTEN_CALLS).copied()
+    TIME_WINDOWS.iter().chain(generate::GENERATOR_NAMES).chain(expressions::REWRITTEN_CALLS).chain(REWRITTEN_AGGREGATES).copied()
 }
 
 fn position_of(span: sqlparser::tokenizer::Span) -> Option<Position> {
@@ -294,6 +298,22 @@ mod tests {
             ErrorKind::UnsupportedOperation
         );
         assert_eq!(error("SELECT make_timestamp(DATE'2014-12-28', TIME'25:00') AS t FROM STREAM readings").kind, ErrorKind::Parse);
+    }
+
+    #[test]
+    fn within_group_is_taken_only_where_its_order_is_understood() {
+        let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        ok("SELECT listagg(device, ', ') WITHIN GROUP (ORDER BY device DESC) AS d FROM STREAM readings");
+        ok("SELECT string_agg(device) AS d, mode() WITHIN GROUP (ORDER BY humidity DESC) AS m FROM STREAM readings");
+        ok("SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY temp) AS p FROM STREAM readings");
+        for sql in [
+            "SELECT listagg(device) WITHIN GROUP (ORDER BY temp) AS d FROM STREAM readings",
+            "SELECT max(temp) WITHIN GROUP (ORDER BY temp) AS d FROM STREAM readings",
+            "SELECT percentile_disc(0.25) WITHIN GROUP (ORDER BY temp) AS d FROM STREAM readings",
+        ] {
+            assert_eq!(error(sql).kind, ErrorKind::UnsupportedOperation, "{sql}");
+        }
+        assert_eq!(error("SELECT listagg(humidity) AS d FROM STREAM readings").kind, ErrorKind::TypeMismatch);
     }
 
     #[test]
