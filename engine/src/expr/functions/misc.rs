@@ -1,5 +1,5 @@
 //! Spark's miscellaneous functions that need no catalog: `assert_true`, the bitmap helpers
-//! (`bitmap_bit_position`, `bitmap_bucket_number`, `bitmap_count`) and `hmac`.
+//! (`bitmap_bit_position`, `bitmap_bucket_number`, `bitmap_count`), `hmac`, and `conv` between bases.
 
 use arrow_array::ArrayRef;
 
@@ -46,6 +46,7 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             }
             return Ok((out, T::Binary));
         }
+        Func::Conv => (vec![T::String, T::Int, T::Int], 0, T::String),
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     };
     c.arity(types.len() - optional, types.len())?;
@@ -89,9 +90,55 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 let algorithm = row.get(2).map_or("SHA-256".to_string(), |v| str_of(v).to_ascii_uppercase());
                 Value::Binary(hmac(&algorithm, &bytes(&row[0]), &bytes(&row[1]))?)
             }
+            Func::Conv => conv(str_of(&row[0]), int_of(&row[1]), int_of(&row[2]))?.map_or(Value::Null, Value::String),
             other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
         })
     })
+}
+
+/// Spark's `conv(num, from_base, to_base)` (Hive's NumberConverter): the leading digits of `num`
+/// in `from_base` (a `-` first negates), read as an unsigned 64-bit number, written in
+/// `to_base`, signed when `to_base` is negative. NULL for a base outside 2..=36 or empty text;
+/// ANSI mode reports a number past 64 bits.
+fn conv(num: &str, from: i64, to: i64) -> Result<Option<String>> {
+    if !(2..=36).contains(&from) || !(2..=36).contains(&to.abs()) || num.is_empty() {
+        return Ok(None);
+    }
+    let (mut negative, digits) = match num.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, num),
+    };
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        let Some(d) = c.to_digit(from as u32) else { break };
+        v = v.checked_mul(from as u64).and_then(|v| v.checked_add(u64::from(d))).ok_or_else(|| {
+            Error::runtime(
+                "ARITHMETIC_OVERFLOW",
+                "[ARITHMETIC_OVERFLOW] Overflow in function conv(). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
+            )
+        })?;
+    }
+    if negative && to > 0 {
+        v = v.wrapping_neg();
+        negative = false;
+    }
+    if to < 0 && (v as i64) < 0 {
+        v = (v as i64).unsigned_abs();
+        negative = true;
+    }
+    let radix = to.unsigned_abs();
+    let mut out = Vec::new();
+    loop {
+        out.push(std::char::from_digit((v % radix) as u32, radix as u32).unwrap_or('0').to_ascii_uppercase());
+        v /= radix;
+        if v == 0 {
+            break;
+        }
+    }
+    if negative && to < 0 && out.iter().any(|c| *c != '0') {
+        out.push('-');
+    }
+    Ok(Some(out.into_iter().rev().collect()))
 }
 
 /// A hash function over a whole message.
@@ -126,6 +173,19 @@ mod tests {
 
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02X}")).collect()
+    }
+
+    #[test]
+    fn conv_follows_hive_number_converter() {
+        let c = |n, f, t| conv(n, f, t).unwrap();
+        assert_eq!(c("100", 2, 10).as_deref(), Some("4"));
+        assert_eq!(c("-10", 16, -10).as_deref(), Some("-16"));
+        assert_eq!(c("-1", 10, 16).as_deref(), Some("FFFFFFFFFFFFFFFF"));
+        assert_eq!(c("12abc", 10, 2).as_deref(), Some("1100"));
+        assert_eq!(c("ff", 16, 10).as_deref(), Some("255"));
+        assert_eq!(c("0", 10, 2).as_deref(), Some("0"));
+        assert_eq!(c("1", 1, 10), None);
+        assert!(conv("99999999999999999999999", 10, 16).is_err());
     }
 
     #[test]

@@ -315,6 +315,7 @@ pub enum Func {
     BitmapBucketNumber,
     BitmapCount,
     Hmac,
+    Conv,
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
@@ -518,6 +519,7 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::BitmapBucketNumber, &["bitmap_bucket_number"]),
     (Func::BitmapCount, &["bitmap_count"]),
     (Func::Hmac, &["hmac"]),
+    (Func::Conv, &["conv"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
 ];
@@ -859,7 +861,9 @@ impl Func {
             | Func::Collation
             | Func::FormatNumber
             | Func::InstrFrom => Family::Words,
-            Func::AssertTrue | Func::BitmapBitPosition | Func::BitmapBucketNumber | Func::BitmapCount | Func::Hmac => Family::Misc,
+            Func::AssertTrue | Func::BitmapBitPosition | Func::BitmapBucketNumber | Func::BitmapCount | Func::Hmac | Func::Conv => {
+                Family::Misc
+            }
             _ => Family::Numeric,
         }
     }
