@@ -65,6 +65,11 @@ pub enum AggFunc {
     TrySum,
     /// `mode() WITHIN GROUP (ORDER BY x DESC)`: the most frequent value, the largest on a tie.
     ModeDesc,
+    /// `percentile_disc(p) WITHIN GROUP (ORDER BY x)`: the first value whose cumulative share of
+    /// the rows reaches p (the SQL standard's rule, which Spark 4 follows).
+    PercentileDisc,
+    /// The same over `ORDER BY x DESC`.
+    PercentileDiscDesc,
 }
 
 /// `percentile_approx`'s constant arguments.
@@ -171,6 +176,7 @@ impl AggFunc {
         "approx_percentile",
         "try_sum",
         "try_avg",
+        "percentile_disc",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -362,7 +368,7 @@ impl AggFunc {
                 let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
                 (if name == "skewness" { AggFunc::Skewness } else { AggFunc::Kurtosis }, Some(a), DataType::Double)
             }
-            "percentile" | "median" => {
+            "percentile" | "median" | "percentile_disc" => {
                 let fraction = if name == "median" {
                     arity(1, &args)?;
                     0.5
@@ -403,7 +409,7 @@ impl AggFunc {
                 };
                 let a = numeric(args.remove(0))?;
                 return Ok(AggregateCall {
-                    func: AggFunc::Percentile,
+                    func: if name == "percentile_disc" { AggFunc::PercentileDisc } else { AggFunc::Percentile },
                     arg: Some(a),
                     arg2: None,
                     fraction,
@@ -582,9 +588,13 @@ pub enum Accumulator {
     Bits(Option<i64>),
     /// `percentile_approx`'s sketch (appended: the variants above keep their encodings).
     Quantiles(Box<super::quantiles::Quantiles>),
-    /// `try_sum`'s BIGINT sum (None: no value yet), and whether it overflowed (then NULL for good).
+    /// `try_sum`'s BIGINT sum of the micro-batches before (None: no value yet), the sum of this
+    /// batch's rows, and whether either overflowed (then NULL for good). Spark sums a batch's
+    /// rows first and then adds that to the state, so `MAX` then `1, -5` is `MAX - 4`, not an
+    /// overflow: the two sums are kept apart until the batch ends.
     TrySum {
         sum: Option<i64>,
+        batch: Option<i64>,
         overflowed: bool,
     },
 }
@@ -659,6 +669,24 @@ impl std::fmt::Debug for ValueCounts {
 
 /// Spark's exact percentile over sorted (value, count) pairs: the value at rank
 /// `fraction * (n - 1)`, interpolated linearly between the two ranks around it.
+/// `percentile_disc`: the first value, in ascending (or descending) order, at which the rows so
+/// far reach `fraction` of all rows.
+fn percentile_disc_of(counts: &ValueCounts, fraction: f64, descending: bool) -> Value {
+    let mut sorted = counts.sorted();
+    if descending {
+        sorted.reverse();
+    }
+    let total: i64 = sorted.iter().map(|(_, n)| *n).sum();
+    let mut seen = 0i64;
+    for (v, n) in &sorted {
+        seen += n;
+        if seen as f64 >= fraction * total as f64 {
+            return v.as_f64().map_or(Value::Null, Value::Double);
+        }
+    }
+    Value::Null
+}
+
 fn percentile_of(counts: &ValueCounts, fraction: f64) -> Value {
     let sorted = counts.sorted();
     let total: i64 = sorted.iter().map(|(_, n)| *n).sum();
@@ -887,10 +915,12 @@ impl AggregateCall {
             AggFunc::MaxBy | AggFunc::MinBy => Accumulator::ByOrder { value: Value::Null, order: None },
             AggFunc::Bivariate(_) => Accumulator::CoMoments { n: 0, x_avg: 0.0, y_avg: 0.0, ck: 0.0, x_mk: 0.0, y_mk: 0.0 },
             AggFunc::Skewness | AggFunc::Kurtosis => Accumulator::HigherMoments { n: 0, mean: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 },
-            AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc => Accumulator::Counts(ValueCounts::default()),
+            AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc | AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc => {
+                Accumulator::Counts(ValueCounts::default())
+            }
             AggFunc::ApproxPercentile => Accumulator::Quantiles(Box::default()),
             AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
-            AggFunc::TrySum => Accumulator::TrySum { sum: None, overflowed: false },
+            AggFunc::TrySum => Accumulator::TrySum { sum: None, batch: None, overflowed: false },
         }
     }
 
@@ -921,9 +951,9 @@ impl AggregateCall {
                     *s = Some(s.unwrap_or(0.0) + x);
                 }
             }
-            (AggFunc::TrySum, Accumulator::TrySum { sum, overflowed }) => {
+            (AggFunc::TrySum, Accumulator::TrySum { batch, overflowed, .. }) => {
                 if let Some(x) = v.as_i64() {
-                    try_add_sum(sum, overflowed, x);
+                    try_add_sum(batch, overflowed, x);
                 }
             }
             (AggFunc::Avg, Accumulator::Avg { sum, count }) => {
@@ -1049,7 +1079,10 @@ impl AggregateCall {
                     q.add(x);
                 }
             }
-            (AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc, Accumulator::Counts(counts)) => {
+            (
+                AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc | AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc,
+                Accumulator::Counts(counts),
+            ) => {
                 if !v.is_null() {
                     counts.add(v, 1)?;
                 }
@@ -1076,8 +1109,14 @@ impl AggregateCall {
     /// Ends a micro-batch for one group's running value: `percentile_approx` summarises the
     /// batch's values on their own before merging them, as Spark's partial aggregate does.
     pub fn end_batch(&self, acc: &mut Accumulator) {
-        if let Accumulator::Quantiles(q) = acc {
-            q.seal(self.relative_error());
+        match acc {
+            Accumulator::Quantiles(q) => q.seal(self.relative_error()),
+            Accumulator::TrySum { sum, batch, overflowed } => {
+                if let Some(b) = batch.take() {
+                    try_add_sum(sum, overflowed, b);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1119,10 +1158,10 @@ impl AggregateCall {
                     *a = Some(a.unwrap_or(0.0) + b);
                 }
             }
-            (Accumulator::TrySum { sum, overflowed }, Accumulator::TrySum { sum: s2, overflowed: o2 }) => {
+            (Accumulator::TrySum { sum, batch, overflowed }, Accumulator::TrySum { sum: s2, batch: b2, overflowed: o2 }) => {
                 *overflowed |= o2;
-                if let Some(b) = s2 {
-                    try_add_sum(sum, overflowed, b);
+                for part in [batch.take(), s2, b2].into_iter().flatten() {
+                    try_add_sum(sum, overflowed, part);
                 }
             }
             (Accumulator::Avg { sum, count }, Accumulator::Avg { sum: s2, count: c2 }) => {
@@ -1256,7 +1295,17 @@ impl AggregateCall {
             Accumulator::SumInt(s) => s.map(Value::BigInt).unwrap_or(Value::Null),
             Accumulator::SumDouble(s) => s.map(Value::Double).unwrap_or(Value::Null),
             Accumulator::TrySum { overflowed: true, .. } => Value::Null,
-            Accumulator::TrySum { sum, .. } => sum.map(Value::BigInt).unwrap_or(Value::Null),
+            Accumulator::TrySum { sum, batch, .. } => {
+                let (mut total, mut overflowed) = (*sum, false);
+                if let Some(b) = batch {
+                    try_add_sum(&mut total, &mut overflowed, *b);
+                }
+                if overflowed {
+                    Value::Null
+                } else {
+                    total.map(Value::BigInt).unwrap_or(Value::Null)
+                }
+            }
             Accumulator::Avg { sum, count } => {
                 if *count == 0 {
                     Value::Null
@@ -1299,6 +1348,9 @@ impl AggregateCall {
                 })
             }
             Accumulator::Counts(counts) if self.func == AggFunc::Percentile => percentile_of(counts, self.fraction),
+            Accumulator::Counts(counts) if matches!(self.func, AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc) => {
+                percentile_disc_of(counts, self.fraction, self.func == AggFunc::PercentileDiscDesc)
+            }
             Accumulator::Quantiles(q) => self.approx_percentile(q),
             Accumulator::Counts(counts) => {
                 let mut best: Option<(&Value, i64)> = None;
@@ -1403,17 +1455,41 @@ mod tests {
         assert_eq!(call.result(&a), Value::Null);
         call.update(&mut a, &Value::BigInt(i64::MAX)).unwrap();
         call.update(&mut a, &Value::Null).unwrap();
+        call.end_batch(&mut a);
         assert_eq!(call.result(&a), Value::BigInt(i64::MAX));
+        // The next batch's rows are summed first, as Spark's partial aggregation does: no overflow.
+        call.update(&mut a, &Value::BigInt(1)).unwrap();
+        call.update(&mut a, &Value::BigInt(-5)).unwrap();
+        assert_eq!(call.result(&a), Value::BigInt(i64::MAX - 4));
+        call.end_batch(&mut a);
         let mut b = call.new_accumulator();
-        call.update(&mut b, &Value::BigInt(1)).unwrap();
+        call.update(&mut b, &Value::BigInt(5)).unwrap();
         call.merge(&mut a, b).unwrap();
         let mut back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&a).unwrap()).unwrap();
         assert_eq!(call.result(&back), Value::Null);
         call.update(&mut back, &Value::BigInt(-5)).unwrap();
+        call.end_batch(&mut back);
         assert_eq!(call.result(&back), Value::Null, "an overflow is not undone");
         let doubles = AggFunc::resolve("try_sum", vec![Expr::column(0, DataType::Double)], false).unwrap();
         assert_eq!((doubles.func, doubles.data_type), (AggFunc::Sum, DataType::Double));
         assert_eq!(AggFunc::resolve("try_avg", vec![Expr::column(0, DataType::Int)], false).unwrap().func, AggFunc::Avg);
+    }
+
+    #[test]
+    fn percentile_disc_takes_the_first_value_reaching_the_share() {
+        let mut call =
+            AggFunc::resolve("percentile_disc", vec![Expr::column(0, DataType::Int), Expr::Literal(Value::Double(0.75))], false).unwrap();
+        let mut acc = call.new_accumulator();
+        for v in [30, 0, 20, 10] {
+            call.update(&mut acc, &Value::Int(v)).unwrap();
+        }
+        // As PySpark 4.3 answers over 0, 10, 20, 30.
+        assert_eq!(call.result(&acc), Value::Double(20.0));
+        call.fraction = 0.25;
+        assert_eq!(call.result(&acc), Value::Double(0.0));
+        call.fraction = 0.5;
+        call.func = AggFunc::PercentileDiscDesc;
+        assert_eq!(call.result(&acc), Value::Double(20.0));
     }
 
     #[test]

@@ -47,7 +47,16 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let a = a.into_iter().map(|e| c.to(e, &b)).collect::<Result<Vec<_>>>()?;
             return Ok((a, T::Binary));
         }
-        Func::Overlay => (vec![&s, &s, &i, &i], 1, T::String),
+        Func::Overlay => {
+            // Bytes with text is Spark's DATA_DIFF_TYPES, not a cast.
+            if a.iter().take(2).any(|e| e.data_type() == T::Binary) {
+                return Err(Error::type_mismatch(
+                    "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"overlay(...)\" due to data type mismatch: Input to `overlay` should all be the same type, but it's (\"BINARY\" or \"STRING\"). SQLSTATE: 42K09",
+                )
+                .with_condition("DATATYPE_MISMATCH.DATA_DIFF_TYPES"));
+            }
+            (vec![&s, &s, &i, &i], 1, T::String)
+        }
         Func::BinaryOverlay => (vec![&b, &b, &i, &i], 1, T::Binary),
         Func::Encode => (vec![&s, &s], 0, T::Binary),
         Func::Decode => (vec![&b, &s], 0, T::String),
@@ -323,13 +332,10 @@ fn base32_encode(b: &[u8]) -> String {
     out
 }
 
-/// The bytes of RFC 4648 base32 text (padding optional, letters in either case); None when malformed.
+/// The bytes of RFC 4648 base32 text as Apache Commons Codec reads it for Spark: letters in
+/// either case, padding and any other character skipped (`from_base32('1')` is empty).
 fn base32_decode(s: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = s
-        .trim_end_matches('=')
-        .bytes()
-        .map(|c| BASE32.iter().position(|&d| d == c.to_ascii_uppercase()).map(|p| p as u8))
-        .collect::<Option<_>>()?;
+    let digits: Vec<u8> = s.bytes().filter_map(|c| BASE32.iter().position(|&d| d == c.to_ascii_uppercase()).map(|p| p as u8)).collect();
     let mut out = Vec::with_capacity(digits.len() * 5 / 8);
     let (mut acc, mut bits) = (0u32, 0);
     for d in digits {
@@ -388,7 +394,8 @@ mod tests {
         assert_eq!(base32_encode(b"f"), "MY======");
         assert_eq!(base32_decode("MZXW6YTBOI======").unwrap(), b"foobar");
         assert_eq!(base32_decode("mzxw6ytboi").unwrap(), b"foobar");
-        assert_eq!(base32_decode("M1"), None);
+        assert_eq!(base32_decode("1").unwrap(), b"");
+        assert_eq!(base32_decode("MZXW6===").unwrap(), b"foo");
     }
 
     #[test]

@@ -344,7 +344,9 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
         Func::ToJson => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
         // NULL for text that is not JSON, or not an array (an object).
         Func::JsonArrayLength | Func::JsonObjectKeys => strict(a, len, data_type, |row| {
-            Ok(match (f, serde_json::from_str::<Shape>(str_of(&row[0]))) {
+            // The first JSON value of the text: Spark's parser stops there, ignoring what follows.
+            let mut de = serde_json::Deserializer::from_str(str_of(&row[0]));
+            Ok(match (f, <Shape as serde::Deserialize>::deserialize(&mut de)) {
                 (Func::JsonArrayLength, Ok(Shape::Array(n))) => Value::Int(n as i32),
                 (Func::JsonObjectKeys, Ok(Shape::Object(keys))) => Value::Array(keys.into_iter().map(Value::String).collect()),
                 _ => Value::Null,

@@ -316,6 +316,7 @@ pub enum Func {
     BitmapCount,
     Hmac,
     Conv,
+    ArrayInsert,
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
@@ -520,6 +521,7 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::BitmapCount, &["bitmap_count"]),
     (Func::Hmac, &["hmac"]),
     (Func::Conv, &["conv"]),
+    (Func::ArrayInsert, &["array_insert"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
 ];
@@ -945,6 +947,7 @@ impl Func {
                 | Func::StrToMap
                 | Func::ArrayRepeat
                 | Func::Get
+                | Func::ArrayInsert
         )
     }
 }

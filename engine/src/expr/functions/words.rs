@@ -134,12 +134,24 @@ fn mask_char(ch: char, upper: Option<char>, lower: Option<char>, digit: Option<c
         upper
     } else if ch.is_lowercase() {
         lower
-    } else if ch.is_ascii_digit() {
+    } else if is_decimal_digit(ch) {
         digit
     } else {
         other
     };
     with.unwrap_or(ch)
+}
+
+/// Java's `Character.isDigit` (Unicode category Nd) for the scripts whose digits this table
+/// holds: each entry is the code point of a script's zero, its nine digits following it.
+fn is_decimal_digit(c: char) -> bool {
+    const ZEROS: &[u32] = &[
+        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040,
+        0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
+        0xAA50, 0xABF0, 0xFF10,
+    ];
+    let c = c as u32;
+    ZEROS.iter().any(|z| (*z..*z + 10).contains(&c))
 }
 
 /// `instr(str, substr, start, occurrence)` (Spark 4.3): forward from a positive `start`,
@@ -150,6 +162,10 @@ fn instr_from(s: &str, sub: &str, start: i64, occurrence: i64) -> Result<i32> {
             "INVALID_PARAMETER_VALUE.OCCURRENCE",
             format!("[INVALID_PARAMETER_VALUE.OCCURRENCE] The value of parameter(s) `occurrence` in `instr` is invalid: expects a positive integer, but got {occurrence}. SQLSTATE: 22023"),
         ));
+    }
+    // Spark finds an empty substring at 1, whatever the start.
+    if sub.is_empty() {
+        return Ok(i32::from(start != 0));
     }
     let chars: Vec<char> = s.chars().collect();
     let sub: Vec<char> = sub.chars().collect();
@@ -172,31 +188,65 @@ fn instr_from(s: &str, sub: &str, start: i64, occurrence: i64) -> Result<i32> {
     Ok(0)
 }
 
-/// Spark's `sentences`: the text cut into sentences at `.`, `!` or `?`, each a list of its
-/// words (runs of letters and digits, with an apostrophe or a period inside a word kept).
+/// Spark's `sentences` (Java's BreakIterator for sentences, then words): a sentence ends after
+/// `.`, `!` or `?` followed by a blank or the end, except a `.` whose next word starts in lower
+/// case (`e.g. this`, `U.S.A. is`); a sentence with no words is an empty list. A word is a run of
+/// letters and digits, with `.` or `'` kept between two letters or two digits and `,` between
+/// two digits (`It's`, `3.14`, `1,000`), as Unicode's word rules join them.
 fn sentences(s: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let mut words = Vec::new();
-    let mut word = String::new();
     let chars: Vec<char> = s.chars().collect();
-    for (k, &c) in chars.iter().enumerate() {
-        let inner = |c: char| matches!(c, '\'' | '.' | '’') && !word.is_empty() && chars.get(k + 1).is_some_and(|n| n.is_alphanumeric());
-        if c.is_alphanumeric() || inner(c) {
-            word.push(c);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut k = 0;
+    while k < chars.len() {
+        if !matches!(chars[k], '.' | '!' | '?') {
+            k += 1;
             continue;
         }
-        if !word.is_empty() {
-            words.push(std::mem::take(&mut word));
+        let run = k;
+        while k < chars.len() && matches!(chars[k], '.' | '!' | '?') {
+            k += 1;
         }
-        if matches!(c, '.' | '!' | '?') && !words.is_empty() {
-            out.push(std::mem::take(&mut words));
+        let blank_or_end = k == chars.len() || chars[k].is_whitespace();
+        let mut next = k;
+        while next < chars.len() && chars[next].is_whitespace() {
+            next += 1;
+        }
+        let only_periods = chars[run..k].iter().all(|c| *c == '.');
+        let lower_follows = next < chars.len() && chars[next].is_lowercase();
+        if blank_or_end && !(only_periods && lower_follows) {
+            out.push(words(&chars[start..next]));
+            start = next;
+        }
+        k = next.max(k);
+    }
+    if start < chars.len() {
+        out.push(words(&chars[start..]));
+    }
+    out
+}
+
+/// The words of one sentence (see [`sentences`]).
+fn words(chars: &[char]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for (k, &c) in chars.iter().enumerate() {
+        let (prev, next) = (if k > 0 { chars.get(k - 1) } else { None }, chars.get(k + 1));
+        let between = |f: fn(&char) -> bool| prev.is_some_and(f) && next.is_some_and(f);
+        let joins = !word.is_empty()
+            && match c {
+                '.' | '\'' | '’' => between(|c| c.is_alphabetic()) || between(|c| c.is_numeric()),
+                ',' | ';' => between(|c| c.is_numeric()),
+                _ => false,
+            };
+        if c.is_alphanumeric() || joins {
+            word.push(c);
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
         }
     }
     if !word.is_empty() {
-        words.push(word);
-    }
-    if !words.is_empty() {
-        out.push(words);
+        out.push(word);
     }
     out
 }
@@ -366,6 +416,9 @@ mod tests {
         assert_eq!(instr_from("abcabc", "b", 0, 1).unwrap(), 0);
         assert_eq!(instr_from("abcabc", "b", 3, 2).unwrap(), 0);
         assert!(instr_from("abcabc", "b", 1, 0).is_err());
+        assert_eq!(instr_from("abc", "", -1, 1).unwrap(), 1);
+        assert_eq!(instr_from("abc", "", 5, 1).unwrap(), 1);
+        assert_eq!(instr_from("abcabc", "bc", -2, 1).unwrap(), 5);
     }
 
     #[test]
@@ -381,12 +434,22 @@ mod tests {
         assert_eq!(sentences("Hi there! Good morning."), vec![vec!["Hi", "there"], vec!["Good", "morning"]]);
         assert_eq!(sentences("It's 3.5 now"), vec![vec!["It's", "3.5", "now"]]);
         assert!(sentences("").is_empty());
+        // As PySpark 4.3 answers them.
+        assert_eq!(
+            sentences("Hello, world. It's 3.14 now! Really?"),
+            vec![vec!["Hello", "world"], vec!["It's", "3.14", "now"], vec!["Really"]]
+        );
+        assert_eq!(sentences("a.b c"), vec![vec!["a.b", "c"]]);
+        assert_eq!(sentences("e.g. this, and 1,000 that"), vec![vec!["e.g", "this", "and", "1,000", "that"]]);
+        assert_eq!(sentences("U.S.A. is big"), vec![vec!["U.S.A", "is", "big"]]);
+        assert_eq!(sentences("  ...  "), vec![Vec::<String>::new()]);
     }
 
     #[test]
     fn mask_and_format_number() {
         let m = |s: &str| s.chars().map(|c| mask_char(c, Some('X'), Some('x'), Some('n'), None)).collect::<String>();
         assert_eq!(m("abcd-EFGH-8765-4321"), "xxxx-XXXX-nnnn-nnnn");
+        assert_eq!(m("١٢٣aBÀ½"), "nnnxXX½");
         assert_eq!(format_number(&Value::Double(12332.123456), &NumberPattern::with_scale(4)), "12,332.1235");
         assert_eq!(format_number(&Value::Double(12332.123456), &NumberPattern::parse("##################.###").unwrap()), "12332.123");
         assert_eq!(format_number(&Value::Int(1234567), &NumberPattern::with_scale(0)), "1,234,567");

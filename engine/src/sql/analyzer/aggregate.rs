@@ -49,8 +49,16 @@ impl<'a> Analyzer<'a> {
         let mut ordered_by: Option<(&ast::Expr, bool)> = None;
         match (name, f.within_group.as_slice()) {
             (_, []) => {}
-            ("mode" | "percentile_cont", [o]) => ordered_by = Some((&o.expr, matches!(o.options.sort, Some(ast::OrderBySort::Desc)))),
+            ("mode" | "percentile_cont" | "percentile_disc", [o]) => {
+                ordered_by = Some((&o.expr, matches!(o.options.sort, Some(ast::OrderBySort::Desc))))
+            }
             _ => return Err(Error::unsupported(format!("`{name}(...) WITHIN GROUP (ORDER BY ...)` is not supported yet")).at(pos)),
+        }
+        if ordered_by.is_none() && matches!(name, "percentile_cont" | "percentile_disc") {
+            return Err(Error::type_mismatch(format!(
+                "[INVALID_WITHIN_GROUP_EXPRESSION.WITHIN_GROUP_MISSING] Invalid function `{name}` with WITHIN GROUP. The function requires WITHIN GROUP (ORDER BY ...). SQLSTATE: 42K0K"
+            ))
+            .at(pos));
         }
         let (args, star) = match &f.args {
             ast::FunctionArguments::List(list) => match list.args.as_slice() {
@@ -64,10 +72,11 @@ impl<'a> Analyzer<'a> {
                         })
                         .collect::<Result<Vec<_>>>()?;
                     if let Some((x, _)) = ordered_by {
-                        if exprs.len() != usize::from(name == "percentile_cont") {
+                        let wanted = usize::from(name != "mode");
+                        if exprs.len() != wanted {
                             return Err(Error::type_mismatch(format!(
                                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {} parameters with WITHIN GROUP but the actual number is {}. SQLSTATE: 42605",
-                                usize::from(name == "percentile_cont"),
+                                wanted,
                                 exprs.len()
                             ))
                             .at(pos));
@@ -128,8 +137,12 @@ impl<'a> Analyzer<'a> {
             },
         };
         let mut call = AggFunc::resolve_written(name, args, star, &written).map_err(|e| e.at(pos))?;
-        if name == "mode" && ordered_by.is_some_and(|(_, desc)| desc) {
-            call.func = AggFunc::ModeDesc;
+        if ordered_by.is_some_and(|(_, desc)| desc) {
+            match call.func {
+                AggFunc::Mode => call.func = AggFunc::ModeDesc,
+                AggFunc::PercentileDisc => call.func = AggFunc::PercentileDiscDesc,
+                _ => {}
+            }
         }
         self.register_aggregate(spark_sql(whole).to_ascii_lowercase(), call)
     }
@@ -173,7 +186,8 @@ impl<'a> Analyzer<'a> {
         let delimiter = args.get(1).map(|d| self.expr(d, scope)).transpose();
         self.collecting = saved;
         let value = value?;
-        if !matches!(value.data_type(), DataType::String | DataType::Null) {
+        // Spark casts an atomic value to STRING for listagg; bytes, arrays, maps and structs are refused.
+        if matches!(value.data_type(), DataType::Binary | DataType::Array(_) | DataType::Map(..) | DataType::Struct(_) | DataType::Window) {
             return Err(Error::type_mismatch(format!(
                 "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: the parameter requires the \"STRING\" type, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
                 spark_sql(whole),
