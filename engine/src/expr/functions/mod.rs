@@ -28,6 +28,7 @@ mod string;
 mod text;
 mod url;
 mod words;
+mod xxhash;
 mod zones;
 
 pub use self::array::array_index;
@@ -317,6 +318,7 @@ pub enum Func {
     Hmac,
     Conv,
     ArrayInsert,
+    XxHash64,
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
@@ -522,6 +524,7 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::Hmac, &["hmac"]),
     (Func::Conv, &["conv"]),
     (Func::ArrayInsert, &["array_insert"]),
+    (Func::XxHash64, &["xxhash64"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
 ];
@@ -716,6 +719,7 @@ impl Func {
             Family::Encoding => encoding::check(self, args, &c),
             Family::Words => words::check(self, args, &c),
             Family::Misc => misc::check(self, args, &c),
+            Family::XxHash => xxhash::check(self, args, &c),
         }
     }
 
@@ -830,6 +834,7 @@ impl Func {
             | Func::JsonArrayLength
             | Func::JsonObjectKeys => Family::Json,
             Func::Hash => Family::Murmur,
+            Func::XxHash64 => Family::XxHash,
             Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             Func::BinaryLength
@@ -903,6 +908,7 @@ impl Func {
             Family::Encoding => encoding::kernel(self, a, raw, data_type, len),
             Family::Words => words::kernel(self, a, raw, data_type, len),
             Family::Misc => misc::kernel(self, a, raw, data_type, len),
+            Family::XxHash => xxhash::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -973,6 +979,7 @@ enum Family {
     Encoding,
     Words,
     Misc,
+    XxHash,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
