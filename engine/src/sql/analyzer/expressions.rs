@@ -417,6 +417,9 @@ impl<'a> Analyzer<'a> {
                     ast::DateTimeField::Doy | ast::DateTimeField::DayOfYear => Func::DayOfYear,
                     other => return Err(Error::unsupported(format!("EXTRACT({other} FROM ...) is not supported yet"))),
                 };
+                if let E::Interval(iv) = expr.as_ref() {
+                    return interval_field(func, iv, &field.to_string());
+                }
                 let arg = self.expr(expr, scope)?;
                 call(func, vec![arg])?
             }
@@ -666,6 +669,16 @@ impl<'a> Analyzer<'a> {
                 let op = if lower == "try_add" { ast::BinaryOperator::Plus } else { ast::BinaryOperator::Minus };
                 let form = ast::Expr::BinaryOp { left: Box::new(args[0].clone()), op, right: Box::new(args[1].clone()) };
                 return self.expr(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
+            }
+        }
+        // `date_part('MONTH', INTERVAL ...)`: a field of a constant interval.
+        if matches!(lower.as_str(), "date_part" | "datepart") && args.len() == 2 {
+            if let (ast::Expr::Value(v), ast::Expr::Interval(iv)) = (args[0], args[1]) {
+                if let ast::Value::SingleQuotedString(field) = &v.value {
+                    let func = date_part_func(field)
+                        .ok_or_else(|| Error::unsupported(format!("`{lower}('{field}', INTERVAL ...)` is not supported")).at(pos))?;
+                    return interval_field(func, iv, field).map_err(|e| e.at(pos));
+                }
             }
         }
         // `like(str, pattern[, escape])` and `ilike(...)` are the LIKE / ILIKE operators.
@@ -1499,6 +1512,39 @@ pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<
 }
 
 /// The function a `date_part` field names (Spark's spellings, any case).
+/// A field of a constant interval, as Spark's EXTRACT gives it: YEAR and MONTH of a year-month
+/// interval; DAY, HOUR, MINUTE and SECOND (with its fraction) of a day-time one. Spark types
+/// HOUR, MINUTE and MONTH as TINYINT and SECOND as DECIMAL(8, 6); here they are INT and DOUBLE.
+fn interval_field(func: Func, iv: &ast::Interval, field: &str) -> Result<Expr> {
+    let interval = interval_literal(iv)?;
+    let year_month = interval.months != 0
+        || matches!(
+            iv.leading_field,
+            Some(ast::DateTimeField::Year | ast::DateTimeField::Years | ast::DateTimeField::Month | ast::DateTimeField::Months)
+        );
+    if year_month && interval.micros != 0 {
+        return Err(Error::unsupported("an interval of both months and days or time is not supported"));
+    }
+    const MINUTE: i64 = 60_000_000;
+    let v = match (year_month, func) {
+        (true, Func::Year) => Value::Int(interval.months / 12),
+        (true, Func::Month) => Value::Int(interval.months % 12),
+        (false, Func::DayOfMonth) => Value::Int((interval.micros / (1440 * MINUTE)) as i32),
+        (false, Func::Hour) => Value::Int((interval.micros / (60 * MINUTE) % 24) as i32),
+        (false, Func::Minute) => Value::Int((interval.micros / MINUTE % 60) as i32),
+        (false, Func::SecondWithFraction) => Value::Double((interval.micros % MINUTE) as f64 / 1e6),
+        _ => {
+            let kind = if year_month { "INTERVAL YEAR TO MONTH" } else { "INTERVAL DAY TO SECOND" };
+            return Err(Error::type_mismatch(format!(
+                "[INVALID_EXTRACT_FIELD] Cannot extract {} from \"{kind}\". SQLSTATE: 42601",
+                field.to_ascii_uppercase()
+            ))
+            .with_condition("INVALID_EXTRACT_FIELD"));
+        }
+    };
+    Ok(Expr::Literal(v))
+}
+
 fn date_part_func(field: &str) -> Option<Func> {
     Some(match field.to_ascii_uppercase().as_str() {
         "YEAR" | "Y" | "YEARS" | "YR" | "YRS" => Func::Year,

@@ -301,6 +301,29 @@ mod tests {
     }
 
     #[test]
+    fn fields_of_a_constant_interval_are_literals() {
+        let value = |sql: &str| match analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}")).plan {
+            crate::plan::LogicalPlan::Project { exprs, .. } => exprs[0].clone(),
+            other => panic!("{other:?}"),
+        };
+        let lit = |v| Expr::Literal(v);
+        assert_eq!(value("SELECT extract(days FROM interval 5 days 3 hours 7 minutes) AS v FROM STREAM readings"), lit(Value::Int(5)));
+        assert_eq!(
+            value("SELECT date_part('seconds', interval 5 hours 30 seconds 1 milliseconds 1 microseconds) AS v FROM STREAM readings"),
+            lit(Value::Double(30.001001))
+        );
+        assert_eq!(value("SELECT extract(MONTH FROM INTERVAL '2021-11' YEAR TO MONTH) AS v FROM STREAM readings"), lit(Value::Int(11)));
+        assert_eq!(
+            value("SELECT datepart('MINUTE', INTERVAL '123 23:55:59.002001' DAY TO SECOND) AS v FROM STREAM readings"),
+            lit(Value::Int(55))
+        );
+        assert_eq!(
+            error("SELECT extract(DAY FROM INTERVAL '2021-11' YEAR TO MONTH) AS v FROM STREAM readings").kind,
+            ErrorKind::TypeMismatch
+        );
+    }
+
+    #[test]
     fn within_group_is_taken_only_where_its_order_is_understood() {
         let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
         ok("SELECT listagg(device, ', ') WITHIN GROUP (ORDER BY device DESC) AS d FROM STREAM readings");
