@@ -248,6 +248,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("make_valid_utf8", Family::String, "make_valid_utf8(str)", "The text with each invalid UTF-8 sequence replaced by U+FFFD."),
     d("validate_utf8", Family::String, "validate_utf8(str)", "The text, or an error when its bytes are not valid UTF-8."),
     d("try_validate_utf8", Family::String, "try_validate_utf8(str)", "The text, or null when its bytes are not valid UTF-8."),
+    d(
+        "to_char",
+        Family::String,
+        "to_char(expr, format)",
+        "A number in a format such as '$99G999D99', a date in a pattern, or bytes as hex, base64, utf-8.",
+    ),
+    d("to_varchar", Family::String, "to_varchar(expr, format)", "The same as to_char."),
     d("elt", Family::String, "elt(n, input1, input2, ...)", "The n-th input."),
     d(
         "mask",
@@ -580,6 +587,7 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         "hmac(key, message[, algorithm])",
         "The HMAC of message with key, SHA-256 by default (SHA-224, SHA-384, SHA-512).",
     ),
+    d("xxhash64", Family::Hash, "xxhash64(expr1, expr2, ...)", "A 64-bit xxHash of the arguments, seed 42, as Spark computes it."),
     d("typeof", Family::Conversion, "typeof(expr)", "The type of the expression, in DDL form."),
     d("current_path", Family::Conversion, "current_path()", "The function search path."),
     d("url_encode", Family::Url, "url_encode(str)", "The string encoded as application/x-www-form-urlencoded."),

@@ -21,6 +21,7 @@ mod json;
 mod math;
 mod misc;
 mod murmur;
+mod number_format;
 mod numeric;
 mod pattern;
 mod regex;
@@ -319,6 +320,8 @@ pub enum Func {
     Conv,
     ArrayInsert,
     XxHash64,
+    /// `to_char(number | binary, format)` (a date or timestamp is date_format).
+    ToChar,
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
@@ -525,6 +528,7 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::Conv, &["conv"]),
     (Func::ArrayInsert, &["array_insert"]),
     (Func::XxHash64, &["xxhash64"]),
+    (Func::ToChar, &["to_char", "to_varchar"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
 ];
@@ -720,6 +724,7 @@ impl Func {
             Family::Words => words::check(self, args, &c),
             Family::Misc => misc::check(self, args, &c),
             Family::XxHash => xxhash::check(self, args, &c),
+            Family::NumberFormat => number_format::check(self, args, &c),
         }
     }
 
@@ -835,6 +840,7 @@ impl Func {
             | Func::JsonObjectKeys => Family::Json,
             Func::Hash => Family::Murmur,
             Func::XxHash64 => Family::XxHash,
+            Func::ToChar => Family::NumberFormat,
             Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             Func::BinaryLength
@@ -909,6 +915,7 @@ impl Func {
             Family::Words => words::kernel(self, a, raw, data_type, len),
             Family::Misc => misc::kernel(self, a, raw, data_type, len),
             Family::XxHash => xxhash::kernel(self, a, raw, data_type, len),
+            Family::NumberFormat => number_format::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -980,6 +987,7 @@ enum Family {
     Words,
     Misc,
     XxHash,
+    NumberFormat,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.

@@ -710,6 +710,10 @@ impl<'a> Analyzer<'a> {
             })
             .collect::<Result<Vec<_>>>()?;
         match lower.as_str() {
+            // `to_char(date, 'yyyy')` is date_format; numbers and bytes have their own formats.
+            "to_char" | "to_varchar" if resolved.len() == 2 && matches!(resolved[0].data_type(), DataType::Date | DataType::Timestamp) => {
+                return call(Func::DateFormat, resolved).map_err(|e| e.at(pos));
+            }
             // `decode(expr, search, result, ..., default)`: a CASE of null-safe equalities.
             "decode" if resolved.len() >= 3 => return decode_case(resolved, whole).map_err(|e| e.at(pos)),
             "mod" if resolved.len() == 2 => {
