@@ -70,6 +70,9 @@ pub enum AggFunc {
     PercentileDisc,
     /// The same over `ORDER BY x DESC`.
     PercentileDiscDesc,
+    /// `max_by(x, ord, k)` / `min_by(x, ord, k)`: the x of the k best rows, best first.
+    MaxByK,
+    MinByK,
 }
 
 /// `percentile_approx`'s constant arguments.
@@ -316,6 +319,33 @@ impl AggFunc {
                 }
                 let f = if matches!(name, "bool_and" | "every") { AggFunc::BoolAnd } else { AggFunc::BoolOr };
                 (f, Some(a.cast_to(&DataType::Boolean)), DataType::Boolean)
+            }
+            "max_by" | "min_by" if args.len() == 3 => {
+                // `max_by(x, ord, k)`: the x of the k rows with the largest ord, largest first.
+                let k = args.pop().and_then(|e| constant_value(&e));
+                let k = match k {
+                    Some(Value::Int(k)) if k > 0 && k <= 100_000 => k,
+                    _ => {
+                        return Err(Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: the third argument of `{name}` (k) must be an integer literal in [1, 100000]. SQLSTATE: 42K09",
+                            text.call
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"))
+                    }
+                };
+                let ord = args.pop().unwrap_or(Expr::Literal(Value::Null));
+                if matches!(ord.data_type(), DataType::Array(_) | DataType::Map(..)) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] Cannot resolve \"{name}(...)\" due to data type mismatch: The `{name}` does not support ordering on type \"{}\". SQLSTATE: 42K09",
+                        ord.data_type().spark_name()
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.INVALID_ORDERING_TYPE"));
+                }
+                let a = args.remove(0);
+                let t = DataType::Array(Box::new(a.data_type()));
+                let f = if name == "max_by" { AggFunc::MaxByK } else { AggFunc::MinByK };
+                // k rides in `fraction`, the one numeric parameter a call carries.
+                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: f64::from(k), data_type: t, approx: None });
             }
             "max_by" | "min_by" => {
                 arity(2, &args)?;
@@ -597,6 +627,8 @@ pub enum Accumulator {
         batch: Option<i64>,
         overflowed: bool,
     },
+    /// `max_by(x, ord, k)`: the (ord, x) of the best k rows so far, best first.
+    TopBy(Vec<(Value, Value)>),
 }
 
 /// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
@@ -867,6 +899,7 @@ impl AggregateCall {
             }
             Accumulator::Bits(_) => true,
             Accumulator::Quantiles(q) => q.is_consistent(),
+            Accumulator::TopBy(items) => items.len() as f64 <= self.fraction && items.iter().all(|(o, _)| !o.is_null()),
         }
     }
 
@@ -921,6 +954,7 @@ impl AggregateCall {
             AggFunc::ApproxPercentile => Accumulator::Quantiles(Box::default()),
             AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
             AggFunc::TrySum => Accumulator::TrySum { sum: None, batch: None, overflowed: false },
+            AggFunc::MaxByK | AggFunc::MinByK => Accumulator::TopBy(Vec::new()),
         }
     }
 
@@ -949,6 +983,13 @@ impl AggregateCall {
             (AggFunc::Sum, Accumulator::SumDouble(s)) => {
                 if let Some(x) = v.as_f64() {
                     *s = Some(s.unwrap_or(0.0) + x);
+                }
+            }
+            (AggFunc::MaxByK | AggFunc::MinByK, Accumulator::TopBy(items)) => {
+                let (x, ord) = pair(v);
+                if !ord.is_null() {
+                    items.push((ord.clone(), x.clone()));
+                    self.keep_best(items);
                 }
             }
             (AggFunc::TrySum, Accumulator::TrySum { batch, overflowed, .. }) => {
@@ -1097,6 +1138,17 @@ impl AggregateCall {
         Ok(())
     }
 
+    /// Sorts `max_by(x, ord, k)`'s rows best first (a stable sort: the earlier row first on a
+    /// tie) and keeps k of them.
+    fn keep_best(&self, items: &mut Vec<(Value, Value)>) {
+        if self.func == AggFunc::MaxByK {
+            items.sort_by(|a, b| b.0.compare(&a.0));
+        } else {
+            items.sort_by(|a, b| a.0.compare(&b.0));
+        }
+        items.truncate(self.fraction as usize);
+    }
+
     /// `min` and `bool_and` keep the smallest value; `max` and `bool_or` the largest.
     fn keeps_minimum(&self) -> bool {
         matches!(self.func, AggFunc::Min | AggFunc::BoolAnd)
@@ -1157,6 +1209,10 @@ impl AggregateCall {
                 if let Some(b) = b {
                     *a = Some(a.unwrap_or(0.0) + b);
                 }
+            }
+            (Accumulator::TopBy(items), Accumulator::TopBy(more)) => {
+                items.extend(more);
+                self.keep_best(items);
             }
             (Accumulator::TrySum { sum, batch, overflowed }, Accumulator::TrySum { sum: s2, batch: b2, overflowed: o2 }) => {
                 *overflowed |= o2;
@@ -1294,6 +1350,8 @@ impl AggregateCall {
             Accumulator::Count(n) => Value::BigInt(*n),
             Accumulator::SumInt(s) => s.map(Value::BigInt).unwrap_or(Value::Null),
             Accumulator::SumDouble(s) => s.map(Value::Double).unwrap_or(Value::Null),
+            Accumulator::TopBy(items) if items.is_empty() => Value::Null,
+            Accumulator::TopBy(items) => Value::Array(items.iter().map(|(_, x)| x.clone()).collect()),
             Accumulator::TrySum { overflowed: true, .. } => Value::Null,
             Accumulator::TrySum { sum, batch, .. } => {
                 let (mut total, mut overflowed) = (*sum, false);
@@ -1490,6 +1548,35 @@ mod tests {
         call.fraction = 0.5;
         call.func = AggFunc::PercentileDiscDesc;
         assert_eq!(call.result(&acc), Value::Double(20.0));
+    }
+
+    #[test]
+    fn max_by_k_keeps_the_best_k_across_a_merge_and_a_checkpoint() {
+        let args = || vec![Expr::column(0, DataType::String), Expr::column(1, DataType::Int), Expr::Literal(Value::Int(2))];
+        let call = AggFunc::resolve("max_by", args(), false).unwrap();
+        assert_eq!(call.data_type, DataType::Array(Box::new(DataType::String)));
+        let row = |x: &str, y: i32| Value::Array(vec![s(x), Value::Int(y)]);
+        let mut a = call.new_accumulator();
+        call.update(&mut a, &row("a", 10)).unwrap();
+        call.update(&mut a, &row("b", 50)).unwrap();
+        let mut b = call.new_accumulator();
+        call.update(&mut b, &row("c", 20)).unwrap();
+        call.update(&mut b, &Value::Array(vec![s("d"), Value::Null])).unwrap();
+        call.merge(&mut a, b).unwrap();
+        let back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&a).unwrap()).unwrap();
+        assert_eq!(call.result(&back), Value::Array(vec![s("b"), s("c")]));
+        let min = AggFunc::resolve("min_by", args(), false).unwrap();
+        let mut m = min.new_accumulator();
+        for (x, y) in [("a", 10), ("b", 50), ("c", 20)] {
+            min.update(&mut m, &row(x, y)).unwrap();
+        }
+        assert_eq!(min.result(&m), Value::Array(vec![s("a"), s("c")]));
+        assert!(AggFunc::resolve(
+            "max_by",
+            vec![Expr::column(0, DataType::String), Expr::column(1, DataType::Int), Expr::Literal(Value::Int(0))],
+            false
+        )
+        .is_err());
     }
 
     #[test]

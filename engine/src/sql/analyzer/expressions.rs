@@ -83,6 +83,11 @@ impl<'a> Analyzer<'a> {
                 let args: Vec<&ast::Expr> = values.iter().collect();
                 return self.struct_of(&args, scope, expr_position(e));
             }
+            // `(a, b)` is `struct(a, b)` in Spark's expressions (zip_with's `(y, x)`).
+            E::Tuple(values) => {
+                let args: Vec<&ast::Expr> = values.iter().collect();
+                return self.struct_of(&args, scope, expr_position(e));
+            }
             E::Lambda(_) => {
                 return Err(Error::parse(
                     "a lambda (`x -> ...`) can only be an argument of a higher-order function such as transform or filter",
