@@ -118,7 +118,7 @@ pub struct AggregateCall {
     /// `percentile`'s fraction.
     pub fraction: f64,
     pub data_type: DataType,
-    /// `percentile_approx`'s percentages and accuracy.
+    /// `percentile_approx`'s percentages and accuracy; `percentile`'s percentages when given an array.
     pub approx: Option<Box<ApproxPercentile>>,
 }
 
@@ -410,16 +410,39 @@ impl AggFunc {
                     }
                     arity(2, &args)?;
                     let p = args.pop().unwrap_or(Expr::Literal(Value::Null));
-                    let fraction = match constant_value(&p) {
-                        Some(Value::Double(f)) => Some(f),
-                        Some(Value::Int(i)) => Some(f64::from(i)),
-                        Some(Value::BigInt(i)) => Some(i as f64),
-                        Some(Value::Array(_)) => {
-                            return Err(Error::unsupported(
-                                "percentile of an array of fractions is not supported by this version of Unbounded yet; call percentile once per fraction",
-                            ))
-                        }
+                    let as_fraction = |v: &Value| match v {
+                        Value::Double(f) => Some(*f),
+                        Value::Int(i) => Some(f64::from(*i)),
+                        Value::BigInt(i) => Some(*i as f64),
                         _ => None,
+                    };
+                    // `percentile(x, array(p1, p2, ...))`: an array of percentiles, each p in [0, 1].
+                    if let (Some(Value::Array(ps)), "percentile") = (constant_value(&p), name) {
+                        let percentages = ps
+                            .iter()
+                            .map(as_fraction)
+                            .collect::<Option<Vec<f64>>>()
+                            .filter(|ps| ps.iter().all(|p| (0.0..=1.0).contains(p)));
+                        let Some(percentages) = percentages else {
+                            return Err(Error::type_mismatch(format!(
+                                "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: every percentage must be between [0.0, 1.0]. SQLSTATE: 42K09",
+                                text.call
+                            ))
+                            .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"));
+                        };
+                        let a = numeric(args.remove(0))?;
+                        return Ok(AggregateCall {
+                            func: AggFunc::Percentile,
+                            arg: Some(a),
+                            arg2: None,
+                            fraction: 0.0,
+                            data_type: DataType::Array(Box::new(DataType::Double)),
+                            approx: Some(Box::new(ApproxPercentile { percentages, array: true, relative_error: 0.0 })),
+                        });
+                    }
+                    let fraction = match constant_value(&p) {
+                        Some(v) => as_fraction(&v),
+                        None => None,
                     }
                     .ok_or_else(|| {
                         Error::type_mismatch(format!(
@@ -1405,7 +1428,11 @@ impl AggregateCall {
                     nf * m4 / (m2 * m2) - 3.0
                 })
             }
-            Accumulator::Counts(counts) if self.func == AggFunc::Percentile => percentile_of(counts, self.fraction),
+            Accumulator::Counts(counts) if self.func == AggFunc::Percentile => match &self.approx {
+                Some(_) if counts.items.is_empty() => Value::Null,
+                Some(a) => Value::Array(a.percentages.iter().map(|p| percentile_of(counts, *p)).collect()),
+                None => percentile_of(counts, self.fraction),
+            },
             Accumulator::Counts(counts) if matches!(self.func, AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc) => {
                 percentile_disc_of(counts, self.fraction, self.func == AggFunc::PercentileDiscDesc)
             }
@@ -1531,6 +1558,19 @@ mod tests {
         let doubles = AggFunc::resolve("try_sum", vec![Expr::column(0, DataType::Double)], false).unwrap();
         assert_eq!((doubles.func, doubles.data_type), (AggFunc::Sum, DataType::Double));
         assert_eq!(AggFunc::resolve("try_avg", vec![Expr::column(0, DataType::Int)], false).unwrap().func, AggFunc::Avg);
+    }
+
+    #[test]
+    fn percentile_of_an_array_gives_an_array() {
+        let p = Expr::Literal(Value::Array(vec![Value::Double(0.25), Value::Double(0.75)]));
+        let call = AggFunc::resolve("percentile", vec![Expr::column(0, DataType::Int), p], false).unwrap();
+        assert_eq!(call.data_type, DataType::Array(Box::new(DataType::Double)));
+        let mut acc = call.new_accumulator();
+        assert_eq!(call.result(&acc), Value::Null);
+        for v in [0, 10] {
+            call.update(&mut acc, &Value::Int(v)).unwrap();
+        }
+        assert_eq!(call.result(&acc), Value::Array(vec![Value::Double(2.5), Value::Double(7.5)]));
     }
 
     #[test]
