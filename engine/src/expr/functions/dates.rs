@@ -127,6 +127,17 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let ts = c.to(a.remove(0), &T::Timestamp)?;
             (vec![ts, a.remove(0)], T::Timestamp)
         }
+        // (start, stop, months, micros): the analyzer gives the interval as its two parts.
+        Func::SequenceTime => {
+            c.arity(4, 4)?;
+            let mut a = a;
+            let micros = c.to(a.remove(3), &T::BigInt)?;
+            let months = c.to(a.remove(2), &T::Int)?;
+            let t = if a.iter().any(|e| e.data_type() == T::Timestamp) { T::Timestamp } else { T::Date };
+            let a0 = c.to(a.remove(0), &t)?;
+            let a1 = c.to(a.remove(0), &t)?;
+            (vec![a0, a1, months, micros], T::Array(Box::new(t)))
+        }
         Func::DateFromUnixDate => {
             c.arity(1, 1)?;
             (vec![int(a.remove(0))?], T::Date)
@@ -181,6 +192,51 @@ pub(super) fn months_between(t1: i64, t2: i64, round: bool) -> Option<f64> {
     let diff = months as f64 + seconds as f64 / 2_678_400.0;
     Some(if round { (diff * 1e8).round() / 1e8 } else { diff })
 }
+
+/// Spark's `sequence(start, stop, INTERVAL ...)` of dates or timestamps: the k-th element is
+/// start plus k times the interval (months first, then the rest), up to stop.
+fn sequence_time(start: &Value, stop: &Value, months: i32, micros: i64) -> Result<Vec<Value>> {
+    const DAY: i64 = 86_400_000_000;
+    let illegal = || {
+        Error::runtime(
+            "INVALID_PARAMETER_VALUE",
+            format!(
+                "Illegal sequence boundaries: {} to {} by {months} months {micros} microseconds",
+                start.to_spark_string(),
+                stop.to_spark_string()
+            ),
+        )
+    };
+    let (is_date, from, to) = match (start, stop) {
+        (Value::Date(a), Value::Date(b)) => (true, i64::from(*a) * DAY, i64::from(*b) * DAY),
+        (Value::Timestamp(a), Value::Timestamp(b)) => (false, *a, *b),
+        _ => return Ok(vec![]),
+    };
+    if is_date && micros % DAY != 0 {
+        return Err(Error::runtime("INVALID_PARAMETER_VALUE", "sequence of dates needs a step of whole days or months".to_string()));
+    }
+    let ascending = months > 0 || (months == 0 && micros > 0);
+    let descending = months < 0 || (months == 0 && micros < 0);
+    if (!ascending && !descending) || (ascending && from > to) || (descending && from < to) {
+        return if from == to { Ok(vec![start.clone()]) } else { Err(illegal()) };
+    }
+    let mut out = Vec::new();
+    for k in 0i64.. {
+        let (m, us) = (i32::try_from(k * i64::from(months)).map_err(|_| illegal())?, k.checked_mul(micros).ok_or_else(illegal)?);
+        let Some(t) = super::datetime::add_interval(from, m, us) else { break };
+        if (ascending && t > to) || (descending && t < to) {
+            break;
+        }
+        if out.len() as i64 >= MAX_SEQUENCE {
+            return Err(illegal());
+        }
+        out.push(if is_date { Value::Date(t.div_euclid(DAY) as i32) } else { Value::Timestamp(t) });
+    }
+    Ok(out)
+}
+
+/// The most elements a date or timestamp sequence may hold.
+const MAX_SEQUENCE: i64 = 10_000_000;
 
 /// A zone the engine can apply: a fixed offset or one of [`super::zones`]' table.
 fn known_zone(zone: &str) -> bool {
@@ -243,6 +299,10 @@ fn make_timestamp(row: &[Value]) -> std::result::Result<i64, String> {
 /// The vectorised kernels of the functions in this file.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     match f {
+        Func::SequenceTime => strict(a, len, data_type, |row| {
+            let (months, micros) = (int_of(&row[2]) as i32, int_of(&row[3]));
+            sequence_time(&row[0], &row[1], months, micros).map(Value::Array)
+        }),
         Func::ToDate if a.len() == 1 => {
             let from = DataType::from_arrow(a[0].data_type()).unwrap_or(DataType::Null);
             cast_array(&a[0], &from, &DataType::Date, CastMode::Ansi)
@@ -394,6 +454,23 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
             date_value(i32::try_from(n).ok().and_then(date_of), || format!("date_from_unix_date({n})"))
         }),
         other => Err(Error::internal(format!("{other:?} has no kernel here"))),
+    }
+}
+
+#[cfg(test)]
+mod sequence_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_sequence_of_dates_steps_by_months_from_the_start() {
+        let d = |s: &str| Value::Date(crate::value::parse_date(s).unwrap());
+        let days = sequence_time(&d("2018-01-31"), &d("2018-04-30"), 1, 0).unwrap();
+        // Each element is the start plus k months (clamped to the month's end), not the one before plus one.
+        assert_eq!(days, vec![d("2018-01-31"), d("2018-02-28"), d("2018-03-31"), d("2018-04-30")]);
+        assert_eq!(sequence_time(&d("2018-01-03"), &d("2018-01-01"), 0, -86_400_000_000).unwrap().len(), 3);
+        assert!(sequence_time(&d("2018-01-03"), &d("2018-01-01"), 1, 0).is_err());
     }
 }
 

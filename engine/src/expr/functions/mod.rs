@@ -322,6 +322,8 @@ pub enum Func {
     XxHash64,
     /// `to_char(number | binary, format)` (a date or timestamp is date_format).
     ToChar,
+    /// `sequence(start, stop, INTERVAL ...)` of dates or timestamps: (start, stop, months, micros).
+    SequenceTime,
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
@@ -694,6 +696,7 @@ impl Func {
             Func::BinaryConcat => "concat",
             Func::BinaryOverlay => "overlay",
             Func::InstrFrom => "instr",
+            Func::SequenceTime => "sequence",
             other => MORE.iter().find(|(f, _)| *f == other).and_then(|(_, names)| names.first().copied()).unwrap_or("?"),
         }
     }
@@ -830,7 +833,8 @@ impl Func {
             | Func::FromUtcTimestamp
             | Func::ToUtcTimestamp
             | Func::UnixDate
-            | Func::DateFromUnixDate => Family::Dates,
+            | Func::DateFromUnixDate
+            | Func::SequenceTime => Family::Dates,
             Func::FromJson
             | Func::ToJson
             | Func::GetJsonObject

@@ -676,6 +676,22 @@ impl<'a> Analyzer<'a> {
                 return self.expr(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
             }
         }
+        // `sequence(start, stop, INTERVAL ...)`: dates or timestamps stepped by the interval.
+        if lower == "sequence" && args.len() == 3 {
+            if let ast::Expr::Interval(iv) = args[2] {
+                let step = interval_literal(iv).map_err(|e| e.at(pos))?;
+                let start = self.expr(args[0], scope)?;
+                let stop = self.expr(args[1], scope)?;
+                if ![&start, &stop].iter().all(|e| matches!(e.data_type(), DataType::Date | DataType::Timestamp | DataType::Null)) {
+                    return Err(Error::type_mismatch(
+                        "[DATATYPE_MISMATCH.SEQUENCE_WRONG_INPUT_TYPES] `sequence` with an INTERVAL step takes DATE or TIMESTAMP bounds. SQLSTATE: 42K09",
+                    )
+                    .at(pos));
+                }
+                let parts = vec![start, stop, Expr::Literal(Value::Int(step.months)), Expr::Literal(Value::BigInt(step.micros))];
+                return call(Func::SequenceTime, parts).map_err(|e| e.at(pos));
+            }
+        }
         // `date_part('MONTH', INTERVAL ...)`: a field of a constant interval.
         if matches!(lower.as_str(), "date_part" | "datepart") && args.len() == 2 {
             if let (ast::Expr::Value(v), ast::Expr::Interval(iv)) = (args[0], args[1]) {
