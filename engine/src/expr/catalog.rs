@@ -578,6 +578,12 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("get_json_object", Family::Json, "get_json_object(json_txt, path)", "The value at a JSONPath in a JSON string."),
     d("schema_of_json", Family::Json, "schema_of_json(json[, options])", "The schema of a JSON string, in DDL form."),
     d("conv", Family::Math, "conv(num, from_base, to_base)", "The number written in from_base, rewritten in to_base."),
+    d(
+        "time_bucket",
+        Family::DateTime,
+        "time_bucket(bucket_width, ts[, origin])",
+        "The start of the bucket of width bucket_width (from origin) holding ts.",
+    ),
     d("like", Family::Predicate, "like(str, pattern[, escape])", "str LIKE pattern: _ matches one character, % any run."),
     d("ilike", Family::Predicate, "ilike(str, pattern[, escape])", "str ILIKE pattern: LIKE ignoring case."),
     d("json_array_length", Family::Json, "json_array_length(jsonArray)", "The number of elements of the outermost JSON array."),

@@ -127,6 +127,21 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let ts = c.to(a.remove(0), &T::Timestamp)?;
             (vec![ts, a.remove(0)], T::Timestamp)
         }
+        // (width months, width micros, ts, origin): the analyzer checked the width is positive.
+        Func::TimeBucket => {
+            c.arity(4, 4)?;
+            let mut a = a;
+            for e in &a[2..] {
+                if !matches!(e.data_type(), T::Timestamp | T::Null) {
+                    return Err(mismatch(f, e, "TIMESTAMP"));
+                }
+            }
+            let origin = a.remove(3).cast_to(&T::Timestamp);
+            let ts = a.remove(2).cast_to(&T::Timestamp);
+            let micros = c.to(a.remove(1), &T::BigInt)?;
+            let months = c.to(a.remove(0), &T::Int)?;
+            (vec![months, micros, ts, origin], T::Timestamp)
+        }
         // (start, stop, months, micros): the analyzer gives the interval as its two parts.
         Func::SequenceTime => {
             c.arity(4, 4)?;
@@ -235,6 +250,28 @@ fn sequence_time(start: &Value, stop: &Value, months: i32, micros: i64) -> Resul
     Ok(out)
 }
 
+/// Spark's `time_bucket(width, ts, origin)`: the start of the bucket holding `ts`, buckets being
+/// `origin + k * width` for every integer k (before the origin too). A width in months counts
+/// calendar months from the origin, each bucket start clamped to its month's end.
+fn time_bucket(months: i32, micros: i64, ts: i64, origin: i64) -> Option<i64> {
+    if months == 0 {
+        let k = ts.checked_sub(origin)?.div_euclid(micros);
+        return origin.checked_add(k.checked_mul(micros)?);
+    }
+    let month_index = |t: i64| crate::time::from_micros(t).map(|d| i64::from(d.year()) * 12 + i64::from(d.month0()));
+    let diff = month_index(ts)? - month_index(origin)?;
+    let mut k = diff.div_euclid(i64::from(months));
+    let at = |k: i64| super::datetime::add_interval(origin, i32::try_from(k * i64::from(months)).ok()?, 0);
+    // The month count can overshoot by one bucket when ts is earlier in its month than the origin.
+    while at(k)? > ts {
+        k -= 1;
+    }
+    while at(k + 1).is_some_and(|next| next <= ts) {
+        k += 1;
+    }
+    at(k)
+}
+
 /// The most elements a date or timestamp sequence may hold.
 const MAX_SEQUENCE: i64 = 10_000_000;
 
@@ -299,6 +336,12 @@ fn make_timestamp(row: &[Value]) -> std::result::Result<i64, String> {
 /// The vectorised kernels of the functions in this file.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     match f {
+        Func::TimeBucket => strict(a, len, data_type, |row| {
+            let (Value::Timestamp(ts), Value::Timestamp(origin)) = (&row[2], &row[3]) else { return Ok(Value::Null) };
+            time_bucket(int_of(&row[0]) as i32, int_of(&row[1]), *ts, *origin)
+                .map(Value::Timestamp)
+                .ok_or_else(|| overflow(format!("time_bucket({}, {})", row[2].to_spark_string(), row[3].to_spark_string())))
+        }),
         Func::SequenceTime => strict(a, len, data_type, |row| {
             let (months, micros) = (int_of(&row[2]) as i32, int_of(&row[3]));
             sequence_time(&row[0], &row[1], months, micros).map(Value::Array)
@@ -471,6 +514,21 @@ mod sequence_tests {
         assert_eq!(days, vec![d("2018-01-31"), d("2018-02-28"), d("2018-03-31"), d("2018-04-30")]);
         assert_eq!(sequence_time(&d("2018-01-03"), &d("2018-01-01"), 0, -86_400_000_000).unwrap().len(), 3);
         assert!(sequence_time(&d("2018-01-03"), &d("2018-01-01"), 1, 0).is_err());
+    }
+
+    #[test]
+    fn time_buckets_as_pyspark_4_3_gives_them() {
+        let t = |s: &str| crate::time::parse_timestamp(s).unwrap();
+        let f = |v: Option<i64>| crate::time::format_timestamp(v.unwrap());
+        let epoch = t("1970-01-01 00:00:00");
+        assert_eq!(f(time_bucket(0, 15 * 60_000_000, t("2024-01-01 11:27:00"), epoch)), "2024-01-01 11:15:00");
+        assert_eq!(f(time_bucket(0, 15 * 60_000_000, t("1969-12-31 23:50:00"), epoch)), "1969-12-31 23:45:00");
+        assert_eq!(f(time_bucket(1, 0, t("2024-07-20 14:30:00"), t("2024-06-15 09:00:00"))), "2024-07-15 09:00:00");
+        assert_eq!(f(time_bucket(1, 0, t("2024-07-10 14:30:00"), t("2024-06-15 09:00:00"))), "2024-06-15 09:00:00");
+        assert_eq!(f(time_bucket(1, 0, t("2024-03-30 00:00:00"), t("2024-01-31 00:00:00"))), "2024-02-29 00:00:00");
+        assert_eq!(f(time_bucket(2, 0, t("2023-12-01 00:00:00"), t("2024-06-15 09:00:00"))), "2023-10-15 09:00:00");
+        assert_eq!(f(time_bucket(0, 26 * 3_600_000_000, t("2024-01-05 00:00:00"), epoch)), "2024-01-04 10:00:00");
+        assert_eq!(f(time_bucket(12, 0, t("2024-01-05 10:00:00"), epoch)), "2024-01-01 00:00:00");
     }
 }
 

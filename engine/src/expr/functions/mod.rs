@@ -324,6 +324,8 @@ pub enum Func {
     ToChar,
     /// `sequence(start, stop, INTERVAL ...)` of dates or timestamps: (start, stop, months, micros).
     SequenceTime,
+    /// `time_bucket(INTERVAL ..., ts[, origin])`: (months, micros, ts, origin).
+    TimeBucket,
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
@@ -697,6 +699,7 @@ impl Func {
             Func::BinaryOverlay => "overlay",
             Func::InstrFrom => "instr",
             Func::SequenceTime => "sequence",
+            Func::TimeBucket => "time_bucket",
             other => MORE.iter().find(|(f, _)| *f == other).and_then(|(_, names)| names.first().copied()).unwrap_or("?"),
         }
     }
@@ -834,7 +837,8 @@ impl Func {
             | Func::ToUtcTimestamp
             | Func::UnixDate
             | Func::DateFromUnixDate
-            | Func::SequenceTime => Family::Dates,
+            | Func::SequenceTime
+            | Func::TimeBucket => Family::Dates,
             Func::FromJson
             | Func::ToJson
             | Func::GetJsonObject

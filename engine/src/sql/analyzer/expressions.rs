@@ -676,6 +676,30 @@ impl<'a> Analyzer<'a> {
                 return self.expr(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
             }
         }
+        // `time_bucket(INTERVAL ..., ts[, origin])`: the width is a positive constant interval.
+        if lower == "time_bucket" && matches!(args.len(), 2 | 3) {
+            let ast::Expr::Interval(iv) = args[0] else {
+                return Err(Error::type_mismatch(
+                    "the bucket width of `time_bucket` must be an INTERVAL literal such as INTERVAL '15' MINUTE",
+                )
+                .at(pos));
+            };
+            let width = interval_literal(iv).map_err(|e| e.at(pos))?;
+            if width.months < 0 || width.micros < 0 || (width.months == 0) == (width.micros == 0) {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: The `bucketSize` must be a positive interval of months or of time. SQLSTATE: 42K09",
+                    spark_sql(whole)
+                ))
+                .at(pos));
+            }
+            let ts = self.expr(args[1], scope)?;
+            let origin = match args.get(2) {
+                Some(o) => self.expr(o, scope)?,
+                None => Expr::Literal(Value::Timestamp(0)),
+            };
+            let parts = vec![Expr::Literal(Value::Int(width.months)), Expr::Literal(Value::BigInt(width.micros)), ts, origin];
+            return call(Func::TimeBucket, parts).map_err(|e| e.at(pos));
+        }
         // `sequence(start, stop, INTERVAL ...)`: dates or timestamps stepped by the interval.
         if lower == "sequence" && args.len() == 3 {
             if let ast::Expr::Interval(iv) = args[2] {
@@ -1078,7 +1102,7 @@ fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
 /// function catalog's test counts them as callable).
 #[cfg(test)]
 pub(super) const REWRITTEN_CALLS: &[&str] =
-    &["current_timezone", "current_path", "typeof", "like", "ilike", "date", "timestamp", "date_part", "datepart"];
+    &["current_timezone", "current_path", "typeof", "like", "ilike", "time_bucket", "date", "timestamp", "date_part", "datepart"];
 
 pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> Result<Expr> {
     let numeric = |t: &DataType| -> Option<DataType> {
