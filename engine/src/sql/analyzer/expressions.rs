@@ -480,6 +480,24 @@ impl<'a> Analyzer<'a> {
         }
         spine.reverse();
         let mut steps = spine.into_iter();
+        // `INTERVAL a DIV INTERVAL b`: how many b fit in a, a BIGINT (both year-month or both day-time).
+        if let (ast::Expr::Interval(a), Some(&(whole, B::MyIntegerDivide, ast::Expr::Interval(b)))) = (leftmost, steps.as_slice().first()) {
+            let (x, y) = (interval_literal(a)?, interval_literal(b)?);
+            let (ym_x, ym_y) =
+                (x.micros == 0 && (x.months != 0 || year_month_field(a)), y.micros == 0 && (y.months != 0 || year_month_field(b)));
+            if ym_x != ym_y || (x.months != 0 && x.micros != 0) || (y.months != 0 && y.micros != 0) {
+                return Err(Error::type_mismatch(format!("`{}` divides intervals of different kinds", spark_sql(whole))));
+            }
+            let (n, d) = if ym_x { (i64::from(x.months), i64::from(y.months)) } else { (x.micros, y.micros) };
+            if d == 0 {
+                return Err(Error::runtime("DIVIDE_BY_ZERO", "[INTERVAL_DIVIDED_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. SQLSTATE: 22012").in_phase(Phase::Analysis));
+            }
+            let quotient = Expr::Literal(Value::BigInt(n / d));
+            if steps.len() == 1 {
+                return Ok(quotient);
+            }
+            return Err(Error::unsupported("an interval DIV inside a longer expression is not supported yet; put it in parentheses"));
+        }
         // `INTERVAL ... + ts` is `ts + INTERVAL ...`.
         let (mut acc, mut acc_ast) = match (leftmost, steps.as_slice().first()) {
             (ast::Expr::Interval(_), Some(&(whole, B::Plus, right))) => {
@@ -675,6 +693,36 @@ impl<'a> Analyzer<'a> {
                 let form = ast::Expr::BinaryOp { left: Box::new(args[0].clone()), op, right: Box::new(args[1].clone()) };
                 return self.expr(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
             }
+        }
+        // `sign(INTERVAL ...)` and `width_bucket` over intervals: an interval literal is its
+        // count of months (year-month) or of microseconds (day-time), which orders the same.
+        if matches!(lower.as_str(), "sign" | "signum" | "width_bucket") && args.iter().any(|a| matches!(a, ast::Expr::Interval(_))) {
+            let mut resolved = Vec::with_capacity(args.len());
+            let mut kind = None;
+            for a in &args {
+                resolved.push(match a {
+                    ast::Expr::Interval(iv) => {
+                        let i = interval_literal(iv).map_err(|e| e.at(pos))?;
+                        let (this, n) = if i.months != 0 && i.micros == 0 || year_month_field(iv) {
+                            ("month", i64::from(i.months))
+                        } else {
+                            ("time", i.micros)
+                        };
+                        if i.months != 0 && i.micros != 0 || kind.replace(this).is_some_and(|k| k != this) {
+                            return Err(Error::type_mismatch(format!(
+                                "the intervals of `{}` must all be year-month or all day-time",
+                                spark_sql(whole)
+                            ))
+                            .at(pos));
+                        }
+                        Expr::Literal(Value::BigInt(n))
+                    }
+                    other => self.expr(other, scope)?,
+                });
+            }
+            let func = Func::by_name(&lower).ok_or_else(|| Error::internal("sign and width_bucket resolve"))?;
+            let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
+            return Ok(Expr::Call { func, args, data_type });
         }
         // `time_bucket(INTERVAL ..., ts[, origin])`: the width is a positive constant interval.
         if lower == "time_bucket" && matches!(args.len(), 2 | 3) {
@@ -1044,6 +1092,14 @@ fn typed_as_in_spark(e: &ast::Expr) -> bool {
     }
 }
 
+/// Whether an interval literal is written in years or months (a year-month interval even when 0).
+fn year_month_field(iv: &ast::Interval) -> bool {
+    matches!(
+        iv.leading_field,
+        Some(ast::DateTimeField::Year | ast::DateTimeField::Years | ast::DateTimeField::Month | ast::DateTimeField::Months)
+    )
+}
+
 /// The text of a `TIMESTAMP_NTZ '...'` literal.
 fn ntz_literal(e: &ast::Expr) -> Option<String> {
     match e {
@@ -1382,7 +1438,14 @@ pub(super) fn interval_literal(iv: &ast::Interval) -> Result<Interval> {
             ast::Value::SingleQuotedString(s) => s.clone(),
             other => return Err(Error::parse(format!("invalid interval value {other}"), position_of(v.span))),
         },
-        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => match expr.as_ref() {
+            // `INTERVAL -'100' YEAR`: the sign outside the quotes.
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) => format!("-{s}"),
+                other => format!("-{other}"),
+            },
+            other => format!("-{other}"),
+        },
         other => return Err(Error::unsupported(format!("the interval value must be a literal, not `{other}`"))),
     };
     let unit_of = |f: &ast::DateTimeField| Unit::parse(&f.to_string());

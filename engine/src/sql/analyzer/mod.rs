@@ -321,6 +321,12 @@ mod tests {
             error("SELECT extract(DAY FROM INTERVAL '2021-11' YEAR TO MONTH) AS v FROM STREAM readings").kind,
             ErrorKind::TypeMismatch
         );
+        assert_eq!(value("SELECT INTERVAL '1-1' YEAR TO MONTH div INTERVAL '-1' MONTH AS v FROM STREAM readings"), lit(Value::BigInt(-13)));
+        assert_eq!(error("SELECT INTERVAL '1' YEAR div INTERVAL '1' DAY AS v FROM STREAM readings").kind, ErrorKind::TypeMismatch);
+        assert_eq!(
+            error("SELECT width_bucket(INTERVAL '1' YEAR, INTERVAL '0' DAY, INTERVAL '10' DAY, 10) AS v FROM STREAM readings").kind,
+            ErrorKind::TypeMismatch
+        );
     }
 
     #[test]
