@@ -11,7 +11,12 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
     let mut a = a;
     Ok(match f {
         Func::FromJson => {
-            c.arity(2, 2)?;
+            c.arity(2, 3)?;
+            // The options change how values parse: only the datetime formats are read here.
+            let formats = match a.get(2) {
+                None => None,
+                Some(options) => Some(datetime_formats(options)?),
+            };
             let Expr::Literal(Value::String(schema)) = &a[1] else {
                 return Err(Error::type_mismatch(
                     "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of `from_json` must be a string literal, such as 'a INT, b STRING'. SQLSTATE: 42K07",
@@ -27,7 +32,12 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 })?),
             };
             let s = c.to(a.remove(0), &T::String)?;
-            (vec![s], t)
+            let mut args = vec![s];
+            if let Some((ts, date)) = formats {
+                let lit = |f: Option<String>| Expr::Literal(f.map_or(Value::Null, Value::String));
+                args.extend([lit(ts), lit(date)]);
+            }
+            (args, t)
         }
         Func::ToJson => {
             c.arity(1, 1)?;
@@ -219,6 +229,54 @@ fn tuple_field(object: &serde_json::Map<String, Json>, key: &Value) -> Value {
 /// A parsed JSON value as a value of type `t`, as Spark's JSON reader converts it; None when it
 /// does not fit (a struct field that does not fit is NULL; text that is not JSON gives a record
 /// of NULL fields, Spark's PERMISSIVE mode).
+/// `from_json`'s `timestampFormat` and `dateFormat` options, from a literal `map(...)` of strings;
+/// any other option is refused (it would change what parses).
+fn datetime_formats(options: &Expr) -> Result<(Option<String>, Option<String>)> {
+    let Expr::Call { func: Func::MakeMap, args, .. } = options else {
+        return Err(Error::type_mismatch("the options of `from_json` must be a map(...) of string literals"));
+    };
+    let mut out = (None, None);
+    for pair in args.chunks(2) {
+        let [Expr::Literal(Value::String(k)), Expr::Literal(Value::String(v))] = pair else {
+            return Err(Error::type_mismatch("the options of `from_json` must be a map(...) of string literals"));
+        };
+        match k.to_ascii_lowercase().as_str() {
+            "timestampformat" => out.0 = Some(v.clone()),
+            "dateformat" => out.1 = Some(v.clone()),
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "the `from_json` option '{k}' is not supported yet (timestampFormat and dateFormat are)"
+                )))
+            }
+        }
+        super::datetime::spark_pattern_to_chrono(v)?;
+    }
+    Ok(out)
+}
+
+/// A JSON value as a value of `t`; timestamps and dates in the given patterns when set.
+fn convert_with(j: &Json, t: &DataType, formats: (Option<&str>, Option<&str>)) -> Option<Value> {
+    match (t, j, formats) {
+        (DataType::Timestamp, Json::String(s), (Some(p), _)) => {
+            Some(super::datetime::parse_with_pattern(s, p).ok()?.map_or(Value::Null, Value::Timestamp))
+        }
+        (DataType::Date, Json::String(s), (_, Some(p))) => {
+            let micros = super::datetime::parse_with_pattern(s, p).ok()??;
+            Some(Value::Date(micros.div_euclid(86_400_000_000) as i32))
+        }
+        (DataType::Array(inner), Json::Array(xs), _) => {
+            Some(Value::Array(xs.iter().map(|x| convert_with(x, inner, formats)).collect::<Option<_>>()?))
+        }
+        (DataType::Struct(fields), Json::Object(m), _) => Some(Value::Struct(
+            fields
+                .iter()
+                .map(|(n, ft)| (n.clone(), convert_with(m.get(n).unwrap_or(&Json::Null), ft, formats).unwrap_or(Value::Null)))
+                .collect(),
+        )),
+        _ => convert(j, t),
+    }
+}
+
 fn convert(j: &Json, t: &DataType) -> Option<Value> {
     if j.is_null() {
         return Some(Value::Null);
@@ -335,10 +393,24 @@ fn walk<'j>(j: &'j Json, steps: &[Step]) -> Result<Option<&'j Json>> {
 /// The vectorised kernels of the functions in this file.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     match f {
-        Func::FromJson => strict(a, len, data_type, |row| {
+        // Only a NULL text is NULL: an option left unset is a NULL literal.
+        Func::FromJson => rowwise(a, len, data_type, |row| {
+            if row[0].is_null() {
+                return Ok(Value::Null);
+            }
             Ok(serde_json::from_str::<Json>(str_of(&row[0]))
                 .ok()
-                .and_then(|j| convert(&j, data_type))
+                .and_then(|j| match (row.get(1), row.get(2)) {
+                    (None, None) => convert(&j, data_type),
+                    (ts, date) => {
+                        let text = |v: Option<&Value>| match v {
+                            Some(Value::String(p)) => Some(p.clone()),
+                            _ => None,
+                        };
+                        let (ts, date) = (text(ts), text(date));
+                        convert_with(&j, data_type, (ts.as_deref(), date.as_deref()))
+                    }
+                })
                 .unwrap_or_else(|| null_record(data_type)))
         }),
         Func::ToJson => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
@@ -404,6 +476,15 @@ mod tests {
     use super::super::collection::tests::{err, json};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn from_json_reads_dates_and_timestamps_in_the_given_formats() {
+        let q = r#"from_json('{"time":"26/08/2015","d":"08/26/2015","t":"2015-08-26 10:00:00"}', 'time TIMESTAMP, d DATE', map('timestampFormat', 'dd/MM/yyyy', 'dateFormat', 'MM/dd/yyyy'))"#;
+        assert_eq!(json(q).0, r#"{"time":"2015-08-26 00:00:00","d":"2015-08-26"}"#);
+        // A value that does not match the format is NULL; an unknown option is refused.
+        assert_eq!(json(r#"from_json('{"time":"x"}', 'time TIMESTAMP', map('timestampFormat', 'dd/MM/yyyy'))"#).0, r#"{"time":null}"#);
+        assert_eq!(err(r#"from_json('{}', 'a INT', map('mode', 'FAILFAST'))"#).kind, crate::error::ErrorKind::UnsupportedOperation);
+    }
 
     #[test]
     fn json_functions_give_spark_results() {
