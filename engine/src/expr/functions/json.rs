@@ -60,12 +60,29 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 ))
                 .with_condition("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT"));
             }
-            // The options (allowNumericLeadingZeros and friends) change what parses: ignoring them
-            // would give a wrong schema or a failed batch, so they are refused until implemented.
-            if a.len() == 2 {
-                return Err(Error::unsupported(
-                    "`schema_of_json` with an options map is not supported yet; call it with the JSON string alone",
-                ));
+            // The options change what parses: only allowNumericLeadingZeros is read here; ignoring
+            // another would give a wrong schema, so the others are refused.
+            let mut a = a;
+            if let Some(options) = if a.len() == 2 { a.pop() } else { None } {
+                let Expr::Call { func: Func::MakeMap, args, .. } = &options else {
+                    return Err(Error::type_mismatch("the options of `schema_of_json` must be a map(...) of string literals"));
+                };
+                let mut leading_zeros = false;
+                for pair in args.chunks(2) {
+                    match pair {
+                        [Expr::Literal(Value::String(k)), Expr::Literal(Value::String(v))]
+                            if k.eq_ignore_ascii_case("allowNumericLeadingZeros") =>
+                        {
+                            leading_zeros = v.eq_ignore_ascii_case("true");
+                        }
+                        _ => {
+                            return Err(Error::unsupported(
+                                "`schema_of_json` options other than allowNumericLeadingZeros are not supported yet",
+                            ))
+                        }
+                    }
+                }
+                a.push(Expr::Literal(Value::Boolean(leading_zeros)));
             }
             (a, T::String)
         }
@@ -88,6 +105,33 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
         }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     })
+}
+
+/// JSON text with the leading zeros of its numbers dropped (`01` is `1`), for Jackson's
+/// ALLOW_NUMERIC_LEADING_ZEROS; strings are left as they are.
+fn without_leading_zeros(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let chars: Vec<char> = text.chars().collect();
+    for (k, &c) in chars.iter().enumerate() {
+        if in_string {
+            let was_escaped = escaped;
+            escaped = !was_escaped && c == '\\';
+            in_string = was_escaped || c != '"';
+            out.push(c);
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        // A zero that starts a number (after no digit kept) and is followed by another digit.
+        let starts_number = out.chars().last().is_none_or(|p| !(p.is_ascii_digit() || p == '.'));
+        let skip = c == '0' && starts_number && chars.get(k + 1).is_some_and(|n| n.is_ascii_digit());
+        if !skip {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The top-level shape of a JSON text, read without building its values: an array's length, an
@@ -435,7 +479,11 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             })
         }),
         Func::SchemaOfJson => strict(a, len, data_type, |row| {
-            let j = serde_json::from_str::<Json>(str_of(&row[0])).map_err(|e| {
+            let text = match row.get(1) {
+                Some(Value::Boolean(true)) => without_leading_zeros(str_of(&row[0])),
+                _ => str_of(&row[0]).to_string(),
+            };
+            let j = serde_json::from_str::<Json>(&text).map_err(|e| {
                 Error::runtime(
                     "MALFORMED_RECORD_IN_PARSING",
                     format!("[MALFORMED_RECORD_IN_PARSING] Malformed records are detected in schema inference: {e}. SQLSTATE: 22023"),
@@ -476,6 +524,14 @@ mod tests {
     use super::super::collection::tests::{err, json};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn leading_zeros_are_dropped_outside_strings() {
+        assert_eq!(super::without_leading_zeros(r#"[{"col":01}]"#), r#"[{"col":1}]"#);
+        assert_eq!(super::without_leading_zeros(r#"{"a":-007.5,"b":"0\"01","c":0,"d":100}"#), r#"{"a":-7.5,"b":"0\"01","c":0,"d":100}"#);
+        assert_eq!(json(r#"schema_of_json('[{"col":01}]', map('allowNumericLeadingZeros', 'true'))"#).0, r#""ARRAY<STRUCT<col: BIGINT>>""#);
+        assert_eq!(err(r#"schema_of_json('[1]', map('mode', 'FAILFAST'))"#).kind, crate::error::ErrorKind::UnsupportedOperation);
+    }
 
     #[test]
     fn from_json_reads_dates_and_timestamps_in_the_given_formats() {
@@ -524,7 +580,8 @@ mod tests {
     #[test]
     fn schema_of_json_refuses_options_it_would_ignore() {
         assert_eq!(json(r#"schema_of_json('[{"col":1}]')"#).0, r#""ARRAY<STRUCT<col: BIGINT>>""#);
-        let e = err(r#"schema_of_json('[{"col":01}]', map('allowNumericLeadingZeros', 'true'))"#);
+        // allowNumericLeadingZeros is read now; an option it would ignore is still refused.
+        let e = err(r#"schema_of_json('[{"col":1}]', map('prefersDecimal', 'true'))"#);
         assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
     }
 }
