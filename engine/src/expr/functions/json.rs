@@ -40,9 +40,16 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             (args, t)
         }
         Func::ToJson => {
-            c.arity(1, 1)?;
+            c.arity(1, 2)?;
             if !matches!(a[0].data_type(), T::Struct(_) | T::Array(_) | T::Map(_, _) | T::Window | T::Null) {
                 return Err(mismatch(f, &a[0], "STRUCT\" or \"ARRAY\" or \"MAP"));
+            }
+            let mut a = a;
+            // Options as literal arguments: (timestampFormat, dateFormat, sortKeys).
+            if let Some(options) = if a.len() == 2 { a.pop() } else { None } {
+                let (ts, date, sort) = to_json_options(&options)?;
+                let lit = |f: Option<String>| Expr::Literal(f.map_or(Value::Null, Value::String));
+                a.extend([lit(ts), lit(date), Expr::Literal(Value::Boolean(sort))]);
             }
             (a, T::String)
         }
@@ -273,6 +280,70 @@ fn tuple_field(object: &serde_json::Map<String, Json>, key: &Value) -> Value {
 /// A parsed JSON value as a value of type `t`, as Spark's JSON reader converts it; None when it
 /// does not fit (a struct field that does not fit is NULL; text that is not JSON gives a record
 /// of NULL fields, Spark's PERMISSIVE mode).
+/// `to_json`'s `timestampFormat`, `dateFormat` and `sortKeys` options, from a literal `map(...)`;
+/// any other option is refused (it would change the text).
+fn to_json_options(options: &Expr) -> Result<(Option<String>, Option<String>, bool)> {
+    let Expr::Call { func: Func::MakeMap, args, .. } = options else {
+        return Err(Error::type_mismatch("the options of `to_json` must be a map(...) of string literals"));
+    };
+    let mut out = (None, None, false);
+    for pair in args.chunks(2) {
+        let [Expr::Literal(Value::String(k)), Expr::Literal(Value::String(v))] = pair else {
+            return Err(Error::type_mismatch("the options of `to_json` must be a map(...) of string literals"));
+        };
+        match k.to_ascii_lowercase().as_str() {
+            "timestampformat" | "dateformat" => {
+                super::pattern::compile(v, false)?;
+                if k.eq_ignore_ascii_case("timestampFormat") {
+                    out.0 = Some(v.clone());
+                } else {
+                    out.1 = Some(v.clone());
+                }
+            }
+            "sortkeys" => out.2 = v.eq_ignore_ascii_case("true"),
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "the `to_json` option '{k}' is not supported yet (timestampFormat, dateFormat and sortKeys are)"
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `to_json` with options: timestamps and dates in the given patterns, object keys sorted
+/// (recursively, as Spark's sortKeys does) when asked.
+fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> Result<Json> {
+    let format = |p: &str, micros: i64| -> Result<Json> {
+        let pieces = super::pattern::compile(p, false)?;
+        Ok(crate::time::from_micros(micros).map_or(Json::Null, |dt| Json::String(super::pattern::format(&pieces, &dt))))
+    };
+    let j = match v {
+        Value::Timestamp(t) if ts.is_some() => format(ts.unwrap_or_default(), *t)?,
+        Value::Date(d) if date.is_some() => format(date.unwrap_or_default(), i64::from(*d) * 86_400_000_000)?,
+        Value::Struct(fields) => Json::Object(
+            fields
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(n, x)| Ok((n.clone(), to_json_with(x, ts, date, sort)?)))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Map(entries) => {
+            Json::Object(entries.iter().map(|(k, x)| Ok((json_key(k), to_json_with(x, ts, date, sort)?))).collect::<Result<_>>()?)
+        }
+        Value::Array(items) => Json::Array(items.iter().map(|x| to_json_with(x, ts, date, sort)).collect::<Result<_>>()?),
+        other => to_json_value(other),
+    };
+    Ok(match j {
+        Json::Object(m) if sort => {
+            let mut entries: Vec<(String, Json)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Json::Object(entries.into_iter().collect())
+        }
+        other => other,
+    })
+}
+
 /// `from_json`'s `timestampFormat` and `dateFormat` options, from a literal `map(...)` of strings;
 /// any other option is refused (it would change what parses).
 fn datetime_formats(options: &Expr) -> Result<(Option<String>, Option<String>)> {
@@ -457,7 +528,20 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 })
                 .unwrap_or_else(|| null_record(data_type)))
         }),
-        Func::ToJson => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        Func::ToJson if a.len() == 1 => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        // Only a NULL value is NULL: an option left unset is a NULL literal.
+        Func::ToJson => rowwise(a, len, data_type, |row| {
+            if row[0].is_null() {
+                return Ok(Value::Null);
+            }
+            let text = |v: &Value| match v {
+                Value::String(p) => Some(p.clone()),
+                _ => None,
+            };
+            let (ts, date) = (text(&row[1]), text(&row[2]));
+            let j = to_json_with(&row[0], ts.as_deref(), date.as_deref(), row[3] == Value::Boolean(true))?;
+            Ok(Value::String(j.to_string()))
+        }),
         // NULL for text that is not JSON, or not an array (an object).
         Func::JsonArrayLength | Func::JsonObjectKeys => strict(a, len, data_type, |row| {
             // The first JSON value of the text: Spark's parser stops there, ignoring what follows.
@@ -524,6 +608,24 @@ mod tests {
     use super::super::collection::tests::{err, json};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn to_json_options_as_pyspark_4_3_answers_them() {
+        let cases = [
+            ("to_json(named_struct('b', 1, 'a', named_struct('z', 1, 'y', 2)), map('sortKeys', 'true'))", r#"{"a":{"y":2,"z":1},"b":1}"#),
+            ("to_json(array(named_struct('b', 1, 'a', 2)), map('sortKeys', 'true'))", r#"[{"a":2,"b":1}]"#),
+            ("to_json(named_struct('b', 1, 'a', 2), map('sortKeys', 'false'))", r#"{"b":1,"a":2}"#),
+            (
+                "to_json(named_struct('t', timestamp'2015-08-26 10:11:12.345'), map('timestampFormat', 'dd/MM/yyyy HH:mm'))",
+                r#"{"t":"26/08/2015 10:11"}"#,
+            ),
+            ("to_json(named_struct('d', date'2015-08-26'), map('dateFormat', 'dd/MM/yyyy'))", r#"{"d":"26/08/2015"}"#),
+        ];
+        for (q, want) in cases {
+            assert_eq!(json(q).0, serde_json::Value::String(want.into()).to_string(), "{q}");
+        }
+        assert_eq!(err("to_json(named_struct('a', 1), map('pretty', 'true'))").kind, crate::error::ErrorKind::UnsupportedOperation);
+    }
 
     #[test]
     fn leading_zeros_are_dropped_outside_strings() {
