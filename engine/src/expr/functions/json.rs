@@ -486,6 +486,25 @@ fn parse_path(p: &str) -> Option<Vec<Step>> {
 
 /// Walks `steps` from `j`; `[*]` is only taken last (the array itself), as a wildcard inside a
 /// path has Spark's own flattening rules, which are not here.
+/// `get_json_object` past a `[*]`: the path after it in each element, NULLs and misses left
+/// out; one match is its JSON text (a string keeps its quotes), several a JSON array, none NULL.
+/// As PySpark 4.3 answers `$[*].a` over `[{"a":"b"},{"a":"c"}]` (`["b","c"]`) and `[{"a":"b"}]`
+/// (`"b"`).
+fn gather(items: &[Json], rest: &[Step]) -> Result<Value> {
+    let mut found = Vec::new();
+    for item in items {
+        match walk(item, rest)? {
+            None | Some(Json::Null) => {}
+            Some(x) => found.push(x.clone()),
+        }
+    }
+    Ok(match found.len() {
+        0 => Value::Null,
+        1 => Value::String(found[0].to_string()),
+        _ => Value::String(Json::Array(found).to_string()),
+    })
+}
+
 fn walk<'j>(j: &'j Json, steps: &[Step]) -> Result<Option<&'j Json>> {
     let mut at = j;
     for (k, s) in steps.iter().enumerate() {
@@ -556,6 +575,13 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             let (Ok(j), Some(steps)) = (serde_json::from_str::<Json>(str_of(&row[0])), parse_path(str_of(&row[1]))) else {
                 return Ok(Value::Null);
             };
+            // A `[*]` with more path after it gathers a match from each element (Hive's rule).
+            if let Some(k) = steps.iter().position(|s| matches!(s, Step::All)).filter(|k| k + 1 < steps.len()) {
+                return Ok(match walk(&j, &steps[..k])? {
+                    Some(Json::Array(items)) => gather(items, &steps[k + 1..])?,
+                    _ => Value::Null,
+                });
+            }
             Ok(match walk(&j, &steps)? {
                 None | Some(Json::Null) => Value::Null,
                 Some(Json::String(s)) => Value::String(s.clone()),
@@ -608,6 +634,23 @@ mod tests {
     use super::super::collection::tests::{err, json};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_wildcard_gathers_one_match_per_element() {
+        let cases = [
+            (r#"get_json_object('[{"a":"b"}]', '$[*].a')"#, r#""b""#),
+            (r#"get_json_object('[{"a":"b"},{"a":"c"}]', '$[*].a')"#, r#"["b","c"]"#),
+            (r#"get_json_object('[{"a":[1,2]},{"a":[3]}]', '$[*].a')"#, "[[1,2],[3]]"),
+            (r#"get_json_object('{"k":[{"a":1},{"a":2}]}', '$.k[*].a')"#, "[1,2]"),
+            (r#"get_json_object('[{"a":null},{"a":2}]', '$[*].a')"#, "2"),
+            ("get_json_object('[[1,2],[3]]', '$[*][0]')", "[1,3]"),
+        ];
+        for (q, want) in cases {
+            assert_eq!(json(q).0, serde_json::Value::String(want.into()).to_string(), "{q}");
+        }
+        assert_eq!(json(r#"get_json_object('[{"x":1}]', '$[*].a')"#).0, "null");
+        assert_eq!(json(r#"get_json_object('{"a":1}', '$[*].a')"#).0, "null");
+    }
 
     #[test]
     fn to_json_options_as_pyspark_4_3_answers_them() {
