@@ -589,6 +589,8 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("json_array_length", Family::Json, "json_array_length(jsonArray)", "The number of elements of the outermost JSON array."),
     d("json_object_keys", Family::Json, "json_object_keys(json_object)", "The keys of the outermost JSON object, as an array."),
     d("assert_true", Family::Conditional, "assert_true(expr[, message])", "NULL when expr is true; otherwise an error."),
+    d("bit_get", Family::Bitwise, "bit_get(expr, pos)", "The bit (0 or 1) at position pos, counted from the right from 0."),
+    d("getbit", Family::Bitwise, "getbit(expr, pos)", "The bit at position pos (alias of bit_get)."),
     d("bitmap_bit_position", Family::Bitwise, "bitmap_bit_position(child)", "The bit of a value in its 32768-bit bitmap bucket."),
     d("bitmap_bucket_number", Family::Bitwise, "bitmap_bucket_number(child)", "The 32768-bit bitmap bucket of a value."),
     d("bitmap_count", Family::Bitwise, "bitmap_count(bitmap)", "The number of bits set in a bitmap."),

@@ -47,6 +47,19 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             return Ok((out, T::Binary));
         }
         Func::Conv => (vec![T::String, T::Int, T::Int], 0, T::String),
+        // Spark's result is a TINYINT; it is 0 or 1, so an INT here holds the same value and
+        // cannot overflow where the TINYINT would not (and typeof refuses a call's type).
+        Func::BitGet => {
+            c.arity(2, 2)?;
+            let mut it = a.into_iter();
+            let x = it.next().unwrap_or(Expr::Literal(Value::Null));
+            if !x.data_type().is_integral() && x.data_type() != T::Null {
+                return Err(mismatch(f, &x, "INTEGRAL"));
+            }
+            let x = if x.data_type() == T::BigInt { x } else { x.cast_to(&T::Int) };
+            let pos = c.to(it.next().unwrap_or(Expr::Literal(Value::Null)), &T::Int)?;
+            return Ok((vec![x, pos], T::Int));
+        }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     };
     c.arity(types.len() - optional, types.len())?;
@@ -89,6 +102,17 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 };
                 let algorithm = row.get(2).map_or("SHA-256".to_string(), |v| str_of(v).to_ascii_uppercase());
                 Value::Binary(hmac(&algorithm, &bytes(&row[0]), &bytes(&row[1]))?)
+            }
+            Func::BitGet => {
+                let bits = if matches!(row[0], Value::BigInt(_)) { 64 } else { 32 };
+                let pos = int_of(&row[1]);
+                if !(0..bits).contains(&pos) {
+                    return Err(Error::runtime(
+                        "INVALID_PARAMETER_VALUE.BIT_POSITION_RANGE",
+                        format!("[INVALID_PARAMETER_VALUE.BIT_POSITION_RANGE] The value of parameter(s) `pos` in `bit_get` is invalid: expects an integer value in [0, {bits}), but got {pos}. SQLSTATE: 22023"),
+                    ));
+                }
+                Value::Int(((int_of(&row[0]) >> pos) & 1) as i32)
             }
             Func::Conv => conv(str_of(&row[0]), int_of(&row[1]), int_of(&row[2]))?.map_or(Value::Null, Value::String),
             other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
@@ -173,6 +197,22 @@ mod tests {
 
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02X}")).collect()
+    }
+
+    #[test]
+    fn bit_get_reads_one_bit() {
+        let run = |x: Value, pos: i32| {
+            let arrays: Vec<ArrayRef> = vec![
+                crate::value::values_to_array(std::slice::from_ref(&x), &x.data_type()),
+                crate::value::values_to_array(&[Value::Int(pos)], &DataType::Int),
+            ];
+            kernel(Func::BitGet, &arrays, &[], &DataType::Int, 1).map(|a| Value::from_array(a.as_ref(), 0))
+        };
+        assert_eq!(run(Value::Int(11), 0).unwrap(), Value::Int(1));
+        assert_eq!(run(Value::Int(11), 2).unwrap(), Value::Int(0));
+        assert_eq!(run(Value::BigInt(1 << 40), 40).unwrap(), Value::Int(1));
+        assert!(run(Value::Int(11), 32).is_err());
+        assert!(run(Value::Int(11), -1).is_err());
     }
 
     #[test]

@@ -318,6 +318,7 @@ pub enum Func {
     BitmapCount,
     Hmac,
     Conv,
+    BitGet,
     ArrayInsert,
     XxHash64,
     /// `to_char(number | binary, format)` (a date or timestamp is date_format).
@@ -530,6 +531,7 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::BitmapCount, &["bitmap_count"]),
     (Func::Hmac, &["hmac"]),
     (Func::Conv, &["conv"]),
+    (Func::BitGet, &["bit_get", "getbit"]),
     (Func::ArrayInsert, &["array_insert"]),
     (Func::XxHash64, &["xxhash64"]),
     (Func::ToChar, &["to_char", "to_varchar"]),
@@ -882,9 +884,13 @@ impl Func {
             | Func::Collation
             | Func::FormatNumber
             | Func::InstrFrom => Family::Words,
-            Func::AssertTrue | Func::BitmapBitPosition | Func::BitmapBucketNumber | Func::BitmapCount | Func::Hmac | Func::Conv => {
-                Family::Misc
-            }
+            Func::AssertTrue
+            | Func::BitmapBitPosition
+            | Func::BitmapBucketNumber
+            | Func::BitmapCount
+            | Func::Hmac
+            | Func::Conv
+            | Func::BitGet => Family::Misc,
             _ => Family::Numeric,
         }
     }
