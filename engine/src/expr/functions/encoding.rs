@@ -25,7 +25,8 @@ pub(super) fn binary_form(f: Func, args: &[Expr]) -> Func {
             Func::StartsWith => Func::BinaryStartsWith,
             _ => Func::BinaryEndsWith,
         },
-        Func::Concat if !args.is_empty() && (0..args.len()).all(bin_or_null) && (0..args.len()).any(bin) => Func::BinaryConcat,
+        // Only when every part is BINARY: Spark reads `concat(x'61', NULL)` as strings.
+        Func::Concat if !args.is_empty() && (0..args.len()).all(bin) => Func::BinaryConcat,
         Func::Overlay if (bin(0) && bin_or_null(1)) || (bin(1) && bin_or_null(0)) => Func::BinaryOverlay,
         other => other,
     }
@@ -364,6 +365,19 @@ mod tests {
         assert_eq!(pad_bytes(&[0xAA, 0xBB], 5, &[0], true), vec![0, 0, 0, 0xAA, 0xBB]);
         assert_eq!(pad_bytes(&[0xAA, 0xBB], 5, &[0x11, 0x22], false), vec![0xAA, 0xBB, 0x11, 0x22, 0x11]);
         assert_eq!(pad_bytes(&[0xAA, 0xBB], 1, &[0], true), vec![0xAA]);
+    }
+
+    #[test]
+    fn the_byte_form_is_taken_only_for_bytes() {
+        let b = || Expr::Literal(Value::Binary(vec![0x61]));
+        let n = || Expr::Literal(Value::Null);
+        let s = || Expr::Literal(Value::String("a".into()));
+        assert_eq!(binary_form(Func::Concat, &[b(), b()]), Func::BinaryConcat);
+        // As PySpark 4.3: concat(x'61', NULL) is a STRING, contains(x'61', 'a') compares text.
+        assert_eq!(binary_form(Func::Concat, &[b(), n()]), Func::Concat);
+        assert_eq!(binary_form(Func::Contains, &[b(), s()]), Func::Contains);
+        assert_eq!(binary_form(Func::Lpad, &[b(), Expr::Literal(Value::Int(3))]), Func::BinaryLpad);
+        assert_eq!(binary_form(Func::Length, &[b()]), Func::BinaryLength);
     }
 
     #[test]

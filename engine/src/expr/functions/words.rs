@@ -15,13 +15,8 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let mut it = a.into_iter();
             let n = c.to(it.next().unwrap_or(Expr::Literal(Value::Null)), &i)?;
             let rest: Vec<Expr> = it.collect();
-            // All BINARY gives BINARY; anything else is read as strings.
-            let t = if rest.iter().all(|e| matches!(e.data_type(), T::Binary | T::Null)) && rest.iter().any(|e| e.data_type() == T::Binary)
-            {
-                T::Binary
-            } else {
-                T::String
-            };
+            // All BINARY gives BINARY; anything else (a NULL too, as PySpark 4.3 shows) is read as strings.
+            let t = if rest.iter().all(|e| e.data_type() == T::Binary) { T::Binary } else { T::String };
             let mut out = vec![n];
             for e in rest {
                 out.push(c.to(e, &t)?);
