@@ -226,6 +226,14 @@ fn spark_documented_function_examples_pass_or_are_refused_cleanly() {
     for (family, (f, fp, ep, e)) in by_family(&all) {
         println!("{family:>20}: {fp:>3} of {f:>3} functions pass every example; {ep:>4} of {e:>4} examples pass");
     }
+    // `UNBOUNDED_CORPUS_SHOW=1` prints why each example not passing was refused: the way to find shared blockers.
+    if std::env::var_os("UNBOUNDED_CORPUS_SHOW").is_some() {
+        for e in &all {
+            if let Outcome::Refused(kind, message) = &e.outcome {
+                println!("refused {} (`{}`): {kind}: {message}", e.id, e.function);
+            }
+        }
+    }
     let passing: Vec<&str> = all.iter().filter(|e| e.outcome == Outcome::Pass).map(|e| e.id.as_str()).collect();
     println!("spark-docs: {} of {} examples pass", passing.len(), all.len());
     if std::env::var_os("UNBOUNDED_UPDATE_CORPUS").is_some() {

@@ -61,6 +61,18 @@ pub enum AggFunc {
     /// `percentile_approx(x, p [, accuracy])` / `approx_percentile`: the value at a rank, as
     /// Spark's QuantileSummaries answers (exact while its sketch keeps every value).
     ApproxPercentile,
+    /// `try_sum` of integers: NULL once the BIGINT sum overflows (a sum of doubles cannot).
+    TrySum,
+    /// `mode() WITHIN GROUP (ORDER BY x DESC)`: the most frequent value, the largest on a tie.
+    ModeDesc,
+    /// `percentile_disc(p) WITHIN GROUP (ORDER BY x)`: the first value whose cumulative share of
+    /// the rows reaches p (the SQL standard's rule, which Spark 4 follows).
+    PercentileDisc,
+    /// The same over `ORDER BY x DESC`.
+    PercentileDiscDesc,
+    /// `max_by(x, ord, k)` / `min_by(x, ord, k)`: the x of the k best rows, best first.
+    MaxByK,
+    MinByK,
 }
 
 /// `percentile_approx`'s constant arguments.
@@ -106,7 +118,7 @@ pub struct AggregateCall {
     /// `percentile`'s fraction.
     pub fraction: f64,
     pub data_type: DataType,
-    /// `percentile_approx`'s percentages and accuracy.
+    /// `percentile_approx`'s percentages and accuracy; `percentile`'s percentages when given an array.
     pub approx: Option<Box<ApproxPercentile>>,
 }
 
@@ -165,6 +177,9 @@ impl AggFunc {
         "bit_xor",
         "percentile_approx",
         "approx_percentile",
+        "try_sum",
+        "try_avg",
+        "percentile_disc",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -212,7 +227,18 @@ impl AggFunc {
                 let t = if a.data_type().is_integral() { DataType::BigInt } else { DataType::Double };
                 (AggFunc::Sum, Some(a), t)
             }
-            "avg" | "mean" => {
+            "try_sum" => {
+                arity(1, &args)?;
+                let a = numeric(args.remove(0))?;
+                if a.data_type().is_integral() {
+                    (AggFunc::TrySum, Some(a), DataType::BigInt)
+                } else {
+                    (AggFunc::Sum, Some(a), DataType::Double)
+                }
+            }
+            // Spark sums an average's INT, BIGINT or DOUBLE inputs as a DOUBLE, which cannot
+            // overflow: try_avg is avg for every type here (the engine has no DECIMAL or INTERVAL).
+            "avg" | "mean" | "try_avg" => {
                 arity(1, &args)?;
                 (AggFunc::Avg, Some(numeric(args.remove(0))?), DataType::Double)
             }
@@ -294,6 +320,33 @@ impl AggFunc {
                 let f = if matches!(name, "bool_and" | "every") { AggFunc::BoolAnd } else { AggFunc::BoolOr };
                 (f, Some(a.cast_to(&DataType::Boolean)), DataType::Boolean)
             }
+            "max_by" | "min_by" if args.len() == 3 => {
+                // `max_by(x, ord, k)`: the x of the k rows with the largest ord, largest first.
+                let k = args.pop().and_then(|e| constant_value(&e));
+                let k = match k {
+                    Some(Value::Int(k)) if k > 0 && k <= 100_000 => k,
+                    _ => {
+                        return Err(Error::type_mismatch(format!(
+                            "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: the third argument of `{name}` (k) must be an integer literal in [1, 100000]. SQLSTATE: 42K09",
+                            text.call
+                        ))
+                        .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"))
+                    }
+                };
+                let ord = args.pop().unwrap_or(Expr::Literal(Value::Null));
+                if matches!(ord.data_type(), DataType::Array(_) | DataType::Map(..)) {
+                    return Err(Error::type_mismatch(format!(
+                        "[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] Cannot resolve \"{name}(...)\" due to data type mismatch: The `{name}` does not support ordering on type \"{}\". SQLSTATE: 42K09",
+                        ord.data_type().spark_name()
+                    ))
+                    .with_condition("DATATYPE_MISMATCH.INVALID_ORDERING_TYPE"));
+                }
+                let a = args.remove(0);
+                let t = DataType::Array(Box::new(a.data_type()));
+                let f = if name == "max_by" { AggFunc::MaxByK } else { AggFunc::MinByK };
+                // k rides in `fraction`, the one numeric parameter a call carries.
+                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: f64::from(k), data_type: t, approx: None });
+            }
             "max_by" | "min_by" => {
                 arity(2, &args)?;
                 let ord = args.pop().unwrap_or(Expr::Literal(Value::Null));
@@ -345,7 +398,7 @@ impl AggFunc {
                 let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
                 (if name == "skewness" { AggFunc::Skewness } else { AggFunc::Kurtosis }, Some(a), DataType::Double)
             }
-            "percentile" | "median" => {
+            "percentile" | "median" | "percentile_disc" => {
                 let fraction = if name == "median" {
                     arity(1, &args)?;
                     0.5
@@ -357,16 +410,39 @@ impl AggFunc {
                     }
                     arity(2, &args)?;
                     let p = args.pop().unwrap_or(Expr::Literal(Value::Null));
-                    let fraction = match constant_value(&p) {
-                        Some(Value::Double(f)) => Some(f),
-                        Some(Value::Int(i)) => Some(f64::from(i)),
-                        Some(Value::BigInt(i)) => Some(i as f64),
-                        Some(Value::Array(_)) => {
-                            return Err(Error::unsupported(
-                                "percentile of an array of fractions is not supported by this version of Unbounded yet; call percentile once per fraction",
-                            ))
-                        }
+                    let as_fraction = |v: &Value| match v {
+                        Value::Double(f) => Some(*f),
+                        Value::Int(i) => Some(f64::from(*i)),
+                        Value::BigInt(i) => Some(*i as f64),
                         _ => None,
+                    };
+                    // `percentile(x, array(p1, p2, ...))`: an array of percentiles, each p in [0, 1].
+                    if let (Some(Value::Array(ps)), "percentile") = (constant_value(&p), name) {
+                        let percentages = ps
+                            .iter()
+                            .map(as_fraction)
+                            .collect::<Option<Vec<f64>>>()
+                            .filter(|ps| ps.iter().all(|p| (0.0..=1.0).contains(p)));
+                        let Some(percentages) = percentages else {
+                            return Err(Error::type_mismatch(format!(
+                                "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: every percentage must be between [0.0, 1.0]. SQLSTATE: 42K09",
+                                text.call
+                            ))
+                            .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"));
+                        };
+                        let a = numeric(args.remove(0))?;
+                        return Ok(AggregateCall {
+                            func: AggFunc::Percentile,
+                            arg: Some(a),
+                            arg2: None,
+                            fraction: 0.0,
+                            data_type: DataType::Array(Box::new(DataType::Double)),
+                            approx: Some(Box::new(ApproxPercentile { percentages, array: true, relative_error: 0.0 })),
+                        });
+                    }
+                    let fraction = match constant_value(&p) {
+                        Some(v) => as_fraction(&v),
+                        None => None,
                     }
                     .ok_or_else(|| {
                         Error::type_mismatch(format!(
@@ -386,7 +462,7 @@ impl AggFunc {
                 };
                 let a = numeric(args.remove(0))?;
                 return Ok(AggregateCall {
-                    func: AggFunc::Percentile,
+                    func: if name == "percentile_disc" { AggFunc::PercentileDisc } else { AggFunc::Percentile },
                     arg: Some(a),
                     arg2: None,
                     fraction,
@@ -503,6 +579,14 @@ impl AggFunc {
     }
 }
 
+/// Adds to `try_sum`'s running sum; an overflow makes the result NULL from then on.
+fn try_add_sum(sum: &mut Option<i64>, overflowed: &mut bool, x: i64) {
+    match sum.unwrap_or(0).checked_add(x) {
+        Some(t) if !*overflowed => *sum = Some(t),
+        _ => *overflowed = true,
+    }
+}
+
 /// The running state of one aggregate for one group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Accumulator {
@@ -557,6 +641,17 @@ pub enum Accumulator {
     Bits(Option<i64>),
     /// `percentile_approx`'s sketch (appended: the variants above keep their encodings).
     Quantiles(Box<super::quantiles::Quantiles>),
+    /// `try_sum`'s BIGINT sum of the micro-batches before (None: no value yet), the sum of this
+    /// batch's rows, and whether either overflowed (then NULL for good). Spark sums a batch's
+    /// rows first and then adds that to the state, so `MAX` then `1, -5` is `MAX - 4`, not an
+    /// overflow: the two sums are kept apart until the batch ends.
+    TrySum {
+        sum: Option<i64>,
+        batch: Option<i64>,
+        overflowed: bool,
+    },
+    /// `max_by(x, ord, k)`: the (ord, x) of the best k rows so far, best first.
+    TopBy(Vec<(Value, Value)>),
 }
 
 /// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
@@ -629,6 +724,24 @@ impl std::fmt::Debug for ValueCounts {
 
 /// Spark's exact percentile over sorted (value, count) pairs: the value at rank
 /// `fraction * (n - 1)`, interpolated linearly between the two ranks around it.
+/// `percentile_disc`: the first value, in ascending (or descending) order, at which the rows so
+/// far reach `fraction` of all rows.
+fn percentile_disc_of(counts: &ValueCounts, fraction: f64, descending: bool) -> Value {
+    let mut sorted = counts.sorted();
+    if descending {
+        sorted.reverse();
+    }
+    let total: i64 = sorted.iter().map(|(_, n)| *n).sum();
+    let mut seen = 0i64;
+    for (v, n) in &sorted {
+        seen += n;
+        if seen as f64 >= fraction * total as f64 {
+            return v.as_f64().map_or(Value::Null, Value::Double);
+        }
+    }
+    Value::Null
+}
+
 fn percentile_of(counts: &ValueCounts, fraction: f64) -> Value {
     let sorted = counts.sorted();
     let total: i64 = sorted.iter().map(|(_, n)| *n).sum();
@@ -788,7 +901,7 @@ impl AggregateCall {
         match acc {
             Accumulator::Count(n) => *n >= 0,
             Accumulator::Avg { count, .. } => *count >= 0,
-            Accumulator::SumInt(_) | Accumulator::SumDouble(_) => true,
+            Accumulator::SumInt(_) | Accumulator::SumDouble(_) | Accumulator::TrySum { .. } => true,
             Accumulator::MinMax(v) => v.as_ref().is_none_or(|v| !v.is_null() && crate::ops::fits(v, &self.data_type)),
             Accumulator::Pick { value, taken } => (*taken || value.is_null()) && crate::ops::fits(value, &self.data_type),
             Accumulator::Distinct(seen) => {
@@ -809,6 +922,7 @@ impl AggregateCall {
             }
             Accumulator::Bits(_) => true,
             Accumulator::Quantiles(q) => q.is_consistent(),
+            Accumulator::TopBy(items) => items.len() as f64 <= self.fraction && items.iter().all(|(o, _)| !o.is_null()),
         }
     }
 
@@ -857,9 +971,13 @@ impl AggregateCall {
             AggFunc::MaxBy | AggFunc::MinBy => Accumulator::ByOrder { value: Value::Null, order: None },
             AggFunc::Bivariate(_) => Accumulator::CoMoments { n: 0, x_avg: 0.0, y_avg: 0.0, ck: 0.0, x_mk: 0.0, y_mk: 0.0 },
             AggFunc::Skewness | AggFunc::Kurtosis => Accumulator::HigherMoments { n: 0, mean: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 },
-            AggFunc::Percentile | AggFunc::Mode => Accumulator::Counts(ValueCounts::default()),
+            AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc | AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc => {
+                Accumulator::Counts(ValueCounts::default())
+            }
             AggFunc::ApproxPercentile => Accumulator::Quantiles(Box::default()),
             AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
+            AggFunc::TrySum => Accumulator::TrySum { sum: None, batch: None, overflowed: false },
+            AggFunc::MaxByK | AggFunc::MinByK => Accumulator::TopBy(Vec::new()),
         }
     }
 
@@ -888,6 +1006,18 @@ impl AggregateCall {
             (AggFunc::Sum, Accumulator::SumDouble(s)) => {
                 if let Some(x) = v.as_f64() {
                     *s = Some(s.unwrap_or(0.0) + x);
+                }
+            }
+            (AggFunc::MaxByK | AggFunc::MinByK, Accumulator::TopBy(items)) => {
+                let (x, ord) = pair(v);
+                if !ord.is_null() {
+                    items.push((ord.clone(), x.clone()));
+                    self.keep_best(items);
+                }
+            }
+            (AggFunc::TrySum, Accumulator::TrySum { batch, overflowed, .. }) => {
+                if let Some(x) = v.as_i64() {
+                    try_add_sum(batch, overflowed, x);
                 }
             }
             (AggFunc::Avg, Accumulator::Avg { sum, count }) => {
@@ -1013,7 +1143,10 @@ impl AggregateCall {
                     q.add(x);
                 }
             }
-            (AggFunc::Percentile | AggFunc::Mode, Accumulator::Counts(counts)) => {
+            (
+                AggFunc::Percentile | AggFunc::Mode | AggFunc::ModeDesc | AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc,
+                Accumulator::Counts(counts),
+            ) => {
                 if !v.is_null() {
                     counts.add(v, 1)?;
                 }
@@ -1028,6 +1161,17 @@ impl AggregateCall {
         Ok(())
     }
 
+    /// Sorts `max_by(x, ord, k)`'s rows best first (a stable sort: the earlier row first on a
+    /// tie) and keeps k of them.
+    fn keep_best(&self, items: &mut Vec<(Value, Value)>) {
+        if self.func == AggFunc::MaxByK {
+            items.sort_by(|a, b| b.0.compare(&a.0));
+        } else {
+            items.sort_by(|a, b| a.0.compare(&b.0));
+        }
+        items.truncate(self.fraction as usize);
+    }
+
     /// `min` and `bool_and` keep the smallest value; `max` and `bool_or` the largest.
     fn keeps_minimum(&self) -> bool {
         matches!(self.func, AggFunc::Min | AggFunc::BoolAnd)
@@ -1040,8 +1184,14 @@ impl AggregateCall {
     /// Ends a micro-batch for one group's running value: `percentile_approx` summarises the
     /// batch's values on their own before merging them, as Spark's partial aggregate does.
     pub fn end_batch(&self, acc: &mut Accumulator) {
-        if let Accumulator::Quantiles(q) = acc {
-            q.seal(self.relative_error());
+        match acc {
+            Accumulator::Quantiles(q) => q.seal(self.relative_error()),
+            Accumulator::TrySum { sum, batch, overflowed } => {
+                if let Some(b) = batch.take() {
+                    try_add_sum(sum, overflowed, b);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1081,6 +1231,16 @@ impl AggregateCall {
             (Accumulator::SumDouble(a), Accumulator::SumDouble(b)) => {
                 if let Some(b) = b {
                     *a = Some(a.unwrap_or(0.0) + b);
+                }
+            }
+            (Accumulator::TopBy(items), Accumulator::TopBy(more)) => {
+                items.extend(more);
+                self.keep_best(items);
+            }
+            (Accumulator::TrySum { sum, batch, overflowed }, Accumulator::TrySum { sum: s2, batch: b2, overflowed: o2 }) => {
+                *overflowed |= o2;
+                for part in [batch.take(), s2, b2].into_iter().flatten() {
+                    try_add_sum(sum, overflowed, part);
                 }
             }
             (Accumulator::Avg { sum, count }, Accumulator::Avg { sum: s2, count: c2 }) => {
@@ -1213,6 +1373,20 @@ impl AggregateCall {
             Accumulator::Count(n) => Value::BigInt(*n),
             Accumulator::SumInt(s) => s.map(Value::BigInt).unwrap_or(Value::Null),
             Accumulator::SumDouble(s) => s.map(Value::Double).unwrap_or(Value::Null),
+            Accumulator::TopBy(items) if items.is_empty() => Value::Null,
+            Accumulator::TopBy(items) => Value::Array(items.iter().map(|(_, x)| x.clone()).collect()),
+            Accumulator::TrySum { overflowed: true, .. } => Value::Null,
+            Accumulator::TrySum { sum, batch, .. } => {
+                let (mut total, mut overflowed) = (*sum, false);
+                if let Some(b) = batch {
+                    try_add_sum(&mut total, &mut overflowed, *b);
+                }
+                if overflowed {
+                    Value::Null
+                } else {
+                    total.map(Value::BigInt).unwrap_or(Value::Null)
+                }
+            }
             Accumulator::Avg { sum, count } => {
                 if *count == 0 {
                     Value::Null
@@ -1254,12 +1428,20 @@ impl AggregateCall {
                     nf * m4 / (m2 * m2) - 3.0
                 })
             }
-            Accumulator::Counts(counts) if self.func == AggFunc::Percentile => percentile_of(counts, self.fraction),
+            Accumulator::Counts(counts) if self.func == AggFunc::Percentile => match &self.approx {
+                Some(_) if counts.items.is_empty() => Value::Null,
+                Some(a) => Value::Array(a.percentages.iter().map(|p| percentile_of(counts, *p)).collect()),
+                None => percentile_of(counts, self.fraction),
+            },
+            Accumulator::Counts(counts) if matches!(self.func, AggFunc::PercentileDisc | AggFunc::PercentileDiscDesc) => {
+                percentile_disc_of(counts, self.fraction, self.func == AggFunc::PercentileDiscDesc)
+            }
             Accumulator::Quantiles(q) => self.approx_percentile(q),
             Accumulator::Counts(counts) => {
                 let mut best: Option<(&Value, i64)> = None;
                 for (v, n) in counts.sorted() {
-                    if best.is_none_or(|(_, b)| n > b) {
+                    // Sorted ascending: the first of the most frequent, or the last when descending.
+                    if best.is_none_or(|(_, b)| n > b || (n == b && self.func == AggFunc::ModeDesc)) {
                         best = Some((v, n));
                     }
                 }
@@ -1348,6 +1530,105 @@ mod tests {
         call.update(&mut other, &s("d")).unwrap();
         call.merge(&mut back, other).unwrap();
         assert_eq!(call.result(&back), Value::Array(vec![s("a"), s("b"), s("c"), s("d")]));
+    }
+
+    #[test]
+    fn try_sum_is_null_once_it_overflows_even_across_a_merge_and_a_checkpoint() {
+        let call = AggFunc::resolve("try_sum", vec![Expr::column(0, DataType::BigInt)], false).unwrap();
+        assert_eq!(call.func, AggFunc::TrySum);
+        let mut a = call.new_accumulator();
+        assert_eq!(call.result(&a), Value::Null);
+        call.update(&mut a, &Value::BigInt(i64::MAX)).unwrap();
+        call.update(&mut a, &Value::Null).unwrap();
+        call.end_batch(&mut a);
+        assert_eq!(call.result(&a), Value::BigInt(i64::MAX));
+        // The next batch's rows are summed first, as Spark's partial aggregation does: no overflow.
+        call.update(&mut a, &Value::BigInt(1)).unwrap();
+        call.update(&mut a, &Value::BigInt(-5)).unwrap();
+        assert_eq!(call.result(&a), Value::BigInt(i64::MAX - 4));
+        call.end_batch(&mut a);
+        let mut b = call.new_accumulator();
+        call.update(&mut b, &Value::BigInt(5)).unwrap();
+        call.merge(&mut a, b).unwrap();
+        let mut back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&a).unwrap()).unwrap();
+        assert_eq!(call.result(&back), Value::Null);
+        call.update(&mut back, &Value::BigInt(-5)).unwrap();
+        call.end_batch(&mut back);
+        assert_eq!(call.result(&back), Value::Null, "an overflow is not undone");
+        let doubles = AggFunc::resolve("try_sum", vec![Expr::column(0, DataType::Double)], false).unwrap();
+        assert_eq!((doubles.func, doubles.data_type), (AggFunc::Sum, DataType::Double));
+        assert_eq!(AggFunc::resolve("try_avg", vec![Expr::column(0, DataType::Int)], false).unwrap().func, AggFunc::Avg);
+    }
+
+    #[test]
+    fn percentile_of_an_array_gives_an_array() {
+        let p = Expr::Literal(Value::Array(vec![Value::Double(0.25), Value::Double(0.75)]));
+        let call = AggFunc::resolve("percentile", vec![Expr::column(0, DataType::Int), p], false).unwrap();
+        assert_eq!(call.data_type, DataType::Array(Box::new(DataType::Double)));
+        let mut acc = call.new_accumulator();
+        assert_eq!(call.result(&acc), Value::Null);
+        for v in [0, 10] {
+            call.update(&mut acc, &Value::Int(v)).unwrap();
+        }
+        assert_eq!(call.result(&acc), Value::Array(vec![Value::Double(2.5), Value::Double(7.5)]));
+    }
+
+    #[test]
+    fn percentile_disc_takes_the_first_value_reaching_the_share() {
+        let mut call =
+            AggFunc::resolve("percentile_disc", vec![Expr::column(0, DataType::Int), Expr::Literal(Value::Double(0.75))], false).unwrap();
+        let mut acc = call.new_accumulator();
+        for v in [30, 0, 20, 10] {
+            call.update(&mut acc, &Value::Int(v)).unwrap();
+        }
+        // As PySpark 4.3 answers over 0, 10, 20, 30.
+        assert_eq!(call.result(&acc), Value::Double(20.0));
+        call.fraction = 0.25;
+        assert_eq!(call.result(&acc), Value::Double(0.0));
+        call.fraction = 0.5;
+        call.func = AggFunc::PercentileDiscDesc;
+        assert_eq!(call.result(&acc), Value::Double(20.0));
+    }
+
+    #[test]
+    fn max_by_k_keeps_the_best_k_across_a_merge_and_a_checkpoint() {
+        let args = || vec![Expr::column(0, DataType::String), Expr::column(1, DataType::Int), Expr::Literal(Value::Int(2))];
+        let call = AggFunc::resolve("max_by", args(), false).unwrap();
+        assert_eq!(call.data_type, DataType::Array(Box::new(DataType::String)));
+        let row = |x: &str, y: i32| Value::Array(vec![s(x), Value::Int(y)]);
+        let mut a = call.new_accumulator();
+        call.update(&mut a, &row("a", 10)).unwrap();
+        call.update(&mut a, &row("b", 50)).unwrap();
+        let mut b = call.new_accumulator();
+        call.update(&mut b, &row("c", 20)).unwrap();
+        call.update(&mut b, &Value::Array(vec![s("d"), Value::Null])).unwrap();
+        call.merge(&mut a, b).unwrap();
+        let back: Accumulator = postcard::from_bytes(&postcard::to_allocvec(&a).unwrap()).unwrap();
+        assert_eq!(call.result(&back), Value::Array(vec![s("b"), s("c")]));
+        let min = AggFunc::resolve("min_by", args(), false).unwrap();
+        let mut m = min.new_accumulator();
+        for (x, y) in [("a", 10), ("b", 50), ("c", 20)] {
+            min.update(&mut m, &row(x, y)).unwrap();
+        }
+        assert_eq!(min.result(&m), Value::Array(vec![s("a"), s("c")]));
+        assert!(AggFunc::resolve(
+            "max_by",
+            vec![Expr::column(0, DataType::String), Expr::column(1, DataType::Int), Expr::Literal(Value::Int(0))],
+            false
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn mode_descending_takes_the_largest_of_the_most_frequent() {
+        let mut call = AggFunc::resolve("mode", vec![Expr::column(0, DataType::Int)], false).unwrap();
+        let mut acc = call.new_accumulator();
+        for v in [0, 10, 10, 20, 20] {
+            call.update(&mut acc, &Value::Int(v)).unwrap();
+        }
+        assert_eq!(call.result(&acc), Value::Int(10));
+        call.func = AggFunc::ModeDesc;
+        assert_eq!(call.result(&acc), Value::Int(20));
     }
 
     #[test]

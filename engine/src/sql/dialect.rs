@@ -25,6 +25,13 @@ fn is_div(t: &Token) -> bool {
     matches!(t, Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::DIV)
 }
 
+/// The units of a multi-unit interval literal, singular or plural.
+fn is_interval_unit(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    let w = w.strip_suffix('s').unwrap_or(&w);
+    ["year", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond"].contains(&w)
+}
+
 impl Dialect for SparkDialect {
     // The parser's Databricks-specific rules (`exists(...)` as a function, `ARRAY(...)`) key on
     // the dialect's type: this one is Databricks' for them.
@@ -116,7 +123,46 @@ impl Dialect for SparkDialect {
         }
     }
 
+    /// `INTERVAL 5 DAYS 3 HOURS 7 MINUTES`: Spark's multi-unit literal, which sqlparser stops
+    /// reading after its first unit; read here as the string form `INTERVAL '5 DAYS 3 HOURS ...'`.
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let is_interval = matches!(&parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::INTERVAL);
+        let pair_at = |parser: &Parser, k: usize| {
+            matches!(parser.peek_nth_token_ref(k).token, Token::Number(..))
+                && matches!(&parser.peek_nth_token_ref(k + 1).token, Token::Word(w) if w.quote_style.is_none() && is_interval_unit(&w.value))
+        };
+        if !is_interval || !pair_at(parser, 1) || !pair_at(parser, 3) {
+            return None;
+        }
+        parser.advance_token();
+        let mut parts = Vec::new();
+        while pair_at(parser, 0) {
+            let amount = parser.next_token().token.to_string();
+            let unit = parser.next_token().token.to_string();
+            parts.push(format!("{amount} {unit}"));
+        }
+        let value = sqlparser::ast::Value::SingleQuotedString(parts.join(" ")).with_empty_span();
+        Some(Ok(Expr::Interval(sqlparser::ast::Interval {
+            value: Box::new(Expr::Value(value)),
+            leading_field: None,
+            leading_precision: None,
+            last_field: None,
+            fractional_seconds_precision: None,
+        })))
+    }
+
     fn parse_infix(&self, parser: &mut Parser, expr: &Expr, _precedence: u8) -> Option<Result<Expr, ParserError>> {
+        // `a >>> b`, Spark's unsigned shift: the tokenizer reads `>>` then `>`, written together.
+        let (first, second) = (parser.peek_token_ref(), parser.peek_nth_token_ref(1));
+        if first.token == Token::ShiftRight && second.token == Token::Gt && first.span.end == second.span.start {
+            parser.advance_token();
+            parser.advance_token();
+            return Some(parser.parse_subexpr(SHIFT_PRECEDENCE).map(|right| Expr::BinaryOp {
+                left: Box::new(expr.clone()),
+                op: BinaryOperator::Custom(">>>".into()),
+                right: Box::new(right),
+            }));
+        }
         if !is_div(&parser.peek_token_ref().token) {
             return None;
         }
@@ -157,6 +203,21 @@ mod tests {
             ),
             "{two}"
         );
+    }
+
+    #[test]
+    fn a_multi_unit_interval_is_one_literal() {
+        let e = expr("INTERVAL 5 days 3 hours 7 minutes + 1");
+        assert!(e.contains("SingleQuotedString(\"5 days 3 hours 7 minutes\")"), "{e}");
+        // One unit is sqlparser's own form.
+        assert!(expr("INTERVAL 5 DAYS").contains("leading_field: Some(Days)"));
+    }
+
+    #[test]
+    fn unsigned_shift_is_one_operator() {
+        let e = expr("4 >>> 1 + 1");
+        assert!(e.contains("Custom(\">>>\")") && e.find("Custom").unwrap() < e.find("Plus").unwrap(), "{e}");
+        assert!(Parser::new(&SparkDialect::default()).try_with_sql("SELECT 4 >> > 1").unwrap().parse_statements().is_err());
     }
 
     #[test]

@@ -179,6 +179,18 @@ pub fn interval_from_parts(value: &str, from: Unit, to: Option<Unit>) -> Result<
                 Some(rest) => (true, rest),
                 None => (false, value.trim()),
             };
+            // 'y-m' YEAR TO MONTH: years and months.
+            if (from, last) == (Unit::Year, Unit::Month) {
+                let (y, m) = body.split_once('-').ok_or_else(|| format!("'{value}' does not match the pattern of YEAR TO MONTH"))?;
+                let (y, m): (f64, f64) =
+                    (y.parse().map_err(|_| format!("'{y}' is not a number"))?, m.parse().map_err(|_| format!("'{m}' is not a number"))?);
+                if !(0.0..12.0).contains(&m) || m.fract() != 0.0 || y.fract() != 0.0 {
+                    return Err(format!("'{value}' does not match the pattern of YEAR TO MONTH"));
+                }
+                out.add(Unit::Year, y)?;
+                out.add(Unit::Month, m)?;
+                return if negative { out.checked_neg() } else { Ok(out) };
+            }
             let fields: Vec<&str> = body.split([':', ' ']).filter(|s| !s.is_empty()).collect();
             let order = [Unit::Day, Unit::Hour, Unit::Minute, Unit::Second];
             let end = order.iter().position(|u| *u == last).ok_or("unsupported interval range")?;
@@ -221,6 +233,9 @@ mod tests {
         assert_eq!(interval_from_parts("0:10", Unit::Minute, Some(Unit::Second)).unwrap().micros, 10 * MICROS_PER_SECOND);
         assert_eq!(interval_from_parts("1 2:00:00", Unit::Day, Some(Unit::Second)).unwrap().micros, 26 * 3600 * MICROS_PER_SECOND);
         assert!(interval_from_parts("1:2:3", Unit::Minute, Some(Unit::Second)).is_err());
+        assert_eq!(interval_from_parts("2021-11", Unit::Year, Some(Unit::Month)).unwrap().months, 2021 * 12 + 11);
+        assert_eq!(interval_from_parts("-1-1", Unit::Year, Some(Unit::Month)).unwrap().months, -13);
+        assert!(interval_from_parts("1-12", Unit::Year, Some(Unit::Month)).is_err());
     }
 
     #[test]

@@ -186,6 +186,36 @@ pub fn prepare(sql: &str) -> Result<Prepared> {
             i += 2;
             continue;
         }
+        // `TRIM(BOTH FROM s)`: no characters named, so spaces; sqlparser wants `TRIM(BOTH s)`.
+        if is_word(&t.token, "FROM")
+            && ["BOTH", "LEADING", "TRAILING"].iter().any(|w| i > 0 && is_word(&at(i - 1).token, w))
+            && i > 2
+            && at(i - 2).token == Token::LParen
+            && is_word(&at(i - 3).token, "TRIM")
+        {
+            text.blank(t, t);
+            i += 1;
+            continue;
+        }
+        // `X '1010'`: Spark allows blanks between the X and the quoted hex digits.
+        if is_word(&t.token, "X") && t.span.end != at(i + 1).span.start {
+            if let Token::SingleQuotedString(hex) = &at(i + 1).token {
+                if hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    let literal = format!("X'{hex}'");
+                    text.blank(t, at(i + 1));
+                    text.write(t, &literal);
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        // `TIMESTAMP_LTZ '...'` is a TIMESTAMP literal: TIMESTAMP is Spark's TIMESTAMP_LTZ.
+        if is_word(&t.token, "TIMESTAMP_LTZ") && matches!(at(i + 1).token, Token::SingleQuotedString(_)) {
+            text.blank(t, t);
+            text.write(t, "TIMESTAMP");
+            i += 1;
+            continue;
+        }
         let after_from_or_join =
             i > 0 && (is_word(&at(i - 1).token, "FROM") || is_word(&at(i - 1).token, "JOIN") || at(i - 1).token == Token::Comma);
         if is_word(&t.token, "STREAM") && after_from_or_join {

@@ -58,7 +58,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
 
 /// Spark's `unhex`: pairs of hex digits, a leading `0` implied for an odd count; NULL for a
 /// character that is not a hex digit.
-fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(super) fn unhex(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().map(|b| (b as char).to_digit(16).map(|d| d as u8)).collect::<Option<_>>()?;
     let mut out = Vec::with_capacity(digits.len().div_ceil(2));
     let mut rest = &digits[..];

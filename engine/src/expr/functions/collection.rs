@@ -19,7 +19,8 @@ impl Func {
             Func::Reverse if is_array => Func::ArrayReverse,
             Func::Size if is_map => Func::MapSize,
             Func::ElementAt | Func::TryElementAt if is_map => Func::MapValueAt,
-            other => other,
+            Func::Instr if args.len() > 2 => Func::InstrFrom,
+            other => super::encoding::binary_form(other, args),
         }
     }
 }
@@ -144,6 +145,23 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 _ => array_of(t),
             };
             (vec![arr, v], ty)
+        }
+        Func::ArrayInsert => {
+            c.arity(3, 3)?;
+            let mut a = a;
+            let item = a.remove(2);
+            let pos = c.to(a.remove(1), &T::Int)?;
+            let elem = element_type(f, &a[0])?;
+            let t = wider_type(&elem, &item.data_type()).ok_or_else(|| {
+                Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.ARRAY_FUNCTION_DIFF_TYPES] Cannot resolve \"array_insert(...)\" due to data type mismatch: Input to `array_insert` should have been \"ARRAY\" followed by a value with same element type, but it's [\"{}\", \"{}\"]. SQLSTATE: 42K09",
+                    a[0].data_type().spark_name(),
+                    item.data_type().spark_name()
+                ))
+                .with_condition("DATATYPE_MISMATCH.ARRAY_FUNCTION_DIFF_TYPES")
+            })?;
+            let arr = a.remove(0).cast_to(&array_of(t.clone()));
+            (vec![arr, pos, item.cast_to(&t)], array_of(t))
         }
         Func::MapKeys | Func::MapValues | Func::MapEntries => {
             c.arity(1, 1)?;
@@ -400,6 +418,13 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             }
             Ok(Value::Array(xs))
         }),
+        // NULL for a NULL array or position; the item may be NULL.
+        Func::ArrayInsert => rowwise(a, len, data_type, |row| {
+            if row[0].is_null() || row[1].is_null() {
+                return Ok(Value::Null);
+            }
+            array_insert(items(&row[0]), int_of(&row[1]), &row[2]).map(Value::Array)
+        }),
         Func::MapKeys => strict(a, len, data_type, |row| Ok(Value::Array(entries(&row[0]).iter().map(|(k, _)| k.clone()).collect()))),
         Func::MapValues => strict(a, len, data_type, |row| Ok(Value::Array(entries(&row[0]).iter().map(|(_, v)| v.clone()).collect()))),
         Func::MapEntries => strict(a, len, data_type, |row| {
@@ -585,6 +610,41 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
     }
 }
 
+/// Spark 4's `array_insert(arr, pos, item)`: 1-based; a negative position counts from the end,
+/// -1 inserting after the last element; a position past either end pads with NULLs.
+fn array_insert(xs: &[Value], pos: i64, item: &Value) -> Result<Vec<Value>> {
+    let n = xs.len() as i64;
+    let index = match pos {
+        0 => {
+            return Err(Error::runtime(
+                "INVALID_INDEX_OF_ZERO",
+                "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003",
+            ))
+        }
+        p if p > 0 => p - 1,
+        p => n + 1 + p,
+    };
+    if index.unsigned_abs() + n as u64 >= MAX_ARRAY_LENGTH as u64 {
+        return Err(Error::runtime(
+            "COLLECTION_SIZE_LIMIT_EXCEEDED.PARAMETER",
+            format!("[COLLECTION_SIZE_LIMIT_EXCEEDED.PARAMETER] Can't create array with {} elements which exceeding the array size limit {MAX_ARRAY_LENGTH}, the value of parameter(s) `pos` in `array_insert` is invalid. SQLSTATE: 54000", index.unsigned_abs() + n as u64 + 1),
+        ));
+    }
+    let mut out = xs.to_vec();
+    if index < 0 {
+        let mut front = vec![item.clone()];
+        front.extend(std::iter::repeat_n(Value::Null, index.unsigned_abs() as usize));
+        front.extend(out);
+        return Ok(front);
+    }
+    let index = index as usize;
+    if index > out.len() {
+        out.resize(index, Value::Null);
+    }
+    out.insert(index, item.clone());
+    Ok(out)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     //! Collection functions and the syntax around nested values, over a one-row batch; the
@@ -598,6 +658,18 @@ pub(crate) mod tests {
     use crate::sql::{analyze, Catalog};
     use crate::types::{Column, DataType, Schema};
     use crate::value::Value;
+
+    #[test]
+    fn array_insert_counts_from_either_end_and_pads_with_nulls() {
+        let xs: Vec<Value> = [5, 3, 2, 1].into_iter().map(Value::Int).collect();
+        let ints = |v: Vec<Value>| v.into_iter().map(|x| if let Value::Int(i) = x { Some(i) } else { None }).collect::<Vec<_>>();
+        let ins = |p, v| ints(super::array_insert(&xs, p, &Value::Int(v)).unwrap());
+        assert_eq!(ins(-4, 4), vec![Some(5), Some(4), Some(3), Some(2), Some(1)]);
+        assert_eq!(ins(-1, 0), vec![Some(5), Some(3), Some(2), Some(1), Some(0)]);
+        assert_eq!(ins(6, 9), vec![Some(5), Some(3), Some(2), Some(1), None, Some(9)]);
+        assert_eq!(ins(-6, 9), vec![Some(9), None, Some(5), Some(3), Some(2), Some(1)]);
+        assert!(super::array_insert(&xs, 0, &Value::Int(9)).is_err());
+    }
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -85,12 +85,24 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                     a.push(secs);
                     (a, T::Timestamp)
                 }
-                // The session time zone is UTC and the engine has no time zone database.
+                // The fields are a wall clock in the zone: a fixed offset or one of the table's zones.
                 7 => {
-                    return Err(Error::unsupported(format!(
-                        "`{}` with a time zone argument is not supported: timestamps here are in UTC; drop the time zone",
-                        f.name()
-                    )))
+                    let tz = a.pop().unwrap_or(Expr::Literal(Value::Null));
+                    if !matches!(&tz, Expr::Literal(Value::String(z)) if known_zone(z)) {
+                        return Err(Error::unsupported(format!(
+                            "`{}` with the time zone {} is not supported: give a fixed offset such as '+09:00' or a zone this engine's table knows (Europe/..., America/..., Asia/...)",
+                            f.name(),
+                            match &tz {
+                                Expr::Literal(Value::String(z)) => format!("'{z}'"),
+                                _ => "of an expression (it must be a string literal)".into(),
+                            }
+                        )));
+                    }
+                    let secs = c.to(a.remove(5), &T::Double)?;
+                    let mut a = a.into_iter().map(|e| c.to(e, &T::Int)).collect::<Result<Vec<_>>>()?;
+                    a.push(secs);
+                    a.push(tz);
+                    (a, T::Timestamp)
                 }
                 n => {
                     return Err(Error::unsupported(format!(
@@ -106,14 +118,40 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 Expr::Literal(Value::String(z)) => z.clone(),
                 _ => return Err(Error::unsupported(format!("the time zone of `{}` must be a string literal such as '+09:00'", f.name()))),
             };
-            if fixed_offset_micros(&zone).is_none() {
+            if !known_zone(&zone) {
                 return Err(Error::unsupported(format!(
-                    "`{}` with the time zone '{zone}' is not supported: the engine has no time zone database; give UTC or a fixed offset such as '+09:00'",
+                    "`{}` with the time zone '{zone}' is not supported: the engine has no time zone database, only a table of common zones; give UTC or a fixed offset such as '+09:00'",
                     f.name()
                 )));
             }
             let ts = c.to(a.remove(0), &T::Timestamp)?;
             (vec![ts, a.remove(0)], T::Timestamp)
+        }
+        // (width months, width micros, ts, origin): the analyzer checked the width is positive.
+        Func::TimeBucket => {
+            c.arity(4, 4)?;
+            let mut a = a;
+            for e in &a[2..] {
+                if !matches!(e.data_type(), T::Timestamp | T::Null) {
+                    return Err(mismatch(f, e, "TIMESTAMP"));
+                }
+            }
+            let origin = a.remove(3).cast_to(&T::Timestamp);
+            let ts = a.remove(2).cast_to(&T::Timestamp);
+            let micros = c.to(a.remove(1), &T::BigInt)?;
+            let months = c.to(a.remove(0), &T::Int)?;
+            (vec![months, micros, ts, origin], T::Timestamp)
+        }
+        // (start, stop, months, micros): the analyzer gives the interval as its two parts.
+        Func::SequenceTime => {
+            c.arity(4, 4)?;
+            let mut a = a;
+            let micros = c.to(a.remove(3), &T::BigInt)?;
+            let months = c.to(a.remove(2), &T::Int)?;
+            let t = if a.iter().any(|e| e.data_type() == T::Timestamp) { T::Timestamp } else { T::Date };
+            let a0 = c.to(a.remove(0), &t)?;
+            let a1 = c.to(a.remove(0), &t)?;
+            (vec![a0, a1, months, micros], T::Array(Box::new(t)))
         }
         Func::DateFromUnixDate => {
             c.arity(1, 1)?;
@@ -170,8 +208,80 @@ pub(super) fn months_between(t1: i64, t2: i64, round: bool) -> Option<f64> {
     Some(if round { (diff * 1e8).round() / 1e8 } else { diff })
 }
 
+/// Spark's `sequence(start, stop, INTERVAL ...)` of dates or timestamps: the k-th element is
+/// start plus k times the interval (months first, then the rest), up to stop.
+fn sequence_time(start: &Value, stop: &Value, months: i32, micros: i64) -> Result<Vec<Value>> {
+    const DAY: i64 = 86_400_000_000;
+    let illegal = || {
+        Error::runtime(
+            "INVALID_PARAMETER_VALUE",
+            format!(
+                "Illegal sequence boundaries: {} to {} by {months} months {micros} microseconds",
+                start.to_spark_string(),
+                stop.to_spark_string()
+            ),
+        )
+    };
+    let (is_date, from, to) = match (start, stop) {
+        (Value::Date(a), Value::Date(b)) => (true, i64::from(*a) * DAY, i64::from(*b) * DAY),
+        (Value::Timestamp(a), Value::Timestamp(b)) => (false, *a, *b),
+        _ => return Ok(vec![]),
+    };
+    if is_date && micros % DAY != 0 {
+        return Err(Error::runtime("INVALID_PARAMETER_VALUE", "sequence of dates needs a step of whole days or months".to_string()));
+    }
+    let ascending = months > 0 || (months == 0 && micros > 0);
+    let descending = months < 0 || (months == 0 && micros < 0);
+    if (!ascending && !descending) || (ascending && from > to) || (descending && from < to) {
+        return if from == to { Ok(vec![start.clone()]) } else { Err(illegal()) };
+    }
+    let mut out = Vec::new();
+    for k in 0i64.. {
+        let (m, us) = (i32::try_from(k * i64::from(months)).map_err(|_| illegal())?, k.checked_mul(micros).ok_or_else(illegal)?);
+        let Some(t) = super::datetime::add_interval(from, m, us) else { break };
+        if (ascending && t > to) || (descending && t < to) {
+            break;
+        }
+        if out.len() as i64 >= MAX_SEQUENCE {
+            return Err(illegal());
+        }
+        out.push(if is_date { Value::Date(t.div_euclid(DAY) as i32) } else { Value::Timestamp(t) });
+    }
+    Ok(out)
+}
+
+/// Spark's `time_bucket(width, ts, origin)`: the start of the bucket holding `ts`, buckets being
+/// `origin + k * width` for every integer k (before the origin too). A width in months counts
+/// calendar months from the origin, each bucket start clamped to its month's end.
+fn time_bucket(months: i32, micros: i64, ts: i64, origin: i64) -> Option<i64> {
+    if months == 0 {
+        let k = ts.checked_sub(origin)?.div_euclid(micros);
+        return origin.checked_add(k.checked_mul(micros)?);
+    }
+    let month_index = |t: i64| crate::time::from_micros(t).map(|d| i64::from(d.year()) * 12 + i64::from(d.month0()));
+    let diff = month_index(ts)? - month_index(origin)?;
+    let mut k = diff.div_euclid(i64::from(months));
+    let at = |k: i64| super::datetime::add_interval(origin, i32::try_from(k * i64::from(months)).ok()?, 0);
+    // The month count can overshoot by one bucket when ts is earlier in its month than the origin.
+    while at(k)? > ts {
+        k -= 1;
+    }
+    while at(k + 1).is_some_and(|next| next <= ts) {
+        k += 1;
+    }
+    at(k)
+}
+
+/// The most elements a date or timestamp sequence may hold.
+const MAX_SEQUENCE: i64 = 10_000_000;
+
+/// A zone the engine can apply: a fixed offset or one of [`super::zones`]' table.
+fn known_zone(zone: &str) -> bool {
+    fixed_offset_micros(zone).is_some() || super::zones::zone(zone).is_some()
+}
+
 /// A time zone without daylight saving as an offset from UTC in microseconds: `UTC`, `GMT`, `Z`,
-/// `+09:00`, `-0530`, `UTC+9`, `GMT-03:30`. Region names (`Asia/Seoul`) need a database: None.
+/// `+09:00`, `-0530`, `UTC+9`, `GMT-03:30`. Region names (`Asia/Seoul`) are zones.rs': None here.
 fn fixed_offset_micros(zone: &str) -> Option<i64> {
     let z = zone.trim();
     let rest = ["UTC", "GMT", "UT"].iter().find_map(|p| z.strip_prefix(p)).unwrap_or(z);
@@ -226,6 +336,16 @@ fn make_timestamp(row: &[Value]) -> std::result::Result<i64, String> {
 /// The vectorised kernels of the functions in this file.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     match f {
+        Func::TimeBucket => strict(a, len, data_type, |row| {
+            let (Value::Timestamp(ts), Value::Timestamp(origin)) = (&row[2], &row[3]) else { return Ok(Value::Null) };
+            time_bucket(int_of(&row[0]) as i32, int_of(&row[1]), *ts, *origin)
+                .map(Value::Timestamp)
+                .ok_or_else(|| overflow(format!("time_bucket({}, {})", row[2].to_spark_string(), row[3].to_spark_string())))
+        }),
+        Func::SequenceTime => strict(a, len, data_type, |row| {
+            let (months, micros) = (int_of(&row[2]) as i32, int_of(&row[3]));
+            sequence_time(&row[0], &row[1], months, micros).map(Value::Array)
+        }),
         Func::ToDate if a.len() == 1 => {
             let from = DataType::from_arrow(a[0].data_type()).unwrap_or(DataType::Null);
             cast_array(&a[0], &from, &DataType::Date, CastMode::Ansi)
@@ -244,8 +364,17 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
         }
         // The wall clock of a UTC instant in `zone` read as a UTC timestamp, and back.
         Func::FromUtcTimestamp | Func::ToUtcTimestamp => strict(a, len, data_type, |row| {
-            let (Value::Timestamp(t), Some(offset)) = (&row[0], fixed_offset_micros(str_of(&row[1]))) else { return Ok(Value::Null) };
-            let shifted = if f == Func::FromUtcTimestamp { t.checked_add(offset) } else { t.checked_sub(offset) };
+            let Value::Timestamp(t) = &row[0] else { return Ok(Value::Null) };
+            let name = str_of(&row[1]);
+            let shifted = match (fixed_offset_micros(name), super::zones::zone(name)) {
+                (Some(offset), _) if f == Func::FromUtcTimestamp => t.checked_add(offset),
+                (Some(offset), _) => t.checked_sub(offset),
+                (None, Some(z)) => {
+                    let out = if f == Func::FromUtcTimestamp { z.offset_at(*t).and_then(|o| t.checked_add(o)) } else { z.to_utc(*t) };
+                    Some(out.ok_or_else(|| super::zones::not_covered(name, z))?)
+                }
+                (None, None) => return Ok(Value::Null),
+            };
             shifted
                 .map(Value::Timestamp)
                 .ok_or_else(|| overflow(format!("{}({}, {})", f.name(), row[0].to_spark_string(), str_of(&row[1]))))
@@ -254,8 +383,17 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
             cast_array(&a[0], &DataType::Date, &DataType::Timestamp, CastMode::Ansi)
         }
         Func::MakeTimestamp | Func::TryMakeTimestamp => strict(a, len, data_type, |row| {
+            // With a zone, the fields are its wall clock.
+            let in_zone = |local: i64| -> Result<i64> {
+                let Some(name) = row.get(6).map(str_of) else { return Ok(local) };
+                match (fixed_offset_micros(name), super::zones::zone(name)) {
+                    (Some(offset), _) => local.checked_sub(offset).ok_or_else(|| overflow(format!("make_timestamp(..., '{name}')"))),
+                    (None, Some(z)) => z.to_utc(local).ok_or_else(|| super::zones::not_covered(name, z)),
+                    (None, None) => Err(Error::internal(format!("the zone '{name}' passed the check"))),
+                }
+            };
             match make_timestamp(row) {
-            Ok(t) => Ok(Value::Timestamp(t)),
+            Ok(t) => Ok(Value::Timestamp(in_zone(t)?)),
             Err(_) if f == Func::TryMakeTimestamp => Ok(Value::Null),
             Err(why) => Err(Error::runtime(
                 "DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION",
@@ -363,6 +501,38 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], raw: &[Columnar], data_type: &Data
 }
 
 #[cfg(test)]
+mod sequence_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_sequence_of_dates_steps_by_months_from_the_start() {
+        let d = |s: &str| Value::Date(crate::value::parse_date(s).unwrap());
+        let days = sequence_time(&d("2018-01-31"), &d("2018-04-30"), 1, 0).unwrap();
+        // Each element is the start plus k months (clamped to the month's end), not the one before plus one.
+        assert_eq!(days, vec![d("2018-01-31"), d("2018-02-28"), d("2018-03-31"), d("2018-04-30")]);
+        assert_eq!(sequence_time(&d("2018-01-03"), &d("2018-01-01"), 0, -86_400_000_000).unwrap().len(), 3);
+        assert!(sequence_time(&d("2018-01-03"), &d("2018-01-01"), 1, 0).is_err());
+    }
+
+    #[test]
+    fn time_buckets_as_pyspark_4_3_gives_them() {
+        let t = |s: &str| crate::time::parse_timestamp(s).unwrap();
+        let f = |v: Option<i64>| crate::time::format_timestamp(v.unwrap());
+        let epoch = t("1970-01-01 00:00:00");
+        assert_eq!(f(time_bucket(0, 15 * 60_000_000, t("2024-01-01 11:27:00"), epoch)), "2024-01-01 11:15:00");
+        assert_eq!(f(time_bucket(0, 15 * 60_000_000, t("1969-12-31 23:50:00"), epoch)), "1969-12-31 23:45:00");
+        assert_eq!(f(time_bucket(1, 0, t("2024-07-20 14:30:00"), t("2024-06-15 09:00:00"))), "2024-07-15 09:00:00");
+        assert_eq!(f(time_bucket(1, 0, t("2024-07-10 14:30:00"), t("2024-06-15 09:00:00"))), "2024-06-15 09:00:00");
+        assert_eq!(f(time_bucket(1, 0, t("2024-03-30 00:00:00"), t("2024-01-31 00:00:00"))), "2024-02-29 00:00:00");
+        assert_eq!(f(time_bucket(2, 0, t("2023-12-01 00:00:00"), t("2024-06-15 09:00:00"))), "2023-10-15 09:00:00");
+        assert_eq!(f(time_bucket(0, 26 * 3_600_000_000, t("2024-01-05 00:00:00"), epoch)), "2024-01-04 10:00:00");
+        assert_eq!(f(time_bucket(12, 0, t("2024-01-05 10:00:00"), epoch)), "2024-01-01 00:00:00");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::super::collection::tests::json;
     #[cfg(target_arch = "wasm32")]
@@ -461,11 +631,13 @@ mod tests {
         let e = super::super::collection::tests::err("make_timestamp(2024, 13, 22, 15, 30, 0)");
         assert_eq!(e.spark_condition, Some("DATETIME_FIELD_OUT_OF_BOUNDS.WITHOUT_SUGGESTION"), "{e}");
         assert!(e.message.contains("MonthOfYear"), "{e}");
-        let e = super::super::collection::tests::err("from_utc_timestamp('2016-08-31', 'Asia/Seoul')");
+        // A region the engine's zone table lacks is refused (Asia/Seoul is in it).
+        let e = super::super::collection::tests::err("from_utc_timestamp('2016-08-31', 'Mars/Olympus')");
         assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
         let e = super::super::collection::tests::err("date(array(1))");
         assert_eq!(e.kind, crate::error::ErrorKind::TypeMismatch, "{e}");
-        let e = super::super::collection::tests::err("make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET')");
+        // CET is in the engine's zone table (Spark's example gives 05:30:45.887); a zone it lacks is refused.
+        let e = super::super::collection::tests::err("make_timestamp(2014, 12, 28, 6, 30, 45.887, 'Mars/Olympus')");
         assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
     }
 

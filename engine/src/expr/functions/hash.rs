@@ -132,7 +132,7 @@ const K256: [u32; 64] = [
     0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
-fn sha256(msg: &[u8], is224: bool) -> Vec<u8> {
+pub(super) fn sha256(msg: &[u8], is224: bool) -> Vec<u8> {
     let mut h: [u32; 8] = if is224 {
         [0xc1059ed8, 0x367cd507, 0x3070dd17, 0xf70e5939, 0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4]
     } else {
@@ -247,7 +247,7 @@ const K512: [u64; 80] = [
     0x6c44198c4a475817,
 ];
 
-fn sha512(msg: &[u8], is384: bool) -> Vec<u8> {
+pub(super) fn sha512(msg: &[u8], is384: bool) -> Vec<u8> {
     let mut h: [u64; 8] = if is384 {
         [
             0xcbbb9d5dc1059ed8,

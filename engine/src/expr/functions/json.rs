@@ -11,7 +11,12 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
     let mut a = a;
     Ok(match f {
         Func::FromJson => {
-            c.arity(2, 2)?;
+            c.arity(2, 3)?;
+            // The options change how values parse: only the datetime formats are read here.
+            let formats = match a.get(2) {
+                None => None,
+                Some(options) => Some(datetime_formats(options)?),
+            };
             let Expr::Literal(Value::String(schema)) = &a[1] else {
                 return Err(Error::type_mismatch(
                     "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of `from_json` must be a string literal, such as 'a INT, b STRING'. SQLSTATE: 42K07",
@@ -27,12 +32,24 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 })?),
             };
             let s = c.to(a.remove(0), &T::String)?;
-            (vec![s], t)
+            let mut args = vec![s];
+            if let Some((ts, date)) = formats {
+                let lit = |f: Option<String>| Expr::Literal(f.map_or(Value::Null, Value::String));
+                args.extend([lit(ts), lit(date)]);
+            }
+            (args, t)
         }
         Func::ToJson => {
-            c.arity(1, 1)?;
+            c.arity(1, 2)?;
             if !matches!(a[0].data_type(), T::Struct(_) | T::Array(_) | T::Map(_, _) | T::Window | T::Null) {
                 return Err(mismatch(f, &a[0], "STRUCT\" or \"ARRAY\" or \"MAP"));
+            }
+            let mut a = a;
+            // Options as literal arguments: (timestampFormat, dateFormat, sortKeys).
+            if let Some(options) = if a.len() == 2 { a.pop() } else { None } {
+                let (ts, date, sort) = to_json_options(&options)?;
+                let lit = |f: Option<String>| Expr::Literal(f.map_or(Value::Null, Value::String));
+                a.extend([lit(ts), lit(date), Expr::Literal(Value::Boolean(sort))]);
             }
             (a, T::String)
         }
@@ -50,12 +67,29 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
                 ))
                 .with_condition("DATATYPE_MISMATCH.NON_FOLDABLE_INPUT"));
             }
-            // The options (allowNumericLeadingZeros and friends) change what parses: ignoring them
-            // would give a wrong schema or a failed batch, so they are refused until implemented.
-            if a.len() == 2 {
-                return Err(Error::unsupported(
-                    "`schema_of_json` with an options map is not supported yet; call it with the JSON string alone",
-                ));
+            // The options change what parses: only allowNumericLeadingZeros is read here; ignoring
+            // another would give a wrong schema, so the others are refused.
+            let mut a = a;
+            if let Some(options) = if a.len() == 2 { a.pop() } else { None } {
+                let Expr::Call { func: Func::MakeMap, args, .. } = &options else {
+                    return Err(Error::type_mismatch("the options of `schema_of_json` must be a map(...) of string literals"));
+                };
+                let mut leading_zeros = false;
+                for pair in args.chunks(2) {
+                    match pair {
+                        [Expr::Literal(Value::String(k)), Expr::Literal(Value::String(v))]
+                            if k.eq_ignore_ascii_case("allowNumericLeadingZeros") =>
+                        {
+                            leading_zeros = v.eq_ignore_ascii_case("true");
+                        }
+                        _ => {
+                            return Err(Error::unsupported(
+                                "`schema_of_json` options other than allowNumericLeadingZeros are not supported yet",
+                            ))
+                        }
+                    }
+                }
+                a.push(Expr::Literal(Value::Boolean(leading_zeros)));
             }
             (a, T::String)
         }
@@ -71,8 +105,94 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             let fields = (1..a.len()).map(|k| (format!("c{}", k - 1), T::String)).collect();
             (a, T::Struct(fields))
         }
+        Func::JsonArrayLength | Func::JsonObjectKeys => {
+            c.arity(1, 1)?;
+            let e = c.to(a.remove(0), &T::String)?;
+            (vec![e], if f == Func::JsonArrayLength { T::Int } else { T::Array(Box::new(T::String)) })
+        }
         other => return Err(Error::internal(format!("{other:?} is not checked here"))),
     })
+}
+
+/// JSON text with the leading zeros of its numbers dropped (`01` is `1`), for Jackson's
+/// ALLOW_NUMERIC_LEADING_ZEROS; strings are left as they are.
+fn without_leading_zeros(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let chars: Vec<char> = text.chars().collect();
+    for (k, &c) in chars.iter().enumerate() {
+        if in_string {
+            let was_escaped = escaped;
+            escaped = !was_escaped && c == '\\';
+            in_string = was_escaped || c != '"';
+            out.push(c);
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        // A zero that starts a number (after no digit kept) and is followed by another digit.
+        let starts_number = out.chars().last().is_none_or(|p| !(p.is_ascii_digit() || p == '.'));
+        let skip = c == '0' && starts_number && chars.get(k + 1).is_some_and(|n| n.is_ascii_digit());
+        if !skip {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The top-level shape of a JSON text, read without building its values: an array's length, an
+/// object's keys in order with duplicates kept (Spark reads the text as a stream), or neither.
+enum Shape {
+    Array(usize),
+    Object(Vec<String>),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Shape;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Shape, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Shape::Array(n))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Shape, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(Shape::Object(keys))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The type Spark's JSON schema inference gives a value (before NULLs become strings).
@@ -160,6 +280,118 @@ fn tuple_field(object: &serde_json::Map<String, Json>, key: &Value) -> Value {
 /// A parsed JSON value as a value of type `t`, as Spark's JSON reader converts it; None when it
 /// does not fit (a struct field that does not fit is NULL; text that is not JSON gives a record
 /// of NULL fields, Spark's PERMISSIVE mode).
+/// `to_json`'s `timestampFormat`, `dateFormat` and `sortKeys` options, from a literal `map(...)`;
+/// any other option is refused (it would change the text).
+fn to_json_options(options: &Expr) -> Result<(Option<String>, Option<String>, bool)> {
+    let Expr::Call { func: Func::MakeMap, args, .. } = options else {
+        return Err(Error::type_mismatch("the options of `to_json` must be a map(...) of string literals"));
+    };
+    let mut out = (None, None, false);
+    for pair in args.chunks(2) {
+        let [Expr::Literal(Value::String(k)), Expr::Literal(Value::String(v))] = pair else {
+            return Err(Error::type_mismatch("the options of `to_json` must be a map(...) of string literals"));
+        };
+        match k.to_ascii_lowercase().as_str() {
+            "timestampformat" | "dateformat" => {
+                super::pattern::compile(v, false)?;
+                if k.eq_ignore_ascii_case("timestampFormat") {
+                    out.0 = Some(v.clone());
+                } else {
+                    out.1 = Some(v.clone());
+                }
+            }
+            "sortkeys" => out.2 = v.eq_ignore_ascii_case("true"),
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "the `to_json` option '{k}' is not supported yet (timestampFormat, dateFormat and sortKeys are)"
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `to_json` with options: timestamps and dates in the given patterns, object keys sorted
+/// (recursively, as Spark's sortKeys does) when asked.
+fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> Result<Json> {
+    let format = |p: &str, micros: i64| -> Result<Json> {
+        let pieces = super::pattern::compile(p, false)?;
+        Ok(crate::time::from_micros(micros).map_or(Json::Null, |dt| Json::String(super::pattern::format(&pieces, &dt))))
+    };
+    let j = match v {
+        Value::Timestamp(t) if ts.is_some() => format(ts.unwrap_or_default(), *t)?,
+        Value::Date(d) if date.is_some() => format(date.unwrap_or_default(), i64::from(*d) * 86_400_000_000)?,
+        Value::Struct(fields) => Json::Object(
+            fields
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(n, x)| Ok((n.clone(), to_json_with(x, ts, date, sort)?)))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Map(entries) => {
+            Json::Object(entries.iter().map(|(k, x)| Ok((json_key(k), to_json_with(x, ts, date, sort)?))).collect::<Result<_>>()?)
+        }
+        Value::Array(items) => Json::Array(items.iter().map(|x| to_json_with(x, ts, date, sort)).collect::<Result<_>>()?),
+        other => to_json_value(other),
+    };
+    Ok(match j {
+        Json::Object(m) if sort => {
+            let mut entries: Vec<(String, Json)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Json::Object(entries.into_iter().collect())
+        }
+        other => other,
+    })
+}
+
+/// `from_json`'s `timestampFormat` and `dateFormat` options, from a literal `map(...)` of strings;
+/// any other option is refused (it would change what parses).
+fn datetime_formats(options: &Expr) -> Result<(Option<String>, Option<String>)> {
+    let Expr::Call { func: Func::MakeMap, args, .. } = options else {
+        return Err(Error::type_mismatch("the options of `from_json` must be a map(...) of string literals"));
+    };
+    let mut out = (None, None);
+    for pair in args.chunks(2) {
+        let [Expr::Literal(Value::String(k)), Expr::Literal(Value::String(v))] = pair else {
+            return Err(Error::type_mismatch("the options of `from_json` must be a map(...) of string literals"));
+        };
+        match k.to_ascii_lowercase().as_str() {
+            "timestampformat" => out.0 = Some(v.clone()),
+            "dateformat" => out.1 = Some(v.clone()),
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "the `from_json` option '{k}' is not supported yet (timestampFormat and dateFormat are)"
+                )))
+            }
+        }
+        super::datetime::spark_pattern_to_chrono(v)?;
+    }
+    Ok(out)
+}
+
+/// A JSON value as a value of `t`; timestamps and dates in the given patterns when set.
+fn convert_with(j: &Json, t: &DataType, formats: (Option<&str>, Option<&str>)) -> Option<Value> {
+    match (t, j, formats) {
+        (DataType::Timestamp, Json::String(s), (Some(p), _)) => {
+            Some(super::datetime::parse_with_pattern(s, p).ok()?.map_or(Value::Null, Value::Timestamp))
+        }
+        (DataType::Date, Json::String(s), (_, Some(p))) => {
+            let micros = super::datetime::parse_with_pattern(s, p).ok()??;
+            Some(Value::Date(micros.div_euclid(86_400_000_000) as i32))
+        }
+        (DataType::Array(inner), Json::Array(xs), _) => {
+            Some(Value::Array(xs.iter().map(|x| convert_with(x, inner, formats)).collect::<Option<_>>()?))
+        }
+        (DataType::Struct(fields), Json::Object(m), _) => Some(Value::Struct(
+            fields
+                .iter()
+                .map(|(n, ft)| (n.clone(), convert_with(m.get(n).unwrap_or(&Json::Null), ft, formats).unwrap_or(Value::Null)))
+                .collect(),
+        )),
+        _ => convert(j, t),
+    }
+}
+
 fn convert(j: &Json, t: &DataType) -> Option<Value> {
     if j.is_null() {
         return Some(Value::Null);
@@ -254,6 +486,25 @@ fn parse_path(p: &str) -> Option<Vec<Step>> {
 
 /// Walks `steps` from `j`; `[*]` is only taken last (the array itself), as a wildcard inside a
 /// path has Spark's own flattening rules, which are not here.
+/// `get_json_object` past a `[*]`: the path after it in each element, NULLs and misses left
+/// out; one match is its JSON text (a string keeps its quotes), several a JSON array, none NULL.
+/// As PySpark 4.3 answers `$[*].a` over `[{"a":"b"},{"a":"c"}]` (`["b","c"]`) and `[{"a":"b"}]`
+/// (`"b"`).
+fn gather(items: &[Json], rest: &[Step]) -> Result<Value> {
+    let mut found = Vec::new();
+    for item in items {
+        match walk(item, rest)? {
+            None | Some(Json::Null) => {}
+            Some(x) => found.push(x.clone()),
+        }
+    }
+    Ok(match found.len() {
+        0 => Value::Null,
+        1 => Value::String(found[0].to_string()),
+        _ => Value::String(Json::Array(found).to_string()),
+    })
+}
+
 fn walk<'j>(j: &'j Json, steps: &[Step]) -> Result<Option<&'j Json>> {
     let mut at = j;
     for (k, s) in steps.iter().enumerate() {
@@ -276,17 +527,61 @@ fn walk<'j>(j: &'j Json, steps: &[Step]) -> Result<Option<&'j Json>> {
 /// The vectorised kernels of the functions in this file.
 pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
     match f {
-        Func::FromJson => strict(a, len, data_type, |row| {
+        // Only a NULL text is NULL: an option left unset is a NULL literal.
+        Func::FromJson => rowwise(a, len, data_type, |row| {
+            if row[0].is_null() {
+                return Ok(Value::Null);
+            }
             Ok(serde_json::from_str::<Json>(str_of(&row[0]))
                 .ok()
-                .and_then(|j| convert(&j, data_type))
+                .and_then(|j| match (row.get(1), row.get(2)) {
+                    (None, None) => convert(&j, data_type),
+                    (ts, date) => {
+                        let text = |v: Option<&Value>| match v {
+                            Some(Value::String(p)) => Some(p.clone()),
+                            _ => None,
+                        };
+                        let (ts, date) = (text(ts), text(date));
+                        convert_with(&j, data_type, (ts.as_deref(), date.as_deref()))
+                    }
+                })
                 .unwrap_or_else(|| null_record(data_type)))
         }),
-        Func::ToJson => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        Func::ToJson if a.len() == 1 => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        // Only a NULL value is NULL: an option left unset is a NULL literal.
+        Func::ToJson => rowwise(a, len, data_type, |row| {
+            if row[0].is_null() {
+                return Ok(Value::Null);
+            }
+            let text = |v: &Value| match v {
+                Value::String(p) => Some(p.clone()),
+                _ => None,
+            };
+            let (ts, date) = (text(&row[1]), text(&row[2]));
+            let j = to_json_with(&row[0], ts.as_deref(), date.as_deref(), row[3] == Value::Boolean(true))?;
+            Ok(Value::String(j.to_string()))
+        }),
+        // NULL for text that is not JSON, or not an array (an object).
+        Func::JsonArrayLength | Func::JsonObjectKeys => strict(a, len, data_type, |row| {
+            // The first JSON value of the text: Spark's parser stops there, ignoring what follows.
+            let mut de = serde_json::Deserializer::from_str(str_of(&row[0]));
+            Ok(match (f, <Shape as serde::Deserialize>::deserialize(&mut de)) {
+                (Func::JsonArrayLength, Ok(Shape::Array(n))) => Value::Int(n as i32),
+                (Func::JsonObjectKeys, Ok(Shape::Object(keys))) => Value::Array(keys.into_iter().map(Value::String).collect()),
+                _ => Value::Null,
+            })
+        }),
         Func::GetJsonObject => strict(a, len, data_type, |row| {
             let (Ok(j), Some(steps)) = (serde_json::from_str::<Json>(str_of(&row[0])), parse_path(str_of(&row[1]))) else {
                 return Ok(Value::Null);
             };
+            // A `[*]` with more path after it gathers a match from each element (Hive's rule).
+            if let Some(k) = steps.iter().position(|s| matches!(s, Step::All)).filter(|k| k + 1 < steps.len()) {
+                return Ok(match walk(&j, &steps[..k])? {
+                    Some(Json::Array(items)) => gather(items, &steps[k + 1..])?,
+                    _ => Value::Null,
+                });
+            }
             Ok(match walk(&j, &steps)? {
                 None | Some(Json::Null) => Value::Null,
                 Some(Json::String(s)) => Value::String(s.clone()),
@@ -294,7 +589,11 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             })
         }),
         Func::SchemaOfJson => strict(a, len, data_type, |row| {
-            let j = serde_json::from_str::<Json>(str_of(&row[0])).map_err(|e| {
+            let text = match row.get(1) {
+                Some(Value::Boolean(true)) => without_leading_zeros(str_of(&row[0])),
+                _ => str_of(&row[0]).to_string(),
+            };
+            let j = serde_json::from_str::<Json>(&text).map_err(|e| {
                 Error::runtime(
                     "MALFORMED_RECORD_IN_PARSING",
                     format!("[MALFORMED_RECORD_IN_PARSING] Malformed records are detected in schema inference: {e}. SQLSTATE: 22023"),
@@ -337,6 +636,58 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
+    fn a_wildcard_gathers_one_match_per_element() {
+        let cases = [
+            (r#"get_json_object('[{"a":"b"}]', '$[*].a')"#, r#""b""#),
+            (r#"get_json_object('[{"a":"b"},{"a":"c"}]', '$[*].a')"#, r#"["b","c"]"#),
+            (r#"get_json_object('[{"a":[1,2]},{"a":[3]}]', '$[*].a')"#, "[[1,2],[3]]"),
+            (r#"get_json_object('{"k":[{"a":1},{"a":2}]}', '$.k[*].a')"#, "[1,2]"),
+            (r#"get_json_object('[{"a":null},{"a":2}]', '$[*].a')"#, "2"),
+            ("get_json_object('[[1,2],[3]]', '$[*][0]')", "[1,3]"),
+        ];
+        for (q, want) in cases {
+            assert_eq!(json(q).0, serde_json::Value::String(want.into()).to_string(), "{q}");
+        }
+        assert_eq!(json(r#"get_json_object('[{"x":1}]', '$[*].a')"#).0, "null");
+        assert_eq!(json(r#"get_json_object('{"a":1}', '$[*].a')"#).0, "null");
+    }
+
+    #[test]
+    fn to_json_options_as_pyspark_4_3_answers_them() {
+        let cases = [
+            ("to_json(named_struct('b', 1, 'a', named_struct('z', 1, 'y', 2)), map('sortKeys', 'true'))", r#"{"a":{"y":2,"z":1},"b":1}"#),
+            ("to_json(array(named_struct('b', 1, 'a', 2)), map('sortKeys', 'true'))", r#"[{"a":2,"b":1}]"#),
+            ("to_json(named_struct('b', 1, 'a', 2), map('sortKeys', 'false'))", r#"{"b":1,"a":2}"#),
+            (
+                "to_json(named_struct('t', timestamp'2015-08-26 10:11:12.345'), map('timestampFormat', 'dd/MM/yyyy HH:mm'))",
+                r#"{"t":"26/08/2015 10:11"}"#,
+            ),
+            ("to_json(named_struct('d', date'2015-08-26'), map('dateFormat', 'dd/MM/yyyy'))", r#"{"d":"26/08/2015"}"#),
+        ];
+        for (q, want) in cases {
+            assert_eq!(json(q).0, serde_json::Value::String(want.into()).to_string(), "{q}");
+        }
+        assert_eq!(err("to_json(named_struct('a', 1), map('pretty', 'true'))").kind, crate::error::ErrorKind::UnsupportedOperation);
+    }
+
+    #[test]
+    fn leading_zeros_are_dropped_outside_strings() {
+        assert_eq!(super::without_leading_zeros(r#"[{"col":01}]"#), r#"[{"col":1}]"#);
+        assert_eq!(super::without_leading_zeros(r#"{"a":-007.5,"b":"0\"01","c":0,"d":100}"#), r#"{"a":-7.5,"b":"0\"01","c":0,"d":100}"#);
+        assert_eq!(json(r#"schema_of_json('[{"col":01}]', map('allowNumericLeadingZeros', 'true'))"#).0, r#""ARRAY<STRUCT<col: BIGINT>>""#);
+        assert_eq!(err(r#"schema_of_json('[1]', map('mode', 'FAILFAST'))"#).kind, crate::error::ErrorKind::UnsupportedOperation);
+    }
+
+    #[test]
+    fn from_json_reads_dates_and_timestamps_in_the_given_formats() {
+        let q = r#"from_json('{"time":"26/08/2015","d":"08/26/2015","t":"2015-08-26 10:00:00"}', 'time TIMESTAMP, d DATE', map('timestampFormat', 'dd/MM/yyyy', 'dateFormat', 'MM/dd/yyyy'))"#;
+        assert_eq!(json(q).0, r#"{"time":"2015-08-26 00:00:00","d":"2015-08-26"}"#);
+        // A value that does not match the format is NULL; an unknown option is refused.
+        assert_eq!(json(r#"from_json('{"time":"x"}', 'time TIMESTAMP', map('timestampFormat', 'dd/MM/yyyy'))"#).0, r#"{"time":null}"#);
+        assert_eq!(err(r#"from_json('{}', 'a INT', map('mode', 'FAILFAST'))"#).kind, crate::error::ErrorKind::UnsupportedOperation);
+    }
+
+    #[test]
     fn json_functions_give_spark_results() {
         let cases: &[(&str, &str, &str)] = &[
             (r#"from_json('{"a":1,"b":"x"}', 'a INT, b STRING')"#, r#"{"a":1,"b":"x"}"#, "struct<a:int,b:string>"),
@@ -374,7 +725,8 @@ mod tests {
     #[test]
     fn schema_of_json_refuses_options_it_would_ignore() {
         assert_eq!(json(r#"schema_of_json('[{"col":1}]')"#).0, r#""ARRAY<STRUCT<col: BIGINT>>""#);
-        let e = err(r#"schema_of_json('[{"col":01}]', map('allowNumericLeadingZeros', 'true'))"#);
+        // allowNumericLeadingZeros is read now; an option it would ignore is still refused.
+        let e = err(r#"schema_of_json('[{"col":1}]', map('prefersDecimal', 'true'))"#);
         assert_eq!(e.kind, crate::error::ErrorKind::UnsupportedOperation, "{e}");
     }
 }

@@ -14,17 +14,23 @@ mod collection;
 mod conditional;
 mod dates;
 mod datetime;
+mod encoding;
 mod format;
 mod hash;
 mod json;
 mod math;
+mod misc;
 mod murmur;
+mod number_format;
 mod numeric;
 mod pattern;
 mod regex;
 mod string;
 mod text;
 mod url;
+mod words;
+mod xxhash;
+mod zones;
 
 pub use self::array::array_index;
 pub(crate) use self::collection::{build_map, same as same_value};
@@ -271,6 +277,59 @@ pub enum Func {
     SchemaOfJson,
     /// The fields `json_tuple` generates, as one struct `c0, c1, ...` of strings.
     JsonTuple,
+    // The BINARY forms of string functions, chosen by `for_args` (encoding.rs).
+    BinaryLength,
+    BinaryBitLength,
+    BinarySubstring,
+    BinaryLeft,
+    BinaryLpad,
+    BinaryRpad,
+    BinaryReverse,
+    BinaryContains,
+    BinaryStartsWith,
+    BinaryEndsWith,
+    BinaryConcat,
+    Overlay,
+    BinaryOverlay,
+    Encode,
+    Decode,
+    ToBinary,
+    TryToBinary,
+    ToBase32,
+    FromBase32,
+    IsValidUtf8,
+    MakeValidUtf8,
+    ValidateUtf8,
+    TryValidateUtf8,
+    // words.rs.
+    Elt,
+    Mask,
+    Quote,
+    Sentences,
+    JaroWinklerSimilarity,
+    Collation,
+    FormatNumber,
+    /// `instr(str, substr, start[, occurrence])`.
+    InstrFrom,
+    // misc.rs.
+    AssertTrue,
+    BitmapBitPosition,
+    BitmapBucketNumber,
+    BitmapCount,
+    Hmac,
+    Conv,
+    BitGet,
+    ArrayInsert,
+    XxHash64,
+    /// `to_char(number | binary, format)` (a date or timestamp is date_format).
+    ToChar,
+    /// `sequence(start, stop, INTERVAL ...)` of dates or timestamps: (start, stop, months, micros).
+    SequenceTime,
+    /// `time_bucket(INTERVAL ..., ts[, origin])`: (months, micros, ts, origin).
+    TimeBucket,
+    // JSON shapes (json.rs).
+    JsonArrayLength,
+    JsonObjectKeys,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -447,6 +506,37 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::GetJsonObject, &["get_json_object"]),
     (Func::SchemaOfJson, &["schema_of_json"]),
     (Func::JsonTuple, &["json_tuple"]),
+    (Func::Overlay, &["overlay"]),
+    (Func::Encode, &["encode"]),
+    // `decode(expr, search, result, ...)` is rewritten into CASE by the analyzer.
+    (Func::Decode, &["decode"]),
+    (Func::ToBinary, &["to_binary"]),
+    (Func::TryToBinary, &["try_to_binary"]),
+    (Func::ToBase32, &["to_base32"]),
+    (Func::FromBase32, &["from_base32"]),
+    (Func::IsValidUtf8, &["is_valid_utf8"]),
+    (Func::MakeValidUtf8, &["make_valid_utf8"]),
+    (Func::ValidateUtf8, &["validate_utf8"]),
+    (Func::TryValidateUtf8, &["try_validate_utf8"]),
+    (Func::Elt, &["elt"]),
+    (Func::Mask, &["mask"]),
+    (Func::Quote, &["quote"]),
+    (Func::Sentences, &["sentences"]),
+    (Func::JaroWinklerSimilarity, &["jaro_winkler_similarity"]),
+    (Func::Collation, &["collation"]),
+    (Func::FormatNumber, &["format_number"]),
+    (Func::AssertTrue, &["assert_true"]),
+    (Func::BitmapBitPosition, &["bitmap_bit_position"]),
+    (Func::BitmapBucketNumber, &["bitmap_bucket_number"]),
+    (Func::BitmapCount, &["bitmap_count"]),
+    (Func::Hmac, &["hmac"]),
+    (Func::Conv, &["conv"]),
+    (Func::BitGet, &["bit_get", "getbit"]),
+    (Func::ArrayInsert, &["array_insert"]),
+    (Func::XxHash64, &["xxhash64"]),
+    (Func::ToChar, &["to_char", "to_varchar"]),
+    (Func::JsonArrayLength, &["json_array_length"]),
+    (Func::JsonObjectKeys, &["json_object_keys"]),
 ];
 
 /// Functions the analyzer rewrites into other expressions (IS NULL, `<=>`, CASE).
@@ -597,6 +687,21 @@ impl Func {
             Func::ArrayReverse => "reverse",
             Func::MapSize => "size",
             Func::MapValueAt => "element_at",
+            Func::BinaryLength => "length",
+            Func::BinaryBitLength => "bit_length",
+            Func::BinarySubstring => "substring",
+            Func::BinaryLeft => "left",
+            Func::BinaryLpad => "lpad",
+            Func::BinaryRpad => "rpad",
+            Func::BinaryReverse => "reverse",
+            Func::BinaryContains => "contains",
+            Func::BinaryStartsWith => "startswith",
+            Func::BinaryEndsWith => "endswith",
+            Func::BinaryConcat => "concat",
+            Func::BinaryOverlay => "overlay",
+            Func::InstrFrom => "instr",
+            Func::SequenceTime => "sequence",
+            Func::TimeBucket => "time_bucket",
             other => MORE.iter().find(|(f, _)| *f == other).and_then(|(_, names)| names.first().copied()).unwrap_or("?"),
         }
     }
@@ -623,6 +728,11 @@ impl Func {
             Family::Url => url::check(self, args, &c),
             Family::Murmur => murmur::check(self, args, &c),
             Family::Bytes => bytes::check(self, args, &c),
+            Family::Encoding => encoding::check(self, args, &c),
+            Family::Words => words::check(self, args, &c),
+            Family::Misc => misc::check(self, args, &c),
+            Family::XxHash => xxhash::check(self, args, &c),
+            Family::NumberFormat => number_format::check(self, args, &c),
         }
     }
 
@@ -728,11 +838,59 @@ impl Func {
             | Func::FromUtcTimestamp
             | Func::ToUtcTimestamp
             | Func::UnixDate
-            | Func::DateFromUnixDate => Family::Dates,
-            Func::FromJson | Func::ToJson | Func::GetJsonObject | Func::SchemaOfJson | Func::JsonTuple => Family::Json,
+            | Func::DateFromUnixDate
+            | Func::SequenceTime
+            | Func::TimeBucket => Family::Dates,
+            Func::FromJson
+            | Func::ToJson
+            | Func::GetJsonObject
+            | Func::SchemaOfJson
+            | Func::JsonTuple
+            | Func::JsonArrayLength
+            | Func::JsonObjectKeys => Family::Json,
             Func::Hash => Family::Murmur,
+            Func::XxHash64 => Family::XxHash,
+            Func::ToChar => Family::NumberFormat,
             Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
+            Func::BinaryLength
+            | Func::BinaryBitLength
+            | Func::BinarySubstring
+            | Func::BinaryLeft
+            | Func::BinaryLpad
+            | Func::BinaryRpad
+            | Func::BinaryReverse
+            | Func::BinaryContains
+            | Func::BinaryStartsWith
+            | Func::BinaryEndsWith
+            | Func::BinaryConcat
+            | Func::Overlay
+            | Func::BinaryOverlay
+            | Func::Encode
+            | Func::Decode
+            | Func::ToBinary
+            | Func::TryToBinary
+            | Func::ToBase32
+            | Func::FromBase32
+            | Func::IsValidUtf8
+            | Func::MakeValidUtf8
+            | Func::ValidateUtf8
+            | Func::TryValidateUtf8 => Family::Encoding,
+            Func::Elt
+            | Func::Mask
+            | Func::Quote
+            | Func::Sentences
+            | Func::JaroWinklerSimilarity
+            | Func::Collation
+            | Func::FormatNumber
+            | Func::InstrFrom => Family::Words,
+            Func::AssertTrue
+            | Func::BitmapBitPosition
+            | Func::BitmapBucketNumber
+            | Func::BitmapCount
+            | Func::Hmac
+            | Func::Conv
+            | Func::BitGet => Family::Misc,
             _ => Family::Numeric,
         }
     }
@@ -767,6 +925,11 @@ impl Func {
             Family::Url => url::kernel(self, a, raw, data_type, len),
             Family::Murmur => murmur::kernel(self, a, raw, data_type, len),
             Family::Bytes => bytes::kernel(self, a, raw, data_type, len),
+            Family::Encoding => encoding::kernel(self, a, raw, data_type, len),
+            Family::Words => words::kernel(self, a, raw, data_type, len),
+            Family::Misc => misc::kernel(self, a, raw, data_type, len),
+            Family::XxHash => xxhash::kernel(self, a, raw, data_type, len),
+            Family::NumberFormat => number_format::kernel(self, a, raw, data_type, len),
         }
     }
 }
@@ -811,6 +974,7 @@ impl Func {
                 | Func::StrToMap
                 | Func::ArrayRepeat
                 | Func::Get
+                | Func::ArrayInsert
         )
     }
 }
@@ -833,6 +997,11 @@ enum Family {
     Url,
     Murmur,
     Bytes,
+    Encoding,
+    Words,
+    Misc,
+    XxHash,
+    NumberFormat,
 }
 
 /// What every function's argument check needs: its arity and Spark's implicit casts.
@@ -916,7 +1085,8 @@ pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
         return Ok(e.cast_to(to));
     }
     let implicit = match (&from, to) {
-        (f, DataType::String) => f.is_numeric() || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date),
+        // Bytes are read as UTF-8 text where Spark has no BINARY form of a string function (`btrim(x'..')`).
+        (f, DataType::String) => f.is_numeric() || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date | DataType::Binary),
         (DataType::String, t) => t.is_numeric() || matches!(t, DataType::Timestamp | DataType::Date),
         // A date is a timestamp at midnight to the timestamp functions, and back.
         (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => true,

@@ -72,9 +72,9 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             c.arity(1, 1)?;
             let v = a.remove(0);
             a = vec![match v.data_type() {
-                T::String => v,
+                T::String | T::Binary => v,
                 T::Int | T::BigInt | T::Null => v.cast_to(&T::BigInt),
-                _ => return Err(mismatch(f, &v, "BIGINT or STRING")),
+                _ => return Err(mismatch(f, &v, "BIGINT, BINARY or STRING")),
             }];
             T::String
         }
@@ -189,6 +189,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             }
             Func::Hex => Value::String(match &row[0] {
                 Value::String(s) => s.bytes().map(|b| format!("{b:02X}")).collect(),
+                Value::Binary(b) => b.iter().map(|b| format!("{b:02X}")).collect(),
                 other => format!("{:X}", int_of(other)),
             }),
             Func::Bin => Value::String(format!("{:b}", int_of(&row[0]))),

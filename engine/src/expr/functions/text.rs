@@ -15,6 +15,8 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
     let (args, optional, result): (Vec<&DataType>, usize, DataType) = match f {
         Func::Replace => (vec![&s, &s, &s], 1, T::String),
         Func::Translate => (vec![&s, &s, &s], 0, T::String),
+        // Spark's soundex expects a STRING and casts nothing to it (bytes are a type error).
+        Func::Soundex if a.first().is_some_and(|e| e.data_type() == T::Binary) => return Err(mismatch(f, &a[0], "STRING")),
         Func::Initcap | Func::Soundex => (vec![&s], 0, T::String),
         Func::Reverse if a.first().is_some_and(|e| matches!(e.data_type(), T::Array(_))) => {
             c.arity(1, 1)?;

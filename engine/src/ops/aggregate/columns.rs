@@ -185,7 +185,7 @@ impl AccColumn {
                     call.update(&mut accs[g], &v)?;
                 }
                 // One call per micro-batch: the batch ends here for the groups it touched.
-                if call.func == AggFunc::ApproxPercentile {
+                if matches!(call.func, AggFunc::ApproxPercentile | AggFunc::TrySum) {
                     for (_, g) in rows() {
                         call.end_batch(&mut accs[g]);
                     }
@@ -286,6 +286,7 @@ mod tests {
             ("avg", vec![Expr::column(0, DataType::Double)], false, doubles.clone()),
             ("min", vec![Expr::column(0, DataType::Double)], false, doubles.clone()),
             ("collect_list", vec![Expr::column(0, DataType::Int)], false, ints.clone()),
+            ("try_sum", vec![Expr::column(0, DataType::Int)], false, ints.clone()),
         ];
         for (name, args, star, arg) in cases {
             let call = AggFunc::resolve(name, args, star).unwrap();
@@ -301,6 +302,8 @@ mod tests {
                     call.update(&mut expected[g as usize], &v).unwrap();
                 }
             }
+            // The column ends the batch for the groups it touched.
+            expected.iter_mut().for_each(|acc| call.end_batch(acc));
             for g in 0..2u32 {
                 assert_eq!(format!("{:?}", column.get(g)), format!("{:?}", expected[g as usize]), "{name} group {g}");
             }

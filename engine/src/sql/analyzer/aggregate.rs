@@ -40,17 +40,49 @@ impl<'a> Analyzer<'a> {
         whole: &ast::Expr,
         pos: Option<Position>,
     ) -> Result<Expr> {
+        if name == "listagg" || name == "string_agg" {
+            return self.listagg_call(f, name, scope, whole, pos);
+        }
+        // `mode() WITHIN GROUP (ORDER BY x [DESC])` is mode(x), the largest on a tie when
+        // descending; `percentile_cont(p) WITHIN GROUP (ORDER BY x [DESC])` is percentile(x, p)
+        // (or of 1 - p descending). Other WITHIN GROUP forms are refused.
+        let mut ordered_by: Option<(&ast::Expr, bool)> = None;
+        match (name, f.within_group.as_slice()) {
+            (_, []) => {}
+            ("mode" | "percentile_cont" | "percentile_disc", [o]) => {
+                ordered_by = Some((&o.expr, matches!(o.options.sort, Some(ast::OrderBySort::Desc))))
+            }
+            _ => return Err(Error::unsupported(format!("`{name}(...) WITHIN GROUP (ORDER BY ...)` is not supported yet")).at(pos)),
+        }
+        if ordered_by.is_none() && matches!(name, "percentile_cont" | "percentile_disc") {
+            return Err(Error::type_mismatch(format!(
+                "[INVALID_WITHIN_GROUP_EXPRESSION.WITHIN_GROUP_MISSING] Invalid function `{name}` with WITHIN GROUP. The function requires WITHIN GROUP (ORDER BY ...). SQLSTATE: 42K0K"
+            ))
+            .at(pos));
+        }
         let (args, star) = match &f.args {
             ast::FunctionArguments::List(list) => match list.args.as_slice() {
                 [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)] => (vec![], true),
                 args => {
-                    let exprs = args
+                    let mut exprs = args
                         .iter()
                         .map(|a| match a {
                             ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
                             other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
                         })
                         .collect::<Result<Vec<_>>>()?;
+                    if let Some((x, _)) = ordered_by {
+                        let wanted = usize::from(name != "mode");
+                        if exprs.len() != wanted {
+                            return Err(Error::type_mismatch(format!(
+                                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {} parameters with WITHIN GROUP but the actual number is {}. SQLSTATE: 42605",
+                                wanted,
+                                exprs.len()
+                            ))
+                            .at(pos));
+                        }
+                        exprs.insert(0, x);
+                    }
                     // An aggregate inside an aggregate's argument is an error, as in Spark.
                     let saved = self.collecting.take();
                     let resolved = exprs.iter().map(|e| self.expr(e, scope)).collect::<Result<Vec<_>>>();
@@ -65,7 +97,30 @@ impl<'a> Analyzer<'a> {
                     (resolved, false)
                 }
             },
+            ast::FunctionArguments::None if ordered_by.is_some() && name == "mode" => {
+                let saved = self.collecting.take();
+                let resolved = ordered_by.map(|(x, _)| self.expr(x, scope)).transpose();
+                self.collecting = saved;
+                (resolved?.into_iter().collect(), false)
+            }
             _ => (vec![], false),
+        };
+        let (name, args) = match (name, ordered_by) {
+            ("percentile_cont", Some((_, desc))) => {
+                let mut args = args;
+                if desc {
+                    if let Some(p) = args.pop() {
+                        args.push(Expr::Binary {
+                            op: BinaryOp::Subtract,
+                            left: Box::new(Expr::Literal(Value::Double(1.0))),
+                            right: Box::new(p.cast_to(&DataType::Double)),
+                            data_type: DataType::Double,
+                        });
+                    }
+                }
+                ("percentile", args)
+            }
+            _ => (name, args),
         };
         let written = crate::expr::aggregate::CallText {
             call: spark_sql(whole),
@@ -81,8 +136,89 @@ impl<'a> Analyzer<'a> {
                 _ => vec![],
             },
         };
-        let call = AggFunc::resolve_written(name, args, star, &written).map_err(|e| e.at(pos))?;
-        let text = spark_sql(whole).to_ascii_lowercase();
+        let mut call = AggFunc::resolve_written(name, args, star, &written).map_err(|e| e.at(pos))?;
+        if ordered_by.is_some_and(|(_, desc)| desc) {
+            match call.func {
+                AggFunc::Mode => call.func = AggFunc::ModeDesc,
+                AggFunc::PercentileDisc => call.func = AggFunc::PercentileDiscDesc,
+                _ => {}
+            }
+        }
+        self.register_aggregate(spark_sql(whole).to_ascii_lowercase(), call)
+    }
+
+    /// `listagg(expr[, delimiter]) [WITHIN GROUP (ORDER BY expr [ASC|DESC])]` (and its alias
+    /// `string_agg`): the non-null strings in arrival order, or sorted by themselves, joined;
+    /// NULL when there are none. It is `collect_list` with a join over its result, so its state
+    /// and checkpoints are collect_list's. Ordering by another expression is refused.
+    fn listagg_call(&mut self, f: &ast::Function, name: &str, scope: &Scope, whole: &ast::Expr, pos: Option<Position>) -> Result<Expr> {
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::List(list) if list.duplicate_treatment.is_none() => list
+                .args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                    other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
+                })
+                .collect::<Result<_>>()?,
+            _ => return Err(Error::unsupported(format!("`{}` is not supported yet", spark_sql(whole))).at(pos)),
+        };
+        if args.is_empty() || args.len() > 2 {
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires [1, 2] parameters but the actual number is {}. SQLSTATE: 42605",
+                args.len()
+            ))
+            .at(pos));
+        }
+        let ascending = match f.within_group.as_slice() {
+            [] => None,
+            [o] if spark_sql(&o.expr) == spark_sql(args[0]) => Some(!matches!(o.options.sort, Some(ast::OrderBySort::Desc))),
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "`{name}` WITHIN GROUP is supported here only ordered by its own argument (ORDER BY {})",
+                    spark_sql(args[0])
+                ))
+                .at(pos))
+            }
+        };
+        let saved = self.collecting.take();
+        let value = self.expr(args[0], scope);
+        let delimiter = args.get(1).map(|d| self.expr(d, scope)).transpose();
+        self.collecting = saved;
+        let value = value?;
+        // Spark casts an atomic value to STRING for listagg; bytes, arrays, maps and structs are refused.
+        if matches!(value.data_type(), DataType::Binary | DataType::Array(_) | DataType::Map(..) | DataType::Struct(_) | DataType::Window) {
+            return Err(Error::type_mismatch(format!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: the parameter requires the \"STRING\" type, however \"{}\" has the type \"{}\". SQLSTATE: 42K09",
+                spark_sql(whole),
+                spark_sql(args[0]),
+                value.data_type().spark_name()
+            ))
+            .at(pos));
+        }
+        // A NULL delimiter joins with nothing between, as no delimiter does.
+        let delimiter = match delimiter? {
+            None | Some(Expr::Literal(Value::Null)) => Expr::Literal(Value::String(String::new())),
+            Some(d @ Expr::Literal(Value::String(_))) => d,
+            Some(_) => return Err(Error::type_mismatch(format!("the delimiter of `{name}` must be a string literal")).at(pos)),
+        };
+        let list = AggFunc::resolve("collect_list", vec![value.cast_to(&DataType::String)], false).map_err(|e| e.at(pos))?;
+        let mut list = self.register_aggregate(format!("collect_list({})", spark_sql(args[0]).to_ascii_lowercase()), list)?;
+        if let Some(asc) = ascending {
+            list = call(Func::SortArray, vec![list, Expr::Literal(Value::Boolean(asc))])?;
+        }
+        let joined = call(Func::ArrayJoin, vec![list.clone(), delimiter])?;
+        let empty = compare(BinaryOp::Eq, call(Func::Size, vec![list])?, Expr::Literal(Value::Int(0)), whole)?;
+        Ok(Expr::Case {
+            branches: vec![(empty, Expr::Literal(Value::Null).cast_to(&DataType::String))],
+            otherwise: Some(Box::new(joined)),
+            data_type: DataType::String,
+        })
+    }
+
+    /// Adds an aggregate call to the ones being collected (once per distinct SQL text) and gives
+    /// the placeholder column of its result.
+    fn register_aggregate(&mut self, text: String, call: AggregateCall) -> Result<Expr> {
         let collector = self.collecting.as_mut().ok_or_else(|| Error::internal("aggregate outside an aggregation"))?;
         let k = match collector.calls.iter().position(|(t, _)| *t == text) {
             Some(k) => k,

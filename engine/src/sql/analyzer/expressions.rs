@@ -71,8 +71,20 @@ impl<'a> Analyzer<'a> {
             E::Substring { .. } => return self.expr_substring(e, scope),
             E::Trim { .. } => return self.expr_trim(e, scope),
             E::Extract { .. } => return self.expr_extract(e, scope),
+            E::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+                let mut args = vec![self.expr(expr, scope)?, self.expr(overlay_what, scope)?, self.expr(overlay_from, scope)?];
+                if let Some(n) = overlay_for {
+                    args.push(self.expr(n, scope)?);
+                }
+                call(Func::Overlay, args)?
+            }
             E::CompoundFieldAccess { .. } => return self.expr_field_access(e, scope),
             E::Struct { values, fields } if fields.is_empty() => {
+                let args: Vec<&ast::Expr> = values.iter().collect();
+                return self.struct_of(&args, scope, expr_position(e));
+            }
+            // `(a, b)` is `struct(a, b)` in Spark's expressions (zip_with's `(y, x)`).
+            E::Tuple(values) => {
                 let args: Vec<&ast::Expr> = values.iter().collect();
                 return self.struct_of(&args, scope, expr_position(e));
             }
@@ -410,6 +422,9 @@ impl<'a> Analyzer<'a> {
                     ast::DateTimeField::Doy | ast::DateTimeField::DayOfYear => Func::DayOfYear,
                     other => return Err(Error::unsupported(format!("EXTRACT({other} FROM ...) is not supported yet"))),
                 };
+                if let E::Interval(iv) = expr.as_ref() {
+                    return interval_field(func, iv, &field.to_string());
+                }
                 let arg = self.expr(expr, scope)?;
                 call(func, vec![arg])?
             }
@@ -465,6 +480,24 @@ impl<'a> Analyzer<'a> {
         }
         spine.reverse();
         let mut steps = spine.into_iter();
+        // `INTERVAL a DIV INTERVAL b`: how many b fit in a, a BIGINT (both year-month or both day-time).
+        if let (ast::Expr::Interval(a), Some(&(whole, B::MyIntegerDivide, ast::Expr::Interval(b)))) = (leftmost, steps.as_slice().first()) {
+            let (x, y) = (interval_literal(a)?, interval_literal(b)?);
+            let (ym_x, ym_y) =
+                (x.micros == 0 && (x.months != 0 || year_month_field(a)), y.micros == 0 && (y.months != 0 || year_month_field(b)));
+            if ym_x != ym_y || (x.months != 0 && x.micros != 0) || (y.months != 0 && y.micros != 0) {
+                return Err(Error::type_mismatch(format!("`{}` divides intervals of different kinds", spark_sql(whole))));
+            }
+            let (n, d) = if ym_x { (i64::from(x.months), i64::from(y.months)) } else { (x.micros, y.micros) };
+            if d == 0 {
+                return Err(Error::runtime("DIVIDE_BY_ZERO", "[INTERVAL_DIVIDED_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. SQLSTATE: 22012").in_phase(Phase::Analysis));
+            }
+            let quotient = Expr::Literal(Value::BigInt(n / d));
+            if steps.len() == 1 {
+                return Ok(quotient);
+            }
+            return Err(Error::unsupported("an interval DIV inside a longer expression is not supported yet; put it in parentheses"));
+        }
         // `INTERVAL ... + ts` is `ts + INTERVAL ...`.
         let (mut acc, mut acc_ast) = match (leftmost, steps.as_slice().first()) {
             (ast::Expr::Interval(_), Some(&(whole, B::Plus, right))) => {
@@ -496,6 +529,15 @@ impl<'a> Analyzer<'a> {
         if let (B::Plus | B::Minus, ast::Expr::Interval(iv)) = (op, right) {
             let ts = l;
             let ts = if ts.data_type() == DataType::String { ts.cast_to(&DataType::Timestamp) } else { ts };
+            // DATE ± a year-month interval is a DATE (Spark's DateAddYMInterval: add_months).
+            if ts.data_type() == DataType::Date {
+                let interval = interval_literal(iv)?;
+                if interval.micros == 0 {
+                    let months = if matches!(op, B::Minus) { interval.months.checked_neg() } else { Some(interval.months) };
+                    let months = months.ok_or_else(|| Error::type_mismatch("the interval is out of range"))?;
+                    return call(Func::AddMonths, vec![ts, Expr::Literal(Value::Int(months))]);
+                }
+            }
             if ts.data_type() != DataType::Timestamp {
                 return Err(Error::type_mismatch(format!(
                     "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: an INTERVAL can only be added to a TIMESTAMP, not to \"{}\". SQLSTATE: 42K09",
@@ -531,6 +573,10 @@ impl<'a> Analyzer<'a> {
             B::And => BinaryOp::And,
             B::Or => BinaryOp::Or,
             B::StringConcat => {
+                // Bytes concatenate as bytes (Spark's BINARY concat), nested pairwise.
+                if l.data_type() == DataType::Binary || r.data_type() == DataType::Binary {
+                    return call(Func::Concat, vec![l, r]);
+                }
                 // `a || b || c` is concat(a, b, c): one call, however long the chain.
                 if let Expr::Call { func: Func::Concat, mut args, data_type } = l {
                     let (more, _) = Func::Concat.check(vec![r])?;
@@ -546,6 +592,7 @@ impl<'a> Analyzer<'a> {
             B::BitwiseXor => return call(Func::BitXor, vec![l, r]),
             B::PGBitwiseShiftLeft => return call(Func::ShiftLeft, vec![l, r]),
             B::PGBitwiseShiftRight => return call(Func::ShiftRight, vec![l, r]),
+            B::Custom(op) if op == ">>>" => return call(Func::ShiftRightUnsigned, vec![l, r]),
             other => return Err(Error::unsupported(format!("the operator {other} is not supported"))),
         };
         if bop.is_comparison() {
@@ -598,7 +645,7 @@ impl<'a> Analyzer<'a> {
             return Err(generator_outside_select(&lower, whole, pos));
         }
         if is_spark_aggregate(&lower) {
-            if !AggFunc::is_aggregate_name(&lower) {
+            if !AggFunc::is_aggregate_name(&lower) && !REWRITTEN_AGGREGATES.contains(&lower.as_str()) {
                 return Err(
                     Error::unsupported(format!("the aggregate `{lower}` is not supported by this version of Unbounded yet")).at(pos)
                 );
@@ -634,8 +681,134 @@ impl<'a> Analyzer<'a> {
         if lower == "struct" {
             return self.struct_of(&args, scope, pos);
         }
-        let mut resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+        // `try_add(date, n)`, `try_add(ts, INTERVAL ...)`: the date-time forms are `+` / `-`.
+        // (Past year 9999 they fail the batch where Spark gives NULL: refused, never wrong.)
+        if (lower == "try_add" || lower == "try_subtract") && args.len() == 2 {
+            let datetime = |e: &ast::Expr| {
+                matches!(e, ast::Expr::Interval(_))
+                    || matches!(e, ast::Expr::TypedString(ts) if matches!(ts.data_type, ast::DataType::Date | ast::DataType::Timestamp(..)))
+            };
+            if args.iter().any(|a| datetime(a)) {
+                let op = if lower == "try_add" { ast::BinaryOperator::Plus } else { ast::BinaryOperator::Minus };
+                let form = ast::Expr::BinaryOp { left: Box::new(args[0].clone()), op, right: Box::new(args[1].clone()) };
+                return self.expr(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
+            }
+        }
+        // `sign(INTERVAL ...)` and `width_bucket` over intervals: an interval literal is its
+        // count of months (year-month) or of microseconds (day-time), which orders the same.
+        if matches!(lower.as_str(), "sign" | "signum" | "width_bucket") && args.iter().any(|a| matches!(a, ast::Expr::Interval(_))) {
+            let mut resolved = Vec::with_capacity(args.len());
+            let mut kind = None;
+            for a in &args {
+                resolved.push(match a {
+                    ast::Expr::Interval(iv) => {
+                        let i = interval_literal(iv).map_err(|e| e.at(pos))?;
+                        let (this, n) = if i.months != 0 && i.micros == 0 || year_month_field(iv) {
+                            ("month", i64::from(i.months))
+                        } else {
+                            ("time", i.micros)
+                        };
+                        if i.months != 0 && i.micros != 0 || kind.replace(this).is_some_and(|k| k != this) {
+                            return Err(Error::type_mismatch(format!(
+                                "the intervals of `{}` must all be year-month or all day-time",
+                                spark_sql(whole)
+                            ))
+                            .at(pos));
+                        }
+                        Expr::Literal(Value::BigInt(n))
+                    }
+                    other => self.expr(other, scope)?,
+                });
+            }
+            let func = Func::by_name(&lower).ok_or_else(|| Error::internal("sign and width_bucket resolve"))?;
+            let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
+            return Ok(Expr::Call { func, args, data_type });
+        }
+        // `time_bucket(INTERVAL ..., ts[, origin])`: the width is a positive constant interval.
+        if lower == "time_bucket" && matches!(args.len(), 2 | 3) {
+            let ast::Expr::Interval(iv) = args[0] else {
+                return Err(Error::type_mismatch(
+                    "the bucket width of `time_bucket` must be an INTERVAL literal such as INTERVAL '15' MINUTE",
+                )
+                .at(pos));
+            };
+            let width = interval_literal(iv).map_err(|e| e.at(pos))?;
+            if width.months < 0 || width.micros < 0 || (width.months == 0) == (width.micros == 0) {
+                return Err(Error::type_mismatch(format!(
+                    "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] Cannot resolve \"{}\" due to data type mismatch: The `bucketSize` must be a positive interval of months or of time. SQLSTATE: 42K09",
+                    spark_sql(whole)
+                ))
+                .at(pos));
+            }
+            let ts = self.expr(args[1], scope)?;
+            let origin = match args.get(2) {
+                Some(o) => self.expr(o, scope)?,
+                None => Expr::Literal(Value::Timestamp(0)),
+            };
+            let parts = vec![Expr::Literal(Value::Int(width.months)), Expr::Literal(Value::BigInt(width.micros)), ts, origin];
+            return call(Func::TimeBucket, parts).map_err(|e| e.at(pos));
+        }
+        // `sequence(start, stop, INTERVAL ...)`: dates or timestamps stepped by the interval.
+        if lower == "sequence" && args.len() == 3 {
+            if let ast::Expr::Interval(iv) = args[2] {
+                let step = interval_literal(iv).map_err(|e| e.at(pos))?;
+                let start = self.expr(args[0], scope)?;
+                let stop = self.expr(args[1], scope)?;
+                if ![&start, &stop].iter().all(|e| matches!(e.data_type(), DataType::Date | DataType::Timestamp | DataType::Null)) {
+                    return Err(Error::type_mismatch(
+                        "[DATATYPE_MISMATCH.SEQUENCE_WRONG_INPUT_TYPES] `sequence` with an INTERVAL step takes DATE or TIMESTAMP bounds. SQLSTATE: 42K09",
+                    )
+                    .at(pos));
+                }
+                let parts = vec![start, stop, Expr::Literal(Value::Int(step.months)), Expr::Literal(Value::BigInt(step.micros))];
+                return call(Func::SequenceTime, parts).map_err(|e| e.at(pos));
+            }
+        }
+        // `date_part('MONTH', INTERVAL ...)`: a field of a constant interval.
+        if matches!(lower.as_str(), "date_part" | "datepart") && args.len() == 2 {
+            if let (ast::Expr::Value(v), ast::Expr::Interval(iv)) = (args[0], args[1]) {
+                if let ast::Value::SingleQuotedString(field) = &v.value {
+                    let func = date_part_func(field)
+                        .ok_or_else(|| Error::unsupported(format!("`{lower}('{field}', INTERVAL ...)` is not supported")).at(pos))?;
+                    return interval_field(func, iv, field).map_err(|e| e.at(pos));
+                }
+            }
+        }
+        // `like(str, pattern[, escape])` and `ilike(...)` are the LIKE / ILIKE operators.
+        if (lower == "like" || lower == "ilike") && matches!(args.len(), 2 | 3) {
+            let (expr, pattern) = (Box::new(args[0].clone()), Box::new(args[1].clone()));
+            let escape_char = args.get(2).map(|e| Box::new((*e).clone()));
+            let form = if lower == "like" {
+                ast::Expr::Like { negated: false, any: false, expr, pattern, escape_char }
+            } else {
+                ast::Expr::ILike { negated: false, any: false, expr, pattern, escape_char }
+            };
+            return self.expr_like(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
+        }
+        if let Some(rewritten) = self.time_literal_call(&lower, &args, scope, pos)? {
+            return Ok(rewritten);
+        }
+        let mut resolved = args
+            .iter()
+            .map(|a| match ntz_literal(a) {
+                // The session time zone is UTC, so a TIMESTAMP_NTZ's wall clock is the instant a
+                // TIMESTAMP holds: these functions give the same answer for either type.
+                Some(text) if NTZ_AS_UTC.contains(&lower.as_str()) => parse_timestamp(&text).map(|t| Expr::Literal(Value::Timestamp(t))).ok_or_else(|| {
+                    Error::parse(
+                        format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP_NTZ\" is invalid: '{text}'. SQLSTATE: 42604"),
+                        expr_position(a),
+                    )
+                }),
+                _ => self.expr(a, scope),
+            })
+            .collect::<Result<Vec<_>>>()?;
         match lower.as_str() {
+            // `to_char(date, 'yyyy')` is date_format; numbers and bytes have their own formats.
+            "to_char" | "to_varchar" if resolved.len() == 2 && matches!(resolved[0].data_type(), DataType::Date | DataType::Timestamp) => {
+                return call(Func::DateFormat, resolved).map_err(|e| e.at(pos));
+            }
+            // `decode(expr, search, result, ..., default)`: a CASE of null-safe equalities.
+            "decode" if resolved.len() >= 3 => return decode_case(resolved, whole).map_err(|e| e.at(pos)),
             "mod" if resolved.len() == 2 => {
                 let r = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let l = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
@@ -694,6 +867,20 @@ impl<'a> Analyzer<'a> {
             }
             // The engine's session time zone is UTC (timestamps are read and shown in UTC).
             "current_timezone" if resolved.is_empty() => return Ok(Expr::Literal(Value::String("UTC".into()))),
+            "current_path" if resolved.is_empty() => {
+                return Ok(Expr::Literal(Value::String("system.builtin,system.session,spark_catalog.default".into())))
+            }
+            // Only where the engine's type is Spark's: it has no DECIMAL, FLOAT, SMALLINT or
+            // TINYINT, so an expression that Spark types so (`1.5`, `1Y`, `x / 2`) is refused.
+            "typeof" if resolved.len() == 1 => {
+                if !args_ast.first().is_some_and(|a| typed_as_in_spark(a)) {
+                    return Err(Error::unsupported(
+                        "`typeof` is answered here for columns and for integer, string, boolean, date and timestamp literals (and arrays, maps and structs of them) only: the engine has no DECIMAL, FLOAT, SMALLINT or TINYINT to tell apart",
+                    )
+                    .at(pos));
+                }
+                return Ok(Expr::Literal(Value::String(resolved[0].data_type().ddl_name())));
+            }
             // Spark's cast functions: `date(x)` is `CAST(x AS DATE)`, `timestamp(x)` a cast to TIMESTAMP.
             "date" | "timestamp" if resolved.len() == 1 => {
                 let to = if lower == "date" { DataType::Date } else { DataType::Timestamp };
@@ -762,6 +949,199 @@ impl<'a> Analyzer<'a> {
     }
 }
 
+/// Functions whose answer for a TIMESTAMP_NTZ literal is their answer for the TIMESTAMP of the
+/// same text in a UTC session: field extraction, truncation, seconds since the epoch. The engine
+/// has no TIMESTAMP_NTZ type, so the literal is refused anywhere else (its type would show).
+const NTZ_AS_UTC: &[&str] = &[
+    "year",
+    "month",
+    "day",
+    "dayofmonth",
+    "hour",
+    "minute",
+    "second",
+    "dayofweek",
+    "dayofyear",
+    "weekday",
+    "weekofyear",
+    "quarter",
+    "dayname",
+    "monthname",
+    "unix_seconds",
+    "unix_millis",
+    "unix_micros",
+    "date_trunc",
+];
+
+impl<'a> Analyzer<'a> {
+    /// Spark 4.1's TIME literal where its value is a time of day the engine can hold without a
+    /// TIME type: `make_timestamp(date, TIME'..'[, tz])` is the six-field form, and
+    /// `date_format(TIME'..', 'HH:mm:ss')` formats that time on any day when the pattern has only
+    /// time-of-day letters. Elsewhere a TIME literal stays refused.
+    fn time_literal_call(&mut self, lower: &str, args: &[&ast::Expr], scope: &Scope, pos: Option<Position>) -> Result<Option<Expr>> {
+        let time_at = |k: usize| args.get(k).and_then(|a| time_literal(a));
+        match lower {
+            "make_timestamp" | "make_timestamp_ltz" | "try_make_timestamp" | "try_make_timestamp_ltz" if matches!(args.len(), 2 | 3) => {
+                let Some(micros) = time_at(1) else { return Ok(None) };
+                let micros = micros.map_err(|m| Error::parse(m, expr_position(args[1])))?;
+                let date = self.expr(args[0], scope)?;
+                let field = |f: Func| call(f, vec![date.clone()]);
+                let mut fields = vec![
+                    field(Func::Year)?,
+                    field(Func::Month)?,
+                    field(Func::DayOfMonth)?,
+                    Expr::Literal(Value::Int((micros / 3_600_000_000) as i32)),
+                    Expr::Literal(Value::Int((micros / 60_000_000 % 60) as i32)),
+                    Expr::Literal(Value::Double((micros % 60_000_000) as f64 / 1e6)),
+                ];
+                if let Some(tz) = args.get(2) {
+                    fields.push(self.expr(tz, scope)?);
+                }
+                let func = if lower.starts_with("try_") { Func::TryMakeTimestamp } else { Func::MakeTimestamp };
+                call(func, fields).map(Some).map_err(|e| e.at(pos))
+            }
+            "date_format" if args.len() == 2 => {
+                let Some(micros) = time_at(0) else { return Ok(None) };
+                let micros = micros.map_err(|m| Error::parse(m, expr_position(args[0])))?;
+                let pattern = self.expr(args[1], scope)?;
+                let time_only = matches!(&pattern, Expr::Literal(Value::String(p))
+                    if pattern_letters(p).iter().all(|c| matches!(c, 'H' | 'h' | 'K' | 'k' | 'm' | 's' | 'S' | 'a')));
+                if !time_only {
+                    return Err(Error::unsupported(
+                        "`date_format` of a TIME literal takes a literal pattern of time-of-day letters only (H, h, K, k, m, s, S, a)",
+                    )
+                    .at(pos));
+                }
+                call(Func::DateFormat, vec![Expr::Literal(Value::Timestamp(micros)), pattern]).map(Some).map_err(|e| e.at(pos))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The pattern letters of a datetime pattern, outside its quoted text.
+fn pattern_letters(p: &str) -> Vec<char> {
+    let mut quoted = false;
+    p.chars()
+        .filter(|c| {
+            if *c == '\'' {
+                quoted = !quoted;
+            }
+            !quoted && c.is_ascii_alphabetic()
+        })
+        .collect()
+}
+
+/// The microseconds since midnight of a `TIME '[h]h:[m]m[:[s]s[.fraction]]'` literal.
+fn time_literal(e: &ast::Expr) -> Option<std::result::Result<i64, String>> {
+    let ast::Expr::TypedString(ts) = e else { return None };
+    if !matches!(ts.data_type, ast::DataType::Time(..)) {
+        return None;
+    }
+    let text = match &ts.value.value {
+        ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let invalid = || format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIME\" is invalid: '{text}'. SQLSTATE: 42604");
+    let parse = || -> Option<i64> {
+        let mut parts = text.trim().splitn(3, ':');
+        let h: i64 = parts.next()?.parse().ok()?;
+        let m: i64 = parts.next()?.parse().ok()?;
+        let (s, frac) = match parts.next() {
+            Some(sec) => {
+                let (s, f) = sec.split_once('.').unwrap_or((sec, ""));
+                if f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                // Whole microseconds: a finer fraction is cut, as Spark keeps TIME(6).
+                let micros: i64 = format!("{f:0<6}")[..6].parse().ok()?;
+                (s.parse::<i64>().ok()?, micros)
+            }
+            None => (0, 0),
+        };
+        ((0..24).contains(&h) && (0..60).contains(&m) && (0..60).contains(&s)).then_some(((h * 60 + m) * 60 + s) * 1_000_000 + frac)
+    };
+    Some(parse().ok_or_else(invalid))
+}
+
+/// Whether the engine types `e` exactly as Spark does: a column, an integer, string, boolean,
+/// NULL, DATE or TIMESTAMP literal, or a collection constructor of such.
+fn typed_as_in_spark(e: &ast::Expr) -> bool {
+    match e {
+        ast::Expr::Identifier(i) => suffixed_number(i).is_none(),
+        ast::Expr::CompoundIdentifier(_) => true,
+        ast::Expr::Nested(inner) => typed_as_in_spark(inner),
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, long) => !*long && n.bytes().all(|b| b.is_ascii_digit()),
+            ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_) | ast::Value::Boolean(_) | ast::Value::Null => true,
+            _ => false,
+        },
+        ast::Expr::TypedString(ts) => matches!(ts.data_type, ast::DataType::Date | ast::DataType::Timestamp(_, _)),
+        ast::Expr::Function(f)
+            if ["array", "map", "named_struct", "struct"].contains(&f.name.to_string().to_ascii_lowercase().as_str()) =>
+        {
+            match &f.args {
+                ast::FunctionArguments::List(list) => {
+                    list.args.iter().all(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) if typed_as_in_spark(e)))
+                }
+                ast::FunctionArguments::None => true,
+                ast::FunctionArguments::Subquery(_) => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether an interval literal is written in years or months (a year-month interval even when 0).
+fn year_month_field(iv: &ast::Interval) -> bool {
+    matches!(
+        iv.leading_field,
+        Some(ast::DateTimeField::Year | ast::DateTimeField::Years | ast::DateTimeField::Month | ast::DateTimeField::Months)
+    )
+}
+
+/// The text of a `TIMESTAMP_NTZ '...'` literal.
+fn ntz_literal(e: &ast::Expr) -> Option<String> {
+    match e {
+        ast::Expr::TypedString(ts) if matches!(ts.data_type, ast::DataType::TimestampNtz(_)) => match &ts.value.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Spark's `decode(expr, search1, result1, ..., default)`: the result of the first search equal
+/// to `expr` (NULL equals NULL here), else the default or NULL.
+fn decode_case(args: Vec<Expr>, whole: &ast::Expr) -> Result<Expr> {
+    let mut it = args.into_iter();
+    let subject = it.next().unwrap_or(Expr::Literal(Value::Null));
+    let rest: Vec<Expr> = it.collect();
+    let pairs = rest.len() / 2;
+    let mut results: Vec<&Expr> = rest.iter().skip(1).step_by(2).take(pairs).collect();
+    let default = if rest.len() % 2 == 1 { rest.last() } else { None };
+    results.extend(default);
+    let mut t = DataType::Null;
+    for r in &results {
+        t = wider_type(&t, &r.data_type()).ok_or_else(|| {
+            Error::type_mismatch(format!("the results of `{}` have incompatible types {} and {}", spark_sql(whole), t, r.data_type()))
+        })?;
+    }
+    let mut branches = Vec::with_capacity(pairs);
+    let mut rest = rest.into_iter();
+    for _ in 0..pairs {
+        let search = rest.next().unwrap_or(Expr::Literal(Value::Null));
+        let result = rest.next().unwrap_or(Expr::Literal(Value::Null));
+        branches.push((compare(BinaryOp::NullSafeEq, subject.clone(), search, whole)?, result.cast_to(&t)));
+    }
+    let otherwise = rest.next().map(|d| Box::new(d.cast_to(&t)));
+    Ok(Expr::Case {
+        branches,
+        otherwise: Some(otherwise.unwrap_or_else(|| Box::new(Expr::Literal(Value::Null).cast_to(&t)))),
+        data_type: t,
+    })
+}
+
 /// The name Spark gives a struct field made from each argument: a column's own name, else none.
 fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
     args.iter()
@@ -777,7 +1157,8 @@ fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
 /// Calls the analyzer rewrites into other expressions rather than resolving as a `Func` (the
 /// function catalog's test counts them as callable).
 #[cfg(test)]
-pub(super) const REWRITTEN_CALLS: &[&str] = &["current_timezone", "date", "timestamp", "date_part", "datepart"];
+pub(super) const REWRITTEN_CALLS: &[&str] =
+    &["current_timezone", "current_path", "typeof", "like", "ilike", "time_bucket", "date", "timestamp", "date_part", "datepart"];
 
 pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> Result<Expr> {
     let numeric = |t: &DataType| -> Option<DataType> {
@@ -874,6 +1255,8 @@ pub(super) fn add_interval(ts: Expr, interval: Interval) -> Result<Expr> {
 }
 
 pub(super) fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
+    // The SQL-standard forms (`SUBSTRING(b FROM 2)`, `OVERLAY(...)`) take BINARY forms too.
+    let func = func.for_args(&args);
     let (args, data_type) = func.check(args)?;
     Ok(Expr::Call { func, args, data_type })
 }
@@ -1055,7 +1438,14 @@ pub(super) fn interval_literal(iv: &ast::Interval) -> Result<Interval> {
             ast::Value::SingleQuotedString(s) => s.clone(),
             other => return Err(Error::parse(format!("invalid interval value {other}"), position_of(v.span))),
         },
-        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => match expr.as_ref() {
+            // `INTERVAL -'100' YEAR`: the sign outside the quotes.
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) => format!("-{s}"),
+                other => format!("-{other}"),
+            },
+            other => format!("-{other}"),
+        },
         other => return Err(Error::unsupported(format!("the interval value must be a literal, not `{other}`"))),
     };
     let unit_of = |f: &ast::DateTimeField| Unit::parse(&f.to_string());
@@ -1234,6 +1624,39 @@ pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<
 }
 
 /// The function a `date_part` field names (Spark's spellings, any case).
+/// A field of a constant interval, as Spark's EXTRACT gives it: YEAR and MONTH of a year-month
+/// interval; DAY, HOUR, MINUTE and SECOND (with its fraction) of a day-time one. Spark types
+/// HOUR, MINUTE and MONTH as TINYINT and SECOND as DECIMAL(8, 6); here they are INT and DOUBLE.
+fn interval_field(func: Func, iv: &ast::Interval, field: &str) -> Result<Expr> {
+    let interval = interval_literal(iv)?;
+    let year_month = interval.months != 0
+        || matches!(
+            iv.leading_field,
+            Some(ast::DateTimeField::Year | ast::DateTimeField::Years | ast::DateTimeField::Month | ast::DateTimeField::Months)
+        );
+    if year_month && interval.micros != 0 {
+        return Err(Error::unsupported("an interval of both months and days or time is not supported"));
+    }
+    const MINUTE: i64 = 60_000_000;
+    let v = match (year_month, func) {
+        (true, Func::Year) => Value::Int(interval.months / 12),
+        (true, Func::Month) => Value::Int(interval.months % 12),
+        (false, Func::DayOfMonth) => Value::Int((interval.micros / (1440 * MINUTE)) as i32),
+        (false, Func::Hour) => Value::Int((interval.micros / (60 * MINUTE) % 24) as i32),
+        (false, Func::Minute) => Value::Int((interval.micros / MINUTE % 60) as i32),
+        (false, Func::SecondWithFraction) => Value::Double((interval.micros % MINUTE) as f64 / 1e6),
+        _ => {
+            let kind = if year_month { "INTERVAL YEAR TO MONTH" } else { "INTERVAL DAY TO SECOND" };
+            return Err(Error::type_mismatch(format!(
+                "[INVALID_EXTRACT_FIELD] Cannot extract {} from \"{kind}\". SQLSTATE: 42601",
+                field.to_ascii_uppercase()
+            ))
+            .with_condition("INVALID_EXTRACT_FIELD"));
+        }
+    };
+    Ok(Expr::Literal(v))
+}
+
 fn date_part_func(field: &str) -> Option<Func> {
     Some(match field.to_ascii_uppercase().as_str() {
         "YEAR" | "Y" | "YEARS" | "YR" | "YRS" => Func::Year,

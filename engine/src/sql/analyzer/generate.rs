@@ -96,6 +96,12 @@ impl<'a> Analyzer<'a> {
                 .iter()
                 .map(|a| match a {
                     ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                    // Spark names the one argument of the explode family `collection`.
+                    ast::FunctionArg::Named { name: arg_name, arg: ast::FunctionArgExpr::Expr(e), .. }
+                        if arg_name.value.eq_ignore_ascii_case("collection") && generator_kind(&name).is_some() =>
+                    {
+                        Ok(e)
+                    }
                     other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
                 })
                 .collect::<Result<_>>()?,

@@ -100,10 +100,14 @@ struct AggCollector {
 
 /// Spark aggregates this engine recognises but does not compute yet (refused with a message);
 /// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric", "percentile_cont", "percentile_disc"];
+const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric"];
+
+/// Aggregates the analyzer builds from others (`listagg` is a join over `collect_list`,
+/// `percentile_cont(p) WITHIN GROUP (ORDER BY x)` is `percentile(x, p)`).
+const REWRITTEN_AGGREGATES: &[&str] = &["listagg", "string_agg", "percentile_cont"];
 
 fn is_spark_aggregate(name: &str) -> bool {
-    AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name)
+    AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name) || REWRITTEN_AGGREGATES.contains(&name)
 }
 const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
@@ -111,7 +115,7 @@ const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 /// and the generators (for the function catalog's completeness test).
 #[cfg(test)]
 pub(crate) fn special_function_names() -> impl Iterator<Item = &'static str> {
-    TIME_WINDOWS.iter().chain(generate::GENERATOR_NAMES).chain(expressions::REWRITTEN_CALLS).copied()
+    TIME_WINDOWS.iter().chain(generate::GENERATOR_NAMES).chain(expressions::REWRITTEN_CALLS).chain(REWRITTEN_AGGREGATES).copied()
 }
 
 fn position_of(span: sqlparser::tokenizer::Span) -> Option<Position> {
@@ -276,6 +280,68 @@ mod tests {
 
     fn error(sql: &str) -> Error {
         analyze(sql, &catalog()).err().unwrap_or_else(|| panic!("expected an error for {sql}"))
+    }
+
+    #[test]
+    fn time_and_ntz_literals_are_read_only_where_their_type_cannot_show() {
+        let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        ok("SELECT hour(TIMESTAMP_NTZ '2018-02-14 12:58:59.123456789') AS h FROM STREAM readings");
+        ok("SELECT make_timestamp(DATE'2014-12-28', TIME'6:30:45.887', 'CET') AS t FROM STREAM readings");
+        ok("SELECT date_format(TIME'14:30:45', 'HH:mm:ss') AS t FROM STREAM readings");
+        ok("SELECT trim(BOTH FROM device) AS d, second(TIMESTAMP_LTZ '2018-02-14 12:58:59') AS s FROM STREAM readings");
+        ok("SELECT decode(humidity, 1, 'one', NULL, 'none', 'many') AS d FROM STREAM readings");
+        // The literal's own type would show: refused, never answered as a TIMESTAMP.
+        assert_eq!(error("SELECT TIMESTAMP_NTZ '2018-02-14 12:58:59' AS t FROM STREAM readings").kind, ErrorKind::UnsupportedOperation);
+        assert_eq!(error("SELECT date_format(TIME'14:30:45', 'yyyy') AS t FROM STREAM readings").kind, ErrorKind::UnsupportedOperation);
+        assert_eq!(
+            error("SELECT make_timestamp(2014, 12, 28, 6, 30, 45, 'Mars/Olympus') AS t FROM STREAM readings").kind,
+            ErrorKind::UnsupportedOperation
+        );
+        assert_eq!(error("SELECT make_timestamp(DATE'2014-12-28', TIME'25:00') AS t FROM STREAM readings").kind, ErrorKind::Parse);
+    }
+
+    #[test]
+    fn fields_of_a_constant_interval_are_literals() {
+        let value = |sql: &str| match analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}")).plan {
+            crate::plan::LogicalPlan::Project { exprs, .. } => exprs[0].clone(),
+            other => panic!("{other:?}"),
+        };
+        let lit = |v| Expr::Literal(v);
+        assert_eq!(value("SELECT extract(days FROM interval 5 days 3 hours 7 minutes) AS v FROM STREAM readings"), lit(Value::Int(5)));
+        assert_eq!(
+            value("SELECT date_part('seconds', interval 5 hours 30 seconds 1 milliseconds 1 microseconds) AS v FROM STREAM readings"),
+            lit(Value::Double(30.001001))
+        );
+        assert_eq!(value("SELECT extract(MONTH FROM INTERVAL '2021-11' YEAR TO MONTH) AS v FROM STREAM readings"), lit(Value::Int(11)));
+        assert_eq!(
+            value("SELECT datepart('MINUTE', INTERVAL '123 23:55:59.002001' DAY TO SECOND) AS v FROM STREAM readings"),
+            lit(Value::Int(55))
+        );
+        assert_eq!(
+            error("SELECT extract(DAY FROM INTERVAL '2021-11' YEAR TO MONTH) AS v FROM STREAM readings").kind,
+            ErrorKind::TypeMismatch
+        );
+        assert_eq!(value("SELECT INTERVAL '1-1' YEAR TO MONTH div INTERVAL '-1' MONTH AS v FROM STREAM readings"), lit(Value::BigInt(-13)));
+        assert_eq!(error("SELECT INTERVAL '1' YEAR div INTERVAL '1' DAY AS v FROM STREAM readings").kind, ErrorKind::TypeMismatch);
+        assert_eq!(
+            error("SELECT width_bucket(INTERVAL '1' YEAR, INTERVAL '0' DAY, INTERVAL '10' DAY, 10) AS v FROM STREAM readings").kind,
+            ErrorKind::TypeMismatch
+        );
+    }
+
+    #[test]
+    fn within_group_is_taken_only_where_its_order_is_understood() {
+        let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        ok("SELECT listagg(device, ', ') WITHIN GROUP (ORDER BY device DESC) AS d FROM STREAM readings");
+        ok("SELECT string_agg(device) AS d, mode() WITHIN GROUP (ORDER BY humidity DESC) AS m FROM STREAM readings");
+        ok("SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY temp) AS p FROM STREAM readings");
+        for sql in [
+            "SELECT listagg(device) WITHIN GROUP (ORDER BY temp) AS d FROM STREAM readings",
+            "SELECT max(temp) WITHIN GROUP (ORDER BY temp) AS d FROM STREAM readings",
+        ] {
+            assert_eq!(error(sql).kind, ErrorKind::UnsupportedOperation, "{sql}");
+        }
+        ok("SELECT listagg(humidity) AS d, percentile_disc(0.25) WITHIN GROUP (ORDER BY temp DESC) AS p FROM STREAM readings");
     }
 
     #[test]

@@ -244,6 +244,9 @@ impl<'a> Analyzer<'a> {
         }
         let mut exprs = Vec::new();
         let mut columns = Vec::new();
+        // A later item may name an earlier one's alias (Spark's lateral column alias), when no
+        // input column has that name.
+        let lateral_from = self.alias_fallback.len();
         for (item_index, item) in s.projection.iter().enumerate() {
             if let Some((_, first, cols)) = generated.iter().find(|(k, _, _)| *k == item_index) {
                 for (j, c) in cols.iter().enumerate() {
@@ -308,7 +311,9 @@ impl<'a> Analyzer<'a> {
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
                     nested_generator(expr)?;
-                    let resolved = self.expr(expr, &scope)?;
+                    let resolved = self.expr(expr, &scope);
+                    let resolved = resolved.inspect_err(|_| self.alias_fallback.truncate(lateral_from))?;
+                    self.alias_fallback.push((alias.value.clone(), resolved.clone()));
                     columns.push(Column { name: alias.value.clone(), data_type: resolved.data_type() });
                     exprs.push(resolved);
                 }
@@ -317,6 +322,7 @@ impl<'a> Analyzer<'a> {
                 }
             }
         }
+        self.alias_fallback.truncate(lateral_from);
         let schema = Schema::new(columns);
         let scope = Scope::from_schema(&schema, None);
         Ok((LogicalPlan::Project { input: Box::new(plan), exprs, schema }, scope))
