@@ -675,11 +675,47 @@ impl<'a> Analyzer<'a> {
             ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
         };
         let args_ast = args.clone();
-        if let Some(h) = crate::expr::HigherOrderFunc::by_name(&lower) {
-            return self.higher_order(h, &lower, &args, scope, pos, whole);
+        // The special forms and the resolved call are frames of their own: this one is on the
+        // stack once per nesting level of a call (`abs(abs(...))`), so it stays small.
+        if let Some(special) = self.special_call(&lower, &args, scope, pos, whole)? {
+            return Ok(special);
+        }
+        if let Some(rewritten) = self.time_literal_call(&lower, &args, scope, pos)? {
+            return Ok(rewritten);
+        }
+        let resolved = args
+            .iter()
+            .map(|a| match ntz_literal(a) {
+                // The session time zone is UTC, so a TIMESTAMP_NTZ's wall clock is the instant a
+                // TIMESTAMP holds: these functions give the same answer for either type.
+                Some(text) if NTZ_AS_UTC.contains(&lower.as_str()) => parse_timestamp(&text).map(|t| Expr::Literal(Value::Timestamp(t))).ok_or_else(|| {
+                    Error::parse(
+                        format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP_NTZ\" is invalid: '{text}'. SQLSTATE: 42604"),
+                        expr_position(a),
+                    )
+                }),
+                _ => self.expr(a, scope),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.resolved_call(&name, &lower, resolved, &args_ast, pos, whole)
+    }
+
+    /// The functions Spark writes as other expressions, or whose arguments are not plain
+    /// expressions (lambdas, intervals, LIKE's forms): None for the others.
+    #[inline(never)]
+    fn special_call(
+        &mut self,
+        lower: &str,
+        args: &[&ast::Expr],
+        scope: &Scope,
+        pos: Option<Position>,
+        whole: &ast::Expr,
+    ) -> Result<Option<Expr>> {
+        if let Some(h) = crate::expr::HigherOrderFunc::by_name(lower) {
+            return self.higher_order(h, lower, args, scope, pos, whole).map(Some);
         }
         if lower == "struct" {
-            return self.struct_of(&args, scope, pos);
+            return self.struct_of(args, scope, pos).map(Some);
         }
         // `try_add(date, n)`, `try_add(ts, INTERVAL ...)`: the date-time forms are `+` / `-`.
         // (Past year 9999 they fail the batch where Spark gives NULL: refused, never wrong.)
@@ -691,15 +727,15 @@ impl<'a> Analyzer<'a> {
             if args.iter().any(|a| datetime(a)) {
                 let op = if lower == "try_add" { ast::BinaryOperator::Plus } else { ast::BinaryOperator::Minus };
                 let form = ast::Expr::BinaryOp { left: Box::new(args[0].clone()), op, right: Box::new(args[1].clone()) };
-                return self.expr(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
+                return self.expr(&form, scope).map(Some).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
             }
         }
         // `sign(INTERVAL ...)` and `width_bucket` over intervals: an interval literal is its
         // count of months (year-month) or of microseconds (day-time), which orders the same.
-        if matches!(lower.as_str(), "sign" | "signum" | "width_bucket") && args.iter().any(|a| matches!(a, ast::Expr::Interval(_))) {
+        if matches!(lower, "sign" | "signum" | "width_bucket") && args.iter().any(|a| matches!(a, ast::Expr::Interval(_))) {
             let mut resolved = Vec::with_capacity(args.len());
             let mut kind = None;
-            for a in &args {
+            for a in args {
                 resolved.push(match a {
                     ast::Expr::Interval(iv) => {
                         let i = interval_literal(iv).map_err(|e| e.at(pos))?;
@@ -722,7 +758,7 @@ impl<'a> Analyzer<'a> {
             }
             let func = Func::by_name(&lower).ok_or_else(|| Error::internal("sign and width_bucket resolve"))?;
             let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
-            return Ok(Expr::Call { func, args, data_type });
+            return Ok(Some(Expr::Call { func, args, data_type }));
         }
         // `time_bucket(INTERVAL ..., ts[, origin])`: the width is a positive constant interval.
         if lower == "time_bucket" && matches!(args.len(), 2 | 3) {
@@ -746,7 +782,7 @@ impl<'a> Analyzer<'a> {
                 None => Expr::Literal(Value::Timestamp(0)),
             };
             let parts = vec![Expr::Literal(Value::Int(width.months)), Expr::Literal(Value::BigInt(width.micros)), ts, origin];
-            return call(Func::TimeBucket, parts).map_err(|e| e.at(pos));
+            return call(Func::TimeBucket, parts).map_err(|e| e.at(pos)).map(Some);
         }
         // `sequence(start, stop, INTERVAL ...)`: dates or timestamps stepped by the interval.
         if lower == "sequence" && args.len() == 3 {
@@ -761,16 +797,16 @@ impl<'a> Analyzer<'a> {
                     .at(pos));
                 }
                 let parts = vec![start, stop, Expr::Literal(Value::Int(step.months)), Expr::Literal(Value::BigInt(step.micros))];
-                return call(Func::SequenceTime, parts).map_err(|e| e.at(pos));
+                return call(Func::SequenceTime, parts).map_err(|e| e.at(pos)).map(Some);
             }
         }
         // `date_part('MONTH', INTERVAL ...)`: a field of a constant interval.
-        if matches!(lower.as_str(), "date_part" | "datepart") && args.len() == 2 {
+        if matches!(lower, "date_part" | "datepart") && args.len() == 2 {
             if let (ast::Expr::Value(v), ast::Expr::Interval(iv)) = (args[0], args[1]) {
                 if let ast::Value::SingleQuotedString(field) = &v.value {
                     let func = date_part_func(field)
                         .ok_or_else(|| Error::unsupported(format!("`{lower}('{field}', INTERVAL ...)` is not supported")).at(pos))?;
-                    return interval_field(func, iv, field).map_err(|e| e.at(pos));
+                    return interval_field(func, iv, field).map_err(|e| e.at(pos)).map(Some);
                 }
             }
         }
@@ -783,26 +819,23 @@ impl<'a> Analyzer<'a> {
             } else {
                 ast::Expr::ILike { negated: false, any: false, expr, pattern, escape_char }
             };
-            return self.expr_like(&form, scope).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
+            return self.expr_like(&form, scope).map(Some).map_err(|e| if e.position.is_some() { e } else { e.at(pos) });
         }
-        if let Some(rewritten) = self.time_literal_call(&lower, &args, scope, pos)? {
-            return Ok(rewritten);
-        }
-        let mut resolved = args
-            .iter()
-            .map(|a| match ntz_literal(a) {
-                // The session time zone is UTC, so a TIMESTAMP_NTZ's wall clock is the instant a
-                // TIMESTAMP holds: these functions give the same answer for either type.
-                Some(text) if NTZ_AS_UTC.contains(&lower.as_str()) => parse_timestamp(&text).map(|t| Expr::Literal(Value::Timestamp(t))).ok_or_else(|| {
-                    Error::parse(
-                        format!("[INVALID_TYPED_LITERAL] The value of the typed literal \"TIMESTAMP_NTZ\" is invalid: '{text}'. SQLSTATE: 42604"),
-                        expr_position(a),
-                    )
-                }),
-                _ => self.expr(a, scope),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        match lower.as_str() {
+        Ok(None)
+    }
+
+    /// A call whose arguments are resolved: the rewrites by name, then the function's own type rule.
+    #[inline(never)]
+    fn resolved_call(
+        &mut self,
+        name: &str,
+        lower: &str,
+        mut resolved: Vec<Expr>,
+        args_ast: &[&ast::Expr],
+        pos: Option<Position>,
+        whole: &ast::Expr,
+    ) -> Result<Expr> {
+        match lower {
             // `to_char(date, 'yyyy')` is date_format; numbers and bytes have their own formats.
             "to_char" | "to_varchar" if resolved.len() == 2 && matches!(resolved[0].data_type(), DataType::Date | DataType::Timestamp) => {
                 return call(Func::DateFormat, resolved).map_err(|e| e.at(pos));
