@@ -756,7 +756,7 @@ impl<'a> Analyzer<'a> {
                     other => self.expr(other, scope)?,
                 });
             }
-            let func = Func::by_name(&lower).ok_or_else(|| Error::internal("sign and width_bucket resolve"))?;
+            let func = Func::by_name(lower).ok_or_else(|| Error::internal("sign and width_bucket resolve"))?;
             let (args, data_type) = func.check(resolved).map_err(|e| e.at(pos))?;
             return Ok(Some(Expr::Call { func, args, data_type }));
         }
@@ -852,7 +852,7 @@ impl<'a> Analyzer<'a> {
                 let v = match v.data_type() {
                     t if t.is_numeric() => v,
                     DataType::String | DataType::Null => v.cast_to(&DataType::Double),
-                    _ => return Err(unary_mismatch(&lower, &v, whole).at(pos)),
+                    _ => return Err(unary_mismatch(lower, &v, whole).at(pos)),
                 };
                 return Ok(if lower == "negative" { Expr::Negate(Box::new(v)) } else { v });
             }
@@ -953,12 +953,12 @@ impl<'a> Analyzer<'a> {
             }
             // Null tests Spark spells as functions: rewritten into the expressions they mean.
             "isnull" | "isnotnull" | "zeroifnull" | "nullifzero" | "equal_null" | "nvl2" => {
-                return null_function(&lower, resolved, whole, pos)
+                return null_function(lower, resolved, whole, pos)
             }
             _ => {}
         }
-        let func = Func::by_name(&lower).ok_or_else(|| {
-            let hint = suggest::likely(&lower, Func::all_names()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
+        let func = Func::by_name(lower).ok_or_else(|| {
+            let hint = suggest::likely(lower, Func::all_names()).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
             Error::new(
                 ErrorKind::UnknownFunction,
                 format!("[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].{hint} SQLSTATE: 42883"),
@@ -972,7 +972,7 @@ impl<'a> Analyzer<'a> {
         let data_type = match (func, data_type) {
             (Func::ArraysZip, DataType::Array(inner)) => match *inner {
                 DataType::Struct(fields) => DataType::Array(Box::new(DataType::Struct(
-                    fields.into_iter().zip(&args_ast_names(&args_ast)).map(|((n, t), name)| (name.clone().unwrap_or(n), t)).collect(),
+                    fields.into_iter().zip(&args_ast_names(args_ast)).map(|((n, t), name)| (name.clone().unwrap_or(n), t)).collect(),
                 ))),
                 other => DataType::Array(Box::new(other)),
             },
