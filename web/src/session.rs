@@ -809,11 +809,10 @@ impl Session {
         let q = self.query.as_ref().ok_or_else(|| Error::invalid_input("no query is running: start one first"))?;
         let step = match step {
             Step::Produce { source, messages, partition } => {
-                // Tried on a copy of the topic first: a message the topic refuses keeps nothing.
-                let mut topic = kafka_topic(q, &source)?;
-                for m in unbounded_engine::scenario::kafka_messages(&messages, 0)? {
-                    topic.produce(m, partition)?;
-                }
+                // Checked before it is kept: a message the topic refuses keeps nothing.
+                let topic = kafka_topic(q, &source)?;
+                topic.check_partition(partition)?;
+                unbounded_engine::scenario::kafka_messages(&messages, 0)?;
                 Step::Produce { source: topic.name().to_string(), messages, partition }
             }
             Step::Retain { source, from_offsets } => Step::Retain { source: kafka_topic(q, &source)?.name().to_string(), from_offsets },
@@ -827,11 +826,9 @@ impl Session {
                             )
                         },
                     )?;
-                let mut folder = q
-                    .auto_loader_source(&name)
-                    .cloned()
-                    .ok_or_else(|| Error::invalid_input(format!("the query has no folder `{name}`")))?;
-                folder.land(&file, &text, 0)?;
+                q.auto_loader_source(&name)
+                    .ok_or_else(|| Error::invalid_input(format!("the query has no folder `{name}`")))?
+                    .check_name(&file)?;
                 Step::Land { source: name, file, text }
             }
             _ => return Ok(()),
@@ -1557,9 +1554,9 @@ impl Session {
     }
 }
 
-/// A copy of the query's Kafka topic `source`, to try a producer step on.
-fn kafka_topic(q: &StreamingQuery, source: &str) -> Result<unbounded_engine::kafka::Topic, Error> {
-    q.kafka_source(source).map(|s| s.topic.clone()).ok_or_else(|| {
+/// The query's Kafka topic `source`.
+fn kafka_topic<'q>(q: &'q StreamingQuery, source: &str) -> Result<&'q unbounded_engine::kafka::Topic, Error> {
+    q.kafka_source(source).map(|s| &s.topic).ok_or_else(|| {
         Error::new(ErrorKind::UnknownTable, format!("there is no Kafka source `{source}`; messages go to a source of kind kafka"))
     })
 }

@@ -85,13 +85,19 @@ impl AutoLoaderSource {
     /// Lands a file in the folder. Names are unique: a file landed twice under one name is
     /// refused (Auto Loader reads a path once).
     pub fn land(&mut self, name: &str, text: &str, modified_ms: i64) -> Result<()> {
+        self.check_name(name)?;
+        self.files.push(LandedFile { name: name.to_string(), text: text.to_string(), modified_ms });
+        Ok(())
+    }
+
+    /// Whether a file may land under `name`: the only way [`AutoLoaderSource::land`] refuses one.
+    pub fn check_name(&self, name: &str) -> Result<()> {
         if name.is_empty() || name.len() > 1024 || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
             return Err(Error::invalid_input(format!("the file name {name:?} must be one plain name of at most 1024 bytes (no folders)")));
         }
         if self.files.iter().any(|f| f.name == name) {
             return Err(Error::invalid_input(format!("a file named {name:?} has already landed: Auto Loader reads each file once")));
         }
-        self.files.push(LandedFile { name: name.to_string(), text: text.to_string(), modified_ms });
         Ok(())
     }
 

@@ -95,15 +95,10 @@ impl Topic {
     /// Appends a message to `partition`, or where the default partitioner puts it; returns
     /// the partition and offset it got.
     pub fn produce(&mut self, message: Message, partition: Option<u32>) -> Result<(u32, i64)> {
+        self.check_partition(partition)?;
         let n = self.partitions();
         let p = match (partition, &message.key) {
-            (Some(p), _) if p < n => p,
-            (Some(p), _) => {
-                return Err(Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("topic {}: partition {p} does not exist (it has {n}: 0 to {})", self.name, n - 1),
-                ))
-            }
+            (Some(p), _) => p,
             (None, Some(key)) => partition_for_key(key, n),
             (None, None) => self.round_robin.next(n),
         };
@@ -111,6 +106,19 @@ impl Topic {
         let offset = log.latest();
         log.push(message);
         Ok((p, offset))
+    }
+
+    /// Whether a producer may send to `partition` (None: the partitioner chooses): the only
+    /// way [`Topic::produce`] refuses a message.
+    pub fn check_partition(&self, partition: Option<u32>) -> Result<()> {
+        let n = self.partitions();
+        match partition {
+            Some(p) if p >= n => Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("topic {}: partition {p} does not exist (it has {n}: 0 to {})", self.name, n - 1),
+            )),
+            _ => Ok(()),
+        }
     }
 
     pub fn earliest_offsets(&self) -> PartitionOffsets {
