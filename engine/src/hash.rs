@@ -39,12 +39,72 @@ pub type FxBuildHasher = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuildHasher>;
 pub type FxHashSet<K> = HashSet<K, FxBuildHasher>;
 
-/// The hash of an encoded key (its length too, so a key and its zero-padded extension differ):
-/// foldhash, which folds 128-bit products of 16 bytes at a time (already in the bundle through
-/// serde_json). Fx hashes a word per dependent multiply and leaves the low bits, from which a
-/// hash table picks its bucket, depending on the last word only: 1,000 window-and-key group keys
-/// (26 bytes) fell into 327 of 2,048 buckets.
+/// Keys of at most this many bytes hash (and compare, in a key index) as words.
+pub const SHORT_KEY: usize = 32;
+
+/// A short key as little-endian words, zero-padded (its length is hashed and compared apart).
+pub type KeyWords = [u64; SHORT_KEY / 8];
+
+/// `key` (at most [`SHORT_KEY`] bytes) as words. Whole words are loaded as they are and a
+/// tail from the last eight bytes, shifted (a copy into a padded buffer would call memcpy
+/// once a lookup).
+#[inline]
+pub fn key_words(key: &[u8]) -> KeyWords {
+    let load = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&key[at..at + 8]);
+        u64::from_le_bytes(b)
+    };
+    let mut w = [0u64; SHORT_KEY / 8];
+    let (full, rest) = (key.len() / 8, key.len() % 8);
+    for (j, word) in w.iter_mut().enumerate().take(full) {
+        *word = load(8 * j);
+    }
+    if rest > 0 {
+        w[full] = if key.len() >= 8 {
+            load(key.len() - 8) >> (8 * (8 - rest))
+        } else {
+            key.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+        };
+    }
+    w
+}
+
+/// The high and low halves of a 128-bit product folded together: every input bit moves many
+/// output bits, low ones included (what foldhash does 16 bytes at a time).
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+const K: [u64; 6] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+    0x4528_21e6_38d0_1377,
+    0xbe54_66cf_34e9_0c6c,
+];
+
+/// The hash of a short key from its words and length: three independent multiplies.
+#[inline]
+pub fn hash_words(w: &KeyWords, len: usize) -> u64 {
+    let a = fold(w[0] ^ K[0], w[1] ^ K[1]);
+    let b = fold(w[2] ^ K[2], w[3] ^ K[3] ^ len as u64);
+    fold(a ^ K[4], b ^ K[5])
+}
+
+/// The hash of an encoded key (its length too, so a key and its zero-padded extension differ).
+/// A short key hashes as words ([`hash_words`]); a longer one with foldhash (already in the
+/// bundle through serde_json). Fx hashes a word per dependent multiply and leaves the low bits,
+/// from which a hash table picks its bucket, depending on the last word only: 1,000
+/// window-and-key group keys (26 bytes) fell into 327 of 2,048 buckets.
+#[inline]
 pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    if bytes.len() <= SHORT_KEY {
+        return hash_words(&key_words(bytes), bytes.len());
+    }
     use std::hash::BuildHasher;
     let mut h = foldhash::fast::FixedState::with_seed(0x51_7c_c1_b7_27_22_0a_95).build_hasher();
     h.write(bytes);
@@ -82,11 +142,28 @@ mod tests {
         }
         // 1,000 keys into 2,048 buckets: about 790 distinct when the hash is uniform (Fx: 327).
         assert!(buckets.len() > 750, "only {} buckets used", buckets.len());
+        // And keys of one number only, which differ in their low bytes alone.
+        let small: std::collections::HashSet<u64> = (0..1_000i64).map(|k| hash_bytes(&k.to_le_bytes()) & 2047).collect();
+        assert!(small.len() > 750, "only {} buckets used", small.len());
+    }
+
+    #[test]
+    fn short_keys_read_as_little_endian_words() {
+        let key: Vec<u8> = (1..=27).collect();
+        let w = key_words(&key);
+        assert_eq!(w[0], u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8]));
+        assert_eq!(w[3], u64::from_le_bytes([25, 26, 27, 0, 0, 0, 0, 0]));
+        assert_eq!(key_words(&[]), [0; 4]);
+        assert_eq!(key_words(&[1, 2, 3]), [0x030201, 0, 0, 0]);
+        assert_eq!(key_words(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), [0x0807060504030201, 9, 0, 0]);
+        assert_eq!(key_words(&[9; 32])[3], u64::from_le_bytes([9; 8]));
     }
 
     #[test]
     fn keys_that_differ_only_in_trailing_zeros_hash_apart() {
         assert_ne!(hash_bytes(&[1]), hash_bytes(&[1, 0]));
+        assert_ne!(hash_bytes(&[0; 32]), hash_bytes(&[0; 31]));
+        assert_ne!(hash_bytes(&[7; 33]), hash_bytes(&[7; 32]));
         assert_eq!(hash_bytes(b"abcdefghij"), hash_bytes(b"abcdefghij"));
     }
 }

@@ -3,7 +3,7 @@ use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_select::filter::filter_record_batch;
 
-use super::keys::{decode_key, encode_values, key_as_postcard, KeyEncoder};
+use super::keys::{decode_key, encode_values, key_as_postcard, BatchKeys, KeyEncoder};
 use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::{Error, Result};
 use crate::state::index::{ChangeLog, KeyIndex, TimeIndex};
@@ -24,6 +24,8 @@ pub struct DedupOp {
     within_watermark: bool,
     delay: i64,
     seen: SeenTable,
+    /// The current batch's keys, their buffers kept from batch to batch.
+    batch_keys: BatchKeys,
     metrics: StateOperatorProgress,
 }
 
@@ -194,7 +196,15 @@ impl DedupOp {
     pub fn new(keys: Vec<usize>, key_types: Vec<DataType>, event_time: Option<usize>, within_watermark: bool, delay: i64) -> Self {
         let forgets = within_watermark || event_time.is_some_and(|et| keys.contains(&et));
         let seen = SeenTable::new(key_types, forgets);
-        DedupOp { keys, event_time, within_watermark, delay, seen, metrics: StateOperatorProgress::default() }
+        DedupOp {
+            keys,
+            event_time,
+            within_watermark,
+            delay,
+            seen,
+            batch_keys: BatchKeys::default(),
+            metrics: StateOperatorProgress::default(),
+        }
     }
 
     fn drops_late(&self) -> bool {
@@ -236,9 +246,8 @@ impl Operator for DedupOp {
             ),
             None => None,
         };
-        let encoder = KeyEncoder::new(&key_columns);
+        KeyEncoder::new(&key_columns).encode_batch(batch.num_rows(), &mut self.batch_keys);
         let mut keep = Vec::with_capacity(batch.num_rows());
-        let mut buf = Vec::new();
         let (mut added, mut dropped_late) = (0u64, 0u64);
         let late_watermark = watermarks.late;
         let judge_late = late_watermark > 0 && self.drops_late();
@@ -252,8 +261,8 @@ impl Operator for DedupOp {
                     continue;
                 }
             }
-            encoder.encode(i, &mut buf);
-            let new = self.seen.insert(&buf, self.expiry(t));
+            let expires = self.expiry(t);
+            let new = self.seen.insert(self.batch_keys.row(i), expires);
             added += u64::from(new);
             keep.push(new);
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use hashbrown::HashTable;
 
-use crate::hash::hash_bytes;
+use crate::hash::{hash_bytes, hash_words, key_words, KeyWords as Words, SHORT_KEY as SHORT};
 
 /// Slot ids for encoded keys. A removed key's slot is reused by a later key. The keys live in
 /// one buffer (an allocation per key would cost more than the lookup), compacted when removed
@@ -18,6 +18,8 @@ pub struct KeyIndex {
     arena: Vec<u8>,
     /// Slot -> (offset, length) of its key in `arena`; None for a free slot.
     spans: Vec<Option<(usize, u32)>>,
+    /// Slot -> its key as words when it is short (zeros otherwise): what a lookup compares.
+    inline: Vec<Words>,
     free: Vec<u32>,
     key_bytes: u64,
 }
@@ -52,29 +54,53 @@ impl KeyIndex {
         arena.get(at..at + len as usize)
     }
 
+    /// The slot holding `key` and the key's hash. A short key is found by its words (one
+    /// 32-byte compare where the slot's are), a longer one by its bytes in the buffer.
+    #[inline]
+    fn find(&self, key: &[u8]) -> (Option<u32>, u64) {
+        let (arena, spans, inline) = (&self.arena, &self.spans, &self.inline);
+        if key.len() <= SHORT {
+            let (w, len) = (key_words(key), key.len());
+            let hash = hash_words(&w, len);
+            let same = |&s: &u32| {
+                let s = s as usize;
+                matches!(spans.get(s), Some(Some((_, l))) if *l as usize == len) && inline.get(s) == Some(&w)
+            };
+            (self.table.find(hash, same).copied(), hash)
+        } else {
+            let hash = hash_bytes(key);
+            (self.table.find(hash, |&s| Self::key_of(arena, spans, s) == Some(key)).copied(), hash)
+        }
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<u32> {
-        let (arena, spans) = (&self.arena, &self.spans);
-        self.table.find(hash_bytes(key), |&s| Self::key_of(arena, spans, s) == Some(key)).copied()
+        self.find(key).0
     }
 
     /// The slot of `key`, and whether it was added now. A new key takes a free slot or the
     /// next one (then equal to [`KeyIndex::slots`] before the call).
     #[inline]
     pub fn insert(&mut self, key: &[u8]) -> (u32, bool) {
-        let hash = hash_bytes(key);
-        let (arena, spans) = (&self.arena, &self.spans);
-        if let Some(&slot) = self.table.find(hash, |&s| Self::key_of(arena, spans, s) == Some(key)) {
-            return (slot, false);
+        match self.find(key) {
+            (Some(slot), _) => (slot, false),
+            (None, hash) => self.add(hash, key),
         }
+    }
+
+    #[inline(never)]
+    fn add(&mut self, hash: u64, key: &[u8]) -> (u32, bool) {
         let span = Some((self.arena.len(), key.len() as u32));
+        let short = if key.len() <= SHORT { key_words(key) } else { Words::default() };
         self.arena.extend_from_slice(key);
         let slot = match self.free.pop() {
             Some(s) => {
                 self.spans[s as usize] = span;
+                self.inline[s as usize] = short;
                 s
             }
             None => {
                 self.spans.push(span);
+                self.inline.push(short);
                 (self.spans.len() - 1) as u32
             }
         };
@@ -97,6 +123,7 @@ impl KeyIndex {
             entry.remove();
         }
         self.spans[slot as usize] = None;
+        self.inline[slot as usize] = Words::default();
         self.free.push(slot);
         self.key_bytes -= key.len() as u64;
         if self.arena.len() > 4096 && self.key_bytes < self.arena.len() as u64 / 4 {
@@ -150,7 +177,8 @@ impl KeyIndex {
     pub fn overhead_bytes(&self) -> u64 {
         let table = self.table.capacity() * (std::mem::size_of::<u32>() + 1);
         let spans = self.spans.capacity() * std::mem::size_of::<Option<(usize, u32)>>();
-        (table + spans + self.arena.capacity()) as u64 - self.key_bytes
+        let inline = self.inline.capacity() * std::mem::size_of::<Words>();
+        (table + spans + inline + self.arena.capacity()) as u64 - self.key_bytes
     }
 }
 

@@ -12,7 +12,7 @@ use arrow_schema::{DataType as ArrowType, SchemaRef};
 
 use self::columns::SKIP;
 use self::groups::{GroupTable, LateKeys};
-use super::keys::KeyEncoder;
+use super::keys::{BatchKeys, KeyEncoder};
 use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::Result;
 use crate::expr::{AggregateCall, Expr};
@@ -55,6 +55,8 @@ pub struct AggregateOp {
     /// Whether the query has a watermark at all (then no-data batches run when it moves).
     query_has_watermark: bool,
     groups: GroupTable,
+    /// The current batch's keys, their buffers kept from batch to batch.
+    batch_keys: BatchKeys,
     /// Micro-batches run since the operator started.
     batches: u64,
     metrics: StateOperatorProgress,
@@ -82,6 +84,7 @@ impl AggregateOp {
             row_time: None,
             query_has_watermark,
             groups,
+            batch_keys: BatchKeys::default(),
             batches: 0,
             metrics: StateOperatorProgress { operator_name: "stateStoreSave".into(), ..Default::default() },
         }
@@ -121,8 +124,7 @@ impl Operator for AggregateOp {
         let arg_columns = self.aggregates.iter().map(|a| a.evaluate_arg(&batch)).collect::<Result<Vec<_>>>()?;
         let times = self.event_time_key.and_then(|k| key_columns.get(k)).and_then(row_times);
         let judge_late = self.evicts() && late_watermark > 0;
-        let encoder = KeyEncoder::new(&key_columns);
-        let mut buf = Vec::new();
+        KeyEncoder::new(&key_columns).encode_batch(batch.num_rows(), &mut self.batch_keys);
         let mut late_keys = LateKeys::new();
         // Evaluated on the first late row only: most batches have none.
         let mut row_times_of_late: Option<Option<Vec<Option<i64>>>> = None;
@@ -130,13 +132,13 @@ impl Operator for AggregateOp {
         let mut updated = 0u64;
         let mut changed = Vec::new();
         for i in 0..batch.num_rows() {
-            encoder.encode(i, &mut buf);
+            let key = self.batch_keys.row(i);
             let time = times.as_ref().and_then(|(t, _)| t[i]);
             if judge_late {
                 // Late: the row's window has closed (end <= watermark), or its time is at or
                 // behind the watermark for a raw timestamp key.
                 if let Some(t) = time.filter(|&t| t <= late_watermark) {
-                    late_keys.insert(buf.clone());
+                    late_keys.insert(key.to_vec());
                     let window = times.as_ref().and_then(|(_, starts)| starts.map(|s| (s[i], t)));
                     if row_times_of_late.is_none() {
                         let column = self.row_time.as_ref().map(|e| e.evaluate_to_array(&batch)).transpose()?;
@@ -148,7 +150,7 @@ impl Operator for AggregateOp {
                     continue;
                 }
             }
-            let slot = self.groups.group(&buf, time);
+            let slot = self.groups.group(key, time);
             if self.groups.touch(slot, now) {
                 updated += 1;
                 changed.push(slot);
