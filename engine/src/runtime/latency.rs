@@ -7,44 +7,34 @@ use arrow_array::{Array, Int32Array, Int64Array, RecordBatch, TimestampMicroseco
 
 use crate::progress::RecordLatency;
 
-/// When records arrived, per source: each entry covers the offsets below `end` and from the
-/// previous entry's `end` of the same partition on. Kept for the query's lifetime (an entry
-/// per add step or per produced message run), in memory only: after a resume in a new process
-/// the steps that refill the sources stamp them again.
+/// When records arrived, per source and Kafka partition: each entry `(end, at_ms)` covers the
+/// offsets below `end` from the previous entry's `end` on, so a lookup is a binary search. Kept
+/// for the query's lifetime (an entry per add step, or per run of messages produced at one
+/// time), in memory only: after a resume in a new process the steps that refill the sources
+/// stamp them again.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Arrivals {
-    by_source: BTreeMap<String, Vec<Arrival>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Arrival {
-    partition: Option<u32>,
-    end: u64,
-    at_ms: f64,
+    by_source: BTreeMap<(String, Option<u32>), Vec<(u64, f64)>>,
 }
 
 impl Arrivals {
     /// Records of `source` (and `partition`) below offset `end` not stamped yet arrived at `at_ms`.
     pub(super) fn stamp(&mut self, source: &str, partition: Option<u32>, end: u64, at_ms: f64) {
-        let list = self.by_source.entry(source.to_ascii_lowercase()).or_default();
-        // Consecutive messages of one partition produced at one time make one entry.
-        if let Some(last) = list.iter_mut().rev().find(|a| a.partition == partition) {
-            if last.at_ms == at_ms && last.end <= end {
-                last.end = end;
-                return;
-            }
-            if last.end >= end {
-                return;
-            }
+        let list = self.by_source.entry((source.to_ascii_lowercase(), partition)).or_default();
+        match list.last_mut() {
+            Some(last) if last.0 >= end => {}
+            // Consecutive messages produced at one time make one entry.
+            Some(last) if last.1 == at_ms => last.0 = end,
+            _ => list.push((end, at_ms)),
         }
-        list.push(Arrival { partition, end, at_ms });
     }
 
     /// When the record at `offset` of `source` (and `partition`) arrived, and the end of the
     /// run of offsets that arrived with it.
     fn arrival(&self, source: &str, partition: Option<u32>, offset: u64) -> Option<(f64, u64)> {
-        let list = self.by_source.get(&source.to_ascii_lowercase())?;
-        list.iter().filter(|a| a.partition == partition).find(|a| offset < a.end).map(|a| (a.at_ms, a.end))
+        let list = self.by_source.get(&(source.to_ascii_lowercase(), partition))?;
+        let k = list.partition_point(|(end, _)| *end <= offset);
+        list.get(k).map(|(end, at)| (*at, *end))
     }
 
     /// The latencies of the records at offsets `start..end` of a file (or memory) source.
@@ -138,7 +128,8 @@ mod tests {
             a.stamp("t", Some(0), off + 1, 500.0);
         }
         a.stamp("t", Some(1), 1, 700.0);
-        assert_eq!(a.by_source["t"].len(), 2);
+        assert_eq!(a.by_source.len(), 2);
+        assert_eq!(a.by_source[&("t".to_string(), Some(0))], vec![(3, 500.0)]);
         assert_eq!(a.arrival("t", Some(0), 2), Some((500.0, 3)));
         assert_eq!(a.arrival("t", Some(1), 0), Some((700.0, 1)));
         assert_eq!(a.arrival("t", Some(1), 1), None);
