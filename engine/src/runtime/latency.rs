@@ -14,8 +14,11 @@ use crate::progress::RecordLatency;
 /// stamp them again.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Arrivals {
-    by_source: BTreeMap<(String, Option<u32>), Vec<(u64, f64)>>,
+    by_source: BTreeMap<Stream, Vec<(u64, f64)>>,
 }
+
+/// A source (lower case) and, for Kafka, a partition: one sequence of offsets.
+type Stream = (String, Option<u32>);
 
 impl Arrivals {
     /// Records of `source` (and `partition`) below offset `end` not stamped yet arrived at `at_ms`.
