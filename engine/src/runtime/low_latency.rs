@@ -322,9 +322,10 @@ impl StreamingQuery {
         Ok(RunReport::default())
     }
 
-    /// Advances a live query to `now_ms` of its clock: when the open epoch (batch) has ended,
-    /// it commits with every record that arrived so far, and the next one opens. Nothing
-    /// happens before the end, or without a live trigger.
+    /// Advances a live query to the present of its clock (the page calls it on every frame,
+    /// the runner at every step): when the open epoch (batch) has ended, it commits with every
+    /// record that arrived so far, and the next one opens. Nothing happens before the end, or
+    /// without a live trigger.
     pub fn tick_live(&mut self) -> Result<RunReport> {
         let mut report = RunReport::default();
         let Some(live) = self.live else { return Ok(report) };
@@ -366,12 +367,9 @@ impl StreamingQuery {
                 }
                 Some(BatchOutcome::Crashed(id, point)) => {
                     report.failures.push((id, point));
+                    // The query restarts now (`restart` says so to the live run): what it
+                    // processes again waited for that.
                     self.recover()?;
-                    // The query restarted now: what it processes again waited for that.
-                    let now = self.clock.now_ms();
-                    if let Some(l) = self.live.as_mut() {
-                        l.since_ms = now;
-                    }
                 }
             }
         }
@@ -503,14 +501,29 @@ mod tests {
         assert_eq!(check("SELECT device FROM STREAM files", OutputMode::Append, RunTrigger::AvailableNow), Ok(()));
     }
 
+    /// A clock the test moves.
+    #[derive(Clone, Default)]
+    struct TestClock(std::rc::Rc<std::cell::Cell<f64>>);
+
+    impl crate::time::Clock for TestClock {
+        fn now_ms(&self) -> f64 {
+            self.0.get()
+        }
+    }
+
     fn kafka_query(sql: &str, mode: OutputMode) -> StreamingQuery {
+        kafka_query_on(sql, mode, TestClock::default())
+    }
+
+    fn kafka_query_on(sql: &str, mode: OutputMode, clock: TestClock) -> StreamingQuery {
         let definition = QueryDefinition {
             sql: sql.into(),
             output_mode: mode,
             catalog: Catalog { sources: vec![("k".into(), crate::kafka::kafka_schema())], tables: vec![] },
         };
         let kafka = KafkaSource { topic: Topic::new("k", 1).unwrap(), options: Default::default() };
-        let options = QueryOptions { kafka: [("k".to_string(), kafka)].into_iter().collect(), ..QueryOptions::default() };
+        let options =
+            QueryOptions { kafka: [("k".to_string(), kafka)].into_iter().collect(), clock: Box::new(clock), ..QueryOptions::default() };
         StreamingQuery::start_with(definition, options).unwrap()
     }
 
@@ -530,5 +543,33 @@ mod tests {
         assert_eq!(q.process_all_available().unwrap().batches.len(), 1);
         assert!(q.start_live(REAL_TIME).is_ok());
         assert_eq!(q.live_trigger(), Some(REAL_TIME));
+    }
+
+    #[test]
+    fn a_live_query_commits_an_epoch_when_its_interval_ends_and_processes_records_as_they_arrive() {
+        let clock = TestClock::default();
+        let mut q = kafka_query_on("SELECT CAST(key AS STRING) AS k FROM STREAM k", OutputMode::Append, clock.clone());
+        clock.0.set(1000.0);
+        send(&mut q, "early");
+        clock.0.set(2000.0);
+        q.start_live(RunTrigger::Continuous { interval_ms: 500 }).unwrap();
+        clock.0.set(2200.0);
+        send(&mut q, "a");
+        assert!(q.tick_live().unwrap().batches.is_empty(), "the epoch [2000, 2500) is still open");
+        clock.0.set(2600.0);
+        let r = q.tick_live().unwrap();
+        assert_eq!(r.batches.len(), 1);
+        let waits: Vec<(u64, f64)> = r.batches[0].progress.record_latencies.iter().map(|l| (l.first_offset, l.latency_ms)).collect();
+        assert_eq!(waits, vec![(0, 1000.0), (1, 0.0)], "`early` waited for the start, `a` was processed as it arrived");
+        send(&mut q, "b");
+        assert_eq!(q.stop_live().unwrap().batches.len(), 1, "stopping commits the open epoch");
+        assert_eq!(q.live_trigger(), None);
+        assert_eq!(q.table().num_rows(), 3);
+        // A micro-batch's records wait for its trigger.
+        clock.0.set(3000.0);
+        send(&mut q, "c");
+        clock.0.set(4000.0);
+        let r = q.process_all_available().unwrap();
+        assert_eq!(r.batches[0].progress.record_latencies[0].latency_ms, 1000.0);
     }
 }

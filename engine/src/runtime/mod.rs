@@ -471,6 +471,11 @@ impl StreamingQuery {
         Self::open_rate_readers(&mut runtime, &mut self.checkpoint, &self.rate, self.clock.now_ms())?;
         self.runtime = runtime;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
+        // A live query that restarts processes what arrived meanwhile only now.
+        let now = self.clock.now_ms();
+        if let Some(l) = self.live.as_mut() {
+            l.since_ms = now;
+        }
         Ok(())
     }
 
