@@ -75,6 +75,38 @@ pub struct QueryProgress {
     pub num_output_rows: u64,
     /// Records routed to the dead-letter output by this batch.
     pub num_bad_records: u64,
+    /// Unbounded's extension (Spark reports latency per batch only): how long each record the
+    /// batch read waited between arriving and being processed, on the query's clock. Records
+    /// that arrived together and were processed together share one entry (a run of
+    /// consecutive offsets), so every record is covered without one entry per row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub record_latencies: Vec<RecordLatency>,
+}
+
+/// The latency of a run of records of one source (and Kafka partition): consecutive offsets
+/// that arrived at the same time and were processed at the same time.
+///
+/// `processed_ms` is when the query processed them: a micro-batch's start (its trigger time);
+/// under continuous processing or Real-Time Mode, where long-running tasks process a record as
+/// it arrives, the arrival time itself when the query was running then, else the time it
+/// started. `latency_ms = processed_ms - arrived_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordLatency {
+    pub source: String,
+    /// The Kafka partition; None for other sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<u32>,
+    /// The offset of the first record of the run: the Kafka offset in its partition, else the
+    /// record's position in the source (the offsets of the batch's `sources[].startOffset`).
+    pub first_offset: u64,
+    /// How many records the run holds.
+    pub records: u64,
+    /// When they arrived: added to the source's folder, produced to the topic, or (rate) the
+    /// time the rate source generated them.
+    pub arrived_ms: f64,
+    pub processed_ms: f64,
+    pub latency_ms: f64,
 }
 
 #[cfg(test)]

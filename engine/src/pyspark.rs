@@ -300,9 +300,62 @@ pub fn pyspark(s: &Scenario) -> String {
     let _ = writeln!(out, "result = spark.sql{}\n", python_sql(&query));
     out.push_str(&steps_program(s));
     out.push_str(&sink_program(s));
+    if s.steps.iter().any(|st| matches!(st, Step::Trigger(t) if t.is_live())) {
+        out.push_str(LIVE);
+    }
     out.push_str(DRIVER);
     out
 }
+
+/// Continuous processing and Real-Time Mode take no `foreachBatch`: a continuous query writes
+/// to the memory sink, a Real-Time Mode one (whose allowed sinks are console, foreach and
+/// Kafka) through `foreach`, into files; when the run ends their rows join the table.
+const LIVE: &str = r#"# How long a continuous or Real-Time Mode query runs before the next step stops it.
+LIVE_SECONDS = 10
+LIVE_PATH = os.path.join(DATA, "_live")
+
+
+class LiveWriter:
+    """Real-Time Mode's foreach sink: each task appends its rows as JSON lines."""
+
+    def open(self, partition_id, epoch_id):
+        os.makedirs(LIVE_PATH, exist_ok=True)
+        self.out = open(os.path.join(LIVE_PATH, f"part-{partition_id}-{epoch_id}-{os.getpid()}.json"), "a")
+        return True
+
+    def process(self, row):
+        self.out.write(json.dumps(row.asDict(recursive=True), default=str) + "\n")
+
+    def close(self, error):
+        self.out.close()
+
+
+def start_live(**trigger):
+    w = (result.writeStream
+         .outputMode(MODE)
+         .option("checkpointLocation", CHECKPOINT)
+         .trigger(**trigger))
+    if "continuous" in trigger:
+        w = w.format("memory").queryName("live_sink")
+    else:
+        w = w.foreach(LiveWriter())
+    return w.start()
+
+
+def stop_live(q):
+    """Lets the query run, stops it, and adds what it wrote (at-least-once: a failure may
+    have written rows twice) to the table."""
+    time.sleep(LIVE_SECONDS)
+    q.stop()
+    if spark.catalog.tableExists("live_sink"):
+        TABLE.extend(spark.sql("SELECT * FROM live_sink").collect())
+        spark.catalog.dropTempView("live_sink")
+    elif os.path.exists(LIVE_PATH):
+        TABLE.extend(spark.read.schema(result.schema).json(LIVE_PATH).collect())
+        shutil.rmtree(LIVE_PATH)
+
+
+"#;
 
 /// Imports, and Delta Lake when it is installed (on Databricks it always is).
 const PRELUDE: &str = r#"import json
@@ -378,6 +431,12 @@ fn steps_program(s: &Scenario) -> String {
             Step::Trigger(RunTrigger::Once) => out.push_str("    (\"trigger\", {\"once\": True}),\n"),
             Step::Trigger(RunTrigger::Batches(n)) => {
                 let _ = writeln!(out, "    (\"batches\", {n}),");
+            }
+            // Continuous processing and Real-Time Mode keep running while the steps after them
+            // happen; the next run, restart or the end stops them.
+            Step::Trigger(t @ (RunTrigger::Continuous { .. } | RunTrigger::RealTime { .. })) => {
+                let interval = t.interval_text().unwrap_or_default();
+                let _ = writeln!(out, "    (\"live\", {{{}: {}}}),", python_str(t.as_str()), python_str(&interval));
             }
             Step::Produce { source, messages, partition } => {
                 let rows: Vec<String> = messages
@@ -534,7 +593,12 @@ def run_triggers(n):
 
 files = 0
 query = None
+# A continuous or Real-Time Mode query, while it runs.
+live = None
 for step in STEPS:
+    if live is not None and step[0] in ("run", "restart", "trigger", "batches", "live"):
+        stop_live(live)
+        live = None
     if step[0] == "add":
         _, source, number, rows = step
         files += 1
@@ -569,6 +633,12 @@ for step in STEPS:
             query.stop()
         publish()
         query = start()
+    elif step[0] == "live":
+        if query is not None:
+            query.stop()
+        publish()
+        live = start_live(**step[1])
+        query = None
     else:
         # A trigger run (availableNow, once, or some processing-time triggers) stops the query.
         if query is not None:
@@ -581,6 +651,8 @@ for step in STEPS:
         query = None
 if query is not None:
     query.stop()
+if live is not None:
+    stop_live(live)
 
 
 def plain(v):
@@ -644,6 +716,26 @@ mod tests {
     fn comments_keep_one_line_per_line_and_no_control_characters() {
         assert_eq!(comment("a\nimport os\r\nb\u{2028}c"), "# a\n# import os\n#\n# b\n# c\n");
         assert_eq!(comment("x\u{0}y\u{1b}[2J\u{202e}z\u{7f}"), "# x y [2J z\n");
+    }
+
+    #[test]
+    fn live_triggers_export_as_sparks_trigger_arguments_with_sinks_they_allow() {
+        let s = Scenario::parse(
+            r#"{"version": 1, "name": "n", "sources": {"k": {"kind": "kafka", "partitions": 1}}, "query": "SELECT CAST(value AS STRING) AS v FROM STREAM k", "output_mode": "update",
+                "steps": [{"run": {"trigger": {"continuous": "1 second"}}}, {"run": {}}, {"run": {"trigger": {"realTime": "5 seconds"}}}]}"#,
+        )
+        .unwrap();
+        let py = pyspark(&s);
+        assert!(py.contains(r#"("live", {"continuous": "1 second"}),"#), "{py}");
+        assert!(py.contains(r#"("live", {"realTime": "5 seconds"}),"#), "{py}");
+        // foreachBatch is refused by both (Spark 4.3): memory for continuous, foreach for Real-Time Mode.
+        assert!(py.contains(r#"w = w.format("memory").queryName("live_sink")"#) && py.contains("w = w.foreach(LiveWriter())"), "{py}");
+        assert!(py.contains("live = start_live(**step[1])") && py.contains("stop_live(live)"), "{py}");
+        let plain = Scenario::parse(
+            r#"{"version": 1, "name": "n", "sources": {"e": {"schema": [["a", "string"]]}}, "query": "SELECT * FROM STREAM e", "steps": [{"run": {}}]}"#,
+        )
+        .unwrap();
+        assert!(!pyspark(&plain).contains("class LiveWriter"), "only a scenario with a live trigger carries its code");
     }
 
     #[test]

@@ -536,21 +536,37 @@ pub fn retain_offsets(from: &Map<String, Json>, context: &str) -> Result<crate::
     Ok(crate::kafka::PartitionOffsets(out))
 }
 
-/// A `run` step: `{}` (process all available), `{"trigger": "availableNow" | "once"}` or
-/// `{"batches": N}`.
+/// A `run` step: `{}` (process all available), `{"trigger": "availableNow" | "once"}`,
+/// `{"batches": N}`, or Unbounded's extension for Spark's two low-latency triggers (FORMAT.md has
+/// no key for them yet): `{"trigger": {"continuous": "1 second"}}` and
+/// `{"trigger": {"realTime": "5 seconds"}}`, named as PySpark's `trigger(...)` arguments.
 fn run_step(v: &Json, context: &str) -> Result<Step> {
-    let form =
-        "{\"run\": {}}, {\"run\": {\"trigger\": \"availableNow\"}}, {\"run\": {\"trigger\": \"once\"}} or {\"run\": {\"batches\": N}}";
+    let form = "{\"run\": {}}, {\"run\": {\"trigger\": \"availableNow\"}}, {\"run\": {\"trigger\": \"once\"}}, {\"run\": {\"trigger\": {\"continuous\": \"1 second\"}}}, {\"run\": {\"trigger\": {\"realTime\": \"5 seconds\"}}} or {\"run\": {\"batches\": N}}";
     let o = v.as_object().ok_or_else(|| bad(format!("{context}: `run` takes an object: {form}")))?;
     check_keys(o, &["trigger", "batches"], &format!("{context}, `run`"))?;
     match (o.get("trigger"), o.get("batches")) {
         (None, None) => Ok(Step::Run),
         (Some(_), Some(_)) => Err(bad(format!("{context}: `run` takes `trigger` or `batches`, not both: {form}"))),
+        (Some(Json::Object(t)), None) => {
+            let live = "a continuous or Real-Time Mode trigger is {\"continuous\": \"1 second\"} or {\"realTime\": \"5 seconds\"}";
+            let mut entries = t.iter();
+            let (Some((kind, interval)), None) = (entries.next(), entries.next()) else {
+                return Err(bad(format!("{context}: {live}: one key, not {}", Json::Object(t.clone()))));
+            };
+            if kind != "continuous" && kind != "realTime" {
+                return Err(bad(format!("{context}: unknown trigger {}: {live}", shown(kind))));
+            }
+            let interval = interval
+                .as_str()
+                .filter(|i| !i.trim().is_empty())
+                .ok_or_else(|| bad(format!("{context}: [VALUE_NOT_NON_EMPTY_STR] Value for `{kind}` must be a non-empty string, got {interval}.")))?;
+            RunTrigger::parse_live(kind, interval).map(Step::Trigger).map_err(|why| bad(format!("{context}: {why}")))
+        }
         (Some(t), None) => match t.as_str() {
             Some("availableNow") => Ok(Step::Trigger(RunTrigger::AvailableNow)),
             Some("once") => Ok(Step::Trigger(RunTrigger::Once)),
             _ => Err(bad(format!(
-                "{context}: the trigger must be \"availableNow\" or \"once\", not {t} (a processing-time trigger is {{\"batches\": N}})"
+                "{context}: the trigger must be \"availableNow\" or \"once\", not {t} (a processing-time trigger is {{\"batches\": N}}; continuous processing {{\"continuous\": \"1 second\"}}; Real-Time Mode {{\"realTime\": \"5 seconds\"}})"
             ))),
         },
         (None, Some(n)) => match n.as_u64().filter(|n| (1..=MAX_STEPS as u64).contains(n)) {
@@ -1066,6 +1082,9 @@ impl Scenario {
             Step::Add { source, rows } => json!({"add": source, "rows": rows}),
             Step::Run => json!({"run": {}}),
             Step::Trigger(RunTrigger::Batches(n)) => json!({"run": {"batches": n}}),
+            Step::Trigger(t) if t.is_live() => {
+                json!({"run": {"trigger": {t.as_str(): t.interval_text().unwrap_or_default()}}})
+            }
             Step::Trigger(t) => json!({"run": {"trigger": t.as_str()}}),
             Step::Restart => json!({"restart": {}}),
             Step::Fail(point) => json!({"fail": point.as_str()}),
@@ -1157,6 +1176,30 @@ fn run_json(step: usize, r: &RunReport) -> Json {
     Json::Object(m)
 }
 
+/// Adds what a live query did since to its run's report.
+fn absorb(report: &mut RunReport, more: RunReport) {
+    report.batches.extend(more.batches);
+    report.failures.extend(more.failures);
+}
+
+/// A continuous or Real-Time Mode run: as any run, plus its `trigger` and, for each epoch
+/// (batch), every record's latency (`record_latency`, [`crate::progress::RecordLatency`] in
+/// camelCase): the engine's extension, for the page to show latency per record.
+fn live_run_json(step: usize, r: &RunReport, trigger: Option<RunTrigger>) -> Json {
+    let mut run = run_json(step, r);
+    if let (Some(t), Some(m)) = (trigger, run.as_object_mut()) {
+        m.insert("trigger".into(), json!({t.as_str(): t.interval_text().unwrap_or_default()}));
+    }
+    if let Some(batches) = run.get_mut("batches").and_then(Json::as_array_mut) {
+        for (b, report) in batches.iter_mut().zip(&r.batches) {
+            if let Some(m) = b.as_object_mut() {
+                m.insert("record_latency".into(), serde_json::to_value(&report.progress.record_latencies).unwrap_or(Json::Null));
+            }
+        }
+    }
+    run
+}
+
 /// What the sink holds at the end, as FORMAT.md defines it per output mode: the transactional
 /// table's rows (appended, upserted by the update key, or replaced in complete mode).
 pub fn sink_rows(q: &StreamingQuery) -> Vec<Json> {
@@ -1180,7 +1223,10 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     // harness's base (2026-01-01 00:00:00), as file and message times are.
     let step_clock = StepClock::default();
     step_clock.set(MESSAGE_TIME_BASE_MICROS / 1000);
-    if !s.rate.is_empty() {
+    // So does a continuous or Real-Time Mode run: its epochs end, and its records' latency
+    // is measured, on that clock.
+    let live_steps = s.steps.iter().any(|st| matches!(st, Step::Trigger(t) if t.is_live()));
+    if !s.rate.is_empty() || live_steps {
         options.clock = Box::new(step_clock.clone());
     }
     let definition = QueryDefinition { sql: s.query.clone(), output_mode: s.output_mode, catalog };
@@ -1196,8 +1242,40 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     let mut failure: Option<Error> = None;
     // A trigger's run stops the query; the next `run {}` starts it again, as Spark must.
     let mut stopped = false;
+    // A continuous or Real-Time Mode run goes on across the steps after it: (its step, what it did).
+    let mut live: Option<(usize, RunReport)> = None;
     for (i, step) in s.steps.iter().enumerate() {
         step_clock.set(MESSAGE_TIME_BASE_MICROS / 1000 + file_time_ms(i));
+        if let Some((at, mut report)) = live.take() {
+            // Epochs (batches) that ended by now commit before this step happens; a run or
+            // another trigger stops the query, a restart stops it and starts it again.
+            let trigger = query.live_trigger();
+            let ends = matches!(step, Step::Run | Step::Trigger(_) | Step::Restart);
+            let mut r = query.tick_live().map(|t| absorb(&mut report, t));
+            if r.is_ok() && ends {
+                r = query.stop_live().map(|t| absorb(&mut report, t));
+            }
+            let again = match (step, trigger) {
+                (Step::Restart, Some(t)) if r.is_ok() => {
+                    r = query.start_live(t).map(|t| absorb(&mut report, t));
+                    r.is_ok()
+                }
+                _ => false,
+            };
+            if again || (r.is_ok() && !ends) {
+                live = Some((at, report));
+            } else {
+                runs.push(live_run_json(at, &report, trigger));
+                stopped = true;
+            }
+            if let Err(e) = r {
+                failure = Some(e);
+                break;
+            }
+            if again {
+                continue;
+            }
+        }
         let result = match step {
             Step::Land { source, file, text } => {
                 query.land(source, file, text, file_time_ms(i)).map_err(|e| bad(format!("step {i}: {}", e.message)))
@@ -1213,6 +1291,10 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
             Step::Run => {
                 let started = if std::mem::take(&mut stopped) { query.restart() } else { Ok(()) };
                 started.and_then(|()| query.process_all_available()).map(|r| runs.push(run_json(i, &r)))
+            }
+            Step::Trigger(t) if t.is_live() => {
+                stopped = true;
+                query.start_live(*t).map(|r| live = Some((i, r)))
             }
             Step::Trigger(t) => {
                 stopped = true;
@@ -1251,6 +1333,14 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
             }
             break;
         }
+    }
+    if let Some((at, mut report)) = live.take() {
+        // The end of the scenario stops a live query.
+        let trigger = query.live_trigger();
+        if let Err(e) = query.stop_live().map(|t| absorb(&mut report, t)) {
+            failure.get_or_insert(e);
+        }
+        runs.push(live_run_json(at, &report, trigger));
     }
     if failure.is_none() {
         // Records the checkpoint counts as read that no add step gave back: refused, not skipped.
@@ -1489,6 +1579,37 @@ mod tests {
         assert_eq!((o.max_files_per_trigger, o.latest_first), (Some(2), true));
         assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
         assert_eq!(s.to_json()["sources"]["events"]["options"]["MaxFilesPerTrigger"], json!(2));
+    }
+
+    #[test]
+    fn continuous_and_real_time_triggers_are_read_kept_and_refused_as_pyspark_refuses_them() {
+        let text = doc(
+            EVENTS,
+            "",
+            r#"{"run": {"trigger": {"continuous": "1 second"}}}, {"run": {"trigger": {"realTime": "5 seconds"}}}, {"run": {"trigger": {"continuous": "250 milliseconds"}}}"#,
+        );
+        let s = Scenario::parse(&text).unwrap();
+        assert_eq!(
+            s.steps,
+            vec![
+                Step::Trigger(RunTrigger::Continuous { interval_ms: 1000 }),
+                Step::Trigger(RunTrigger::RealTime { batch_duration_ms: 5000 }),
+                Step::Trigger(RunTrigger::Continuous { interval_ms: 250 }),
+            ]
+        );
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+        assert_eq!(s.to_json()["steps"][1], json!({"run": {"trigger": {"realTime": "5 seconds"}}}));
+        for (run, what) in [
+            (r#"{"trigger": {"continuous": ""}}"#, "[VALUE_NOT_NON_EMPTY_STR] Value for `continuous` must be a non-empty string"),
+            (r#"{"trigger": {"realTime": 5}}"#, "[VALUE_NOT_NON_EMPTY_STR] Value for `realTime`"),
+            (r#"{"trigger": {"realTime": "0 seconds"}}"#, "the batch duration should not be negative"),
+            (r#"{"trigger": {"continuous": "1 second", "realTime": "5 seconds"}}"#, "one key"),
+            (r#"{"trigger": {"processingTime": "1 second"}}"#, "unknown trigger processingTime"),
+            (r#"{"trigger": {"continuous": "1 month"}}"#, "month or year"),
+        ] {
+            let e = refused(&doc(EVENTS, "", &format!(r#"{{"run": {run}}}"#)));
+            assert!(e.contains(what), "{run}: {e}");
+        }
     }
 
     #[test]

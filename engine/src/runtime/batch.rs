@@ -109,12 +109,18 @@ impl StreamingQuery {
         }
         // Read this batch's offset ranges.
         let mut inputs = Vec::with_capacity(self.runtime.pipeline.sources.len());
+        // When the query processes what it reads: at the batch's start, or, run live (continuous,
+        // Real-Time Mode), as each record arrives (once the query is running).
+        let live_since = self.live.map(|l| l.since_ms);
+        let processed = move |arrived: f64| live_since.map_or(started, |since| arrived.max(since));
+        let mut record_latencies = Vec::new();
         let mut bad = Vec::new();
         let mut source_progress = Vec::new();
         for name in &self.runtime.pipeline.sources {
             let (start, end) = entry.sources.get(name).copied().unwrap_or((0, 0));
             if let (Some(reader), Some(source)) = (self.runtime.kafka_readers.get(name), self.kafka_source(name)) {
                 let (rows, _lost) = reader.read(source, batch_id)?;
+                record_latencies.extend(self.arrivals.for_kafka(name, &rows, &processed));
                 let latest = source.topic.latest_offsets();
                 let consumed = reader.planned_range().map(|(_, e)| e.clone()).unwrap_or_default();
                 let mut metrics = crate::kafka::metrics::offsets_behind_latest(&consumed, &latest);
@@ -147,6 +153,7 @@ impl StreamingQuery {
             }
             if let (Some(reader), Some(o)) = (self.runtime.rate_readers.get(name), self.rate_source(name)) {
                 let rows = reader.rows(o, start as i64, end as i64)?;
+                record_latencies.extend(latency::for_rate(name, start, &rows, &processed));
                 source_progress.push(SourceProgress {
                     description: format!(
                         "RateStreamV2[rowsPerSecond={}, rampUpTimeSeconds={}, numPartitions={}]",
@@ -166,6 +173,7 @@ impl StreamingQuery {
                 Some(files) => log.read_files(files.files_in(name, start, end)?, start)?,
                 None => log.read(start, end)?,
             };
+            record_latencies.extend(self.arrivals.for_range(name, start, end, &processed));
             source_progress.push(SourceProgress {
                 description: format!("MemoryStream[{name}]"),
                 start_offset: start,
@@ -214,7 +222,13 @@ impl StreamingQuery {
             }
         }
         let write = BatchWrite { query_id: &self.metadata.id, batch_id, rows: &rows };
-        let skipped_by_table = !self.table.write(&write)?;
+        // A live query's sink is at-least-once: a replayed epoch is written again.
+        let skipped_by_table = if self.live.is_some() {
+            self.table.write_at_least_once(&write)?;
+            false
+        } else {
+            !self.table.write(&write)?
+        };
         self.file.write(&write)?;
         let added = self.clock.now_ms();
         if self.crash_here(FailurePoint::AfterSinkWrite) {
@@ -263,6 +277,7 @@ impl StreamingQuery {
             sources: source_progress,
             num_output_rows: rows.num_rows() as u64,
             num_bad_records: bad.len() as u64,
+            record_latencies,
         };
         // Trimmed in steps of RECENT_PROGRESS, so keeping the latest costs O(1) a batch.
         if self.history.len() >= 2 * RECENT_PROGRESS {

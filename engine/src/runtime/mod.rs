@@ -6,6 +6,8 @@
 mod batch;
 pub mod failure;
 mod file_log;
+mod latency;
+pub mod low_latency;
 mod recovery;
 pub mod trigger;
 mod watermark;
@@ -206,6 +208,10 @@ pub struct StreamingQuery {
     history: Vec<QueryProgress>,
     /// The settings every offsets entry records, built once.
     conf: BTreeMap<String, String>,
+    /// The continuous or Real-Time Mode trigger the query runs under, while it does.
+    live: Option<low_latency::LiveRun>,
+    /// When each record arrived, for its latency.
+    arrivals: latency::Arrivals,
 }
 
 impl StreamingQuery {
@@ -293,6 +299,8 @@ impl StreamingQuery {
             armed: None,
             history: Vec::new(),
             conf: batch::conf(options.state_store, options.limits),
+            live: None,
+            arrivals: latency::Arrivals::default(),
         })
     }
 
@@ -419,17 +427,32 @@ impl StreamingQuery {
 
     /// Appends rows (JSON arrays in schema order) to a source's log. Nothing is processed yet.
     pub fn add_json(&mut self, source: &str, rows: &[serde_json::Value]) -> Result<()> {
-        self.source_mut(source)?.append_json(rows)
+        self.source_mut(source)?.append_json(rows)?;
+        self.stamp_arrival(source);
+        Ok(())
+    }
+
+    /// The records added to a file source since the last stamp arrived now.
+    fn stamp_arrival(&mut self, source: &str) {
+        let now = self.clock.now_ms();
+        if let Some(log) = self.source(source) {
+            let (name, end) = (log.name().to_string(), log.latest_offset());
+            self.arrivals.stamp(&name, None, end, now);
+        }
     }
 
     /// Appends rows as one file of the source's folder, modified at `modified_ms` (later than
     /// the source's last file).
     pub fn add_json_file(&mut self, source: &str, rows: &[serde_json::Value], modified_ms: i64) -> Result<()> {
-        self.source_mut(source)?.append_json_file(rows, Some(modified_ms))
+        self.source_mut(source)?.append_json_file(rows, Some(modified_ms))?;
+        self.stamp_arrival(source);
+        Ok(())
     }
 
     pub fn add_batch(&mut self, source: &str, batch: RecordBatch) -> Result<()> {
-        self.source_mut(source)?.append_batch(batch)
+        self.source_mut(source)?.append_batch(batch)?;
+        self.stamp_arrival(source);
+        Ok(())
     }
 
     /// Arms a crash at `point` for the next micro-batch.
@@ -448,6 +471,11 @@ impl StreamingQuery {
         Self::open_rate_readers(&mut runtime, &mut self.checkpoint, &self.rate, self.clock.now_ms())?;
         self.runtime = runtime;
         self.dead_letter = Self::dead_letters_from(&self.checkpoint)?;
+        // A live query that restarts processes what arrived meanwhile only now.
+        let now = self.clock.now_ms();
+        if let Some(l) = self.live.as_mut() {
+            l.since_ms = now;
+        }
         Ok(())
     }
 
@@ -553,8 +581,14 @@ impl StreamingQuery {
     /// A producer sends `messages` to a Kafka source: to `partition`, or where Kafka's default
     /// partitioner puts each. Returns each message's partition and offset. Nothing is processed.
     pub fn produce(&mut self, source: &str, messages: Vec<Message>, partition: Option<u32>) -> Result<Vec<(u32, i64)>> {
+        let now = self.clock.now_ms();
+        let name = self.kafka.keys().find(|k| k.eq_ignore_ascii_case(source)).cloned().unwrap_or_else(|| source.to_string());
         let topic = &mut self.kafka_mut(source)?.topic;
-        messages.into_iter().map(|m| topic.produce(m, partition)).collect()
+        let placed = messages.into_iter().map(|m| topic.produce(m, partition)).collect::<Result<Vec<_>>>()?;
+        for (p, offset) in &placed {
+            self.arrivals.stamp(&name, Some(*p), (*offset).max(0) as u64 + 1, now);
+        }
+        Ok(placed)
     }
 
     /// Retention: deletes a Kafka source's messages below `from` in the partitions named.

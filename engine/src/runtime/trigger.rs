@@ -19,14 +19,78 @@ pub enum RunTrigger {
     /// is new data or a no-data batch is due, else nothing (and so does every later one, as
     /// nothing arrives meanwhile); then it stops.
     Batches(u64),
+    /// `trigger(continuous="1 second")`: continuous processing, with an epoch committed every
+    /// `interval_ms` of processing time. Map-like queries only (see [`super::low_latency`]);
+    /// at-least-once: after a failure, rows of the epoch in flight may be written again.
+    /// It keeps running until stopped ([`StreamingQuery::start_live`]).
+    Continuous { interval_ms: u64 },
+    /// `trigger(realTime="5 seconds")`: Real-Time Mode (Spark 4.1+), long-running micro-batches
+    /// of `batch_duration_ms` that process records as they arrive; update mode, Kafka sources
+    /// only. It keeps running until stopped ([`StreamingQuery::start_live`]).
+    RealTime { batch_duration_ms: u64 },
 }
 
 impl RunTrigger {
+    /// The name of the trigger's argument in PySpark's `DataStreamWriter.trigger(...)`.
     pub fn as_str(self) -> &'static str {
         match self {
             RunTrigger::AvailableNow => "availableNow",
             RunTrigger::Once => "once",
             RunTrigger::Batches(_) => "processingTime",
+            RunTrigger::Continuous { .. } => "continuous",
+            RunTrigger::RealTime { .. } => "realTime",
+        }
+    }
+
+    /// Whether the trigger keeps the query running across the steps that follow (continuous
+    /// processing and Real-Time Mode), rather than running some batches and stopping.
+    pub fn is_live(self) -> bool {
+        matches!(self, RunTrigger::Continuous { .. } | RunTrigger::RealTime { .. })
+    }
+
+    /// The epoch (continuous) or batch (Real-Time Mode) length of a live trigger, in ms.
+    pub fn live_interval_ms(self) -> Option<u64> {
+        match self {
+            RunTrigger::Continuous { interval_ms } => Some(interval_ms),
+            RunTrigger::RealTime { batch_duration_ms } => Some(batch_duration_ms),
+            _ => None,
+        }
+    }
+
+    /// A live trigger's interval as the text PySpark's `trigger(continuous=...)` and
+    /// `trigger(realTime=...)` take: `"1 second"`, `"5 seconds"`, `"250 milliseconds"`.
+    pub fn interval_text(self) -> Option<String> {
+        let ms = self.live_interval_ms()?;
+        Some(match ms {
+            1000 => "1 second".to_string(),
+            ms if ms % 1000 == 0 => format!("{} seconds", ms / 1000),
+            1 => "1 millisecond".to_string(),
+            ms => format!("{ms} milliseconds"),
+        })
+    }
+
+    /// Parses a live trigger from the scenario's `{"continuous": "1 second"}` /
+    /// `{"realTime": "5 seconds"}`, as Spark's `Trigger.Continuous(String)` and
+    /// `Trigger.RealTime(String)` read their interval: an interval string without months or
+    /// years, not negative; Real-Time Mode's batch duration must also be above 0 (Spark:
+    /// "requirement failed: the batch duration should not be negative" for `"0 seconds"`).
+    pub fn parse_live(kind: &str, interval: &str) -> std::result::Result<RunTrigger, String> {
+        let parsed = crate::sql::interval::parse_interval_string(interval.trim())
+            .map_err(|why| format!("the {kind} trigger's interval {interval:?} is not an interval such as \"1 second\": {why}"))?;
+        if parsed.months != 0 {
+            return Err(format!("Doesn't support month or year interval: {interval} (the {kind} trigger's interval)"));
+        }
+        if parsed.micros < 0 {
+            return Err(format!("the interval of the {kind} trigger should not be negative, not {interval:?}"));
+        }
+        let ms = (parsed.micros / 1000) as u64;
+        match kind {
+            "continuous" => Ok(RunTrigger::Continuous { interval_ms: ms }),
+            "realTime" if ms == 0 => Err(format!(
+                "requirement failed: the batch duration should not be negative (the realTime trigger's interval is {interval:?}; Real-Time Mode needs at least 5 seconds)"
+            )),
+            "realTime" => Ok(RunTrigger::RealTime { batch_duration_ms: ms }),
+            other => Err(format!("unknown trigger `{other}`: a live trigger is `continuous` or `realTime`")),
         }
     }
 }
@@ -36,12 +100,20 @@ impl StreamingQuery {
     /// it (see [`RunTrigger`]). An armed failure crashes its batch; the query recovers and the
     /// batch is retried within this call, as in `process_all_available`.
     pub fn run_trigger(&mut self, trigger: RunTrigger) -> Result<RunReport> {
-        self.restart()?;
         let (limited, most) = match trigger {
             RunTrigger::AvailableNow => (true, u64::MAX),
             RunTrigger::Once => (false, 1),
             RunTrigger::Batches(n) => (true, n),
+            // A live trigger keeps running: what it does with what is there now, then it stops.
+            RunTrigger::Continuous { .. } | RunTrigger::RealTime { .. } => {
+                let mut report = self.start_live(trigger)?;
+                let stopped = self.stop_live()?;
+                report.batches.extend(stopped.batches);
+                report.failures.extend(stopped.failures);
+                return Ok(report);
+            }
         };
+        self.restart()?;
         self.run_batches(limited, most)
     }
 }
@@ -176,6 +248,30 @@ mod tests {
         assert_eq!(r.failures.len(), 1);
         assert_eq!(rows_per_batch(&r), vec![0], "the no-data batch, retried");
         assert_eq!(r.batches[0].rows.num_rows(), 1);
+    }
+
+    #[test]
+    fn live_triggers_read_their_interval_as_spark_does() {
+        assert_eq!(RunTrigger::parse_live("continuous", "1 second"), Ok(RunTrigger::Continuous { interval_ms: 1000 }));
+        assert_eq!(RunTrigger::parse_live("continuous", "0 seconds"), Ok(RunTrigger::Continuous { interval_ms: 0 }), "Spark accepts 0");
+        assert_eq!(RunTrigger::parse_live("realTime", "interval 1 minute"), Ok(RunTrigger::RealTime { batch_duration_ms: 60_000 }));
+        assert_eq!(RunTrigger::parse_live("realTime", "250 milliseconds"), Ok(RunTrigger::RealTime { batch_duration_ms: 250 }));
+        // Spark 4.3: `trigger(realTime="0 seconds")` fails with this requirement.
+        assert!(RunTrigger::parse_live("realTime", "0 seconds").unwrap_err().contains("the batch duration should not be negative"));
+        assert!(RunTrigger::parse_live("continuous", "1 month").unwrap_err().contains("Doesn't support month or year interval"));
+        assert!(RunTrigger::parse_live("continuous", "-1 second").unwrap_err().contains("should not be negative"));
+        assert!(RunTrigger::parse_live("continuous", "soon").is_err());
+        for t in [
+            RunTrigger::Continuous { interval_ms: 1000 },
+            RunTrigger::RealTime { batch_duration_ms: 5000 },
+            RunTrigger::Continuous { interval_ms: 250 },
+        ] {
+            let text = t.interval_text().unwrap();
+            assert_eq!(RunTrigger::parse_live(t.as_str(), &text), Ok(t), "{text}");
+            assert!(t.is_live());
+        }
+        assert_eq!(RunTrigger::RealTime { batch_duration_ms: 5000 }.interval_text().as_deref(), Some("5 seconds"));
+        assert!(!RunTrigger::Once.is_live() && RunTrigger::Once.interval_text().is_none());
     }
 
     #[test]

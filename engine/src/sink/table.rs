@@ -442,6 +442,20 @@ impl Sink for TableSink {
             self.skipped_replays += 1;
             return Ok(false);
         }
+        self.append_version(batch)?;
+        Ok(true)
+    }
+}
+
+impl TableSink {
+    /// Writes a batch without the idempotence check: what an at-least-once writer (Spark's
+    /// continuous processing, Real-Time Mode's sinks) does, so a replayed epoch's rows land a
+    /// second time.
+    pub fn write_at_least_once(&mut self, batch: &BatchWrite) -> Result<()> {
+        self.append_version(batch)
+    }
+
+    fn append_version(&mut self, batch: &BatchWrite) -> Result<()> {
         let rows = conform(batch.rows, &self.arrow, &self.name)?;
         let keys = self.layout.keys(&rows);
         let (rows_added, rows_updated, rows_removed) = self.content.count(&self.versions, rows.num_rows(), keys.as_ref());
@@ -461,7 +475,7 @@ impl Sink for TableSink {
         self.txns.insert(v.query_id.clone(), v.batch_id);
         self.versions.push(v);
         self.last_change = self.content.apply(&self.layout, &self.versions, keys);
-        Ok(true)
+        Ok(())
     }
 }
 
