@@ -818,6 +818,38 @@ await test("available-now-keeps-the-read-limit-and-once-ignores-it", async (page
   expect(once.length === 1 && once[0] === 6, `once reads all 6 in one batch: ${once}`);
 });
 
+await test("continuous-processing-keeps-the-query-running-and-shows-each-record-s-latency", async (page) => {
+  await page.goto(`${url}?storage=memory&example=kafka-bronze`);
+  await page.locator("#panel-topics").waitFor();
+  await runToEnd(page);
+  // Real-Time Mode refuses the example's append mode with Spark's error; nothing else changes.
+  const rowsBefore = await page.locator("#progress tbody tr").count();
+  await page.locator("#trigger-mode").selectOption("realTime");
+  await page.locator("#interval").selectOption("5000");
+  await page.locator("#play").click();
+  await page.locator("#query-error").waitFor();
+  const refused = await page.locator("#query-error").innerText();
+  expect(refused.includes("OUTPUT_MODE_NOT_SUPPORTED") || refused.includes("Update"), refused);
+  expect((await page.locator("#play").innerText()) === "Play", "the refused trigger does not play");
+  expect((await page.locator("#progress tbody tr").count()) === rowsBefore, "no batch ran");
+  // Continuous: an epoch a second; a message produced while it runs is processed at once.
+  await page.locator("#trigger-mode").selectOption("continuous");
+  await page.locator("#interval").selectOption("1000");
+  await page.locator("#play").click();
+  await page.locator("#live-mode").waitFor();
+  expect((await page.locator("#live-mode").innerText()).includes("at-least-once"), "the note says the delivery guarantee");
+  await page.locator("#producer-key").fill("d9");
+  await page.locator("#producer-retries").fill("2");
+  await page.locator("#produce").click();
+  await page.waitForFunction(() => document.querySelector("#topic-sensor_data .topic-lag")?.textContent.startsWith("0 messages"), null, { timeout: 15000 });
+  await page.locator("#latency-table tbody tr").first().waitFor({ timeout: 15000 });
+  const summary = await page.locator("#latency-summary").innerText();
+  expect(/3 records/.test(summary), summary);
+  await page.screenshot({ path: `${shots}/30-continuous-latency.png`, fullPage: true });
+  await page.locator("#play").click();
+  await page.waitForFunction(() => !document.querySelector("#live-mode"));
+});
+
 await test("retention-deletes-unread-messages-and-the-next-batch-fails-with-sparks-advice", async (page) => {
   await page.goto(`${url}?storage=memory&example=kafka-bronze`);
   await page.locator("#panel-topics").waitFor();

@@ -79,6 +79,11 @@ pub enum Request {
     Export,
     /// Start the processing-time trigger: a micro-batch every `interval_ms`.
     Play { interval_ms: f64 },
+    /// Start the query under a low-latency trigger that keeps it running: `mode` is
+    /// `continuous` (Spark's `trigger(continuous=...)`, an epoch every `interval_ms`) or
+    /// `realTime` (Real-Time Mode, a long-running batch every `interval_ms`). A query the
+    /// trigger does not accept is refused with Spark's error, and the session stays as it was.
+    PlayLive { mode: String, interval_ms: f64 },
     /// Stop the trigger (and the generator with it).
     Pause,
     /// Process everything available, then stop (Spark's `availableNow`).
@@ -199,6 +204,10 @@ pub struct LiveInfo {
     /// The simulated cluster's rows per second, when one is set.
     #[serde(default)]
     pub capacity: Option<f64>,
+    /// The low-latency trigger the query runs under while playing (`continuous` or
+    /// `realTime`), or None for the processing-time trigger.
+    #[serde(default)]
+    pub live_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -275,6 +284,26 @@ pub struct BatchInfo {
     /// (Spark's `maxOffsetsBehindLatest`), summed over the topics read.
     #[serde(default)]
     pub offsets_behind: Option<u64>,
+    /// How long the batch's records waited, from arriving to being processed: runs of
+    /// records that arrived and were processed together (the first [`LATENCY_RUNS`]).
+    #[serde(default)]
+    pub record_latencies: Vec<RecordLatencyInfo>,
+}
+
+/// The most runs of records a batch lists with their latency.
+pub const LATENCY_RUNS: usize = 50;
+
+/// Records of one source (and Kafka partition), consecutive offsets that arrived at one time
+/// and were processed at one time: Spark's latency per record, without a line per row.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecordLatencyInfo {
+    pub source: String,
+    pub partition: Option<u32>,
+    pub first_offset: u64,
+    pub records: u64,
+    pub arrived_ms: f64,
+    pub processed_ms: f64,
+    pub latency_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

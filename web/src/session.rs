@@ -127,6 +127,9 @@ struct Live {
     busy_until_ms: Option<f64>,
     /// The Kafka topic the generator produces to, in a session over one.
     topic: Option<String>,
+    /// The continuous or Real-Time Mode trigger the query runs under while playing: its
+    /// epochs commit as the query's clock passes their end, not on the processing-time trigger.
+    low_latency: Option<RunTrigger>,
 }
 
 /// The slowest and the fastest simulated cluster the capacity knob takes, in rows per second.
@@ -197,6 +200,21 @@ fn batch_info(b: &BatchReport) -> BatchInfo {
                 b.progress.sources.iter().filter_map(|p| p.metrics.get("maxOffsetsBehindLatest")).filter_map(|v| v.parse().ok()).collect();
             (!behind.is_empty()).then(|| behind.iter().sum())
         },
+        record_latencies: b
+            .progress
+            .record_latencies
+            .iter()
+            .take(crate::protocol::LATENCY_RUNS)
+            .map(|l| crate::protocol::RecordLatencyInfo {
+                source: l.source.clone(),
+                partition: l.partition,
+                first_offset: l.first_offset,
+                records: l.records,
+                arrived_ms: l.arrived_ms,
+                processed_ms: l.processed_ms,
+                latency_ms: l.latency_ms,
+            })
+            .collect(),
     }
 }
 
@@ -855,6 +873,10 @@ impl Session {
 
     /// Runs micro-batches as `step` says (`how`), and keeps the position it leads to.
     fn run(&mut self, step: Step, how: impl FnOnce(&mut StreamingQuery) -> unbounded_engine::Result<RunReport>) -> Result<(), Error> {
+        if !matches!(step, Step::Trigger(t) if t.is_live()) {
+            // A micro-batch run ends a continuous or Real-Time Mode one first.
+            self.stop_low_latency()?;
+        }
         if std::mem::take(&mut self.stopped) {
             // A trigger ran to its end, or Auto Loader stopped the stream to evolve its schema:
             // it starts again from its checkpoint (with the new schema), as Spark's must.
@@ -1029,15 +1051,15 @@ impl Session {
                 self.exported_pyspark = Some(unbounded_engine::pyspark::pyspark(&scenario));
                 Ok(())
             }
-            Request::Play { interval_ms } => {
+            Request::Play { interval_ms } => self.stop_low_latency().map(|()| {
                 self.live.interval_ms = interval_ms.max(0.0);
                 self.live.trigger = Some(ProcessingTimeTrigger::new(self.live.interval_ms));
                 self.live.last_tick_ms = None;
-                Ok(())
-            }
+            }),
+            Request::PlayLive { mode, interval_ms } => self.play_low_latency(&mode, interval_ms),
             Request::Pause => {
                 self.live.trigger = None;
-                Ok(())
+                self.stop_low_latency()
             }
             Request::AvailableNow => {
                 self.live.trigger = None;
@@ -1257,6 +1279,29 @@ impl Session {
                 }
             }
         }
+        // Under a continuous or Real-Time Mode trigger the query runs all along: an epoch commits
+        // once its end has passed on the query's clock.
+        if let Some(trigger) = self.live.low_latency {
+            if self.query.as_ref().and_then(|q| q.live_trigger()).is_none() {
+                // A new query (or a lost checkpoint) ended the live run.
+                self.live.low_latency = None;
+                self.live.trigger = None;
+                return true;
+            }
+            return match self.query_mut().and_then(|q| q.tick_live().map_err(Error::from)) {
+                Ok(report) if report.batches.is_empty() && report.failures.is_empty() => changed,
+                Ok(report) => {
+                    if let Err(e) = self.run(Step::Trigger(trigger), |_| Ok(report)) {
+                        self.stop_with(e);
+                    }
+                    true
+                }
+                Err(e) => {
+                    self.stop_with(e);
+                    true
+                }
+            };
+        }
         // A batch still running on the simulated cluster holds back the next trigger: it starts
         // at once when that batch ends (Spark's ProcessingTimeExecutor after an overrun).
         let busy = self.live.busy_until_ms.is_some_and(|end| now_ms < end);
@@ -1307,7 +1352,44 @@ impl Session {
 
     fn stop_with(&mut self, e: Error) {
         self.live.trigger = None;
+        if self.live.low_latency.take().is_some() {
+            // The failed epoch is not committed: the next run starts from the checkpoint.
+            self.stopped = true;
+        }
         self.error = Some(error_info(&e));
+    }
+
+    /// Starts the query under a continuous or Real-Time Mode trigger. A query the trigger
+    /// does not accept (Spark's own checks) is refused before anything changes.
+    fn play_low_latency(&mut self, mode: &str, interval_ms: f64) -> Result<(), Error> {
+        if !(interval_ms.is_finite() && (0.0..=3_600_000.0).contains(&interval_ms)) {
+            return Err(Error::invalid_input(format!("a trigger interval of {interval_ms} ms: give 0 to 3,600,000 ms")));
+        }
+        let trigger = RunTrigger::parse_live(mode, &format!("{} milliseconds", interval_ms as u64)).map_err(Error::invalid_input)?;
+        self.query_mut()?.check_trigger(trigger)?;
+        self.stop_low_latency()?;
+        self.live.trigger = None;
+        let report = self.query_mut()?.start_live(trigger)?;
+        self.stopped = false;
+        self.live.low_latency = Some(trigger);
+        self.live.interval_ms = interval_ms;
+        self.live.trigger = Some(ProcessingTimeTrigger::new(interval_ms));
+        self.live.last_tick_ms = None;
+        self.notice = None;
+        // Starting commits nothing: each epoch is a run (a scrubber position) when it commits.
+        debug_assert!(report.batches.is_empty());
+        Ok(())
+    }
+
+    /// Ends a continuous or Real-Time Mode run: its open epoch commits with what has arrived.
+    fn stop_low_latency(&mut self) -> Result<(), Error> {
+        let Some(trigger) = self.live.low_latency.take() else { return Ok(()) };
+        self.live.trigger = None;
+        let report = self.query_mut()?.stop_live()?;
+        if report.batches.is_empty() && report.failures.is_empty() {
+            return Ok(());
+        }
+        self.run(Step::Trigger(trigger), |_| Ok(report))
     }
 
     pub fn playing(&self) -> bool {
@@ -1500,6 +1582,7 @@ impl Session {
                     None => self.events.newest_time().map(format_timestamp),
                 },
                 capacity: self.live.capacity,
+                live_mode: self.live.low_latency.map(|t| t.as_str().to_string()),
             },
             sink_total: q.map_or(0, |q| q.table().num_rows() as u64),
             file_total: q.map_or(0, |q| q.file().num_rows() as u64),
@@ -2385,6 +2468,61 @@ mod tests {
         assert_eq!(run.sink_total, 9 + 8 + 7 + 2);
         let exported = s.handle(Request::Export).exported.unwrap();
         assert!(exported.contains("\"availableNow\"") && exported.contains("\"once\""), "the export keeps the triggers");
+    }
+
+    /// Continuous processing in the page: the query keeps running, each tick commits an
+    /// epoch with what arrived (an interval of 0 commits at every tick), every record's wait is
+    /// listed, Pause ends it, and the export keeps the trigger.
+    #[test]
+    fn continuous_runs_epochs_and_lists_each_record_s_latency() {
+        let mut s = Session::start(KAFKA, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let started = s.handle(Request::PlayLive { mode: "continuous".into(), interval_ms: 0.0 });
+        assert_eq!(started.error, None);
+        assert_eq!(started.live.live_mode.as_deref(), Some("continuous"));
+        assert!(started.live.playing);
+        let before = started.batches.len();
+        let m = |i: usize| json!({"key": format!("k{i}"), "value": format!("{{\"device\": \"k{i}\"}}")});
+        s.handle(Request::Produce { source: "sensor_data".into(), messages: (0..6).map(m).collect(), partition: None });
+        assert!(s.tick(1.0), "the epoch commits");
+        let snap = s.snapshot();
+        let epoch = &snap.batches[before..];
+        assert_eq!(epoch.iter().map(|b| b.input_rows).sum::<u64>(), 6, "an epoch reads what arrived, read limits aside");
+        let listed: u64 = epoch.iter().flat_map(|b| &b.record_latencies).map(|l| l.records).sum();
+        assert_eq!(listed, 6, "every record has its latency: {:?}", epoch.last().map(|b| &b.record_latencies));
+        assert!(epoch.iter().flat_map(|b| &b.record_latencies).all(|l| l.latency_ms >= 0.0 && l.partition.is_some()));
+        let paused = s.handle(Request::Pause);
+        assert_eq!((paused.error, paused.live.live_mode, paused.live.playing), (None, None, false));
+        let exported = s.handle(Request::Export).exported.unwrap();
+        assert!(exported.contains("\"continuous\""), "the export keeps the trigger");
+        // A micro-batch run after it goes on from the checkpoint.
+        s.handle(Request::Produce { source: "sensor_data".into(), messages: vec![m(9)], partition: None });
+        let run = s.handle(Request::RunBatch);
+        assert_eq!(run.error, None);
+        assert_eq!(run.sink_total, snap.sink_total + 1);
+    }
+
+    /// What a low-latency trigger does not accept is refused with Spark's error before anything
+    /// changes: Real-Time Mode wants update mode, continuous processing no aggregation.
+    #[test]
+    fn a_trigger_spark_refuses_leaves_the_session_as_it_was() {
+        let mut s = Session::start(KAFKA, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let before = s.snapshot();
+        let refused = s.handle(Request::PlayLive { mode: "realTime".into(), interval_ms: 5000.0 });
+        let e = refused.error.clone().expect("Real-Time Mode refuses append mode");
+        assert!(e.message.contains("OUTPUT_MODE_NOT_SUPPORTED") || e.message.contains("output mode"), "{e:?}");
+        assert_eq!((refused.live.playing, refused.live.live_mode.clone()), (false, None));
+        assert_eq!((refused.batches.len(), refused.sink_total), (before.batches.len(), before.sink_total));
+        let short = s.handle(Request::PlayLive { mode: "realTime".into(), interval_ms: 1000.0 });
+        assert!(short.error.is_some() && !short.live.playing);
+        let mut agg = Session::start(SMALL, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let before = agg.snapshot();
+        let refused = agg.handle(Request::PlayLive { mode: "continuous".into(), interval_ms: 1000.0 });
+        let e = refused.error.clone().expect("continuous refuses an aggregation");
+        assert!(e.message.contains("Continuous processing does not support"), "{e:?}");
+        assert_eq!((refused.batches.len(), refused.sink_total, refused.live.playing), (before.batches.len(), before.sink_total, false));
+        for (mode, interval) in [("rocket", 1000.0), ("continuous", f64::NAN), ("continuous", -1.0)] {
+            assert!(agg.handle(Request::PlayLive { mode: mode.into(), interval_ms: interval }).error.is_some(), "{mode} {interval}");
+        }
     }
 
     #[test]

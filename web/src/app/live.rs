@@ -16,7 +16,55 @@ pub struct Props {
     pub suggested: Option<GeneratorKind>,
 }
 
-const INTERVALS: [(f64, &str); 5] = [(250.0, "250 ms"), (500.0, "0.5 s"), (1000.0, "1 s"), (2000.0, "2 s"), (5000.0, "5 s")];
+const INTERVALS: [(f64, &str); 6] =
+    [(250.0, "250 ms"), (500.0, "0.5 s"), (1000.0, "1 s"), (2000.0, "2 s"), (5000.0, "5 s"), (10000.0, "10 s")];
+
+/// The triggers Play runs: `(value, label, what it is)`. The value is the session's mode
+/// (`PlayLive`), empty for the processing-time trigger.
+const MODES: [(&str, &str, &str); 3] = [
+    ("", "processing time", "trigger(processingTime=...): a micro-batch every interval, with what arrived since the last"),
+    (
+        "continuous",
+        "continuous",
+        "trigger(continuous=...): long-running tasks process each record as it arrives, an epoch is checkpointed every interval; map-like queries only, at-least-once",
+    ),
+    (
+        "realTime",
+        "Real-Time Mode",
+        "trigger(realTime=...): Spark 4.1+'s Real-Time Mode, long-running batches of at least 5 s over Kafka, update mode only; records are processed as they arrive",
+    ),
+];
+
+/// The newest batch's records with their latency, as a person reads it: how long each run of
+/// records waited from arriving to being processed.
+fn latency_rows(s: &Snapshot) -> Html {
+    let Some(b) = s.batches.iter().rev().find(|b| !b.record_latencies.is_empty()) else {
+        return html! { <p class="muted">{"No records processed yet: each batch lists how long its records waited."}</p> };
+    };
+    let records: u64 = b.record_latencies.iter().map(|l| l.records).sum();
+    let worst = b.record_latencies.iter().map(|l| l.latency_ms).fold(0.0, f64::max);
+    let time = |ms: f64| format_timestamp((ms * 1000.0).round() as i64);
+    html! {
+        <>
+            <p id="latency-summary">{ format!("Batch {}: {records} records, the longest wait {worst:.0} ms.", b.batch_id) }</p>
+            <div class="scroll">
+                <table id="latency-table">
+                    <thead><tr><th>{"source"}</th><th>{"offsets"}</th><th>{"arrived"}</th><th>{"processed"}</th><th>{"latency"}</th></tr></thead>
+                    <tbody>
+                        { for b.record_latencies.iter().map(|l| {
+                            let source = match l.partition { Some(p) => format!("{} [{p}]", l.source), None => l.source.clone() };
+                            let offsets = if l.records == 1 { l.first_offset.to_string() } else { format!("{}..{}", l.first_offset, l.first_offset + l.records - 1) };
+                            html! { <tr>
+                                <td>{ source }</td><td>{ offsets }</td><td>{ time(l.arrived_ms) }</td><td>{ time(l.processed_ms) }</td>
+                                <td class="num">{ format!("{:.0} ms", l.latency_ms) }</td>
+                            </tr> }
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+        </>
+    }
+}
 /// The simulated cluster's capacities offered, rows per second (0: as fast as it can).
 const CAPACITIES: [(f64, &str); 6] =
     [(0.0, "unlimited"), (1000.0, "1,000 rows/s"), (200.0, "200 rows/s"), (50.0, "50 rows/s"), (20.0, "20 rows/s"), (5.0, "5 rows/s")];
@@ -79,11 +127,21 @@ fn processing_clock(s: &Snapshot) -> String {
     }
 }
 
+/// What the running low-latency trigger does, in a sentence.
+fn live_mode_note(mode: &str, interval_ms: f64) -> String {
+    let every = if interval_ms >= 1000.0 { format!("{} s", interval_ms / 1000.0) } else { format!("{interval_ms} ms") };
+    match mode {
+        "realTime" => format!("Real-Time Mode: each record is processed as it arrives; a long-running batch is checkpointed every {every}. Delivery is at-least-once: after a crash the batch in flight is written again."),
+        _ => format!("Continuous processing: each record is processed as it arrives; an epoch is checkpointed every {every}. Delivery is at-least-once: after a crash the epoch in flight is written again."),
+    }
+}
+
 #[function_component(LivePanel)]
 pub fn live_panel(props: &Props) -> Html {
     let s = &props.snapshot;
     let send = props.send.clone();
     let interval = use_state(|| 1000.0);
+    let mode = use_state(String::new);
     // The knobs as the person set them; sent whole whenever one changes while generating.
     let knobs = use_state(GeneratorConfig::default);
     let generating = s.live.generator.is_some();
@@ -125,9 +183,26 @@ pub fn live_panel(props: &Props) -> Html {
             send.emit(Request::SetGenerator { config: if generating { None } else { Some((*knobs).clone()) } });
         })
     };
+    let play_request = |mode: &str, interval_ms: f64| {
+        if mode.is_empty() {
+            Request::Play { interval_ms }
+        } else {
+            Request::PlayLive { mode: mode.to_string(), interval_ms }
+        }
+    };
     let play = {
-        let (send, interval, playing) = (send.clone(), interval.clone(), s.live.playing);
-        Callback::from(move |_: MouseEvent| send.emit(if playing { Request::Pause } else { Request::Play { interval_ms: *interval } }))
+        let (send, interval, playing, mode) = (send.clone(), interval.clone(), s.live.playing, mode.clone());
+        Callback::from(move |_: MouseEvent| send.emit(if playing { Request::Pause } else { play_request(&mode, *interval) }))
+    };
+    let on_mode = {
+        let (send, interval, playing, mode) = (send.clone(), interval.clone(), s.live.playing, mode.clone());
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            if playing {
+                send.emit(play_request(&v, *interval));
+            }
+            mode.set(v);
+        })
     };
     let on_capacity = {
         let send = send.clone();
@@ -137,15 +212,16 @@ pub fn live_panel(props: &Props) -> Html {
         })
     };
     let on_interval = {
-        let (send, interval, playing) = (send.clone(), interval.clone(), s.live.playing);
+        let (send, interval, playing, mode) = (send.clone(), interval.clone(), s.live.playing, mode.clone());
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<f64>().unwrap_or(1000.0);
             interval.set(v);
             if playing {
-                send.emit(Request::Play { interval_ms: v });
+                send.emit(play_request(&mode, v));
             }
         })
     };
+    let mode_title = MODES.iter().find(|(v, _, _)| *v == mode.as_str()).map_or("", |(_, _, t)| t);
     let k = &*knobs;
     let max_seconds = MAX_SPREAD_MS as f64 / 1000.0;
     html! {
@@ -153,9 +229,12 @@ pub fn live_panel(props: &Props) -> Html {
             <h3>{"Drive time"}</h3>
             <div class="row" role="group" aria-label="Trigger">
                 <button id="play" class={classes!(s.live.playing.then_some("playing"))} aria-pressed={s.live.playing.to_string()} onclick={play}
-                    title="Processing-time trigger: a micro-batch every interval">
+                    title={mode_title.to_string()}>
                     { if s.live.playing { "Pause" } else { "Play" } }
                 </button>
+                <select id="trigger-mode" aria-label="Trigger" title={mode_title.to_string()} onchange={on_mode}>
+                    { for MODES.iter().map(|(v, label, _)| html! { <option value={v.to_string()} selected={*v == mode.as_str()}>{ *label }</option> }) }
+                </select>
                 <label for="interval">{"every "}</label>
                 <select id="interval" onchange={on_interval}>
                     { for INTERVALS.iter().map(|(v, label)| html! { <option value={v.to_string()} selected={*v == *interval}>{ *label }</option> }) }
@@ -179,6 +258,13 @@ pub fn live_panel(props: &Props) -> Html {
                 <span id="event-clock">{ format!("event time: {}", s.live.event_clock.as_deref().unwrap_or("no events yet")) }</span>
                 <span>{ format!("watermark: {}", s.watermark.as_deref().unwrap_or("none")) }</span>
             </div>
+            if let Some(m) = &s.live.live_mode {
+                <p id="live-mode" class="notice" role="status">{ live_mode_note(m, s.live.interval_ms) }</p>
+            }
+            <details id="record-latency" open={s.live.live_mode.is_some()}>
+                <summary>{"Latency per record"}</summary>
+                { latency_rows(s) }
+            </details>
             <details id="generator" open={generating}>
                 <summary>{ if generating { format!("Generator: {} (running)", k.kind.label()) } else { "Generator".to_string() } }</summary>
                 <div class="row">
