@@ -129,6 +129,17 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("collect_list", Family::Aggregate, "collect_list(expr)", "An array of the non-null values, duplicates kept."),
     d("collect_set", Family::Aggregate, "collect_set(expr)", "An array of the distinct non-null values."),
     d("array_agg", Family::Aggregate, "array_agg(expr)", "An array of the non-null values (alias of collect_list)."),
+    d("collect_union", Family::Aggregate, "collect_union(array)", "The distinct non-null elements of all the arrays."),
+    d("bitmap_construct_agg", Family::Aggregate, "bitmap_construct_agg(child)", "The bitmap with the bit of each position set."),
+    d("bitmap_or_agg", Family::Aggregate, "bitmap_or_agg(child)", "The bitwise OR of all the bitmaps."),
+    d("bitmap_and_agg", Family::Aggregate, "bitmap_and_agg(child)", "The bitwise AND of all the bitmaps."),
+    d(
+        "count_min_sketch",
+        Family::Aggregate,
+        "count_min_sketch(col, eps, confidence, seed)",
+        "A count-min sketch of the values, serialized as Spark's.",
+    ),
+    d("histogram_numeric", Family::Aggregate, "histogram_numeric(expr, nb)", "An approximate histogram of at most nb (x, y) bins."),
     d(
         "listagg",
         Family::Aggregate,

@@ -20,7 +20,7 @@ mod hash;
 mod json;
 mod math;
 mod misc;
-mod murmur;
+pub(crate) mod murmur;
 mod number_format;
 mod numeric;
 mod pattern;

@@ -1370,6 +1370,47 @@ pub(super) fn walk_functions<'e>(e: &'e ast::Expr, visit: &mut dyn FnMut(&'e ast
                 todo.extend(operand.as_deref());
             }
             E::CompoundFieldAccess { root, .. } => todo.push(root),
+            // Spark's functions the parser gives a syntax of their own (`substring(x, 1, 2)`,
+            // `trim(...)`, `x IN (...)`, ...): their operands, left to right.
+            E::IsTrue(x) | E::IsNotTrue(x) | E::IsFalse(x) | E::IsNotFalse(x) | E::IsUnknown(x) | E::IsNotUnknown(x) => todo.push(x),
+            E::Extract { expr, .. } | E::Ceil { expr, .. } | E::Floor { expr, .. } => todo.push(expr),
+            E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) | E::Position { expr: a, r#in: b } => {
+                todo.push(b);
+                todo.push(a);
+            }
+            E::AtTimeZone { timestamp, time_zone } => {
+                todo.push(time_zone);
+                todo.push(timestamp);
+            }
+            E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } | E::RLike { expr, pattern, .. } => {
+                todo.push(pattern);
+                todo.push(expr);
+            }
+            E::InList { expr, list, .. } => {
+                todo.extend(list.iter().rev());
+                todo.push(expr);
+            }
+            E::Between { expr, low, high, .. } => {
+                todo.push(high);
+                todo.push(low);
+                todo.push(expr);
+            }
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                todo.extend(substring_for.as_deref());
+                todo.extend(substring_from.as_deref());
+                todo.push(expr);
+            }
+            E::Trim { expr, trim_what, trim_characters, .. } => {
+                todo.extend(trim_characters.iter().flatten().rev());
+                todo.push(expr);
+                todo.extend(trim_what.as_deref());
+            }
+            E::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+                todo.extend(overlay_for.as_deref());
+                todo.push(overlay_from);
+                todo.push(overlay_what);
+                todo.push(expr);
+            }
             _ => {}
         }
     }

@@ -98,16 +98,12 @@ struct AggCollector {
     calls: Vec<(String, AggregateCall)>,
 }
 
-/// Spark aggregates this engine recognises but does not compute yet (refused with a message);
-/// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric"];
-
 /// Aggregates the analyzer builds from others (`listagg` is a join over `collect_list`,
 /// `percentile_cont(p) WITHIN GROUP (ORDER BY x)` is `percentile(x, p)`).
 const REWRITTEN_AGGREGATES: &[&str] = &["listagg", "string_agg", "percentile_cont"];
 
 fn is_spark_aggregate(name: &str) -> bool {
-    AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name) || REWRITTEN_AGGREGATES.contains(&name)
+    AggFunc::is_aggregate_name(name) || REWRITTEN_AGGREGATES.contains(&name)
 }
 const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
