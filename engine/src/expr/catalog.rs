@@ -23,6 +23,7 @@ pub enum Family {
     Conversion,
     Hash,
     Json,
+    Csv,
     Url,
 }
 
@@ -47,6 +48,7 @@ impl Family {
         Family::Generator,
         Family::Hash,
         Family::Json,
+        Family::Csv,
         Family::Url,
     ];
 
@@ -70,6 +72,7 @@ impl Family {
             Family::Conversion => "Conversion functions",
             Family::Hash => "Hash and encoding functions",
             Family::Json => "JSON functions",
+            Family::Csv => "CSV functions",
             Family::Url => "URL functions",
         }
     }
@@ -588,6 +591,9 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("to_json", Family::Json, "to_json(expr[, options])", "The value as a JSON string."),
     d("get_json_object", Family::Json, "get_json_object(json_txt, path)", "The value at a JSONPath in a JSON string."),
     d("schema_of_json", Family::Json, "schema_of_json(json[, options])", "The schema of a JSON string, in DDL form."),
+    d("from_csv", Family::Csv, "from_csv(csvStr, schema[, options])", "Parses a CSV record into a struct of the schema."),
+    d("to_csv", Family::Csv, "to_csv(expr[, options])", "A struct as a CSV record."),
+    d("schema_of_csv", Family::Csv, "schema_of_csv(csv[, options])", "The schema of a CSV record, in DDL form."),
     d("conv", Family::Math, "conv(num, from_base, to_base)", "The number written in from_base, rewritten in to_base."),
     d(
         "time_bucket",
