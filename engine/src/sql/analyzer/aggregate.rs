@@ -152,17 +152,11 @@ impl<'a> Analyzer<'a> {
     /// NULL when there are none. It is `collect_list` with a join over its result, so its state
     /// and checkpoints are collect_list's. Ordering by another expression is refused.
     fn listagg_call(&mut self, f: &ast::Function, name: &str, scope: &Scope, whole: &ast::Expr, pos: Option<Position>) -> Result<Expr> {
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::List(list) if list.duplicate_treatment.is_none() => list
-                .args
-                .iter()
-                .map(|a| match a {
-                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                    other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
-                })
-                .collect::<Result<_>>()?,
-            _ => return Err(Error::unsupported(format!("`{}` is not supported yet", spark_sql(whole))).at(pos)),
-        };
+        // `listagg(DISTINCT x)` is an aggregate's DISTINCT: not supported yet, unlike a plain call's.
+        if matches!(&f.args, ast::FunctionArguments::List(l) if l.duplicate_treatment.is_some()) {
+            return Err(Error::unsupported(format!("`{}` is not supported yet", spark_sql(whole))).at(pos));
+        }
+        let args = plain_args(f, name, pos, None)?;
         if args.is_empty() || args.len() > 2 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires [1, 2] parameters but the actual number is {}. SQLSTATE: 42605",
@@ -293,7 +287,8 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn session_spec(&mut self, f: &ast::Function, scope: &Scope) -> Result<(Expr, SessionGap)> {
         let pos = position_of(f.name.span());
-        let args = plain_args(f).ok_or_else(|| Error::type_mismatch("session_window() takes a timestamp and a gap").at(pos))?;
+        let args = plain_args(f, "session_window", pos, None)
+            .map_err(|_| Error::type_mismatch("session_window() takes a timestamp and a gap").at(pos))?;
         if args.len() != 2 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `session_window` requires 2 parameters but the actual number is {}. SQLSTATE: 42605",
@@ -332,7 +327,8 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
         let pos = position_of(w.name.span());
-        let args = plain_args(w).ok_or_else(|| Error::type_mismatch("window() takes a timestamp and interval strings").at(pos))?;
+        let args = plain_args(w, "window", pos, None)
+            .map_err(|_| Error::type_mismatch("window() takes a timestamp and interval strings").at(pos))?;
         if args.len() < 2 || args.len() > 4 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `window` requires [2, 3, 4] parameters but the actual number is {}. SQLSTATE: 42605",

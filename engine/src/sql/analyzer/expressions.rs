@@ -658,22 +658,7 @@ impl<'a> Analyzer<'a> {
             };
             return self.aggregate_call(f, &lower, scope, whole, pos);
         }
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::None => vec![],
-            ast::FunctionArguments::List(list) => {
-                if list.duplicate_treatment.is_some() {
-                    return Err(Error::unsupported(format!("DISTINCT inside `{lower}(...)` is only meaningful for aggregates")).at(pos));
-                }
-                list.args
-                    .iter()
-                    .map(|a| match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                        _ => Err(Error::unsupported(format!("`{a}` is not a supported argument of {lower}")).at(pos)),
-                    })
-                    .collect::<Result<_>>()?
-            }
-            ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
-        };
+        let args = plain_args(f, &lower, pos, None)?;
         let args_ast = args.clone();
         // The special forms and the resolved call are frames of their own: this one is on the
         // stack once per nesting level of a call (`abs(abs(...))`), so it stays small.
@@ -1133,6 +1118,33 @@ fn year_month_field(iv: &ast::Interval) -> bool {
     )
 }
 
+/// A call's plain arguments (`f(a, b)`), as every call the analyzer resolves reads them: no
+/// DISTINCT, no subquery, no named or wildcard argument but `named` (the one name a function
+/// may take its argument by, as the explode family's `collection`).
+pub(super) fn plain_args<'f>(f: &'f ast::Function, name: &str, pos: Option<Position>, named: Option<&str>) -> Result<Vec<&'f ast::Expr>> {
+    match &f.args {
+        ast::FunctionArguments::None => Ok(vec![]),
+        ast::FunctionArguments::List(list) => {
+            if list.duplicate_treatment.is_some() {
+                return Err(Error::unsupported(format!("DISTINCT inside `{name}(...)` is only meaningful for aggregates")).at(pos));
+            }
+            list.args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                    ast::FunctionArg::Named { name: n, arg: ast::FunctionArgExpr::Expr(e), .. }
+                        if named.is_some_and(|w| n.value.eq_ignore_ascii_case(w)) =>
+                    {
+                        Ok(e)
+                    }
+                    other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
+                })
+                .collect()
+        }
+        ast::FunctionArguments::Subquery(_) => Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
+    }
+}
+
 /// The text of a `TIMESTAMP_NTZ '...'` literal.
 fn ntz_literal(e: &ast::Expr) -> Option<String> {
     match e {
@@ -1322,21 +1334,6 @@ pub(super) fn duration_literal(e: &ast::Expr) -> Option<Result<i64>> {
                 Ok(iv.micros)
             }),
     )
-}
-
-/// A call's plain (unnamed, non-wildcard) arguments; None when it has another kind.
-pub(super) fn plain_args(f: &ast::Function) -> Option<Vec<&ast::Expr>> {
-    match &f.args {
-        ast::FunctionArguments::List(l) => l
-            .args
-            .iter()
-            .map(|a| match a {
-                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
-                _ => None,
-            })
-            .collect(),
-        _ => Some(vec![]),
-    }
 }
 
 /// Visits every function call in `e`, outermost first, with an explicit stack (operator chains
