@@ -132,6 +132,8 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("collect_list", Family::Aggregate, "collect_list(expr)", "An array of the non-null values, duplicates kept."),
     d("collect_set", Family::Aggregate, "collect_set(expr)", "An array of the distinct non-null values."),
     d("array_agg", Family::Aggregate, "array_agg(expr)", "An array of the non-null values (alias of collect_list)."),
+    d("grouping", Family::Aggregate, "grouping(col)", "1 when a grouping set leaves the column out (CUBE, ROLLUP, GROUPING SETS), else 0."),
+    d("grouping_id", Family::Aggregate, "grouping_id([col1[, col2 ..]])", "The grouping set's id: a bit per grouping column left out."),
     d("collect_union", Family::Aggregate, "collect_union(array)", "The distinct non-null elements of all the arrays."),
     d("bitmap_construct_agg", Family::Aggregate, "bitmap_construct_agg(child)", "The bitmap with the bit of each position set."),
     d("bitmap_or_agg", Family::Aggregate, "bitmap_or_agg(child)", "The bitwise OR of all the bitmaps."),

@@ -702,6 +702,9 @@ impl<'a> Analyzer<'a> {
         if lower == "struct" {
             return self.struct_of(args, scope, pos).map(Some);
         }
+        if matches!(lower, "grouping" | "grouping_id") {
+            return self.grouping_call(lower, args, scope, pos).map(Some);
+        }
         // `try_add(date, n)`, `try_add(ts, INTERVAL ...)`: the date-time forms are `+` / `-`.
         // (Past year 9999 they fail the batch where Spark gives NULL: refused, never wrong.)
         if (lower == "try_add" || lower == "try_subtract") && args.len() == 2 {
@@ -1202,8 +1205,20 @@ fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
 /// Calls the analyzer rewrites into other expressions rather than resolving as a `Func` (the
 /// function catalog's test counts them as callable).
 #[cfg(test)]
-pub(super) const REWRITTEN_CALLS: &[&str] =
-    &["current_timezone", "current_path", "typeof", "like", "ilike", "time_bucket", "date", "timestamp", "date_part", "datepart"];
+pub(super) const REWRITTEN_CALLS: &[&str] = &[
+    "current_timezone",
+    "current_path",
+    "typeof",
+    "like",
+    "ilike",
+    "time_bucket",
+    "date",
+    "timestamp",
+    "date_part",
+    "datepart",
+    "grouping",
+    "grouping_id",
+];
 
 pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> Result<Expr> {
     let numeric = |t: &DataType| -> Option<DataType> {

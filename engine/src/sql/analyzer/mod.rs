@@ -94,8 +94,14 @@ const AGG_PLACEHOLDER: usize = 1 << 30;
 /// operator computes it.
 const SESSION_PLACEHOLDER: usize = AGG_PLACEHOLDER - 1;
 
+/// The grouping id of a GROUP BY with CUBE, ROLLUP or GROUPING SETS stands among its keys as
+/// this column: `grouping(...)` and `grouping_id()` read it.
+const GROUPING_ID_PLACEHOLDER: usize = AGG_PLACEHOLDER - 2;
+
 struct AggCollector {
     calls: Vec<(String, AggregateCall)>,
+    /// The grouping columns of a GROUP BY with grouping sets (None for a plain GROUP BY).
+    grouping: Option<Vec<Expr>>,
 }
 
 /// Aggregates the analyzer builds from others (`listagg` is a join over `collect_list`,
@@ -276,6 +282,27 @@ mod tests {
 
     fn error(sql: &str) -> Error {
         analyze(sql, &catalog()).err().unwrap_or_else(|| panic!("expected an error for {sql}"))
+    }
+
+    #[test]
+    fn grouping_sets_expand_once_per_set_and_refuse_what_they_cannot_keep_apart() {
+        let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        ok("SELECT device, grouping(device) AS g, grouping_id() AS id, count(*) AS n FROM STREAM readings GROUP BY CUBE(device, humidity)");
+        ok("SELECT device, sum(temp) AS t FROM STREAM readings GROUP BY device, ROLLUP(humidity) HAVING grouping(humidity) = 0");
+        ok("SELECT device, humidity, count(*) AS n FROM STREAM readings GROUP BY GROUPING SETS ((device, humidity), (device), ())");
+        let kind = |sql: &str| error(sql).kind;
+        // Spark keeps a repeated set's rows apart; refused rather than merged.
+        assert_eq!(
+            kind("SELECT device, count(*) AS n FROM STREAM readings GROUP BY GROUPING SETS ((device), (device))"),
+            ErrorKind::UnsupportedOperation
+        );
+        assert_eq!(kind("SELECT device, count(*) AS n FROM STREAM readings GROUP BY CUBE(device, temp, humidity, ts, device || 'a', temp + 1, humidity + 1)"), ErrorKind::UnsupportedOperation);
+        assert_eq!(kind("SELECT device, grouping(device) AS g FROM STREAM readings GROUP BY device"), ErrorKind::TypeMismatch);
+        assert_eq!(kind("SELECT device, grouping(temp) AS g FROM STREAM readings GROUP BY CUBE(device)"), ErrorKind::TypeMismatch);
+        assert_eq!(
+            kind("SELECT device, grouping_id(humidity) AS g FROM STREAM readings GROUP BY CUBE(device, humidity)"),
+            ErrorKind::TypeMismatch
+        );
     }
 
     #[test]
