@@ -619,6 +619,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         "hmac(key, message[, algorithm])",
         "The HMAC of message with key, SHA-256 by default (SHA-224, SHA-384, SHA-512).",
     ),
+    d(
+        "aes_decrypt",
+        Family::Hash,
+        "aes_decrypt(expr, key[, mode[, padding[, aad]]])",
+        "The text AES-decrypted (GCM, CBC or ECB; a 16-, 24- or 32-byte key).",
+    ),
+    d("try_aes_decrypt", Family::Hash, "try_aes_decrypt(expr, key[, mode[, padding[, aad]]])", "aes_decrypt, NULL instead of an error."),
     d("xxhash64", Family::Hash, "xxhash64(expr1, expr2, ...)", "A 64-bit xxHash of the arguments, seed 42, as Spark computes it."),
     d("typeof", Family::Conversion, "typeof(expr)", "The type of the expression, in DDL form."),
     d("current_path", Family::Conversion, "current_path()", "The function search path."),

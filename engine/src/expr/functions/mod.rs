@@ -7,6 +7,7 @@ use arrow_array::ArrayRef;
 use super::{Columnar, Expr};
 use crate::error::{Error, Result};
 
+mod aes;
 mod array;
 mod bitwise;
 mod bytes;
@@ -335,6 +336,9 @@ pub enum Func {
     FromCsv,
     ToCsv,
     SchemaOfCsv,
+    // AES (aes.rs).
+    AesDecrypt,
+    TryAesDecrypt,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -545,6 +549,8 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::FromCsv, &["from_csv"]),
     (Func::ToCsv, &["to_csv"]),
     (Func::SchemaOfCsv, &["schema_of_csv"]),
+    (Func::AesDecrypt, &["aes_decrypt"]),
+    (Func::TryAesDecrypt, &["try_aes_decrypt"]),
 ];
 
 /// Functions the analyzer rewrites into other expressions (IS NULL, `<=>`, CASE).
@@ -734,6 +740,7 @@ impl Func {
             Family::Dates => dates::check(self, args, &c),
             Family::Json => json::check(self, args, &c),
             Family::Csv => csv::check(self, args, &c),
+            Family::Aes => aes::check(self, args, &c),
             Family::Url => url::check(self, args, &c),
             Family::Murmur => murmur::check(self, args, &c),
             Family::Bytes => bytes::check(self, args, &c),
@@ -858,6 +865,7 @@ impl Func {
             | Func::JsonArrayLength
             | Func::JsonObjectKeys => Family::Json,
             Func::FromCsv | Func::ToCsv | Func::SchemaOfCsv => Family::Csv,
+            Func::AesDecrypt | Func::TryAesDecrypt => Family::Aes,
             Func::Hash => Family::Murmur,
             Func::XxHash64 => Family::XxHash,
             Func::ToChar => Family::NumberFormat,
@@ -933,6 +941,7 @@ impl Func {
             Family::Dates => dates::kernel(self, a, raw, data_type, len),
             Family::Json => json::kernel(self, a, raw, data_type, len),
             Family::Csv => csv::kernel(self, a, raw, data_type, len),
+            Family::Aes => aes::kernel(self, a, raw, data_type, len),
             Family::Url => url::kernel(self, a, raw, data_type, len),
             Family::Murmur => murmur::kernel(self, a, raw, data_type, len),
             Family::Bytes => bytes::kernel(self, a, raw, data_type, len),
@@ -1006,6 +1015,7 @@ enum Family {
     Dates,
     Json,
     Csv,
+    Aes,
     Url,
     Murmur,
     Bytes,
