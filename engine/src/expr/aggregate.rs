@@ -11,6 +11,8 @@ use crate::ops::keys::encode_values;
 use crate::types::DataType;
 use crate::value::Value;
 
+use super::sketches::{CountMin, Histogram, BITMAP_BYTES};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AggFunc {
     /// `count(*)` / `count(1)`: every row.
@@ -73,6 +75,25 @@ pub enum AggFunc {
     /// `max_by(x, ord, k)` / `min_by(x, ord, k)`: the x of the k best rows, best first.
     MaxByK,
     MinByK,
+    /// `bitmap_construct_agg(position)`: the 4096-byte bitmap with each position's bit set.
+    BitmapConstruct,
+    /// `bitmap_or_agg(bitmap)` / `bitmap_and_agg(bitmap)`: the bitmaps OR-ed (AND-ed) byte by byte.
+    BitmapOr,
+    BitmapAnd,
+    /// `collect_union(array)`: the distinct non-NULL elements of every array, in first-seen order.
+    CollectUnion,
+    /// `count_min_sketch(x, eps, confidence, seed)`: Spark's serialized count-min sketch.
+    CountMinSketch,
+    /// `histogram_numeric(x, nb)`: at most nb (x, y) bins, Hive's streaming histogram.
+    HistogramNumeric,
+}
+
+/// `count_min_sketch`'s constant arguments, as its table's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountMinShape {
+    pub depth: i32,
+    pub width: i32,
+    pub seed: i32,
 }
 
 /// `percentile_approx`'s constant arguments.
@@ -120,6 +141,8 @@ pub struct AggregateCall {
     pub data_type: DataType,
     /// `percentile_approx`'s percentages and accuracy; `percentile`'s percentages when given an array.
     pub approx: Option<Box<ApproxPercentile>>,
+    /// `count_min_sketch`'s table shape and seed.
+    pub count_min: Option<CountMinShape>,
 }
 
 impl AggFunc {
@@ -180,6 +203,12 @@ impl AggFunc {
         "try_sum",
         "try_avg",
         "percentile_disc",
+        "bitmap_construct_agg",
+        "bitmap_or_agg",
+        "bitmap_and_agg",
+        "collect_union",
+        "count_min_sketch",
+        "histogram_numeric",
     ];
 
     pub fn is_aggregate_name(name: &str) -> bool {
@@ -345,7 +374,15 @@ impl AggFunc {
                 let t = DataType::Array(Box::new(a.data_type()));
                 let f = if name == "max_by" { AggFunc::MaxByK } else { AggFunc::MinByK };
                 // k rides in `fraction`, the one numeric parameter a call carries.
-                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: f64::from(k), data_type: t, approx: None });
+                return Ok(AggregateCall {
+                    func: f,
+                    arg: Some(a),
+                    arg2: Some(ord),
+                    fraction: f64::from(k),
+                    data_type: t,
+                    approx: None,
+                    count_min: None,
+                });
             }
             "max_by" | "min_by" => {
                 arity(2, &args)?;
@@ -360,7 +397,15 @@ impl AggFunc {
                 let a = args.remove(0);
                 let t = a.data_type();
                 let f = if name == "max_by" { AggFunc::MaxBy } else { AggFunc::MinBy };
-                return Ok(AggregateCall { func: f, arg: Some(a), arg2: Some(ord), fraction: 0.0, data_type: t, approx: None });
+                return Ok(AggregateCall {
+                    func: f,
+                    arg: Some(a),
+                    arg2: Some(ord),
+                    fraction: 0.0,
+                    data_type: t,
+                    approx: None,
+                    count_min: None,
+                });
             }
             "corr" | "covar_pop" | "covar_samp" | "regr_count" | "regr_avgx" | "regr_avgy" | "regr_sxx" | "regr_syy" | "regr_sxy"
             | "regr_slope" | "regr_intercept" | "regr_r2" => {
@@ -391,6 +436,7 @@ impl AggFunc {
                     fraction: 0.0,
                     data_type: t,
                     approx: None,
+                    count_min: None,
                 });
             }
             "skewness" | "kurtosis" => {
@@ -438,6 +484,7 @@ impl AggFunc {
                             fraction: 0.0,
                             data_type: DataType::Array(Box::new(DataType::Double)),
                             approx: Some(Box::new(ApproxPercentile { percentages, array: true, relative_error: 0.0 })),
+                            count_min: None,
                         });
                     }
                     let fraction = match constant_value(&p) {
@@ -468,6 +515,7 @@ impl AggFunc {
                     fraction,
                     data_type: DataType::Double,
                     approx: None,
+                    count_min: None,
                 });
             }
             "percentile_approx" | "approx_percentile" => {
@@ -533,6 +581,7 @@ impl AggFunc {
                     fraction: 0.0,
                     data_type,
                     approx: Some(Box::new(approx)),
+                    count_min: None,
                 });
             }
             "mode" => {
@@ -573,9 +622,154 @@ impl AggFunc {
                 };
                 (f, Some(a.cast_to(&t)), t)
             }
+            "bitmap_construct_agg" | "bitmap_or_agg" | "bitmap_and_agg" | "collect_union" | "count_min_sketch" | "histogram_numeric" => {
+                return resolve_summary(name, args, text);
+            }
             other => return Err(Error::new(crate::ErrorKind::UnknownFunction, format!("`{other}` is not an aggregate function"))),
         };
-        Ok(AggregateCall { func, arg, arg2: None, fraction: 0.0, data_type, approx: None })
+        Ok(AggregateCall { func, arg, arg2: None, fraction: 0.0, data_type, approx: None, count_min: None })
+    }
+}
+
+/// Spark's `DATATYPE_MISMATCH` refusal of an aggregate's call, with its condition.
+fn mismatch(condition: &'static str, call: &str, what: &str) -> Error {
+    Error::type_mismatch(format!("[{condition}] Cannot resolve \"{call}\" due to data type mismatch: {what}. SQLSTATE: 42K09"))
+        .with_condition(condition)
+}
+
+/// The aggregates that fold their rows into one summary value (a bitmap, an array, a sketch, a
+/// histogram): their argument rules and result types, as Spark 4.3 checks them.
+fn resolve_summary(name: &str, mut args: Vec<Expr>, text: &CallText) -> Result<AggregateCall> {
+    const UNEXPECTED: &str = "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE";
+    let n = match name {
+        "count_min_sketch" => 4,
+        "histogram_numeric" => 2,
+        _ => 1,
+    };
+    if args.len() != n {
+        return Err(Error::type_mismatch(format!(
+            "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {n} parameters but the actual number is {}. SQLSTATE: 42605",
+            args.len()
+        )));
+    }
+    let arg_text = |k: usize| text.args.get(k).cloned().unwrap_or_else(|| format!("argument {}", k + 1));
+    let requires = |k: usize, ordinal: &str, wanted: &str, t: &DataType| {
+        mismatch(
+            UNEXPECTED,
+            &text.call,
+            &format!("The {ordinal} parameter requires the {wanted} type, however \"{}\" has the type \"{}\"", arg_text(k), t.spark_name()),
+        )
+    };
+    // A constant argument: foldable, of an integral (or, for doubles, any numeric) type.
+    let constant = |k: usize, what: &str, t: &str, e: &Expr| -> Result<Value> {
+        constant_value(e).ok_or_else(|| {
+            mismatch(
+                "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
+                &text.call,
+                &format!("the input `{what}` should be a foldable \"{t}\" expression; however, got \"{}\"", arg_text(k)),
+            )
+        })
+    };
+    let call = |func, arg: Expr, data_type| AggregateCall {
+        func,
+        arg: Some(arg),
+        arg2: None,
+        fraction: 0.0,
+        data_type,
+        approx: None,
+        count_min: None,
+    };
+    let a = args.remove(0);
+    let t = a.data_type();
+    match name {
+        "bitmap_construct_agg" => match t {
+            t if t.is_integral() || matches!(t, DataType::String | DataType::Null) => {
+                Ok(call(AggFunc::BitmapConstruct, a.cast_to(&DataType::BigInt), DataType::Binary))
+            }
+            t => Err(requires(0, "first", "\"BIGINT\"", &t)),
+        },
+        "bitmap_or_agg" | "bitmap_and_agg" => match t {
+            DataType::Binary | DataType::Null => {
+                let f = if name == "bitmap_or_agg" { AggFunc::BitmapOr } else { AggFunc::BitmapAnd };
+                Ok(call(f, a.cast_to(&DataType::Binary), DataType::Binary))
+            }
+            t => Err(requires(0, "first", "\"BINARY\"", &t)),
+        },
+        "collect_union" => match t {
+            DataType::Array(_) => Ok(call(AggFunc::CollectUnion, a, t)),
+            t => Err(requires(0, "first", "\"ARRAY\"", &t)),
+        },
+        "count_min_sketch" => {
+            if !(t.is_integral() || matches!(t, DataType::String | DataType::Binary | DataType::Null)) {
+                return Err(requires(0, "first", "(\"INTEGRAL\" or \"STRING\" or \"BINARY\")", &t));
+            }
+            for (k, ordinal) in [(0, "second"), (1, "third")] {
+                let t = args[k].data_type();
+                if !matches!(t, DataType::Double | DataType::Null) {
+                    return Err(requires(k + 1, ordinal, "\"DOUBLE\"", &t));
+                }
+            }
+            if !matches!(args[2].data_type(), DataType::Int | DataType::BigInt | DataType::Null) {
+                return Err(requires(3, "fourth", "\"INT\"", &args[2].data_type()));
+            }
+            let eps = constant(1, "eps", "DOUBLE", &args[0])?;
+            let confidence = constant(2, "confidence", "DOUBLE", &args[1])?;
+            let seed = constant(3, "seed", "INT", &args[2])?;
+            let null = |what: &str| mismatch("DATATYPE_MISMATCH.UNEXPECTED_NULL", &text.call, &format!("The {what} must not be null"));
+            let eps = eps.as_f64().ok_or_else(|| null("eps"))?;
+            let confidence = confidence.as_f64().ok_or_else(|| null("confidence"))?;
+            // A BIGINT seed is cast to INT, as Spark's implicit cast does (the low 32 bits).
+            let seed = seed.as_i64().ok_or_else(|| null("seed"))? as i32;
+            let out_of_range = |what: &str, range: &str, v: f64| {
+                mismatch(
+                    "DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE",
+                    &text.call,
+                    &format!("The {what} must be between {range} (current value = {v:?}D)"),
+                )
+            };
+            if eps.is_nan() || eps <= 0.0 {
+                return Err(out_of_range("eps", "(0.0, 1.7976931348623157E308]", eps));
+            }
+            if confidence.is_nan() || confidence <= 0.0 || confidence >= 1.0 {
+                return Err(out_of_range("confidence", "(0.0, 1.0]", confidence));
+            }
+            let (width, depth) = super::sketches::count_min_shape(eps, confidence);
+            if width.saturating_mul(depth) > super::sketches::COUNT_MIN_MAX_CELLS {
+                return Err(Error::unsupported(format!(
+                    "count_min_sketch with eps {eps:?} and confidence {confidence:?} needs a table of {width} x {depth} counts per group; this version of Unbounded keeps at most {} (a larger eps or a smaller confidence makes it smaller)",
+                    super::sketches::COUNT_MIN_MAX_CELLS
+                )));
+            }
+            let a = if t.is_integral() || t == DataType::Null { a.cast_to(&DataType::BigInt) } else { a };
+            let mut c = call(AggFunc::CountMinSketch, a, DataType::Binary);
+            c.count_min = Some(CountMinShape { depth: depth as i32, width: width as i32, seed });
+            Ok(c)
+        }
+        _ => {
+            // histogram_numeric(x, nb): x numeric, a date or a timestamp (strings read as DOUBLE).
+            let x_type = match t {
+                t if t.is_numeric() || matches!(t, DataType::Date | DataType::Timestamp) => t,
+                DataType::String | DataType::Null => DataType::Double,
+                t => return Err(requires(0, "first", "(\"NUMERIC\" or \"DATE\" or \"TIMESTAMP\")", &t)),
+            };
+            if !matches!(args[0].data_type(), DataType::Int | DataType::BigInt) {
+                return Err(requires(1, "second", "\"INT\"", &args[0].data_type()));
+            }
+            let nb = constant(1, "nb", "INT", &args[0])?;
+            let nb = nb.as_i64().ok_or_else(|| mismatch("DATATYPE_MISMATCH.UNEXPECTED_NULL", &text.call, "The nb must not be null"))?;
+            if !(2..=i64::from(i32::MAX)).contains(&nb) {
+                return Err(mismatch(
+                    "DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE",
+                    &text.call,
+                    &format!("The nb must be between [2, 2147483647] (current value = {nb})"),
+                ));
+            }
+            let bin = DataType::Struct(vec![("x".into(), x_type.clone()), ("y".into(), DataType::Double)]);
+            let mut c = call(AggFunc::HistogramNumeric, a.cast_to(&x_type), DataType::Array(Box::new(bin)));
+            // nb rides in `fraction`, as max_by's k does.
+            c.fraction = nb as f64;
+            Ok(c)
+        }
     }
 }
 
@@ -652,6 +846,16 @@ pub enum Accumulator {
     },
     /// `max_by(x, ord, k)`: the (ord, x) of the best k rows so far, best first.
     TopBy(Vec<(Value, Value)>),
+    /// The 4096 bytes of `bitmap_construct_agg`, `bitmap_or_agg` and `bitmap_and_agg`.
+    Bitmap(Vec<u8>),
+    CountMin(Box<CountMin>),
+    /// `histogram_numeric`'s bins of the micro-batches before and of this batch's rows, kept
+    /// apart until the batch ends: Spark builds a batch's histogram on its own (its tie-breaking
+    /// generator fresh) and then merges it into the state's.
+    Histogram {
+        state: Box<Histogram>,
+        batch: Box<Histogram>,
+    },
 }
 
 /// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
@@ -905,7 +1109,11 @@ impl AggregateCall {
             Accumulator::MinMax(v) => v.as_ref().is_none_or(|v| !v.is_null() && crate::ops::fits(v, &self.data_type)),
             Accumulator::Pick { value, taken } => (*taken || value.is_null()) && crate::ops::fits(value, &self.data_type),
             Accumulator::Distinct(seen) => {
-                let arg_type = self.arg.as_ref().map(Expr::data_type).unwrap_or(DataType::Null);
+                // collect_union keeps its arrays' elements: the type its result's items have.
+                let arg_type = match self.func {
+                    AggFunc::CollectUnion => item_type.clone(),
+                    _ => self.arg.as_ref().map(Expr::data_type).unwrap_or(DataType::Null),
+                };
                 seen.items.iter().all(|v| !v.is_null() && crate::ops::fits(v, &arg_type))
             }
             Accumulator::List(items) => items.iter().all(|v| !v.is_null() && crate::ops::fits(v, item_type)),
@@ -923,6 +1131,12 @@ impl AggregateCall {
             Accumulator::Bits(_) => true,
             Accumulator::Quantiles(q) => q.is_consistent(),
             Accumulator::TopBy(items) => items.len() as f64 <= self.fraction && items.iter().all(|(o, _)| !o.is_null()),
+            Accumulator::Bitmap(bytes) => bytes.len() == BITMAP_BYTES,
+            Accumulator::CountMin(s) => s.is_consistent() && self.count_min.is_some_and(|c| (c.depth, c.width) == (s.depth, s.width)),
+            Accumulator::Histogram { state, batch } => {
+                let fine = |h: &Histogram| h.bins.len() as f64 <= self.fraction && h.bins.is_sorted_by(|a, b| a.0 <= b.0);
+                fine(state) && fine(batch)
+            }
         }
     }
 
@@ -978,6 +1192,15 @@ impl AggregateCall {
             AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => Accumulator::Bits(None),
             AggFunc::TrySum => Accumulator::TrySum { sum: None, batch: None, overflowed: false },
             AggFunc::MaxByK | AggFunc::MinByK => Accumulator::TopBy(Vec::new()),
+            AggFunc::BitmapConstruct | AggFunc::BitmapOr => Accumulator::Bitmap(vec![0; BITMAP_BYTES]),
+            // AND starts from every bit set: no row gives the full bitmap, as in Spark.
+            AggFunc::BitmapAnd => Accumulator::Bitmap(vec![0xFF; BITMAP_BYTES]),
+            AggFunc::CollectUnion => Accumulator::Distinct(DistinctValues::default()),
+            AggFunc::CountMinSketch => {
+                let c = self.count_min.unwrap_or(CountMinShape { depth: 1, width: 1, seed: 0 });
+                Accumulator::CountMin(Box::new(CountMin::new(c.depth, c.width, c.seed)))
+            }
+            AggFunc::HistogramNumeric => Accumulator::Histogram { state: Box::default(), batch: Box::default() },
         }
     }
 
@@ -1156,9 +1379,63 @@ impl AggregateCall {
                     self.fold_bits(bits, x);
                 }
             }
+            (AggFunc::BitmapConstruct, Accumulator::Bitmap(bits)) => {
+                if let Some(p) = v.as_i64() {
+                    let Some(byte) = usize::try_from(p).ok().filter(|p| *p < BITMAP_BYTES * 8) else {
+                        return Err(Error::runtime(
+                            "INVALID_BITMAP_POSITION",
+                            format!("[INVALID_BITMAP_POSITION] The 0-indexed bitmap position {p} is out of bounds. The bitmap has {} bits ({BITMAP_BYTES} bytes). SQLSTATE: 22003", BITMAP_BYTES * 8),
+                        ));
+                    };
+                    bits[byte / 8] |= 1 << (byte % 8);
+                }
+            }
+            (AggFunc::BitmapOr, Accumulator::Bitmap(bits)) => {
+                if let Value::Binary(b) = v {
+                    bits.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+                }
+            }
+            (AggFunc::BitmapAnd, Accumulator::Bitmap(bits)) => {
+                // A shorter bitmap has zeros past its end.
+                if let Value::Binary(b) = v {
+                    bits.iter_mut().enumerate().for_each(|(i, x)| *x &= b.get(i).copied().unwrap_or(0));
+                }
+            }
+            (AggFunc::CollectUnion, Accumulator::Distinct(seen)) => {
+                if let Value::Array(items) = v {
+                    items.iter().filter(|x| !x.is_null()).for_each(|x| seen.insert(x));
+                }
+            }
+            (AggFunc::CountMinSketch, Accumulator::CountMin(sketch)) => match v {
+                Value::String(s) => sketch.add_bytes(s.as_bytes()),
+                Value::Binary(b) => sketch.add_bytes(b),
+                other => {
+                    if let Some(x) = other.as_i64() {
+                        sketch.add_long(x);
+                    }
+                }
+            },
+            (AggFunc::HistogramNumeric, Accumulator::Histogram { batch, .. }) => {
+                let x = match v {
+                    Value::Date(d) => Some(f64::from(*d)),
+                    Value::Timestamp(t) => Some(*t as f64),
+                    other => other.as_f64(),
+                };
+                if let Some(x) = x {
+                    batch.add(x, self.fraction as usize);
+                }
+            }
             (f, a) => return Err(Error::internal(format!("accumulator {a:?} does not fit {f:?}"))),
         }
         Ok(())
+    }
+
+    /// `histogram_numeric`'s state with a batch's histogram merged in, as Spark merges the
+    /// batch's partial histogram into a freshly deserialized one of the state.
+    fn histogram_with(&self, state: &Histogram, batch: &Histogram) -> Histogram {
+        let mut merged = state.reseeded();
+        merged.merge(batch, self.fraction as usize);
+        merged
     }
 
     /// Sorts `max_by(x, ord, k)`'s rows best first (a stable sort: the earlier row first on a
@@ -1190,6 +1467,10 @@ impl AggregateCall {
                 if let Some(b) = batch.take() {
                     try_add_sum(sum, overflowed, b);
                 }
+            }
+            Accumulator::Histogram { state, batch } if !batch.bins.is_empty() => {
+                **state = self.histogram_with(state, batch);
+                **batch = Histogram::default();
             }
             _ => {}
         }
@@ -1362,6 +1643,17 @@ impl AggregateCall {
                     self.fold_bits(a, x);
                 }
             }
+            (Accumulator::Bitmap(a), Accumulator::Bitmap(b)) => {
+                let and = self.func == AggFunc::BitmapAnd;
+                a.iter_mut().zip(b).for_each(|(x, y)| if and { *x &= y } else { *x |= y });
+            }
+            (Accumulator::CountMin(a), Accumulator::CountMin(b)) => a.merge(&b).map_err(Error::internal)?,
+            (Accumulator::Histogram { state, batch }, Accumulator::Histogram { state: s2, batch: b2 }) => {
+                let mine = self.histogram_with(state, batch);
+                let later = self.histogram_with(&s2, &b2);
+                **state = self.histogram_with(&mine, &later);
+                **batch = Histogram::default();
+            }
             (a, b) => return Err(Error::internal(format!("cannot merge {b:?} into {a:?}"))),
         }
         Ok(())
@@ -1448,11 +1740,39 @@ impl AggregateCall {
                 best.map(|(v, _)| v.clone()).unwrap_or(Value::Null)
             }
             Accumulator::Bits(None) => Value::Null,
+            Accumulator::Bitmap(bytes) => Value::Binary(bytes.clone()),
+            Accumulator::CountMin(sketch) => Value::Binary(sketch.to_bytes()),
+            Accumulator::Histogram { state, batch } => {
+                let h = if batch.bins.is_empty() { state.as_ref().clone() } else { self.histogram_with(state, batch) };
+                self.histogram_result(&h)
+            }
             Accumulator::Bits(Some(b)) => match self.data_type {
                 DataType::Int => i32::try_from(*b).map(Value::Int).unwrap_or(Value::Null),
                 _ => Value::BigInt(*b),
             },
         }
+    }
+}
+
+impl AggregateCall {
+    /// `histogram_numeric`'s bins as Spark returns them: NULL without any, each x in the
+    /// argument's type (truncated from the bin's double centre, as Spark converts it).
+    fn histogram_result(&self, h: &Histogram) -> Value {
+        if h.bins.is_empty() {
+            return Value::Null;
+        }
+        let x_type = match &self.data_type {
+            DataType::Array(bin) => bin.struct_fields().and_then(|f| f.first().map(|(_, t)| t.clone())),
+            _ => None,
+        };
+        let typed = |x: f64| match x_type {
+            Some(DataType::Int) => Value::Int(x as i32),
+            Some(DataType::BigInt) => Value::BigInt(x as i64),
+            Some(DataType::Date) => Value::Date(x as i32),
+            Some(DataType::Timestamp) => Value::Timestamp(x as i64),
+            _ => Value::Double(x),
+        };
+        Value::Array(h.bins.iter().map(|(x, y)| Value::Struct(vec![("x".into(), typed(*x)), ("y".into(), Value::Double(*y))])).collect())
     }
 }
 

@@ -23,6 +23,7 @@ pub enum Family {
     Conversion,
     Hash,
     Json,
+    Csv,
     Url,
 }
 
@@ -47,6 +48,7 @@ impl Family {
         Family::Generator,
         Family::Hash,
         Family::Json,
+        Family::Csv,
         Family::Url,
     ];
 
@@ -70,6 +72,7 @@ impl Family {
             Family::Conversion => "Conversion functions",
             Family::Hash => "Hash and encoding functions",
             Family::Json => "JSON functions",
+            Family::Csv => "CSV functions",
             Family::Url => "URL functions",
         }
     }
@@ -129,6 +132,19 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("collect_list", Family::Aggregate, "collect_list(expr)", "An array of the non-null values, duplicates kept."),
     d("collect_set", Family::Aggregate, "collect_set(expr)", "An array of the distinct non-null values."),
     d("array_agg", Family::Aggregate, "array_agg(expr)", "An array of the non-null values (alias of collect_list)."),
+    d("grouping", Family::Aggregate, "grouping(col)", "1 when a grouping set leaves the column out (CUBE, ROLLUP, GROUPING SETS), else 0."),
+    d("grouping_id", Family::Aggregate, "grouping_id([col1[, col2 ..]])", "The grouping set's id: a bit per grouping column left out."),
+    d("collect_union", Family::Aggregate, "collect_union(array)", "The distinct non-null elements of all the arrays."),
+    d("bitmap_construct_agg", Family::Aggregate, "bitmap_construct_agg(child)", "The bitmap with the bit of each position set."),
+    d("bitmap_or_agg", Family::Aggregate, "bitmap_or_agg(child)", "The bitwise OR of all the bitmaps."),
+    d("bitmap_and_agg", Family::Aggregate, "bitmap_and_agg(child)", "The bitwise AND of all the bitmaps."),
+    d(
+        "count_min_sketch",
+        Family::Aggregate,
+        "count_min_sketch(col, eps, confidence, seed)",
+        "A count-min sketch of the values, serialized as Spark's.",
+    ),
+    d("histogram_numeric", Family::Aggregate, "histogram_numeric(expr, nb)", "An approximate histogram of at most nb (x, y) bins."),
     d(
         "listagg",
         Family::Aggregate,
@@ -577,6 +593,9 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     d("to_json", Family::Json, "to_json(expr[, options])", "The value as a JSON string."),
     d("get_json_object", Family::Json, "get_json_object(json_txt, path)", "The value at a JSONPath in a JSON string."),
     d("schema_of_json", Family::Json, "schema_of_json(json[, options])", "The schema of a JSON string, in DDL form."),
+    d("from_csv", Family::Csv, "from_csv(csvStr, schema[, options])", "Parses a CSV record into a struct of the schema."),
+    d("to_csv", Family::Csv, "to_csv(expr[, options])", "A struct as a CSV record."),
+    d("schema_of_csv", Family::Csv, "schema_of_csv(csv[, options])", "The schema of a CSV record, in DDL form."),
     d("conv", Family::Math, "conv(num, from_base, to_base)", "The number written in from_base, rewritten in to_base."),
     d(
         "time_bucket",
@@ -600,6 +619,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         "hmac(key, message[, algorithm])",
         "The HMAC of message with key, SHA-256 by default (SHA-224, SHA-384, SHA-512).",
     ),
+    d(
+        "aes_decrypt",
+        Family::Hash,
+        "aes_decrypt(expr, key[, mode[, padding[, aad]]])",
+        "The text AES-decrypted (GCM, CBC or ECB; a 16-, 24- or 32-byte key).",
+    ),
+    d("try_aes_decrypt", Family::Hash, "try_aes_decrypt(expr, key[, mode[, padding[, aad]]])", "aes_decrypt, NULL instead of an error."),
     d("xxhash64", Family::Hash, "xxhash64(expr1, expr2, ...)", "A 64-bit xxHash of the arguments, seed 42, as Spark computes it."),
     d("typeof", Family::Conversion, "typeof(expr)", "The type of the expression, in DDL form."),
     d("current_path", Family::Conversion, "current_path()", "The function search path."),

@@ -10,6 +10,7 @@ pub mod hll;
 pub mod lambda;
 mod like;
 mod quantiles;
+mod sketches;
 
 pub use aggregate::{AggFunc, AggregateCall};
 pub use cast::{cast_array, CastMode};

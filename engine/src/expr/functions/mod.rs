@@ -7,11 +7,13 @@ use arrow_array::ArrayRef;
 use super::{Columnar, Expr};
 use crate::error::{Error, Result};
 
+mod aes;
 mod array;
 mod bitwise;
 mod bytes;
 mod collection;
 mod conditional;
+mod csv;
 mod dates;
 mod datetime;
 mod encoding;
@@ -20,7 +22,7 @@ mod hash;
 mod json;
 mod math;
 mod misc;
-mod murmur;
+pub(crate) mod murmur;
 mod number_format;
 mod numeric;
 mod pattern;
@@ -330,6 +332,13 @@ pub enum Func {
     // JSON shapes (json.rs).
     JsonArrayLength,
     JsonObjectKeys,
+    // CSV (csv.rs).
+    FromCsv,
+    ToCsv,
+    SchemaOfCsv,
+    // AES (aes.rs).
+    AesDecrypt,
+    TryAesDecrypt,
 }
 
 /// Every function added after the first families, with its SQL names (the first is the one
@@ -537,6 +546,11 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::ToChar, &["to_char", "to_varchar"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
+    (Func::FromCsv, &["from_csv"]),
+    (Func::ToCsv, &["to_csv"]),
+    (Func::SchemaOfCsv, &["schema_of_csv"]),
+    (Func::AesDecrypt, &["aes_decrypt"]),
+    (Func::TryAesDecrypt, &["try_aes_decrypt"]),
 ];
 
 /// Functions the analyzer rewrites into other expressions (IS NULL, `<=>`, CASE).
@@ -725,6 +739,8 @@ impl Func {
             Family::Collection => collection::check(self, args, &c),
             Family::Dates => dates::check(self, args, &c),
             Family::Json => json::check(self, args, &c),
+            Family::Csv => csv::check(self, args, &c),
+            Family::Aes => aes::check(self, args, &c),
             Family::Url => url::check(self, args, &c),
             Family::Murmur => murmur::check(self, args, &c),
             Family::Bytes => bytes::check(self, args, &c),
@@ -848,6 +864,8 @@ impl Func {
             | Func::JsonTuple
             | Func::JsonArrayLength
             | Func::JsonObjectKeys => Family::Json,
+            Func::FromCsv | Func::ToCsv | Func::SchemaOfCsv => Family::Csv,
+            Func::AesDecrypt | Func::TryAesDecrypt => Family::Aes,
             Func::Hash => Family::Murmur,
             Func::XxHash64 => Family::XxHash,
             Func::ToChar => Family::NumberFormat,
@@ -922,6 +940,8 @@ impl Func {
             Family::Collection => collection::kernel(self, a, raw, data_type, len),
             Family::Dates => dates::kernel(self, a, raw, data_type, len),
             Family::Json => json::kernel(self, a, raw, data_type, len),
+            Family::Csv => csv::kernel(self, a, raw, data_type, len),
+            Family::Aes => aes::kernel(self, a, raw, data_type, len),
             Family::Url => url::kernel(self, a, raw, data_type, len),
             Family::Murmur => murmur::kernel(self, a, raw, data_type, len),
             Family::Bytes => bytes::kernel(self, a, raw, data_type, len),
@@ -994,6 +1014,8 @@ enum Family {
     Collection,
     Dates,
     Json,
+    Csv,
+    Aes,
     Url,
     Murmur,
     Bytes,

@@ -76,7 +76,7 @@ fn hash_long(l: i64, seed: i32) -> i32 {
 
 /// Spark's `hashUnsafeBytes`: whole little-endian words, then each remaining byte (sign-extended)
 /// mixed in on its own, which differs from the reference Murmur3 tail.
-fn hash_bytes(b: &[u8], seed: i32) -> i32 {
+pub(crate) fn hash_bytes(b: &[u8], seed: i32) -> i32 {
     let aligned = b.len() - b.len() % 4;
     let mut h1 = seed;
     for w in b[..aligned].chunks_exact(4) {

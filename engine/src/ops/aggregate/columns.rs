@@ -185,7 +185,7 @@ impl AccColumn {
                     call.update(&mut accs[g], &v)?;
                 }
                 // One call per micro-batch: the batch ends here for the groups it touched.
-                if matches!(call.func, AggFunc::ApproxPercentile | AggFunc::TrySum) {
+                if matches!(call.func, AggFunc::ApproxPercentile | AggFunc::TrySum | AggFunc::HistogramNumeric) {
                     for (_, g) in rows() {
                         call.end_batch(&mut accs[g]);
                     }

@@ -152,17 +152,11 @@ impl<'a> Analyzer<'a> {
     /// NULL when there are none. It is `collect_list` with a join over its result, so its state
     /// and checkpoints are collect_list's. Ordering by another expression is refused.
     fn listagg_call(&mut self, f: &ast::Function, name: &str, scope: &Scope, whole: &ast::Expr, pos: Option<Position>) -> Result<Expr> {
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::List(list) if list.duplicate_treatment.is_none() => list
-                .args
-                .iter()
-                .map(|a| match a {
-                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                    other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
-                })
-                .collect::<Result<_>>()?,
-            _ => return Err(Error::unsupported(format!("`{}` is not supported yet", spark_sql(whole))).at(pos)),
-        };
+        // `listagg(DISTINCT x)` is an aggregate's DISTINCT: not supported yet, unlike a plain call's.
+        if matches!(&f.args, ast::FunctionArguments::List(l) if l.duplicate_treatment.is_some()) {
+            return Err(Error::unsupported(format!("`{}` is not supported yet", spark_sql(whole))).at(pos));
+        }
+        let args = plain_args(f, name, pos, None)?;
         if args.is_empty() || args.len() > 2 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires [1, 2] parameters but the actual number is {}. SQLSTATE: 42605",
@@ -230,11 +224,58 @@ impl<'a> Analyzer<'a> {
         Ok(Expr::column(AGG_PLACEHOLDER + k, call.data_type))
     }
 
+    /// `grouping(col)` (1 when the row's grouping set leaves col out, else 0; Spark's TINYINT as
+    /// an INT, which holds the same values) and `grouping_id([cols])` (the set's grouping id,
+    /// a BIGINT), over the grouping id the expansion gives each row.
+    #[inline(never)]
+    pub(super) fn grouping_call(&mut self, name: &str, args: &[&ast::Expr], scope: &Scope, pos: Option<Position>) -> Result<Expr> {
+        let Some(AggCollector { grouping: Some(grouping), .. }) = &self.collecting else {
+            return Err(Error::type_mismatch(
+                "[UNSUPPORTED_GROUPING_EXPRESSION] grouping()/grouping_id() can only be used with GroupingSets/Cube/Rollup. SQLSTATE: 42K0E",
+            )
+            .with_condition("UNSUPPORTED_GROUPING_EXPRESSION")
+            .at(pos));
+        };
+        let grouping = grouping.clone();
+        let resolved = args.iter().map(|a| self.expr(a, scope)).collect::<Result<Vec<_>>>()?;
+        let gid = Expr::column(GROUPING_ID_PLACEHOLDER, DataType::BigInt);
+        let written = || args.iter().map(|a| spark_sql(a)).collect::<Vec<_>>().join(", ");
+        if name == "grouping_id" {
+            if resolved.is_empty() || resolved == grouping {
+                return Ok(gid);
+            }
+            return Err(Error::type_mismatch(format!(
+                "[GROUPING_ID_COLUMN_MISMATCH] Columns of grouping_id ({}) does not match grouping columns. SQLSTATE: 42803",
+                written()
+            ))
+            .with_condition("GROUPING_ID_COLUMN_MISMATCH")
+            .at(pos));
+        }
+        if resolved.len() != 1 {
+            return Err(Error::type_mismatch(format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `grouping` requires 1 parameters but the actual number is {}. SQLSTATE: 42605",
+                resolved.len()
+            ))
+            .at(pos));
+        }
+        let Some(j) = grouping.iter().position(|g| *g == resolved[0]) else {
+            return Err(Error::type_mismatch(format!(
+                "[GROUPING_COLUMN_MISMATCH] Column of grouping ({}) can't be found in grouping columns. SQLSTATE: 42803",
+                written()
+            ))
+            .with_condition("GROUPING_COLUMN_MISMATCH")
+            .at(pos));
+        };
+        let shift = Expr::Literal(Value::Int((grouping.len() - 1 - j) as i32));
+        let bit = call(Func::BitAnd, vec![call(Func::ShiftRight, vec![gid, shift])?, Expr::Literal(Value::BigInt(1))])?;
+        Ok(bit.cast_to(&DataType::Int))
+    }
+
     /// Plans `SELECT ... GROUP BY ... HAVING ...` (and `SELECT DISTINCT`): window assignment,
     /// the stateful aggregate, HAVING as a filter over it, then the SELECT list over its output.
     pub(super) fn aggregate_select(&mut self, s: &ast::Select, plan: LogicalPlan, scope: Scope) -> Result<(LogicalPlan, Scope)> {
-        let group_exprs: Vec<&ast::Expr> = match &s.group_by {
-            ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.iter().collect(),
+        let (group_exprs, sets) = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => grouping_sets(exprs)?,
             ast::GroupByExpr::Expressions(..) => {
                 return Err(Error::unsupported("GROUP BY ... WITH ROLLUP/CUBE is not supported on streams"))
             }
@@ -285,7 +326,7 @@ impl<'a> Analyzer<'a> {
             scope.columns.push(ScopeColumn { qualifier: None, name: "window".into(), data_type: DataType::Window });
             self.window_column = Some((spark_sql_function(w), scope.columns.len() - 1));
         }
-        let result = self.aggregate_body(s, &group_exprs, &items, plan, &scope);
+        let result = self.aggregate_body(s, (&group_exprs, sets.as_deref()), &items, plan, &scope);
         self.window_column = saved_window;
         self.session_window = saved_session;
         result
@@ -293,7 +334,8 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn session_spec(&mut self, f: &ast::Function, scope: &Scope) -> Result<(Expr, SessionGap)> {
         let pos = position_of(f.name.span());
-        let args = plain_args(f).ok_or_else(|| Error::type_mismatch("session_window() takes a timestamp and a gap").at(pos))?;
+        let args = plain_args(f, "session_window", pos, None)
+            .map_err(|_| Error::type_mismatch("session_window() takes a timestamp and a gap").at(pos))?;
         if args.len() != 2 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `session_window` requires 2 parameters but the actual number is {}. SQLSTATE: 42605",
@@ -332,7 +374,8 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn window_spec(&mut self, w: &ast::Function, scope: &Scope) -> Result<(Expr, WindowSpec)> {
         let pos = position_of(w.name.span());
-        let args = plain_args(w).ok_or_else(|| Error::type_mismatch("window() takes a timestamp and interval strings").at(pos))?;
+        let args = plain_args(w, "window", pos, None)
+            .map_err(|_| Error::type_mismatch("window() takes a timestamp and interval strings").at(pos))?;
         if args.len() < 2 || args.len() > 4 {
             return Err(Error::type_mismatch(format!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `window` requires [2, 3, 4] parameters but the actual number is {}. SQLSTATE: 42605",
@@ -379,7 +422,7 @@ impl<'a> Analyzer<'a> {
     pub(super) fn aggregate_body(
         &mut self,
         s: &ast::Select,
-        group_exprs: &[&ast::Expr],
+        (group_exprs, sets): (&[&ast::Expr], Option<&[Vec<usize>]>),
         items: &[(&ast::Expr, Option<&ast::Ident>)],
         plan: LogicalPlan,
         scope: &Scope,
@@ -433,8 +476,22 @@ impl<'a> Analyzer<'a> {
                 key_names.push(resolved.1);
             }
         }
+        // Grouping sets: the rows expanded once per set, the keys read from the expansion.
+        let (plan, keys, grouping) = match sets {
+            None => (plan, keys, None),
+            Some(sets) => {
+                if keys.len() != group_exprs.len() {
+                    return Err(Error::unsupported(
+                        "a grouping column written twice in different ways within grouping sets is not supported yet",
+                    ));
+                }
+                let (plan, physical) = expand_grouping_sets(plan, &keys, sets)?;
+                key_names.push("spark_grouping_id".into());
+                (plan, physical, Some(keys))
+            }
+        };
         // The SELECT list and HAVING, with aggregate calls collected.
-        self.collecting = Some(AggCollector { calls: Vec::new() });
+        self.collecting = Some(AggCollector { calls: Vec::new(), grouping: grouping.clone() });
         let resolved_items: Result<Vec<(Expr, String)>> =
             items.iter().map(|(e, a)| Ok((self.expr(e, scope)?, a.map(|a| a.value.clone()).unwrap_or_else(|| output_name(e))))).collect();
         let resolved_items = match resolved_items {
@@ -478,9 +535,18 @@ impl<'a> Analyzer<'a> {
             schema: Schema::new(columns),
         };
         // Rewrites an expression over the input into one over the aggregate's output.
+        // Over grouping sets, a written grouping column is the expansion's (NULL where its set
+        // leaves it out) and the grouping id its placeholder.
+        let match_keys: Vec<Expr> = match grouping {
+            None => keys.clone(),
+            Some(mut g) => {
+                g.push(Expr::column(GROUPING_ID_PLACEHOLDER, DataType::BigInt));
+                g
+            }
+        };
         let onto_output = |e: &Expr, what: &ast::Expr| -> Result<Expr> {
             let uncovered = std::cell::RefCell::new(None);
-            let rewritten = onto_keys(e, &keys, nk, &uncovered);
+            let rewritten = onto_keys(e, &match_keys, nk, &uncovered);
             if let Some(index) = uncovered.into_inner() {
                 let name = scope.columns.get(index).map(|c| c.name.clone()).unwrap_or_default();
                 let text = spark_sql(what);
@@ -510,6 +576,117 @@ impl<'a> Analyzer<'a> {
         let scope = Scope::from_schema(&schema, None);
         Ok((LogicalPlan::Project { input: Box::new(out), exprs, schema }, scope))
     }
+}
+
+/// Grouping sets, each the indices of the grouping columns it keeps.
+type GroupingSets = Vec<Vec<usize>>;
+
+/// The most grouping sets one GROUP BY may expand each row into (CUBE of 6 columns).
+const MAX_GROUPING_SETS: usize = 64;
+
+/// The grouping columns of a GROUP BY, in order of appearance, and, when it has CUBE, ROLLUP
+/// or GROUPING SETS, its sets as indices into them (Spark's cross product of the items: `a,
+/// CUBE(b, c)` is the four sets of b and c, each with a).
+fn grouping_sets(exprs: &[ast::Expr]) -> Result<(Vec<&ast::Expr>, Option<GroupingSets>)> {
+    let mut columns: Vec<&ast::Expr> = Vec::new();
+    let mut sets: Vec<Vec<usize>> = vec![vec![]];
+    let mut grouped = false;
+    fn position<'e>(columns: &mut Vec<&'e ast::Expr>, e: &'e ast::Expr) -> usize {
+        match columns.iter().position(|c| spark_sql(c) == spark_sql(e)) {
+            Some(k) => k,
+            None => {
+                columns.push(e);
+                columns.len() - 1
+            }
+        }
+    }
+    for item in exprs {
+        // Each item's alternatives: lists of the columns a set takes from it.
+        let alternatives: Vec<Vec<usize>> = match item {
+            ast::Expr::Cube(units) | ast::Expr::Rollup(units) => {
+                grouped = true;
+                let units: Vec<Vec<usize>> = units.iter().map(|u| u.iter().map(|e| position(&mut columns, e)).collect()).collect();
+                if matches!(item, ast::Expr::Rollup(_)) {
+                    (0..=units.len()).rev().map(|k| units[..k].concat()).collect()
+                } else {
+                    if units.len() > 6 {
+                        return Err(Error::unsupported(format!(
+                            "CUBE of {} columns expands each row into {} grouping sets; at most {MAX_GROUPING_SETS} are supported",
+                            units.len(),
+                            1u64 << units.len().min(63)
+                        )));
+                    }
+                    (0..1usize << units.len())
+                        .map(|mask| units.iter().enumerate().filter(|(k, _)| mask >> k & 1 == 1).flat_map(|(_, u)| u.clone()).collect())
+                        .collect()
+                }
+            }
+            ast::Expr::GroupingSets(list) => {
+                grouped = true;
+                list.iter().map(|set| set.iter().map(|e| position(&mut columns, e)).collect()).collect()
+            }
+            plain => vec![vec![position(&mut columns, plain)]],
+        };
+        let mut crossed = Vec::with_capacity(sets.len() * alternatives.len());
+        for set in &sets {
+            for alt in &alternatives {
+                let mut s = set.clone();
+                s.extend(alt.iter().filter(|k| !set.contains(k)));
+                crossed.push(s);
+            }
+        }
+        if crossed.len() > MAX_GROUPING_SETS {
+            return Err(Error::unsupported(format!(
+                "this GROUP BY expands each row into more than {MAX_GROUPING_SETS} grouping sets, which is not supported"
+            )));
+        }
+        sets = crossed;
+    }
+    if !grouped {
+        return Ok((columns, None));
+    }
+    if columns.len() > 63 {
+        return Err(Error::unsupported("grouping sets over more than 63 columns are not supported"));
+    }
+    // Spark keeps a set written twice apart (its rows come out twice): not done here.
+    let masks: Vec<u64> = sets.iter().map(|s| s.iter().map(|k| 1u64 << k).sum()).collect();
+    if masks.iter().enumerate().any(|(k, m)| masks[..k].contains(m)) {
+        return Err(Error::unsupported("a grouping set listed twice is not supported yet"));
+    }
+    Ok((columns, Some(sets)))
+}
+
+/// The rows of `plan` once per grouping set (Spark's Expand): the grouping columns, NULL where
+/// the set leaves them out, then the set's grouping id (bit n-1-j set when column j is left out).
+/// Gives the expanded plan and the aggregate's keys over it.
+fn expand_grouping_sets(plan: LogicalPlan, keys: &[Expr], sets: &[Vec<usize>]) -> Result<(LogicalPlan, Vec<Expr>)> {
+    let n = keys.len();
+    let mut rows = Vec::with_capacity(sets.len());
+    for set in sets {
+        let mut fields = Vec::with_capacity(2 * n + 2);
+        let mut gid = 0i64;
+        for (j, k) in keys.iter().enumerate() {
+            fields.push(Expr::Literal(Value::String(format!("k{j}"))));
+            if set.contains(&j) {
+                fields.push(k.clone());
+            } else {
+                gid |= 1 << (n - 1 - j);
+                fields.push(Expr::Literal(Value::Null).cast_to(&k.data_type()));
+            }
+        }
+        fields.extend([Expr::Literal(Value::String("gid".into())), Expr::Literal(Value::BigInt(gid))]);
+        rows.push(call(Func::NamedStruct, fields)?);
+    }
+    let arg = call(Func::MakeArray, rows)?;
+    let mut columns = plan.schema().columns.clone();
+    let base = columns.len();
+    columns.extend(keys.iter().enumerate().map(|(j, k)| Column { name: format!("k{j}"), data_type: k.data_type() }));
+    columns.push(Column { name: "spark_grouping_id".into(), data_type: DataType::BigInt });
+    let generator =
+        crate::plan::logical::Generator { kind: crate::plan::logical::GeneratorKind::Inline { columns: n + 1 }, arg, outer: false };
+    let mut physical: Vec<Expr> = keys.iter().enumerate().map(|(j, k)| Expr::column(base + j, k.data_type())).collect();
+    physical.push(Expr::column(base + n, DataType::BigInt));
+    Ok((LogicalPlan::Generate { input: Box::new(plan), generator, schema: Schema::new(columns) }, physical))
 }
 
 /// Rewrites `e` (over an aggregation's input) onto its output: grouping keys and aggregate

@@ -658,22 +658,7 @@ impl<'a> Analyzer<'a> {
             };
             return self.aggregate_call(f, &lower, scope, whole, pos);
         }
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::None => vec![],
-            ast::FunctionArguments::List(list) => {
-                if list.duplicate_treatment.is_some() {
-                    return Err(Error::unsupported(format!("DISTINCT inside `{lower}(...)` is only meaningful for aggregates")).at(pos));
-                }
-                list.args
-                    .iter()
-                    .map(|a| match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                        _ => Err(Error::unsupported(format!("`{a}` is not a supported argument of {lower}")).at(pos)),
-                    })
-                    .collect::<Result<_>>()?
-            }
-            ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
-        };
+        let args = plain_args(f, &lower, pos, None)?;
         let args_ast = args.clone();
         // The special forms and the resolved call are frames of their own: this one is on the
         // stack once per nesting level of a call (`abs(abs(...))`), so it stays small.
@@ -716,6 +701,9 @@ impl<'a> Analyzer<'a> {
         }
         if lower == "struct" {
             return self.struct_of(args, scope, pos).map(Some);
+        }
+        if matches!(lower, "grouping" | "grouping_id") {
+            return self.grouping_call(lower, args, scope, pos).map(Some);
         }
         // `try_add(date, n)`, `try_add(ts, INTERVAL ...)`: the date-time forms are `+` / `-`.
         // (Past year 9999 they fail the batch where Spark gives NULL: refused, never wrong.)
@@ -1133,6 +1121,33 @@ fn year_month_field(iv: &ast::Interval) -> bool {
     )
 }
 
+/// A call's plain arguments (`f(a, b)`), as every call the analyzer resolves reads them: no
+/// DISTINCT, no subquery, no named or wildcard argument but `named` (the one name a function
+/// may take its argument by, as the explode family's `collection`).
+pub(super) fn plain_args<'f>(f: &'f ast::Function, name: &str, pos: Option<Position>, named: Option<&str>) -> Result<Vec<&'f ast::Expr>> {
+    match &f.args {
+        ast::FunctionArguments::None => Ok(vec![]),
+        ast::FunctionArguments::List(list) => {
+            if list.duplicate_treatment.is_some() {
+                return Err(Error::unsupported(format!("DISTINCT inside `{name}(...)` is only meaningful for aggregates")).at(pos));
+            }
+            list.args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                    ast::FunctionArg::Named { name: n, arg: ast::FunctionArgExpr::Expr(e), .. }
+                        if named.is_some_and(|w| n.value.eq_ignore_ascii_case(w)) =>
+                    {
+                        Ok(e)
+                    }
+                    other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
+                })
+                .collect()
+        }
+        ast::FunctionArguments::Subquery(_) => Err(Error::unsupported("subqueries are not supported in expressions").at(pos)),
+    }
+}
+
 /// The text of a `TIMESTAMP_NTZ '...'` literal.
 fn ntz_literal(e: &ast::Expr) -> Option<String> {
     match e {
@@ -1190,8 +1205,20 @@ fn args_ast_names(args: &[&ast::Expr]) -> Vec<Option<String>> {
 /// Calls the analyzer rewrites into other expressions rather than resolving as a `Func` (the
 /// function catalog's test counts them as callable).
 #[cfg(test)]
-pub(super) const REWRITTEN_CALLS: &[&str] =
-    &["current_timezone", "current_path", "typeof", "like", "ilike", "time_bucket", "date", "timestamp", "date_part", "datepart"];
+pub(super) const REWRITTEN_CALLS: &[&str] = &[
+    "current_timezone",
+    "current_path",
+    "typeof",
+    "like",
+    "ilike",
+    "time_bucket",
+    "date",
+    "timestamp",
+    "date_part",
+    "datepart",
+    "grouping",
+    "grouping_id",
+];
 
 pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> Result<Expr> {
     let numeric = |t: &DataType| -> Option<DataType> {
@@ -1324,21 +1351,6 @@ pub(super) fn duration_literal(e: &ast::Expr) -> Option<Result<i64>> {
     )
 }
 
-/// A call's plain (unnamed, non-wildcard) arguments; None when it has another kind.
-pub(super) fn plain_args(f: &ast::Function) -> Option<Vec<&ast::Expr>> {
-    match &f.args {
-        ast::FunctionArguments::List(l) => l
-            .args
-            .iter()
-            .map(|a| match a {
-                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
-                _ => None,
-            })
-            .collect(),
-        _ => Some(vec![]),
-    }
-}
-
 /// Visits every function call in `e`, outermost first, with an explicit stack (operator chains
 /// are as deep as they are long).
 pub(super) fn walk_functions<'e>(e: &'e ast::Expr, visit: &mut dyn FnMut(&'e ast::Function)) {
@@ -1370,6 +1382,47 @@ pub(super) fn walk_functions<'e>(e: &'e ast::Expr, visit: &mut dyn FnMut(&'e ast
                 todo.extend(operand.as_deref());
             }
             E::CompoundFieldAccess { root, .. } => todo.push(root),
+            // Spark's functions the parser gives a syntax of their own (`substring(x, 1, 2)`,
+            // `trim(...)`, `x IN (...)`, ...): their operands, left to right.
+            E::IsTrue(x) | E::IsNotTrue(x) | E::IsFalse(x) | E::IsNotFalse(x) | E::IsUnknown(x) | E::IsNotUnknown(x) => todo.push(x),
+            E::Extract { expr, .. } | E::Ceil { expr, .. } | E::Floor { expr, .. } => todo.push(expr),
+            E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) | E::Position { expr: a, r#in: b } => {
+                todo.push(b);
+                todo.push(a);
+            }
+            E::AtTimeZone { timestamp, time_zone } => {
+                todo.push(time_zone);
+                todo.push(timestamp);
+            }
+            E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } | E::RLike { expr, pattern, .. } => {
+                todo.push(pattern);
+                todo.push(expr);
+            }
+            E::InList { expr, list, .. } => {
+                todo.extend(list.iter().rev());
+                todo.push(expr);
+            }
+            E::Between { expr, low, high, .. } => {
+                todo.push(high);
+                todo.push(low);
+                todo.push(expr);
+            }
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                todo.extend(substring_for.as_deref());
+                todo.extend(substring_from.as_deref());
+                todo.push(expr);
+            }
+            E::Trim { expr, trim_what, trim_characters, .. } => {
+                todo.extend(trim_characters.iter().flatten().rev());
+                todo.push(expr);
+                todo.extend(trim_what.as_deref());
+            }
+            E::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+                todo.extend(overlay_for.as_deref());
+                todo.push(overlay_from);
+                todo.push(overlay_what);
+                todo.push(expr);
+            }
             _ => {}
         }
     }

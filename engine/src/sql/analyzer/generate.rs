@@ -90,24 +90,9 @@ impl<'a> Analyzer<'a> {
     ) -> Result<GeneratorCall> {
         let name = f.name.to_string().to_ascii_lowercase();
         let pos = position_of(f.name.span());
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::List(list) if list.duplicate_treatment.is_none() => list
-                .args
-                .iter()
-                .map(|a| match a {
-                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                    // Spark names the one argument of the explode family `collection`.
-                    ast::FunctionArg::Named { name: arg_name, arg: ast::FunctionArgExpr::Expr(e), .. }
-                        if arg_name.value.eq_ignore_ascii_case("collection") && generator_kind(&name).is_some() =>
-                    {
-                        Ok(e)
-                    }
-                    other => Err(Error::unsupported(format!("`{other}` is not a supported argument of {name}")).at(pos)),
-                })
-                .collect::<Result<_>>()?,
-            ast::FunctionArguments::None => vec![],
-            _ => return Err(Error::unsupported(format!("`{}` is not a supported call of {name}", spark_sql(whole))).at(pos)),
-        };
+        // Spark names the one argument of the explode family `collection`.
+        let named = generator_kind(&name).map(|_| "collection");
+        let args = plain_args(f, &name, pos, named)?;
         let Some((kind, outer)) = generator_kind(&name) else {
             let (arg, columns) = self.inline_call(&name, &args, whole, scope, aliases, pos)?;
             let kind = GeneratorKind::Inline { columns: columns.len() };

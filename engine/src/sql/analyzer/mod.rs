@@ -94,20 +94,22 @@ const AGG_PLACEHOLDER: usize = 1 << 30;
 /// operator computes it.
 const SESSION_PLACEHOLDER: usize = AGG_PLACEHOLDER - 1;
 
+/// The grouping id of a GROUP BY with CUBE, ROLLUP or GROUPING SETS stands among its keys as
+/// this column: `grouping(...)` and `grouping_id()` read it.
+const GROUPING_ID_PLACEHOLDER: usize = AGG_PLACEHOLDER - 2;
+
 struct AggCollector {
     calls: Vec<(String, AggregateCall)>,
+    /// The grouping columns of a GROUP BY with grouping sets (None for a plain GROUP BY).
+    grouping: Option<Vec<Expr>>,
 }
-
-/// Spark aggregates this engine recognises but does not compute yet (refused with a message);
-/// the ones it computes are `AggFunc::NAMES`.
-const UNBUILT_AGGREGATES: &[&str] = &["histogram_numeric"];
 
 /// Aggregates the analyzer builds from others (`listagg` is a join over `collect_list`,
 /// `percentile_cont(p) WITHIN GROUP (ORDER BY x)` is `percentile(x, p)`).
 const REWRITTEN_AGGREGATES: &[&str] = &["listagg", "string_agg", "percentile_cont"];
 
 fn is_spark_aggregate(name: &str) -> bool {
-    AggFunc::is_aggregate_name(name) || UNBUILT_AGGREGATES.contains(&name) || REWRITTEN_AGGREGATES.contains(&name)
+    AggFunc::is_aggregate_name(name) || REWRITTEN_AGGREGATES.contains(&name)
 }
 const TIME_WINDOWS: &[&str] = &["window", "session_window"];
 
@@ -280,6 +282,27 @@ mod tests {
 
     fn error(sql: &str) -> Error {
         analyze(sql, &catalog()).err().unwrap_or_else(|| panic!("expected an error for {sql}"))
+    }
+
+    #[test]
+    fn grouping_sets_expand_once_per_set_and_refuse_what_they_cannot_keep_apart() {
+        let ok = |sql: &str| analyze(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        ok("SELECT device, grouping(device) AS g, grouping_id() AS id, count(*) AS n FROM STREAM readings GROUP BY CUBE(device, humidity)");
+        ok("SELECT device, sum(temp) AS t FROM STREAM readings GROUP BY device, ROLLUP(humidity) HAVING grouping(humidity) = 0");
+        ok("SELECT device, humidity, count(*) AS n FROM STREAM readings GROUP BY GROUPING SETS ((device, humidity), (device), ())");
+        let kind = |sql: &str| error(sql).kind;
+        // Spark keeps a repeated set's rows apart; refused rather than merged.
+        assert_eq!(
+            kind("SELECT device, count(*) AS n FROM STREAM readings GROUP BY GROUPING SETS ((device), (device))"),
+            ErrorKind::UnsupportedOperation
+        );
+        assert_eq!(kind("SELECT device, count(*) AS n FROM STREAM readings GROUP BY CUBE(device, temp, humidity, ts, device || 'a', temp + 1, humidity + 1)"), ErrorKind::UnsupportedOperation);
+        assert_eq!(kind("SELECT device, grouping(device) AS g FROM STREAM readings GROUP BY device"), ErrorKind::TypeMismatch);
+        assert_eq!(kind("SELECT device, grouping(temp) AS g FROM STREAM readings GROUP BY CUBE(device)"), ErrorKind::TypeMismatch);
+        assert_eq!(
+            kind("SELECT device, grouping_id(humidity) AS g FROM STREAM readings GROUP BY CUBE(device, humidity)"),
+            ErrorKind::TypeMismatch
+        );
     }
 
     #[test]
