@@ -1222,7 +1222,7 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     // A rate source runs on the scenario's processing time: step i is i seconds after the
     // harness's base (2026-01-01 00:00:00), as file and message times are.
     let step_clock = StepClock::default();
-    step_clock.set(MESSAGE_TIME_BASE_MICROS / 1000);
+    step_clock.at_step(0);
     // So does a continuous or Real-Time Mode run: its epochs end, and its records' latency
     // is measured, on that clock.
     let live_steps = s.steps.iter().any(|st| matches!(st, Step::Trigger(t) if t.is_live()));
@@ -1245,7 +1245,7 @@ pub fn run_with(s: &Scenario, mut options: QueryOptions) -> Result<RunOutput> {
     // A continuous or Real-Time Mode run goes on across the steps after it: (its step, what it did).
     let mut live: Option<(usize, RunReport)> = None;
     for (i, step) in s.steps.iter().enumerate() {
-        step_clock.set(MESSAGE_TIME_BASE_MICROS / 1000 + file_time_ms(i));
+        step_clock.at_step(i);
         if let Some((at, mut report)) = live.take() {
             // Epochs (batches) that ended by now commit before this step happens; a run or
             // another trigger stops the query, a restart stops it and starts it again.
@@ -1374,13 +1374,20 @@ pub fn is_schema_evolution_stop(e: &Error) -> bool {
     e.spark_condition == Some(crate::auto_loader::source::UNKNOWN_FIELD) && e.message.contains("automatic retry: true")
 }
 
-/// The scenario's processing time, set by the runner at each step.
+/// The scenario's processing time, set by the runner at each step (and by the page, which
+/// runs a scenario's steps in the same time): clones share one time.
 #[derive(Debug, Clone, Default)]
-struct StepClock(std::rc::Rc<std::cell::Cell<i64>>);
+pub struct StepClock(std::rc::Rc<std::cell::Cell<i64>>);
 
 impl StepClock {
-    fn set(&self, ms: i64) {
+    pub fn set(&self, ms: i64) {
         self.0.set(ms);
+    }
+
+    /// Sets the time of step `step`: `step` seconds after 2026-01-01 00:00:00 UTC, when the
+    /// runner runs it (and the Spark harness lands its file).
+    pub fn at_step(&self, step: usize) {
+        self.set(MESSAGE_TIME_BASE_MICROS / 1000 + file_time_ms(step));
     }
 }
 

@@ -652,6 +652,14 @@ mod walk {
         assert!(!d.duplicates.is_empty(), "the retries are listed");
         let ids: Vec<&Json> = d.sink.iter().map(|r| &r[0]).collect();
         assert_eq!(ids.len(), ids.iter().collect::<std::collections::HashSet<_>>().len(), "one row per id");
+        // "put 3 duplicate records in the topic, at offsets of their own": listed by topic-partition
+        // and offset, each after the copy it repeats.
+        let (_, k) = end("kafka-retries-dedup");
+        assert_eq!(k.duplicates.len(), 3, "{:?}", k.duplicates);
+        for d in &k.duplicates {
+            assert!(d.event.source.starts_with("payments-") && d.event.source == d.first.source, "{d:?}");
+            assert!(d.first.offset < d.event.offset && d.key == vec![d.event.row[0].clone()], "{d:?}");
+        }
         // "its bad record in the dead letters"
         assert!(end("medallion").1.dead_letter_total >= 1);
         // "skipped by the transactional table and written again by the at-least-once file"

@@ -15,7 +15,7 @@ use unbounded_engine::generate::{Generator, GeneratorConfig};
 use unbounded_engine::runtime::trigger::ProcessingTimeTrigger;
 use unbounded_engine::runtime::trigger::RunTrigger;
 use unbounded_engine::runtime::{BatchReport, FailurePoint, OutputMode, QueryDefinition, QueryOptions, RunReport, StreamingQuery};
-use unbounded_engine::scenario::{Scenario, Step};
+use unbounded_engine::scenario::{Scenario, Step, StepClock};
 use unbounded_engine::storage::{join, SharedStorage, Storage};
 use unbounded_engine::time::format_timestamp;
 use unbounded_engine::{Error, ErrorKind};
@@ -36,6 +36,8 @@ const DEFINITION: &str = "session/definition";
 pub struct Session {
     /// Sources, tables, query and mode; `steps` stays empty (events are kept apart).
     scenario: Scenario,
+    /// Processing time for a session over a rate source: the time of the step being applied.
+    steps: StepClock,
     /// Every event added, in order: a new query reads them from offset 0.
     events: EventLog,
     /// The most events the session takes from a generator (`MAX_EVENTS`; less in tests).
@@ -284,11 +286,17 @@ fn storage_error(e: unbounded_engine::storage::StorageError) -> Error {
 
 /// The scenario's query started on `storage` (from its checkpoint, if there is one), with no
 /// events added yet.
-fn start_on(storage: &SharedStorage, scenario: &Scenario, arriving: &[Step]) -> Result<StreamingQuery, Error> {
+fn start_on(storage: &SharedStorage, scenario: &Scenario, arriving: &[Step], steps: &StepClock) -> Result<StreamingQuery, Error> {
+    // A rate source's rows come from processing time: a session over one runs on the
+    // scenario's step clock (step i is i seconds after the base), as the runner does, so
+    // its batches are the CLI's and the export replays them.
+    let clock: Box<dyn unbounded_engine::runtime::Clock> =
+        if scenario.rate.is_empty() { crate::clock::clock() } else { Box::new(steps.clone()) };
     // A source's read limits (maxFilesPerTrigger, ...) come with the scenario, as in the runner.
     let options = QueryOptions {
         storage: storage.clone(),
-        clock: crate::clock::clock(),
+        clock,
+        rate: scenario.rate_sources()?,
         source_options: scenario.file_options()?,
         // Each topic and folder starts empty: the session's steps fill it. A folder's schema is
         // inferred from the files that land before the first run (the runner's rule).
@@ -305,6 +313,7 @@ impl Session {
     fn new(scenario: Scenario, events: EventLog, storage: SharedStorage, kind: StorageKind) -> Session {
         Session {
             scenario,
+            steps: StepClock::default(),
             events,
             max_events: MAX_EVENTS,
             storage,
@@ -351,13 +360,10 @@ impl Session {
     /// the scenario's steps wait in the plan for the scrubber to apply them run by run.
     pub fn queued(text: &str, storage: SharedStorage, kind: StorageKind) -> Result<Session, Error> {
         let scenario = Scenario::parse(text)?;
-        if let Some(name) = scenario.rate.first() {
-            return Err(runs_in_the_cli(name));
-        }
         // Check the query before touching the storage: a file that cannot be used changes nothing.
         // A query Spark refuses is what some files show (the gallery's "refused" example): the
         // session opens with that query, its events and the error, and runs nothing.
-        let refusal = match start_on(&SharedStorage::memory(), &scenario, &scenario.steps) {
+        let refusal = match start_on(&SharedStorage::memory(), &scenario, &scenario.steps, &StepClock::default()) {
             Ok(_) => None,
             Err(e) if refuses_the_query(&e) => Some(error_info(&e)),
             Err(e) => return Err(e),
@@ -389,7 +395,8 @@ impl Session {
         // The saved definition's steps are what the scrubber had not applied yet.
         let plan: VecDeque<Step> = std::mem::take(&mut scenario.steps).into_iter().collect();
         // The events are read once, summarised and fed to the query as they come.
-        let mut query = start_on(&storage, &scenario, &[]);
+        let steps = StepClock::default();
+        let mut query = start_on(&storage, &scenario, &[], &steps);
         let events = EventLog::open(storage.clone(), &scenario.sources, |source, rows| {
             if let Ok(q) = &mut query {
                 if let Err(e) = q.add_json(source, rows) {
@@ -406,6 +413,7 @@ impl Session {
             }
         }
         let mut s = Session::new(scenario, events, storage, kind);
+        s.steps = steps;
         s.plan = plan;
         // The log keeps the events, not the runs between them: a new query reads what had
         // arrived in one batch, then the plan's own batches.
@@ -573,7 +581,8 @@ impl Session {
     /// Starts the session's query on its storage, over every event so far.
     fn start_query(&self) -> Result<StreamingQuery, Error> {
         let arriving: Vec<Step> = self.plan.iter().cloned().collect();
-        let mut q = start_on(&self.storage, &self.scenario, &arriving)?;
+        self.steps.at_step(self.script.len());
+        let mut q = start_on(&self.storage, &self.scenario, &arriving, &self.steps)?;
         self.events.for_each_chunk(|source, rows| q.add_json(source, rows))?;
         self.arrivals.refill(&mut q)?;
         Ok(q)
@@ -586,7 +595,12 @@ impl Session {
         let mut plan: VecDeque<Step> = self.replayable()?.into();
         plan.extend(self.plan.iter().cloned());
         let arriving: Vec<Step> = plan.iter().cloned().collect();
-        start_on(&self.trial_storage()?, &Scenario { query: sql.to_string(), output_mode: mode, ..self.scenario.clone() }, &arriving)?;
+        start_on(
+            &self.trial_storage()?,
+            &Scenario { query: sql.to_string(), output_mode: mode, ..self.scenario.clone() },
+            &arriving,
+            &StepClock::default(),
+        )?;
         self.plan.clear();
         let root = &mut self.storage.scoped("");
         for dir in ["checkpoint", "tables", "files"] {
@@ -804,6 +818,11 @@ impl Session {
             .find(|(n, _)| n.eq_ignore_ascii_case(source))
             .map(|(n, _)| n.clone())
             .ok_or_else(|| Error::new(ErrorKind::UnknownTable, format!("there is no source `{source}`")))?;
+        if self.scenario.rate.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+            return Err(Error::invalid_input(format!(
+                "{name} is a rate source: its rows come from the trigger's clock (rowsPerSecond each second), not from events"
+            )));
+        }
         if let Some(q) = self.query.as_mut() {
             q.add_json(&name, &rows)?;
         }
@@ -877,6 +896,8 @@ impl Session {
             // A micro-batch run ends a continuous or Real-Time Mode one first.
             self.stop_low_latency()?;
         }
+        // The step's processing time, as the runner gives step i: i seconds after the base.
+        self.steps.at_step(self.script.len());
         if std::mem::take(&mut self.stopped) {
             // A trigger ran to its end, or Auto Loader stopped the stream to evolve its schema:
             // it starts again from its checkpoint (with the new schema), as Spark's must.
@@ -1288,7 +1309,7 @@ impl Session {
                 self.live.trigger = None;
                 return true;
             }
-            return match self.query_mut().and_then(|q| q.tick_live().map_err(Error::from)) {
+            return match self.query_mut().and_then(|q| q.tick_live()) {
                 Ok(report) if report.batches.is_empty() && report.failures.is_empty() => changed,
                 Ok(report) => {
                     if let Err(e) = self.run(Step::Trigger(trigger), |_| Ok(report)) {
@@ -1614,6 +1635,9 @@ impl Session {
                 r.kind = "auto_loader".into();
             }
         }
+        for r in snapshot.sources.iter_mut().filter(|r| self.scenario.rate.iter().any(|n| n.eq_ignore_ascii_case(&r.name))) {
+            r.kind = "rate".into();
+        }
         snapshot.duplicates = lineage::duplicates(self, &snapshot);
         snapshot
     }
@@ -1642,14 +1666,6 @@ fn kafka_topic<'q>(q: &'q StreamingQuery, source: &str) -> Result<&'q unbounded_
     q.kafka_source(source).map(|s| &s.topic).ok_or_else(|| {
         Error::new(ErrorKind::UnknownTable, format!("there is no Kafka source `{source}`; messages go to a source of kind kafka"))
     })
-}
-
-/// Rate sources run in the engine and the CLI in this version: the page's clock is not the
-/// scenario's step clock a rate source needs.
-fn runs_in_the_cli(source: &str) -> Error {
-    Error::unsupported(format!(
-        "source {source} is a rate source: such scenarios run in the CLI in this version (unbounded run FILE.json), not yet in the page"
-    ))
 }
 
 #[cfg(test)]
@@ -2339,11 +2355,29 @@ mod tests {
         assert!(fixed.error.is_none(), "{:?}", fixed.error);
     }
 
+    const RATE: &str = include_str!("../../tests/scenarios/sources/rate/ticks-with-recovery.json");
+
+    /// A rate source in the page runs on the scenario's step clock: its batches, crash and
+    /// restart included, are the runner's, a step after the scenario's end generates its
+    /// second's rows, and the export replays to the same table. Events cannot be added to it.
     #[test]
-    fn kafka_and_rate_sources_are_refused_with_where_they_run() {
-        let text = r#"{"version": 1, "name": "r", "sources": {"t": {"kind": "rate"}}, "query": "SELECT value FROM STREAM t", "steps": []}"#;
-        let e = Session::from_scenario(text).err().unwrap();
-        assert!(e.message.contains("rate source") && e.message.contains("CLI"), "{e}");
+    fn a_rate_source_runs_on_the_step_clock_as_the_runner_runs_it() {
+        let runner = unbounded_engine::scenario::run_text(RATE).unwrap().document;
+        let mut s = Session::from_scenario(RATE).unwrap();
+        let snap = s.snapshot();
+        assert_eq!(snap.error, None);
+        let sink: Vec<Json> = snap.sink.iter().map(|r| Json::Array(r.clone())).collect();
+        assert_eq!(Json::Array(sink), runner["sink"], "the page's table is the runner's");
+        assert_eq!(snap.sources[0].kind, "rate");
+        let added = s.handle(Request::AddEvents { source: "ticks".into(), rows: vec![json!([1, "2026-01-01 00:00:00"])] });
+        assert!(added.error.unwrap().message.contains("rate source"));
+        let before = s.snapshot().sink_total;
+        let next = s.handle(Request::RunBatch);
+        assert_eq!(next.error, None);
+        assert_eq!(next.sink_total, before + 2, "one more second at 2 rows a second");
+        let exported = serde_json::to_string(&s.export().to_json()).unwrap();
+        let replayed = unbounded_engine::scenario::run_text(&exported).unwrap().document;
+        assert_eq!(replayed["sink"].as_array().map(Vec::len), Some(next.sink_total as usize), "the export replays to the same table");
     }
 
     const KAFKA: &str = include_str!("../../tests/scenarios/gallery/kafka-bronze-max-offsets.json");

@@ -78,11 +78,17 @@ pub fn schema_panel(props: &Props) -> Html {
             <div id="schema">
                 { for props.sources.iter().map(|s| html! {
                     <div class="relation source">
-                        <strong>{ &s.name }</strong>{ match s.kind.as_str() { "kafka" => " (Kafka topic) ", "auto_loader" => " (Auto Loader folder) ", _ => " (stream) " } }
+                        <strong>{ &s.name }</strong>{ match s.kind.as_str() { "kafka" => " (Kafka topic) ", "auto_loader" => " (Auto Loader folder) ", "rate" => " (rate source: rows from the trigger's clock) ", _ => " (stream) " } }
                         <span class="muted">{ {
                             // A topic holds messages; its waiting ones are its lag.
                             let what = match s.kind.as_str() { "kafka" => "messages", "auto_loader" => "files", _ => "events" };
-                            if s.read { format!("{} {what}, {} waiting", s.rows, s.pending) } else { format!("{} {what}, not read by the query", s.rows) }
+                            if s.kind == "rate" {
+                                String::new()
+                            } else if s.read {
+                                format!("{} {what}, {} waiting", s.rows, s.pending)
+                            } else {
+                                format!("{} {what}, not read by the query", s.rows)
+                            }
                         } }
                             { if s.queued > 0 { format!(", {} queued", s.queued) } else { String::new() } }</span>
                         <ul>{ for s.columns.iter().map(|c| html! { <li><code>{ &c.name }</code>{" "}<span class="type">{ &c.data_type }</span></li> }) }</ul>

@@ -180,6 +180,9 @@ pub fn duplicates(s: &Session, snap: &Snapshot) -> Vec<DuplicateInfo> {
     else {
         return Vec::new();
     };
+    if s.scenario.kafka.iter().any(|(n, _)| n == source) {
+        return kafka_duplicates(s, snap, source, &key);
+    }
     let key_at: Vec<usize> = key.iter().filter_map(|k| schema.columns.iter().position(|c| c.name.eq_ignore_ascii_case(k))).collect();
     let out_at: Vec<Option<usize>> = key.iter().map(|k| snap.columns.iter().position(|n| n.eq_ignore_ascii_case(k))).collect();
     let key_of = |row: &[Json]| key_at.iter().map(|&k| row.get(k).cloned().unwrap_or(Json::Null)).collect::<Vec<_>>();
@@ -203,6 +206,83 @@ pub fn duplicates(s: &Session, snap: &Snapshot) -> Vec<DuplicateInfo> {
                 let event = lineage_event(&e, &snap.batches, Some("dropped as a duplicate".into()));
                 out.push(DuplicateInfo { batch_id: event.batch_id, event, first, key: k });
             }
+        }
+    }
+    out
+}
+
+/// The messages of a Kafka topic a deduplication on its own columns (`key`, `value`, ...)
+/// dropped, each with the earlier message it duplicated. A message is named `topic-partition`
+/// and its offset, as Kafka names them; the batch that read it comes from the batch's record
+/// latencies (runs of offsets per partition). Where the output carries `partition` and
+/// `offset` (the bronze idiom), a message in it passed; otherwise the first copy of a key
+/// passes and the later ones are its duplicates.
+fn kafka_duplicates(s: &Session, snap: &Snapshot, topic: &str, key: &[String]) -> Vec<DuplicateInfo> {
+    let Some(q) = s.query.as_ref() else { return Vec::new() };
+    let (Some(source), Some(read)) = (q.kafka_source(topic), q.kafka_next_offsets(topic)) else { return Vec::new() };
+    let Ok((records, _)) = source.topic.read(&source.topic.earliest_offsets(), &read, false) else { return Vec::new() };
+    if records.len() as u64 > MOST_EVENTS {
+        return Vec::new();
+    }
+    let schema = unbounded_engine::kafka::kafka_schema();
+    let key_at: Vec<usize> = key.iter().filter_map(|k| schema.columns.iter().position(|c| c.name.eq_ignore_ascii_case(k))).collect();
+    let text = |b: &Option<Vec<u8>>| b.as_ref().map_or(Json::Null, |b| Json::String(String::from_utf8_lossy(b).into_owned()));
+    let batch_of = |partition: u32, offset: i64| {
+        snap.batches.iter().find(|b| {
+            b.record_latencies.iter().any(|l| {
+                l.source.eq_ignore_ascii_case(topic)
+                    && l.partition == Some(partition)
+                    && (l.first_offset as i64..(l.first_offset + l.records) as i64).contains(&offset)
+            })
+        })
+    };
+    let column = |name: &str| snap.columns.iter().position(|c| c.eq_ignore_ascii_case(name));
+    let in_output = |partition: u32, offset: i64| {
+        let (p, o) = (column("partition")?, column("offset")?);
+        Some(
+            snap.sink
+                .iter()
+                .any(|r| r.get(p).and_then(Json::as_i64) == Some(i64::from(partition)) && r.get(o).and_then(Json::as_i64) == Some(offset)),
+        )
+    };
+    // In the order the query read them: batch by batch, each batch partition by partition.
+    let mut read: Vec<(u64, u32, i64, LineageEvent)> = records
+        .iter()
+        .map(|r| {
+            let batch = batch_of(r.partition, r.offset);
+            let row = vec![
+                text(&r.message.key),
+                text(&r.message.value),
+                Json::String(topic.to_string()),
+                Json::from(r.partition),
+                Json::from(r.offset),
+                Json::String(format_timestamp(r.message.timestamp)),
+                Json::from(0),
+            ];
+            let event = LineageEvent {
+                source: format!("{topic}-{}", r.partition),
+                offset: r.offset as u64,
+                row,
+                batch_id: batch.map(|b| b.batch_id),
+                note: None,
+            };
+            (batch.map_or(u64::MAX, |b| b.batch_id), r.partition, r.offset, event)
+        })
+        .collect();
+    read.sort_by_key(|(b, p, o, _)| (*b, *p, *o));
+    let mut held: Vec<(Vec<Json>, LineageEvent)> = Vec::new();
+    let mut out = Vec::new();
+    for (_, partition, offset, event) in read {
+        let k: Vec<Json> = key_at.iter().map(|&i| event.row.get(i).cloned().unwrap_or(Json::Null)).collect();
+        let passed = in_output(partition, offset);
+        match held.iter_mut().find(|(hk, _)| *hk == k) {
+            Some((_, first)) if passed != Some(true) => {
+                let dropped = LineageEvent { note: Some("dropped as a duplicate".into()), ..event };
+                out.push(DuplicateInfo { batch_id: dropped.batch_id, event: dropped, first: first.clone(), key: k });
+            }
+            // A copy in the output passed: its key had been forgotten (the watermark passed).
+            Some((_, first)) => *first = event,
+            None => held.push((k, event)),
         }
     }
     out
