@@ -43,7 +43,11 @@ fn latency_rows(s: &Snapshot) -> Html {
     };
     let records: u64 = b.record_latencies.iter().map(|l| l.records).sum();
     let worst = b.record_latencies.iter().map(|l| l.latency_ms).fold(0.0, f64::max);
-    let time = |ms: f64| format_timestamp((ms * 1000.0).round() as i64);
+    // The time of day is enough beside each other: the date is the batch's.
+    let time = |ms: f64| {
+        let t = format_timestamp((ms * 1000.0).round() as i64);
+        t.split_once(' ').map_or(t.clone(), |(_, clock)| clock.to_string())
+    };
     html! {
         <>
             <p id="latency-summary">{ format!("Batch {}: {records} records, the longest wait {worst:.0} ms.", b.batch_id) }</p>
