@@ -157,9 +157,16 @@ impl fmt::Display for DataType {
     }
 }
 
+/// A window's `{start, end}` fields. Made once: a batch with a window column asks for them
+/// several times (types, arrays, key encoding), and each making was four allocations.
 pub fn window_fields() -> Fields {
-    let ts = ArrowType::Timestamp(TimeUnit::Microsecond, None);
-    Fields::from(vec![Field::new("start", ts.clone(), true), Field::new("end", ts, true)])
+    static FIELDS: std::sync::OnceLock<Fields> = std::sync::OnceLock::new();
+    FIELDS
+        .get_or_init(|| {
+            let ts = ArrowType::Timestamp(TimeUnit::Microsecond, None);
+            Fields::from(vec![Field::new("start", ts.clone(), true), Field::new("end", ts, true)])
+        })
+        .clone()
 }
 
 /// A named, typed column of a source, a table or a query result.
