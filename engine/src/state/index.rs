@@ -9,19 +9,48 @@ use hashbrown::HashTable;
 
 use crate::hash::{hash_bytes, hash_words, key_words, KeyWords as Words, SHORT_KEY as SHORT};
 
-/// Slot ids for encoded keys. A removed key's slot is reused by a later key. The keys live in
-/// one buffer (an allocation per key would cost more than the lookup), compacted when removed
-/// keys make up most of it.
+/// Where a slot's key is: a short key ([`SHORT`] bytes or fewer) in the slot's inline
+/// bytes, a longer one at `at` in the buffer. 8 bytes a slot.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    at: u32,
+    len: u32,
+}
+
+/// The length of a free slot's span.
+const FREE: u32 = u32::MAX;
+
+/// A short key's bytes, zero-padded.
+type Inline = [u8; SHORT];
+
+/// The words of a slot's inline bytes (fixed offsets: four loads).
+#[inline]
+fn inline_words(b: &Inline) -> Words {
+    let mut w = [0u64; SHORT / 8];
+    for (word, bytes) in w.iter_mut().zip(b.chunks_exact(8)) {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(bytes);
+        *word = u64::from_le_bytes(x);
+    }
+    w
+}
+
+/// Slot ids for encoded keys. A removed key's slot is reused by a later key. Short keys (most:
+/// numbers, timestamps, a window and a number) are kept in the slot itself and compared as
+/// words; longer ones live in one buffer (an allocation per key would cost more than the
+/// lookup), compacted when removed keys make up most of it.
 #[derive(Debug, Clone, Default)]
 pub struct KeyIndex {
     table: HashTable<u32>,
     arena: Vec<u8>,
-    /// Slot -> (offset, length) of its key in `arena`; None for a free slot.
-    spans: Vec<Option<(usize, u32)>>,
-    /// Slot -> its key as words when it is short (zeros otherwise): what a lookup compares.
-    inline: Vec<Words>,
+    /// Slot -> where its key is; `len` is [`FREE`] for a free slot.
+    spans: Vec<Span>,
+    /// Slot -> its key's bytes when it is short (zeros otherwise).
+    inline: Vec<Inline>,
     free: Vec<u32>,
     key_bytes: u64,
+    /// Bytes of the long keys, all in `arena`.
+    long_bytes: u64,
 }
 
 impl KeyIndex {
@@ -49,27 +78,32 @@ impl KeyIndex {
     }
 
     #[inline]
-    fn key_of<'a>(arena: &'a [u8], spans: &[Option<(usize, u32)>], slot: u32) -> Option<&'a [u8]> {
-        let (at, len) = spans.get(slot as usize).copied().flatten()?;
-        arena.get(at..at + len as usize)
+    fn key_of<'a>(arena: &'a [u8], spans: &[Span], inline: &'a [Inline], slot: u32) -> Option<&'a [u8]> {
+        let span = spans.get(slot as usize).copied().filter(|s| s.len != FREE)?;
+        let len = span.len as usize;
+        if len <= SHORT {
+            inline.get(slot as usize).map(|b| &b[..len])
+        } else {
+            arena.get(span.at as usize..span.at as usize + len)
+        }
     }
 
-    /// The slot holding `key` and the key's hash. A short key is found by its words (one
-    /// 32-byte compare where the slot's are), a longer one by its bytes in the buffer.
+    /// The slot holding `key` and the key's hash. A short key is found by its words (a
+    /// 32-byte compare against the slot's), a longer one by its bytes in the buffer.
     #[inline]
     fn find(&self, key: &[u8]) -> (Option<u32>, u64) {
         let (arena, spans, inline) = (&self.arena, &self.spans, &self.inline);
         if key.len() <= SHORT {
-            let (w, len) = (key_words(key), key.len());
-            let hash = hash_words(&w, len);
+            let (w, len) = (key_words(key), key.len() as u32);
+            let hash = hash_words(&w, key.len());
             let same = |&s: &u32| {
                 let s = s as usize;
-                matches!(spans.get(s), Some(Some((_, l))) if *l as usize == len) && inline.get(s) == Some(&w)
+                spans.get(s).is_some_and(|span| span.len == len) && inline.get(s).is_some_and(|b| inline_words(b) == w)
             };
             (self.table.find(hash, same).copied(), hash)
         } else {
             let hash = hash_bytes(key);
-            (self.table.find(hash, |&s| Self::key_of(arena, spans, s) == Some(key)).copied(), hash)
+            (self.table.find(hash, |&s| Self::key_of(arena, spans, inline, s) == Some(key)).copied(), hash)
         }
     }
 
@@ -89,9 +123,16 @@ impl KeyIndex {
 
     #[inline(never)]
     fn add(&mut self, hash: u64, key: &[u8]) -> (u32, bool) {
-        let span = Some((self.arena.len(), key.len() as u32));
-        let short = if key.len() <= SHORT { key_words(key) } else { Words::default() };
-        self.arena.extend_from_slice(key);
+        let mut short = [0u8; SHORT];
+        let span = if key.len() <= SHORT {
+            short[..key.len()].copy_from_slice(key);
+            Span { at: 0, len: key.len() as u32 }
+        } else {
+            let at = self.arena.len() as u32;
+            self.arena.extend_from_slice(key);
+            self.long_bytes += key.len() as u64;
+            Span { at, len: key.len() as u32 }
+        };
         let slot = match self.free.pop() {
             Some(s) => {
                 self.spans[s as usize] = span;
@@ -104,8 +145,8 @@ impl KeyIndex {
                 (self.spans.len() - 1) as u32
             }
         };
-        let (arena, spans) = (&self.arena, &self.spans);
-        self.table.insert_unique(hash, slot, |&s| Self::key_of(arena, spans, s).map_or(0, hash_bytes));
+        let (arena, spans, inline) = (&self.arena, &self.spans, &self.inline);
+        self.table.insert_unique(hash, slot, |&s| Self::key_of(arena, spans, inline, s).map_or(0, hash_bytes));
         self.key_bytes += key.len() as u64;
         (slot, true)
     }
@@ -113,7 +154,7 @@ impl KeyIndex {
     /// The key of a live slot.
     #[inline]
     pub fn key(&self, slot: u32) -> Option<&[u8]> {
-        Self::key_of(&self.arena, &self.spans, slot)
+        Self::key_of(&self.arena, &self.spans, &self.inline, slot)
     }
 
     /// Frees `slot` and returns its key.
@@ -122,30 +163,33 @@ impl KeyIndex {
         if let Ok(entry) = self.table.find_entry(hash_bytes(&key), |&s| s == slot) {
             entry.remove();
         }
-        self.spans[slot as usize] = None;
-        self.inline[slot as usize] = Words::default();
+        self.spans[slot as usize] = Span { at: 0, len: FREE };
+        self.inline[slot as usize] = [0; SHORT];
         self.free.push(slot);
         self.key_bytes -= key.len() as u64;
-        if self.arena.len() > 4096 && self.key_bytes < self.arena.len() as u64 / 4 {
-            self.compact();
+        if key.len() > SHORT {
+            self.long_bytes -= key.len() as u64;
+            if self.arena.len() > 4096 && self.long_bytes < self.arena.len() as u64 / 4 {
+                self.compact();
+            }
         }
         Some(key)
     }
 
-    /// Copies the live keys into a new buffer, dropping the removed ones.
+    /// Copies the live long keys into a new buffer, dropping the removed ones.
     fn compact(&mut self) {
-        let mut arena = Vec::with_capacity(self.key_bytes as usize * 2);
-        for span in self.spans.iter_mut().flatten() {
-            let (at, len) = *span;
-            *span = (arena.len(), len);
-            arena.extend_from_slice(&self.arena[at..at + len as usize]);
+        let mut arena = Vec::with_capacity(self.long_bytes as usize * 2);
+        for span in self.spans.iter_mut().filter(|s| s.len != FREE && s.len as usize > SHORT) {
+            let (at, len) = (span.at as usize, span.len as usize);
+            span.at = arena.len() as u32;
+            arena.extend_from_slice(&self.arena[at..at + len]);
         }
         self.arena = arena;
     }
 
     /// The live slots, in slot order.
     pub fn live(&self) -> impl Iterator<Item = u32> + '_ {
-        self.spans.iter().enumerate().filter(|(_, k)| k.is_some()).map(|(s, _)| s as u32)
+        self.spans.iter().enumerate().filter(|(_, k)| k.len != FREE).map(|(s, _)| s as u32)
     }
 
     /// The live slots in key order: what a person reads the state in, and how versions are written.
@@ -176,9 +220,9 @@ impl KeyIndex {
     /// Bytes the index holds beyond the keys themselves, for the state's size.
     pub fn overhead_bytes(&self) -> u64 {
         let table = self.table.capacity() * (std::mem::size_of::<u32>() + 1);
-        let spans = self.spans.capacity() * std::mem::size_of::<Option<(usize, u32)>>();
-        let inline = self.inline.capacity() * std::mem::size_of::<Words>();
-        (table + spans + inline + self.arena.capacity()) as u64 - self.key_bytes
+        let spans = self.spans.capacity() * std::mem::size_of::<Span>();
+        let inline = self.inline.capacity() * std::mem::size_of::<Inline>();
+        ((table + spans + inline + self.arena.capacity()) as u64).saturating_sub(self.key_bytes)
     }
 }
 
@@ -344,6 +388,43 @@ mod tests {
         assert!(ix.arena.len() < 4 * 1_000 * 4 + 4096, "{}", ix.arena.len());
         assert!((9_001..10_000u32).step_by(2).all(|i| ix.get(&i.to_le_bytes()) == Some(i) && ix.key(i) == Some(&i.to_le_bytes()[..])));
         assert_eq!(ix.len(), 500);
+    }
+
+    /// Keys longer than the inline bytes live in the buffer, which is compacted when most of
+    /// it is removed keys; short and long keys mix in one index.
+    #[test]
+    fn long_keys_live_in_the_buffer_and_survive_its_compaction() {
+        let mut ix = KeyIndex::new();
+        let long = |i: u32| [i.to_le_bytes().as_slice(), &[7u8; 36]].concat();
+        for i in 0..2_000u32 {
+            assert_eq!(ix.insert(&long(i)), (2 * i, true));
+            assert_eq!(ix.insert(&i.to_le_bytes()), (2 * i + 1, true));
+        }
+        for i in 0..1_900u32 {
+            ix.remove(2 * i);
+        }
+        assert!(ix.arena.len() < 4 * 100 * 40 + 4096, "compacted: {}", ix.arena.len());
+        assert!((1_900..2_000u32).all(|i| ix.get(&long(i)) == Some(2 * i) && ix.key(2 * i) == Some(&long(i)[..])));
+        assert!((0..2_000u32).all(|i| ix.get(&i.to_le_bytes()) == Some(2 * i + 1)));
+        assert_eq!(ix.get(&long(5)), None);
+    }
+
+    /// What the index costs beyond the keys themselves: a 26-byte key (a window and a number,
+    /// as grouping encodes it) takes its slot's 8-byte span and 32 inline bytes, and the
+    /// table's share (issue 11's budget for all of a key's overhead is 64 bytes).
+    #[test]
+    fn a_short_key_costs_under_48_bytes_beyond_itself() {
+        let mut ix = KeyIndex::new();
+        for k in 0..100_000i64 {
+            let mut key = vec![1u8];
+            key.extend_from_slice(&(k / 1000).to_le_bytes());
+            key.extend_from_slice(&(k / 1000 + 60).to_le_bytes());
+            key.push(1);
+            key.extend_from_slice(&k.to_le_bytes());
+            ix.insert(&key);
+        }
+        let per_key = ix.overhead_bytes() as f64 / ix.len() as f64;
+        assert!(per_key < 48.0, "{per_key} bytes a key");
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn live_mode_note(mode: &str, interval_ms: f64) -> String {
     let every = if interval_ms >= 1000.0 { format!("{} s", interval_ms / 1000.0) } else { format!("{interval_ms} ms") };
     match mode {
         "realTime" => format!("Real-Time Mode: each record is processed as it arrives; a long-running batch is checkpointed every {every}. Delivery is at-least-once: after a crash the batch in flight is written again."),
-        _ => format!("Continuous processing: each record is processed as it arrives; an epoch is checkpointed every {every}. Delivery is at-least-once: after a crash the epoch in flight is written again."),
+        _ => format!("Continuous processing: each record is processed as it arrives; an epoch is checkpointed every {every}. Delivery is at-least-once: after a crash the epoch in flight is written again. Spark 4.3 cannot resume a micro-batch query's checkpoint under this trigger (nor the other way): there, give it a checkpoint of its own."),
     }
 }
 
