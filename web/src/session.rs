@@ -1375,6 +1375,9 @@ impl Session {
         self.live.trigger = None;
         if self.live.low_latency.take().is_some() {
             // The failed epoch is not committed: the next run starts from the checkpoint.
+            if let Some(q) = self.query.as_mut() {
+                q.abandon_live();
+            }
             self.stopped = true;
         }
         self.error = Some(error_info(&e));
@@ -2533,6 +2536,24 @@ mod tests {
         let run = s.handle(Request::RunBatch);
         assert_eq!(run.error, None);
         assert_eq!(run.sink_total, snap.sink_total + 1);
+    }
+
+    /// An epoch that fails (retention deleted what it was to read) stops the live run with the
+    /// error, and the query is no longer live: the next run starts it from its checkpoint.
+    #[test]
+    fn a_failing_epoch_stops_the_live_run_and_leaves_no_live_query() {
+        let mut s = Session::start(KAFKA, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        s.handle(Request::PlayLive { mode: "continuous".into(), interval_ms: 0.0 });
+        let m = json!({"key": "d1", "value": "{}"});
+        let sent = s.handle(Request::Produce { source: "sensor_data".into(), messages: vec![m; 3], partition: Some(0) });
+        let latest = sent.topics[0].partitions[0].latest;
+        let from = json!({"0": latest});
+        s.handle(Request::Retain { source: "sensor_data".into(), from_offsets: from.as_object().unwrap().clone() });
+        assert!(s.tick(1.0));
+        let snap = s.snapshot();
+        assert!(snap.error.as_ref().is_some_and(|e| e.message.contains("failOnDataLoss")), "{:?}", snap.error);
+        assert_eq!((snap.live.playing, snap.live.live_mode), (false, None));
+        assert_eq!(s.query.as_ref().and_then(|q| q.live_trigger()), None, "the query is not left live");
     }
 
     /// What a low-latency trigger does not accept is refused with Spark's error before anything

@@ -354,6 +354,13 @@ impl StreamingQuery {
         Ok(report)
     }
 
+    /// Ends a live run without committing its open epoch, after that epoch failed: what it
+    /// had read is read again by the next run, from the checkpoint (as Spark's continuous
+    /// query, restarted after a failure, reprocesses the epoch it had not committed).
+    pub fn abandon_live(&mut self) {
+        self.live = None;
+    }
+
     /// Commits one epoch of a live query: everything available, read limits ignored (a
     /// long-running task reads what arrives). A crash is recovered from the checkpoint and the
     /// epoch processed again: what it had written reaches the sink a second time.
