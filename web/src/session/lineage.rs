@@ -220,31 +220,35 @@ pub fn duplicates(s: &Session, snap: &Snapshot) -> Vec<DuplicateInfo> {
 fn kafka_duplicates(s: &Session, snap: &Snapshot, topic: &str, key: &[String]) -> Vec<DuplicateInfo> {
     let Some(q) = s.query.as_ref() else { return Vec::new() };
     let (Some(source), Some(read)) = (q.kafka_source(topic), q.kafka_next_offsets(topic)) else { return Vec::new() };
-    let Ok((records, _)) = source.topic.read(&source.topic.earliest_offsets(), &read, false) else { return Vec::new() };
-    if records.len() as u64 > MOST_EVENTS {
+    // Counted before they are read: a snapshot goes out on every live tick.
+    let earliest = source.topic.earliest_offsets();
+    let consumed: i64 = read.0.iter().map(|(p, end)| (end - earliest.get(*p).unwrap_or(0)).max(0)).sum();
+    if consumed as u64 > MOST_EVENTS {
         return Vec::new();
     }
+    let Ok((records, _)) = source.topic.read(&earliest, &read, false) else { return Vec::new() };
     let schema = unbounded_engine::kafka::kafka_schema();
     let key_at: Vec<usize> = key.iter().filter_map(|k| schema.columns.iter().position(|c| c.name.eq_ignore_ascii_case(k))).collect();
     let text = |b: &Option<Vec<u8>>| b.as_ref().map_or(Json::Null, |b| Json::String(String::from_utf8_lossy(b).into_owned()));
+    // The batches' runs of offsets, by partition and first offset, looked up by binary search.
+    let mut runs: Vec<(u32, i64, i64, u64)> = snap
+        .batches
+        .iter()
+        .flat_map(|b| b.record_latencies.iter().map(move |l| (l, b.batch_id)))
+        .filter(|(l, _)| l.source.eq_ignore_ascii_case(topic))
+        .filter_map(|(l, id)| Some((l.partition?, l.first_offset as i64, (l.first_offset + l.records) as i64, id)))
+        .collect();
+    runs.sort_unstable();
     let batch_of = |partition: u32, offset: i64| {
-        snap.batches.iter().find(|b| {
-            b.record_latencies.iter().any(|l| {
-                l.source.eq_ignore_ascii_case(topic)
-                    && l.partition == Some(partition)
-                    && (l.first_offset as i64..(l.first_offset + l.records) as i64).contains(&offset)
-            })
-        })
+        let k = runs.partition_point(|&(p, start, _, _)| (p, start) <= (partition, offset));
+        k.checked_sub(1).map(|k| runs[k]).filter(|&(p, _, end, _)| p == partition && offset < end).map(|(_, _, _, id)| id)
     };
     let column = |name: &str| snap.columns.iter().position(|c| c.eq_ignore_ascii_case(name));
-    let in_output = |partition: u32, offset: i64| {
-        let (p, o) = (column("partition")?, column("offset")?);
-        Some(
-            snap.sink
-                .iter()
-                .any(|r| r.get(p).and_then(Json::as_i64) == Some(i64::from(partition)) && r.get(o).and_then(Json::as_i64) == Some(offset)),
-        )
-    };
+    // The (partition, offset) pairs the output holds, when it carries them.
+    let output: Option<std::collections::HashSet<(i64, i64)>> = column("partition")
+        .zip(column("offset"))
+        .map(|(p, o)| snap.sink.iter().filter_map(|r| Some((r.get(p)?.as_i64()?, r.get(o)?.as_i64()?))).collect());
+    let in_output = |partition: u32, offset: i64| output.as_ref().map(|o| o.contains(&(i64::from(partition), offset)));
     // In the order the query read them: batch by batch, each batch partition by partition.
     let mut read: Vec<(u64, u32, i64, LineageEvent)> = records
         .iter()
@@ -259,30 +263,30 @@ fn kafka_duplicates(s: &Session, snap: &Snapshot, topic: &str, key: &[String]) -
                 Json::String(format_timestamp(r.message.timestamp)),
                 Json::from(0),
             ];
-            let event = LineageEvent {
-                source: format!("{topic}-{}", r.partition),
-                offset: r.offset as u64,
-                row,
-                batch_id: batch.map(|b| b.batch_id),
-                note: None,
-            };
-            (batch.map_or(u64::MAX, |b| b.batch_id), r.partition, r.offset, event)
+            let event =
+                LineageEvent { source: format!("{topic}-{}", r.partition), offset: r.offset as u64, row, batch_id: batch, note: None };
+            (batch.unwrap_or(u64::MAX), r.partition, r.offset, event)
         })
         .collect();
     read.sort_by_key(|(b, p, o, _)| (*b, *p, *o));
-    let mut held: Vec<(Vec<Json>, LineageEvent)> = Vec::new();
+    // The first copy of each key, by the key as text (JSON values do not hash).
+    let mut held: std::collections::HashMap<String, LineageEvent> = std::collections::HashMap::new();
     let mut out = Vec::new();
     for (_, partition, offset, event) in read {
         let k: Vec<Json> = key_at.iter().map(|&i| event.row.get(i).cloned().unwrap_or(Json::Null)).collect();
         let passed = in_output(partition, offset);
-        match held.iter_mut().find(|(hk, _)| *hk == k) {
-            Some((_, first)) if passed != Some(true) => {
+        match held.entry(Json::Array(k.clone()).to_string()) {
+            std::collections::hash_map::Entry::Occupied(first) if passed != Some(true) => {
                 let dropped = LineageEvent { note: Some("dropped as a duplicate".into()), ..event };
-                out.push(DuplicateInfo { batch_id: dropped.batch_id, event: dropped, first: first.clone(), key: k });
+                out.push(DuplicateInfo { batch_id: dropped.batch_id, event: dropped, first: first.get().clone(), key: k });
             }
             // A copy in the output passed: its key had been forgotten (the watermark passed).
-            Some((_, first)) => *first = event,
-            None => held.push((k, event)),
+            std::collections::hash_map::Entry::Occupied(mut first) => {
+                first.insert(event);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(event);
+            }
         }
     }
     out
