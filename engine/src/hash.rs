@@ -39,6 +39,30 @@ pub type FxBuildHasher = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuildHasher>;
 pub type FxHashSet<K> = HashSet<K, FxBuildHasher>;
 
+/// Hashes an encoded key (`[u8]`) with [`hash_bytes`]: for hash maps keyed by encoded keys
+/// outside a key index (the sink's upserts, a join's probe), where Fx crowds keys that differ
+/// only in their high bytes into a few buckets.
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = self.0.rotate_left(23) ^ hash_bytes(bytes);
+    }
+    // A slice writes its length first (one multiply more a key); a `usize` key is its only write.
+    fn write_usize(&mut self, n: usize) {
+        self.0 = fold(self.0 ^ n as u64 ^ K[0], K[1]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type KeyBuildHasher = BuildHasherDefault<KeyHasher>;
+/// A hash map keyed by encoded keys.
+pub type KeyHashMap<K, V> = HashMap<K, V, KeyBuildHasher>;
+pub type KeyHashSet<K> = HashSet<K, KeyBuildHasher>;
+
 /// Keys of at most this many bytes hash (and compare, in a key index) as words.
 pub const SHORT_KEY: usize = 32;
 
@@ -72,11 +96,29 @@ pub fn key_words(key: &[u8]) -> KeyWords {
 
 /// The high and low halves of a 128-bit product folded together: every input bit moves many
 /// output bits, low ones included (what foldhash does 16 bytes at a time).
+#[cfg(any(not(target_arch = "wasm32"), test))]
 #[inline]
-fn fold(a: u64, b: u64) -> u64 {
+fn fold_wide(a: u64, b: u64) -> u64 {
     let p = u128::from(a) * u128::from(b);
     (p as u64) ^ ((p >> 64) as u64)
 }
+
+/// Two 64-bit multiplies with xor-shifts between: wasm has no 64 x 64 -> 128 multiply, and
+/// `__multi3` is a call and four of them (a twentieth of W8 there). Mixes as well for a bucket.
+#[cfg(any(target_arch = "wasm32", test))]
+#[inline]
+fn fold_narrow(a: u64, b: u64) -> u64 {
+    let mut h = a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b;
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xd6e8_feb8_6659_fd93);
+    h ^ (h >> 32)
+}
+
+// Hashes stay in memory (a key index's buckets), so the two targets need not agree.
+#[cfg(target_arch = "wasm32")]
+use fold_narrow as fold;
+#[cfg(not(target_arch = "wasm32"))]
+use fold_wide as fold;
 
 const K: [u64; 6] = [
     0x243f_6a88_85a3_08d3,
@@ -126,6 +168,31 @@ mod tests {
         b.write(&42u64.to_le_bytes());
         assert_eq!(a.finish(), b.finish());
         assert_ne!(a.finish(), FxHasher::default().finish());
+    }
+
+    #[test]
+    fn both_folds_spread_keys_over_the_buckets() {
+        for (name, f) in [("wide", fold_wide as fn(u64, u64) -> u64), ("narrow", fold_narrow)] {
+            let hash = |w: [u64; 4], len: u64| f(f(w[0] ^ K[0], w[1] ^ K[1]) ^ K[4], f(w[2] ^ K[2], w[3] ^ K[3] ^ len) ^ K[5]);
+            let windows: HashSet<u64> = (0..1_000u64).map(|k| hash([0x1234_5601, 0x1234_5602, k << 8 | 1, 0], 26) & 2047).collect();
+            let small: HashSet<u64> = (0..1_000u64).map(|k| hash([k, 0, 0, 0], 8) & 2047).collect();
+            let high: HashSet<u64> = (0..1_000u64).map(|k| hash([k << 40, 0, 0, 0], 8) & 2047).collect();
+            for (what, b) in [("window keys", windows), ("small numbers", small), ("high bytes", high)] {
+                assert!(b.len() > 750, "{name} fold: {what} used only {} of 2048 buckets", b.len());
+            }
+        }
+    }
+
+    #[test]
+    fn key_hasher_hashes_a_slice_by_its_bytes() {
+        use std::hash::{BuildHasher, Hash};
+        let h = |b: &[u8]| KeyBuildHasher::default().hash_one(b);
+        assert_eq!(h(b"abc"), h(&b"abc".to_vec()[..]));
+        assert_ne!(h(b"abc"), h(b"abd"));
+        assert_ne!(h(b""), h(b"\0"));
+        let mut boxed = KeyHasher::default();
+        Box::<[u8]>::from(&b"abc"[..]).hash(&mut boxed);
+        assert_eq!(boxed.finish(), h(b"abc"));
     }
 
     #[test]

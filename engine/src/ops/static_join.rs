@@ -1,5 +1,3 @@
-use std::collections::HashMap;
-
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::SchemaRef;
 use arrow_select::concat::concat_batches;
@@ -10,6 +8,7 @@ use super::keys::encode_row;
 use super::{join_too_large, too_many_rows, BatchContext, Operator, Watermarks, MAX_JOIN_OUTPUT_ROWS_PER_BATCH, MAX_JOIN_PAIRS_PER_BATCH};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
+use crate::hash::KeyHashMap;
 use crate::plan::JoinKind;
 
 /// A stream joined with a static table. The table is hashed on its join keys once, when the
@@ -18,7 +17,7 @@ pub struct StaticJoinOp {
     kind: JoinKind,
     stream_keys: Vec<Expr>,
     table: RecordBatch,
-    index: HashMap<Vec<u8>, Vec<u32>>,
+    index: KeyHashMap<Vec<u8>, Vec<u32>>,
     residual: Option<Expr>,
     stream_first: bool,
     schema: SchemaRef,
@@ -35,7 +34,7 @@ impl StaticJoinOp {
         schema: SchemaRef,
     ) -> Result<Self> {
         let key_columns = table_keys.iter().map(|k| k.evaluate_to_array(&table)).collect::<Result<Vec<_>>>()?;
-        let mut index: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+        let mut index: KeyHashMap<Vec<u8>, Vec<u32>> = KeyHashMap::default();
         let mut buf = Vec::new();
         for i in 0..table.num_rows() {
             if key_columns.is_empty() || encode_row(&key_columns, i, &mut buf) {

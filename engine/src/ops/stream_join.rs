@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -14,6 +14,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::expr::Expr;
+use crate::hash::KeyHashMap;
 use crate::plan::logical::{StreamJoinKind, StreamJoinSpec};
 use crate::state::{KeyedState, StateTable};
 use crate::types::DataType;
@@ -211,7 +212,7 @@ impl StreamJoinOp {
         new_right: &[(Option<Vec<u8>>, Buffered)],
         mut emit: impl FnMut(&[Candidate], &[Vec<u8>]) -> Result<()>,
     ) -> Result<Vec<Vec<u8>>> {
-        let mut right_by_key: HashMap<&[u8], Vec<u32>> = HashMap::new();
+        let mut right_by_key: KeyHashMap<&[u8], Vec<u32>> = KeyHashMap::default();
         for (j, (key, _)) in new_right.iter().enumerate() {
             if let Some(k) = key {
                 right_by_key.entry(k.as_slice()).or_default().push(j as u32);

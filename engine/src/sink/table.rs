@@ -1,4 +1,6 @@
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::hash::{FxHashSet, KeyHashMap, KeyHashSet};
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
@@ -153,7 +155,7 @@ enum Content {
     /// Append: every version's rows in order; `ends[v]` is the table's size after version v.
     Appended { ends: Vec<usize> },
     /// Upserts by key: each table row as (version, row of its batch), and each key's table row.
-    Keyed { rows: Vec<(usize, usize)>, index: HashMap<Box<[u8]>, usize> },
+    Keyed { rows: Vec<(usize, usize)>, index: KeyHashMap<Box<[u8]>, usize> },
     /// Complete mode: the newest version's rows are the table.
     Replaced { newest: Option<usize> },
 }
@@ -208,7 +210,7 @@ impl Content {
         match (self, keys) {
             (Content::Replaced { .. }, _) => (n as u64, 0, self.len(versions) as u64),
             (Content::Keyed { index, .. }, Some(keys)) => {
-                let mut seen = HashSet::with_capacity(n);
+                let mut seen = KeyHashSet::with_capacity_and_hasher(n, Default::default());
                 let updated = keys.iter().filter(|k| seen.insert(*k) && index.contains_key(*k)).count() as u64;
                 (seen.len() as u64 - updated, updated, 0)
             }
@@ -230,7 +232,7 @@ impl Content {
             Content::Keyed { rows, index } => {
                 let keys = keys.unwrap_or_else(|| layout.keys(batch).unwrap_or(Keys { bytes: Vec::new(), ends: Vec::new() }));
                 let before = rows.len();
-                let mut listed = HashSet::new();
+                let mut listed = FxHashSet::default();
                 for (i, k) in keys.iter().enumerate() {
                     match index.get(k) {
                         Some(&at) => {
@@ -273,7 +275,7 @@ impl Layout {
     fn empty(&self) -> Content {
         match self.mode {
             OutputMode::Complete => Content::Replaced { newest: None },
-            _ if self.upserts() => Content::Keyed { rows: Vec::new(), index: HashMap::new() },
+            _ if self.upserts() => Content::Keyed { rows: Vec::new(), index: KeyHashMap::default() },
             _ => Content::Appended { ends: Vec::new() },
         }
     }
@@ -297,7 +299,7 @@ impl Layout {
         };
         let (old_values, old_ids) = (all(old), identity(old));
         let old_id = |i: usize| old_ids.as_ref().unwrap_or(&old_values).get(i);
-        let mut before: HashMap<&[u8], Vec<usize>> = HashMap::new();
+        let mut before: KeyHashMap<&[u8], Vec<usize>> = KeyHashMap::default();
         for j in 0..old.num_rows() {
             before.entry(old_id(j)).or_default().push(j);
         }
