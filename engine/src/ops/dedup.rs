@@ -7,7 +7,7 @@ use super::keys::{decode_key, encode_values, key_as_postcard, BatchKeys, KeyEnco
 use super::{row_values, BatchContext, Operator, StateOperatorProgress, Watermarks};
 use crate::error::{Error, Result};
 use crate::state::index::{ChangeLog, KeyIndex, TimeIndex};
-use crate::state::StateTable;
+use crate::state::{EntrySink, StateTable};
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -141,15 +141,14 @@ impl SeenTable {
 }
 
 impl StateTable for SeenTable {
-    fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    fn write_changes(&mut self, out: &mut dyn EntrySink) {
         let mut changes = std::mem::take(&mut self.changes);
-        let out = changes.take(&self.index, |slot, buf| self.encode(slot, buf));
+        changes.write(&self.index, |slot, buf| self.encode(slot, buf), out);
         self.changes = changes;
-        out
     }
 
-    fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.index.encode_sorted(|slot, buf| self.encode(slot, buf))
+    fn write_all(&self, out: &mut dyn EntrySink) {
+        self.index.write_sorted(|slot, buf| self.encode(slot, buf), out)
     }
 
     fn load(&mut self, entries: std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> std::result::Result<(), String> {

@@ -6,7 +6,7 @@ use std::collections::{btree_map, BTreeMap, BTreeSet};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::StateTable;
+use super::{EntrySink, StateTable};
 
 #[derive(Debug, Clone)]
 struct Slot<V> {
@@ -163,25 +163,25 @@ fn encode<V: Serialize>(value: &V) -> Vec<u8> {
 }
 
 impl<V: Serialize + DeserializeOwned> StateTable for KeyedState<V> {
-    fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    fn write_changes(&mut self, out: &mut dyn EntrySink) {
         self.evicted = std::mem::take(&mut self.evicting);
-        let changed = std::mem::take(&mut self.changed);
-        changed
-            .into_iter()
-            .map(|key| match self.map.get_mut(&key) {
+        for key in std::mem::take(&mut self.changed) {
+            match self.map.get_mut(&key) {
                 Some(slot) => {
                     let bytes = encode(&slot.value);
                     self.encoded_bytes = self.encoded_bytes - u64::from(slot.encoded_len) + bytes.len() as u64;
                     slot.encoded_len = bytes.len() as u32;
-                    (key, Some(bytes))
+                    out.put(&key, Some(&bytes));
                 }
-                None => (key, None),
-            })
-            .collect()
+                None => out.put(&key, None),
+            }
+        }
     }
 
-    fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.map.iter().map(|(k, s)| (k.clone(), encode(&s.value))).collect()
+    fn write_all(&self, out: &mut dyn EntrySink) {
+        for (k, s) in &self.map {
+            out.put(k, Some(&encode(&s.value)));
+        }
     }
 
     fn load(&mut self, entries: BTreeMap<Vec<u8>, Vec<u8>>) -> Result<(), String> {

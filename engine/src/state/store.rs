@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::bounded::decode;
-use super::StateTable;
+use super::{EntrySink, StateTable};
 use crate::checkpoint::{frame, unframe, CheckpointError};
 use crate::storage::{join, numbered, Storage};
 
@@ -178,15 +178,17 @@ impl TableStore {
     /// Writes version `version` of `table`: its changes since the last version, and a snapshot
     /// when one is due; then removes what no retained version needs.
     pub fn commit(&mut self, storage: &mut dyn Storage, version: u64, table: &mut dyn StateTable) -> Result<(), CheckpointError> {
-        let delta: Delta = table.take_changes();
-        let framed = frame(&encode_delta(version, &delta));
+        let mut delta = VersionBody::new(version, true);
+        table.write_changes(&mut delta);
+        let framed = frame(&delta.finish());
         self.delta_bytes_since_snapshot += framed.len() as u64;
         self.deltas_since_snapshot += 1;
         storage.write_vec(&self.table.path(version, FileKind::Delta), framed).map_err(storage_error)?;
         insert_version(&mut self.deltas, version);
         if self.snapshot_due(table.bytes()) {
-            let snapshot: Snapshot = table.encode_all();
-            let framed = frame(&encode_snapshot(version, &snapshot));
+            let mut snapshot = VersionBody::new(version, false);
+            table.write_all(&mut snapshot);
+            let framed = frame(&snapshot.finish());
             storage.write_vec(&self.table.path(version, FileKind::Snapshot), framed).map_err(storage_error)?;
             insert_version(&mut self.snapshots, version);
             self.deltas_since_snapshot = 0;
@@ -234,37 +236,47 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// A delta file's body, byte for byte what `postcard::to_allocvec(&(version, delta))` gives,
-/// without going through serde one byte at a time (a `Vec<u8>` is a sequence to serde).
-fn encode_delta(version: u64, delta: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
-    let size: usize = delta.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 8).sum();
-    let mut out = Vec::with_capacity(size + 20);
-    put_varint(&mut out, version);
-    put_varint(&mut out, delta.len() as u64);
-    for (key, value) in delta {
-        put_bytes(&mut out, key);
-        match value {
-            None => out.push(0),
-            Some(value) => {
-                out.push(1);
-                put_bytes(&mut out, value);
-            }
-        }
-    }
-    out
+/// A version file's body as a table writes its entries: byte for byte what
+/// `postcard::to_allocvec(&(version, entries))` gives for a delta's `Vec<(Vec<u8>,
+/// Option<Vec<u8>>)>` or a snapshot's `Vec<(Vec<u8>, Vec<u8>)>`, without going through serde one
+/// byte at a time (a `Vec<u8>` is a sequence to serde) or a list of copies first.
+struct VersionBody {
+    version: u64,
+    /// A delta's values are options; a snapshot's are not.
+    delta: bool,
+    count: u64,
+    entries: Vec<u8>,
 }
 
-/// A snapshot file's body, as `postcard::to_allocvec(&(version, snapshot))` gives it.
-fn encode_snapshot(version: u64, snapshot: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let size: usize = snapshot.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
-    let mut out = Vec::with_capacity(size + 20);
-    put_varint(&mut out, version);
-    put_varint(&mut out, snapshot.len() as u64);
-    for (key, value) in snapshot {
-        put_bytes(&mut out, key);
-        put_bytes(&mut out, value);
+impl VersionBody {
+    fn new(version: u64, delta: bool) -> Self {
+        VersionBody { version, delta, count: 0, entries: Vec::new() }
     }
-    out
+
+    /// The version and the number of entries (known only now), then the entries.
+    fn finish(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.entries.len() + 20);
+        put_varint(&mut out, self.version);
+        put_varint(&mut out, self.count);
+        out.extend_from_slice(&self.entries);
+        out
+    }
+}
+
+impl EntrySink for VersionBody {
+    fn put(&mut self, key: &[u8], value: Option<&[u8]>) {
+        self.count += 1;
+        put_bytes(&mut self.entries, key);
+        match (self.delta, value) {
+            (true, None) => self.entries.push(0),
+            (true, Some(value)) => {
+                self.entries.push(1);
+                put_bytes(&mut self.entries, value);
+            }
+            // A snapshot holds puts only.
+            (false, value) => put_bytes(&mut self.entries, value.unwrap_or_default()),
+        }
+    }
 }
 
 fn read<T: serde::de::DeserializeOwned>(storage: &dyn Storage, path: &str, version: u64) -> Result<T, CheckpointError> {
@@ -435,10 +447,23 @@ mod tests {
         let long = vec![0xabu8; 20_000];
         let delta: Delta = vec![(vec![], None), (vec![1; 127], Some(vec![2; 128])), (long.clone(), Some(vec![])), (vec![3], None)];
         let snapshot: Snapshot = vec![(vec![], vec![]), (vec![1; 128], long.clone()), (long, vec![9; 300])];
+        let body = |version: u64, is_delta: bool, entries: &[(&[u8], Option<&[u8]>)]| {
+            let mut b = VersionBody::new(version, is_delta);
+            for (k, v) in entries {
+                b.put(k, *v);
+            }
+            b.finish()
+        };
+        let delta_entries: Vec<(&[u8], Option<&[u8]>)> = delta.iter().map(|(k, v)| (&k[..], v.as_deref())).collect();
+        let snapshot_entries: Vec<(&[u8], Option<&[u8]>)> = snapshot.iter().map(|(k, v)| (&k[..], Some(&v[..]))).collect();
         for version in [0, 1, 127, 128, 300, 1 << 35, u64::MAX] {
-            assert_eq!(encode_delta(version, &delta), postcard::to_allocvec(&(version, &delta)).unwrap(), "delta {version}");
-            assert_eq!(encode_snapshot(version, &snapshot), postcard::to_allocvec(&(version, &snapshot)).unwrap(), "snapshot {version}");
-            assert_eq!(encode_delta(version, &[]), postcard::to_allocvec(&(version, Delta::new())).unwrap());
+            assert_eq!(body(version, true, &delta_entries), postcard::to_allocvec(&(version, &delta)).unwrap(), "delta {version}");
+            assert_eq!(
+                body(version, false, &snapshot_entries),
+                postcard::to_allocvec(&(version, &snapshot)).unwrap(),
+                "snapshot {version}"
+            );
+            assert_eq!(body(version, true, &[]), postcard::to_allocvec(&(version, Delta::new())).unwrap());
         }
     }
 

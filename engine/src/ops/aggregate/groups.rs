@@ -14,7 +14,7 @@ use crate::expr::aggregate::Accumulator;
 use crate::expr::AggregateCall;
 use crate::ops::keys::{decode_key, decode_key_into, encode_values, key_as_postcard, varint, zigzag};
 use crate::state::index::{ChangeLog, KeyIndex, TimeIndex};
-use crate::state::StateTable;
+use crate::state::{EntrySink, StateTable};
 use crate::types::DataType;
 use crate::value::{values_to_array, Value};
 
@@ -160,7 +160,7 @@ impl GroupTable {
     /// restart (slots are handed out in arrival order, and again in key order on recovery), so a
     /// replayed batch writes what the first attempt wrote.
     pub fn sort_by_key(&self, slots: &mut [u32]) {
-        slots.sort_unstable_by(|&a, &b| self.index.key(a).cmp(&self.index.key(b)));
+        self.index.sort(slots);
     }
 
     /// The output columns (keys, then aggregates) of the groups `slots`, in that order.
@@ -257,15 +257,14 @@ impl GroupTable {
 }
 
 impl StateTable for GroupTable {
-    fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    fn write_changes(&mut self, out: &mut dyn EntrySink) {
         let mut changes = std::mem::take(&mut self.changes);
-        let out = changes.take(&self.index, |slot, buf| self.encode_slot(slot, buf));
+        changes.write(&self.index, |slot, buf| self.encode_slot(slot, buf), out);
         self.changes = changes;
-        out
     }
 
-    fn encode_all(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.index.encode_sorted(|slot, buf| self.encode_slot(slot, buf))
+    fn write_all(&self, out: &mut dyn EntrySink) {
+        self.index.write_sorted(|slot, buf| self.encode_slot(slot, buf), out)
     }
 
     fn load(&mut self, entries: std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> std::result::Result<(), String> {
