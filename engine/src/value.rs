@@ -66,6 +66,8 @@ impl Value {
             (Value::Binary(a), Value::Binary(b)) => a.cmp(b),
             (Value::Array(a), Value::Array(b)) => compare_seq(a.iter(), b.iter()),
             (Value::Struct(a), Value::Struct(b)) => compare_seq(a.iter().map(|(_, v)| v), b.iter().map(|(_, v)| v)),
+            // Exactly, not through a double: two bigints near 2^63 differ in bits a double lacks.
+            (a, b) if a.as_i64().is_some() && b.as_i64().is_some() => a.as_i64().cmp(&b.as_i64()),
             (a, b) => match (a.as_f64(), b.as_f64()) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
                 _ => Ordering::Equal,
@@ -588,6 +590,16 @@ mod tests {
         maybe: Option<i64>,
         #[serde(with = "timestamp")]
         always: i64,
+    }
+
+    #[test]
+    fn integers_compare_exactly_even_beyond_a_doubles_precision() {
+        use std::cmp::Ordering;
+        let (a, b) = (Value::BigInt(i64::MAX), Value::BigInt(i64::MAX - 1));
+        assert_eq!(a.compare(&b), Ordering::Greater, "both are 2^63 as doubles");
+        assert_eq!(Value::Array(vec![b.clone()]).compare(&Value::Array(vec![a.clone()])), Ordering::Less);
+        assert_eq!(Value::Int(3).compare(&Value::BigInt(3)), Ordering::Equal);
+        assert_eq!(Value::Int(-1).compare(&Value::Double(-0.5)), Ordering::Less);
     }
 
     #[test]
