@@ -3,12 +3,10 @@
 use std::sync::Arc;
 
 use arrow_arith::boolean::{and_kleene, is_not_null, is_null, not, or_kleene};
-use arrow_arith::numeric;
 use arrow_array::builder::BooleanBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, Datum, RecordBatch, UInt32Array};
-use arrow_ord::cmp;
 use arrow_schema::DataType as ArrowType;
 use arrow_select::interleave::interleave;
 use arrow_select::take::{take, take_record_batch};
@@ -128,7 +126,7 @@ impl Expr {
             Expr::Negate(e) => {
                 let v = e.evaluate(batch)?;
                 let scalar = v.is_scalar();
-                Ok(Columnar::wrap(numeric::neg(v.array().as_ref())?, scalar))
+                Ok(Columnar::wrap(super::kernels::negate(v.array().as_ref())?, scalar))
             }
             Expr::IsNull(e) | Expr::IsNotNull(e) => {
                 let v = e.evaluate(batch)?;
@@ -224,13 +222,9 @@ fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize) -> Result<C
         return compare_nested(op, l, r, if scalar { 1 } else { num_rows }, scalar);
     }
     let out: ArrayRef = match op {
-        BinaryOp::Eq => Arc::new(cmp::eq(l, r)?),
-        BinaryOp::NotEq => Arc::new(cmp::neq(l, r)?),
-        BinaryOp::Lt => Arc::new(cmp::lt(l, r)?),
-        BinaryOp::LtEq => Arc::new(cmp::lt_eq(l, r)?),
-        BinaryOp::Gt => Arc::new(cmp::gt(l, r)?),
-        BinaryOp::GtEq => Arc::new(cmp::gt_eq(l, r)?),
-        BinaryOp::NullSafeEq => Arc::new(cmp::not_distinct(l, r)?),
+        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq | BinaryOp::NullSafeEq => {
+            Arc::new(super::kernels::compare(op, l, r)?)
+        }
         BinaryOp::And | BinaryOp::Or => {
             let len = if scalar { 1 } else { num_rows };
             let la = l.clone().into_array(len)?;
@@ -238,14 +232,11 @@ fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize) -> Result<C
             let (la, ra) = (as_bool(&la)?, as_bool(&ra)?);
             Arc::new(if op == BinaryOp::And { and_kleene(la, ra)? } else { or_kleene(la, ra)? })
         }
-        BinaryOp::Add => numeric::add(l, r)?,
-        BinaryOp::Subtract => numeric::sub(l, r)?,
-        BinaryOp::Multiply => numeric::mul(l, r)?,
+        BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply => super::kernels::arithmetic(op, l, r)?,
         BinaryOp::Divide | BinaryOp::Modulo => {
             check_divisor(l, r)?;
-            let out = if op == BinaryOp::Divide { numeric::div(l, r)? } else { numeric::rem(l, r)? };
             // Spark's `%` takes the sign of the dividend, as Rust's does; nothing to fix.
-            out
+            super::kernels::arithmetic(op, l, r)?
         }
     };
     Ok(Columnar::wrap(out, scalar))

@@ -7,6 +7,7 @@ pub mod catalog;
 mod eval;
 pub mod functions;
 pub mod hll;
+mod kernels;
 pub mod lambda;
 mod like;
 mod quantiles;
