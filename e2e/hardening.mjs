@@ -1,6 +1,7 @@
 // End-to-end tests of the page against what a stranger can send it: an engine that panics, links
 // and files too large to open, a link opened over a saved session, two tabs on one saved session,
-// a window a million times its slide, and the page under a Content-Security-Policy header.
+// a link whose low-latency triggers are hostile, a window a million times its slide, and the page
+// under a Content-Security-Policy header.
 // Usage: node e2e/hardening.mjs URL SCREENSHOT_DIR
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -95,6 +96,55 @@ await test("an-oversized-or-exploding-link-is-refused-and-the-session-kept", asy
   expect(text.includes("more than the 4096 KiB a session opens"), text);
   expect((await events(page)) === 8, "the session is unchanged");
   await page.screenshot({ path: `${shots}/h03-oversized-link.png`, fullPage: true });
+});
+
+await test("a-link-with-hostile-low-latency-triggers-is-refused-by-step-or-runs-bounded", async (page) => {
+  await open(page, url);
+  await addTruckEvent(page, "t-09", 9.5, "2026-03-02 08:05:00");
+  const base = url.split("#")[0];
+  const link = (trigger) => {
+    const scenario = {
+      version: 1, name: "hostile-trigger", sources: { readings: { kind: "kafka", partitions: 1 } },
+      query: "SELECT CAST(key AS STRING) AS device, CAST(value AS STRING) AS v FROM STREAM readings",
+      output_mode: "append",
+      steps: [
+        { add: "readings", messages: [{ key: "a", value: "1" }], partition: 0 },
+        { run: { trigger } },
+        { add: "readings", messages: [{ key: "b", value: "2" }], partition: 0 },
+      ],
+    };
+    return `${base}#s=1.${deflateRawSync(Buffer.from(JSON.stringify(scenario))).toString("base64url")}`;
+  };
+  // Each refused as it is read, naming the step, and the saved session kept.
+  for (const [trigger, says] of [
+    [{ continuous: "-1 second" }, "should not be negative"],
+    [{ continuous: "1000000000 days" }, "too large"],
+    [{ continuous: 5 }, "non-empty string"],
+    [{ continuous: "1 second", realTime: "5 seconds" }, "one key"],
+    [{ realTime: "<script>alert(1)</script>" }, "not an interval"],
+  ]) {
+    await page.goto("about:blank");
+    await page.goto(link(trigger));
+    await page.locator("#notice").waitFor();
+    // Steps count from 0, as the runner document's `step` does: the run is step 1.
+    const text = await page.locator("#notice").innerText();
+    expect(text.includes("could not be opened: step 1") && text.includes(says), `${JSON.stringify(trigger)}: ${text}`);
+    await page.locator("#output tbody.rows tr").first().waitFor();
+    expect((await events(page)) === 8, `${JSON.stringify(trigger)}: the saved session is as it was`);
+    expect((await page.locator("script").evaluateAll((s) => s.filter((x) => x.textContent.includes("alert")).length)) === 0, "no markup from the link");
+  }
+  await page.screenshot({ path: `${shots}/h05-hostile-trigger-link.png`, fullPage: true });
+  // A zero interval is Spark's default continuous trigger: the link runs, bounded, in memory.
+  await page.goto("about:blank");
+  await page.goto(link({ continuous: "0 seconds" }));
+  await page.locator("#detached").waitFor();
+  await page.locator("#scrub-end").click();
+  await page.waitForFunction(() => [...document.querySelectorAll("#output tbody.rows tr")].some((r) => r.innerText.includes("b")));
+  await page.screenshot({ path: `${shots}/h06-zero-interval-continuous-link.png`, fullPage: true });
+  expect((await page.locator("#engine-stopped").count()) === 0, "the engine still runs");
+  expect((await page.locator("#storage").inputValue()) === "memory", "the link runs in memory");
+  await open(page, url);
+  expect((await events(page)) === 8, "the saved session, as it was, after the link");
 });
 
 await test("a-link-opened-over-a-saved-session-keeps-the-saved-one", async (page) => {

@@ -715,13 +715,48 @@ impl Session {
         while let Some(step) = self.plan.pop_front() {
             let run = is_run(&step);
             // A step that fails is dropped and its error shown: kept, it would fail again.
-            result = self.apply(step);
+            result = match step {
+                Step::Trigger(t) if t.is_live() => self.replay_live(t),
+                step => self.apply(step),
+            };
             if run || result.is_err() {
                 break;
             }
         }
         self.save_definition()?;
         result.map(|_| true)
+    }
+
+    /// A continuous or Real-Time Mode step of a scenario, as the runner runs it: the query
+    /// runs live across the steps after it, up to the next run, trigger or restart (or the
+    /// scenario's end), each epoch committing when it has ended, the open one at the stop.
+    fn replay_live(&mut self, trigger: RunTrigger) -> Result<(), Error> {
+        self.query_mut()?.check_trigger(trigger)?;
+        self.stop_low_latency()?;
+        self.live.trigger = None;
+        self.query_mut()?.start_live(trigger)?;
+        self.stopped = false;
+        self.live.low_latency = Some(trigger);
+        while self.plan.front().is_some_and(|next| !matches!(next, Step::Run | Step::Trigger(_) | Step::Restart)) {
+            let Some(step) = self.plan.pop_front() else { break };
+            // As in the runner: the epochs that have ended commit before the step happens.
+            let ticked = self.query_mut().and_then(|q| q.tick_live());
+            let applied = match ticked {
+                Ok(report) if report.batches.is_empty() && report.failures.is_empty() => Ok(()),
+                Ok(report) => self.run(Step::Trigger(trigger), |_| Ok(report)),
+                Err(e) => Err(e),
+            };
+            match applied.and_then(|()| self.apply(step)) {
+                Ok(()) => {}
+                Err(e) => {
+                    // The live run ends with the step that failed, as the runner's does.
+                    self.live.low_latency = None;
+                    self.query_mut()?.abandon_live();
+                    return Err(e);
+                }
+            }
+        }
+        self.stop_low_latency()
     }
 
     /// Applies every queued step; positions that would be forgotten at once are not kept.
@@ -2535,6 +2570,48 @@ mod tests {
         let run = s.handle(Request::RunBatch);
         assert_eq!(run.error, None);
         assert_eq!(run.sink_total, snap.sink_total + 1);
+    }
+
+    /// A link's continuous step runs as the runner runs it: live across the steps after it, so
+    /// what they produce is processed too, and the page's sink is the runner's.
+    #[test]
+    fn a_queued_continuous_step_runs_live_across_the_steps_after_it() {
+        let scenario = json!({
+            "version": 1, "name": "live", "sources": {"readings": {"kind": "kafka", "partitions": 1}},
+            "query": "SELECT CAST(key AS STRING) AS device, CAST(value AS STRING) AS v FROM STREAM readings",
+            "output_mode": "append",
+            "steps": [
+                {"add": "readings", "messages": [{"key": "a", "value": "1"}], "partition": 0},
+                {"run": {"trigger": {"continuous": "0 seconds"}}},
+                {"add": "readings", "messages": [{"key": "b", "value": "2"}], "partition": 0},
+                {"add": "readings", "messages": [{"key": "c", "value": "3"}], "partition": 0},
+                {"run": {}},
+                {"add": "readings", "messages": [{"key": "d", "value": "4"}], "partition": 0},
+                {"run": {"trigger": {"continuous": "1 hour"}}},
+                {"add": "readings", "messages": [{"key": "e", "value": "5"}], "partition": 0},
+            ]
+        })
+        .to_string();
+        let runner = unbounded_engine::scenario::run_text(&scenario).unwrap().document;
+        let mut s = Session::queued(&scenario, SharedStorage::memory(), StorageKind::Memory).unwrap();
+        let end = s.handle(Request::RunToEnd);
+        assert_eq!(end.error, None);
+        assert_eq!((end.live.playing, end.live.live_mode.clone()), (false, None), "the scenario's end stops the live run");
+        let sink: Vec<Json> = end.sink.iter().map(|r| Json::Array(r.clone())).collect();
+        assert_eq!(Json::Array(sink), runner["sink"], "the page's sink is the runner's");
+        assert_eq!(end.sink_total, 5);
+        let runner_batches: Vec<usize> = runner["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["batches"].as_array().unwrap().iter().map(|b| b["rows"].as_array().map_or(0, Vec::len)))
+            .collect();
+        let page: Vec<usize> = end.batches.iter().map(|b| b.output_rows as usize).collect();
+        assert_eq!(page, runner_batches, "batch by batch, as the runner");
+        // Exported and run again, the session gives the same table.
+        let exported = serde_json::to_string(&s.export().to_json()).unwrap();
+        let replayed = unbounded_engine::scenario::run_text(&exported).unwrap().document;
+        assert_eq!(replayed["sink"], runner["sink"], "the export replays to the same table");
     }
 
     /// An epoch that fails (retention deleted what it was to read) stops the live run with the
