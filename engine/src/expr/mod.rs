@@ -567,6 +567,47 @@ mod tests {
         exprs[0].evaluate_to_array(&batch()).err().unwrap_or_else(|| panic!("{expr_sql}: expected an error"))
     }
 
+    fn texts(expr_sql: &str) -> Vec<String> {
+        eval(expr_sql).iter().map(Value::to_spark_string).collect()
+    }
+
+    /// The type the analyzer gives an expression, as `typeof` writes it.
+    fn type_of(expr_sql: &str) -> String {
+        let catalog = Catalog { sources: vec![("t".into(), schema())], tables: vec![] };
+        let q = analyze(&format!("SELECT {expr_sql} AS v FROM t"), &catalog).unwrap_or_else(|e| panic!("{expr_sql}: {e}"));
+        let LogicalPlan::Project { exprs, .. } = &q.plan else { panic!("a projection") };
+        exprs[0].data_type().ddl_name()
+    }
+
+    #[test]
+    fn decimal_arithmetic_has_spark_types_and_values() {
+        // Each expected value and type is what Spark 4.3 gives.
+        assert_eq!(type_of("cast(1 as decimal(10,2)) / cast(1 as decimal(5,3))"), "decimal(19,8)");
+        assert_eq!(type_of("cast(i as decimal(10,2)) * 2"), "decimal(12,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) + i"), "decimal(13,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) + 1L"), "decimal(11,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) % 2"), "decimal(3,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) + d"), "double");
+        assert_eq!(type_of("coalesce(cast(i as decimal(10,2)), 1)"), "decimal(12,2)");
+        assert_eq!(texts("typeof(1.5BD)")[0], "decimal(2,1)");
+        assert_eq!(texts("typeof(0.05BD)")[0], "decimal(2,2)");
+        assert_eq!(texts("cast(i as decimal(10,2)) * 2"), ["2.00", "NULL", "-4.00"]);
+        assert_eq!(texts("cast(1 as decimal(10,2)) / cast(3 as decimal(10,2))")[0], "0.3333333333333");
+        assert_eq!(texts("cast(-7.5BD as decimal(10,2)) % 2")[0], "-1.50");
+        assert_eq!(texts("1.25BD * 1.25BD")[0], "1.5625");
+        assert_eq!(texts("-cast(i as decimal(10,2))"), ["-1.00", "NULL", "2.00"]);
+        assert_eq!(eval("cast(i as decimal(10,2)) > 0"), bools(&[Some(true), None, Some(false)]));
+        assert_eq!(eval("1.5BD = d"), bools(&[Some(true), None, Some(false)]));
+        assert_eq!(eval("cast(1.5 as decimal(10,2)) = 1.50BD"), bools(&[Some(true); 3]));
+        assert_eq!(texts("cast(1.5BD as decimal(10,2)) + 0.1D")[0], "1.6");
+        assert_eq!(eval_err("cast(i as decimal(10,2)) / 0").spark_condition, Some("DIVIDE_BY_ZERO"));
+        assert_eq!(eval_err("cast(i as decimal(10,2)) % 0").spark_condition, Some("REMAINDER_BY_ZERO"));
+        let e = eval_err("cast('9999999999999999999999999999999999999' as decimal(38,0)) * 100");
+        assert_eq!(e.spark_condition, Some("NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION"));
+        assert!(e.message.contains(" 999999999999999999999999999999999999900 cannot be represented as Decimal(38, 0)"), "{}", e.message);
+        assert_eq!(texts("try_cast('abc' as decimal(10,2))")[0], "NULL");
+    }
+
     #[test]
     fn spark_operators_follow_ansi_semantics() {
         assert_eq!(eval("i DIV 2"), ints(&[Some(0), None, Some(-1)]));

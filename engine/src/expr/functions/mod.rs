@@ -25,6 +25,7 @@ mod misc;
 pub(crate) mod murmur;
 mod number_format;
 mod numeric;
+pub(crate) use numeric::remainder_by_zero;
 mod pattern;
 mod regex;
 mod string;

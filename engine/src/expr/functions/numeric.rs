@@ -106,7 +106,7 @@ fn positive_or_null(x: f64, v: f64) -> Value {
     }
 }
 
-fn remainder_by_zero() -> Error {
+pub(crate) fn remainder_by_zero() -> Error {
     Error::runtime(
         "REMAINDER_BY_ZERO",
         "[REMAINDER_BY_ZERO] Remainder by zero. Use `try_mod` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012",
