@@ -606,6 +606,24 @@ mod tests {
         assert_eq!(e.spark_condition, Some("NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION"));
         assert!(e.message.contains(" 999999999999999999999999999999999999900 cannot be represented as Decimal(38, 0)"), "{}", e.message);
         assert_eq!(texts("try_cast('abc' as decimal(10,2))")[0], "NULL");
+        assert_eq!(type_of("round(cast(i as decimal(10,2)))"), "decimal(9,0)");
+        assert_eq!(type_of("round(cast(i as decimal(10,2)), 5)"), "decimal(11,2)");
+        assert_eq!(type_of("ceil(cast(i as decimal(10,2)))"), "decimal(9,0)");
+        assert_eq!(type_of("ceil(cast(i as decimal(10,0)))"), "decimal(10,0)");
+        assert_eq!(type_of("floor(cast(i as decimal(10,2)), -1)"), "decimal(9,0)");
+        assert_eq!(type_of("abs(cast(i as decimal(10,2)))"), "decimal(10,2)");
+        assert_eq!(texts("round(2.5BD)")[0], "3");
+        assert_eq!(texts("round(-2.5BD)")[0], "-3");
+        assert_eq!(texts("bround(2.5BD)")[0], "2");
+        assert_eq!(texts("round(cast(1.25 as decimal(10,2)), 1)")[0], "1.3");
+        assert_eq!(texts("bround(cast(1.25 as decimal(10,2)), 1)")[0], "1.2");
+        assert_eq!(texts("round(cast(125 as decimal(10,2)), -1)")[0], "130");
+        assert_eq!(texts("ceil(cast(-1.25 as decimal(10,2)))")[0], "-1");
+        assert_eq!(texts("floor(cast(-1.25 as decimal(10,2)))")[0], "-2");
+        assert_eq!(texts("ceil(cast(1.21 as decimal(10,2)), 1)")[0], "1.3");
+        assert_eq!(texts("floor(cast(125 as decimal(10,2)), -1)")[0], "120");
+        assert_eq!(texts("abs(cast(i as decimal(10,2)))"), ["1.00", "NULL", "2.00"]);
+        assert_eq!(texts("negative(cast(-1.25 as decimal(10,2)))")[0], "1.25");
     }
 
     #[test]

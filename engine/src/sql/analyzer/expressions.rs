@@ -838,7 +838,7 @@ impl<'a> Analyzer<'a> {
             "positive" | "negative" if resolved.len() == 1 => {
                 let v = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let v = match v.data_type() {
-                    t if t.is_numeric() => v,
+                    t if t.is_numeric() || t.decimal().is_some() => v,
                     DataType::String | DataType::Null => v.cast_to(&DataType::Double),
                     _ => return Err(unary_mismatch(lower, &v, whole).at(pos)),
                 };
