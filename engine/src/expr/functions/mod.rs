@@ -326,6 +326,9 @@ pub enum Func {
     XxHash64,
     /// `to_char(number | binary, format)` (a date or timestamp is date_format).
     ToChar,
+    /// `to_number(text, format)` and `try_to_number`: a DECIMAL as the format reads it.
+    ToNumber,
+    TryToNumber,
     /// `sequence(start, stop, INTERVAL ...)` of dates or timestamps: (start, stop, months, micros).
     SequenceTime,
     /// `time_bucket(INTERVAL ..., ts[, origin])`: (months, micros, ts, origin).
@@ -545,6 +548,8 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::ArrayInsert, &["array_insert"]),
     (Func::XxHash64, &["xxhash64"]),
     (Func::ToChar, &["to_char", "to_varchar"]),
+    (Func::ToNumber, &["to_number"]),
+    (Func::TryToNumber, &["try_to_number"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
     (Func::FromCsv, &["from_csv"]),
@@ -869,7 +874,7 @@ impl Func {
             Func::AesDecrypt | Func::TryAesDecrypt => Family::Aes,
             Func::Hash => Family::Murmur,
             Func::XxHash64 => Family::XxHash,
-            Func::ToChar => Family::NumberFormat,
+            Func::ToChar | Func::ToNumber | Func::TryToNumber => Family::NumberFormat,
             Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             Func::BinaryLength
