@@ -523,7 +523,8 @@ mod tests {
     #[test]
     fn to_number_reads_as_pyspark_4_3_does() {
         // Each case and its answer (or its mismatch, None) is what Spark 4.3 gives.
-        let cases: [(&str, &str, Option<&str>, (u8, u8)); 14] = [
+        type Case<'a> = (&'a str, &'a str, Option<&'a str>, (u8, u8));
+        let cases: [Case; 14] = [
             ("454", "999", Some("454"), (3, 0)),
             ("454.00", "000.00", Some("454.00"), (5, 2)),
             ("12,454", "99,999", Some("12454"), (5, 0)),
