@@ -22,6 +22,36 @@ pub use like::LikePattern;
 use crate::types::DataType;
 use crate::value::Value;
 
+/// Spark's `nondecimalAndDecimal` rule for a binary operator with a decimal side: an integer
+/// literal becomes the narrowest decimal that holds it (`2` a DECIMAL(1,0)), an integer column
+/// DECIMAL(10,0) or DECIMAL(20,0), and a double (or a string, read as a double) turns the
+/// decimal into a double. None when neither side is a decimal.
+pub fn decimal_operands(l: Expr, r: Expr) -> Option<(Expr, Expr)> {
+    use crate::types::decimal;
+    let (lt, rt) = (l.data_type(), r.data_type());
+    if lt.decimal().is_none() && rt.decimal().is_none() {
+        return None;
+    }
+    let as_decimal = |e: Expr| -> Expr {
+        let (p, s) = match &e {
+            Expr::Literal(Value::Int(v)) => decimal::for_literal(i64::from(*v)),
+            Expr::Literal(Value::BigInt(v)) => decimal::for_literal(*v),
+            other => decimal::for_integral(other.data_type() == DataType::BigInt),
+        };
+        e.cast_to(&DataType::Decimal(p, s))
+    };
+    Some(match (&lt, &rt) {
+        (DataType::Decimal(..), t) if t.is_integral() => (l, as_decimal(r)),
+        (t, DataType::Decimal(..)) if t.is_integral() => (as_decimal(l), r),
+        (DataType::Decimal(..), DataType::Double | DataType::String) | (DataType::Double | DataType::String, DataType::Decimal(..)) => {
+            (l.cast_to(&DataType::Double), r.cast_to(&DataType::Double))
+        }
+        (DataType::Decimal(..), DataType::Null) => (l, r.cast_to(&lt)),
+        (DataType::Null, DataType::Decimal(..)) => (l.cast_to(&rt), r),
+        _ => (l, r),
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
     Add,
@@ -624,6 +654,22 @@ mod tests {
         assert_eq!(texts("floor(cast(125 as decimal(10,2)), -1)")[0], "120");
         assert_eq!(texts("abs(cast(i as decimal(10,2)))"), ["1.00", "NULL", "2.00"]);
         assert_eq!(texts("negative(cast(-1.25 as decimal(10,2)))")[0], "1.25");
+        assert_eq!(type_of("try_add(cast(1 as decimal(3,1)), 1)"), "decimal(4,1)");
+        assert_eq!(texts("try_add(cast(99 as decimal(3,1)), cast(99 as decimal(3,1)))")[0], "198.0");
+        assert_eq!(texts("try_multiply(cast('9999999999999999999999999999999999999' as decimal(38,0)), 100)")[0], "NULL");
+        assert_eq!(type_of("try_divide(cast(1 as decimal(3,1)), 3)"), "decimal(8,6)");
+        assert_eq!(texts("try_divide(cast(1 as decimal(3,1)), 3)")[0], "0.333333");
+        assert_eq!(texts("try_divide(cast(1 as decimal(3,1)), 0)")[0], "NULL");
+        assert_eq!(type_of("pmod(cast(1 as decimal(10,2)), 2)"), "decimal(3,2)");
+        assert_eq!(texts("pmod(cast(-7.5 as decimal(10,2)), 2)")[0], "0.50");
+        assert_eq!(eval_err("pmod(cast(i as decimal(10,2)), 0)").spark_condition, Some("REMAINDER_BY_ZERO"));
+        assert_eq!(type_of("try_add(cast(1 as decimal(3,1)), d)"), "double");
+        assert_eq!(texts("concat('x', cast(2.50 as decimal(4,2)))")[0], "x2.50");
+        assert_eq!(type_of("12345678901234567890123456789012345678"), "decimal(38,0)");
+        assert_eq!(texts("12345678901234567890123456789012345678 + 1")[0], "12345678901234567890123456789012345679");
+        assert_eq!(type_of("9223372036854775808"), "decimal(19,0)");
+        assert_eq!(type_of("-9223372036854775808"), "bigint");
+        assert_eq!(type_of("ln(cast(1 as decimal(3,1)))"), "double");
     }
 
     #[test]

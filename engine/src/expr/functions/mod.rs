@@ -1114,11 +1114,16 @@ pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
     }
     let implicit = match (&from, to) {
         // Bytes are read as UTF-8 text where Spark has no BINARY form of a string function (`btrim(x'..')`).
-        (f, DataType::String) => f.is_numeric() || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date | DataType::Binary),
+        (f, DataType::String) => {
+            f.is_numeric()
+                || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date | DataType::Binary | DataType::Decimal(..))
+        }
         (DataType::String, t) => t.is_numeric() || matches!(t, DataType::Timestamp | DataType::Date),
         // A date is a timestamp at midnight to the timestamp functions, and back.
         (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => true,
         (f, t) if f.is_numeric() && t.is_numeric() => true,
+        // A decimal reads as the nearest double where a function takes one (Spark's implicit cast).
+        (DataType::Decimal(..), DataType::Double) => true,
         _ => false,
     };
     if !implicit {

@@ -1268,42 +1268,12 @@ pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> 
     Ok(Expr::binary(bop, l.cast_to(&t), r.cast_to(&t), t))
 }
 
-/// Spark's `nondecimalAndDecimal` rule for a binary operator with a decimal side: an integer
-/// literal becomes the narrowest decimal that holds it (`2` a DECIMAL(1,0)), an integer column
-/// DECIMAL(10,0) or DECIMAL(20,0), and a double (or a string, read as a double) turns the
-/// decimal into a double. None when neither side is a decimal.
-pub(super) fn decimal_operands(l: Expr, r: Expr) -> Option<(Expr, Expr)> {
-    use crate::types::decimal;
-    let (lt, rt) = (l.data_type(), r.data_type());
-    if lt.decimal().is_none() && rt.decimal().is_none() {
-        return None;
-    }
-    let as_decimal = |e: Expr| -> Expr {
-        let (p, s) = match &e {
-            Expr::Literal(Value::Int(v)) => decimal::for_literal(i64::from(*v)),
-            Expr::Literal(Value::BigInt(v)) => decimal::for_literal(*v),
-            other => decimal::for_integral(other.data_type() == DataType::BigInt),
-        };
-        e.cast_to(&DataType::Decimal(p, s))
-    };
-    Some(match (&lt, &rt) {
-        (DataType::Decimal(..), t) if t.is_integral() => (l, as_decimal(r)),
-        (t, DataType::Decimal(..)) if t.is_integral() => (as_decimal(l), r),
-        (DataType::Decimal(..), DataType::Double | DataType::String) | (DataType::Double | DataType::String, DataType::Decimal(..)) => {
-            (l.cast_to(&DataType::Double), r.cast_to(&DataType::Double))
-        }
-        (DataType::Decimal(..), DataType::Null) => (l, r.cast_to(&lt)),
-        (DataType::Null, DataType::Decimal(..)) => (l.cast_to(&rt), r),
-        _ => (l, r),
-    })
-}
-
-/// `l op r` with a decimal side: DECIMAL op DECIMAL (after [`decimal_operands`]) has Spark's
+/// `l op r` with a decimal side: DECIMAL op DECIMAL (after [`crate::expr::decimal_operands`]) has Spark's
 /// result type and is computed exactly; with a double it is a double. None when the operands
 /// are not numbers (the caller reports the mismatch).
 fn decimal_arithmetic(bop: BinaryOp, l: Expr, r: Expr) -> Result<Option<Expr>> {
     use crate::types::decimal::{result_type, Op};
-    let Some((l, r)) = decimal_operands(l, r) else { return Ok(None) };
+    let Some((l, r)) = crate::expr::decimal_operands(l, r) else { return Ok(None) };
     Ok(match (l.data_type(), r.data_type()) {
         (DataType::Decimal(p1, s1), DataType::Decimal(p2, s2)) => {
             let op = match bop {
@@ -1579,6 +1549,9 @@ pub(super) fn literal(v: &ast::Value) -> Result<Expr, String> {
                 Value::Int(i)
             } else if let Ok(i) = n.parse::<i64>() {
                 Value::BigInt(i)
+            } else if let Some(d) = n.bytes().all(|b| b.is_ascii_digit()).then(|| decimal_literal(n)).flatten() {
+                // An integer past BIGINT is a DECIMAL(digits, 0) in Spark.
+                d
             } else {
                 Value::Double(n.parse().map_err(|_| format!("'{n}' is not a number"))?)
             }
@@ -1778,7 +1751,7 @@ pub(super) fn compare_mismatch(at: &ast::Expr, a: &DataType, b: &DataType) -> Er
 pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
     let (l, r) = match (l.data_type().decimal(), r.data_type().decimal()) {
         (None, None) => (l, r),
-        _ => decimal_operands(l.clone(), r.clone()).unwrap_or((l, r)),
+        _ => crate::expr::decimal_operands(l.clone(), r.clone()).unwrap_or((l, r)),
     };
     let (lt, rt) = (l.data_type(), r.data_type());
     let nested = |t: &DataType| matches!(t, DataType::Array(_) | DataType::Window | DataType::Struct(_) | DataType::Map(_, _));
