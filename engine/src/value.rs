@@ -219,6 +219,10 @@ impl Value {
             }
             DataType::Decimal(p, s) => {
                 let parsed = match j {
+                    // serde_json keeps a number as a double: past 15 digits its text may not be what was written.
+                    Json::Number(n) if n.as_i64().is_none() && significant_digits(&n.to_string()) > 15 => {
+                        return Err(format!("{j} has more digits than a JSON number keeps exactly; write it as a string (\"{j}\") for {t}"))
+                    }
                     Json::Number(n) => decimal::Parsed::read(&n.to_string()),
                     Json::String(text) => decimal::Parsed::read(text),
                     _ => None,
@@ -333,6 +337,12 @@ fn compare_seq<'a>(a: impl Iterator<Item = &'a Value>, b: impl Iterator<Item = &
             }
         }
     }
+}
+
+/// The significant digits of a number's text (its mantissa without leading zeros).
+fn significant_digits(text: &str) -> usize {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    mantissa.bytes().filter(u8::is_ascii_digit).skip_while(|&d| d == b'0').count()
 }
 
 /// The days since the epoch of 1970-01-01.
@@ -727,6 +737,12 @@ mod tests {
         assert_eq!(Value::from_json(&serde_json::json!("1.555"), &t), Ok(Value::Decimal { unscaled: 156, precision: 10, scale: 2 }));
         assert!(Value::from_json(&serde_json::json!(123456789012.0), &t).unwrap_err().contains("does not fit"));
         assert!(Value::from_json(&serde_json::json!("x"), &t).is_err());
+        let long = DataType::Decimal(38, 3);
+        assert!(Value::from_json(&serde_json::json!(12345678901234567890.123), &long).unwrap_err().contains("write it as a string"));
+        assert_eq!(
+            Value::from_json(&serde_json::json!("12345678901234567890.123"), &long),
+            Ok(Value::Decimal { unscaled: 12_345_678_901_234_567_890_123, precision: 38, scale: 3 })
+        );
         assert!(!crate::ops::fits(&values[0], &DataType::Decimal(10, 3)));
         let wide = Value::Decimal { unscaled: -crate::types::decimal::pow10(37), precision: 38, scale: 0 };
         assert_eq!(postcard::from_bytes::<Value>(&postcard::to_allocvec(&wide).unwrap()).unwrap(), wide);

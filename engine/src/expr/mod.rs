@@ -670,6 +670,20 @@ mod tests {
         assert_eq!(type_of("9223372036854775808"), "decimal(19,0)");
         assert_eq!(type_of("-9223372036854775808"), "bigint");
         assert_eq!(type_of("ln(cast(1 as decimal(3,1)))"), "double");
+        assert_eq!(texts(r#"from_json('{"a":1.555}', 'a decimal(10,2)')"#)[0], "{1.56}");
+        assert_eq!(texts(r#"from_json('{"a":"1.5"}', 'a decimal(10,2)')"#)[0], "{1.50}");
+        assert_eq!(texts(r#"from_json('{"a":123456789012.5}', 'a decimal(10,2)')"#)[0], "{null}");
+        assert_eq!(
+            eval_err(r#"from_json('{"a":12345678901234567890.123}', 'a decimal(38,3)')"#).kind,
+            crate::error::ErrorKind::UnsupportedOperation
+        );
+        assert_eq!(texts("from_csv('1.555', 'a decimal(10,2)')")[0], "{1.56}");
+        assert_eq!(texts("from_csv(' 1.5', 'a decimal(10,2)')")[0], "{null}");
+        assert_eq!(texts("from_csv('\"1,234.5\"', 'a decimal(10,2)')")[0], "{1234.50}");
+        assert_eq!(texts("from_csv('1e2', 'a decimal(10,2)')")[0], "{100.00}");
+        assert_eq!(texts("to_csv(named_struct('a', 1.50BD))")[0], "1.50");
+        assert_eq!(texts("cast(map('k', 1.50BD) as string)")[0], "{k -> 1.50}");
+        assert_eq!(eval_err("to_json(named_struct('a', 1.50BD))").kind, crate::error::ErrorKind::UnsupportedOperation);
     }
 
     #[test]
