@@ -242,6 +242,14 @@ impl AggFunc {
                 ))),
             }
         };
+        // The moments and correlations read a decimal as the nearest double, as Spark casts it.
+        let as_double = |e: Expr| -> Result<Expr> {
+            if e.data_type().decimal().is_some() {
+                Ok(e.cast_to(&DataType::Double))
+            } else {
+                numeric(e)
+            }
+        };
         let (func, arg, data_type) = match name {
             "count" if star || (args.len() == 1 && matches!(args[0], Expr::Literal(ref v) if !v.is_null())) => {
                 (AggFunc::CountRows, None, DataType::BigInt)
@@ -338,7 +346,7 @@ impl AggFunc {
             }
             "stddev" | "std" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 arity(1, &args)?;
-                let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let a = as_double(args.remove(0))?.cast_to(&DataType::Double);
                 let f = match name {
                     "stddev_pop" => AggFunc::StddevPop,
                     "variance" | "var_samp" => AggFunc::VarSamp,
@@ -421,8 +429,8 @@ impl AggFunc {
             "corr" | "covar_pop" | "covar_samp" | "regr_count" | "regr_avgx" | "regr_avgy" | "regr_sxx" | "regr_syy" | "regr_sxy"
             | "regr_slope" | "regr_intercept" | "regr_r2" => {
                 arity(2, &args)?;
-                let second = numeric(args.pop().unwrap_or(Expr::Literal(Value::Null)))?.cast_to(&DataType::Double);
-                let first = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let second = as_double(args.pop().unwrap_or(Expr::Literal(Value::Null)))?.cast_to(&DataType::Double);
+                let first = as_double(args.remove(0))?.cast_to(&DataType::Double);
                 let b = match name {
                     "corr" => Bivariate::Corr,
                     "covar_pop" => Bivariate::CovarPop,
@@ -452,7 +460,7 @@ impl AggFunc {
             }
             "skewness" | "kurtosis" => {
                 arity(1, &args)?;
-                let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let a = as_double(args.remove(0))?.cast_to(&DataType::Double);
                 (if name == "skewness" { AggFunc::Skewness } else { AggFunc::Kurtosis }, Some(a), DataType::Double)
             }
             "percentile" | "median" | "percentile_disc" => {
