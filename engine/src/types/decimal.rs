@@ -566,6 +566,21 @@ pub fn compare(a: i128, s1: u8, b: i128, s2: u8) -> Ordering {
     }
 }
 
+/// Java's `BigInteger.toByteArray`: big-endian two's complement in as few bytes as hold the sign.
+pub fn big_integer_bytes(v: i128) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let mut start = 0;
+    while start < 15 {
+        let (b, next) = (bytes[start], bytes[start + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    bytes[start..].to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

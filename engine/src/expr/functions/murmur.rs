@@ -47,23 +47,8 @@ fn hash_value(v: &Value, seed: i32) -> i32 {
         // Spark hashes a decimal of up to 18 digits as its unscaled long, a wider one as the
         // bytes of its unscaled BigInteger.
         Value::Decimal { unscaled, precision, .. } if *precision <= 18 => hash_long(*unscaled as i64, seed),
-        Value::Decimal { unscaled, .. } => hash_bytes(&big_integer_bytes(*unscaled), seed),
+        Value::Decimal { unscaled, .. } => hash_bytes(&crate::types::decimal::big_integer_bytes(*unscaled), seed),
     }
-}
-
-/// Java's `BigInteger.toByteArray`: big-endian two's complement in as few bytes as hold the sign.
-pub(crate) fn big_integer_bytes(v: i128) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let mut start = 0;
-    while start < 15 {
-        let (b, next) = (bytes[start], bytes[start + 1]);
-        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
-            start += 1;
-        } else {
-            break;
-        }
-    }
-    bytes[start..].to_vec()
 }
 
 fn mix_k1(k1: i32) -> i32 {
