@@ -713,6 +713,8 @@ mod tests {
         assert_eq!(postcard::to_allocvec(&Value::Timestamp(3)).unwrap(), vec![6, 6]);
         assert_eq!(postcard::to_allocvec(&Value::Window { start: 1, end: 2 }).unwrap(), vec![8, 2, 4]);
         assert_eq!(postcard::to_allocvec(&Value::Date(1)).unwrap(), vec![9, 2]);
+        // A decimal is variant 13: its unscaled i128 as a zigzag varint (150 -> 300), then precision and scale.
+        assert_eq!(postcard::to_allocvec(&Value::Decimal { unscaled: 150, precision: 10, scale: 2 }).unwrap(), vec![13, 0xAC, 0x02, 10, 2]);
     }
 
     #[test]
