@@ -683,7 +683,11 @@ mod tests {
         assert_eq!(texts("from_csv('1e2', 'a decimal(10,2)')")[0], "{100.00}");
         assert_eq!(texts("to_csv(named_struct('a', 1.50BD))")[0], "1.50");
         assert_eq!(texts("cast(map('k', 1.50BD) as string)")[0], "{k -> 1.50}");
-        assert_eq!(eval_err("to_json(named_struct('a', 1.50BD))").kind, crate::error::ErrorKind::UnsupportedOperation);
+        assert_eq!(
+            texts("to_json(named_struct('a', 1.50BD, 'b', array(0.05BD, null), 'm', map('k', -1.0BD)))")[0],
+            r#"{"a":1.50,"b":[0.05,null],"m":{"k":-1.0}}"#
+        );
+        assert_eq!(texts("to_json(named_struct('b', 2.0BD, 'a', 'x\"y'), map('sortKeys', 'true'))")[0], r#"{"a":"x\"y","b":2.0}"#);
     }
 
     #[test]

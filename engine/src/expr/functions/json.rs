@@ -44,10 +44,6 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             if !matches!(a[0].data_type(), T::Struct(_) | T::Array(_) | T::Map(_, _) | T::Window | T::Null) {
                 return Err(mismatch(f, &a[0], "STRUCT\" or \"ARRAY\" or \"MAP"));
             }
-            if has_decimal(&a[0].data_type()) {
-                // Spark writes `1.50`; serde_json keeps no trailing zeros nor more than 17 digits.
-                return Err(Error::unsupported("`to_json` of a DECIMAL is not supported yet; cast it to STRING or DOUBLE first"));
-            }
             let mut a = a;
             // Options as literal arguments: (timestampFormat, dateFormat, sortKeys).
             if let Some(options) = if a.len() == 2 { a.pop() } else { None } {
@@ -317,15 +313,15 @@ fn to_json_options(options: &Expr) -> Result<(Option<String>, Option<String>, bo
 
 /// `to_json` with options: timestamps and dates in the given patterns, object keys sorted
 /// (recursively, as Spark's sortKeys does) when asked.
-fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> Result<Json> {
-    let format = |p: &str, micros: i64| -> Result<Json> {
+fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> Result<JsonOut> {
+    let format = |p: &str, micros: i64| -> Result<JsonOut> {
         let pieces = super::pattern::compile(p, false)?;
-        Ok(crate::time::from_micros(micros).map_or(Json::Null, |dt| Json::String(super::pattern::format(&pieces, &dt))))
+        Ok(JsonOut::Json(crate::time::from_micros(micros).map_or(Json::Null, |dt| Json::String(super::pattern::format(&pieces, &dt)))))
     };
     let j = match v {
         Value::Timestamp(t) if ts.is_some() => format(ts.unwrap_or_default(), *t)?,
         Value::Date(d) if date.is_some() => format(date.unwrap_or_default(), i64::from(*d) * 86_400_000_000)?,
-        Value::Struct(fields) => Json::Object(
+        Value::Struct(fields) => JsonOut::object(
             fields
                 .iter()
                 .filter(|(_, x)| !x.is_null())
@@ -333,19 +329,83 @@ fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> 
                 .collect::<Result<_>>()?,
         ),
         Value::Map(entries) => {
-            Json::Object(entries.iter().map(|(k, x)| Ok((json_key(k), to_json_with(x, ts, date, sort)?))).collect::<Result<_>>()?)
+            JsonOut::object(entries.iter().map(|(k, x)| Ok((json_key(k), to_json_with(x, ts, date, sort)?))).collect::<Result<_>>()?)
         }
-        Value::Array(items) => Json::Array(items.iter().map(|x| to_json_with(x, ts, date, sort)).collect::<Result<_>>()?),
+        Value::Array(items) => JsonOut::Array(items.iter().map(|x| to_json_with(x, ts, date, sort)).collect::<Result<_>>()?),
         other => to_json_value(other),
     };
     Ok(match j {
-        Json::Object(m) if sort => {
-            let mut entries: Vec<(String, Json)> = m.into_iter().collect();
+        JsonOut::Object(mut entries) if sort => {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Json::Object(entries.into_iter().collect())
+            JsonOut::Object(entries)
         }
         other => other,
     })
+}
+
+/// `to_json`'s output before it is text: JSON, except that a decimal keeps its digits (Spark
+/// writes `1.50`, which a `serde_json::Value` cannot hold).
+enum JsonOut {
+    Json(Json),
+    /// A decimal's digits, written bare.
+    Decimal(String),
+    Array(Vec<JsonOut>),
+    Object(Vec<(String, JsonOut)>),
+}
+
+impl JsonOut {
+    /// An object from its entries; a key twice keeps its first place and its last value, as a
+    /// JSON object map does.
+    fn object(entries: Vec<(String, JsonOut)>) -> JsonOut {
+        let mut out: Vec<(String, JsonOut)> = Vec::with_capacity(entries.len());
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(entries.len());
+        for (k, v) in entries {
+            match at.get(&k) {
+                Some(&i) => out[i].1 = v,
+                None => {
+                    at.insert(k.clone(), out.len());
+                    out.push((k, v));
+                }
+            }
+        }
+        JsonOut::Object(out)
+    }
+
+    /// The compact text, as `serde_json` writes it.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            JsonOut::Json(j) => out.push_str(&j.to_string()),
+            JsonOut::Decimal(d) => out.push_str(d),
+            JsonOut::Array(items) => {
+                out.push('[');
+                for (k, x) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    x.write(out);
+                }
+                out.push(']');
+            }
+            JsonOut::Object(entries) => {
+                out.push('{');
+                for (k, (n, x)) in entries.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Json::String(n.clone()).to_string());
+                    out.push(':');
+                    x.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
 }
 
 /// `from_json`'s `timestampFormat` and `dateFormat` options, from a literal `map(...)` of strings;
@@ -482,21 +542,22 @@ fn null_record(t: &DataType) -> Value {
 }
 
 /// `to_json`'s text of a value: NULL fields left out, timestamps in ISO form with milliseconds.
-fn to_json_value(v: &Value) -> Json {
+fn to_json_value(v: &Value) -> JsonOut {
     match v {
         Value::Struct(fields) => {
-            Json::Object(fields.iter().filter(|(_, x)| !x.is_null()).map(|(n, x)| (n.clone(), to_json_value(x))).collect())
+            JsonOut::object(fields.iter().filter(|(_, x)| !x.is_null()).map(|(n, x)| (n.clone(), to_json_value(x))).collect())
         }
         Value::Window { start, end } => {
             to_json_value(&Value::Struct(vec![("start".into(), Value::Timestamp(*start)), ("end".into(), Value::Timestamp(*end))]))
         }
-        Value::Map(entries) => Json::Object(entries.iter().map(|(k, x)| (json_key(k), to_json_value(x))).collect()),
-        Value::Array(items) => Json::Array(items.iter().map(to_json_value).collect()),
-        Value::Timestamp(t) => Json::String(match crate::time::from_micros(*t) {
+        Value::Map(entries) => JsonOut::object(entries.iter().map(|(k, x)| (json_key(k), to_json_value(x))).collect()),
+        Value::Array(items) => JsonOut::Array(items.iter().map(to_json_value).collect()),
+        Value::Timestamp(t) => JsonOut::Json(Json::String(match crate::time::from_micros(*t) {
             Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
             None => crate::time::format_timestamp(*t),
-        }),
-        other => other.to_json(),
+        })),
+        Value::Decimal { unscaled, scale, .. } => JsonOut::Decimal(crate::types::decimal::format(*unscaled, *scale)),
+        other => JsonOut::Json(other.to_json()),
     }
 }
 
@@ -606,7 +667,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 })
                 .unwrap_or_else(|| null_record(data_type)))
         }),
-        Func::ToJson if a.len() == 1 => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        Func::ToJson if a.len() == 1 => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).text()))),
         // Only a NULL value is NULL: an option left unset is a NULL literal.
         Func::ToJson => rowwise(a, len, data_type, |row| {
             if row[0].is_null() {
@@ -618,7 +679,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             };
             let (ts, date) = (text(&row[1]), text(&row[2]));
             let j = to_json_with(&row[0], ts.as_deref(), date.as_deref(), row[3] == Value::Boolean(true))?;
-            Ok(Value::String(j.to_string()))
+            Ok(Value::String(j.text()))
         }),
         // NULL for text that is not JSON, or not an array (an object).
         Func::JsonArrayLength | Func::JsonObjectKeys => strict(a, len, data_type, |row| {
