@@ -525,6 +525,29 @@ mod tests {
         let t = crate::value::values_to_array(&[Value::Decimal { unscaled: 15, precision: 10, scale: 1 }], &DataType::Decimal(10, 1));
         let ts = cast_array(&t, &DataType::Decimal(10, 1), &DataType::Timestamp, CastMode::Ansi).unwrap();
         assert_eq!(ts.as_primitive::<TimestampMicrosecondType>().value(0), 1_500_000);
+        // Spark 4.3: truncation towards zero on both sides of the epoch, and the edges of INT.
+        let t =
+            crate::value::values_to_array(&[Value::Decimal { unscaled: -10_000_005, precision: 10, scale: 7 }], &DataType::Decimal(10, 7));
+        let ts = cast_array(&t, &DataType::Decimal(10, 7), &DataType::Timestamp, CastMode::Ansi).unwrap();
+        assert_eq!(ts.as_primitive::<TimestampMicrosecondType>().value(0), -1_000_000);
+        let edge = crate::value::values_to_array(
+            &[
+                Value::Decimal { unscaled: 21_474_836_479, precision: 11, scale: 1 },
+                Value::Decimal { unscaled: -21_474_836_489, precision: 11, scale: 1 },
+            ],
+            &DataType::Decimal(11, 1),
+        );
+        let ints = cast_array(&edge, &DataType::Decimal(11, 1), &DataType::Int, CastMode::Ansi).unwrap();
+        assert_eq!((ints.as_primitive::<Int32Type>().value(0), ints.as_primitive::<Int32Type>().value(1)), (i32::MAX, i32::MIN));
+        let over = crate::value::values_to_array(
+            &[Value::Decimal { unscaled: 21_474_836_480, precision: 11, scale: 1 }],
+            &DataType::Decimal(11, 1),
+        );
+        let e = cast_array(&over, &DataType::Decimal(11, 1), &DataType::Int, CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains("The value 2147483648.0BD of the type \"DECIMAL(11,1)\" cannot be cast to \"INT\""), "{}", e.message);
+        let b: ArrayRef = Arc::new(arrow_array::BooleanArray::from(vec![true]));
+        let e = cast_array(&b, &DataType::Boolean, &DataType::Decimal(1, 1), CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains("]  1 cannot be represented as Decimal(1, 1)"), "{}", e.message);
     }
 
     #[test]
