@@ -670,6 +670,9 @@ mod tests {
         assert_eq!(type_of("9223372036854775808"), "decimal(19,0)");
         assert_eq!(type_of("-9223372036854775808"), "bigint");
         assert_eq!(type_of("ln(cast(1 as decimal(3,1)))"), "double");
+        assert_eq!(eval("cast(1 as decimal(10,2)) div 0.3BD"), ints(&[Some(3), Some(3), Some(3)]));
+        assert_eq!(eval("cast(-2.5 as decimal(10,1)) div 1"), ints(&[Some(-2), Some(-2), Some(-2)]));
+        assert_eq!(eval_err("cast(i as decimal(10,2)) div 0").spark_condition, Some("DIVIDE_BY_ZERO"));
         assert_eq!(texts(r#"from_json('{"a":1.555}', 'a decimal(10,2)')"#)[0], "{1.56}");
         assert_eq!(texts(r#"from_json('{"a":"1.5"}', 'a decimal(10,2)')"#)[0], "{1.50}");
         assert_eq!(texts(r#"from_json('{"a":123456789012.5}', 'a decimal(10,2)')"#)[0], "{null}");

@@ -519,6 +519,22 @@ fn divide(a: i128, s1: u8, b: i128, s2: u8) -> Option<Wide> {
     w.to_38_digits()
 }
 
+/// `a div b` (Spark's `IntegralDivide` of decimals, `BigDecimal.divideToIntegralValue`): the
+/// quotient truncated towards zero, None when it does not fit a BIGINT.
+pub fn quot(a: i128, s1: u8, b: i128, s2: u8) -> Result<Option<i64>, ArithError> {
+    if b == 0 {
+        return Err(ArithError::DivideByZero);
+    }
+    let m = i32::from(s1.max(s2));
+    let (Some(x), Some(y)) = (Wide::new(a, i32::from(s1)).upscale(m), Wide::new(b, i32::from(s2)).upscale(m)) else { return Ok(None) };
+    let q = x.mag.divrem(y.mag).0;
+    if q.hi != 0 || q.lo > i64::MAX as u128 + u128::from(x.neg != y.neg) {
+        return Ok(None);
+    }
+    let v = q.lo as i128;
+    Ok(i64::try_from(if x.neg != y.neg { -v } else { v }).ok())
+}
+
 /// `CAST(d AS INT/BIGINT)`: the integral part (towards zero), when it fits in `[lo, hi]`.
 pub fn to_integral(unscaled: i128, scale: u8, lo: i128, hi: i128) -> Option<i128> {
     let v = unscaled / pow10(u32::from(scale));
@@ -691,6 +707,10 @@ mod tests {
         assert_eq!(to_integral(-1299, 2, i32::MIN.into(), i32::MAX.into()), Some(-12));
         assert_eq!(to_integral(pow10(20), 0, i64::MIN.into(), i64::MAX.into()), None);
         assert_eq!(to_double(1299, 2), 12.99);
+        assert_eq!(quot(100, 2, 3, 1), Ok(Some(3)), "1.00 div 0.3 is 3 in Spark");
+        assert_eq!(quot(-25, 1, 1, 0), Ok(Some(-2)), "-2.5 div 1 is -2 in Spark");
+        assert_eq!(quot(1, 0, 0, 0), Err(ArithError::DivideByZero));
+        assert_eq!(quot(pow10(37), 0, 1, 0), Ok(None));
         let big = U256::mul_u128(u128::MAX, u128::MAX);
         assert_eq!(big.divrem(U256::from_u128(u128::MAX)), (U256::from_u128(u128::MAX), U256::ZERO));
         assert_eq!(U256::mul_u128(pow10(38) as u128, pow10(38) as u128).digits(), 77);
