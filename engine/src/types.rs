@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType as ArrowType, Field, Fields, TimeUnit};
 
 pub mod ddl;
+pub mod decimal;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataType {
@@ -30,6 +31,8 @@ pub enum DataType {
     Struct(Vec<(String, DataType)>),
     /// `map<K,V>`.
     Map(Box<DataType>, Box<DataType>),
+    /// `decimal(precision, scale)`: up to 38 digits, `scale` of them after the point.
+    Decimal(u8, u8),
 }
 
 impl DataType {
@@ -41,6 +44,14 @@ impl DataType {
 
     pub fn is_numeric(&self) -> bool {
         matches!(self, DataType::Int | DataType::BigInt | DataType::Double)
+    }
+
+    /// The precision and scale of a decimal type.
+    pub fn decimal(&self) -> Option<(u8, u8)> {
+        match self {
+            DataType::Decimal(p, s) => Some((*p, *s)),
+            _ => None,
+        }
     }
 
     pub fn is_integral(&self) -> bool {
@@ -62,6 +73,7 @@ impl DataType {
             DataType::Binary => ArrowType::Binary,
             DataType::Struct(fields) => ArrowType::Struct(struct_fields(fields)),
             DataType::Map(k, v) => ArrowType::Map(map_entries(k, v), false),
+            DataType::Decimal(p, s) => ArrowType::Decimal128(*p, *s as i8),
         }
     }
 
@@ -81,6 +93,7 @@ impl DataType {
             ),
             ArrowType::Date32 => DataType::Date,
             ArrowType::Binary => DataType::Binary,
+            ArrowType::Decimal128(p, s) if *s >= 0 && *s as u8 <= *p && *p <= decimal::MAX_PRECISION => DataType::Decimal(*p, *s as u8),
             ArrowType::Map(entries, _) => match entries.data_type() {
                 ArrowType::Struct(kv) if kv.len() == 2 => {
                     DataType::Map(Box::new(DataType::from_arrow(kv[0].data_type())?), Box::new(DataType::from_arrow(kv[1].data_type())?))
@@ -109,6 +122,7 @@ impl DataType {
                 format!("STRUCT<{}>", fields.iter().map(|(n, t)| format!("{n}: {}", t.spark_name())).collect::<Vec<_>>().join(", "))
             }
             DataType::Map(k, v) => format!("MAP<{}, {}>", k.spark_name(), v.spark_name()),
+            DataType::Decimal(p, s) => format!("DECIMAL({p},{s})"),
         }
     }
 

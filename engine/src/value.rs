@@ -2,13 +2,13 @@
 //! in the scenario format.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::Array;
 use arrow_schema::DataType as ArrowType;
 use serde_json::Value as Json;
 
 use crate::time::format_timestamp;
-use crate::types::DataType;
+use crate::types::{decimal, DataType};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
@@ -32,6 +32,12 @@ pub enum Value {
     Struct(Vec<(String, Value)>),
     /// A map's entries in insertion order (Spark keeps it; keys are unique and never NULL).
     Map(Vec<(Value, Value)>),
+    /// A `decimal(precision, scale)`: `unscaled / 10^scale` (`1.50` is 150 at scale 2).
+    Decimal {
+        unscaled: i128,
+        precision: u8,
+        scale: u8,
+    },
 }
 
 impl Value {
@@ -48,6 +54,7 @@ impl Value {
             Value::Int(v) => Some(*v as f64),
             Value::BigInt(v) => Some(*v as f64),
             Value::Double(v) => Some(*v),
+            Value::Decimal { unscaled, scale, .. } => Some(decimal::to_double(*unscaled, *scale)),
             _ => None,
         }
     }
@@ -64,6 +71,9 @@ impl Value {
             (Value::Double(a), Value::Double(b)) => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
             (Value::Binary(a), Value::Binary(b)) => a.cmp(b),
+            (Value::Decimal { unscaled: a, scale: s, .. }, Value::Decimal { unscaled: b, scale: t, .. }) => {
+                decimal::compare(*a, *s, *b, *t)
+            }
             (Value::Array(a), Value::Array(b)) => compare_seq(a.iter(), b.iter()),
             (Value::Struct(a), Value::Struct(b)) => compare_seq(a.iter().map(|(_, v)| v), b.iter().map(|(_, v)| v)),
             // Exactly, not through a double: two bigints near 2^63 differ in bits a double lacks.
@@ -92,6 +102,7 @@ impl Value {
             Value::Window { .. } => DataType::Window,
             Value::Date(_) => DataType::Date,
             Value::Binary(_) => DataType::Binary,
+            Value::Decimal { precision, scale, .. } => DataType::Decimal(*precision, *scale),
             Value::Struct(fields) => DataType::Struct(fields.iter().map(|(n, v)| (n.clone(), v.data_type())).collect()),
             Value::Map(entries) => {
                 let (k, v) = entries.first().map(|(k, v)| (k.data_type(), v.data_type())).unwrap_or((DataType::String, DataType::String));
@@ -129,6 +140,9 @@ impl Value {
             }
             ArrowType::Date32 => Value::Date(array.as_primitive::<Date32Type>().value(i)),
             ArrowType::Binary => Value::Binary(array.as_binary::<i32>().value(i).to_vec()),
+            ArrowType::Decimal128(p, s) => {
+                Value::Decimal { unscaled: array.as_primitive::<Decimal128Type>().value(i), precision: *p, scale: (*s).max(0) as u8 }
+            }
             ArrowType::Map(_, _) => {
                 let entries = array.as_map().value(i);
                 let (k, v) = (entries.column(0), entries.column(1));
@@ -161,6 +175,11 @@ impl Value {
             }
             Value::Date(d) => Json::String(format_date(*d)),
             Value::Binary(b) => Json::String(base64_encode(b)),
+            // A JSON number (serde_json keeps no trailing zeros, and 17 significant digits at most).
+            Value::Decimal { unscaled, scale: 0, .. } if i64::try_from(*unscaled).is_ok() => Json::from(*unscaled as i64),
+            Value::Decimal { unscaled, scale, .. } => {
+                serde_json::Number::from_f64(decimal::to_double(*unscaled, *scale)).map(Json::Number).unwrap_or(Json::Null)
+            }
             Value::Struct(fields) => Json::Object(fields.iter().map(|(n, v)| (n.clone(), v.to_json())).collect()),
             // An object when the keys are strings, else a list of [key, value] pairs (JSON keys are strings).
             Value::Map(entries) if entries.iter().all(|(k, _)| matches!(k, Value::String(_))) => {
@@ -199,6 +218,22 @@ impl Value {
             }
             DataType::Binary => {
                 Value::Binary(j.as_str().and_then(base64_decode).ok_or_else(|| format!("{j} is not binary (expected base64)"))?)
+            }
+            DataType::Decimal(p, s) => {
+                let parsed = match j {
+                    // serde_json keeps a number as a double: past 15 digits its text may not be what was written.
+                    Json::Number(n) if n.as_i64().is_none() && significant_digits(&n.to_string()) > 15 => {
+                        return Err(format!("{j} has more digits than a JSON number keeps exactly; write it as a string (\"{j}\") for {t}"))
+                    }
+                    Json::Number(n) => decimal::Parsed::read(&n.to_string()),
+                    Json::String(text) => decimal::Parsed::read(text),
+                    _ => None,
+                };
+                let unscaled = parsed
+                    .ok_or_else(wrong)?
+                    .to_decimal(*p, *s)
+                    .map_err(|_| format!("{j} does not fit {t} (at most {} digits, {s} after the point)", p))?;
+                Value::Decimal { unscaled, precision: *p, scale: *s }
             }
             DataType::Window => Value::Window {
                 start: j.get("start").and_then(Json::as_str).and_then(crate::time::parse_timestamp).ok_or_else(wrong)?,
@@ -265,6 +300,7 @@ impl Value {
             Value::Date(d) => format_date(*d),
             // Spark decodes the bytes as UTF-8.
             Value::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Value::Decimal { unscaled, scale, .. } => decimal::format(*unscaled, *scale),
             Value::Struct(fields) => format!("{{{}}}", fields.iter().map(|(_, v)| v.nested_string()).collect::<Vec<_>>().join(", ")),
             Value::Map(entries) => format!(
                 "{{{}}}",
@@ -303,6 +339,12 @@ fn compare_seq<'a>(a: impl Iterator<Item = &'a Value>, b: impl Iterator<Item = &
             }
         }
     }
+}
+
+/// The significant digits of a number's text (its mantissa without leading zeros).
+fn significant_digits(text: &str) -> usize {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    mantissa.bytes().filter(u8::is_ascii_digit).skip_while(|&d| d == b'0').count()
 }
 
 /// The days since the epoch of 1970-01-01.
@@ -430,6 +472,19 @@ pub fn values_to_array(values: &[Value], data_type: &DataType) -> arrow_array::A
         }
         DataType::Binary => Arc::new(
             values.iter().map(|v| if let Value::Binary(b) = v { Some(b.as_slice()) } else { None }).collect::<arrow_array::BinaryArray>(),
+        ),
+        DataType::Decimal(p, s) => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    // A value of another scale (never made by the engine) is rescaled, not reread.
+                    Value::Decimal { unscaled, scale, .. } if scale == s => Some(*unscaled),
+                    Value::Decimal { unscaled, scale, .. } => decimal::Wide::new(*unscaled, i32::from(*scale)).fit(*p, *s),
+                    _ => None,
+                })
+                .collect::<arrow_array::Decimal128Array>()
+                .with_precision_and_scale(*p, *s as i8)
+                .unwrap_or_else(|_| arrow_array::Decimal128Array::from(vec![None::<i128>; values.len()])),
         ),
         DataType::Struct(fields) => {
             let columns: Vec<arrow_array::ArrayRef> = fields
@@ -670,6 +725,50 @@ mod tests {
         assert_eq!(postcard::to_allocvec(&Value::Timestamp(3)).unwrap(), vec![6, 6]);
         assert_eq!(postcard::to_allocvec(&Value::Window { start: 1, end: 2 }).unwrap(), vec![8, 2, 4]);
         assert_eq!(postcard::to_allocvec(&Value::Date(1)).unwrap(), vec![9, 2]);
+        // A decimal is variant 13: its unscaled i128 as a zigzag varint (150 -> 300), then precision and scale.
+        assert_eq!(postcard::to_allocvec(&Value::Decimal { unscaled: 150, precision: 10, scale: 2 }).unwrap(), vec![13, 0xAC, 0x02, 10, 2]);
+    }
+
+    #[test]
+    fn decimals_round_trip_through_arrow_json_postcard_and_keys() {
+        let t = DataType::Decimal(10, 2);
+        let values = vec![
+            Value::Decimal { unscaled: 150, precision: 10, scale: 2 },
+            Value::Null,
+            Value::Decimal { unscaled: -9_999_999_999, precision: 10, scale: 2 },
+        ];
+        let array = values_to_array(&values, &t);
+        assert_eq!(DataType::from_arrow(array.data_type()), Some(t.clone()));
+        let back: Vec<Value> = (0..array.len()).map(|i| Value::from_array(array.as_ref(), i)).collect();
+        assert_eq!(back, values);
+        for v in &values {
+            assert_eq!(Value::from_json(&v.to_json(), &t).as_ref(), Ok(v), "{}", v.to_json());
+            assert_eq!(&postcard::from_bytes::<Value>(&postcard::to_allocvec(v).unwrap()).unwrap(), v);
+            assert!(crate::ops::fits(v, &t));
+        }
+        assert_eq!(values[0].to_spark_string(), "1.50");
+        assert_eq!(values[0].to_json(), serde_json::json!(1.5));
+        assert_eq!(Value::from_json(&serde_json::json!("1.555"), &t), Ok(Value::Decimal { unscaled: 156, precision: 10, scale: 2 }));
+        assert!(Value::from_json(&serde_json::json!(123456789012.0), &t).unwrap_err().contains("does not fit"));
+        assert!(Value::from_json(&serde_json::json!("x"), &t).is_err());
+        let long = DataType::Decimal(38, 3);
+        assert!(Value::from_json(&serde_json::json!(12345678901234567890.123), &long).unwrap_err().contains("write it as a string"));
+        assert_eq!(
+            Value::from_json(&serde_json::json!("12345678901234567890.123"), &long),
+            Ok(Value::Decimal { unscaled: 12_345_678_901_234_567_890_123, precision: 38, scale: 3 })
+        );
+        assert!(!crate::ops::fits(&values[0], &DataType::Decimal(10, 3)));
+        let wide = Value::Decimal { unscaled: -crate::types::decimal::pow10(37), precision: 38, scale: 0 };
+        assert_eq!(postcard::from_bytes::<Value>(&postcard::to_allocvec(&wide).unwrap()).unwrap(), wide);
+        assert_eq!(Value::from_json(&serde_json::json!("-10000000000000000000000000000000000000"), &DataType::Decimal(38, 0)), Ok(wide));
+        // Keys of decimals are their postcard bytes, and read back.
+        let mut key = Vec::new();
+        crate::ops::keys::encode_values(&values, &mut key);
+        let mut direct = Vec::new();
+        crate::ops::keys::encode_group(&[array], 0, &mut direct);
+        let mut one = Vec::new();
+        crate::ops::keys::encode_values(&values[..1], &mut one);
+        assert_eq!(direct, one);
     }
 
     #[test]

@@ -63,6 +63,8 @@ def fits_type(value, t):
             return True
         except (TypeError, ValueError):
             return False
+    if isinstance(t, T.DecimalType):
+        return decimal_value(value, t) is not None
     if isinstance(t, T.BinaryType):
         try:
             base64.b64decode(value, validate=True)
@@ -83,10 +85,29 @@ def fits_type(value, t):
     return False
 
 
+def decimal_value(value, t):
+    """A decimal cell (a JSON number or a numeric string) rounded HALF_UP to the type's scale,
+    as Spark's JSON reader takes it; None when it is no number or needs more digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        d = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    with decimal.localcontext() as ctx:
+        ctx.prec = 100
+        q = d.quantize(decimal.Decimal(1).scaleb(-t.scale), rounding=decimal.ROUND_HALF_UP)
+    return q if len(q.as_tuple().digits) <= t.precision or q == 0 else None
+
+
 def spark_value(value, t):
     """A scenario value as PySpark's createDataFrame takes it for type `t`."""
     if value is None:
         return None
+    if isinstance(t, T.DecimalType):
+        return decimal_value(value, t)
     if isinstance(t, T.TimestampType):
         return parse_ts(value)
     if isinstance(t, T.DateType):
@@ -176,7 +197,9 @@ def to_json(v):
     if isinstance(v, (bytes, bytearray)):
         return base64.b64encode(bytes(v)).decode("ascii")
     if isinstance(v, decimal.Decimal):
-        return int(v) if v == v.to_integral_value() and v.as_tuple().exponent >= 0 else float(v)
+        # A JSON number with the scale's digits, as Spark writes it (`1.50`): marked here, and
+        # put in the text unquoted by `dumps`.
+        return DECIMAL_MARK + format(v, "f")
     if isinstance(v, T.Row):
         d = v.asDict()
         if set(d) == {"start", "end"}:
@@ -190,6 +213,16 @@ def to_json(v):
     if isinstance(v, (list, tuple)):
         return [to_json(x) for x in v]
     return v
+
+
+DECIMAL_MARK = "\u0000decimal:"
+
+
+def dumps(doc):
+    """The document as JSON text, decimals as bare numbers with their digits."""
+    import re
+    text = json.dumps(doc, indent=2)
+    return re.sub(r'"\\u0000decimal:(-?[0-9.]+)"', r"\1", text)
 
 
 def spark_watermark(text):
@@ -462,7 +495,7 @@ def main(argv):
             shutil.rmtree(workdir, ignore_errors=True)
             for t in spark.catalog.listTables():
                 spark.catalog.dropTempView(t.name)
-        text = json.dumps(doc, indent=2)
+        text = dumps(doc)
         if write:
             with open(path.replace(".json", ".expected.json"), "w") as f:
                 f.write(text + "\n")

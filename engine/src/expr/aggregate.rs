@@ -242,6 +242,14 @@ impl AggFunc {
                 ))),
             }
         };
+        // The moments and correlations read a decimal as the nearest double, as Spark casts it.
+        let as_double = |e: Expr| -> Result<Expr> {
+            if e.data_type().decimal().is_some() {
+                Ok(e.cast_to(&DataType::Double))
+            } else {
+                numeric(e)
+            }
+        };
         let (func, arg, data_type) = match name {
             "count" if star || (args.len() == 1 && matches!(args[0], Expr::Literal(ref v) if !v.is_null())) => {
                 (AggFunc::CountRows, None, DataType::BigInt)
@@ -249,6 +257,17 @@ impl AggFunc {
             "count" => {
                 arity(1, &args)?;
                 (AggFunc::Count, Some(args.remove(0)), DataType::BigInt)
+            }
+            // Spark sums decimals as DECIMAL(p + 10, s) and averages them as DECIMAL(p + 4, s + 4).
+            "sum" | "avg" | "mean" if args.len() == 1 && args[0].data_type().decimal().is_some() => {
+                let a = args.remove(0);
+                let (p, s) = a.data_type().decimal().unwrap_or((38, 0));
+                let max = crate::types::decimal::MAX_PRECISION;
+                if name == "sum" {
+                    (AggFunc::Sum, Some(a), DataType::Decimal((p + 10).min(max), s))
+                } else {
+                    (AggFunc::Avg, Some(a), DataType::Decimal((p + 4).min(max), (s + 4).min(max)))
+                }
             }
             "sum" => {
                 arity(1, &args)?;
@@ -327,7 +346,7 @@ impl AggFunc {
             }
             "stddev" | "std" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 arity(1, &args)?;
-                let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let a = as_double(args.remove(0))?.cast_to(&DataType::Double);
                 let f = match name {
                     "stddev_pop" => AggFunc::StddevPop,
                     "variance" | "var_samp" => AggFunc::VarSamp,
@@ -410,8 +429,8 @@ impl AggFunc {
             "corr" | "covar_pop" | "covar_samp" | "regr_count" | "regr_avgx" | "regr_avgy" | "regr_sxx" | "regr_syy" | "regr_sxy"
             | "regr_slope" | "regr_intercept" | "regr_r2" => {
                 arity(2, &args)?;
-                let second = numeric(args.pop().unwrap_or(Expr::Literal(Value::Null)))?.cast_to(&DataType::Double);
-                let first = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let second = as_double(args.pop().unwrap_or(Expr::Literal(Value::Null)))?.cast_to(&DataType::Double);
+                let first = as_double(args.remove(0))?.cast_to(&DataType::Double);
                 let b = match name {
                     "corr" => Bivariate::Corr,
                     "covar_pop" => Bivariate::CovarPop,
@@ -441,7 +460,7 @@ impl AggFunc {
             }
             "skewness" | "kurtosis" => {
                 arity(1, &args)?;
-                let a = numeric(args.remove(0))?.cast_to(&DataType::Double);
+                let a = as_double(args.remove(0))?.cast_to(&DataType::Double);
                 (if name == "skewness" { AggFunc::Skewness } else { AggFunc::Kurtosis }, Some(a), DataType::Double)
             }
             "percentile" | "median" | "percentile_disc" => {
@@ -856,6 +875,12 @@ pub enum Accumulator {
         state: Box<Histogram>,
         batch: Box<Histogram>,
     },
+    /// `sum` and `avg` of decimals: the exact sum at the argument's scale (None: no value yet)
+    /// and how many values it holds.
+    SumDecimal {
+        sum: Option<i128>,
+        count: i64,
+    },
 }
 
 /// Each distinct value with its count, in first-seen order; the index beside it is rebuilt
@@ -1106,6 +1131,9 @@ impl AggregateCall {
             Accumulator::Count(n) => *n >= 0,
             Accumulator::Avg { count, .. } => *count >= 0,
             Accumulator::SumInt(_) | Accumulator::SumDouble(_) | Accumulator::TrySum { .. } => true,
+            Accumulator::SumDecimal { sum, count } => {
+                *count >= 0 && sum.is_none_or(|v| v.unsigned_abs() < crate::types::decimal::pow10(38).unsigned_abs())
+            }
             Accumulator::MinMax(v) => v.as_ref().is_none_or(|v| !v.is_null() && crate::ops::fits(v, &self.data_type)),
             Accumulator::Pick { value, taken } => (*taken || value.is_null()) && crate::ops::fits(value, &self.data_type),
             Accumulator::Distinct(seen) => {
@@ -1172,6 +1200,7 @@ impl AggregateCall {
     pub fn new_accumulator(&self) -> Accumulator {
         match self.func {
             AggFunc::CountRows | AggFunc::Count | AggFunc::CountIf => Accumulator::Count(0),
+            AggFunc::Sum | AggFunc::Avg if self.data_type.decimal().is_some() => Accumulator::SumDecimal { sum: None, count: 0 },
             AggFunc::Sum if self.data_type == DataType::BigInt => Accumulator::SumInt(None),
             AggFunc::Sum => Accumulator::SumDouble(None),
             AggFunc::Avg => Accumulator::Avg { sum: 0.0, count: 0 },
@@ -1229,6 +1258,12 @@ impl AggregateCall {
             (AggFunc::Sum, Accumulator::SumDouble(s)) => {
                 if let Some(x) = v.as_f64() {
                     *s = Some(s.unwrap_or(0.0) + x);
+                }
+            }
+            (AggFunc::Sum | AggFunc::Avg, Accumulator::SumDecimal { sum, count }) => {
+                if let Value::Decimal { unscaled, .. } = v {
+                    *sum = Some(self.add_decimal(sum.unwrap_or(0), *unscaled)?);
+                    add_count(count, 1)?;
                 }
             }
             (AggFunc::MaxByK | AggFunc::MinByK, Accumulator::TopBy(items)) => {
@@ -1499,6 +1534,17 @@ impl AggregateCall {
     }
 
     /// Merges `later` (rows after those of `acc`, as sessions merge in time order) into `acc`.
+    /// `a + b` for a decimal `sum`/`avg`, refused past the sum's precision (Spark's ANSI `Add`
+    /// on its DECIMAL(p + 10, s) buffer).
+    fn add_decimal(&self, a: i128, b: i128) -> Result<i128> {
+        let arg = self.arg.as_ref().and_then(|a| a.data_type().decimal()).unwrap_or((38, 0));
+        let buffer = ((arg.0 + 10).min(crate::types::decimal::MAX_PRECISION), arg.1);
+        crate::types::decimal::arith(crate::types::decimal::Op::Add, a, arg.1, b, arg.1, buffer).map_err(|e| match e {
+            crate::types::decimal::ArithError::Overflow(shown) => super::cast::decimal_out_of_range(&shown, buffer.0, buffer.1),
+            crate::types::decimal::ArithError::DivideByZero => Error::internal("a sum divided"),
+        })
+    }
+
     pub fn merge(&self, acc: &mut Accumulator, later: Accumulator) -> Result<()> {
         match (acc, later) {
             (Accumulator::Count(a), Accumulator::Count(b)) => add_count(a, b)?,
@@ -1513,6 +1559,12 @@ impl AggregateCall {
                 if let Some(b) = b {
                     *a = Some(a.unwrap_or(0.0) + b);
                 }
+            }
+            (Accumulator::SumDecimal { sum, count }, Accumulator::SumDecimal { sum: s2, count: c2 }) => {
+                if let Some(b) = s2 {
+                    *sum = Some(self.add_decimal(sum.unwrap_or(0), b)?);
+                }
+                add_count(count, c2)?;
             }
             (Accumulator::TopBy(items), Accumulator::TopBy(more)) => {
                 items.extend(more);
@@ -1665,6 +1717,19 @@ impl AggregateCall {
             Accumulator::Count(n) => Value::BigInt(*n),
             Accumulator::SumInt(s) => s.map(Value::BigInt).unwrap_or(Value::Null),
             Accumulator::SumDouble(s) => s.map(Value::Double).unwrap_or(Value::Null),
+            Accumulator::SumDecimal { sum: Some(sum), count } => {
+                let Some((p, s)) = self.data_type.decimal() else { return Value::Null };
+                let arg_scale = self.arg.as_ref().and_then(|a| a.data_type().decimal()).map_or(s, |(_, s)| s);
+                if self.func == AggFunc::Sum {
+                    return Value::Decimal { unscaled: *sum, precision: p, scale: s };
+                }
+                // Spark's DecimalDivideWithOverflowCheck: the sum over the count as a DECIMAL(20,0).
+                match crate::types::decimal::arith(crate::types::decimal::Op::Divide, *sum, arg_scale, i128::from(*count), 0, (p, s)) {
+                    Ok(v) if *count > 0 => Value::Decimal { unscaled: v, precision: p, scale: s },
+                    _ => Value::Null,
+                }
+            }
+            Accumulator::SumDecimal { sum: None, .. } => Value::Null,
             Accumulator::TopBy(items) if items.is_empty() => Value::Null,
             Accumulator::TopBy(items) => Value::Array(items.iter().map(|(_, x)| x.clone()).collect()),
             Accumulator::TrySum { overflowed: true, .. } => Value::Null,

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{new_null_array, Array, ArrayRef};
 
 use crate::error::{Error, Result};
 use crate::time::{format_timestamp, in_range, parse_timestamp, MAX_TIMESTAMP, MICROS_PER_SECOND, MIN_TIMESTAMP};
-use crate::types::DataType;
+use crate::types::{decimal, DataType};
 use crate::value::{spark_double_string, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +49,8 @@ pub fn can_cast(from: &DataType, to: &DataType) -> bool {
             | (Int | BigInt | Double | Boolean, Int | BigInt | Double | Boolean)
             | (Int | BigInt | Double, Timestamp)
             | (Timestamp, BigInt | Double | Int)
+            | (String | Int | BigInt | Double | Boolean | Timestamp | Decimal(_, _), Decimal(_, _))
+            | (Decimal(_, _), Int | BigInt | Double | Boolean | Timestamp)
     )
 }
 
@@ -62,8 +65,30 @@ fn invalid(value: &str, from: &DataType, to: &DataType) -> Error {
     )
 }
 
+/// A value too wide for its decimal type (casts and decimal arithmetic).
+pub fn decimal_out_of_range(shown: &str, p: u8, s: u8) -> Error {
+    Error::runtime(
+        "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
+        format!(
+            "[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION]  {shown} cannot be represented as Decimal({p}, {s}). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return NULL instead. SQLSTATE: 22003"
+        ),
+    )
+}
+
+/// A number's text with more than 38 digits before the point.
+fn decimal_unsupported(text: &str) -> Error {
+    Error::runtime(
+        "NUMERIC_OUT_OF_SUPPORTED_RANGE",
+        format!(
+            "[NUMERIC_OUT_OF_SUPPORTED_RANGE] The value {} cannot be interpreted as a numeric since it has more than 38 digits. SQLSTATE: 22003",
+            text.trim()
+        ),
+    )
+}
+
 fn overflow(value: &Value, from: &DataType, to: &DataType) -> Error {
     let literal = match value {
+        Value::Decimal { unscaled, scale, .. } => format!("{}BD", decimal::format(*unscaled, *scale)),
         Value::BigInt(v) => format!("{v}L"),
         Value::Double(v) => format!("{}D", spark_double_string(*v)),
         other => other.to_spark_string(),
@@ -87,6 +112,8 @@ enum Cell<'a> {
     Ts(i64),
     Date(i32),
     Bin(&'a [u8]),
+    /// A decimal's unscaled value and scale.
+    Dec(i128, u8),
 }
 
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
@@ -105,6 +132,7 @@ fn read<'a>(array: &'a dyn Array, i: usize) -> Option<Cell<'a>> {
         A::Timestamp(_, _) => Cell::Ts(array.as_primitive::<TimestampMicrosecondType>().value(i)),
         A::Date32 => Cell::Date(array.as_primitive::<Date32Type>().value(i)),
         A::Binary => Cell::Bin(array.as_binary::<i32>().value(i)),
+        A::Decimal128(_, s) => Cell::Dec(array.as_primitive::<Decimal128Type>().value(i), (*s).max(0) as u8),
         _ => return None,
     })
 }
@@ -205,6 +233,10 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                     }
                     Cell::Bool(b) => b as i128,
                     Cell::Ts(t) => t.div_euclid(MICROS_PER_SECOND) as i128,
+                    Cell::Dec(u, s) => decimal::to_integral(u, s, lo, hi).ok_or_else(|| {
+                        let (p, _) = from.decimal().unwrap_or((38, s));
+                        overflow(&Value::Decimal { unscaled: u, precision: p, scale: s }, from, to)
+                    })?,
                     Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
                 };
                 if wide < lo || wide > hi {
@@ -230,6 +262,7 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                 Cell::Double(d) => d,
                 Cell::Bool(b) => b as i64 as f64,
                 Cell::Ts(t) => t as f64 / MICROS_PER_SECOND as f64,
+                Cell::Dec(u, s) => decimal::to_double(u, s),
                 Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
             })
         }),
@@ -240,6 +273,7 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                 Cell::Double(d) => d != 0.0,
                 Cell::Bool(b) => b,
                 Cell::Ts(t) => t != 0,
+                Cell::Dec(u, _) => u != 0,
                 Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
             })
         }),
@@ -258,6 +292,14 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                 Cell::Bool(_) => return Err(invalid("boolean", from, to)),
                 Cell::Ts(t) => t,
                 Cell::Date(d) => d as i64 * MICROS_PER_DAY,
+                // Seconds with a fraction, the microseconds below truncated (Spark's decimalToTimestamp).
+                Cell::Dec(u, s) => {
+                    let micros = decimal::Wide::new(u, i32::from(s)).rescale(6, decimal::Rounding::Down).and_then(|w| w.fit(38, 6));
+                    micros.and_then(|m| i64::try_from(m).ok()).and_then(in_range).ok_or_else(|| {
+                        let (p, _) = from.decimal().unwrap_or((38, s));
+                        overflow(&Value::Decimal { unscaled: u, precision: p, scale: s }, from, to)
+                    })?
+                }
                 Cell::Bin(_) => return Err(refused()),
             })
         }),
@@ -290,6 +332,55 @@ pub fn cast_array(array: &ArrayRef, from: &DataType, to: &DataType, mode: CastMo
                     Some(Cell::Date(d)) => b.append_value(crate::value::format_date(d)),
                     // Spark reads the bytes as UTF-8, replacing what is not.
                     Some(Cell::Bin(v)) => b.append_value(String::from_utf8_lossy(v)),
+                    Some(Cell::Dec(u, s)) => b.append_value(decimal::format(u, s)),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Decimal(p, s) => {
+            let (p, s) = (*p, *s);
+            let from_parsed = |parsed: decimal::Parsed| -> Result<i128> {
+                parsed.to_decimal(p, s).map_err(|e| match e {
+                    decimal::NotDecimal::OutOfRange(shown) => decimal_out_of_range(&shown, p, s),
+                    _ => decimal_out_of_range(&parsed.plain(), p, s),
+                })
+            };
+            let wide = |w: decimal::Wide| w.fit(p, s).ok_or_else(|| decimal_out_of_range(&w.plain(), p, s));
+            // Ok(None): NULL even under ANSI (a NaN or infinite double: Spark's NumberFormatException path).
+            let convert = |cell: Cell| -> Result<Option<i128>> {
+                Ok(Some(match cell {
+                    Cell::Str(text) => match decimal::Parsed::read(text) {
+                        None => return Err(invalid(text, from, to)),
+                        Some(parsed) => match parsed.to_decimal(p, s) {
+                            Ok(v) => v,
+                            Err(decimal::NotDecimal::OutOfRange(shown)) => return Err(decimal_out_of_range(&shown, p, s)),
+                            Err(decimal::NotDecimal::Unsupported) => return Err(decimal_unsupported(text)),
+                            Err(decimal::NotDecimal::Malformed) => return Err(invalid(text, from, to)),
+                        },
+                    },
+                    Cell::Int(v) => wide(decimal::Wide::new(i128::from(v), 0))?,
+                    Cell::Bool(b) => wide(decimal::Wide::new(i128::from(b), 0))?,
+                    Cell::Dec(u, scale) => wide(decimal::Wide::new(u, i32::from(scale)))?,
+                    Cell::Double(d) => match decimal::Parsed::from_double(d) {
+                        None => return Ok(None),
+                        Some(parsed) => from_parsed(parsed)?,
+                    },
+                    Cell::Ts(t) => match decimal::Parsed::from_double(t as f64 / MICROS_PER_SECOND as f64) {
+                        None => return Ok(None),
+                        Some(parsed) => from_parsed(parsed)?,
+                    },
+                    Cell::Date(_) | Cell::Bin(_) => return Err(refused()),
+                }))
+            };
+            let mut b = Decimal128Builder::with_capacity(n).with_precision_and_scale(p, s as i8)?;
+            for i in 0..n {
+                match read(array.as_ref(), i).map(convert) {
+                    None | Some(Ok(None)) => b.append_null(),
+                    Some(Ok(Some(v))) => b.append_value(v),
+                    Some(Err(e)) => {
+                        fail(e)?;
+                        b.append_null()
+                    }
                 }
             }
             Arc::new(b.finish())
@@ -371,6 +462,92 @@ mod tests {
         let b = cast_array(&strings(vec![Some("ABC")]), &DataType::String, &DataType::Binary, CastMode::Ansi).unwrap();
         assert_eq!(Value::from_array(b.as_ref(), 0), Value::Binary(b"ABC".to_vec()));
         assert_eq!(cast_array(&b, &DataType::Binary, &DataType::String, CastMode::Ansi).unwrap().as_string::<i32>().value(0), "ABC");
+    }
+
+    #[test]
+    fn decimals_cast_as_spark_casts_them() {
+        let dec = |text: &str, p: u8, s: u8, mode: CastMode| -> Result<Value> {
+            let out = cast_array(&strings(vec![Some(text)]), &DataType::String, &DataType::Decimal(p, s), mode)?;
+            Ok(Value::from_array(out.as_ref(), 0))
+        };
+        let shown = |v: Result<Value>| v.map(|v| v.to_spark_string()).unwrap_or_else(|e| e.message);
+        assert_eq!(shown(dec("1.555", 10, 2, CastMode::Ansi)), "1.56");
+        assert_eq!(shown(dec(" -1.555 ", 10, 2, CastMode::Ansi)), "-1.56");
+        assert_eq!(shown(dec("1e3", 10, 0, CastMode::Ansi)), "1000");
+        let e = dec("123456.7", 5, 2, CastMode::Ansi).unwrap_err();
+        assert_eq!(e.spark_condition, Some("NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION"));
+        assert!(
+            e.message.starts_with("[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION]  123456.7 cannot be represented as Decimal(5, 2)."),
+            "{}",
+            e.message
+        );
+        let e = dec("abc", 10, 2, CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains("The value 'abc' of the type \"STRING\" cannot be cast to \"DECIMAL(10,2)\""), "{}", e.message);
+        assert_eq!(dec("abc", 10, 2, CastMode::Try).unwrap(), Value::Null);
+        assert_eq!(dec("1e400", 10, 2, CastMode::Try).unwrap(), Value::Null);
+        assert_eq!(dec("1e400", 10, 2, CastMode::Ansi).unwrap_err().spark_condition, Some("NUMERIC_OUT_OF_SUPPORTED_RANGE"));
+        let doubles: ArrayRef = Arc::new(arrow_array::Float64Array::from(vec![1.005, f64::NAN, 1e-10]));
+        let out = cast_array(&doubles, &DataType::Double, &DataType::Decimal(10, 2), CastMode::Ansi).unwrap();
+        let got: Vec<String> = (0..3).map(|i| Value::from_array(out.as_ref(), i).to_spark_string()).collect();
+        assert_eq!(got, ["1.01", "NULL", "0.00"], "NaN is NULL even under ANSI");
+        let e = cast_array(
+            &(Arc::new(arrow_array::Float64Array::from(vec![1e10])) as ArrayRef),
+            &DataType::Double,
+            &DataType::Decimal(5, 2),
+            CastMode::Ansi,
+        )
+        .unwrap_err();
+        assert!(e.message.contains(" 10000000000 cannot be represented as Decimal(5, 2)"), "{}", e.message);
+        let d = crate::value::values_to_array(
+            &[Value::Decimal { unscaled: -1299, precision: 10, scale: 2 }, Value::Decimal { unscaled: 0, precision: 10, scale: 2 }],
+            &DataType::Decimal(10, 2),
+        );
+        let ints = cast_array(&d, &DataType::Decimal(10, 2), &DataType::Int, CastMode::Ansi).unwrap();
+        assert_eq!(ints.as_primitive::<Int32Type>().value(0), -12);
+        let bools = cast_array(&d, &DataType::Decimal(10, 2), &DataType::Boolean, CastMode::Ansi).unwrap();
+        assert!(bools.as_boolean().value(0) && !bools.as_boolean().value(1));
+        let text = cast_array(&d, &DataType::Decimal(10, 2), &DataType::String, CastMode::Ansi).unwrap();
+        assert_eq!(text.as_string::<i32>().value(1), "0.00");
+        let narrow = cast_array(&d, &DataType::Decimal(10, 2), &DataType::Decimal(3, 1), CastMode::Ansi).unwrap();
+        assert_eq!(Value::from_array(narrow.as_ref(), 0).to_spark_string(), "-13.0");
+        let e = cast_array(&d, &DataType::Decimal(10, 2), &DataType::Decimal(2, 1), CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains(" -12.99 cannot be represented as Decimal(2, 1)"), "{}", e.message);
+        let big = crate::value::values_to_array(
+            &[Value::Decimal { unscaled: crate::types::decimal::pow10(20), precision: 38, scale: 0 }],
+            &DataType::Decimal(38, 0),
+        );
+        let e = cast_array(&big, &DataType::Decimal(38, 0), &DataType::BigInt, CastMode::Ansi).unwrap_err();
+        assert!(
+            e.message.contains("The value 100000000000000000000BD of the type \"DECIMAL(38,0)\" cannot be cast to \"BIGINT\""),
+            "{}",
+            e.message
+        );
+        let t = crate::value::values_to_array(&[Value::Decimal { unscaled: 15, precision: 10, scale: 1 }], &DataType::Decimal(10, 1));
+        let ts = cast_array(&t, &DataType::Decimal(10, 1), &DataType::Timestamp, CastMode::Ansi).unwrap();
+        assert_eq!(ts.as_primitive::<TimestampMicrosecondType>().value(0), 1_500_000);
+        // Spark 4.3: truncation towards zero on both sides of the epoch, and the edges of INT.
+        let t =
+            crate::value::values_to_array(&[Value::Decimal { unscaled: -10_000_005, precision: 10, scale: 7 }], &DataType::Decimal(10, 7));
+        let ts = cast_array(&t, &DataType::Decimal(10, 7), &DataType::Timestamp, CastMode::Ansi).unwrap();
+        assert_eq!(ts.as_primitive::<TimestampMicrosecondType>().value(0), -1_000_000);
+        let edge = crate::value::values_to_array(
+            &[
+                Value::Decimal { unscaled: 21_474_836_479, precision: 11, scale: 1 },
+                Value::Decimal { unscaled: -21_474_836_489, precision: 11, scale: 1 },
+            ],
+            &DataType::Decimal(11, 1),
+        );
+        let ints = cast_array(&edge, &DataType::Decimal(11, 1), &DataType::Int, CastMode::Ansi).unwrap();
+        assert_eq!((ints.as_primitive::<Int32Type>().value(0), ints.as_primitive::<Int32Type>().value(1)), (i32::MAX, i32::MIN));
+        let over = crate::value::values_to_array(
+            &[Value::Decimal { unscaled: 21_474_836_480, precision: 11, scale: 1 }],
+            &DataType::Decimal(11, 1),
+        );
+        let e = cast_array(&over, &DataType::Decimal(11, 1), &DataType::Int, CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains("The value 2147483648.0BD of the type \"DECIMAL(11,1)\" cannot be cast to \"INT\""), "{}", e.message);
+        let b: ArrayRef = Arc::new(arrow_array::BooleanArray::from(vec![true]));
+        let e = cast_array(&b, &DataType::Boolean, &DataType::Decimal(1, 1), CastMode::Ansi).unwrap_err();
+        assert!(e.message.contains("]  1 cannot be represented as Decimal(1, 1)"), "{}", e.message);
     }
 
     #[test]

@@ -276,6 +276,18 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         "A number in a format such as '$99G999D99', a date in a pattern, or bytes as hex, base64, utf-8.",
     ),
     d("to_varchar", Family::String, "to_varchar(expr, format)", "The same as to_char."),
+    d(
+        "to_number",
+        Family::Conversion,
+        "to_number(expr, format)",
+        "Reads a string as the DECIMAL its number format describes ('$99.99', '999MI').",
+    ),
+    d(
+        "try_to_number",
+        Family::Conversion,
+        "try_to_number(expr, format)",
+        "to_number, with NULL where the string does not match the format.",
+    ),
     d("elt", Family::String, "elt(n, input1, input2, ...)", "The n-th input."),
     d(
         "mask",

@@ -99,10 +99,10 @@ impl Expr {
         match self {
             Expr::Column { index, .. } => Ok(Columnar::Array(batch.column(*index).clone())),
             Expr::Literal(v) => Ok(Columnar::Scalar(scalar_array(v, &v.data_type())?)),
-            Expr::Binary { op, left, right, .. } => {
+            Expr::Binary { op, left, right, data_type } => {
                 let l = left.evaluate(batch)?;
                 let r = right.evaluate(batch)?;
-                binary(*op, &l, &r, batch.num_rows())
+                binary(*op, &l, &r, batch.num_rows(), data_type)
             }
             Expr::Chain { first, links } => {
                 let mut acc = first.evaluate(batch)?;
@@ -113,7 +113,7 @@ impl Expr {
                         acc = Columnar::wrap(cast_array(acc.array(), &acc_type, to, super::CastMode::Ansi)?, scalar);
                     }
                     let r = link.right.evaluate(batch)?;
-                    acc = binary(link.op, &acc, &r, batch.num_rows())?;
+                    acc = binary(link.op, &acc, &r, batch.num_rows(), &link.data_type)?;
                     acc_type = link.data_type.clone();
                 }
                 Ok(acc)
@@ -138,10 +138,10 @@ impl Expr {
                 let v = expr.evaluate(batch)?;
                 let mut acc: Option<Columnar> = None;
                 for item in list {
-                    let eq = binary(BinaryOp::Eq, &v, &item.evaluate(batch)?, batch.num_rows())?;
+                    let eq = binary(BinaryOp::Eq, &v, &item.evaluate(batch)?, batch.num_rows(), &DataType::Boolean)?;
                     acc = Some(match acc {
                         None => eq,
-                        Some(prev) => binary(BinaryOp::Or, &prev, &eq, batch.num_rows())?,
+                        Some(prev) => binary(BinaryOp::Or, &prev, &eq, batch.num_rows(), &DataType::Boolean)?,
                     });
                 }
                 let acc = acc.ok_or_else(|| Error::internal("IN with an empty list"))?;
@@ -216,8 +216,12 @@ impl Expr {
     }
 }
 
-fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize) -> Result<Columnar> {
+fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize, out_type: &DataType) -> Result<Columnar> {
     let scalar = l.is_scalar() && r.is_scalar();
+    if let (true, Some(out)) = (op.is_arithmetic(), out_type.decimal()) {
+        let len = if scalar { 1 } else { num_rows };
+        return Ok(Columnar::wrap(decimal_arithmetic(op, l, r, len, out)?, scalar));
+    }
     if op.is_comparison() && matches!(l.array().data_type(), ArrowType::List(_) | ArrowType::Struct(_) | ArrowType::Map(_, _)) {
         return compare_nested(op, l, r, if scalar { 1 } else { num_rows }, scalar);
     }
@@ -240,6 +244,43 @@ fn binary(op: BinaryOp, l: &Columnar, r: &Columnar, num_rows: usize) -> Result<C
         }
     };
     Ok(Columnar::wrap(out, scalar))
+}
+
+/// `l op r` over two decimal columns into a `DECIMAL(p,s)` column, row by row with Spark's
+/// rounding; a value that does not fit fails the batch (ANSI).
+fn decimal_arithmetic(op: BinaryOp, l: &Columnar, r: &Columnar, len: usize, (p, s): (u8, u8)) -> Result<ArrayRef> {
+    use crate::types::decimal::{arith, ArithError, Op};
+    use arrow_array::types::Decimal128Type;
+    let (la, l_scalar) = l.get();
+    let (ra, r_scalar) = r.get();
+    let scale_of = |a: &dyn Array| match a.data_type() {
+        ArrowType::Decimal128(_, s) => Ok((*s).max(0) as u8),
+        other => Err(Error::internal(format!("decimal arithmetic over a {other} column"))),
+    };
+    let (s1, s2) = (scale_of(la)?, scale_of(ra)?);
+    let (lv, rv) = (la.as_primitive::<Decimal128Type>(), ra.as_primitive::<Decimal128Type>());
+    let dec_op = match op {
+        BinaryOp::Add => Op::Add,
+        BinaryOp::Subtract => Op::Subtract,
+        BinaryOp::Multiply => Op::Multiply,
+        BinaryOp::Divide => Op::Divide,
+        _ => Op::Remainder,
+    };
+    let mut out = arrow_array::builder::Decimal128Builder::with_capacity(len).with_precision_and_scale(p, s as i8)?;
+    for i in 0..len {
+        let (li, ri) = (if l_scalar { 0 } else { i }, if r_scalar { 0 } else { i });
+        if lv.is_null(li) || rv.is_null(ri) {
+            out.append_null();
+            continue;
+        }
+        match arith(dec_op, lv.value(li), s1, rv.value(ri), s2, (p, s)) {
+            Ok(v) => out.append_value(v),
+            Err(ArithError::DivideByZero) if dec_op == Op::Remainder => return Err(super::functions::remainder_by_zero()),
+            Err(ArithError::DivideByZero) => return Err(Error::from(arrow_schema::ArrowError::DivideByZero)),
+            Err(ArithError::Overflow(shown)) => return Err(super::cast::decimal_out_of_range(&shown, p, s)),
+        }
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// Arrays and structs compare element by element (arrow's kernels take only flat types).

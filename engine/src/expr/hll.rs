@@ -112,6 +112,9 @@ pub fn xxhash64(v: &Value, seed: u64) -> u64 {
         Value::String(s) => hash_bytes(s.as_bytes(), seed),
         Value::Array(items) => items.iter().fold(seed, |h, x| xxhash64(x, h)),
         Value::Window { start, end } => hash_long(*end, hash_long(*start, seed)),
+        // Up to 18 digits the unscaled long, past them the unscaled BigInteger's bytes.
+        Value::Decimal { unscaled, precision, .. } if *precision <= 18 => hash_long(*unscaled as i64, seed),
+        Value::Decimal { unscaled, .. } => hash_bytes(&crate::types::decimal::big_integer_bytes(*unscaled), seed),
         #[allow(unreachable_patterns)]
         _ => seed,
     }

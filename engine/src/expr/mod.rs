@@ -23,6 +23,36 @@ pub use like::LikePattern;
 use crate::types::DataType;
 use crate::value::Value;
 
+/// Spark's `nondecimalAndDecimal` rule for a binary operator with a decimal side: an integer
+/// literal becomes the narrowest decimal that holds it (`2` a DECIMAL(1,0)), an integer column
+/// DECIMAL(10,0) or DECIMAL(20,0), and a double (or a string, read as a double) turns the
+/// decimal into a double. None when neither side is a decimal.
+pub fn decimal_operands(l: Expr, r: Expr) -> Option<(Expr, Expr)> {
+    use crate::types::decimal;
+    let (lt, rt) = (l.data_type(), r.data_type());
+    if lt.decimal().is_none() && rt.decimal().is_none() {
+        return None;
+    }
+    let as_decimal = |e: Expr| -> Expr {
+        let (p, s) = match &e {
+            Expr::Literal(Value::Int(v)) => decimal::for_literal(i64::from(*v)),
+            Expr::Literal(Value::BigInt(v)) => decimal::for_literal(*v),
+            other => decimal::for_integral(other.data_type() == DataType::BigInt),
+        };
+        e.cast_to(&DataType::Decimal(p, s))
+    };
+    Some(match (&lt, &rt) {
+        (DataType::Decimal(..), t) if t.is_integral() => (l, as_decimal(r)),
+        (t, DataType::Decimal(..)) if t.is_integral() => (as_decimal(l), r),
+        (DataType::Decimal(..), DataType::Double | DataType::String) | (DataType::Double | DataType::String, DataType::Decimal(..)) => {
+            (l.cast_to(&DataType::Double), r.cast_to(&DataType::Double))
+        }
+        (DataType::Decimal(..), DataType::Null) => (l, r.cast_to(&lt)),
+        (DataType::Null, DataType::Decimal(..)) => (l.cast_to(&rt), r),
+        _ => (l, r),
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
     Add,
@@ -566,6 +596,102 @@ mod tests {
         };
         let LogicalPlan::Project { exprs, .. } = &q.plan else { panic!("a projection") };
         exprs[0].evaluate_to_array(&batch()).err().unwrap_or_else(|| panic!("{expr_sql}: expected an error"))
+    }
+
+    fn texts(expr_sql: &str) -> Vec<String> {
+        eval(expr_sql).iter().map(Value::to_spark_string).collect()
+    }
+
+    /// The type the analyzer gives an expression, as `typeof` writes it.
+    fn type_of(expr_sql: &str) -> String {
+        let catalog = Catalog { sources: vec![("t".into(), schema())], tables: vec![] };
+        let q = analyze(&format!("SELECT {expr_sql} AS v FROM t"), &catalog).unwrap_or_else(|e| panic!("{expr_sql}: {e}"));
+        let LogicalPlan::Project { exprs, .. } = &q.plan else { panic!("a projection") };
+        exprs[0].data_type().ddl_name()
+    }
+
+    #[test]
+    fn decimal_arithmetic_has_spark_types_and_values() {
+        // Each expected value and type is what Spark 4.3 gives.
+        assert_eq!(type_of("cast(1 as decimal(10,2)) / cast(1 as decimal(5,3))"), "decimal(19,8)");
+        assert_eq!(type_of("cast(i as decimal(10,2)) * 2"), "decimal(12,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) + i"), "decimal(13,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) + 1L"), "decimal(11,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) % 2"), "decimal(3,2)");
+        assert_eq!(type_of("cast(1 as decimal(10,2)) + d"), "double");
+        assert_eq!(type_of("coalesce(cast(i as decimal(10,2)), 1)"), "decimal(12,2)");
+        assert_eq!(texts("typeof(1.5BD)")[0], "decimal(2,1)");
+        assert_eq!(texts("typeof(0.05BD)")[0], "decimal(2,2)");
+        assert_eq!(texts("cast(i as decimal(10,2)) * 2"), ["2.00", "NULL", "-4.00"]);
+        assert_eq!(texts("cast(1 as decimal(10,2)) / cast(3 as decimal(10,2))")[0], "0.3333333333333");
+        assert_eq!(texts("cast(-7.5BD as decimal(10,2)) % 2")[0], "-1.50");
+        assert_eq!(texts("1.25BD * 1.25BD")[0], "1.5625");
+        assert_eq!(texts("-cast(i as decimal(10,2))"), ["-1.00", "NULL", "2.00"]);
+        assert_eq!(eval("cast(i as decimal(10,2)) > 0"), bools(&[Some(true), None, Some(false)]));
+        assert_eq!(eval("1.5BD = d"), bools(&[Some(true), None, Some(false)]));
+        assert_eq!(eval("cast(1.5 as decimal(10,2)) = 1.50BD"), bools(&[Some(true); 3]));
+        assert_eq!(texts("cast(1.5BD as decimal(10,2)) + 0.1D")[0], "1.6");
+        assert_eq!(eval_err("cast(i as decimal(10,2)) / 0").spark_condition, Some("DIVIDE_BY_ZERO"));
+        assert_eq!(eval_err("cast(i as decimal(10,2)) % 0").spark_condition, Some("REMAINDER_BY_ZERO"));
+        let e = eval_err("cast('9999999999999999999999999999999999999' as decimal(38,0)) * 100");
+        assert_eq!(e.spark_condition, Some("NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION"));
+        assert!(e.message.contains(" 999999999999999999999999999999999999900 cannot be represented as Decimal(38, 0)"), "{}", e.message);
+        assert_eq!(texts("try_cast('abc' as decimal(10,2))")[0], "NULL");
+        assert_eq!(type_of("round(cast(i as decimal(10,2)))"), "decimal(9,0)");
+        assert_eq!(type_of("round(cast(i as decimal(10,2)), 5)"), "decimal(11,2)");
+        assert_eq!(type_of("ceil(cast(i as decimal(10,2)))"), "decimal(9,0)");
+        assert_eq!(type_of("ceil(cast(i as decimal(10,0)))"), "decimal(10,0)");
+        assert_eq!(type_of("floor(cast(i as decimal(10,2)), -1)"), "decimal(9,0)");
+        assert_eq!(type_of("abs(cast(i as decimal(10,2)))"), "decimal(10,2)");
+        assert_eq!(texts("round(2.5BD)")[0], "3");
+        assert_eq!(texts("round(-2.5BD)")[0], "-3");
+        assert_eq!(texts("bround(2.5BD)")[0], "2");
+        assert_eq!(texts("round(cast(1.25 as decimal(10,2)), 1)")[0], "1.3");
+        assert_eq!(texts("bround(cast(1.25 as decimal(10,2)), 1)")[0], "1.2");
+        assert_eq!(texts("round(cast(125 as decimal(10,2)), -1)")[0], "130");
+        assert_eq!(texts("ceil(cast(-1.25 as decimal(10,2)))")[0], "-1");
+        assert_eq!(texts("floor(cast(-1.25 as decimal(10,2)))")[0], "-2");
+        assert_eq!(texts("ceil(cast(1.21 as decimal(10,2)), 1)")[0], "1.3");
+        assert_eq!(texts("floor(cast(125 as decimal(10,2)), -1)")[0], "120");
+        assert_eq!(texts("abs(cast(i as decimal(10,2)))"), ["1.00", "NULL", "2.00"]);
+        assert_eq!(texts("negative(cast(-1.25 as decimal(10,2)))")[0], "1.25");
+        assert_eq!(type_of("try_add(cast(1 as decimal(3,1)), 1)"), "decimal(4,1)");
+        assert_eq!(texts("try_add(cast(99 as decimal(3,1)), cast(99 as decimal(3,1)))")[0], "198.0");
+        assert_eq!(texts("try_multiply(cast('9999999999999999999999999999999999999' as decimal(38,0)), 100)")[0], "NULL");
+        assert_eq!(type_of("try_divide(cast(1 as decimal(3,1)), 3)"), "decimal(8,6)");
+        assert_eq!(texts("try_divide(cast(1 as decimal(3,1)), 3)")[0], "0.333333");
+        assert_eq!(texts("try_divide(cast(1 as decimal(3,1)), 0)")[0], "NULL");
+        assert_eq!(type_of("pmod(cast(1 as decimal(10,2)), 2)"), "decimal(3,2)");
+        assert_eq!(texts("pmod(cast(-7.5 as decimal(10,2)), 2)")[0], "0.50");
+        assert_eq!(eval_err("pmod(cast(i as decimal(10,2)), 0)").spark_condition, Some("REMAINDER_BY_ZERO"));
+        assert_eq!(type_of("try_add(cast(1 as decimal(3,1)), d)"), "double");
+        assert_eq!(texts("concat('x', cast(2.50 as decimal(4,2)))")[0], "x2.50");
+        assert_eq!(type_of("12345678901234567890123456789012345678"), "decimal(38,0)");
+        assert_eq!(texts("12345678901234567890123456789012345678 + 1")[0], "12345678901234567890123456789012345679");
+        assert_eq!(type_of("9223372036854775808"), "decimal(19,0)");
+        assert_eq!(type_of("-9223372036854775808"), "bigint");
+        assert_eq!(type_of("ln(cast(1 as decimal(3,1)))"), "double");
+        assert_eq!(eval("cast(1 as decimal(10,2)) div 0.3BD"), ints(&[Some(3), Some(3), Some(3)]));
+        assert_eq!(eval("cast(-2.5 as decimal(10,1)) div 1"), ints(&[Some(-2), Some(-2), Some(-2)]));
+        assert_eq!(eval_err("cast(i as decimal(10,2)) div 0").spark_condition, Some("DIVIDE_BY_ZERO"));
+        assert_eq!(texts(r#"from_json('{"a":1.555}', 'a decimal(10,2)')"#)[0], "{1.56}");
+        assert_eq!(texts(r#"from_json('{"a":"1.5"}', 'a decimal(10,2)')"#)[0], "{1.50}");
+        assert_eq!(texts(r#"from_json('{"a":123456789012.5}', 'a decimal(10,2)')"#)[0], "{null}");
+        assert_eq!(
+            eval_err(r#"from_json('{"a":12345678901234567890.123}', 'a decimal(38,3)')"#).kind,
+            crate::error::ErrorKind::UnsupportedOperation
+        );
+        assert_eq!(texts("from_csv('1.555', 'a decimal(10,2)')")[0], "{1.56}");
+        assert_eq!(texts("from_csv(' 1.5', 'a decimal(10,2)')")[0], "{null}");
+        assert_eq!(texts("from_csv('\"1,234.5\"', 'a decimal(10,2)')")[0], "{1234.50}");
+        assert_eq!(texts("from_csv('1e2', 'a decimal(10,2)')")[0], "{100.00}");
+        assert_eq!(texts("to_csv(named_struct('a', 1.50BD))")[0], "1.50");
+        assert_eq!(texts("cast(map('k', 1.50BD) as string)")[0], "{k -> 1.50}");
+        assert_eq!(
+            texts("to_json(named_struct('a', 1.50BD, 'b', array(0.05BD, null), 'm', map('k', -1.0BD)))")[0],
+            r#"{"a":1.50,"b":[0.05,null],"m":{"k":-1.0}}"#
+        );
+        assert_eq!(texts("to_json(named_struct('b', 2.0BD, 'a', 'x\"y'), map('sortKeys', 'true'))")[0], r#"{"a":"x\"y","b":2.0}"#);
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn encode_value(c: &dyn Array, i: usize, buf: &mut Vec<u8>) {
             }
         }
         // Dates, binary, structs and maps: as their values (see `encode_plain_value`).
-        ArrowType::Struct(_) | ArrowType::Date32 | ArrowType::Binary | ArrowType::Map(_, _) => {
+        ArrowType::Struct(_) | ArrowType::Date32 | ArrowType::Binary | ArrowType::Map(_, _) | ArrowType::Decimal128(_, _) => {
             encode_plain_value(&Value::from_array(c, i), buf)
         }
         // Every type the engine builds is above (`DataType::to_arrow`); a NULL-typed column
@@ -135,7 +135,7 @@ fn encode_plain_value(v: &Value, buf: &mut Vec<u8>) {
         }
         // The later types: their postcard bytes, length first, which is what a key kept in state
         // holds for them (`key_as_postcard` copies them).
-        Value::Date(_) | Value::Binary(_) | Value::Struct(_) | Value::Map(_) => {
+        Value::Date(_) | Value::Binary(_) | Value::Struct(_) | Value::Map(_) | Value::Decimal { .. } => {
             let bytes = postcard::to_allocvec(&normal_value(v)).unwrap_or_default();
             buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
             buf.extend_from_slice(&bytes);
@@ -388,7 +388,7 @@ impl KeyReader<'_> {
             DataType::Boolean => Value::Boolean(self.take(1)?[0] != 0),
             DataType::Timestamp => Value::Timestamp(i64::from_le_bytes(self.word()?)),
             DataType::Window => Value::Window { start: i64::from_le_bytes(self.word()?), end: i64::from_le_bytes(self.word()?) },
-            DataType::Date | DataType::Binary | DataType::Struct(_) | DataType::Map(_, _) => {
+            DataType::Date | DataType::Binary | DataType::Struct(_) | DataType::Map(_, _) | DataType::Decimal(_, _) => {
                 let n = u32::from_le_bytes(self.word()?) as usize;
                 postcard::from_bytes(self.take(n)?).map_err(|e| format!("a key's {t} value does not read back ({e})"))?
             }
@@ -508,7 +508,7 @@ fn transcode_value(key: &[u8], at: usize, t: &DataType, out: &mut Vec<u8>) -> us
             zigzag(i64::from_le_bytes(word(key, at + 8)), out);
             at + 16
         }
-        DataType::Date | DataType::Binary | DataType::Struct(_) | DataType::Map(_, _) => {
+        DataType::Date | DataType::Binary | DataType::Struct(_) | DataType::Map(_, _) | DataType::Decimal(_, _) => {
             let n = u32::from_le_bytes(word(key, at)) as usize;
             out.extend_from_slice(bytes_at(key, at + 4, n));
             at + 4 + n

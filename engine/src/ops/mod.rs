@@ -195,6 +195,9 @@ pub fn fits(v: &Value, t: &DataType) -> bool {
         (Value::Window { start, end }, DataType::Window) => start <= end,
         (Value::Array(items), DataType::Array(inner)) => items.iter().all(|v| fits(v, inner)),
         (Value::Date(_), DataType::Date) | (Value::Binary(_), DataType::Binary) => true,
+        (Value::Decimal { unscaled, precision, scale }, DataType::Decimal(p, s)) => {
+            precision == p && scale == s && unscaled.unsigned_abs() < crate::types::decimal::pow10(u32::from(*p)).unsigned_abs()
+        }
         (Value::Struct(fields), DataType::Struct(types)) => {
             fields.len() == types.len() && fields.iter().zip(types).all(|((n, v), (m, t))| n == m && fits(v, t))
         }

@@ -7,22 +7,24 @@
 //! batch  = u32 columns, u64 rows, type*, array*
 //! type   = tag (0 NULL, 1 STRING, 2 INT, 3 BIGINT, 4 DOUBLE, 5 BOOLEAN, 6 TIMESTAMP,
 //!          7 ARRAY followed by its element type, 8 WINDOW, 9 DATE, 10 BINARY,
-//!          11 STRUCT: u32 fields, each u32-length-prefixed name and type, 12 MAP: key type, value type)
+//!          11 STRUCT: u32 fields, each u32-length-prefixed name and type, 12 MAP: key type, value type,
+//!          13 DECIMAL: u8 precision, u8 scale)
 //! array  = validity (0: no NULLs | 1: one bit a row, 1 = set), then by type:
 //!          NULL: nothing (its validity is all zeros) | INT, BIGINT, DOUBLE, TIMESTAMP: the values |
 //!          BOOLEAN: one bit a row | STRING: rows + 1 i32 offsets from 0, then the bytes |
 //!          ARRAY: rows + 1 i32 offsets from 0, then the elements as one array |
 //!          WINDOW: start and end as two TIMESTAMP arrays | DATE: i32 days | BINARY: as STRING |
-//!          STRUCT: each field's array | MAP: rows + 1 i32 offsets from 0, then keys and values as two arrays
+//!          STRUCT: each field's array | MAP: rows + 1 i32 offsets from 0, then keys and values as two arrays |
+//!          DECIMAL: i128 unscaled values
 //! ```
 
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{
-    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, MapArray, RecordBatch,
-    RecordBatchOptions, StringArray, StructArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, ListArray, MapArray,
+    RecordBatch, RecordBatchOptions, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, Field, SchemaRef};
@@ -110,6 +112,7 @@ fn write_type(t: &DataType, out: &mut Vec<u8>) {
             write_type(k, out);
             write_type(v, out);
         }
+        DataType::Decimal(p, s) => out.extend_from_slice(&[13, *p, *s]),
     }
 }
 
@@ -187,6 +190,7 @@ fn write_array(a: &dyn Array, t: &DataType, out: &mut Vec<u8>) -> Result<()> {
             }
         }
         DataType::Date => out.extend_from_slice(as_bytes(&a.as_primitive::<Date32Type>().values()[..])),
+        DataType::Decimal(_, _) => out.extend_from_slice(as_bytes(&a.as_primitive::<Decimal128Type>().values()[..])),
         DataType::Binary => {
             let b = a.as_binary::<i32>();
             let (first, last) = write_offsets(b.value_offsets(), out);
@@ -317,6 +321,10 @@ impl<'a> Reader<'a> {
                 DataType::Struct(fields)
             }
             12 => DataType::Map(Box::new(self.data_type(depth + 1)?), Box::new(self.data_type(depth + 1)?)),
+            13 => {
+                let (p, s) = (self.u8()?, self.u8()?);
+                crate::types::ddl::decimal_type(u32::from(p), u32::from(s)).map_err(|e| format!("the decimal type at byte {at}: {e}"))?
+            }
             tag => return Err(format!("byte {at} holds {tag}, which is no column type")),
         })
     }
@@ -392,6 +400,11 @@ impl<'a> Reader<'a> {
                 Arc::new(StructArray::try_new(window_fields(), vec![start, end], nulls).map_err(bad)?)
             }
             DataType::Date => Arc::new(Date32Array::try_new(self.values(len, i32::from_le_bytes)?.into(), nulls).map_err(bad)?),
+            DataType::Decimal(p, s) => Arc::new(
+                Decimal128Array::try_new(self.values(len, i128::from_le_bytes)?.into(), nulls)
+                    .and_then(|a| a.with_precision_and_scale(*p, *s as i8))
+                    .map_err(bad)?,
+            ),
             DataType::Binary => {
                 let (offsets, last) = self.offsets(len)?;
                 let data = Buffer::from(self.take(last)?.to_vec());

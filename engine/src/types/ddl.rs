@@ -158,6 +158,16 @@ impl Parser<'_> {
             "timestamp" => DataType::Timestamp,
             "date" => DataType::Date,
             "binary" => DataType::Binary,
+            // `decimal` alone is decimal(10,0), `decimal(5)` decimal(5,0), as in Spark's DDL.
+            "decimal" | "dec" | "numeric" => {
+                let (mut p, mut s) = (10, 0);
+                if self.eat(b'(') {
+                    p = self.number()?;
+                    s = if self.eat(b',') { self.number()? } else { 0 };
+                    self.expect(b')')?;
+                }
+                decimal_type(p, s)?
+            }
             "array" => {
                 self.expect(b'<')?;
                 let inner = self.data_type()?;
@@ -180,12 +190,26 @@ impl Parser<'_> {
             }
             other => {
                 return Err(format!(
-                    "the type `{other}` at position {} is not supported (use string, int, bigint, double, boolean, timestamp, date, binary, array<T>, map<K,V> or struct<...>)",
+                    "the type `{other}` at position {} is not supported (use string, int, bigint, double, boolean, timestamp, date, binary, decimal(p,s), array<T>, map<K,V> or struct<...>)",
                     at + 1
                 ))
             }
         })
     }
+}
+
+/// `decimal(p, s)`, checked as Spark checks it.
+pub fn decimal_type(p: u32, s: u32) -> Result<DataType, String> {
+    let max = u32::from(super::decimal::MAX_PRECISION);
+    if p == 0 || p > max {
+        return Err(format!(
+            "[DECIMAL_PRECISION_EXCEEDS_MAX_PRECISION] Decimal precision {p} exceeds max precision {max}. SQLSTATE: 22003"
+        ));
+    }
+    if s > p {
+        return Err(format!("[INVALID_PARAMETER_VALUE] decimal({p},{s}): the scale {s} is larger than the precision {p}"));
+    }
+    Ok(DataType::Decimal(p as u8, s as u8))
 }
 
 #[cfg(test)]
@@ -205,6 +229,11 @@ mod tests {
         assert!(parse_type("array<string").unwrap_err().contains("expected `>`"));
         assert!(parse_type("float").unwrap_err().contains("`float`"));
         assert!(parse_type("int x").is_err());
+        assert_eq!(parse_type("decimal").unwrap(), DataType::Decimal(10, 0));
+        assert_eq!(parse_type("DECIMAL(5)").unwrap(), DataType::Decimal(5, 0));
+        assert_eq!(parse_type("decimal(10, 2)").unwrap().ddl_name(), "decimal(10,2)");
+        assert!(parse_type("decimal(39,0)").unwrap_err().contains("exceeds max precision 38"));
+        assert!(parse_type("decimal(3,4)").is_err());
     }
 
     #[test]

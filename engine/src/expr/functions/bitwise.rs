@@ -23,6 +23,13 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             c.arity(2, 2)?;
             let r = a.pop().unwrap_or(Expr::Literal(Value::Null));
             let l = a.pop().unwrap_or(Expr::Literal(Value::Null));
+            if let Some((l, r)) = crate::expr::decimal_operands(l.clone(), r.clone()) {
+                // Decimals divide exactly, the quotient truncated (Spark's IntegralDivide).
+                if l.data_type().decimal().is_none() || r.data_type().decimal().is_none() {
+                    return Err(mismatch(f, if l.data_type().decimal().is_none() { &l } else { &r }, "INTEGRAL\" or \"DECIMAL"));
+                }
+                return Ok((vec![l, r], T::BigInt));
+            }
             let (l, r) = (integral(f, c, l, &T::BigInt)?, integral(f, c, r, &T::BigInt)?);
             a = vec![l.cast_to(&T::BigInt), r.cast_to(&T::BigInt)];
             T::BigInt
@@ -67,6 +74,19 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
     let wide = *data_type == DataType::BigInt;
     let out = |v: i64| if wide { Value::BigInt(v) } else { Value::Int(v as i32) };
     match f {
+        Func::IntDiv if matches!(a[0].data_type(), arrow_schema::DataType::Decimal128(..)) => rowwise(a, len, data_type, |row| {
+            let (Value::Decimal { unscaled: x, scale: s1, .. }, Value::Decimal { unscaled: y, scale: s2, .. }) = (&row[0], &row[1]) else {
+                return Ok(Value::Null);
+            };
+            match crate::types::decimal::quot(*x, *s1, *y, *s2) {
+                Ok(Some(q)) => Ok(Value::BigInt(q)),
+                Ok(None) => Err(Error::runtime(
+                    "ARITHMETIC_OVERFLOW",
+                    "[ARITHMETIC_OVERFLOW] Overflow in integral divide. Use 'try_divide' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
+                )),
+                Err(_) => Err(Error::from(arrow_schema::ArrowError::DivideByZero)),
+            }
+        }),
         Func::IntDiv => rowwise(a, len, data_type, |row| {
             // The divisor first, as Spark: NULL / 0 is NULL, x / 0 fails.
             let (Some(d), Some(n)) = (row[1].as_i64(), row[0].as_i64()) else { return Ok(Value::Null) };

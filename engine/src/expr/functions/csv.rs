@@ -138,7 +138,7 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
 /// The field types Spark's CSV reader and writer know.
 fn csv_type(t: &DataType) -> bool {
     use DataType as T;
-    matches!(t, T::String | T::Int | T::BigInt | T::Double | T::Boolean | T::Date | T::Timestamp | T::Binary | T::Null)
+    matches!(t, T::String | T::Int | T::BigInt | T::Double | T::Boolean | T::Date | T::Timestamp | T::Binary | T::Null | T::Decimal(..))
 }
 
 /// Splits one CSV record into its fields, as Spark's parser (univocity) reads them with the
@@ -242,6 +242,15 @@ fn field_value(text: &str, t: &DataType, ts: Option<&str>, date: Option<&str>) -
             Some(x) => x.map_or(Value::Null, Value::Double),
             None => return Err(Error::unsupported(format!("`from_csv` of the hexadecimal double '{text}' is not supported yet"))),
         },
+        // Java's BigDecimal of the text without its thousands separators (Spark's US-locale
+        // decimal parser), HALF_UP to the scale; NULL where it does not parse or fit.
+        DataType::Decimal(p, s) => {
+            let plain = text.replace(',', "");
+            match crate::types::decimal::Parsed::read(&plain).filter(|_| plain.trim() == plain).map(|x| x.to_decimal(*p, *s)) {
+                Some(Ok(unscaled)) => Value::Decimal { unscaled, precision: *p, scale: *s },
+                _ => Value::Null,
+            }
+        }
         DataType::Boolean => match text.to_ascii_lowercase().as_str() {
             "true" => Value::Boolean(true),
             "false" => Value::Boolean(false),

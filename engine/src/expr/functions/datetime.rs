@@ -100,6 +100,10 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
         }
         Func::TimestampSeconds => {
             c.arity(1, 1)?;
+            // Spark converts a decimal's seconds exactly, not through a double.
+            if a[0].data_type().decimal().is_some() {
+                return Err(Error::unsupported("`timestamp_seconds` of a DECIMAL is not supported yet; cast it to DOUBLE"));
+            }
             let v = c.numeric(a.remove(0))?;
             a = vec![v];
             T::Timestamp

@@ -313,15 +313,15 @@ fn to_json_options(options: &Expr) -> Result<(Option<String>, Option<String>, bo
 
 /// `to_json` with options: timestamps and dates in the given patterns, object keys sorted
 /// (recursively, as Spark's sortKeys does) when asked.
-fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> Result<Json> {
-    let format = |p: &str, micros: i64| -> Result<Json> {
+fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> Result<JsonOut> {
+    let format = |p: &str, micros: i64| -> Result<JsonOut> {
         let pieces = super::pattern::compile(p, false)?;
-        Ok(crate::time::from_micros(micros).map_or(Json::Null, |dt| Json::String(super::pattern::format(&pieces, &dt))))
+        Ok(JsonOut::Json(crate::time::from_micros(micros).map_or(Json::Null, |dt| Json::String(super::pattern::format(&pieces, &dt)))))
     };
     let j = match v {
         Value::Timestamp(t) if ts.is_some() => format(ts.unwrap_or_default(), *t)?,
         Value::Date(d) if date.is_some() => format(date.unwrap_or_default(), i64::from(*d) * 86_400_000_000)?,
-        Value::Struct(fields) => Json::Object(
+        Value::Struct(fields) => JsonOut::object(
             fields
                 .iter()
                 .filter(|(_, x)| !x.is_null())
@@ -329,19 +329,83 @@ fn to_json_with(v: &Value, ts: Option<&str>, date: Option<&str>, sort: bool) -> 
                 .collect::<Result<_>>()?,
         ),
         Value::Map(entries) => {
-            Json::Object(entries.iter().map(|(k, x)| Ok((json_key(k), to_json_with(x, ts, date, sort)?))).collect::<Result<_>>()?)
+            JsonOut::object(entries.iter().map(|(k, x)| Ok((json_key(k), to_json_with(x, ts, date, sort)?))).collect::<Result<_>>()?)
         }
-        Value::Array(items) => Json::Array(items.iter().map(|x| to_json_with(x, ts, date, sort)).collect::<Result<_>>()?),
+        Value::Array(items) => JsonOut::Array(items.iter().map(|x| to_json_with(x, ts, date, sort)).collect::<Result<_>>()?),
         other => to_json_value(other),
     };
     Ok(match j {
-        Json::Object(m) if sort => {
-            let mut entries: Vec<(String, Json)> = m.into_iter().collect();
+        JsonOut::Object(mut entries) if sort => {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Json::Object(entries.into_iter().collect())
+            JsonOut::Object(entries)
         }
         other => other,
     })
+}
+
+/// `to_json`'s output before it is text: JSON, except that a decimal keeps its digits (Spark
+/// writes `1.50`, which a `serde_json::Value` cannot hold).
+enum JsonOut {
+    Json(Json),
+    /// A decimal's digits, written bare.
+    Decimal(String),
+    Array(Vec<JsonOut>),
+    Object(Vec<(String, JsonOut)>),
+}
+
+impl JsonOut {
+    /// An object from its entries; a key twice keeps its first place and its last value, as a
+    /// JSON object map does.
+    fn object(entries: Vec<(String, JsonOut)>) -> JsonOut {
+        let mut out: Vec<(String, JsonOut)> = Vec::with_capacity(entries.len());
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(entries.len());
+        for (k, v) in entries {
+            match at.get(&k) {
+                Some(&i) => out[i].1 = v,
+                None => {
+                    at.insert(k.clone(), out.len());
+                    out.push((k, v));
+                }
+            }
+        }
+        JsonOut::Object(out)
+    }
+
+    /// The compact text, as `serde_json` writes it.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            JsonOut::Json(j) => out.push_str(&j.to_string()),
+            JsonOut::Decimal(d) => out.push_str(d),
+            JsonOut::Array(items) => {
+                out.push('[');
+                for (k, x) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    x.write(out);
+                }
+                out.push(']');
+            }
+            JsonOut::Object(entries) => {
+                out.push('{');
+                for (k, (n, x)) in entries.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Json::String(n.clone()).to_string());
+                    out.push(':');
+                    x.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
 }
 
 /// `from_json`'s `timestampFormat` and `dateFormat` options, from a literal `map(...)` of strings;
@@ -404,6 +468,9 @@ fn convert(j: &Json, t: &DataType) -> Option<Value> {
         DataType::Int => Value::Int(i32::try_from(j.as_i64()?).ok()?),
         DataType::BigInt => Value::BigInt(j.as_i64()?),
         DataType::Double => Value::Double(j.as_f64()?),
+        // A number (or a numeric string, as Spark's JSON reader takes) rounded HALF_UP to the scale;
+        // one that needs more digits is NULL.
+        DataType::Decimal(..) => Value::from_json(j, t).ok()?,
         DataType::Boolean => Value::Boolean(j.as_bool()?),
         DataType::Timestamp => Value::Timestamp(crate::time::parse_timestamp(j.as_str()?)?),
         DataType::Date => Value::Date(crate::value::parse_date(j.as_str()?)?),
@@ -422,6 +489,51 @@ fn convert(j: &Json, t: &DataType) -> Option<Value> {
     })
 }
 
+/// The first number of a JSON text that a double may not hold exactly (more than 15 significant
+/// digits, and not an integer within 64 bits): serde_json reads numbers as doubles, where Spark
+/// reads a decimal from the digits.
+fn long_fraction(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let n = &text[start..i];
+                let mantissa = n.split(['e', 'E']).next().unwrap_or(n);
+                let digits = mantissa.bytes().filter(u8::is_ascii_digit).skip_while(|&d| d == b'0').count();
+                let exact_integer = !n.contains(['.', 'e', 'E']) && n.parse::<i64>().is_ok();
+                if digits > 15 && !exact_integer {
+                    return Some(n);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether a type is or holds a decimal.
+fn has_decimal(t: &DataType) -> bool {
+    match t {
+        DataType::Decimal(..) => true,
+        DataType::Array(inner) => has_decimal(inner),
+        DataType::Map(k, v) => has_decimal(k) || has_decimal(v),
+        DataType::Struct(fields) => fields.iter().any(|(_, t)| has_decimal(t)),
+        _ => false,
+    }
+}
+
 fn null_record(t: &DataType) -> Value {
     match t {
         DataType::Struct(fields) => Value::Struct(fields.iter().map(|(n, _)| (n.clone(), Value::Null)).collect()),
@@ -430,21 +542,22 @@ fn null_record(t: &DataType) -> Value {
 }
 
 /// `to_json`'s text of a value: NULL fields left out, timestamps in ISO form with milliseconds.
-fn to_json_value(v: &Value) -> Json {
+fn to_json_value(v: &Value) -> JsonOut {
     match v {
         Value::Struct(fields) => {
-            Json::Object(fields.iter().filter(|(_, x)| !x.is_null()).map(|(n, x)| (n.clone(), to_json_value(x))).collect())
+            JsonOut::object(fields.iter().filter(|(_, x)| !x.is_null()).map(|(n, x)| (n.clone(), to_json_value(x))).collect())
         }
         Value::Window { start, end } => {
             to_json_value(&Value::Struct(vec![("start".into(), Value::Timestamp(*start)), ("end".into(), Value::Timestamp(*end))]))
         }
-        Value::Map(entries) => Json::Object(entries.iter().map(|(k, x)| (json_key(k), to_json_value(x))).collect()),
-        Value::Array(items) => Json::Array(items.iter().map(to_json_value).collect()),
-        Value::Timestamp(t) => Json::String(match crate::time::from_micros(*t) {
+        Value::Map(entries) => JsonOut::object(entries.iter().map(|(k, x)| (json_key(k), to_json_value(x))).collect()),
+        Value::Array(items) => JsonOut::Array(items.iter().map(to_json_value).collect()),
+        Value::Timestamp(t) => JsonOut::Json(Json::String(match crate::time::from_micros(*t) {
             Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
             None => crate::time::format_timestamp(*t),
-        }),
-        other => other.to_json(),
+        })),
+        Value::Decimal { unscaled, scale, .. } => JsonOut::Decimal(crate::types::decimal::format(*unscaled, *scale)),
+        other => JsonOut::Json(other.to_json()),
     }
 }
 
@@ -532,6 +645,13 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             if row[0].is_null() {
                 return Ok(Value::Null);
             }
+            if has_decimal(data_type) {
+                if let Some(n) = long_fraction(str_of(&row[0])) {
+                    return Err(Error::unsupported(format!(
+                        "`from_json` of the number {n} into a DECIMAL is not supported yet: it has more digits than a double keeps exactly"
+                    )));
+                }
+            }
             Ok(serde_json::from_str::<Json>(str_of(&row[0]))
                 .ok()
                 .and_then(|j| match (row.get(1), row.get(2)) {
@@ -547,7 +667,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 })
                 .unwrap_or_else(|| null_record(data_type)))
         }),
-        Func::ToJson if a.len() == 1 => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).to_string()))),
+        Func::ToJson if a.len() == 1 => strict(a, len, data_type, |row| Ok(Value::String(to_json_value(&row[0]).text()))),
         // Only a NULL value is NULL: an option left unset is a NULL literal.
         Func::ToJson => rowwise(a, len, data_type, |row| {
             if row[0].is_null() {
@@ -559,7 +679,7 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             };
             let (ts, date) = (text(&row[1]), text(&row[2]));
             let j = to_json_with(&row[0], ts.as_deref(), date.as_deref(), row[3] == Value::Boolean(true))?;
-            Ok(Value::String(j.to_string()))
+            Ok(Value::String(j.text()))
         }),
         // NULL for text that is not JSON, or not an array (an object).
         Func::JsonArrayLength | Func::JsonObjectKeys => strict(a, len, data_type, |row| {

@@ -8,6 +8,7 @@ use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef};
 
 use super::*;
+use crate::types::decimal;
 
 /// The argument rules and result type of the functions in this file (Spark's implicit casts).
 pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, DataType)> {
@@ -15,12 +16,12 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
     let ty = match f {
         Func::Abs => {
             c.arity(1, 1)?;
-            a = vec![c.numeric(a.remove(0))?];
+            a = vec![decimal_or_numeric(a.remove(0), c)?];
             a[0].data_type()
         }
         Func::Round | Func::Bround => {
             c.arity(1, 2)?;
-            let v = c.numeric(a.remove(0))?;
+            let v = decimal_or_numeric(a.remove(0), c)?;
             let scale = match a.pop() {
                 None => Expr::Literal(Value::Int(0)),
                 Some(Expr::Literal(Value::Int(s))) => Expr::Literal(Value::Int(s)),
@@ -31,7 +32,13 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
                     )))
                 }
             };
-            let t = v.data_type();
+            let t = match (v.data_type().decimal(), &scale) {
+                (Some(ps), Expr::Literal(Value::Int(d))) => {
+                    let (p, s) = decimal::round_type(ps, *d);
+                    T::Decimal(p, s)
+                }
+                _ => v.data_type(),
+            };
             a = vec![v, scale];
             t
         }
@@ -46,11 +53,21 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
                     )))
                 }
             };
+            if let Some(ps) = a[0].data_type().decimal() {
+                let (p, s) = decimal::round_type(ps, scale);
+                a.push(Expr::Literal(Value::Int(scale)));
+                return Ok((a, T::Decimal(p, s)));
+            }
             a = vec![c.to(a.remove(0), &T::Double)?, Expr::Literal(Value::Int(scale))];
             T::Double
         }
         Func::Floor | Func::Ceil => {
             c.arity(1, 2)?;
+            // A decimal keeps its integral digits and one more for the carry (`ceil(9.5)` is 10).
+            if let Some((p, s)) = a[0].data_type().decimal() {
+                let t = if s == 0 { (p, 0) } else { decimal::round_type((p, s), 0) };
+                return Ok((a, T::Decimal(t.0, t.1)));
+            }
             a = vec![c.numeric(a.remove(0))?];
             T::BigInt
         }
@@ -65,7 +82,53 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
 }
 
 /// The vectorised kernels of the functions in this file.
-pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], _data_type: &DataType, len: usize) -> Result<ArrayRef> {
+/// A decimal argument as it is; any other as `Checks::numeric` makes it.
+fn decimal_or_numeric(e: Expr, c: &Checks) -> Result<Expr> {
+    if e.data_type().decimal().is_some() {
+        Ok(e)
+    } else {
+        c.numeric(e)
+    }
+}
+
+/// `abs`, `round`, `bround`, `ceil` and `floor` of a decimal column, into a `DECIMAL(p,s)`.
+fn decimal_kernel(f: Func, a: &[ArrayRef], out: (u8, u8)) -> Result<ArrayRef> {
+    use arrow_array::types::Decimal128Type;
+    use decimal::Rounding;
+    let arrow_schema::DataType::Decimal128(_, scale) = a[0].data_type() else {
+        return Err(Error::internal("a decimal kernel over another type"));
+    };
+    let scale = (*scale).max(0) as u8;
+    let digits = match a.get(1) {
+        Some(d) => d.as_primitive::<Int32Type>().value(0),
+        None => 0,
+    };
+    let mode = match f {
+        Func::Round => Rounding::HalfUp,
+        Func::Bround => Rounding::HalfEven,
+        Func::Ceil => Rounding::Ceiling,
+        _ => Rounding::Floor,
+    };
+    let values = a[0].as_primitive::<Decimal128Type>();
+    let mut b = arrow_array::builder::Decimal128Builder::with_capacity(values.len()).with_precision_and_scale(out.0, out.1 as i8)?;
+    for v in values.iter() {
+        match v {
+            None => b.append_null(),
+            Some(v) if f == Func::Abs => b.append_value(v.abs()),
+            Some(v) => match decimal::round(v, scale, digits, mode, out) {
+                Ok(r) => b.append_value(r),
+                Err(decimal::ArithError::Overflow(shown)) => return Err(crate::expr::cast::decimal_out_of_range(&shown, out.0, out.1)),
+                Err(decimal::ArithError::DivideByZero) => return Err(Error::internal("rounding divided by zero")),
+            },
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    if let (Some(out), arrow_schema::DataType::Decimal128(..)) = (data_type.decimal(), a[0].data_type()) {
+        return decimal_kernel(f, a, out);
+    }
     Ok(match f {
         Func::Abs => match a[0].data_type() {
             arrow_schema::DataType::Int32 => Arc::new(

@@ -25,6 +25,7 @@ mod misc;
 pub(crate) mod murmur;
 mod number_format;
 mod numeric;
+pub(crate) use numeric::remainder_by_zero;
 mod pattern;
 mod regex;
 mod string;
@@ -325,6 +326,9 @@ pub enum Func {
     XxHash64,
     /// `to_char(number | binary, format)` (a date or timestamp is date_format).
     ToChar,
+    /// `to_number(text, format)` and `try_to_number`: a DECIMAL as the format reads it.
+    ToNumber,
+    TryToNumber,
     /// `sequence(start, stop, INTERVAL ...)` of dates or timestamps: (start, stop, months, micros).
     SequenceTime,
     /// `time_bucket(INTERVAL ..., ts[, origin])`: (months, micros, ts, origin).
@@ -544,6 +548,8 @@ const MORE: &[(Func, &[&str])] = &[
     (Func::ArrayInsert, &["array_insert"]),
     (Func::XxHash64, &["xxhash64"]),
     (Func::ToChar, &["to_char", "to_varchar"]),
+    (Func::ToNumber, &["to_number"]),
+    (Func::TryToNumber, &["try_to_number"]),
     (Func::JsonArrayLength, &["json_array_length"]),
     (Func::JsonObjectKeys, &["json_object_keys"]),
     (Func::FromCsv, &["from_csv"]),
@@ -868,7 +874,7 @@ impl Func {
             Func::AesDecrypt | Func::TryAesDecrypt => Family::Aes,
             Func::Hash => Family::Murmur,
             Func::XxHash64 => Family::XxHash,
-            Func::ToChar => Family::NumberFormat,
+            Func::ToChar | Func::ToNumber | Func::TryToNumber => Family::NumberFormat,
             Func::Base64 | Func::Unbase64 | Func::Unhex | Func::IsNan | Func::DayName | Func::MonthName => Family::Bytes,
             Func::UrlEncode | Func::UrlDecode | Func::TryUrlDecode | Func::ParseUrl | Func::TryParseUrl => Family::Url,
             Func::BinaryLength
@@ -1108,11 +1114,16 @@ pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
     }
     let implicit = match (&from, to) {
         // Bytes are read as UTF-8 text where Spark has no BINARY form of a string function (`btrim(x'..')`).
-        (f, DataType::String) => f.is_numeric() || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date | DataType::Binary),
+        (f, DataType::String) => {
+            f.is_numeric()
+                || matches!(f, DataType::Boolean | DataType::Timestamp | DataType::Date | DataType::Binary | DataType::Decimal(..))
+        }
         (DataType::String, t) => t.is_numeric() || matches!(t, DataType::Timestamp | DataType::Date),
         // A date is a timestamp at midnight to the timestamp functions, and back.
         (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => true,
         (f, t) if f.is_numeric() && t.is_numeric() => true,
+        // A decimal reads as the nearest double where a function takes one (Spark's implicit cast).
+        (DataType::Decimal(..), DataType::Double) => true,
         _ => false,
     };
     if !implicit {

@@ -44,6 +44,10 @@ fn hash_value(v: &Value, seed: i32) -> i32 {
         Value::Struct(fields) => fields.iter().fold(seed, |h, (_, x)| hash_value(x, h)),
         Value::Map(entries) => entries.iter().fold(seed, |h, (k, x)| hash_value(x, hash_value(k, h))),
         Value::Window { start, end } => hash_long(*end, hash_long(*start, seed)),
+        // Spark hashes a decimal of up to 18 digits as its unscaled long, a wider one as the
+        // bytes of its unscaled BigInteger.
+        Value::Decimal { unscaled, precision, .. } if *precision <= 18 => hash_long(*unscaled as i64, seed),
+        Value::Decimal { unscaled, .. } => hash_bytes(&crate::types::decimal::big_integer_bytes(*unscaled), seed),
     }
 }
 

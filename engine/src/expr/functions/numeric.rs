@@ -83,6 +83,33 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             a = vec![c.to(a.remove(0), &T::BigInt)?];
             T::String
         }
+        Func::Pmod | Func::TryAdd | Func::TrySubtract | Func::TryMultiply | Func::TryMod | Func::TryDivide
+            if a.len() == 2 && a.iter().any(|e| e.data_type().decimal().is_some()) =>
+        {
+            // As the operators they stand for: Spark's decimal result types, exact values.
+            let r = a.pop().unwrap_or(Expr::Literal(Value::Null));
+            let l = a.pop().unwrap_or(Expr::Literal(Value::Null));
+            let (l, r) = crate::expr::decimal_operands(l, r).ok_or_else(|| Error::internal("no decimal operand"))?;
+            match (l.data_type(), r.data_type()) {
+                (T::Decimal(p1, s1), T::Decimal(p2, s2)) => {
+                    use crate::types::decimal::{result_type, Op};
+                    let op = match f {
+                        Func::TryAdd => Op::Add,
+                        Func::TrySubtract => Op::Subtract,
+                        Func::TryMultiply => Op::Multiply,
+                        Func::TryDivide => Op::Divide,
+                        _ => Op::Remainder,
+                    };
+                    let (p, s) = result_type(op, (p1, s1), (p2, s2));
+                    a = vec![l, r];
+                    T::Decimal(p, s)
+                }
+                _ => {
+                    a = vec![l.cast_to(&T::Double), r.cast_to(&T::Double)];
+                    d
+                }
+            }
+        }
         Func::Pmod | Func::TryAdd | Func::TrySubtract | Func::TryMultiply | Func::TryMod | Func::TryDivide => {
             c.arity(2, 2)?;
             let r = c.numeric(a.pop().unwrap_or(Expr::Literal(Value::Null)))?;
@@ -106,7 +133,7 @@ fn positive_or_null(x: f64, v: f64) -> Value {
     }
 }
 
-fn remainder_by_zero() -> Error {
+pub(crate) fn remainder_by_zero() -> Error {
     Error::runtime(
         "REMAINDER_BY_ZERO",
         "[REMAINDER_BY_ZERO] Remainder by zero. Use `try_mod` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012",
@@ -126,6 +153,9 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
                 other => other.clone(),
             })
         });
+    }
+    if let Some(out) = data_type.decimal() {
+        return decimal_kernel(f, a, len, out);
     }
     let ints = *data_type == DataType::Int || *data_type == DataType::BigInt;
     let int_value = |v: i64| if *data_type == DataType::Int { Value::Int(v as i32) } else { Value::BigInt(v) };
@@ -229,6 +259,44 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
             Func::TryMultiply => d(x * y),
             other => return Err(Error::internal(format!("{other:?} has no kernel here"))),
         })
+    })
+}
+
+/// `try_add`, `try_subtract`, `try_multiply`, `try_divide`, `try_mod` (NULL where the operator
+/// fails) and `pmod` (the remainder made positive) of two decimal columns.
+fn decimal_kernel(f: Func, a: &[ArrayRef], len: usize, out: (u8, u8)) -> Result<ArrayRef> {
+    use crate::types::decimal::{arith, ArithError, Op};
+    let scale_of = |v: &Value| if let Value::Decimal { unscaled, scale, .. } = v { Some((*unscaled, *scale)) } else { None };
+    let data_type = DataType::Decimal(out.0, out.1);
+    strict(a, len, &data_type, |row| {
+        let (Some((x, s1)), Some((y, s2))) = (scale_of(&row[0]), scale_of(&row[1])) else { return Ok(Value::Null) };
+        let op = match f {
+            Func::TryAdd => Op::Add,
+            Func::TrySubtract => Op::Subtract,
+            Func::TryMultiply => Op::Multiply,
+            Func::TryDivide => Op::Divide,
+            _ => Op::Remainder,
+        };
+        let wide = (crate::types::decimal::MAX_PRECISION, out.1);
+        let result = if f == Func::Pmod {
+            // Spark's Pmod: `r = a % n`, then `(r + n) % n` when r is negative.
+            arith(Op::Remainder, x, s1, y, s2, wide).and_then(|r| {
+                if r < 0 {
+                    let shifted = arith(Op::Add, r, out.1, y, s2, wide)?;
+                    arith(Op::Remainder, shifted, out.1, y, s2, out)
+                } else {
+                    arith(Op::Add, r, out.1, 0, 0, out)
+                }
+            })
+        } else {
+            arith(op, x, s1, y, s2, out)
+        };
+        match result {
+            Ok(v) => Ok(Value::Decimal { unscaled: v, precision: out.0, scale: out.1 }),
+            Err(ArithError::DivideByZero) if f == Func::Pmod => Err(remainder_by_zero()),
+            Err(ArithError::Overflow(shown)) if f == Func::Pmod => Err(crate::expr::cast::decimal_out_of_range(&shown, out.0, out.1)),
+            Err(_) => Ok(Value::Null),
+        }
     })
 }
 

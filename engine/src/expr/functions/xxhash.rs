@@ -29,6 +29,8 @@ fn hash_value(v: &Value, seed: u64) -> u64 {
         Value::Struct(fields) => fields.iter().fold(seed, |h, (_, x)| hash_value(x, h)),
         Value::Map(entries) => entries.iter().fold(seed, |h, (k, x)| hash_value(x, hash_value(k, h))),
         Value::Window { start, end } => hash_value(&Value::Timestamp(*end), hash_value(&Value::Timestamp(*start), seed)),
+        Value::Decimal { unscaled, precision, .. } if *precision <= 18 => xxh64(&(*unscaled as i64).to_le_bytes(), seed),
+        Value::Decimal { unscaled, .. } => xxh64(&crate::types::decimal::big_integer_bytes(*unscaled), seed),
     }
 }
 

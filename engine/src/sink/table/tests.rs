@@ -119,6 +119,7 @@ fn every_type() -> (Schema, RecordBatch) {
         ("bn", DataType::Binary),
         ("st", crate::types::ddl::parse_type("struct<a:int,b:array<string>>").unwrap()),
         ("mp", crate::types::ddl::parse_type("map<string,bigint>").unwrap()),
+        ("dec", DataType::Decimal(38, 4)),
     ]);
     let n = 11;
     let cell = |col: usize, row: usize| -> Value {
@@ -142,6 +143,7 @@ fn every_type() -> (Schema, RecordBatch) {
                 ("a".into(), if row % 2 == 0 { Value::Null } else { Value::Int(row as i32) }),
                 ("b".into(), Value::Array(vec![Value::String(format!("b{row}"))])),
             ]),
+            14 => Value::Decimal { unscaled: i128::from(r - 5) * 10i128.pow(30) + i128::from(r), precision: 38, scale: 4 },
             13 => Value::Map(
                 (0..row % 3).map(|k| (Value::String(format!("k{k}")), if k == 1 { Value::Null } else { Value::BigInt(r) })).collect(),
             ),

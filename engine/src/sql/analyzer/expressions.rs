@@ -151,7 +151,7 @@ impl<'a> Analyzer<'a> {
                         Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
                         Expr::Literal(Value::BigInt(v)) => Expr::Literal(Value::BigInt(-v)),
                         Expr::Literal(Value::Double(v)) => Expr::Literal(Value::Double(-v)),
-                        other if other.data_type().is_numeric() => Expr::Negate(Box::new(other)),
+                        other if other.data_type().is_numeric() || other.data_type().decimal().is_some() => Expr::Negate(Box::new(other)),
                         other => return Err(unary_mismatch("-", &other, expr)),
                     },
                     ast::UnaryOperator::Plus => inner,
@@ -838,7 +838,7 @@ impl<'a> Analyzer<'a> {
             "positive" | "negative" if resolved.len() == 1 => {
                 let v = resolved.pop().unwrap_or(Expr::Literal(Value::Null));
                 let v = match v.data_type() {
-                    t if t.is_numeric() => v,
+                    t if t.is_numeric() || t.decimal().is_some() => v,
                     DataType::String | DataType::Null => v.cast_to(&DataType::Double),
                     _ => return Err(unary_mismatch(lower, &v, whole).at(pos)),
                 };
@@ -891,12 +891,13 @@ impl<'a> Analyzer<'a> {
             "current_path" if resolved.is_empty() => {
                 return Ok(Expr::Literal(Value::String("system.builtin,system.session,spark_catalog.default".into())))
             }
-            // Only where the engine's type is Spark's: it has no DECIMAL, FLOAT, SMALLINT or
-            // TINYINT, so an expression that Spark types so (`1.5`, `1Y`, `x / 2`) is refused.
+            // Only where the engine's type is Spark's: it has no FLOAT, SMALLINT or TINYINT, and
+            // reads `1.5` as a DOUBLE, so an expression that Spark types otherwise (`1.5`, `1Y`,
+            // `x / 2`) is refused.
             "typeof" if resolved.len() == 1 => {
                 if !args_ast.first().is_some_and(|a| typed_as_in_spark(a)) {
                     return Err(Error::unsupported(
-                        "`typeof` is answered here for columns and for integer, string, boolean, date and timestamp literals (and arrays, maps and structs of them) only: the engine has no DECIMAL, FLOAT, SMALLINT or TINYINT to tell apart",
+                        "`typeof` is answered here for columns, casts to DECIMAL and integer, decimal (`1.5BD`), string, boolean, date and timestamp literals (and arrays, maps and structs of them) only: the engine has no FLOAT, SMALLINT or TINYINT to tell apart, and types `1.5` as a DOUBLE",
                     )
                     .at(pos));
                 }
@@ -1089,8 +1090,10 @@ fn time_literal(e: &ast::Expr) -> Option<std::result::Result<i64, String>> {
 /// NULL, DATE or TIMESTAMP literal, or a collection constructor of such.
 fn typed_as_in_spark(e: &ast::Expr) -> bool {
     match e {
-        ast::Expr::Identifier(i) => suffixed_number(i).is_none(),
+        ast::Expr::Identifier(i) => !matches!(suffixed_number(i), Some(v) if v.data_type().decimal().is_none()),
         ast::Expr::CompoundIdentifier(_) => true,
+        // A cast to a decimal is typed as written (other casts may name FLOAT or SMALLINT).
+        ast::Expr::Cast { data_type: ast::DataType::Decimal(_) | ast::DataType::Numeric(_) | ast::DataType::Dec(_), .. } => true,
         ast::Expr::Nested(inner) => typed_as_in_spark(inner),
         ast::Expr::Value(v) => match &v.value {
             ast::Value::Number(n, long) => !*long && n.bytes().all(|b| b.is_ascii_digit()),
@@ -1243,6 +1246,11 @@ pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> 
         }
         _ => {}
     }
+    if lt.decimal().is_some() || rt.decimal().is_some() {
+        if let Some(e) = decimal_arithmetic(bop, l.clone(), r.clone())? {
+            return Ok(e);
+        }
+    }
     let t = match (numeric(&lt), numeric(&rt)) {
             (Some(a), Some(b)) if lt != DataType::Boolean && rt != DataType::Boolean => wider_type(&a, &b),
             _ => None,
@@ -1260,6 +1268,30 @@ pub(super) fn arithmetic(bop: BinaryOp, l: Expr, r: Expr, whole: &ast::Expr) -> 
     Ok(Expr::binary(bop, l.cast_to(&t), r.cast_to(&t), t))
 }
 
+/// `l op r` with a decimal side: DECIMAL op DECIMAL (after [`crate::expr::decimal_operands`]) has Spark's
+/// result type and is computed exactly; with a double it is a double. None when the operands
+/// are not numbers (the caller reports the mismatch).
+fn decimal_arithmetic(bop: BinaryOp, l: Expr, r: Expr) -> Result<Option<Expr>> {
+    use crate::types::decimal::{result_type, Op};
+    let Some((l, r)) = crate::expr::decimal_operands(l, r) else { return Ok(None) };
+    Ok(match (l.data_type(), r.data_type()) {
+        (DataType::Decimal(p1, s1), DataType::Decimal(p2, s2)) => {
+            let op = match bop {
+                BinaryOp::Add => Op::Add,
+                BinaryOp::Subtract => Op::Subtract,
+                BinaryOp::Multiply => Op::Multiply,
+                BinaryOp::Divide => Op::Divide,
+                BinaryOp::Modulo => Op::Remainder,
+                _ => return Ok(None),
+            };
+            let (p, s) = result_type(op, (p1, s1), (p2, s2));
+            Some(Expr::binary(bop, l, r, DataType::Decimal(p, s)))
+        }
+        (DataType::Double, DataType::Double) => Some(Expr::binary(bop, l, r, DataType::Double)),
+        _ => None,
+    })
+}
+
 /// Spark's typed numeric literals `10L` (BIGINT), `10S`/`10Y` (SMALLINT/TINYINT, here INT) and
 /// `1.5D` (DOUBLE), which the tokenizer hands over as identifiers.
 pub(super) fn suffixed_number(i: &ast::Ident) -> Option<Value> {
@@ -1269,6 +1301,9 @@ pub(super) fn suffixed_number(i: &ast::Ident) -> Option<Value> {
     let (body, suffix) = i.value.split_at(i.value.len() - 1);
     if !body.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
+    }
+    if let Some(digits) = i.value.strip_suffix("BD").or_else(|| i.value.strip_suffix("bd")) {
+        return decimal_literal(digits);
     }
     match suffix {
         "L" | "l" => body.parse().ok().map(Value::BigInt),
@@ -1472,6 +1507,25 @@ pub(super) fn field_access(v: Expr, field: &str, pos: Option<Position>) -> Resul
     Ok(Expr::Field { expr: Box::new(v), index })
 }
 
+/// A decimal literal (`1.5BD`): Java's BigDecimal of the digits, typed DECIMAL(max(digits,
+/// scale), scale) as Spark types it (`0.05BD` is DECIMAL(2,2)). An exponent is refused (Spark
+/// would give a negative scale).
+pub(super) fn decimal_literal(digits: &str) -> Option<Value> {
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if (int.is_empty() && frac.is_empty()) || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let all = format!("{int}{frac}");
+    let significant = all.trim_start_matches('0');
+    let scale = frac.len();
+    let precision = significant.len().max(scale).max(1);
+    if precision > usize::from(crate::types::decimal::MAX_PRECISION) {
+        return None;
+    }
+    let unscaled: i128 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+    Some(Value::Decimal { unscaled, precision: precision as u8, scale: scale as u8 })
+}
+
 /// The digits of a number literal written without a type suffix.
 fn unsuffixed_number(e: &ast::Expr) -> Option<&str> {
     match e {
@@ -1495,6 +1549,9 @@ pub(super) fn literal(v: &ast::Value) -> Result<Expr, String> {
                 Value::Int(i)
             } else if let Ok(i) = n.parse::<i64>() {
                 Value::BigInt(i)
+            } else if let Some(d) = n.bytes().all(|b| b.is_ascii_digit()).then(|| decimal_literal(n)).flatten() {
+                // An integer past BIGINT is a DECIMAL(digits, 0) in Spark.
+                d
             } else {
                 Value::Double(n.parse().map_err(|_| format!("'{n}' is not a number"))?)
             }
@@ -1560,6 +1617,16 @@ pub(super) fn sql_type(t: &ast::DataType) -> Result<DataType> {
         D::Boolean | D::Bool => DataType::Boolean,
         D::Timestamp(_, _) | D::Datetime(_) => DataType::Timestamp,
         D::Date => DataType::Date,
+        D::Decimal(info) | D::Numeric(info) | D::Dec(info) => {
+            let (p, s) = match info {
+                ast::ExactNumberInfo::None => (10, 0),
+                ast::ExactNumberInfo::Precision(p) => (*p, 0),
+                ast::ExactNumberInfo::PrecisionAndScale(p, s) => (*p, u64::try_from(*s).map_err(|_| Error::unsupported("a negative decimal scale is not supported"))?),
+            };
+            let p = u32::try_from(p).unwrap_or(u32::MAX);
+            let s = u32::try_from(s).unwrap_or(u32::MAX);
+            crate::types::ddl::decimal_type(p, s).map_err(Error::type_mismatch)?
+        }
         D::Binary(_) | D::Varbinary(_) | D::Bytea | D::Blob(_) => DataType::Binary,
         D::Custom(name, _) if name.to_string().eq_ignore_ascii_case("long") => DataType::BigInt,
         D::Array(ast::ArrayElemTypeDef::AngleBracket(inner) | ast::ArrayElemTypeDef::SquareBracket(inner, _)) => {
@@ -1682,6 +1749,10 @@ pub(super) fn compare_mismatch(at: &ast::Expr, a: &DataType, b: &DataType) -> Er
 }
 
 pub(super) fn compare(op: BinaryOp, l: Expr, r: Expr, at: &ast::Expr) -> Result<Expr> {
+    let (l, r) = match (l.data_type().decimal(), r.data_type().decimal()) {
+        (None, None) => (l, r),
+        _ => crate::expr::decimal_operands(l.clone(), r.clone()).unwrap_or((l, r)),
+    };
     let (lt, rt) = (l.data_type(), r.data_type());
     let nested = |t: &DataType| matches!(t, DataType::Array(_) | DataType::Window | DataType::Struct(_) | DataType::Map(_, _));
     if (nested(&lt) || nested(&rt)) && lt != rt && wider_type(&lt, &rt).is_none() {
