@@ -208,9 +208,15 @@ impl Storage for IdbStorage {
     }
 
     fn write(&mut self, path: &str, bytes: &[u8]) -> StorageResult<()> {
-        let value = Uint8Array::from(bytes);
+        self.write_vec(path, bytes.to_vec())
+    }
+
+    // The bytes are copied once, into the JavaScript array IndexedDB stores; the copy kept
+    // here is the engine's own (a state snapshot is megabytes).
+    fn write_vec(&mut self, path: &str, bytes: Vec<u8>) -> StorageResult<()> {
+        let value = Uint8Array::from(&bytes[..]);
         self.apply(path, |store| store.put_with_key(&value, &JsValue::from_str(path)))?;
-        self.files.write(path, bytes)
+        self.files.write_vec(path, bytes)
     }
 
     fn list(&self, dir: &str) -> StorageResult<Vec<String>> {
