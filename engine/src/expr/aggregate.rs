@@ -475,10 +475,9 @@ impl AggFunc {
                     }
                     arity(2, &args)?;
                     let p = args.pop().unwrap_or(Expr::Literal(Value::Null));
+                    // Spark casts the percentage to DOUBLE (`0.25` is a DECIMAL literal).
                     let as_fraction = |v: &Value| match v {
-                        Value::Double(f) => Some(*f),
-                        Value::Int(i) => Some(f64::from(*i)),
-                        Value::BigInt(i) => Some(*i as f64),
+                        Value::Double(_) | Value::Int(_) | Value::BigInt(_) | Value::Decimal { .. } => v.as_f64(),
                         _ => None,
                     };
                     // `percentile(x, array(p1, p2, ...))`: an array of percentiles, each p in [0, 1].

@@ -423,9 +423,13 @@ mod tests {
             first_column(&format!("SELECT {} AS v FROM events", chain("b", "OR"))),
             vec![Value::Boolean(true), Value::Boolean(false)]
         );
-        // Widening along the chain: INT, then DOUBLE from the first `1.5` on.
-        let mixed = format!("SELECT a + 1.5 + {} AS v FROM events", chain("a", "-"));
+        // Widening along the chain: INT, then DOUBLE from the first `1.5D` on.
+        let mixed = format!("SELECT a + 1.5D + {} AS v FROM events", chain("a", "-"));
         assert_eq!(first_column(&mixed), vec![Value::Double(1.0 + 1.5 + 1.0 - 9_999.0), Value::Double(2.0 + 1.5 + 2.0 - 19_998.0)]);
+        // Or DECIMAL from a `1.5`, its precision growing to 38 (Spark's bound).
+        let exact = format!("SELECT a + 1.5 + {} AS v FROM events", chain("a", "-"));
+        let decimal = |unscaled| Value::Decimal { unscaled, precision: 38, scale: 1 };
+        assert_eq!(first_column(&exact), vec![decimal(-99_955), decimal(-199_925)]);
         // In WHERE, as one predicate of many conjuncts and disjuncts.
         for op in ["OR", "AND"] {
             let q = analyze(&format!("SELECT a FROM events WHERE {}", chain("a = 1", op)), &catalog()).unwrap();

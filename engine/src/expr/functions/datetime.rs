@@ -100,11 +100,8 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
         }
         Func::TimestampSeconds => {
             c.arity(1, 1)?;
-            // Spark converts a decimal's seconds exactly, not through a double.
-            if a[0].data_type().decimal().is_some() {
-                return Err(Error::unsupported("`timestamp_seconds` of a DECIMAL is not supported yet; cast it to DOUBLE"));
-            }
-            let v = c.numeric(a.remove(0))?;
+            // Spark converts a decimal's seconds exactly, not through a double (the kernel).
+            let v = if a[0].data_type().decimal().is_some() { a.remove(0) } else { c.numeric(a.remove(0))? };
             a = vec![v];
             T::Timestamp
         }
@@ -283,6 +280,23 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], _data_type: &Da
                     Value::Double(d) => {
                         let m = d * MICROS_PER_SECOND as f64;
                         Some(if m.is_finite() && m.abs() < 9.2e18 { Some(m as i64) } else { None })
+                    }
+                    // Exactly: seconds times 1,000,000 as a BigDecimal, then `longValueExact`,
+                    // which fails on a fraction of a microsecond.
+                    Value::Decimal { unscaled, scale, .. } => {
+                        let micros = if scale <= 6 {
+                            unscaled.checked_mul(crate::types::decimal::pow10(u32::from(6 - scale)))
+                        } else {
+                            let unit = crate::types::decimal::pow10(u32::from(scale - 6));
+                            if unscaled % unit != 0 {
+                                return Err(Error::runtime(
+                                    "ARITHMETIC_OVERFLOW",
+                                    format!("[ARITHMETIC_OVERFLOW] Rounding necessary: {}(...) of {} is not a whole number of microseconds. SQLSTATE: 22003", f.name(), crate::types::decimal::format(unscaled, scale)),
+                                ));
+                            }
+                            Some(unscaled / unit)
+                        };
+                        Some(micros.and_then(|m| i64::try_from(m).ok()))
                     }
                     v => {
                         let v = v.as_i64().unwrap_or(0);

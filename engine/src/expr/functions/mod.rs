@@ -1124,6 +1124,8 @@ pub(super) fn coerce_arg(func: Func, e: Expr, to: &DataType) -> Result<Expr> {
         (f, t) if f.is_numeric() && t.is_numeric() => true,
         // A decimal reads as the nearest double where a function takes one (Spark's implicit cast).
         (DataType::Decimal(..), DataType::Double) => true,
+        // And as an integer, truncated, where a function takes one (`bin(13.3)` is `bin(13)`).
+        (DataType::Decimal(..), DataType::Int | DataType::BigInt) => true,
         _ => false,
     };
     if !implicit {

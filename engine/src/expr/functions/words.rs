@@ -49,7 +49,7 @@ pub(super) fn check(f: Func, a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>, Dat
             c.arity(2, 2)?;
             let mut it = a.into_iter();
             let x = it.next().unwrap_or(Expr::Literal(Value::Null));
-            if !matches!(x.data_type(), T::Int | T::BigInt | T::Double | T::Null) {
+            if !matches!(x.data_type(), T::Int | T::BigInt | T::Double | T::Decimal(..) | T::Null) {
                 return Err(mismatch(f, &x, "NUMERIC"));
             }
             let d = it.next().unwrap_or(Expr::Literal(Value::Null));
@@ -331,6 +331,8 @@ fn format_number(x: &Value, p: &NumberPattern) -> String {
         Value::Double(d) if d.is_nan() => return "NaN".into(),
         Value::Double(d) if d.is_infinite() => return if *d > 0.0 { "∞".into() } else { "-∞".into() },
         Value::Double(d) => format!("{d}"),
+        // Its own digits, as Spark formats a BigDecimal (no double between).
+        Value::Decimal { unscaled, scale, .. } => crate::types::decimal::format(*unscaled, *scale),
         _ => return String::new(),
     };
     let negative = text.starts_with('-');

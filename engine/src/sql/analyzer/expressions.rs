@@ -891,13 +891,12 @@ impl<'a> Analyzer<'a> {
             "current_path" if resolved.is_empty() => {
                 return Ok(Expr::Literal(Value::String("system.builtin,system.session,spark_catalog.default".into())))
             }
-            // Only where the engine's type is Spark's: it has no FLOAT, SMALLINT or TINYINT, and
-            // reads `1.5` as a DOUBLE, so an expression that Spark types otherwise (`1.5`, `1Y`,
-            // `x / 2`) is refused.
+            // Only where the engine's type is Spark's: it has no FLOAT, SMALLINT or TINYINT, so an
+            // expression that Spark may type otherwise (`1Y`, `x / 2`) is refused.
             "typeof" if resolved.len() == 1 => {
                 if !args_ast.first().is_some_and(|a| typed_as_in_spark(a)) {
                     return Err(Error::unsupported(
-                        "`typeof` is answered here for columns, casts to DECIMAL and integer, decimal (`1.5BD`), string, boolean, date and timestamp literals (and arrays, maps and structs of them) only: the engine has no FLOAT, SMALLINT or TINYINT to tell apart, and types `1.5` as a DOUBLE",
+                        "`typeof` is answered here for columns, casts to DECIMAL and integer, decimal (`1.5`, `1.5BD`), string, boolean, date and timestamp literals (and arrays, maps and structs of them) only: the engine has no FLOAT, SMALLINT or TINYINT to tell apart",
                     )
                     .at(pos));
                 }
@@ -1096,7 +1095,8 @@ fn typed_as_in_spark(e: &ast::Expr) -> bool {
         ast::Expr::Cast { data_type: ast::DataType::Decimal(_) | ast::DataType::Numeric(_) | ast::DataType::Dec(_), .. } => true,
         ast::Expr::Nested(inner) => typed_as_in_spark(inner),
         ast::Expr::Value(v) => match &v.value {
-            ast::Value::Number(n, long) => !*long && n.bytes().all(|b| b.is_ascii_digit()),
+            // An integer, or a decimal such as `1.5` (an exponent makes a DOUBLE, here and in Spark).
+            ast::Value::Number(n, long) => !*long && n.bytes().all(|b| b.is_ascii_digit() || b == b'.') && n.matches('.').count() <= 1,
             ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_) | ast::Value::Boolean(_) | ast::Value::Null => true,
             _ => false,
         },
@@ -1549,8 +1549,8 @@ pub(super) fn literal(v: &ast::Value) -> Result<Expr, String> {
                 Value::Int(i)
             } else if let Ok(i) = n.parse::<i64>() {
                 Value::BigInt(i)
-            } else if let Some(d) = n.bytes().all(|b| b.is_ascii_digit()).then(|| decimal_literal(n)).flatten() {
-                // An integer past BIGINT is a DECIMAL(digits, 0) in Spark.
+            } else if let Some(d) = n.bytes().all(|b| b.is_ascii_digit() || b == b'.').then(|| decimal_literal(n)).flatten() {
+                // An integer past BIGINT is a DECIMAL(digits, 0) in Spark, and `1.5` a DECIMAL(2, 1).
                 d
             } else {
                 Value::Double(n.parse().map_err(|_| format!("'{n}' is not a number"))?)
