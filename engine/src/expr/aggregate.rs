@@ -494,7 +494,7 @@ impl AggFunc {
                             ))
                             .with_condition("DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"));
                         };
-                        let a = numeric(args.remove(0))?;
+                        let a = as_double(args.remove(0))?;
                         return Ok(AggregateCall {
                             func: AggFunc::Percentile,
                             arg: Some(a),
@@ -525,7 +525,8 @@ impl AggFunc {
                     }
                     fraction
                 };
-                let a = numeric(args.remove(0))?;
+                // Spark's Percentile reads a decimal as a double; percentile_disc keeps its input's type.
+                let a = if name == "percentile_disc" { numeric(args.remove(0))? } else { as_double(args.remove(0))? };
                 return Ok(AggregateCall {
                     func: if name == "percentile_disc" { AggFunc::PercentileDisc } else { AggFunc::Percentile },
                     arg: Some(a),
