@@ -731,12 +731,7 @@ impl Session {
     /// runs live across the steps after it, up to the next run, trigger or restart (or the
     /// scenario's end), each epoch committing when it has ended, the open one at the stop.
     fn replay_live(&mut self, trigger: RunTrigger) -> Result<(), Error> {
-        self.query_mut()?.check_trigger(trigger)?;
-        self.stop_low_latency()?;
-        self.live.trigger = None;
-        self.query_mut()?.start_live(trigger)?;
-        self.stopped = false;
-        self.live.low_latency = Some(trigger);
+        self.start_low_latency(trigger)?;
         while self.plan.front().is_some_and(|next| !matches!(next, Step::Run | Step::Trigger(_) | Step::Restart)) {
             let Some(step) = self.plan.pop_front() else { break };
             // As in the runner: the epochs that have ended commit before the step happens.
@@ -1425,17 +1420,24 @@ impl Session {
             return Err(Error::invalid_input(format!("a trigger interval of {interval_ms} ms: give 0 to 3,600,000 ms")));
         }
         let trigger = RunTrigger::parse_live(mode, &format!("{} milliseconds", interval_ms as u64)).map_err(Error::invalid_input)?;
-        self.query_mut()?.check_trigger(trigger)?;
-        self.stop_low_latency()?;
-        self.live.trigger = None;
-        // Starting commits nothing: each epoch is a run (a scrubber position) when it commits.
-        self.query_mut()?.start_live(trigger)?;
-        self.stopped = false;
-        self.live.low_latency = Some(trigger);
+        self.start_low_latency(trigger)?;
         self.live.interval_ms = interval_ms;
         self.live.trigger = Some(ProcessingTimeTrigger::new(interval_ms));
         self.live.last_tick_ms = None;
         self.notice = None;
+        Ok(())
+    }
+
+    /// Checks `trigger` against the query (Spark's refusals change nothing), ends a live run
+    /// already going, and starts the query under it, with no processing-time trigger. Starting
+    /// commits nothing: each epoch is a run (a scrubber position) when it commits.
+    fn start_low_latency(&mut self, trigger: RunTrigger) -> Result<(), Error> {
+        self.query_mut()?.check_trigger(trigger)?;
+        self.stop_low_latency()?;
+        self.live.trigger = None;
+        self.query_mut()?.start_live(trigger)?;
+        self.stopped = false;
+        self.live.low_latency = Some(trigger);
         Ok(())
     }
 

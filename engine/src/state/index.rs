@@ -487,25 +487,24 @@ mod tests {
         assert_eq!(t.take_through(30), vec![(30, 1)]);
     }
 
+    /// `per` keys of each length below `lengths`, of three byte values (0, `step`, 2 `step`)
+    /// only, so they share long prefixes and differ late.
+    fn keys_alike(lengths: usize, per: usize, step: u8) -> Vec<Vec<u8>> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 3) as u8 * step
+        };
+        (0..lengths).flat_map(|len| std::iter::repeat_n(len, per)).map(|len| (0..len).map(|_| next()).collect()).collect()
+    }
+
     #[test]
     fn slots_sort_in_their_keys_byte_order() {
         let mut ix = KeyIndex::default();
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut keys = vec![vec![], vec![0], vec![0, 0], vec![7; 8], vec![7; 9], vec![7; 40]];
-        for len in 0..24 {
-            for _ in 0..5 {
-                keys.push(
-                    (0..len)
-                        .map(|_| {
-                            x ^= x << 13;
-                            x ^= x >> 7;
-                            x ^= x << 17;
-                            (x % 3) as u8
-                        })
-                        .collect(),
-                );
-            }
-        }
+        keys.extend(keys_alike(24, 5, 1));
         keys.sort();
         keys.dedup();
         let slots: Vec<u32> = keys.iter().rev().map(|k| ix.insert(k).0).collect();
@@ -519,22 +518,7 @@ mod tests {
     #[test]
     fn keys_compare_in_byte_order() {
         let mut keys: Vec<Vec<u8>> = vec![vec![], vec![0], vec![0, 0], vec![255], vec![1; 8], vec![1; 9], vec![1; 16], vec![1; 17]];
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for len in 0..40 {
-            for _ in 0..6 {
-                // A few byte values only, so keys share long prefixes and differ late.
-                keys.push(
-                    (0..len)
-                        .map(|_| {
-                            x ^= x << 13;
-                            x ^= x >> 7;
-                            x ^= x << 17;
-                            (x % 3) as u8 * 127
-                        })
-                        .collect(),
-                );
-            }
-        }
+        keys.extend(keys_alike(40, 6, 127));
         for a in &keys {
             for b in &keys {
                 assert_eq!(compare_keys(a, b), a.cmp(b), "{a:?} against {b:?}");
