@@ -16,6 +16,7 @@ use arrow_schema::{DataType as ArrowType, TimeUnit};
 
 use super::BinaryOp;
 use crate::error::{Error, Result};
+use crate::value::compare_doubles;
 
 /// The rows a binary kernel produces: one when both sides are scalars.
 fn rows(l: &dyn Datum, r: &dyn Datum) -> usize {
@@ -111,12 +112,6 @@ pub fn negate(v: &dyn Array) -> Result<ArrayRef> {
         ArrowType::Null => Ok(new_null_array(&ArrowType::Null, v.len())),
         other => Err(Error::internal(format!("no negation of {other}"))),
     }
-}
-
-/// Spark's order of doubles: NaN equal to NaN and above every other value, -0.0 equal to 0.0.
-#[inline]
-pub fn compare_doubles(a: f64, b: f64) -> Ordering {
-    a.partial_cmp(&b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan()))
 }
 
 /// `op` (`= <> < <= > >= <=>`) of two flat columns of one type.

@@ -92,15 +92,8 @@ pub(super) fn check(f: Func, mut a: Vec<Expr>, c: &Checks) -> Result<(Vec<Expr>,
             let (l, r) = crate::expr::decimal_operands(l, r).ok_or_else(|| Error::internal("no decimal operand"))?;
             match (l.data_type(), r.data_type()) {
                 (T::Decimal(p1, s1), T::Decimal(p2, s2)) => {
-                    use crate::types::decimal::{result_type, Op};
-                    let op = match f {
-                        Func::TryAdd => Op::Add,
-                        Func::TrySubtract => Op::Subtract,
-                        Func::TryMultiply => Op::Multiply,
-                        Func::TryDivide => Op::Divide,
-                        _ => Op::Remainder,
-                    };
-                    let (p, s) = result_type(op, (p1, s1), (p2, s2));
+                    use crate::types::decimal::result_type;
+                    let (p, s) = result_type(decimal_op(f), (p1, s1), (p2, s2));
                     a = vec![l, r];
                     T::Decimal(p, s)
                 }
@@ -262,21 +255,28 @@ pub(super) fn kernel(f: Func, a: &[ArrayRef], _raw: &[Columnar], data_type: &Dat
     })
 }
 
+/// The decimal operation a `try_` function (or `pmod`, a remainder first) stands for: one
+/// mapping for the result type and the kernel.
+fn decimal_op(f: Func) -> crate::types::decimal::Op {
+    use crate::types::decimal::Op;
+    match f {
+        Func::TryAdd => Op::Add,
+        Func::TrySubtract => Op::Subtract,
+        Func::TryMultiply => Op::Multiply,
+        Func::TryDivide => Op::Divide,
+        _ => Op::Remainder,
+    }
+}
+
 /// `try_add`, `try_subtract`, `try_multiply`, `try_divide`, `try_mod` (NULL where the operator
 /// fails) and `pmod` (the remainder made positive) of two decimal columns.
 fn decimal_kernel(f: Func, a: &[ArrayRef], len: usize, out: (u8, u8)) -> Result<ArrayRef> {
     use crate::types::decimal::{arith, ArithError, Op};
     let scale_of = |v: &Value| if let Value::Decimal { unscaled, scale, .. } = v { Some((*unscaled, *scale)) } else { None };
     let data_type = DataType::Decimal(out.0, out.1);
+    let op = decimal_op(f);
     strict(a, len, &data_type, |row| {
         let (Some((x, s1)), Some((y, s2))) = (scale_of(&row[0]), scale_of(&row[1])) else { return Ok(Value::Null) };
-        let op = match f {
-            Func::TryAdd => Op::Add,
-            Func::TrySubtract => Op::Subtract,
-            Func::TryMultiply => Op::Multiply,
-            Func::TryDivide => Op::Divide,
-            _ => Op::Remainder,
-        };
         let wide = (crate::types::decimal::MAX_PRECISION, out.1);
         let result = if f == Func::Pmod {
             // Spark's Pmod: `r = a % n`, then `(r + n) % n` when r is negative.
